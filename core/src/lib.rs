@@ -1,0 +1,12 @@
+//! Pure domain logic of wangge (网格): administrative divisions, grids and the exact
+//! point-in-grid index. No I/O, no async runtime: this crate builds for
+//! `wasm32-unknown-unknown` so the frontend can reuse it.
+#![deny(missing_docs)]
+
+pub mod coord;
+pub mod division;
+pub mod index;
+
+pub use coord::{LonLat, CoordError};
+pub use division::{GridKind, GridRecord, DivisionRef};
+pub use index::{GridIndex, IndexError, Located, Nearest, SharedIndex};
