@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# The ONE run command: build the server in release mode and start it.
+#   scripts/run.sh [wangge args...]      (serves http://127.0.0.1:8080 by default)
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$REPO_ROOT"
+
+section "build wangge-server (release)"
+cargo build --release -p wangge-server --bin wangge
+
+bin="$CARGO_TARGET_DIR/release/wangge"
+[[ -x "$bin" ]] || die "binary not found: $bin"
+section "run $bin $*"
+exec "$bin" "$@"

@@ -1,0 +1,132 @@
+#!/usr/bin/env bash
+# The ONE test command (also what CI runs, via .ci/run):
+#     scripts/test.sh
+# Installs what it needs (Debian packages), makes sure PostgreSQL runs, builds everything,
+# runs the test suite, the doctests, clippy (if installed) and the wasm32 build check.
+# Fails fast; exits non-zero on any failure.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$REPO_ROOT"
+
+T0=$SECONDS
+STEPS=()
+step() {  # step NAME CMD...: run one section, record its time
+    local name="$1"; shift
+    section "$name"
+    local start=$SECONDS
+    "$@"
+    STEPS+=("$(printf '%-28s %5ss' "$name" "$((SECONDS - start))")")
+}
+summary() {
+    local rc=$?
+    printf '\n' >&2
+    log "---------------- summary ----------------"
+    local s
+    for s in "${STEPS[@]+"${STEPS[@]}"}"; do log "  ok  $s"; done
+    if (( rc == 0 )); then
+        log "ALL PASSED in $((SECONDS - T0))s"
+    else
+        log "FAILED (exit $rc) after $((SECONDS - T0))s"
+    fi
+}
+trap summary EXIT
+
+log "repo:             $REPO_ROOT ($(git rev-parse --short HEAD 2>/dev/null || echo 'no git'))"
+log "CARGO_TARGET_DIR: $CARGO_TARGET_DIR"
+log "toolchain:        $(cargo -V); $(rustc -V)"
+
+# ---------------------------------------------------------------------------------------------
+# System packages (Debian). Everything the tests need must be installed HERE: nothing installed
+# by hand survives to CI. need_apt only runs apt-get when something is missing.
+# (wasm-check.sh installs its own: rustc-web rust-web-src.)
+# ---------------------------------------------------------------------------------------------
+APT_PACKAGES=(
+    # >>> add later, e.g.:
+    # postgresql-15-postgis-3     # PostGIS 3.3 for the PostgreSQL 15 server
+    # chromium fonts-noto-cjk     # headless browser tests
+    # chromium-driver             # if driven via WebDriver (fantoccini)
+    # gdal-bin                    # ogrinfo/ogr2ogr as a third-party OGC API client
+    # <<<
+)
+install_packages() {
+    if (( ${#APT_PACKAGES[@]} )); then
+        need_apt "${APT_PACKAGES[@]}"
+    else
+        log "no extra Debian packages needed"
+    fi
+}
+
+# ---------------------------------------------------------------------------------------------
+# PostgreSQL server on 127.0.0.1:5432. Already running (trust auth) on our CI machine kind;
+# elsewhere install and start one.
+# ---------------------------------------------------------------------------------------------
+PG_HOST=127.0.0.1
+PG_PORT=5432
+ensure_postgres() {
+    if have pg_isready && pg_isready -q -h "$PG_HOST" -p "$PG_PORT"; then
+        log "PostgreSQL is accepting connections on $PG_HOST:$PG_PORT"
+        return 0
+    fi
+    local installed_now=""
+    if ! have pg_ctlcluster || [[ -z "$(ls /etc/postgresql 2>/dev/null)" ]]; then
+        need_apt postgresql
+        installed_now=1
+    fi
+    local ver
+    ver="$(ls /etc/postgresql | sort -V | tail -n1)"
+    if [[ -n "$installed_now" ]]; then
+        # A fresh Debian cluster only allows password/peer logins; tests connect as
+        # postgres@127.0.0.1 without a password, like on the CI machine kind.
+        local hba="/etc/postgresql/$ver/main/pg_hba.conf"
+        if [[ -f "$hba" ]] && ! grep -q '^# wangge: trust' "$hba"; then
+            log "configuring trust auth for local connections in $hba"
+            {
+                echo '# wangge: trust local connections (test machine)'
+                echo 'local all all trust'
+                echo 'host  all all 127.0.0.1/32 trust'
+                echo 'host  all all ::1/128 trust'
+                cat "$hba"
+            } > "$hba.new" && mv "$hba.new" "$hba"
+        fi
+    fi
+    log "starting PostgreSQL $ver (cluster main)"
+    pg_ctlcluster --skip-systemctl-redirect "$ver" main start 2>/dev/null \
+        || pg_ctlcluster "$ver" main start \
+        || pg_ctlcluster "$ver" main reload
+    local i
+    for i in $(seq 1 30); do
+        pg_isready -q -h "$PG_HOST" -p "$PG_PORT" && { log "PostgreSQL $ver is up"; return 0; }
+        sleep 1
+    done
+    die "PostgreSQL did not become ready on $PG_HOST:$PG_PORT"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Rust
+# ---------------------------------------------------------------------------------------------
+build_all() { cargo build --workspace --all-targets; }
+
+run_tests() {
+    if cargo nextest --version >/dev/null 2>&1; then
+        cargo nextest run --workspace --no-tests=warn
+    else
+        log "cargo-nextest not installed: using cargo test"
+        cargo test --workspace
+    fi
+}
+
+run_doctests() { cargo test --workspace --doc; }
+
+run_clippy() { cargo clippy --workspace --all-targets -- -D warnings; }
+
+step "system packages"        install_packages
+step "postgresql"             ensure_postgres
+step "build (all targets)"    build_all
+step "tests"                  run_tests
+step "doctests"               run_doctests
+if cargo clippy --version >/dev/null 2>&1; then
+    step "clippy (-D warnings)" run_clippy
+else
+    log "clippy not installed: skipping"
+fi
+step "wasm32 check"           bash "$REPO_ROOT/scripts/wasm-check.sh"
