@@ -103,33 +103,37 @@ impl Raster {
                 }
                 let cands: Vec<u32> = touches[start..t].iter().map(|&(_, p)| p).collect();
                 let has_tiling = cands.iter().any(|&p| !layers.overlay[p as usize]);
-                let has_overlay = cands.iter().any(|&p| layers.overlay[p as usize]);
                 let centre = self.centre(row, col);
-                let (tiling, overlay) = match (run, has_tiling, has_overlay) {
-                    (Some(prev), false, false) => prev,
-                    _ => (
-                        if has_tiling { NONE } else { first_containing(layers, centre, false) },
-                        if has_overlay { NONE } else { first_containing(layers, centre, true) },
-                    ),
+                let (tiling, overlay) = match (run, cands.is_empty()) {
+                    (Some(prev), true) => prev,
+                    _ => (first_containing(layers, centre, false), first_containing(layers, centre, true)),
                 };
-                run = (!has_tiling && !has_overlay).then_some((tiling, overlay));
+                run = cands.is_empty().then_some((tiling, overlay));
                 self.cells[idx] = if cands.is_empty() {
                     if overlay != NONE { overlay } else { tiling }
                 } else {
-                    self.push_mixed(layers, &cands, tiling, overlay)
+                    // An edge's bounding box can reach a cell the edge itself misses, so the
+                    // grid at the centre is a candidate too.
+                    let fixed = if has_tiling { NONE } else { tiling };
+                    self.push_mixed(layers, &cands, fixed, [overlay, tiling])
                 };
             }
         }
     }
 
-    fn push_mixed(&mut self, layers: &Layers<'_>, cands: &[u32], tiling_fixed: u32, overlay_fixed: u32) -> u32 {
+    fn push_mixed(&mut self, layers: &Layers<'_>, cands: &[u32], tiling_fixed: u32, at_centre: [u32; 2]) -> u32 {
+        let list = |overlay: bool, extra: u32| {
+            let mut l: Vec<u32> = cands.iter().copied().filter(|&p| layers.overlay[p as usize] == overlay).collect();
+            if extra != NONE && !l.contains(&extra) {
+                l.push(extra);
+            }
+            l
+        };
+        let (overlay, tiling) = (list(true, at_centre[0]), list(false, at_centre[1]));
         let start = self.pool.len() as u32;
-        if overlay_fixed != NONE {
-            self.pool.push(overlay_fixed);
-        }
-        self.pool.extend(cands.iter().copied().filter(|&p| layers.overlay[p as usize]));
+        self.pool.extend(overlay);
         let mid = self.pool.len() as u32;
-        self.pool.extend(cands.iter().copied().filter(|&p| !layers.overlay[p as usize]));
+        self.pool.extend(tiling);
         let end = self.pool.len() as u32;
         self.mixed.push(Mixed { overlay: (start, mid), tiling: (mid, end), tiling_fixed });
         MIXED | (self.mixed.len() as u32 - 1)
