@@ -170,8 +170,9 @@ impl GridIndex {
         out
     }
 
-    /// Number of raster cells and of cells that need exact tests (for reports).
-    pub fn raster_stats(&self) -> (usize, usize) {
+    /// Number of raster cells, of cells that need exact tests, and bytes of the lookup
+    /// tables (for reports).
+    pub fn raster_stats(&self) -> (usize, usize, usize) {
         self.raster.stats()
     }
 }

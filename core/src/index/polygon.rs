@@ -8,7 +8,7 @@
 
 use geo_types::{Coord, LineString, MultiPolygon};
 
-/// An edge whose endpoints are ordered bottom to top (`a.y < b.y`).
+/// An edge whose endpoints are ordered bottom to top (`a.y <= b.y`).
 #[derive(Debug, Clone, Copy)]
 struct Edge {
     a: Coord<f64>,
@@ -21,12 +21,15 @@ pub(crate) struct IndexedPolygon {
     min_y: f64,
     max_y: f64,
     inv_stripe_h: f64,
-    /// Offsets into `stripe_edges`, one more than there are stripes.
+    /// Offsets into `stripe_edges` and `stripe_flat`, one more than there are stripes.
     stripe_start: Vec<u32>,
-    stripe_edges: Vec<u32>,
-    /// Non-horizontal edges, canonical bottom-to-top.
-    edges: Vec<Edge>,
-    /// Every segment as given (horizontal ones too), for on-boundary tests.
+    /// Non-horizontal edges (bottom to top) of each stripe, stored inline so one test reads
+    /// one contiguous run of memory.
+    stripe_edges: Vec<Edge>,
+    flat_start: Vec<u32>,
+    /// Horizontal edges of each stripe, for on-boundary tests.
+    stripe_flat: Vec<Edge>,
+    /// Every segment as given, in ring order.
     segments: Vec<(Coord<f64>, Coord<f64>)>,
 }
 
@@ -40,35 +43,28 @@ impl IndexedPolygon {
                 push_ring(&mut segments, hole);
             }
         }
-        let edges: Vec<Edge> = segments
-            .iter()
-            .filter(|(p, q)| p.y != q.y)
-            .map(|&(p, q)| if p.y < q.y { Edge { a: p, b: q } } else { Edge { a: q, b: p } })
-            .collect();
         let (min_y, max_y) = segments.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), (p, q)| {
             (lo.min(p.y).min(q.y), hi.max(p.y).max(q.y))
         });
         // Stripe assignment and lookup use the same monotone function of y, so an edge
         // listed in stripes lo..=hi is found for every y in its span.
-        let n = (edges.len() / 4).clamp(1, 4096);
+        let n = (segments.len() / 4).clamp(1, 4096);
         let height = (max_y - min_y).max(f64::MIN_POSITIVE);
         let inv_stripe_h = n as f64 / height;
-        let mut buckets: Vec<Vec<u32>> = vec![Vec::new(); n];
-        for (i, e) in edges.iter().enumerate() {
+        let mut sloped: Vec<Vec<Edge>> = vec![Vec::new(); n];
+        let mut flat: Vec<Vec<Edge>> = vec![Vec::new(); n];
+        for &(p, q) in &segments {
+            let e = if p.y <= q.y { Edge { a: p, b: q } } else { Edge { a: q, b: p } };
             let lo = stripe_of(e.a.y, min_y, inv_stripe_h, n);
             let hi = stripe_of(e.b.y, min_y, inv_stripe_h, n);
+            let buckets = if p.y == q.y { &mut flat } else { &mut sloped };
             for bucket in &mut buckets[lo..=hi] {
-                bucket.push(i as u32);
+                bucket.push(e);
             }
         }
-        let mut stripe_start = Vec::with_capacity(n + 1);
-        let mut stripe_edges = Vec::new();
-        for b in buckets {
-            stripe_start.push(stripe_edges.len() as u32);
-            stripe_edges.extend(b);
-        }
-        stripe_start.push(stripe_edges.len() as u32);
-        Self { min_y, max_y, inv_stripe_h, stripe_start, stripe_edges, edges, segments }
+        let (stripe_start, stripe_edges) = flatten(sloped);
+        let (flat_start, stripe_flat) = flatten(flat);
+        Self { min_y, max_y, inv_stripe_h, stripe_start, stripe_edges, flat_start, stripe_flat, segments }
     }
 
     /// Whether `p` belongs to the polygon under the half-open rule (see the module docs).
@@ -81,8 +77,7 @@ impl IndexedPolygon {
         let s = stripe_of(p.y, self.min_y, self.inv_stripe_h, n);
         let range = self.stripe_start[s] as usize..self.stripe_start[s + 1] as usize;
         let mut inside = false;
-        for &i in &self.stripe_edges[range] {
-            let e = &self.edges[i as usize];
+        for e in &self.stripe_edges[range] {
             if e.a.y <= p.y && p.y < e.b.y && left_of(e.a, e.b, p) {
                 inside = !inside;
             }
@@ -92,13 +87,31 @@ impl IndexedPolygon {
 
     /// Whether `p` lies exactly on one of the polygon's edges.
     pub(crate) fn on_boundary(&self, p: Coord<f64>) -> bool {
-        self.segments.iter().any(|&(a, b)| on_segment(a, b, p))
+        if !(p.y >= self.min_y && p.y <= self.max_y) {
+            return false;
+        }
+        let n = self.stripe_start.len() - 1;
+        let s = stripe_of(p.y, self.min_y, self.inv_stripe_h, n);
+        let sloped = &self.stripe_edges[self.stripe_start[s] as usize..self.stripe_start[s + 1] as usize];
+        let flat = &self.stripe_flat[self.flat_start[s] as usize..self.flat_start[s + 1] as usize];
+        sloped.iter().chain(flat).any(|e| on_segment(e.a, e.b, p))
     }
 
     /// All segments of all rings.
     pub(crate) fn segments(&self) -> &[(Coord<f64>, Coord<f64>)] {
         &self.segments
     }
+}
+
+fn flatten(buckets: Vec<Vec<Edge>>) -> (Vec<u32>, Vec<Edge>) {
+    let mut start = Vec::with_capacity(buckets.len() + 1);
+    let mut all = Vec::new();
+    for b in buckets {
+        start.push(all.len() as u32);
+        all.extend(b);
+    }
+    start.push(all.len() as u32);
+    (start, all)
 }
 
 fn push_ring(out: &mut Vec<(Coord<f64>, Coord<f64>)>, ring: &LineString<f64>) {
@@ -118,6 +131,12 @@ fn left_of(a: Coord<f64>, b: Coord<f64>, p: Coord<f64>) -> bool {
     let detleft = (a.x - p.x) * (b.y - p.y);
     let detright = (a.y - p.y) * (b.x - p.x);
     let det = detleft - detright;
+    // A product is 0.0 only when a factor is exactly 0, and a non-zero product keeps the
+    // exact sign of its factors: with either product zero, the sign of `det` is exact.
+    // (This is the common case of points on axis-parallel edges.)
+    if detleft == 0.0 || detright == 0.0 {
+        return det > 0.0;
+    }
     let bound = 3.330_669_073_875_471_6e-16 * (detleft.abs() + detright.abs());
     if det > bound {
         return true;

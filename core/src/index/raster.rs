@@ -3,6 +3,10 @@
 //!
 //! A cell is "uniform" when no polygon edge comes within `EPS` of it; then one exact test at
 //! its centre decides every point in it. Other cells keep their candidates, street units first.
+//!
+//! Stored in two levels so the hot data stays in cache: a coarse table of 8 × 8-cell blocks
+//! whose entry is either the answer for the whole block or the offset of a 64-byte block of
+//! one-byte cells in an arena, followed by the block's small palette of answers.
 
 use geo_types::Coord;
 use rstar::primitives::{GeomWithData, Rectangle};
@@ -15,8 +19,13 @@ use super::polygon::IndexedPolygon;
 const EPS: f64 = 1e-9;
 /// Value of a uniform cell outside every polygon.
 pub(crate) const NONE: u32 = 0x7FFF_FFFF;
-/// High bit: the rest of the value indexes `Raster::mixed`.
+/// High bit: the rest of the value indexes `Raster::mixed` (while building) or the arena
+/// (in the coarse table).
 const MIXED: u32 = 0x8000_0000;
+/// Block side in cells (a power of two).
+const B: usize = 8;
+/// Bytes before a block's palette: 64 cells and the block's first `mixed` index.
+const HEAD: usize = B * B + 4;
 
 /// Candidates of a boundary cell: ranges into `Raster::pool`.
 #[derive(Debug, Clone, Copy)]
@@ -36,7 +45,10 @@ pub(crate) struct Raster {
     inv_h: f64,
     nx: usize,
     ny: usize,
-    cells: Vec<u32>,
+    /// Coarse blocks per row.
+    cw: usize,
+    coarse: Vec<u32>,
+    arena: Vec<u8>,
     mixed: Vec<Mixed>,
     pool: Vec<u32>,
 }
@@ -53,22 +65,63 @@ impl Raster {
     pub(crate) fn build(layers: &Layers<'_>, min: Coord<f64>, max: Coord<f64>, target_cells: usize) -> Self {
         let (w, h) = ((max.x - min.x).max(1e-6), (max.y - min.y).max(1e-6));
         let cell = (w * h / target_cells as f64).sqrt();
-        let nx = ((w / cell).ceil() as usize).max(1);
-        let ny = ((h / cell).ceil() as usize).max(1);
+        let nx = ((w / cell).ceil() as usize).max(1).div_ceil(B) * B;
+        let ny = ((h / cell).ceil() as usize).max(1).div_ceil(B) * B;
         let mut r = Self {
             min,
-            max,
-            inv_w: nx as f64 / w,
-            inv_h: ny as f64 / h,
+            max: Coord { x: min.x + nx as f64 * cell, y: min.y + ny as f64 * cell },
+            inv_w: 1.0 / cell,
+            inv_h: 1.0 / cell,
             nx,
             ny,
-            cells: vec![NONE; nx * ny],
+            cw: nx / B,
+            coarse: Vec::new(),
+            arena: Vec::new(),
             mixed: Vec::new(),
             pool: Vec::new(),
         };
         let touches = r.edge_touches(layers);
-        r.fill(layers, &touches);
+        let cells = r.fill(layers, &touches);
+        r.compress(&cells);
         r
+    }
+
+    /// Packs the full-resolution cells into the coarse table and the block arena.
+    fn compress(&mut self, cells: &[u32]) {
+        let mut mixed = Vec::new();
+        self.coarse = Vec::with_capacity(cells.len() / (B * B));
+        for by in 0..self.ny / B {
+            for bx in 0..self.cw {
+                let block: Vec<u32> = (0..B * B).map(|i| cells[(by * B + i / B) * self.nx + bx * B + i % B]).collect();
+                if block.iter().all(|&v| v == block[0] && v & MIXED == 0) {
+                    self.coarse.push(block[0]);
+                    continue;
+                }
+                let off = self.arena.len();
+                self.coarse.push(MIXED | off as u32);
+                let mut palette: Vec<u32> = Vec::new();
+                let first_mixed = mixed.len() as u32;
+                let mut bytes = Vec::with_capacity(B * B);
+                for &v in &block {
+                    if v & MIXED != 0 {
+                        bytes.push(0x80 | (mixed.len() as u32 - first_mixed) as u8);
+                        mixed.push(self.mixed[(v & !MIXED) as usize]);
+                    } else {
+                        let i = palette.iter().position(|&p| p == v).unwrap_or_else(|| {
+                            palette.push(v);
+                            palette.len() - 1
+                        });
+                        bytes.push(i as u8);
+                    }
+                }
+                self.arena.extend_from_slice(&bytes);
+                self.arena.extend_from_slice(&first_mixed.to_le_bytes());
+                for p in palette {
+                    self.arena.extend_from_slice(&p.to_le_bytes());
+                }
+            }
+        }
+        self.mixed = mixed;
     }
 
     /// (cell, polygon) pairs for every cell within `EPS` of an edge, sorted and unique.
@@ -90,7 +143,8 @@ impl Raster {
         pairs
     }
 
-    fn fill(&mut self, layers: &Layers<'_>, touches: &[(u32, u32)]) {
+    fn fill(&mut self, layers: &Layers<'_>, touches: &[(u32, u32)]) -> Vec<u32> {
+        let mut cells = vec![NONE; self.nx * self.ny];
         let mut t = 0;
         for row in 0..self.ny {
             // Answer of the previous uniform cell in this row, reused by its uniform neighbour.
@@ -109,7 +163,7 @@ impl Raster {
                     _ => (first_containing(layers, centre, false), first_containing(layers, centre, true)),
                 };
                 run = cands.is_empty().then_some((tiling, overlay));
-                self.cells[idx] = if cands.is_empty() {
+                cells[idx] = if cands.is_empty() {
                     if overlay != NONE { overlay } else { tiling }
                 } else {
                     // An edge's bounding box can reach a cell the edge itself misses, so the
@@ -119,6 +173,7 @@ impl Raster {
                 };
             }
         }
+        cells
     }
 
     fn push_mixed(&mut self, layers: &Layers<'_>, cands: &[u32], tiling_fixed: u32, at_centre: [u32; 2]) -> u32 {
@@ -162,11 +217,17 @@ impl Raster {
         }
         let col = clamp_cell((p.x - self.min.x) * self.inv_w, self.nx);
         let row = clamp_cell((p.y - self.min.y) * self.inv_h, self.ny);
-        let v = self.cells[row * self.nx + col];
-        if v & MIXED == 0 {
-            return v;
+        let c = self.coarse[(row / B) * self.cw + col / B];
+        if c & MIXED == 0 {
+            return c;
         }
-        self.locate_mixed(polygons, &self.mixed[(v & !MIXED) as usize], p)
+        let off = (c & !MIXED) as usize;
+        let e = self.arena[off + (row % B) * B + col % B];
+        if e & 0x80 == 0 {
+            return read_u32(&self.arena, off + HEAD + 4 * e as usize);
+        }
+        let m = read_u32(&self.arena, off + B * B) as usize + (e & 0x7F) as usize;
+        self.locate_mixed(polygons, &self.mixed[m], p)
     }
 
     #[cold]
@@ -188,9 +249,9 @@ impl Raster {
         tiling.iter().copied().find(|&g| polygons[g as usize].on_boundary(p)).unwrap_or(NONE)
     }
 
-    /// Number of cells and of boundary ("mixed") cells.
-    pub(crate) fn stats(&self) -> (usize, usize) {
-        (self.cells.len(), self.mixed.len())
+    /// Number of cells, of boundary ("mixed") cells, and bytes of the lookup tables.
+    pub(crate) fn stats(&self) -> (usize, usize, usize) {
+        (self.nx * self.ny, self.mixed.len(), self.coarse.len() * 4 + self.arena.len())
     }
 }
 
@@ -202,6 +263,12 @@ fn first_containing(layers: &Layers<'_>, p: Coord<f64>, overlay: bool) -> u32 {
         .filter(|&g| layers.overlay[g as usize] == overlay && layers.polygons[g as usize].contains(p))
         .min()
         .unwrap_or(NONE)
+}
+
+#[inline]
+fn read_u32(bytes: &[u8], at: usize) -> u32 {
+    let b = &bytes[at..at + 4];
+    u32::from_le_bytes([b[0], b[1], b[2], b[3]])
 }
 
 #[inline]

@@ -1,0 +1,156 @@
+//! Benchmark of point → grid lookups on the demo county: our index beside the plain baseline
+//! (R-tree over bounding boxes + `geo::Intersects`), measured in the same run.
+//!
+//! `cargo run --release -p wangge-tests --bin bench-locate [-- --points N --rounds R]`
+//!
+//! Prints ns/lookup (median and p99 of per-lookup timings, timer overhead subtracted, and the
+//! mean from whole-batch throughput) for random points in the county's bounding box and for
+//! points on shared grid edges, the ratio to the baseline, and any disagreement with it.
+
+use std::hint::black_box;
+use std::time::Instant;
+
+use wangge_core::index::{BaselineIndex, GridShape};
+use wangge_core::{GridIndex, GridKind, LonLat};
+use wangge_tests::{county, Points};
+
+struct Figures {
+    median: f64,
+    p99: f64,
+    mean: f64,
+}
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let (mut n_random, mut rounds) = (1_000_000usize, 5usize);
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            "--points" => n_random = args.next().and_then(|v| v.parse().ok()).unwrap_or(n_random),
+            "--rounds" => rounds = args.next().and_then(|v| v.parse().ok()).unwrap_or(rounds),
+            _ => {}
+        }
+    }
+    let shapes = county().grid_shapes();
+    let build = median((0..5).map(|_| time(|| GridIndex::build(shapes.clone()).map(drop))).collect());
+    let index = match GridIndex::build(shapes.clone()) {
+        Ok(i) => i,
+        Err(e) => return eprintln!("index: {e}"),
+    };
+    let base_build = median((0..5).map(|_| time(|| { drop(BaselineIndex::build(&shapes)); Ok(()) })).collect());
+    let base = BaselineIndex::build(&shapes);
+    let (cells, mixed, bytes) = index.raster_stats();
+    println!("demo county: {} grids ({} tiling + {} street units)", shapes.len(),
+        shapes.iter().filter(|s| s.record.kind != GridKind::StreetUnit).count(),
+        shapes.iter().filter(|s| s.record.kind == GridKind::StreetUnit).count());
+    println!("build: index {:.1} ms (raster {cells} cells, {mixed} need exact tests, tables {} KiB), baseline {:.1} ms", build * 1e3, bytes / 1024, base_build * 1e3);
+
+    let random = random_points(n_random);
+    let edges = edge_points(&shapes, 100_000);
+    let overhead = timer_overhead();
+    println!("timer overhead {overhead:.1} ns (subtracted); {rounds} rounds, medians over rounds\n");
+    println!("{:<34} {:>10} {:>10} {:>10} {:>9}", "points / method", "median ns", "p99 ns", "mean ns", "vs ours");
+    for (label, pts) in [("1M random in bbox", &random), ("100k on shared edges", &edges)] {
+        let ours = run(rounds, pts, overhead, |p| index.grid_at(p));
+        let theirs = run(rounds, pts, overhead, |p| base.grid_at(p.lon, p.lat));
+        let label = if pts.len() == 1_000_000 || pts.len() == 100_000 { label.to_string() } else { format!("{} points ({label})", pts.len()) };
+        row(&format!("{label}: ours"), &ours, None);
+        row(&format!("{label}: baseline"), &theirs, Some(theirs.median / ours.median));
+    }
+    report_agreement(&index, &base, &random, &edges);
+}
+
+fn row(label: &str, f: &Figures, ratio: Option<f64>) {
+    let r = ratio.map_or("1.0×".to_string(), |r| format!("{r:.1}×"));
+    println!("{label:<34} {:>10.1} {:>10.1} {:>10.1} {:>9}", f.median, f.p99, f.mean, r);
+}
+
+fn run<T>(rounds: usize, pts: &[LonLat], overhead: f64, f: impl Fn(LonLat) -> T) -> Figures {
+    let mut med = Vec::new();
+    let mut p99 = Vec::new();
+    let mut mean = Vec::new();
+    for _ in 0..rounds {
+        let start = Instant::now();
+        for &p in pts {
+            black_box(f(black_box(p)));
+        }
+        mean.push(start.elapsed().as_nanos() as f64 / pts.len() as f64);
+        let mut each: Vec<f64> = pts
+            .iter()
+            .map(|&p| {
+                let t = Instant::now();
+                black_box(f(black_box(p)));
+                (t.elapsed().as_nanos() as f64 - overhead).max(0.0)
+            })
+            .collect();
+        each.sort_by(f64::total_cmp);
+        med.push(each[each.len() / 2]);
+        p99.push(each[each.len() * 99 / 100]);
+    }
+    Figures { median: median(med), p99: median(p99), mean: median(mean) }
+}
+
+fn report_agreement(index: &GridIndex, base: &BaselineIndex, random: &[LonLat], edges: &[LonLat]) {
+    let tiling = |hits: &[usize]| hits.iter().filter(|&&g| index.grids()[g].kind != GridKind::StreetUnit).count();
+    let (mut off, mut disagree, mut inside) = (0, 0, 0);
+    for &p in random {
+        let hits = base.grids_at(p.lon, p.lat);
+        if tiling(&hits) <= 1 {
+            off += 1;
+            inside += usize::from(!hits.is_empty());
+            disagree += usize::from(index.grid_at(p) != hits.first().copied());
+        }
+    }
+    let none_on_edges = edges.iter().filter(|&&p| index.grid_at(p).is_none()).count();
+    let outside_hits = edges.iter().filter(|&&p| index.grid_at(p).is_some_and(|g| !base.grids_at(p.lon, p.lat).contains(&g))).count();
+    println!("\nagreement: {disagree} disagreements with the baseline on {off} random points off the boundaries ({inside} inside the county)");
+    println!("shared edges: {none_on_edges} points got no grid, {outside_hits} got a grid that does not touch them (of {})", edges.len());
+}
+
+fn random_points(n: usize) -> Vec<LonLat> {
+    let c = county();
+    let (mut lo, mut hi) = ((f64::MAX, f64::MAX), (f64::MIN, f64::MIN));
+    for p in &c.outline.exterior().0 {
+        lo = (lo.0.min(p.x), lo.1.min(p.y));
+        hi = (hi.0.max(p.x), hi.1.max(p.y));
+    }
+    let mut r = Points::new(42);
+    (0..n).filter_map(|_| LonLat::new(r.uniform(lo.0, hi.0), r.uniform(lo.1, hi.1)).ok()).collect()
+}
+
+/// Vertices and midpoints of edges shared by two grids, sampled down to `n`.
+fn edge_points(shapes: &[GridShape], n: usize) -> Vec<LonLat> {
+    let mut seen = std::collections::HashSet::new();
+    let mut all = Vec::new();
+    for s in shapes.iter().filter(|s| s.record.kind != GridKind::StreetUnit) {
+        for w in s.geometry.0.iter().flat_map(|p| p.exterior().0.windows(2)) {
+            let k = |c: geo_types::Coord<f64>| (c.x.to_bits(), c.y.to_bits());
+            if seen.contains(&(k(w[1]), k(w[0]))) {
+                all.push((w[0].x, w[0].y));
+                all.push(((w[0].x + w[1].x) / 2.0, (w[0].y + w[1].y) / 2.0));
+            }
+            seen.insert((k(w[0]), k(w[1])));
+        }
+    }
+    let mut r = Points::new(9);
+    (0..n).filter_map(|_| {
+        let (x, y) = all[(r.uniform(0.0, all.len() as f64) as usize).min(all.len() - 1)];
+        LonLat::new(x, y).ok()
+    }).collect()
+}
+
+fn timer_overhead() -> f64 {
+    let mut v: Vec<f64> = (0..100_000).map(|_| { let t = Instant::now(); t.elapsed().as_nanos() as f64 }).collect();
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+fn time(f: impl FnOnce() -> Result<(), wangge_core::IndexError>) -> f64 {
+    let t = Instant::now();
+    let _ = f();
+    t.elapsed().as_secs_f64()
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
