@@ -452,3 +452,22 @@ fn cells_by_label(labels: &[u32], n: usize) -> Vec<Vec<usize>> {
 fn with(p: (f64, f64), c: usize) -> (f64, f64, usize) {
     (p.0, p.1, c)
 }
+
+impl County {
+    /// The grids as index input, in the same order as [`County::grids`].
+    pub fn grid_shapes(&self) -> Vec<wangge_core::index::GridShape> {
+        self.grids
+            .iter()
+            .map(|g| wangge_core::index::GridShape {
+                record: wangge_core::GridRecord {
+                    code: g.code.clone(),
+                    name: g.name.clone(),
+                    kind: g.kind,
+                    village: wangge_core::DivisionRef { code: g.village.0.clone(), name: g.village.1.clone() },
+                    township: wangge_core::DivisionRef { code: g.township.0.clone(), name: g.township.1.clone() },
+                },
+                geometry: g.geometry.clone(),
+            })
+            .collect()
+    }
+}
