@@ -3,6 +3,7 @@
 //! `wasm32-unknown-unknown` so the frontend can reuse it.
 #![deny(missing_docs)]
 
+pub mod calendar;
 pub mod coord;
 pub mod division;
 pub mod index;
