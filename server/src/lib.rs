@@ -1,1 +1,31 @@
-//! placeholder
+//! wangge (网格) — the grid-based social-governance service of Huailai County (怀来县): which
+//! grid a point is in, the grids' shapes and the division tree, over an embedded store.
+#![deny(missing_docs)]
+
+pub mod catalog;
+pub mod config;
+pub mod dataset;
+pub mod error;
+pub mod extract;
+pub mod geodata;
+pub mod routes;
+pub mod state;
+pub mod store;
+
+use axum::Router;
+
+pub use config::Config;
+pub use error::ApiError;
+pub use state::{AppState, StartError};
+pub use store::{Store, StoreError, StoreTarget};
+
+/// The HTTP API over `state`, ready to serve or to drive with `tower::ServiceExt::oneshot`.
+pub fn app(state: AppState) -> Router {
+    routes::app(state)
+}
+
+/// Opens the store named by `config`, loads the geodata files into it on first run, and builds
+/// the grid index and the in-memory catalog from the store.
+pub async fn state_from_config(config: &Config) -> Result<AppState, StartError> {
+    state::state_from_config(config).await
+}

@@ -1,0 +1,116 @@
+//! Command-line and environment configuration of the service.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::str::FromStr;
+
+use sqlx::sqlite::SqliteConnectOptions;
+
+use crate::store::StoreTarget;
+
+/// File name of the SQLite database inside the data directory.
+pub const SQLITE_FILE: &str = "wangge.db";
+
+/// Why the configuration cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// A PostgreSQL URL was given but that backend does not exist yet.
+    #[error("PostGIS backend not built yet: DATABASE_URL is a postgres:// URL; unset it to use SQLite in the data directory")]
+    PostgisNotBuilt,
+    /// A URL of an unknown kind.
+    #[error("DATABASE_URL must start with sqlite: (or postgres:// once PostGIS is built), got scheme {0:?}")]
+    UnsupportedScheme(String),
+    /// A malformed SQLite URL.
+    #[error("DATABASE_URL is not a valid SQLite URL")]
+    BadSqliteUrl(#[source] sqlx::Error),
+    /// The data directory could not be created.
+    #[error("cannot create the data directory {path}")]
+    DataDir {
+        /// The directory.
+        path: PathBuf,
+        /// The I/O failure.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// wangge — grid-based social governance service (网格化社会治理).
+#[derive(Debug, Clone, clap::Parser)]
+#[command(name = "wangge", version, about)]
+pub struct Config {
+    /// Address and port to listen on.
+    #[arg(long, env = "WANGGE_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+
+    /// Directory for local state; the SQLite file `wangge.db` is created here on first run.
+    #[arg(long, env = "WANGGE_DATA_DIR", default_value = "data")]
+    pub data_dir: PathBuf,
+
+    /// Database URL; defaults to SQLite in the data directory. `postgres://` is refused until
+    /// the PostGIS backend exists.
+    #[arg(long, env = "DATABASE_URL")]
+    pub database_url: Option<String>,
+
+    /// Directory holding townships.geojson, villages.geojson and grids.geojson, loaded into an
+    /// empty store on first run.
+    #[arg(long, env = "WANGGE_GEODATA_DIR", default_value = "geodata/huailai")]
+    pub geodata_dir: PathBuf,
+}
+
+impl Config {
+    /// A configuration with defaults except for the two directories (used by tests and tools).
+    pub fn with_dirs(data_dir: impl Into<PathBuf>, geodata_dir: impl Into<PathBuf>) -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: data_dir.into(),
+            database_url: None,
+            geodata_dir: geodata_dir.into(),
+        }
+    }
+
+    /// Which database to open, creating the data directory when the default SQLite file is used.
+    pub fn store_target(&self) -> Result<StoreTarget, ConfigError> {
+        let Some(url) = self.database_url.as_deref().filter(|u| !u.trim().is_empty()) else {
+            std::fs::create_dir_all(&self.data_dir)
+                .map_err(|source| ConfigError::DataDir { path: self.data_dir.clone(), source })?;
+            return Ok(StoreTarget::sqlite_file(self.data_dir.join(SQLITE_FILE)));
+        };
+        let scheme = url.split(':').next().unwrap_or_default().to_ascii_lowercase();
+        match scheme.as_str() {
+            "postgres" | "postgresql" => Err(ConfigError::PostgisNotBuilt),
+            "sqlite" => SqliteConnectOptions::from_str(url).map(StoreTarget::Sqlite).map_err(ConfigError::BadSqliteUrl),
+            _ => Err(ConfigError::UnsupportedScheme(scheme)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_url(url: &str) -> Config {
+        Config { database_url: Some(url.into()), ..Config::with_dirs("data", "geodata") }
+    }
+
+    #[test]
+    fn refuses_postgres_until_postgis_is_built() {
+        let err = with_url("postgres://wangge@localhost/wangge").store_target().err();
+        assert!(matches!(err, Some(ConfigError::PostgisNotBuilt)));
+        assert!(err.map(|e| e.to_string()).unwrap_or_default().contains("PostGIS backend not built yet"));
+    }
+
+    #[test]
+    fn accepts_sqlite_urls_and_refuses_other_schemes() {
+        assert!(matches!(with_url("sqlite://elsewhere.db").store_target(), Ok(StoreTarget::Sqlite(_))));
+        assert!(matches!(with_url("mysql://x").store_target(), Err(ConfigError::UnsupportedScheme(s)) if s == "mysql"));
+    }
+
+    #[test]
+    fn parses_flags() {
+        use clap::Parser;
+        let c = Config::try_parse_from(["wangge", "--listen", "0.0.0.0:9000", "--data-dir", "/tmp/w"]);
+        let c = c.map_err(|e| e.to_string());
+        assert_eq!(c.as_ref().map(|c| c.listen.port()), Ok(9000));
+        assert_eq!(c.map(|c| c.data_dir), Ok(PathBuf::from("/tmp/w")));
+    }
+}
