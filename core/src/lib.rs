@@ -6,6 +6,7 @@
 pub mod calendar;
 pub mod coord;
 pub mod division;
+pub mod event;
 pub mod index;
 
 pub use coord::{LonLat, CoordError};
