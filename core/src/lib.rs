@@ -8,7 +8,8 @@ pub mod coord;
 pub mod division;
 pub mod event;
 pub mod index;
+pub mod people;
 
-pub use coord::{LonLat, CoordError};
+pub use coord::{CoordError, Crs, LonLat};
 pub use division::{GridKind, GridRecord, DivisionRef};
 pub use index::{GridIndex, IndexError, Located, Nearest, SharedIndex};
