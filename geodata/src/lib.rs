@@ -6,6 +6,7 @@
 //! grids; the boundaries are traced from one planar graph so neighbours share identical
 //! edges and the grids exactly tile the outline.
 
+pub mod demo;
 pub mod divisions;
 mod grow;
 pub mod lattice;

@@ -19,7 +19,7 @@ mod shared;
 
 use geo::{BoundingRect, Coord, MultiPolygon};
 use rstar::primitives::{GeomWithData, Rectangle};
-use rstar::{RTree, AABB};
+use rstar::{RTree, RTreeObject, AABB};
 
 pub use baseline::BaselineIndex;
 pub use shared::SharedIndex;
@@ -82,6 +82,7 @@ const TARGET_CELLS: usize = 1 << 20;
 #[derive(Debug)]
 pub struct GridIndex {
     grids: Vec<GridRecord>,
+    bboxes: Vec<[f64; 4]>,
     polygons: Vec<IndexedPolygon>,
     raster: Raster,
     envelopes: RTree<GeomWithData<Rectangle<[f64; 2]>, u32>>,
@@ -114,8 +115,9 @@ impl GridIndex {
         let layers = Layers { polygons: &polygons, overlay: &overlay, envelopes: &envelopes };
         let raster = Raster::build(&layers, min, max, TARGET_CELLS);
         let nearest = nearest::EdgeTree::build(&polygons, &overlay, (min.y + max.y) / 2.0);
+        let bboxes = envelopes_in_order(&envelopes, shapes.len());
         let grids = shapes.into_iter().map(|s| s.record).collect();
-        Ok(Self { grids, polygons, raster, envelopes, nearest })
+        Ok(Self { grids, bboxes, polygons, raster, envelopes, nearest })
     }
 
     /// All grids, in index order.
@@ -161,6 +163,11 @@ impl GridIndex {
         self.nearest.nearest(p).map(|(grid, distance_m)| Nearest { grid, distance_m })
     }
 
+    /// The bounding box `[min_lon, min_lat, max_lon, max_lat]` of grid `g`.
+    pub fn bbox(&self, g: usize) -> Option<[f64; 4]> {
+        self.bboxes.get(g).copied()
+    }
+
     /// Grids whose bounding box intersects `[min_lon, min_lat, max_lon, max_lat]`, in index order.
     pub fn in_bbox(&self, bbox: [f64; 4]) -> Vec<usize> {
         let aabb = AABB::from_corners([bbox[0], bbox[1]], [bbox[2], bbox[3]]);
@@ -175,6 +182,15 @@ impl GridIndex {
     pub fn raster_stats(&self) -> (usize, usize, usize) {
         self.raster.stats()
     }
+}
+
+fn envelopes_in_order(tree: &RTree<GeomWithData<Rectangle<[f64; 2]>, u32>>, n: usize) -> Vec<[f64; 4]> {
+    let mut out = vec![[0.0; 4]; n];
+    for r in tree.iter() {
+        let e = r.geom().envelope();
+        out[r.data as usize] = [e.lower()[0], e.lower()[1], e.upper()[0], e.upper()[1]];
+    }
+    out
 }
 
 fn envelope_of(s: &GridShape) -> Result<Rectangle<[f64; 2]>, IndexError> {

@@ -1,0 +1,9 @@
+//! The demo county's people and its 2023 year of events, generated deterministically so the
+//! service shows the county's real figures (see the county's 2023 self-evaluation).
+
+mod names;
+pub mod roster;
+pub mod year;
+
+pub use roster::{roster, GridRef};
+pub use year::{year_2023, DemoError, DemoEvent, Step, CLOSED_2023, YEAR_2023};
