@@ -112,9 +112,11 @@ impl GridIndex {
             Coord { x: env.lower()[0] - pad, y: env.lower()[1] - pad },
             Coord { x: env.upper()[0] + pad, y: env.upper()[1] + pad },
         );
-        let layers = Layers { polygons: &polygons, overlay: &overlay, envelopes: &envelopes };
+        let shared = nearest::shared_segments(&polygons, &overlay);
+        let outer = |p: usize, s: usize| !overlay[p] && !shared.contains(&nearest::seg_key(polygons[p].segments()[s]));
+        let layers = Layers { polygons: &polygons, overlay: &overlay, envelopes: &envelopes, outer: &outer };
         let raster = Raster::build(&layers, min, max, TARGET_CELLS);
-        let nearest = nearest::EdgeTree::build(&polygons, &overlay, (min.y + max.y) / 2.0);
+        let nearest = nearest::EdgeTree::build(&polygons, &outer, (min.y + max.y) / 2.0);
         let bboxes = envelopes_in_order(&envelopes, shapes.len());
         let grids = shapes.into_iter().map(|s| s.record).collect();
         Ok(Self { grids, bboxes, polygons, raster, envelopes, nearest })

@@ -30,6 +30,9 @@ const HEAD: usize = B * B + 4;
 /// Candidates of a boundary cell: ranges into `Raster::pool`.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Mixed {
+    /// No outer edge of the tiling touches the cell: a point in it is in exactly one tiling
+    /// candidate, so the last candidate needs no test.
+    interior: bool,
     overlay: (u32, u32),
     tiling: (u32, u32),
     /// The tiling answer when no tiling edge crosses the cell (only overlay edges do).
@@ -58,7 +61,12 @@ pub(crate) struct Layers<'a> {
     pub polygons: &'a [IndexedPolygon],
     pub overlay: &'a [bool],
     pub envelopes: &'a RTree<GeomWithData<Rectangle<[f64; 2]>, u32>>,
+    /// Whether segment `i` of polygon `p` is on the tiling's outer boundary.
+    pub outer: &'a dyn Fn(usize, usize) -> bool,
 }
+
+/// Set on a touch's polygon id when the touching segment is on the outer boundary.
+const OUTER: u32 = 0x8000_0000;
 
 impl Raster {
     /// Builds a raster of about `target_cells` cells over `[min, max]`.
@@ -128,12 +136,13 @@ impl Raster {
     fn edge_touches(&self, layers: &Layers<'_>) -> Vec<(u32, u32)> {
         let mut pairs = Vec::new();
         for (pid, poly) in layers.polygons.iter().enumerate() {
-            for &(a, b) in poly.segments() {
+            for (si, &(a, b)) in poly.segments().iter().enumerate() {
+                let tag = if (layers.outer)(pid, si) { OUTER } else { 0 };
                 let (x0, x1) = self.col_range(a.x.min(b.x) - EPS, a.x.max(b.x) + EPS);
                 let (y0, y1) = self.row_range(a.y.min(b.y) - EPS, a.y.max(b.y) + EPS);
                 for row in y0..=y1 {
                     for col in x0..=x1 {
-                        pairs.push(((row * self.nx + col) as u32, pid as u32));
+                        pairs.push(((row * self.nx + col) as u32, pid as u32 | tag));
                     }
                 }
             }
@@ -155,7 +164,9 @@ impl Raster {
                 while t < touches.len() && touches[t].0 as usize == idx {
                     t += 1;
                 }
-                let cands: Vec<u32> = touches[start..t].iter().map(|&(_, p)| p).collect();
+                let interior = touches[start..t].iter().all(|&(_, p)| p & OUTER == 0);
+                let mut cands: Vec<u32> = touches[start..t].iter().map(|&(_, p)| p & !OUTER).collect();
+                cands.dedup();
                 let has_tiling = cands.iter().any(|&p| !layers.overlay[p as usize]);
                 let centre = self.centre(row, col);
                 let (tiling, overlay) = match (run, cands.is_empty()) {
@@ -169,19 +180,20 @@ impl Raster {
                     // An edge's bounding box can reach a cell the edge itself misses, so the
                     // grid at the centre is a candidate too.
                     let fixed = if has_tiling { NONE } else { tiling };
-                    self.push_mixed(layers, &cands, fixed, [overlay, tiling])
+                    // No outer edge near the cell: it lies wholly inside or wholly outside the
+                    // union, and the centre says which.
+                    self.push_mixed(layers, &cands, fixed, [overlay, tiling], interior && tiling != NONE)
                 };
             }
         }
         cells
     }
 
-    fn push_mixed(&mut self, layers: &Layers<'_>, cands: &[u32], tiling_fixed: u32, at_centre: [u32; 2]) -> u32 {
-        let list = |overlay: bool, extra: u32| {
-            let mut l: Vec<u32> = cands.iter().copied().filter(|&p| layers.overlay[p as usize] == overlay).collect();
-            if extra != NONE && !l.contains(&extra) {
-                l.push(extra);
-            }
+    fn push_mixed(&mut self, layers: &Layers<'_>, cands: &[u32], tiling_fixed: u32, at_centre: [u32; 2], interior: bool) -> u32 {
+        // The grid at the centre goes first: it most often holds the point.
+        let list = |overlay: bool, first: u32| {
+            let mut l: Vec<u32> = (first != NONE).then_some(first).into_iter().collect();
+            l.extend(cands.iter().copied().filter(|&p| layers.overlay[p as usize] == overlay && p != first));
             l
         };
         let (overlay, tiling) = (list(true, at_centre[0]), list(false, at_centre[1]));
@@ -190,7 +202,7 @@ impl Raster {
         let mid = self.pool.len() as u32;
         self.pool.extend(tiling);
         let end = self.pool.len() as u32;
-        self.mixed.push(Mixed { overlay: (start, mid), tiling: (mid, end), tiling_fixed });
+        self.mixed.push(Mixed { interior, overlay: (start, mid), tiling: (mid, end), tiling_fixed });
         MIXED | (self.mixed.len() as u32 - 1)
     }
 
@@ -240,6 +252,11 @@ impl Raster {
         }
         if m.tiling_fixed != NONE {
             return m.tiling_fixed;
+        }
+        if m.interior {
+            if let Some((&last, rest)) = tiling.split_last() {
+                return rest.iter().copied().find(|&g| polygons[g as usize].contains(p)).unwrap_or(last);
+            }
         }
         if let Some(&g) = tiling.iter().find(|&&g| polygons[g as usize].contains(p)) {
             return g;
