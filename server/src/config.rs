@@ -55,6 +55,11 @@ pub struct Config {
     /// empty store on first run.
     #[arg(long, env = "WANGGE_GEODATA_DIR", default_value = "geodata/huailai")]
     pub geodata_dir: PathBuf,
+
+    /// Seconds between supervision runs (督办: overdue events escalated one tier up); 0 turns
+    /// supervision off.
+    #[arg(long, env = "WANGGE_SUPERVISE_EVERY_SECS", default_value_t = 60)]
+    pub supervise_every_secs: u64,
 }
 
 impl Config {
@@ -65,6 +70,7 @@ impl Config {
             data_dir: data_dir.into(),
             database_url: None,
             geodata_dir: geodata_dir.into(),
+            supervise_every_secs: 60,
         }
     }
 

@@ -28,9 +28,32 @@ pub enum ApiError {
     /// The body is not JSON.
     #[error("{0}")]
     UnsupportedMediaType(String),
+    /// The request conflicts with the resource's current state (an illegal or concurrent
+    /// transition, a device already bound to someone else).
+    #[error("{0}")]
+    Conflict(String),
+    /// Well-formed input that cannot be acted on (bad field values).
+    #[error("{0}")]
+    Unprocessable(String),
+    /// An idempotency key reused for a different request.
+    #[error("{0}")]
+    KeyReused(String),
+    /// A point outside every grid of the county, with the nearest grid.
+    #[error("the point ({lon}, {lat}) is outside the county{}", nearest_text(.nearest))]
+    OutsideCounty {
+        /// Longitude (CGCS2000) of the point.
+        lon: f64,
+        /// Latitude (CGCS2000) of the point.
+        lat: f64,
+        /// The nearest grid's code and the distance to it in metres.
+        nearest: Option<(String, f64)>,
+    },
+    /// The working-day calendar cannot count a deadline (a year whose notice is not loaded).
+    #[error("{0}")]
+    Calendar(#[from] wangge_core::calendar::CalendarError),
     /// The store failed.
     #[error("the store is unavailable")]
-    Store(#[from] StoreError),
+    Store(#[source] StoreError),
     /// A bug; the message is logged, not sent.
     #[error("{0}")]
     Internal(String),
@@ -44,6 +67,30 @@ struct Problem<'a> {
     title: &'a str,
     status: u16,
     detail: String,
+    /// RFC 9457 extension members.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    extensions: Option<serde_json::Value>,
+}
+
+fn nearest_text(nearest: &Option<(String, f64)>) -> String {
+    match nearest {
+        Some((code, distance_m)) => format!("; the nearest grid is {code}, {distance_m:.1} m away"),
+        None => String::new(),
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Stale { event_id } => Self::Conflict(format!(
+                "event {event_id} changed while this transition was being applied; reload it and try again"
+            )),
+            StoreError::DeviceTaken { device_id, person_id } => {
+                Self::Conflict(format!("device {device_id} is already bound to {person_id}"))
+            }
+            other => Self::Store(other),
+        }
+    }
 }
 
 impl ApiError {
@@ -63,10 +110,40 @@ impl ApiError {
                 "urn:wangge:problem:unsupported-media-type",
                 "Unsupported media type",
             ),
+            Self::Conflict(_) => (StatusCode::CONFLICT, "urn:wangge:problem:conflict", "Conflict"),
+            Self::Unprocessable(_) => {
+                (StatusCode::UNPROCESSABLE_ENTITY, "urn:wangge:problem:unprocessable", "Unprocessable content")
+            }
+            Self::KeyReused(_) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "urn:wangge:problem:idempotency-key-reused",
+                "Idempotency key reused for a different request",
+            ),
+            Self::OutsideCounty { .. } => {
+                (StatusCode::UNPROCESSABLE_ENTITY, "urn:wangge:problem:outside-county", "Outside the county")
+            }
+            Self::Calendar(_) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "urn:wangge:problem:calendar-not-loaded",
+                "Working-day calendar not loaded",
+            ),
             Self::Store(_) => {
                 (StatusCode::SERVICE_UNAVAILABLE, "urn:wangge:problem:unavailable", "Service unavailable")
             }
             Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "urn:wangge:problem:internal", "Internal error"),
+        }
+    }
+}
+
+impl ApiError {
+    /// Machine-readable members beside `detail`, where a client can use them.
+    fn extensions(&self) -> Option<serde_json::Value> {
+        match self {
+            Self::OutsideCounty { nearest: Some((code, distance_m)), .. } => Some(serde_json::json!({
+                "nearest": { "code": code, "distance_m": (distance_m * 10.0).round() / 10.0 }
+            })),
+            Self::OutsideCounty { nearest: None, .. } => Some(serde_json::json!({ "nearest": null })),
+            _ => None,
         }
     }
 }
@@ -79,8 +156,11 @@ impl IntoResponse for ApiError {
         } else {
             tracing::debug!(status = status.as_u16(), detail = %self, "request refused");
         }
-        let detail = if status.is_server_error() { title.to_owned() } else { self.to_string() };
-        let problem = Problem { kind, title, status: status.as_u16(), detail };
+        // A missing calendar year is an operator's task, not an internal: say which year.
+        let public = !status.is_server_error() || matches!(self, Self::Calendar(_));
+        let detail = if public { self.to_string() } else { title.to_owned() };
+        let extensions = self.extensions();
+        let problem = Problem { kind, title, status: status.as_u16(), detail, extensions };
         let body = serde_json::to_vec(&problem).unwrap_or_default();
         (status, [(header::CONTENT_TYPE, PROBLEM_JSON)], body).into_response()
     }

@@ -1,19 +1,28 @@
 //! wangge (网格) — the grid-based social-governance service of Huailai County (怀来县): which
-//! grid a point is in, the grids' shapes and the division tree, over an embedded store.
+//! grid a point is in, the grids' shapes and the division tree, people and their grids, and
+//! events with their closed loop, over an embedded store.
 #![deny(missing_docs)]
 
 pub mod catalog;
+pub mod clock;
 pub mod config;
 pub mod dataset;
 pub mod error;
+pub mod event;
 pub mod extract;
 pub mod geodata;
+pub mod intake;
+pub mod people;
 pub mod routes;
+pub mod rules;
 pub mod state;
 pub mod store;
+pub mod supervision;
+pub mod transitions;
 
 use axum::Router;
 
+pub use clock::Clock;
 pub use config::Config;
 pub use error::ApiError;
 pub use state::{AppState, StartError};

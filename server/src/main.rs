@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 use wangge_server::error::error_chain;
-use wangge_server::{app, state_from_config, Config};
+use wangge_server::{app, state_from_config, supervision, Config};
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -24,6 +24,11 @@ async fn main() -> ExitCode {
 async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     let state = state_from_config(&config).await?;
     let store = state.store.clone();
+    if config.supervise_every_secs > 0 {
+        let every = std::time::Duration::from_secs(config.supervise_every_secs);
+        supervision::spawn(state.clone(), every);
+        tracing::info!(every_secs = config.supervise_every_secs, "supervision started");
+    }
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
     tracing::info!(listen = %config.listen, "serving");
     axum::serve(listener, app(state)).with_graceful_shutdown(shutdown()).await?;

@@ -6,9 +6,12 @@ use std::sync::Arc;
 use wangge_core::{GridIndex, IndexError, SharedIndex};
 
 use crate::catalog::{grid_shape, Catalog, CatalogError};
+use crate::clock::Clock;
 use crate::config::{Config, ConfigError};
 use crate::dataset::Dataset;
 use crate::geodata::{self, GeodataError};
+use crate::intake::Intake;
+use crate::rules::{Rules, RulesError};
 use crate::store::{Store, StoreError};
 
 /// Why the service could not start.
@@ -35,12 +38,16 @@ pub enum StartError {
     /// The in-memory catalog could not be built.
     #[error(transparent)]
     Catalog(#[from] CatalogError),
+    /// The roster, calendar or routing table could not be loaded.
+    #[error(transparent)]
+    Rules(#[from] RulesError),
     /// The blocking loader task died.
     #[error("the geodata loader task failed")]
     Task(#[from] tokio::task::JoinError),
 }
 
-/// What handlers share: the store, the grid index and the in-memory catalog built with it.
+/// What handlers share: the store, the grid index and the in-memory catalog built with it,
+/// the rules in memory, the intake writer and the clock.
 #[derive(Debug, Clone)]
 pub struct AppState {
     /// Durable storage.
@@ -49,6 +56,12 @@ pub struct AppState {
     pub index: SharedIndex,
     /// Grid features and the division tree, served from memory.
     pub catalog: Arc<Catalog>,
+    /// Roster, working calendar and routing table, swapped whole on change.
+    pub rules: Rules,
+    /// The single writer of new reports (group commit).
+    pub intake: Intake,
+    /// Where "now" comes from.
+    pub clock: Clock,
 }
 
 /// Opens the store, loads the geodata files into it if it is empty, then builds the index and
@@ -59,9 +72,18 @@ pub async fn state_from_config(config: &Config) -> Result<AppState, StartError> 
         Some(info) => {
             tracing::info!(dataset_id = info.dataset_id, source = %info.source, loaded_at = %info.created_at, "store holds a dataset")
         }
-        None => load_geodata(&store, config).await?,
+        None => {
+            load_geodata(&store, config).await?;
+            load_demo_people_and_events(&store).await?;
+        }
     }
     state_from_store(store).await
+}
+
+/// First-start hook for a deterministic demo roster and the 2023 events. Until that data
+/// exists it loads nothing: no people are seeded, and tests create their own.
+pub async fn load_demo_people_and_events(_store: &Store) -> Result<(), StartError> {
+    Ok(())
 }
 
 /// Builds the index and the catalog from what the store holds.
@@ -73,7 +95,9 @@ pub async fn state_from_store(store: Store) -> Result<AppState, StartError> {
     let catalog = Catalog::new(&info, &townships, &villages, grids)?;
     let index = GridIndex::build(catalog.shapes()).map_err(|source| StartError::Index { what: "the store", source })?;
     tracing::info!(grids = index.grids().len(), "grid index built");
-    Ok(AppState { store, index: SharedIndex::new(index), catalog: Arc::new(catalog) })
+    let rules = Rules::load(&store).await?;
+    let intake = Intake::start(store.clone());
+    Ok(AppState { store, index: SharedIndex::new(index), catalog: Arc::new(catalog), rules, intake, clock: Clock::System })
 }
 
 /// First run: reads, validates and indexes the files, then stores them in one transaction.

@@ -1,16 +1,32 @@
 //! The HTTP API: one router per domain, merged here with the fallbacks and middleware.
 
+mod calendar;
 mod divisions;
+mod events;
 mod grids;
 mod health;
 mod locate;
+mod people;
+mod reports;
+mod responsibility;
 
 use axum::extract::DefaultBodyLimit;
+use axum::http::{header, HeaderValue};
+use axum::response::Response;
 use axum::Router;
 use tower_http::trace::TraceLayer;
 
-use crate::error;
+use crate::error::{self, ApiError};
+use crate::event::Page;
 use crate::state::AppState;
+
+pub use reports::{IDEMPOTENCY_KEY, IDEMPOTENT_REPLAY};
+
+/// Items per page of a list unless asked otherwise.
+pub const DEFAULT_PER_PAGE: u32 = 50;
+
+/// Most items per page of a list.
+pub const MAX_PER_PAGE: u32 = 500;
 
 /// Largest request body accepted (bulk locate), in bytes.
 pub const BODY_LIMIT: usize = 8 * 1024 * 1024;
@@ -25,9 +41,43 @@ pub fn app(state: AppState) -> Router {
         .merge(locate::router())
         .merge(grids::router())
         .merge(divisions::router())
+        .merge(reports::router())
+        .merge(events::router())
+        .merge(people::router())
+        .merge(responsibility::router())
+        .merge(calendar::router())
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// Marks an answer that carries personal data as never to be stored by caches.
+fn no_store(mut response: Response) -> Response {
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// `page` (from 1) and `per_page` (1 to [`MAX_PER_PAGE`], default [`DEFAULT_PER_PAGE`]).
+fn page(page: Option<&str>, per_page: Option<&str>) -> Result<Page, ApiError> {
+    let number = |what: &str, text: Option<&str>, default: u32, max: u32| -> Result<u32, ApiError> {
+        let Some(text) = text else { return Ok(default) };
+        text.parse().ok().filter(|n| (1..=max).contains(n)).ok_or_else(|| {
+            ApiError::BadRequest(format!("{what} must be a whole number from 1 to {max}, got {text:?}"))
+        })
+    };
+    Ok(Page {
+        page: number("page", page, 1, 1_000_000)?,
+        per_page: number("per_page", per_page, DEFAULT_PER_PAGE, MAX_PER_PAGE)?,
+    })
+}
+
+/// A division code of `len` digits.
+fn code(what: &str, code: String, len: usize) -> Result<String, ApiError> {
+    if code.len() == len && code.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(code)
+    } else {
+        Err(ApiError::BadRequest(format!("{what} must be a {len}-digit division code, got {code:?}")))
+    }
 }

@@ -1,4 +1,5 @@
-//! Durable storage of the divisions and grids, behind one interface for every backend.
+//! Durable storage of the divisions, grids, people, departments and events, behind one
+//! interface for every backend.
 //!
 //! Today the only backend is an embedded SQLite file; a PostGIS backend will be another
 //! variant of [`Store`] and [`StoreTarget`], and the store tests run the same suite on each.
@@ -7,10 +8,16 @@ mod sqlite;
 
 use std::path::PathBuf;
 
+use chrono::{DateTime, NaiveDate, Utc};
 pub use sqlite::SqliteStore;
 use sqlx::sqlite::SqliteConnectOptions;
+use wangge_core::calendar::DayKind;
+use wangge_core::people::{Person, Responsibility, Roster};
 
 use crate::dataset::{Dataset, DatasetInfo, Grid, Township, Village};
+use crate::event::{EventFilter, EventRecord, Inserted, NewEvent, Page, Paged, TimelineEntry, TransitionWrite};
+use crate::people::{PersonFilter, PersonRecord};
+use crate::rules::Department;
 
 /// Why the store failed.
 #[derive(Debug, thiserror::Error)]
@@ -49,6 +56,20 @@ pub enum StoreError {
     /// A dataset was offered to a store that already holds one.
     #[error("the store already holds dataset {0}; refusing to load another over it")]
     AlreadyLoaded(i64),
+    /// An event changed between reading it and writing its transition.
+    #[error("event {event_id} changed concurrently")]
+    Stale {
+        /// The event.
+        event_id: String,
+    },
+    /// A device is already bound to another person.
+    #[error("device {device_id} is already bound to {person_id}")]
+    DeviceTaken {
+        /// The device.
+        device_id: String,
+        /// Who has it.
+        person_id: String,
+    },
 }
 
 /// Which database to open.
@@ -115,6 +136,140 @@ impl Store {
         }
     }
 
+    /// One page of people matching `filter`, by id.
+    pub async fn people(&self, filter: &PersonFilter, page: Page) -> Result<Paged<PersonRecord>, StoreError> {
+        match self {
+            Self::Sqlite(s) => s.people(filter, page).await,
+        }
+    }
+
+    /// One person.
+    pub async fn person(&self, person_id: &str) -> Result<Option<PersonRecord>, StoreError> {
+        match self {
+            Self::Sqlite(s) => s.person(person_id).await,
+        }
+    }
+
+    /// Creates or replaces a person with their bindings; `true` if created.
+    pub async fn upsert_person(&self, person: &Person) -> Result<bool, StoreError> {
+        match self {
+            Self::Sqlite(s) => s.upsert_person(person).await,
+        }
+    }
+
+    /// Replaces a person's grids and device (人、机、格); `false` if there is no such person.
+    pub async fn set_bindings(
+        &self,
+        person_id: &str,
+        grids: &[String],
+        device_id: Option<&str>,
+    ) -> Result<bool, StoreError> {
+        match self {
+            Self::Sqlite(s) => s.set_bindings(person_id, grids, device_id).await,
+        }
+    }
+
+    /// Sets whether a person is on duty; `false` if there is no such person.
+    pub async fn set_on_duty(&self, person_id: &str, on_duty: bool) -> Result<bool, StoreError> {
+        match self {
+            Self::Sqlite(s) => s.set_on_duty(person_id, on_duty).await,
+        }
+    }
+
+    /// Everyone with their bindings, indexed for the assignment rule.
+    pub async fn load_roster(&self) -> Result<Roster, StoreError> {
+        match self {
+            Self::Sqlite(s) => s.load_roster().await,
+        }
+    }
+
+    /// Stores a new event and its first timeline rows in one transaction; a report id already
+    /// used answers the event it created.
+    pub async fn insert_event(&self, event: &NewEvent) -> Result<Inserted, StoreError> {
+        let mut all = self.insert_events(std::slice::from_ref(event)).await?;
+        all.pop().ok_or_else(|| StoreError::BadRow {
+            table: "event",
+            code: event.event.report_id.clone(),
+            reason: "the insert answered nothing".into(),
+        })
+    }
+
+    /// Stores many new events in one transaction (one fsync: group commit), answering each in
+    /// order; all or nothing.
+    pub async fn insert_events(&self, events: &[NewEvent]) -> Result<Vec<Inserted>, StoreError> {
+        match self {
+            Self::Sqlite(s) => s.insert_events(events).await,
+        }
+    }
+
+    /// One event.
+    pub async fn event(&self, event_id: &str) -> Result<Option<EventRecord>, StoreError> {
+        match self {
+            Self::Sqlite(s) => s.event(event_id).await,
+        }
+    }
+
+    /// An event's timeline, in order (empty for an unknown event).
+    pub async fn timeline(&self, event_id: &str) -> Result<Vec<TimelineEntry>, StoreError> {
+        match self {
+            Self::Sqlite(s) => s.timeline(event_id).await,
+        }
+    }
+
+    /// Updates an event and appends its timeline row in one transaction, if the event's seq is
+    /// still the expected one ([`StoreError::Stale`] otherwise).
+    pub async fn apply_transition(&self, write: &TransitionWrite) -> Result<(), StoreError> {
+        match self {
+            Self::Sqlite(s) => s.apply_transition(write).await,
+        }
+    }
+
+    /// One page of events matching `filter`: open ones first, soonest deadline first.
+    pub async fn events(&self, filter: &EventFilter, page: Page) -> Result<Paged<EventRecord>, StoreError> {
+        match self {
+            Self::Sqlite(s) => s.events(filter, page).await,
+        }
+    }
+
+    /// The functional departments, by code.
+    pub async fn departments(&self) -> Result<Vec<Department>, StoreError> {
+        match self {
+            Self::Sqlite(s) => s.departments().await,
+        }
+    }
+
+    /// The responsibility (routing) table.
+    pub async fn responsibility(&self) -> Result<Vec<Responsibility>, StoreError> {
+        match self {
+            Self::Sqlite(s) => s.responsibility().await,
+        }
+    }
+
+    /// Adds or renames `departments`, then replaces the whole routing table, in one transaction.
+    pub async fn replace_responsibility(
+        &self,
+        departments: &[Department],
+        table: &[Responsibility],
+    ) -> Result<(), StoreError> {
+        match self {
+            Self::Sqlite(s) => s.replace_responsibility(departments, table).await,
+        }
+    }
+
+    /// The administrators' calendar overrides, by date.
+    pub async fn calendar_overrides(&self) -> Result<Vec<(NaiveDate, DayKind)>, StoreError> {
+        match self {
+            Self::Sqlite(s) => s.calendar_overrides().await,
+        }
+    }
+
+    /// Sets (or with `None` removes) the override of one date.
+    pub async fn set_calendar_override(&self, date: NaiveDate, kind: Option<DayKind>) -> Result<(), StoreError> {
+        match self {
+            Self::Sqlite(s) => s.set_calendar_override(date, kind).await,
+        }
+    }
+
     /// Checks that the database answers.
     pub async fn ping(&self) -> Result<(), StoreError> {
         match self {
@@ -128,6 +283,15 @@ impl Store {
             Self::Sqlite(s) => s.close().await,
         }
     }
+}
+
+/// Reads back a time stored as RFC 3339 text.
+pub(crate) fn parse_time(table: &'static str, code: &str, text: &str) -> Result<DateTime<Utc>, StoreError> {
+    DateTime::parse_from_rfc3339(text).map(|t| t.with_timezone(&Utc)).map_err(|e| StoreError::BadRow {
+        table,
+        code: code.to_owned(),
+        reason: format!("bad time {text:?}: {e}"),
+    })
 }
 
 /// GeoJSON text of a shape, as the stores keep it.

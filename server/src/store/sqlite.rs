@@ -1,4 +1,11 @@
 //! The embedded SQLite backend: one file in the data directory, WAL journal, full fsync.
+//!
+//! Writes that read before they write start with `BEGIN IMMEDIATE`: a deferred transaction
+//! that reads, then finds another writer committed meanwhile, fails instead of waiting.
+
+mod events;
+mod people;
+mod reference;
 
 use std::time::Duration;
 
@@ -214,6 +221,11 @@ async fn insert_dataset(tx: &mut Transaction<'_, Sqlite>, d: &Dataset) -> Result
 
 fn count(n: usize) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+/// Starts a write transaction that takes the write lock at once (waiting up to the busy timeout).
+async fn begin_write(pool: &SqlitePool, doing: &'static str) -> Result<Transaction<'static, Sqlite>, StoreError> {
+    pool.begin_with("BEGIN IMMEDIATE").await.map_err(query(doing))
 }
 
 fn query(doing: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {

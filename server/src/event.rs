@@ -1,0 +1,402 @@
+//! Events (事件) as the service keeps them: the report, where it is, who reported it, its closed
+//! loop ([`Loop`]) and its timeline; the filters of the queues; and their JSON answers.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use wangge_core::event::{Category, Complexity, Holder, Loop, Overdue, State, Tier};
+use wangge_core::LonLat;
+
+use crate::people::mask_phone;
+
+/// Who reported an event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReporterKind {
+    /// 网格员 — a gridworker, from a bound device.
+    Gridworker,
+    /// 群众 — a resident.
+    Resident,
+    /// A grid-centre operator entering a report (e.g. from a phone call).
+    Operator,
+}
+
+impl ReporterKind {
+    /// Stable wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Gridworker => "gridworker",
+            Self::Resident => "resident",
+            Self::Operator => "operator",
+        }
+    }
+
+    /// Parses the wire name.
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Gridworker, Self::Resident, Self::Operator].into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+/// How a report came in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    /// The gridworkers' phone app.
+    App,
+    /// The web portal.
+    Web,
+    /// A phone call taken by an operator.
+    Phone,
+    /// The Open311 GeoReport API.
+    Open311,
+}
+
+impl Channel {
+    /// Stable wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::App => "app",
+            Self::Web => "web",
+            Self::Phone => "phone",
+            Self::Open311 => "open311",
+        }
+    }
+
+    /// Parses the wire name.
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::App, Self::Web, Self::Phone, Self::Open311].into_iter().find(|c| c.as_str() == s)
+    }
+}
+
+/// The reporter as recorded (name and phone are personal data).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reporter {
+    /// Gridworker, resident or operator.
+    pub kind: ReporterKind,
+    /// The person, when the report came from a bound device.
+    pub person_id: Option<String>,
+    /// Name given with the report.
+    pub name: Option<String>,
+    /// Phone given with the report.
+    pub phone: Option<String>,
+}
+
+/// The grid an event is in, with its village and township.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Place {
+    /// Grid code.
+    pub grid: String,
+    /// Village or community code.
+    pub village: String,
+    /// Township code.
+    pub township: String,
+}
+
+/// One event as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventRecord {
+    /// `E{yyyymmdd}-{seq}` (China-time day of the report). Empty in a [`NewEvent`] for the
+    /// store to allocate.
+    pub event_id: String,
+    /// The client's idempotency key.
+    pub report_id: String,
+    /// Hash of the report as sent (see [`crate::intake`]).
+    pub fingerprint: String,
+    /// Category.
+    pub category: Category,
+    /// Subcategory (free text, matched by the responsibility table).
+    pub subcategory: Option<String>,
+    /// What the reporter said.
+    pub description: String,
+    /// Where, in CGCS2000.
+    pub location: LonLat,
+    /// The grid it is in.
+    pub place: Place,
+    /// Who reported it.
+    pub reporter: Reporter,
+    /// How it came in.
+    pub channel: Channel,
+    /// The closed loop: state, holder, deadlines, rating.
+    pub flow: Loop,
+    /// A gridworker's report from outside their own grids.
+    pub patrol_flag: bool,
+    /// The seq of the last timeline row (the optimistic-concurrency token).
+    pub seq: i64,
+    /// When it was received.
+    pub reported_at: DateTime<Utc>,
+    /// When it last changed.
+    pub updated_at: DateTime<Utc>,
+    /// When it was closed (cleared on reopening).
+    pub closed_at: Option<DateTime<Utc>>,
+}
+
+/// One row of an event's timeline.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TimelineEntry {
+    /// 1, 2, … in order.
+    pub seq: i64,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// Person id, centre id, department code, `system`, or the reporter's kind.
+    pub actor: String,
+    /// The tier holding the event when the action was taken.
+    pub tier: Option<Tier>,
+    /// `reported` or a core action name.
+    pub action: String,
+    /// The action's fields.
+    pub payload: Value,
+    /// The state after the action.
+    pub state_after: State,
+    /// The holder after the action.
+    pub holder_after: Option<Holder>,
+}
+
+/// A new event and its first timeline rows, written in one transaction.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewEvent {
+    /// The event; an empty `event_id` asks the store for the next one of its report day.
+    pub event: EventRecord,
+    /// Its first timeline rows (`reported`, `assign`), seq 1, 2, ….
+    pub timeline: Vec<TimelineEntry>,
+}
+
+/// What inserting a report did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Inserted {
+    /// A new event.
+    Created(EventRecord),
+    /// The report id was already used: the event it created.
+    Existing(EventRecord),
+}
+
+/// A transition to store: applies only if the event's seq is still `expected_seq`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TransitionWrite {
+    /// The event.
+    pub event_id: String,
+    /// Its seq when the transition was computed.
+    pub expected_seq: i64,
+    /// The loop after the action.
+    pub flow: Loop,
+    /// The timeline row (seq `expected_seq + 1`).
+    pub entry: TimelineEntry,
+    /// New `closed_at`.
+    pub closed_at: Option<DateTime<Utc>>,
+}
+
+/// Queue filters; every field narrows.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EventFilter {
+    /// Any of these states.
+    pub states: Vec<State>,
+    /// Held at this tier.
+    pub tier: Option<Tier>,
+    /// Held by this person, centre or department.
+    pub holder: Option<String>,
+    /// In this township.
+    pub township: Option<String>,
+    /// In this village.
+    pub village: Option<String>,
+    /// In this grid.
+    pub grid: Option<String>,
+    /// Of this category.
+    pub category: Option<Category>,
+    /// Overdue (or not) at `now`, as [`Loop::overdue`] defines it.
+    pub overdue: Option<bool>,
+    /// Open with `done_by` before this time (supervision).
+    pub done_before: Option<DateTime<Utc>>,
+    /// Reported at or after.
+    pub from: Option<DateTime<Utc>>,
+    /// Reported before.
+    pub to: Option<DateTime<Utc>>,
+    /// The time `overdue` is judged at.
+    pub now: Option<DateTime<Utc>>,
+}
+
+/// Which page of a list (1-based).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Page {
+    /// Page number, from 1.
+    pub page: u32,
+    /// Items per page.
+    pub per_page: u32,
+}
+
+impl Page {
+    /// Rows to skip.
+    pub fn offset(self) -> i64 {
+        i64::from(self.page.saturating_sub(1)) * i64::from(self.per_page)
+    }
+}
+
+/// One page of a list and the size of the whole list.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Paged<T> {
+    /// The items of this page.
+    pub items: Vec<T>,
+    /// Items in the whole list.
+    pub total: i64,
+    /// This page's number.
+    pub page: u32,
+    /// Items per page.
+    pub per_page: u32,
+}
+
+impl<T> Paged<T> {
+    /// The same page with its items mapped.
+    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Paged<U> {
+        Paged { items: self.items.into_iter().map(f).collect(), total: self.total, page: self.page, per_page: self.per_page }
+    }
+}
+
+/// A stored time as text: UTC, milliseconds, `Z`.
+pub fn time_text(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+/// The JSON answer for an event (phones masked).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EventView {
+    event_id: String,
+    report_id: String,
+    category: Category,
+    subcategory: Option<String>,
+    description: String,
+    location: LocationView,
+    grid_code: String,
+    village_code: String,
+    township_code: String,
+    reporter: ReporterView,
+    channel: Channel,
+    complexity: Complexity,
+    state: State,
+    holder: Option<Holder>,
+    deadlines: Option<DeadlinesView>,
+    overdue: Option<Overdue>,
+    last_handler: Option<Holder>,
+    rating: Option<u8>,
+    patrol_flag: bool,
+    seq: i64,
+    reported_at: String,
+    updated_at: String,
+    closed_at: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+struct LocationView {
+    lon: f64,
+    lat: f64,
+    crs: &'static str,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+struct ReporterView {
+    kind: ReporterKind,
+    person_id: Option<String>,
+    name: Option<String>,
+    phone: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+struct DeadlinesView {
+    since: String,
+    verify_by: String,
+    done_by: String,
+}
+
+impl EventView {
+    /// The answer for `e`, its overdue flag judged at `now`.
+    pub fn new(e: &EventRecord, now: DateTime<Utc>) -> Self {
+        let deadlines = e.flow.deadlines.map(|d| DeadlinesView {
+            since: time_text(d.since),
+            verify_by: time_text(d.verify_by),
+            done_by: time_text(d.done_by),
+        });
+        Self {
+            event_id: e.event_id.clone(),
+            report_id: e.report_id.clone(),
+            category: e.category,
+            subcategory: e.subcategory.clone(),
+            description: e.description.clone(),
+            location: LocationView { lon: e.location.lon, lat: e.location.lat, crs: "cgcs2000" },
+            grid_code: e.place.grid.clone(),
+            village_code: e.place.village.clone(),
+            township_code: e.place.township.clone(),
+            reporter: ReporterView {
+                kind: e.reporter.kind,
+                person_id: e.reporter.person_id.clone(),
+                name: e.reporter.name.as_deref().map(mask_name),
+                phone: e.reporter.phone.as_deref().map(mask_phone),
+            },
+            channel: e.channel,
+            complexity: e.flow.complexity,
+            state: e.flow.state,
+            holder: e.flow.holder.clone(),
+            deadlines,
+            overdue: e.flow.overdue(now),
+            last_handler: e.flow.last_handler.clone(),
+            rating: e.flow.rating,
+            patrol_flag: e.patrol_flag,
+            seq: e.seq,
+            reported_at: time_text(e.reported_at),
+            updated_at: time_text(e.updated_at),
+            closed_at: e.closed_at.map(time_text),
+        }
+    }
+}
+
+/// The JSON answer for a timeline row.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TimelineView {
+    seq: i64,
+    at: String,
+    actor: String,
+    tier: Option<Tier>,
+    action: String,
+    payload: Value,
+    state_after: State,
+    holder: Option<Holder>,
+}
+
+impl From<&TimelineEntry> for TimelineView {
+    fn from(t: &TimelineEntry) -> Self {
+        Self {
+            seq: t.seq,
+            at: time_text(t.at),
+            actor: t.actor.clone(),
+            tier: t.tier,
+            action: t.action.clone(),
+            payload: t.payload.clone(),
+            state_after: t.state_after,
+            holder: t.holder_after.clone(),
+        }
+    }
+}
+
+/// A reporter's name masked to its first character (张** for 张三丰).
+pub fn mask_name(name: &str) -> String {
+    let mut chars = name.chars();
+    match chars.next() {
+        Some(first) => std::iter::once(first).chain(chars.map(|_| '*')).collect(),
+        None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_keep_only_the_first_character() {
+        assert_eq!(mask_name("张三丰"), "张**");
+        assert_eq!(mask_name("李"), "李");
+        assert_eq!(mask_name(""), "");
+    }
+
+    #[test]
+    fn pages_count_offsets_from_one() {
+        assert_eq!(Page { page: 1, per_page: 50 }.offset(), 0);
+        assert_eq!(Page { page: 3, per_page: 20 }.offset(), 40);
+        assert_eq!(Page { page: 0, per_page: 20 }.offset(), 0);
+    }
+}

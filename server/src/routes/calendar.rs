@@ -1,0 +1,108 @@
+//! The working-day calendar: `GET /api/v1/calendar/{year}` (the year's holidays, make-up
+//! working days and overrides) and `PUT /api/v1/calendar/overrides/{date}`.
+
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, put};
+use axum::{Json, Router};
+use chrono::{Datelike, NaiveDate, Weekday};
+use serde::{Deserialize, Serialize};
+use wangge_core::calendar::{DayKind, WorkingCalendar};
+
+use crate::error::ApiError;
+use crate::extract::{ApiJson, ApiPath};
+use crate::state::AppState;
+
+/// Routes of this module.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/calendar/{year}", get(year))
+        .route("/api/v1/calendar/overrides/{date}", put(set_override))
+}
+
+#[derive(Debug, Serialize)]
+struct Year {
+    year: i32,
+    working_days: u32,
+    /// Weekdays off (statutory holidays).
+    holidays: Vec<String>,
+    /// Weekend days worked (调休).
+    workdays: Vec<String>,
+    overrides: Vec<Override>,
+}
+
+#[derive(Debug, Serialize)]
+struct Override {
+    date: String,
+    kind: DayKind,
+}
+
+async fn year(State(state): State<AppState>, ApiPath(year): ApiPath<String>) -> Result<Response, ApiError> {
+    let year: i32 = year
+        .parse()
+        .ok()
+        .filter(|y| (1900..=9999).contains(y))
+        .ok_or_else(|| ApiError::BadRequest(format!("year must be a four-digit year, got {year:?}")))?;
+    let calendar = state.rules.calendar();
+    let mut answer = days_of(&calendar, year)?;
+    answer.overrides = state
+        .store
+        .calendar_overrides()
+        .await?
+        .into_iter()
+        .filter(|(d, _)| d.year() == year)
+        .map(|(d, kind)| Override { date: d.to_string(), kind })
+        .collect();
+    Ok(Json(answer).into_response())
+}
+
+fn days_of(calendar: &WorkingCalendar, year: i32) -> Result<Year, ApiError> {
+    let mut answer = Year { year, working_days: 0, holidays: Vec::new(), workdays: Vec::new(), overrides: Vec::new() };
+    let mut day = NaiveDate::from_ymd_opt(year, 1, 1);
+    while let Some(d) = day.filter(|d| d.year() == year) {
+        let working = calendar.is_working_day(d).map_err(|e| ApiError::NotFound(e.to_string()))?;
+        let weekend = matches!(d.weekday(), Weekday::Sat | Weekday::Sun);
+        answer.working_days += u32::from(working);
+        match (working, weekend) {
+            (false, false) => answer.holidays.push(d.to_string()),
+            (true, true) => answer.workdays.push(d.to_string()),
+            _ => {}
+        }
+        day = d.succ_opt();
+    }
+    Ok(answer)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OverrideBody {
+    /// `holiday`, `workday`, or `null` to remove the override.
+    kind: Option<DayKind>,
+}
+
+#[derive(Debug, Serialize)]
+struct OverrideAnswer {
+    date: String,
+    kind: Option<DayKind>,
+    working_day: bool,
+}
+
+/// Sets or removes one date's override; deadlines computed from now on use it.
+async fn set_override(
+    State(state): State<AppState>,
+    ApiPath(date): ApiPath<String>,
+    ApiJson(body): ApiJson<OverrideBody>,
+) -> Result<Response, ApiError> {
+    let day = NaiveDate::parse_from_str(&date, "%Y-%m-%d")
+        .map_err(|_| ApiError::BadRequest(format!("date must look like 2025-10-09, got {date:?}")))?;
+    // The year must be loaded: a trial on a copy refuses it before anything is stored.
+    let mut trial = state.rules.calendar().as_ref().clone();
+    trial.set_override(day, body.kind).map_err(|e| ApiError::Unprocessable(e.to_string()))?;
+    state.store.set_calendar_override(day, body.kind).await?;
+    state.rules.reload_calendar(&state.store).await.map_err(|e| match e {
+        crate::rules::RulesError::Store(s) => ApiError::from(s),
+        other => ApiError::Internal(other.to_string()),
+    })?;
+    let working_day = state.rules.calendar().is_working_day(day).map_err(|e| ApiError::Unprocessable(e.to_string()))?;
+    Ok(Json(OverrideAnswer { date: day.to_string(), kind: body.kind, working_day }).into_response())
+}

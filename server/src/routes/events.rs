@@ -1,0 +1,241 @@
+//! Events: the queues (`GET /api/v1/events`), one event with its deadlines and overdue flag,
+//! its timeline, and transitions of its closed loop (`POST /api/v1/events/{id}/transitions`).
+
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use wangge_core::calendar::china_time;
+use wangge_core::event::{Action, Category, State as LoopState, Tier, TransitionError};
+
+use super::{code, no_store, page};
+use crate::error::ApiError;
+use crate::event::{EventFilter, EventRecord, EventView, TimelineView};
+use crate::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::state::AppState;
+use crate::transitions::{self, TransitionFailure};
+
+/// Longest actor or holder id.
+const MAX_ID: usize = 64;
+
+/// Routes of this module.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/events", get(list))
+        .route("/api/v1/events/{id}", get(one))
+        .route("/api/v1/events/{id}/timeline", get(timeline))
+        .route("/api/v1/events/{id}/transitions", post(transition))
+}
+
+/// The queue's query string, kept as text so that each bad value gets its own reason.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct QueueQuery {
+    state: Option<String>,
+    tier: Option<String>,
+    holder: Option<String>,
+    township: Option<String>,
+    village: Option<String>,
+    grid: Option<String>,
+    category: Option<String>,
+    overdue: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    page: Option<String>,
+    per_page: Option<String>,
+}
+
+async fn list(State(state): State<AppState>, ApiQuery(q): ApiQuery<QueueQuery>) -> Result<Response, ApiError> {
+    let now = state.clock.now();
+    let page = page(q.page.as_deref(), q.per_page.as_deref())?;
+    let filter = EventFilter {
+        states: states(q.state.as_deref())?,
+        tier: q.tier.as_deref().map(tier).transpose()?,
+        holder: q.holder.map(|h| id_text("holder", h)).transpose()?,
+        township: q.township.map(|c| code("township", c, 9)).transpose()?,
+        village: q.village.map(|c| code("village", c, 12)).transpose()?,
+        grid: q.grid.map(grid_code).transpose()?,
+        category: q.category.as_deref().map(category).transpose()?,
+        overdue: q.overdue.as_deref().map(boolean).transpose()?,
+        done_before: None,
+        from: q.from.as_deref().map(|t| time("from", t, false)).transpose()?,
+        to: q.to.as_deref().map(|t| time("to", t, true)).transpose()?,
+        now: Some(now),
+    };
+    let found = state.store.events(&filter, page).await?;
+    Ok(no_store(Json(found.map(|e| EventView::new(&e, now))).into_response()))
+}
+
+async fn one(State(state): State<AppState>, ApiPath(id): ApiPath<String>) -> Result<Response, ApiError> {
+    let event = find(&state, &id).await?;
+    Ok(no_store(Json(EventView::new(&event, state.clock.now())).into_response()))
+}
+
+#[derive(Serialize)]
+struct Timeline {
+    event_id: String,
+    entries: Vec<TimelineView>,
+}
+
+async fn timeline(State(state): State<AppState>, ApiPath(id): ApiPath<String>) -> Result<Response, ApiError> {
+    let event = find(&state, &id).await?;
+    let entries = state.store.timeline(&event.event_id).await?;
+    let body = Timeline { event_id: event.event_id, entries: entries.iter().map(TimelineView::from).collect() };
+    Ok(no_store(Json(body).into_response()))
+}
+
+/// A core action (`{"action": "escalate", "to": {...}, "reason": "..."}`) plus `actor`.
+async fn transition(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(body): ApiJson<Value>,
+) -> Result<Response, ApiError> {
+    let Value::Object(mut body) = body else {
+        return Err(ApiError::Unprocessable("the body must be a JSON object with an action and an actor".into()));
+    };
+    let actor = match body.remove("actor") {
+        Some(Value::String(a)) => id_text("actor", a).map_err(unprocessable)?,
+        _ => return Err(ApiError::Unprocessable("actor is required: the person, centre or department acting".into())),
+    };
+    let event = find(&state, &id).await?;
+    fill_holder(&state, &event, &mut body)?;
+    let action: Action = serde_json::from_value(Value::Object(body))
+        .map_err(|e| ApiError::Unprocessable(format!("not a valid action: {e}")))?;
+    check_holder(&state, &action)?;
+    let now = state.clock.now();
+    match transitions::apply(&state.store, &state.rules, &event, &action, &actor, None, now).await {
+        Ok(after) => Ok(no_store(Json(EventView::new(&after, now)).into_response())),
+        Err(TransitionFailure::Refused(e)) => Err(refused(e)),
+        Err(TransitionFailure::Store(e)) => Err(e.into()),
+    }
+}
+
+async fn find(state: &AppState, id: &str) -> Result<EventRecord, ApiError> {
+    state.store.event(id).await?.ok_or_else(|| ApiError::NotFound(format!("no event with id {id:?}")))
+}
+
+/// Escalations and arbitrations without `to.id` (or without `to`, for an escalation one tier
+/// up) get the holder the rules name.
+fn fill_holder(state: &AppState, event: &EventRecord, body: &mut Map<String, Value>) -> Result<(), ApiError> {
+    let action = body.get("action").and_then(Value::as_str).unwrap_or_default();
+    if action != "escalate" && action != "arbitrate" {
+        return Ok(());
+    }
+    let tier = match body.get("to") {
+        None | Some(Value::Null) if action == "escalate" => match event.flow.tier().and_then(Tier::up) {
+            Some(up) => up,
+            None => return Err(ApiError::Conflict("cannot escalate: the event is already at the top tier".into())),
+        },
+        Some(Value::Object(to)) if to.get("id").is_none_or(Value::is_null) => {
+            let text = to.get("tier").and_then(Value::as_str).unwrap_or_default();
+            tier(text).map_err(unprocessable)?
+        }
+        _ => return Ok(()),
+    };
+    let parent = state.catalog.grid(&event.place.grid).and_then(|g| g.grid.parent_grid.clone());
+    let holder = state
+        .rules
+        .holder_by_rule(tier, event, parent.as_deref())
+        .map_err(|e| ApiError::Unprocessable(e.to_string()))?;
+    body.insert("to".into(), serde_json::to_value(holder).unwrap_or_default());
+    Ok(())
+}
+
+/// A named holder must be a plausible id, and a department one the county has.
+fn check_holder(state: &AppState, action: &Action) -> Result<(), ApiError> {
+    let (Action::Escalate { to, .. } | Action::Arbitrate { to, .. } | Action::Assign { to }) = action else {
+        return Ok(());
+    };
+    id_text("to.id", to.id.clone()).map_err(unprocessable)?;
+    if to.tier == Tier::Department && state.rules.routing().department(&to.id).is_none() {
+        return Err(ApiError::Unprocessable(format!("no department with code {:?}", to.id)));
+    }
+    Ok(())
+}
+
+fn refused(e: TransitionError) -> ApiError {
+    match e {
+        TransitionError::Illegal { .. } | TransitionError::NotUp { .. } | TransitionError::NotAtGrid(_) => {
+            ApiError::Conflict(e.to_string())
+        }
+        TransitionError::BadText(_) | TransitionError::BadScore(_) => ApiError::Unprocessable(e.to_string()),
+        TransitionError::Calendar(c) => ApiError::Calendar(c),
+    }
+}
+
+fn unprocessable(e: ApiError) -> ApiError {
+    match e {
+        ApiError::BadRequest(m) => ApiError::Unprocessable(m),
+        other => other,
+    }
+}
+
+/// A person, centre or department id: 1–64 characters, no control characters.
+fn id_text(what: &str, id: String) -> Result<String, ApiError> {
+    let n = id.chars().count();
+    if (1..=MAX_ID).contains(&n) && !id.chars().any(char::is_control) && id.trim() == id {
+        Ok(id)
+    } else {
+        Err(ApiError::BadRequest(format!("{what} must be 1 to {MAX_ID} characters without control characters or surrounding spaces")))
+    }
+}
+
+fn states(text: Option<&str>) -> Result<Vec<LoopState>, ApiError> {
+    let Some(text) = text else { return Ok(Vec::new()) };
+    text.split(',')
+        .map(|s| {
+            LoopState::parse(s.trim()).ok_or_else(|| {
+                ApiError::BadRequest(format!(
+                    "state must be reported, assigned, accepted, handled, returned, closed or rated (comma-separated), got {s:?}"
+                ))
+            })
+        })
+        .collect()
+}
+
+fn tier(text: &str) -> Result<Tier, ApiError> {
+    Tier::parse(text).ok_or_else(|| {
+        ApiError::BadRequest(format!("tier must be grid, village, township, county or department, got {text:?}"))
+    })
+}
+
+fn category(text: &str) -> Result<Category, ApiError> {
+    Category::parse(text).ok_or_else(|| {
+        ApiError::BadRequest(format!("category must be livelihood, hazard, dispute or other, got {text:?}"))
+    })
+}
+
+fn boolean(text: &str) -> Result<bool, ApiError> {
+    match text {
+        "true" => Ok(true),
+        "false" => Ok(false),
+        _ => Err(ApiError::BadRequest(format!("overdue must be true or false, got {text:?}"))),
+    }
+}
+
+fn grid_code(text: String) -> Result<String, ApiError> {
+    if text.len() == 15 && text.is_ascii() {
+        Ok(text)
+    } else {
+        Err(ApiError::BadRequest(format!("grid must be a 15-character grid code, got {text:?}")))
+    }
+}
+
+/// An RFC 3339 time, or a date (China time): `from` is the start of that day, `to` the end.
+fn time(what: &str, text: &str, end_of_day: bool) -> Result<DateTime<Utc>, ApiError> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(text) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    let date = NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| {
+        ApiError::BadRequest(format!("{what} must be a date (2025-03-01) or an RFC 3339 time, got {text:?}"))
+    })?;
+    let day = if end_of_day { date.succ_opt().unwrap_or(date) } else { date };
+    china_time()
+        .from_local_datetime(&day.and_time(NaiveTime::MIN))
+        .single()
+        .map(|t| t.with_timezone(&Utc))
+        .ok_or_else(|| ApiError::BadRequest(format!("{what} {text:?} is not a valid day")))
+}

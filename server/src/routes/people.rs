@@ -1,0 +1,192 @@
+//! People: `GET /api/v1/people`, `GET|PUT /api/v1/people/{id}`, and the bindings
+//! (`PUT …/bindings`: grids and device, 人、机、格) and duty (`PUT …/duty`) of one person.
+//! Phones are masked in every answer; answers are never cached.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, put};
+use axum::{Json, Router};
+use serde::Deserialize;
+use wangge_core::people::{Person, Role};
+
+use super::{code, no_store, page};
+use crate::error::ApiError;
+use crate::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::people::{valid_phone, PersonFilter, PersonView};
+use crate::state::AppState;
+
+/// Longest person id, unit code or device id.
+const MAX_ID: usize = 64;
+
+/// Most grids one person is bound to.
+const MAX_GRIDS: usize = 64;
+
+/// Routes of this module.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/people", get(list))
+        .route("/api/v1/people/{id}", get(one).put(upsert))
+        .route("/api/v1/people/{id}/bindings", put(bindings))
+        .route("/api/v1/people/{id}/duty", put(duty))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PeopleQuery {
+    role: Option<String>,
+    township: Option<String>,
+    village: Option<String>,
+    grid: Option<String>,
+    page: Option<String>,
+    per_page: Option<String>,
+}
+
+async fn list(State(state): State<AppState>, ApiQuery(q): ApiQuery<PeopleQuery>) -> Result<Response, ApiError> {
+    let page = page(q.page.as_deref(), q.per_page.as_deref())?;
+    let filter = PersonFilter {
+        role: q.role.as_deref().map(role).transpose()?,
+        township: q.township.map(|c| code("township", c, 9)).transpose()?,
+        village: q.village.map(|c| code("village", c, 12)).transpose()?,
+        grid: q.grid,
+    };
+    let found = state.store.people(&filter, page).await?;
+    Ok(no_store(Json(found.map(|p| PersonView::from(&p))).into_response()))
+}
+
+async fn one(State(state): State<AppState>, ApiPath(id): ApiPath<String>) -> Result<Response, ApiError> {
+    answer(&state, &id, StatusCode::OK).await
+}
+
+/// A person as written with `PUT /api/v1/people/{id}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PersonBody {
+    name: String,
+    role: String,
+    unit_code: String,
+    phone: String,
+    #[serde(default = "yes")]
+    on_duty: bool,
+    #[serde(default)]
+    grids: Vec<String>,
+    device_id: Option<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// Creates (201) or replaces (200) a person with their bindings.
+async fn upsert(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(b): ApiJson<PersonBody>,
+) -> Result<Response, ApiError> {
+    let id = checked_id("id", id)?;
+    let name = b.name.trim().to_owned();
+    if name.is_empty() || name.chars().count() > 50 || name.chars().any(char::is_control) {
+        return Err(ApiError::Unprocessable("name must be 1 to 50 characters".into()));
+    }
+    if !valid_phone(&b.phone) {
+        return Err(ApiError::Unprocessable("phone is not a phone number".into()));
+    }
+    let person = Person {
+        id,
+        name,
+        role: role(&b.role).map_err(to_422)?,
+        unit_code: checked_id("unit_code", b.unit_code)?,
+        grids: checked_grids(&state, b.grids)?,
+        device_id: b.device_id.map(|d| checked_id("device_id", d)).transpose()?,
+        phone: b.phone,
+        on_duty: b.on_duty,
+    };
+    let created = state.store.upsert_person(&person).await?;
+    state.rules.reload_roster(&state.store).await?;
+    answer(&state, &person.id, if created { StatusCode::CREATED } else { StatusCode::OK }).await
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BindingsBody {
+    grids: Vec<String>,
+    device_id: Option<String>,
+}
+
+async fn bindings(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(b): ApiJson<BindingsBody>,
+) -> Result<Response, ApiError> {
+    let grids = checked_grids(&state, b.grids)?;
+    let device = b.device_id.map(|d| checked_id("device_id", d)).transpose()?;
+    if !state.store.set_bindings(&id, &grids, device.as_deref()).await? {
+        return Err(not_found(&id));
+    }
+    state.rules.reload_roster(&state.store).await?;
+    answer(&state, &id, StatusCode::OK).await
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DutyBody {
+    on_duty: bool,
+}
+
+async fn duty(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(b): ApiJson<DutyBody>,
+) -> Result<Response, ApiError> {
+    if !state.store.set_on_duty(&id, b.on_duty).await? {
+        return Err(not_found(&id));
+    }
+    state.rules.reload_roster(&state.store).await?;
+    answer(&state, &id, StatusCode::OK).await
+}
+
+async fn answer(state: &AppState, id: &str, status: StatusCode) -> Result<Response, ApiError> {
+    let person = state.store.person(id).await?.ok_or_else(|| not_found(id))?;
+    Ok(no_store((status, Json(PersonView::from(&person))).into_response()))
+}
+
+fn not_found(id: &str) -> ApiError {
+    ApiError::NotFound(format!("no person with id {id:?}"))
+}
+
+fn role(text: &str) -> Result<Role, ApiError> {
+    Role::parse(text).ok_or_else(|| {
+        ApiError::BadRequest(format!(
+            "role must be gridworker, grid_leader, volunteer, liaison_instructor, centre_staff or department_handler, got {text:?}"
+        ))
+    })
+}
+
+fn to_422(e: ApiError) -> ApiError {
+    match e {
+        ApiError::BadRequest(m) => ApiError::Unprocessable(m),
+        other => other,
+    }
+}
+
+/// Ids: 1–64 printable ASCII characters without spaces.
+fn checked_id(what: &str, id: String) -> Result<String, ApiError> {
+    if !id.is_empty() && id.len() <= MAX_ID && id.chars().all(|c| c.is_ascii_graphic()) {
+        Ok(id)
+    } else {
+        Err(ApiError::Unprocessable(format!("{what} must be 1 to {MAX_ID} printable ASCII characters without spaces")))
+    }
+}
+
+/// Grid codes the county has, without repeats.
+fn checked_grids(state: &AppState, mut grids: Vec<String>) -> Result<Vec<String>, ApiError> {
+    if grids.len() > MAX_GRIDS {
+        return Err(ApiError::Unprocessable(format!("at most {MAX_GRIDS} grids per person")));
+    }
+    if let Some(unknown) = grids.iter().find(|g| state.catalog.grid(g).is_none()) {
+        return Err(ApiError::Unprocessable(format!("no grid with code {unknown:?}")));
+    }
+    grids.sort();
+    grids.dedup();
+    Ok(grids)
+}

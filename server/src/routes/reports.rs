@@ -1,0 +1,60 @@
+//! `POST /api/v1/reports`: report intake, durable before the answer and exactly once per
+//! report id (or `Idempotency-Key`).
+
+use axum::extract::State;
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Json, Router};
+
+use super::no_store;
+use crate::error::ApiError;
+use crate::event::{EventView, Inserted};
+use crate::extract::ApiJson;
+use crate::intake::{self, ReportRequest};
+use crate::state::AppState;
+
+/// The header that marks an answer replayed for a retried report.
+pub const IDEMPOTENT_REPLAY: HeaderName = HeaderName::from_static("idempotent-replay");
+
+/// The request header that may carry the report id.
+pub const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
+
+/// Routes of this module.
+pub fn router() -> Router<AppState> {
+    Router::new().route("/api/v1/reports", post(report))
+}
+
+/// 201 with the new event, or 200 with the original one for a retry.
+async fn report(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<ReportRequest>,
+) -> Result<Response, ApiError> {
+    let key = match headers.get(IDEMPOTENCY_KEY) {
+        Some(v) => Some(v.to_str().map_err(|_| ApiError::BadRequest("Idempotency-Key must be ASCII".into()))?),
+        None => None,
+    };
+    let report = intake::check(body, key)?;
+    let now = state.clock.now();
+    let new = intake::build(&state, report, now)?;
+    let fingerprint = new.event.fingerprint.clone();
+    let (status, event, replay) = match state.intake.submit(new).await? {
+        Inserted::Created(e) => (StatusCode::CREATED, e, false),
+        Inserted::Existing(e) if e.fingerprint == fingerprint => (StatusCode::OK, e, true),
+        Inserted::Existing(e) => {
+            return Err(ApiError::KeyReused(format!(
+                "report id {} was already used for a different report (event {})",
+                e.report_id, e.event_id
+            )))
+        }
+    };
+    let mut response = (status, Json(EventView::new(&event, now))).into_response();
+    if let Ok(location) = HeaderValue::from_str(&format!("/api/v1/events/{}", event.event_id)) {
+        response.headers_mut().insert(header::LOCATION, location);
+    }
+    if replay {
+        response.headers_mut().insert(IDEMPOTENT_REPLAY, HeaderValue::from_static("true"));
+    }
+    Ok(no_store(response))
+}

@@ -1,0 +1,431 @@
+//! Events and their timeline in SQLite: batched intake, optimistic transitions, queues.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use sqlx::sqlite::SqliteRow;
+use sqlx::{QueryBuilder, Row, Sqlite, Transaction};
+use wangge_core::calendar::china_time;
+use wangge_core::event::{Category, Complexity, Deadlines, Holder, Loop, State, Tier};
+use wangge_core::LonLat;
+
+use super::{begin_write, query, SqliteStore};
+use crate::event::{
+    time_text, Channel, EventFilter, EventRecord, Inserted, NewEvent, Page, Paged, Place, Reporter, ReporterKind,
+    TimelineEntry, TransitionWrite,
+};
+use crate::store::{parse_time, StoreError};
+
+const EVENT_COLUMNS: &str = "event_id, report_id, request_fingerprint, category, subcategory, description, lon, lat,
+    grid_code, village_code, township_code, reporter_kind, reporter_person_id, reporter_name, reporter_phone,
+    channel, complexity, state, holder_tier, holder_id, since, verify_by, done_by, last_handler_tier,
+    last_handler_id, rating, patrol_flag, seq, reported_at, updated_at, closed_at";
+
+const OVERDUE: &str = "((state = 'assigned' AND verify_by < ?) OR (state IN ('assigned', 'accepted') AND done_by < ?))";
+
+impl SqliteStore {
+    /// Inserts a batch of reports in one transaction (see [`crate::store::Store::insert_events`]).
+    pub async fn insert_events(&self, events: &[NewEvent]) -> Result<Vec<Inserted>, StoreError> {
+        let mut tx = begin_write(&self.pool, "starting an intake batch").await?;
+        let mut counters = Counters::default();
+        let mut out = Vec::with_capacity(events.len());
+        for new in events {
+            out.push(insert_one(&mut tx, new, &mut counters).await?);
+        }
+        counters.save(&mut tx).await?;
+        tx.commit().await.map_err(query("committing an intake batch"))?;
+        Ok(out)
+    }
+
+    /// One event.
+    pub async fn event(&self, event_id: &str) -> Result<Option<EventRecord>, StoreError> {
+        let sql = format!("SELECT {EVENT_COLUMNS} FROM event WHERE event_id = ?");
+        let row = sqlx::query(&sql).bind(event_id).fetch_optional(&self.pool).await.map_err(query("reading an event"))?;
+        row.as_ref().map(event_from_row).transpose()
+    }
+
+    /// An event's timeline, by seq.
+    pub async fn timeline(&self, event_id: &str) -> Result<Vec<TimelineEntry>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT seq, at, actor, tier, action, payload, state_after, holder_tier, holder_id
+               FROM event_transition WHERE event_id = ? ORDER BY seq",
+        )
+        .bind(event_id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(query("reading a timeline"))?;
+        rows.iter().map(|r| timeline_from_row(event_id, r)).collect()
+    }
+
+    /// Applies a transition if the event's seq is unchanged.
+    pub async fn apply_transition(&self, w: &TransitionWrite) -> Result<(), StoreError> {
+        let mut tx = begin_write(&self.pool, "starting a transition").await?;
+        let f = &w.flow;
+        let d = f.deadlines;
+        let (tier, id) = split(f.holder.as_ref());
+        let (last_tier, last_id) = split(f.last_handler.as_ref());
+        let done = sqlx::query(
+            "UPDATE event SET state = ?, holder_tier = ?, holder_id = ?, since = ?, verify_by = ?, done_by = ?,
+                    last_handler_tier = ?, last_handler_id = ?, rating = ?, seq = ?, updated_at = ?, closed_at = ?
+              WHERE event_id = ? AND seq = ?",
+        )
+        .bind(f.state.as_str())
+        .bind(tier)
+        .bind(id)
+        .bind(d.map(|d| time_text(d.since)))
+        .bind(d.map(|d| time_text(d.verify_by)))
+        .bind(d.map(|d| time_text(d.done_by)))
+        .bind(last_tier)
+        .bind(last_id)
+        .bind(f.rating)
+        .bind(w.entry.seq)
+        .bind(time_text(w.entry.at))
+        .bind(w.closed_at.map(time_text))
+        .bind(&w.event_id)
+        .bind(w.expected_seq)
+        .execute(&mut *tx)
+        .await
+        .map_err(query("updating an event"))?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::Stale { event_id: w.event_id.clone() });
+        }
+        insert_entry(&mut tx, &w.event_id, &w.entry).await?;
+        tx.commit().await.map_err(query("committing a transition"))
+    }
+
+    /// One page of events, open ones first by deadline.
+    pub async fn events(&self, filter: &EventFilter, page: Page) -> Result<Paged<EventRecord>, StoreError> {
+        let mut count = QueryBuilder::<Sqlite>::new("SELECT count(*) FROM event");
+        push_filter(&mut count, filter);
+        let total: i64 =
+            count.build_query_scalar().fetch_one(&self.pool).await.map_err(query("counting events"))?;
+        let mut list = QueryBuilder::<Sqlite>::new(format!("SELECT {EVENT_COLUMNS} FROM event"));
+        push_filter(&mut list, filter);
+        list.push(" ORDER BY closed_at IS NOT NULL, done_by, event_id LIMIT ");
+        list.push_bind(i64::from(page.per_page));
+        list.push(" OFFSET ");
+        list.push_bind(page.offset());
+        let rows = list.build().fetch_all(&self.pool).await.map_err(query("listing events"))?;
+        let items = rows.iter().map(event_from_row).collect::<Result<_, _>>()?;
+        Ok(Paged { items, total, page: page.page, per_page: page.per_page })
+    }
+}
+
+/// Event numbers handed out in this transaction, per China-time day.
+#[derive(Default)]
+struct Counters(HashMap<String, i64>);
+
+impl Counters {
+    /// The last number used on `day`: the larger of the counter and the highest stored id, so
+    /// events inserted with their own ids are never collided with.
+    async fn last(&mut self, tx: &mut Transaction<'_, Sqlite>, day: &str) -> Result<i64, StoreError> {
+        if let Some(n) = self.0.get(day) {
+            return Ok(*n);
+        }
+        let counter: Option<i64> = sqlx::query_scalar("SELECT last FROM event_counter WHERE day = ?")
+            .bind(day)
+            .fetch_optional(&mut **tx)
+            .await
+            .map_err(query("reading the event counter"))?;
+        let highest: Option<String> =
+            sqlx::query_scalar("SELECT event_id FROM event WHERE event_id >= ? AND event_id < ? ORDER BY event_id DESC LIMIT 1")
+                .bind(format!("E{day}-"))
+                .bind(format!("E{day}."))
+                .fetch_optional(&mut **tx)
+                .await
+                .map_err(query("reading the last event id"))?;
+        let stored = highest.and_then(|id| id.rsplit('-').next().and_then(|n| n.parse::<i64>().ok()));
+        let last = counter.unwrap_or(0).max(stored.unwrap_or(0));
+        self.0.insert(day.to_owned(), last);
+        Ok(last)
+    }
+
+    async fn save(&self, tx: &mut Transaction<'_, Sqlite>) -> Result<(), StoreError> {
+        for (day, last) in &self.0 {
+            sqlx::query(
+                "INSERT INTO event_counter (day, last) VALUES (?, ?)
+                 ON CONFLICT (day) DO UPDATE SET last = max(last, excluded.last)",
+            )
+            .bind(day)
+            .bind(last)
+            .execute(&mut **tx)
+            .await
+            .map_err(query("saving the event counter"))?;
+        }
+        Ok(())
+    }
+}
+
+async fn insert_one(
+    tx: &mut Transaction<'_, Sqlite>,
+    new: &NewEvent,
+    counters: &mut Counters,
+) -> Result<Inserted, StoreError> {
+    let mut event = new.event.clone();
+    let mut allocated = None;
+    if event.event_id.is_empty() {
+        let day = event.reported_at.with_timezone(&china_time()).format("%Y%m%d").to_string();
+        let next = counters.last(tx, &day).await? + 1;
+        event.event_id = format!("E{day}-{next:06}");
+        allocated = Some((day, next));
+    }
+    if !insert_row(tx, &event).await? {
+        return existing(tx, &event.report_id).await.map(Inserted::Existing);
+    }
+    if let Some((day, next)) = allocated {
+        counters.0.insert(day, next);
+    }
+    for entry in &new.timeline {
+        insert_entry(tx, &event.event_id, entry).await?;
+    }
+    Ok(Inserted::Created(event))
+}
+
+/// Inserts the event row; `false` if its report id is already taken.
+async fn insert_row(tx: &mut Transaction<'_, Sqlite>, e: &EventRecord) -> Result<bool, StoreError> {
+    let f = &e.flow;
+    let d = f.deadlines;
+    let (tier, id) = split(f.holder.as_ref());
+    let (last_tier, last_id) = split(f.last_handler.as_ref());
+    let done = sqlx::query(
+        "INSERT INTO event (event_id, report_id, request_fingerprint, category, subcategory, description, lon, lat,
+                grid_code, village_code, township_code, reporter_kind, reporter_person_id, reporter_name,
+                reporter_phone, channel, complexity, state, holder_tier, holder_id, since, verify_by, done_by,
+                last_handler_tier, last_handler_id, rating, patrol_flag, seq, reported_at, updated_at, closed_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (report_id) DO NOTHING",
+    )
+    .bind(&e.event_id)
+    .bind(&e.report_id)
+    .bind(&e.fingerprint)
+    .bind(e.category.as_str())
+    .bind(e.subcategory.as_deref())
+    .bind(&e.description)
+    .bind(e.location.lon)
+    .bind(e.location.lat)
+    .bind(&e.place.grid)
+    .bind(&e.place.village)
+    .bind(&e.place.township)
+    .bind(e.reporter.kind.as_str())
+    .bind(e.reporter.person_id.as_deref())
+    .bind(e.reporter.name.as_deref())
+    .bind(e.reporter.phone.as_deref())
+    .bind(e.channel.as_str())
+    .bind(complexity_str(f.complexity))
+    .bind(f.state.as_str())
+    .bind(tier)
+    .bind(id)
+    .bind(d.map(|d| time_text(d.since)))
+    .bind(d.map(|d| time_text(d.verify_by)))
+    .bind(d.map(|d| time_text(d.done_by)))
+    .bind(last_tier)
+    .bind(last_id)
+    .bind(f.rating)
+    .bind(e.patrol_flag)
+    .bind(e.seq)
+    .bind(time_text(e.reported_at))
+    .bind(time_text(e.updated_at))
+    .bind(e.closed_at.map(time_text))
+    .execute(&mut **tx)
+    .await
+    .map_err(query("inserting an event"))?;
+    Ok(done.rows_affected() == 1)
+}
+
+async fn existing(tx: &mut Transaction<'_, Sqlite>, report_id: &str) -> Result<EventRecord, StoreError> {
+    let sql = format!("SELECT {EVENT_COLUMNS} FROM event WHERE report_id = ?");
+    let row = sqlx::query(&sql).bind(report_id).fetch_one(&mut **tx).await.map_err(query("reading a replayed report"))?;
+    event_from_row(&row)
+}
+
+async fn insert_entry(tx: &mut Transaction<'_, Sqlite>, event_id: &str, t: &TimelineEntry) -> Result<(), StoreError> {
+    let (tier, id) = split(t.holder_after.as_ref());
+    sqlx::query(
+        "INSERT INTO event_transition (event_id, seq, at, actor, tier, action, payload, state_after, holder_tier, holder_id)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(event_id)
+    .bind(t.seq)
+    .bind(time_text(t.at))
+    .bind(&t.actor)
+    .bind(t.tier.map(Tier::as_str))
+    .bind(&t.action)
+    .bind(t.payload.to_string())
+    .bind(t.state_after.as_str())
+    .bind(tier)
+    .bind(id)
+    .execute(&mut **tx)
+    .await
+    .map_err(query("appending to a timeline"))?;
+    Ok(())
+}
+
+fn push_filter<'a>(qb: &mut QueryBuilder<'a, Sqlite>, f: &'a EventFilter) {
+    qb.push(" WHERE 1 = 1");
+    if !f.states.is_empty() {
+        qb.push(" AND state IN (");
+        let mut list = qb.separated(", ");
+        for s in &f.states {
+            list.push_bind(s.as_str());
+        }
+        qb.push(")");
+    }
+    let eq = [
+        ("holder_tier", f.tier.map(Tier::as_str)),
+        ("holder_id", f.holder.as_deref()),
+        ("township_code", f.township.as_deref()),
+        ("village_code", f.village.as_deref()),
+        ("grid_code", f.grid.as_deref()),
+        ("category", f.category.map(Category::as_str)),
+    ];
+    for (column, value) in eq {
+        if let Some(v) = value {
+            qb.push(format_args!(" AND {column} = ")).push_bind(v);
+        }
+    }
+    if let Some(overdue) = f.overdue {
+        let now = time_text(f.now.unwrap_or_else(crate::clock::system_now));
+        qb.push(if overdue { " AND " } else { " AND NOT coalesce(" });
+        let mut parts = OVERDUE.split('?');
+        qb.push(parts.next().unwrap_or_default()).push_bind(now.clone());
+        qb.push(parts.next().unwrap_or_default()).push_bind(now);
+        qb.push(parts.next().unwrap_or_default());
+        if !overdue {
+            qb.push(", 0)");
+        }
+    }
+    if let Some(t) = f.done_before {
+        qb.push(" AND state IN ('assigned', 'accepted') AND done_by < ").push_bind(time_text(t));
+    }
+    if let Some(t) = f.from {
+        qb.push(" AND reported_at >= ").push_bind(time_text(t));
+    }
+    if let Some(t) = f.to {
+        qb.push(" AND reported_at < ").push_bind(time_text(t));
+    }
+}
+
+fn split(holder: Option<&Holder>) -> (Option<&'static str>, Option<&str>) {
+    match holder {
+        Some(h) => (Some(h.tier.as_str()), Some(h.id.as_str())),
+        None => (None, None),
+    }
+}
+
+fn complexity_str(c: Complexity) -> &'static str {
+    match c {
+        Complexity::Ordinary => "ordinary",
+        Complexity::Complex => "complex",
+    }
+}
+
+/// Reads typed columns of one row, naming the row in errors.
+struct Cols<'r> {
+    row: &'r SqliteRow,
+    table: &'static str,
+    key: String,
+}
+
+impl Cols<'_> {
+    fn get<T>(&self, column: &str) -> Result<T, StoreError>
+    where
+        T: for<'q> sqlx::Decode<'q, Sqlite> + sqlx::Type<Sqlite>,
+    {
+        self.row.try_get(column).map_err(|e| self.bad(format!("column {column}: {e}")))
+    }
+
+    fn bad(&self, reason: String) -> StoreError {
+        StoreError::BadRow { table: self.table, code: self.key.clone(), reason }
+    }
+
+    fn parsed<T>(&self, column: &str, parse: impl Fn(&str) -> Option<T>) -> Result<T, StoreError> {
+        let text: String = self.get(column)?;
+        parse(&text).ok_or_else(|| self.bad(format!("{column} {text:?} is not valid")))
+    }
+
+    fn time(&self, column: &str) -> Result<DateTime<Utc>, StoreError> {
+        let text: String = self.get(column)?;
+        parse_time(self.table, &self.key, &text)
+    }
+
+    fn opt_time(&self, column: &str) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let text: Option<String> = self.get(column)?;
+        text.map(|t| parse_time(self.table, &self.key, &t)).transpose()
+    }
+
+    fn holder(&self, tier: &str, id: &str) -> Result<Option<Holder>, StoreError> {
+        let tier: Option<String> = self.get(tier)?;
+        let id: Option<String> = self.get(id)?;
+        match (tier, id) {
+            (Some(t), Some(id)) => {
+                let tier = Tier::parse(&t).ok_or_else(|| self.bad(format!("tier {t:?} is not valid")))?;
+                Ok(Some(Holder { tier, id }))
+            }
+            _ => Ok(None),
+        }
+    }
+}
+
+fn event_from_row(row: &SqliteRow) -> Result<EventRecord, StoreError> {
+    let key: String = row.try_get("event_id").unwrap_or_default();
+    let c = Cols { row, table: "event", key };
+    let complexity = c.parsed("complexity", |s| match s {
+        "ordinary" => Some(Complexity::Ordinary),
+        "complex" => Some(Complexity::Complex),
+        _ => None,
+    })?;
+    let deadlines = match (c.opt_time("since")?, c.opt_time("verify_by")?, c.opt_time("done_by")?) {
+        (Some(since), Some(verify_by), Some(done_by)) => Some(Deadlines { since, verify_by, done_by }),
+        _ => None,
+    };
+    let rating: Option<u8> = c.get("rating")?;
+    let flow = Loop {
+        state: c.parsed("state", State::parse)?,
+        holder: c.holder("holder_tier", "holder_id")?,
+        complexity,
+        deadlines,
+        last_handler: c.holder("last_handler_tier", "last_handler_id")?,
+        rating,
+    };
+    let location = LonLat::new(c.get("lon")?, c.get("lat")?).map_err(|e| c.bad(e.to_string()))?;
+    Ok(EventRecord {
+        event_id: c.get("event_id")?,
+        report_id: c.get("report_id")?,
+        fingerprint: c.get("request_fingerprint")?,
+        category: c.parsed("category", Category::parse)?,
+        subcategory: c.get("subcategory")?,
+        description: c.get("description")?,
+        location,
+        place: Place { grid: c.get("grid_code")?, village: c.get("village_code")?, township: c.get("township_code")? },
+        reporter: Reporter {
+            kind: c.parsed("reporter_kind", ReporterKind::parse)?,
+            person_id: c.get("reporter_person_id")?,
+            name: c.get("reporter_name")?,
+            phone: c.get("reporter_phone")?,
+        },
+        channel: c.parsed("channel", Channel::parse)?,
+        flow,
+        patrol_flag: c.get("patrol_flag")?,
+        seq: c.get("seq")?,
+        reported_at: c.time("reported_at")?,
+        updated_at: c.time("updated_at")?,
+        closed_at: c.opt_time("closed_at")?,
+    })
+}
+
+fn timeline_from_row(event_id: &str, row: &SqliteRow) -> Result<TimelineEntry, StoreError> {
+    let seq: i64 = row.try_get("seq").unwrap_or_default();
+    let c = Cols { row, table: "event_transition", key: format!("{event_id}#{seq}") };
+    let payload: String = c.get("payload")?;
+    let payload = serde_json::from_str(&payload).map_err(|e| c.bad(format!("payload: {e}")))?;
+    Ok(TimelineEntry {
+        seq,
+        at: c.time("at")?,
+        actor: c.get("actor")?,
+        tier: c.get::<Option<String>>("tier")?.and_then(|t| Tier::parse(&t)),
+        action: c.get("action")?,
+        payload,
+        state_after: c.parsed("state_after", State::parse)?,
+        holder_after: c.holder("holder_tier", "holder_id")?,
+    })
+}

@@ -1,0 +1,100 @@
+//! 督办 — supervision: events whose finish-by deadline has passed are escalated one tier up by
+//! rule, by the `system` actor with the reason "逾期自动升级", every minute (configurable).
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde_json::json;
+use wangge_core::event::{Action, State};
+
+use crate::error::error_chain;
+use crate::event::{time_text, EventFilter, EventRecord, Page};
+use crate::state::AppState;
+use crate::store::StoreError;
+use crate::transitions::{self, TransitionFailure};
+
+/// The actor recorded for automatic escalations.
+pub const SYSTEM_ACTOR: &str = "system";
+
+/// The reason recorded for automatic escalations.
+pub const OVERDUE_REASON: &str = "逾期自动升级";
+
+/// Candidates read per page.
+const PAGE: u32 = 500;
+
+/// What one supervision run did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Supervised {
+    /// Events escalated, by id.
+    pub escalated: Vec<String>,
+    /// Overdue events left where they are, with why (top tier, no route, changed meanwhile).
+    pub skipped: Vec<(String, String)>,
+}
+
+/// Escalates every event overdue at `now` one tier up.
+pub async fn supervise(state: &AppState, now: DateTime<Utc>) -> Result<Supervised, StoreError> {
+    let overdue = overdue_at(state, now).await?;
+    let mut out = Supervised::default();
+    for event in overdue {
+        match escalate(state, &event, now).await {
+            Ok(()) => out.escalated.push(event.event_id),
+            Err(reason) => out.skipped.push((event.event_id, reason)),
+        }
+    }
+    if !out.escalated.is_empty() || !out.skipped.is_empty() {
+        tracing::info!(escalated = out.escalated.len(), skipped = out.skipped.len(), "supervision run");
+    }
+    Ok(out)
+}
+
+/// All open events whose finish-by deadline is before `now`, read before any is changed.
+async fn overdue_at(state: &AppState, now: DateTime<Utc>) -> Result<Vec<EventRecord>, StoreError> {
+    let filter = EventFilter {
+        states: vec![State::Assigned, State::Accepted],
+        done_before: Some(now),
+        ..EventFilter::default()
+    };
+    let mut all = Vec::new();
+    for page in 1.. {
+        let found = state.store.events(&filter, Page { page, per_page: PAGE }).await?;
+        let last = found.items.len() < PAGE as usize;
+        all.extend(found.items);
+        if last {
+            break;
+        }
+    }
+    Ok(all)
+}
+
+/// Escalates one event; the error is why it was left alone.
+async fn escalate(state: &AppState, event: &EventRecord, now: DateTime<Utc>) -> Result<(), String> {
+    let tier = event.flow.tier().ok_or("no holder")?;
+    let up = tier.up().ok_or("already at the department tier")?;
+    let parent = state.catalog.grid(&event.place.grid).and_then(|g| g.grid.parent_grid.clone());
+    let to = state.rules.holder_by_rule(up, event, parent.as_deref()).map_err(|e| e.to_string())?;
+    let action = Action::Escalate { to, reason: OVERDUE_REASON.into() };
+    let missed = event.flow.deadlines.map(|d| time_text(d.done_by));
+    let extra = json!({ "overdue": "done", "done_by": missed });
+    match transitions::apply(&state.store, &state.rules, event, &action, SYSTEM_ACTOR, Some(extra), now).await {
+        Ok(_) => Ok(()),
+        Err(TransitionFailure::Store(StoreError::Stale { .. })) => Err("changed meanwhile".into()),
+        Err(e) => {
+            tracing::warn!(event_id = %event.event_id, error = %error_chain(&e), "automatic escalation failed");
+            Err(e.to_string())
+        }
+    }
+}
+
+/// Runs [`supervise`] every `every` on the state's clock until the runtime stops.
+pub fn spawn(state: AppState, every: Duration) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(every);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticks.tick().await;
+            if let Err(e) = supervise(&state, state.clock.now()).await {
+                tracing::error!(error = %error_chain(&e), "supervision run failed");
+            }
+        }
+    })
+}
