@@ -3,9 +3,16 @@
 //!
 //! `cargo run --release -p wangge-tests --bin bench-locate [-- --points N --rounds R]`
 //!
+//! With `--postgis URL` (e.g. `postgres://postgres@127.0.0.1:5432/postgres`, a server with
+//! the PostGIS package), also PostGIS `ST_Covers` with a GiST index: one query per point and
+//! batched (100k points in one query), in a throwaway database.
+//!
 //! Prints ns/lookup (median and p99 of per-lookup timings, timer overhead subtracted, and the
 //! mean from whole-batch throughput) for random points in the county's bounding box and for
 //! points on shared grid edges, the ratio to the baseline, and any disagreement with it.
+
+#[path = "bench_postgis.rs"]
+mod bench_postgis;
 
 use std::hint::black_box;
 use std::time::Instant;
@@ -23,10 +30,12 @@ struct Figures {
 fn main() {
     let mut args = std::env::args().skip(1);
     let (mut n_random, mut rounds) = (1_000_000usize, 5usize);
+    let mut postgis: Option<String> = None;
     while let Some(a) = args.next() {
         match a.as_str() {
             "--points" => n_random = args.next().and_then(|v| v.parse().ok()).unwrap_or(n_random),
             "--rounds" => rounds = args.next().and_then(|v| v.parse().ok()).unwrap_or(rounds),
+            "--postgis" => postgis = args.next(),
             _ => {}
         }
     }
@@ -57,6 +66,33 @@ fn main() {
         row(&format!("{label}: baseline"), &theirs, Some(theirs.median / ours.median));
     }
     report_agreement(&index, &base, &random, &edges);
+    if let Some(url) = postgis {
+        postgis_rows(&url, &shapes, &index, &base, &random);
+    }
+}
+
+fn postgis_rows(url: &str, shapes: &[GridShape], index: &GridIndex, base: &BaselineIndex, random: &[LonLat]) {
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => return eprintln!("tokio: {e}"),
+    };
+    let single = &random[..random.len().min(2_000)];
+    let batch = &random[..random.len().min(100_000)];
+    match runtime.block_on(bench_postgis::run(url, shapes, single, batch)) {
+        Err(e) => eprintln!("PostGIS: {e}"),
+        Ok(f) => {
+            let ours = run(3, batch, timer_overhead(), |p| index.grid_at(p));
+            println!("\nPostGIS (ST_Covers + GiST, via sqlx on loopback)     median ns     p99 ns    mean ns   vs ours");
+            println!("{:<50} {:>10.0} {:>10.0} {:>10} {:>8.0}×", format!("one query per point ({} points)", f.single_n), f.single.0, f.single.1, "", f.single.0 / ours.median);
+            println!("{:<50} {:>10} {:>10} {:>10.0} {:>8.0}×", format!("batched, {} points in one query", f.batch_n), "", "", f.batched, f.batched / ours.mean);
+            let tiling = |hits: &[usize]| hits.iter().filter(|&&g| index.grids()[g].kind != GridKind::StreetUnit).count();
+            let disagree = batch.iter().zip(&f.answers).filter(|(p, a)| {
+                let hits = base.grids_at(p.lon, p.lat);
+                tiling(&hits) <= 1 && index.grid_at(**p) != **a
+            }).count();
+            println!("agreement: {disagree} disagreements between PostGIS and our index on {} points off the boundaries", f.batch_n);
+        }
+    }
 }
 
 fn row(label: &str, f: &Figures, ratio: Option<f64>) {
