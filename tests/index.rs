@@ -1,6 +1,7 @@
 //! The grid index on the demo county: agrees with the plain R-tree + `geo` baseline everywhere
 //! off the boundaries, gives exactly one grid on shared edges and vertices by the documented
 //! rule, handles the outside, bad numbers and atomic swaps.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on broken fixtures
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -202,6 +202,9 @@ fn area_km2(g: &MultiPolygon<f64>) -> f64 {
     (g.geodesic_area_unsigned() / 1e6 * 1e6).round() / 1e6
 }
 
+/// Village label per cell, the villages in label order, and community grid counts.
+type VillagePlan = (Vec<u32>, Vec<VillageRow>, Vec<usize>);
+
 /// A planned tiling grid.
 #[derive(Debug, Clone)]
 struct GridPlan {
@@ -279,7 +282,7 @@ impl Ctx<'_> {
         township_of: &[u32],
         seats: &[usize],
         rng: &mut Rng,
-    ) -> Result<(Vec<u32>, Vec<VillageRow>, Vec<usize>), GenError> {
+    ) -> Result<VillagePlan, GenError> {
         let mut list = divs.villages.clone();
         list.sort_by(|a, b| a.code.cmp(&b.code));
         let weights: Vec<f64> = list.iter().filter(|v| v.community).map(|_| 0.6 + 0.8 * rng.unit()).collect();
@@ -421,7 +424,7 @@ impl Ctx<'_> {
         let (mx, my) = (mx / cells.len() as f64, my / cells.len() as f64);
         let fits = |c: usize| {
             let (i, j) = (c % nx, c / nx);
-            i >= 1 && j >= 1 && i + SU_CELLS + 1 <= nx && j + SU_CELLS + 1 <= self.lat.ny && {
+            i >= 1 && j >= 1 && i + SU_CELLS < nx && j + SU_CELLS < self.lat.ny && {
                 let all_cells = (j - 1..j + SU_CELLS + 1).all(|r| (i - 1..i + SU_CELLS + 1).all(|q| grid_of[r * nx + q] == g));
                 let all_in = (j - 1..=j + SU_CELLS + 1).all(|r| (i - 1..=i + SU_CELLS + 1).all(|q| self.lat.vertex_inside(q, r)));
                 all_cells && all_in
