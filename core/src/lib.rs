@@ -9,6 +9,7 @@ pub mod division;
 pub mod event;
 pub mod index;
 pub mod people;
+pub mod stats;
 
 pub use coord::{CoordError, Crs, LonLat};
 pub use division::{GridKind, GridRecord, DivisionRef};
