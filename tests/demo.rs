@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 use wangge_core::calendar::{WorkingCalendar, CHINA_TIME};
 use wangge_core::event::{Loop, Tier};
 use wangge_core::people::{Role, Roster};
-use wangge_core::{GridIndex, GridKind};
+use wangge_core::{stats, GridIndex, GridKind};
 use wangge_geodata::demo::{self, GridRef};
 use wangge_tests::county;
 
@@ -76,6 +76,28 @@ fn the_2023_year_reproduces_the_seed_figures() {
     assert!(per_township.values().all(|&n| n >= 20), "{per_township:?}");
     for t in [Tier::Grid, Tier::Village, Tier::Township, Tier::County, Tier::Department] {
         assert!(escalated_to.get(&t).copied().unwrap_or(0) > 0, "no event reached {t:?}");
+    }
+    // The figures computed the way the statistics API computes them.
+    let facts: Vec<stats::EventFacts> = events
+        .iter()
+        .map(|e| {
+            let actions: Vec<_> = e.steps.iter().map(|s| (s.at, s.action.clone())).collect();
+            let g = &index.grids()[e.grid];
+            let stints = stats::stints(e.complexity, &actions, &cal).unwrap();
+            let closed = stints.iter().all(|s| s.finished_at.is_some()) && e.steps.iter().any(|s| s.action.name() == "close");
+            stats::EventFacts { category: e.category, township: g.township.code.clone(), village: g.village.code.clone(), grid: g.code.clone(), closed, stints }
+        })
+        .collect();
+    let now = chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2024, 6, 30, 0, 0, 0).unwrap();
+    let f = stats::figures(&facts, now);
+    assert_eq!((f.total.reported, f.total.closed, f.total.closure_rate), (10_505, 10_435, 99.33));
+    assert_eq!(f.by_category["livelihood"].reported, 9_488);
+    assert_eq!(f.by_category["hazard"].reported, 656);
+    assert_eq!(f.by_category["dispute"].reported, 312);
+    assert_eq!(f.by_category["other"].reported, 49);
+    for tier in ["grid", "village", "township", "county", "department"] {
+        let t = f.on_time[tier];
+        assert!(t.stints > 0 && t.finish_rate > 80.0 && t.finish_rate < 100.0, "{tier}: {t:?}");
     }
     let community = events.iter().filter(|e| index.grids()[e.grid].kind != GridKind::Rural).count();
     assert!(community * 4 > events.len(), "events cluster where people live ({community})");
