@@ -21,6 +21,9 @@ const EVENT_COLUMNS: &str = "event_id, report_id, request_fingerprint, category,
     channel, complexity, state, holder_tier, holder_id, since, verify_by, done_by, last_handler_tier,
     last_handler_id, rating, patrol_flag, seq, reported_at, updated_at, closed_at";
 
+/// Event rows per INSERT: 31 columns each stays under SQLite's 32,766 bound parameters.
+const ROWS_PER_STATEMENT: usize = 1000;
+
 const OVERDUE: &str = "((state = 'assigned' AND verify_by < ?) OR (state IN ('assigned', 'accepted') AND done_by < ?))";
 
 impl SqliteStore {
@@ -28,13 +31,30 @@ impl SqliteStore {
     pub async fn insert_events(&self, events: &[NewEvent]) -> Result<Vec<Inserted>, StoreError> {
         let mut tx = begin_write(&self.pool, "starting an intake batch").await?;
         let mut counters = Counters::default();
-        let mut out = Vec::with_capacity(events.len());
-        for new in events {
-            out.push(insert_one(&mut tx, new, &mut counters).await?);
+        let (slots, fresh) = sort_batch(&mut tx, events, &mut counters).await?;
+        insert_rows(&mut tx, &fresh).await?;
+        // Timeline rows of the events created here, under their allocated ids.
+        let mut entries = Vec::new();
+        let mut seen = vec![false; fresh.len()];
+        for (new, slot) in events.iter().zip(&slots) {
+            if let Slot::New(i) = slot {
+                if !std::mem::replace(&mut seen[*i], true) {
+                    entries.extend(new.timeline.iter().map(|t| (fresh[*i].event_id.as_str(), t)));
+                }
+            }
         }
+        insert_entries(&mut tx, &entries).await?;
         counters.save(&mut tx).await?;
         tx.commit().await.map_err(query("committing an intake batch"))?;
-        Ok(out)
+        seen.fill(false);
+        Ok(slots
+            .into_iter()
+            .map(|slot| match slot {
+                Slot::Stored(e) => Inserted::Existing(*e),
+                Slot::New(i) if std::mem::replace(&mut seen[i], true) => Inserted::Existing(fresh[i].clone()),
+                Slot::New(i) => Inserted::Created(fresh[i].clone()),
+            })
+            .collect())
     }
 
     /// One event.
@@ -156,86 +176,145 @@ impl Counters {
     }
 }
 
-async fn insert_one(
-    tx: &mut Transaction<'_, Sqlite>,
-    new: &NewEvent,
-    counters: &mut Counters,
-) -> Result<Inserted, StoreError> {
-    let mut event = new.event.clone();
-    let mut allocated = None;
-    if event.event_id.is_empty() {
-        let day = event.reported_at.with_timezone(&china_time()).format("%Y%m%d").to_string();
-        let next = counters.last(tx, &day).await? + 1;
-        event.event_id = format!("E{day}-{next:06}");
-        allocated = Some((day, next));
-    }
-    if !insert_row(tx, &event).await? {
-        return existing(tx, &event.report_id).await.map(Inserted::Existing);
-    }
-    if let Some((day, next)) = allocated {
-        counters.0.insert(day, next);
-    }
-    for entry in &new.timeline {
-        insert_entry(tx, &event.event_id, entry).await?;
-    }
-    Ok(Inserted::Created(event))
+/// Where each report of a batch ends up.
+enum Slot {
+    /// Stored before this batch.
+    Stored(Box<EventRecord>),
+    /// New: the index among the batch's new events.
+    New(usize),
 }
 
-/// Inserts the event row; `false` if its report id is already taken.
-async fn insert_row(tx: &mut Transaction<'_, Sqlite>, e: &EventRecord) -> Result<bool, StoreError> {
-    let f = &e.flow;
-    let d = f.deadlines;
-    let (tier, id) = split(f.holder.as_ref());
-    let (last_tier, last_id) = split(f.last_handler.as_ref());
-    let done = sqlx::query(
-        "INSERT INTO event (event_id, report_id, request_fingerprint, category, subcategory, description, lon, lat,
+/// The events of this batch whose report ids were stored before, by report id.
+async fn already_stored(
+    tx: &mut Transaction<'_, Sqlite>,
+    events: &[NewEvent],
+) -> Result<HashMap<String, EventRecord>, StoreError> {
+    let mut found = HashMap::new();
+    for chunk in events.chunks(ROWS_PER_STATEMENT) {
+        let mut q = QueryBuilder::<Sqlite>::new(format!("SELECT {EVENT_COLUMNS} FROM event WHERE report_id IN ("));
+        let mut ids = q.separated(", ");
+        for new in chunk {
+            ids.push_bind(new.event.report_id.as_str());
+        }
+        q.push(")");
+        let rows = q.build().persistent(false).fetch_all(&mut **tx).await.map_err(query("looking up report ids"))?;
+        for row in &rows {
+            let e = event_from_row(row)?;
+            found.insert(e.report_id.clone(), e);
+        }
+    }
+    Ok(found)
+}
+
+/// Sorts a batch into reports stored before and new events (a report id repeated within the
+/// batch is new once), numbering the new ones.
+async fn sort_batch(
+    tx: &mut Transaction<'_, Sqlite>,
+    events: &[NewEvent],
+    counters: &mut Counters,
+) -> Result<(Vec<Slot>, Vec<EventRecord>), StoreError> {
+    let mut stored = already_stored(tx, events).await?;
+    let mut fresh: Vec<EventRecord> = Vec::new();
+    let mut by_report: HashMap<&str, usize> = HashMap::new();
+    let mut slots = Vec::with_capacity(events.len());
+    for new in events {
+        let report_id = new.event.report_id.as_str();
+        if let Some(e) = stored.get(report_id) {
+            slots.push(Slot::Stored(Box::new(e.clone())));
+            continue;
+        }
+        if let Some(&i) = by_report.get(report_id) {
+            slots.push(Slot::New(i));
+            continue;
+        }
+        let mut event = new.event.clone();
+        if event.event_id.is_empty() {
+            let day = event.reported_at.with_timezone(&china_time()).format("%Y%m%d").to_string();
+            let next = counters.last(tx, &day).await? + 1;
+            event.event_id = format!("E{day}-{next:06}");
+            counters.0.insert(day, next);
+        }
+        by_report.insert(report_id, fresh.len());
+        slots.push(Slot::New(fresh.len()));
+        fresh.push(event);
+    }
+    stored.clear();
+    Ok((slots, fresh))
+}
+
+/// Inserts new event rows, many per statement.
+async fn insert_rows(tx: &mut Transaction<'_, Sqlite>, events: &[EventRecord]) -> Result<(), StoreError> {
+    for chunk in events.chunks(ROWS_PER_STATEMENT) {
+        let mut q = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO event (event_id, report_id, request_fingerprint, category, subcategory, description, lon, lat,
                 grid_code, village_code, township_code, reporter_kind, reporter_person_id, reporter_name,
                 reporter_phone, channel, complexity, state, holder_tier, holder_id, since, verify_by, done_by,
-                last_handler_tier, last_handler_id, rating, patrol_flag, seq, reported_at, updated_at, closed_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT (report_id) DO NOTHING",
-    )
-    .bind(&e.event_id)
-    .bind(&e.report_id)
-    .bind(&e.fingerprint)
-    .bind(e.category.as_str())
-    .bind(e.subcategory.as_deref())
-    .bind(&e.description)
-    .bind(e.location.lon)
-    .bind(e.location.lat)
-    .bind(&e.place.grid)
-    .bind(&e.place.village)
-    .bind(&e.place.township)
-    .bind(e.reporter.kind.as_str())
-    .bind(e.reporter.person_id.as_deref())
-    .bind(e.reporter.name.as_deref())
-    .bind(e.reporter.phone.as_deref())
-    .bind(e.channel.as_str())
-    .bind(complexity_str(f.complexity))
-    .bind(f.state.as_str())
-    .bind(tier)
-    .bind(id)
-    .bind(d.map(|d| time_text(d.since)))
-    .bind(d.map(|d| time_text(d.verify_by)))
-    .bind(d.map(|d| time_text(d.done_by)))
-    .bind(last_tier)
-    .bind(last_id)
-    .bind(f.rating)
-    .bind(e.patrol_flag)
-    .bind(e.seq)
-    .bind(time_text(e.reported_at))
-    .bind(time_text(e.updated_at))
-    .bind(e.closed_at.map(time_text))
-    .execute(&mut **tx)
-    .await
-    .map_err(query("inserting an event"))?;
-    Ok(done.rows_affected() == 1)
+                last_handler_tier, last_handler_id, rating, patrol_flag, seq, reported_at, updated_at, closed_at) ",
+        );
+        q.push_values(chunk, |mut b, e| {
+            let f = &e.flow;
+            let d = f.deadlines;
+            let (tier, id) = split(f.holder.as_ref());
+            let (last_tier, last_id) = split(f.last_handler.as_ref());
+            b.push_bind(e.event_id.as_str())
+                .push_bind(e.report_id.as_str())
+                .push_bind(e.fingerprint.as_str())
+                .push_bind(e.category.as_str())
+                .push_bind(e.subcategory.as_deref())
+                .push_bind(e.description.as_str())
+                .push_bind(e.location.lon)
+                .push_bind(e.location.lat)
+                .push_bind(e.place.grid.as_str())
+                .push_bind(e.place.village.as_str())
+                .push_bind(e.place.township.as_str())
+                .push_bind(e.reporter.kind.as_str())
+                .push_bind(e.reporter.person_id.as_deref())
+                .push_bind(e.reporter.name.as_deref())
+                .push_bind(e.reporter.phone.as_deref())
+                .push_bind(e.channel.as_str())
+                .push_bind(complexity_str(f.complexity))
+                .push_bind(f.state.as_str())
+                .push_bind(tier)
+                .push_bind(id)
+                .push_bind(d.map(|d| time_text(d.since)))
+                .push_bind(d.map(|d| time_text(d.verify_by)))
+                .push_bind(d.map(|d| time_text(d.done_by)))
+                .push_bind(last_tier)
+                .push_bind(last_id)
+                .push_bind(f.rating)
+                .push_bind(e.patrol_flag)
+                .push_bind(e.seq)
+                .push_bind(time_text(e.reported_at))
+                .push_bind(time_text(e.updated_at))
+                .push_bind(e.closed_at.map(time_text));
+        });
+        q.build().persistent(false).execute(&mut **tx).await.map_err(query("inserting events"))?;
+    }
+    Ok(())
 }
 
-async fn existing(tx: &mut Transaction<'_, Sqlite>, report_id: &str) -> Result<EventRecord, StoreError> {
-    let sql = format!("SELECT {EVENT_COLUMNS} FROM event WHERE report_id = ?");
-    let row = sqlx::query(&sql).bind(report_id).fetch_one(&mut **tx).await.map_err(query("reading a replayed report"))?;
-    event_from_row(&row)
+/// Appends timeline rows, many per statement.
+async fn insert_entries(tx: &mut Transaction<'_, Sqlite>, rows: &[(&str, &TimelineEntry)]) -> Result<(), StoreError> {
+    for chunk in rows.chunks(3 * ROWS_PER_STATEMENT) {
+        let mut q = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO event_transition (event_id, seq, at, actor, tier, action, payload, state_after, holder_tier, holder_id) ",
+        );
+        q.push_values(chunk, |mut b, (event_id, t)| {
+            let (tier, id) = split(t.holder_after.as_ref());
+            b.push_bind(*event_id)
+                .push_bind(t.seq)
+                .push_bind(time_text(t.at))
+                .push_bind(t.actor.as_str())
+                .push_bind(t.tier.map(Tier::as_str))
+                .push_bind(t.action.as_str())
+                .push_bind(t.payload.to_string())
+                .push_bind(t.state_after.as_str())
+                .push_bind(tier)
+                .push_bind(id);
+        });
+        q.build().persistent(false).execute(&mut **tx).await.map_err(query("appending to timelines"))?;
+    }
+    Ok(())
 }
 
 async fn insert_entry(tx: &mut Transaction<'_, Sqlite>, event_id: &str, t: &TimelineEntry) -> Result<(), StoreError> {
