@@ -5,8 +5,19 @@
 
 use std::path::Path;
 
+use chrono::{DateTime, TimeZone, Utc};
+use serde_json::json;
 use tempfile::TempDir;
+use wangge_core::calendar::WorkingCalendar;
+use wangge_core::event::{Action, Category, Complexity, Holder, Loop, State, Tier};
+use wangge_core::people::{Person, Role};
+use wangge_core::LonLat;
 use wangge_server::dataset::Dataset;
+use wangge_server::event::{
+    Channel, EventFilter, EventRecord, Inserted, NewEvent, Page, Place, Reporter, ReporterKind, TimelineEntry,
+    TransitionWrite,
+};
+use wangge_server::people::PersonFilter;
 use wangge_server::{geodata, Store, StoreError, StoreTarget};
 
 fn mini() -> Dataset {
@@ -66,5 +77,130 @@ async fn a_failed_load_leaves_nothing_behind() {
         assert_eq!(store.dataset().await.expect("dataset"), None, "{backend}");
         assert!(store.townships().await.expect("townships").is_empty(), "{backend}");
         assert!(store.grids().await.expect("grids").is_empty(), "{backend}");
+    }
+}
+
+fn at() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2025, 3, 3, 1, 0, 0).unwrap()
+}
+
+/// A report assigned to GW1 in the first grid, with its two first timeline rows.
+fn new_event(report_id: &str) -> NewEvent {
+    let to = Holder { tier: Tier::Grid, id: "GW1".into() };
+    let flow = Loop::new(Complexity::Ordinary)
+        .apply(&Action::Assign { to: to.clone() }, at(), &WorkingCalendar::china().unwrap())
+        .unwrap();
+    let entry = |seq, action: &str, state, holder: Option<Holder>| TimelineEntry {
+        seq,
+        at: at(),
+        actor: "system".into(),
+        tier: None,
+        action: action.into(),
+        payload: json!({}),
+        state_after: state,
+        holder_after: holder,
+    };
+    NewEvent {
+        event: EventRecord {
+            event_id: String::new(),
+            report_id: report_id.into(),
+            fingerprint: "f".into(),
+            category: Category::Hazard,
+            subcategory: Some("燃气".into()),
+            description: "燃气味".into(),
+            location: LonLat::new(115.508, 40.408).unwrap(),
+            place: Place { grid: "130730100001001".into(), village: "130730100001".into(), township: "130730100".into() },
+            reporter: Reporter { kind: ReporterKind::Resident, person_id: None, name: None, phone: Some("13800000000".into()) },
+            channel: Channel::Web,
+            flow,
+            patrol_flag: false,
+            seq: 2,
+            reported_at: at(),
+            updated_at: at(),
+            closed_at: None,
+        },
+        timeline: vec![entry(1, "reported", State::Reported, None), entry(2, "assign", State::Assigned, Some(to))],
+    }
+}
+
+#[tokio::test]
+async fn a_batch_numbers_new_events_and_folds_repeated_report_ids() {
+    for (backend, _dir, store) in backends().await {
+        let first = store.insert_event(&new_event("a")).await.expect("inserts");
+        let Inserted::Created(a) = first else { panic!("{backend}: {first:?}") };
+        assert_eq!(a.event_id, "E20250303-000001", "{backend}");
+        let batch = [new_event("b"), new_event("a"), new_event("c"), new_event("b")];
+        let out = store.insert_events(&batch).await.expect("inserts");
+        let ids: Vec<(bool, &str)> = out
+            .iter()
+            .map(|i| match i {
+                Inserted::Created(e) => (true, e.event_id.as_str()),
+                Inserted::Existing(e) => (false, e.event_id.as_str()),
+            })
+            .collect();
+        assert_eq!(
+            ids,
+            [(true, "E20250303-000002"), (false, "E20250303-000001"), (true, "E20250303-000003"), (false, "E20250303-000002")],
+            "{backend}"
+        );
+        let stored = store.event("E20250303-000002").await.expect("reads").expect("stored");
+        let Inserted::Created(b) = &out[0] else { panic!() };
+        assert_eq!(&stored, b, "{backend}: reads back exactly");
+        assert_eq!(store.timeline(&b.event_id).await.expect("timeline"), batch[0].timeline, "{backend}");
+        let all = store.events(&EventFilter::default(), Page { page: 1, per_page: 10 }).await.expect("lists");
+        assert_eq!(all.total, 3, "{backend}");
+    }
+}
+
+#[tokio::test]
+async fn a_transition_applies_only_on_the_seq_it_was_computed_on() {
+    for (backend, _dir, store) in backends().await {
+        let Inserted::Created(e) = store.insert_event(&new_event("a")).await.expect("inserts") else { panic!() };
+        let accepted = Loop { state: State::Accepted, ..e.flow.clone() };
+        let entry = TimelineEntry {
+            seq: 3,
+            at: at(),
+            actor: "GW1".into(),
+            tier: Some(Tier::Grid),
+            action: "accept".into(),
+            payload: json!({}),
+            state_after: State::Accepted,
+            holder_after: accepted.holder.clone(),
+        };
+        let write = TransitionWrite { event_id: e.event_id.clone(), expected_seq: 2, flow: accepted, entry, closed_at: None };
+        store.apply_transition(&write).await.expect("applies");
+        let again = store.apply_transition(&write).await;
+        assert!(matches!(again, Err(StoreError::Stale { .. })), "{backend}: {again:?}");
+        let stored = store.event(&e.event_id).await.expect("reads").expect("stored");
+        assert_eq!((stored.flow.state, stored.seq), (State::Accepted, 3), "{backend}");
+        assert_eq!(store.timeline(&e.event_id).await.expect("timeline").len(), 3, "{backend}");
+    }
+}
+
+#[tokio::test]
+async fn people_bindings_and_the_roster() {
+    for (backend, _dir, store) in backends().await {
+        let worker = Person {
+            id: "GW1".into(),
+            name: "王芳".into(),
+            role: Role::Gridworker,
+            unit_code: "130730100".into(),
+            grids: vec!["130730100001001".into()],
+            device_id: Some("D1".into()),
+            phone: "13800000000".into(),
+            on_duty: true,
+        };
+        assert!(store.upsert_person(&worker).await.expect("creates"), "{backend}");
+        assert!(!store.upsert_person(&worker).await.expect("replaces"), "{backend}");
+        let other = Person { id: "GW2".into(), device_id: Some("D1".into()), ..worker.clone() };
+        assert!(matches!(store.upsert_person(&other).await, Err(StoreError::DeviceTaken { .. })), "{backend}");
+        assert!(store.set_bindings("GW1", &["130730100001002".into()], None).await.expect("binds"), "{backend}");
+        assert!(!store.set_on_duty("nobody", false).await.expect("answers"), "{backend}");
+        let roster = store.load_roster().await.expect("roster");
+        let gw1 = roster.get("GW1").expect("in the roster");
+        assert_eq!((gw1.grids.as_slice(), gw1.device_id.as_deref()), (["130730100001002".to_owned()].as_slice(), None), "{backend}");
+        let filter = PersonFilter { grid: Some("130730100001002".into()), ..PersonFilter::default() };
+        let found = store.people(&filter, Page { page: 1, per_page: 10 }).await.expect("lists");
+        assert_eq!((found.total, found.items[0].person.id.as_str()), (1, "GW1"), "{backend}");
     }
 }
