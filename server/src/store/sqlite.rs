@@ -6,6 +6,7 @@
 mod events;
 mod people;
 mod reference;
+mod rows;
 
 use std::time::Duration;
 
