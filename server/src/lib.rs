@@ -12,6 +12,7 @@ pub mod event;
 pub mod extract;
 pub mod geodata;
 pub mod intake;
+pub mod open311;
 pub mod people;
 pub mod routes;
 pub mod rules;
@@ -19,6 +20,7 @@ pub mod state;
 pub mod store;
 pub mod supervision;
 pub mod transitions;
+pub mod xml;
 
 use axum::Router;
 

@@ -6,6 +6,7 @@ mod events;
 mod grids;
 mod health;
 mod locate;
+mod open311;
 mod people;
 mod reports;
 mod responsibility;
@@ -46,6 +47,7 @@ pub fn app(state: AppState) -> Router {
         .merge(people::router())
         .merge(responsibility::router())
         .merge(calendar::router())
+        .merge(open311::router())
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
