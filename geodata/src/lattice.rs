@@ -172,33 +172,31 @@ impl Lattice {
     /// The pieces of vertical line `i` between rows `j` and `j + 1` that lie inside the county.
     pub fn inside_pieces_v(&self, i: usize, j: usize) -> Vec<(RPoint, RPoint)> {
         let x = self.vx(i);
-        let (ylo, yhi) = (self.hy(j), self.hy(j + 1));
-        let list = &self.vcross[i];
-        let lo = list.partition_point(|p| (p.y as i128) <= ylo as i128 * p.d as i128);
-        let hi = list.partition_point(|p| (p.y as i128) < yhi as i128 * p.d as i128);
-        let mut stops: Vec<RPoint> = vec![RPoint::int(x, ylo)];
-        stops.extend_from_slice(&list[lo..hi]);
-        stops.push(RPoint::int(x, yhi));
-        // Crossings strictly below the first piece decide its parity.
-        let below = list.partition_point(|p| (p.y as i128) < ylo as i128 * p.d as i128);
-        let at_start = lo - below; // 1 if a crossing sits exactly on the lower vertex
-        split_inside(&stops, (below + at_start) % 2 == 1)
+        inside_pieces(&self.vcross[i], |p| p.y, (self.hy(j), self.hy(j + 1)), |y| RPoint::int(x, y))
     }
 
     /// The pieces of horizontal line `j` between columns `i` and `i + 1` inside the county.
     pub fn inside_pieces_h(&self, i: usize, j: usize) -> Vec<(RPoint, RPoint)> {
         let y = self.hy(j);
-        let (xlo, xhi) = (self.vx(i), self.vx(i + 1));
-        let list = &self.hcross[j];
-        let lo = list.partition_point(|p| (p.x as i128) <= xlo as i128 * p.d as i128);
-        let hi = list.partition_point(|p| (p.x as i128) < xhi as i128 * p.d as i128);
-        let mut stops: Vec<RPoint> = vec![RPoint::int(xlo, y)];
-        stops.extend_from_slice(&list[lo..hi]);
-        stops.push(RPoint::int(xhi, y));
-        let below = list.partition_point(|p| (p.x as i128) < xlo as i128 * p.d as i128);
-        let at_start = lo - below;
-        split_inside(&stops, (below + at_start) % 2 == 1)
+        inside_pieces(&self.hcross[j], |p| p.x, (self.vx(i), self.vx(i + 1)), |x| RPoint::int(x, y))
     }
+}
+
+/// The inside pieces of the lattice segment `span` along a line whose sorted crossings are
+/// `list`, `along` reading a crossing's coordinate on the line and `at` making a lattice point.
+fn inside_pieces(
+    list: &[RPoint],
+    along: impl Fn(&RPoint) -> i64,
+    span: (i64, i64),
+    at: impl Fn(i64) -> RPoint,
+) -> Vec<(RPoint, RPoint)> {
+    let lo = list.partition_point(|p| along(p) as i128 <= span.0 as i128 * p.d as i128);
+    let hi = list.partition_point(|p| (along(p) as i128) < span.1 as i128 * p.d as i128);
+    let mut stops: Vec<RPoint> = vec![at(span.0)];
+    stops.extend_from_slice(&list[lo..hi]);
+    stops.push(at(span.1));
+    // The crossings before the segment, and one exactly at its start, decide its parity.
+    split_inside(&stops, lo % 2 == 1)
 }
 
 /// Consecutive stops alternate outside/inside, starting with `first_inside`.
