@@ -48,12 +48,21 @@ APT_PACKAGES=(
     # gdal-bin                    # ogrinfo/ogr2ogr as a third-party OGC API client
     # <<<
 )
+# Python packages for third-party client tests, pinned.
+PIP_PACKAGES=(
+    georeport==0.3.1            # Open311 GeoReport v2 client (server/tests/open311_client.rs)
+)
 install_packages() {
     if (( ${#APT_PACKAGES[@]} )); then
         need_apt "${APT_PACKAGES[@]}"
     else
         log "no extra Debian packages needed"
     fi
+    have python3 || need_apt python3
+    python3 -m pip --version >/dev/null 2>&1 || need_apt python3-pip
+    log "pip: ${PIP_PACKAGES[*]}"
+    # Debian's system Python refuses pip installs unless told otherwise (PEP 668).
+    PIP_BREAK_SYSTEM_PACKAGES=1 python3 -m pip install --quiet "${PIP_PACKAGES[@]}"
 }
 
 # ---------------------------------------------------------------------------------------------
