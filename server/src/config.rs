@@ -60,10 +60,17 @@ pub struct Config {
     /// supervision off.
     #[arg(long, env = "WANGGE_SUPERVISE_EVERY_SECS", default_value_t = 60)]
     pub supervise_every_secs: u64,
+
+    /// Load the demo roster and the county's 2023 events into a store that holds no people and
+    /// no events yet (first start). Meant for the demo county in `geodata/huailai`; `--demo false`
+    /// (or `WANGGE_DEMO=false`) starts with no people and no events.
+    #[arg(long, env = "WANGGE_DEMO", default_value_t = true, action = clap::ArgAction::Set)]
+    pub demo: bool,
 }
 
 impl Config {
-    /// A configuration with defaults except for the two directories (used by tests and tools).
+    /// A configuration with defaults except for the two directories, and without the demo
+    /// (tests and tools start with no people and no events; they set `demo` to want it).
     pub fn with_dirs(data_dir: impl Into<PathBuf>, geodata_dir: impl Into<PathBuf>) -> Self {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
@@ -71,6 +78,7 @@ impl Config {
             database_url: None,
             geodata_dir: geodata_dir.into(),
             supervise_every_secs: 60,
+            demo: false,
         }
     }
 
@@ -117,6 +125,9 @@ mod tests {
         let c = Config::try_parse_from(["wangge", "--listen", "0.0.0.0:9000", "--data-dir", "/tmp/w"]);
         let c = c.map_err(|e| e.to_string());
         assert_eq!(c.as_ref().map(|c| c.listen.port()), Ok(9000));
+        assert_eq!(c.as_ref().map(|c| c.demo), Ok(true));
         assert_eq!(c.map(|c| c.data_dir), Ok(PathBuf::from("/tmp/w")));
+        let off = Config::try_parse_from(["wangge", "--demo", "false"]).map(|c| c.demo).map_err(|e| e.to_string());
+        assert_eq!(off, Ok(false));
     }
 }

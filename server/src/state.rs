@@ -41,6 +41,9 @@ pub enum StartError {
     /// The roster, calendar or routing table could not be loaded.
     #[error(transparent)]
     Rules(#[from] RulesError),
+    /// The demo roster and year could not be loaded.
+    #[error(transparent)]
+    Demo(#[from] crate::demo::DemoLoadError),
     /// The blocking loader task died.
     #[error("the geodata loader task failed")]
     Task(#[from] tokio::task::JoinError),
@@ -72,17 +75,19 @@ pub async fn state_from_config(config: &Config) -> Result<AppState, StartError> 
         Some(info) => {
             tracing::info!(dataset_id = info.dataset_id, source = %info.source, loaded_at = %info.created_at, "store holds a dataset")
         }
-        None => {
-            load_geodata(&store, config).await?;
-            load_demo_people_and_events(&store).await?;
-        }
+        None => load_geodata(&store, config).await?,
+    }
+    if config.demo {
+        load_demo_people_and_events(&store).await?;
     }
     state_from_store(store).await
 }
 
-/// First-start hook for a deterministic demo roster and the 2023 events. Until that data
-/// exists it loads nothing: no people are seeded, and tests create their own.
-pub async fn load_demo_people_and_events(_store: &Store) -> Result<(), StartError> {
+/// First start: writes the deterministic demo roster and the county's 2023 events, unless the
+/// store already holds people or events (a restart never loads them twice). The rules, roster
+/// included, are loaded from the store afterwards.
+pub async fn load_demo_people_and_events(store: &Store) -> Result<(), StartError> {
+    crate::demo::load_if_empty(store).await?;
     Ok(())
 }
 

@@ -60,7 +60,7 @@ pub async fn apply(
 }
 
 /// The action's fields without its tag, plus `extra`.
-fn payload(action: &Action, extra: Option<Value>) -> Value {
+pub(crate) fn payload(action: &Action, extra: Option<Value>) -> Value {
     let mut value = serde_json::to_value(action).unwrap_or_default();
     if let Value::Object(map) = &mut value {
         map.remove("action");

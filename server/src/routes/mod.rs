@@ -10,6 +10,7 @@ mod open311;
 mod people;
 mod reports;
 mod responsibility;
+mod stats;
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::{header, HeaderValue};
@@ -47,6 +48,7 @@ pub fn app(state: AppState) -> Router {
         .merge(people::router())
         .merge(responsibility::router())
         .merge(calendar::router())
+        .merge(stats::router())
         .merge(open311::router())
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)

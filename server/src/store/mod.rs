@@ -18,6 +18,7 @@ use crate::dataset::{Dataset, DatasetInfo, Grid, Township, Village};
 use crate::event::{EventFilter, EventRecord, Inserted, NewEvent, Page, Paged, TimelineEntry, TransitionWrite};
 use crate::people::{PersonFilter, PersonRecord};
 use crate::rules::Department;
+use crate::stats::{EventHistory, StatsFilter};
 
 /// Why the store failed.
 #[derive(Debug, thiserror::Error)]
@@ -140,6 +141,20 @@ impl Store {
     pub async fn people(&self, filter: &PersonFilter, page: Page) -> Result<Paged<PersonRecord>, StoreError> {
         match self {
             Self::Sqlite(s) => s.people(filter, page).await,
+        }
+    }
+
+    /// Inserts many new people with their bindings in one transaction (the demo roster).
+    pub async fn insert_people(&self, people: &[Person]) -> Result<(), StoreError> {
+        match self {
+            Self::Sqlite(s) => s.insert_people(people).await,
+        }
+    }
+
+    /// Events reported in the filter's period with their whole timelines (the figures).
+    pub async fn histories(&self, filter: &StatsFilter) -> Result<Vec<EventHistory>, StoreError> {
+        match self {
+            Self::Sqlite(s) => s.histories(filter).await,
         }
     }
 

@@ -7,6 +7,7 @@ mod events;
 mod people;
 mod reference;
 mod rows;
+mod stats;
 
 use std::time::Duration;
 

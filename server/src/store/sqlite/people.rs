@@ -32,6 +32,37 @@ impl SqliteStore {
         Ok(Paged { items, total, page: page.page, per_page: page.per_page })
     }
 
+    /// Inserts many new people with their grid bindings in one transaction, many rows per
+    /// statement (the demo roster at first start).
+    pub async fn insert_people(&self, people: &[Person]) -> Result<(), StoreError> {
+        let mut tx = begin_write(&self.pool, "starting a people load").await?;
+        for chunk in people.chunks(1000) {
+            let mut q = QueryBuilder::<Sqlite>::new(
+                "INSERT INTO person (person_id, name, role, unit_code, device_id, phone, on_duty) ",
+            );
+            q.push_values(chunk, |mut b, p| {
+                b.push_bind(p.id.as_str())
+                    .push_bind(p.name.as_str())
+                    .push_bind(p.role.as_str())
+                    .push_bind(p.unit_code.as_str())
+                    .push_bind(p.device_id.as_deref())
+                    .push_bind(p.phone.as_str())
+                    .push_bind(p.on_duty);
+            });
+            q.build().persistent(false).execute(&mut *tx).await.map_err(query("inserting people"))?;
+        }
+        let bindings: Vec<(&str, &str)> =
+            people.iter().flat_map(|p| p.grids.iter().map(move |g| (p.id.as_str(), g.as_str()))).collect();
+        for chunk in bindings.chunks(5000) {
+            let mut q = QueryBuilder::<Sqlite>::new("INSERT OR IGNORE INTO grid_binding (person_id, grid_code) ");
+            q.push_values(chunk, |mut b, (person, grid)| {
+                b.push_bind(*person).push_bind(*grid);
+            });
+            q.build().persistent(false).execute(&mut *tx).await.map_err(query("binding grids"))?;
+        }
+        tx.commit().await.map_err(query("committing a people load"))
+    }
+
     /// One person.
     pub async fn person(&self, person_id: &str) -> Result<Option<PersonRecord>, StoreError> {
         let sql = format!("SELECT {PERSON_COLUMNS} FROM person p WHERE p.person_id = ?");
