@@ -1,0 +1,241 @@
+//! Open-loop load benchmark of durable report intake over real HTTP on loopback, against the
+//! service on the embedded SQLite store (WAL, `synchronous=FULL`), beside a bare axum "hello"
+//! server measured in the same run as the machine's reference.
+//!
+//! `cargo run --release -p wangge-tests --bin bench-load [-- --seconds S]`
+//!
+//! Requests are sent on a fixed schedule (open loop) over keep-alive connections; latency is
+//! counted from each request's scheduled time, so a stalled server cannot hide its queue
+//! (no coordinated omission).
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::routing::get;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{mpsc, Mutex};
+use wangge_core::LonLat;
+use wangge_server::{app, state_from_config, Config};
+use wangge_tests::{repo_root, Points};
+
+/// Keep-alive connections the load generator uses.
+const CONNECTIONS: usize = 64;
+
+struct Outcome {
+    sent: usize,
+    ok: usize,
+    elapsed: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+}
+
+fn main() {
+    let seconds: f64 = std::env::args()
+        .skip_while(|a| a != "--seconds")
+        .nth(1)
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(8.0);
+    let rt = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => return eprintln!("tokio: {e}"),
+    };
+    if let Err(e) = rt.block_on(run(seconds)) {
+        eprintln!("bench-load: {e}");
+        std::process::exit(1);
+    }
+}
+
+async fn run(seconds: f64) -> Result<(), Box<dyn std::error::Error>> {
+    let hello = serve(axum::Router::new().route("/", get(|| async { "hello" }))).await?;
+    let dir = std::env::temp_dir().join(format!("wangge-bench-load-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let mut config = Config::with_dirs(&dir, repo_root().join("geodata/huailai"));
+    config.demo = false;
+    let state = state_from_config(&config).await?;
+    let points = inside_points(&state.index.load(), 200_000);
+    let wangge = serve(app(state)).await?;
+    println!("open-loop, {CONNECTIONS} keep-alive connections, {seconds} s per row; latency from the scheduled send time\n");
+    println!("{:<46} {:>9} {:>9} {:>10} {:>9} {:>9}", "target", "offered/s", "done/s", "errors", "p50 ms", "p99 ms");
+    let hello_req = |_: usize| b"GET / HTTP/1.1\r\nHost: bench\r\n\r\n".to_vec();
+    let top = saturate(hello, &hello_req, seconds).await?;
+    row("bare axum hello, saturated (reference)", None, &top);
+    let counter = Arc::new(AtomicUsize::new(0));
+    let report = |i: usize| report_request(&points[i % points.len()], counter.fetch_add(1, Ordering::Relaxed));
+    let mut best = 0.0f64;
+    for rate in [500.0, 1000.0, 2000.0, 3000.0, 4000.0] {
+        let o = open_loop(wangge, &report, rate, seconds).await?;
+        row(&format!("POST /api/v1/reports at {rate} /s"), Some(rate), &o);
+        if o.ok as f64 / o.elapsed >= 0.98 * rate && o.ok == o.sent {
+            best = best.max(rate);
+        }
+    }
+    println!("\nsustained durable intake: {best} reports/s (highest offered rate fully served)");
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
+
+fn row(label: &str, offered: Option<f64>, o: &Outcome) {
+    let offered = offered.map_or("max".to_string(), |r| format!("{r:.0}"));
+    println!(
+        "{label:<46} {offered:>9} {:>9.0} {:>10} {:>9.1} {:>9.1}",
+        o.ok as f64 / o.elapsed,
+        o.sent - o.ok,
+        o.p50_ms,
+        o.p99_ms
+    );
+}
+
+/// Serves `router` on a free loopback port.
+async fn serve(router: axum::Router) -> std::io::Result<std::net::SocketAddr> {
+    let listener = TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, router).await;
+    });
+    Ok(addr)
+}
+
+/// Sends requests at `rate` per second for `seconds` (open loop).
+async fn open_loop(
+    addr: std::net::SocketAddr,
+    make: &(dyn Fn(usize) -> Vec<u8> + Sync),
+    rate: f64,
+    seconds: f64,
+) -> Result<Outcome, Box<dyn std::error::Error>> {
+    let n = (rate * seconds) as usize;
+    let (tx, rx) = mpsc::channel::<(Instant, Vec<u8>)>(n.max(1));
+    let rx = Arc::new(Mutex::new(rx));
+    let workers = spawn_workers(addr, rx).await?;
+    let start = Instant::now();
+    for i in 0..n {
+        let at = start + Duration::from_secs_f64(i as f64 / rate);
+        tokio::time::sleep_until(at.into()).await;
+        if tx.send((at, make(i))).await.is_err() {
+            break;
+        }
+    }
+    drop(tx);
+    collect(workers, n, start).await
+}
+
+/// Sends as fast as the connections allow for `seconds` (closed loop: the reference rate).
+async fn saturate(
+    addr: std::net::SocketAddr,
+    make: &(dyn Fn(usize) -> Vec<u8> + Sync),
+    seconds: f64,
+) -> Result<Outcome, Box<dyn std::error::Error>> {
+    let (tx, rx) = mpsc::channel::<(Instant, Vec<u8>)>(CONNECTIONS * 2);
+    let rx = Arc::new(Mutex::new(rx));
+    let workers = spawn_workers(addr, rx).await?;
+    let start = Instant::now();
+    let mut n = 0;
+    while start.elapsed().as_secs_f64() < seconds {
+        if tx.send((Instant::now(), make(n))).await.is_err() {
+            break;
+        }
+        n += 1;
+    }
+    drop(tx);
+    collect(workers, n, start).await
+}
+
+type Worker = tokio::task::JoinHandle<Vec<(bool, f64)>>;
+/// Scheduled requests shared by the connections.
+type Tickets = Arc<Mutex<mpsc::Receiver<(Instant, Vec<u8>)>>>;
+
+async fn spawn_workers(
+    addr: std::net::SocketAddr,
+    rx: Tickets,
+) -> std::io::Result<Vec<Worker>> {
+    let mut workers = Vec::with_capacity(CONNECTIONS);
+    for _ in 0..CONNECTIONS {
+        let stream = TcpStream::connect(addr).await?;
+        stream.set_nodelay(true)?;
+        let rx = rx.clone();
+        workers.push(tokio::spawn(async move {
+            let mut conn = BufReader::new(stream);
+            let mut out = Vec::new();
+            loop {
+                let Some((at, req)) = rx.lock().await.recv().await else { break };
+                let ok = exchange(&mut conn, &req).await.unwrap_or(false);
+                out.push((ok, at.elapsed().as_secs_f64() * 1e3));
+                if !ok {
+                    break;
+                }
+            }
+            out
+        }));
+    }
+    Ok(workers)
+}
+
+async fn collect(workers: Vec<Worker>, sent: usize, start: Instant) -> Result<Outcome, Box<dyn std::error::Error>> {
+    let mut all = Vec::with_capacity(sent);
+    for w in workers {
+        all.extend(w.await?);
+    }
+    let elapsed = start.elapsed().as_secs_f64();
+    let mut lat: Vec<f64> = all.iter().filter(|(ok, _)| *ok).map(|&(_, l)| l).collect();
+    lat.sort_by(f64::total_cmp);
+    let pick = |q: f64| lat.get(((lat.len() as f64 * q) as usize).min(lat.len().saturating_sub(1))).copied().unwrap_or(f64::NAN);
+    Ok(Outcome { sent, ok: lat.len(), elapsed, p50_ms: pick(0.5), p99_ms: pick(0.99) })
+}
+
+/// Writes one request and reads its response; true for a 2xx.
+async fn exchange(conn: &mut BufReader<TcpStream>, req: &[u8]) -> std::io::Result<bool> {
+    conn.get_mut().write_all(req).await?;
+    let mut status = String::new();
+    conn.read_line(&mut status).await?;
+    let ok = status.split(' ').nth(1).is_some_and(|c| c.starts_with('2'));
+    let mut length = 0usize;
+    loop {
+        let mut line = String::new();
+        if conn.read_line(&mut line).await? == 0 {
+            return Ok(false);
+        }
+        if line == "\r\n" {
+            break;
+        }
+        if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+            length = v.trim().parse().unwrap_or(0);
+        }
+    }
+    let mut body = vec![0; length];
+    conn.read_exact(&mut body).await?;
+    Ok(ok)
+}
+
+fn report_request(p: &LonLat, n: usize) -> Vec<u8> {
+    let cats = ["livelihood", "livelihood", "livelihood", "hazard", "dispute", "other"];
+    let body = serde_json::json!({
+        "report_id": format!("load-{}-{n}", std::process::id()),
+        "category": cats[n % cats.len()],
+        "subcategory": "路灯损坏",
+        "description": "压测：小区路灯不亮",
+        "location": {"lon": p.lon, "lat": p.lat, "crs": "cgcs2000"},
+        "reporter": {"kind": "resident", "name": "测试", "phone": "13800000000"},
+        "complexity": "ordinary",
+        "channel": "web",
+    })
+    .to_string();
+    format!(
+        "POST /api/v1/reports HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
+}
+
+fn inside_points(index: &wangge_core::GridIndex, n: usize) -> Vec<LonLat> {
+    let mut r = Points::new(3);
+    let mut out = Vec::with_capacity(n);
+    while out.len() < n {
+        if let Ok(p) = LonLat::new(r.uniform(115.28, 115.98), r.uniform(40.06, 40.59)) {
+            if index.grid_at(p).is_some() {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
