@@ -165,10 +165,13 @@ impl Rules {
     }
 }
 
-/// The built-in calendar with the stored overrides; an override for a year that is not
-/// loaded is skipped with a warning.
+/// The built-in calendar, the years administrators loaded, and the stored overrides; an
+/// override for a year that is not loaded is skipped with a warning.
 async fn calendar(store: &Store) -> Result<WorkingCalendar, RulesError> {
     let mut cal = WorkingCalendar::china().map_err(RulesError::Calendar)?;
+    for year in store.calendar_years().await? {
+        cal.add_year(year);
+    }
     for (date, kind) in store.calendar_overrides().await? {
         if let Err(e) = cal.set_override(date, Some(kind)) {
             tracing::warn!(%date, error = %e, "calendar override skipped");

@@ -758,3 +758,34 @@ async fn events_and_people_survive_a_restart() {
     assert_eq!((&next["holder"]["id"], &next["event_id"]), (&json!("GW001"), &json!("E20250303-000002")));
     assert_eq!(submit(&app, &report("r-1", IN_G1)).await.status, StatusCode::OK, "a retry after the restart replays");
 }
+
+#[tokio::test]
+async fn a_new_years_notice_can_be_loaded_and_deadlines_follow_it() {
+    let dir = TempDir::new().expect("temp dir");
+    // Monday 2026-12-28: a complex event's 5 working days run into 2027, which is not built in.
+    let at = china_time().with_ymd_and_hms(2026, 12, 28, 9, 0, 0).unwrap().with_timezone(&Utc);
+    let (_state, app) = start_at(dir.path(), at).await;
+    let mut complex = report("r-2027", IN_G1);
+    complex["complexity"] = json!("complex");
+    let refused = submit(&app, &complex).await;
+    assert_problem(&refused, StatusCode::SERVICE_UNAVAILABLE, "2027");
+    assert_eq!(get(&app, "/api/v1/events").await.body["total"], 0, "nothing half-written");
+    assert_eq!(get(&app, "/api/v1/calendar/2027").await.status, StatusCode::NOT_FOUND);
+    let bad = put(&app, "/api/v1/calendar/2027", &json!({"source": "x", "holidays": ["2026-01-01"], "workdays": []})).await;
+    assert_problem(&bad, StatusCode::BAD_REQUEST, "not a date of 2027");
+    let notice = json!({
+        "source": "国务院办公厅关于2027年部分节假日安排的通知",
+        "holidays": ["2027-01-01", "2027-01-02", "2027-01-03"],
+        "workdays": [],
+    });
+    let loaded = put(&app, "/api/v1/calendar/2027", &notice).await;
+    assert_eq!(loaded.status, StatusCode::OK, "{}", loaded.body);
+    assert_eq!(loaded.body["holidays"], json!(["2027-01-01"]), "the weekday off; the weekend was off anyway");
+    // 12-29, 12-30, 12-31, then New Year's break to Sunday 01-03, then 01-04 and 01-05.
+    let e = created(&app, &complex).await;
+    assert_eq!(e["deadlines"]["done_by"], "2027-01-05T16:00:00.000Z", "{e}");
+    // The loaded year survives a restart.
+    drop(app);
+    let (_state, app) = start_at(dir.path(), at).await;
+    assert_eq!(get(&app, "/api/v1/calendar/2027").await.status, StatusCode::OK);
+}

@@ -1,5 +1,6 @@
 //! The working-day calendar: `GET /api/v1/calendar/{year}` (the year's holidays, make-up
-//! working days and overrides) and `PUT /api/v1/calendar/overrides/{date}`.
+//! working days and overrides), `PUT /api/v1/calendar/{year}` (load a new year's State
+//! Council notice) and `PUT /api/v1/calendar/overrides/{date}`.
 
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
@@ -16,7 +17,7 @@ use crate::state::AppState;
 /// Routes of this module.
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/api/v1/calendar/{year}", get(year))
+        .route("/api/v1/calendar/{year}", get(year).put(load_year))
         .route("/api/v1/calendar/overrides/{date}", put(set_override))
 }
 
@@ -37,12 +38,15 @@ struct Override {
     kind: DayKind,
 }
 
-async fn year(State(state): State<AppState>, ApiPath(year): ApiPath<String>) -> Result<Response, ApiError> {
-    let year: i32 = year
-        .parse()
+fn parse_year(year: &str) -> Result<i32, ApiError> {
+    year.parse()
         .ok()
         .filter(|y| (1900..=9999).contains(y))
-        .ok_or_else(|| ApiError::BadRequest(format!("year must be a four-digit year, got {year:?}")))?;
+        .ok_or_else(|| ApiError::BadRequest(format!("year must be a four-digit year, got {year:?}")))
+}
+
+async fn year(State(state): State<AppState>, ApiPath(year): ApiPath<String>) -> Result<Response, ApiError> {
+    let year = parse_year(&year)?;
     let calendar = state.rules.calendar();
     let mut answer = days_of(&calendar, year)?;
     answer.overrides = state
@@ -105,4 +109,48 @@ async fn set_override(
     })?;
     let working_day = state.rules.calendar().is_working_day(day).map_err(|e| ApiError::Unprocessable(e.to_string()))?;
     Ok(Json(OverrideAnswer { date: day.to_string(), kind: body.kind, working_day }).into_response())
+}
+
+/// A year's State Council holiday notice (国务院办公厅关于节假日安排的通知).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Notice {
+    /// Where the dates come from (the notice's title or number).
+    source: String,
+    /// Days off, weekend days inside a holiday span included.
+    holidays: Vec<String>,
+    /// Weekend days worked (调休).
+    workdays: Vec<String>,
+}
+
+/// Loads (or replaces) a year's notice; deadlines in that year are computed from then on.
+async fn load_year(
+    State(state): State<AppState>,
+    ApiPath(year): ApiPath<String>,
+    ApiJson(notice): ApiJson<Notice>,
+) -> Result<Response, ApiError> {
+    let year = parse_year(&year)?;
+    if notice.source.trim().is_empty() || notice.source.chars().count() > 500 {
+        return Err(ApiError::BadRequest("source must name the notice (1 to 500 characters)".into()));
+    }
+    let mut days = Vec::new();
+    for (list, kind) in [(&notice.holidays, DayKind::Holiday), (&notice.workdays, DayKind::Workday)] {
+        for d in list {
+            let day = NaiveDate::parse_from_str(d, "%Y-%m-%d")
+                .ok()
+                .filter(|day| day.year() == year)
+                .ok_or_else(|| ApiError::BadRequest(format!("{d:?} is not a date of {year}")))?;
+            if days.iter().any(|(other, _)| *other == day) {
+                return Err(ApiError::BadRequest(format!("{d} is listed twice")));
+            }
+            days.push((day, kind));
+        }
+    }
+    state.store.load_calendar_year(year, notice.source.trim(), &days).await?;
+    state.rules.reload_calendar(&state.store).await.map_err(|e| match e {
+        crate::rules::RulesError::Store(s) => ApiError::from(s),
+        other => ApiError::Internal(other.to_string()),
+    })?;
+    let calendar = state.rules.calendar();
+    Ok(Json(days_of(&calendar, year)?).into_response())
 }

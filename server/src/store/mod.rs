@@ -285,6 +285,20 @@ impl Store {
         }
     }
 
+    /// Years whose holiday notice an administrator loaded.
+    pub async fn calendar_years(&self) -> Result<Vec<i32>, StoreError> {
+        match self {
+            Self::Sqlite(s) => s.calendar_years().await,
+        }
+    }
+
+    /// Loads a year's holiday notice: the year and its special days, replacing earlier ones.
+    pub async fn load_calendar_year(&self, year: i32, source: &str, days: &[(NaiveDate, DayKind)]) -> Result<(), StoreError> {
+        match self {
+            Self::Sqlite(s) => s.load_calendar_year(year, source, days).await,
+        }
+    }
+
     /// Checks that the database answers.
     pub async fn ping(&self) -> Result<(), StoreError> {
         match self {

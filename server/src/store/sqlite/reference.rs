@@ -105,4 +105,44 @@ impl SqliteStore {
         statement.execute(&self.pool).await.map_err(query("writing a calendar override"))?;
         Ok(())
     }
+
+    /// Years loaded by administrators (beyond the built-in ones).
+    pub async fn calendar_years(&self) -> Result<Vec<i32>, StoreError> {
+        sqlx::query_scalar("SELECT year FROM calendar_year ORDER BY year")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(query("reading calendar years"))
+    }
+
+    /// Records a year's notice and its special days, replacing that year's earlier overrides,
+    /// in one transaction.
+    pub async fn load_calendar_year(&self, year: i32, source: &str, days: &[(NaiveDate, DayKind)]) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await.map_err(query("starting a calendar year"))?;
+        sqlx::query(
+            "INSERT INTO calendar_year (year, source) VALUES (?, ?)
+             ON CONFLICT (year) DO UPDATE SET source = excluded.source",
+        )
+        .bind(year)
+        .bind(source)
+        .execute(&mut *tx)
+        .await
+        .map_err(query("recording a calendar year"))?;
+        sqlx::query("DELETE FROM calendar_override WHERE date LIKE ?")
+            .bind(format!("{year:04}-%"))
+            .execute(&mut *tx)
+            .await
+            .map_err(query("clearing a year's overrides"))?;
+        for (date, kind) in days {
+            sqlx::query("INSERT INTO calendar_override (date, kind) VALUES (?, ?)")
+                .bind(date.format("%Y-%m-%d").to_string())
+                .bind(match kind {
+                    DayKind::Holiday => "holiday",
+                    DayKind::Workday => "workday",
+                })
+                .execute(&mut *tx)
+                .await
+                .map_err(query("writing a year's special days"))?;
+        }
+        tx.commit().await.map_err(query("committing a calendar year"))
+    }
 }
