@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 use wangge_core::calendar::WorkingCalendar;
 use wangge_core::event::{Loop, State, TransitionError};
-use wangge_core::people::{GridPlace, Roster};
+use wangge_core::people::{GridPlace, Person, Roster};
 use wangge_core::{GridIndex, IndexError};
 use wangge_geodata::demo::{self, DemoError, DemoEvent, GridRef};
 
@@ -62,20 +62,28 @@ pub struct Loaded {
     pub timeline_rows: usize,
 }
 
-/// Loads the demo roster and year unless the store already holds people or events (so a
-/// restart never loads it twice); `None` when it was skipped.
+/// Loads the demo roster and year unless the store already holds events or people of its own
+/// (so a restart never loads it twice); `None` when it was skipped. A load interrupted after the
+/// roster was written (it and the events are two transactions) resumes with the events.
 pub async fn load_if_empty(store: &Store) -> Result<Option<Loaded>, DemoLoadError> {
     let one = Page { page: 1, per_page: 1 };
     let people = store.people(&PersonFilter::default(), one).await?.total;
     let events = store.events(&EventFilter::default(), one).await?.total;
-    if people > 0 || events > 0 {
-        tracing::info!(people, events, "store already holds people or events; demo not loaded");
+    if events > 0 {
+        tracing::info!(people, events, "store already holds events; demo not loaded");
         return Ok(None);
     }
     let started = Instant::now();
     let grids = store.grids().await?;
     let roster = demo::roster(&grid_refs(&grids));
-    store.insert_people(&roster).await?;
+    if people == 0 {
+        store.insert_people(&roster).await?;
+    } else if !is_demo_roster(store, &roster, people).await? {
+        tracing::info!(people, "store already holds its own people; demo not loaded");
+        return Ok(None);
+    } else {
+        tracing::info!(people, "demo roster present without its events (interrupted load); resuming");
+    }
     let rules = Rules::load(store).await?;
     let (roster, calendar) = (rules.roster(), rules.calendar());
     let events = tokio::task::spawn_blocking(move || generate(&grids, &roster, &calendar)).await??;
@@ -93,6 +101,19 @@ pub async fn load_if_empty(store: &Store) -> Result<Option<Loaded>, DemoLoadErro
         "demo roster and 2023 events loaded"
     );
     Ok(Some(loaded))
+}
+
+/// Whether the stored people are exactly the demo roster (same count, first and last ids).
+async fn is_demo_roster(store: &Store, roster: &[Person], stored: i64) -> Result<bool, DemoLoadError> {
+    if usize::try_from(stored).ok() != Some(roster.len()) {
+        return Ok(false);
+    }
+    for p in [roster.first(), roster.last()].into_iter().flatten() {
+        if store.person(&p.id).await?.is_none() {
+            return Ok(false);
+        }
+    }
+    Ok(true)
 }
 
 fn grid_refs(grids: &[Grid]) -> Vec<GridRef<'_>> {

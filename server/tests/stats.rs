@@ -175,3 +175,29 @@ async fn live_reports_and_their_closing_show_in_the_figures() {
         assert!(body["detail"].as_str().unwrap_or_default().contains(reason), "{uri}: {body}");
     }
 }
+
+#[tokio::test]
+async fn an_interrupted_demo_load_resumes_and_a_foreign_roster_is_left_alone() {
+    use wangge_geodata::demo::{roster, GridRef};
+    use wangge_server::demo::load_if_empty;
+    let dir = TempDir::new().expect("temp dir");
+    // The demo off: grids loaded, no people, no events.
+    let state = state_from_config(&Config::with_dirs(dir.path(), huailai())).await.expect("starts");
+    let grids = state.store.grids().await.expect("grids");
+    let refs: Vec<GridRef<'_>> = grids
+        .iter()
+        .map(|g| GridRef { code: &g.code, kind: g.kind, village: &g.village_code, township: &g.township_code, parent_grid: g.parent_grid.as_deref() })
+        .collect();
+    // As if the first start died after writing the roster and before the events.
+    state.store.insert_people(&roster(&refs)).await.expect("roster");
+    let loaded = load_if_empty(&state.store).await.expect("resumes").expect("loads the events");
+    assert_eq!(loaded.events, 10_505);
+    assert!(load_if_empty(&state.store).await.expect("second call").is_none(), "never twice");
+
+    let other = TempDir::new().expect("temp dir");
+    let state = state_from_config(&Config::with_dirs(other.path(), huailai())).await.expect("starts");
+    let mut one = roster(&refs);
+    one.truncate(1);
+    state.store.insert_people(&one).await.expect("one person");
+    assert!(load_if_empty(&state.store).await.expect("skips").is_none(), "a store with its own people is left alone");
+}
