@@ -103,10 +103,7 @@ async fn set_override(
     let mut trial = state.rules.calendar().as_ref().clone();
     trial.set_override(day, body.kind).map_err(|e| ApiError::Unprocessable(e.to_string()))?;
     state.store.set_calendar_override(day, body.kind).await?;
-    state.rules.reload_calendar(&state.store).await.map_err(|e| match e {
-        crate::rules::RulesError::Store(s) => ApiError::from(s),
-        other => ApiError::Internal(other.to_string()),
-    })?;
+    reload_calendar(&state).await?;
     let working_day = state.rules.calendar().is_working_day(day).map_err(|e| ApiError::Unprocessable(e.to_string()))?;
     Ok(Json(OverrideAnswer { date: day.to_string(), kind: body.kind, working_day }).into_response())
 }
@@ -147,10 +144,15 @@ async fn load_year(
         }
     }
     state.store.load_calendar_year(year, notice.source.trim(), &days).await?;
+    reload_calendar(&state).await?;
+    let calendar = state.rules.calendar();
+    Ok(Json(days_of(&calendar, year)?).into_response())
+}
+
+/// Re-reads the calendar after a change, so deadlines computed from now on follow it.
+async fn reload_calendar(state: &AppState) -> Result<(), ApiError> {
     state.rules.reload_calendar(&state.store).await.map_err(|e| match e {
         crate::rules::RulesError::Store(s) => ApiError::from(s),
         other => ApiError::Internal(other.to_string()),
-    })?;
-    let calendar = state.rules.calendar();
-    Ok(Json(days_of(&calendar, year)?).into_response())
+    })
 }
