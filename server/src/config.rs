@@ -6,7 +6,7 @@ use std::str::FromStr;
 
 use sqlx::sqlite::SqliteConnectOptions;
 
-use crate::store::StoreTarget;
+use crate::store::{StoreError, StoreTarget};
 
 /// File name of the SQLite database inside the data directory.
 pub const SQLITE_FILE: &str = "wangge.db";
@@ -14,12 +14,12 @@ pub const SQLITE_FILE: &str = "wangge.db";
 /// Why the configuration cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    /// A PostgreSQL URL was given but that backend does not exist yet.
-    #[error("PostGIS backend not built yet: DATABASE_URL is a postgres:// URL; unset it to use SQLite in the data directory")]
-    PostgisNotBuilt,
     /// A URL of an unknown kind.
-    #[error("DATABASE_URL must start with sqlite: (or postgres:// once PostGIS is built), got scheme {0:?}")]
+    #[error("DATABASE_URL must start with sqlite:, postgres:// or postgresql://, got scheme {0:?}")]
     UnsupportedScheme(String),
+    /// A malformed PostgreSQL URL.
+    #[error("DATABASE_URL is not a valid PostgreSQL URL")]
+    BadPostgresUrl(#[source] StoreError),
     /// A malformed SQLite URL.
     #[error("DATABASE_URL is not a valid SQLite URL")]
     BadSqliteUrl(#[source] sqlx::Error),
@@ -46,8 +46,8 @@ pub struct Config {
     #[arg(long, env = "WANGGE_DATA_DIR", default_value = "data")]
     pub data_dir: PathBuf,
 
-    /// Database URL; defaults to SQLite in the data directory. `postgres://` is refused until
-    /// the PostGIS backend exists.
+    /// Database URL; defaults to SQLite in the data directory. A `postgres://` (or
+    /// `postgresql://`) URL selects PostGIS, e.g. `postgres://wangge@127.0.0.1/wangge`.
     #[arg(long, env = "DATABASE_URL")]
     pub database_url: Option<String>,
 
@@ -91,7 +91,7 @@ impl Config {
         };
         let scheme = url.split(':').next().unwrap_or_default().to_ascii_lowercase();
         match scheme.as_str() {
-            "postgres" | "postgresql" => Err(ConfigError::PostgisNotBuilt),
+            "postgres" | "postgresql" => StoreTarget::postgres_url(url).map_err(ConfigError::BadPostgresUrl),
             "sqlite" => SqliteConnectOptions::from_str(url).map(StoreTarget::Sqlite).map_err(ConfigError::BadSqliteUrl),
             _ => Err(ConfigError::UnsupportedScheme(scheme)),
         }
@@ -107,10 +107,17 @@ mod tests {
     }
 
     #[test]
-    fn refuses_postgres_until_postgis_is_built() {
-        let err = with_url("postgres://wangge@localhost/wangge").store_target().err();
-        assert!(matches!(err, Some(ConfigError::PostgisNotBuilt)));
-        assert!(err.map(|e| e.to_string()).unwrap_or_default().contains("PostGIS backend not built yet"));
+    fn accepts_postgres_urls_of_both_schemes() {
+        for url in ["postgres://wangge@localhost:5433/wangge", "postgresql://wangge@localhost:5433/wangge"] {
+            match with_url(url).store_target() {
+                Ok(StoreTarget::Postgres(o)) => {
+                    assert_eq!((o.get_host(), o.get_port(), o.get_database()), ("localhost", 5433, Some("wangge")), "{url}");
+                }
+                other => panic!("{url}: {other:?}"),
+            }
+        }
+        let bad = with_url("postgres://wangge@localhost:notaport/wangge").store_target();
+        assert!(matches!(bad, Err(ConfigError::BadPostgresUrl(_))), "{bad:?}");
     }
 
     #[test]

@@ -1,15 +1,19 @@
 //! Durable storage of the divisions, grids, people, departments and events, behind one
 //! interface for every backend.
 //!
-//! Today the only backend is an embedded SQLite file; a PostGIS backend will be another
-//! variant of [`Store`] and [`StoreTarget`], and the store tests run the same suite on each.
+//! Two backends: an embedded SQLite file (the default) and a PostGIS database that several
+//! server processes may share. Both behave the same; the store tests run one suite on each.
 
+mod postgres;
 mod sqlite;
 
 use std::path::PathBuf;
+use std::str::FromStr;
 
 use chrono::{DateTime, NaiveDate, Utc};
+pub use postgres::{PgStore, GRID_CHANNEL};
 pub use sqlite::SqliteStore;
+use sqlx::postgres::{PgConnectOptions, PgListener};
 use sqlx::sqlite::SqliteConnectOptions;
 use wangge_core::calendar::DayKind;
 use wangge_core::people::{Person, Responsibility, Roster};
@@ -23,6 +27,30 @@ use crate::stats::{EventHistory, StatsFilter};
 /// Why the store failed.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
+    /// A malformed PostgreSQL URL.
+    #[error("not a valid PostgreSQL URL")]
+    BadUrl(#[source] sqlx::Error),
+    /// The PostgreSQL server has no PostGIS ≥ 3.0 to give the database.
+    #[error(
+        "PostGIS >= 3.0 is not available on this PostgreSQL server (found {}); install it, e.g. \
+         `apt-get install postgresql-15-postgis-3`",
+        found.as_deref().unwrap_or("none")
+    )]
+    PostgisMissing {
+        /// The version the server offers, if any.
+        found: Option<String>,
+    },
+    /// The PostgreSQL server may lose committed transactions.
+    #[error(
+        "refusing to run: durable commits are off ({setting} = {value}); a crash could lose events \
+         already confirmed to reporters. Set {setting} = on"
+    )]
+    NotDurable {
+        /// The setting (`fsync` or `synchronous_commit`).
+        setting: &'static str,
+        /// Its value.
+        value: String,
+    },
     /// The database could not be opened.
     #[error("cannot open the database {target}")]
     Open {
@@ -78,6 +106,8 @@ pub enum StoreError {
 pub enum StoreTarget {
     /// An SQLite database (a file, created if missing).
     Sqlite(SqliteConnectOptions),
+    /// A PostgreSQL database with PostGIS.
+    Postgres(PgConnectOptions),
 }
 
 impl StoreTarget {
@@ -85,6 +115,39 @@ impl StoreTarget {
     pub fn sqlite_file(path: impl Into<PathBuf>) -> Self {
         Self::Sqlite(SqliteConnectOptions::new().filename(path.into()))
     }
+
+    /// A PostgreSQL database named by a `postgres://` or `postgresql://` URL.
+    pub fn postgres_url(url: &str) -> Result<Self, StoreError> {
+        PgConnectOptions::from_str(url).map(Self::Postgres).map_err(StoreError::BadUrl)
+    }
+}
+
+/// Changes to the divisions and grids announced by the database (PostGIS only), from this
+/// process, another server process or a GIS client editing the tables.
+#[derive(Debug)]
+pub struct GridChanges {
+    listener: PgListener,
+}
+
+impl GridChanges {
+    /// Waits for the next change. The listener reconnects by itself after a lost connection
+    /// (changes made while it was away are not announced; reload after an error to be sure).
+    pub async fn next(&mut self) -> Result<(), StoreError> {
+        self.listener.recv().await.map(|_| ()).map_err(|source| StoreError::Query {
+            doing: "waiting for grid changes",
+            source,
+        })
+    }
+}
+
+/// Calls the same method on whichever backend the store is.
+macro_rules! dispatch {
+    ($store:ident, $s:ident => $call:expr) => {
+        match $store {
+            Self::Sqlite($s) => $call,
+            Self::Postgres($s) => $call,
+        }
+    };
 }
 
 /// The divisions and grids store, whichever backend holds them.
@@ -92,6 +155,8 @@ impl StoreTarget {
 pub enum Store {
     /// Embedded SQLite.
     Sqlite(SqliteStore),
+    /// PostgreSQL with PostGIS.
+    Postgres(PgStore),
 }
 
 impl Store {
@@ -99,77 +164,75 @@ impl Store {
     pub async fn open(target: &StoreTarget) -> Result<Self, StoreError> {
         match target {
             StoreTarget::Sqlite(options) => Ok(Self::Sqlite(SqliteStore::open(options.clone()).await?)),
+            StoreTarget::Postgres(options) => Ok(Self::Postgres(PgStore::open(options.clone()).await?)),
+        }
+    }
+
+    /// The backend's name: `"sqlite"` or `"postgis"`.
+    pub fn backend(&self) -> &'static str {
+        match self {
+            Self::Sqlite(_) => "sqlite",
+            Self::Postgres(_) => "postgis",
+        }
+    }
+
+    /// Starts listening for changes to the divisions and grids: `None` on SQLite, whose file
+    /// only this process writes.
+    pub async fn listen_grid_changes(&self) -> Result<Option<GridChanges>, StoreError> {
+        match self {
+            Self::Sqlite(_) => Ok(None),
+            Self::Postgres(s) => Ok(Some(GridChanges { listener: s.listen_grid_changes().await? })),
         }
     }
 
     /// The dataset the store holds, or `None` when it is empty.
     pub async fn dataset(&self) -> Result<Option<DatasetInfo>, StoreError> {
-        match self {
-            Self::Sqlite(s) => s.dataset().await,
-        }
+        dispatch!(self, s => s.dataset().await)
     }
 
     /// Loads a validated dataset into an empty store, all or nothing.
     pub async fn load(&self, dataset: &Dataset) -> Result<DatasetInfo, StoreError> {
-        match self {
-            Self::Sqlite(s) => s.load(dataset).await,
-        }
+        dispatch!(self, s => s.load(dataset).await)
     }
 
     /// All townships, by code.
     pub async fn townships(&self) -> Result<Vec<Township>, StoreError> {
-        match self {
-            Self::Sqlite(s) => s.townships().await,
-        }
+        dispatch!(self, s => s.townships().await)
     }
 
     /// All villages and communities, by code.
     pub async fn villages(&self) -> Result<Vec<Village>, StoreError> {
-        match self {
-            Self::Sqlite(s) => s.villages().await,
-        }
+        dispatch!(self, s => s.villages().await)
     }
 
     /// All grids with their divisions' names, by code.
     pub async fn grids(&self) -> Result<Vec<Grid>, StoreError> {
-        match self {
-            Self::Sqlite(s) => s.grids().await,
-        }
+        dispatch!(self, s => s.grids().await)
     }
 
     /// One page of people matching `filter`, by id.
     pub async fn people(&self, filter: &PersonFilter, page: Page) -> Result<Paged<PersonRecord>, StoreError> {
-        match self {
-            Self::Sqlite(s) => s.people(filter, page).await,
-        }
+        dispatch!(self, s => s.people(filter, page).await)
     }
 
     /// Inserts many new people with their bindings in one transaction (the demo roster).
     pub async fn insert_people(&self, people: &[Person]) -> Result<(), StoreError> {
-        match self {
-            Self::Sqlite(s) => s.insert_people(people).await,
-        }
+        dispatch!(self, s => s.insert_people(people).await)
     }
 
     /// Events reported in the filter's period with their whole timelines (the figures).
     pub async fn histories(&self, filter: &StatsFilter) -> Result<Vec<EventHistory>, StoreError> {
-        match self {
-            Self::Sqlite(s) => s.histories(filter).await,
-        }
+        dispatch!(self, s => s.histories(filter).await)
     }
 
     /// One person.
     pub async fn person(&self, person_id: &str) -> Result<Option<PersonRecord>, StoreError> {
-        match self {
-            Self::Sqlite(s) => s.person(person_id).await,
-        }
+        dispatch!(self, s => s.person(person_id).await)
     }
 
     /// Creates or replaces a person with their bindings; `true` if created.
     pub async fn upsert_person(&self, person: &Person) -> Result<bool, StoreError> {
-        match self {
-            Self::Sqlite(s) => s.upsert_person(person).await,
-        }
+        dispatch!(self, s => s.upsert_person(person).await)
     }
 
     /// Replaces a person's grids and device (人、机、格); `false` if there is no such person.
@@ -179,23 +242,17 @@ impl Store {
         grids: &[String],
         device_id: Option<&str>,
     ) -> Result<bool, StoreError> {
-        match self {
-            Self::Sqlite(s) => s.set_bindings(person_id, grids, device_id).await,
-        }
+        dispatch!(self, s => s.set_bindings(person_id, grids, device_id).await)
     }
 
     /// Sets whether a person is on duty; `false` if there is no such person.
     pub async fn set_on_duty(&self, person_id: &str, on_duty: bool) -> Result<bool, StoreError> {
-        match self {
-            Self::Sqlite(s) => s.set_on_duty(person_id, on_duty).await,
-        }
+        dispatch!(self, s => s.set_on_duty(person_id, on_duty).await)
     }
 
     /// Everyone with their bindings, indexed for the assignment rule.
     pub async fn load_roster(&self) -> Result<Roster, StoreError> {
-        match self {
-            Self::Sqlite(s) => s.load_roster().await,
-        }
+        dispatch!(self, s => s.load_roster().await)
     }
 
     /// Stores a new event and its first timeline rows in one transaction; a report id already
@@ -212,52 +269,38 @@ impl Store {
     /// Stores many new events in one transaction (one fsync: group commit), answering each in
     /// order; all or nothing.
     pub async fn insert_events(&self, events: &[NewEvent]) -> Result<Vec<Inserted>, StoreError> {
-        match self {
-            Self::Sqlite(s) => s.insert_events(events).await,
-        }
+        dispatch!(self, s => s.insert_events(events).await)
     }
 
     /// One event.
     pub async fn event(&self, event_id: &str) -> Result<Option<EventRecord>, StoreError> {
-        match self {
-            Self::Sqlite(s) => s.event(event_id).await,
-        }
+        dispatch!(self, s => s.event(event_id).await)
     }
 
     /// An event's timeline, in order (empty for an unknown event).
     pub async fn timeline(&self, event_id: &str) -> Result<Vec<TimelineEntry>, StoreError> {
-        match self {
-            Self::Sqlite(s) => s.timeline(event_id).await,
-        }
+        dispatch!(self, s => s.timeline(event_id).await)
     }
 
     /// Updates an event and appends its timeline row in one transaction, if the event's seq is
     /// still the expected one ([`StoreError::Stale`] otherwise).
     pub async fn apply_transition(&self, write: &TransitionWrite) -> Result<(), StoreError> {
-        match self {
-            Self::Sqlite(s) => s.apply_transition(write).await,
-        }
+        dispatch!(self, s => s.apply_transition(write).await)
     }
 
     /// One page of events matching `filter`: open ones first, soonest deadline first.
     pub async fn events(&self, filter: &EventFilter, page: Page) -> Result<Paged<EventRecord>, StoreError> {
-        match self {
-            Self::Sqlite(s) => s.events(filter, page).await,
-        }
+        dispatch!(self, s => s.events(filter, page).await)
     }
 
     /// The functional departments, by code.
     pub async fn departments(&self) -> Result<Vec<Department>, StoreError> {
-        match self {
-            Self::Sqlite(s) => s.departments().await,
-        }
+        dispatch!(self, s => s.departments().await)
     }
 
     /// The responsibility (routing) table.
     pub async fn responsibility(&self) -> Result<Vec<Responsibility>, StoreError> {
-        match self {
-            Self::Sqlite(s) => s.responsibility().await,
-        }
+        dispatch!(self, s => s.responsibility().await)
     }
 
     /// Adds or renames `departments`, then replaces the whole routing table, in one transaction.
@@ -266,51 +309,37 @@ impl Store {
         departments: &[Department],
         table: &[Responsibility],
     ) -> Result<(), StoreError> {
-        match self {
-            Self::Sqlite(s) => s.replace_responsibility(departments, table).await,
-        }
+        dispatch!(self, s => s.replace_responsibility(departments, table).await)
     }
 
     /// The administrators' calendar overrides, by date.
     pub async fn calendar_overrides(&self) -> Result<Vec<(NaiveDate, DayKind)>, StoreError> {
-        match self {
-            Self::Sqlite(s) => s.calendar_overrides().await,
-        }
+        dispatch!(self, s => s.calendar_overrides().await)
     }
 
     /// Sets (or with `None` removes) the override of one date.
     pub async fn set_calendar_override(&self, date: NaiveDate, kind: Option<DayKind>) -> Result<(), StoreError> {
-        match self {
-            Self::Sqlite(s) => s.set_calendar_override(date, kind).await,
-        }
+        dispatch!(self, s => s.set_calendar_override(date, kind).await)
     }
 
     /// Years whose holiday notice an administrator loaded.
     pub async fn calendar_years(&self) -> Result<Vec<i32>, StoreError> {
-        match self {
-            Self::Sqlite(s) => s.calendar_years().await,
-        }
+        dispatch!(self, s => s.calendar_years().await)
     }
 
     /// Loads a year's holiday notice: the year and its special days, replacing earlier ones.
     pub async fn load_calendar_year(&self, year: i32, source: &str, days: &[(NaiveDate, DayKind)]) -> Result<(), StoreError> {
-        match self {
-            Self::Sqlite(s) => s.load_calendar_year(year, source, days).await,
-        }
+        dispatch!(self, s => s.load_calendar_year(year, source, days).await)
     }
 
     /// Checks that the database answers.
     pub async fn ping(&self) -> Result<(), StoreError> {
-        match self {
-            Self::Sqlite(s) => s.ping().await,
-        }
+        dispatch!(self, s => s.ping().await)
     }
 
     /// Waits for open connections to finish and closes them.
     pub async fn close(&self) {
-        match self {
-            Self::Sqlite(s) => s.close().await,
-        }
+        dispatch!(self, s => s.close().await)
     }
 }
 
