@@ -40,13 +40,9 @@ log "toolchain:        $(cargo -V); $(rustc -V)"
 # by hand survives to CI. need_apt only runs apt-get when something is missing.
 # (wasm-check.sh installs its own: rustc-web rust-web-src.)
 # ---------------------------------------------------------------------------------------------
+# (PostGIS is installed by ensure_postgis, matching the running server's major version.)
 APT_PACKAGES=(
-    # >>> add later, e.g.:
-    # postgresql-15-postgis-3     # PostGIS 3.3 for the PostgreSQL 15 server
-    # chromium fonts-noto-cjk     # headless browser tests
-    # chromium-driver             # if driven via WebDriver (fantoccini)
-    # gdal-bin                    # ogrinfo/ogr2ogr as a third-party OGC API client
-    # <<<
+    postgresql-client           # psql, pg_isready
 )
 # Python packages for third-party client tests, pinned.
 PIP_PACKAGES=(
@@ -110,6 +106,37 @@ ensure_postgres() {
     die "PostgreSQL did not become ready on $PG_HOST:$PG_PORT"
 }
 
+# PostGIS for the running server's major version, and a clean slate of test databases: every
+# PostGIS test makes its own database from the template `wangge_template` (see
+# server/tests/support/mod.rs) and drops it; a killed run may leave some behind.
+PG_ADMIN_URL="postgres://postgres@$PG_HOST:$PG_PORT/postgres"
+export WANGGE_TEST_POSTGRES="${WANGGE_TEST_POSTGRES:-$PG_ADMIN_URL}"
+ensure_postgis() {
+    local major
+    major="$(psql "$WANGGE_TEST_POSTGRES" -Atc 'SHOW server_version_num')"
+    major=$(( major / 10000 ))
+    need_apt "postgresql-$major-postgis-3"
+    local available
+    available="$(psql "$WANGGE_TEST_POSTGRES" -Atc "SELECT default_version FROM pg_available_extensions WHERE name = 'postgis'")"
+    [[ -n "$available" ]] || die "PostGIS is not available to the PostgreSQL $major server after installing postgresql-$major-postgis-3"
+    log "PostGIS $available available to PostgreSQL $major"
+    local stale
+    stale="$(psql "$WANGGE_TEST_POSTGRES" -Atc "SELECT datname FROM pg_database WHERE datname LIKE 'wangge\_t\_%' OR datname LIKE 'wangge\_bench\_%'")"
+    local db
+    for db in $stale; do
+        psql "$WANGGE_TEST_POSTGRES" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null
+    done
+    [[ -z "$stale" ]] || log "dropped $(wc -w <<<"$stale") stale test databases"
+    # A template made by an older PostGIS package is rebuilt by the tests on first use.
+    local template_version
+    template_version="$(psql "postgres://postgres@$PG_HOST:$PG_PORT/wangge_template" -Atc \
+        "SELECT extversion FROM pg_extension WHERE extname = 'postgis'" 2>/dev/null || true)"
+    if [[ -n "$template_version" && "$template_version" != "$available" ]]; then
+        psql "$WANGGE_TEST_POSTGRES" -qc "DROP DATABASE IF EXISTS wangge_template WITH (FORCE)" >/dev/null
+        log "dropped wangge_template (PostGIS $template_version, now $available)"
+    fi
+}
+
 # ---------------------------------------------------------------------------------------------
 # Rust
 # ---------------------------------------------------------------------------------------------
@@ -130,6 +157,7 @@ run_clippy() { cargo clippy --workspace --all-targets -- -D warnings; }
 
 step "system packages"        install_packages
 step "postgresql"             ensure_postgres
+step "postgis"                ensure_postgis
 step "build (all targets)"    build_all
 step "tests"                  run_tests
 step "doctests"               run_doctests
