@@ -66,7 +66,7 @@ fn row(name: &str, n: usize, took: Duration, lat: Option<(f64, f64)>) {
 }
 
 async fn staff(state: &AppState) {
-    for (i, grid) in state.catalog.grids().iter().enumerate() {
+    for (i, grid) in state.catalog.load().grids().iter().enumerate() {
         let body = json!({"name": format!("网格员{i}"), "role": "gridworker", "unit_code": grid.grid.township_code,
                           "phone": "13800000000", "grids": [grid.grid.code], "device_id": format!("D{i}")});
         let request = Request::put(format!("/api/v1/people/GW{i:03}"))

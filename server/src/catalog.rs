@@ -2,7 +2,9 @@
 //! GeoJSON, and the division tree with its counts.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
+use arc_swap::ArcSwap;
 use axum::body::Bytes;
 use geo::{BoundingRect, Intersects};
 use geo_types::Rect;
@@ -270,5 +272,26 @@ impl<'a> DivisionTree<'a> {
             grids_by_kind,
         };
         Self { county: Division { code: COUNTY_CODE, name: COUNTY_NAME }, totals, townships, note }
+    }
+}
+
+/// Holds the current [`Catalog`]; readers take a snapshot, a grid reload swaps in a new one.
+#[derive(Debug, Clone)]
+pub struct SharedCatalog(Arc<ArcSwap<Catalog>>);
+
+impl SharedCatalog {
+    /// Wraps a first catalog.
+    pub fn new(catalog: Catalog) -> Self {
+        Self(Arc::new(ArcSwap::from_pointee(catalog)))
+    }
+
+    /// The current catalog; keep the snapshot for the whole of one request.
+    pub fn load(&self) -> Arc<Catalog> {
+        self.0.load_full()
+    }
+
+    /// Replaces the catalog; requests holding a snapshot finish on the old one.
+    pub fn swap(&self, catalog: Catalog) {
+        self.0.store(Arc::new(catalog));
     }
 }

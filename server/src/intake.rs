@@ -216,7 +216,7 @@ pub fn build(state: &AppState, r: Report, now: DateTime<Utc>) -> Result<NewEvent
             })
         }
     };
-    let parent_grid = state.catalog.grid(&record.code).and_then(|g| g.grid.parent_grid.clone());
+    let parent_grid = state.catalog.load().grid(&record.code).and_then(|g| g.grid.parent_grid.clone());
     let place = GridPlace {
         grid: &record.code,
         parent_grid: parent_grid.as_deref(),

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 use wangge_server::error::error_chain;
+use wangge_server::state::spawn_grid_watch;
 use wangge_server::{app, state_from_config, supervision, Config};
 
 #[tokio::main]
@@ -29,8 +30,11 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
         supervision::spawn(state.clone(), every);
         tracing::info!(every_secs = config.supervise_every_secs, "supervision started");
     }
+    if spawn_grid_watch(state.clone()).await? {
+        tracing::info!("following grid changes made by other instances and in the database");
+    }
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
-    tracing::info!(listen = %config.listen, "serving");
+    tracing::info!(listen = %listener.local_addr()?, backend = store.backend(), "serving");
     axum::serve(listener, app(state)).with_graceful_shutdown(shutdown()).await?;
     store.close().await;
     tracing::info!("stopped");

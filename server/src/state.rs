@@ -1,11 +1,11 @@
 //! The state every request shares, and how it is assembled at start-up.
 
 use std::path::Path;
-use std::sync::Arc;
+use std::time::Duration;
 
 use wangge_core::{GridIndex, IndexError, SharedIndex};
 
-use crate::catalog::{grid_shape, Catalog, CatalogError};
+use crate::catalog::{grid_shape, Catalog, CatalogError, SharedCatalog};
 use crate::clock::Clock;
 use crate::config::{Config, ConfigError};
 use crate::dataset::Dataset;
@@ -57,8 +57,8 @@ pub struct AppState {
     pub store: Store,
     /// Point → grid lookups; swappable while serving.
     pub index: SharedIndex,
-    /// Grid features and the division tree, served from memory.
-    pub catalog: Arc<Catalog>,
+    /// Grid features and the division tree, served from memory; swapped with the index.
+    pub catalog: SharedCatalog,
     /// Roster, working calendar and routing table, swapped whole on change.
     pub rules: Rules,
     /// The single writer of new reports (group commit).
@@ -93,16 +93,77 @@ pub async fn load_demo_people_and_events(store: &Store) -> Result<(), StartError
 
 /// Builds the index and the catalog from what the store holds.
 pub async fn state_from_store(store: Store) -> Result<AppState, StartError> {
+    let (catalog, index) = read_grids(&store).await?;
+    tracing::info!(grids = index.grids().len(), "grid index built");
+    let rules = Rules::load(&store).await?;
+    let intake = Intake::start(store.clone());
+    Ok(AppState {
+        store,
+        index: SharedIndex::new(index),
+        catalog: SharedCatalog::new(catalog),
+        rules,
+        intake,
+        clock: Clock::System,
+    })
+}
+
+/// Reads the divisions and grids from the store and builds the catalog and the index.
+async fn read_grids(store: &Store) -> Result<(Catalog, GridIndex), StartError> {
     let info = store.dataset().await?.ok_or(CatalogError::Empty)?;
     let townships = store.townships().await?;
     let villages = store.villages().await?;
     let grids = store.grids().await?;
-    let catalog = Catalog::new(&info, &townships, &villages, grids)?;
-    let index = GridIndex::build(catalog.shapes()).map_err(|source| StartError::Index { what: "the store", source })?;
-    tracing::info!(grids = index.grids().len(), "grid index built");
-    let rules = Rules::load(&store).await?;
-    let intake = Intake::start(store.clone());
-    Ok(AppState { store, index: SharedIndex::new(index), catalog: Arc::new(catalog), rules, intake, clock: Clock::System })
+    tokio::task::spawn_blocking(move || {
+        let catalog = Catalog::new(&info, &townships, &villages, grids)?;
+        let index =
+            GridIndex::build(catalog.shapes()).map_err(|source| StartError::Index { what: "the store", source })?;
+        Ok((catalog, index))
+    })
+    .await?
+}
+
+/// Rebuilds the catalog and the index from the store and swaps them in; lookups keep being
+/// answered from the old ones meanwhile. On failure (say, a grid made invalid by an edit in
+/// desktop GIS) the service keeps serving the grids it has.
+pub async fn reload_grids(state: &AppState) -> Result<usize, StartError> {
+    let (catalog, index) = read_grids(&state.store).await?;
+    let count = index.grids().len();
+    state.catalog.swap(catalog);
+    state.index.swap(index);
+    Ok(count)
+}
+
+/// How long the watcher waits for more notifications before reloading once for all of them
+/// (a desktop GIS saving many features sends many).
+const SETTLE: Duration = Duration::from_millis(100);
+
+/// Follows changes to the grids made by other instances or directly in the database (PostGIS:
+/// `LISTEN wangge_grids`, sent by triggers on the grid and division tables) and reloads them.
+/// Returns `false` when the backend has no notifications (SQLite: this process is the only
+/// writer).
+pub async fn spawn_grid_watch(state: AppState) -> Result<bool, StartError> {
+    let Some(mut changes) = state.store.listen_grid_changes().await? else {
+        return Ok(false);
+    };
+    tokio::spawn(async move {
+        loop {
+            if let Err(e) = changes.next().await {
+                // Changes made meanwhile may have been missed: reload after the pause anyway.
+                tracing::warn!(error = %crate::error::error_chain(&e), "grid change notifications failed; reloading");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+            // Coalesce a burst of notifications into one reload.
+            while let Ok(Ok(())) = tokio::time::timeout(SETTLE, changes.next()).await {}
+            match reload_grids(&state).await {
+                Ok(grids) => tracing::info!(grids, "grids changed in the database; index and catalog reloaded"),
+                Err(e) => tracing::error!(
+                    error = %crate::error::error_chain(&e),
+                    "grids changed in the database but cannot be loaded; still serving the previous grids"
+                ),
+            }
+        }
+    });
+    Ok(true)
 }
 
 /// First run: reads, validates and indexes the files, then stores them in one transaction.

@@ -70,7 +70,7 @@ async fn overdue_at(state: &AppState, now: DateTime<Utc>) -> Result<Vec<EventRec
 async fn escalate(state: &AppState, event: &EventRecord, now: DateTime<Utc>) -> Result<(), String> {
     let tier = event.flow.tier().ok_or("no holder")?;
     let up = tier.up().ok_or("already at the department tier")?;
-    let parent = state.catalog.grid(&event.place.grid).and_then(|g| g.grid.parent_grid.clone());
+    let parent = state.catalog.load().grid(&event.place.grid).and_then(|g| g.grid.parent_grid.clone());
     let to = state.rules.holder_by_rule(up, event, parent.as_deref()).map_err(|e| e.to_string())?;
     let action = Action::Escalate { to, reason: OVERDUE_REASON.into() };
     let missed = event.flow.deadlines.map(|d| time_text(d.done_by));

@@ -13,10 +13,13 @@ use axum::Router;
 use chrono::{DateTime, TimeZone, Utc};
 use http_body_util::BodyExt;
 use serde_json::{json, Value};
-use tempfile::TempDir;
 use tower::ServiceExt;
 use wangge_core::calendar::china_time;
 use wangge_server::{app, state_from_config, AppState, Clock, Config};
+use support::Db;
+
+#[macro_use]
+mod support;
 
 /// 东关社区第一网格 in the mini fixture.
 const G1: &str = "130730100001001";
@@ -63,141 +66,143 @@ fn china(y: i32, m: u32, d: u32, h: u32) -> DateTime<Utc> {
     china_time().with_ymd_and_hms(y, m, d, h, 0, 0).unwrap().with_timezone(&Utc)
 }
 
-#[tokio::test]
-async fn the_demo_county_reproduces_the_2023_figures_and_roster_once() {
-    let dir = TempDir::new().expect("temp dir");
-    let config = Config { demo: true, ..Config::with_dirs(dir.path(), huailai()) };
-    let (_, app) = start(&config, china(2024, 6, 30, 9)).await;
+backend_tests! {
+    #[tokio::test]
+    async fn the_demo_county_reproduces_the_2023_figures_and_roster_once() {
+        let db = Db::new().await;
+        let config = Config { demo: true, ..db.config(huailai()) };
+        let (_, app) = start(&config, china(2024, 6, 30, 9)).await;
 
-    let started = std::time::Instant::now();
-    let (status, f) = get(&app, "/api/v1/stats?from=2023-01-01&to=2023-12-31").await;
-    eprintln!("stats over the demo year answered in {:?}", started.elapsed());
-    assert_eq!(status, StatusCode::OK, "{f}");
-    assert_eq!((f["from"].as_str(), f["to"].as_str()), (Some("2023-01-01"), Some("2023-12-31")));
-    assert_eq!((&f["reported"], &f["closed"], &f["closure_rate"]), (&json!(10_505), &json!(10_435), &json!(99.33)));
-    for (category, n) in [("livelihood", 9_488), ("hazard", 656), ("dispute", 312), ("other", 49)] {
-        assert_eq!(f["by_category"][category]["reported"], n, "{category}");
-    }
-    let townships = f["by_township"].as_array().expect("by_township");
-    assert_eq!(townships.len(), 17);
-    for t in townships {
-        assert!(t["reported"].as_u64().unwrap() >= 20, "each township reports at least 20: {t}");
-        assert!(!t["name"].as_str().unwrap().is_empty(), "{t}");
-    }
-    assert!(f.get("by_village").is_none() && f.get("by_grid").is_none(), "county-wide answers stay short");
-    for tier in ["grid", "village", "township", "county", "department"] {
-        let rate = f["on_time"][tier]["finish_rate"].as_f64().expect("finish rate");
-        assert!(rate > 80.0 && rate < 100.0, "{tier}: {rate}");
-    }
-    // The 70 events still open a year later are past their deadlines.
-    assert_eq!(f["overdue"]["total"], 70);
-    assert_eq!(f["overdue"]["items"].as_array().map(Vec::len), Some(20));
-
-    // Narrowed to one township: its villages are listed, and they add up.
-    let code = townships[0]["code"].as_str().unwrap().to_owned();
-    let (_, one) = get(&app, &format!("/api/v1/stats?from=2023-01-01&to=2023-12-31&township={code}")).await;
-    assert_eq!(one["reported"], townships[0]["reported"]);
-    let villages = one["by_village"].as_array().expect("by_village");
-    let sum: u64 = villages.iter().map(|v| v["reported"].as_u64().unwrap()).sum();
-    assert_eq!(Some(sum), one["reported"].as_u64());
-    // A period outside the year has nothing.
-    let (_, none) = get(&app, "/api/v1/stats?from=2022-01-01&to=2022-12-31").await;
-    assert_eq!((&none["reported"], &none["closure_rate"]), (&json!(0), &json!(0.0)));
-
-    let roster = [("gridworker", 222), ("grid_leader", 330), ("volunteer", 763), ("liaison_instructor", 31)];
-    for (role, n) in roster {
-        assert_eq!(people(&app, role).await, n, "{role}");
-    }
-    let (_, events) = get(&app, "/api/v1/events?per_page=1").await;
-    assert_eq!(events["total"], 10_505);
-
-    // A restart keeps the demo and does not load it twice.
-    drop(app);
-    let (_, again) = start(&config, china(2024, 6, 30, 9)).await;
-    let (_, f2) = get(&again, "/api/v1/stats?from=2023-01-01&to=2023-12-31").await;
-    assert_eq!((&f2["reported"], &f2["closed"]), (&json!(10_505), &json!(10_435)));
-    assert_eq!(people(&again, "gridworker").await, 222);
-}
-
-#[tokio::test]
-async fn live_reports_and_their_closing_show_in_the_figures() {
-    let dir = TempDir::new().expect("temp dir");
-    let now = china(2025, 3, 3, 9);
-    let (_, app) = start(&Config::with_dirs(dir.path(), mini()), now).await;
-    assert_eq!(people(&app, "gridworker").await, 0, "no demo without --demo");
-    let gw = json!({"name": "测试", "role": "gridworker", "unit_code": "130730100", "phone": "13812345678", "grids": [G1], "device_id": "D001"});
-    let r = send(&app, Request::put("/api/v1/people/GW001").header(header::CONTENT_TYPE, "application/json").body(Body::from(gw.to_string())).unwrap()).await;
-    assert_eq!(r.0, StatusCode::CREATED, "{}", r.1);
-    let mut ids = Vec::new();
-    for (i, category) in ["hazard", "dispute", "hazard"].iter().enumerate() {
-        let body = json!({
-            "report_id": format!("r-{i}"), "category": category, "description": "楼道里有燃气味",
-            "location": {"lon": IN_G1.0, "lat": IN_G1.1}, "reporter": {"kind": "resident"}, "channel": "web",
-        });
-        let (status, e) = post(&app, "/api/v1/reports", &body).await;
-        assert_eq!(status, StatusCode::CREATED, "{e}");
-        ids.push(e["event_id"].as_str().unwrap().to_owned());
-    }
-    for (action, note) in [("accept", None), ("handle", Some("修好了")), ("close", Some("已回访"))] {
-        let mut b = json!({"action": action, "actor": "GW001"});
-        if let Some(n) = note {
-            b["note"] = json!(n);
+        let started = std::time::Instant::now();
+        let (status, f) = get(&app, "/api/v1/stats?from=2023-01-01&to=2023-12-31").await;
+        eprintln!("stats over the demo year answered in {:?}", started.elapsed());
+        assert_eq!(status, StatusCode::OK, "{f}");
+        assert_eq!((f["from"].as_str(), f["to"].as_str()), (Some("2023-01-01"), Some("2023-12-31")));
+        assert_eq!((&f["reported"], &f["closed"], &f["closure_rate"]), (&json!(10_505), &json!(10_435), &json!(99.33)));
+        for (category, n) in [("livelihood", 9_488), ("hazard", 656), ("dispute", 312), ("other", 49)] {
+            assert_eq!(f["by_category"][category]["reported"], n, "{category}");
         }
-        let (status, e) = post(&app, &format!("/api/v1/events/{}/transitions", ids[0]), &b).await;
-        assert_eq!(status, StatusCode::OK, "{e}");
+        let townships = f["by_township"].as_array().expect("by_township");
+        assert_eq!(townships.len(), 17);
+        for t in townships {
+            assert!(t["reported"].as_u64().unwrap() >= 20, "each township reports at least 20: {t}");
+            assert!(!t["name"].as_str().unwrap().is_empty(), "{t}");
+        }
+        assert!(f.get("by_village").is_none() && f.get("by_grid").is_none(), "county-wide answers stay short");
+        for tier in ["grid", "village", "township", "county", "department"] {
+            let rate = f["on_time"][tier]["finish_rate"].as_f64().expect("finish rate");
+            assert!(rate > 80.0 && rate < 100.0, "{tier}: {rate}");
+        }
+        // The 70 events still open a year later are past their deadlines.
+        assert_eq!(f["overdue"]["total"], 70);
+        assert_eq!(f["overdue"]["items"].as_array().map(Vec::len), Some(20));
+
+        // Narrowed to one township: its villages are listed, and they add up.
+        let code = townships[0]["code"].as_str().unwrap().to_owned();
+        let (_, one) = get(&app, &format!("/api/v1/stats?from=2023-01-01&to=2023-12-31&township={code}")).await;
+        assert_eq!(one["reported"], townships[0]["reported"]);
+        let villages = one["by_village"].as_array().expect("by_village");
+        let sum: u64 = villages.iter().map(|v| v["reported"].as_u64().unwrap()).sum();
+        assert_eq!(Some(sum), one["reported"].as_u64());
+        // A period outside the year has nothing.
+        let (_, none) = get(&app, "/api/v1/stats?from=2022-01-01&to=2022-12-31").await;
+        assert_eq!((&none["reported"], &none["closure_rate"]), (&json!(0), &json!(0.0)));
+
+        let roster = [("gridworker", 222), ("grid_leader", 330), ("volunteer", 763), ("liaison_instructor", 31)];
+        for (role, n) in roster {
+            assert_eq!(people(&app, role).await, n, "{role}");
+        }
+        let (_, events) = get(&app, "/api/v1/events?per_page=1").await;
+        assert_eq!(events["total"], 10_505);
+
+        // A restart keeps the demo and does not load it twice.
+        drop(app);
+        let (_, again) = start(&config, china(2024, 6, 30, 9)).await;
+        let (_, f2) = get(&again, "/api/v1/stats?from=2023-01-01&to=2023-12-31").await;
+        assert_eq!((&f2["reported"], &f2["closed"]), (&json!(10_505), &json!(10_435)));
+        assert_eq!(people(&again, "gridworker").await, 222);
     }
-    let (status, f) = get(&app, "/api/v1/stats?from=2025-03-03&to=2025-03-03").await;
-    assert_eq!(status, StatusCode::OK, "{f}");
-    assert_eq!((&f["reported"], &f["closed"], &f["closure_rate"]), (&json!(3), &json!(1), &json!(33.33)));
-    assert_eq!(f["by_category"]["hazard"], json!({"reported": 2, "closed": 1, "closure_rate": 50.0}));
-    assert_eq!(f["by_category"]["dispute"]["reported"], 1);
-    assert_eq!(f["by_township"], json!([{"code": "130730100", "name": f["by_township"][0]["name"], "reported": 3, "closed": 1, "closure_rate": 33.33}]));
-    assert_eq!(f["on_time"]["grid"]["stints"], 1, "only the finished stint is decided yet");
-    assert_eq!(f["on_time"]["grid"]["finished_on_time"], 1);
-    assert_eq!(f["overdue"]["total"], 0);
-    let (_, g) = get(&app, &format!("/api/v1/stats?from=2025-03-03&to=2025-03-03&grid={G1}")).await;
-    assert_eq!(g["by_grid"][0]["code"], G1);
-    assert_eq!(g["by_grid"][0]["reported"], 3);
-    // The day before and the day after have nothing (dates are China-time days).
-    let (_, before) = get(&app, "/api/v1/stats?from=2025-03-02&to=2025-03-02").await;
-    assert_eq!(before["reported"], 0);
 
-    for (uri, reason) in [
-        ("/api/v1/stats", "from is required"),
-        ("/api/v1/stats?from=2025-03-03", "to is required"),
-        ("/api/v1/stats?from=2025-3-3x&to=2025-03-03", "from must be a date"),
-        ("/api/v1/stats?from=2025-03-04&to=2025-03-03", "is after to"),
-        ("/api/v1/stats?from=2025-03-03&to=2025-03-03&township=12", "township must be"),
-        ("/api/v1/stats?from=2025-03-03&to=2025-03-03&colour=red", ""),
-    ] {
-        let (status, body) = get(&app, uri).await;
-        assert_eq!(status, StatusCode::BAD_REQUEST, "{uri}: {body}");
-        assert!(body["detail"].as_str().unwrap_or_default().contains(reason), "{uri}: {body}");
+    #[tokio::test]
+    async fn live_reports_and_their_closing_show_in_the_figures() {
+        let db = Db::new().await;
+        let now = china(2025, 3, 3, 9);
+        let (_, app) = start(&db.config(mini()), now).await;
+        assert_eq!(people(&app, "gridworker").await, 0, "no demo without --demo");
+        let gw = json!({"name": "测试", "role": "gridworker", "unit_code": "130730100", "phone": "13812345678", "grids": [G1], "device_id": "D001"});
+        let r = send(&app, Request::put("/api/v1/people/GW001").header(header::CONTENT_TYPE, "application/json").body(Body::from(gw.to_string())).unwrap()).await;
+        assert_eq!(r.0, StatusCode::CREATED, "{}", r.1);
+        let mut ids = Vec::new();
+        for (i, category) in ["hazard", "dispute", "hazard"].iter().enumerate() {
+            let body = json!({
+                "report_id": format!("r-{i}"), "category": category, "description": "楼道里有燃气味",
+                "location": {"lon": IN_G1.0, "lat": IN_G1.1}, "reporter": {"kind": "resident"}, "channel": "web",
+            });
+            let (status, e) = post(&app, "/api/v1/reports", &body).await;
+            assert_eq!(status, StatusCode::CREATED, "{e}");
+            ids.push(e["event_id"].as_str().unwrap().to_owned());
+        }
+        for (action, note) in [("accept", None), ("handle", Some("修好了")), ("close", Some("已回访"))] {
+            let mut b = json!({"action": action, "actor": "GW001"});
+            if let Some(n) = note {
+                b["note"] = json!(n);
+            }
+            let (status, e) = post(&app, &format!("/api/v1/events/{}/transitions", ids[0]), &b).await;
+            assert_eq!(status, StatusCode::OK, "{e}");
+        }
+        let (status, f) = get(&app, "/api/v1/stats?from=2025-03-03&to=2025-03-03").await;
+        assert_eq!(status, StatusCode::OK, "{f}");
+        assert_eq!((&f["reported"], &f["closed"], &f["closure_rate"]), (&json!(3), &json!(1), &json!(33.33)));
+        assert_eq!(f["by_category"]["hazard"], json!({"reported": 2, "closed": 1, "closure_rate": 50.0}));
+        assert_eq!(f["by_category"]["dispute"]["reported"], 1);
+        assert_eq!(f["by_township"], json!([{"code": "130730100", "name": f["by_township"][0]["name"], "reported": 3, "closed": 1, "closure_rate": 33.33}]));
+        assert_eq!(f["on_time"]["grid"]["stints"], 1, "only the finished stint is decided yet");
+        assert_eq!(f["on_time"]["grid"]["finished_on_time"], 1);
+        assert_eq!(f["overdue"]["total"], 0);
+        let (_, g) = get(&app, &format!("/api/v1/stats?from=2025-03-03&to=2025-03-03&grid={G1}")).await;
+        assert_eq!(g["by_grid"][0]["code"], G1);
+        assert_eq!(g["by_grid"][0]["reported"], 3);
+        // The day before and the day after have nothing (dates are China-time days).
+        let (_, before) = get(&app, "/api/v1/stats?from=2025-03-02&to=2025-03-02").await;
+        assert_eq!(before["reported"], 0);
+
+        for (uri, reason) in [
+            ("/api/v1/stats", "from is required"),
+            ("/api/v1/stats?from=2025-03-03", "to is required"),
+            ("/api/v1/stats?from=2025-3-3x&to=2025-03-03", "from must be a date"),
+            ("/api/v1/stats?from=2025-03-04&to=2025-03-03", "is after to"),
+            ("/api/v1/stats?from=2025-03-03&to=2025-03-03&township=12", "township must be"),
+            ("/api/v1/stats?from=2025-03-03&to=2025-03-03&colour=red", ""),
+        ] {
+            let (status, body) = get(&app, uri).await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{uri}: {body}");
+            assert!(body["detail"].as_str().unwrap_or_default().contains(reason), "{uri}: {body}");
+        }
     }
-}
 
-#[tokio::test]
-async fn an_interrupted_demo_load_resumes_and_a_foreign_roster_is_left_alone() {
-    use wangge_geodata::demo::{roster, GridRef};
-    use wangge_server::demo::load_if_empty;
-    let dir = TempDir::new().expect("temp dir");
-    // The demo off: grids loaded, no people, no events.
-    let state = state_from_config(&Config::with_dirs(dir.path(), huailai())).await.expect("starts");
-    let grids = state.store.grids().await.expect("grids");
-    let refs: Vec<GridRef<'_>> = grids
-        .iter()
-        .map(|g| GridRef { code: &g.code, kind: g.kind, village: &g.village_code, township: &g.township_code, parent_grid: g.parent_grid.as_deref() })
-        .collect();
-    // As if the first start died after writing the roster and before the events.
-    state.store.insert_people(&roster(&refs)).await.expect("roster");
-    let loaded = load_if_empty(&state.store).await.expect("resumes").expect("loads the events");
-    assert_eq!(loaded.events, 10_505);
-    assert!(load_if_empty(&state.store).await.expect("second call").is_none(), "never twice");
+    #[tokio::test]
+    async fn an_interrupted_demo_load_resumes_and_a_foreign_roster_is_left_alone() {
+        use wangge_geodata::demo::{roster, GridRef};
+        use wangge_server::demo::load_if_empty;
+        let db = Db::new().await;
+        // The demo off: grids loaded, no people, no events.
+        let state = state_from_config(&db.config(huailai())).await.expect("starts");
+        let grids = state.store.grids().await.expect("grids");
+        let refs: Vec<GridRef<'_>> = grids
+            .iter()
+            .map(|g| GridRef { code: &g.code, kind: g.kind, village: &g.village_code, township: &g.township_code, parent_grid: g.parent_grid.as_deref() })
+            .collect();
+        // As if the first start died after writing the roster and before the events.
+        state.store.insert_people(&roster(&refs)).await.expect("roster");
+        let loaded = load_if_empty(&state.store).await.expect("resumes").expect("loads the events");
+        assert_eq!(loaded.events, 10_505);
+        assert!(load_if_empty(&state.store).await.expect("second call").is_none(), "never twice");
 
-    let other = TempDir::new().expect("temp dir");
-    let state = state_from_config(&Config::with_dirs(other.path(), huailai())).await.expect("starts");
-    let mut one = roster(&refs);
-    one.truncate(1);
-    state.store.insert_people(&one).await.expect("one person");
-    assert!(load_if_empty(&state.store).await.expect("skips").is_none(), "a store with its own people is left alone");
+        let other = Db::new().await;
+        let state = state_from_config(&other.config(huailai())).await.expect("starts");
+        let mut one = roster(&refs);
+        one.truncate(1);
+        state.store.insert_people(&one).await.expect("one person");
+        assert!(load_if_empty(&state.store).await.expect("skips").is_none(), "a store with its own people is left alone");
+    }
 }

@@ -1,5 +1,5 @@
-//! Store tests: one suite, run on every backend (today SQLite; PostGIS joins when it exists),
-//! each case on its own throwaway database.
+//! Store tests: one suite, run on every backend (SQLite and PostGIS), each case on its own
+//! throwaway database.
 // Tests may panic on broken expectations; that is how they fail.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -7,7 +7,6 @@ use std::path::Path;
 
 use chrono::{DateTime, TimeZone, Utc};
 use serde_json::json;
-use tempfile::TempDir;
 use wangge_core::calendar::WorkingCalendar;
 use wangge_core::event::{Action, Category, Complexity, Holder, Loop, State, Tier};
 use wangge_core::people::{Person, Role};
@@ -18,17 +17,25 @@ use wangge_server::event::{
     TransitionWrite,
 };
 use wangge_server::people::PersonFilter;
-use wangge_server::{geodata, Store, StoreError, StoreTarget};
+use support::{Backend, Db};
+use wangge_server::{geodata, Store, StoreError};
+
+mod support;
 
 fn mini() -> Dataset {
     geodata::read_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/mini")).expect("fixture reads")
 }
 
-/// A fresh, empty store of each backend; the TempDirs must outlive the stores.
-async fn backends() -> Vec<(&'static str, TempDir, Store)> {
-    let dir = TempDir::new().expect("temp dir");
-    let store = Store::open(&StoreTarget::sqlite_file(dir.path().join("test.db"))).await.expect("sqlite opens");
-    vec![("sqlite", dir, store)]
+/// A fresh, empty store of each backend, each on its own throwaway database; the Dbs must
+/// outlive the stores.
+async fn backends() -> Vec<(&'static str, Db, Store)> {
+    let mut all = Vec::new();
+    for backend in [Backend::Sqlite, Backend::Postgis] {
+        let db = Db::of(backend).await;
+        let store = db.store().await;
+        all.push((backend.name(), db, store));
+    }
+    all
 }
 
 #[tokio::test]

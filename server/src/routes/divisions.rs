@@ -15,5 +15,5 @@ pub fn router() -> Router<AppState> {
 
 /// The tree, serialised once at start-up.
 async fn divisions(State(state): State<AppState>) -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "application/json")], state.catalog.divisions())
+    ([(header::CONTENT_TYPE, "application/json")], state.catalog.load().divisions())
 }

@@ -135,7 +135,7 @@ fn fill_holder(state: &AppState, event: &EventRecord, body: &mut Map<String, Val
         }
         _ => return Ok(()),
     };
-    let parent = state.catalog.grid(&event.place.grid).and_then(|g| g.grid.parent_grid.clone());
+    let parent = state.catalog.load().grid(&event.place.grid).and_then(|g| g.grid.parent_grid.clone());
     let holder = state
         .rules
         .holder_by_rule(tier, event, parent.as_deref())

@@ -64,7 +64,7 @@ impl Filter {
 
 async fn list(State(state): State<AppState>, ApiQuery(q): ApiQuery<FilterQuery>) -> Result<Response, ApiError> {
     let filter = Filter::parse(q)?;
-    let catalog = &state.catalog;
+    let catalog = state.catalog.load();
     let features: Vec<&str> = match filter.bbox {
         Some(b) => {
             // The index's R-tree narrows to grids whose boxes meet the bbox; the filter is exact.
@@ -84,7 +84,8 @@ async fn list(State(state): State<AppState>, ApiQuery(q): ApiQuery<FilterQuery>)
 }
 
 async fn one(State(state): State<AppState>, ApiPath(code): ApiPath<String>) -> Result<Response, ApiError> {
-    let grid = state.catalog.grid(&code).ok_or_else(|| ApiError::NotFound(format!("no grid with code {code:?}")))?;
+    let catalog = state.catalog.load();
+    let grid = catalog.grid(&code).ok_or_else(|| ApiError::NotFound(format!("no grid with code {code:?}")))?;
     Ok(geojson_response(grid.feature.clone()))
 }
 

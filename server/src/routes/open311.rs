@@ -88,7 +88,8 @@ async fn list(State(state): State<AppState>, RawQuery(query): RawQuery, format: 
 
 fn respond_requests(state: &AppState, format: Format, events: &[EventRecord]) -> Response {
     let routing = state.rules.routing();
-    let names = Names { catalog: &state.catalog, routing: &routing };
+    let catalog = state.catalog.load();
+    let names = Names { catalog: &catalog, routing: &routing };
     let records: Vec<_> = events.iter().map(|e| names.request(e)).collect();
     no_store(open311::list(format, StatusCode::OK, "service_requests", "request", &records))
 }

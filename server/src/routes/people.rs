@@ -183,7 +183,7 @@ fn checked_grids(state: &AppState, mut grids: Vec<String>) -> Result<Vec<String>
     if grids.len() > MAX_GRIDS {
         return Err(ApiError::Unprocessable(format!("at most {MAX_GRIDS} grids per person")));
     }
-    if let Some(unknown) = grids.iter().find(|g| state.catalog.grid(g).is_none()) {
+    if let Some(unknown) = grids.iter().find(|g| state.catalog.load().grid(g).is_none()) {
         return Err(ApiError::Unprocessable(format!("no grid with code {unknown:?}")));
     }
     grids.sort();

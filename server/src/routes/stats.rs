@@ -145,7 +145,7 @@ struct Names {
 impl Names {
     fn new(state: &AppState) -> Self {
         let mut names = Self { townships: HashMap::new(), villages: HashMap::new(), grids: HashMap::new() };
-        for g in state.catalog.grids() {
+        for g in state.catalog.load().grids() {
             let g = &g.grid;
             names.townships.entry(g.township_code.clone()).or_insert_with(|| g.township_name.clone());
             names.villages.entry(g.village_code.clone()).or_insert_with(|| g.village_name.clone());

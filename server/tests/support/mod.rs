@@ -1,0 +1,197 @@
+//! The test harness shared by the store and HTTP suites: every test runs once per backend,
+//! each run on its own throwaway database.
+//!
+//! [`backend_tests!`] turns each `async fn name() { .. }` into `name::sqlite` and
+//! `name::postgis`, with [`backend()`] telling the body which one it is. [`Db::new`] makes the
+//! database: a temp directory for SQLite, and for PostGIS a new database on the server named by
+//! `WANGGE_TEST_POSTGRES` (default `postgres://postgres@127.0.0.1:5432/postgres`), created from
+//! a template that already has the `postgis` extension and dropped when the [`Db`] is dropped.
+//! No server is a failure, not a skip: the test command starts one.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use sqlx::{Connection, Executor, PgConnection};
+use tempfile::TempDir;
+use wangge_server::{Config, Store, StoreTarget};
+
+/// Which store a test run uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// The embedded default: a file in a temp directory.
+    Sqlite,
+    /// PostgreSQL + PostGIS: a throwaway database.
+    Postgis,
+}
+
+impl Backend {
+    /// `"sqlite"` or `"postgis"`, for assertion messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Sqlite => "sqlite",
+            Self::Postgis => "postgis",
+        }
+    }
+}
+
+tokio::task_local! {
+    static BACKEND: Backend;
+}
+
+/// The backend of the test being run (set by [`backend_tests!`]).
+pub fn backend() -> Backend {
+    BACKEND.try_with(|b| *b).expect("called outside backend_tests!")
+}
+
+/// Runs `body` as a test of `backend`.
+pub async fn run_on<F: std::future::Future<Output = ()>>(backend: Backend, body: F) {
+    BACKEND.scope(backend, body).await;
+}
+
+/// Each `async fn name() { body }` (with its own attributes, e.g. `#[tokio::test]`) becomes a
+/// module `name` with the tests `sqlite` and `postgis`, running the same body.
+#[macro_export]
+macro_rules! backend_tests {
+    ($( $(#[$attr:meta])* async fn $name:ident() $body:block )*) => {$(
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            $(#[$attr])*
+            async fn sqlite() {
+                $crate::support::run_on($crate::support::Backend::Sqlite, async $body).await
+            }
+            $(#[$attr])*
+            async fn postgis() {
+                $crate::support::run_on($crate::support::Backend::Postgis, async $body).await
+            }
+        }
+    )*};
+}
+
+/// The server the PostGIS runs create their databases on.
+pub fn admin_url() -> String {
+    std::env::var("WANGGE_TEST_POSTGRES").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+/// A throwaway database of the current test's backend; dropping it removes it.
+pub struct Db {
+    backend: Backend,
+    dir: TempDir,
+    pg_name: Option<String>,
+}
+
+const TEMPLATE: &str = "wangge_template";
+
+impl Db {
+    /// A new, empty database of the current test's backend.
+    pub async fn new() -> Self {
+        Self::of(backend()).await
+    }
+
+    /// A new, empty database of `backend`.
+    pub async fn of(backend: Backend) -> Self {
+        let dir = TempDir::new().expect("temp dir");
+        let pg_name = match backend {
+            Backend::Sqlite => None,
+            Backend::Postgis => Some(create_database().await),
+        };
+        Self { backend, dir, pg_name }
+    }
+
+    /// Which backend this is.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The data directory (SQLite keeps its file here; PostGIS runs leave it empty).
+    pub fn data_dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// The `DATABASE_URL` of a PostGIS run, `None` for SQLite.
+    pub fn database_url(&self) -> Option<String> {
+        self.pg_name.as_ref().map(|name| database_url(name))
+    }
+
+    /// The service configuration on this database, loading `geodata_dir` on first start.
+    pub fn config(&self, geodata_dir: impl Into<PathBuf>) -> Config {
+        Config { database_url: self.database_url(), ..Config::with_dirs(self.data_dir(), geodata_dir) }
+    }
+
+    /// Where the store is.
+    pub fn target(&self) -> StoreTarget {
+        match self.database_url() {
+            Some(url) => StoreTarget::postgres_url(&url).expect("a valid PostgreSQL URL"),
+            None => StoreTarget::sqlite_file(self.data_dir().join("test.db")),
+        }
+    }
+
+    /// Opens the store (migrating it).
+    pub async fn store(&self) -> Store {
+        Store::open(&self.target()).await.unwrap_or_else(|e| panic!("{} store opens: {e:?}", self.backend.name()))
+    }
+}
+
+impl Drop for Db {
+    fn drop(&mut self) {
+        let Some(name) = self.pg_name.take() else { return };
+        // Drop may run inside the test's runtime: drop the database from a thread of its own.
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+            runtime.block_on(async move {
+                let mut admin = PgConnection::connect(&admin_url()).await?;
+                admin.execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str()).await?;
+                Ok::<_, sqlx::Error>(())
+            })
+        })
+        .join();
+        if let Ok(Err(e)) = dropped {
+            eprintln!("warning: cannot drop a test database: {e}");
+        }
+    }
+}
+
+fn database_url(name: &str) -> String {
+    let admin = admin_url();
+    let base = admin.rsplit_once('/').map_or(admin.as_str(), |(base, _)| base);
+    format!("{base}/{name}")
+}
+
+/// Creates a database from the PostGIS template (making the template on first use).
+async fn create_database() -> String {
+    static COUNTER: AtomicUsize = AtomicUsize::new(0);
+    let url = admin_url();
+    let mut admin = PgConnection::connect(&url).await.unwrap_or_else(|e| {
+        panic!("no PostgreSQL server at {url} (WANGGE_TEST_POSTGRES): {e}; scripts/test.sh starts one")
+    });
+    ensure_template(&mut admin).await;
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
+    let name = format!("wangge_t_{}_{}_{nanos}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed));
+    admin.execute(format!("CREATE DATABASE {name} TEMPLATE {TEMPLATE}").as_str()).await.expect("create test database");
+    admin.close().await.ok();
+    name
+}
+
+/// Makes `wangge_template` (a database with the `postgis` extension) if it is missing. Several
+/// test processes may race here: an advisory lock lets one build it under a temporary name and
+/// rename it, so nobody sees a half-made template.
+async fn ensure_template(admin: &mut PgConnection) {
+    let exists = || "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = 'wangge_template')";
+    if sqlx::query_scalar::<_, bool>(exists()).fetch_one(&mut *admin).await.expect("query pg_database") {
+        return;
+    }
+    admin.execute("SELECT pg_advisory_lock(7301)").await.expect("advisory lock");
+    if !sqlx::query_scalar::<_, bool>(exists()).fetch_one(&mut *admin).await.expect("query pg_database") {
+        let building = format!("wangge_template_{}", std::process::id());
+        admin.execute(format!("DROP DATABASE IF EXISTS {building}").as_str()).await.expect("drop leftover");
+        admin.execute(format!("CREATE DATABASE {building}").as_str()).await.expect("create template");
+        let mut conn = PgConnection::connect(&database_url(&building)).await.expect("connect to the template");
+        conn.execute("CREATE EXTENSION IF NOT EXISTS postgis").await.unwrap_or_else(|e| {
+            panic!("cannot create the postgis extension ({e}); install postgresql-15-postgis-3 (scripts/test.sh does)")
+        });
+        conn.close().await.ok();
+        admin.execute(format!("ALTER DATABASE {building} RENAME TO {TEMPLATE}").as_str()).await.expect("rename");
+    }
+    admin.execute("SELECT pg_advisory_unlock(7301)").await.expect("advisory unlock");
+}
