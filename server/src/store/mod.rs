@@ -130,13 +130,18 @@ pub struct GridChanges {
 }
 
 impl GridChanges {
-    /// Waits for the next change. The listener reconnects by itself after a lost connection
-    /// (changes made while it was away are not announced; reload after an error to be sure).
+    /// Waits for the next change, or for a lost connection: changes made while the listener is
+    /// away are never announced, so a lost connection answers too (reload to be sure). The next
+    /// call reconnects; it fails only if the database cannot be reached.
     pub async fn next(&mut self) -> Result<(), StoreError> {
-        self.listener.recv().await.map(|_| ()).map_err(|source| StoreError::Query {
-            doing: "waiting for grid changes",
-            source,
-        })
+        match self.listener.try_recv().await {
+            Ok(Some(_)) => Ok(()),
+            Ok(None) => {
+                tracing::warn!("lost the connection listening for grid changes; reconnecting");
+                Ok(())
+            }
+            Err(source) => Err(StoreError::Query { doing: "waiting for grid changes", source }),
+        }
     }
 }
 

@@ -183,11 +183,16 @@ async fn check_postgis(pool: &PgPool) -> Result<(), StoreError> {
     .fetch_optional(pool)
     .await
     .map_err(query("looking for the PostGIS extension"))?;
-    let major = version.as_deref().and_then(|v| v.split('.').next()).and_then(|m| m.parse::<u32>().ok());
-    match major {
-        Some(m) if m >= 3 => Ok(()),
-        _ => Err(StoreError::PostgisMissing { found: version }),
+    if version.as_deref().is_some_and(is_postgis_3) {
+        Ok(())
+    } else {
+        Err(StoreError::PostgisMissing { found: version })
     }
+}
+
+/// Whether an extension version such as `3.3.2` or `3.4.0dev` is PostGIS 3.0 or later.
+fn is_postgis_3(version: &str) -> bool {
+    version.split('.').next().and_then(|m| m.parse::<u32>().ok()).is_some_and(|m| m >= 3)
 }
 
 fn shape(table: &'static str, code: &str, bytes: &[u8]) -> Result<geo_types::MultiPolygon<f64>, StoreError> {
@@ -302,4 +307,28 @@ fn query(doing: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
 
 fn bad_kind(table: &'static str, code: &str, kind: &str) -> StoreError {
     StoreError::BadRow { table, code: code.to_owned(), reason: format!("unknown kind {kind:?}") }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn postgis_3_or_later_is_required() {
+        assert!(is_postgis_3("3.3.2") && is_postgis_3("3.0.0") && is_postgis_3("10.1"));
+        assert!(!is_postgis_3("2.5.5") && !is_postgis_3("") && !is_postgis_3("unpackaged"));
+        let missing = StoreError::PostgisMissing { found: Some("2.5.5".into()) }.to_string();
+        assert!(missing.contains("found 2.5.5") && missing.contains("postgresql-15-postgis-3"), "{missing}");
+    }
+
+    #[test]
+    fn a_target_is_described_without_its_password() {
+        let options = sqlx::postgres::PgConnectOptions::new()
+            .host("db.example")
+            .port(5433)
+            .username("wangge")
+            .password("secret")
+            .database("county");
+        assert_eq!(describe(&options), "postgres://db.example:5433/county");
+    }
 }

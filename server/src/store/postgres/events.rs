@@ -30,6 +30,20 @@ impl PgStore {
     /// A report id stored by another process after this batch looked it up is not an error:
     /// the insert skips it (`ON CONFLICT DO NOTHING`) and the batch answers the stored event.
     pub async fn insert_events(&self, events: &[NewEvent]) -> Result<Vec<Inserted>, StoreError> {
+        let mut attempt = 1;
+        loop {
+            match self.insert_batch(events).await {
+                Err(e) if attempt < RETRIES && is_transient(&e) => {
+                    tracing::warn!(attempt, "intake batch met a deadlock or serialization failure; retrying");
+                    attempt += 1;
+                }
+                done => return done,
+            }
+        }
+    }
+
+    /// One attempt at [`Self::insert_events`].
+    async fn insert_batch(&self, events: &[NewEvent]) -> Result<Vec<Inserted>, StoreError> {
         let mut tx = self.pool.begin().await.map_err(query("starting an intake batch"))?;
         let report_ids: Vec<&str> = events.iter().map(|e| e.event.report_id.as_str()).collect();
         let stored = stored_by_report(&mut tx, &report_ids).await?;
@@ -140,6 +154,16 @@ impl PgStore {
         let items = rows.iter().map(event_from_row).collect::<Result<_, _>>()?;
         Ok(Paged { items, total, page: page.page, per_page: page.per_page })
     }
+}
+
+/// Attempts at an intake batch that PostgreSQL aborted to break a deadlock.
+const RETRIES: u32 = 3;
+
+/// A deadlock (40P01) or serialization failure (40001): the whole transaction may be retried.
+fn is_transient(e: &StoreError) -> bool {
+    let StoreError::Query { source, .. } = e else { return false };
+    let code = source.as_database_error().and_then(|d| d.code());
+    matches!(code.as_deref(), Some("40P01" | "40001"))
 }
 
 /// Where each report of a batch ends up.
