@@ -43,6 +43,7 @@ log "toolchain:        $(cargo -V); $(rustc -V)"
 # (PostGIS is installed by ensure_postgis, matching the running server's major version.)
 APT_PACKAGES=(
     postgresql-client           # psql, pg_isready
+    gdal-bin                    # ogrinfo: a real GIS client reading the PostGIS layers
 )
 # Python packages for third-party client tests, pinned.
 PIP_PACKAGES=(

@@ -2,7 +2,11 @@
 //! service on the embedded SQLite store (WAL, `synchronous=FULL`), beside a bare axum "hello"
 //! server measured in the same run as the machine's reference.
 //!
-//! `cargo run --release -p wangge-tests --bin bench-load [-- --seconds S]`
+//! `cargo run --release -p wangge-tests --bin bench-load [-- --seconds S] [--database-url URL]`
+//!
+//! With `--database-url postgres://…` (a server with the PostGIS package; the URL names any
+//! database the user may connect to), the same rates are also offered to the service on PostGIS,
+//! in a throwaway database created on that server and dropped afterwards.
 //!
 //! Requests are sent on a fixed schedule (open loop) over keep-alive connections; latency is
 //! counted from each request's scheduled time, so a stalled server cannot hide its queue
@@ -32,27 +36,57 @@ struct Outcome {
 }
 
 fn main() {
-    let seconds: f64 = std::env::args()
-        .skip_while(|a| a != "--seconds")
-        .nth(1)
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(8.0);
+    let flag = |name: &str| std::env::args().skip_while(|a| a != name).nth(1);
+    let seconds: f64 = flag("--seconds").and_then(|v| v.parse().ok()).unwrap_or(8.0);
+    let postgis = flag("--database-url");
     let rt = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
         Ok(rt) => rt,
         Err(e) => return eprintln!("tokio: {e}"),
     };
-    if let Err(e) = rt.block_on(run(seconds)) {
+    if let Err(e) = rt.block_on(run(seconds, postgis.as_deref())) {
         eprintln!("bench-load: {e}");
         std::process::exit(1);
     }
 }
 
-async fn run(seconds: f64) -> Result<(), Box<dyn std::error::Error>> {
+async fn run(seconds: f64, postgis: Option<&str>) -> Result<(), Box<dyn std::error::Error>> {
     let hello = serve(axum::Router::new().route("/", get(|| async { "hello" }))).await?;
+    println!("open-loop, {CONNECTIONS} keep-alive connections, {seconds} s per row; latency from the scheduled send time\n");
+    println!("{:<46} {:>9} {:>9} {:>10} {:>9} {:>9}", "target", "offered/s", "done/s", "errors", "p50 ms", "p99 ms");
+    let hello_req = |_: usize| b"GET / HTTP/1.1\r\nHost: bench\r\n\r\n".to_vec();
+    let top = saturate(hello, &hello_req, seconds).await?;
+    row("bare axum hello, saturated (reference)", None, &top);
+
     let dir = std::env::temp_dir().join(format!("wangge-bench-load-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
-    let mut config = Config::with_dirs(&dir, repo_root().join("geodata/huailai"));
+    let mut sustained = vec![("SQLite (WAL, synchronous=FULL)", intake_rows("sqlite", &dir, None, seconds).await?)];
+    let _ = std::fs::remove_dir_all(&dir);
+    if let Some(url) = postgis {
+        let db = ThrowawayDb::create(url).await?;
+        std::fs::create_dir_all(&dir)?;
+        let best = intake_rows("postgis", &dir, Some(db.url.clone()), seconds).await;
+        let _ = std::fs::remove_dir_all(&dir);
+        db.drop_database().await?;
+        sustained.push(("PostGIS (PostgreSQL, synchronous_commit=on)", best?));
+    }
+    println!();
+    for (store, best) in sustained {
+        println!("sustained durable intake on {store}: {best} reports/s (highest offered rate fully served)");
+    }
+    Ok(())
+}
+
+/// Starts the service on one store and offers it each rate in turn; answers the highest rate
+/// fully served.
+async fn intake_rows(
+    label: &str,
+    dir: &std::path::Path,
+    database_url: Option<String>,
+    seconds: f64,
+) -> Result<f64, Box<dyn std::error::Error>> {
+    let mut config = Config::with_dirs(dir, repo_root().join("geodata/huailai"));
     config.demo = false;
+    config.database_url = database_url;
     let state = state_from_config(&config).await?;
     // Deadlines need this year's and next year's notices; the built-in data ends with 2026.
     // For the benchmark only, a year not loaded gets plain weekends.
@@ -63,25 +97,47 @@ async fn run(seconds: f64) -> Result<(), Box<dyn std::error::Error>> {
     }
     state.rules.reload_calendar(&state.store).await?;
     let points = inside_points(&state.index.load(), 200_000);
+    let store = state.store.clone();
     let wangge = serve(app(state)).await?;
-    println!("open-loop, {CONNECTIONS} keep-alive connections, {seconds} s per row; latency from the scheduled send time\n");
-    println!("{:<46} {:>9} {:>9} {:>10} {:>9} {:>9}", "target", "offered/s", "done/s", "errors", "p50 ms", "p99 ms");
-    let hello_req = |_: usize| b"GET / HTTP/1.1\r\nHost: bench\r\n\r\n".to_vec();
-    let top = saturate(hello, &hello_req, seconds).await?;
-    row("bare axum hello, saturated (reference)", None, &top);
     let counter = Arc::new(AtomicUsize::new(0));
     let report = |i: usize| report_request(&points[i % points.len()], counter.fetch_add(1, Ordering::Relaxed));
     let mut best = 0.0f64;
     for rate in [500.0, 1000.0, 2000.0, 3000.0, 4000.0] {
         let o = open_loop(wangge, &report, rate, seconds).await?;
-        row(&format!("POST /api/v1/reports at {rate} /s"), Some(rate), &o);
+        row(&format!("{label}: POST /api/v1/reports at {rate} /s"), Some(rate), &o);
         if o.ok as f64 / o.elapsed >= 0.98 * rate && o.ok == o.sent {
             best = best.max(rate);
         }
     }
-    println!("\nsustained durable intake: {best} reports/s (highest offered rate fully served)");
-    let _ = std::fs::remove_dir_all(&dir);
-    Ok(())
+    store.close().await;
+    Ok(best)
+}
+
+/// A database made for one run on the server of `admin_url`, dropped by [`Self::drop_database`].
+struct ThrowawayDb {
+    admin_url: String,
+    name: String,
+    url: String,
+}
+
+impl ThrowawayDb {
+    async fn create(admin_url: &str) -> Result<Self, Box<dyn std::error::Error>> {
+        use sqlx::{Connection, Executor};
+        let name = format!("wangge_bench_load_{}", std::process::id());
+        let mut admin = sqlx::PgConnection::connect(admin_url).await?;
+        admin.execute(format!("CREATE DATABASE {name}").as_str()).await?;
+        admin.close().await?;
+        let base = admin_url.rsplit_once('/').map_or(admin_url, |(base, _)| base);
+        Ok(Self { admin_url: admin_url.to_owned(), url: format!("{base}/{name}"), name })
+    }
+
+    async fn drop_database(self) -> Result<(), Box<dyn std::error::Error>> {
+        use sqlx::{Connection, Executor};
+        let mut admin = sqlx::PgConnection::connect(&self.admin_url).await?;
+        admin.execute(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name).as_str()).await?;
+        admin.close().await?;
+        Ok(())
+    }
 }
 
 fn row(label: &str, offered: Option<f64>, o: &Outcome) {

@@ -10,7 +10,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use tempfile::TempDir;
+use support::{Backend, Db};
+
+mod support;
 
 /// The pinned client release, as scripts/test.sh installs it.
 const CLIENT: &str = "georeport==0.3.1";
@@ -33,15 +35,19 @@ fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").expect("bind a free port").local_addr().expect("address").port()
 }
 
-fn start(data_dir: &Path, port: u16) -> Server {
+fn start(db: &Db, port: u16) -> Server {
     let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/mini");
-    let child = Command::new(env!("CARGO_BIN_EXE_wangge"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_wangge"));
+    match db.database_url() {
+        Some(url) => command.env("DATABASE_URL", url),
+        None => command.env_remove("DATABASE_URL"),
+    };
+    let child = command
         .args(["--listen", &format!("127.0.0.1:{port}")])
         .arg("--data-dir")
-        .arg(data_dir)
+        .arg(db.data_dir())
         .arg("--geodata-dir")
         .arg(fixture)
-        .env_remove("DATABASE_URL")
         // No demo roster or events (read only by builds that have the demo), no supervision.
         .env("WANGGE_DEMO", "false")
         .env("WANGGE_SUPERVISE_EVERY_SECS", "0")
@@ -76,8 +82,8 @@ fn healthz(port: u16) -> Option<String> {
     Some(answer)
 }
 
-#[test]
-fn georeport_lists_services_posts_and_reads_a_request_back() {
+/// Runs the client against the binary serving `backend`'s throwaway database.
+fn client_round_trip(backend: Backend) {
     let probe = Command::new("python3").args(["-c", "import georeport"]).output();
     let installed = probe.as_ref().is_ok_and(|o| o.status.success());
     assert!(
@@ -86,9 +92,10 @@ fn georeport_lists_services_posts_and_reads_a_request_back() {
          scripts/test.sh installs it (python3 -m pip install {CLIENT}).",
         probe.map(|o| String::from_utf8_lossy(&o.stderr).trim().to_owned()).unwrap_or_else(|e| e.to_string())
     );
-    let dir = TempDir::new().expect("temp dir");
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    let db = runtime.block_on(Db::of(backend));
     let port = free_port();
-    let mut server = start(dir.path(), port);
+    let mut server = start(&db, port);
     wait_until_healthy(&mut server, port);
     let output = Command::new("python3")
         .arg(workspace_root().join("tests/open311_client.py"))
@@ -100,4 +107,19 @@ fn georeport_lists_services_posts_and_reads_a_request_back() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "the Open311 client failed ({}):\n{stdout}\n{stderr}", output.status);
     assert!(stdout.contains("open311 client checks passed"), "{stdout}");
+    drop(server);
+}
+
+mod georeport_lists_services_posts_and_reads_a_request_back {
+    use super::*;
+
+    #[test]
+    fn sqlite() {
+        client_round_trip(Backend::Sqlite);
+    }
+
+    #[test]
+    fn postgis() {
+        client_round_trip(Backend::Postgis);
+    }
 }
