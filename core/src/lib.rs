@@ -10,6 +10,7 @@ pub mod event;
 pub mod index;
 pub mod people;
 pub mod stats;
+pub mod wire;
 
 pub use coord::{CoordError, Crs, LonLat};
 pub use division::{GridKind, GridRecord, DivisionRef};

@@ -2,71 +2,13 @@
 //! loop ([`Loop`]) and its timeline; the filters of the queues; and their JSON answers.
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use wangge_core::event::{Category, Complexity, Holder, Loop, Overdue, State, Tier};
+use wangge_core::event::{Category, Holder, Loop, State, Tier};
 use wangge_core::LonLat;
+pub use wangge_core::wire::{Channel, EventView, Paged, ReporterKind, TimelineView};
+use wangge_core::wire::{DeadlinesView, LocationView, ReporterView};
 
 use crate::people::mask_phone;
-
-/// Who reported an event.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ReporterKind {
-    /// 网格员 — a gridworker, from a bound device.
-    Gridworker,
-    /// 群众 — a resident.
-    Resident,
-    /// A grid-centre operator entering a report (e.g. from a phone call).
-    Operator,
-}
-
-impl ReporterKind {
-    /// Stable wire name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Gridworker => "gridworker",
-            Self::Resident => "resident",
-            Self::Operator => "operator",
-        }
-    }
-
-    /// Parses the wire name.
-    pub fn parse(s: &str) -> Option<Self> {
-        [Self::Gridworker, Self::Resident, Self::Operator].into_iter().find(|k| k.as_str() == s)
-    }
-}
-
-/// How a report came in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Channel {
-    /// The gridworkers' phone app.
-    App,
-    /// The web portal.
-    Web,
-    /// A phone call taken by an operator.
-    Phone,
-    /// The Open311 GeoReport API.
-    Open311,
-}
-
-impl Channel {
-    /// Stable wire name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::App => "app",
-            Self::Web => "web",
-            Self::Phone => "phone",
-            Self::Open311 => "open311",
-        }
-    }
-
-    /// Parses the wire name.
-    pub fn parse(s: &str) -> Option<Self> {
-        [Self::App, Self::Web, Self::Phone, Self::Open311].into_iter().find(|c| c.as_str() == s)
-    }
-}
 
 /// The reporter as recorded (name and phone are personal data).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -229,147 +171,61 @@ impl Page {
     }
 }
 
-/// One page of a list and the size of the whole list.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Paged<T> {
-    /// The items of this page.
-    pub items: Vec<T>,
-    /// Items in the whole list.
-    pub total: i64,
-    /// This page's number.
-    pub page: u32,
-    /// Items per page.
-    pub per_page: u32,
-}
-
-impl<T> Paged<T> {
-    /// The same page with its items mapped.
-    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Paged<U> {
-        Paged { items: self.items.into_iter().map(f).collect(), total: self.total, page: self.page, per_page: self.per_page }
-    }
-}
-
 /// A stored time as text: UTC, milliseconds, `Z`.
 pub fn time_text(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
-/// The JSON answer for an event (phones masked).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct EventView {
-    event_id: String,
-    report_id: String,
-    category: Category,
-    subcategory: Option<String>,
-    description: String,
-    location: LocationView,
-    grid_code: String,
-    village_code: String,
-    township_code: String,
-    reporter: ReporterView,
-    channel: Channel,
-    complexity: Complexity,
-    state: State,
-    holder: Option<Holder>,
-    deadlines: Option<DeadlinesView>,
-    overdue: Option<Overdue>,
-    last_handler: Option<Holder>,
-    rating: Option<u8>,
-    patrol_flag: bool,
-    seq: i64,
-    reported_at: String,
-    updated_at: String,
-    closed_at: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-struct LocationView {
-    lon: f64,
-    lat: f64,
-    crs: &'static str,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-struct ReporterView {
-    kind: ReporterKind,
-    person_id: Option<String>,
-    name: Option<String>,
-    phone: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-struct DeadlinesView {
-    since: String,
-    verify_by: String,
-    done_by: String,
-}
-
-impl EventView {
-    /// The answer for `e`, its overdue flag judged at `now`.
-    pub fn new(e: &EventRecord, now: DateTime<Utc>) -> Self {
-        let deadlines = e.flow.deadlines.map(|d| DeadlinesView {
-            since: time_text(d.since),
-            verify_by: time_text(d.verify_by),
-            done_by: time_text(d.done_by),
-        });
-        Self {
-            event_id: e.event_id.clone(),
-            report_id: e.report_id.clone(),
-            category: e.category,
-            subcategory: e.subcategory.clone(),
-            description: e.description.clone(),
-            location: LocationView { lon: e.location.lon, lat: e.location.lat, crs: "cgcs2000" },
-            grid_code: e.place.grid.clone(),
-            village_code: e.place.village.clone(),
-            township_code: e.place.township.clone(),
-            reporter: ReporterView {
-                kind: e.reporter.kind,
-                person_id: e.reporter.person_id.clone(),
-                name: e.reporter.name.as_deref().map(mask_name),
-                phone: e.reporter.phone.as_deref().map(mask_phone),
-            },
-            channel: e.channel,
-            complexity: e.flow.complexity,
-            state: e.flow.state,
-            holder: e.flow.holder.clone(),
-            deadlines,
-            overdue: e.flow.overdue(now),
-            last_handler: e.flow.last_handler.clone(),
-            rating: e.flow.rating,
-            patrol_flag: e.patrol_flag,
-            seq: e.seq,
-            reported_at: time_text(e.reported_at),
-            updated_at: time_text(e.updated_at),
-            closed_at: e.closed_at.map(time_text),
-        }
+/// The answer for `e` (phones and names masked), its overdue flag judged at `now`.
+pub fn event_view(e: &EventRecord, now: DateTime<Utc>) -> EventView {
+    let deadlines = e.flow.deadlines.map(|d| DeadlinesView {
+        since: time_text(d.since),
+        verify_by: time_text(d.verify_by),
+        done_by: time_text(d.done_by),
+    });
+    EventView {
+        event_id: e.event_id.clone(),
+        report_id: e.report_id.clone(),
+        category: e.category,
+        subcategory: e.subcategory.clone(),
+        description: e.description.clone(),
+        location: LocationView { lon: e.location.lon, lat: e.location.lat, crs: "cgcs2000".into() },
+        grid_code: e.place.grid.clone(),
+        village_code: e.place.village.clone(),
+        township_code: e.place.township.clone(),
+        reporter: ReporterView {
+            kind: e.reporter.kind,
+            person_id: e.reporter.person_id.clone(),
+            name: e.reporter.name.as_deref().map(mask_name),
+            phone: e.reporter.phone.as_deref().map(mask_phone),
+        },
+        channel: e.channel,
+        complexity: e.flow.complexity,
+        state: e.flow.state,
+        holder: e.flow.holder.clone(),
+        deadlines,
+        overdue: e.flow.overdue(now),
+        last_handler: e.flow.last_handler.clone(),
+        rating: e.flow.rating,
+        patrol_flag: e.patrol_flag,
+        seq: e.seq,
+        reported_at: time_text(e.reported_at),
+        updated_at: time_text(e.updated_at),
+        closed_at: e.closed_at.map(time_text),
     }
 }
 
-/// The JSON answer for a timeline row.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct TimelineView {
-    seq: i64,
-    at: String,
-    actor: String,
-    tier: Option<Tier>,
-    action: String,
-    payload: Value,
-    state_after: State,
-    holder: Option<Holder>,
-}
-
-impl From<&TimelineEntry> for TimelineView {
-    fn from(t: &TimelineEntry) -> Self {
-        Self {
-            seq: t.seq,
-            at: time_text(t.at),
-            actor: t.actor.clone(),
-            tier: t.tier,
-            action: t.action.clone(),
-            payload: t.payload.clone(),
-            state_after: t.state_after,
-            holder: t.holder_after.clone(),
-        }
+/// The answer for a timeline row.
+pub fn timeline_view(t: &TimelineEntry) -> TimelineView {
+    TimelineView {
+        seq: t.seq,
+        at: time_text(t.at),
+        actor: t.actor.clone(),
+        tier: t.tier,
+        action: t.action.clone(),
+        payload: t.payload.clone(),
+        state_after: t.state_after,
+        holder: t.holder_after.clone(),
     }
 }
 

@@ -13,7 +13,7 @@ use wangge_core::event::{Action, Category, State as LoopState, Tier, TransitionE
 
 use super::{code, no_store, page};
 use crate::error::ApiError;
-use crate::event::{EventFilter, EventRecord, EventView, TimelineView};
+use crate::event::{event_view, timeline_view, EventFilter, EventRecord, TimelineView};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::state::AppState;
 use crate::transitions::{self, TransitionFailure};
@@ -66,12 +66,12 @@ async fn list(State(state): State<AppState>, ApiQuery(q): ApiQuery<QueueQuery>) 
         now: Some(now),
     };
     let found = state.store.events(&filter, page).await?;
-    Ok(no_store(Json(found.map(|e| EventView::new(&e, now))).into_response()))
+    Ok(no_store(Json(found.map(|e| event_view(&e, now))).into_response()))
 }
 
 async fn one(State(state): State<AppState>, ApiPath(id): ApiPath<String>) -> Result<Response, ApiError> {
     let event = find(&state, &id).await?;
-    Ok(no_store(Json(EventView::new(&event, state.clock.now())).into_response()))
+    Ok(no_store(Json(event_view(&event, state.clock.now())).into_response()))
 }
 
 #[derive(Serialize)]
@@ -83,7 +83,7 @@ struct Timeline {
 async fn timeline(State(state): State<AppState>, ApiPath(id): ApiPath<String>) -> Result<Response, ApiError> {
     let event = find(&state, &id).await?;
     let entries = state.store.timeline(&event.event_id).await?;
-    let body = Timeline { event_id: event.event_id, entries: entries.iter().map(TimelineView::from).collect() };
+    let body = Timeline { event_id: event.event_id, entries: entries.iter().map(timeline_view).collect() };
     Ok(no_store(Json(body).into_response()))
 }
 
@@ -107,7 +107,7 @@ async fn transition(
     check_holder(&state, &action)?;
     let now = state.clock.now();
     match transitions::apply(&state.store, &state.rules, &event, &action, &actor, None, now).await {
-        Ok(after) => Ok(no_store(Json(EventView::new(&after, now)).into_response())),
+        Ok(after) => Ok(no_store(Json(event_view(&after, now)).into_response())),
         Err(TransitionFailure::Refused(e)) => Err(refused(e)),
         Err(TransitionFailure::Store(e)) => Err(e.into()),
     }

@@ -9,7 +9,7 @@ use axum::{Json, Router};
 
 use super::no_store;
 use crate::error::ApiError;
-use crate::event::{EventView, Inserted};
+use crate::event::{event_view, Inserted};
 use crate::extract::ApiJson;
 use crate::intake::{self, ReportRequest};
 use crate::state::AppState;
@@ -49,7 +49,7 @@ async fn report(
             )))
         }
     };
-    let mut response = (status, Json(EventView::new(&event, now))).into_response();
+    let mut response = (status, Json(event_view(&event, now))).into_response();
     if let Ok(location) = HeaderValue::from_str(&format!("/api/v1/events/{}", event.event_id)) {
         response.headers_mut().insert(header::LOCATION, location);
     }

@@ -16,7 +16,7 @@ use wangge_core::stats::{self, Counts, OnTime};
 
 use super::{code, no_store};
 use crate::error::ApiError;
-use crate::event::{time_text, EventFilter, EventView, Page};
+use crate::event::{event_view, time_text, EventFilter, EventView, Page};
 use crate::extract::ApiQuery;
 use crate::state::AppState;
 use crate::stats::{facts, StatsFilter};
@@ -132,7 +132,7 @@ async fn overdue(state: &AppState, f: &StatsFilter, now: DateTime<Utc>) -> Resul
         ..EventFilter::default()
     };
     let found = state.store.events(&filter, Page { page: 1, per_page: OVERDUE_LISTED }).await?;
-    Ok(Overdue { total: found.total, items: found.items.iter().map(|e| EventView::new(e, now)).collect() })
+    Ok(Overdue { total: found.total, items: found.items.iter().map(|e| event_view(e, now)).collect() })
 }
 
 /// Division names by code, from the catalog.
@@ -168,7 +168,7 @@ impl Names {
 }
 
 /// A required `YYYY-MM-DD` date.
-fn date(what: &str, text: Option<&str>) -> Result<NaiveDate, ApiError> {
+pub(super) fn date(what: &str, text: Option<&str>) -> Result<NaiveDate, ApiError> {
     let text = text.ok_or_else(|| ApiError::BadRequest(format!("{what} is required: a date YYYY-MM-DD (China time)")))?;
     NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| bad_date(what, text))
 }
@@ -178,7 +178,7 @@ fn bad_date(what: &str, text: &str) -> ApiError {
 }
 
 /// The start of a China-time day, in UTC.
-fn day_start(day: NaiveDate) -> Result<DateTime<Utc>, ApiError> {
+pub(super) fn day_start(day: NaiveDate) -> Result<DateTime<Utc>, ApiError> {
     china_time()
         .from_local_datetime(&day.and_time(NaiveTime::MIN))
         .single()
