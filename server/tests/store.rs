@@ -211,3 +211,21 @@ async fn people_bindings_and_the_roster() {
         assert_eq!((found.total, found.items[0].person.id.as_str()), (1, "GW1"), "{backend}");
     }
 }
+
+#[tokio::test]
+async fn a_postgis_database_without_durable_commits_is_refused() {
+    use sqlx::{Connection, Executor};
+    let db = Db::of(Backend::Postgis).await;
+    let url = db.database_url().expect("a PostGIS database");
+    let name = url.rsplit('/').next().expect("database name").to_owned();
+    let mut conn = sqlx::PgConnection::connect(&url).await.expect("connect");
+    conn.execute(format!("ALTER DATABASE {name} SET synchronous_commit = off").as_str()).await.expect("alter");
+    conn.close().await.ok();
+    let refused = Store::open(&db.target()).await;
+    assert!(
+        matches!(&refused, Err(StoreError::NotDurable { setting: "synchronous_commit", value }) if value == "off"),
+        "{refused:?}"
+    );
+    let message = refused.err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(message.contains("refusing to run: durable commits are off"), "{message}");
+}
