@@ -66,11 +66,17 @@ pub struct Config {
     /// (or `WANGGE_DEMO=false`) starts with no people and no events.
     #[arg(long, env = "WANGGE_DEMO", default_value_t = true, action = clap::ArgAction::Set)]
     pub demo: bool,
+
+    /// Directory of the built map frontend (its `index.html`, wasm and assets), served at `/`;
+    /// without an `index.html` there, a warning at start-up and `/` stays a 404.
+    #[arg(long, env = "WANGGE_FRONTEND_DIR", default_value = "frontend/dist")]
+    pub frontend_dir: Option<PathBuf>,
 }
 
 impl Config {
     /// A configuration with defaults except for the two directories, and without the demo
-    /// (tests and tools start with no people and no events; they set `demo` to want it).
+    /// (tests and tools start with no people and no events; they set `demo` to want it), and
+    /// without the frontend (they set `frontend_dir` to want it).
     pub fn with_dirs(data_dir: impl Into<PathBuf>, geodata_dir: impl Into<PathBuf>) -> Self {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
@@ -79,6 +85,7 @@ impl Config {
             geodata_dir: geodata_dir.into(),
             supervise_every_secs: 60,
             demo: false,
+            frontend_dir: None,
         }
     }
 
@@ -133,6 +140,7 @@ mod tests {
         let c = c.map_err(|e| e.to_string());
         assert_eq!(c.as_ref().map(|c| c.listen.port()), Ok(9000));
         assert_eq!(c.as_ref().map(|c| c.demo), Ok(true));
+        assert_eq!(c.as_ref().map(|c| c.frontend_dir.clone()), Ok(Some(PathBuf::from("frontend/dist"))));
         assert_eq!(c.map(|c| c.data_dir), Ok(PathBuf::from("/tmp/w")));
         let off = Config::try_parse_from(["wangge", "--demo", "false"]).map(|c| c.demo).map_err(|e| e.to_string());
         assert_eq!(off, Ok(false));

@@ -14,7 +14,7 @@ use wangge_core::{Crs, LonLat, Located};
 use crate::error::ApiError;
 use crate::event::{Channel, EventRecord, Inserted, NewEvent, Place, Reporter, ReporterKind, TimelineEntry};
 use crate::people::valid_phone;
-use crate::state::AppState;
+use crate::state::{AppState, ChangeKind, Changes};
 use crate::store::{Store, StoreError};
 
 /// Most reports written in one transaction.
@@ -343,10 +343,11 @@ impl std::fmt::Debug for Job {
 }
 
 impl Intake {
-    /// Starts the writer task over `store` (needs a tokio runtime).
-    pub fn start(store: Store) -> Self {
+    /// Starts the writer task over `store` (needs a tokio runtime); every event it creates is
+    /// published on `changes` once committed.
+    pub fn start(store: Store, changes: Changes) -> Self {
         let (jobs, queue) = mpsc::channel(QUEUE);
-        tokio::spawn(write_loop(store, queue));
+        tokio::spawn(write_loop(store, changes, queue));
         Self { jobs }
     }
 
@@ -359,22 +360,31 @@ impl Intake {
 }
 
 /// Takes everything pending (up to [`MAX_BATCH`]), writes it in one transaction, answers each.
-async fn write_loop(store: Store, mut queue: mpsc::Receiver<Job>) {
+async fn write_loop(store: Store, changes: Changes, mut queue: mpsc::Receiver<Job>) {
     let mut jobs = Vec::with_capacity(MAX_BATCH);
     while queue.recv_many(&mut jobs, MAX_BATCH).await > 0 {
-        write_batch(&store, std::mem::take(&mut jobs)).await;
+        write_batch(&store, &changes, std::mem::take(&mut jobs)).await;
     }
     tracing::info!("intake writer stopped");
 }
 
-async fn write_batch(store: &Store, jobs: Vec<Job>) {
+/// Publishes a committed new event to the live queue.
+fn publish(changes: &Changes, result: &Result<Inserted, StoreError>) {
+    if let Ok(Inserted::Created(event)) = result {
+        changes.publish(ChangeKind::Created, event, None);
+    }
+}
+
+async fn write_batch(store: &Store, changes: &Changes, jobs: Vec<Job>) {
     let (events, replies): (Vec<NewEvent>, Vec<_>) = jobs.into_iter().map(|j| (j.event, j.reply)).unzip();
     tracing::debug!(batch = events.len(), "intake batch");
     match store.insert_events(&events).await {
         Ok(results) => {
             for (reply, result) in replies.into_iter().zip(results) {
+                let result = Ok(result);
+                publish(changes, &result);
                 // A client that went away still has its report stored; a retry replays it.
-                let _ = reply.send(Ok(result));
+                let _ = reply.send(result);
             }
         }
         Err(e) if events.len() == 1 => {
@@ -386,7 +396,9 @@ async fn write_batch(store: &Store, jobs: Vec<Job>) {
             // One bad report must not sink the others: write them one by one.
             tracing::warn!(batch = events.len(), error = %crate::error::error_chain(&e), "intake batch failed; retrying singly");
             for (event, reply) in events.iter().zip(replies) {
-                let _ = reply.send(store.insert_event(event).await);
+                let result = store.insert_event(event).await;
+                publish(changes, &result);
+                let _ = reply.send(result);
             }
         }
     }

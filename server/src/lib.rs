@@ -13,6 +13,7 @@ pub mod event;
 pub mod extract;
 pub mod geodata;
 pub mod intake;
+pub mod map;
 pub mod open311;
 pub mod people;
 pub mod routes;

@@ -1,16 +1,21 @@
 //! The state every request shares, and how it is assembled at start-up.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
+use tokio::sync::broadcast;
+use wangge_core::event::Holder;
 use wangge_core::{GridIndex, IndexError, SharedIndex};
 
 use crate::catalog::{grid_shape, Catalog, CatalogError, SharedCatalog};
 use crate::clock::Clock;
 use crate::config::{Config, ConfigError};
 use crate::dataset::Dataset;
+use crate::event::EventRecord;
 use crate::geodata::{self, GeodataError};
 use crate::intake::Intake;
+use crate::map::{MapError, MapLayers, SharedMapLayers};
 use crate::rules::{Rules, RulesError};
 use crate::store::{Store, StoreError};
 
@@ -44,13 +49,17 @@ pub enum StartError {
     /// The demo roster and year could not be loaded.
     #[error(transparent)]
     Demo(#[from] crate::demo::DemoLoadError),
+    /// The map layers could not be built.
+    #[error(transparent)]
+    Map(#[from] MapError),
     /// The blocking loader task died.
     #[error("the geodata loader task failed")]
     Task(#[from] tokio::task::JoinError),
 }
 
-/// What handlers share: the store, the grid index and the in-memory catalog built with it,
-/// the rules in memory, the intake writer and the clock.
+/// What handlers share: the store, the grid index and the in-memory catalog and map layers
+/// built with it, the rules in memory, the intake writer, the feed of changed events, the clock
+/// and where the frontend is.
 #[derive(Debug, Clone)]
 pub struct AppState {
     /// Durable storage.
@@ -59,12 +68,67 @@ pub struct AppState {
     pub index: SharedIndex,
     /// Grid features and the division tree, served from memory; swapped with the index.
     pub catalog: SharedCatalog,
+    /// The map's boundary layers and search places; swapped with the catalog.
+    pub map: SharedMapLayers,
     /// Roster, working calendar and routing table, swapped whole on change.
     pub rules: Rules,
     /// The single writer of new reports (group commit).
     pub intake: Intake,
+    /// Events created or changed by this process, for the live queue.
+    pub changes: Changes,
     /// Where "now" comes from.
     pub clock: Clock,
+    /// The built map frontend served at `/`, if there is one.
+    pub frontend_dir: Option<PathBuf>,
+}
+
+/// Events kept for slow subscribers of the live queue before they are told to reload.
+pub const CHANGES_BUFFERED: usize = 1024;
+
+/// Whether an event is new or moved on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChangeKind {
+    /// Reported and committed just now.
+    Created,
+    /// A transition or supervision committed.
+    Changed,
+}
+
+/// One event created or changed, as committed.
+#[derive(Debug, Clone)]
+pub struct EventChange {
+    /// New or changed.
+    pub kind: ChangeKind,
+    /// The event after the change.
+    pub event: Arc<EventRecord>,
+    /// Who held it before the change (so that a queue it left hears of it).
+    pub was: Option<Holder>,
+}
+
+/// The feed of events created or changed by this process (after their commit); the live queue
+/// subscribes to it.
+#[derive(Debug, Clone)]
+pub struct Changes(broadcast::Sender<EventChange>);
+
+impl Default for Changes {
+    fn default() -> Self {
+        Self(broadcast::channel(CHANGES_BUFFERED).0)
+    }
+}
+
+impl Changes {
+    /// Announces a committed change to the current subscribers (none: nothing is kept).
+    pub fn publish(&self, kind: ChangeKind, event: &EventRecord, was: Option<&Holder>) {
+        if self.0.receiver_count() > 0 {
+            // Sending fails only when nobody listens any more.
+            let _ = self.0.send(EventChange { kind, event: Arc::new(event.clone()), was: was.cloned() });
+        }
+    }
+
+    /// A receiver of the changes published from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<EventChange> {
+        self.0.subscribe()
+    }
 }
 
 /// Opens the store, loads the geodata files into it if it is empty, then builds the index and
@@ -80,7 +144,21 @@ pub async fn state_from_config(config: &Config) -> Result<AppState, StartError> 
     if config.demo {
         load_demo_people_and_events(&store).await?;
     }
-    state_from_store(store).await
+    let mut state = state_from_store(store).await?;
+    state.frontend_dir = frontend_dir(config);
+    Ok(state)
+}
+
+/// The configured frontend directory if it holds a build; a warning if not.
+fn frontend_dir(config: &Config) -> Option<PathBuf> {
+    let dir = config.frontend_dir.clone()?;
+    if dir.join("index.html").is_file() {
+        tracing::info!(dir = %dir.display(), "serving the map frontend at /");
+        Some(dir)
+    } else {
+        tracing::warn!(dir = %dir.display(), "no frontend build (index.html) here; / is not served (build it with scripts/frontend.sh or set --frontend-dir)");
+        None
+    }
 }
 
 /// First start: writes the deterministic demo roster and the county's 2023 events, unless the
@@ -93,31 +171,37 @@ pub async fn load_demo_people_and_events(store: &Store) -> Result<(), StartError
 
 /// Builds the index and the catalog from what the store holds.
 pub async fn state_from_store(store: Store) -> Result<AppState, StartError> {
-    let (catalog, index) = read_grids(&store).await?;
+    let (catalog, index, map) = read_grids(&store).await?;
     tracing::info!(grids = index.grids().len(), "grid index built");
     let rules = Rules::load(&store).await?;
-    let intake = Intake::start(store.clone());
+    let changes = Changes::default();
+    let intake = Intake::start(store.clone(), changes.clone());
     Ok(AppState {
         store,
         index: SharedIndex::new(index),
         catalog: SharedCatalog::new(catalog),
+        map: SharedMapLayers::new(map),
         rules,
         intake,
+        changes,
         clock: Clock::System,
+        frontend_dir: None,
     })
 }
 
-/// Reads the divisions and grids from the store and builds the catalog and the index.
-async fn read_grids(store: &Store) -> Result<(Catalog, GridIndex), StartError> {
+/// Reads the divisions and grids from the store and builds the catalog, the index and the map
+/// layers.
+async fn read_grids(store: &Store) -> Result<(Catalog, GridIndex, MapLayers), StartError> {
     let info = store.dataset().await?.ok_or(CatalogError::Empty)?;
     let townships = store.townships().await?;
     let villages = store.villages().await?;
     let grids = store.grids().await?;
     tokio::task::spawn_blocking(move || {
+        let map = MapLayers::new(&townships, &villages, &grids)?;
         let catalog = Catalog::new(&info, &townships, &villages, grids)?;
         let index =
             GridIndex::build(catalog.shapes()).map_err(|source| StartError::Index { what: "the store", source })?;
-        Ok((catalog, index))
+        Ok((catalog, index, map))
     })
     .await?
 }
@@ -126,10 +210,11 @@ async fn read_grids(store: &Store) -> Result<(Catalog, GridIndex), StartError> {
 /// answered from the old ones meanwhile. On failure (say, a grid made invalid by an edit in
 /// desktop GIS) the service keeps serving the grids it has.
 pub async fn reload_grids(state: &AppState) -> Result<usize, StartError> {
-    let (catalog, index) = read_grids(&state.store).await?;
+    let (catalog, index, map) = read_grids(&state.store).await?;
     let count = index.grids().len();
     state.catalog.swap(catalog);
     state.index.swap(index);
+    state.map.swap(map);
     Ok(count)
 }
 

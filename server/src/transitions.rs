@@ -8,6 +8,7 @@ use wangge_core::event::{Action, TransitionError};
 
 use crate::event::{EventRecord, TimelineEntry, TransitionWrite};
 use crate::rules::Rules;
+use crate::state::{AppState, ChangeKind};
 use crate::store::{Store, StoreError};
 
 /// Why a transition did not happen.
@@ -56,6 +57,21 @@ pub async fn apply(
     after.seq = write.entry.seq;
     after.updated_at = now;
     after.closed_at = closed_at;
+    Ok(after)
+}
+
+/// [`apply`] with the state's store and rules, then the changed event announced to the live
+/// queue (after its commit).
+pub async fn apply_and_publish(
+    state: &AppState,
+    event: &EventRecord,
+    action: &Action,
+    actor: &str,
+    extra: Option<Value>,
+    now: DateTime<Utc>,
+) -> Result<EventRecord, TransitionFailure> {
+    let after = apply(&state.store, &state.rules, event, action, actor, extra, now).await?;
+    state.changes.publish(ChangeKind::Changed, &after, event.flow.holder.as_ref());
     Ok(after)
 }
 

@@ -106,7 +106,7 @@ async fn transition(
         .map_err(|e| ApiError::Unprocessable(format!("not a valid action: {e}")))?;
     check_holder(&state, &action)?;
     let now = state.clock.now();
-    match transitions::apply(&state.store, &state.rules, &event, &action, &actor, None, now).await {
+    match transitions::apply_and_publish(&state, &event, &action, &actor, None, now).await {
         Ok(after) => Ok(no_store(Json(event_view(&after, now)).into_response())),
         Err(TransitionFailure::Refused(e)) => Err(refused(e)),
         Err(TransitionFailure::Store(e)) => Err(e.into()),

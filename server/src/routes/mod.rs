@@ -3,14 +3,18 @@
 mod calendar;
 mod divisions;
 mod events;
+mod frontend;
 mod grids;
 mod health;
 mod locate;
+mod map;
 mod open311;
 mod people;
 mod reports;
 mod responsibility;
+mod search;
 mod stats;
+mod stream;
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::{header, HeaderValue};
@@ -36,9 +40,9 @@ pub const BODY_LIMIT: usize = 8 * 1024 * 1024;
 /// Largest number of points in one bulk locate request.
 pub const MAX_POINTS: usize = 100_000;
 
-/// The whole API over `state`.
+/// The whole API over `state`, and the map frontend at `/` when the state has one.
 pub fn app(state: AppState) -> Router {
-    Router::new()
+    let api = Router::new()
         .merge(health::router())
         .merge(locate::router())
         .merge(grids::router())
@@ -50,8 +54,14 @@ pub fn app(state: AppState) -> Router {
         .merge(calendar::router())
         .merge(stats::router())
         .merge(open311::router())
-        .fallback(error::not_found)
-        .method_not_allowed_fallback(error::method_not_allowed)
+        .merge(map::router())
+        .merge(search::router())
+        .merge(stream::router());
+    let api = match state.frontend_dir {
+        Some(_) => api.fallback(frontend::serve),
+        None => api.fallback(error::not_found),
+    };
+    api.method_not_allowed_fallback(error::method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(TraceLayer::new_for_http())
         .with_state(state)

@@ -20,6 +20,7 @@ use wangge_core::people::{Person, Responsibility, Roster};
 
 use crate::dataset::{Dataset, DatasetInfo, Grid, Township, Village};
 use crate::event::{EventFilter, EventRecord, Inserted, NewEvent, Page, Paged, TimelineEntry, TransitionWrite};
+use crate::map::{EventPoint, PointFilter};
 use crate::people::{PersonFilter, PersonRecord};
 use crate::rules::Department;
 use crate::stats::{EventHistory, StatsFilter};
@@ -228,6 +229,11 @@ impl Store {
     /// Events reported in the filter's period with their whole timelines (the figures).
     pub async fn histories(&self, filter: &StatsFilter) -> Result<Vec<EventHistory>, StoreError> {
         dispatch!(self, s => s.histories(filter).await)
+    }
+
+    /// Events matching the filter as points (where, what, which grid), for the map.
+    pub async fn event_points(&self, filter: &PointFilter) -> Result<Vec<EventPoint>, StoreError> {
+        dispatch!(self, s => s.event_points(filter).await)
     }
 
     /// One person.

@@ -6,6 +6,7 @@
 
 mod events;
 mod people;
+mod points;
 mod reference;
 mod rows;
 mod stats;

@@ -1,0 +1,134 @@
+//! `GET /api/v1/events/stream?tier=&holder=&township=&village=`: the live queue as server-sent
+//! events. Every event this process creates or changes that matches the filter (before or after
+//! the change) comes as an SSE event `event` whose data is a [`QueueMessage`]; a client that
+//! fell behind gets `resync` and reloads its list. Changes made by other instances sharing the
+//! database are not streamed.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use serde::Deserialize;
+use tokio::sync::broadcast::error::RecvError;
+use wangge_core::event::{Holder, Tier};
+use wangge_core::wire::{QueueChange, QueueMessage};
+
+use super::{code, no_store};
+use crate::clock::Clock;
+use crate::error::ApiError;
+use crate::event::event_view;
+use crate::extract::ApiQuery;
+use crate::state::{AppState, ChangeKind, EventChange};
+
+/// How often an idle stream sends a `: keep-alive` comment.
+pub const KEEP_ALIVE: Duration = Duration::from_secs(15);
+
+/// Longest holder id.
+const MAX_ID: usize = 64;
+
+/// Routes of this module.
+pub fn router() -> Router<AppState> {
+    Router::new().route("/api/v1/events/stream", get(stream))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StreamQuery {
+    tier: Option<String>,
+    holder: Option<String>,
+    township: Option<String>,
+    village: Option<String>,
+}
+
+/// Which changes a subscriber wants; every field narrows.
+#[derive(Debug, Clone, Default)]
+struct Filter {
+    tier: Option<Tier>,
+    holder: Option<String>,
+    township: Option<String>,
+    village: Option<String>,
+}
+
+impl Filter {
+    fn parse(q: StreamQuery) -> Result<Self, ApiError> {
+        let tier = q
+            .tier
+            .map(|t| {
+                Tier::parse(&t).ok_or_else(|| {
+                    ApiError::BadRequest(format!("tier must be grid, village, township, county or department, got {t:?}"))
+                })
+            })
+            .transpose()?;
+        let holder = q.holder.map(holder_id).transpose()?;
+        Ok(Self {
+            tier,
+            holder,
+            township: q.township.map(|c| code("township", c, 9)).transpose()?,
+            village: q.village.map(|c| code("village", c, 12)).transpose()?,
+        })
+    }
+
+    /// In the subscriber's divisions, and held as asked now or just before.
+    fn accepts(&self, change: &EventChange) -> bool {
+        let e = &change.event;
+        let held = |h: Option<&Holder>| {
+            h.is_some_and(|h| {
+                self.tier.is_none_or(|t| h.tier == t) && self.holder.as_ref().is_none_or(|id| *id == h.id)
+            })
+        };
+        let by_holder = (self.tier.is_none() && self.holder.is_none())
+            || held(e.flow.holder.as_ref())
+            || held(change.was.as_ref());
+        by_holder
+            && self.township.as_ref().is_none_or(|t| *t == e.place.township)
+            && self.village.as_ref().is_none_or(|v| *v == e.place.village)
+    }
+}
+
+fn holder_id(id: String) -> Result<String, ApiError> {
+    let n = id.chars().count();
+    if (1..=MAX_ID).contains(&n) && !id.chars().any(char::is_control) && id.trim() == id {
+        Ok(id)
+    } else {
+        Err(ApiError::BadRequest(format!(
+            "holder must be 1 to {MAX_ID} characters without control characters or surrounding spaces"
+        )))
+    }
+}
+
+async fn stream(State(state): State<AppState>, ApiQuery(q): ApiQuery<StreamQuery>) -> Result<Response, ApiError> {
+    let filter = Filter::parse(q)?;
+    let changes = state.changes.subscribe();
+    let clock = state.clock.clone();
+    let events = futures_util::stream::unfold((changes, filter, clock), |(mut changes, filter, clock)| async move {
+        loop {
+            let event = match changes.recv().await {
+                Ok(change) if filter.accepts(&change) => message(&change, &clock),
+                Ok(_) => continue,
+                Err(RecvError::Lagged(missed)) => {
+                    Event::default().event("resync").data(format!("{{\"missed\":{missed}}}"))
+                }
+                Err(RecvError::Closed) => return None,
+            };
+            return Some((Ok::<_, Infallible>(event), (changes, filter, clock)));
+        }
+    });
+    let sse = Sse::new(events).keep_alive(KeepAlive::new().interval(KEEP_ALIVE).text("keep-alive"));
+    Ok(no_store(sse.into_response()))
+}
+
+/// The SSE event for a change: `event: event`, the event's id, data a [`QueueMessage`].
+fn message(change: &EventChange, clock: &Clock) -> Event {
+    let kind = match change.kind {
+        ChangeKind::Created => QueueChange::Created,
+        ChangeKind::Changed => QueueChange::Changed,
+    };
+    let message = QueueMessage { kind, event: event_view(&change.event, clock.now()) };
+    // Serialising plain data cannot fail; an empty object would tell the client to reload.
+    let data = serde_json::to_string(&message).unwrap_or_else(|_| "{}".into());
+    Event::default().event("event").data(data)
+}
