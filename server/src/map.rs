@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
+use std::io::Write as _;
 use std::sync::Arc;
 
 use arc_swap::ArcSwap;
@@ -36,6 +37,15 @@ pub enum MapError {
         #[source]
         source: serde_json::Error,
     },
+    /// A layer could not be compressed.
+    #[error("cannot gzip the {layer} layer")]
+    Gzip {
+        /// The layer.
+        layer: &'static str,
+        /// The encoder's error.
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 /// Which events a heatmap or choropleth counts.
@@ -64,24 +74,40 @@ pub struct EventPoint {
     pub grid_code: String,
 }
 
-/// One boundary layer, serialised once.
+/// One boundary layer, serialised and gzipped once.
 #[derive(Debug, Clone)]
 pub struct Layer {
     /// The FeatureCollection text.
     pub body: Bytes,
     /// A strong entity tag of the body (quoted).
     pub etag: String,
+    /// The body gzipped (about an eighth of its size).
+    pub gzip: Bytes,
+    /// The entity tag of the gzipped body (quoted).
+    pub gzip_etag: String,
 }
 
 impl Layer {
-    fn new(features: &[String]) -> Self {
+    fn new(name: &'static str, features: &[String]) -> Result<Self, MapError> {
         let mut text = String::with_capacity(features.iter().map(|f| f.len() + 1).sum::<usize>() + 64);
         text.push_str(r#"{"type":"FeatureCollection","features":["#);
         text.push_str(&features.join(","));
         text.push_str("]}");
-        let etag = format!("\"{:016x}\"", fnv1a(text.as_bytes()));
-        Self { body: Bytes::from(text), etag }
+        let hash = fnv1a(text.as_bytes());
+        let gzip = gzip(text.as_bytes()).map_err(|source| MapError::Gzip { layer: name, source })?;
+        Ok(Self {
+            body: Bytes::from(text),
+            etag: format!("\"{hash:016x}\""),
+            gzip: Bytes::from(gzip),
+            gzip_etag: format!("\"{hash:016x}-gz\""),
+        })
     }
+}
+
+fn gzip(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
+    let mut encoder = flate2::write::GzEncoder::new(Vec::with_capacity(bytes.len() / 6), flate2::Compression::default());
+    encoder.write_all(bytes)?;
+    encoder.finish()
 }
 
 /// A division that search can find, with its box.
@@ -225,7 +251,7 @@ fn layer<'a, P: Serialize + 'a>(
             ))
         })
         .collect::<Result<Vec<_>, MapError>>()?;
-    Ok(Layer::new(&features))
+    Layer::new(name, &features)
 }
 
 fn place(code: &str, name: &str, geometry: &MultiPolygon<f64>) -> Place {
@@ -410,11 +436,17 @@ mod tests {
     }
 
     #[test]
-    fn layers_carry_their_properties_and_a_stable_etag() {
-        let a = Layer::new(&[r#"{"type":"Feature"}"#.to_owned()]);
-        let b = Layer::new(&[r#"{"type":"Feature"}"#.to_owned()]);
+    fn layers_have_a_stable_etag_and_a_gzipped_copy() {
+        let feature = [r#"{"type":"Feature"}"#.to_owned()];
+        let a = Layer::new("t", &feature).unwrap_or_else(|e| panic!("{e}"));
+        let b = Layer::new("t", &feature).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(a.etag, b.etag);
         assert!(a.etag.starts_with('"') && a.etag.len() == 18);
-        assert_ne!(a.etag, Layer::new(&[]).etag);
+        assert_ne!(a.etag, a.gzip_etag);
+        assert_ne!(Some(a.etag.clone()), Layer::new("t", &[]).ok().map(|l| l.etag));
+        let mut text = String::new();
+        let read = std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&a.gzip[..]), &mut text);
+        assert_eq!(read.ok(), Some(a.body.len()));
+        assert_eq!(text.as_bytes(), &a.body[..]);
     }
 }

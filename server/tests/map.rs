@@ -213,6 +213,17 @@ backend_tests! {
             assert_eq!(again.header("etag"), etag);
             let request = Request::get(&uri).header(header::IF_NONE_MATCH, "\"other\"").body(Body::empty()).unwrap();
             assert_eq!(send(&s.app, request).await.status, StatusCode::OK);
+            // Gzipped for clients that take it: the same text, its own tag.
+            let request = Request::get(&uri).header(header::ACCEPT_ENCODING, "gzip, br").body(Body::empty()).unwrap();
+            let zipped = send(&s.app, request).await;
+            assert_eq!((zipped.header("content-encoding"), zipped.header("vary")), ("gzip", "accept-encoding"));
+            assert_ne!(zipped.header("etag"), etag);
+            let mut text = Vec::new();
+            std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&zipped.bytes[..]), &mut text).unwrap();
+            assert_eq!(text, r.bytes);
+            let gz_etag = zipped.header("etag").to_owned();
+            let request = Request::get(&uri).header(header::ACCEPT_ENCODING, "gzip").header(header::IF_NONE_MATCH, &gz_etag);
+            assert_eq!(send(&s.app, request.body(Body::empty()).unwrap()).await.status, StatusCode::NOT_MODIFIED);
         }
         // A reload of the grids rebuilds the layers; unchanged grids keep their tag.
         let before = get(&s.app, "/api/v1/map/grids.geojson").await.header("etag").to_owned();

@@ -56,17 +56,37 @@ async fn grids(State(state): State<AppState>, headers: HeaderMap) -> Response {
     layer(&state, LayerKind::Grids, &headers)
 }
 
-/// The layer, or 304 when the client holds this version already.
+/// The layer (gzipped when the client accepts it), or 304 when the client holds this version
+/// already.
 fn layer(state: &AppState, kind: LayerKind, headers: &HeaderMap) -> Response {
     let layers = state.map.load();
     let layer = layers.layer(kind);
-    let etag = HeaderValue::from_str(&layer.etag).unwrap_or(HeaderValue::from_static("\"0\""));
-    let cache = [(header::ETAG, etag), (header::CACHE_CONTROL, HeaderValue::from_static(LAYER_CACHE))];
+    let gzip = accepts_gzip(headers);
+    let (etag, body) = if gzip { (&layer.gzip_etag, &layer.gzip) } else { (&layer.etag, &layer.body) };
+    let cache = [
+        (header::ETAG, HeaderValue::from_str(etag).unwrap_or(HeaderValue::from_static("\"0\""))),
+        (header::CACHE_CONTROL, HeaderValue::from_static(LAYER_CACHE)),
+        (header::VARY, HeaderValue::from_static("accept-encoding")),
+    ];
     let held = headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok());
-    if held.is_some_and(|h| h.split(',').any(|t| t.trim() == layer.etag || t.trim() == "*")) {
+    if held.is_some_and(|h| h.split(',').any(|t| t.trim() == etag || t.trim() == "*")) {
         return (StatusCode::NOT_MODIFIED, cache).into_response();
     }
-    (cache, [(header::CONTENT_TYPE, GEO_JSON)], layer.body.clone()).into_response()
+    let mut response = (cache, [(header::CONTENT_TYPE, GEO_JSON)], body.clone()).into_response();
+    if gzip {
+        response.headers_mut().insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+    }
+    response
+}
+
+/// Whether `Accept-Encoding` names gzip (or `*`) without `q=0`.
+fn accepts_gzip(headers: &HeaderMap) -> bool {
+    headers.get_all(header::ACCEPT_ENCODING).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(',')).any(|item| {
+        let mut parts = item.split(';').map(str::trim);
+        let coding = parts.next().unwrap_or_default();
+        let refused = parts.any(|p| p.strip_prefix("q=").and_then(|q| q.parse::<f32>().ok()) == Some(0.0));
+        (coding.eq_ignore_ascii_case("gzip") || coding == "*") && !refused
+    })
 }
 
 #[derive(Debug, Deserialize)]
@@ -179,6 +199,17 @@ mod tests {
         assert_eq!(category_list(Some("other, hazard,other")).ok(), Some(vec![Category::Other, Category::Hazard]));
         assert!(category_list(Some("")).is_err());
         assert!(category_list(Some("hazard,fire")).is_err());
+    }
+
+    #[test]
+    fn gzip_is_used_when_accepted() {
+        let with = |v: &'static str| {
+            let mut h = HeaderMap::new();
+            h.insert(header::ACCEPT_ENCODING, HeaderValue::from_static(v));
+            accepts_gzip(&h)
+        };
+        assert!(with("gzip") && with("br, GZIP;q=0.5") && with("*") && with("deflate, gzip"));
+        assert!(!with("br") && !with("gzip;q=0") && !with("identity") && !accepts_gzip(&HeaderMap::new()));
     }
 
     #[test]
