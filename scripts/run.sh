@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# The ONE run command: build the server in release mode and start it.
+# The ONE run command: build the map frontend and the server (release) and start it.
 #   scripts/run.sh [wangge args...]      (serves http://127.0.0.1:8080 by default)
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$REPO_ROOT"
+
+# The map frontend (frontend/dist, served at /): wasm + MapLibre, built first.
+bash "$REPO_ROOT/scripts/frontend.sh"
 
 section "build wangge-server (release)"
 cargo build --release -p wangge-server --bin wangge

@@ -44,6 +44,8 @@ log "toolchain:        $(cargo -V); $(rustc -V)"
 APT_PACKAGES=(
     postgresql-client           # psql, pg_isready
     gdal-bin                    # ogrinfo: a real GIS client reading the PostGIS layers
+    chromium                    # the map's end-to-end tests (headless; never a downloaded browser)
+    fonts-noto-cjk              # Chinese labels on the map, drawn from local fonts
 )
 # Python packages for third-party client tests, pinned.
 PIP_PACKAGES=(
@@ -141,20 +143,23 @@ ensure_postgis() {
 # ---------------------------------------------------------------------------------------------
 # Rust
 # ---------------------------------------------------------------------------------------------
-build_all() { cargo build --workspace --all-targets; }
+# The frontend (wangge-frontend) is wasm32-only: it is built, linted and tested by the frontend
+# steps below, never natively.
+NATIVE=(--workspace --exclude wangge-frontend)
+build_all() { cargo build "${NATIVE[@]}" --all-targets; }
 
 run_tests() {
     if cargo nextest --version >/dev/null 2>&1; then
-        cargo nextest run --workspace --no-tests=warn
+        cargo nextest run "${NATIVE[@]}" --no-tests=warn
     else
         log "cargo-nextest not installed: using cargo test"
-        cargo test --workspace
+        cargo test "${NATIVE[@]}"
     fi
 }
 
-run_doctests() { cargo test --workspace --doc; }
+run_doctests() { cargo test "${NATIVE[@]}" --doc; }
 
-run_clippy() { cargo clippy --workspace --all-targets -- -D warnings; }
+run_clippy() { cargo clippy "${NATIVE[@]}" --all-targets -- -D warnings; }
 
 step "system packages"        install_packages
 step "postgresql"             ensure_postgres
@@ -168,3 +173,13 @@ else
     log "clippy not installed: skipping"
 fi
 step "wasm32 check"           bash "$REPO_ROOT/scripts/wasm-check.sh"
+
+# The map: build the frontend (clippy for wasm32, -D warnings), then drive it in headless
+# Chromium against the real binary with the demo county (tests/e2e/; screenshots in target/e2e/).
+run_e2e() {
+    have node || die "node is needed for the end-to-end tests"
+    npm ci --prefix "$REPO_ROOT/tests/e2e" --no-audit --no-fund --loglevel=error
+    WANGGE_BIN="$CARGO_TARGET_DIR/debug/wangge" node --test --test-concurrency=1 "$REPO_ROOT/tests/e2e/map.test.mjs"
+}
+step "frontend (wasm, clippy)"  bash "$REPO_ROOT/scripts/frontend.sh" --lint
+step "map end-to-end"           run_e2e

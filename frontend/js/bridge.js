@@ -1,0 +1,307 @@
+// The bridge between the Rust app (wasm) and MapLibre GL JS (window.maplibregl, vendored in
+// dist/vendor and loaded by index.html). Everything the app asks of the map goes through these
+// functions; data crosses as JSON text. Nothing here loads from the internet: boundaries come
+// from the wangge server, text is drawn from the machine's own fonts (no `glyphs` in the
+// style: MapLibre GL JS >= 5.11 renders every label locally with TinySDF), and a raster base map
+// is used only when /config.json names one.
+
+const CJK_FONTS = "'Noto Sans CJK SC', 'Source Han Sans SC', 'Microsoft YaHei', 'PingFang SC', 'WenQuanYi Micro Hei', sans-serif";
+const TEXT_FONT = ['Noto Sans CJK SC Regular', 'Noto Sans CJK SC', 'sans-serif'];
+const EMPTY = { type: 'FeatureCollection', features: [] };
+const LAYERS = ['townships', 'villages', 'grids'];
+
+/** The test hook: the map and what it has loaded (read by tests/e2e). */
+const hook = (window.__wangge = window.__wangge || {});
+hook.loaded = {};
+
+let map = null;
+/** The style has loaded: sources and layers exist. */
+let ready = false;
+/** Boundaries by layer, then code -> feature (for bounds and names). */
+const byCode = { townships: new Map(), villages: new Map(), grids: new Map() };
+let choroplethCodes = [];
+
+/** fetch as text: resolves to [status, body text]; rejects only when the network fails. */
+export async function api(method, url, body) {
+  const init = { method, headers: { Accept: 'application/json' } };
+  if (body !== undefined && body !== null) {
+    init.body = body;
+    init.headers['Content-Type'] = 'application/json';
+  }
+  const r = await fetch(url, init);
+  return [r.status, await r.text()];
+}
+
+/**
+ * The site's options as JSON text: /config.json if the site has one (a static file beside
+ * index.html, e.g. {"tile_url": "http://tiles.intranet/{z}/{x}/{y}.png"}), then `?tiles=` in the
+ * page's address. No base map by default.
+ */
+export async function loadConfig() {
+  let config = {};
+  try {
+    const r = await fetch('/config.json', { cache: 'no-store' });
+    if (r.ok) config = await r.json();
+  } catch (_) { /* no config: defaults */ }
+  const tiles = new URLSearchParams(window.location.search).get('tiles');
+  if (tiles) config.tile_url = tiles;
+  return JSON.stringify(config);
+}
+
+function style(tileUrl, tileAttribution) {
+  const sources = {
+    townships: { type: 'geojson', data: EMPTY, promoteId: 'code' },
+    villages: { type: 'geojson', data: EMPTY, promoteId: 'code' },
+    grids: { type: 'geojson', data: EMPTY, promoteId: 'code' },
+    'township-labels': { type: 'geojson', data: EMPTY },
+    'village-labels': { type: 'geojson', data: EMPTY },
+    heat: { type: 'geojson', data: EMPTY },
+    events: { type: 'geojson', data: EMPTY, promoteId: 'id' },
+    pin: { type: 'geojson', data: EMPTY },
+  };
+  const layers = [{ id: 'background', type: 'background', paint: { 'background-color': '#eef1ec' } }];
+  if (tileUrl) {
+    sources.basemap = { type: 'raster', tiles: [tileUrl], tileSize: 256, attribution: tileAttribution || '' };
+    layers.push({ id: 'basemap', type: 'raster', source: 'basemap' });
+  }
+  const choro = ['coalesce', ['feature-state', 'value'], -1];
+  layers.push(
+    {
+      id: 'grids-fill', type: 'fill', source: 'grids',
+      paint: {
+        'fill-color': ['case', ['<', choro, 0], '#ffffff',
+          ['interpolate', ['linear'], choro, 0, '#fff7ec', 0.25, '#fdd49e', 0.5, '#fc8d59', 0.75, '#d7301f', 1, '#7f0000']],
+        'fill-opacity': ['case', ['<', choro, 0], tileUrl ? 0.05 : 0.55, 0.75],
+      },
+    },
+    { id: 'grids-line', type: 'line', source: 'grids', minzoom: 10.5, paint: { 'line-color': '#7a8a99', 'line-width': 0.5 } },
+    { id: 'villages-line', type: 'line', source: 'villages', minzoom: 9.5, paint: { 'line-color': '#4f6b85', 'line-width': 0.9 } },
+    { id: 'townships-line', type: 'line', source: 'townships', paint: { 'line-color': '#1f3b57', 'line-width': 1.8 } },
+    {
+      id: 'heat-layer', type: 'heatmap', source: 'heat', layout: { visibility: 'none' },
+      paint: {
+        'heatmap-weight': ['coalesce', ['get', 'w'], 1],
+        'heatmap-intensity': ['interpolate', ['linear'], ['zoom'], 8, 0.6, 14, 2.5],
+        'heatmap-radius': ['interpolate', ['linear'], ['zoom'], 8, 6, 12, 18, 15, 30],
+        'heatmap-opacity': 0.8,
+        'heatmap-color': ['interpolate', ['linear'], ['heatmap-density'],
+          0, 'rgba(33,102,172,0)', 0.2, 'rgb(103,169,207)', 0.4, 'rgb(209,229,240)',
+          0.6, 'rgb(253,219,199)', 0.8, 'rgb(239,138,98)', 1, 'rgb(178,24,43)'],
+      },
+    },
+    { id: 'grid-highlight', type: 'line', source: 'grids', filter: ['==', ['get', 'code'], ''], paint: { 'line-color': '#0057b8', 'line-width': 3 } },
+    {
+      id: 'events-circle', type: 'circle', source: 'events',
+      paint: {
+        'circle-radius': ['case', ['boolean', ['feature-state', 'selected'], false], 9, 6],
+        'circle-color': ['match', ['get', 'tag'], 'overdue', '#c0392b', 'returned', '#d68910', '#1f77b4'],
+        'circle-stroke-color': '#ffffff', 'circle-stroke-width': 1.5,
+      },
+    },
+    { id: 'pin', type: 'circle', source: 'pin', paint: { 'circle-radius': 7, 'circle-color': '#0057b8', 'circle-stroke-color': '#fff', 'circle-stroke-width': 2 } },
+    {
+      id: 'townships-label', type: 'symbol', source: 'township-labels', maxzoom: 11,
+      layout: { 'text-field': ['get', 'name'], 'text-font': TEXT_FONT, 'text-size': 14 },
+      paint: { 'text-color': '#1f3b57', 'text-halo-color': '#ffffff', 'text-halo-width': 1.5 },
+    },
+    {
+      id: 'villages-label', type: 'symbol', source: 'village-labels', minzoom: 11,
+      layout: { 'text-field': ['get', 'name'], 'text-font': TEXT_FONT, 'text-size': 12 },
+      paint: { 'text-color': '#34495e', 'text-halo-color': '#ffffff', 'text-halo-width': 1.2 },
+    },
+  );
+  return { version: 8, sources, layers };
+}
+
+/**
+ * Creates the map in the element with id `container`; options is JSON text
+ * ({tile_url, tile_attribution}). onClick(lon, lat) for a click on the map, onEvent(id) for a
+ * click on an event. Resolves when the style has loaded.
+ */
+export function initMap(container, options, onClick, onEvent) {
+  const opts = JSON.parse(options || '{}');
+  hook.t0 = performance.now();
+  map = new window.maplibregl.Map({
+    container,
+    style: style(opts.tile_url, opts.tile_attribution),
+    center: [115.52, 40.4],
+    zoom: 8.6,
+    localIdeographFontFamily: CJK_FONTS,
+    attributionControl: opts.tile_url ? {} : false,
+    canvasContextAttributes: { preserveDrawingBuffer: true },
+  });
+  map.addControl(new window.maplibregl.NavigationControl({ showCompass: false }), 'top-right');
+  map.addControl(new window.maplibregl.ScaleControl({ unit: 'metric' }), 'bottom-left');
+  hook.map = map;
+  map.on('click', (e) => {
+    const hit = map.queryRenderedFeatures(e.point, { layers: ['events-circle'] });
+    if (hit.length > 0) onEvent(String(hit[0].properties.id));
+    else onClick(e.lngLat.lng, e.lngLat.lat);
+  });
+  map.on('mouseenter', 'events-circle', () => { map.getCanvas().style.cursor = 'pointer'; });
+  map.on('mouseleave', 'events-circle', () => { map.getCanvas().style.cursor = ''; });
+  map.on('idle', () => {
+    if (hook.loaded.grids && hook.firstIdleMs === undefined) hook.firstIdleMs = performance.now();
+  });
+  return new Promise((resolve) => map.on('load', () => { ready = true; resolve(); }));
+}
+
+function labelPoints(features) {
+  return {
+    type: 'FeatureCollection',
+    features: features
+      .filter((f) => f.properties && f.properties.label_lon != null)
+      .map((f) => ({
+        type: 'Feature',
+        properties: { name: f.properties.name, code: f.properties.code },
+        geometry: { type: 'Point', coordinates: [f.properties.label_lon, f.properties.label_lat] },
+      })),
+  };
+}
+
+/**
+ * Loads the township, village and grid boundaries from `base` (/api/v1/map). Resolves to JSON
+ * text: the townships as [{code, name}] sorted by code, and the number of grids.
+ */
+export async function loadBoundaries(base) {
+  const texts = await Promise.all(LAYERS.map(async (layer) => {
+    const r = await fetch(`${base}/${layer}.geojson`);
+    if (!r.ok) throw new Error(`${layer}: HTTP ${r.status}`);
+    return r.json();
+  }));
+  LAYERS.forEach((layer, i) => {
+    const data = texts[i];
+    byCode[layer].clear();
+    for (const f of data.features) byCode[layer].set(String(f.properties.code), f);
+    map.getSource(layer).setData(data);
+    hook.loaded[layer] = data.features.length;
+  });
+  map.getSource('township-labels').setData(labelPoints(texts[0].features));
+  map.getSource('village-labels').setData(labelPoints(texts[1].features));
+  hook.boundariesMs = performance.now();
+  const townships = texts[0].features
+    .map((f) => ({ code: String(f.properties.code), name: f.properties.name }))
+    .sort((a, b) => a.code.localeCompare(b.code));
+  return JSON.stringify({ townships, grids: texts[2].features.length });
+}
+
+function bounds(geometry) {
+  let w = Infinity, s = Infinity, e = -Infinity, n = -Infinity;
+  const walk = (c) => {
+    if (typeof c[0] === 'number') {
+      w = Math.min(w, c[0]); e = Math.max(e, c[0]); s = Math.min(s, c[1]); n = Math.max(n, c[1]);
+    } else c.forEach(walk);
+  };
+  walk(geometry.coordinates);
+  return [w, s, e, n];
+}
+
+/** Fits the map to a township, village or grid by code; false when the code is unknown. */
+export function fitFeature(layer, code) {
+  if (!ready) return false;
+  const f = byCode[layer] && byCode[layer].get(code);
+  if (!f) return false;
+  const [w, s, e, n] = bounds(f.geometry);
+  map.fitBounds([[w, s], [e, n]], { padding: 40, duration: 800 });
+  return true;
+}
+
+/** The name of a township, village or grid by code ('' when unknown). */
+export function featureName(layer, code) {
+  const f = byCode[layer] && byCode[layer].get(code);
+  return f ? String(f.properties.name) : '';
+}
+
+/** Fits the map to [west, south, east, north]. */
+export function fitBounds(w, s, e, n) {
+  if (!ready) return;
+  if (w === e && s === n) map.flyTo({ center: [w, s], zoom: 15, duration: 800 });
+  else map.fitBounds([[w, s], [e, n]], { padding: 40, duration: 800, maxZoom: 16 });
+}
+
+/** Flies to a point at a zoom. */
+export function flyTo(lon, lat, zoom) {
+  if (!ready) return;
+  map.flyTo({ center: [lon, lat], zoom: Math.max(map.getZoom(), zoom), duration: 800 });
+}
+
+/** Outlines one grid (an empty code clears it). */
+export function highlightGrid(code) {
+  if (!ready) return;
+  map.setFilter('grid-highlight', ['==', ['get', 'code'], code || '']);
+}
+
+/** Heat points as the JSON text of [[lon, lat, weight], ...]; shows the heatmap layer. */
+export function setHeat(pointsJson) {
+  if (!ready) return;
+  const points = JSON.parse(pointsJson);
+  // Cells carry counts: weights relative to the largest, so points and cells look alike.
+  const max = points.reduce((m, p) => Math.max(m, p[2]), 1);
+  map.getSource('heat').setData({
+    type: 'FeatureCollection',
+    features: points.map(([lon, lat, w]) => ({ type: 'Feature', properties: { w: max > 1 ? 0.2 + w / max : 1 }, geometry: { type: 'Point', coordinates: [lon, lat] } })),
+  });
+  hook.heatPoints = points.length;
+}
+
+/** Shows or hides a layer. */
+export function setVisible(layer, visible) {
+  if (!ready) return;
+  if (map.getLayer(layer)) map.setLayoutProperty(layer, 'visibility', visible ? 'visible' : 'none');
+}
+
+/**
+ * Colours the grids: JSON text of [[code, value 0..1], ...]; an empty list clears the
+ * choropleth.
+ */
+export function setChoropleth(valuesJson) {
+  if (!ready) return;
+  for (const code of choroplethCodes) map.removeFeatureState({ source: 'grids', id: code }, 'value');
+  const values = JSON.parse(valuesJson);
+  choroplethCodes = values.map(([code]) => code);
+  for (const [code, value] of values) map.setFeatureState({ source: 'grids', id: code }, { value });
+  hook.choropleth = values.length;
+}
+
+let selectedEvent = null;
+/** The events on the map: JSON text of [{id, lon, lat, tag}]. */
+export function setEvents(eventsJson) {
+  if (!ready) return;
+  map.getSource('events').setData({
+    type: 'FeatureCollection',
+    features: JSON.parse(eventsJson).map((e) => ({
+      type: 'Feature', properties: { id: e.id, tag: e.tag }, geometry: { type: 'Point', coordinates: [e.lon, e.lat] },
+    })),
+  });
+  if (selectedEvent) map.setFeatureState({ source: 'events', id: selectedEvent }, { selected: true });
+}
+
+/** Marks one event as selected (an empty id clears it). */
+export function selectEvent(id) {
+  if (!ready) return;
+  if (selectedEvent) map.removeFeatureState({ source: 'events', id: selectedEvent }, 'selected');
+  selectedEvent = id || null;
+  if (selectedEvent) map.setFeatureState({ source: 'events', id: selectedEvent }, { selected: true });
+}
+
+/** A pin at a point (NaN clears it). */
+export function setPin(lon, lat) {
+  if (!ready) return;
+  const features = Number.isFinite(lon) ? [{ type: 'Feature', properties: {}, geometry: { type: 'Point', coordinates: [lon, lat] } }] : [];
+  map.getSource('pin').setData({ type: 'FeatureCollection', features });
+}
+
+/** Opens a server-sent event stream; onMessage(text) per message. Returns a handle for closeStream. */
+export function openStream(url, onMessage, onState) {
+  const source = new EventSource(url);
+  source.onmessage = (m) => onMessage(m.data);
+  source.onopen = () => onState(true);
+  source.onerror = () => onState(false);
+  hook.stream = source;
+  return source;
+}
+
+/** Closes a stream opened by openStream. */
+export function closeStream(source) {
+  if (source) source.close();
+}

@@ -1,0 +1,123 @@
+//! The map and the browser APIs the app uses, through `js/bridge.js` (MapLibre GL JS, fetch,
+//! EventSource). Data crosses as JSON text.
+
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::prelude::wasm_bindgen;
+use wasm_bindgen::{JsCast, JsValue};
+
+#[wasm_bindgen(module = "/js/bridge.js")]
+extern "C" {
+    #[wasm_bindgen(catch, js_name = api)]
+    async fn api_js(method: &str, url: &str, body: Option<String>) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(js_name = loadConfig)]
+    async fn load_config_js() -> JsValue;
+    #[wasm_bindgen(catch, js_name = initMap)]
+    async fn init_map_js(
+        container: &str,
+        options: &str,
+        on_click: &Closure<dyn FnMut(f64, f64)>,
+        on_event: &Closure<dyn FnMut(String)>,
+    ) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(catch, js_name = loadBoundaries)]
+    async fn load_boundaries_js(base: &str) -> Result<JsValue, JsValue>;
+    /// Fits the map to a township, village or grid by code.
+    #[wasm_bindgen(js_name = fitFeature)]
+    pub fn fit_feature(layer: &str, code: &str) -> bool;
+    /// The name of a township, village or grid by code.
+    #[wasm_bindgen(js_name = featureName)]
+    pub fn feature_name(layer: &str, code: &str) -> String;
+    /// Fits the map to a box.
+    #[wasm_bindgen(js_name = fitBounds)]
+    pub fn fit_bounds(w: f64, s: f64, e: f64, n: f64);
+    /// Flies to a point.
+    #[wasm_bindgen(js_name = flyTo)]
+    pub fn fly_to(lon: f64, lat: f64, zoom: f64);
+    /// Outlines one grid.
+    #[wasm_bindgen(js_name = highlightGrid)]
+    pub fn highlight_grid(code: &str);
+    /// Heat points, JSON `[[lon, lat, weight], …]`.
+    #[wasm_bindgen(js_name = setHeat)]
+    pub fn set_heat(points_json: &str);
+    /// Shows or hides a layer.
+    #[wasm_bindgen(js_name = setVisible)]
+    pub fn set_visible(layer: &str, visible: bool);
+    /// Grid colours, JSON `[[code, 0..1], …]`.
+    #[wasm_bindgen(js_name = setChoropleth)]
+    pub fn set_choropleth(values_json: &str);
+    /// Events on the map, JSON `[{id, lon, lat, tag}]`.
+    #[wasm_bindgen(js_name = setEvents)]
+    pub fn set_events(events_json: &str);
+    /// Marks one event as selected.
+    #[wasm_bindgen(js_name = selectEvent)]
+    pub fn select_event(id: &str);
+    /// A pin at a point (NaN clears it).
+    #[wasm_bindgen(js_name = setPin)]
+    pub fn set_pin(lon: f64, lat: f64);
+    #[wasm_bindgen(js_name = openStream)]
+    fn open_stream_js(url: &str, on_message: &Closure<dyn FnMut(String)>, on_state: &Closure<dyn FnMut(bool)>) -> JsValue;
+    #[wasm_bindgen(js_name = closeStream)]
+    fn close_stream_js(source: &JsValue);
+}
+
+/// `fetch`: the status and the body text, or why the network failed.
+pub async fn fetch(method: &str, url: &str, body: Option<String>) -> Result<(u16, String), String> {
+    let answer = api_js(method, url, body).await.map_err(describe)?;
+    let pair: js_sys::Array = answer.dyn_into().map_err(describe)?;
+    let status = pair.get(0).as_f64().unwrap_or(0.0) as u16;
+    Ok((status, pair.get(1).as_string().unwrap_or_default()))
+}
+
+/// The text of `/config.json` (`{}` when there is none).
+pub async fn load_config() -> String {
+    load_config_js().await.as_string().unwrap_or_else(|| "{}".to_owned())
+}
+
+/// Creates the map in the element `container`; the callbacks live as long as the page.
+pub async fn init_map(
+    container: &str,
+    options: &str,
+    on_click: impl FnMut(f64, f64) + 'static,
+    on_event: impl FnMut(String) + 'static,
+) -> Result<(), String> {
+    let on_click = Closure::<dyn FnMut(f64, f64)>::new(on_click);
+    let on_event = Closure::<dyn FnMut(String)>::new(on_event);
+    init_map_js(container, options, &on_click, &on_event).await.map_err(describe)?;
+    on_click.forget();
+    on_event.forget();
+    Ok(())
+}
+
+/// Loads the boundary layers; answers JSON `{townships: [{code, name}], grids: n}`.
+pub async fn load_boundaries(base: &str) -> Result<String, String> {
+    let text = load_boundaries_js(base).await.map_err(describe)?;
+    text.as_string().ok_or_else(|| "边界图层加载失败".to_owned())
+}
+
+/// A server-sent event stream, closed when dropped.
+pub struct Stream {
+    source: JsValue,
+    _on_message: Closure<dyn FnMut(String)>,
+    _on_state: Closure<dyn FnMut(bool)>,
+}
+
+impl Stream {
+    /// Opens `url`; `on_message` gets each message's data, `on_state` whether it is connected.
+    pub fn open(url: &str, on_message: impl FnMut(String) + 'static, on_state: impl FnMut(bool) + 'static) -> Self {
+        let on_message = Closure::<dyn FnMut(String)>::new(on_message);
+        let on_state = Closure::<dyn FnMut(bool)>::new(on_state);
+        let source = open_stream_js(url, &on_message, &on_state);
+        Self { source, _on_message: on_message, _on_state: on_state }
+    }
+}
+
+impl Drop for Stream {
+    fn drop(&mut self) {
+        close_stream_js(&self.source);
+    }
+}
+
+fn describe(e: JsValue) -> String {
+    e.as_string()
+        .or_else(|| js_sys::Reflect::get(&e, &JsValue::from_str("message")).ok().and_then(|m| m.as_string()))
+        .unwrap_or_else(|| format!("{e:?}"))
+}

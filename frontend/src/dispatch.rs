@@ -1,0 +1,258 @@
+//! 调度台 — the dispatcher's live queue of new, returned and overdue events for a county,
+//! township or village (`GET /api/v1/events`, live from `GET /api/v1/events/stream`), and the
+//! event they look at.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use wangge_core::event::State;
+use wangge_core::wire::{EventView, Paged, QueueMessage};
+
+use crate::app::shared;
+use crate::bridge::{self, Stream};
+use crate::event_panel::EventPanel;
+use crate::{api, labels};
+
+/// The county's code (怀来县).
+pub const COUNTY: &str = "130730";
+
+/// Why an event is in the queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Tag {
+    /// Past a deadline.
+    Overdue,
+    /// 退单 — returned, awaiting arbitration.
+    Returned,
+    /// Reported or assigned, not yet verified.
+    New,
+}
+
+impl Tag {
+    /// The tag an event gets now, if it belongs in the queue.
+    pub fn of(e: &EventView) -> Option<Self> {
+        if e.state.is_closed() {
+            None
+        } else if e.overdue.is_some() {
+            Some(Self::Overdue)
+        } else if e.state == State::Returned {
+            Some(Self::Returned)
+        } else if matches!(e.state, State::Reported | State::Assigned) {
+            Some(Self::New)
+        } else {
+            None
+        }
+    }
+
+    fn wire(self) -> &'static str {
+        match self {
+            Self::Overdue => "overdue",
+            Self::Returned => "returned",
+            Self::New => "new",
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            Self::Overdue => "超期",
+            Self::Returned => "退单",
+            Self::New => "新事件",
+        }
+    }
+}
+
+/// The dispatcher's level: whose area the queue covers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Level {
+    /// `county`, `township` or `village`.
+    pub tier: String,
+    /// The division's code.
+    pub code: String,
+}
+
+impl Level {
+    /// The queue's filter as query parameters.
+    fn area(&self) -> Vec<(&'static str, String)> {
+        match self.tier.as_str() {
+            "township" if !self.code.is_empty() => vec![("township", self.code.clone())],
+            "village" if !self.code.is_empty() => vec![("village", self.code.clone())],
+            _ => Vec::new(),
+        }
+    }
+
+    fn url(&self, path: &str, extra: &[(&str, &str)]) -> String {
+        let area = self.area();
+        let mut params: Vec<(&str, &str)> = area.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        params.extend_from_slice(extra);
+        api::url(path, &params)
+    }
+
+    /// Whether an event is in this level's area.
+    fn covers(&self, e: &EventView) -> bool {
+        match self.tier.as_str() {
+            "township" if !self.code.is_empty() => e.township_code == self.code,
+            "village" if !self.code.is_empty() => e.village_code == self.code,
+            _ => true,
+        }
+    }
+
+    /// Who acts for this level (its centre's id: the division code).
+    pub fn actor(&self) -> String {
+        if self.tier == "county" || self.code.is_empty() { COUNTY.to_owned() } else { self.code.clone() }
+    }
+}
+
+/// The console's side panel: level, queue, the selected event.
+#[component]
+pub fn Dispatch() -> impl IntoView {
+    let s = shared();
+    let level = RwSignal::new(Level { tier: "county".to_owned(), code: COUNTY.to_owned() });
+    let queue = RwSignal::new(Vec::<(Tag, EventView)>::new());
+    let error = RwSignal::new(String::new());
+    let live = RwSignal::new(false);
+    let stream = StoredValue::new_local(None::<Stream>);
+
+    // The queue and its live stream follow the level.
+    Effect::new(move |_| {
+        let l = level.get();
+        error.set(String::new());
+        let on_message = move |text: String| match serde_json::from_str::<QueueMessage>(&text) {
+            Ok(m) if level.get_untracked().covers(&m.event) => queue.update(|q| upsert(q, m.event)),
+            Ok(_) => {}
+            Err(e) => error.set(format!("实时消息无法解析：{e}")),
+        };
+        let url = l.url("/api/v1/events/stream", &[]);
+        stream.set_value(None);
+        stream.set_value(Some(Stream::open(&url, on_message, move |up| live.set(up))));
+        spawn_local(async move {
+            match load_queue(&l).await {
+                Ok(q) => queue.set(q),
+                Err(e) => error.set(e),
+            }
+        });
+    });
+    on_cleanup(move || {
+        stream.set_value(None);
+        bridge::set_events("[]");
+        bridge::select_event("");
+    });
+    // The queue on the map.
+    Effect::new(move |_| {
+        if s.map_ready.get() {
+            bridge::set_events(&markers(&queue.get()));
+        }
+    });
+
+    let select = move |e: &EventView| {
+        s.selected_event.set(Some(e.event_id.clone()));
+        bridge::fly_to(e.location.lon, e.location.lat, 14.0);
+    };
+    view! {
+        <h2>"调度台"</h2>
+        <LevelPicker level/>
+        <div class="queue-head">
+            <b>"事件队列"</b>
+            <span class="live" class:on=move || live.get()>{move || if live.get() { "● 实时" } else { "○ 未连接" }}</span>
+            <span class="note">{move || format!("{} 件", queue.get().len())}</span>
+        </div>
+        <p class="error">{move || error.get()}</p>
+        <ul class="queue" id="queue">
+            <For each=move || queue.get() key=|(t, e)| (*t, e.event_id.clone(), e.seq) let:item>
+                {
+                    let (tag, e) = item;
+                    let id = e.event_id.clone();
+                    let selected = move || s.selected_event.get().as_deref() == Some(id.as_str());
+                    let line = format!("{} · {} · {}", labels::category(e.category),
+                        bridge::feature_name("townships", &e.township_code), labels::holder(e.holder.as_ref()));
+                    let head = e.event_id.clone();
+                    let desc: String = e.description.chars().take(40).collect();
+                    view! {
+                        <li class=format!("q q-{}", tag.wire()) class:selected=selected data-id=e.event_id.clone()
+                            on:click=move |_| select(&e)>
+                            <div><span class="tag">{tag.label()}</span><b>{head}</b></div>
+                            <div class="note">{line}</div>
+                            <div>{desc}</div>
+                        </li>
+                    }
+                }
+            </For>
+        </ul>
+        <EventPanel level on_change=move |e: EventView| queue.update(|q| upsert(q, e))/>
+    }
+}
+
+#[component]
+fn LevelPicker(level: RwSignal<Level>) -> impl IntoView {
+    let s = shared();
+    let set_tier = move |ev: web_sys::Event| {
+        let tier = event_target_value(&ev);
+        let code = match tier.as_str() {
+            "county" => COUNTY.to_owned(),
+            "township" => s.townships.get_untracked().first().map(|t| t.0.clone()).unwrap_or_default(),
+            _ => String::new(),
+        };
+        level.set(Level { tier, code });
+    };
+    let set_code = move |ev: web_sys::Event| {
+        let code = event_target_value(&ev).trim().to_owned();
+        level.update(|l| l.code = code);
+    };
+    view! {
+        <div class="row level">
+            <label>"层级"
+                <select id="level-tier" on:change=set_tier>
+                    <option value="county" selected=true>"县"</option>
+                    <option value="township">"乡镇"</option>
+                    <option value="village">"村(社区)"</option>
+                </select>
+            </label>
+            {move || match level.get().tier.as_str() {
+                "township" => view! {
+                    <select id="level-code" on:change=set_code>
+                        {s.townships.get().into_iter().map(|(code, name)| {
+                            let selected = level.get_untracked().code == code;
+                            view! { <option value=code selected=selected>{name}</option> }
+                        }).collect_view()}
+                    </select>
+                }.into_any(),
+                "village" => view! {
+                    <input id="level-code" type="text" placeholder="村(社区)代码（12位）" prop:value=level.get_untracked().code on:change=set_code/>
+                }.into_any(),
+                _ => view! { <span class="code">"怀来县 130730"</span> }.into_any(),
+            }}
+        </div>
+    }
+}
+
+/// New, returned and overdue events of the level, overdue first, newest first within a tag.
+async fn load_queue(level: &Level) -> Result<Vec<(Tag, EventView)>, String> {
+    let mut all = Vec::new();
+    for extra in [
+        [("overdue", "true"), ("per_page", "100")],
+        [("state", "returned"), ("per_page", "100")],
+        [("state", "reported,assigned"), ("per_page", "100")],
+    ] {
+        let page: Paged<EventView> = api::get(&level.url("/api/v1/events", &extra)).await?;
+        all.extend(page.items);
+    }
+    let mut queue = Vec::new();
+    for e in all {
+        upsert(&mut queue, e);
+    }
+    Ok(queue)
+}
+
+/// Puts an event where it belongs in the queue now (or takes it out).
+pub fn upsert(queue: &mut Vec<(Tag, EventView)>, e: EventView) {
+    queue.retain(|(_, q)| q.event_id != e.event_id);
+    if let Some(tag) = Tag::of(&e) {
+        queue.push((tag, e));
+        queue.sort_by(|(ta, a), (tb, b)| ta.cmp(tb).then_with(|| b.reported_at.cmp(&a.reported_at)));
+    }
+}
+
+fn markers(queue: &[(Tag, EventView)]) -> String {
+    let list: Vec<serde_json::Value> = queue
+        .iter()
+        .map(|(t, e)| serde_json::json!({"id": e.event_id, "lon": e.location.lon, "lat": e.location.lat, "tag": t.wire()}))
+        .collect();
+    serde_json::Value::Array(list).to_string()
+}

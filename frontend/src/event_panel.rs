@@ -1,0 +1,227 @@
+//! One event in the console: where it is, who holds it, its deadlines and timeline
+//! (`GET /api/v1/events/{id}`, `/timeline`), and the dispatcher's actions on it
+//! (`POST /api/v1/events/{id}/transitions`: assign, escalate, return with a reason, close).
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+use wangge_core::event::Tier;
+use wangge_core::wire::{EventView, Paged, TimelineView};
+
+use crate::app::shared;
+use crate::dispatch::Level;
+use crate::{api, bridge, labels};
+
+/// `GET /api/v1/events/{id}/timeline`.
+#[derive(Debug, Deserialize)]
+struct Timeline {
+    entries: Vec<TimelineView>,
+}
+
+/// An event with what the panel shows beside it.
+#[derive(Debug, Clone, PartialEq)]
+struct Detail {
+    event: EventView,
+    timeline: Vec<TimelineView>,
+    gridworkers: Vec<String>,
+}
+
+/// The selected event's panel.
+#[component]
+pub fn EventPanel(level: RwSignal<Level>, #[prop(into)] on_change: Callback<EventView>) -> impl IntoView {
+    let s = shared();
+    let detail = RwSignal::new(None::<Detail>);
+    let error = RwSignal::new(String::new());
+
+    let reload = move |id: String| {
+        spawn_local(async move {
+            match load(&id).await {
+                Ok(d) => {
+                    bridge::select_event(&d.event.event_id);
+                    bridge::highlight_grid(&d.event.grid_code);
+                    detail.set(Some(d));
+                }
+                Err(e) => {
+                    detail.set(None);
+                    error.set(e);
+                }
+            }
+        });
+    };
+    Effect::new(move |_| {
+        error.set(String::new());
+        match s.selected_event.get() {
+            Some(id) => reload(id),
+            None => detail.set(None),
+        }
+    });
+
+    view! {
+        <section class="event panel" id="event-panel" class:hidden=move || s.selected_event.get().is_none()>
+            <div class="panel-head">
+                <b>"事件详情"</b>
+                <button class="link" on:click=move |_| { s.selected_event.set(None); bridge::select_event(""); }>"关闭"</button>
+            </div>
+            <p class="error">{move || error.get()}</p>
+            {move || detail.get().map(|d| view! {
+                <Facts detail=d.clone()/>
+                <Actions event=d.event.clone() level on_done=Callback::new(move |e: EventView| {
+                    let id = e.event_id.clone();
+                    on_change.run(e);
+                    reload(id);
+                })/>
+                <TimelineTable rows=d.timeline/>
+            })}
+        </section>
+    }
+}
+
+async fn load(id: &str) -> Result<Detail, String> {
+    let base = format!("/api/v1/events/{}", api::segment(id));
+    let event: EventView = api::get(&base).await?;
+    let timeline: Timeline = api::get(&format!("{base}/timeline")).await?;
+    let url = api::url("/api/v1/people", &[("role", "gridworker"), ("grid", &event.grid_code)]);
+    let gridworkers = match api::get::<Paged<Value>>(&url).await {
+        Ok(p) => p.items.iter().filter_map(|p| p.get("name").and_then(Value::as_str).map(str::to_owned)).collect(),
+        Err(_) => Vec::new(),
+    };
+    Ok(Detail { event, timeline: timeline.entries, gridworkers })
+}
+
+#[component]
+fn Facts(detail: Detail) -> impl IntoView {
+    let e = detail.event;
+    let grid = format!("{}（{}）", bridge::feature_name("grids", &e.grid_code), e.grid_code);
+    let place = format!(
+        "{} · {}",
+        bridge::feature_name("townships", &e.township_code),
+        bridge::feature_name("villages", &e.village_code)
+    );
+    let workers = if detail.gridworkers.is_empty() { "—".to_owned() } else { detail.gridworkers.join("、") };
+    let deadlines = e.deadlines.as_ref().map_or_else(
+        || "—".to_owned(),
+        |d| format!("核实 {} · 办结 {}", labels::time(&d.verify_by), labels::time(&d.done_by)),
+    );
+    let overdue = labels::overdue(e.overdue);
+    view! {
+        <h3 id="event-id">{e.event_id.clone()}</h3>
+        <p>{e.description.clone()}</p>
+        <dl class="facts">
+            <dt>"类别"</dt><dd>{labels::category(e.category)}{e.subcategory.clone().map(|s| format!("（{s}）"))}</dd>
+            <dt>"状态"</dt><dd id="event-state">{labels::state(e.state)}<span class="overdue-flag">{overdue}</span></dd>
+            <dt>"网格"</dt><dd>{grid}</dd>
+            <dt>"乡镇·村"</dt><dd>{place}</dd>
+            <dt>"网格员"</dt><dd>{workers}</dd>
+            <dt>"当前承办"</dt><dd id="event-holder">{labels::holder(e.holder.as_ref())}</dd>
+            <dt>"时限"</dt><dd>{deadlines}</dd>
+            <dt>"上报时间"</dt><dd>{labels::time(&e.reported_at)}</dd>
+        </dl>
+    }
+}
+
+#[component]
+fn TimelineTable(rows: Vec<TimelineView>) -> impl IntoView {
+    view! {
+        <h3>"处置经过"</h3>
+        <table class="timeline" id="timeline">
+            <tr><th>"#"</th><th>"时间"</th><th>"操作"</th><th>"操作人"</th><th>"之后"</th><th>"说明"</th></tr>
+            {rows.into_iter().map(|r| {
+                let note = ["reason", "note"].iter()
+                    .find_map(|k| r.payload.get(*k).and_then(Value::as_str))
+                    .unwrap_or_default()
+                    .to_owned();
+                view! {
+                    <tr data-action=r.action.clone()>
+                        <td>{r.seq}</td><td>{labels::time(&r.at)}</td><td>{labels::action(&r.action).to_owned()}</td>
+                        <td>{r.actor.clone()}</td>
+                        <td>{format!("{} · {}", labels::state(r.state_after), labels::holder(r.holder.as_ref()))}</td>
+                        <td>{note}</td>
+                    </tr>
+                }
+            }).collect_view()}
+        </table>
+    }
+}
+
+/// The dispatcher's actions, each a transition with the actor and the text typed in.
+#[component]
+fn Actions(event: EventView, level: RwSignal<Level>, on_done: Callback<EventView>) -> impl IntoView {
+    let actor = RwSignal::new(level.get_untracked().actor());
+    let text = RwSignal::new(String::new());
+    let to_tier = RwSignal::new(String::new());
+    let to_id = RwSignal::new(String::new());
+    let result = RwSignal::new(String::new());
+    let busy = RwSignal::new(false);
+    let id = StoredValue::new(event.event_id.clone());
+
+    let act = move |action: &'static str| {
+        let mut body = Map::new();
+        body.insert("action".into(), json!(action));
+        body.insert("actor".into(), json!(actor.get_untracked().trim()));
+        let words = text.get_untracked().trim().to_owned();
+        match action {
+            "escalate" | "return" => {
+                body.insert("reason".into(), json!(words));
+            }
+            "close" => {
+                body.insert("note".into(), json!(words));
+            }
+            _ => {}
+        }
+        let tier = to_tier.get_untracked();
+        let who = to_id.get_untracked().trim().to_owned();
+        if matches!(action, "escalate" | "assign") && !tier.is_empty() {
+            let mut to = Map::new();
+            to.insert("tier".into(), json!(tier));
+            if !who.is_empty() {
+                to.insert("id".into(), json!(who));
+            }
+            body.insert("to".into(), Value::Object(to));
+        } else if action == "assign" {
+            result.set("派遣需选择承办层级（及承办人编号）".to_owned());
+            return;
+        }
+        let url = format!("/api/v1/events/{}/transitions", api::segment(&id.get_value()));
+        busy.set(true);
+        result.set("提交中…".to_owned());
+        spawn_local(async move {
+            match api::post::<EventView>(&url, &Value::Object(body)).await {
+                Ok(after) => {
+                    result.set(format!("已{}：{} · {}", labels::action(action), labels::state(after.state), labels::holder(after.holder.as_ref())));
+                    text.set(String::new());
+                    on_done.run(after);
+                }
+                Err(e) => result.set(e),
+            }
+            busy.set(false);
+        });
+    };
+
+    let up = event.holder.as_ref().and_then(|h| h.tier.up()).map(labels::tier).unwrap_or("—");
+    view! {
+        <fieldset class="actions" prop:disabled=move || busy.get()>
+            <div class="row">
+                <label>"操作人" <input id="actor" type="text" prop:value=move || actor.get() on:input=move |ev| actor.set(event_target_value(&ev))/></label>
+                <label>"承办层级"
+                    <select id="to-tier" on:change=move |ev| to_tier.set(event_target_value(&ev))>
+                        <option value="" selected=true>{format!("自动（上一级：{up}）")}</option>
+                        {Tier::ALL.into_iter().map(|t| view! { <option value=t.as_str()>{labels::tier(t)}</option> }).collect_view()}
+                    </select>
+                </label>
+                <label>"承办人" <input id="to-id" type="text" placeholder="编号（可空，按规则）" prop:value=move || to_id.get()
+                    on:input=move |ev| to_id.set(event_target_value(&ev))/></label>
+            </div>
+            <textarea id="action-text" placeholder="理由 / 办结说明" prop:value=move || text.get()
+                on:input=move |ev| text.set(event_target_value(&ev))></textarea>
+            <div class="buttons">
+                <button id="do-assign" on:click=move |_| act("assign")>"派遣"</button>
+                <button id="do-accept" on:click=move |_| act("accept")>"核实"</button>
+                <button id="do-escalate" on:click=move |_| act("escalate")>"上报"</button>
+                <button id="do-return" on:click=move |_| act("return")>"退单"</button>
+                <button id="do-close" on:click=move |_| act("close")>"办结"</button>
+            </div>
+            <p class="result" id="action-result">{move || result.get()}</p>
+        </fieldset>
+    }
+}

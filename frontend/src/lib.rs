@@ -1,0 +1,21 @@
+//! The map: a Leptos client-side app for leaders (heatmaps, choropleth, figures) and
+//! dispatchers (the live incident console), drawn on MapLibre GL JS through `js/bridge.js`.
+//! The service's JSON is read into `wangge_core::wire`'s types.
+
+mod api;
+mod app;
+mod bridge;
+mod dispatch;
+mod event_panel;
+mod labels;
+mod leaders;
+mod locate;
+mod search;
+
+use wasm_bindgen::prelude::wasm_bindgen;
+
+/// Mounts the app on the page's body.
+#[wasm_bindgen(start)]
+pub fn start() {
+    leptos::mount::mount_to_body(app::App);
+}

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# The map frontend's budgets, measured on a release build:
+#   - time from navigation to the map's first `idle` with all grids loaded, median of 5 loads
+#     over loopback (target <= 2 s), in headless Chromium;
+#   - the app wasm gzipped (budget <= 600 KiB; MapLibre not counted).
+#   scripts/budget.sh        (exit 1 when a budget is exceeded)
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$REPO_ROOT"
+
+need_apt chromium fonts-noto-cjk
+bash "$REPO_ROOT/scripts/frontend.sh"
+section "build wangge-server (release)"
+cargo build --release -p wangge-server --bin wangge
+npm ci --prefix tests/e2e --no-audit --no-fund --loglevel=error
+section "budgets"
+WANGGE_BIN="$CARGO_TARGET_DIR/release/wangge" node tests/e2e/budget.mjs

@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# Builds the map frontend (frontend/, crate wangge-frontend) into frontend/dist/:
+#   dist/index.html, dist/style.css          the page
+#   dist/pkg/                                the app: wasm + its JS glue (wasm-bindgen --target web)
+#   dist/vendor/maplibre-gl.{js,css}         MapLibre GL JS from npm (frontend/package-lock.json)
+# The server serves dist/ at / (--frontend-dir). Nothing on the page is loaded from the internet.
+#
+#   scripts/frontend.sh            build (release profile `wasm-release`: opt-level z, LTO)
+#   scripts/frontend.sh --lint     also clippy the frontend for wasm32 with warnings as errors
+#
+# The wasm toolchain is detected like scripts/wasm-check.sh: rustup's wasm32 target when it is
+# installed, else Debian's rustc-web + rust-web-src with -Zbuild-std (see /work/shared/TOOLCHAIN.md).
+# The wasm-bindgen CLI is installed at the exact version Cargo.lock pins, only when missing.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$REPO_ROOT"
+
+LINT=""
+[[ "${1:-}" == "--lint" ]] && LINT=1
+
+TARGET=wasm32-unknown-unknown
+CRATE=wangge-frontend
+PROFILE=wasm-release
+FRONTEND="$REPO_ROOT/frontend"
+DIST="$FRONTEND/dist"
+
+section "frontend: $CRATE for $TARGET"
+
+# ---- toolchain ----------------------------------------------------------------------------
+CARGO_WASM=(cargo)
+if have rustup && rustup target list --installed 2>/dev/null | grep -qx "$TARGET"; then
+    log "rustup has $TARGET: plain cross build"
+    out_dir="$CARGO_TARGET_DIR"
+    BUILD_STD=()
+    CLIPPY=(cargo clippy)
+else
+    log "rustup lacks $TARGET: using Debian rustc-web + build-std"
+    need_apt rustc-web rust-web-src
+    host_rustc="$(rustup which rustc 2>/dev/null || command -v rustc)"
+    host_sysroot="$(env -u RUSTC "$host_rustc" --print sysroot)"
+    host_triple="$(env -u RUSTC "$host_rustc" -vV | sed -n 's/^host: //p')"
+    linker="$host_sysroot/lib/rustlib/$host_triple/bin/rust-lld"
+    if [[ ! -x "$linker" ]]; then
+        have wasm-ld || die "no wasm linker: $linker missing and no wasm-ld on PATH"
+        linker="$(command -v wasm-ld)"
+    fi
+    [[ -d /usr/lib/rustlib/src/rust/library ]] \
+        || die "rust-web-src did not provide /usr/lib/rustlib/src/rust/library"
+    log "compiler: $(/usr/bin/rustc -V); linker: $linker"
+    out_dir="$CARGO_TARGET_DIR/wasm"
+    CARGO_WASM=(env RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1
+        CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER="$linker" cargo)
+    BUILD_STD=(-Zbuild-std=std,panic_abort --target-dir "$out_dir")
+    CLIPPY=()
+    if [[ -n "$LINT" ]]; then
+        # Clippy must match the compiler: Debian's, for Debian's rustc-web.
+        need_apt rust-web-clippy
+        [[ -x /usr/bin/cargo-clippy && -x /usr/bin/clippy-driver ]] \
+            || die "rust-web-clippy did not provide /usr/bin/cargo-clippy and clippy-driver"
+        CLIPPY=("${CARGO_WASM[@]:0:${#CARGO_WASM[@]}-1}" /usr/bin/cargo-clippy clippy)
+    fi
+fi
+
+# ---- wasm-bindgen CLI at the version in Cargo.lock ------------------------------------------
+wb_version="$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/"/, "", $3); print $3; exit }' Cargo.lock)"
+[[ -n "$wb_version" ]] || die "wasm-bindgen not found in Cargo.lock"
+if [[ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$wb_version" ]]; then
+    log "installing wasm-bindgen-cli $wb_version (one-off; takes a few minutes)"
+    # Not --locked: one of its locked dependencies is missing from the registry mirror.
+    timed "cargo install wasm-bindgen-cli" \
+        cargo install wasm-bindgen-cli --version "$wb_version" --target-dir "$CARGO_TARGET_DIR/tools"
+fi
+
+# ---- MapLibre GL JS from npm ----------------------------------------------------------------
+have npm || need_apt npm
+lock_sum="$(sha256sum "$FRONTEND/package-lock.json" | cut -d' ' -f1)"
+if [[ "$(cat "$FRONTEND/node_modules/.wangge-lock" 2>/dev/null)" != "$lock_sum" ]]; then
+    timed "npm ci (frontend)" npm ci --prefix "$FRONTEND" --no-audit --no-fund --loglevel=error
+    echo "$lock_sum" > "$FRONTEND/node_modules/.wangge-lock"
+fi
+
+# ---- build ----------------------------------------------------------------------------------
+if [[ -n "$LINT" && ${#CLIPPY[@]} -gt 0 ]]; then
+    timed "clippy ($CRATE, $TARGET)" \
+        "${CLIPPY[@]}" -p "$CRATE" --profile "$PROFILE" --target "$TARGET" "${BUILD_STD[@]}" -- -D warnings
+fi
+timed "wasm build ($CRATE)" \
+    "${CARGO_WASM[@]}" build -p "$CRATE" --profile "$PROFILE" --target "$TARGET" "${BUILD_STD[@]}"
+wasm="$out_dir/$TARGET/$PROFILE/${CRATE//-/_}.wasm"
+[[ -f "$wasm" ]] || die "build reported success but $wasm is missing"
+
+# ---- dist -----------------------------------------------------------------------------------
+rm -rf "$DIST.new"
+mkdir -p "$DIST.new/pkg" "$DIST.new/vendor"
+timed "wasm-bindgen" \
+    wasm-bindgen --target web --no-typescript --remove-name-section --remove-producers-section \
+        --out-dir "$DIST.new/pkg" "$wasm"
+cp "$FRONTEND/index.html" "$FRONTEND/style.css" "$DIST.new/"
+cp "$FRONTEND/node_modules/maplibre-gl/dist/maplibre-gl.js" \
+   "$FRONTEND/node_modules/maplibre-gl/dist/maplibre-gl.css" \
+   "$FRONTEND/node_modules/maplibre-gl/LICENSE.txt" "$DIST.new/vendor/"
+# An optional /config.json (e.g. {"tile_url": "http://tiles.local/{z}/{x}/{y}.png"}) is kept
+# across builds: it is the site's, not the build's.
+if [[ -f "$DIST/config.json" ]]; then cp "$DIST/config.json" "$DIST.new/"; fi
+rm -rf "$DIST"
+mv "$DIST.new" "$DIST"
+
+app="$DIST/pkg/${CRATE//-/_}_bg.wasm"
+raw=$(stat -c %s "$app")
+gz=$(gzip -9 -c "$app" | wc -c)
+log "frontend built: $DIST"
+log "app wasm: $((raw / 1024)) KiB raw, $((gz / 1024)) KiB gzipped (budget 600 KiB gzipped; MapLibre not counted)"
+(( gz <= 600 * 1024 )) || die "app wasm is over budget: $((gz / 1024)) KiB gzipped > 600 KiB"
