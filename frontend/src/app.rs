@@ -41,7 +41,6 @@ pub fn shared() -> Shared {
 #[derive(Debug, Deserialize)]
 struct Boundaries {
     townships: Vec<TownshipName>,
-    grids: usize,
 }
 
 #[derive(Debug, Deserialize)]
@@ -118,7 +117,7 @@ async fn start_map(s: Shared) {
         Ok(text) => match serde_json::from_str::<Boundaries>(&text) {
             Ok(b) => {
                 s.townships.set(b.townships.into_iter().map(|t| (t.code, t.name)).collect());
-                s.map_status.set(if b.grids == 0 { "没有网格数据".to_owned() } else { String::new() });
+                s.map_status.set(String::new());
                 s.map_ready.set(true);
             }
             Err(e) => s.map_status.set(format!("边界数据无法解析：{e}")),

@@ -87,7 +87,7 @@ pub async fn init_map(
     Ok(())
 }
 
-/// Loads the boundary layers; answers JSON `{townships: [{code, name}], grids: n}`.
+/// Loads the boundary layers; answers JSON `{townships: [{code, name}]}`.
 pub async fn load_boundaries(base: &str) -> Result<String, String> {
     let text = load_boundaries_js(base).await.map_err(describe)?;
     text.as_string().ok_or_else(|| "边界图层加载失败".to_owned())

@@ -109,19 +109,31 @@ pub fn Dispatch() -> impl IntoView {
     let error = RwSignal::new(String::new());
     let live = RwSignal::new(false);
     let stream = StoredValue::new_local(None::<Stream>);
+    let reloads = RwSignal::new(0_u32);
 
-    // The queue and its live stream follow the level.
+    // The live stream follows the level; `resync` reloads the list.
     Effect::new(move |_| {
         let l = level.get();
-        error.set(String::new());
-        let on_message = move |text: String| match serde_json::from_str::<QueueMessage>(&text) {
-            Ok(m) if level.get_untracked().covers(&m.event) => queue.update(|q| upsert(q, m.event)),
-            Ok(_) => {}
-            Err(e) => error.set(format!("实时消息无法解析：{e}")),
+        let on_message = move |text: String| {
+            if text.is_empty() {
+                reloads.update(|n| *n += 1);
+                return;
+            }
+            match serde_json::from_str::<QueueMessage>(&text) {
+                Ok(m) if level.get_untracked().covers(&m.event) => queue.update(|q| upsert(q, m.event)),
+                Ok(_) => {}
+                Err(e) => error.set(format!("实时消息无法解析：{e}")),
+            }
         };
         let url = l.url("/api/v1/events/stream", &[]);
         stream.set_value(None);
         stream.set_value(Some(Stream::open(&url, on_message, move |up| live.set(up))));
+    });
+    // The list follows the level.
+    Effect::new(move |_| {
+        let l = level.get();
+        reloads.track();
+        error.set(String::new());
         spawn_local(async move {
             match load_queue(&l).await {
                 Ok(q) => queue.set(q),

@@ -82,7 +82,7 @@ pub fn hit_kind(k: HitKind) -> &'static str {
 /// A timeline action.
 pub fn action(a: &str) -> &str {
     match a {
-        "report" => "上报",
+        "report" | "reported" => "上报",
         "assign" => "派遣",
         "accept" => "核实",
         "resolve_on_spot" => "就地解决",

@@ -33,6 +33,7 @@ pub fn Search() -> impl IntoView {
                     if let Some(first) = found.hits.first() {
                         go(s, first);
                     }
+                    open.set(found.hits.len() != 1);
                     hits.set(found.hits);
                 }
                 Err(e) => {

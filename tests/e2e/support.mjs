@@ -103,6 +103,8 @@ export async function newPage(browser, base) {
 export async function openMap(page, base, query = '') {
   await page.goto(`${base}/${query}`);
   await page.waitForFunction(() => window.__wangge && window.__wangge.firstIdleMs !== undefined, null, { timeout: 60_000 });
+  // The page's own copy of the grids (names, bounds) follows the first idle.
+  await page.waitForFunction(() => window.__wangge.loaded.grids > 0, null, { timeout: 60_000 });
   return page.evaluate(() => ({ ...window.__wangge.loaded, firstIdleMs: window.__wangge.firstIdleMs }));
 }
 
