@@ -1,8 +1,9 @@
 //! Pure domain logic of wangge (网格): administrative divisions, grids and the exact
-//! point-in-grid index. No I/O, no async runtime: this crate builds for
-//! `wasm32-unknown-unknown` so the frontend can reuse it.
+//! point-in-grid index, events, people, and access control with its audit chain. No I/O, no
+//! async runtime: this crate builds for `wasm32-unknown-unknown` so the frontend can reuse it.
 #![deny(missing_docs)]
 
+pub mod access;
 pub mod calendar;
 pub mod coord;
 pub mod division;
