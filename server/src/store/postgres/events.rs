@@ -13,12 +13,6 @@ use super::{ms, query, PgStore};
 use crate::event::{EventFilter, EventRecord, Inserted, NewEvent, Page, Paged, TimelineEntry, TransitionWrite};
 use crate::store::StoreError;
 
-/// Event rows per INSERT: 31 columns each stays well under PostgreSQL's 65,535 bound parameters.
-const ROWS_PER_STATEMENT: usize = 1000;
-
-/// Timeline rows per INSERT: 10 columns each.
-const ENTRIES_PER_STATEMENT: usize = 5000;
-
 const OVERDUE: &str = "((state = 'assigned' AND verify_by < ?) OR (state IN ('assigned', 'accepted') AND done_by < ?))";
 
 const TIMELINE_COLUMNS: &str =
@@ -175,6 +169,10 @@ enum Slot<'a> {
 }
 
 /// The stored events of these report ids, by report id.
+///
+/// One index probe per report id (the `LIMIT 1` keeps the subquery a per-id lookup), planned
+/// afresh for every batch: a plan cached by the connection while `event` was small (or never
+/// analysed) is a sequential scan, and kept, it read the whole, growing table for every batch.
 async fn stored_by_report(
     tx: &mut Transaction<'_, Postgres>,
     report_ids: &[&str],
@@ -182,8 +180,16 @@ async fn stored_by_report(
     if report_ids.is_empty() {
         return Ok(HashMap::new());
     }
-    let sql = format!("SELECT {EVENT_COLUMNS} FROM event WHERE report_id = ANY($1)");
-    let rows = sqlx::query(&sql).bind(report_ids).fetch_all(&mut **tx).await.map_err(query("looking up report ids"))?;
+    let sql = format!(
+        "SELECT e.* FROM unnest($1::text[]) AS r(report_id)
+           CROSS JOIN LATERAL (SELECT {EVENT_COLUMNS} FROM event WHERE event.report_id = r.report_id LIMIT 1) e"
+    );
+    let rows = sqlx::query(&sql)
+        .bind(report_ids)
+        .persistent(false)
+        .fetch_all(&mut **tx)
+        .await
+        .map_err(query("looking up report ids"))?;
     rows.iter().map(|row| event_from_row(row).map(|e| (e.report_id.clone(), e))).collect()
 }
 
@@ -260,88 +266,102 @@ async fn allocate(tx: &mut Transaction<'_, Postgres>, day: &str, n: i64) -> Resu
     .map_err(query("allocating event numbers"))
 }
 
-/// Inserts new event rows, many per statement and in report-id order (two processes inserting
-/// overlapping batches take the report ids' index locks in one order, so they cannot
-/// deadlock), skipping report ids stored meanwhile; answers the report ids inserted.
+/// Inserts new event rows in report-id order (two processes inserting overlapping batches
+/// take the report ids' index locks in one order, so they cannot deadlock), skipping report
+/// ids stored meanwhile; answers the report ids inserted.
+///
+/// One array per column: the statement text is the same whatever the batch size, so it is
+/// parsed and planned once per connection, not for every batch.
 async fn insert_rows(tx: &mut Transaction<'_, Postgres>, events: &[EventRecord]) -> Result<HashSet<String>, StoreError> {
-    let mut sorted: Vec<&EventRecord> = events.iter().collect();
-    sorted.sort_by(|a, b| a.report_id.cmp(&b.report_id));
-    let mut created = HashSet::with_capacity(events.len());
-    for chunk in sorted.chunks(ROWS_PER_STATEMENT) {
-        let mut q = QueryBuilder::<Postgres>::new(
-            "INSERT INTO event (event_id, report_id, request_fingerprint, category, subcategory, description, lon, lat,
-                grid_code, village_code, township_code, reporter_kind, reporter_person_id, reporter_name,
-                reporter_phone, channel, complexity, state, holder_tier, holder_id, since, verify_by, done_by,
-                last_handler_tier, last_handler_id, rating, patrol_flag, seq, reported_at, updated_at, closed_at) ",
-        );
-        q.push_values(chunk, |mut b, e| {
-            let f = &e.flow;
-            let d = f.deadlines;
-            let (tier, id) = split(f.holder.as_ref());
-            let (last_tier, last_id) = split(f.last_handler.as_ref());
-            b.push_bind(e.event_id.as_str())
-                .push_bind(e.report_id.as_str())
-                .push_bind(e.fingerprint.as_str())
-                .push_bind(e.category.as_str())
-                .push_bind(e.subcategory.as_deref())
-                .push_bind(e.description.as_str())
-                .push_bind(e.location.lon)
-                .push_bind(e.location.lat)
-                .push_bind(e.place.grid.as_str())
-                .push_bind(e.place.village.as_str())
-                .push_bind(e.place.township.as_str())
-                .push_bind(e.reporter.kind.as_str())
-                .push_bind(e.reporter.person_id.as_deref())
-                .push_bind(e.reporter.name.as_deref())
-                .push_bind(e.reporter.phone.as_deref())
-                .push_bind(e.channel.as_str())
-                .push_bind(complexity_str(f.complexity))
-                .push_bind(f.state.as_str())
-                .push_bind(tier)
-                .push_bind(id)
-                .push_bind(d.map(|d| ms(d.since)))
-                .push_bind(d.map(|d| ms(d.verify_by)))
-                .push_bind(d.map(|d| ms(d.done_by)))
-                .push_bind(last_tier)
-                .push_bind(last_id)
-                .push_bind(f.rating.map(i16::from))
-                .push_bind(e.patrol_flag)
-                .push_bind(e.seq)
-                .push_bind(ms(e.reported_at))
-                .push_bind(ms(e.updated_at))
-                .push_bind(e.closed_at.map(ms));
-        });
-        q.push(" ON CONFLICT (report_id) DO NOTHING RETURNING report_id");
-        let done: Vec<String> =
-            q.build_query_scalar().persistent(false).fetch_all(&mut **tx).await.map_err(query("inserting events"))?;
-        created.extend(done);
+    if events.is_empty() {
+        return Ok(HashSet::new());
     }
-    Ok(created)
+    let mut rows: Vec<&EventRecord> = events.iter().collect();
+    rows.sort_by(|a, b| a.report_id.cmp(&b.report_id));
+    let rows = &rows;
+    let deadline = |e: &EventRecord| e.flow.deadlines;
+    let created: Vec<String> = sqlx::query_scalar(INSERT_EVENTS)
+        .bind(column(rows, |e| e.event_id.as_str()))
+        .bind(column(rows, |e| e.report_id.as_str()))
+        .bind(column(rows, |e| e.fingerprint.as_str()))
+        .bind(column(rows, |e| e.category.as_str()))
+        .bind(column(rows, |e| e.subcategory.as_deref()))
+        .bind(column(rows, |e| e.description.as_str()))
+        .bind(column(rows, |e| e.location.lon))
+        .bind(column(rows, |e| e.location.lat))
+        .bind(column(rows, |e| e.place.grid.as_str()))
+        .bind(column(rows, |e| e.place.village.as_str()))
+        .bind(column(rows, |e| e.place.township.as_str()))
+        .bind(column(rows, |e| e.reporter.kind.as_str()))
+        .bind(column(rows, |e| e.reporter.person_id.as_deref()))
+        .bind(column(rows, |e| e.reporter.name.as_deref()))
+        .bind(column(rows, |e| e.reporter.phone.as_deref()))
+        .bind(column(rows, |e| e.channel.as_str()))
+        .bind(column(rows, |e| complexity_str(e.flow.complexity)))
+        .bind(column(rows, |e| e.flow.state.as_str()))
+        .bind(column(rows, |e| split(e.flow.holder.as_ref()).0))
+        .bind(column(rows, |e| split(e.flow.holder.as_ref()).1))
+        .bind(column(rows, |e| deadline(e).map(|d| ms(d.since))))
+        .bind(column(rows, |e| deadline(e).map(|d| ms(d.verify_by))))
+        .bind(column(rows, |e| deadline(e).map(|d| ms(d.done_by))))
+        .bind(column(rows, |e| split(e.flow.last_handler.as_ref()).0))
+        .bind(column(rows, |e| split(e.flow.last_handler.as_ref()).1))
+        .bind(column(rows, |e| e.flow.rating.map(i16::from)))
+        .bind(column(rows, |e| e.patrol_flag))
+        .bind(column(rows, |e| e.seq))
+        .bind(column(rows, |e| ms(e.reported_at)))
+        .bind(column(rows, |e| ms(e.updated_at)))
+        .bind(column(rows, |e| e.closed_at.map(ms)))
+        .fetch_all(&mut **tx)
+        .await
+        .map_err(query("inserting events"))?;
+    Ok(created.into_iter().collect())
 }
 
-/// Appends timeline rows, many per statement.
+/// Inserts the rows of `events`, given one array per column (in this order).
+const INSERT_EVENTS: &str = "INSERT INTO event (event_id, report_id, request_fingerprint, category, subcategory,
+        description, lon, lat, grid_code, village_code, township_code, reporter_kind, reporter_person_id,
+        reporter_name, reporter_phone, channel, complexity, state, holder_tier, holder_id, since, verify_by,
+        done_by, last_handler_tier, last_handler_id, rating, patrol_flag, seq, reported_at, updated_at, closed_at)
+    SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+        $7::float8[], $8::float8[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[],
+        $14::text[], $15::text[], $16::text[], $17::text[], $18::text[], $19::text[], $20::text[],
+        $21::timestamptz[], $22::timestamptz[], $23::timestamptz[], $24::text[], $25::text[],
+        $26::int2[], $27::bool[], $28::int8[], $29::timestamptz[], $30::timestamptz[], $31::timestamptz[])
+    ON CONFLICT (report_id) DO NOTHING RETURNING report_id";
+
+/// Appends timeline rows in one statement, one array per column (the same statement text
+/// for one row or thousands).
 async fn insert_entries(tx: &mut Transaction<'_, Postgres>, rows: &[(&str, &TimelineEntry)]) -> Result<(), StoreError> {
-    for chunk in rows.chunks(ENTRIES_PER_STATEMENT) {
-        let mut q = QueryBuilder::<Postgres>::new(
-            "INSERT INTO event_transition (event_id, seq, at, actor, tier, action, payload, state_after, holder_tier, holder_id) ",
-        );
-        q.push_values(chunk, |mut b, (event_id, t)| {
-            let (tier, id) = split(t.holder_after.as_ref());
-            b.push_bind(*event_id)
-                .push_bind(t.seq)
-                .push_bind(ms(t.at))
-                .push_bind(t.actor.as_str())
-                .push_bind(t.tier.map(Tier::as_str))
-                .push_bind(t.action.as_str())
-                .push_bind(t.payload.to_string())
-                .push_unseparated("::jsonb")
-                .push_bind(t.state_after.as_str())
-                .push_bind(tier)
-                .push_bind(id);
-        });
-        q.build().persistent(chunk.len() == 1).execute(&mut **tx).await.map_err(query("appending to timelines"))?;
+    if rows.is_empty() {
+        return Ok(());
     }
+    sqlx::query(
+        "INSERT INTO event_transition (event_id, seq, at, actor, tier, action, payload, state_after, holder_tier, holder_id)
+         SELECT event_id, seq, at, actor, tier, action, payload::jsonb, state_after, holder_tier, holder_id
+           FROM unnest($1::text[], $2::int8[], $3::timestamptz[], $4::text[], $5::text[], $6::text[], $7::text[],
+                       $8::text[], $9::text[], $10::text[])
+             AS t(event_id, seq, at, actor, tier, action, payload, state_after, holder_tier, holder_id)",
+    )
+    .bind(column(rows, |(event_id, _)| *event_id))
+    .bind(column(rows, |(_, t)| t.seq))
+    .bind(column(rows, |(_, t)| ms(t.at)))
+    .bind(column(rows, |(_, t)| t.actor.as_str()))
+    .bind(column(rows, |(_, t)| t.tier.map(Tier::as_str)))
+    .bind(column(rows, |(_, t)| t.action.as_str()))
+    .bind(column(rows, |(_, t)| t.payload.to_string()))
+    .bind(column(rows, |(_, t)| t.state_after.as_str()))
+    .bind(column(rows, |(_, t)| split(t.holder_after.as_ref()).0))
+    .bind(column(rows, |(_, t)| split(t.holder_after.as_ref()).1))
+    .execute(&mut **tx)
+    .await
+    .map_err(query("appending to timelines"))?;
     Ok(())
+}
+
+/// One column of `rows`, as an array to bind.
+fn column<'a, R, T>(rows: &'a [R], value: impl Fn(&'a R) -> T) -> Vec<T> {
+    rows.iter().map(value).collect()
 }
 
 fn push_filter<'a>(qb: &mut QueryBuilder<'a, Postgres>, f: &'a EventFilter) {
