@@ -8,6 +8,8 @@
 const CJK_FONTS = "'Noto Sans CJK SC', 'Source Han Sans SC', 'Microsoft YaHei', 'PingFang SC', 'WenQuanYi Micro Hei', sans-serif";
 const TEXT_FONT = ['Noto Sans CJK SC Regular', 'Noto Sans CJK SC', 'sans-serif'];
 const EMPTY = { type: 'FeatureCollection', features: [] };
+/** Boundary sources: tiled up to z14 (over-zoomed beyond), with a small buffer (less work). */
+const BOUNDARY = { maxzoom: 14, buffer: 32, tolerance: 0.5 };
 
 /** The test hook: the map and what it has loaded (read by tests/e2e). */
 const hook = (window.__wangge = window.__wangge || {});
@@ -49,11 +51,13 @@ export async function loadConfig() {
   return JSON.stringify(config);
 }
 
-function style(tileUrl, tileAttribution) {
+function style(base, tileUrl, tileAttribution) {
+  // MapLibre's workers fetch and index the boundary layers straight from the server.
+  const boundary = (layer) => ({ type: 'geojson', data: `${base}/${layer}.geojson`, promoteId: 'code', ...BOUNDARY });
   const sources = {
-    townships: { type: 'geojson', data: EMPTY, promoteId: 'code' },
-    villages: { type: 'geojson', data: EMPTY, promoteId: 'code' },
-    grids: { type: 'geojson', data: EMPTY, promoteId: 'code' },
+    townships: boundary('townships'),
+    villages: boundary('villages'),
+    grids: boundary('grids'),
     'township-labels': { type: 'geojson', data: EMPTY },
     'village-labels': { type: 'geojson', data: EMPTY },
     'grid-labels': { type: 'geojson', data: EMPTY },
@@ -129,12 +133,13 @@ export function initMap(container, options, onClick, onEvent) {
   const opts = JSON.parse(options || '{}');
   hook.t0 = performance.now();
   // The boundaries download while MapLibre starts its workers.
-  for (const layer of ['townships', 'villages']) fetchLayer(opts.boundaries || '/api/v1/map', layer).catch(() => {});
-  // Two workers even on two cores: three GeoJSON sources are indexed side by side.
-  if (window.maplibregl.getWorkerCount() < 2) window.maplibregl.setWorkerCount(2);
+  const base = opts.boundaries || '/api/v1/map';
+  gridsUrl = `${base}/grids.geojson`;
+  // The page's own copy of the small layers (names, bounds, label points) downloads meanwhile.
+  for (const layer of ['townships', 'villages']) fetchLayer(base, layer).catch(() => {});
   map = new window.maplibregl.Map({
     container,
-    style: style(opts.tile_url, opts.tile_attribution),
+    style: style(base, opts.tile_url, opts.tile_attribution),
     center: [115.52, 40.4],
     zoom: 8.6,
     localIdeographFontFamily: CJK_FONTS,
@@ -162,9 +167,12 @@ export function initMap(container, options, onClick, onEvent) {
     }
   });
   map.on('idle', () => {
-    if (hook.gridsDrawn && hook.firstIdleMs === undefined) hook.firstIdleMs = performance.now();
+    // Counted once the grids are drawn and the county view with its labels is set.
+    if (hook.gridsDrawn && hook.boundariesMs !== undefined && hook.firstIdleMs === undefined) hook.firstIdleMs = performance.now();
   });
-  return new Promise((resolve) => map.on('load', () => { ready = true; resolve(); }));
+  // Ready once the style is parsed (its sources and layers exist), not after the first full
+  // render: the county view is set before the first tiles are cut.
+  return new Promise((resolve) => map.once('style.load', () => { ready = true; resolve(); }));
 }
 
 function labelPoints(features) {
@@ -200,21 +208,19 @@ function indexLayer(layer, data) {
 }
 
 /**
- * Loads the township, village and grid boundaries from `base` (/api/v1/map). The grids (the
- * largest layer) go to a MapLibre worker straight from the server, so the page neither parses
- * nor copies them before they are drawn; the page reads them itself (names, bounds) once the
- * map is idle. Resolves to JSON text: the townships as [{code, name}] sorted by code.
+ * The page's own copy of the boundaries (names, bounds, label points; MapLibre's workers load
+ * the drawn layers themselves): the townships first, which set the county view; the villages
+ * when they come; the grids (the largest layer) once the map is idle. Resolves to JSON text:
+ * the townships as [{code, name}] sorted by code.
  */
 export async function loadBoundaries(base) {
-  gridsUrl = `${base}/grids.geojson`;
-  map.getSource('grids').setData(gridsUrl);
-  const texts = await Promise.all(['townships', 'villages'].map((layer) => fetchLayer(base, layer)));
-  ['townships', 'villages'].forEach((layer, i) => {
-    indexLayer(layer, texts[i]);
-    map.getSource(layer).setData(texts[i]);
-  });
-  map.getSource('township-labels').setData(labelPoints(texts[0].features));
-  map.getSource('village-labels').setData(labelPoints(texts[1].features));
+  const townships = await fetchLayer(base, 'townships');
+  indexLayer('townships', townships);
+  map.getSource('township-labels').setData(labelPoints(townships.features));
+  fetchLayer(base, 'villages').then((villages) => {
+    indexLayer('villages', villages);
+    map.getSource('village-labels').setData(labelPoints(villages.features));
+  }).catch((e) => console.error(e));
   map.once('idle', () => {
     fetchLayer(base, 'grids').then((data) => {
       indexLayer('grids', data);
@@ -222,16 +228,16 @@ export async function loadBoundaries(base) {
     }).catch((e) => console.error(e));
   });
   // The whole county in view.
-  const all = texts[0].features.map((f) => bounds(f.geometry));
+  const all = townships.features.map((f) => bounds(f.geometry));
   if (all.length > 0) {
     const box = all.reduce((a, b) => [Math.min(a[0], b[0]), Math.min(a[1], b[1]), Math.max(a[2], b[2]), Math.max(a[3], b[3])]);
     map.fitBounds([[box[0], box[1]], [box[2], box[3]]], { padding: 24, duration: 0 });
   }
   hook.boundariesMs = performance.now();
-  const townships = texts[0].features
+  const list = townships.features
     .map((f) => ({ code: String(f.properties.code), name: f.properties.name }))
     .sort((a, b) => a.code.localeCompare(b.code));
-  return JSON.stringify({ townships });
+  return JSON.stringify({ townships: list });
 }
 
 function bounds(geometry) {

@@ -240,7 +240,7 @@ fn Figures(stats: Value) -> impl IntoView {
                 {by_township.into_iter().map(|t| {
                     let code = text(&t, "code");
                     view! {
-                        <tr on:click=move |_| { bridge::fit_feature("townships", &code); }>
+                        <tr data-code=code.clone() on:click=move |_| { bridge::fit_feature("townships", &code); }>
                             <td>{text(&t, "name")}</td><td>{num(&t, "reported")}</td>
                             <td>{num(&t, "closed")}</td><td>{format!("{:.2}%", num(&t, "closure_rate"))}</td>
                         </tr>

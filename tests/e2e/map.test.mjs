@@ -99,6 +99,31 @@ test('the hazard heatmap appears', { timeout: 60_000 }, async () => {
   await shot('heatmap');
 });
 
+test('grids shaded by density, and a township row fits the map to it', { timeout: 60_000 }, async () => {
+  await page.selectOption('#shade', 'density');
+  await page.waitForFunction(() => window.__wangge.choropleth > 1000, null, { timeout: 30_000 });
+  const shaded = await page.evaluate(() => {
+    const m = window.__wangge.map;
+    return m.queryRenderedFeatures({ layers: ['grids-fill'] })
+      .filter((f) => (m.getFeatureState({ source: 'grids', id: f.properties.code }).value ?? -1) > 0).length;
+  });
+  assert.ok(shaded > 0, 'some grids are shaded');
+  await page.selectOption('#shade', 'off');
+  const zoom = await page.evaluate(() => window.__wangge.map.getZoom());
+  const row = page.locator('#by-township tr').nth(1);
+  const name = (await row.locator('td').first().textContent()).trim();
+  const code = await row.getAttribute('data-code');
+  await row.click();
+  await page.waitForFunction((z) => window.__wangge.map.getZoom() > z + 0.5, zoom, { timeout: 20_000 });
+  await settled(page);
+  const seen = await page.evaluate(() => {
+    const m = window.__wangge.map;
+    return m.queryRenderedFeatures({ layers: ['grids-fill'] }).map((f) => f.properties.township_code);
+  });
+  const inside = seen.filter((c) => c === code).length;
+  assert.ok(inside > seen.length / 2, `the map shows ${name} (${code}): ${inside} of ${seen.length} grids in view are its`);
+});
+
 test('a search flies to a grid', { timeout: 60_000 }, async () => {
   const grid = await gridPoint(500);
   const before = await page.evaluate(() => ({ zoom: window.__wangge.map.getZoom() }));
@@ -116,6 +141,20 @@ test('a search flies to a grid', { timeout: 60_000 }, async () => {
   assert.ok(after.highlighted, 'the grid is outlined');
   const d = Math.hypot(after.center[0] - grid.lon, after.center[1] - grid.lat);
   assert.ok(d < 0.05, `centre ${after.center} near the grid ${grid.lon},${grid.lat}`);
+});
+
+test('a click on the map shows the grid and its gridworker there', { timeout: 60_000 }, async () => {
+  const box = await page.locator('#map canvas').boundingBox();
+  const code = await page.evaluate(([x, y]) => {
+    const f = window.__wangge.map.queryRenderedFeatures([x, y], { layers: ['grids-fill'] });
+    return f.length ? f[0].properties.code : null;
+  }, [box.width / 2, box.height / 2]);
+  assert.ok(code, 'a grid under the centre of the map');
+  await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+  await page.waitForFunction((c) => (document.querySelector('#locate-grid')?.textContent || '').includes(c), code, { timeout: 20_000 });
+  const worker = await page.locator('#locate-gridworker').textContent();
+  assert.notEqual(worker.trim(), '—', 'the grid has a gridworker');
+  await page.locator('.locate .panel-head .link').click();
 });
 
 test('a dispatcher escalates an event and sees the timeline change', { timeout: 120_000 }, async () => {
