@@ -191,6 +191,12 @@ test('a dispatcher escalates an event and sees the timeline change', { timeout: 
   await page.fill('#action-text', '');
   await page.click('#do-return');
   await page.waitForFunction(() => /请求失败/.test(document.querySelector('#action-result')?.textContent || ''), null, { timeout: 20_000 });
+
+  // Back to the dashboard: the console closes its stream and the app keeps running.
+  await page.locator('button.tab', { hasText: '领导驾驶舱' }).click();
+  await page.waitForFunction(() => Number(document.querySelector('#kpi-reported')?.textContent) > 0, null, { timeout: 30_000 });
+  const crashes = page.errors.filter((e) => /panicked|RuntimeError|unreachable/.test(e));
+  assert.deepEqual(crashes, [], 'the app never panicked');
   assert.deepEqual(page.outside, [], 'nothing is loaded from outside the server');
 });
 
