@@ -72,7 +72,7 @@ if [[ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$wb_version
 fi
 
 # ---- MapLibre GL JS from npm ----------------------------------------------------------------
-have npm || need_apt npm
+have npm || need_apt nodejs npm
 lock_sum="$(sha256sum "$FRONTEND/package-lock.json" | cut -d' ' -f1)"
 if [[ "$(cat "$FRONTEND/node_modules/.wangge-lock" 2>/dev/null)" != "$lock_sum" ]]; then
     timed "npm ci (frontend)" npm ci --prefix "$FRONTEND" --no-audit --no-fund --loglevel=error

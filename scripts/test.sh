@@ -177,7 +177,7 @@ step "wasm32 check"           bash "$REPO_ROOT/scripts/wasm-check.sh"
 # The map: build the frontend (clippy for wasm32, -D warnings), then drive it in headless
 # Chromium against the real binary with the demo county (tests/e2e/; screenshots in target/e2e/).
 run_e2e() {
-    have node || die "node is needed for the end-to-end tests"
+    have node || need_apt nodejs npm
     npm ci --prefix "$REPO_ROOT/tests/e2e" --no-audit --no-fund --loglevel=error
     WANGGE_BIN="$CARGO_TARGET_DIR/debug/wangge" node --test --test-concurrency=1 "$REPO_ROOT/tests/e2e/map.test.mjs"
 }

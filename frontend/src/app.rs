@@ -61,6 +61,7 @@ pub fn App() -> impl IntoView {
         map_status: RwSignal::new("地图加载中…".to_owned()),
     };
     provide_context(s);
+    provide_context(leaders::Settings::new());
     request_animation_frame(move || spawn_local(start_map(s)));
 
     let tab = move |page: Page, label: &'static str| {

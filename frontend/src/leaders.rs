@@ -45,19 +45,36 @@ impl Filter {
     }
 }
 
+/// The dashboard's settings, kept while the console is shown.
+#[derive(Debug, Clone, Copy)]
+pub struct Settings {
+    filter: RwSignal<Filter>,
+    heat_on: RwSignal<bool>,
+    shade: RwSignal<Shade>,
+}
+
+impl Settings {
+    /// Both categories, from 2023 (the demo year) to today, the whole county, heatmap on.
+    pub fn new() -> Self {
+        Self {
+            filter: RwSignal::new(Filter {
+                hazard: true,
+                dispute: true,
+                from: "2023-01-01".to_owned(),
+                to: today(),
+                township: String::new(),
+            }),
+            heat_on: RwSignal::new(true),
+            shade: RwSignal::new(Shade::Off),
+        }
+    }
+}
+
 /// The leaders' side panel; drives the heatmap and choropleth layers.
 #[component]
 pub fn Leaders() -> impl IntoView {
     let s = shared();
-    let filter = RwSignal::new(Filter {
-        hazard: true,
-        dispute: true,
-        from: "2023-01-01".to_owned(),
-        to: today(),
-        township: String::new(),
-    });
-    let heat_on = RwSignal::new(true);
-    let shade = RwSignal::new(Shade::Off);
+    let Settings { filter, heat_on, shade } = expect_context::<Settings>();
     let heat_total = RwSignal::new(None::<(u64, HeatMode)>);
     let stats = RwSignal::new(None::<Result<Value, String>>);
     let map_error = RwSignal::new(String::new());
@@ -137,7 +154,13 @@ pub fn Leaders() -> impl IntoView {
                 <label>"至" <input type="date" prop:value=move || filter.get().to on:change=edit(|f, v| f.to = v)/></label>
             </div>
             <label>"乡镇"
-                <select id="township-filter" on:change=edit(|f, v| f.township = v)>
+                <select id="township-filter" on:change=move |ev| {
+                    let code = event_target_value(&ev);
+                    if !code.is_empty() {
+                        bridge::fit_feature("townships", &code);
+                    }
+                    filter.update(|f| f.township = code);
+                }>
                     <option value="">"全县"</option>
                     {move || s.townships.get().into_iter().map(|(code, name)| {
                         let selected = filter.get_untracked().township == code;
@@ -154,9 +177,9 @@ pub fn Leaders() -> impl IntoView {
                         "density" => Shade::Density,
                         _ => Shade::Off,
                     })>
-                        <option value="off">"关闭"</option>
-                        <option value="count">"按事件数"</option>
-                        <option value="density">"按密度（件/km²）"</option>
+                        <option value="off" selected=move || shade.get() == Shade::Off>"关闭"</option>
+                        <option value="count" selected=move || shade.get() == Shade::Count>"按事件数"</option>
+                        <option value="density" selected=move || shade.get() == Shade::Density>"按密度（件/km²）"</option>
                     </select>
                 </label>
             </div>
