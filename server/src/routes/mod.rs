@@ -3,11 +3,13 @@
 mod calendar;
 mod divisions;
 mod events;
+mod export;
 mod frontend;
 mod grids;
 mod health;
 mod locate;
 mod map;
+mod ogcapi;
 mod open311;
 mod people;
 mod reports;
@@ -56,7 +58,9 @@ pub fn app(state: AppState) -> Router {
         .merge(open311::router())
         .merge(map::router())
         .merge(search::router())
-        .merge(stream::router());
+        .merge(stream::router())
+        .merge(ogcapi::router())
+        .merge(export::router());
     let api = match state.frontend_dir {
         Some(_) => api.fallback(frontend::serve),
         None => api.fallback(error::not_found),
