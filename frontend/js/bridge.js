@@ -75,6 +75,7 @@ function style(base, tileUrl, tileAttribution) {
     {
       id: 'grids-fill', type: 'fill', source: 'grids',
       paint: {
+        'fill-antialias': false,
         'fill-color': ['case', ['<', choro, 0], '#ffffff',
           ['interpolate', ['linear'], choro, 0, '#fff7ec', 0.25, '#fdd49e', 0.5, '#fc8d59', 0.75, '#d7301f', 1, '#7f0000']],
         'fill-opacity': ['case', ['<', choro, 0], tileUrl ? 0.05 : 0.55, 0.75],
@@ -143,6 +144,8 @@ export function initMap(container, options, onClick, onEvent) {
     center: [115.52, 40.4],
     zoom: 8.6,
     localIdeographFontFamily: CJK_FONTS,
+    // Labels appear at once (no 300 ms fade): the map is settled sooner.
+    fadeDuration: 0,
     attributionControl: opts.tile_url ? {} : false,
     canvasContextAttributes: { preserveDrawingBuffer: true },
   });
