@@ -182,6 +182,7 @@ backend_tests! {
             let info = gdal("ogrinfo", strings(&["-ro", "-so", &s.oapif(), collection])).await;
             assert_eq!(feature_count(&info), want.len(), "{collection}: {info}");
             assert!(info.contains("WGS 84") || info.contains("CRS84"), "{collection} SRS: {info}");
+            assert!(info.contains("Geometry: Multi Polygon"), "{collection} geometry type: {info}");
             let got = to_geojson(&s, &s.oapif(), collection, &[]).await;
             assert_same(collection, &got, &want);
             // Pages of two: GDAL follows the next links to the end.
