@@ -73,6 +73,7 @@ test('the map loads the grid layer and the dashboard its figures', { timeout: 12
   await page.waitForFunction(() => Number(document.querySelector('#kpi-reported')?.textContent) > 0, null, { timeout: 60_000 });
   const rows = await page.locator('#by-township tr').count();
   assert.ok(rows > 17, `township rows: ${rows}`);
+  assert.equal(await page.evaluate(() => window.__wangge.map.getLayer('basemap')), undefined, 'no base map by default');
   await settled(page);
   await shot('dashboard');
   assert.deepEqual(page.outside, [], 'nothing is loaded from outside the server');
@@ -198,6 +199,16 @@ test('a dispatcher escalates an event and sees the timeline change', { timeout: 
   const crashes = page.errors.filter((e) => /panicked|RuntimeError|unreachable/.test(e));
   assert.deepEqual(crashes, [], 'the app never panicked');
   assert.deepEqual(page.outside, [], 'nothing is loaded from outside the server');
+});
+
+test('a raster base map is used only when asked for', { timeout: 60_000 }, async () => {
+  const p = await newPage(browser, server.base);
+  const tiles = `${server.base}/basemap-test/{z}/{x}/{y}.png`;
+  await p.goto(`${server.base}/?tiles=${encodeURIComponent(tiles)}`);
+  await p.waitForFunction(() => window.__wangge?.map?.getLayer('basemap') !== undefined, null, { timeout: 30_000 });
+  const url = await p.evaluate(() => window.__wangge.map.getSource('basemap').tiles[0]);
+  assert.equal(url, tiles);
+  await p.context().close();
 });
 
 test('budget: first idle with all grids (median of 5 loads) and the app wasm size', { timeout: 180_000 }, async () => {
