@@ -155,6 +155,16 @@ test('a click on the map shows the grid and its gridworker there', { timeout: 60
   await page.waitForFunction((c) => (document.querySelector('#locate-grid')?.textContent || '').includes(c), code, { timeout: 20_000 });
   const worker = await page.locator('#locate-gridworker').textContent();
   assert.notEqual(worker.trim(), '—', 'the grid has a gridworker');
+  // 在此上报: a report at that point lands in that grid.
+  await page.locator('.locate details.report summary').click();
+  await page.fill('.locate textarea', '井盖缺失（地图上报测试）');
+  await page.click('.locate form button[type=submit]');
+  await page.waitForFunction(() => /已上报：E\d{8}-\d+/.test(document.querySelector('.locate .result')?.textContent || ''), null, { timeout: 20_000 });
+  const text = await page.locator('.locate .result').textContent();
+  const id = text.match(/E\d{8}-\d+/)[0];
+  const event = await api('GET', `/api/v1/events/${id}`);
+  assert.equal(event.grid_code, code, 'reported in the grid clicked');
+  assert.equal(event.channel, 'web');
   await page.locator('.locate .panel-head .link').click();
 });
 
