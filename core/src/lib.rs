@@ -7,6 +7,7 @@ pub mod access;
 pub mod calendar;
 pub mod coord;
 pub mod division;
+pub mod draft;
 pub mod event;
 pub mod index;
 pub mod people;

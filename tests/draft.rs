@@ -1,0 +1,186 @@
+//! Boundary-draft validation on the demo county (whole county and each township: no problem)
+//! and on hostile million-vertex polygons; prints the times.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on broken fixtures
+
+use std::collections::BTreeSet;
+use std::time::Instant;
+
+use geo::{Contains, Point};
+use geo_types::{Coord, LineString, MultiPolygon, Polygon};
+use wangge_core::draft::{validate, Division, Draft, DraftGrid, Options, ProblemKind, Report};
+use wangge_core::GridKind;
+use wangge_tests::county;
+
+fn division(code: &str, geometry: &MultiPolygon<f64>) -> Division {
+    Division { code: code.to_string(), geometry: geometry.clone() }
+}
+
+/// The county's grids whose township code starts with `prefix` ("" for all), as a draft of
+/// that area; the other grids' codes are outside the draft.
+fn draft_of(prefix: &str) -> Draft {
+    let c = county();
+    let townships: Vec<Division> =
+        c.townships.iter().filter(|t| t.code.starts_with(prefix)).map(|t| division(&t.code, &t.geometry)).collect();
+    let villages = c.villages.iter().filter(|v| v.code.starts_with(prefix)).map(|v| division(&v.code, &v.geometry)).collect();
+    let (inside, outside): (Vec<_>, Vec<_>) = c.grids.iter().partition(|g| g.township.0.starts_with(prefix));
+    let grids = inside
+        .into_iter()
+        .map(|g| DraftGrid {
+            code: g.code.clone(),
+            name: g.name.clone(),
+            kind: g.kind,
+            village_code: g.village.0.clone(),
+            township_code: g.township.0.clone(),
+            parent_grid: g.parent_grid.clone(),
+            geometry: g.geometry.clone(),
+        })
+        .collect();
+    let outside_codes: BTreeSet<String> = outside.into_iter().map(|g| g.code.clone()).collect();
+    Draft { area: townships.clone(), villages, townships, grids, outside_codes }
+}
+
+fn timed(what: &str, draft: &Draft) -> Report {
+    let t = Instant::now();
+    let report = validate(draft, &Options::default());
+    println!("{what}: {} grids validated in {:.1} ms, {} problems", draft.grids.len(), t.elapsed().as_secs_f64() * 1e3, report.problems.len());
+    report
+}
+
+fn point(r: &Report, kind: ProblemKind) -> Point<f64> {
+    let p = r.of_kind(kind).next().unwrap_or_else(|| panic!("no {kind:?}: {r:#?}"));
+    let [x, y] = p.location.point.unwrap();
+    Point::new(x, y)
+}
+
+#[test]
+fn the_demo_county_validates_with_no_problem() {
+    let d = draft_of("");
+    assert_eq!(d.grids.len(), 1874);
+    let report = timed("whole county (17 townships)", &d);
+    assert_eq!(report.problems, vec![]);
+}
+
+#[test]
+fn each_township_validates_with_no_problem() {
+    let t = Instant::now();
+    for township in &county().townships {
+        let report = validate(&draft_of(&township.code), &Options::default());
+        assert_eq!(report.problems, vec![], "{} {}", township.code, township.name);
+    }
+    println!("17 township drafts validated in {:.1} ms", t.elapsed().as_secs_f64() * 1e3);
+}
+
+#[test]
+fn a_grid_left_out_of_a_township_is_a_gap_where_it_was() {
+    let mut d = draft_of("130730100");
+    let i = d.grids.iter().position(|g| g.kind == GridKind::Rural).unwrap_or(0);
+    let gone = d.grids.remove(i);
+    let r = validate(&d, &Options::default());
+    let gaps: Vec<_> = r.of_kind(ProblemKind::Gap).collect();
+    assert_eq!(gaps.len(), 1, "{r:#?}");
+    assert!(gone.geometry.contains(&point(&r, ProblemKind::Gap)));
+}
+
+#[test]
+fn a_vertex_moved_in_one_grid_only_makes_an_overlap_and_a_gap() {
+    let mut d = draft_of("130730100");
+    // Move a vertex shared with a neighbour into the neighbour: overlap there, gap behind.
+    let i = d.grids.iter().position(|g| g.kind == GridKind::Community).unwrap();
+    let mut poly = d.grids[i].geometry.0[0].clone();
+    let shared = (1..poly.exterior().0.len() - 1)
+        .find(|&k| {
+            let c = poly.exterior().0[k];
+            d.grids.iter().enumerate().any(|(j, g)| j != i && !g.kind.is_overlay() && g.geometry.0.iter().any(|p| p.exterior().0.contains(&c)))
+                && !d.area.iter().any(|a| a.geometry.0.iter().any(|p| p.exterior().0.contains(&c)))
+        })
+        .unwrap();
+    let before = poly.exterior().0[shared];
+    poly.exterior_mut(|r| {
+        let (prev, next) = (r.0[shared - 1], r.0[shared + 1]);
+        // Push the vertex away from the middle of its neighbours: outward, into the neighbour.
+        let mid = Coord { x: (prev.x + next.x) / 2.0, y: (prev.y + next.y) / 2.0 };
+        r.0[shared] = before + (before - mid) * 0.5;
+    });
+    d.grids[i].geometry = MultiPolygon(vec![poly]);
+    let r = validate(&d, &Options::default());
+    let kinds: BTreeSet<ProblemKind> = r.errors().map(|p| p.kind).collect();
+    assert!(kinds.contains(&ProblemKind::Overlap) || kinds.contains(&ProblemKind::Gap), "{r:#?}");
+    for p in r.errors() {
+        let g = p.location.geometry.as_ref().unwrap();
+        let [x, y] = p.location.point.unwrap();
+        assert!(g.contains(&Point::new(x, y)));
+        assert!((x - before.x).abs() < 0.01 && (y - before.y).abs() < 0.01, "{p:?} far from the moved vertex {before:?}");
+    }
+}
+
+/// A wavy ring of `n` vertices around (115.5, 40.4), about 2 km across.
+fn wavy(n: usize) -> Vec<Coord<f64>> {
+    let mut pts: Vec<Coord<f64>> = (0..n)
+        .map(|k| {
+            let a = std::f64::consts::TAU * k as f64 / n as f64;
+            let r = 0.01 * (1.0 + 0.1 * (1000.0 * a).sin());
+            Coord { x: 115.5 + r * a.cos(), y: 40.4 + r * a.sin() }
+        })
+        .collect();
+    pts.push(pts[0]);
+    pts
+}
+
+fn one_grid(ring: Vec<Coord<f64>>, village: MultiPolygon<f64>) -> Draft {
+    let geometry = MultiPolygon(vec![Polygon::new(LineString(ring), vec![])]);
+    let township = MultiPolygon(vec![geo::Rect::new((115.0, 40.0), (116.0, 41.0)).to_polygon()]);
+    Draft {
+        area: vec![division("130730100001", &village)],
+        villages: vec![division("130730100001", &village)],
+        townships: vec![division("130730100", &township)],
+        grids: vec![DraftGrid {
+            code: "130730100001001".into(),
+            name: "百万点网格".into(),
+            kind: GridKind::Rural,
+            village_code: "130730100001".into(),
+            township_code: "130730100".into(),
+            parent_grid: None,
+            geometry,
+        }],
+        outside_codes: BTreeSet::new(),
+    }
+}
+
+#[test]
+fn a_valid_million_vertex_grid_passes() {
+    let ring = wavy(1_000_000);
+    let village = MultiPolygon(vec![Polygon::new(LineString(ring.clone()), vec![])]);
+    let report = timed("1M-vertex valid grid (tiling its village)", &one_grid(ring, village));
+    assert_eq!(report.problems, vec![]);
+}
+
+#[test]
+fn a_self_intersecting_million_vertex_grid_is_reported_where_it_crosses() {
+    let mut ring = wavy(1_000_000);
+    let village = MultiPolygon(vec![Polygon::new(LineString(ring.clone()), vec![])]);
+    ring.swap(500_000, 500_001);
+    let (at, edge) = (ring[500_000], ring[500_001] - ring[500_000]);
+    let report = timed("1M-vertex self-intersecting grid", &one_grid(ring, village));
+    // Within one edge (about 6e-6°, half a metre) of the swapped vertices.
+    let p = point(&report, ProblemKind::SelfIntersection);
+    let reach = edge.x.hypot(edge.y);
+    assert!((p.x() - at.x).hypot(p.y() - at.y) <= reach, "{p:?} vs {at:?}");
+    assert!(report.errors().all(|p| p.kind == ProblemKind::SelfIntersection), "{report:#?}");
+}
+
+#[test]
+fn a_million_vertex_fan_is_refused_within_the_budget() {
+    // 500,000 spikes from near the centre: every edge's box overlaps most others'.
+    let n = 1_000_000;
+    let mut ring: Vec<Coord<f64>> = (0..n)
+        .map(|k| {
+            let a = std::f64::consts::TAU * k as f64 / n as f64;
+            let r = if k % 2 == 0 { 0.0001 } else { 0.01 };
+            Coord { x: 115.5 + r * a.cos(), y: 40.4 + r * a.sin() }
+        })
+        .collect();
+    ring.push(ring[0]);
+    let village = MultiPolygon(vec![geo::Rect::new((115.49, 40.39), (115.51, 40.41)).to_polygon()]);
+    let report = timed("1M-vertex fan", &one_grid(ring, village));
+    assert_eq!(report.errors().map(|p| p.kind).collect::<Vec<_>>(), vec![ProblemKind::TooComplex], "{report:#?}");
+}
