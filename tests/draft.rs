@@ -82,9 +82,28 @@ fn a_grid_left_out_of_a_township_is_a_gap_where_it_was() {
 }
 
 #[test]
-fn a_vertex_moved_in_one_grid_only_makes_an_overlap_and_a_gap() {
+fn a_shared_vertex_moved_in_one_grid_only_makes_an_overlap_one_way_and_a_gap_the_other() {
+    let mut seen = BTreeSet::new();
+    for push in [0.5, -0.5] {
+        let (d, before) = moved_vertex(push);
+        let r = validate(&d, &Options::default());
+        let kinds: BTreeSet<ProblemKind> = r.errors().map(|p| p.kind).collect();
+        assert!(kinds == BTreeSet::from([ProblemKind::Overlap]) || kinds == BTreeSet::from([ProblemKind::Gap]), "{r:#?}");
+        for p in r.errors() {
+            let g = p.location.geometry.as_ref().unwrap();
+            let [x, y] = p.location.point.unwrap();
+            assert!(g.contains(&Point::new(x, y)));
+            assert!((x - before.x).abs() < 0.01 && (y - before.y).abs() < 0.01, "{p:?} far from the moved vertex {before:?}");
+        }
+        seen.extend(kinds);
+    }
+    assert_eq!(seen, BTreeSet::from([ProblemKind::Overlap, ProblemKind::Gap]));
+}
+
+/// 沙城镇 with one community grid's vertex, shared with a neighbour and not on the township
+/// boundary, moved by `push` times its offset from its neighbours' midpoint; and where it was.
+fn moved_vertex(push: f64) -> (Draft, Coord<f64>) {
     let mut d = draft_of("130730100");
-    // Move a vertex shared with a neighbour into the neighbour: overlap there, gap behind.
     let i = d.grids.iter().position(|g| g.kind == GridKind::Community).unwrap();
     let mut poly = d.grids[i].geometry.0[0].clone();
     let shared = (1..poly.exterior().0.len() - 1)
@@ -97,20 +116,11 @@ fn a_vertex_moved_in_one_grid_only_makes_an_overlap_and_a_gap() {
     let before = poly.exterior().0[shared];
     poly.exterior_mut(|r| {
         let (prev, next) = (r.0[shared - 1], r.0[shared + 1]);
-        // Push the vertex away from the middle of its neighbours: outward, into the neighbour.
         let mid = Coord { x: (prev.x + next.x) / 2.0, y: (prev.y + next.y) / 2.0 };
-        r.0[shared] = before + (before - mid) * 0.5;
+        r.0[shared] = before + (before - mid) * push;
     });
     d.grids[i].geometry = MultiPolygon(vec![poly]);
-    let r = validate(&d, &Options::default());
-    let kinds: BTreeSet<ProblemKind> = r.errors().map(|p| p.kind).collect();
-    assert!(kinds.contains(&ProblemKind::Overlap) || kinds.contains(&ProblemKind::Gap), "{r:#?}");
-    for p in r.errors() {
-        let g = p.location.geometry.as_ref().unwrap();
-        let [x, y] = p.location.point.unwrap();
-        assert!(g.contains(&Point::new(x, y)));
-        assert!((x - before.x).abs() < 0.01 && (y - before.y).abs() < 0.01, "{p:?} far from the moved vertex {before:?}");
-    }
+    (d, before)
 }
 
 /// A wavy ring of `n` vertices around (115.5, 40.4), about 2 km across.
