@@ -229,14 +229,8 @@ pub fn timeline_view(t: &TimelineEntry) -> TimelineView {
     }
 }
 
-/// A reporter's name masked to its first character (张** for 张三丰).
-pub fn mask_name(name: &str) -> String {
-    let mut chars = name.chars();
-    match chars.next() {
-        Some(first) => std::iter::once(first).chain(chars.map(|_| '*')).collect(),
-        None => String::new(),
-    }
-}
+/// Names are masked by the pure crate's rule (张** for 张三丰).
+pub use wangge_core::access::mask_name;
 
 #[cfg(test)]
 mod tests {
