@@ -130,19 +130,36 @@ function style(base, tileUrl, tileAttribution) {
  * ({tile_url, tile_attribution}). onClick(lon, lat) for a click on the map, onEvent(id) for a
  * click on an event. Resolves when the style has loaded.
  */
-export function initMap(container, options, onClick, onEvent) {
+let firstIdleDone;
+const firstIdle = new Promise((resolve) => { firstIdleDone = resolve; });
+
+/**
+ * Resolves once the map has first drawn the county with its grids (or 3 s after it started):
+ * requests that are not needed to draw the map wait for it, so on a small machine they do not
+ * compete with the map's workers.
+ */
+export function mapIdle() {
+  return firstIdle;
+}
+
+export async function initMap(container, options, onClick, onEvent) {
   const opts = JSON.parse(options || '{}');
   hook.t0 = performance.now();
-  // The boundaries download while MapLibre starts its workers.
   const base = opts.boundaries || '/api/v1/map';
   gridsUrl = `${base}/grids.geojson`;
-  // The page's own copy of the small layers (names, bounds, label points) downloads meanwhile.
+  // The page's own copy of the small layers (names, bounds, label points) downloads first: the
+  // townships give the county's extent, so the map starts on it and cuts its tiles once.
   for (const layer of ['townships', 'villages']) fetchLayer(base, layer).catch(() => {});
+  let extent = null;
+  try {
+    extent = countyBox(await fetchLayer(base, 'townships'));
+  } catch (_) { /* no extent: the default view, refitted when the boundaries come */ }
   map = new window.maplibregl.Map({
     container,
     style: style(base, opts.tile_url, opts.tile_attribution),
-    center: [115.52, 40.4],
-    zoom: 8.6,
+    ...(extent
+      ? { bounds: [[extent[0], extent[1]], [extent[2], extent[3]]], fitBoundsOptions: { padding: 24 } }
+      : { center: [115.52, 40.4], zoom: 8.6 }),
     localIdeographFontFamily: CJK_FONTS,
     // Labels appear at once (no 300 ms fade): the map is settled sooner.
     fadeDuration: 0,
@@ -171,8 +188,13 @@ export function initMap(container, options, onClick, onEvent) {
   });
   map.on('idle', () => {
     // Counted once the grids are drawn and the county view with its labels is set.
-    if (hook.gridsDrawn && hook.boundariesMs !== undefined && hook.firstIdleMs === undefined) hook.firstIdleMs = performance.now();
+    if (hook.gridsDrawn && hook.boundariesMs !== undefined && hook.firstIdleMs === undefined) {
+      hook.firstIdleMs = performance.now();
+      firstIdleDone();
+    }
   });
+  // Work that can wait for the map (the figures) waits at most this long.
+  setTimeout(firstIdleDone, 3000);
   // Ready once the style is parsed (its sources and layers exist), not after the first full
   // render: the county view is set before the first tiles are cut.
   return new Promise((resolve) => map.once('style.load', () => { ready = true; resolve(); }));
@@ -230,17 +252,21 @@ export async function loadBoundaries(base) {
       map.getSource('grid-labels').setData(labelPoints(data.features));
     }).catch((e) => console.error(e));
   });
-  // The whole county in view.
-  const all = townships.features.map((f) => bounds(f.geometry));
-  if (all.length > 0) {
-    const box = all.reduce((a, b) => [Math.min(a[0], b[0]), Math.min(a[1], b[1]), Math.max(a[2], b[2]), Math.max(a[3], b[3])]);
-    map.fitBounds([[box[0], box[1]], [box[2], box[3]]], { padding: 24, duration: 0 });
-  }
+  // The whole county in view (the map started there unless the townships came late).
+  const box = countyBox(townships);
+  if (box) map.fitBounds([[box[0], box[1]], [box[2], box[3]]], { padding: 24, duration: 0 });
   hook.boundariesMs = performance.now();
   const list = townships.features
     .map((f) => ({ code: String(f.properties.code), name: f.properties.name }))
     .sort((a, b) => a.code.localeCompare(b.code));
   return JSON.stringify({ townships: list });
+}
+
+/** [w, s, e, n] of all the townships, or null. */
+function countyBox(townships) {
+  const all = townships.features.map((f) => bounds(f.geometry));
+  if (all.length === 0) return null;
+  return all.reduce((a, b) => [Math.min(a[0], b[0]), Math.min(a[1], b[1]), Math.max(a[2], b[2]), Math.max(a[3], b[3])]);
 }
 
 function bounds(geometry) {

@@ -18,6 +18,8 @@ extern "C" {
         on_click: &Closure<dyn FnMut(f64, f64)>,
         on_event: &Closure<dyn FnMut(String)>,
     ) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(js_name = mapIdle)]
+    async fn map_idle_js() -> JsValue;
     #[wasm_bindgen(catch, js_name = loadBoundaries)]
     async fn load_boundaries_js(base: &str) -> Result<JsValue, JsValue>;
     /// Fits the map to a township, village or grid by code.
@@ -91,6 +93,12 @@ pub async fn init_map(
 pub async fn load_boundaries(base: &str) -> Result<String, String> {
     let text = load_boundaries_js(base).await.map_err(describe)?;
     text.as_string().ok_or_else(|| "边界图层加载失败".to_owned())
+}
+
+/// Waits until the map has first drawn the county with its grids (at most 3 s after it
+/// started): what the map does not need waits, so it does not slow the map down.
+pub async fn map_idle() {
+    map_idle_js().await;
 }
 
 /// A server-sent event stream, closed when dropped.

@@ -126,11 +126,14 @@ pub fn Leaders() -> impl IntoView {
             }
         });
     });
-    // The figures follow the period and the township.
+    // The figures follow the period and the township; the first ones wait for the map.
     Effect::new(move |_| {
         let f = filter.get();
         let url = api::url("/api/v1/stats", &[("from", &f.from), ("to", &f.to), ("township", &f.township)]);
-        spawn_local(async move { stats.set(Some(api::get::<Value>(&url).await)) });
+        spawn_local(async move {
+            bridge::map_idle().await;
+            stats.set(Some(api::get::<Value>(&url).await));
+        });
     });
     on_cleanup(move || {
         if s.page.get_untracked() != Page::Leaders {
