@@ -195,6 +195,15 @@ pub struct TimelineView {
     pub holder: Option<Holder>,
 }
 
+/// An event's whole timeline (`GET /api/v1/events/{id}/timeline`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Timeline {
+    /// The event.
+    pub event_id: String,
+    /// Its rows, by seq.
+    pub entries: Vec<TimelineView>,
+}
+
 /// A message of the live queue (`GET /api/v1/events/stream`, server-sent events).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct QueueMessage {

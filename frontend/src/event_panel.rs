@@ -4,20 +4,13 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use wangge_core::event::Tier;
-use wangge_core::wire::{EventView, Paged, TimelineView};
+use wangge_core::wire::{EventView, Paged, Timeline, TimelineView};
 
 use crate::app::shared;
 use crate::dispatch::Level;
 use crate::{api, bridge, labels};
-
-/// `GET /api/v1/events/{id}/timeline`.
-#[derive(Debug, Deserialize)]
-struct Timeline {
-    entries: Vec<TimelineView>,
-}
 
 /// An event with what the panel shows beside it.
 #[derive(Debug, Clone, PartialEq)]

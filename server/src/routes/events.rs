@@ -6,14 +6,15 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::{Map, Value};
 use wangge_core::calendar::china_time;
 use wangge_core::event::{Action, Category, State as LoopState, Tier, TransitionError};
+use wangge_core::wire::Timeline;
 
 use super::{code, no_store, page};
 use crate::error::ApiError;
-use crate::event::{event_view, timeline_view, EventFilter, EventRecord, TimelineView};
+use crate::event::{event_view, timeline_view, EventFilter, EventRecord};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::state::AppState;
 use crate::transitions::{self, TransitionFailure};
@@ -72,12 +73,6 @@ async fn list(State(state): State<AppState>, ApiQuery(q): ApiQuery<QueueQuery>) 
 async fn one(State(state): State<AppState>, ApiPath(id): ApiPath<String>) -> Result<Response, ApiError> {
     let event = find(&state, &id).await?;
     Ok(no_store(Json(event_view(&event, state.clock.now())).into_response()))
-}
-
-#[derive(Serialize)]
-struct Timeline {
-    event_id: String,
-    entries: Vec<TimelineView>,
 }
 
 async fn timeline(State(state): State<AppState>, ApiPath(id): ApiPath<String>) -> Result<Response, ApiError> {
