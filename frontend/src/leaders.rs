@@ -76,6 +76,8 @@ pub fn Leaders() -> impl IntoView {
     let s = shared();
     let Settings { filter, heat_on, shade } = expect_context::<Settings>();
     let heat_total = RwSignal::new(None::<(u64, HeatMode)>);
+    // The largest count and count per km² of the shading now shown, for its legend.
+    let shade_max = RwSignal::new(None::<(u64, f64)>);
     let stats = RwSignal::new(None::<Result<Value, String>>);
     let map_error = RwSignal::new(String::new());
 
@@ -121,7 +123,10 @@ pub fn Leaders() -> impl IntoView {
         let url = api::url("/api/v1/map/choropleth", &f.params(&categories));
         spawn_local(async move {
             match api::get::<Choropleth>(&url).await {
-                Ok(c) => bridge::set_choropleth(&shades(&c, how)),
+                Ok(c) => {
+                    bridge::set_choropleth(&shades(&c, how));
+                    shade_max.set(Some((c.max_count, c.max_per_km2)));
+                }
                 Err(e) => map_error.set(e),
             }
         });
@@ -185,6 +190,17 @@ pub fn Leaders() -> impl IntoView {
                         <option value="density" selected=move || shade.get() == Shade::Density>"按密度（件/km²）"</option>
                     </select>
                 </label>
+            </div>
+            <div class="legend" id="heat-legend" class:hidden=move || !heat_on.get()>
+                <span>"热力：稀"</span><i class="ramp heat-ramp"></i><span>"密"</span>
+            </div>
+            <div class="legend" id="shade-legend" class:hidden=move || shade.get() == Shade::Off || shade_max.get().is_none()>
+                <span>"网格：0"</span><i class="ramp shade-ramp"></i>
+                <span>{move || match (shade.get(), shade_max.get()) {
+                    (Shade::Density, Some((_, per_km2))) => format!("{per_km2:.1} 件/km²"),
+                    (_, Some((count, _))) => format!("{count} 件"),
+                    _ => String::new(),
+                }}</span>
             </div>
             <p class="note">{move || heat_total.get().map(|(n, mode)| format!(
                 "热力：{n} 件{}", if mode == HeatMode::Cells { "（已按格汇总）" } else { "" }

@@ -97,6 +97,7 @@ test('the hazard heatmap appears', { timeout: 60_000 }, async () => {
   assert.equal(heat.visible, 'visible');
   assert.ok(heat.source > 0, `heat source features: ${heat.source}`);
   assert.ok(heat.points <= both, `hazard alone (${heat.points}) is at most hazards and disputes (${both})`);
+  assert.ok(await page.locator('#heat-legend').isVisible(), 'the heatmap has its legend');
   await shot('heatmap');
 });
 
@@ -109,7 +110,11 @@ test('grids shaded by density, and a township row fits the map to it', { timeout
       .filter((f) => (m.getFeatureState({ source: 'grids', id: f.properties.code }).value ?? -1) > 0).length;
   });
   assert.ok(shaded > 0, 'some grids are shaded');
+  const legend = page.locator('#shade-legend');
+  await legend.waitFor({ state: 'visible', timeout: 10_000 });
+  assert.match(await legend.textContent(), /\d+(\.\d)? 件\/km²/, 'the shading legend names its largest density');
   await page.selectOption('#shade', 'off');
+  assert.ok(!(await legend.isVisible()), 'no legend without shading');
   const zoom = await page.evaluate(() => window.__wangge.map.getZoom());
   const row = page.locator('#by-township tr').nth(1);
   const name = (await row.locator('td').first().textContent()).trim();
