@@ -35,17 +35,7 @@ if have rustup && rustup target list --installed 2>/dev/null | grep -qx "$TARGET
     CLIPPY=(cargo clippy)
 else
     log "rustup lacks $TARGET: using Debian rustc-web + build-std"
-    need_apt rustc-web rust-web-src
-    host_rustc="$(rustup which rustc 2>/dev/null || command -v rustc)"
-    host_sysroot="$(env -u RUSTC "$host_rustc" --print sysroot)"
-    host_triple="$(env -u RUSTC "$host_rustc" -vV | sed -n 's/^host: //p')"
-    linker="$host_sysroot/lib/rustlib/$host_triple/bin/rust-lld"
-    if [[ ! -x "$linker" ]]; then
-        have wasm-ld || die "no wasm linker: $linker missing and no wasm-ld on PATH"
-        linker="$(command -v wasm-ld)"
-    fi
-    [[ -d /usr/lib/rustlib/src/rust/library ]] \
-        || die "rust-web-src did not provide /usr/lib/rustlib/src/rust/library"
+    linker="$(wasm_build_std_linker)"
     log "compiler: $(/usr/bin/rustc -V); linker: $linker"
     out_dir="$CARGO_TARGET_DIR/wasm"
     CARGO_WASM=(env RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1

@@ -80,3 +80,22 @@ need_apt() {
         -o Dpkg::Use-Pty=0 "${missing[@]}" >/dev/null \
         || die "apt-get install failed: ${missing[*]}"
 }
+
+# Debian's rustc-web + the standard library's source, for a wasm32 build with -Zbuild-std
+# where rustup cannot add the target; prints the wasm linker to use: the rust-lld of rustup's
+# own host toolchain (ask rustup's rustc, never /usr/bin/rustc), else wasm-ld.
+wasm_build_std_linker() {
+    need_apt rustc-web rust-web-src
+    local host_rustc host_sysroot host_triple linker
+    host_rustc="$(rustup which rustc 2>/dev/null || command -v rustc)"
+    host_sysroot="$(env -u RUSTC "$host_rustc" --print sysroot)"
+    host_triple="$(env -u RUSTC "$host_rustc" -vV | sed -n 's/^host: //p')"
+    linker="$host_sysroot/lib/rustlib/$host_triple/bin/rust-lld"
+    if [[ ! -x "$linker" ]]; then
+        have wasm-ld || die "no wasm linker: $linker missing and no wasm-ld on PATH"
+        linker="$(command -v wasm-ld)"
+    fi
+    [[ -d /usr/lib/rustlib/src/rust/library ]] \
+        || die "rust-web-src did not provide /usr/lib/rustlib/src/rust/library"
+    printf '%s\n' "$linker"
+}

@@ -23,22 +23,7 @@ if have rustup && rustup target list --installed 2>/dev/null | grep -qx "$TARGET
         cargo build -p "$CRATE" --target "$TARGET" --release
 else
     log "rustup lacks $TARGET: using Debian rustc-web + build-std"
-    need_apt rustc-web rust-web-src
-
-    # rust-lld from rustup's own (host) toolchain; ask rustup's rustc, never /usr/bin/rustc.
-    host_rustc="$(rustup which rustc 2>/dev/null || command -v rustc)"
-    host_sysroot="$(env -u RUSTC "$host_rustc" --print sysroot)"
-    host_triple="$(env -u RUSTC "$host_rustc" -vV | sed -n 's/^host: //p')"
-    linker="$host_sysroot/lib/rustlib/$host_triple/bin/rust-lld"
-    if [[ ! -x "$linker" ]]; then
-        if have wasm-ld; then
-            linker="$(command -v wasm-ld)"
-        else
-            die "no wasm linker: $linker missing and no wasm-ld on PATH"
-        fi
-    fi
-    [[ -d /usr/lib/rustlib/src/rust/library ]] \
-        || die "rust-web-src did not provide /usr/lib/rustlib/src/rust/library"
+    linker="$(wasm_build_std_linker)"
 
     log "compiler: $(/usr/bin/rustc -V) (cargo: $(cargo -V))"
     log "linker:   $linker"
