@@ -3,11 +3,11 @@
 
 use std::time::Instant;
 
-use geo_types::MultiPolygon;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{ConnectOptions, Connection, Executor, PgPool, Row};
 use wangge_core::index::GridShape;
 use wangge_core::{GridKind, LonLat};
+use wangge_tests::wkt;
 
 /// What PostGIS answered and how fast.
 pub struct PostgisFigures {
@@ -78,18 +78,3 @@ async fn measure(pool: &PgPool, shapes: &[GridShape], single: &[LonLat], batch: 
     })
 }
 
-fn wkt(mp: &MultiPolygon<f64>) -> String {
-    let ring = |r: &geo_types::LineString<f64>| {
-        let pts: Vec<String> = r.0.iter().map(|c| format!("{} {}", c.x, c.y)).collect();
-        format!("({})", pts.join(","))
-    };
-    let polys: Vec<String> = mp
-        .0
-        .iter()
-        .map(|p| {
-            let rings: Vec<String> = std::iter::once(p.exterior()).chain(p.interiors()).map(ring).collect();
-            format!("({})", rings.join(","))
-        })
-        .collect();
-    format!("MULTIPOLYGON({})", polys.join(","))
-}

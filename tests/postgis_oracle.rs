@@ -13,11 +13,10 @@
 
 use std::collections::BTreeSet;
 
-use geo_types::MultiPolygon;
 use sqlx::{Connection, Executor, PgConnection, Row};
 use wangge_core::index::GridShape;
 use wangge_core::{GridIndex, GridKind, LonLat};
-use wangge_tests::{county, Points};
+use wangge_tests::{county, wkt, Points};
 
 /// A nudge well below the lattice (1/2048°) and well above rounding of the coordinates.
 const DELTA: f64 = 1e-9;
@@ -101,21 +100,6 @@ impl Oracle {
         let mut admin = PgConnection::connect(&admin_url()).await.expect("connect");
         admin.execute(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name).as_str()).await.expect("drop");
     }
-}
-
-fn wkt(mp: &MultiPolygon<f64>) -> String {
-    // `{}` prints the shortest text that reads back as the same f64: the oracle sees exactly
-    // the index's coordinates.
-    let ring = |r: &geo_types::LineString<f64>| {
-        let pts: Vec<String> = r.0.iter().map(|c| format!("{} {}", c.x, c.y)).collect();
-        format!("({})", pts.join(","))
-    };
-    let polys: Vec<String> = mp
-        .0
-        .iter()
-        .map(|p| format!("({})", std::iter::once(p.exterior()).chain(p.interiors()).map(ring).collect::<Vec<_>>().join(",")))
-        .collect();
-    format!("MULTIPOLYGON({})", polys.join(","))
 }
 
 fn random_points(n: usize) -> Vec<LonLat> {

@@ -40,3 +40,18 @@ impl Points {
         lo + (hi - lo) * ((z >> 11) as f64 / (1u64 << 53) as f64)
     }
 }
+
+/// Well-known text of a shape. `{}` prints the shortest text that reads back as the same f64,
+/// so PostGIS sees exactly the index's coordinates.
+pub fn wkt(mp: &geo_types::MultiPolygon<f64>) -> String {
+    let ring = |r: &geo_types::LineString<f64>| {
+        let pts: Vec<String> = r.0.iter().map(|c| format!("{} {}", c.x, c.y)).collect();
+        format!("({})", pts.join(","))
+    };
+    let polys: Vec<String> = mp
+        .0
+        .iter()
+        .map(|p| format!("({})", std::iter::once(p.exterior()).chain(p.interiors()).map(ring).collect::<Vec<_>>().join(",")))
+        .collect();
+    format!("MULTIPOLYGON({})", polys.join(","))
+}
