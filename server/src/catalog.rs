@@ -61,25 +61,37 @@ pub struct Catalog {
     grids: Vec<CatalogGrid>,
     by_code: HashMap<String, usize>,
     divisions: Bytes,
+    townships: Vec<Township>,
+    villages: Vec<Village>,
 }
 
 impl Catalog {
     /// Builds the catalog from what the store returned.
     pub fn new(
         info: &DatasetInfo,
-        townships: &[Township],
-        villages: &[Village],
+        townships: Vec<Township>,
+        villages: Vec<Village>,
         grids: Vec<Grid>,
     ) -> Result<Self, CatalogError> {
         if grids.is_empty() {
             return Err(CatalogError::Empty);
         }
-        let tree = DivisionTree::new(&info.note, townships, villages, &grids);
+        let tree = DivisionTree::new(&info.note, &townships, &villages, &grids);
         let divisions =
             serde_json::to_vec(&tree).map_err(|source| CatalogError::Serialize { code: COUNTY_CODE.into(), source })?;
         let grids = grids.into_iter().map(catalog_grid).collect::<Result<Vec<_>, _>>()?;
         let by_code = grids.iter().enumerate().map(|(i, g)| (g.grid.code.clone(), i)).collect();
-        Ok(Self { note: info.note.clone(), grids, by_code, divisions: Bytes::from(divisions) })
+        Ok(Self { note: info.note.clone(), grids, by_code, divisions: Bytes::from(divisions), townships, villages })
+    }
+
+    /// All townships with their shapes, by code.
+    pub fn townships(&self) -> &[Township] {
+        &self.townships
+    }
+
+    /// All villages and communities with their shapes, by code.
+    pub fn villages(&self) -> &[Village] {
+        &self.villages
     }
 
     /// The dataset's attribution note.

@@ -198,7 +198,7 @@ async fn read_grids(store: &Store) -> Result<(Catalog, GridIndex, MapLayers), St
     let grids = store.grids().await?;
     tokio::task::spawn_blocking(move || {
         let map = MapLayers::new(&townships, &villages, &grids)?;
-        let catalog = Catalog::new(&info, &townships, &villages, grids)?;
+        let catalog = Catalog::new(&info, townships, villages, grids)?;
         let index =
             GridIndex::build(catalog.shapes()).map_err(|source| StartError::Index { what: "the store", source })?;
         Ok((catalog, index, map))

@@ -48,7 +48,7 @@ async fn export(State(state): State<AppState>, Path(file): Path<String>) -> Resu
             "no export {file:?}; exports are grids, villages or townships, each as .geojson, .gpkg or .shp.zip"
         ))
     })?;
-    let features = features(&state, collection).await?;
+    let features = features(&state, collection);
     let name = collection.as_str();
     let body = match format {
         Format::GeoJson => serde_json::to_vec(&ogc::feature_collection(collection, &features))

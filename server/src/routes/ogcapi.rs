@@ -57,14 +57,14 @@ impl IntoResponse for Exception {
     }
 }
 
-/// The current features of `collection`, in code order (grids from the catalog, divisions
-/// from the store).
-pub(super) async fn features(state: &AppState, collection: CollectionId) -> Result<Vec<OgcFeature>, StoreError> {
-    Ok(match collection {
-        CollectionId::Grids => state.catalog.load().grids().iter().map(|g| OgcFeature::grid(&g.grid)).collect(),
-        CollectionId::Villages => state.store.villages().await?.iter().map(OgcFeature::village).collect(),
-        CollectionId::Townships => state.store.townships().await?.iter().map(OgcFeature::township).collect(),
-    })
+/// The current features of `collection`, in code order, from the in-memory catalog.
+pub(super) fn features(state: &AppState, collection: CollectionId) -> Vec<OgcFeature> {
+    let catalog = state.catalog.load();
+    match collection {
+        CollectionId::Grids => catalog.grids().iter().map(|g| OgcFeature::grid(&g.grid)).collect(),
+        CollectionId::Villages => catalog.villages().iter().map(OgcFeature::village).collect(),
+        CollectionId::Townships => catalog.townships().iter().map(OgcFeature::township).collect(),
+    }
 }
 
 /// `http(s)://host/ogcapi`, from the request's `Host` (and `X-Forwarded-Proto`).
@@ -127,7 +127,7 @@ async fn collections(
     let base = base_url(&headers);
     let mut list = Vec::new();
     for c in CollectionId::ALL {
-        list.push(ogc::collection(c, &features(&state, c).await?, &base));
+        list.push(ogc::collection(c, &features(&state, c), &base));
     }
     Ok(Json(json!({
         "links": [link(format!("{base}/collections"), "self", "application/json", "collections")],
@@ -144,7 +144,7 @@ async fn collection(
 ) -> Result<Json<Value>, Exception> {
     let c = parse_collection(&id)?;
     only_format(query)?;
-    Ok(Json(ogc::collection(c, &features(&state, c).await?, &base_url(&headers))))
+    Ok(Json(ogc::collection(c, &features(&state, c), &base_url(&headers))))
 }
 
 async fn items(
@@ -156,7 +156,7 @@ async fn items(
     let c = parse_collection(&id)?;
     let q = ItemsQuery::parse(&pairs(query)?)?;
     let url = format!("{}/collections/{}/items", base_url(&headers), c.as_str());
-    let page = ogc::items_page(c, &features(&state, c).await?, &q, &url);
+    let page = ogc::items_page(c, &features(&state, c), &q, &url);
     Ok(geo_json(page, q.crs))
 }
 
@@ -172,7 +172,7 @@ async fn item(
         return Err(InvalidParameter(format!("unknown parameter {k:?}; a single feature accepts crs and f")).into());
     }
     let q = ItemsQuery::parse(&pairs)?;
-    let all = features(&state, c).await?;
+    let all = features(&state, c);
     let f = all.iter().find(|f| f.id == feature).ok_or_else(|| Exception::not_found(format!("no feature {feature:?} in {}", c.as_str())))?;
     let base = base_url(&headers);
     let mut body = f.to_json(c, q.crs);
