@@ -71,6 +71,16 @@ pub struct Config {
     /// without an `index.html` there, a warning at start-up and `/` stays a 404.
     #[arg(long, env = "WANGGE_FRONTEND_DIR", default_value = "frontend/dist")]
     pub frontend_dir: Option<PathBuf>,
+
+    /// The audit chain's HMAC key (32 bytes or more); created with a random key if missing.
+    /// Default: `audit.key` in the data directory. Every instance sharing a database must use
+    /// the same key, and it belongs apart from the database's backups.
+    #[arg(long, env = "WANGGE_AUDIT_KEY_FILE")]
+    pub audit_key_file: Option<PathBuf>,
+
+    /// Mark the session cookie `Secure` (serve behind HTTPS; off for plain-HTTP local use).
+    #[arg(long, env = "WANGGE_SECURE_COOKIES", default_value_t = false, action = clap::ArgAction::Set)]
+    pub secure_cookies: bool,
 }
 
 impl Config {
@@ -86,7 +96,14 @@ impl Config {
             supervise_every_secs: 60,
             demo: false,
             frontend_dir: None,
+            audit_key_file: None,
+            secure_cookies: false,
         }
+    }
+
+    /// The audit key file in use.
+    pub fn audit_key_path(&self) -> PathBuf {
+        self.audit_key_file.clone().unwrap_or_else(|| self.data_dir.join("audit.key"))
     }
 
     /// Which database to open, creating the data directory when the default SQLite file is used.

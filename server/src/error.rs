@@ -4,6 +4,7 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
+use crate::auth::AuditNote;
 use crate::store::StoreError;
 
 /// Media type of every error body.
@@ -19,6 +20,32 @@ pub enum ApiError {
     /// No such resource.
     #[error("{0}")]
     NotFound(String),
+    /// The resource exists but is outside the caller's jurisdiction: answered exactly like
+    /// [`ApiError::NotFound`] with the same message, and audited as a denial.
+    #[error("{0}")]
+    Hidden(String),
+    /// No valid session or token (or it ended); the reason says which.
+    #[error("{0}")]
+    Unauthenticated(String),
+    /// The caller may not do this; `action` names what was refused (for the audit log).
+    #[error("{reason}")]
+    Forbidden {
+        /// What was asked (a permission's wire name or the route).
+        action: String,
+        /// Why not.
+        reason: String,
+    },
+    /// A login refused for the account's lock.
+    #[error("{0}")]
+    Locked(String),
+    /// Too many requests from this address; retry after so many seconds.
+    #[error("{detail}")]
+    TooManyRequests {
+        /// Why.
+        detail: String,
+        /// Seconds to wait.
+        retry_after_secs: u64,
+    },
     /// The route exists but not for this method.
     #[error("method {0} is not allowed here")]
     MethodNotAllowed(String),
@@ -93,12 +120,41 @@ impl From<StoreError> for ApiError {
     }
 }
 
+impl From<crate::auth::AuthError> for ApiError {
+    fn from(e: crate::auth::AuthError) -> Self {
+        use crate::auth::AuthError as A;
+        use wangge_core::access::LoginRefusal;
+        match e {
+            A::BadCredentials | A::Disabled => Self::Unauthenticated(e.to_string()),
+            A::SessionEnded(reason) => Self::Unauthenticated(reason.to_owned()),
+            A::Refused(LoginRefusal::Throttled { retry_after_secs }) => {
+                Self::TooManyRequests { detail: e.to_string(), retry_after_secs }
+            }
+            A::Refused(LoginRefusal::Locked { until }) => Self::Locked(format!(
+                "the account is locked after too many failed logins until {}",
+                until.with_timezone(&wangge_core::calendar::china_time()).format("%Y-%m-%d %H:%M:%S (UTC+8)")
+            )),
+            A::Weak(w) => Self::Unprocessable(w.to_string()),
+            A::Store(s) => s.into(),
+            A::BadGrant { .. } | A::Hash(_) | A::Random(_) => Self::Internal(e.to_string()),
+        }
+    }
+}
+
 impl ApiError {
     /// HTTP status, stable problem type and title.
     fn describe(&self) -> (StatusCode, &'static str, &'static str) {
         match self {
             Self::BadRequest(_) => (StatusCode::BAD_REQUEST, "urn:wangge:problem:bad-request", "Bad request"),
-            Self::NotFound(_) => (StatusCode::NOT_FOUND, "urn:wangge:problem:not-found", "Not found"),
+            Self::NotFound(_) | Self::Hidden(_) => (StatusCode::NOT_FOUND, "urn:wangge:problem:not-found", "Not found"),
+            Self::Unauthenticated(_) => {
+                (StatusCode::UNAUTHORIZED, "urn:wangge:problem:unauthenticated", "Not signed in")
+            }
+            Self::Forbidden { .. } => (StatusCode::FORBIDDEN, "urn:wangge:problem:forbidden", "Forbidden"),
+            Self::Locked(_) => (StatusCode::LOCKED, "urn:wangge:problem:locked", "Account locked"),
+            Self::TooManyRequests { .. } => {
+                (StatusCode::TOO_MANY_REQUESTS, "urn:wangge:problem:too-many-requests", "Too many requests")
+            }
             Self::MethodNotAllowed(_) => {
                 (StatusCode::METHOD_NOT_ALLOWED, "urn:wangge:problem:method-not-allowed", "Method not allowed")
             }
@@ -160,9 +216,36 @@ impl IntoResponse for ApiError {
         let public = !status.is_server_error() || matches!(self, Self::Calendar(_));
         let detail = if public { self.to_string() } else { title.to_owned() };
         let extensions = self.extensions();
+        let note = self.audit_note();
+        let retry_after = match &self {
+            Self::TooManyRequests { retry_after_secs, .. } => Some(*retry_after_secs),
+            _ => None,
+        };
         let problem = Problem { kind, title, status: status.as_u16(), detail, extensions };
         let body = serde_json::to_vec(&problem).unwrap_or_default();
-        (status, [(header::CONTENT_TYPE, PROBLEM_JSON)], body).into_response()
+        let mut response = (status, [(header::CONTENT_TYPE, PROBLEM_JSON)], body).into_response();
+        if let Some(secs) = retry_after {
+            response.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from(secs));
+        }
+        if matches!(self, Self::Unauthenticated(_)) {
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
+        }
+        if let Some(note) = note {
+            response.extensions_mut().insert(note);
+        }
+        response
+    }
+}
+
+impl ApiError {
+    /// The audit row a refusal writes: every denial is audited.
+    fn audit_note(&self) -> Option<AuditNote> {
+        match self {
+            Self::Hidden(_) => Some(AuditNote::denied("read", "outside the caller's jurisdiction")),
+            Self::Unauthenticated(reason) => Some(AuditNote::denied("authenticate", reason)),
+            Self::Forbidden { action, reason } => Some(AuditNote::denied(action, reason)),
+            _ => None,
+        }
     }
 }
 

@@ -3,6 +3,7 @@
 //! events with their closed loop, over an embedded store.
 #![deny(missing_docs)]
 
+pub mod auth;
 pub mod catalog;
 pub mod clock;
 pub mod config;

@@ -34,11 +34,30 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
         tracing::info!("following grid changes made by other instances and in the database");
     }
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
+    print_demo_accounts(&state);
     tracing::info!(listen = %listener.local_addr()?, backend = store.backend(), "serving");
-    axum::serve(listener, app(state)).with_graceful_shutdown(shutdown()).await?;
+    let service = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, service).with_graceful_shutdown(shutdown()).await?;
     store.close().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Prints the demo accounts (demo county only) so that whoever started it can log in.
+fn print_demo_accounts(state: &wangge_server::AppState) {
+    if state.demo_accounts.is_empty() {
+        return;
+    }
+    println!("demo accounts (password {}):", wangge_server::auth::DEMO_PASSWORD);
+    for a in &state.demo_accounts {
+        println!(
+            "  {:<11} {:<18} {:<12} {}",
+            a.username,
+            a.grant.role.as_str(),
+            a.grant.jurisdiction.as_str(),
+            a.display_name
+        );
+    }
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

@@ -59,6 +59,8 @@ pub struct PointFilter {
     pub to: Option<DateTime<Utc>>,
     /// In this township.
     pub township: Option<String>,
+    /// In this village or community.
+    pub village: Option<String>,
 }
 
 /// One event as the map needs it: where, what and which grid.
@@ -88,7 +90,7 @@ pub struct Layer {
 }
 
 impl Layer {
-    fn new(name: &'static str, features: &[String]) -> Result<Self, MapError> {
+    fn new(name: &'static str, features: &[&str]) -> Result<Self, MapError> {
         let mut text = String::with_capacity(features.iter().map(|f| f.len() + 1).sum::<usize>() + 64);
         text.push_str(r#"{"type":"FeatureCollection","features":["#);
         text.push_str(&features.join(","));
@@ -127,6 +129,11 @@ pub struct MapLayers {
     townships: Layer,
     villages: Layer,
     grids: Layer,
+    /// Each layer's features with their codes (townships, villages, grids), to cut a
+    /// jurisdiction's layer from.
+    features: [Vec<(String, String)>; 3],
+    /// Layers cut for a township or village, built on first use.
+    scoped: std::sync::Mutex<std::collections::HashMap<(usize, String), Arc<Layer>>>,
     /// Townships, by code.
     pub township_places: Vec<Place>,
     /// Villages and communities, by code.
@@ -166,11 +173,11 @@ struct GridProps<'a> {
 impl MapLayers {
     /// Builds the layers from the store's divisions and grids.
     pub fn new(townships: &[Township], villages: &[Village], grids: &[Grid]) -> Result<Self, MapError> {
-        let townships_layer = layer("townships", townships.iter().map(|t| {
+        let townships_features = features("townships", townships.iter().map(|t| {
             let (label_lon, label_lat) = label(&t.geometry);
             (t.code.as_str(), TownshipProps { code: &t.code, name: &t.name, label_lon, label_lat }, &t.geometry)
         }))?;
-        let villages_layer = layer("villages", villages.iter().map(|v| {
+        let villages_features = features("villages", villages.iter().map(|v| {
             let (label_lon, label_lat) = label(&v.geometry);
             let props = VillageProps {
                 code: &v.code,
@@ -182,7 +189,7 @@ impl MapLayers {
             };
             (v.code.as_str(), props, &v.geometry)
         }))?;
-        let grids_layer = layer("grids", grids.iter().map(|g| {
+        let grids_features = features("grids", grids.iter().map(|g| {
             let (label_lon, label_lat) = label(&g.geometry);
             let props = GridProps {
                 code: &g.code,
@@ -196,10 +203,15 @@ impl MapLayers {
             };
             (g.code.as_str(), props, &g.geometry)
         }))?;
+        fn all(f: &[(String, String)]) -> Vec<&str> {
+            f.iter().map(|(_, text)| text.as_str()).collect()
+        }
         Ok(Self {
-            townships: townships_layer,
-            villages: villages_layer,
-            grids: grids_layer,
+            townships: Layer::new("townships", &all(&townships_features))?,
+            villages: Layer::new("villages", &all(&villages_features))?,
+            grids: Layer::new("grids", &all(&grids_features))?,
+            features: [townships_features, villages_features, grids_features],
+            scoped: std::sync::Mutex::default(),
             township_places: townships.iter().map(|t| place(&t.code, &t.name, &t.geometry)).collect(),
             village_places: villages.iter().map(|v| place(&v.code, &v.name, &v.geometry)).collect(),
         })
@@ -212,6 +224,27 @@ impl MapLayers {
             LayerKind::Villages => &self.villages,
             LayerKind::Grids => &self.grids,
         }
+    }
+
+    /// The layer cut to the features whose codes `keep` accepts, cached under `scope` (a
+    /// township or village code).
+    pub fn scoped(&self, kind: LayerKind, scope: &str, keep: impl Fn(&str) -> bool) -> Result<Arc<Layer>, MapError> {
+        let slot = match kind {
+            LayerKind::Townships => 0,
+            LayerKind::Villages => 1,
+            LayerKind::Grids => 2,
+        };
+        let key = (slot, scope.to_owned());
+        if let Some(layer) = self.scoped.lock().ok().and_then(|m| m.get(&key).cloned()) {
+            return Ok(layer);
+        }
+        let kept: Vec<&str> =
+            self.features[slot].iter().filter(|(code, _)| keep(code)).map(|(_, text)| text.as_str()).collect();
+        let layer = Arc::new(Layer::new("scoped", &kept)?);
+        if let Ok(mut m) = self.scoped.lock() {
+            m.insert(key, layer.clone());
+        }
+        Ok(layer)
     }
 }
 
@@ -236,22 +269,22 @@ impl SharedMapLayers {
     }
 }
 
-fn layer<'a, P: Serialize + 'a>(
+fn features<'a, P: Serialize + 'a>(
     name: &'static str,
     items: impl Iterator<Item = (&'a str, P, &'a MultiPolygon<f64>)>,
-) -> Result<Layer, MapError> {
-    let features = items
+) -> Result<Vec<(String, String)>, MapError> {
+    items
         .map(|(code, props, geometry)| {
             let props = serde_json::to_string(&props)
                 .map_err(|source| MapError::Serialize { layer: name, code: code.to_owned(), source })?;
             let id = serde_json::Value::String(code.to_owned());
-            Ok(format!(
+            let text = format!(
                 r#"{{"type":"Feature","id":{id},"properties":{props},"geometry":{}}}"#,
                 multipolygon_json(geometry)
-            ))
+            );
+            Ok((code.to_owned(), text))
         })
-        .collect::<Result<Vec<_>, MapError>>()?;
-    Layer::new(name, &features)
+        .collect()
 }
 
 fn place(code: &str, name: &str, geometry: &MultiPolygon<f64>) -> Place {
@@ -437,7 +470,7 @@ mod tests {
 
     #[test]
     fn layers_have_a_stable_etag_and_a_gzipped_copy() {
-        let feature = [r#"{"type":"Feature"}"#.to_owned()];
+        let feature = [r#"{"type":"Feature"}"#];
         let a = Layer::new("t", &feature).unwrap_or_else(|e| panic!("{e}"));
         let b = Layer::new("t", &feature).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(a.etag, b.etag);

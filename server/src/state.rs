@@ -5,9 +5,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::broadcast;
+use wangge_core::access::AuditKey;
 use wangge_core::event::Holder;
 use wangge_core::{GridIndex, IndexError, SharedIndex};
 
+use crate::auth::{ensure_demo_accounts, Auditor, Auth, DemoAccount};
 use crate::catalog::{grid_shape, Catalog, CatalogError, SharedCatalog};
 use crate::clock::Clock;
 use crate::config::{Config, ConfigError};
@@ -52,6 +54,12 @@ pub enum StartError {
     /// The map layers could not be built.
     #[error(transparent)]
     Map(#[from] MapError),
+    /// The accounts could not be set up.
+    #[error(transparent)]
+    Auth(#[from] crate::auth::AuthError),
+    /// The audit trail cannot be written.
+    #[error(transparent)]
+    Audit(#[from] crate::auth::AuditorError),
     /// The blocking loader task died.
     #[error("the geodata loader task failed")]
     Task(#[from] tokio::task::JoinError),
@@ -78,6 +86,14 @@ pub struct AppState {
     pub changes: Changes,
     /// Where "now" comes from.
     pub clock: Clock,
+    /// Accounts, sessions and tokens.
+    pub auth: Auth,
+    /// The single writer of the audit chain.
+    pub auditor: Auditor,
+    /// Whether the session cookie is marked `Secure`.
+    pub secure_cookies: bool,
+    /// The demo accounts created or found at start (empty without the demo).
+    pub demo_accounts: Vec<DemoAccount>,
     /// The built map frontend served at `/`, if there is one.
     pub frontend_dir: Option<PathBuf>,
 }
@@ -144,8 +160,15 @@ pub async fn state_from_config(config: &Config) -> Result<AppState, StartError> 
     if config.demo {
         load_demo_people_and_events(&store).await?;
     }
-    let mut state = state_from_store(store).await?;
+    let key = Auditor::load_or_create_key(&config.audit_key_path())?;
+    let mut state = state_from_store(store, key).await?;
     state.frontend_dir = frontend_dir(config);
+    state.secure_cookies = config.secure_cookies;
+    if config.demo {
+        let rules = &state.rules;
+        state.demo_accounts =
+            ensure_demo_accounts(&state.store, &rules.roster(), &rules.routing(), state.clock.now()).await?;
+    }
     Ok(state)
 }
 
@@ -169,13 +192,16 @@ pub async fn load_demo_people_and_events(store: &Store) -> Result<(), StartError
     Ok(())
 }
 
-/// Builds the index and the catalog from what the store holds.
-pub async fn state_from_store(store: Store) -> Result<AppState, StartError> {
+/// Builds the index and the catalog from what the store holds; the audit chain is sealed
+/// with `audit_key`.
+pub async fn state_from_store(store: Store, audit_key: AuditKey) -> Result<AppState, StartError> {
     let (catalog, index, map) = read_grids(&store).await?;
     tracing::info!(grids = index.grids().len(), "grid index built");
     let rules = Rules::load(&store).await?;
     let changes = Changes::default();
     let intake = Intake::start(store.clone(), changes.clone());
+    let auth = Auth::new(store.clone()).await?;
+    let auditor = Auditor::start(store.clone(), audit_key);
     Ok(AppState {
         store,
         index: SharedIndex::new(index),
@@ -185,6 +211,10 @@ pub async fn state_from_store(store: Store) -> Result<AppState, StartError> {
         intake,
         changes,
         clock: Clock::System,
+        auth,
+        auditor,
+        secure_cookies: false,
+        demo_accounts: Vec::new(),
         frontend_dir: None,
     })
 }

@@ -18,7 +18,7 @@ use wangge_core::event::{Complexity, Deadlines};
 use wangge_core::LonLat;
 use support::Db;
 use wangge_server::supervision::supervise;
-use wangge_server::{app, state_from_config, AppState, Clock};
+use wangge_server::{state_from_config, AppState, Clock};
 
 #[macro_use]
 mod support;
@@ -58,7 +58,7 @@ struct Service {
 async fn start_at(db: &Db, now: DateTime<Utc>) -> (AppState, Router) {
     let mut state = state_from_config(&db.config(fixture())).await.expect("service starts");
     state.clock = Clock::fixed(now);
-    let router = app(state.clone());
+    let router = support::county_app(&state).await;
     (state, router)
 }
 

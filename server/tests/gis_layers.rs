@@ -13,7 +13,7 @@ use axum::http::{header, Request, StatusCode};
 use serde_json::json;
 use support::{Backend, Db};
 use tower::ServiceExt;
-use wangge_server::{app, state_from_config};
+use wangge_server::state_from_config;
 
 mod support;
 
@@ -54,7 +54,7 @@ async fn gdal_reads_the_layers_typed_in_cgcs2000_without_personal_data() {
         .header(header::CONTENT_TYPE, "application/json")
         .body(Body::from(report.to_string()))
         .expect("request");
-    let response = app(state).oneshot(request).await.expect("infallible");
+    let response = support::county_app(&state).await.oneshot(request).await.expect("infallible");
     assert_eq!(response.status(), StatusCode::CREATED);
 
     let source = gdal_source(&db);

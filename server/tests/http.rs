@@ -31,7 +31,8 @@ async fn start(db: &Db, geodata_dir: &Path) -> AppState {
 async fn fresh() -> (Db, Router) {
     let db = Db::new().await;
     let state = start(&db, &fixture()).await;
-    (db, app(state))
+    let app = support::county_app(&state).await;
+    (db, app)
 }
 
 struct Reply {
@@ -353,7 +354,7 @@ backend_tests! {
         // The geodata files are gone: a restart must not need (or read) them.
         let second = start(&db, &db.data_dir().join("no-such-geodata")).await;
         assert_eq!(second.store.dataset().await.expect("dataset"), Some(loaded));
-        let app = app(second);
+        let app = support::county_app(&second).await;
         assert_eq!(get(&app, "/healthz").await.body["grids"], 5);
         assert_eq!(get(&app, &locate_uri(115.504, 40.404)).await.body["grid"]["code"], STREET_UNIT);
     }

@@ -20,7 +20,7 @@ use tower::ServiceExt;
 use wangge_core::calendar::china_time;
 use wangge_core::LonLat;
 use support::Db;
-use wangge_server::{app, state_from_config, AppState, Clock, Config};
+use wangge_server::{state_from_config, AppState, Clock, Config};
 
 #[macro_use]
 mod support;
@@ -58,7 +58,7 @@ struct Service {
 async fn start(db: Db, config: Config) -> Service {
     let mut state = state_from_config(&config).await.expect("service starts");
     state.clock = Clock::fixed(monday());
-    let app = app(state.clone());
+    let app = support::county_app(&state).await;
     Service { _db: db, state, app }
 }
 

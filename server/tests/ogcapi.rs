@@ -19,7 +19,7 @@ use serde_json::Value;
 use support::Db;
 use tempfile::TempDir;
 use tower::ServiceExt;
-use wangge_server::{app, state_from_config, AppState};
+use wangge_server::{state_from_config, AppState};
 
 #[macro_use]
 mod support;
@@ -41,7 +41,7 @@ async fn serve() -> Server {
     let db = Db::new().await;
     let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/mini");
     let state = state_from_config(&db.config(fixture)).await.expect("service starts");
-    let app = app(state.clone());
+    let app = support::county_app(&state).await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(axum::serve(listener, app.clone()).into_future());

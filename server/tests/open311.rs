@@ -14,7 +14,7 @@ use http_body_util::BodyExt;
 use serde_json::{json, Value};
 use tower::ServiceExt;
 use wangge_core::calendar::china_time;
-use wangge_server::{app, state_from_config, Clock};
+use wangge_server::{state_from_config, Clock};
 use support::Db;
 
 #[macro_use]
@@ -38,7 +38,8 @@ async fn fresh() -> (Db, Router) {
     let dir = Db::new().await;
     let mut state = state_from_config(&dir.config(fixture())).await.expect("service starts");
     state.clock = Clock::fixed(monday());
-    (dir, app(state))
+    let app = support::county_app(&state).await;
+    (dir, app)
 }
 
 struct Reply {

@@ -15,7 +15,7 @@ use http_body_util::BodyExt;
 use serde_json::{json, Value};
 use tower::ServiceExt;
 use wangge_core::calendar::china_time;
-use wangge_server::{app, state_from_config, AppState, Clock, Config};
+use wangge_server::{state_from_config, AppState, Clock, Config};
 use support::Db;
 
 #[macro_use]
@@ -37,7 +37,8 @@ fn huailai() -> PathBuf {
 async fn start(config: &Config, now: DateTime<Utc>) -> (AppState, Router) {
     let mut state = state_from_config(config).await.expect("service starts");
     state.clock = Clock::fixed(now);
-    (state.clone(), app(state))
+    let app = support::county_app(&state).await;
+    (state, app)
 }
 
 async fn send(app: &Router, request: Request<Body>) -> (StatusCode, Value) {

@@ -10,7 +10,9 @@ use chrono::{Datelike, NaiveDate, Weekday};
 use serde::{Deserialize, Serialize};
 use wangge_core::calendar::{DayKind, WorkingCalendar};
 
+use crate::auth::Caller;
 use crate::error::ApiError;
+use wangge_core::access::Permission;
 use crate::extract::{ApiJson, ApiPath};
 use crate::state::AppState;
 
@@ -45,7 +47,8 @@ fn parse_year(year: &str) -> Result<i32, ApiError> {
         .ok_or_else(|| ApiError::BadRequest(format!("year must be a four-digit year, got {year:?}")))
 }
 
-async fn year(State(state): State<AppState>, ApiPath(year): ApiPath<String>) -> Result<Response, ApiError> {
+async fn year(State(state): State<AppState>, caller: Caller, ApiPath(year): ApiPath<String>) -> Result<Response, ApiError> {
+    caller.require(Permission::ReadDivisions)?;
     let year = parse_year(&year)?;
     let calendar = state.rules.calendar();
     let mut answer = days_of(&calendar, year)?;
@@ -94,9 +97,11 @@ struct OverrideAnswer {
 /// Sets or removes one date's override; deadlines computed from now on use it.
 async fn set_override(
     State(state): State<AppState>,
+    caller: Caller,
     ApiPath(date): ApiPath<String>,
     ApiJson(body): ApiJson<OverrideBody>,
 ) -> Result<Response, ApiError> {
+    caller.require(Permission::EditCalendar)?;
     let day = NaiveDate::parse_from_str(&date, "%Y-%m-%d")
         .map_err(|_| ApiError::BadRequest(format!("date must look like 2025-10-09, got {date:?}")))?;
     // The year must be loaded: a trial on a copy refuses it before anything is stored.
@@ -123,9 +128,11 @@ struct Notice {
 /// Loads (or replaces) a year's notice; deadlines in that year are computed from then on.
 async fn load_year(
     State(state): State<AppState>,
+    caller: Caller,
     ApiPath(year): ApiPath<String>,
     ApiJson(notice): ApiJson<Notice>,
 ) -> Result<Response, ApiError> {
+    caller.require(Permission::EditCalendar)?;
     let year = parse_year(&year)?;
     if notice.source.trim().is_empty() || notice.source.chars().count() > 500 {
         return Err(ApiError::BadRequest("source must name the notice (1 to 500 characters)".into()));

@@ -5,14 +5,14 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
 use serde::Deserialize;
 use serde_json::{Map, Value};
-use wangge_core::calendar::china_time;
 use wangge_core::event::{Action, Category, State as LoopState, Tier, TransitionError};
-use wangge_core::wire::Timeline;
+use wangge_core::access::{may_transition, Actor, EventScope, Permission, Role};
+use wangge_core::wire::{EventView, Timeline};
 
-use super::{code, no_store, page};
+use super::{code, empty_page, no_store, page, time};
+use crate::auth::{AuditNote, Caller};
 use crate::error::ApiError;
 use crate::event::{event_view, timeline_view, EventFilter, EventRecord};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
@@ -29,6 +29,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/events/{id}", get(one))
         .route("/api/v1/events/{id}/timeline", get(timeline))
         .route("/api/v1/events/{id}/transitions", post(transition))
+        .route("/api/v1/events/{id}/reveal", post(reveal))
 }
 
 /// The queue's query string, kept as text so that each bad value gets its own reason.
@@ -49,15 +50,35 @@ struct QueueQuery {
     per_page: Option<String>,
 }
 
-async fn list(State(state): State<AppState>, ApiQuery(q): ApiQuery<QueueQuery>) -> Result<Response, ApiError> {
+async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(q): ApiQuery<QueueQuery>,
+) -> Result<Response, ApiError> {
+    let scope = caller.scope(Permission::ReadEvents)?;
     let now = state.clock.now();
     let page = page(q.page.as_deref(), q.per_page.as_deref())?;
+    let township = q.township.map(|c| code("township", c, 9)).transpose()?;
+    let village = q.village.map(|c| code("village", c, 12)).transpose()?;
+    let mut holder = q.holder.map(|h| id_text("holder", h)).transpose()?;
+    let mut tier_asked = q.tier.as_deref().map(tier).transpose()?;
+    // A department handler's queue is its department's.
+    if caller.grant.as_ref().is_some_and(|g| g.role == Role::DepartmentHandler) {
+        if holder.as_ref().is_some_and(|h| *h != caller.acting_as) {
+            return Ok(no_store(Json(empty_page::<EventView>(page)).into_response()));
+        }
+        holder = Some(caller.acting_as.clone());
+        tier_asked = Some(Tier::Department);
+    }
+    let Some((township, village)) = scope.narrow(township, village) else {
+        return Ok(no_store(Json(empty_page::<EventView>(page)).into_response()));
+    };
     let filter = EventFilter {
         states: states(q.state.as_deref())?,
-        tier: q.tier.as_deref().map(tier).transpose()?,
-        holder: q.holder.map(|h| id_text("holder", h)).transpose()?,
-        township: q.township.map(|c| code("township", c, 9)).transpose()?,
-        village: q.village.map(|c| code("village", c, 12)).transpose()?,
+        tier: tier_asked,
+        holder,
+        township,
+        village,
         grid: q.grid.map(grid_code).transpose()?,
         category: q.category.as_deref().map(category).transpose()?,
         overdue: q.overdue.as_deref().map(boolean).transpose()?,
@@ -70,46 +91,116 @@ async fn list(State(state): State<AppState>, ApiQuery(q): ApiQuery<QueueQuery>) 
     Ok(no_store(Json(found.map(|e| event_view(&e, now))).into_response()))
 }
 
-async fn one(State(state): State<AppState>, ApiPath(id): ApiPath<String>) -> Result<Response, ApiError> {
-    let event = find(&state, &id).await?;
+async fn one(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<String>) -> Result<Response, ApiError> {
+    let event = find_visible(&state, &caller, &id).await?;
     Ok(no_store(Json(event_view(&event, state.clock.now())).into_response()))
 }
 
-async fn timeline(State(state): State<AppState>, ApiPath(id): ApiPath<String>) -> Result<Response, ApiError> {
-    let event = find(&state, &id).await?;
+async fn timeline(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Response, ApiError> {
+    let event = find_visible(&state, &caller, &id).await?;
     let entries = state.store.timeline(&event.event_id).await?;
     let body = Timeline { event_id: event.event_id, entries: entries.iter().map(timeline_view).collect() };
     Ok(no_store(Json(body).into_response()))
 }
 
-/// A core action (`{"action": "escalate", "to": {...}, "reason": "..."}`) plus `actor`.
+/// A core action (`{"action": "escalate", "to": {...}, "reason": "..."}`). Who acts is the
+/// signed-in account (its person, department or centre); an `actor` member, if sent, must
+/// name the same.
 async fn transition(
     State(state): State<AppState>,
+    caller: Caller,
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<Value>,
 ) -> Result<Response, ApiError> {
     let Value::Object(mut body) = body else {
-        return Err(ApiError::Unprocessable("the body must be a JSON object with an action and an actor".into()));
+        return Err(ApiError::Unprocessable("the body must be a JSON object with an action".into()));
     };
-    let actor = match body.remove("actor") {
-        Some(Value::String(a)) => id_text("actor", a).map_err(unprocessable)?,
-        _ => return Err(ApiError::Unprocessable("actor is required: the person, centre or department acting".into())),
-    };
-    let event = find(&state, &id).await?;
+    let actor = caller.actor_id();
+    match body.remove("actor") {
+        None | Some(Value::Null) => {}
+        Some(Value::String(a)) if a == actor => {}
+        Some(other) => {
+            return Err(ApiError::Unprocessable(format!(
+                "actor is taken from the signed-in account ({actor}); got {other}"
+            )))
+        }
+    }
+    let event = find_visible(&state, &caller, &id).await?;
     fill_holder(&state, &event, &mut body)?;
     let action: Action = serde_json::from_value(Value::Object(body))
         .map_err(|e| ApiError::Unprocessable(format!("not a valid action: {e}")))?;
+    let permission = Permission::for_action(&action);
+    let grant = caller.require(permission)?;
+    let scope = EventScope { township: &event.place.township, village: &event.place.village, holder: event.flow.holder.as_ref() };
+    if let Err(denied) = may_transition(&Actor { grant, id: &actor }, &scope, &action) {
+        return Err(if denied.is_not_found() {
+            ApiError::Hidden(format!("no event with id {id:?}"))
+        } else {
+            ApiError::Forbidden { action: permission.as_str().to_owned(), reason: denied.to_string() }
+        });
+    }
     check_holder(&state, &action)?;
     let now = state.clock.now();
+    let object = format!("event:{}", event.event_id);
     match transitions::apply_and_publish(&state, &event, &action, &actor, None, now).await {
-        Ok(after) => Ok(no_store(Json(event_view(&after, now)).into_response())),
+        Ok(after) => {
+            let detail = format!("{} → {:?}", action.name(), after.flow.holder.as_ref().map(|h| format!("{}:{}", h.tier.as_str(), h.id)));
+            let response = no_store(Json(event_view(&after, now)).into_response());
+            Ok(AuditNote::success(permission.as_str(), object).with_detail(detail).on(response))
+        }
         Err(TransitionFailure::Refused(e)) => Err(refused(e)),
         Err(TransitionFailure::Store(e)) => Err(e.into()),
     }
 }
 
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RevealBody {
+    field: String,
+}
+
+/// The full value of a masked field (`reporter_phone`, `reporter_name`): audited, never cached.
+async fn reveal(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(body): ApiJson<RevealBody>,
+) -> Result<Response, ApiError> {
+    caller.require(Permission::RevealPersonalData)?;
+    let event = find_visible(&state, &caller, &id).await?;
+    let value = match body.field.as_str() {
+        "reporter_phone" => event.reporter.phone.clone(),
+        "reporter_name" => event.reporter.name.clone(),
+        other => {
+            return Err(ApiError::Unprocessable(format!(
+                "field must be reporter_phone or reporter_name, got {other:?}"
+            )))
+        }
+    };
+    let answer = serde_json::json!({ "field": body.field, "value": value });
+    let note = AuditNote::success(Permission::RevealPersonalData.as_str(), format!("event:{}", event.event_id))
+        .with_detail(format!("field {}", body.field));
+    Ok(note.on(no_store(Json(answer).into_response())))
+}
+
 async fn find(state: &AppState, id: &str) -> Result<EventRecord, ApiError> {
     state.store.event(id).await?.ok_or_else(|| ApiError::NotFound(format!("no event with id {id:?}")))
+}
+
+/// The event if the caller may read it; one outside its jurisdiction is answered exactly like
+/// a missing one (and the refusal audited).
+async fn find_visible(state: &AppState, caller: &Caller, id: &str) -> Result<EventRecord, ApiError> {
+    let scope = caller.scope(Permission::ReadEvents)?;
+    let event = find(state, id).await?;
+    if scope.0.covers(&event.place.township, &event.place.village) {
+        Ok(event)
+    } else {
+        Err(ApiError::Hidden(format!("no event with id {id:?}")))
+    }
 }
 
 /// Escalations and arbitrations without `to.id` (or without `to`, for an escalation one tier
@@ -217,20 +308,4 @@ fn grid_code(text: String) -> Result<String, ApiError> {
     } else {
         Err(ApiError::BadRequest(format!("grid must be a 15-character grid code, got {text:?}")))
     }
-}
-
-/// An RFC 3339 time, or a date (China time): `from` is the start of that day, `to` the end.
-fn time(what: &str, text: &str, end_of_day: bool) -> Result<DateTime<Utc>, ApiError> {
-    if let Ok(t) = DateTime::parse_from_rfc3339(text) {
-        return Ok(t.with_timezone(&Utc));
-    }
-    let date = NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| {
-        ApiError::BadRequest(format!("{what} must be a date (2025-03-01) or an RFC 3339 time, got {text:?}"))
-    })?;
-    let day = if end_of_day { date.succ_opt().unwrap_or(date) } else { date };
-    china_time()
-        .from_local_datetime(&day.and_time(NaiveTime::MIN))
-        .single()
-        .map(|t| t.with_timezone(&Utc))
-        .ok_or_else(|| ApiError::BadRequest(format!("{what} {text:?} is not a valid day")))
 }

@@ -8,6 +8,9 @@ use axum::routing::get;
 use axum::Router;
 
 use super::ogcapi::features;
+use wangge_core::access::Permission;
+
+use crate::auth::{AuditNote, Caller};
 use crate::error::ApiError;
 use crate::export::{gpkg, shp, zip};
 use crate::ogc::{self, CollectionId};
@@ -42,13 +45,14 @@ fn parse_file(file: &str) -> Option<(CollectionId, Format, &'static str)> {
     Some((collection, format, media))
 }
 
-async fn export(State(state): State<AppState>, Path(file): Path<String>) -> Result<Response, ApiError> {
+async fn export(State(state): State<AppState>, caller: Caller, Path(file): Path<String>) -> Result<Response, ApiError> {
+    let scope = caller.scope(Permission::ExportData)?;
     let (collection, format, media) = parse_file(&file).ok_or_else(|| {
         ApiError::NotFound(format!(
             "no export {file:?}; exports are grids, villages or townships, each as .geojson, .gpkg or .shp.zip"
         ))
     })?;
-    let features = features(&state, collection);
+    let features = features(&state, collection, &scope);
     let name = collection.as_str();
     let body = match format {
         Format::GeoJson => serde_json::to_vec(&ogc::feature_collection(collection, &features))
@@ -61,7 +65,10 @@ async fn export(State(state): State<AppState>, Path(file): Path<String>) -> Resu
         }
     };
     let disposition = format!("attachment; filename=\"{file}\"");
-    Ok(([(header::CONTENT_TYPE, media.to_owned()), (header::CONTENT_DISPOSITION, disposition)], body).into_response())
+    let response = ([(header::CONTENT_TYPE, media.to_owned()), (header::CONTENT_DISPOSITION, disposition)], body).into_response();
+    let note = AuditNote::success(Permission::ExportData.as_str(), format!("export:{file}"))
+        .with_detail(format!("{} features of {}", features.len(), scope.0.as_str()));
+    Ok(note.on(response))
 }
 
 /// The GeoPackage, written to a temporary file and read back.

@@ -11,7 +11,9 @@ use serde::Deserialize;
 use wangge_core::{GridKind, LonLat};
 
 use crate::catalog::CatalogGrid;
+use crate::auth::Caller;
 use crate::error::ApiError;
+use wangge_core::access::Permission;
 use crate::extract::{ApiPath, ApiQuery};
 use crate::state::AppState;
 
@@ -62,7 +64,8 @@ impl Filter {
     }
 }
 
-async fn list(State(state): State<AppState>, ApiQuery(q): ApiQuery<FilterQuery>) -> Result<Response, ApiError> {
+async fn list(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<FilterQuery>) -> Result<Response, ApiError> {
+    let scope = caller.scope(Permission::ReadMap)?;
     let filter = Filter::parse(q)?;
     let catalog = state.catalog.load();
     let features: Vec<&str> = match filter.bbox {
@@ -74,18 +77,28 @@ async fn list(State(state): State<AppState>, ApiQuery(q): ApiQuery<FilterQuery>)
                 .in_bbox([lo.x, lo.y, hi.x, hi.y])
                 .into_iter()
                 .filter_map(|i| index.grids().get(i).and_then(|r| catalog.grid(&r.code)))
-                .filter(|g| filter.accepts(g))
+                .filter(|g| filter.accepts(g) && scope.covers(&g.grid.code))
                 .map(|g| g.feature.as_str())
                 .collect()
         }
-        None => catalog.grids().iter().filter(|g| filter.accepts(g)).map(|g| g.feature.as_str()).collect(),
+        None => catalog
+            .grids()
+            .iter()
+            .filter(|g| filter.accepts(g) && scope.covers(&g.grid.code))
+            .map(|g| g.feature.as_str())
+            .collect(),
     };
     Ok(geojson_response(collection(catalog.note(), &features)))
 }
 
-async fn one(State(state): State<AppState>, ApiPath(code): ApiPath<String>) -> Result<Response, ApiError> {
+async fn one(State(state): State<AppState>, caller: Caller, ApiPath(code): ApiPath<String>) -> Result<Response, ApiError> {
+    let scope = caller.scope(Permission::ReadMap)?;
     let catalog = state.catalog.load();
-    let grid = catalog.grid(&code).ok_or_else(|| ApiError::NotFound(format!("no grid with code {code:?}")))?;
+    let missing = || format!("no grid with code {code:?}");
+    let grid = catalog.grid(&code).ok_or_else(|| ApiError::NotFound(missing()))?;
+    if !scope.covers(&grid.grid.code) {
+        return Err(ApiError::Hidden(missing()));
+    }
     Ok(geojson_response(grid.feature.clone()))
 }
 

@@ -10,7 +10,9 @@ use serde_json::Value;
 use wangge_core::{GridIndex, Located};
 
 use super::MAX_POINTS;
+use crate::auth::{Caller, Scope};
 use crate::error::ApiError;
+use wangge_core::access::Permission;
 use crate::extract::{ApiJson, ApiQuery};
 use crate::state::AppState;
 
@@ -69,34 +71,53 @@ struct Results<'a> {
     results: Vec<Answer<'a>>,
 }
 
-async fn locate_one(State(state): State<AppState>, ApiQuery(q): ApiQuery<PointQuery>) -> Result<Response, ApiError> {
+async fn locate_one(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<PointQuery>) -> Result<Response, ApiError> {
+    let scope = caller.scope(Permission::ReadMap)?;
     let lon = number("lon", q.lon.as_deref())?;
     let lat = number("lat", q.lat.as_deref())?;
     let index = state.index.load();
     let located = index.locate(lon, lat).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    if !visible(&index, &scope, located) {
+        return Err(ApiError::Hidden(format!("no grid of the caller's jurisdiction at ({lon}, {lat})")));
+    }
     Ok(Json(answer(&index, located)).into_response())
 }
 
-async fn locate_many(State(state): State<AppState>, ApiJson(body): ApiJson<Points>) -> Result<Response, ApiError> {
+/// Whether a located grid (or the nearest one, outside the county) is inside the scope.
+fn visible(index: &GridIndex, scope: &Scope, located: Located) -> bool {
+    let grid = match located {
+        Located::Grid(g) => Some(g),
+        Located::Outside(nearest) => nearest.map(|n| n.grid),
+    };
+    scope.is_county() || grid.and_then(|g| index.grids().get(g)).is_some_and(|r| scope.covers(&r.code))
+}
+
+async fn locate_many(State(state): State<AppState>, caller: Caller, ApiJson(body): ApiJson<Points>) -> Result<Response, ApiError> {
+    let scope = caller.scope(Permission::ReadMap)?;
     let n = body.points.len();
     if n > MAX_POINTS {
         return Err(ApiError::PayloadTooLarge(format!("too many points: {n}; at most {MAX_POINTS} per request")));
     }
     let index = state.index.load();
     // Thousands of lookups and a large body: keep them off the async workers.
-    let json = tokio::task::spawn_blocking(move || locate_all(&index, &body.points))
+    let json = tokio::task::spawn_blocking(move || locate_all(&index, &scope, &body.points))
         .await
         .map_err(|e| ApiError::Internal(format!("bulk locate task failed: {e}")))??;
     Ok(([(header::CONTENT_TYPE, "application/json")], json).into_response())
 }
 
-fn locate_all(index: &GridIndex, points: &[Value]) -> Result<Vec<u8>, ApiError> {
+/// Every point's answer in order; a point outside the caller's jurisdiction gets an empty one.
+fn locate_all(index: &GridIndex, scope: &Scope, points: &[Value]) -> Result<Vec<u8>, ApiError> {
     let mut results = Vec::with_capacity(points.len());
     for (i, p) in points.iter().enumerate() {
         let bad = |reason: String| ApiError::BadRequest(format!("points[{i}]: {reason}"));
         let (lon, lat) = pair(p).ok_or_else(|| bad("expected [lon, lat], two numbers".into()))?;
         let located = index.locate(lon, lat).map_err(|e| bad(e.to_string()))?;
-        results.push(answer(index, located));
+        if visible(index, scope, located) {
+            results.push(answer(index, located));
+        } else {
+            results.push(Answer { grid: None, village: None, township: None, nearest: None });
+        }
     }
     serde_json::to_vec(&Results { results }).map_err(|e| ApiError::Internal(format!("cannot serialise results: {e}")))
 }

@@ -14,7 +14,9 @@ use wangge_core::wire::LayerKind;
 
 use super::code;
 use super::stats::{date, day_start};
+use crate::auth::{Caller, Scope};
 use crate::error::ApiError;
+use wangge_core::access::Permission;
 use crate::extract::ApiQuery;
 use crate::map::{self, PointFilter, HEAT_POINTS_MAX};
 use crate::state::AppState;
@@ -22,8 +24,9 @@ use crate::state::AppState;
 /// Media type of the layers.
 const GEO_JSON: &str = "application/geo+json";
 
-/// How long browsers and proxies may keep a layer without asking again.
-const LAYER_CACHE: &str = "public, max-age=300";
+/// Layers are behind a login and cut per jurisdiction: only the browser keeps them, and asks
+/// again each time (answered 304 while unchanged).
+const LAYER_CACHE: &str = "private, no-cache";
 
 /// Categories of a heatmap or choropleth when none are asked for.
 pub const DEFAULT_CATEGORIES: [Category; 2] = [Category::Hazard, Category::Dispute];
@@ -44,23 +47,32 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/map/choropleth", get(choropleth))
 }
 
-async fn townships(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    layer(&state, LayerKind::Townships, &headers)
+async fn townships(State(state): State<AppState>, caller: Caller, headers: HeaderMap) -> Result<Response, ApiError> {
+    layer(&state, &caller, LayerKind::Townships, &headers)
 }
 
-async fn villages(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    layer(&state, LayerKind::Villages, &headers)
+async fn villages(State(state): State<AppState>, caller: Caller, headers: HeaderMap) -> Result<Response, ApiError> {
+    layer(&state, &caller, LayerKind::Villages, &headers)
 }
 
-async fn grids(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    layer(&state, LayerKind::Grids, &headers)
+async fn grids(State(state): State<AppState>, caller: Caller, headers: HeaderMap) -> Result<Response, ApiError> {
+    layer(&state, &caller, LayerKind::Grids, &headers)
 }
 
-/// The layer (gzipped when the client accepts it), or 304 when the client holds this version
-/// already.
-fn layer(state: &AppState, kind: LayerKind, headers: &HeaderMap) -> Response {
+/// The layer of the caller's jurisdiction (gzipped when the client accepts it), or 304 when
+/// the client holds this version already.
+fn layer(state: &AppState, caller: &Caller, kind: LayerKind, headers: &HeaderMap) -> Result<Response, ApiError> {
+    let scope = caller.scope(Permission::ReadMap)?;
     let layers = state.map.load();
-    let layer = layers.layer(kind);
+    let cut;
+    let layer = if scope.is_county() {
+        layers.layer(kind)
+    } else {
+        cut = layers
+            .scoped(kind, scope.0.as_str(), |code| scope.covers(code))
+            .map_err(|e| ApiError::Internal(e.to_string()))?;
+        &*cut
+    };
     let gzip = accepts_gzip(headers);
     let (etag, body) = if gzip { (&layer.gzip_etag, &layer.gzip) } else { (&layer.etag, &layer.body) };
     let cache = [
@@ -70,13 +82,13 @@ fn layer(state: &AppState, kind: LayerKind, headers: &HeaderMap) -> Response {
     ];
     let held = headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok());
     if held.is_some_and(|h| h.split(',').any(|t| t.trim() == etag || t.trim() == "*")) {
-        return (StatusCode::NOT_MODIFIED, cache).into_response();
+        return Ok((StatusCode::NOT_MODIFIED, cache).into_response());
     }
     let mut response = (cache, [(header::CONTENT_TYPE, GEO_JSON)], body.clone()).into_response();
     if gzip {
         response.headers_mut().insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
     }
-    response
+    Ok(response)
 }
 
 /// Whether `Accept-Encoding` names gzip (or `*`) without `q=0`.
@@ -108,15 +120,21 @@ struct ChoroplethQuery {
     township: Option<String>,
 }
 
-async fn heat(State(state): State<AppState>, ApiQuery(q): ApiQuery<HeatQuery>) -> Result<Response, ApiError> {
-    let filter = point_filter(q.category.as_deref(), q.from.as_deref(), q.to.as_deref(), q.township)?;
+async fn heat(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<HeatQuery>) -> Result<Response, ApiError> {
+    let scope = caller.scope(Permission::ReadStats)?;
+    let filter = point_filter(q.category.as_deref(), q.from.as_deref(), q.to.as_deref(), q.township, &scope)?;
     let cell = cell_deg(q.cell.as_deref())?;
     let points = state.store.event_points(&filter).await?;
     Ok(fresh(Json(map::heat(&points, cell, HEAT_POINTS_MAX)).into_response()))
 }
 
-async fn choropleth(State(state): State<AppState>, ApiQuery(q): ApiQuery<ChoroplethQuery>) -> Result<Response, ApiError> {
-    let filter = point_filter(q.category.as_deref(), q.from.as_deref(), q.to.as_deref(), q.township)?;
+async fn choropleth(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(q): ApiQuery<ChoroplethQuery>,
+) -> Result<Response, ApiError> {
+    let scope = caller.scope(Permission::ReadStats)?;
+    let filter = point_filter(q.category.as_deref(), q.from.as_deref(), q.to.as_deref(), q.township, &scope)?;
     let points = state.store.event_points(&filter).await?;
     let catalog = state.catalog.load();
     let grids = catalog
@@ -124,6 +142,7 @@ async fn choropleth(State(state): State<AppState>, ApiQuery(q): ApiQuery<Choropl
         .iter()
         .map(|g| &g.grid)
         .filter(|g| filter.township.as_ref().is_none_or(|t| *t == g.township_code))
+        .filter(|g| scope.covers(&g.code))
         .map(|g| (g.code.as_str(), g.area_km2));
     Ok(fresh(Json(map::choropleth(grids, &points)).into_response()))
 }
@@ -135,13 +154,19 @@ fn fresh(mut response: Response) -> Response {
 }
 
 /// Categories (comma-separated, default hazard and dispute), an inclusive period of China-time
-/// dates (either end may be open) and a township.
+/// dates (either end may be open) and a township, inside the caller's scope.
 fn point_filter(
     categories: Option<&str>,
     from: Option<&str>,
     to: Option<&str>,
     township: Option<String>,
+    scope: &Scope,
 ) -> Result<PointFilter, ApiError> {
+    let township = township.map(|c| code("township", c, 9)).transpose()?;
+    let (township, village) = scope.narrow(township, None).ok_or_else(|| ApiError::Forbidden {
+        action: Permission::ReadStats.as_str().to_owned(),
+        reason: format!("the township asked for is outside the caller's jurisdiction {}", scope.0.as_str()),
+    })?;
     let from = from.map(|t| date("from", Some(t))).transpose()?;
     let to = to.map(|t| date("to", Some(t))).transpose()?;
     if let (Some(from), Some(to)) = (from, to) {
@@ -157,7 +182,8 @@ fn point_filter(
         categories: category_list(categories)?,
         from: from.map(day_start).transpose()?,
         to: to.map(after).transpose()?.map(day_start).transpose()?,
-        township: township.map(|c| code("township", c, 9)).transpose()?,
+        township,
+        village,
     })
 }
 
@@ -193,6 +219,10 @@ fn cell_deg(text: Option<&str>) -> Result<f64, ApiError> {
 mod tests {
     use super::*;
 
+    fn county() -> Scope {
+        Scope(wangge_core::access::Jurisdiction::County)
+    }
+
     #[test]
     fn categories_default_to_hazard_and_dispute_and_refuse_unknown_ones() {
         assert_eq!(category_list(None).ok(), Some(vec![Category::Hazard, Category::Dispute]));
@@ -223,14 +253,14 @@ mod tests {
 
     #[test]
     fn periods_are_inclusive_china_days() {
-        let f = point_filter(None, Some("2025-03-01"), Some("2025-03-01"), None).map_err(|e| e.to_string());
+        let f = point_filter(None, Some("2025-03-01"), Some("2025-03-01"), None, &county()).map_err(|e| e.to_string());
         let span = f.map(|f| (f.from.map(crate::event::time_text), f.to.map(crate::event::time_text)));
         assert_eq!(
             span,
             Ok((Some("2025-02-28T16:00:00.000Z".into()), Some("2025-03-01T16:00:00.000Z".into())))
         );
-        assert!(point_filter(None, Some("2025-03-02"), Some("2025-03-01"), None).is_err());
-        assert!(point_filter(None, Some("2025/03/02"), None, None).is_err());
-        assert!(point_filter(None, None, None, Some("13073".into())).is_err());
+        assert!(point_filter(None, Some("2025-03-02"), Some("2025-03-01"), None, &county()).is_err());
+        assert!(point_filter(None, Some("2025/03/02"), None, None, &county()).is_err());
+        assert!(point_filter(None, None, None, Some("13073".into()), &county()).is_err());
     }
 }

@@ -1,5 +1,8 @@
 //! The HTTP API: one router per domain, merged here with the fallbacks and middleware.
 
+mod admin;
+mod audit;
+mod auth;
 mod calendar;
 mod divisions;
 mod events;
@@ -22,6 +25,8 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::{header, HeaderValue};
 use axum::response::Response;
 use axum::Router;
+use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
+use wangge_core::calendar::china_time;
 use tower_http::trace::TraceLayer;
 
 use crate::error::{self, ApiError};
@@ -60,7 +65,12 @@ pub fn app(state: AppState) -> Router {
         .merge(search::router())
         .merge(stream::router())
         .merge(ogcapi::router())
-        .merge(export::router());
+        .merge(export::router())
+        .merge(auth::router())
+        .merge(admin::router())
+        .merge(audit::router())
+        // Every API route: the caller, CSRF, and the request's audit row.
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), crate::auth::authenticate));
     let api = match state.frontend_dir {
         Some(_) => api.fallback(frontend::serve),
         None => api.fallback(error::not_found),
@@ -91,6 +101,11 @@ fn page(page: Option<&str>, per_page: Option<&str>) -> Result<Page, ApiError> {
     })
 }
 
+/// An empty page (a filter outside the caller's jurisdiction).
+fn empty_page<T>(page: Page) -> crate::event::Paged<T> {
+    crate::event::Paged { items: Vec::new(), total: 0, page: page.page, per_page: page.per_page }
+}
+
 /// A division code of `len` digits.
 fn code(what: &str, code: String, len: usize) -> Result<String, ApiError> {
     if code.len() == len && code.bytes().all(|b| b.is_ascii_digit()) {
@@ -98,4 +113,20 @@ fn code(what: &str, code: String, len: usize) -> Result<String, ApiError> {
     } else {
         Err(ApiError::BadRequest(format!("{what} must be a {len}-digit division code, got {code:?}")))
     }
+}
+
+/// An RFC 3339 time, or a date (China time): `from` is the start of that day, `to` the end.
+pub(crate) fn time(what: &str, text: &str, end_of_day: bool) -> Result<DateTime<Utc>, ApiError> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(text) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    let date = NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| {
+        ApiError::BadRequest(format!("{what} must be a date (2025-03-01) or an RFC 3339 time, got {text:?}"))
+    })?;
+    let day = if end_of_day { date.succ_opt().unwrap_or(date) } else { date };
+    china_time()
+        .from_local_datetime(&day.and_time(NaiveTime::MIN))
+        .single()
+        .map(|t| t.with_timezone(&Utc))
+        .ok_or_else(|| ApiError::BadRequest(format!("{what} {text:?} is not a valid day")))
 }

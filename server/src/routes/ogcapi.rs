@@ -8,6 +8,10 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{json, Value};
 
+use wangge_core::access::Permission;
+
+use crate::auth::{Caller, Scope};
+use crate::error::ApiError;
 use crate::ogc::{self, check_format, CollectionId, InvalidParameter, ItemsQuery, OgcFeature, CONFORMANCE};
 use crate::state::AppState;
 use crate::store::StoreError;
@@ -57,13 +61,31 @@ impl IntoResponse for Exception {
     }
 }
 
-/// The current features of `collection`, in code order, from the in-memory catalog.
-pub(super) fn features(state: &AppState, collection: CollectionId) -> Vec<OgcFeature> {
+/// The current features of `collection` inside `scope`, in code order, from the in-memory
+/// catalog.
+pub(super) fn features(state: &AppState, collection: CollectionId, scope: &Scope) -> Vec<OgcFeature> {
     let catalog = state.catalog.load();
     match collection {
-        CollectionId::Grids => catalog.grids().iter().map(|g| OgcFeature::grid(&g.grid)).collect(),
-        CollectionId::Villages => catalog.villages().iter().map(OgcFeature::village).collect(),
-        CollectionId::Townships => catalog.townships().iter().map(OgcFeature::township).collect(),
+        CollectionId::Grids => {
+            catalog.grids().iter().filter(|g| scope.covers(&g.grid.code)).map(|g| OgcFeature::grid(&g.grid)).collect()
+        }
+        CollectionId::Villages => {
+            catalog.villages().iter().filter(|v| scope.covers(&v.code)).map(OgcFeature::village).collect()
+        }
+        CollectionId::Townships => {
+            catalog.townships().iter().filter(|t| scope.covers(&t.code)).map(OgcFeature::township).collect()
+        }
+    }
+}
+
+/// The caller's scope for reading boundaries.
+fn map_scope(caller: &Caller) -> Result<Scope, Exception> {
+    caller.scope(Permission::ReadMap).map_err(Exception::from)
+}
+
+impl From<ApiError> for Exception {
+    fn from(e: ApiError) -> Self {
+        Self { status: StatusCode::FORBIDDEN, code: "Forbidden", description: e.to_string() }
     }
 }
 
@@ -120,14 +142,16 @@ async fn conformance(RawQuery(query): RawQuery) -> Result<Json<Value>, Exception
 
 async fn collections(
     State(state): State<AppState>,
+    caller: Caller,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Result<Json<Value>, Exception> {
     only_format(query)?;
+    let scope = map_scope(&caller)?;
     let base = base_url(&headers);
     let mut list = Vec::new();
     for c in CollectionId::ALL {
-        list.push(ogc::collection(c, &features(&state, c), &base));
+        list.push(ogc::collection(c, &features(&state, c, &scope), &base));
     }
     Ok(Json(json!({
         "links": [link(format!("{base}/collections"), "self", "application/json", "collections")],
@@ -138,17 +162,20 @@ async fn collections(
 
 async fn collection(
     State(state): State<AppState>,
+    caller: Caller,
     Path(id): Path<String>,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Result<Json<Value>, Exception> {
     let c = parse_collection(&id)?;
     only_format(query)?;
-    Ok(Json(ogc::collection(c, &features(&state, c), &base_url(&headers))))
+    let scope = map_scope(&caller)?;
+    Ok(Json(ogc::collection(c, &features(&state, c, &scope), &base_url(&headers))))
 }
 
 async fn items(
     State(state): State<AppState>,
+    caller: Caller,
     Path(id): Path<String>,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
@@ -156,12 +183,14 @@ async fn items(
     let c = parse_collection(&id)?;
     let q = ItemsQuery::parse(&pairs(query)?)?;
     let url = format!("{}/collections/{}/items", base_url(&headers), c.as_str());
-    let page = ogc::items_page(c, &features(&state, c), &q, &url);
+    let scope = map_scope(&caller)?;
+    let page = ogc::items_page(c, &features(&state, c, &scope), &q, &url);
     Ok(geo_json(page, q.crs))
 }
 
 async fn item(
     State(state): State<AppState>,
+    caller: Caller,
     Path((id, feature)): Path<(String, String)>,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
@@ -172,7 +201,8 @@ async fn item(
         return Err(InvalidParameter(format!("unknown parameter {k:?}; a single feature accepts crs and f")).into());
     }
     let q = ItemsQuery::parse(&pairs)?;
-    let all = features(&state, c);
+    let scope = map_scope(&caller)?;
+    let all = features(&state, c, &scope);
     let f = all.iter().find(|f| f.id == feature).ok_or_else(|| Exception::not_found(format!("no feature {feature:?} in {}", c.as_str())))?;
     let base = base_url(&headers);
     let mut body = f.to_json(c, q.crs);

@@ -15,7 +15,11 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde_json::{json, Value};
 use wangge_core::event::{Category, State as LoopState};
 
+use wangge_core::access::Permission;
+
 use super::{no_store, IDEMPOTENCY_KEY};
+use crate::auth::{AuditNote, Caller};
+use crate::error::ApiError;
 use crate::event::{EventFilter, EventRecord, Inserted, Page};
 use crate::intake::{self, LocationRequest, ReportRequest, ReporterRequest};
 use crate::open311::{self, Field, Format, Names, Open311Error, Service, MAX_REQUESTS, WINDOW_DAYS};
@@ -35,8 +39,8 @@ pub fn router() -> Router<AppState> {
             .route(&format!("{BASE}/services{suffix}"), get(move |s: State<AppState>| services(s, format)))
             .route(
                 &format!("{BASE}/requests{suffix}"),
-                get(move |s: State<AppState>, q: RawQuery| list(s, q, format))
-                    .post(move |s: State<AppState>, h: HeaderMap, b: Bytes| create(s, h, b, format)),
+                get(move |s: State<AppState>, c: Option<Caller>, q: RawQuery| list(s, c, q, format))
+                    .post(move |s: State<AppState>, c: Option<Caller>, h: HeaderMap, b: Bytes| create(s, c, h, b, format)),
             );
     }
     router
@@ -67,23 +71,63 @@ async fn definition(State(state): State<AppState>, uri: Uri) -> Response {
     answer(format, result)
 }
 
-async fn one(State(state): State<AppState>, uri: Uri) -> Response {
-    let (id, format) = file(&uri);
-    let result = async {
-        let event = state.store.event(&id).await.map_err(|e| Open311Error::from(crate::ApiError::from(e)))?;
-        let event = event.ok_or_else(|| Open311Error::not_found(format!("no service request with id {id:?}")))?;
-        Ok(respond_requests(&state, format, &[event]))
-    };
-    answer(format, result.await)
+/// The caller: signed in (session or `Authorization: Bearer`), else by the GeoReport
+/// `api_key` field; a request without either is refused (401).
+async fn key_caller(state: &AppState, caller: Option<Caller>, api_key: Option<&String>) -> Result<Caller, ApiError> {
+    if let Some(caller) = caller {
+        return Ok(caller);
+    }
+    match api_key.filter(|k| !k.is_empty()) {
+        Some(key) => Ok(state.auth.resolve(key, state.clock.now()).await?),
+        None => Err(ApiError::Unauthenticated("an api_key (or Authorization: Bearer) is required".into())),
+    }
 }
 
-async fn list(State(state): State<AppState>, RawQuery(query): RawQuery, format: Format) -> Response {
+/// A refusal answered in Open311 terms, audited like every denial.
+fn refused(format: Format, action: &str, error: Open311Error) -> Response {
+    let denied = matches!(error.status.as_u16(), 401 | 403 | 404 | 423 | 429);
+    let detail = error.description.clone();
+    let response = error.respond(format);
+    if denied {
+        AuditNote::denied(action, &detail).on(response)
+    } else {
+        response
+    }
+}
+
+async fn one(State(state): State<AppState>, caller: Option<Caller>, uri: Uri, RawQuery(query): RawQuery) -> Response {
+    let (id, format) = file(&uri);
     let result = async {
         let params = form(query.as_deref().unwrap_or_default().as_bytes())?;
-        let events = find(&state, &params).await?;
+        let caller = key_caller(&state, caller, params.get("api_key")).await?;
+        let scope = caller.scope(Permission::ReadEvents)?;
+        let missing = || format!("no service request with id {id:?}");
+        let event = state.store.event(&id).await.map_err(|e| Open311Error::from(crate::ApiError::from(e)))?;
+        let event = event.ok_or_else(|| Open311Error::not_found(missing()))?;
+        if !scope.0.covers(&event.place.township, &event.place.village) {
+            return Err(ApiError::Hidden(missing()).into());
+        }
+        Ok(respond_requests(&state, format, &[event]))
+    };
+    match result.await {
+        Ok(response) => response,
+        Err(e) => refused(format, Permission::ReadEvents.as_str(), e),
+    }
+}
+
+async fn list(State(state): State<AppState>, caller: Option<Caller>, RawQuery(query): RawQuery, format: Format) -> Response {
+    let result = async {
+        let params = form(query.as_deref().unwrap_or_default().as_bytes())?;
+        let caller = key_caller(&state, caller, params.get("api_key")).await?;
+        let scope = caller.scope(Permission::ReadEvents)?;
+        let mut events = find(&state, &params).await?;
+        events.retain(|e| scope.0.covers(&e.place.township, &e.place.village));
         Ok(respond_requests(&state, format, &events))
     };
-    answer(format, result.await)
+    match result.await {
+        Ok(response) => response,
+        Err(e) => refused(format, Permission::ReadEvents.as_str(), e),
+    }
 }
 
 fn respond_requests(state: &AppState, format: Format, events: &[EventRecord]) -> Response {
@@ -225,13 +269,35 @@ fn w3(what: &str, text: &str) -> Result<DateTime<Utc>, Open311Error> {
 static UNKEYED: AtomicU64 = AtomicU64::new(0);
 
 /// `POST requests`: a form (or a JSON object) through the report intake.
-async fn create(State(state): State<AppState>, headers: HeaderMap, body: Bytes, format: Format) -> Response {
-    answer(format, submit(&state, &headers, &body, format).await)
+async fn create(
+    State(state): State<AppState>,
+    caller: Option<Caller>,
+    headers: HeaderMap,
+    body: Bytes,
+    format: Format,
+) -> Response {
+    match submit(&state, caller, &headers, &body, format).await {
+        Ok((response, username, event_id)) => {
+            AuditNote::success(Permission::ReportEvent.as_str(), format!("event:{event_id}"))
+                .for_user(&username)
+                .with_detail("open311")
+                .on(response)
+        }
+        Err(e) => refused(format, Permission::ReportEvent.as_str(), e),
+    }
 }
 
-async fn submit(state: &AppState, headers: &HeaderMap, body: &[u8], format: Format) -> Result<Response, Open311Error> {
+async fn submit(
+    state: &AppState,
+    caller: Option<Caller>,
+    headers: &HeaderMap,
+    body: &[u8],
+    format: Format,
+) -> Result<(Response, String, String), Open311Error> {
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
     let fields = if content_type.starts_with("application/json") { json_fields(body)? } else { form(body)? };
+    let caller = key_caller(state, caller, fields.get("api_key")).await?;
+    let scope = caller.scope(Permission::ReportEvent)?;
     let key = match headers.get(IDEMPOTENCY_KEY) {
         Some(v) => Some(v.to_str().map_err(|_| Open311Error::bad_request("Idempotency-Key must be ASCII"))?.to_owned()),
         None => None,
@@ -245,6 +311,14 @@ async fn submit(state: &AppState, headers: &HeaderMap, body: &[u8], format: Form
     };
     let checked = intake::check(ReportRequest { report_id: Some(report_id), ..report }, None)?;
     let new = intake::build(state, checked, now)?;
+    let place = &new.event.place;
+    if !scope.0.covers(&place.township, &place.village) {
+        return Err(ApiError::Forbidden {
+            action: Permission::ReportEvent.as_str().to_owned(),
+            reason: format!("the point is in grid {}, outside the key's jurisdiction {}", place.grid, scope.0.as_str()),
+        }
+        .into());
+    }
     let fingerprint = new.event.fingerprint.clone();
     let (status, event) = match state.intake.submit(new).await.map_err(crate::ApiError::from)? {
         Inserted::Created(e) => (StatusCode::CREATED, e),
@@ -263,7 +337,8 @@ async fn submit(state: &AppState, headers: &HeaderMap, body: &[u8], format: Form
         ("service_notice", notice.into()),
         ("account_id", Field::Null),
     ];
-    Ok(no_store(open311::list(format, status, "service_requests", "request", &[record])))
+    let response = no_store(open311::list(format, status, "service_requests", "request", &[record]));
+    Ok((response, caller.username, event.event_id))
 }
 
 fn due(e: &EventRecord) -> String {

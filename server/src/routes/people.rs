@@ -5,15 +5,18 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, put};
+use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use serde::Deserialize;
 use wangge_core::people::{Person, Role};
 
-use super::{code, no_store, page};
+use wangge_core::access::Permission;
+
+use super::{code, empty_page, no_store, page};
+use crate::auth::{AuditNote, Caller, Scope};
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
-use crate::people::{valid_phone, PersonFilter, PersonView};
+use crate::people::{valid_phone, PersonFilter, PersonRecord, PersonView};
 use crate::state::AppState;
 
 /// Longest person id, unit code or device id.
@@ -29,6 +32,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/people/{id}", get(one).put(upsert))
         .route("/api/v1/people/{id}/bindings", put(bindings))
         .route("/api/v1/people/{id}/duty", put(duty))
+        .route("/api/v1/people/{id}/reveal", post(reveal))
 }
 
 #[derive(Debug, Deserialize)]
@@ -42,20 +46,77 @@ struct PeopleQuery {
     per_page: Option<String>,
 }
 
-async fn list(State(state): State<AppState>, ApiQuery(q): ApiQuery<PeopleQuery>) -> Result<Response, ApiError> {
+async fn list(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<PeopleQuery>) -> Result<Response, ApiError> {
+    let scope = caller.scope(Permission::ReadPeople)?;
     let page = page(q.page.as_deref(), q.per_page.as_deref())?;
-    let filter = PersonFilter {
-        role: q.role.as_deref().map(role).transpose()?,
-        township: q.township.map(|c| code("township", c, 9)).transpose()?,
-        village: q.village.map(|c| code("village", c, 12)).transpose()?,
-        grid: q.grid,
+    let township = q.township.map(|c| code("township", c, 9)).transpose()?;
+    let village = q.village.map(|c| code("village", c, 12)).transpose()?;
+    let note = AuditNote::success(Permission::ReadPeople.as_str(), "people");
+    let Some((township, village)) = scope.narrow(township, village) else {
+        return Ok(note.on(no_store(Json(empty_page::<PersonView>(page)).into_response())));
     };
-    let found = state.store.people(&filter, page).await?;
-    Ok(no_store(Json(found.map(|p| PersonView::from(&p))).into_response()))
+    if q.grid.as_deref().is_some_and(|g| !scope.covers(g)) {
+        return Ok(note.on(no_store(Json(empty_page::<PersonView>(page)).into_response())));
+    }
+    let filter = PersonFilter { role: q.role.as_deref().map(role).transpose()?, township, village, grid: q.grid };
+    let mut found = state.store.people(&filter, page).await?;
+    // The filter finds people bound to a grid inside too; keep only those who belong inside.
+    if !scope.is_county() {
+        found.items.retain(|p| scope.covers(&p.person.unit_code));
+    }
+    Ok(note.on(no_store(Json(found.map(|p| PersonView::from(&p))).into_response())))
 }
 
-async fn one(State(state): State<AppState>, ApiPath(id): ApiPath<String>) -> Result<Response, ApiError> {
-    answer(&state, &id, StatusCode::OK).await
+async fn one(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<String>) -> Result<Response, ApiError> {
+    let scope = caller.scope(Permission::ReadPeople)?;
+    visible(&state, &scope, &id).await?;
+    let response = answer(&state, &id, StatusCode::OK).await?;
+    Ok(AuditNote::success(Permission::ReadPeople.as_str(), format!("person:{id}")).on(response))
+}
+
+/// The person if inside the scope; one outside is answered like a missing one.
+async fn visible(state: &AppState, scope: &Scope, id: &str) -> Result<PersonRecord, ApiError> {
+    let person = state.store.person(id).await?.ok_or_else(|| not_found(id))?;
+    if scope.covers(&person.person.unit_code) {
+        Ok(person)
+    } else {
+        Err(ApiError::Hidden(not_found(id).to_string()))
+    }
+}
+
+/// Grids and units given to a person must be inside the editor's jurisdiction.
+fn inside(scope: &Scope, what: &str, codes: &[String]) -> Result<(), ApiError> {
+    match codes.iter().find(|c| !scope.covers(c)) {
+        Some(code) => Err(ApiError::Forbidden {
+            action: Permission::EditPeople.as_str().to_owned(),
+            reason: format!("{what} {code} is outside the caller's jurisdiction {}", scope.0.as_str()),
+        }),
+        None => Ok(()),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RevealBody {
+    field: String,
+}
+
+/// A person's full phone number: audited, never cached.
+async fn reveal(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(body): ApiJson<RevealBody>,
+) -> Result<Response, ApiError> {
+    caller.require(Permission::RevealPersonalData)?;
+    let scope = caller.scope(Permission::ReadEvents)?;
+    let person = visible(&state, &scope, &id).await?;
+    if body.field != "phone" {
+        return Err(ApiError::Unprocessable(format!("field must be phone, got {:?}", body.field)));
+    }
+    let answer = serde_json::json!({ "field": "phone", "value": person.person.phone });
+    let note = AuditNote::success(Permission::RevealPersonalData.as_str(), format!("person:{id}")).with_detail("field phone");
+    Ok(note.on(no_store(Json(answer).into_response())))
 }
 
 /// A person as written with `PUT /api/v1/people/{id}`.
@@ -80,10 +141,22 @@ fn yes() -> bool {
 /// Creates (201) or replaces (200) a person with their bindings.
 async fn upsert(
     State(state): State<AppState>,
+    caller: Caller,
     ApiPath(id): ApiPath<String>,
     ApiJson(b): ApiJson<PersonBody>,
 ) -> Result<Response, ApiError> {
+    let scope = caller.scope(Permission::EditPeople)?;
     let id = checked_id("id", id)?;
+    if let Some(existing) = state.store.person(&id).await? {
+        if !scope.covers(&existing.person.unit_code) {
+            return Err(ApiError::Forbidden {
+                action: Permission::EditPeople.as_str().to_owned(),
+                reason: format!("person {id} belongs outside the caller's jurisdiction"),
+            });
+        }
+    }
+    inside(&scope, "unit", std::slice::from_ref(&b.unit_code))?;
+    inside(&scope, "grid", &b.grids)?;
     let name = b.name.trim().to_owned();
     if name.is_empty() || name.chars().count() > 50 || name.chars().any(char::is_control) {
         return Err(ApiError::Unprocessable("name must be 1 to 50 characters".into()));
@@ -115,9 +188,13 @@ struct BindingsBody {
 
 async fn bindings(
     State(state): State<AppState>,
+    caller: Caller,
     ApiPath(id): ApiPath<String>,
     ApiJson(b): ApiJson<BindingsBody>,
 ) -> Result<Response, ApiError> {
+    let scope = caller.scope(Permission::EditPeople)?;
+    visible(&state, &scope, &id).await?;
+    inside(&scope, "grid", &b.grids)?;
     let grids = checked_grids(&state, b.grids)?;
     let device = b.device_id.map(|d| checked_id("device_id", d)).transpose()?;
     if !state.store.set_bindings(&id, &grids, device.as_deref()).await? {
@@ -135,9 +212,12 @@ struct DutyBody {
 
 async fn duty(
     State(state): State<AppState>,
+    caller: Caller,
     ApiPath(id): ApiPath<String>,
     ApiJson(b): ApiJson<DutyBody>,
 ) -> Result<Response, ApiError> {
+    let scope = caller.scope(Permission::EditPeople)?;
+    visible(&state, &scope, &id).await?;
     if !state.store.set_on_duty(&id, b.on_duty).await? {
         return Err(not_found(&id));
     }

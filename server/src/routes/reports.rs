@@ -7,7 +7,10 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
 
+use wangge_core::access::Permission;
+
 use super::no_store;
+use crate::auth::{AuditNote, Caller};
 use crate::error::ApiError;
 use crate::event::{event_view, Inserted};
 use crate::extract::ApiJson;
@@ -28,9 +31,11 @@ pub fn router() -> Router<AppState> {
 /// 201 with the new event, or 200 with the original one for a retry.
 async fn report(
     State(state): State<AppState>,
+    caller: Caller,
     headers: HeaderMap,
     ApiJson(body): ApiJson<ReportRequest>,
 ) -> Result<Response, ApiError> {
+    let scope = caller.scope(Permission::ReportEvent)?;
     let key = match headers.get(IDEMPOTENCY_KEY) {
         Some(v) => Some(v.to_str().map_err(|_| ApiError::BadRequest("Idempotency-Key must be ASCII".into()))?),
         None => None,
@@ -38,6 +43,13 @@ async fn report(
     let report = intake::check(body, key)?;
     let now = state.clock.now();
     let new = intake::build(&state, report, now)?;
+    let place = &new.event.place;
+    if !scope.0.covers(&place.township, &place.village) {
+        return Err(ApiError::Forbidden {
+            action: Permission::ReportEvent.as_str().to_owned(),
+            reason: format!("the point is in grid {}, outside the caller's jurisdiction {}", place.grid, scope.0.as_str()),
+        });
+    }
     let fingerprint = new.event.fingerprint.clone();
     let (status, event, replay) = match state.intake.submit(new).await? {
         Inserted::Created(e) => (StatusCode::CREATED, e, false),
@@ -56,5 +68,6 @@ async fn report(
     if replay {
         response.headers_mut().insert(IDEMPOTENT_REPLAY, HeaderValue::from_static("true"));
     }
-    Ok(no_store(response))
+    let note = AuditNote::success(Permission::ReportEvent.as_str(), format!("event:{}", event.event_id));
+    Ok(note.with_detail(if replay { "retry answered with the stored event" } else { "" }).on(no_store(response)))
 }

@@ -11,7 +11,9 @@ use serde::Deserialize;
 use wangge_core::event::Category;
 use wangge_core::people::Responsibility;
 
+use crate::auth::{AuditNote, Caller};
 use crate::error::ApiError;
+use wangge_core::access::Permission;
 use crate::extract::ApiJson;
 use crate::rules::Department;
 use crate::state::AppState;
@@ -24,8 +26,9 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/api/v1/responsibility", get(current).put(replace))
 }
 
-async fn current(State(state): State<AppState>) -> Response {
-    Json(state.rules.routing().as_ref().clone()).into_response()
+async fn current(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
+    caller.require(Permission::ReadDivisions)?;
+    Ok(Json(state.rules.routing().as_ref().clone()).into_response())
 }
 
 /// A new routing table, with departments to add or rename.
@@ -37,11 +40,14 @@ struct RoutingBody {
     rules: Vec<Responsibility>,
 }
 
-async fn replace(State(state): State<AppState>, ApiJson(body): ApiJson<RoutingBody>) -> Result<Response, ApiError> {
+async fn replace(State(state): State<AppState>, caller: Caller, ApiJson(body): ApiJson<RoutingBody>) -> Result<Response, ApiError> {
+    caller.require(Permission::EditRouting)?;
     check(&state, &body)?;
     state.store.replace_responsibility(&body.departments, &body.rules).await?;
     state.rules.reload_routing(&state.store).await?;
-    Ok(current(State(state)).await)
+    let detail = format!("{} departments, {} rules", body.departments.len(), body.rules.len());
+    let note = AuditNote::success(Permission::EditRouting.as_str(), "responsibility").with_detail(detail);
+    Ok(note.on(current(State(state), caller).await?))
 }
 
 fn check(state: &AppState, body: &RoutingBody) -> Result<(), ApiError> {

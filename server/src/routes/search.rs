@@ -11,7 +11,9 @@ use wangge_core::wire::{HitKind, SearchHit, SearchHits};
 use wangge_core::{Crs, LonLat, Located};
 
 use super::no_store;
+use crate::auth::Caller;
 use crate::error::ApiError;
+use wangge_core::access::Permission;
 use crate::extract::ApiQuery;
 use crate::map::{self, Place};
 use crate::state::AppState;
@@ -38,7 +40,9 @@ struct SearchQuery {
     limit: Option<String>,
 }
 
-async fn search(State(state): State<AppState>, ApiQuery(query): ApiQuery<SearchQuery>) -> Result<Response, ApiError> {
+async fn search(State(state): State<AppState>, caller: Caller, ApiQuery(query): ApiQuery<SearchQuery>) -> Result<Response, ApiError> {
+    let scope = caller.scope(Permission::ReadMap)?;
+    let events_scope = caller.scope(Permission::ReadEvents).ok();
     let q = query_text(query.q.as_deref())?;
     let limit = limit(query.limit.as_deref())?;
     let crs_text = query.crs.as_deref().unwrap_or("cgcs2000");
@@ -48,8 +52,12 @@ async fn search(State(state): State<AppState>, ApiQuery(query): ApiQuery<SearchQ
     if let Some((lon, lat)) = coordinates(q) {
         hits.push(point_hit(&state, lon, lat, crs)?);
     }
-    if looks_like_event_id(q) {
-        if let Some(e) = state.store.event(q).await? {
+    if looks_like_event_id(q) && events_scope.is_some() {
+        let found = state.store.event(q).await?;
+        let visible = |e: &crate::event::EventRecord| {
+            events_scope.as_ref().is_some_and(|s| s.0.covers(&e.place.township, &e.place.village))
+        };
+        if let Some(e) = found.filter(visible) {
             let name = match &e.subcategory {
                 Some(sub) => format!("{} · {sub}", e.category.zh()),
                 None => e.category.zh().to_owned(),
@@ -81,6 +89,9 @@ async fn search(State(state): State<AppState>, ApiQuery(query): ApiQuery<SearchQ
             grid: Some(g.grid.code.clone()),
         }
     }));
+    if !scope.is_county() {
+        hits.retain(|h| h.kind == HitKind::Event || scope.covers(h.grid.as_deref().unwrap_or(&h.code)));
+    }
     hits.truncate(limit);
     Ok(no_store(Json(SearchHits { hits }).into_response()))
 }

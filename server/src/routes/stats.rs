@@ -15,7 +15,9 @@ use wangge_core::calendar::china_time;
 use wangge_core::stats::{self, Counts, OnTime};
 
 use super::{code, no_store};
+use crate::auth::Caller;
 use crate::error::ApiError;
+use wangge_core::access::Permission;
 use crate::event::{event_view, time_text, EventFilter, EventView, Page};
 use crate::extract::ApiQuery;
 use crate::state::AppState;
@@ -78,18 +80,30 @@ struct Answer {
     generated_at: String,
 }
 
-async fn figures(State(state): State<AppState>, ApiQuery(q): ApiQuery<StatsQuery>) -> Result<Response, ApiError> {
+async fn figures(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<StatsQuery>) -> Result<Response, ApiError> {
+    let scope = caller.scope(Permission::ReadStats)?;
     let from = date("from", q.from.as_deref())?;
     let to = date("to", q.to.as_deref())?;
     if from > to {
         return Err(ApiError::BadRequest(format!("from ({from}) is after to ({to})")));
     }
+    let township = q.township.map(|c| code("township", c, 9)).transpose()?;
+    let village = q.village.map(|c| code("village", c, 12)).transpose()?;
+    let grid = q.grid.map(grid_code).transpose()?;
+    let outside = || ApiError::Forbidden {
+        action: Permission::ReadStats.as_str().to_owned(),
+        reason: format!("the figures asked for are outside the caller's jurisdiction {}", scope.0.as_str()),
+    };
+    let (township, village) = scope.narrow(township, village).ok_or_else(outside)?;
+    if grid.as_deref().is_some_and(|g| !scope.covers(g)) {
+        return Err(outside());
+    }
     let filter = StatsFilter {
         from: day_start(from)?,
         to: day_start(to.checked_add_days(Days::new(1)).ok_or_else(|| bad_date("to", &to.to_string()))?)?,
-        township: q.township.map(|c| code("township", c, 9)).transpose()?,
-        village: q.village.map(|c| code("village", c, 12)).transpose()?,
-        grid: q.grid.map(grid_code).transpose()?,
+        township,
+        village,
+        grid,
     };
     let now = state.clock.now();
     let histories = state.store.histories(&filter).await?;

@@ -19,7 +19,9 @@ use wangge_core::wire::{QueueChange, QueueMessage};
 
 use super::{code, no_store};
 use crate::clock::Clock;
+use crate::auth::Caller;
 use crate::error::ApiError;
+use wangge_core::access::{Jurisdiction, Permission, Role};
 use crate::event::event_view;
 use crate::extract::ApiQuery;
 use crate::state::{AppState, ChangeKind, EventChange};
@@ -44,9 +46,10 @@ struct StreamQuery {
     village: Option<String>,
 }
 
-/// Which changes a subscriber wants; every field narrows.
-#[derive(Debug, Clone, Default)]
+/// Which changes a subscriber wants (and may see); every field narrows.
+#[derive(Debug, Clone)]
 struct Filter {
+    scope: Jurisdiction,
     tier: Option<Tier>,
     holder: Option<String>,
     township: Option<String>,
@@ -54,7 +57,7 @@ struct Filter {
 }
 
 impl Filter {
-    fn parse(q: StreamQuery) -> Result<Self, ApiError> {
+    fn parse(q: StreamQuery, scope: Jurisdiction) -> Result<Self, ApiError> {
         let tier = q
             .tier
             .map(|t| {
@@ -65,6 +68,7 @@ impl Filter {
             .transpose()?;
         let holder = q.holder.map(holder_id).transpose()?;
         Ok(Self {
+            scope,
             tier,
             holder,
             township: q.township.map(|c| code("township", c, 9)).transpose()?,
@@ -84,6 +88,7 @@ impl Filter {
             || held(e.flow.holder.as_ref())
             || held(change.was.as_ref());
         by_holder
+            && self.scope.covers(&e.place.township, &e.place.village)
             && self.township.as_ref().is_none_or(|t| *t == e.place.township)
             && self.village.as_ref().is_none_or(|v| *v == e.place.village)
     }
@@ -100,8 +105,14 @@ fn holder_id(id: String) -> Result<String, ApiError> {
     }
 }
 
-async fn stream(State(state): State<AppState>, ApiQuery(q): ApiQuery<StreamQuery>) -> Result<Response, ApiError> {
-    let filter = Filter::parse(q)?;
+async fn stream(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<StreamQuery>) -> Result<Response, ApiError> {
+    let scope = caller.scope(Permission::ReadEvents)?;
+    let mut filter = Filter::parse(q, scope.0)?;
+    // A department handler hears of its department's events only.
+    if caller.grant.as_ref().is_some_and(|g| g.role == Role::DepartmentHandler) {
+        filter.tier = Some(Tier::Department);
+        filter.holder = Some(caller.acting_as.clone());
+    }
     let changes = state.changes.subscribe();
     let clock = state.clock.clone();
     let events = futures_util::stream::unfold((changes, filter, clock), |(mut changes, filter, clock)| async move {

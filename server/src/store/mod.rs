@@ -92,6 +92,9 @@ pub enum StoreError {
         /// The event.
         event_id: String,
     },
+    /// The audit trail could not be written (the batch's error, as text).
+    #[error("cannot write the audit trail: {0}")]
+    Audit(String),
     /// A device is already bound to another person.
     #[error("device {device_id} is already bound to {person_id}")]
     DeviceTaken {
@@ -155,6 +158,10 @@ macro_rules! dispatch {
         }
     };
 }
+
+mod accounts;
+
+pub use accounts::{from_micros, micros, AccountRecord, AuditFilter, SessionRecord};
 
 /// The divisions and grids store, whichever backend holds them.
 #[derive(Debug, Clone)]

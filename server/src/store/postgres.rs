@@ -26,7 +26,7 @@ pub const GRID_CHANNEL: &str = "wangge_grids";
 /// A pool of connections to one PostGIS database.
 #[derive(Debug, Clone)]
 pub struct PgStore {
-    pool: PgPool,
+    pub(super) pool: PgPool,
 }
 
 type GridRow = (String, String, String, String, String, String, String, Option<String>, f64, Vec<u8>);

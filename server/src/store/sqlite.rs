@@ -22,7 +22,7 @@ use crate::dataset::{Dataset, DatasetInfo, Grid, Township, Village, VillageKind}
 /// A pool of connections to one SQLite database.
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
-    pool: SqlitePool,
+    pub(super) pool: SqlitePool,
 }
 
 type GridRow = (String, String, String, String, String, String, String, Option<String>, f64, String);

@@ -195,3 +195,77 @@ async fn ensure_template(admin: &mut PgConnection) {
     }
     admin.execute("SELECT pg_advisory_unlock(7301)").await.expect("advisory unlock");
 }
+
+/// The password of accounts made by [`account`].
+pub const PASSWORD: &str = "Test-password-2026";
+
+/// Creates an account holding `role` over `jurisdiction` (`county` or a code), acting as
+/// `acting_as`, with [`PASSWORD`] (argon2id).
+pub async fn account(state: &wangge_server::AppState, username: &str, role: &str, jurisdiction: &str, acting_as: &str) {
+    let now = state.clock.now();
+    let hash = wangge_server::auth::hash_password(PASSWORD.to_owned()).await.expect("hash");
+    let record = wangge_server::store::AccountRecord {
+        username: username.into(),
+        display_name: format!("test {username}"),
+        role: Some(role.into()),
+        jurisdiction: Some(jurisdiction.into()),
+        acting_as: acting_as.into(),
+        password_hash: hash,
+        password_changed_us: wangge_server::store::micros(now),
+        disabled: false,
+        failures: 0,
+        locked_until_us: None,
+        created_us: wangge_server::store::micros(now),
+    };
+    assert!(state.store.insert_account(&record).await.expect("insert account"), "account {username} exists");
+}
+
+/// An API key (bearer token, no idle timeout) for a new account holding `role` over
+/// `jurisdiction`.
+pub async fn token(state: &wangge_server::AppState, username: &str, role: &str, jurisdiction: &str, acting_as: &str) -> String {
+    let now = state.clock.now();
+    let record = wangge_server::store::AccountRecord {
+        username: username.into(),
+        display_name: format!("test {username}"),
+        role: Some(role.into()),
+        jurisdiction: Some(jurisdiction.into()),
+        acting_as: acting_as.into(),
+        password_hash: "!".into(),
+        password_changed_us: wangge_server::store::micros(now),
+        disabled: false,
+        failures: 0,
+        locked_until_us: None,
+        created_us: wangge_server::store::micros(now),
+    };
+    state.store.insert_account(&record).await.expect("insert account");
+    let account = state.store.account(username).await.expect("read account").expect("account");
+    let issued = state
+        .auth
+        .issue(&account, wangge_server::auth::TokenKind::ApiKey, "tests", now)
+        .await
+        .expect("issue token");
+    issued.token
+}
+
+/// A county-wide dispatcher's token: every permission the API suites use.
+pub async fn county_token(state: &wangge_server::AppState) -> String {
+    token(state, "test-county", "dispatcher", "county", "").await
+}
+
+/// `app` with `Authorization: Bearer token` added to every request that carries none.
+pub fn signed_in(app: axum::Router, token: &str) -> axum::Router {
+    let value = axum::http::HeaderValue::from_str(&format!("Bearer {token}")).expect("token header");
+    app.layer(axum::middleware::map_request(move |mut req: axum::http::Request<axum::body::Body>| {
+        let value = value.clone();
+        async move {
+            req.headers_mut().entry(axum::http::header::AUTHORIZATION).or_insert(value);
+            req
+        }
+    }))
+}
+
+/// The county dispatcher's router over `state`.
+pub async fn county_app(state: &wangge_server::AppState) -> axum::Router {
+    let token = county_token(state).await;
+    signed_in(wangge_server::app(state.clone()), &token)
+}

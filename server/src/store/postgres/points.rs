@@ -29,6 +29,9 @@ impl PgStore {
         if let Some(township) = &f.township {
             q.push(" AND township_code = ").push_bind(township.as_str());
         }
+        if let Some(village) = &f.village {
+            q.push(" AND village_code = ").push_bind(village.as_str());
+        }
         q.push(" ORDER BY event_id");
         let rows: Vec<(String, f64, f64, String, String)> =
             q.build_query_as().fetch_all(&self.pool).await.map_err(query("reading events for the map"))?;

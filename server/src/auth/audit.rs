@@ -1,0 +1,189 @@
+//! The audit writer: one task seals rows onto the chain in batches (group commit), so that a
+//! busy intake does not wait on one transaction per row; every row is committed before the
+//! request that caused it is answered.
+
+use std::path::Path;
+
+use tokio::sync::{mpsc, oneshot};
+use wangge_core::access::{AuditKey, AuditOutcome, AuditRow};
+
+use crate::store::{Store, StoreError};
+
+/// Rows waiting for the writer before callers wait to enqueue.
+const QUEUE: usize = 8192;
+/// Most rows sealed in one transaction.
+const MAX_BATCH: usize = 512;
+
+/// What a handler (or an error) asks the audit layer to write for its request: the layer
+/// adds the time, the user and the address.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditNote {
+    /// What was done (`login`, `reveal_personal_data`, `escalate_event`, …).
+    pub action: String,
+    /// What it was done to (empty: the request's path).
+    pub object: String,
+    /// How it ended.
+    pub outcome: AuditOutcome,
+    /// More (secrets are redacted, personal data masked when sealed).
+    pub detail: String,
+    /// The account acted for when there is no session (a login names who tried).
+    pub user: Option<String>,
+}
+
+impl AuditNote {
+    /// A successful action on `object`.
+    pub fn success(action: &str, object: impl Into<String>) -> Self {
+        Self { action: action.to_owned(), object: object.into(), outcome: AuditOutcome::Success, detail: String::new(), user: None }
+    }
+
+    /// A refused request.
+    pub fn denied(action: &str, reason: &str) -> Self {
+        Self {
+            action: action.to_owned(),
+            object: String::new(),
+            outcome: AuditOutcome::Denied,
+            detail: reason.to_owned(),
+            user: None,
+        }
+    }
+
+    /// With a detail.
+    #[must_use]
+    pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
+        self.detail = detail.into();
+        self
+    }
+
+    /// With the user it concerns.
+    #[must_use]
+    pub fn for_user(mut self, user: &str) -> Self {
+        self.user = Some(user.to_owned());
+        self
+    }
+
+    /// With another outcome.
+    #[must_use]
+    pub fn outcome(mut self, outcome: AuditOutcome) -> Self {
+        self.outcome = outcome;
+        self
+    }
+
+    /// Puts the note on a response.
+    pub fn on(self, mut response: axum::response::Response) -> axum::response::Response {
+        response.extensions_mut().insert(self);
+        response
+    }
+}
+
+/// Why the audit trail cannot be written.
+#[derive(Debug, thiserror::Error)]
+pub enum AuditorError {
+    /// The key file is unreadable, too short, or cannot be created.
+    #[error("audit key {path}: {reason}")]
+    Key {
+        /// The file.
+        path: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The writer task is gone.
+    #[error("the audit writer has stopped")]
+    WriterGone,
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+struct Job {
+    row: AuditRow,
+    reply: oneshot::Sender<Result<u64, StoreError>>,
+}
+
+/// The handle of the single audit writer.
+#[derive(Clone)]
+pub struct Auditor {
+    jobs: mpsc::Sender<Job>,
+    key: std::sync::Arc<AuditKey>,
+}
+
+impl std::fmt::Debug for Auditor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Auditor").finish_non_exhaustive()
+    }
+}
+
+impl Auditor {
+    /// Starts the writer over `store` with `key` (needs a tokio runtime).
+    pub fn start(store: Store, key: AuditKey) -> Self {
+        let key = std::sync::Arc::new(key);
+        let (jobs, queue) = mpsc::channel(QUEUE);
+        tokio::spawn(write_loop(store, key.clone(), queue));
+        Self { jobs, key }
+    }
+
+    /// The chain's key (to verify it).
+    pub fn key(&self) -> &AuditKey {
+        &self.key
+    }
+
+    /// Seals and commits `row`; answers its sequence number.
+    pub async fn write(&self, row: AuditRow) -> Result<u64, AuditorError> {
+        let (reply, answer) = oneshot::channel();
+        self.jobs.send(Job { row, reply }).await.map_err(|_| AuditorError::WriterGone)?;
+        Ok(answer.await.map_err(|_| AuditorError::WriterGone)??)
+    }
+
+    /// The key in `path`, created with 32 random bytes (mode 0600) if the file is missing.
+    /// Every process sharing a database must use the same key file.
+    pub fn load_or_create_key(path: &Path) -> Result<AuditKey, AuditorError> {
+        let err = |reason: String| AuditorError::Key { path: path.display().to_string(), reason };
+        if !path.exists() {
+            let secret = super::secret::random_token().map_err(|e| err(e.to_string()))?;
+            write_private(path, secret.as_bytes()).map_err(|e| err(e.to_string()))?;
+            tracing::info!(path = %path.display(), "created a new audit key");
+        }
+        let bytes = std::fs::read(path).map_err(|e| err(e.to_string()))?;
+        let trimmed: Vec<u8> = bytes.into_iter().filter(|b| !b.is_ascii_whitespace()).collect();
+        AuditKey::new(&trimmed).map_err(|e| err(e.to_string()))
+    }
+}
+
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path)?;
+    file.write_all(bytes)?;
+    file.sync_all()
+}
+
+async fn write_loop(store: Store, key: std::sync::Arc<AuditKey>, mut queue: mpsc::Receiver<Job>) {
+    let mut jobs = Vec::with_capacity(MAX_BATCH);
+    while queue.recv_many(&mut jobs, MAX_BATCH).await > 0 {
+        let (rows, replies): (Vec<AuditRow>, Vec<_>) =
+            std::mem::take(&mut jobs).into_iter().map(|j| (j.row, j.reply)).unzip();
+        match store.append_audit(&key, rows).await {
+            Ok(sealed) => {
+                for (reply, s) in replies.into_iter().zip(sealed) {
+                    let _ = reply.send(Ok(s.row.seq));
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %crate::error::error_chain(&e), "cannot write audit rows");
+                let text = crate::error::error_chain(&e);
+                for reply in replies {
+                    let _ = reply.send(Err(StoreError::Audit(text.clone())));
+                }
+            }
+        }
+    }
+    tracing::info!("audit writer stopped");
+}

@@ -1,0 +1,161 @@
+//! The authentication and audit layer around every API route: finds the caller from the
+//! session cookie or bearer token, enforces CSRF on cookie-authenticated changes and a
+//! password change when one is due, then writes the request's audit row (if it needs one)
+//! before the answer leaves.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+
+use axum::extract::{ConnectInfo, MatchedPath, Request, State};
+use axum::http::{header, HeaderMap, Method};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use wangge_core::access::{AuditOutcome, AuditRow};
+
+use super::audit::AuditNote;
+use super::caller::{Caller, NoCaller, Via};
+use super::service::{csrf_matches, AuthError};
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// The browser session's cookie.
+pub const SESSION_COOKIE: &str = "wangge_session";
+
+/// The header carrying the CSRF token on cookie-authenticated changes.
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
+/// The client's address (from the connection; `0.0.0.0` when unknown, as in tests).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Source(pub IpAddr);
+
+/// Paths a caller whose password has expired may still use.
+const WHILE_EXPIRED: [&str; 3] = ["/api/v1/auth/me", "/api/v1/auth/password", "/api/v1/auth/logout"];
+
+/// The middleware (installed as a route layer, so that the matched route is known).
+pub async fn authenticate(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let now = state.clock.now();
+    let source = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.ip());
+    req.extensions_mut().insert(Source(source));
+    let method = req.method().clone();
+    let path = req.uri().path().to_owned();
+    let route = req.extensions().get::<MatchedPath>().map_or_else(|| path.clone(), |m| m.as_str().to_owned());
+    let mut caller = None;
+    if let Some((token, _from_cookie)) = credential(req.headers()) {
+        match state.auth.resolve(&token, now).await {
+            Ok(c) => caller = Some(c),
+            Err(AuthError::SessionEnded(reason)) => {
+                req.extensions_mut().insert(NoCaller(reason.to_owned()));
+            }
+            Err(e) => return ApiError::from(e).into_response(),
+        }
+    }
+    let refusal = caller.as_ref().and_then(|c| refuse(c, &method, &path, req.headers()));
+    let response = match refusal {
+        Some(error) => error.into_response(),
+        None => {
+            if let Some(c) = &caller {
+                req.extensions_mut().insert(c.clone());
+            }
+            next.run(req).await
+        }
+    };
+    let request = Audited { caller: caller.as_ref(), source, method: &method, route: &route, path: &path };
+    audit(&state, request, response).await
+}
+
+/// The token offered: `Authorization: Bearer …` first, else the session cookie.
+fn credential(headers: &HeaderMap) -> Option<(String, bool)> {
+    let bearer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .map(|t| t.trim().to_owned())
+        .filter(|t| !t.is_empty());
+    if let Some(token) = bearer {
+        return Some((token, false));
+    }
+    session_cookie(headers).map(|t| (t, true))
+}
+
+/// The session cookie's value, if sent.
+pub fn session_cookie(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == SESSION_COOKIE)
+        .map(|(_, value)| value.trim().to_owned())
+        .filter(|v| !v.is_empty())
+}
+
+fn is_safe(method: &Method) -> bool {
+    matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+/// CSRF and expired-password refusals for a known caller.
+fn refuse(caller: &Caller, method: &Method, path: &str, headers: &HeaderMap) -> Option<ApiError> {
+    if let Via::Cookie { csrf, .. } = &caller.via {
+        let sent = headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()).unwrap_or_default();
+        if !is_safe(method) && !csrf_matches(sent, csrf) {
+            return Some(ApiError::Forbidden {
+                action: "csrf_check".into(),
+                reason: format!("a change made with the session cookie needs the session's {CSRF_HEADER} header"),
+            });
+        }
+    }
+    if caller.password_expired && !WHILE_EXPIRED.contains(&path) {
+        return Some(ApiError::Forbidden {
+            action: "password_expired".into(),
+            reason: "the password has expired: change it first (PUT /api/v1/auth/password)".into(),
+        });
+    }
+    None
+}
+
+/// What the audit row needs to know about the request.
+struct Audited<'a> {
+    caller: Option<&'a Caller>,
+    source: IpAddr,
+    method: &'a Method,
+    route: &'a str,
+    path: &'a str,
+}
+
+/// Writes the request's audit row: the one its handler or error asked for, else one for any
+/// change a signed-in caller attempted. Reads need a note (personal data, exports, the audit
+/// log itself). A read whose row cannot be written is not answered.
+async fn audit(state: &AppState, request: Audited<'_>, mut response: Response) -> Response {
+    let note = response.extensions_mut().remove::<AuditNote>();
+    let status = response.status();
+    let note = match note {
+        Some(note) => note,
+        None if !is_safe(request.method) && request.caller.is_some() => {
+            let outcome = if status.is_success() { AuditOutcome::Success } else { AuditOutcome::Failure };
+            AuditNote {
+                action: format!("{} {}", request.method, request.route),
+                object: String::new(),
+                outcome,
+                detail: format!("HTTP {}", status.as_u16()),
+                user: None,
+            }
+        }
+        None => return response,
+    };
+    let user = note.user.as_deref().or(request.caller.map(|c| c.username.as_str())).unwrap_or("-");
+    let object = if note.object.is_empty() { request.path } else { note.object.as_str() };
+    let row = AuditRow::new(state.clock.now(), user, &note.action, object, note.outcome)
+        .source(&request.source.to_string())
+        .detail(&note.detail);
+    if let Err(e) = state.auditor.write(row).await {
+        tracing::error!(error = %crate::error::error_chain(&e), "audit row not written");
+        if is_safe(request.method) && status.is_success() {
+            return ApiError::Internal("the audit trail is unavailable; personal data is not answered".into())
+                .into_response();
+        }
+    }
+    response
+}

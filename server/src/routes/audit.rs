@@ -1,0 +1,117 @@
+//! The audit administrator's API: `GET /api/v1/audit` searches the trail, `GET
+//! /api/v1/audit/verify` checks its chain. Reading it is itself audited; nobody can change it.
+
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use wangge_core::access::{verify_chain, AuditOutcome, ChainHead, Permission, SealedRow};
+
+use super::{no_store, page, time};
+use crate::auth::{AuditNote, Caller};
+use crate::error::ApiError;
+use crate::extract::ApiQuery;
+use crate::state::AppState;
+use crate::store::{micros, AuditFilter};
+
+/// Routes of this module.
+pub fn router() -> Router<AppState> {
+    Router::new().route("/api/v1/audit", get(search)).route("/api/v1/audit/verify", get(verify))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SearchQuery {
+    user: Option<String>,
+    action: Option<String>,
+    outcome: Option<String>,
+    object: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    page: Option<String>,
+    per_page: Option<String>,
+}
+
+/// One row as answered.
+#[derive(Debug, Serialize)]
+struct Entry<'a> {
+    seq: u64,
+    at: String,
+    user: &'a str,
+    action: &'a str,
+    object: &'a str,
+    outcome: &'a str,
+    source: &'a str,
+    detail: &'a str,
+}
+
+fn entry(s: &SealedRow) -> Entry<'_> {
+    Entry {
+        seq: s.row.seq,
+        at: s.row.at.to_rfc3339(),
+        user: &s.row.user,
+        action: &s.row.action,
+        object: &s.row.object,
+        outcome: s.row.outcome.as_str(),
+        source: &s.row.source,
+        detail: &s.row.detail,
+    }
+}
+
+async fn search(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<SearchQuery>) -> Result<Response, ApiError> {
+    caller.require(Permission::ReadAuditLog)?;
+    let page = page(q.page.as_deref(), q.per_page.as_deref())?;
+    let outcome = q
+        .outcome
+        .as_deref()
+        .map(|o| {
+            AuditOutcome::parse(o)
+                .ok_or_else(|| ApiError::BadRequest(format!("outcome must be success, failure or denied, got {o:?}")))
+        })
+        .transpose()?;
+    let filter = AuditFilter {
+        user: q.user.filter(|s| !s.is_empty()),
+        action: q.action.filter(|s| !s.is_empty()),
+        outcome,
+        object: q.object.filter(|s| !s.is_empty()),
+        from_us: q.from.as_deref().map(|t| time("from", t, false)).transpose()?.map(micros),
+        to_us: q.to.as_deref().map(|t| time("to", t, true)).transpose()?.map(micros),
+    };
+    let found = state.store.audit(&filter, page).await?;
+    let body = serde_json::json!({
+        "items": found.items.iter().map(entry).collect::<Vec<_>>(),
+        "total": found.total,
+        "page": found.page,
+        "per_page": found.per_page,
+    });
+    let detail = format!("{filter:?}");
+    Ok(AuditNote::success("read_audit_log", "audit_log").with_detail(detail).on(no_store(Json(body).into_response())))
+}
+
+/// Rows read per step of the verification.
+const VERIFY_STEP: u32 = 5000;
+
+async fn verify(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
+    caller.require(Permission::ReadAuditLog)?;
+    let key = state.auditor.key();
+    let mut head = ChainHead::START;
+    let mut checked = 0usize;
+    let broken = loop {
+        let rows = state.store.audit_chain(head.next_seq, VERIFY_STEP).await?;
+        if rows.is_empty() {
+            break None;
+        }
+        match verify_chain(key, head, &rows, None) {
+            Ok(next) => {
+                checked += rows.len();
+                head = next;
+            }
+            Err(b) => break Some(serde_json::json!({ "index": checked + b.index, "kind": b.kind.to_string() })),
+        }
+    };
+    let ok = broken.is_none();
+    let body = serde_json::json!({ "ok": ok, "rows": checked, "break": broken });
+    let note = AuditNote::success("verify_audit_log", "audit_log").with_detail(format!("ok={ok} rows={checked}"));
+    Ok(note.on(no_store(Json(body).into_response())))
+}

@@ -1,0 +1,596 @@
+//! Access control and the audit trail, on both backends: every API endpoint × role ×
+//! jurisdiction; township A never sees township B; refusals change nothing; logins, sessions,
+//! CSRF, lockout, throttling, idle timeout, disabling, password policy and expiry; exactly one
+//! chained audit row per login, denial, change and read of personal data, and tampering found.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+
+use axum::body::Body;
+use axum::http::{header, HeaderMap, Method, Request, StatusCode};
+use axum::Router;
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use http_body_util::BodyExt;
+use serde_json::{json, Value};
+use support::Db;
+use tower::ServiceExt;
+use wangge_core::access::{allows, Grant, Jurisdiction, Permission, Role};
+use wangge_server::{app, state_from_config, AppState, Clock};
+
+mod support;
+
+/// 沙城镇 (township A) and 狼山乡 (township B) of the mini fixture.
+const TOWN_A: &str = "130730100";
+const TOWN_B: &str = "130730200";
+const VILLAGE_A: &str = "130730100001";
+const GRID_A: &str = "130730100001001";
+const IN_A: (f64, f64) = (115.508, 40.408);
+const IN_B: (f64, f64) = (115.53, 40.41);
+
+fn fixture() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/mini")
+}
+
+fn monday() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2025, 3, 3, 1, 0, 0).unwrap()
+}
+
+struct Reply {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Value,
+    text: String,
+}
+
+impl Reply {
+    fn header(&self, name: &str) -> &str {
+        self.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default()
+    }
+}
+
+/// Who sends a request: nobody, a bearer token, or a browser session (cookie + CSRF token).
+#[derive(Clone)]
+enum As {
+    Nobody,
+    Token(String),
+    Browser { cookie: String, csrf: Option<String> },
+}
+
+async fn send(app: &Router, who: &As, method: Method, uri: &str, body: Option<&Value>) -> Reply {
+    let mut request = Request::builder().method(method).uri(uri);
+    match who {
+        As::Nobody => {}
+        As::Token(t) => request = request.header(header::AUTHORIZATION, format!("Bearer {t}")),
+        As::Browser { cookie, csrf } => {
+            request = request.header(header::COOKIE, format!("wangge_session={cookie}"));
+            if let Some(csrf) = csrf {
+                request = request.header("x-csrf-token", csrf);
+            }
+        }
+    }
+    let body = match body {
+        Some(v) => {
+            request = request.header(header::CONTENT_TYPE, "application/json");
+            Body::from(v.to_string())
+        }
+        None => Body::empty(),
+    };
+    let response = app.clone().oneshot(request.body(body).unwrap()).await.unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    let text = String::from_utf8_lossy(&bytes).into_owned();
+    let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    Reply { status, headers, body, text }
+}
+
+/// A service on the mini fixture with one account per role and level, two gridworkers, and a
+/// report in each township.
+struct County {
+    _db: Db,
+    state: AppState,
+    app: Router,
+    tokens: Vec<(&'static str, Grant, String)>,
+    event_a: String,
+    event_b: String,
+}
+
+impl County {
+    fn token(&self, name: &str) -> As {
+        let (_, _, t) = self.tokens.iter().find(|(n, _, _)| *n == name).unwrap_or_else(|| panic!("no account {name}"));
+        As::Token(t.clone())
+    }
+
+    async fn get(&self, who: &str, uri: &str) -> Reply {
+        send(&self.app, &self.token(who), Method::GET, uri, None).await
+    }
+
+    async fn post(&self, who: &str, uri: &str, body: &Value) -> Reply {
+        send(&self.app, &self.token(who), Method::POST, uri, Some(body)).await
+    }
+
+    async fn audit_rows(&self) -> i64 {
+        let filter = wangge_server::store::AuditFilter::default();
+        self.state.store.audit(&filter, wangge_server::event::Page { page: 1, per_page: 1 }).await.unwrap().total
+    }
+}
+
+fn report(id: &str, at: (f64, f64)) -> Value {
+    json!({
+        "report_id": id, "category": "hazard", "subcategory": "燃气", "description": "楼道里有燃气味",
+        "location": {"lon": at.0, "lat": at.1},
+        "reporter": {"kind": "resident", "name": "张三丰", "phone": "13987654321"},
+        "channel": "web",
+    })
+}
+
+async fn county() -> County {
+    let db = Db::new().await;
+    let mut state = state_from_config(&db.config(fixture())).await.expect("service starts");
+    state.clock = Clock::fixed(monday());
+    let app = app(state.clone());
+    let department = state.rules.routing().departments.first().map(|d| d.code.clone()).expect("a department");
+    let accounts: [(&'static str, Role, &str, String); 11] = [
+        ("leader", Role::CountyLeader, "county", String::new()),
+        ("county", Role::Dispatcher, "county", String::new()),
+        ("town_a", Role::Dispatcher, TOWN_A, String::new()),
+        ("town_b", Role::Dispatcher, TOWN_B, String::new()),
+        ("village_a", Role::Dispatcher, VILLAGE_A, String::new()),
+        ("planner", Role::Planner, "county", String::new()),
+        ("gw_a", Role::Gridworker, VILLAGE_A, "GWA".into()),
+        ("dept", Role::DepartmentHandler, "county", department),
+        ("sysadmin", Role::SystemAdmin, "county", String::new()),
+        ("secadmin", Role::SecurityAdmin, "county", String::new()),
+        ("auditor", Role::AuditAdmin, "county", String::new()),
+    ];
+    let mut tokens = Vec::new();
+    for (name, role, j, acting) in accounts {
+        let grant = Grant::new(role, Jurisdiction::parse(j).unwrap()).unwrap();
+        let token = support::token(&state, name, role.as_str(), j, &acting).await;
+        tokens.push((name, grant, token));
+    }
+    let mut c = County { _db: db, state, app, tokens, event_a: String::new(), event_b: String::new() };
+    for (id, unit, grid) in [("GWA", VILLAGE_A, GRID_A), ("GWB", "130730200201", "130730200201001")] {
+        let body = json!({"name": format!("测试{id}"), "role": "gridworker", "unit_code": unit, "phone": "13812345678", "grids": [grid]});
+        let r = send(&c.app, &c.token("county"), Method::PUT, &format!("/api/v1/people/{id}"), Some(&body)).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    }
+    c.event_a = c.post("county", "/api/v1/reports", &report("r-a", IN_A)).await.body["event_id"].as_str().unwrap().to_owned();
+    c.event_b = c.post("county", "/api/v1/reports", &report("r-b", IN_B)).await.body["event_id"].as_str().unwrap().to_owned();
+    c
+}
+
+/// An endpoint, the permission it needs, and a valid request for it.
+struct Endpoint {
+    method: Method,
+    uri: String,
+    body: Option<Value>,
+    needs: Permission,
+}
+
+fn endpoints(c: &County) -> Vec<Endpoint> {
+    let e = |method: Method, uri: &str, body: Option<Value>, needs| Endpoint { method, uri: uri.into(), body, needs };
+    let a = &c.event_a;
+    vec![
+        e(Method::GET, "/api/v1/divisions", None, Permission::ReadDivisions),
+        e(Method::GET, "/api/v1/grids", None, Permission::ReadMap),
+        e(Method::GET, &format!("/api/v1/grids/{GRID_A}"), None, Permission::ReadMap),
+        e(Method::GET, "/api/v1/locate?lon=115.508&lat=40.408", None, Permission::ReadMap),
+        e(Method::POST, "/api/v1/locate", Some(json!({"points": [[115.508, 40.408]]})), Permission::ReadMap),
+        e(Method::GET, "/api/v1/map/grids.geojson", None, Permission::ReadMap),
+        e(Method::GET, "/api/v1/map/villages.geojson", None, Permission::ReadMap),
+        e(Method::GET, "/api/v1/map/townships.geojson", None, Permission::ReadMap),
+        e(Method::GET, "/api/v1/search?q=东关", None, Permission::ReadMap),
+        e(Method::GET, "/ogcapi/collections/grids/items", None, Permission::ReadMap),
+        e(Method::GET, "/api/v1/map/heat", None, Permission::ReadStats),
+        e(Method::GET, "/api/v1/map/choropleth", None, Permission::ReadStats),
+        e(Method::GET, "/api/v1/stats?from=2025-03-01&to=2025-03-31", None, Permission::ReadStats),
+        e(Method::GET, "/api/v1/events", None, Permission::ReadEvents),
+        e(Method::GET, &format!("/api/v1/events/{a}"), None, Permission::ReadEvents),
+        e(Method::GET, &format!("/api/v1/events/{a}/timeline"), None, Permission::ReadEvents),
+        e(Method::GET, "/api/v1/events/stream?township=999999999", None, Permission::ReadEvents),
+        e(Method::POST, &format!("/api/v1/events/{a}/reveal"), Some(json!({"field": "reporter_phone"})), Permission::RevealPersonalData),
+        e(Method::POST, "/api/v1/reports", Some(report("r-matrix", IN_A)), Permission::ReportEvent),
+        e(Method::GET, "/api/v1/people", None, Permission::ReadPeople),
+        e(Method::GET, "/api/v1/people/GWA", None, Permission::ReadPeople),
+        e(Method::PUT, "/api/v1/people/GWA/duty", Some(json!({"on_duty": true})), Permission::EditPeople),
+        e(Method::GET, "/api/v1/export/grids.geojson", None, Permission::ExportData),
+        e(Method::GET, "/api/v1/calendar/2025", None, Permission::ReadDivisions),
+        e(Method::PUT, "/api/v1/calendar/overrides/2025-12-01", Some(json!({"kind": null})), Permission::EditCalendar),
+        e(Method::GET, "/api/v1/admin/users", None, Permission::ManageUsers),
+        e(Method::POST, "/api/v1/admin/users/nobody/unlock", Some(json!({})), Permission::ManageUsers),
+        e(Method::GET, "/api/v1/admin/security-policy", None, Permission::EditSecurityPolicy),
+        e(Method::GET, "/api/v1/audit", None, Permission::ReadAuditLog),
+        e(Method::GET, "/api/v1/audit/verify", None, Permission::ReadAuditLog),
+    ]
+}
+
+backend_tests! {
+    #[tokio::test]
+    async fn every_endpoint_answers_each_role_as_the_permission_table_says() {
+        let c = county().await;
+        let mut checked = 0;
+        for ep in endpoints(&c) {
+            let anonymous = send(&c.app, &As::Nobody, ep.method.clone(), &ep.uri, ep.body.as_ref()).await;
+            assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED, "{} {} without a login: {}", ep.method, ep.uri, anonymous.text);
+            for (name, grant, _) in &c.tokens {
+                let r = send(&c.app, &c.token(name), ep.method.clone(), &ep.uri, ep.body.as_ref()).await;
+                // Listing accounts is the system administrator's and the security administrator's.
+                let may = grant.may(ep.needs)
+                    || (ep.uri == "/api/v1/admin/users" && grant.may(Permission::ManageGrants));
+                if may {
+                    assert!(
+                        r.status != StatusCode::FORBIDDEN && r.status != StatusCode::UNAUTHORIZED && !r.status.is_server_error(),
+                        "{name} ({}) may {} {}: got {} {}", grant.role, ep.method, ep.uri, r.status, r.text
+                    );
+                } else {
+                    assert_eq!(r.status, StatusCode::FORBIDDEN, "{name} ({}) may not {} {}: {}", grant.role, ep.method, ep.uri, r.text);
+                    assert_eq!(r.header("content-type"), "application/problem+json");
+                }
+                checked += 1;
+            }
+        }
+        assert!(checked >= 30 * 11, "{checked}");
+        // 三员分立 as the table says.
+        assert!(!allows(Role::SystemAdmin, Permission::ReadAuditLog) && !allows(Role::AuditAdmin, Permission::ManageUsers));
+    }
+
+    #[tokio::test]
+    async fn township_a_never_sees_township_b() {
+        let c = county().await;
+        let (a, b) = (&c.event_a, &c.event_b);
+        // One event of B: exactly the answer of a missing id.
+        let missing = c.get("town_a", "/api/v1/events/20250303-9999").await;
+        for uri in [format!("/api/v1/events/{b}"), format!("/api/v1/events/{b}/timeline")] {
+            let r = c.get("town_a", &uri).await;
+            assert_eq!(r.status, StatusCode::NOT_FOUND, "{uri}: {}", r.text);
+            assert_eq!(r.body["type"], missing.body["type"]);
+            assert_eq!(r.body["title"], missing.body["title"]);
+            assert_eq!(r.body["detail"], json!(format!("no event with id {b:?}")));
+        }
+        assert_eq!(c.get("town_a", &format!("/api/v1/events/{a}")).await.status, StatusCode::OK);
+        let reveal = c.post("town_a", &format!("/api/v1/events/{b}/reveal"), &json!({"field": "reporter_phone"})).await;
+        assert_eq!(reveal.status, StatusCode::NOT_FOUND);
+        assert_eq!(c.get("town_a", "/api/v1/people/GWB").await.status, StatusCode::NOT_FOUND);
+        assert_eq!(c.get("town_a", "/api/v1/people/GWA").await.status, StatusCode::OK);
+        assert_eq!(c.get("town_a", "/api/v1/grids/130730200201001").await.status, StatusCode::NOT_FOUND);
+        assert_eq!(c.get("town_a", "/api/v1/locate?lon=115.53&lat=40.41").await.status, StatusCode::NOT_FOUND);
+
+        // Lists, searches, layers, heat, shading, figures and exports: zero rows of B, and
+        // the county sees both (so the filter, not an empty store, is what hides them).
+        let has_b = |text: &str| text.contains(TOWN_B) || text.contains(b.as_str());
+        let uris = [
+            "/api/v1/events?per_page=500".to_owned(),
+            format!("/api/v1/events?township={TOWN_B}"),
+            "/api/v1/people?per_page=500".to_owned(),
+            "/api/v1/grids".to_owned(),
+            "/api/v1/divisions".to_owned(),
+            format!("/api/v1/search?q={b}"),
+            "/api/v1/search?q=1307302".to_owned(),
+            "/api/v1/map/grids.geojson".to_owned(),
+            "/api/v1/map/villages.geojson".to_owned(),
+            "/api/v1/map/townships.geojson".to_owned(),
+            "/api/v1/map/choropleth".to_owned(),
+            "/api/v1/stats?from=2025-03-01&to=2025-03-31".to_owned(),
+            "/api/v1/export/grids.geojson".to_owned(),
+            "/api/v1/export/villages.geojson".to_owned(),
+            "/ogcapi/collections/grids/items".to_owned(),
+            "/ogcapi/collections/villages/items".to_owned(),
+            "/open311/v2/requests.json".to_owned(),
+        ];
+        for uri in &uris {
+            let county = c.get("county", uri).await;
+            assert_eq!(county.status, StatusCode::OK, "county {uri}: {}", county.text);
+            assert!(has_b(&county.text), "county {uri} should include township B");
+            let town = c.get("town_a", uri).await;
+            assert_eq!(town.status, StatusCode::OK, "town_a {uri}: {}", town.text);
+            assert!(!has_b(&town.text), "town_a {uri} shows township B: {}", town.text);
+        }
+        let events = c.get("town_a", "/api/v1/events?per_page=500").await;
+        assert_eq!(events.body["total"], 1);
+        let heat_county = c.get("county", "/api/v1/map/heat").await.body["total"].as_u64().unwrap();
+        let heat_a = c.get("town_a", "/api/v1/map/heat").await.body["total"].as_u64().unwrap();
+        assert_eq!((heat_county, heat_a), (2, 1));
+        let stats = c.get("town_a", "/api/v1/stats?from=2025-03-01&to=2025-03-31").await;
+        assert_eq!(stats.body["total"]["reported"], 1, "{}", stats.text);
+        // Asking for B's figures by name is refused.
+        let r = c.get("town_a", &format!("/api/v1/stats?from=2025-03-01&to=2025-03-31&township={TOWN_B}")).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+        // A village sees its village only.
+        let v = c.get("village_a", "/api/v1/map/grids.geojson").await;
+        let codes: Vec<&str> = v.body["features"].as_array().unwrap().iter().filter_map(|f| f["id"].as_str()).collect();
+        assert!(!codes.is_empty() && codes.iter().all(|code| code.starts_with(VILLAGE_A)), "{codes:?}");
+    }
+
+    #[tokio::test]
+    async fn moves_beyond_the_callers_role_or_jurisdiction_are_refused_and_change_nothing() {
+        let c = county().await;
+        let a = c.event_a.clone();
+        let before = c.get("county", &format!("/api/v1/events/{a}/timeline")).await.body;
+        let attempts = [
+            ("gw_a", json!({"action": "assign", "to": {"tier": "grid", "id": "GWA"}}), StatusCode::FORBIDDEN),
+            ("village_a", json!({"action": "escalate", "to": {"tier": "county", "id": "county"}, "reason": "越级"}), StatusCode::FORBIDDEN),
+            ("town_a", json!({"action": "escalate", "to": {"tier": "township", "id": TOWN_B}, "reason": "错乡镇"}), StatusCode::FORBIDDEN),
+            ("town_b", json!({"action": "accept"}), StatusCode::NOT_FOUND),
+            ("leader", json!({"action": "accept"}), StatusCode::FORBIDDEN),
+            ("town_a", json!({"action": "arbitrate", "to": {"tier": "township", "id": TOWN_A}, "reason": "r"}), StatusCode::FORBIDDEN),
+            ("county", json!({"action": "accept", "actor": "GWA"}), StatusCode::UNPROCESSABLE_ENTITY),
+        ];
+        for (who, body, status) in attempts {
+            let r = c.post(who, &format!("/api/v1/events/{a}/transitions"), &body).await;
+            assert_eq!(r.status, status, "{who} {body}: {}", r.text);
+        }
+        let after = c.get("county", &format!("/api/v1/events/{a}/timeline")).await.body;
+        assert_eq!(before, after, "a refused move changed the event");
+        // The gridworker holding it may act on it, as itself.
+        let r = c.post("gw_a", &format!("/api/v1/events/{a}/transitions"), &json!({"action": "accept"})).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        let timeline = c.get("county", &format!("/api/v1/events/{a}/timeline")).await.body;
+        assert_eq!(timeline["entries"].as_array().unwrap().last().unwrap()["actor"], "GWA");
+        // A report outside one's jurisdiction is refused and nothing is stored.
+        let r = c.post("town_a", "/api/v1/reports", &report("r-out-of-scope", IN_B)).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text);
+        assert_eq!(c.get("county", "/api/v1/events").await.body["total"], 2);
+        // A gridworker calling planner or admin endpoints: 403.
+        for uri in ["/api/v1/admin/users", "/api/v1/audit", "/api/v1/admin/security-policy", "/api/v1/export/grids.gpkg"] {
+            assert_eq!(c.get("gw_a", uri).await.status, StatusCode::FORBIDDEN, "{uri}");
+        }
+    }
+
+    #[tokio::test]
+    async fn browser_sessions_need_the_csrf_token_and_end_at_logout() {
+        let c = county().await;
+        support::account(&c.state, "li", "dispatcher", TOWN_A, "").await;
+        let login = send(&c.app, &As::Nobody, Method::POST, "/api/v1/auth/login", Some(&json!({"username": "li", "password": support::PASSWORD}))).await;
+        assert_eq!(login.status, StatusCode::OK, "{}", login.text);
+        let cookie_header = login.header("set-cookie").to_owned();
+        assert!(cookie_header.contains("HttpOnly") && cookie_header.contains("SameSite=Strict"), "{cookie_header}");
+        let cookie = cookie_header.split(';').next().unwrap().trim_start_matches("wangge_session=").to_owned();
+        let csrf = login.body["csrf_token"].as_str().unwrap().to_owned();
+        assert_eq!(login.body["role"], "dispatcher");
+        assert_eq!(login.body["jurisdiction"], TOWN_A);
+        assert!(login.body["permissions"].as_array().unwrap().contains(&json!("read_events")));
+        assert_eq!(login.header("cache-control"), "no-store");
+        let no_csrf = As::Browser { cookie: cookie.clone(), csrf: None };
+        let with_csrf = As::Browser { cookie: cookie.clone(), csrf: Some(csrf.clone()) };
+        let wrong_csrf = As::Browser { cookie: cookie.clone(), csrf: Some("0".repeat(64)) };
+        // Reads need the cookie only; changes need the token too.
+        assert_eq!(send(&c.app, &no_csrf, Method::GET, "/api/v1/events", None).await.status, StatusCode::OK);
+        let me = send(&c.app, &no_csrf, Method::GET, "/api/v1/auth/me", None).await;
+        assert_eq!(me.body["csrf_token"], json!(csrf));
+        for who in [&no_csrf, &wrong_csrf] {
+            let r = send(&c.app, who, Method::POST, "/api/v1/reports", Some(&report("r-csrf", IN_A))).await;
+            assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text);
+        }
+        assert_eq!(c.get("county", "/api/v1/events").await.body["total"], 2, "a forged change was stored");
+        let r = send(&c.app, &with_csrf, Method::POST, "/api/v1/reports", Some(&report("r-csrf", IN_A))).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        // Logout ends the session at the next request.
+        assert_eq!(send(&c.app, &no_csrf, Method::POST, "/api/v1/auth/logout", None).await.status, StatusCode::FORBIDDEN);
+        assert_eq!(send(&c.app, &with_csrf, Method::POST, "/api/v1/auth/logout", None).await.status, StatusCode::NO_CONTENT);
+        let after = send(&c.app, &no_csrf, Method::GET, "/api/v1/events", None).await;
+        assert_eq!(after.status, StatusCode::UNAUTHORIZED, "{}", after.text);
+        // A wrong password: 401, and nothing tells whether the name exists.
+        let bad = send(&c.app, &As::Nobody, Method::POST, "/api/v1/auth/login", Some(&json!({"username": "li", "password": "nope"}))).await;
+        let ghost = send(&c.app, &As::Nobody, Method::POST, "/api/v1/auth/login", Some(&json!({"username": "ghost", "password": "nope"}))).await;
+        assert_eq!((bad.status, ghost.status), (StatusCode::UNAUTHORIZED, StatusCode::UNAUTHORIZED));
+        assert_eq!(bad.body["detail"], ghost.body["detail"]);
+    }
+
+    #[tokio::test]
+    async fn idle_sessions_and_disabled_accounts_end_at_the_next_request() {
+        let c = county().await;
+        support::account(&c.state, "wang", "county_leader", "county", "").await;
+        let token = log_in(&c.app, "/api/v1/auth/token", "wang", support::PASSWORD).await;
+        assert_eq!(token.status, StatusCode::CREATED, "{}", token.text);
+        let who = As::Token(token.body["token"].as_str().unwrap().to_owned());
+        assert_eq!(send(&c.app, &who, Method::GET, "/api/v1/events", None).await.status, StatusCode::OK);
+        c.state.clock.set(monday() + Duration::minutes(29));
+        assert_eq!(send(&c.app, &who, Method::GET, "/api/v1/events", None).await.status, StatusCode::OK);
+        c.state.clock.set(monday() + Duration::minutes(29 + 31));
+        let idle = send(&c.app, &who, Method::GET, "/api/v1/events", None).await;
+        assert_eq!(idle.status, StatusCode::UNAUTHORIZED);
+        assert!(idle.body["detail"].as_str().unwrap().contains("idle"), "{}", idle.text);
+        // Disabled by the system administrator: the next request is refused.
+        let fresh = As::Token(log_in(&c.app, "/api/v1/auth/token", "wang", support::PASSWORD).await.body["token"].as_str().unwrap().to_owned());
+        assert_eq!(send(&c.app, &fresh, Method::GET, "/api/v1/events", None).await.status, StatusCode::OK);
+        let r = c.post("sysadmin", "/api/v1/admin/users/wang/unlock", &json!({})).await;
+        assert_eq!(r.status, StatusCode::NO_CONTENT);
+        let r = send(&c.app, &c.token("sysadmin"), Method::PUT, "/api/v1/admin/users/wang/disabled", Some(&json!({"disabled": true}))).await;
+        assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
+        assert_eq!(send(&c.app, &fresh, Method::GET, "/api/v1/events", None).await.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(log_in(&c.app, "/api/v1/auth/token", "wang", support::PASSWORD).await.status, StatusCode::UNAUTHORIZED);
+    }
+
+    #[tokio::test]
+    async fn five_failures_lock_the_account_and_one_address_cannot_lock_everyone() {
+        let c = county().await;
+        for name in ["zhao", "qian", "sun"] {
+            support::account(&c.state, name, "dispatcher", TOWN_A, "").await;
+        }
+        let login = |name: &'static str, password: &'static str| log_in(&c.app, "/api/v1/auth/login", name, password);
+        for _ in 0..5 {
+            assert_eq!(login("zhao", "wrong").await.status, StatusCode::UNAUTHORIZED);
+        }
+        let locked = login("zhao", support::PASSWORD).await;
+        assert_eq!(locked.status, StatusCode::LOCKED, "{}", locked.text);
+        assert!(locked.body["detail"].as_str().unwrap().contains("locked"));
+        // The lock ends after the policy's period.
+        c.state.clock.set(monday() + Duration::minutes(31));
+        assert_eq!(login("zhao", support::PASSWORD).await.status, StatusCode::OK);
+        // The same address keeps failing on other accounts: throttled (429) after its burst,
+        // and the throttled failures do not lock those accounts.
+        let mut throttled = false;
+        for i in 0..12 {
+            let name = if i % 2 == 0 { "qian" } else { "sun" };
+            let r = login(name, "wrong").await;
+            if r.status == StatusCode::TOO_MANY_REQUESTS {
+                throttled = true;
+                assert!(!r.header("retry-after").is_empty());
+            }
+        }
+        assert!(throttled, "no throttling after 12 failures from one address");
+        c.state.clock.set(monday() + Duration::minutes(60));
+        for name in ["qian", "sun"] {
+            assert_eq!(login(name, support::PASSWORD).await.status, StatusCode::OK, "{name} was locked out by someone else");
+        }
+    }
+
+    #[tokio::test]
+    async fn the_password_policy_is_enforced_and_an_expired_password_must_be_changed() {
+        let c = county().await;
+        let weak = c.post("sysadmin", "/api/v1/admin/users", &json!({"username": "zhou", "display_name": "周", "password": "abc"})).await;
+        assert_eq!(weak.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", weak.text);
+        let ok = c.post("sysadmin", "/api/v1/admin/users", &json!({"username": "zhou", "display_name": "周", "password": "Zhou-2025-pass"})).await;
+        assert_eq!(ok.status, StatusCode::CREATED, "{}", ok.text);
+        // No grant yet: the account can log in but do nothing; the security administrator grants.
+        let grant = json!({"role": "dispatcher", "jurisdiction": TOWN_A});
+        let r = send(&c.app, &c.token("sysadmin"), Method::PUT, "/api/v1/admin/users/zhou/grant", Some(&grant)).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "the system administrator may not grant roles");
+        let r = send(&c.app, &c.token("secadmin"), Method::PUT, "/api/v1/admin/users/zhou/grant", Some(&grant)).await;
+        assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
+        let r = send(&c.app, &c.token("secadmin"), Method::PUT, "/api/v1/admin/users/secadmin/grant", Some(&json!({"role": "county_leader"}))).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "nobody grants themselves");
+        // 91 days later the password has expired (default: 90): only a change is allowed.
+        c.state.clock.set(monday() + Duration::days(91));
+        let token = send(&c.app, &As::Nobody, Method::POST, "/api/v1/auth/token", Some(&json!({"username": "zhou", "password": "Zhou-2025-pass"}))).await;
+        assert_eq!(token.body["me"]["password_expired"], true, "{}", token.text);
+        let who = As::Token(token.body["token"].as_str().unwrap().to_owned());
+        assert_eq!(send(&c.app, &who, Method::GET, "/api/v1/events", None).await.status, StatusCode::FORBIDDEN);
+        let same = send(&c.app, &who, Method::PUT, "/api/v1/auth/password", Some(&json!({"current": "Zhou-2025-pass", "new": "Zhou-2025-pass"}))).await;
+        assert_eq!(same.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", same.text);
+        let changed = send(&c.app, &who, Method::PUT, "/api/v1/auth/password", Some(&json!({"current": "Zhou-2025-pass", "new": "Zhou-2025-new!"}))).await;
+        assert_eq!(changed.status, StatusCode::NO_CONTENT, "{}", changed.text);
+        assert_eq!(send(&c.app, &who, Method::GET, "/api/v1/events", None).await.status, StatusCode::OK);
+    }
+
+    #[tokio::test]
+    async fn personal_data_is_masked_revealed_on_request_and_never_cached() {
+        let c = county().await;
+        let a = &c.event_a;
+        let event = c.get("town_a", &format!("/api/v1/events/{a}")).await;
+        assert_eq!(event.header("cache-control"), "no-store");
+        assert!(!event.text.contains("13987654321") && !event.text.contains("张三丰"), "{}", event.text);
+        let people = c.get("town_a", "/api/v1/people").await;
+        assert!(!people.text.contains("13812345678"), "{}", people.text);
+        let before = c.audit_rows().await;
+        let r = c.post("town_a", &format!("/api/v1/events/{a}/reveal"), &json!({"field": "reporter_phone"})).await;
+        assert_eq!((r.status, r.header("cache-control")), (StatusCode::OK, "no-store"));
+        assert_eq!(r.body["value"], "13987654321");
+        assert_eq!(c.audit_rows().await, before + 1);
+        let rows = c.get("auditor", "/api/v1/audit?action=reveal_personal_data").await;
+        let row = &rows.body["items"][0];
+        assert_eq!((row["user"].as_str(), row["object"].as_str()), (Some("town_a"), Some(format!("event:{a}").as_str())));
+        assert!(!rows.text.contains("13987654321"), "the audit log holds the revealed number");
+        let r = c.post("leader", &format!("/api/v1/events/{a}/reveal"), &json!({"field": "reporter_phone"})).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+    }
+
+    #[tokio::test]
+    async fn logins_denials_changes_and_reads_write_exactly_one_chained_row_each() {
+        let c = county().await;
+        support::account(&c.state, "audit-me", "dispatcher", TOWN_A, "").await;
+        let a = c.event_a.clone();
+        let cases: Vec<(&str, Box<dyn Fn() -> Request<Body>>, &str, &str)> = vec![
+            ("login ok", Box::new(|| json_post("/api/v1/auth/login", json!({"username": "audit-me", "password": support::PASSWORD}), None)), "login", "success"),
+            ("login failed", Box::new(|| json_post("/api/v1/auth/login", json!({"username": "audit-me", "password": "x"}), None)), "login", "failure"),
+            ("denied", Box::new({ let t = c.tokens[0].2.clone(); move || json_post("/api/v1/reports", report("r-denied", IN_A), Some(&t)) }), "report_event", "denied"),
+            ("hidden", Box::new({ let t = c.tokens[3].2.clone(); let a = a.clone(); move || get_req(&format!("/api/v1/events/{a}"), Some(&t)) }), "read", "denied"),
+            ("change", Box::new({ let t = c.tokens[1].2.clone(); move || json_post("/api/v1/reports", report("r-change", IN_A), Some(&t)) }), "report_event", "success"),
+            ("people read", Box::new({ let t = c.tokens[1].2.clone(); move || get_req("/api/v1/people", Some(&t)) }), "read_people", "success"),
+            ("export", Box::new({ let t = c.tokens[1].2.clone(); move || get_req("/api/v1/export/grids.gpkg", Some(&t)) }), "export_data", "success"),
+            ("no login", Box::new(|| get_req("/api/v1/events", None)), "authenticate", "denied"),
+        ];
+        for (what, request, action, outcome) in cases {
+            let before = c.audit_rows().await;
+            let response = c.app.clone().oneshot(request()).await.unwrap();
+            assert!(!response.status().is_server_error(), "{what}: {}", response.status());
+            assert_eq!(c.audit_rows().await, before + 1, "{what}: not exactly one audit row");
+            let filter = wangge_server::store::AuditFilter::default();
+            let last = c.state.store.audit(&filter, wangge_server::event::Page { page: 1, per_page: 1 }).await.unwrap();
+            let row = &last.items[0].row;
+            assert_eq!((row.action.as_str(), row.outcome.as_str()), (action, outcome), "{what}: {row:?}");
+            assert!(!row.detail.contains(support::PASSWORD) && !row.detail.contains("13987654321"), "{what}: {row:?}");
+        }
+        // A plain read of masked lists writes nothing.
+        let before = c.audit_rows().await;
+        assert_eq!(c.get("county", "/api/v1/events").await.status, StatusCode::OK);
+        assert_eq!(c.audit_rows().await, before);
+        // The audit administrator searches and verifies the chain (and that is audited too).
+        let page = c.get("auditor", "/api/v1/audit?outcome=denied&per_page=5").await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+        assert!(page.body["items"].as_array().unwrap().iter().all(|r| r["outcome"] == "denied"));
+        let verify = c.get("auditor", "/api/v1/audit/verify").await;
+        assert_eq!(verify.body["ok"], true, "{}", verify.text);
+        assert!(verify.body["rows"].as_u64().unwrap() >= 10);
+    }
+
+    #[tokio::test]
+    async fn the_audit_log_is_append_only_and_tampering_is_found() {
+        let c = county().await;
+        assert_eq!(c.get("auditor", "/api/v1/audit/verify").await.body["ok"], true);
+        let (update, disable, enable) = match support::backend() {
+            support::Backend::Sqlite => (
+                "UPDATE audit_log SET username = 'someone' WHERE seq = 3",
+                "DROP TRIGGER audit_log_no_update",
+                None,
+            ),
+            support::Backend::Postgis => (
+                "UPDATE audit_log SET username = 'someone' WHERE seq = 3",
+                "ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_update",
+                Some("ALTER TABLE audit_log ENABLE TRIGGER audit_log_no_update"),
+            ),
+        };
+        let exec = |sql: &'static str| raw(&c._db, sql);
+        let refused = exec(update).await;
+        assert!(refused.is_err(), "an UPDATE of the audit log went through");
+        let delete = exec("DELETE FROM audit_log WHERE seq = 1").await;
+        assert!(delete.is_err(), "a DELETE of the audit log went through");
+        // Someone with the database's owner rights turns the trigger off and edits a row.
+        exec(disable).await.unwrap();
+        exec(update).await.unwrap();
+        if let Some(sql) = enable {
+            exec(sql).await.unwrap();
+        }
+        let verify = c.get("auditor", "/api/v1/audit/verify").await;
+        assert_eq!(verify.body["ok"], false, "{}", verify.text);
+        assert_eq!(verify.body["break"]["index"], 2, "{}", verify.text);
+    }
+}
+
+/// Runs `sql` on the test's database directly, as a database administrator would.
+async fn raw(db: &Db, sql: &str) -> Result<(), sqlx::Error> {
+    use sqlx::{Connection, Executor};
+    match db.database_url() {
+        Some(url) => {
+            let mut conn = sqlx::PgConnection::connect(&url).await?;
+            conn.execute(sql).await.map(|_| ())
+        }
+        None => {
+            let path = db.data_dir().join("wangge.db");
+            let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display())).await?;
+            conn.execute(sql).await.map(|_| ())
+        }
+    }
+}
+
+async fn log_in(app: &Router, path: &str, name: &str, password: &str) -> Reply {
+    let body = json!({"username": name, "password": password, "label": "phone"});
+    send(app, &As::Nobody, Method::POST, path, Some(&body)).await
+}
+
+fn json_post(uri: &str, body: Value, token: Option<&str>) -> Request<Body> {
+    let mut r = Request::post(uri).header(header::CONTENT_TYPE, "application/json");
+    if let Some(t) = token {
+        r = r.header(header::AUTHORIZATION, format!("Bearer {t}"));
+    }
+    r.body(Body::from(body.to_string())).unwrap()
+}
+
+fn get_req(uri: &str, token: Option<&str>) -> Request<Body> {
+    let mut r = Request::get(uri);
+    if let Some(t) = token {
+        r = r.header(header::AUTHORIZATION, format!("Bearer {t}"));
+    }
+    r.body(Body::empty()).unwrap()
+}
