@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::access::{AuditOutcome, Permission, Role};
 use crate::event::{Category, Complexity, Holder, Overdue, State, Tier};
 
 /// Who reported an event.
@@ -338,6 +339,103 @@ pub enum HitKind {
     Point,
 }
 
+/// The signed-in account (`POST /api/v1/auth/login`, `GET /api/v1/auth/me`): who it is, the
+/// role and jurisdiction it works in, what it may do, and the token its unsafe requests carry
+/// in `X-CSRF-Token`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Me {
+    /// Login name.
+    pub username: String,
+    /// Name shown (姓名).
+    pub display_name: String,
+    /// The role in use, `None` before any grant.
+    pub role: Option<Role>,
+    /// The role's Chinese name (县领导, 网格中心调度员, …).
+    #[serde(default)]
+    pub role_zh: Option<String>,
+    /// `county` or a 9/12-digit township or village code (`None` before any grant).
+    #[serde(default)]
+    pub jurisdiction: Option<String>,
+    /// The jurisdiction's name (怀来县, 沙城镇, …).
+    #[serde(default)]
+    pub jurisdiction_name: Option<String>,
+    /// Who the account acts as in the event loop (a gridworker's person id, a department
+    /// code); empty or `None` for a centre's account.
+    #[serde(default)]
+    pub acting_as: Option<String>,
+    /// Everything the account may do.
+    #[serde(default)]
+    pub permissions: Vec<Permission>,
+    /// Sent back in `X-CSRF-Token` with every POST, PUT and DELETE (browser sessions;
+    /// `None` for a bearer token).
+    #[serde(default)]
+    pub csrf_token: Option<String>,
+    /// Seconds without a request before the session ends.
+    #[serde(default)]
+    pub idle_timeout_s: u64,
+    /// The password must be changed before anything else is answered.
+    #[serde(default)]
+    pub password_expired: bool,
+}
+
+impl Me {
+    /// Whether the account may use `permission`.
+    pub fn may(&self, permission: Permission) -> bool {
+        self.permissions.contains(&permission)
+    }
+}
+
+/// One audit row as answered (`GET /api/v1/audit`, paged in [`Paged`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    /// Position in the chain, from 1.
+    pub seq: u64,
+    /// When (RFC 3339).
+    pub at: String,
+    /// Account name, or `-` before anyone is identified.
+    pub user: String,
+    /// What was done (`login`, `reveal_personal_data`, …).
+    pub action: String,
+    /// What it was done to (`event:E20230105-0042`, …).
+    pub object: String,
+    /// How it ended.
+    pub outcome: AuditOutcome,
+    /// The client's address.
+    pub source: String,
+    /// Anything else kept (secrets redacted, personal data masked).
+    pub detail: String,
+}
+
+/// The audit chain checked (`GET /api/v1/audit/verify`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditVerify {
+    /// Every link holds (完整).
+    pub ok: bool,
+    /// Rows checked.
+    pub rows: u64,
+    /// Where the chain first breaks.
+    #[serde(rename = "break")]
+    pub chain_break: Option<AuditBreak>,
+}
+
+/// Where and how the audit chain breaks.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditBreak {
+    /// Position of the first bad row (0-based).
+    pub index: u64,
+    /// What is wrong, in words.
+    pub kind: String,
+}
+
+/// A masked field shown in full (`POST /api/v1/events/{id}/reveal`; audited).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Revealed {
+    /// The field (`reporter_phone`).
+    pub field: String,
+    /// Its value in full.
+    pub value: String,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -383,5 +481,19 @@ mod tests {
         assert_eq!(Channel::parse("open311"), Some(Channel::Open311));
         assert_eq!(ReporterKind::parse("operator"), Some(ReporterKind::Operator));
         assert_eq!(LayerKind::parse("roads"), None);
+    }
+
+    #[test]
+    fn the_signed_in_account_reads_from_the_login_answer() {
+        let text = r#"{"username":"shacheng","display_name":"沙城镇调度员","role":"dispatcher",
+            "role_zh":"网格中心调度员","jurisdiction":"130730100","jurisdiction_name":"沙城镇",
+            "acting_as":"","permissions":["read_map","read_events","escalate_event"],
+            "csrf_token":"t0k","idle_timeout_s":900,"password_expired":false}"#;
+        let me: Me = serde_json::from_str(text).unwrap();
+        assert_eq!(me.role, Some(Role::Dispatcher));
+        assert!(me.may(Permission::EscalateEvent));
+        assert!(!me.may(Permission::ReadStats));
+        let verify: AuditVerify = serde_json::from_str(r#"{"ok":false,"rows":9,"break":{"index":4,"kind":"row content or link changed"}}"#).unwrap();
+        assert_eq!(verify.chain_break.map(|b| b.index), Some(4));
     }
 }
