@@ -24,15 +24,30 @@ let choroplethCodes = [];
 /** The grids' URL once set: a worker fetches and indexes them. */
 let gridsUrl = null;
 
-/** fetch as text: resolves to [status, body text]; rejects only when the network fails. */
-export async function api(method, url, body) {
-  const init = { method, headers: { Accept: 'application/json' } };
+/**
+ * fetch as text: resolves to [status, body text]; rejects only when the network fails. The
+ * session cookie (HttpOnly) goes with it (same origin); `csrf`, when given, is sent as
+ * X-CSRF-Token (the app gives it for POST, PUT and DELETE).
+ */
+export async function api(method, url, body, csrf) {
+  const init = { method, headers: { Accept: 'application/json' }, credentials: 'same-origin' };
   if (body !== undefined && body !== null) {
     init.body = body;
     init.headers['Content-Type'] = 'application/json';
   }
+  if (csrf) init.headers['X-CSRF-Token'] = csrf;
   const r = await fetch(url, init);
   return [r.status, await r.text()];
+}
+
+/** Whether the map was created on this page (a new session then starts on a fresh page). */
+export function mapCreated() {
+  return map !== null;
+}
+
+/** Loads the page afresh (no map, no layers or data of the previous session kept). */
+export function reloadPage() {
+  window.location.reload();
 }
 
 /**

@@ -1,5 +1,8 @@
 //! The service's JSON API over `fetch` (through the JS bridge), with its errors as plain text:
-//! a `application/problem+json` answer becomes its `detail`.
+//! a `application/problem+json` answer becomes its `detail`. Every unsafe request carries the
+//! session's CSRF token; any 401 ends the session on the page (back to the login form).
+
+use std::cell::RefCell;
 
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -8,6 +11,24 @@ use crate::bridge;
 
 /// A request that failed, in words to show the user.
 pub type Failure = String;
+
+thread_local! {
+    /// The session's CSRF token, sent in `X-CSRF-Token` with POST, PUT and DELETE.
+    static CSRF: RefCell<String> = const { RefCell::new(String::new()) };
+    /// Called when the service answers 401: the session is gone.
+    static ON_UNAUTHORIZED: RefCell<Option<Box<dyn Fn()>>> = const { RefCell::new(None) };
+}
+
+/// Sets the CSRF token of the session (empty when signed out).
+pub fn set_csrf(token: &str) {
+    CSRF.with(|c| *c.borrow_mut() = token.to_owned());
+}
+
+/// What to do when any request answers 401 (the session ended: idle timeout, logout
+/// elsewhere, account disabled).
+pub fn on_unauthorized(f: impl Fn() + 'static) {
+    ON_UNAUTHORIZED.with(|h| *h.borrow_mut() = Some(Box::new(f)));
+}
 
 /// `GET url` → `T`.
 pub async fn get<T: DeserializeOwned>(url: &str) -> Result<T, Failure> {
@@ -24,25 +45,50 @@ pub async fn get_text(url: &str) -> Result<String, Failure> {
     call("GET", url, None).await
 }
 
+/// The status and body of any answer, without the 401 handling (the login form reads
+/// its own 401, 423 and 429).
+pub async fn raw(method: &str, url: &str, body: Option<&Value>) -> Result<(u16, String), Failure> {
+    exchange(method, url, body.map(Value::to_string)).await
+}
+
+async fn exchange(method: &str, url: &str, body: Option<String>) -> Result<(u16, String), Failure> {
+    let csrf = if is_safe(method) { String::new() } else { CSRF.with(|c| c.borrow().clone()) };
+    bridge::fetch(method, url, body, &csrf).await.map_err(|e| format!("网络错误：{e}"))
+}
+
 async fn call(method: &str, url: &str, body: Option<String>) -> Result<String, Failure> {
-    let (status, text) = bridge::fetch(method, url, body).await.map_err(|e| format!("网络错误：{e}"))?;
+    let (status, text) = exchange(method, url, body).await?;
     if (200..300).contains(&status) {
-        Ok(text)
-    } else {
-        Err(problem(status, &text))
+        return Ok(text);
     }
+    if status == 401 {
+        ON_UNAUTHORIZED.with(|h| {
+            if let Some(f) = h.borrow().as_ref() {
+                f();
+            }
+        });
+    }
+    Err(problem(status, &text))
+}
+
+fn is_safe(method: &str) -> bool {
+    matches!(method, "GET" | "HEAD" | "OPTIONS")
 }
 
 fn decode<T: DeserializeOwned>(text: &str) -> Result<T, Failure> {
     serde_json::from_str(text).map_err(|e| format!("无法解析服务器的回答：{e}"))
 }
 
-/// The `detail` (or `title`) of a problem+json answer, with the status.
-fn problem(status: u16, text: &str) -> Failure {
+/// The `detail` (or `title`) of a problem+json answer, or the start of the text.
+pub fn detail(text: &str) -> String {
     let parsed: Option<Value> = serde_json::from_str(text).ok();
     let field = |k: &str| parsed.as_ref().and_then(|v| v.get(k)).and_then(Value::as_str).map(str::to_owned);
-    let reason = field("detail").or_else(|| field("title")).unwrap_or_else(|| text.chars().take(200).collect());
-    format!("请求失败（HTTP {status}）：{reason}")
+    field("detail").or_else(|| field("title")).unwrap_or_else(|| text.chars().take(200).collect())
+}
+
+/// The reason of a problem+json answer, with the status.
+fn problem(status: u16, text: &str) -> Failure {
+    format!("请求失败（HTTP {status}）：{}", detail(text))
 }
 
 /// `path?k=v&…` with the values percent-encoded; empty values are left out.

@@ -4,16 +4,58 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use serde::Deserialize;
+use wangge_core::access::Permission;
 
-use crate::{bridge, dispatch, leaders, locate, search};
+use crate::{admin, audit, bridge, dispatch, leaders, locate, search, session};
 
 /// Which view is shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Page {
-    /// 领导驾驶舱 — heatmaps and figures.
+    /// 领导驾驶舱 — heatmaps and figures (`read_stats`).
     Leaders,
-    /// 调度台 — the incident console.
+    /// 调度台 — the incident console (`read_events`).
     Dispatch,
+    /// 审计日志 — the audit log (`read_audit_log`).
+    Audit,
+    /// The map alone (`read_map` without any of the above).
+    Map,
+    /// The administrators' note: their work is done through the admin API.
+    Admin,
+}
+
+impl Page {
+    /// The tab's label.
+    fn label(self) -> &'static str {
+        match self {
+            Self::Leaders => "领导驾驶舱",
+            Self::Dispatch => "调度台",
+            Self::Audit => "审计日志",
+            Self::Map => "地图",
+            Self::Admin => "系统管理",
+        }
+    }
+
+    /// The permission the view needs.
+    fn needs(self) -> Option<Permission> {
+        match self {
+            Self::Leaders => Some(Permission::ReadStats),
+            Self::Dispatch => Some(Permission::ReadEvents),
+            Self::Audit => Some(Permission::ReadAuditLog),
+            Self::Map => Some(Permission::ReadMap),
+            Self::Admin => None,
+        }
+    }
+}
+
+/// The views the account may see, in tab order: the map alone only when nothing else is
+/// open to it, the administrators' note when not even the map is.
+fn pages() -> Vec<Page> {
+    let mut open: Vec<Page> =
+        [Page::Leaders, Page::Dispatch, Page::Audit].into_iter().filter(|p| p.needs().is_some_and(session::may)).collect();
+    if open.is_empty() {
+        open.push(if session::may(Permission::ReadMap) { Page::Map } else { Page::Admin });
+    }
+    open
 }
 
 /// State shared by the views (all `Copy` signal handles).
@@ -23,6 +65,10 @@ pub struct Shared {
     pub page: RwSignal<Page>,
     /// The map has loaded its boundaries.
     pub map_ready: RwSignal<bool>,
+    /// The account sees the map (`read_map`): it is created once, beside every view.
+    pub has_map: bool,
+    /// The account sees the console (`read_events`): events found or clicked open there.
+    pub console: bool,
     /// Townships as (code, name), by code.
     pub townships: RwSignal<Vec<(String, String)>>,
     /// The point last clicked on the map (CGCS2000).
@@ -49,66 +95,88 @@ struct TownshipName {
     name: String,
 }
 
-/// The whole page.
+/// The whole page for the signed-in account: only the views its permissions open.
 #[component]
 pub fn App() -> impl IntoView {
+    let pages = pages();
+    let has_map = session::may(Permission::ReadMap);
     let s = Shared {
-        page: RwSignal::new(initial_page()),
+        page: RwSignal::new(initial_page(&pages)),
         map_ready: RwSignal::new(false),
+        has_map,
+        console: pages.contains(&Page::Dispatch),
         townships: RwSignal::new(Vec::new()),
         clicked: RwSignal::new(None),
         selected_event: RwSignal::new(None),
         map_status: RwSignal::new("地图加载中…".to_owned()),
     };
     provide_context(s);
-    provide_context(leaders::Settings::new());
-    request_animation_frame(move || spawn_local(start_map(s)));
+    if pages.contains(&Page::Leaders) {
+        provide_context(leaders::Settings::new());
+    }
+    if has_map {
+        request_animation_frame(move || spawn_local(start_map(s)));
+    }
 
-    let tab = move |page: Page, label: &'static str| {
-        view! {
-            <button class="tab" class:active=move || s.page.get() == page on:click=move |_| s.page.set(page)>
-                {label}
-            </button>
-        }
-    };
+    let tabs = (pages.len() > 1).then(|| {
+        pages
+            .iter()
+            .map(|&page| {
+                view! {
+                    <button class="tab" class:active=move || s.page.get() == page on:click=move |_| s.page.set(page)>
+                        {page.label()}
+                    </button>
+                }
+            })
+            .collect_view()
+    });
     view! {
         <header class="topbar">
             <h1>"怀来县网格化服务管理"</h1>
-            <search::Search/>
-            <nav class="tabs">{tab(Page::Leaders, "领导驾驶舱")}{tab(Page::Dispatch, "调度台")}</nav>
+            {has_map.then(|| view! { <search::Search/> })}
+            <nav class="tabs">{tabs}</nav>
+            <session::UserBox/>
         </header>
         <main class="body">
-            <aside class="side">
+            <aside class="side" class:wide=!has_map>
                 {move || match s.page.get() {
                     Page::Leaders => view! { <leaders::Leaders/> }.into_any(),
                     Page::Dispatch => view! { <dispatch::Dispatch/> }.into_any(),
+                    Page::Audit => view! { <audit::AuditLog/> }.into_any(),
+                    Page::Map => view! { <h2>"地图"</h2><p class="note">"点击地图查看该处的网格、村(社区)和乡镇。"</p> }.into_any(),
+                    Page::Admin => view! { <admin::AdminNote/> }.into_any(),
                 }}
             </aside>
-            <section class="mapbox">
-                <div id="map"></div>
-                <div class="map-status" class:hidden=move || s.map_status.get().is_empty()>{move || s.map_status.get()}</div>
-                <locate::LocatePanel/>
-            </section>
+            {has_map.then(|| view! {
+                <section class="mapbox">
+                    <div id="map"></div>
+                    <div class="map-status" class:hidden=move || s.map_status.get().is_empty()>{move || s.map_status.get()}</div>
+                    <locate::LocatePanel/>
+                </section>
+            })}
         </main>
     }
 }
 
-/// `?view=dispatch` opens the console.
-fn initial_page() -> Page {
+/// `?view=dispatch` opens the console when the account may see it; else the first view.
+fn initial_page(pages: &[Page]) -> Page {
     let search = window().location().search().unwrap_or_default();
-    if search.contains("view=dispatch") {
+    if search.contains("view=dispatch") && pages.contains(&Page::Dispatch) {
         Page::Dispatch
     } else {
-        Page::Leaders
+        pages.first().copied().unwrap_or(Page::Admin)
     }
 }
 
+/// Creates the map; a click on an event opens it in the console, if the account has one.
 async fn start_map(s: Shared) {
     let config = bridge::load_config().await;
     let on_click = move |lon, lat| s.clicked.set(Some((lon, lat)));
     let on_event = move |id: String| {
-        s.page.set(Page::Dispatch);
-        s.selected_event.set(Some(id));
+        if s.console {
+            s.page.set(Page::Dispatch);
+            s.selected_event.set(Some(id));
+        }
     };
     if let Err(e) = bridge::init_map("map", &config, on_click, on_event).await {
         s.map_status.set(format!("地图无法启动：{e}"));

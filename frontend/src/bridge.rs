@@ -8,7 +8,13 @@ use wasm_bindgen::{JsCast, JsValue};
 #[wasm_bindgen(module = "/js/bridge.js")]
 extern "C" {
     #[wasm_bindgen(catch, js_name = api)]
-    async fn api_js(method: &str, url: &str, body: Option<String>) -> Result<JsValue, JsValue>;
+    async fn api_js(method: &str, url: &str, body: Option<String>, csrf: &str) -> Result<JsValue, JsValue>;
+    /// Whether the map was created on this page.
+    #[wasm_bindgen(js_name = mapCreated)]
+    pub fn map_created() -> bool;
+    /// Loads the page afresh.
+    #[wasm_bindgen(js_name = reloadPage)]
+    pub fn reload_page();
     #[wasm_bindgen(js_name = loadConfig)]
     async fn load_config_js() -> JsValue;
     #[wasm_bindgen(catch, js_name = initMap)]
@@ -61,9 +67,10 @@ extern "C" {
     fn close_stream_js(source: &JsValue);
 }
 
-/// `fetch`: the status and the body text, or why the network failed.
-pub async fn fetch(method: &str, url: &str, body: Option<String>) -> Result<(u16, String), String> {
-    let answer = api_js(method, url, body).await.map_err(describe)?;
+/// `fetch`: the status and the body text, or why the network failed; `csrf` (if not empty)
+/// goes in `X-CSRF-Token`.
+pub async fn fetch(method: &str, url: &str, body: Option<String>, csrf: &str) -> Result<(u16, String), String> {
+    let answer = api_js(method, url, body, csrf).await.map_err(describe)?;
     let pair: js_sys::Array = answer.dyn_into().map_err(describe)?;
     let status = pair.get(0).as_f64().unwrap_or(0.0) as u16;
     Ok((status, pair.get(1).as_string().unwrap_or_default()))

@@ -10,7 +10,7 @@ use wangge_core::wire::{EventView, Paged, QueueMessage};
 use crate::app::shared;
 use crate::bridge::{self, Stream};
 use crate::event_panel::EventPanel;
-use crate::{api, labels};
+use crate::{api, labels, session};
 
 /// The county's code (怀来县).
 pub const COUNTY: &str = "130730";
@@ -94,9 +94,15 @@ impl Level {
         }
     }
 
-    /// Who acts for this level (its centre's id: the division code).
-    pub fn actor(&self) -> String {
-        if self.tier == "county" || self.code.is_empty() { COUNTY.to_owned() } else { self.code.clone() }
+    /// The level of a jurisdiction (`county`, a 9-digit township or a 12-digit village code):
+    /// where the console starts, and the widest level it may show.
+    pub fn home(jurisdiction: Option<&str>) -> Self {
+        let (tier, code) = match jurisdiction {
+            Some(code) if code.len() == 9 => ("township", code),
+            Some(code) if code.len() == 12 => ("village", code),
+            _ => ("county", COUNTY),
+        };
+        Self { tier: tier.to_owned(), code: code.to_owned() }
     }
 }
 
@@ -104,7 +110,8 @@ impl Level {
 #[component]
 pub fn Dispatch() -> impl IntoView {
     let s = shared();
-    let level = RwSignal::new(Level { tier: "county".to_owned(), code: COUNTY.to_owned() });
+    let home = Level::home(session::me().jurisdiction.as_deref());
+    let level = RwSignal::new(home.clone());
     let queue = RwSignal::new(Vec::<(Tag, EventView)>::new());
     let error = RwSignal::new(String::new());
     let live = RwSignal::new(false);
@@ -159,7 +166,7 @@ pub fn Dispatch() -> impl IntoView {
     };
     view! {
         <h2>"调度台"</h2>
-        <LevelPicker level/>
+        <LevelPicker level home/>
         <div class="queue-head">
             <b>"事件队列"</b>
             <span class="live" class:on=move || live.get()>{move || if live.get() { "● 实时" } else { "○ 未连接" }}</span>
@@ -187,19 +194,25 @@ pub fn Dispatch() -> impl IntoView {
                 }
             </For>
         </ul>
-        <EventPanel level on_change=move |e: EventView| queue.update(|q| upsert(q, e))/>
+        <EventPanel on_change=move |e: EventView| queue.update(|q| upsert(q, e))/>
     }
 }
 
+/// The level picker: the account's own level and those below it, never wider.
 #[component]
-fn LevelPicker(level: RwSignal<Level>) -> impl IntoView {
+fn LevelPicker(level: RwSignal<Level>, home: Level) -> impl IntoView {
     let s = shared();
+    let home_tier = home.tier.clone();
+    let home_code = home.code.clone();
     let set_tier = move |ev: web_sys::Event| {
         let tier = event_target_value(&ev);
-        let code = match tier.as_str() {
-            "county" => COUNTY.to_owned(),
-            "township" => s.townships.get_untracked().first().map(|t| t.0.clone()).unwrap_or_default(),
-            _ => String::new(),
+        let code = if tier == home_tier {
+            home_code.clone()
+        } else {
+            match tier.as_str() {
+                "township" => s.townships.get_untracked().first().map(|t| t.0.clone()).unwrap_or_default(),
+                _ => String::new(),
+            }
         };
         level.set(Level { tier, code });
     };
@@ -207,28 +220,38 @@ fn LevelPicker(level: RwSignal<Level>) -> impl IntoView {
         let code = event_target_value(&ev).trim().to_owned();
         level.update(|l| l.code = code);
     };
+    let tiers: Vec<(&str, &str)> = match home.tier.as_str() {
+        "county" => vec![("county", "县"), ("township", "乡镇"), ("village", "村(社区)")],
+        "township" => vec![("township", "乡镇"), ("village", "村(社区)")],
+        _ => vec![("village", "村(社区)")],
+    };
+    let fixed = home.tier == "village";
+    let own = home.clone();
     view! {
         <div class="row level">
             <label>"层级"
-                <select id="level-tier" on:change=set_tier>
-                    <option value="county" selected=true>"县"</option>
-                    <option value="township">"乡镇"</option>
-                    <option value="village">"村(社区)"</option>
+                <select id="level-tier" on:change=set_tier prop:disabled=fixed>
+                    {tiers.into_iter().map(|(t, label)| view! { <option value=t selected=t == home.tier>{label}</option> }).collect_view()}
                 </select>
             </label>
-            {move || match level.get().tier.as_str() {
-                "township" => view! {
-                    <select id="level-code" on:change=set_code>
-                        {s.townships.get().into_iter().map(|(code, name)| {
-                            let selected = level.get_untracked().code == code;
-                            view! { <option value=code selected=selected>{name}</option> }
-                        }).collect_view()}
-                    </select>
-                }.into_any(),
-                "village" => view! {
-                    <input id="level-code" type="text" placeholder="村(社区)代码（12位）" prop:value=level.get_untracked().code on:change=set_code/>
-                }.into_any(),
-                _ => view! { <span class="code">"怀来县 130730"</span> }.into_any(),
+            {move || {
+                let l = level.get();
+                match l.tier.as_str() {
+                    "township" if own.tier == "township" => view! { <span class="code">{format!("{} {}", bridge::feature_name("townships", &own.code), own.code)}</span> }.into_any(),
+                    "township" => view! {
+                        <select id="level-code" on:change=set_code>
+                            {s.townships.get().into_iter().map(|(code, name)| {
+                                let selected = level.get_untracked().code == code;
+                                view! { <option value=code selected=selected>{name}</option> }
+                            }).collect_view()}
+                        </select>
+                    }.into_any(),
+                    "village" if own.tier == "village" => view! { <span class="code">{format!("{} {}", bridge::feature_name("villages", &own.code), own.code)}</span> }.into_any(),
+                    "village" => view! {
+                        <input id="level-code" type="text" placeholder="村(社区)代码（12位）" prop:value=level.get_untracked().code on:change=set_code/>
+                    }.into_any(),
+                    _ => view! { <span class="code">"怀来县 130730"</span> }.into_any(),
+                }
             }}
         </div>
     }

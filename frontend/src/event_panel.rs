@@ -1,16 +1,18 @@
 //! One event in the console: where it is, who holds it, its deadlines and timeline
 //! (`GET /api/v1/events/{id}`, `/timeline`), and the dispatcher's actions on it
-//! (`POST /api/v1/events/{id}/transitions`: assign, escalate, return with a reason, close).
+//! (`POST /api/v1/events/{id}/transitions`: assign, escalate, return with a reason, close),
+//! each shown only with its permission; the reporter's phone comes masked and is shown in
+//! full only on request (`POST /api/v1/events/{id}/reveal`, audited).
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use serde_json::{json, Map, Value};
+use wangge_core::access::Permission;
 use wangge_core::event::Tier;
-use wangge_core::wire::{EventView, Paged, Timeline, TimelineView};
+use wangge_core::wire::{EventView, Paged, Revealed, Timeline, TimelineView};
 
 use crate::app::shared;
-use crate::dispatch::Level;
-use crate::{api, bridge, labels};
+use crate::{api, bridge, labels, session};
 
 /// An event with what the panel shows beside it.
 #[derive(Debug, Clone, PartialEq)]
@@ -22,14 +24,15 @@ struct Detail {
 
 /// The selected event's panel.
 #[component]
-pub fn EventPanel(level: RwSignal<Level>, #[prop(into)] on_change: Callback<EventView>) -> impl IntoView {
+pub fn EventPanel(#[prop(into)] on_change: Callback<EventView>) -> impl IntoView {
     let s = shared();
     let detail = RwSignal::new(None::<Detail>);
     let error = RwSignal::new(String::new());
+    let people = session::may(Permission::ReadPeople);
 
     let reload = move |id: String| {
         spawn_local(async move {
-            match load(&id).await {
+            match load(&id, people).await {
                 Ok(d) => {
                     bridge::select_event(&d.event.event_id);
                     bridge::highlight_grid(&d.event.grid_code);
@@ -59,7 +62,7 @@ pub fn EventPanel(level: RwSignal<Level>, #[prop(into)] on_change: Callback<Even
             <p class="error">{move || error.get()}</p>
             {move || detail.get().map(|d| view! {
                 <Facts detail=d.clone()/>
-                <Actions event=d.event.clone() level on_done=Callback::new(move |e: EventView| {
+                <Actions event=d.event.clone() on_done=Callback::new(move |e: EventView| {
                     let id = e.event_id.clone();
                     on_change.run(e);
                     reload(id);
@@ -70,14 +73,19 @@ pub fn EventPanel(level: RwSignal<Level>, #[prop(into)] on_change: Callback<Even
     }
 }
 
-async fn load(id: &str) -> Result<Detail, String> {
+/// The event, its timeline and (with `people`, the roster permission) its grid's gridworkers.
+async fn load(id: &str, people: bool) -> Result<Detail, String> {
     let base = format!("/api/v1/events/{}", api::segment(id));
     let event: EventView = api::get(&base).await?;
     let timeline: Timeline = api::get(&format!("{base}/timeline")).await?;
     let url = api::url("/api/v1/people", &[("role", "gridworker"), ("grid", &event.grid_code)]);
-    let gridworkers = match api::get::<Paged<Value>>(&url).await {
-        Ok(p) => p.items.iter().filter_map(|p| p.get("name").and_then(Value::as_str).map(str::to_owned)).collect(),
-        Err(_) => Vec::new(),
+    let gridworkers = if people {
+        match api::get::<Paged<Value>>(&url).await {
+            Ok(p) => p.items.iter().filter_map(|p| p.get("name").and_then(Value::as_str).map(str::to_owned)).collect(),
+            Err(_) => Vec::new(),
+        }
+    } else {
+        Vec::new()
     };
     Ok(Detail { event, timeline: timeline.entries, gridworkers })
 }
@@ -109,7 +117,36 @@ fn Facts(detail: Detail) -> impl IntoView {
             <dt>"当前承办"</dt><dd id="event-holder">{labels::holder(e.holder.as_ref())}</dd>
             <dt>"时限"</dt><dd>{deadlines}</dd>
             <dt>"上报时间"</dt><dd>{labels::time(&e.reported_at)}</dd>
+            <dt>"报告人"</dt><dd id="event-reporter">{e.reporter.name.clone().unwrap_or_else(|| "—".to_owned())}</dd>
+            <dt>"电话"</dt><dd><Phone event_id=e.event_id.clone() masked=e.reporter.phone.clone()/></dd>
         </dl>
+    }
+}
+
+/// The reporter's phone as the service gives it (masked), and 查看完整号码 for those who may
+/// (`reveal_personal_data`; every reveal is audited).
+#[component]
+fn Phone(event_id: String, masked: Option<String>) -> impl IntoView {
+    let may_reveal = session::may(Permission::RevealPersonalData) && masked.is_some();
+    let shown = RwSignal::new(masked.unwrap_or_else(|| "—".to_owned()));
+    let note = RwSignal::new(String::new());
+    let reveal = move |_| {
+        let url = format!("/api/v1/events/{}/reveal", api::segment(&event_id));
+        note.set("查询中…".to_owned());
+        spawn_local(async move {
+            match api::post::<Revealed>(&url, &json!({"field": "reporter_phone"})).await {
+                Ok(r) => {
+                    shown.set(r.value);
+                    note.set("（已记入审计日志）".to_owned());
+                }
+                Err(e) => note.set(e),
+            }
+        });
+    };
+    view! {
+        <span id="event-phone">{move || shown.get()}</span>
+        {may_reveal.then(|| view! { <button class="link" id="reveal-phone" on:click=reveal>"查看完整号码"</button> })}
+        <span class="note" id="reveal-note">{move || note.get()}</span>
     }
 }
 
@@ -137,10 +174,11 @@ fn TimelineTable(rows: Vec<TimelineView>) -> impl IntoView {
     }
 }
 
-/// The dispatcher's actions, each a transition with the actor and the text typed in.
+/// The actions the account may take, each a transition with the text typed in; who acts is
+/// the signed-in account (the service takes it from the session).
 #[component]
-fn Actions(event: EventView, level: RwSignal<Level>, on_done: Callback<EventView>) -> impl IntoView {
-    let actor = RwSignal::new(level.get_untracked().actor());
+fn Actions(event: EventView, on_done: Callback<EventView>) -> impl IntoView {
+    let me = session::me();
     let text = RwSignal::new(String::new());
     let to_tier = RwSignal::new(String::new());
     let to_id = RwSignal::new(String::new());
@@ -151,13 +189,12 @@ fn Actions(event: EventView, level: RwSignal<Level>, on_done: Callback<EventView
     let act = move |action: &'static str| {
         let mut body = Map::new();
         body.insert("action".into(), json!(action));
-        body.insert("actor".into(), json!(actor.get_untracked().trim()));
         let words = text.get_untracked().trim().to_owned();
         match action {
             "escalate" | "return" => {
                 body.insert("reason".into(), json!(words));
             }
-            "close" => {
+            "close" | "handle" | "resolve_on_spot" => {
                 body.insert("note".into(), json!(words));
             }
             _ => {}
@@ -192,29 +229,46 @@ fn Actions(event: EventView, level: RwSignal<Level>, on_done: Callback<EventView
     };
 
     let up = event.holder.as_ref().and_then(|h| h.tier.up()).map(labels::tier).unwrap_or("—");
+    let buttons: Vec<_> = BUTTONS.iter().filter(|(p, ..)| session::may(*p)).copied().collect();
+    if buttons.is_empty() {
+        return view! { <p class="note" id="no-actions">"本账户只能查看事件，不能处置。"</p> }.into_any();
+    }
+    let moves = buttons.iter().any(|(_, a, ..)| matches!(*a, "assign" | "escalate"));
     view! {
         <fieldset class="actions" prop:disabled=move || busy.get()>
             <div class="row">
-                <label>"操作人" <input id="actor" type="text" prop:value=move || actor.get() on:input=move |ev| actor.set(event_target_value(&ev))/></label>
-                <label>"承办层级"
-                    <select id="to-tier" on:change=move |ev| to_tier.set(event_target_value(&ev))>
-                        <option value="" selected=true>{format!("自动（上一级：{up}）")}</option>
-                        {Tier::ALL.into_iter().map(|t| view! { <option value=t.as_str()>{labels::tier(t)}</option> }).collect_view()}
-                    </select>
-                </label>
-                <label>"承办人" <input id="to-id" type="text" placeholder="编号（可空，按规则）" prop:value=move || to_id.get()
-                    on:input=move |ev| to_id.set(event_target_value(&ev))/></label>
+                <span class="note" id="actor">{format!("操作人：{}", me.display_name)}</span>
+                {moves.then(|| view! {
+                    <label>"承办层级"
+                        <select id="to-tier" on:change=move |ev| to_tier.set(event_target_value(&ev))>
+                            <option value="" selected=true>{format!("自动（上一级：{up}）")}</option>
+                            {Tier::ALL.into_iter().map(|t| view! { <option value=t.as_str()>{labels::tier(t)}</option> }).collect_view()}
+                        </select>
+                    </label>
+                    <label>"承办人" <input id="to-id" type="text" placeholder="编号（可空，按规则）" prop:value=move || to_id.get()
+                        on:input=move |ev| to_id.set(event_target_value(&ev))/></label>
+                })}
             </div>
             <textarea id="action-text" placeholder="理由 / 办结说明" prop:value=move || text.get()
                 on:input=move |ev| text.set(event_target_value(&ev))></textarea>
             <div class="buttons">
-                <button id="do-assign" on:click=move |_| act("assign")>"派遣"</button>
-                <button id="do-accept" on:click=move |_| act("accept")>"核实"</button>
-                <button id="do-escalate" on:click=move |_| act("escalate")>"上报"</button>
-                <button id="do-return" on:click=move |_| act("return")>"退单"</button>
-                <button id="do-close" on:click=move |_| act("close")>"办结"</button>
+                {buttons.into_iter().map(|(_, action, id, label)| view! {
+                    <button id=id on:click=move |_| act(action)>{label}</button>
+                }).collect_view()}
             </div>
             <p class="result" id="action-result">{move || result.get()}</p>
         </fieldset>
     }
+    .into_any()
 }
+
+/// The console's buttons: (permission, action, element id, label).
+const BUTTONS: [(Permission, &str, &str, &str); 7] = [
+    (Permission::AssignEvent, "assign", "do-assign", "派遣"),
+    (Permission::AcceptEvent, "accept", "do-accept", "核实"),
+    (Permission::ResolveOnSpot, "resolve_on_spot", "do-resolve", "就地解决"),
+    (Permission::EscalateEvent, "escalate", "do-escalate", "上报"),
+    (Permission::ReturnEvent, "return", "do-return", "退单"),
+    (Permission::HandleEvent, "handle", "do-handle", "办理完毕"),
+    (Permission::CloseEvent, "close", "do-close", "办结"),
+];

@@ -135,8 +135,11 @@ pub fn Leaders() -> impl IntoView {
     Effect::new(move |_| {
         let f = filter.get();
         let url = api::url("/api/v1/stats", &[("from", &f.from), ("to", &f.to), ("township", &f.township)]);
+        let has_map = s.has_map;
         spawn_local(async move {
-            bridge::map_idle().await;
+            if has_map {
+                bridge::map_idle().await;
+            }
             stats.set(Some(api::get::<Value>(&url).await));
         });
     });

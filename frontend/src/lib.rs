@@ -1,9 +1,12 @@
 //! The map: a Leptos client-side app for leaders (heatmaps, choropleth, figures) and
 //! dispatchers (the live incident console), drawn on MapLibre GL JS through `js/bridge.js`.
-//! The service's JSON is read into `wangge_core::wire`'s types.
+//! The service's JSON is read into `wangge_core::wire`'s types. Everything is behind a login;
+//! the signed-in account's permissions decide which views exist.
 
+mod admin;
 mod api;
 mod app;
+mod audit;
 mod bridge;
 mod dispatch;
 mod event_panel;
@@ -11,11 +14,12 @@ mod labels;
 mod leaders;
 mod locate;
 mod search;
+mod session;
 
 use wasm_bindgen::prelude::wasm_bindgen;
 
-/// Mounts the app on the page's body.
+/// Mounts the app on the page's body: the login form or the app for the account.
 #[wasm_bindgen(start)]
 pub fn start() {
-    leptos::mount::mount_to_body(app::App);
+    leptos::mount::mount_to_body(session::Root);
 }

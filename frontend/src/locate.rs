@@ -1,14 +1,15 @@
 //! A click on the map: which grid, village and township the point is in and who the grid's
-//! gridworker is (`GET /api/v1/locate`, `GET /api/v1/people`), with a form to report an event
-//! there (`POST /api/v1/reports`).
+//! gridworker is (`GET /api/v1/locate`, `GET /api/v1/people` with `read_people`), with a form
+//! to report an event there (`POST /api/v1/reports`, with `report_event`).
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use serde_json::{json, Value};
+use wangge_core::access::Permission;
 use wangge_core::wire::{EventView, Paged};
 
 use crate::app::{shared, Page};
-use crate::{api, bridge, labels};
+use crate::{api, bridge, labels, session};
 
 /// What the clicked point is in.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -25,6 +26,8 @@ pub fn LocatePanel() -> impl IntoView {
     let s = shared();
     let place = RwSignal::new(None::<Place>);
     let error = RwSignal::new(String::new());
+    let people = session::may(Permission::ReadPeople);
+    let report = session::may(Permission::ReportEvent);
 
     Effect::new(move |_| {
         let Some((lon, lat)) = s.clicked.get() else {
@@ -35,7 +38,7 @@ pub fn LocatePanel() -> impl IntoView {
         place.set(None);
         error.set(String::new());
         spawn_local(async move {
-            match locate(lon, lat).await {
+            match locate(lon, lat, people).await {
                 Ok(p) => {
                     bridge::highlight_grid(p.grid.as_ref().map_or("", |g| g.0.as_str()));
                     place.set(Some(p));
@@ -55,7 +58,7 @@ pub fn LocatePanel() -> impl IntoView {
             </div>
             <p class="error">{move || error.get()}</p>
             {move || place.get().map(|p| view! { <PlaceInfo place=p/> })}
-            <ReportForm/>
+            {report.then(|| view! { <ReportForm/> })}
         </div>
     }
 }
@@ -74,7 +77,8 @@ fn PlaceInfo(place: Place) -> impl IntoView {
     }
 }
 
-async fn locate(lon: f64, lat: f64) -> Result<Place, String> {
+/// What the point is in, and (with `people`, the roster permission) the grid's gridworkers.
+async fn locate(lon: f64, lat: f64, people: bool) -> Result<Place, String> {
     let url = api::url("/api/v1/locate", &[("lon", &lon.to_string()), ("lat", &lat.to_string())]);
     let answer: Value = api::get(&url).await?;
     let text = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).unwrap_or_default().to_owned();
@@ -85,7 +89,7 @@ async fn locate(lon: f64, lat: f64) -> Result<Place, String> {
         grid,
         gridworkers: Vec::new(),
     };
-    if let Some((code, _)) = &place.grid {
+    if let Some((code, _)) = place.grid.as_ref().filter(|_| people) {
         let url = api::url("/api/v1/people", &[("role", "gridworker"), ("grid", code)]);
         let people: Paged<Value> = api::get(&url).await?;
         place.gridworkers = people
@@ -156,7 +160,7 @@ fn ReportForm() -> impl IntoView {
                 <button type="submit">"上报"</button>
             </form>
             <p class="result">{move || result.get()}</p>
-            {move || created.get().map(|id| view! {
+            {move || created.get().filter(|_| s.console).map(|id| view! {
                 <button class="link" on:click=move |_| { s.page.set(Page::Dispatch); s.selected_event.set(Some(id.clone())); }>
                     "在调度台查看"
                 </button>

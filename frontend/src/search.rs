@@ -101,7 +101,7 @@ fn go(s: Shared, hit: &SearchHit) {
                 s.clicked.set(Some((lon, lat)));
             }
         }
-        HitKind::Event => {
+        HitKind::Event if s.console => {
             s.page.set(Page::Dispatch);
             s.selected_event.set(Some(hit.code.clone()));
         }
