@@ -1,16 +1,23 @@
 // End-to-end tests of the map in headless Chromium against the real server with the demo
-// county: the grid layer renders, the hazard heatmap has data, a search flies to a grid, and a
-// dispatcher escalates a new event and sees its timeline grow. Screenshots go to target/e2e/.
+// county and its demo accounts: every test signs in through the login form first. The grid
+// layer renders, the hazard heatmap has data, a search flies to a grid, a dispatcher escalates
+// a new event and sees its timeline grow; a wrong password, a locked account, a township
+// dispatcher's map, the audit administrator's page, logging out and a gridworker's views.
+// Screenshots go to target/e2e/.
 //
 //   node --test tests/e2e/        (scripts/test.sh runs it after scripts/frontend.sh)
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { OUT, launchBrowser, measureBudget, newPage, openMap, settled, startServer } from './support.mjs';
+import {
+  DEMO_PASSWORD, OUT, apiSession, launchBrowser, loginForm, mapLoaded, measureBudget, newPage, settled, startServer,
+} from './support.mjs';
 
 let server;
 let browser;
 let page;
+/** The county dispatcher's API session, for node's own calls. */
+let county;
 const shots = [];
 
 async function shot(name) {
@@ -19,15 +26,24 @@ async function shot(name) {
   shots.push(file);
 }
 
+/** A fresh page (its own cookies) signed in as `username` through the login form. */
+async function signIn(username, query = '') {
+  if (page) await page.context().close();
+  page = await newPage(browser, server.base);
+  await loginForm(page, server.base, username, DEMO_PASSWORD, query);
+  await page.locator('#user-box').waitFor({ timeout: 60_000 });
+}
+
+/** Signs in as `username` and waits for the map with its boundaries. */
+async function openAs(username, query = '') {
+  await signIn(username, query);
+  return mapLoaded(page);
+}
+
 async function api(method, url, body) {
-  const r = await fetch(server.base + url, {
-    method,
-    headers: body ? { 'Content-Type': 'application/json' } : {},
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await r.text();
-  assert.ok(r.ok, `${method} ${url}: HTTP ${r.status} ${text}`);
-  return JSON.parse(text);
+  const r = await county.call(method, url, body);
+  assert.ok(r.status >= 200 && r.status < 300, `${method} ${url}: HTTP ${r.status} ${r.text}`);
+  return r.body;
 }
 
 /** A point well inside a grid of the demo county: its label point. */
@@ -49,10 +65,20 @@ async function report(where, description) {
   });
 }
 
+/** Searches for a grid by code and waits for the map to fly there. */
+async function searchGrid(grid) {
+  const zoom = await page.evaluate(() => window.__wangge.map.getZoom());
+  await page.fill('#search-q', grid.code);
+  await page.press('#search-q', 'Enter');
+  await page.waitForFunction((z) => window.__wangge.map.getZoom() > z + 2, zoom, { timeout: 20_000 });
+  await settled(page);
+  return zoom;
+}
+
 before(async () => {
   server = await startServer();
   browser = await launchBrowser();
-  page = await newPage(browser, server.base);
+  county = await apiSession(server.base, 'county');
   console.log(`# server ${server.bin} at ${server.base}`);
 });
 
@@ -63,7 +89,8 @@ after(async () => {
 });
 
 test('the map loads the grid layer and the dashboard its figures', { timeout: 120_000 }, async () => {
-  const loaded = await openMap(page, server.base);
+  const loaded = await openAs('leader');
+  assert.match(await page.locator('#user-box').textContent(), /县领导/, 'the header names the role');
   assert.ok(loaded.grids > 1000, `grids loaded: ${loaded.grids}`);
   assert.ok(loaded.townships >= 17 && loaded.villages > 300, JSON.stringify(loaded));
   const rendered = await page.evaluate(() => window.__wangge.map.queryRenderedFeatures({ layers: ['grids-fill'] }).length);
@@ -79,7 +106,8 @@ test('the map loads the grid layer and the dashboard its figures', { timeout: 12
   assert.deepEqual(page.outside, [], 'nothing is loaded from outside the server');
 });
 
-test('the hazard heatmap appears', { timeout: 60_000 }, async () => {
+test('the hazard heatmap appears', { timeout: 120_000 }, async () => {
+  await openAs('leader');
   await page.waitForFunction(() => window.__wangge.heatPoints > 0, null, { timeout: 30_000 });
   const both = await page.evaluate(() => window.__wangge.heatPoints);
   await page.evaluate(() => { window.__wangge.heatPoints = undefined; });
@@ -101,7 +129,9 @@ test('the hazard heatmap appears', { timeout: 60_000 }, async () => {
   await shot('heatmap');
 });
 
-test('grids shaded by density, and a township row fits the map to it', { timeout: 60_000 }, async () => {
+test('grids shaded by density, and a township row fits the map to it', { timeout: 120_000 }, async () => {
+  await openAs('county');
+  await page.waitForFunction(() => document.querySelectorAll('#by-township tr').length > 1, null, { timeout: 60_000 });
   await page.selectOption('#shade', 'density');
   await page.waitForFunction(() => window.__wangge.choropleth > 1000, null, { timeout: 30_000 });
   const shaded = await page.evaluate(() => {
@@ -130,26 +160,25 @@ test('grids shaded by density, and a township row fits the map to it', { timeout
   assert.ok(inside > seen.length / 2, `the map shows ${name} (${code}): ${inside} of ${seen.length} grids in view are its`);
 });
 
-test('a search flies to a grid', { timeout: 60_000 }, async () => {
+test('a search flies to a grid', { timeout: 120_000 }, async () => {
+  await openAs('county');
   const grid = await gridPoint(500);
-  const before = await page.evaluate(() => ({ zoom: window.__wangge.map.getZoom() }));
-  await page.fill('#search-q', grid.code);
-  await page.press('#search-q', 'Enter');
-  await page.waitForFunction((z) => window.__wangge.map.getZoom() > z + 2, before.zoom, { timeout: 20_000 });
-  await settled(page);
+  const before = await searchGrid(grid);
   const after = await page.evaluate((code) => {
     const m = window.__wangge.map;
     const c = m.getCenter();
     const inside = m.queryRenderedFeatures(m.project(c), { layers: ['grids-fill'] }).map((f) => f.properties.code);
     return { zoom: m.getZoom(), center: [c.lng, c.lat], inside, highlighted: JSON.stringify(m.getFilter('grid-highlight')).includes(code) };
   }, grid.code);
-  assert.ok(after.zoom > before.zoom + 2, `zoomed in from ${before.zoom} to ${after.zoom}`);
+  assert.ok(after.zoom > before + 2, `zoomed in from ${before} to ${after.zoom}`);
   assert.ok(after.highlighted, 'the grid is outlined');
   const d = Math.hypot(after.center[0] - grid.lon, after.center[1] - grid.lat);
   assert.ok(d < 0.05, `centre ${after.center} near the grid ${grid.lon},${grid.lat}`);
 });
 
-test('a click on the map shows the grid and its gridworker there', { timeout: 60_000 }, async () => {
+test('a click on the map shows the grid and its gridworker there', { timeout: 120_000 }, async () => {
+  await openAs('county');
+  await searchGrid(await gridPoint(500));
   const box = await page.locator('#map canvas').boundingBox();
   const code = await page.evaluate(([x, y]) => {
     const f = window.__wangge.map.queryRenderedFeatures([x, y], { layers: ['grids-fill'] });
@@ -173,7 +202,8 @@ test('a click on the map shows the grid and its gridworker there', { timeout: 60
   await page.locator('.locate .panel-head .link').click();
 });
 
-test('a dispatcher escalates an event and sees the timeline change', { timeout: 120_000 }, async () => {
+test('a dispatcher escalates an event and sees the timeline change', { timeout: 180_000 }, async () => {
+  await openAs('county');
   const where = await gridPoint(100);
   const created = await report(where, '楼道里有燃气味（端到端测试）');
   assert.equal(created.state, 'assigned');
@@ -187,6 +217,13 @@ test('a dispatcher escalates an event and sees the timeline change', { timeout: 
 
   await item.click();
   await page.waitForFunction((id) => document.querySelector('#event-id')?.textContent === id, created.event_id, { timeout: 30_000 });
+  // The reporter's phone comes masked; the full number only on request (audited).
+  const masked = (await page.locator('#event-phone').textContent()).trim();
+  assert.notEqual(masked, '13800000000', `the phone is masked: ${masked}`);
+  assert.match(masked, /\*/, `the phone is masked: ${masked}`);
+  await page.click('#reveal-phone');
+  await page.waitForFunction(() => document.querySelector('#event-phone')?.textContent === '13800000000', null, { timeout: 20_000 });
+  assert.match(await page.locator('#reveal-note').textContent(), /审计/);
   const rowsBefore = await page.locator('#timeline tr[data-action]').count();
   assert.ok(rowsBefore >= 1, `timeline rows before: ${rowsBefore}`);
   await page.fill('#action-text', '需要村里协调');
@@ -216,14 +253,120 @@ test('a dispatcher escalates an event and sees the timeline change', { timeout: 
   assert.deepEqual(page.outside, [], 'nothing is loaded from outside the server');
 });
 
-test('a raster base map is used only when asked for', { timeout: 60_000 }, async () => {
-  const p = await newPage(browser, server.base);
+test('a raster base map is used only when asked for', { timeout: 120_000 }, async () => {
   const tiles = `${server.base}/basemap-test/{z}/{x}/{y}.png`;
-  await p.goto(`${server.base}/?tiles=${encodeURIComponent(tiles)}`);
-  await p.waitForFunction(() => window.__wangge?.map?.getLayer('basemap') !== undefined, null, { timeout: 30_000 });
-  const url = await p.evaluate(() => window.__wangge.map.getSource('basemap').tiles[0]);
+  await signIn('county', `?tiles=${encodeURIComponent(tiles)}`);
+  await page.waitForFunction(() => window.__wangge?.map?.getLayer('basemap') !== undefined, null, { timeout: 30_000 });
+  const url = await page.evaluate(() => window.__wangge.map.getSource('basemap').tiles[0]);
   assert.equal(url, tiles);
-  await p.context().close();
+});
+
+test('a wrong password shows the error and no app', { timeout: 60_000 }, async () => {
+  if (page) await page.context().close();
+  page = await newPage(browser, server.base);
+  await loginForm(page, server.base, 'county', 'not-the-password');
+  const error = page.locator('#login-error');
+  await page.waitForFunction(() => (document.querySelector('#login-error')?.textContent || '').length > 0, null, { timeout: 30_000 });
+  assert.match(await error.textContent(), /用户名或密码错误/);
+  assert.equal(await page.locator('#map').count(), 0, 'no map');
+  assert.equal(await page.locator('#user-box').count(), 0, 'no app');
+  assert.equal(await page.inputValue('#login-password'), '', 'the password is cleared');
+  await shot('login');
+});
+
+test('a locked account is told so, with the time it opens again', { timeout: 60_000 }, async () => {
+  for (let i = 0; i < 5; i++) {
+    const r = await fetch(`${server.base}/api/v1/auth/login`, {
+      method: 'POST', headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ username: 'planner', password: `wrong-${i}` }),
+    });
+    assert.ok([401, 423].includes(r.status), `wrong password ${i}: HTTP ${r.status}`);
+  }
+  if (page) await page.context().close();
+  page = await newPage(browser, server.base);
+  await loginForm(page, server.base, 'planner', DEMO_PASSWORD);
+  await page.waitForFunction(() => (document.querySelector('#login-error')?.textContent || '').length > 0, null, { timeout: 30_000 });
+  assert.match(await page.locator('#login-error').textContent(), /账户已锁定.*\d{4}/);
+  assert.equal(await page.locator('#user-box').count(), 0, 'no app');
+});
+
+test('a township dispatcher sees only its township\'s grids', { timeout: 120_000 }, async () => {
+  const loaded = await openAs('shacheng');
+  assert.match(await page.locator('#user-box').textContent(), /沙城镇/);
+  await settled(page);
+  const seen = await page.evaluate(() => {
+    const m = window.__wangge.map;
+    const rendered = m.queryRenderedFeatures({ layers: ['grids-fill'] }).map((f) => f.properties.township_code);
+    const source = m.querySourceFeatures('grids').map((f) => f.properties.township_code);
+    return { rendered, source };
+  });
+  assert.ok(seen.rendered.length > 0, 'grids are drawn');
+  assert.deepEqual([...new Set(seen.rendered)], ['130730100'], 'every grid drawn is in 沙城镇');
+  assert.deepEqual([...new Set(seen.source)], ['130730100'], 'every grid loaded is in 沙城镇');
+  assert.equal(loaded.townships, 1, 'one township layer feature');
+  assert.ok(loaded.grids < 1000, `only the township's grids: ${loaded.grids}`);
+  // The console starts at its own township and cannot widen to the county.
+  await page.locator('button.tab', { hasText: '调度台' }).click();
+  const tiers = await page.locator('#level-tier option').evaluateAll((os) => os.map((o) => o.value));
+  assert.deepEqual(tiers, ['township', 'village']);
+});
+
+test('the audit administrator sees the audit log with its own login, and the chain is whole', { timeout: 60_000 }, async () => {
+  await signIn('auditor');
+  assert.equal(await page.locator('#map').count(), 0, 'no map for the auditor');
+  assert.equal(await page.locator('#dashboard').count(), 0, 'no figures for the auditor');
+  await page.locator('#audit-table').waitFor({ timeout: 30_000 });
+  await page.fill('#audit-user', 'auditor');
+  await page.press('#audit-user', 'Enter');
+  const own = page.locator('#audit-table tr[data-user="auditor"][data-action="login"]');
+  await own.first().waitFor({ timeout: 30_000 });
+  assert.match(await own.first().textContent(), /成功/);
+  await page.click('#audit-verify');
+  await page.waitForFunction(() => /完整|不完整|失败/.test(document.querySelector('#audit-verify-result')?.textContent || ''), null, { timeout: 30_000 });
+  assert.match(await page.locator('#audit-verify-result').textContent(), /^完整/);
+  await shot('audit');
+});
+
+test('logging out returns to the login page and the session is over', { timeout: 120_000 }, async () => {
+  await signIn('county');
+  const cookies = await page.context().cookies();
+  const session = cookies.find((c) => c.name === 'wangge_session');
+  assert.ok(session, 'a session cookie');
+  assert.ok(session.httpOnly, 'the session cookie is HttpOnly');
+  await page.click('#logout');
+  await page.locator('#login-form').waitFor({ timeout: 30_000 });
+  assert.equal(await page.locator('#user-box').count(), 0, 'no app after logout');
+  const me = await page.request.get(`${server.base}/api/v1/auth/me`);
+  assert.equal(me.status(), 401, 'the page is signed out');
+  const old = await fetch(`${server.base}/api/v1/auth/me`, { headers: { Cookie: `wangge_session=${session.value}` } });
+  assert.equal(old.status, 401, 'the old session cookie no longer works');
+});
+
+test('an ended session sends the page back to the login form', { timeout: 120_000 }, async () => {
+  await openAs('county');
+  // The session ends elsewhere (as after an idle timeout or a logout in another tab).
+  const [csrf, cookie] = await page.evaluate(async () => {
+    const r = await fetch('/api/v1/auth/me');
+    return [(await r.json()).csrf_token, document.cookie];
+  });
+  assert.equal(cookie, '', 'the session cookie is not readable by scripts');
+  const out = await page.request.post(`${server.base}/api/v1/auth/logout`, { headers: { 'X-CSRF-Token': csrf } });
+  assert.equal(out.status(), 204);
+  await page.locator('button.tab', { hasText: '调度台' }).click();
+  await page.locator('#login-form').waitFor({ timeout: 30_000 });
+  assert.match(await page.locator('#login-form').textContent(), /登录已失效/);
+});
+
+test('a gridworker sees no leaders\' dashboard', { timeout: 120_000 }, async () => {
+  // The demo account must exist (a clear failure if the server did not create it).
+  const gridworker = await apiSession(server.base, 'gridworker');
+  assert.equal(gridworker.me.role, 'gridworker');
+  assert.ok(!gridworker.me.permissions.includes('read_stats'), 'a gridworker may not read the figures');
+  await openAs('gridworker');
+  assert.equal(await page.locator('button.tab', { hasText: '领导驾驶舱' }).count(), 0, 'no 领导驾驶舱 tab');
+  assert.equal(await page.locator('#dashboard').count(), 0, 'no figures');
+  await page.locator('.side h2', { hasText: '调度台' }).waitFor({ timeout: 30_000 });
+  assert.match(await page.locator('#user-box').textContent(), /网格员/);
 });
 
 test('budget: first idle with all grids (median of 5 loads) and the app wasm size', { timeout: 180_000 }, async () => {

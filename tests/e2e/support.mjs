@@ -1,6 +1,7 @@
 // Shared by the end-to-end tests and the budget: start the real `wangge` binary on a free port
-// with the demo county on a throwaway SQLite data dir, serving the built frontend, and drive
-// Debian's Chromium (never a downloaded browser) through playwright-core.
+// with the demo county (and its demo accounts) on a throwaway SQLite data dir, serving the built
+// frontend, sign in, and drive Debian's Chromium (never a downloaded browser) through
+// playwright-core.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -99,13 +100,62 @@ export async function newPage(browser, base) {
   return page;
 }
 
-/** Opens the app and waits for the map's first `idle` with all boundaries loaded. */
+/** The demo accounts' password (created by the server on the demo county's first start). */
+export const DEMO_PASSWORD = 'Wangge-demo-2026';
+
+/** Opens the app (signed in already) and waits for the map's first `idle` with all boundaries. */
 export async function openMap(page, base, query = '') {
   await page.goto(`${base}/${query}`);
+  return mapLoaded(page);
+}
+
+/** Waits for the map's first `idle` with all boundaries loaded. */
+export async function mapLoaded(page) {
   await page.waitForFunction(() => window.__wangge && window.__wangge.firstIdleMs !== undefined, null, { timeout: 60_000 });
   // The page's own copy of the grids (names, bounds) follows the first idle.
   await page.waitForFunction(() => window.__wangge.loaded.grids > 0, null, { timeout: 60_000 });
   return page.evaluate(() => ({ ...window.__wangge.loaded, firstIdleMs: window.__wangge.firstIdleMs }));
+}
+
+/** Opens the page and signs in through its login form (the form is left to answer). */
+export async function loginForm(page, base, username, password = DEMO_PASSWORD, query = '') {
+  await page.goto(`${base}/${query}`);
+  await page.locator('#login-username').waitFor({ timeout: 60_000 });
+  await page.fill('#login-username', username);
+  await page.fill('#login-password', password);
+  await page.click('#login-submit');
+}
+
+/** Signs the page's browser context in through the API (the session cookie lands in it). */
+export async function apiLogin(page, base, username, password = DEMO_PASSWORD) {
+  const r = await page.request.post(`${base}/api/v1/auth/login`, { data: { username, password } });
+  if (!r.ok()) throw new Error(`login ${username}: HTTP ${r.status()} ${await r.text()}`);
+  return r.json();
+}
+
+/**
+ * A signed-in client for node's own calls to the API: the session cookie and the CSRF token
+ * on every change. `call` resolves to {status, body} (body parsed when JSON).
+ */
+export async function apiSession(base, username, password = DEMO_PASSWORD) {
+  const r = await fetch(`${base}/api/v1/auth/login`, {
+    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ username, password }),
+  });
+  const text = await r.text();
+  if (!r.ok) throw new Error(`login ${username}: HTTP ${r.status} ${text}`);
+  const me = JSON.parse(text);
+  const cookie = (r.headers.get('set-cookie') || '').split(';')[0];
+  const call = async (method, url, body) => {
+    const headers = { Cookie: cookie };
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    if (!['GET', 'HEAD'].includes(method)) headers['X-CSRF-Token'] = me.csrf_token;
+    const answer = await fetch(base + url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    const raw = await answer.text();
+    let parsed = raw;
+    try { parsed = JSON.parse(raw); } catch (_) { /* not JSON */ }
+    return { status: answer.status, body: parsed, text: raw };
+  };
+  return { me, cookie, call };
 }
 
 /** Waits for the map to stop moving and render everything. */
@@ -128,13 +178,15 @@ export function median(xs) {
 
 /**
  * The budgets, printed: time from navigation to the map's first `idle` with all grids loaded
- * (median of `loads` fresh pages; target 2 s on loopback) and the app wasm's gzipped size
- * (budget 600 KiB; MapLibre not counted).
+ * (median of `loads` fresh pages, each signed in as `username` through the API before the
+ * navigation, so the time counts the app asking who is signed in; target 2 s on loopback) and
+ * the app wasm's gzipped size (budget 600 KiB; MapLibre not counted).
  */
-export async function measureBudget(browser, server, loads = 5) {
+export async function measureBudget(browser, server, loads = 5, username = 'county') {
   const times = [];
   for (let i = 0; i < loads; i++) {
     const p = await newPage(browser, server.base);
+    await apiLogin(p, server.base, username);
     const loaded = await openMap(p, server.base);
     times.push(loaded.firstIdleMs);
     await p.context().close();
