@@ -45,6 +45,31 @@ export function mapCreated() {
   return map !== null;
 }
 
+let idleTimer = null;
+let lastInput = Date.now();
+for (const type of ['pointerdown', 'keydown', 'wheel', 'touchstart']) {
+  window.addEventListener(type, () => { lastInput = Date.now(); }, { passive: true, capture: true });
+}
+/**
+ * Calls onIdle() once after `seconds` without the user's input (pointer, keys, wheel): the
+ * session's idle timeout kept on the page too, so an unattended screen does not stay open on
+ * data (background requests such as the live queue do not count as use). Replaces any
+ * earlier watch; 0 stops watching.
+ */
+export function watchIdle(seconds, onIdle) {
+  if (idleTimer) clearInterval(idleTimer);
+  idleTimer = null;
+  if (!(seconds > 0)) return;
+  lastInput = Date.now();
+  idleTimer = setInterval(() => {
+    if (Date.now() - lastInput >= seconds * 1000) {
+      clearInterval(idleTimer);
+      idleTimer = null;
+      onIdle();
+    }
+  }, Math.min(15000, seconds * 250));
+}
+
 /** Loads the page afresh (no map, no layers or data of the previous session kept). */
 export function reloadPage() {
   window.location.reload();

@@ -94,9 +94,9 @@ pub fn AuditLog() -> impl IntoView {
         <Verify/>
         <p class="error">{move || error.get()}</p>
         <div class="pager">
-            <button id="audit-prev" prop:disabled=move || page.get() <= 1 on:click=move |_| page.update(|p| *p = p.saturating_sub(1).max(1))>"上一页"</button>
+            <button id="audit-prev" prop:disabled=move || { page.get() <= 1 } on:click=move |_| page.update(|p| *p = p.saturating_sub(1).max(1))>"上一页"</button>
             <span id="audit-page">{move || format!("第 {} / {} 页，共 {} 条", page.get(), pages(), rows.get().map_or(0, |p| p.total))}</span>
-            <button id="audit-next" prop:disabled=move || page.get() >= pages() on:click=move |_| page.update(|p| *p += 1)>"下一页"</button>
+            <button id="audit-next" prop:disabled=move || { page.get() >= pages() } on:click=move |_| page.update(|p| *p += 1)>"下一页"</button>
         </div>
         <table class="audit" id="audit-table">
             <thead>

@@ -15,6 +15,8 @@ extern "C" {
     /// Loads the page afresh.
     #[wasm_bindgen(js_name = reloadPage)]
     pub fn reload_page();
+    #[wasm_bindgen(js_name = watchIdle)]
+    fn watch_idle_js(seconds: f64, on_idle: &js_sys::Function);
     #[wasm_bindgen(js_name = loadConfig)]
     async fn load_config_js() -> JsValue;
     #[wasm_bindgen(catch, js_name = initMap)]
@@ -74,6 +76,12 @@ pub async fn fetch(method: &str, url: &str, body: Option<String>, csrf: &str) ->
     let pair: js_sys::Array = answer.dyn_into().map_err(describe)?;
     let status = pair.get(0).as_f64().unwrap_or(0.0) as u16;
     Ok((status, pair.get(1).as_string().unwrap_or_default()))
+}
+
+/// Calls `on_idle` once after `seconds` without the user's input (0 stops watching).
+pub fn watch_idle(seconds: u64, on_idle: impl FnOnce() + 'static) {
+    let callback = Closure::once_into_js(on_idle);
+    watch_idle_js(seconds as f64, callback.unchecked_ref());
 }
 
 /// The text of `/config.json` (`{}` when there is none).

@@ -48,10 +48,20 @@ pub fn Root() -> impl IntoView {
     api::on_unauthorized(move || {
         if matches!(status.get_untracked(), Status::SignedIn(_) | Status::ChangePassword(_)) {
             api::set_csrf("");
+            bridge::watch_idle(0, || {});
             status.set(Status::SignedOut("登录已失效（空闲超时、已在别处退出或账户已停用），请重新登录。".to_owned()));
         }
     });
     spawn_local(async move { status.set(check().await) });
+    Effect::new(move |_| match status.get() {
+        Status::SignedIn(me) | Status::ChangePassword(me) => {
+            let minutes = me.idle_timeout_s.div_ceil(60);
+            bridge::watch_idle(me.idle_timeout_s, move || {
+                end_session(status, format!("已超过 {minutes} 分钟未操作，已自动退出登录。"));
+            });
+        }
+        _ => bridge::watch_idle(0, || {}),
+    });
     move || match status.get() {
         Status::Checking => view! { <p class="boot">"正在检查登录状态…"</p> }.into_any(),
         Status::SignedOut(message) => view! { <Login message/> }.into_any(),
@@ -76,7 +86,8 @@ async fn check() -> Status {
     }
 }
 
-/// The session of `me` begins: its CSRF token goes with every unsafe request.
+/// The session of `me` begins: its CSRF token goes with every unsafe request, and the page
+/// signs out by itself after the session's idle timeout without the user's input.
 fn enter(me: Me) -> Status {
     api::set_csrf(me.csrf_token.as_deref().unwrap_or_default());
     if me.password_expired {
@@ -90,9 +101,9 @@ fn enter(me: Me) -> Status {
 fn login_refused(status: u16, text: &str) -> String {
     let detail = api::detail(text);
     match status {
-        401 => format!("用户名或密码错误。{detail}"),
+        401 => format!("用户名或密码错误（{detail}）"),
         423 => format!("账户已锁定：{detail}"),
-        429 => format!("登录尝试过于频繁，请稍后再试。{detail}"),
+        429 => format!("登录尝试过于频繁，请稍后再试（{detail}）"),
         403 => format!("账户不可用：{detail}"),
         _ => format!("登录失败（HTTP {status}）：{detail}"),
     }
@@ -202,8 +213,8 @@ pub fn UserBox() -> impl IntoView {
     }
 }
 
-/// Ends the session on the service, then shows the login form (on a fresh page once a map
-/// was drawn, so nothing of this session stays in memory).
+/// 退出: ends the session on the service, then shows the login form (on a fresh page once a
+/// map was drawn, so nothing of this session stays in memory).
 fn logout(status: RwSignal<Status>) {
     spawn_local(async move {
         // Already signed out on the service (401) is fine too.
@@ -214,5 +225,15 @@ fn logout(status: RwSignal<Status>) {
         } else {
             status.set(Status::SignedOut("已退出登录。".to_owned()));
         }
+    });
+}
+
+/// Ends the session on the service and shows the login form with `why` (the page's data is
+/// gone from the screen; a new login starts on a fresh page).
+fn end_session(status: RwSignal<Status>, why: String) {
+    spawn_local(async move {
+        let _ = api::raw("POST", "/api/v1/auth/logout", None).await;
+        api::set_csrf("");
+        status.set(Status::SignedOut(why));
     });
 }
