@@ -321,10 +321,27 @@ test('the audit administrator sees the audit log with its own login, and the cha
   const own = page.locator('#audit-table tr[data-user="auditor"][data-action="login"]');
   await own.first().waitFor({ timeout: 30_000 });
   assert.match(await own.first().textContent(), /成功/);
+  assert.equal((await page.locator('#audit-next').textContent()).trim(), '下一页');
+  assert.match(await page.locator('#audit-page').textContent(), /第 1 \/ \d+ 页，共 \d+ 条/);
   await page.click('#audit-verify');
   await page.waitForFunction(() => /完整|不完整|失败/.test(document.querySelector('#audit-verify-result')?.textContent || ''), null, { timeout: 30_000 });
   assert.match(await page.locator('#audit-verify-result').textContent(), /^完整/);
   await shot('audit');
+});
+
+test('a page left without input signs itself out after the idle timeout', { timeout: 60_000 }, async () => {
+  if (page) await page.context().close();
+  page = await newPage(browser, server.base);
+  await page.clock.install();
+  await loginForm(page, server.base, 'auditor');
+  await page.locator('#audit-table').waitFor({ timeout: 30_000 });
+  const me = await (await page.request.get(`${server.base}/api/v1/auth/me`)).json();
+  assert.ok(me.idle_timeout_s > 0, `an idle timeout: ${me.idle_timeout_s} s`);
+  await page.clock.fastForward((me.idle_timeout_s + 30) * 1000);
+  await page.locator('#login-form').waitFor({ timeout: 30_000 });
+  assert.match(await page.locator('#login-form').textContent(), /未操作/);
+  const after = await page.request.get(`${server.base}/api/v1/auth/me`);
+  assert.equal(after.status(), 401, 'the session is ended on the server too');
 });
 
 test('logging out returns to the login page and the session is over', { timeout: 120_000 }, async () => {
@@ -367,6 +384,41 @@ test('a gridworker sees no leaders\' dashboard', { timeout: 120_000 }, async () 
   assert.equal(await page.locator('#dashboard').count(), 0, 'no figures');
   await page.locator('.side h2', { hasText: '调度台' }).waitFor({ timeout: 30_000 });
   assert.match(await page.locator('#user-box').textContent(), /网格员/);
+});
+
+test('a department handler has its console but no dashboard', { timeout: 120_000 }, async () => {
+  await openAs('water');
+  assert.equal(await page.locator('button.tab', { hasText: '领导驾驶舱' }).count(), 0, 'no 领导驾驶舱 tab');
+  assert.equal(await page.locator('#dashboard').count(), 0, 'no figures');
+  await page.locator('.side h2', { hasText: '调度台' }).waitFor({ timeout: 30_000 });
+  assert.equal(await page.locator('.locate details.report').count(), 0, 'no report form without report_event');
+});
+
+test('a county leader reads an event but has no dispatch buttons and no full phone', { timeout: 120_000 }, async () => {
+  const where = await gridPoint(200);
+  const created = await report(where, '河道有垃圾（只读测试）');
+  await openAs('leader', '?view=dispatch');
+  const item = page.locator(`#queue li[data-id="${created.event_id}"]`);
+  await item.waitFor({ timeout: 30_000 });
+  await item.click();
+  await page.waitForFunction((id) => document.querySelector('#event-id')?.textContent === id, created.event_id, { timeout: 30_000 });
+  await page.locator('#no-actions').waitFor({ timeout: 10_000 });
+  for (const id of ['#do-assign', '#do-accept', '#do-escalate', '#do-return', '#do-handle', '#do-close', '#reveal-phone']) {
+    assert.equal(await page.locator(id).count(), 0, `${id} is hidden from a leader`);
+  }
+});
+
+test('the system administrator sees where its work is done, and no business data', { timeout: 60_000 }, async () => {
+  if (page) await page.context().close();
+  page = await newPage(browser, server.base);
+  const asked = [];
+  page.on('request', (r) => { if (r.url().includes('/api/')) asked.push(new URL(r.url()).pathname); });
+  await loginForm(page, server.base, 'sysadmin');
+  const note = page.locator('#admin-note');
+  await note.waitFor({ timeout: 30_000 });
+  assert.match(await note.textContent(), /\/api\/v1\/admin\/users/);
+  assert.equal(await page.locator('#map').count(), 0, 'no map');
+  assert.deepEqual(asked.filter((p) => !p.startsWith('/api/v1/auth/')), [], 'no business data asked for');
 });
 
 test('budget: first idle with all grids (median of 5 loads) and the app wasm size', { timeout: 180_000 }, async () => {
