@@ -421,6 +421,42 @@ test('the system administrator sees where its work is done, and no business data
   assert.deepEqual(asked.filter((p) => !p.startsWith('/api/v1/auth/')), [], 'no business data asked for');
 });
 
+test('an expired password is changed before anything else', { timeout: 120_000 }, async () => {
+  // The service says the password has expired (its age cannot be forged against the real
+  // binary: the answer of /auth/me is marked so until the change); the change itself is real.
+  if (page) await page.context().close();
+  page = await newPage(browser, server.base);
+  let changed = false;
+  await page.route('**/api/v1/auth/me', async (route) => {
+    const real = await route.fetch();
+    const body = await real.json().catch(() => null);
+    if (real.status() !== 200 || changed) return route.fulfill({ response: real });
+    return route.fulfill({ response: real, json: { ...body, password_expired: true } });
+  });
+  page.on('response', (r) => {
+    if (r.url().endsWith('/api/v1/auth/password') && r.status() === 204) changed = true;
+  });
+  await loginForm(page, server.base, 'village');
+  // The login answer itself is the real one (not expired): reload so /auth/me decides.
+  await page.locator('#user-box').waitFor({ timeout: 30_000 });
+  await page.reload();
+  await page.locator('#password-form').waitFor({ timeout: 30_000 });
+  assert.equal(await page.locator('#map').count(), 0, 'nothing but the change form');
+  await page.fill('#password-current', DEMO_PASSWORD);
+  await page.fill('#password-new', 'short');
+  await page.fill('#password-again', 'short');
+  await page.click('#password-submit');
+  await page.waitForFunction(() => /新密码不符合要求/.test(document.querySelector('#password-error')?.textContent || ''), null, { timeout: 20_000 });
+  const fresh = 'Huailai-grid-2027!';
+  await page.fill('#password-new', fresh);
+  await page.fill('#password-again', fresh);
+  await page.click('#password-submit');
+  await page.locator('#user-box').waitFor({ timeout: 30_000 });
+  assert.ok(changed, 'the password was changed on the service');
+  const again = await apiSession(server.base, 'village', fresh);
+  assert.equal(again.me.username, 'village', 'the new password signs in');
+});
+
 test('budget: first idle with all grids (median of 5 loads) and the app wasm size', { timeout: 180_000 }, async () => {
   const b = await measureBudget(browser, server);
   assert.ok(b.wasmGzip <= 600 * 1024, `app wasm ${b.wasmGzip} bytes gzipped is over 600 KiB`);
