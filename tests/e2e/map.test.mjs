@@ -372,6 +372,13 @@ test('an ended session sends the page back to the login form', { timeout: 120_00
   await page.locator('button.tab', { hasText: '调度台' }).click();
   await page.locator('#login-form').waitFor({ timeout: 30_000 });
   assert.match(await page.locator('#login-form').textContent(), /登录已失效/);
+  // Signing in again starts afresh, and nothing panicked on the way.
+  await page.fill('#login-username', 'county');
+  await page.fill('#login-password', DEMO_PASSWORD);
+  await page.click('#login-submit');
+  await mapLoaded(page);
+  const crashes = page.errors.filter((e) => /panicked|RuntimeError|unreachable/.test(e));
+  assert.deepEqual(crashes, [], 'the app never panicked');
 });
 
 test('a gridworker sees no leaders\' dashboard', { timeout: 120_000 }, async () => {
