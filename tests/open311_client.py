@@ -11,6 +11,7 @@ report in 狼山村 goes to the 狼山乡 centre. Exits non-zero on the first fa
 """
 
 import datetime
+import os
 import sys
 
 import requests
@@ -46,7 +47,34 @@ def ensure_calendar(base):
             check(loaded.status_code == 200, f"loading a test calendar for {year}: {loaded.text}")
 
 
+def with_key(key):
+    """georeport 0.3.1 reads its API key (GEOREPORT_API_KEY) but sends it with no request;
+    this service asks for the GeoReport v2 `api_key` on every request that reads or writes
+    service requests, so add it as the parameter the spec names."""
+    plain_get, plain_post, plain_put = requests.get, requests.post, requests.put
+
+    def get(url, params=None, **kw):
+        if "/open311/" in url:
+            return plain_get(url, params={**(params or {}), "api_key": key}, **kw)
+        headers = {**kw.pop("headers", {}), "Authorization": f"Bearer {key}"}
+        return plain_get(url, params=params, headers=headers, **kw)
+
+    def post(url, data=None, **kw):
+        return plain_post(url, data={**(data or {}), "api_key": key} if data is not None else None, **kw)
+
+    def put(url, **kw):
+        headers = {**kw.pop("headers", {}), "Authorization": f"Bearer {key}"}
+        return plain_put(url, headers=headers, **kw)
+
+    requests.get, requests.post, requests.put = get, post, put
+
+
 def main(base):
+    key = os.environ.get("GEOREPORT_API_KEY")
+    check(bool(key), "GEOREPORT_API_KEY is not set")
+    unkeyed = requests.post(f"{base.rstrip('/')}/open311/v2/requests.json", data={"service_code": "x"}, timeout=30)
+    check(unkeyed.status_code == 401, f"a request without a key is refused: {unkeyed.status_code}")
+    with_key(key)
     ensure_calendar(base)
     root = base.rstrip("/") + "/open311/v2"
     client = GeoReport(root)

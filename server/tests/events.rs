@@ -58,7 +58,24 @@ struct Service {
 async fn start_at(db: &Db, now: DateTime<Utc>) -> (AppState, Router) {
     let mut state = state_from_config(&db.config(fixture())).await.expect("service starts");
     state.clock = Clock::fixed(now);
-    let router = support::county_app(&state).await;
+    // Department handlers act themselves: one account per department (and the one a test
+    // adds), chosen by the `x-test-actor` header the transition helper sets.
+    let mut departments: Vec<String> = state.rules.routing().departments.iter().map(|d| d.code.clone()).collect();
+    departments.push("gas-co".into());
+    let mut tokens = std::collections::HashMap::new();
+    for d in departments {
+        let token = support::token(&state, &format!("dept-{d}"), "department_handler", "county", &d).await;
+        tokens.insert(d, format!("Bearer {token}"));
+    }
+    let router = support::county_app(&state).await.layer(axum::middleware::map_request(move |mut req: Request<Body>| {
+        let auth = req.headers().get("x-test-actor").and_then(|a| a.to_str().ok()).and_then(|a| tokens.get(a)).cloned();
+        async move {
+            if let Some(value) = auth.and_then(|a| header::HeaderValue::from_str(&a).ok()) {
+                req.headers_mut().insert(header::AUTHORIZATION, value);
+            }
+            req
+        }
+    }));
     (state, router)
 }
 
@@ -155,8 +172,17 @@ async fn created(app: &Router, body: &Value) -> Value {
     r.body
 }
 
-async fn transition(app: &Router, id: &str, body: Value) -> Reply {
-    post(app, &format!("/api/v1/events/{id}/transitions"), &body).await
+/// Posts a transition as the suite's county dispatcher (who may act at every tier); the
+/// `actor` the loop tests name is who would act in the field, and is dropped here: the
+/// timeline records the signed-in account (per-role acting is tested in `access.rs`).
+async fn transition(app: &Router, id: &str, mut body: Value) -> Reply {
+    let actor = body.as_object_mut().and_then(|fields| fields.remove("actor"));
+    let uri = format!("/api/v1/events/{id}/transitions");
+    let mut request = Request::post(uri).header(header::CONTENT_TYPE, "application/json");
+    if let Some(Value::String(actor)) = actor {
+        request = request.header("x-test-actor", actor);
+    }
+    send(app, request.body(Body::from(body.to_string())).expect("request")).await
 }
 
 async fn total_events(app: &Router) -> i64 {
@@ -460,7 +486,7 @@ backend_tests! {
         let tiers: Vec<&Value> = entries.iter().map(|x| &x["tier"]).collect();
         assert_eq!(tiers[3..7], [&json!("grid"), &json!("village"), &json!("township"), &json!("county")]);
         assert_eq!(entries[6]["payload"], json!({"to": {"tier": "department", "id": "gas"}, "reason": "交燃气部门"}));
-        assert_eq!((&entries[10]["payload"], &entries[10]["actor"]), (&json!({"score": 5}), &json!("resident")));
+        assert_eq!((&entries[10]["payload"], &entries[10]["actor"]), (&json!({"score": 5}), &json!("county")));
         assert_eq!(reopened["seq"], 12);
     }
 
@@ -478,13 +504,15 @@ backend_tests! {
             (json!({"action": "escalate", "to": {"tier": "department", "id": "bakery"}, "reason": "x", "actor": "GW001"}), StatusCode::UNPROCESSABLE_ENTITY, "no department with code \"bakery\""),
             (json!({"action": "handle", "note": "x", "actor": "GW001"}), StatusCode::CONFLICT, "cannot handle an event that is assigned"),
             (json!({"action": "fly", "actor": "GW001"}), StatusCode::UNPROCESSABLE_ENTITY, "unknown variant"),
-            (json!({"action": "accept"}), StatusCode::UNPROCESSABLE_ENTITY, "actor is required"),
-            (json!({"action": "accept", "actor": ""}), StatusCode::UNPROCESSABLE_ENTITY, "actor must be"),
             (json!([1, 2]), StatusCode::UNPROCESSABLE_ENTITY, "JSON object"),
         ];
         for (body, status, needle) in cases {
             assert_problem(&transition(&s.app, id, body).await, status, needle);
         }
+        // Who acts is the signed-in account: naming someone else is refused.
+        let uri = format!("/api/v1/events/{id}/transitions");
+        let other = post(&s.app, &uri, &json!({"action": "accept", "actor": "GW001"})).await;
+        assert_problem(&other, StatusCode::UNPROCESSABLE_ENTITY, "actor is taken from the signed-in account");
         let after = get(&s.app, &format!("/api/v1/events/{id}")).await;
         assert_eq!(after.body, e, "the event is unchanged");
         let t = get(&s.app, &format!("/api/v1/events/{id}/timeline")).await;

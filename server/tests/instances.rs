@@ -68,12 +68,22 @@ async fn start(db: &Db) -> Server {
     }
 }
 
+/// The county dispatcher's API key the requests carry (set once the database exists).
+static TOKEN: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// Makes the API key the requests of this test carry.
+async fn sign_in(db: &Db) {
+    let key = support::api_key(&db.served_store().await, "test-county", "dispatcher", "county").await;
+    TOKEN.set(key).expect("one sign-in per test");
+}
+
 /// One HTTP/1.1 request on its own connection: the status and the JSON body.
 async fn request(port: u16, method: &str, path: &str, body: Option<&Value>) -> Option<(u16, Value)> {
     let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.ok()?;
     let body = body.map(Value::to_string).unwrap_or_default();
+    let auth = TOKEN.get().map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
     let head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n",
         body.len()
     );
     stream.write_all(head.as_bytes()).await.ok()?;
@@ -111,6 +121,7 @@ async fn two_instances_follow_a_grid_edit_in_the_database() {
     let db = Db::of(Backend::Postgis).await;
     let a = start(&db).await;
     let b = start(&db).await;
+    sign_in(&db).await;
     for server in [&a, &b] {
         assert_eq!(located(server, IN_G1).await, G1);
     }
@@ -152,6 +163,7 @@ async fn reports_sent_to_two_instances_at_once_are_stored_exactly_once() {
     let db = Db::of(Backend::Postgis).await;
     let a = start(&db).await;
     let b = start(&db).await;
+    sign_in(&db).await;
 
     // 100 reports, each sent to both instances at once (a client retrying through the load
     // balancer), plus 100 sent to one instance only.

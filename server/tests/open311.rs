@@ -217,7 +217,7 @@ backend_tests! {
         let open = create(&app, "燃气表漏气").await;
         let done = create(&app, "燃气管道锈蚀").await;
         for (action, note) in [("accept", None), ("handle", Some("已更换")), ("close", Some("已回访"))] {
-            let mut body = json!({"action": action, "actor": "130730200"});
+            let mut body = json!({"action": action});
             if let Some(n) = note {
                 body["note"] = json!(n);
             }

@@ -97,7 +97,10 @@ fn client_round_trip(backend: Backend) {
     let port = free_port();
     let mut server = start(&db, port);
     wait_until_healthy(&mut server, port);
+    // The 12345 hotline's integration: an API key of a county dispatcher account.
+    let key = runtime.block_on(async { support::api_key(&db.served_store().await, "hotline", "dispatcher", "county").await });
     let output = Command::new("python3")
+        .env("GEOREPORT_API_KEY", key)
         .arg(workspace_root().join("tests/open311_client.py"))
         .arg(format!("http://127.0.0.1:{port}"))
         .current_dir(workspace_root())

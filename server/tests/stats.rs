@@ -144,7 +144,7 @@ backend_tests! {
             ids.push(e["event_id"].as_str().unwrap().to_owned());
         }
         for (action, note) in [("accept", None), ("handle", Some("修好了")), ("close", Some("已回访"))] {
-            let mut b = json!({"action": action, "actor": "GW001"});
+            let mut b = json!({"action": action});
             if let Some(n) = note {
                 b["note"] = json!(n);
             }

@@ -125,9 +125,10 @@ impl Caller {
 pub struct Scope(pub Jurisdiction);
 
 impl Scope {
-    /// Whether a code (township, village or grid) is inside.
+    /// Whether a code (township, village or grid) is inside; the county covers everything,
+    /// department codes included.
     pub fn covers(&self, code: &str) -> bool {
-        self.0.covers_code(code)
+        self.is_county() || self.0.covers_code(code)
     }
 
     /// Whether the whole county is in view (no filter needed).

@@ -33,12 +33,16 @@ pub struct DemoAccount {
 /// village dispatchers, a planner, a gridworker of the village, a water-department handler
 /// and the three administrators.
 pub fn demo_accounts(roster: &Roster, routing: &Routing) -> Vec<DemoAccount> {
+    // A gridworker of the township, and the village of its first grid.
     let gridworker = roster
         .people()
         .iter()
-        .filter(|p| p.role == PersonRole::Gridworker && p.unit_code.starts_with(DEMO_TOWNSHIP) && p.unit_code.len() == 12)
+        .filter(|p| p.role == PersonRole::Gridworker && p.unit_code.starts_with(DEMO_TOWNSHIP))
+        .filter(|p| p.grids.first().is_some_and(|g| g.len() >= 12))
         .min_by(|a, b| a.id.cmp(&b.id));
-    let village = gridworker.map_or_else(|| format!("{DEMO_TOWNSHIP}001"), |p| p.unit_code.clone());
+    let village = gridworker
+        .and_then(|p| p.grids.first())
+        .map_or_else(|| format!("{DEMO_TOWNSHIP}001"), |g| g[..12].to_owned());
     let department = routing.department("water").or(routing.departments.first());
     let mut out = Vec::new();
     let mut add = |username: &str, role: Role, jurisdiction: &str, acting_as: &str, name: &str| {

@@ -207,7 +207,12 @@ fn acting_as_ok(state: &AppState, grant: &Grant, acting_as: &str) -> Result<(), 
     let bad = |m: String| Err(ApiError::Unprocessable(m));
     match grant.role {
         Role::Gridworker => match state.rules.roster().get(acting_as) {
-            Some(p) if grant.jurisdiction.covers_code(&p.unit_code) => Ok(()),
+            Some(p)
+                if grant.jurisdiction.covers_code(&p.unit_code)
+                    || p.grids.iter().any(|g| grant.jurisdiction.covers_code(g)) =>
+            {
+                Ok(())
+            }
             Some(_) => bad(format!("person {acting_as:?} is outside {}", grant.jurisdiction.as_str())),
             None => bad(format!("a gridworker grant needs acting_as, a person id of the roster (got {acting_as:?})")),
         },

@@ -85,7 +85,18 @@ async fn search(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQ
         "page": found.page,
         "per_page": found.per_page,
     });
-    let detail = format!("{filter:?}");
+    let detail = [
+        ("user", filter.user.as_deref()),
+        ("action", filter.action.as_deref()),
+        ("outcome", filter.outcome.map(|o| o.as_str())),
+        ("object", filter.object.as_deref()),
+        ("from", q.from.as_deref()),
+        ("to", q.to.as_deref()),
+    ]
+    .iter()
+    .filter_map(|(k, v)| v.map(|v| format!("{k}={v}")))
+    .collect::<Vec<_>>()
+    .join(" ");
     Ok(AuditNote::success("read_audit_log", "audit_log").with_detail(detail).on(no_store(Json(body).into_response())))
 }
 

@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 
 use wangge_core::access::Permission;
 
-use crate::auth::{Caller, Scope};
+use crate::auth::{AuditNote, Caller, Scope};
 use crate::error::ApiError;
 use crate::ogc::{self, check_format, CollectionId, InvalidParameter, ItemsQuery, OgcFeature, CONFORMANCE};
 use crate::state::AppState;
@@ -34,30 +34,41 @@ pub(super) struct Exception {
     status: StatusCode,
     code: &'static str,
     description: String,
+    /// The audit row of a refusal.
+    note: Option<AuditNote>,
 }
 
 impl Exception {
     fn not_found(description: String) -> Self {
-        Self { status: StatusCode::NOT_FOUND, code: "NotFound", description }
+        Self { status: StatusCode::NOT_FOUND, code: "NotFound", description, note: None }
     }
 }
 
 impl From<InvalidParameter> for Exception {
     fn from(e: InvalidParameter) -> Self {
-        Self { status: StatusCode::BAD_REQUEST, code: "InvalidParameterValue", description: e.0 }
+        Self { status: StatusCode::BAD_REQUEST, code: "InvalidParameterValue", description: e.0, note: None }
     }
 }
 
 impl From<StoreError> for Exception {
     fn from(e: StoreError) -> Self {
         tracing::error!(error = %crate::error::error_chain(&e), "OGC API: the store failed");
-        Self { status: StatusCode::SERVICE_UNAVAILABLE, code: "ServiceUnavailable", description: "the store is unavailable".into() }
+        Self {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            code: "ServiceUnavailable",
+            description: "the store is unavailable".into(),
+            note: None,
+        }
     }
 }
 
 impl IntoResponse for Exception {
     fn into_response(self) -> Response {
-        (self.status, Json(json!({ "code": self.code, "description": self.description }))).into_response()
+        let response = (self.status, Json(json!({ "code": self.code, "description": self.description }))).into_response();
+        match self.note {
+            Some(note) => note.on(response),
+            None => response,
+        }
     }
 }
 
@@ -85,7 +96,8 @@ fn map_scope(caller: &Caller) -> Result<Scope, Exception> {
 
 impl From<ApiError> for Exception {
     fn from(e: ApiError) -> Self {
-        Self { status: StatusCode::FORBIDDEN, code: "Forbidden", description: e.to_string() }
+        let note = AuditNote::denied(Permission::ReadMap.as_str(), &e.to_string());
+        Self { status: StatusCode::FORBIDDEN, code: "Forbidden", description: e.to_string(), note: Some(note) }
     }
 }
 

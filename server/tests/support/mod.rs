@@ -127,6 +127,16 @@ impl Db {
         }
     }
 
+    /// The store a `wangge` process started with this data directory serves (for SQLite,
+    /// `wangge.db` there), opened from the test.
+    pub async fn served_store(&self) -> Store {
+        let target = match self.database_url() {
+            Some(url) => StoreTarget::postgres_url(&url).expect("a valid PostgreSQL URL"),
+            None => StoreTarget::sqlite_file(self.data_dir().join("wangge.db")),
+        };
+        Store::open(&target).await.unwrap_or_else(|e| panic!("{} store opens: {e:?}", self.backend.name()))
+    }
+
     /// Opens the store (migrating it).
     pub async fn store(&self) -> Store {
         Store::open(&self.target()).await.unwrap_or_else(|e| panic!("{} store opens: {e:?}", self.backend.name()))
@@ -268,4 +278,27 @@ pub fn signed_in(app: axum::Router, token: &str) -> axum::Router {
 pub async fn county_app(state: &wangge_server::AppState) -> axum::Router {
     let token = county_token(state).await;
     signed_in(wangge_server::app(state.clone()), &token)
+}
+
+/// An API key for a new account holding `role` over `jurisdiction`, made directly in `store`
+/// (for tests that drive the `wangge` binary as a separate process).
+pub async fn api_key(store: &Store, username: &str, role: &str, jurisdiction: &str) -> String {
+    let now = chrono::Utc::now();
+    let record = wangge_server::store::AccountRecord {
+        username: username.into(),
+        display_name: format!("test {username}"),
+        role: Some(role.into()),
+        jurisdiction: Some(jurisdiction.into()),
+        acting_as: String::new(),
+        password_hash: "!".into(),
+        password_changed_us: wangge_server::store::micros(now),
+        disabled: false,
+        failures: 0,
+        locked_until_us: None,
+        created_us: wangge_server::store::micros(now),
+    };
+    store.insert_account(&record).await.expect("insert account");
+    let auth = wangge_server::auth::Auth::new(store.clone()).await.expect("auth");
+    let account = store.account(username).await.expect("read account").expect("account");
+    auth.issue(&account, wangge_server::auth::TokenKind::ApiKey, "tests", now).await.expect("issue").token
 }
