@@ -42,9 +42,12 @@ async fn serve() -> Server {
     let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/mini");
     let state = state_from_config(&db.config(fixture)).await.expect("service starts");
     let app = support::county_app(&state).await;
+    // GDAL signs in itself: a planner's API key in GDAL_HTTP_HEADERS on every request.
+    let key = support::token(&state, "gdal-planner", "planner", "county", "").await;
+    GDAL_AUTH.set(format!("Authorization: Bearer {key}")).expect("one server per test");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    tokio::spawn(axum::serve(listener, app.clone()).into_future());
+    tokio::spawn(axum::serve(listener, wangge_server::app(state.clone())).into_future());
     Server { _db: db, state, app, addr, dir: TempDir::new().unwrap() }
 }
 
@@ -89,12 +92,21 @@ impl Server {
     }
 }
 
+/// The header GDAL sends to sign in (set by [`serve`]).
+static GDAL_AUTH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
 /// Runs a GDAL program off the runtime (the server keeps answering meanwhile); its stdout.
 async fn gdal(program: &str, args: Vec<String>) -> String {
     let program = program.to_owned();
     let shown = format!("{program} {}", args.join(" "));
+    let auth = GDAL_AUTH.get().cloned().unwrap_or_default();
     let output = tokio::task::spawn_blocking(move || {
-        Command::new(&program).args(&args).env("NO_PROXY", "*").env("no_proxy", "*").output()
+        Command::new(&program)
+            .args(&args)
+            .env("NO_PROXY", "*")
+            .env("no_proxy", "*")
+            .env("GDAL_HTTP_HEADERS", auth)
+            .output()
     })
     .await
     .unwrap()
