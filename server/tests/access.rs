@@ -512,7 +512,7 @@ backend_tests! {
         let c = county().await;
         support::account(&c.state, "audit-me", "dispatcher", TOWN_A, "").await;
         let a = c.event_a.clone();
-        let cases: Vec<(&str, Box<dyn Fn() -> Request<Body>>, &str, &str)> = vec![
+        let cases: Vec<(&str, MakeRequest, &str, &str)> = vec![
             ("login ok", Box::new(|| json_post("/api/v1/auth/login", json!({"username": "audit-me", "password": support::PASSWORD}), None)), "login", "success"),
             ("login failed", Box::new(|| json_post("/api/v1/auth/login", json!({"username": "audit-me", "password": "x"}), None)), "login", "failure"),
             ("denied", Box::new({ let t = c.tokens[0].2.clone(); move || json_post("/api/v1/reports", report("r-denied", IN_A), Some(&t)) }), "report_event", "denied"),
@@ -599,6 +599,9 @@ async fn log_in(app: &Router, path: &str, name: &str, password: &str) -> Reply {
     let body = json!({"username": name, "password": password, "label": "phone"});
     send(app, &As::Nobody, Method::POST, path, Some(&body)).await
 }
+
+/// Builds one request of a case (again for each use).
+type MakeRequest = Box<dyn Fn() -> Request<Body>>;
 
 fn json_post(uri: &str, body: Value, token: Option<&str>) -> Request<Body> {
     let mut r = Request::post(uri).header(header::CONTENT_TYPE, "application/json");

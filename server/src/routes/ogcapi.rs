@@ -35,7 +35,7 @@ pub(super) struct Exception {
     code: &'static str,
     description: String,
     /// The audit row of a refusal.
-    note: Option<AuditNote>,
+    note: Option<Box<AuditNote>>,
 }
 
 impl Exception {
@@ -97,7 +97,7 @@ fn map_scope(caller: &Caller) -> Result<Scope, Exception> {
 impl From<ApiError> for Exception {
     fn from(e: ApiError) -> Self {
         let note = AuditNote::denied(Permission::ReadMap.as_str(), &e.to_string());
-        Self { status: StatusCode::FORBIDDEN, code: "Forbidden", description: e.to_string(), note: Some(note) }
+        Self { status: StatusCode::FORBIDDEN, code: "Forbidden", description: e.to_string(), note: Some(Box::new(note)) }
     }
 }
 
