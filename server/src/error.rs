@@ -112,6 +112,7 @@ impl From<StoreError> for ApiError {
             StoreError::Stale { event_id } => Self::Conflict(format!(
                 "event {event_id} changed while this transition was being applied; reload it and try again"
             )),
+            conflict @ StoreError::GenerationConflict { .. } => Self::Conflict(conflict.to_string()),
             StoreError::DeviceTaken { device_id, person_id } => {
                 Self::Conflict(format!("device {device_id} is already bound to {person_id}"))
             }

@@ -124,6 +124,19 @@ pub struct TransitionWrite {
     pub entry: TimelineEntry,
     /// New `closed_at`.
     pub closed_at: Option<DateTime<Utc>>,
+    /// A new place after the grids were redrawn (grid, village, township codes).
+    pub regrid: Option<Regrid>,
+}
+
+/// The place of an open event moved to the grid that now covers it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Regrid {
+    /// New grid code.
+    pub grid: String,
+    /// New village code.
+    pub village: String,
+    /// New township code.
+    pub township: String,
 }
 
 /// Queue filters; every field narrows.

@@ -8,6 +8,7 @@ pub mod catalog;
 pub mod clock;
 pub mod config;
 pub mod dataset;
+pub mod drafts;
 pub mod demo;
 pub mod error;
 pub mod event;

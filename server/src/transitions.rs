@@ -50,7 +50,8 @@ pub async fn apply(
         state_after: flow.state,
         holder_after: flow.holder.clone(),
     };
-    let write = TransitionWrite { event_id: event.event_id.clone(), expected_seq: event.seq, flow, entry, closed_at };
+    let write =
+        TransitionWrite { event_id: event.event_id.clone(), expected_seq: event.seq, flow, entry, closed_at, regrid: None };
     store.apply_transition(&write).await?;
     let mut after = event.clone();
     after.flow = write.flow;

@@ -174,7 +174,7 @@ async fn a_transition_applies_only_on_the_seq_it_was_computed_on() {
             state_after: State::Accepted,
             holder_after: accepted.holder.clone(),
         };
-        let write = TransitionWrite { event_id: e.event_id.clone(), expected_seq: 2, flow: accepted, entry, closed_at: None };
+        let write = TransitionWrite { event_id: e.event_id.clone(), expected_seq: 2, flow: accepted, entry, closed_at: None, regrid: None };
         store.apply_transition(&write).await.expect("applies");
         let again = store.apply_transition(&write).await;
         assert!(matches!(again, Err(StoreError::Stale { .. })), "{backend}: {again:?}");

@@ -54,6 +54,7 @@ mod coords;
 mod problems;
 mod simple;
 mod size;
+mod split;
 mod topology;
 
 use std::collections::BTreeSet;
@@ -63,6 +64,7 @@ use geo::MultiPolygon;
 use crate::division::GridKind;
 pub use problems::{Location, Problem, ProblemKind, Report, Severity};
 pub use size::area_km2;
+pub use split::{split, SplitError};
 
 /// A division's boundary: a village (12-digit code) or township (9-digit code).
 #[derive(Debug, Clone, PartialEq)]

@@ -5,6 +5,7 @@ mod audit;
 mod auth;
 mod calendar;
 mod divisions;
+mod drafts;
 mod events;
 mod export;
 mod frontend;
@@ -69,6 +70,7 @@ pub fn app(state: AppState) -> Router {
         .merge(auth::router())
         .merge(admin::router())
         .merge(audit::router())
+        .merge(drafts::router())
         // Every API route: the caller, CSRF, and the request's audit row.
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), crate::auth::authenticate));
     let api = match state.frontend_dir {

@@ -92,6 +92,16 @@ pub enum StoreError {
         /// The event.
         event_id: String,
     },
+    /// A newer generation touched the area since the draft was started.
+    #[error("grid generation {generation} (published by {by}) changed {area} or an area around it after this draft was started; reload the area and redo the edit")]
+    GenerationConflict {
+        /// The area being published.
+        area: String,
+        /// The newer generation.
+        generation: i64,
+        /// Who published it.
+        by: String,
+    },
     /// The audit trail could not be written (the batch's error, as text).
     #[error("cannot write the audit trail: {0}")]
     Audit(String),
@@ -160,6 +170,9 @@ macro_rules! dispatch {
 }
 
 mod accounts;
+mod generation_types;
+
+pub use generation_types::{GenerationRecord, GridVersion, Publication};
 
 pub use accounts::{from_micros, micros, AccountRecord, AuditFilter, SessionRecord};
 
@@ -384,4 +397,26 @@ pub(crate) fn parse_geometry(
     let bad = |reason: String| StoreError::BadRow { table, code: code.to_owned(), reason };
     let geometry: geojson::Geometry = text.parse().map_err(|e: geojson::Error| bad(e.to_string()))?;
     crate::geodata::geometry_to_multipolygon(&geometry.value).map_err(bad)
+}
+
+impl Store {
+    /// The newest grid generation (0: the loaded dataset).
+    pub async fn current_generation(&self) -> Result<i64, StoreError> {
+        dispatch!(self, s => s.current_generation().await)
+    }
+
+    /// Publishes redrawn grids, their history and the moved events in one transaction.
+    pub async fn publish(&self, publication: &Publication) -> Result<i64, StoreError> {
+        dispatch!(self, s => s.publish(publication).await)
+    }
+
+    /// Every generation, newest first.
+    pub async fn generations(&self) -> Result<Vec<GenerationRecord>, StoreError> {
+        dispatch!(self, s => s.generations().await)
+    }
+
+    /// Every recorded version of a grid, oldest first.
+    pub async fn grid_versions(&self, code: &str) -> Result<Vec<GridVersion>, StoreError> {
+        dispatch!(self, s => s.grid_versions(code).await)
+    }
 }

@@ -5,6 +5,7 @@
 //! with `ON CONFLICT`, so two processes never both pass the same check.
 
 mod events;
+mod generations;
 mod people;
 mod points;
 mod reference;

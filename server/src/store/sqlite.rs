@@ -4,6 +4,7 @@
 //! that reads, then finds another writer committed meanwhile, fails instead of waiting.
 
 mod events;
+mod generations;
 mod people;
 mod points;
 mod reference;

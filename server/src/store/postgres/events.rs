@@ -97,40 +97,58 @@ impl PgStore {
     /// makes this one wait, re-check the seq and match nothing ([`StoreError::Stale`]).
     pub async fn apply_transition(&self, w: &TransitionWrite) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await.map_err(query("starting a transition"))?;
-        let f = &w.flow;
-        let d = f.deadlines;
-        let (tier, id) = split(f.holder.as_ref());
-        let (last_tier, last_id) = split(f.last_handler.as_ref());
-        let done = sqlx::query(
-            "UPDATE event SET state = $1, holder_tier = $2, holder_id = $3, since = $4, verify_by = $5, done_by = $6,
-                    last_handler_tier = $7, last_handler_id = $8, rating = $9, seq = $10, updated_at = $11,
-                    closed_at = $12
-              WHERE event_id = $13 AND seq = $14",
-        )
-        .bind(f.state.as_str())
-        .bind(tier)
-        .bind(id)
-        .bind(d.map(|d| ms(d.since)))
-        .bind(d.map(|d| ms(d.verify_by)))
-        .bind(d.map(|d| ms(d.done_by)))
-        .bind(last_tier)
-        .bind(last_id)
-        .bind(f.rating.map(i16::from))
-        .bind(w.entry.seq)
-        .bind(ms(w.entry.at))
-        .bind(w.closed_at.map(ms))
-        .bind(&w.event_id)
-        .bind(w.expected_seq)
-        .execute(&mut *tx)
-        .await
-        .map_err(query("updating an event"))?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::Stale { event_id: w.event_id.clone() });
-        }
-        insert_entries(&mut tx, &[(w.event_id.as_str(), &w.entry)]).await?;
+        write_transition(&mut tx, w).await?;
         tx.commit().await.map_err(query("committing a transition"))
     }
+}
 
+/// A transition's row changes inside `tx`; stale if the event moved on meanwhile.
+pub(super) async fn write_transition(tx: &mut Transaction<'_, Postgres>, w: &TransitionWrite) -> Result<(), StoreError> {
+    let f = &w.flow;
+    let d = f.deadlines;
+    let (tier, id) = split(f.holder.as_ref());
+    let (last_tier, last_id) = split(f.last_handler.as_ref());
+    let done = sqlx::query(
+        "UPDATE event SET state = $1, holder_tier = $2, holder_id = $3, since = $4, verify_by = $5, done_by = $6,
+                last_handler_tier = $7, last_handler_id = $8, rating = $9, seq = $10, updated_at = $11,
+                closed_at = $12
+          WHERE event_id = $13 AND seq = $14",
+    )
+    .bind(f.state.as_str())
+    .bind(tier)
+    .bind(id)
+    .bind(d.map(|d| ms(d.since)))
+    .bind(d.map(|d| ms(d.verify_by)))
+    .bind(d.map(|d| ms(d.done_by)))
+    .bind(last_tier)
+    .bind(last_id)
+    .bind(f.rating.map(i16::from))
+    .bind(w.entry.seq)
+    .bind(ms(w.entry.at))
+    .bind(w.closed_at.map(ms))
+    .bind(&w.event_id)
+    .bind(w.expected_seq)
+    .execute(&mut **tx)
+    .await
+    .map_err(query("updating an event"))?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::Stale { event_id: w.event_id.clone() });
+    }
+if let Some(r) = &w.regrid {
+        sqlx::query("UPDATE event SET grid_code = $1, village_code = $2, township_code = $3 WHERE event_id = $4")
+            .bind(&r.grid)
+            .bind(&r.village)
+            .bind(&r.township)
+            .bind(&w.event_id)
+            .execute(&mut **tx)
+            .await
+            .map_err(query("moving an event to its new grid"))?;
+    }
+    insert_entries(tx, &[(w.event_id.as_str(), &w.entry)]).await?;
+    Ok(())
+}
+
+impl PgStore {
     /// One page of events, open ones first by deadline.
     pub async fn events(&self, filter: &EventFilter, page: Page) -> Result<Paged<EventRecord>, StoreError> {
         let mut count = QueryBuilder::<Postgres>::new("SELECT count(*) FROM event");

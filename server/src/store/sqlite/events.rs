@@ -75,39 +75,57 @@ impl SqliteStore {
     /// Applies a transition if the event's seq is unchanged.
     pub async fn apply_transition(&self, w: &TransitionWrite) -> Result<(), StoreError> {
         let mut tx = begin_write(&self.pool, "starting a transition").await?;
-        let f = &w.flow;
-        let d = f.deadlines;
-        let (tier, id) = split(f.holder.as_ref());
-        let (last_tier, last_id) = split(f.last_handler.as_ref());
-        let done = sqlx::query(
-            "UPDATE event SET state = ?, holder_tier = ?, holder_id = ?, since = ?, verify_by = ?, done_by = ?,
-                    last_handler_tier = ?, last_handler_id = ?, rating = ?, seq = ?, updated_at = ?, closed_at = ?
-              WHERE event_id = ? AND seq = ?",
-        )
-        .bind(f.state.as_str())
-        .bind(tier)
-        .bind(id)
-        .bind(d.map(|d| time_text(d.since)))
-        .bind(d.map(|d| time_text(d.verify_by)))
-        .bind(d.map(|d| time_text(d.done_by)))
-        .bind(last_tier)
-        .bind(last_id)
-        .bind(f.rating)
-        .bind(w.entry.seq)
-        .bind(time_text(w.entry.at))
-        .bind(w.closed_at.map(time_text))
-        .bind(&w.event_id)
-        .bind(w.expected_seq)
-        .execute(&mut *tx)
-        .await
-        .map_err(query("updating an event"))?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::Stale { event_id: w.event_id.clone() });
-        }
-        insert_entry(&mut tx, &w.event_id, &w.entry).await?;
+        write_transition(&mut tx, w).await?;
         tx.commit().await.map_err(query("committing a transition"))
     }
+}
 
+/// A transition's row changes inside `tx`; stale if the event moved on meanwhile.
+pub(super) async fn write_transition(tx: &mut Transaction<'_, Sqlite>, w: &TransitionWrite) -> Result<(), StoreError> {
+    let f = &w.flow;
+    let d = f.deadlines;
+    let (tier, id) = split(f.holder.as_ref());
+    let (last_tier, last_id) = split(f.last_handler.as_ref());
+    let done = sqlx::query(
+        "UPDATE event SET state = ?, holder_tier = ?, holder_id = ?, since = ?, verify_by = ?, done_by = ?,
+                last_handler_tier = ?, last_handler_id = ?, rating = ?, seq = ?, updated_at = ?, closed_at = ?
+          WHERE event_id = ? AND seq = ?",
+    )
+    .bind(f.state.as_str())
+    .bind(tier)
+    .bind(id)
+    .bind(d.map(|d| time_text(d.since)))
+    .bind(d.map(|d| time_text(d.verify_by)))
+    .bind(d.map(|d| time_text(d.done_by)))
+    .bind(last_tier)
+    .bind(last_id)
+    .bind(f.rating)
+    .bind(w.entry.seq)
+    .bind(time_text(w.entry.at))
+    .bind(w.closed_at.map(time_text))
+    .bind(&w.event_id)
+    .bind(w.expected_seq)
+    .execute(&mut **tx)
+    .await
+    .map_err(query("updating an event"))?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::Stale { event_id: w.event_id.clone() });
+    }
+    if let Some(r) = &w.regrid {
+        sqlx::query("UPDATE event SET grid_code = ?, village_code = ?, township_code = ? WHERE event_id = ?")
+            .bind(&r.grid)
+            .bind(&r.village)
+            .bind(&r.township)
+            .bind(&w.event_id)
+            .execute(&mut **tx)
+            .await
+            .map_err(query("moving an event to its new grid"))?;
+    }
+    insert_entry(tx, &w.event_id, &w.entry).await?;
+    Ok(())
+}
+
+impl SqliteStore {
     /// One page of events, open ones first by deadline.
     pub async fn events(&self, filter: &EventFilter, page: Page) -> Result<Paged<EventRecord>, StoreError> {
         let mut count = QueryBuilder::<Sqlite>::new("SELECT count(*) FROM event");

@@ -1,0 +1,367 @@
+//! Boundary drafts (边界草稿): a redrawn area read from GeoJSON (from the editor or an imported
+//! file), checked by the pure rules of [`wangge_core::draft`], its impact on events and
+//! people, and the publication that makes it the next generation.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use chrono::{DateTime, Utc};
+use geo::MultiPolygon;
+use serde::Serialize;
+use serde_json::Value;
+use wangge_core::coord::Crs;
+use wangge_core::draft::{self, Division, Draft, DraftGrid};
+use wangge_core::event::{Holder, Tier};
+use wangge_core::people::{GridPlace, Roster};
+use wangge_core::{GridIndex, GridKind, LonLat};
+
+use crate::catalog::{grid_shape, Catalog};
+use crate::dataset::Grid;
+use crate::event::{EventRecord, Regrid, TimelineEntry, TransitionWrite};
+
+/// Most grids in one draft.
+pub const MAX_GRIDS: usize = 5000;
+
+/// Why a draft cannot even be checked.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DraftError {
+    /// The area is not a village or township of the county.
+    #[error("area must be {{\"village\": code}} or {{\"township\": code}} of the county; {0}")]
+    Area(String),
+    /// The grids are not a FeatureCollection of polygons with the grid properties.
+    #[error("grids: {0}")]
+    Grids(String),
+}
+
+/// The area a draft redraws: a village (12 digits) or township (9 digits) code of the county.
+pub fn area_code(catalog: &Catalog, area: &Value) -> Result<String, DraftError> {
+    let bad = |m: &str| DraftError::Area(m.to_owned());
+    let (kind, code) = match (area.get("village").and_then(Value::as_str), area.get("township").and_then(Value::as_str)) {
+        (Some(v), None) => ("village", v),
+        (None, Some(t)) => ("township", t),
+        _ => return Err(bad("name exactly one of village or township")),
+    };
+    let known = match kind {
+        "village" => catalog.villages().iter().any(|v| v.code == code),
+        _ => catalog.townships().iter().any(|t| t.code == code),
+    };
+    if known {
+        Ok(code.to_owned())
+    } else {
+        Err(DraftError::Area(format!("no {kind} with code {code:?}")))
+    }
+}
+
+/// The draft's grids from a GeoJSON FeatureCollection (properties `code`, `name`, `kind`,
+/// `village_code`, `township_code`, `parent_grid`), coordinates converted from `crs`.
+pub fn parse_grids(catalog: &Catalog, grids: &Value, crs: Crs) -> Result<Vec<Grid>, DraftError> {
+    let bad = |m: String| DraftError::Grids(m);
+    let features = grids
+        .get("features")
+        .and_then(Value::as_array)
+        .filter(|_| grids.get("type").and_then(Value::as_str) == Some("FeatureCollection"))
+        .ok_or_else(|| bad("expected a GeoJSON FeatureCollection".into()))?;
+    if features.len() > MAX_GRIDS {
+        return Err(bad(format!("at most {MAX_GRIDS} grids per draft, got {}", features.len())));
+    }
+    let names: HashMap<&str, &str> = catalog
+        .townships()
+        .iter()
+        .map(|t| (t.code.as_str(), t.name.as_str()))
+        .chain(catalog.villages().iter().map(|v| (v.code.as_str(), v.name.as_str())))
+        .collect();
+    features
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let at = |m: String| bad(format!("feature {i}: {m}"));
+            let props = f.get("properties").ok_or_else(|| at("no properties".into()))?;
+            let text = |k: &str| props.get(k).and_then(Value::as_str).map(str::to_owned);
+            let need = |k: &str| text(k).ok_or_else(|| at(format!("property {k} is missing")));
+            let kind_text = need("kind")?;
+            let kind = GridKind::parse(&kind_text)
+                .ok_or_else(|| at(format!("kind must be community, rural or street_unit, got {kind_text:?}")))?;
+            let geometry = f.get("geometry").ok_or_else(|| at("no geometry".into()))?;
+            let geometry = multipolygon(geometry, crs).map_err(at)?;
+            let (village_code, township_code) = (need("village_code")?, need("township_code")?);
+            Ok(Grid {
+                code: need("code")?,
+                name: need("name")?,
+                kind,
+                village_name: names.get(village_code.as_str()).map_or_else(String::new, |n| (*n).to_owned()),
+                township_name: names.get(township_code.as_str()).map_or_else(String::new, |n| (*n).to_owned()),
+                village_code,
+                township_code,
+                parent_grid: text("parent_grid"),
+                area_km2: draft::area_km2(&geometry),
+                geometry,
+            })
+        })
+        .collect()
+}
+
+/// A GeoJSON Polygon or MultiPolygon as a MultiPolygon in CGCS2000 lon/lat. Non-finite
+/// numbers pass through (the draft's check reports them with their place); a coordinate that
+/// is not a number is refused here.
+pub fn multipolygon(geometry: &Value, crs: Crs) -> Result<MultiPolygon<f64>, String> {
+    let kind = geometry.get("type").and_then(Value::as_str).unwrap_or_default();
+    let coords = geometry.get("coordinates").ok_or("the geometry has no coordinates")?;
+    let ring = |r: &Value| -> Result<geo::LineString<f64>, String> {
+        let points = r.as_array().ok_or("a ring is not an array")?;
+        points
+            .iter()
+            .map(|p| {
+                let xy = p.as_array().filter(|a| a.len() >= 2).ok_or("a position is not [lon, lat]")?;
+                let (x, y) = (number(&xy[0])?, number(&xy[1])?);
+                Ok(convert(x, y, crs))
+            })
+            .collect::<Result<Vec<_>, String>>()
+            .map(geo::LineString::from)
+    };
+    let polygon = |p: &Value| -> Result<geo::Polygon<f64>, String> {
+        let rings = p.as_array().ok_or("a polygon is not an array of rings")?;
+        let (shell, holes) = rings.split_first().ok_or("a polygon has no ring")?;
+        Ok(geo::Polygon::new(ring(shell)?, holes.iter().map(ring).collect::<Result<_, _>>()?))
+    };
+    match kind {
+        "Polygon" => Ok(MultiPolygon(vec![polygon(coords)?])),
+        "MultiPolygon" => {
+            let parts = coords.as_array().ok_or("a MultiPolygon is not an array")?;
+            Ok(MultiPolygon(parts.iter().map(polygon).collect::<Result<_, _>>()?))
+        }
+        other => Err(format!("the geometry must be a Polygon or MultiPolygon, got {other:?}")),
+    }
+}
+
+/// A JSON number; `"NaN"`/`"Infinity"` strings are taken as the non-finite numbers they name
+/// so that the check can report them where they are.
+fn number(v: &Value) -> Result<f64, String> {
+    match v {
+        Value::Number(n) => n.as_f64().ok_or_else(|| "a coordinate is not a number".to_owned()),
+        Value::String(s) if matches!(s.as_str(), "NaN" | "Infinity" | "-Infinity") => Ok(s.parse().unwrap_or(f64::NAN)),
+        Value::Null => Ok(f64::NAN),
+        _ => Err("a coordinate is not a number".to_owned()),
+    }
+}
+
+fn convert(x: f64, y: f64, crs: Crs) -> geo::Coord<f64> {
+    match LonLat::from_crs(x, y, crs) {
+        Ok(p) => geo::Coord { x: p.lon, y: p.lat },
+        Err(_) => geo::Coord { x, y },
+    }
+}
+
+/// The draft to check: the area's boundary, the divisions the grids name, and the codes used
+/// outside the area.
+pub fn draft(catalog: &Catalog, area: &str, grids: &[Grid]) -> Draft {
+    let village_of = |code: &str| catalog.villages().iter().find(|v| v.code == code);
+    let township_of = |code: &str| catalog.townships().iter().find(|t| t.code == code);
+    let division = |code: &str, geometry: &MultiPolygon<f64>| Division { code: code.to_owned(), geometry: geometry.clone() };
+    let area_division = match area.len() {
+        12 => village_of(area).map(|v| division(&v.code, &v.geometry)),
+        _ => township_of(area).map(|t| division(&t.code, &t.geometry)),
+    };
+    let village_codes: BTreeSet<&str> = grids.iter().map(|g| g.village_code.as_str()).collect();
+    let township_codes: BTreeSet<&str> = grids.iter().map(|g| g.township_code.as_str()).collect();
+    Draft {
+        area: area_division.into_iter().collect(),
+        villages: village_codes.into_iter().filter_map(village_of).map(|v| division(&v.code, &v.geometry)).collect(),
+        townships: township_codes.into_iter().filter_map(township_of).map(|t| division(&t.code, &t.geometry)).collect(),
+        grids: grids
+            .iter()
+            .map(|g| DraftGrid {
+                code: g.code.clone(),
+                name: g.name.clone(),
+                kind: g.kind,
+                village_code: g.village_code.clone(),
+                township_code: g.township_code.clone(),
+                parent_grid: g.parent_grid.clone(),
+                geometry: g.geometry.clone(),
+            })
+            .collect(),
+        outside_codes: catalog.grids().iter().map(|g| g.grid.code.clone()).filter(|c| !c.starts_with(area)).collect(),
+    }
+}
+
+/// One event whose grid changes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Moved {
+    /// The event.
+    pub event_id: String,
+    /// Its grid now.
+    pub from: String,
+    /// The grid that covers it in the draft.
+    pub to: String,
+}
+
+/// What publishing the draft would change.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Impact {
+    /// Open events that move to another grid (and are reassigned).
+    pub open_events_moved: usize,
+    /// Closed events that would count in another grid on the new boundaries (they keep the
+    /// grid they were reported in).
+    pub past_events_moved: usize,
+    /// Gridworkers bound to a grid that changes or disappears.
+    pub gridworkers_affected: usize,
+    /// Bindings to grids that disappear.
+    pub bindings_dropped: usize,
+    /// The first moved events (open ones first).
+    pub events: Vec<Moved>,
+    /// Codes new in the draft.
+    pub added: Vec<String>,
+    /// Codes the draft drops.
+    pub removed: Vec<String>,
+    /// Codes whose shape or attributes change.
+    pub reshaped: Vec<String>,
+}
+
+/// Events listed in an impact at most.
+pub const IMPACT_LISTED: usize = 200;
+
+/// How the area's grids change: added, removed and reshaped codes, and the grids to retire and
+/// write.
+pub struct Changes {
+    /// New codes.
+    pub added: Vec<String>,
+    /// Dropped codes.
+    pub removed: Vec<String>,
+    /// Changed codes.
+    pub reshaped: Vec<String>,
+    /// Old versions to close (changed and removed).
+    pub retired: Vec<Grid>,
+    /// Grids to write (added and changed).
+    pub written: Vec<Grid>,
+}
+
+/// Compares the area's current grids with the draft's.
+pub fn changes(catalog: &Catalog, area: &str, grids: &[Grid]) -> Changes {
+    let old: BTreeMap<&str, &Grid> =
+        catalog.grids().iter().map(|g| &g.grid).filter(|g| g.code.starts_with(area)).map(|g| (g.code.as_str(), g)).collect();
+    let new: BTreeMap<&str, &Grid> = grids.iter().map(|g| (g.code.as_str(), g)).collect();
+    let same = |a: &Grid, b: &Grid| {
+        a.name == b.name
+            && a.kind == b.kind
+            && a.village_code == b.village_code
+            && a.parent_grid == b.parent_grid
+            && a.geometry == b.geometry
+    };
+    let mut out = Changes { added: vec![], removed: vec![], reshaped: vec![], retired: vec![], written: vec![] };
+    for (code, g) in &new {
+        match old.get(code) {
+            None => {
+                out.added.push((*code).to_owned());
+                out.written.push((*g).clone());
+            }
+            Some(o) if !same(o, g) => {
+                out.reshaped.push((*code).to_owned());
+                out.retired.push((*o).clone());
+                out.written.push((*g).clone());
+            }
+            Some(_) => {}
+        }
+    }
+    for (code, o) in &old {
+        if !new.contains_key(code) {
+            out.removed.push((*code).to_owned());
+            out.retired.push((*o).clone());
+        }
+    }
+    out
+}
+
+/// Where each of `events` falls in the draft, and the impact. Returns the impact and the open
+/// events to move with their new grid.
+pub fn impact(
+    grids: &[Grid],
+    changes: &Changes,
+    events: &[EventRecord],
+    roster: &Roster,
+) -> Result<(Impact, Vec<(EventRecord, Grid)>), wangge_core::IndexError> {
+    let index = GridIndex::build(grids.iter().map(grid_shape).collect())?;
+    let by_code: HashMap<&str, &Grid> = grids.iter().map(|g| (g.code.as_str(), g)).collect();
+    let mut moves = Vec::new();
+    let mut listed = Vec::new();
+    let (mut open_moved, mut past_moved) = (0, 0);
+    for e in events {
+        let Ok(wangge_core::Located::Grid(i)) = index.locate(e.location.lon, e.location.lat) else { continue };
+        let code = index.grids()[i].code.as_str();
+        if code == e.place.grid {
+            continue;
+        }
+        let Some(grid) = by_code.get(code) else { continue };
+        let entry = Moved { event_id: e.event_id.clone(), from: e.place.grid.clone(), to: code.to_owned() };
+        if e.flow.state.is_closed() {
+            past_moved += 1;
+            listed.push((1, entry));
+        } else {
+            open_moved += 1;
+            listed.push((0, entry));
+            moves.push((e.clone(), (*grid).clone()));
+        }
+    }
+    listed.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.event_id.cmp(&b.1.event_id)));
+    let touched: BTreeSet<&str> = changes.removed.iter().chain(&changes.reshaped).map(String::as_str).collect();
+    let removed: BTreeSet<&str> = changes.removed.iter().map(String::as_str).collect();
+    let people = roster.people();
+    let impact = Impact {
+        open_events_moved: open_moved,
+        past_events_moved: past_moved,
+        gridworkers_affected: people.iter().filter(|p| p.grids.iter().any(|g| touched.contains(g.as_str()))).count(),
+        bindings_dropped: people.iter().flat_map(|p| &p.grids).filter(|g| removed.contains(g.as_str())).count(),
+        events: listed.into_iter().take(IMPACT_LISTED).map(|(_, m)| m).collect(),
+        added: changes.added.clone(),
+        removed: changes.removed.clone(),
+        reshaped: changes.reshaped.clone(),
+    };
+    Ok((impact, moves))
+}
+
+/// The write that moves an open event to `grid`: its place changes, and if a gridworker held
+/// it the assignment rule picks the new grid's gridworker (others keep it); one timeline row
+/// `regrid` records both.
+pub fn move_event(event: &EventRecord, grid: &Grid, roster: &Roster, generation_note: &str, actor: &str, now: DateTime<Utc>) -> TransitionWrite {
+    let mut flow = event.flow.clone();
+    if event.flow.holder.as_ref().is_some_and(|h| h.tier == Tier::Grid) {
+        let chosen = roster.assign(GridPlace {
+            grid: &grid.code,
+            parent_grid: grid.parent_grid.as_deref(),
+            village: &grid.village_code,
+            township: &grid.township_code,
+        });
+        if chosen.tier == Tier::Grid {
+            flow.holder = Some(chosen);
+        }
+    }
+    let payload = serde_json::json!({
+        "from": event.place.grid,
+        "to": grid.code,
+        "holder_before": event.flow.holder.as_ref().map(holder_text),
+        "note": generation_note,
+    });
+    let entry = TimelineEntry {
+        seq: event.seq + 1,
+        at: now,
+        actor: actor.to_owned(),
+        tier: event.flow.tier(),
+        action: "regrid".to_owned(),
+        payload,
+        state_after: flow.state,
+        holder_after: flow.holder.clone(),
+    };
+    TransitionWrite {
+        event_id: event.event_id.clone(),
+        expected_seq: event.seq,
+        flow,
+        entry,
+        closed_at: event.closed_at,
+        regrid: Some(Regrid {
+            grid: grid.code.clone(),
+            village: grid.village_code.clone(),
+            township: grid.township_code.clone(),
+        }),
+    }
+}
+
+fn holder_text(h: &Holder) -> String {
+    format!("{}:{}", h.tier.as_str(), h.id)
+}

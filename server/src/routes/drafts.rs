@@ -1,0 +1,302 @@
+//! The planner's boundary drafts: `GET /api/v1/drafts/base` (an area's current grids to start
+//! from), `POST /api/v1/drafts/split`, `POST /api/v1/drafts/check` (problems and impact),
+//! `POST /api/v1/drafts/publish` (the next generation, atomically), `GET /api/v1/generations`
+//! and `GET /api/v1/grids/{code}/history`.
+
+use axum::extract::State;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use wangge_core::access::Permission;
+use wangge_core::coord::Crs;
+use wangge_core::draft::{self, Options, Report};
+
+use super::{code, no_store};
+use crate::auth::{AuditNote, Caller};
+use crate::dataset::Grid;
+use crate::drafts::{self, Changes, Impact};
+use crate::error::ApiError;
+use crate::event::{EventFilter, EventRecord, Page};
+use crate::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::state::{reload_grids, AppState, ChangeKind};
+use crate::store::{from_micros, micros, Publication};
+
+/// Routes of this module.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/drafts/base", get(base))
+        .route("/api/v1/drafts/split", post(split))
+        .route("/api/v1/drafts/check", post(check))
+        .route("/api/v1/drafts/publish", post(publish))
+        .route("/api/v1/generations", get(generations))
+        .route("/api/v1/grids/{code}/history", get(history))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BaseQuery {
+    village: Option<String>,
+    township: Option<String>,
+}
+
+fn feature(g: &Grid) -> Value {
+    json!({
+        "type": "Feature",
+        "id": g.code,
+        "properties": {
+            "code": g.code, "name": g.name, "kind": g.kind.as_str(), "village_code": g.village_code,
+            "township_code": g.township_code, "parent_grid": g.parent_grid, "area_km2": g.area_km2,
+        },
+        "geometry": geojson::Geometry::new(geojson::Value::from(&g.geometry)),
+    })
+}
+
+async fn base(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<BaseQuery>) -> Result<Response, ApiError> {
+    let scope = caller.scope(Permission::EditGrids)?;
+    let area = match (q.village, q.township) {
+        (Some(v), None) => json!({ "village": code("village", v, 12)? }),
+        (None, Some(t)) => json!({ "township": code("township", t, 9)? }),
+        _ => return Err(ApiError::BadRequest("name exactly one of village or township".into())),
+    };
+    let catalog = state.catalog.load();
+    let area_code = drafts::area_code(&catalog, &area).map_err(|e| ApiError::NotFound(e.to_string()))?;
+    if !scope.covers(&area_code) {
+        return Err(ApiError::Hidden(format!("no area {area_code:?}")));
+    }
+    let features: Vec<Value> =
+        catalog.grids().iter().map(|g| &g.grid).filter(|g| g.code.starts_with(&area_code)).map(feature).collect();
+    let generation = state.store.current_generation().await?;
+    let body = json!({
+        "generation": generation,
+        "area": area,
+        "grids": { "type": "FeatureCollection", "features": features },
+    });
+    Ok(no_store(Json(body).into_response()))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SplitBody {
+    geometry: Value,
+    line: Vec<[f64; 2]>,
+}
+
+async fn split(caller: Caller, ApiJson(body): ApiJson<SplitBody>) -> Result<Response, ApiError> {
+    caller.require(Permission::EditGrids)?;
+    let shape = drafts::multipolygon(&body.geometry, Crs::Cgcs2000).map_err(ApiError::Unprocessable)?;
+    let line = geo::LineString::from(body.line.iter().map(|[x, y]| (*x, *y)).collect::<Vec<_>>());
+    let (a, b) = draft::split(&shape, &line).map_err(|e| ApiError::Unprocessable(e.to_string()))?;
+    let part = |p: geo::Polygon<f64>| geojson::Geometry::new(geojson::Value::from(&geo::MultiPolygon(vec![p])));
+    Ok(Json(json!({ "parts": [part(a), part(b)] })).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DraftBody {
+    base_generation: i64,
+    area: Value,
+    grids: Value,
+    #[serde(default)]
+    crs: Option<String>,
+    #[serde(default)]
+    note: Option<String>,
+}
+
+/// A draft read, checked and compared with the current grids.
+struct Checked {
+    area: String,
+    grids: Vec<Grid>,
+    report: Report,
+    changes: Changes,
+    impact: Impact,
+    moves: Vec<(EventRecord, Grid)>,
+}
+
+async fn checked(state: &AppState, caller: &Caller, body: &DraftBody) -> Result<Checked, ApiError> {
+    let scope = caller.scope(Permission::EditGrids)?;
+    let crs_text = body.crs.as_deref().unwrap_or("cgcs2000");
+    let crs = Crs::parse(crs_text).ok_or_else(|| {
+        ApiError::Unprocessable(format!("crs must be cgcs2000 (EPSG:4490), wgs84 (EPSG:4326), gcj02 or bd09, got {crs_text:?}"))
+    })?;
+    let catalog = state.catalog.load();
+    let area = drafts::area_code(&catalog, &body.area).map_err(|e| ApiError::Unprocessable(e.to_string()))?;
+    if !scope.covers(&area) {
+        return Err(ApiError::Hidden(format!("no area {area:?}")));
+    }
+    let grids = drafts::parse_grids(&catalog, &body.grids, crs).map_err(|e| ApiError::Unprocessable(e.to_string()))?;
+    let events = area_events(state, &area).await?;
+    let roster = state.rules.roster();
+    let task_area = area.clone();
+    let (report, changes, impact, moves, grids) = tokio::task::spawn_blocking(move || {
+        let report = draft::validate(&drafts::draft(&catalog, &task_area, &grids), &Options::default());
+        let changes = drafts::changes(&catalog, &task_area, &grids);
+        let (impact, moves) = if report.is_publishable() && !grids.is_empty() {
+            drafts::impact(&grids, &changes, &events, &roster).unwrap_or_default()
+        } else {
+            (Impact::default(), Vec::new())
+        };
+        (report, changes, impact, moves, grids)
+    })
+    .await
+    .map_err(|e| ApiError::Internal(format!("the draft check failed: {e}")))?;
+    Ok(Checked { area, grids, report, changes, impact, moves })
+}
+
+/// Every event reported in the area (open and closed).
+async fn area_events(state: &AppState, area: &str) -> Result<Vec<EventRecord>, ApiError> {
+    let mut filter = EventFilter::default();
+    if area.len() == 12 {
+        filter.village = Some(area.to_owned());
+    } else {
+        filter.township = Some(area.to_owned());
+    }
+    let mut out = Vec::new();
+    for number in 1.. {
+        let found = state.store.events(&filter, Page { page: number, per_page: 500 }).await?;
+        let last = found.items.len() < 500;
+        out.extend(found.items);
+        if last {
+            break;
+        }
+    }
+    Ok(out)
+}
+
+/// The report's problems, each with its point and shape at the top.
+fn problems(report: &Report) -> Vec<Value> {
+    report
+        .problems
+        .iter()
+        .map(|p| {
+            let mut v = serde_json::to_value(p).unwrap_or_default();
+            if let Some(obj) = v.as_object_mut() {
+                let location = obj.remove("location").unwrap_or_default();
+                obj.insert("point".into(), location.get("point").cloned().unwrap_or(Value::Null));
+                obj.insert("geometry".into(), location.get("geometry").cloned().unwrap_or(Value::Null));
+            }
+            v
+        })
+        .collect()
+}
+
+async fn check(State(state): State<AppState>, caller: Caller, ApiJson(body): ApiJson<DraftBody>) -> Result<Response, ApiError> {
+    let c = checked(&state, &caller, &body).await?;
+    let answer = json!({
+        "publishable": c.report.is_publishable(),
+        "problems": problems(&c.report),
+        "impact": c.impact,
+    });
+    Ok(no_store(Json(answer).into_response()))
+}
+
+async fn publish(State(state): State<AppState>, caller: Caller, ApiJson(body): ApiJson<DraftBody>) -> Result<Response, ApiError> {
+    let note = body.note.as_deref().map(str::trim).unwrap_or_default().to_owned();
+    if note.is_empty() || note.chars().count() > 500 {
+        return Err(ApiError::Unprocessable("note is required: why the boundaries change (1 to 500 characters)".into()));
+    }
+    let c = checked(&state, &caller, &body).await?;
+    if !c.report.is_publishable() {
+        let problem = json!({
+            "type": "urn:wangge:problem:draft-invalid",
+            "title": "The draft has errors",
+            "status": 422,
+            "detail": format!("the draft has {} problem(s); nothing was published", c.report.problems.len()),
+            "problems": problems(&c.report),
+        });
+        let mut response = (StatusCode::UNPROCESSABLE_ENTITY, Json(problem)).into_response();
+        response.headers_mut().insert(header::CONTENT_TYPE, header::HeaderValue::from_static(crate::error::PROBLEM_JSON));
+        return Ok(response);
+    }
+    let now = state.clock.now();
+    let roster = state.rules.roster();
+    let actor = format!("planner:{}", caller.username);
+    let moves: Vec<_> = c.moves.iter().map(|(e, g)| drafts::move_event(e, g, &roster, &note, &actor, now)).collect();
+    let before = state.catalog.load().grids().iter().filter(|g| g.grid.code.starts_with(&c.area)).count();
+    let publication = Publication {
+        area_code: c.area.clone(),
+        base_generation: body.base_generation,
+        published_by: caller.username.clone(),
+        note: note.clone(),
+        at_us: micros(now),
+        grids_before: before,
+        grids_after: c.grids.len(),
+        retired: c.changes.retired,
+        written: c.changes.written,
+        moves,
+    };
+    let generation = state.store.publish(&publication).await?;
+    reload_grids(&state).await.map_err(|e| ApiError::Internal(format!("published, but reloading the grids failed: {e}")))?;
+    for w in &publication.moves {
+        if let Some(after) = state.store.event(&w.event_id).await? {
+            state.changes.publish(ChangeKind::Changed, &after, None);
+        }
+    }
+    let answer = json!({ "generation": generation, "reassigned": publication.moves.len(), "impact": c.impact });
+    let detail = format!(
+        "generation {generation}: {} added, {} removed, {} reshaped, {} open events moved; {note}",
+        c.changes.added.len(),
+        c.changes.removed.len(),
+        c.changes.reshaped.len(),
+        publication.moves.len()
+    );
+    let response = no_store((StatusCode::CREATED, Json(answer)).into_response());
+    Ok(AuditNote::success(Permission::EditGrids.as_str(), format!("area:{}", c.area)).with_detail(detail).on(response))
+}
+
+async fn generations(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
+    let scope = caller.scope(Permission::ReadMap)?;
+    let list: Vec<Value> = state
+        .store
+        .generations()
+        .await?
+        .into_iter()
+        .filter(|g| scope.covers(&g.area_code))
+        .map(|g| {
+            json!({
+                "generation": g.generation, "area": g.area_code, "published_at": from_micros(g.published_us).to_rfc3339(),
+                "published_by": g.published_by, "note": g.note, "grids_before": g.grids_before,
+                "grids_after": g.grids_after, "reassigned": g.reassigned,
+            })
+        })
+        .collect();
+    Ok(Json(json!({ "generations": list })).into_response())
+}
+
+/// Every version of a grid with when and by whom it was published, oldest first; the loaded
+/// dataset is generation 0.
+async fn history(State(state): State<AppState>, caller: Caller, ApiPath(code): ApiPath<String>) -> Result<Response, ApiError> {
+    let scope = caller.scope(Permission::ReadMap)?;
+    let missing = || format!("no grid with code {code:?}");
+    if !scope.covers(&code) {
+        return Err(ApiError::Hidden(missing()));
+    }
+    let mut versions = state.store.grid_versions(&code).await?;
+    let current = state.catalog.load().grid(&code).map(|g| g.grid.clone());
+    if versions.is_empty() {
+        match current {
+            Some(grid) => versions.push(crate::store::GridVersion { valid_from: 0, valid_to: None, grid }),
+            None => return Err(ApiError::NotFound(missing())),
+        }
+    }
+    let generations = state.store.generations().await?;
+    let when = |g: i64| generations.iter().find(|r| r.generation == g);
+    let list: Vec<Value> = versions
+        .iter()
+        .map(|v| {
+            let published = when(v.valid_from);
+            json!({
+                "valid_from": v.valid_from,
+                "valid_to": v.valid_to,
+                "published_at": published.map(|p| from_micros(p.published_us).to_rfc3339()),
+                "published_by": published.map(|p| p.published_by.clone()),
+                "note": published.map(|p| p.note.clone()),
+                "retired_at": v.valid_to.and_then(when).map(|p| from_micros(p.published_us).to_rfc3339()),
+                "feature": feature(&v.grid),
+            })
+        })
+        .collect();
+    Ok(Json(json!({ "code": code, "versions": list })).into_response())
+}

@@ -1,0 +1,197 @@
+//! The planner's boundary drafts on both backends: a split published as the next generation
+//! (lookups, open events reassigned with a timeline row, past events keeping their grid, the
+//! history), a stale second publication refused as a conflict, broken drafts refused with
+//! located problems and nothing published, and only planners publishing.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+
+use axum::body::Body;
+use axum::http::{header, Method, Request, StatusCode};
+use axum::Router;
+use chrono::{TimeZone, Utc};
+use http_body_util::BodyExt;
+use serde_json::{json, Value};
+use support::Db;
+use tower::ServiceExt;
+use wangge_server::{state_from_config, AppState, Clock};
+
+mod support;
+
+/// 沙城村: one rural grid, 115.50–115.52 × 40.41–40.42.
+const VILLAGE: &str = "130730100201";
+const GRID: &str = "130730100201001";
+const NEW_GRID: &str = "130730100201002";
+const WEST: (f64, f64) = (115.505, 40.415);
+const EAST: (f64, f64) = (115.515, 40.415);
+
+fn fixture() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/mini")
+}
+
+struct County {
+    _db: Db,
+    state: AppState,
+    app: Router,
+    planner: String,
+    county: String,
+}
+
+async fn county() -> County {
+    let db = Db::new().await;
+    let mut state = state_from_config(&db.config(fixture())).await.expect("service starts");
+    state.clock = Clock::fixed(Utc.with_ymd_and_hms(2025, 3, 3, 1, 0, 0).unwrap());
+    let app = wangge_server::app(state.clone());
+    let planner = support::token(&state, "planner", "planner", "county", "").await;
+    let county = support::token(&state, "county", "dispatcher", "county", "").await;
+    County { _db: db, state, app, planner, county }
+}
+
+async fn call(app: &Router, token: &str, method: Method, uri: &str, body: Option<&Value>) -> (StatusCode, Value) {
+    let mut request = Request::builder().method(method).uri(uri).header(header::AUTHORIZATION, format!("Bearer {token}"));
+    let body = match body {
+        Some(v) => {
+            request = request.header(header::CONTENT_TYPE, "application/json");
+            Body::from(v.to_string())
+        }
+        None => Body::empty(),
+    };
+    let response = app.clone().oneshot(request.body(body).unwrap()).await.unwrap();
+    let status = response.status();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+}
+
+fn square(x0: f64, x1: f64, y0: f64, y1: f64) -> Value {
+    json!({"type": "Polygon", "coordinates": [[[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]]]})
+}
+
+fn grid(code: &str, geometry: Value) -> Value {
+    json!({"type": "Feature", "properties": {
+        "code": code, "name": format!("沙城村{}", &code[12..]), "kind": "rural",
+        "village_code": VILLAGE, "township_code": "130730100", "parent_grid": null,
+    }, "geometry": geometry})
+}
+
+fn draft(base: i64, grids: Vec<Value>, note: &str) -> Value {
+    json!({"base_generation": base, "area": {"village": VILLAGE}, "grids": {"type": "FeatureCollection", "features": grids}, "note": note})
+}
+
+async fn report(c: &County, id: &str, at: (f64, f64)) -> String {
+    let body = json!({"report_id": id, "category": "hazard", "description": "井盖缺失", "location": {"lon": at.0, "lat": at.1},
+        "reporter": {"kind": "resident"}, "channel": "web"});
+    let (status, event) = call(&c.app, &c.county, Method::POST, "/api/v1/reports", Some(&body)).await;
+    assert_eq!(status, StatusCode::CREATED, "{event}");
+    event["event_id"].as_str().unwrap().to_owned()
+}
+
+async fn locate(c: &County, at: (f64, f64)) -> String {
+    let (status, body) = call(&c.app, &c.county, Method::GET, &format!("/api/v1/locate?lon={}&lat={}", at.0, at.1), None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body["grid"]["code"].as_str().unwrap().to_owned()
+}
+
+backend_tests! {
+    #[tokio::test]
+    async fn a_split_is_published_as_the_next_generation() {
+        let c = county().await;
+        let (status, base) = call(&c.app, &c.planner, Method::GET, &format!("/api/v1/drafts/base?village={VILLAGE}"), None).await;
+        assert_eq!(status, StatusCode::OK, "{base}");
+        assert_eq!(base["generation"], 0);
+        let features = base["grids"]["features"].as_array().unwrap();
+        assert_eq!(features.len(), 1);
+        // The split, computed by the server along a line drawn across the grid.
+        let split = json!({"geometry": features[0]["geometry"], "line": [[115.51, 40.405], [115.51, 40.425]]});
+        let (status, parts) = call(&c.app, &c.planner, Method::POST, "/api/v1/drafts/split", Some(&split)).await;
+        assert_eq!(status, StatusCode::OK, "{parts}");
+        let parts = parts["parts"].as_array().unwrap().clone();
+        // Which part is west?
+        let west_first = parts[0]["coordinates"][0][0].as_array().unwrap().iter().all(|p| p[0].as_f64().unwrap() <= 115.51 + 1e-12);
+        let (west, east) = if west_first { (parts[0].clone(), parts[1].clone()) } else { (parts[1].clone(), parts[0].clone()) };
+
+        let open = report(&c, "open-east", EAST).await;
+        let past = report(&c, "past-east", EAST).await;
+        for action in [json!({"action": "accept"}), json!({"action": "handle", "note": "已处理"}), json!({"action": "close", "note": "已回访"})] {
+            let (status, body) = call(&c.app, &c.county, Method::POST, &format!("/api/v1/events/{past}/transitions"), Some(&action)).await;
+            assert_eq!(status, StatusCode::OK, "{action}: {body}");
+        }
+        let body = draft(0, vec![grid(GRID, west), grid(NEW_GRID, east)], "村民小组调整，按道路拆分");
+        let (status, checked) = call(&c.app, &c.planner, Method::POST, "/api/v1/drafts/check", Some(&body)).await;
+        assert_eq!(status, StatusCode::OK, "{checked}");
+        assert_eq!(checked["publishable"], true, "{checked}");
+        let impact = &checked["impact"];
+        assert_eq!((impact["open_events_moved"].as_u64(), impact["past_events_moved"].as_u64()), (Some(1), Some(1)), "{impact}");
+        assert_eq!(impact["added"], json!([NEW_GRID]));
+        assert_eq!(impact["reshaped"], json!([GRID]));
+        assert_eq!(locate(&c, EAST).await, GRID, "a check publishes nothing");
+
+        let (status, published) = call(&c.app, &c.planner, Method::POST, "/api/v1/drafts/publish", Some(&body)).await;
+        assert_eq!(status, StatusCode::CREATED, "{published}");
+        assert_eq!((published["generation"].as_i64(), published["reassigned"].as_u64()), (Some(1), Some(1)));
+        // Lookups follow at once; the open event moved with a timeline row, the past one kept its grid.
+        assert_eq!((locate(&c, WEST).await, locate(&c, EAST).await), (GRID.to_owned(), NEW_GRID.to_owned()));
+        let (_, moved) = call(&c.app, &c.county, Method::GET, &format!("/api/v1/events/{open}"), None).await;
+        assert_eq!(moved["grid_code"], NEW_GRID, "{moved}");
+        let (_, timeline) = call(&c.app, &c.county, Method::GET, &format!("/api/v1/events/{open}/timeline"), None).await;
+        let last = timeline["entries"].as_array().unwrap().last().unwrap().clone();
+        assert_eq!((last["action"].as_str(), last["payload"]["from"].as_str(), last["payload"]["to"].as_str()), (Some("regrid"), Some(GRID), Some(NEW_GRID)));
+        let (_, kept) = call(&c.app, &c.county, Method::GET, &format!("/api/v1/events/{past}"), None).await;
+        assert_eq!(kept["grid_code"], GRID, "a closed event keeps the grid it was reported in");
+        // The history: who, when, why, and the old shape.
+        let (_, history) = call(&c.app, &c.planner, Method::GET, &format!("/api/v1/grids/{GRID}/history"), None).await;
+        let versions = history["versions"].as_array().unwrap();
+        assert_eq!(versions.len(), 2, "{history}");
+        assert_eq!((versions[0]["valid_from"].as_i64(), versions[0]["valid_to"].as_i64()), (Some(0), Some(1)));
+        assert_eq!((versions[1]["published_by"].as_str(), versions[1]["note"].as_str()), (Some("planner"), Some("村民小组调整，按道路拆分")));
+        let (_, generations) = call(&c.app, &c.planner, Method::GET, "/api/v1/generations", None).await;
+        assert_eq!(generations["generations"][0]["reassigned"], 1);
+        // A second planner's draft started from generation 0: a conflict, and nothing changes.
+        let stale = draft(0, vec![grid(GRID, square(115.5, 115.52, 40.41, 40.42))], "另一位规划员");
+        let (status, conflict) = call(&c.app, &c.planner, Method::POST, "/api/v1/drafts/publish", Some(&stale)).await;
+        assert_eq!(status, StatusCode::CONFLICT, "{conflict}");
+        assert!(conflict["detail"].as_str().unwrap().contains("generation 1"), "{conflict}");
+        assert_eq!(locate(&c, EAST).await, NEW_GRID);
+        assert_eq!(c.state.store.current_generation().await.unwrap(), 1);
+    }
+
+    #[tokio::test]
+    async fn broken_drafts_are_refused_with_located_problems_and_nothing_is_published() {
+        let c = county().await;
+        let whole = || square(115.5, 115.52, 40.41, 40.42);
+        let bowtie = json!({"type": "Polygon", "coordinates": [[[115.5, 40.41], [115.52, 40.42], [115.52, 40.41], [115.5, 40.42], [115.5, 40.41]]]});
+        let nan = json!({"type": "Polygon", "coordinates": [[[115.5, 40.41], [115.52, 40.41], ["NaN", 40.42], [115.5, 40.42], [115.5, 40.41]]]});
+        let cases: Vec<(&str, Vec<Value>, &str)> = vec![
+            ("bow-tie", vec![grid(GRID, bowtie)], "self_intersection"),
+            ("overlap", vec![grid(GRID, square(115.5, 115.512, 40.41, 40.42)), grid(NEW_GRID, square(115.508, 115.52, 40.41, 40.42))], "overlap"),
+            ("gap", vec![grid(GRID, square(115.5, 115.509, 40.41, 40.42)), grid(NEW_GRID, square(115.511, 115.52, 40.41, 40.42))], "gap"),
+            ("outside its village", vec![grid(GRID, square(115.5, 115.52, 40.41, 40.425))], "outside_village"),
+            ("duplicate code", vec![grid(GRID, square(115.5, 115.51, 40.41, 40.42)), grid(GRID, square(115.51, 115.52, 40.41, 40.42))], "duplicate_code"),
+            ("a code used elsewhere", vec![grid("130730100001001", whole())], "code_in_use"),
+            ("NaN", vec![grid(GRID, nan)], "non_finite_coordinate"),
+        ];
+        for (what, grids, kind) in cases {
+            let body = draft(0, grids, "坏草稿");
+            let (status, answer) = call(&c.app, &c.planner, Method::POST, "/api/v1/drafts/publish", Some(&body)).await;
+            assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{what}: {answer}");
+            let problems = answer["problems"].as_array().unwrap();
+            let found = problems.iter().find(|p| p["kind"] == kind).unwrap_or_else(|| panic!("{what}: no {kind} in {answer}"));
+            assert!(!found["message"].as_str().unwrap_or_default().is_empty(), "{what}");
+            if kind != "non_finite_coordinate" && kind != "duplicate_code" {
+                assert!(found["point"].is_array() || found["geometry"].is_object(), "{what}: no location: {found}");
+            }
+        }
+        assert_eq!(c.state.store.current_generation().await.unwrap(), 0);
+        assert_eq!(locate(&c, EAST).await, GRID);
+        // A coordinate system other than CGCS2000/WGS84/GCJ-02/BD-09 is refused with the reason.
+        let mut other = draft(0, vec![grid(GRID, whole())], "x");
+        other["crs"] = json!("EPSG:3857");
+        let (status, answer) = call(&c.app, &c.planner, Method::POST, "/api/v1/drafts/check", Some(&other)).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
+        // The same draft unchanged is publishable; a dispatcher may not publish it.
+        let same = draft(0, vec![grid(GRID, whole())], "不变");
+        let (status, answer) = call(&c.app, &c.county, Method::POST, "/api/v1/drafts/publish", Some(&same)).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{answer}");
+        let (status, answer) = call(&c.app, &c.planner, Method::POST, "/api/v1/drafts/check", Some(&same)).await;
+        assert_eq!((status, answer["publishable"].as_bool()), (StatusCode::OK, Some(true)), "{answer}");
+    }
+}
