@@ -210,6 +210,8 @@ export async function initMap(container, options, onClick, onEvent) {
   map.addControl(new window.maplibregl.ScaleControl({ unit: 'metric' }), 'bottom-left');
   hook.map = map;
   map.on('click', (e) => {
+    // While the planner edits a draft, clicks belong to the editor (js/editor.js).
+    if (hook.editing) return;
     const hit = map.queryRenderedFeatures(e.point, { layers: ['events-circle'] });
     if (hit.length > 0) onEvent(String(hit[0].properties.id));
     else onClick(e.lngLat.lng, e.lngLat.lat);

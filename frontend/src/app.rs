@@ -6,7 +6,7 @@ use leptos::task::spawn_local;
 use serde::Deserialize;
 use wangge_core::access::Permission;
 
-use crate::{admin, audit, bridge, dispatch, leaders, locate, search, session};
+use crate::{admin, audit, bridge, dispatch, leaders, locate, planner, search, session};
 
 /// Which view is shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -15,6 +15,8 @@ pub enum Page {
     Leaders,
     /// 调度台 — the incident console (`read_events`).
     Dispatch,
+    /// 网格规划 — the boundary editor (`edit_grids`).
+    Planning,
     /// 审计日志 — the audit log (`read_audit_log`).
     Audit,
     /// The map alone (`read_map` without any of the above).
@@ -29,9 +31,22 @@ impl Page {
         match self {
             Self::Leaders => "领导驾驶舱",
             Self::Dispatch => "调度台",
+            Self::Planning => "网格规划",
             Self::Audit => "审计日志",
             Self::Map => "地图",
             Self::Admin => "系统管理",
+        }
+    }
+
+    /// The view's name in element ids (`tab-…`).
+    fn slug(self) -> &'static str {
+        match self {
+            Self::Leaders => "leaders",
+            Self::Dispatch => "dispatch",
+            Self::Planning => "planning",
+            Self::Audit => "audit",
+            Self::Map => "map",
+            Self::Admin => "admin",
         }
     }
 
@@ -40,6 +55,7 @@ impl Page {
         match self {
             Self::Leaders => Some(Permission::ReadStats),
             Self::Dispatch => Some(Permission::ReadEvents),
+            Self::Planning => Some(Permission::EditGrids),
             Self::Audit => Some(Permission::ReadAuditLog),
             Self::Map => Some(Permission::ReadMap),
             Self::Admin => None,
@@ -51,7 +67,7 @@ impl Page {
 /// open to it, the administrators' note when not even the map is.
 fn pages() -> Vec<Page> {
     let mut open: Vec<Page> =
-        [Page::Leaders, Page::Dispatch, Page::Audit].into_iter().filter(|p| p.needs().is_some_and(session::may)).collect();
+        [Page::Leaders, Page::Dispatch, Page::Planning, Page::Audit].into_iter().filter(|p| p.needs().is_some_and(session::may)).collect();
     if open.is_empty() {
         open.push(if session::may(Permission::ReadMap) { Page::Map } else { Page::Admin });
     }
@@ -114,6 +130,9 @@ pub fn App() -> impl IntoView {
     if pages.contains(&Page::Leaders) {
         provide_context(leaders::Settings::new());
     }
+    if pages.contains(&Page::Planning) {
+        provide_context(planner::Editor::new());
+    }
     if has_map {
         request_animation_frame(move || spawn_local(start_map(s)));
     }
@@ -123,7 +142,7 @@ pub fn App() -> impl IntoView {
             .iter()
             .map(|&page| {
                 view! {
-                    <button class="tab" class:active=move || s.page.get() == page on:click=move |_| s.page.set(page)>
+                    <button class="tab" id=format!("tab-{}", page.slug()) class:active=move || s.page.get() == page on:click=move |_| s.page.set(page)>
                         {page.label()}
                     </button>
                 }
@@ -142,6 +161,7 @@ pub fn App() -> impl IntoView {
                 {move || match s.page.get() {
                     Page::Leaders => view! { <leaders::Leaders/> }.into_any(),
                     Page::Dispatch => view! { <dispatch::Dispatch/> }.into_any(),
+                    Page::Planning => view! { <planner::Planner/> }.into_any(),
                     Page::Audit => view! { <audit::AuditLog/> }.into_any(),
                     Page::Map => view! { <h2>"地图"</h2><p class="note">"点击地图查看该处的网格、村(社区)和乡镇。"</p> }.into_any(),
                     Page::Admin => view! { <admin::AdminNote/> }.into_any(),

@@ -1,5 +1,6 @@
-//! The map: a Leptos client-side app for leaders (heatmaps, choropleth, figures) and
-//! dispatchers (the live incident console), drawn on MapLibre GL JS through `js/bridge.js`.
+//! The map: a Leptos client-side app for leaders (heatmaps, choropleth, figures),
+//! dispatchers (the live incident console) and planners (the boundary editor), drawn on
+//! MapLibre GL JS through `js/bridge.js`.
 //! The service's JSON is read into `wangge_core::wire`'s types. Everything is behind a login;
 //! the signed-in account's permissions decide which views exist.
 
@@ -13,6 +14,7 @@ mod event_panel;
 mod labels;
 mod leaders;
 mod locate;
+mod planner;
 mod search;
 mod session;
 

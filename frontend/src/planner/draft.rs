@@ -1,0 +1,293 @@
+//! The planner's draft (边界草稿) in memory: the grids of one village or township as GeoJSON
+//! features, the edits on them (split, merge, properties, moved vertices) and their undo and
+//! redo history.
+
+use serde_json::{json, Value};
+
+use super::geometry::{self, Multi};
+
+/// A draft: the base it started from and its grids now, with the history of edits.
+#[derive(Debug, Clone, Default)]
+pub struct Draft {
+    /// The generation of the published grids the draft started from.
+    pub base_generation: u64,
+    /// `{"village": code}` or `{"township": code}`, as the service gave it.
+    pub area: Value,
+    /// The grids as published at the start (for the old-vs-new view).
+    pub base: Vec<Value>,
+    /// The grids now: GeoJSON features with the code as id.
+    pub grids: Vec<Value>,
+    undo: Vec<Vec<Value>>,
+    redo: Vec<Vec<Value>>,
+}
+
+/// The editable properties of a grid.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Props {
+    /// 网格编码.
+    pub code: String,
+    /// 网格名称.
+    pub name: String,
+    /// `community`, `rural` or `street_unit`.
+    pub kind: String,
+    /// The parent community grid of a street unit.
+    pub parent_grid: String,
+}
+
+/// A property of a feature as text ('' when missing or null).
+pub fn prop(f: &Value, k: &str) -> String {
+    f.get("properties").and_then(|p| p.get(k)).and_then(Value::as_str).unwrap_or_default().to_owned()
+}
+
+/// The grid code of a feature.
+pub fn code(f: &Value) -> String {
+    prop(f, "code")
+}
+
+impl Draft {
+    /// A draft of `grids` (a FeatureCollection) at `generation` for `area`.
+    pub fn new(base_generation: u64, area: Value, grids: &Value) -> Self {
+        let features = grids.get("features").and_then(Value::as_array).cloned().unwrap_or_default();
+        Self { base_generation, area, base: features.clone(), grids: features, undo: Vec::new(), redo: Vec::new() }
+    }
+
+    /// The grids as a FeatureCollection.
+    pub fn collection(&self) -> Value {
+        json!({"type": "FeatureCollection", "features": self.grids})
+    }
+
+    /// The base grids as a FeatureCollection.
+    pub fn base_collection(&self) -> Value {
+        json!({"type": "FeatureCollection", "features": self.base})
+    }
+
+    /// The body of `check` (and, with a note, of `publish`).
+    pub fn body(&self) -> Value {
+        json!({"base_generation": self.base_generation, "area": self.area, "grids": self.collection()})
+    }
+
+    /// The village of the area (or of the first grid, for a township).
+    pub fn village(&self) -> String {
+        self.area.get("village").and_then(Value::as_str).map(str::to_owned)
+            .or_else(|| self.grids.first().map(|f| prop(f, "village_code")))
+            .unwrap_or_default()
+    }
+
+    /// Whether there is something to undo / redo.
+    pub fn can_undo(&self) -> bool {
+        !self.undo.is_empty()
+    }
+
+    /// See [`Draft::can_undo`].
+    pub fn can_redo(&self) -> bool {
+        !self.redo.is_empty()
+    }
+
+    /// Whether the draft differs from its base.
+    pub fn changed(&self) -> bool {
+        self.grids != self.base
+    }
+
+    /// Keeps the grids now for undo, before an edit.
+    fn remember(&mut self) {
+        self.undo.push(self.grids.clone());
+        self.redo.clear();
+    }
+
+    /// 撤销.
+    pub fn undo(&mut self) -> bool {
+        let Some(before) = self.undo.pop() else { return false };
+        self.redo.push(std::mem::replace(&mut self.grids, before));
+        true
+    }
+
+    /// 重做.
+    pub fn redo(&mut self) -> bool {
+        let Some(after) = self.redo.pop() else { return false };
+        self.undo.push(std::mem::replace(&mut self.grids, after));
+        true
+    }
+
+    /// The grid with `code`.
+    pub fn grid(&self, code: &str) -> Option<&Value> {
+        self.grids.iter().find(|f| self::code(f) == code)
+    }
+
+    fn index(&self, code: &str) -> Option<usize> {
+        self.grids.iter().position(|f| self::code(f) == code)
+    }
+
+    /// The properties of a grid.
+    pub fn props(&self, code: &str) -> Option<Props> {
+        let f = self.grid(code)?;
+        Some(Props { code: prop(f, "code"), name: prop(f, "name"), kind: prop(f, "kind"), parent_grid: prop(f, "parent_grid") })
+    }
+
+    /// Sets the properties of grid `code`; street units of a renamed code follow it.
+    pub fn set_props(&mut self, code: &str, p: &Props) -> Result<(), String> {
+        let i = self.index(code).ok_or("网格不在草稿中")?;
+        let new_code = p.code.trim().to_owned();
+        if new_code.is_empty() {
+            return Err("网格编码不能为空".to_owned());
+        }
+        if new_code != code && self.index(&new_code).is_some() {
+            return Err(format!("编码 {new_code} 已被草稿中的另一网格使用"));
+        }
+        self.remember();
+        let parent = p.parent_grid.trim();
+        let f = &mut self.grids[i];
+        f["id"] = json!(new_code);
+        let props = &mut f["properties"];
+        props["code"] = json!(new_code);
+        props["name"] = json!(p.name.trim());
+        props["kind"] = json!(p.kind);
+        props["parent_grid"] = if parent.is_empty() { Value::Null } else { json!(parent) };
+        if new_code != code {
+            for g in &mut self.grids {
+                if prop(g, "parent_grid") == code {
+                    g["properties"]["parent_grid"] = json!(new_code);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The next free code of the village: its code and a 3-digit number above every one in use
+    /// (in the draft or its base).
+    pub fn next_code(&self, village: &str) -> String {
+        let used = self.grids.iter().chain(self.base.iter()).map(code);
+        let top = used
+            .filter_map(|c| c.strip_prefix(village).and_then(|n| n.parse::<u32>().ok()))
+            .max()
+            .unwrap_or(0);
+        format!("{village}{:03}", top + 1)
+    }
+
+    /// 拆分: grid `code` keeps `parts[0]`; a new grid (next free code, "<name>（拆分）") gets
+    /// `parts[1]`. The cut's new vertices are welded into the neighbours' edges. Answers the
+    /// new code.
+    pub fn split(&mut self, code: &str, parts: &[Value]) -> Result<String, String> {
+        let i = self.index(code).ok_or("网格不在草稿中")?;
+        let [first, second] = parts else { return Err(format!("拆分应得到两部分，服务返回了 {} 部分", parts.len())) };
+        let (a, b) = (geometry::read(first).ok_or("拆分结果不是面")?, geometry::read(second).ok_or("拆分结果不是面")?);
+        let old: Vec<_> = geometry::read(&self.grids[i]["geometry"]).map(|m| geometry::vertices(&m).collect()).unwrap_or_default();
+        let cut: Vec<_> = geometry::vertices(&a).chain(geometry::vertices(&b)).filter(|p| !old.contains(p)).collect();
+        let village = match prop(&self.grids[i], "village_code") {
+            v if v.is_empty() => self.village(),
+            v => v,
+        };
+        let new_code = self.next_code(&village);
+        self.remember();
+        let mut twin = self.grids[i].clone();
+        self.grids[i]["geometry"] = geometry::write(&a);
+        twin["id"] = json!(new_code);
+        twin["geometry"] = geometry::write(&b);
+        twin["properties"]["code"] = json!(new_code);
+        twin["properties"]["name"] = json!(format!("{}（拆分）", prop(&self.grids[i], "name")));
+        self.grids.insert(i + 1, twin);
+        self.weld_except(&[code, &new_code], &cut);
+        Ok(new_code)
+    }
+
+    fn weld_except(&mut self, skip: &[&str], points: &[geometry::Point]) {
+        for f in &mut self.grids {
+            if skip.contains(&code(f).as_str()) {
+                continue;
+            }
+            if let Some(mut m) = geometry::read(&f["geometry"]) {
+                if geometry::weld(&mut m, points) {
+                    f["geometry"] = geometry::write(&m);
+                }
+            }
+        }
+    }
+
+    /// 合并: grid `b` joins grid `a` (their shared edges dissolved; a MultiPolygon of both when
+    /// they share none exactly, for the check to judge). Street units of `b` move to `a`.
+    pub fn merge(&mut self, a: &str, b: &str) -> Result<(), String> {
+        if a == b {
+            return Err("请选择两个不同的网格".to_owned());
+        }
+        let (ia, ib) = (self.index(a).ok_or("网格不在草稿中")?, self.index(b).ok_or("网格不在草稿中")?);
+        let ga = geometry::read(&self.grids[ia]["geometry"]).ok_or("网格几何无法读取")?;
+        let gb = geometry::read(&self.grids[ib]["geometry"]).ok_or("网格几何无法读取")?;
+        let union: Multi = geometry::dissolve(&ga, &gb).unwrap_or_else(|| ga.iter().chain(gb.iter()).cloned().collect());
+        self.remember();
+        self.grids[ia]["geometry"] = geometry::write(&union);
+        self.grids.remove(ib);
+        for g in &mut self.grids {
+            if prop(g, "parent_grid") == b {
+                g["properties"]["parent_grid"] = json!(a);
+            }
+        }
+        Ok(())
+    }
+
+    /// Takes the grids after vertices were dragged on the map (repeated points removed).
+    pub fn moved(&mut self, collection: &Value) {
+        let Some(features) = collection.get("features").and_then(Value::as_array) else { return };
+        let mut features = features.clone();
+        for f in &mut features {
+            if let Some(mut m) = geometry::read(&f["geometry"]) {
+                geometry::dedup(&mut m);
+                f["geometry"] = geometry::write(&m);
+            }
+        }
+        if features != self.grids {
+            self.remember();
+            self.grids = features;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn feature(code: &str, x0: f64, x1: f64) -> Value {
+        json!({"type": "Feature", "id": code, "properties": {"code": code, "name": format!("网格{code}"), "kind": "rural",
+            "village_code": "130730100201", "township_code": "130730100", "parent_grid": null},
+            "geometry": {"type": "MultiPolygon", "coordinates": [[[[x0, 0.0], [x1, 0.0], [x1, 1.0], [x0, 1.0], [x0, 0.0]]]]}})
+    }
+
+    fn draft() -> Draft {
+        let fc = json!({"type": "FeatureCollection", "features": [feature("130730100201001", 0.0, 1.0), feature("130730100201002", 1.0, 2.0)]});
+        Draft::new(3, json!({"village": "130730100201"}), &fc)
+    }
+
+    #[test]
+    fn split_adds_the_next_code_and_welds_the_neighbour() {
+        let mut d = draft();
+        let left = json!({"type": "Polygon", "coordinates": [[[0.0, 0.0], [1.0, 0.0], [1.0, 0.5], [0.0, 0.5], [0.0, 0.0]]]});
+        let right = json!({"type": "Polygon", "coordinates": [[[0.0, 0.5], [1.0, 0.5], [1.0, 1.0], [0.0, 1.0], [0.0, 0.5]]]});
+        let new = d.split("130730100201001", &[left, right]).unwrap();
+        assert_eq!(new, "130730100201003");
+        assert_eq!(d.grids.len(), 3);
+        assert_eq!(prop(d.grid(&new).unwrap(), "name"), "网格130730100201001（拆分）");
+        let neighbour = geometry::read(&d.grid("130730100201002").unwrap()["geometry"]).unwrap();
+        assert!(geometry::vertices(&neighbour).any(|p| p == [1.0, 0.5]), "the cut's end is on the neighbour too");
+        assert!(d.undo());
+        assert_eq!(d.grids.len(), 2);
+        assert!(d.redo());
+        assert_eq!(d.grids.len(), 3);
+    }
+
+    #[test]
+    fn merge_dissolves_the_shared_edge() {
+        let mut d = draft();
+        d.merge("130730100201001", "130730100201002").unwrap();
+        assert_eq!(d.grids.len(), 1);
+        let m = geometry::read(&d.grids[0]["geometry"]).unwrap();
+        assert_eq!(m.len(), 1);
+        assert!(d.changed());
+    }
+
+    #[test]
+    fn a_code_in_use_is_refused() {
+        let mut d = draft();
+        let mut p = d.props("130730100201001").unwrap();
+        p.code = "130730100201002".into();
+        assert!(d.set_props("130730100201001", &p).is_err());
+        assert!(!d.can_undo());
+    }
+}
