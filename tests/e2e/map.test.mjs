@@ -2,7 +2,8 @@
 // county and its demo accounts: every test signs in through the login form first. The grid
 // layer renders, the hazard heatmap has data, a search flies to a grid, a dispatcher escalates
 // a new event and sees its timeline grow; a wrong password, a locked account, a township
-// dispatcher's map, the audit administrator's page, logging out and a gridworker's views.
+// dispatcher's map, the audit administrator's page, logging out and a gridworker's views; a
+// planner splits a grid and publishes it, and a second planner's stale publish is refused.
 // Screenshots go to target/e2e/.
 //
 //   node --test tests/e2e/        (scripts/test.sh runs it after scripts/frontend.sh)
@@ -259,6 +260,189 @@ test('a raster base map is used only when asked for', { timeout: 120_000 }, asyn
   await page.waitForFunction(() => window.__wangge?.map?.getLayer('basemap') !== undefined, null, { timeout: 30_000 });
   const url = await page.evaluate(() => window.__wangge.map.getSource('basemap').tiles[0]);
   assert.equal(url, tiles);
+});
+
+/**
+ * A rural village of three to five grids (no street units) and its largest grid, from the
+ * published layer; `skip` picks another village.
+ */
+async function planningGrid(skip = 0) {
+  const grids = await api('GET', '/api/v1/map/grids.geojson');
+  const byVillage = new Map();
+  for (const f of grids.features) {
+    const v = f.properties.village_code;
+    if (!byVillage.has(v)) byVillage.set(v, []);
+    byVillage.get(v).push(f);
+  }
+  const villages = [...byVillage.entries()]
+    .filter(([, fs]) => fs.length >= 3 && fs.length <= 5 && fs.every((f) => f.properties.kind === 'rural'))
+    .sort(([a], [b]) => a.localeCompare(b));
+  const [village, fs] = villages[skip];
+  const grid = [...fs].sort((a, b) => b.properties.area_km2 - a.properties.area_km2)[0];
+  return { village, grid, codes: fs.map((f) => f.properties.code) };
+}
+
+/** Where the boundary of a (Multi)Polygon crosses the horizontal line at `lat`: sorted lons. */
+function crossings(geometry, lat) {
+  const polys = geometry.type === 'Polygon' ? [geometry.coordinates] : geometry.coordinates;
+  const xs = [];
+  for (const ring of polys.flat()) {
+    for (let i = 0; i + 1 < ring.length; i++) {
+      const [[x0, y0], [x1, y1]] = [ring[i], ring[i + 1]];
+      if ((y0 > lat) !== (y1 > lat)) xs.push(x0 + ((lat - y0) / (y1 - y0)) * (x1 - x0));
+    }
+  }
+  return xs.sort((a, b) => a - b);
+}
+
+/**
+ * A cut across a grid: a horizontal line, its ends just outside the grid, at a height where it
+ * crosses the grid's boundary exactly twice, and a point inside the grid on each side of it.
+ */
+function cutAcross(geometry) {
+  let [w, s, e, n] = [Infinity, Infinity, -Infinity, -Infinity];
+  const walk = (c) => (typeof c[0] === 'number'
+    ? ([w, s, e, n] = [Math.min(w, c[0]), Math.min(s, c[1]), Math.max(e, c[0]), Math.max(n, c[1])])
+    : c.forEach(walk));
+  walk(geometry.coordinates);
+  const d = (n - s) * 0.08;
+  for (const f of [0.5, 0.45, 0.55, 0.4, 0.6, 0.35, 0.65, 0.3, 0.7]) {
+    const lat = s + (n - s) * f + 1e-7;
+    const [at, above, below] = [crossings(geometry, lat), crossings(geometry, lat + d), crossings(geometry, lat - d)];
+    if (at.length !== 2 || above.length !== 2 || below.length !== 2) continue;
+    // Left of the first crossing and right of the second is outside the grid.
+    const margin = (e - w) * 0.03;
+    return {
+      line: [[at[0] - margin, lat], [at[1] + margin, lat]],
+      above: [(above[0] + above[1]) / 2, lat + d],
+      below: [(below[0] + below[1]) / 2, lat - d],
+    };
+  }
+  throw new Error('no horizontal cut crosses the grid exactly twice');
+}
+
+/** Opens 网格规划, chooses the village and starts editing it. */
+async function startEditing(village) {
+  await page.click('#tab-planning');
+  await page.locator(`#village-select option[value="${village}"]`).waitFor({ state: 'attached', timeout: 30_000 });
+  await page.fill('#village-search', village);
+  await page.selectOption('#village-select', village);
+  await page.locator('#draft-start:not([disabled])').waitFor({ timeout: 60_000 });
+  await page.click('#draft-start');
+  await page.waitForFunction(() => /已载入/.test(document.querySelector('#draft-message')?.textContent || ''), null, { timeout: 30_000 });
+}
+
+/** Clicks the map at a lon/lat. */
+async function clickAt([lon, lat]) {
+  const box = await page.locator('#map').boundingBox();
+  const p = await page.evaluate((c) => {
+    const q = window.__wangge.map.project(c);
+    return { x: q.x, y: q.y };
+  }, [lon, lat]);
+  assert.ok(p.x > 0 && p.y > 0 && p.x < box.width && p.y < box.height, `${lon},${lat} is in view (${p.x}, ${p.y})`);
+  await page.mouse.click(box.x + p.x, box.y + p.y);
+}
+
+/** Renames a grid of the draft in the properties form. */
+async function rename(code, name) {
+  await page.click(`#draft-grid-${code}`);
+  await page.locator('#grid-props').waitFor();
+  await page.fill('#prop-name', name);
+  await page.click('#props-apply');
+  await page.waitForFunction((n) => [...document.querySelectorAll('#draft-grids td')].some((td) => td.textContent === n), name, { timeout: 10_000 });
+}
+
+async function publish(note) {
+  await page.fill('#publish-note', note);
+  await page.click('#draft-publish');
+  await page.waitForFunction(() => document.querySelector('#publish-result, #publish-conflict, #publish-error, #draft-error:not(:empty)'), null, { timeout: 60_000 });
+}
+
+// Before the lock test below, which locks the planner's account.
+test('a planner splits a grid along a drawn line, checks and publishes it', { timeout: 300_000 }, async () => {
+  const { village, grid } = await planningGrid(0);
+  const code = grid.properties.code;
+  const cut = cutAcross(grid.geometry);
+  await openAs('planner');
+  assert.match(await page.locator('#tab-planning').textContent(), /网格规划/);
+  await startEditing(village);
+  const drawn = await page.evaluate(() => window.__wangge.editor.draft.features.length);
+  assert.ok(drawn >= 3, `the draft's grids are drawn: ${drawn}`);
+  // Select the grid (the map fits to it), then draw the line across it and finish.
+  await page.click(`#draft-grid-${code}`);
+  await settled(page);
+  await page.click('#tool-split');
+  for (const p of cut.line) await clickAt(p);
+  await page.click('#split-done');
+  await page.waitForFunction(() => /已拆分/.test(document.querySelector('#draft-message')?.textContent || ''), null, { timeout: 30_000 });
+  const message = await page.locator('#draft-message').textContent();
+  const added = message.match(/新网格 (\d{15})/)[1];
+  assert.ok(added.startsWith(village), `the new grid ${added} is numbered in the village`);
+  assert.equal(await page.locator(`#draft-grid-${added}`).count(), 1, 'the new grid is listed');
+  assert.match(await page.locator(`#draft-grid-${added}`).textContent(), /（拆分）/);
+  // Undo and redo go through the snapshots.
+  await page.click('#draft-undo');
+  assert.equal(await page.locator(`#draft-grid-${added}`).count(), 0, 'undone');
+  await page.keyboard.press('Control+y');
+  await page.locator(`#draft-grid-${added}`).waitFor({ timeout: 5_000 });
+  // 校验: publishable (warnings at most), impact listed, old boundaries drawn dashed.
+  await page.click('#draft-check');
+  await page.locator('#check-result').waitFor({ timeout: 60_000 });
+  const problems = await page.locator('#check-problems li').allTextContents();
+  const errors = await page.locator('#check-problems li[data-severity=error]').count();
+  assert.equal(errors, 0, `no errors: ${problems.join(' | ')}`);
+  assert.equal(await page.locator('#check-result').getAttribute('data-publishable'), 'true');
+  assert.match(await page.locator('#impact-added').textContent(), new RegExp(added));
+  const old = await page.evaluate(() => window.__wangge.editor.oldCount);
+  assert.ok(old >= 3, 'the old boundaries are drawn');
+  if (problems.length > 0) {
+    await page.locator('#check-problems li').first().click();
+    await page.waitForFunction(() => window.__wangge.problemShown > 0, null, { timeout: 5_000 });
+  }
+  await settled(page);
+  await shot('editor');
+  // 发布 with a note: the new generation is shown.
+  await publish('端到端测试：拆分网格');
+  assert.match(await page.locator('#publish-result').textContent(), /发布成功：新版本 \d+/);
+  // Each side of the line is now a different grid of the village, one of them the new one.
+  const planner = await apiSession(server.base, 'planner');
+  const at = async ([lon, lat]) => {
+    const r = await planner.call('GET', `/api/v1/locate?lon=${lon}&lat=${lat}`);
+    assert.equal(r.status, 200, r.text);
+    return r.body.grid.code;
+  };
+  const [up, down] = [await at(cut.above), await at(cut.below)];
+  assert.notEqual(up, down, `the two sides are different grids (${up}, ${down})`);
+  assert.ok(up.startsWith(village) && down.startsWith(village), `both in the village: ${up}, ${down}`);
+  assert.ok([up, down].includes(added) && [up, down].includes(code), `the old ${code} and the new ${added}: ${up}, ${down}`);
+  // (The signed-out page's first `GET /api/v1/auth/me` answers 401: not an error of the editor.)
+  assert.deepEqual(page.errors.filter((e) => !/status of 401/.test(e)), [], 'no errors on the page');
+});
+
+test('a planner publishing a village someone else published meanwhile is told so and reloads', { timeout: 300_000 }, async () => {
+  const { village, codes } = await planningGrid(1);
+  await openAs('planner');
+  await startEditing(village);
+  const first = page;
+  page = null;
+  await openAs('planner');
+  await startEditing(village);
+  const second = page;
+  // The first planner publishes a renamed grid.
+  page = first;
+  await rename(codes[0], '第一位规划员改名网格');
+  await publish('端到端测试：先发布');
+  assert.match(await page.locator('#publish-result').textContent(), /发布成功/);
+  await first.context().close();
+  // The second, on the old base, is refused: the conflict and 重新载入.
+  page = second;
+  await rename(codes[1], '第二位规划员改名网格');
+  await publish('端到端测试：后发布');
+  assert.equal(await page.locator('#publish-conflict').count(), 1, await page.locator('#draft-publish ~ *, .side').first().textContent());
+  assert.match(await page.locator('#publish-conflict').textContent(), /发布冲突/);
+  await page.click('#draft-reload');
+  await page.waitForFunction(() => /已载入/.test(document.querySelector('#draft-message')?.textContent || '') && !document.querySelector('#publish-conflict'), null, { timeout: 30_000 });
+  assert.match(await page.locator('#draft-grids').textContent(), /第一位规划员改名网格/, 'the reloaded draft has the first planner\'s change');
 });
 
 test('a wrong password shows the error and no app', { timeout: 60_000 }, async () => {
