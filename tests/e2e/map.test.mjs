@@ -3,7 +3,8 @@
 // layer renders, the hazard heatmap has data, a search flies to a grid, a dispatcher escalates
 // a new event and sees its timeline grow; a wrong password, a locked account, a township
 // dispatcher's map, the audit administrator's page, logging out and a gridworker's views; a
-// planner splits a grid and publishes it, and a second planner's stale publish is refused.
+// planner splits a grid and publishes it, a second planner's stale publish is refused, and
+// merging and dragging a shared vertex keep the draft clean.
 // Screenshots go to target/e2e/.
 //
 //   node --test tests/e2e/        (scripts/test.sh runs it after scripts/frontend.sh)
@@ -443,6 +444,84 @@ test('a planner publishing a village someone else published meanwhile is told so
   await page.click('#draft-reload');
   await page.waitForFunction(() => /已载入/.test(document.querySelector('#draft-message')?.textContent || '') && !document.querySelector('#publish-conflict'), null, { timeout: 30_000 });
   assert.match(await page.locator('#draft-grids').textContent(), /第一位规划员改名网格/, 'the reloaded draft has the first planner\'s change');
+});
+
+/** The two grids of a list sharing the most vertices, with one vertex inside both (not on a third). */
+function adjacentPair(features) {
+  const keys = (f) => new Set(f.geometry.coordinates.flat(2).map((c) => `${c[0]},${c[1]}`));
+  let best = null;
+  for (let i = 0; i < features.length; i++) {
+    for (let j = i + 1; j < features.length; j++) {
+      const [a, b] = [keys(features[i]), keys(features[j])];
+      const others = features.filter((_, k) => k !== i && k !== j).map(keys);
+      const shared = [...a].filter((k) => b.has(k));
+      const only = shared.filter((k) => others.every((o) => !o.has(k)));
+      if (!best || shared.length > best.shared) best = { a: features[i], b: features[j], shared: shared.length, only };
+    }
+  }
+  // A vertex in the middle of the shared boundary (its ends may lie on the village's edge).
+  const vertex = best.only[Math.floor(best.only.length / 2)].split(',').map(Number);
+  return { a: best.a.properties.code, b: best.b.properties.code, vertex };
+}
+
+/** The coordinates of a draft grid in the page, as "lon,lat" keys. */
+async function draftVertices(code) {
+  return page.evaluate((c) => {
+    const f = window.__wangge.editor.draft.features.find((g) => g.properties.code === c);
+    return f ? f.geometry.coordinates.flat(2).map((p) => `${p[0]},${p[1]}`) : null;
+  }, code);
+}
+
+async function checkErrors() {
+  await page.click('#draft-check');
+  await page.locator('#check-result').waitFor({ timeout: 60_000 });
+  return page.locator('#check-problems li[data-severity=error]').allTextContents();
+}
+
+test('a planner merges two grids and drags a shared vertex: both grids follow', { timeout: 300_000 }, async () => {
+  const { village } = await planningGrid(2);
+  await openAs('planner');
+  await startEditing(village);
+  const features = await page.evaluate(() => window.__wangge.editor.draft.features);
+  const { a, b, vertex } = adjacentPair(features);
+  // 合并: the shared edges dissolve into one polygon, and the draft checks clean.
+  await page.click('#tool-merge');
+  await page.click(`#draft-grid-${a}`);
+  await page.click(`#draft-grid-${b}`);
+  assert.equal(await page.locator('#merge-second').textContent(), b);
+  await page.click('#merge-confirm');
+  await page.waitForFunction(() => /已合并/.test(document.querySelector('#draft-message')?.textContent || ''), null, { timeout: 10_000 });
+  assert.equal(await page.locator(`#draft-grid-${b}`).count(), 0, 'the second grid is gone');
+  const parts = await page.evaluate((c) => window.__wangge.editor.draft.features.find((g) => g.properties.code === c).geometry.coordinates.length, a);
+  assert.equal(parts, 1, 'one polygon, the shared boundary dissolved');
+  assert.deepEqual(await checkErrors(), [], 'the merged draft has no errors');
+  assert.match(await page.locator('#impact-removed').textContent(), new RegExp(b));
+  // 撤销 (Ctrl+Z) brings both back.
+  await page.keyboard.press('Control+z');
+  await page.locator(`#draft-grid-${b}`).waitFor({ timeout: 5_000 });
+  // 编辑顶点: drag a vertex the two grids share; both hold the new coordinate, none the old.
+  await page.click('#tool-select');
+  await page.click(`#draft-grid-${a}`);
+  await settled(page);
+  await page.click('#tool-vertex');
+  await settled(page);
+  const box = await page.locator('#map').boundingBox();
+  const from = await page.evaluate((c) => { const q = window.__wangge.map.project(c); return { x: q.x, y: q.y }; }, vertex);
+  await page.mouse.move(box.x + from.x, box.y + from.y);
+  await page.mouse.down();
+  await page.mouse.move(box.x + from.x + 6, box.y + from.y + 4, { steps: 4 });
+  await page.mouse.up();
+  await page.waitForFunction(() => window.__wangge.editor.drag === null, null, { timeout: 5_000 });
+  const old = `${vertex[0]},${vertex[1]}`;
+  const [va, vb] = [await draftVertices(a), await draftVertices(b)];
+  assert.ok(!va.includes(old) && !vb.includes(old), 'the old coordinate is gone from both grids');
+  const before = new Set(features.flatMap((f) => f.geometry.coordinates.flat(2).map((p) => `${p[0]},${p[1]}`)));
+  const moved = va.filter((k) => vb.includes(k) && !before.has(k));
+  assert.ok(moved.length >= 1, 'both grids hold the same new vertex');
+  assert.ok(await page.locator('#draft-undo:not([disabled])').count(), 'the drag can be undone');
+  assert.deepEqual(await checkErrors(), [], 'no gap or overlap after the drag');
+  await settled(page);
+  await shot('editor-vertex');
 });
 
 test('a wrong password shows the error and no app', { timeout: 60_000 }, async () => {
