@@ -14,7 +14,9 @@ use wangge_core::event::{Holder, Tier};
 use wangge_core::people::{GridPlace, Roster};
 use wangge_core::{GridIndex, GridKind, LonLat};
 
-use crate::catalog::{grid_shape, Catalog};
+pub use crate::catalog::grid_shape;
+
+use crate::catalog::Catalog;
 use crate::dataset::Grid;
 use crate::event::{EventRecord, Regrid, TimelineEntry, TransitionWrite};
 
@@ -32,17 +34,21 @@ pub enum DraftError {
     Grids(String),
 }
 
-/// The area a draft redraws: a village (12 digits) or township (9 digits) code of the county.
+/// The area a draft redraws: a village (12 digits), township (9 digits) or the whole county
+/// (`{"county": "130730"}`).
 pub fn area_code(catalog: &Catalog, area: &Value) -> Result<String, DraftError> {
     let bad = |m: &str| DraftError::Area(m.to_owned());
-    let (kind, code) = match (area.get("village").and_then(Value::as_str), area.get("township").and_then(Value::as_str)) {
-        (Some(v), None) => ("village", v),
-        (None, Some(t)) => ("township", t),
-        _ => return Err(bad("name exactly one of village or township")),
+    let named = |k: &str| area.get(k).and_then(Value::as_str);
+    let (kind, code) = match (named("village"), named("township"), named("county")) {
+        (Some(v), None, None) => ("village", v),
+        (None, Some(t), None) => ("township", t),
+        (None, None, Some(c)) => ("county", c),
+        _ => return Err(bad("name exactly one of village, township or county")),
     };
     let known = match kind {
         "village" => catalog.villages().iter().any(|v| v.code == code),
-        _ => catalog.townships().iter().any(|t| t.code == code),
+        "township" => catalog.townships().iter().any(|t| t.code == code),
+        _ => code == crate::catalog::COUNTY_CODE,
     };
     if known {
         Ok(code.to_owned())
@@ -156,14 +162,16 @@ pub fn draft(catalog: &Catalog, area: &str, grids: &[Grid]) -> Draft {
     let village_of = |code: &str| catalog.villages().iter().find(|v| v.code == code);
     let township_of = |code: &str| catalog.townships().iter().find(|t| t.code == code);
     let division = |code: &str, geometry: &MultiPolygon<f64>| Division { code: code.to_owned(), geometry: geometry.clone() };
-    let area_division = match area.len() {
-        12 => village_of(area).map(|v| division(&v.code, &v.geometry)),
-        _ => township_of(area).map(|t| division(&t.code, &t.geometry)),
+    let area_divisions: Vec<Division> = match area.len() {
+        12 => village_of(area).map(|v| division(&v.code, &v.geometry)).into_iter().collect(),
+        9 => township_of(area).map(|t| division(&t.code, &t.geometry)).into_iter().collect(),
+        // The whole county: the union of its townships.
+        _ => catalog.townships().iter().map(|t| division(&t.code, &t.geometry)).collect(),
     };
     let village_codes: BTreeSet<&str> = grids.iter().map(|g| g.village_code.as_str()).collect();
     let township_codes: BTreeSet<&str> = grids.iter().map(|g| g.township_code.as_str()).collect();
     Draft {
-        area: area_division.into_iter().collect(),
+        area: area_divisions,
         villages: village_codes.into_iter().filter_map(village_of).map(|v| division(&v.code, &v.geometry)).collect(),
         townships: township_codes.into_iter().filter_map(township_of).map(|t| division(&t.code, &t.geometry)).collect(),
         grids: grids
@@ -269,37 +277,43 @@ pub fn changes(catalog: &Catalog, area: &str, grids: &[Grid]) -> Changes {
     out
 }
 
-/// Where each of `events` falls in the draft, and the impact. Returns the impact and the open
-/// events to move with their new grid.
+/// The county's grids after publishing `grids` for `area`: the grids outside it unchanged.
+pub fn county_after(catalog: &Catalog, area: &str, grids: &[Grid]) -> Vec<Grid> {
+    let mut all: Vec<Grid> =
+        catalog.grids().iter().map(|g| &g.grid).filter(|g| !g.code.starts_with(area)).cloned().collect();
+    all.extend(grids.iter().cloned());
+    all.sort_by(|a, b| a.code.cmp(&b.code));
+    all
+}
+
+/// Where the area's events fall on the new grids (`index`, built over `all`, the county
+/// after), and the impact. `open` are the area's open events, `points` all its events (open
+/// and closed). Returns the impact and the open events to move with their new grid.
 pub fn impact(
-    grids: &[Grid],
+    index: &GridIndex,
+    all: &[Grid],
     changes: &Changes,
-    events: &[EventRecord],
+    open: &[EventRecord],
+    points: &[crate::map::EventPoint],
     roster: &Roster,
-) -> Result<(Impact, Vec<(EventRecord, Grid)>), wangge_core::IndexError> {
-    let index = GridIndex::build(grids.iter().map(grid_shape).collect())?;
-    let by_code: HashMap<&str, &Grid> = grids.iter().map(|g| (g.code.as_str(), g)).collect();
+) -> (Impact, Vec<(EventRecord, Grid)>) {
+    let by_code: HashMap<&str, &Grid> = all.iter().map(|g| (g.code.as_str(), g)).collect();
+    let now_in = |lon: f64, lat: f64| match index.locate(lon, lat) {
+        Ok(wangge_core::Located::Grid(i)) => index.grids().get(i).map(|r| r.code.as_str()),
+        _ => None,
+    };
     let mut moves = Vec::new();
     let mut listed = Vec::new();
-    let (mut open_moved, mut past_moved) = (0, 0);
-    for e in events {
-        let Ok(wangge_core::Located::Grid(i)) = index.locate(e.location.lon, e.location.lat) else { continue };
-        let code = index.grids()[i].code.as_str();
-        if code == e.place.grid {
-            continue;
-        }
+    for e in open {
+        let Some(code) = now_in(e.location.lon, e.location.lat).filter(|c| *c != e.place.grid) else { continue };
         let Some(grid) = by_code.get(code) else { continue };
-        let entry = Moved { event_id: e.event_id.clone(), from: e.place.grid.clone(), to: code.to_owned() };
-        if e.flow.state.is_closed() {
-            past_moved += 1;
-            listed.push((1, entry));
-        } else {
-            open_moved += 1;
-            listed.push((0, entry));
-            moves.push((e.clone(), (*grid).clone()));
-        }
+        listed.push(Moved { event_id: e.event_id.clone(), from: e.place.grid.clone(), to: code.to_owned() });
+        moves.push((e.clone(), (*grid).clone()));
     }
-    listed.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.event_id.cmp(&b.1.event_id)));
+    let all_moved = points.iter().filter(|p| now_in(p.lon, p.lat).is_some_and(|c| c != p.grid_code)).count();
+    let open_moved = moves.len();
+    let past_moved = all_moved.saturating_sub(open_moved);
+    listed.sort_by(|a, b| a.event_id.cmp(&b.event_id));
     let touched: BTreeSet<&str> = changes.removed.iter().chain(&changes.reshaped).map(String::as_str).collect();
     let removed: BTreeSet<&str> = changes.removed.iter().map(String::as_str).collect();
     let people = roster.people();
@@ -308,12 +322,12 @@ pub fn impact(
         past_events_moved: past_moved,
         gridworkers_affected: people.iter().filter(|p| p.grids.iter().any(|g| touched.contains(g.as_str()))).count(),
         bindings_dropped: people.iter().flat_map(|p| &p.grids).filter(|g| removed.contains(g.as_str())).count(),
-        events: listed.into_iter().take(IMPACT_LISTED).map(|(_, m)| m).collect(),
+        events: listed.into_iter().take(IMPACT_LISTED).collect(),
         added: changes.added.clone(),
         removed: changes.removed.clone(),
         reshaped: changes.reshaped.clone(),
     };
-    Ok((impact, moves))
+    (impact, moves)
 }
 
 /// The write that moves an open event to `grid`: its place changes, and if a gridworker held

@@ -60,6 +60,9 @@ pub enum StartError {
     /// The audit trail cannot be written.
     #[error(transparent)]
     Audit(#[from] crate::auth::AuditorError),
+    /// A bug in a worker thread.
+    #[error("{0}")]
+    Internal(String),
     /// The blocking loader task died.
     #[error("the geodata loader task failed")]
     Task(#[from] tokio::task::JoinError),
@@ -246,6 +249,28 @@ pub async fn reload_grids(state: &AppState) -> Result<usize, StartError> {
     state.index.swap(index);
     state.map.swap(map);
     Ok(count)
+}
+
+/// Swaps in grids already in memory (just published) with their index: the catalog and the
+/// map layers are rebuilt from them (in parallel), then all three are swapped together;
+/// lookups keep being answered from the old ones meanwhile.
+pub async fn swap_grids(state: &AppState, grids: Vec<crate::dataset::Grid>, index: GridIndex) -> Result<(), StartError> {
+    let info = state.store.dataset().await?.ok_or(CatalogError::Empty)?;
+    let old = state.catalog.load();
+    let (townships, villages) = (old.townships().to_vec(), old.villages().to_vec());
+    let (catalog, map) = tokio::task::spawn_blocking(move || {
+        std::thread::scope(|s| {
+            let map = s.spawn(|| MapLayers::new(&townships, &villages, &grids));
+            let catalog = Catalog::new(&info, townships.clone(), villages.clone(), grids.clone());
+            let map = map.join().map_err(|_| StartError::Internal("the map layer builder panicked".into()))?;
+            Ok::<_, StartError>((catalog?, map?))
+        })
+    })
+    .await??;
+    state.catalog.swap(catalog);
+    state.index.swap(index);
+    state.map.swap(map);
+    Ok(())
 }
 
 /// How long the watcher waits for more notifications before reloading once for all of them

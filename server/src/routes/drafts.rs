@@ -21,7 +21,10 @@ use crate::drafts::{self, Changes, Impact};
 use crate::error::ApiError;
 use crate::event::{EventFilter, EventRecord, Page};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
-use crate::state::{reload_grids, AppState, ChangeKind};
+use crate::map::{EventPoint, PointFilter};
+use crate::state::{reload_grids, swap_grids, AppState, ChangeKind};
+use wangge_core::event::State as LoopState;
+use wangge_core::GridIndex;
 use crate::store::{from_micros, micros, Publication};
 
 /// Routes of this module.
@@ -107,12 +110,16 @@ struct DraftBody {
 
 /// A draft read, checked and compared with the current grids.
 struct Checked {
+    /// Milliseconds spent reading the events and checking (validation, impact).
+    timings: Vec<(&'static str, f64)>,
     area: String,
     grids: Vec<Grid>,
     report: Report,
     changes: Changes,
     impact: Impact,
     moves: Vec<(EventRecord, Grid)>,
+    /// The county's grids after publishing, and their index (swapped in on publication).
+    after: Option<(Vec<Grid>, GridIndex)>,
 }
 
 async fn checked(state: &AppState, caller: &Caller, body: &DraftBody) -> Result<Checked, ApiError> {
@@ -126,43 +133,63 @@ async fn checked(state: &AppState, caller: &Caller, body: &DraftBody) -> Result<
     if !scope.covers(&area) {
         return Err(ApiError::Hidden(format!("no area {area:?}")));
     }
+    let started = std::time::Instant::now();
     let grids = drafts::parse_grids(&catalog, &body.grids, crs).map_err(|e| ApiError::Unprocessable(e.to_string()))?;
-    let events = area_events(state, &area).await?;
+    let parsed = started.elapsed();
+    let (open, points) = area_events(state, &area).await?;
+    let read = started.elapsed();
     let roster = state.rules.roster();
     let task_area = area.clone();
-    let (report, changes, impact, moves, grids) = tokio::task::spawn_blocking(move || {
+    let (report, changes, impact, moves, grids, validated, after) = tokio::task::spawn_blocking(move || {
+        let t = std::time::Instant::now();
         let report = draft::validate(&drafts::draft(&catalog, &task_area, &grids), &Options::default());
+        let validated = t.elapsed();
         let changes = drafts::changes(&catalog, &task_area, &grids);
-        let (impact, moves) = if report.is_publishable() && !grids.is_empty() {
-            drafts::impact(&grids, &changes, &events, &roster).unwrap_or_default()
-        } else {
-            (Impact::default(), Vec::new())
+        let all = drafts::county_after(&catalog, &task_area, &grids);
+        let index = if report.is_publishable() { GridIndex::build(all.iter().map(drafts::grid_shape).collect()).ok() } else { None };
+        let (impact, moves) = match &index {
+            Some(index) => drafts::impact(index, &all, &changes, &open, &points, &roster),
+            None => (Impact::default(), Vec::new()),
         };
-        (report, changes, impact, moves, grids)
+        (report, changes, impact, moves, grids, validated, index.map(|i| (all, i)))
     })
     .await
     .map_err(|e| ApiError::Internal(format!("the draft check failed: {e}")))?;
-    Ok(Checked { area, grids, report, changes, impact, moves })
+    let total = started.elapsed();
+    let ms = |d: std::time::Duration| d.as_secs_f64() * 1000.0;
+    let timings = vec![
+        ("parse", ms(parsed)),
+        ("read_events", ms(read - parsed)),
+        ("validate", ms(validated)),
+        ("impact", ms(total - read - validated)),
+    ];
+    Ok(Checked { timings, area, grids, report, changes, impact, moves, after })
 }
 
-/// Every event reported in the area (open and closed).
-async fn area_events(state: &AppState, area: &str) -> Result<Vec<EventRecord>, ApiError> {
-    let mut filter = EventFilter::default();
-    if area.len() == 12 {
-        filter.village = Some(area.to_owned());
-    } else {
-        filter.township = Some(area.to_owned());
-    }
-    let mut out = Vec::new();
+/// The area's open events (in full: they may move), and where every event of it is.
+async fn area_events(state: &AppState, area: &str) -> Result<(Vec<EventRecord>, Vec<EventPoint>), ApiError> {
+    let (township, village) = match area.len() {
+        12 => (None, Some(area.to_owned())),
+        9 => (Some(area.to_owned()), None),
+        _ => (None, None),
+    };
+    let filter = EventFilter {
+        states: vec![LoopState::Reported, LoopState::Assigned, LoopState::Accepted, LoopState::Handled, LoopState::Returned],
+        township: township.clone(),
+        village: village.clone(),
+        ..EventFilter::default()
+    };
+    let mut open = Vec::new();
     for number in 1.. {
         let found = state.store.events(&filter, Page { page: number, per_page: 500 }).await?;
         let last = found.items.len() < 500;
-        out.extend(found.items);
+        open.extend(found.items);
         if last {
             break;
         }
     }
-    Ok(out)
+    let points = state.store.event_points(&PointFilter { categories: Vec::new(), from: None, to: None, township, village }).await?;
+    Ok((open, points))
 }
 
 /// The report's problems, each with its point and shape at the top.
@@ -227,14 +254,27 @@ async fn publish(State(state): State<AppState>, caller: Caller, ApiJson(body): A
         written: c.changes.written,
         moves,
     };
+    let t = std::time::Instant::now();
     let generation = state.store.publish(&publication).await?;
-    reload_grids(&state).await.map_err(|e| ApiError::Internal(format!("published, but reloading the grids failed: {e}")))?;
+    let written = t.elapsed();
+    let swapped = match c.after {
+        Some((all, index)) => swap_grids(&state, all, index).await,
+        None => reload_grids(&state).await.map(|_| ()),
+    };
+    swapped.map_err(|e| ApiError::Internal(format!("published, but swapping in the new grids failed: {e}")))?;
+    let mut timings = c.timings.clone();
+    timings.push(("write", written.as_secs_f64() * 1000.0));
+    timings.push(("swap", (t.elapsed() - written).as_secs_f64() * 1000.0));
+    let timings: serde_json::Map<String, Value> =
+        timings.into_iter().map(|(k, v)| (k.to_owned(), json!((v * 10.0).round() / 10.0))).collect();
     for w in &publication.moves {
         if let Some(after) = state.store.event(&w.event_id).await? {
             state.changes.publish(ChangeKind::Changed, &after, None);
         }
     }
-    let answer = json!({ "generation": generation, "reassigned": publication.moves.len(), "impact": c.impact });
+    let answer = json!({
+        "generation": generation, "reassigned": publication.moves.len(), "impact": c.impact, "timings_ms": timings,
+    });
     let detail = format!(
         "generation {generation}: {} added, {} removed, {} reshaped, {} open events moved; {note}",
         c.changes.added.len(),
