@@ -190,6 +190,18 @@ pub fn draft(catalog: &Catalog, area: &str, grids: &[Grid]) -> Draft {
     }
 }
 
+/// The county's grids as they were in generation `n`: each grid's version valid then (a grid
+/// never redrawn has been current since generation 0).
+pub fn grids_at(current: &[Grid], versions: &[crate::store::GridVersion], n: i64) -> Vec<Grid> {
+    let versioned: BTreeSet<&str> = versions.iter().map(|v| v.grid.code.as_str()).collect();
+    let mut out: Vec<Grid> = current.iter().filter(|g| !versioned.contains(g.code.as_str())).cloned().collect();
+    out.extend(
+        versions.iter().filter(|v| v.valid_from <= n && v.valid_to.is_none_or(|t| t > n)).map(|v| v.grid.clone()),
+    );
+    out.sort_by(|a, b| a.code.cmp(&b.code));
+    out
+}
+
 /// One event whose grid changes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Moved {

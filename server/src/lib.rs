@@ -15,6 +15,7 @@ pub mod event;
 pub mod export;
 pub mod extract;
 pub mod geodata;
+pub mod import;
 pub mod intake;
 pub mod map;
 pub mod ogc;
@@ -27,6 +28,7 @@ pub mod stats;
 pub mod store;
 pub mod supervision;
 pub mod transitions;
+pub mod wkb;
 pub mod xml;
 
 use axum::Router;

@@ -62,6 +62,36 @@ async fn call(app: &Router, token: &str, method: Method, uri: &str, body: Option
     (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
 }
 
+async fn exported(c: &County, generation: i64) -> (StatusCode, Value) {
+    call(&c.app, &c.county, Method::GET, &format!("/api/v1/export/grids.geojson?generation={generation}"), None).await
+}
+
+async fn import(c: &County, format: &str, crs: Option<&str>, bytes: Vec<u8>) -> (StatusCode, Value) {
+    let uri = match crs {
+        Some(crs) => format!("/api/v1/drafts/import?format={format}&crs={crs}"),
+        None => format!("/api/v1/drafts/import?format={format}"),
+    };
+    let request = Request::post(uri).header(header::AUTHORIZATION, format!("Bearer {}", c.planner)).body(Body::from(bytes)).unwrap();
+    let response = c.app.clone().oneshot(request).await.unwrap();
+    let status = response.status();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+}
+
+/// Whether the first ring of two geometries has the same points (within `tol` degrees),
+/// whatever point it starts at and whichever way it turns.
+fn same_ring(a: &Value, b: &Value, tol: f64) -> bool {
+    let ring = |g: &Value| -> Vec<(f64, f64)> {
+        let first = if g["type"] == "MultiPolygon" { &g["coordinates"][0][0] } else { &g["coordinates"][0] };
+        let mut pts: Vec<(f64, f64)> = first.as_array().unwrap().iter().map(|p| (p[0].as_f64().unwrap(), p[1].as_f64().unwrap())).collect();
+        pts.pop();
+        pts.sort_by(|x, y| x.partial_cmp(y).unwrap());
+        pts
+    };
+    let (ra, rb) = (ring(a), ring(b));
+    ra.len() == rb.len() && ra.iter().zip(&rb).all(|(p, q)| (p.0 - q.0).abs() < tol && (p.1 - q.1).abs() < tol)
+}
+
 fn square(x0: f64, x1: f64, y0: f64, y1: f64) -> Value {
     json!({"type": "Polygon", "coordinates": [[[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]]]})
 }
@@ -152,6 +182,72 @@ backend_tests! {
         assert!(conflict["detail"].as_str().unwrap().contains("generation 1"), "{conflict}");
         assert_eq!(locate(&c, EAST).await, NEW_GRID);
         assert_eq!(c.state.store.current_generation().await.unwrap(), 1);
+        // Any generation can be exported; past events count in their grid, or on the current grids.
+        let codes = |fc: &Value| fc["features"].as_array().unwrap().iter().map(|f| f["id"].as_str().unwrap().to_owned()).collect::<Vec<_>>();
+        let (status, g0) = exported(&c, 0).await;
+        assert_eq!(status, StatusCode::OK, "{g0}");
+        assert!(codes(&g0).contains(&GRID.to_owned()) && !codes(&g0).contains(&NEW_GRID.to_owned()));
+        let (_, g1) = exported(&c, 1).await;
+        assert!(codes(&g1).contains(&NEW_GRID.to_owned()) && codes(&g1).len() == codes(&g0).len() + 1);
+        assert_eq!(exported(&c, 2).await.0, StatusCode::NOT_FOUND);
+        let count = |body: &Value, code: &str| body["grids"].as_array().unwrap().iter().find(|g| g["code"] == code).map(|g| g["count"].as_u64().unwrap());
+        let (_, reported) = call(&c.app, &c.county, Method::GET, "/api/v1/map/choropleth?on=reported", None).await;
+        let (_, current) = call(&c.app, &c.county, Method::GET, "/api/v1/map/choropleth?on=current", None).await;
+        assert_eq!((count(&reported, NEW_GRID), count(&current, NEW_GRID)), (Some(1), Some(2)), "{reported} {current}");
+    }
+
+    #[tokio::test]
+    async fn files_in_geopackage_shapefile_and_geojson_import_and_other_crs_are_refused() {
+        let c = county().await;
+        let (_, base) = call(&c.app, &c.planner, Method::GET, &format!("/api/v1/drafts/base?village={VILLAGE}"), None).await;
+        let dir = tempfile::TempDir::new().unwrap();
+        let source = dir.path().join("base.geojson");
+        std::fs::write(&source, base["grids"].to_string()).unwrap();
+        let gdal = |args: &[&str]| {
+            let out = std::process::Command::new("ogr2ogr").args(args).output().expect("ogr2ogr runs (gdal-bin)");
+            assert!(out.status.success(), "ogr2ogr {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        };
+        let path = |name: &str| dir.path().join(name).display().to_string();
+        gdal(&["-f", "GPKG", &path("v.gpkg"), &source.display().to_string(), "-a_srs", "EPSG:4490", "-nln", "grids"]);
+        gdal(&["-f", "ESRI Shapefile", &path("shp"), &source.display().to_string(), "-a_srs", "EPSG:4490", "-nln", "grids", "-lco", "ENCODING=UTF-8"]);
+        gdal(&["-f", "GPKG", &path("mercator.gpkg"), &source.display().to_string(), "-s_srs", "EPSG:4490", "-t_srs", "EPSG:3857"]);
+        let zipped = dir.path().join("v.shp.zip");
+        let zip = std::process::Command::new("python3")
+            .args(["-c", "import sys, zipfile, pathlib; z = zipfile.ZipFile(sys.argv[1], 'w', zipfile.ZIP_DEFLATED); [z.write(p, p.name) for p in pathlib.Path(sys.argv[2]).iterdir()]; z.close()"])
+            .arg(&zipped)
+            .arg(dir.path().join("shp"))
+            .output()
+            .unwrap();
+        assert!(zip.status.success(), "{}", String::from_utf8_lossy(&zip.stderr));
+        let original = &base["grids"]["features"][0];
+        for (format, file) in [("gpkg", "v.gpkg"), ("shp.zip", "v.shp.zip")] {
+            let bytes = std::fs::read(dir.path().join(file)).unwrap();
+            let imported = import(&c, format, None, bytes).await;
+            assert_eq!(imported.0, StatusCode::OK, "{format}: {}", imported.1);
+            let feature = &imported.1["grids"]["features"][0];
+            assert_eq!(feature["properties"]["code"], GRID, "{format}: {}", imported.1);
+            assert_eq!(feature["properties"]["village_code"], VILLAGE, "{format}");
+            assert_eq!(imported.1["crs"], "EPSG:4490");
+            assert!(same_ring(&feature["geometry"], &original["geometry"], 1e-9), "{format}: {feature}");
+            // What was imported checks (and could be published) as it is.
+            let (status, checked) = call(&c.app, &c.planner, Method::POST, "/api/v1/drafts/check", Some(&draft(0, vec![feature.clone()], "导入"))).await;
+            assert_eq!((status, checked["publishable"].as_bool()), (StatusCode::OK, Some(true)), "{format}: {checked}");
+        }
+        // Web Mercator is refused with the reason.
+        let mercator = import(&c, "gpkg", None, std::fs::read(dir.path().join("mercator.gpkg")).unwrap()).await;
+        assert_eq!(mercator.0, StatusCode::UNPROCESSABLE_ENTITY, "{}", mercator.1);
+        assert!(mercator.1["detail"].as_str().unwrap().contains("3857"), "{}", mercator.1);
+        // A GeoJSON in GCJ-02 (shifted some 500 m here), named by the planner, comes back in CGCS2000.
+        let mut gcj = base["grids"].clone();
+        for p in gcj["features"][0]["geometry"]["coordinates"][0][0].as_array_mut().unwrap() {
+            let q = wangge_core::LonLat::new(p[0].as_f64().unwrap(), p[1].as_f64().unwrap()).unwrap().to_gcj02();
+            *p = json!([q.lon, q.lat]);
+        }
+        let (status, back) = import(&c, "geojson", Some("gcj02"), gcj.to_string().into_bytes()).await;
+        assert_eq!(status, StatusCode::OK, "{back}");
+        assert!(same_ring(&back["grids"]["features"][0]["geometry"], &original["geometry"], 1e-6), "{back}");
+        let (status, _) = import(&c, "geojson", None, br#"{"type":"FeatureCollection","crs":{"type":"name","properties":{"name":"EPSG:2436"}},"features":[]}"#.to_vec()).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     }
 
     #[tokio::test]

@@ -32,6 +32,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/drafts/base", get(base))
         .route("/api/v1/drafts/split", post(split))
+        .route("/api/v1/drafts/import", post(import))
         .route("/api/v1/drafts/check", post(check))
         .route("/api/v1/drafts/publish", post(publish))
         .route("/api/v1/generations", get(generations))
@@ -78,6 +79,29 @@ async fn base(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQue
         "grids": { "type": "FeatureCollection", "features": features },
     });
     Ok(no_store(Json(body).into_response()))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ImportQuery {
+    format: String,
+    crs: Option<String>,
+}
+
+/// A planner's file (`?format=geojson|gpkg|shp.zip`, `&crs=gcj02|bd09` for files in those)
+/// read into the draft's grids in CGCS2000, to check, edit and publish.
+async fn import(caller: Caller, ApiQuery(q): ApiQuery<ImportQuery>, body: axum::body::Bytes) -> Result<Response, ApiError> {
+    caller.require(Permission::EditGrids)?;
+    let asked = match q.crs.as_deref() {
+        None => None,
+        Some(text) => Some(Crs::parse(text).ok_or_else(|| {
+            ApiError::Unprocessable(format!("crs must be cgcs2000, wgs84, gcj02 or bd09, got {text:?}"))
+        })?),
+    };
+    let imported =
+        crate::import::read(&q.format, &body, asked).await.map_err(|e| ApiError::Unprocessable(e.to_string()))?;
+    let count = imported.grids["features"].as_array().map_or(0, Vec::len);
+    Ok(Json(json!({ "grids": imported.grids, "crs": imported.crs, "count": count })).into_response())
 }
 
 #[derive(Debug, Deserialize)]

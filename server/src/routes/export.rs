@@ -13,6 +13,7 @@ use wangge_core::access::Permission;
 use crate::auth::{AuditNote, Caller};
 use crate::error::ApiError;
 use crate::export::{gpkg, shp, zip};
+use crate::extract::ApiQuery;
 use crate::ogc::{self, CollectionId};
 use crate::state::AppState;
 
@@ -45,14 +46,45 @@ fn parse_file(file: &str) -> Option<(CollectionId, Format, &'static str)> {
     Some((collection, format, media))
 }
 
-async fn export(State(state): State<AppState>, caller: Caller, Path(file): Path<String>) -> Result<Response, ApiError> {
+/// `?generation=N`: the grids as they were in boundary generation N (0: as loaded).
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ExportQuery {
+    generation: Option<i64>,
+}
+
+async fn export(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(file): Path<String>,
+    ApiQuery(q): ApiQuery<ExportQuery>,
+) -> Result<Response, ApiError> {
     let scope = caller.scope(Permission::ExportData)?;
     let (collection, format, media) = parse_file(&file).ok_or_else(|| {
         ApiError::NotFound(format!(
             "no export {file:?}; exports are grids, villages or townships, each as .geojson, .gpkg or .shp.zip"
         ))
     })?;
-    let features = features(&state, collection, &scope);
+    let features = match q.generation {
+        None => features(&state, collection, &scope),
+        Some(n) => {
+            if collection != CollectionId::Grids {
+                return Err(ApiError::BadRequest("generation applies to grids only (villages and townships are not redrawn)".into()));
+            }
+            let current = state.store.current_generation().await?;
+            if !(0..=current).contains(&n) {
+                return Err(ApiError::NotFound(format!("no generation {n}; the current one is {current}")));
+            }
+            let catalog = state.catalog.load();
+            let now: Vec<_> = catalog.grids().iter().map(|g| g.grid.clone()).collect();
+            let versions = state.store.all_grid_versions().await?;
+            crate::drafts::grids_at(&now, &versions, n)
+                .iter()
+                .filter(|g| scope.covers(&g.code))
+                .map(ogc::OgcFeature::grid)
+                .collect()
+        }
+    };
     let name = collection.as_str();
     let body = match format {
         Format::GeoJson => serde_json::to_vec(&ogc::feature_collection(collection, &features))

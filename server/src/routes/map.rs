@@ -118,6 +118,9 @@ struct ChoroplethQuery {
     from: Option<String>,
     to: Option<String>,
     township: Option<String>,
+    /// `reported` (default): each event in the grid it was reported in; `current`: in the
+    /// grid that covers it on the current boundaries (after redraws).
+    on: Option<String>,
 }
 
 async fn heat(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<HeatQuery>) -> Result<Response, ApiError> {
@@ -135,7 +138,21 @@ async fn choropleth(
 ) -> Result<Response, ApiError> {
     let scope = caller.scope(Permission::ReadStats)?;
     let filter = point_filter(q.category.as_deref(), q.from.as_deref(), q.to.as_deref(), q.township, &scope)?;
-    let points = state.store.event_points(&filter).await?;
+    let mut points = state.store.event_points(&filter).await?;
+    match q.on.as_deref() {
+        None | Some("reported") => {}
+        Some("current") => {
+            let index = state.index.load();
+            for p in &mut points {
+                if let Ok(wangge_core::Located::Grid(i)) = index.locate(p.lon, p.lat) {
+                    if let Some(r) = index.grids().get(i) {
+                        p.grid_code.clone_from(&r.code);
+                    }
+                }
+            }
+        }
+        Some(other) => return Err(ApiError::BadRequest(format!("on must be reported or current, got {other:?}"))),
+    }
     let catalog = state.catalog.load();
     let grids = catalog
         .grids()

@@ -419,4 +419,9 @@ impl Store {
     pub async fn grid_versions(&self, code: &str) -> Result<Vec<GridVersion>, StoreError> {
         dispatch!(self, s => s.grid_versions(code).await)
     }
+
+    /// Every recorded version of every grid.
+    pub async fn all_grid_versions(&self) -> Result<Vec<GridVersion>, StoreError> {
+        dispatch!(self, s => s.all_grid_versions().await)
+    }
 }

@@ -11,7 +11,7 @@ mod points;
 mod reference;
 mod rows;
 mod stats;
-mod wkb;
+use crate::wkb;
 
 use sqlx::postgres::{PgConnectOptions, PgListener, PgPool, PgPoolOptions};
 use sqlx::{Postgres, Transaction};

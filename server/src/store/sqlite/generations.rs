@@ -102,6 +102,28 @@ impl SqliteStore {
             })
             .collect()
     }
+
+    /// Every recorded version of every grid, by code and age.
+    pub async fn all_grid_versions(&self) -> Result<Vec<GridVersion>, StoreError> {
+        let rows: Vec<VersionRow> =
+            sqlx::query_as(
+                "SELECT g.valid_from, g.valid_to, g.code, g.name, g.kind, g.village_code, coalesce(v.name, ''),
+                        g.township_code, coalesce(t.name, ''), g.parent_grid_code, g.area_km2, g.geometry
+                   FROM grid_version g
+                   LEFT JOIN village v ON v.code = g.village_code
+                   LEFT JOIN township t ON t.code = g.township_code
+                  ORDER BY g.code, g.valid_from",
+            )
+            .fetch_all(&self.pool)
+            .await
+            .map_err(query("reading the grid versions"))?;
+        rows.into_iter()
+            .map(|r| {
+                let row: GridRow = (r.2, r.3, r.4, r.5, r.6, r.7, r.8, r.9, r.10, r.11);
+                Ok(GridVersion { valid_from: r.0, valid_to: r.1, grid: grid_from_row(row)? })
+            })
+            .collect()
+    }
 }
 
 pub(super) fn generation_record(r: GenerationRow) -> GenerationRecord {
