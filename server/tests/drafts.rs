@@ -190,6 +190,22 @@ backend_tests! {
         let (_, g1) = exported(&c, 1).await;
         assert!(codes(&g1).contains(&NEW_GRID.to_owned()) && codes(&g1).len() == codes(&g0).len() + 1);
         assert_eq!(exported(&c, 2).await.0, StatusCode::NOT_FOUND);
+        // GDAL reads a past generation's GeoPackage: the grid count and the old shape's extent.
+        let dir = tempfile::TempDir::new().unwrap();
+        for (generation, expected) in [(0, codes(&g0).len()), (1, codes(&g1).len())] {
+            let request = Request::get(format!("/api/v1/export/grids.gpkg?generation={generation}"))
+                .header(header::AUTHORIZATION, format!("Bearer {}", c.county))
+                .body(Body::empty())
+                .unwrap();
+            let response = c.app.clone().oneshot(request).await.unwrap();
+            assert_eq!(response.status(), StatusCode::OK);
+            let file = dir.path().join(format!("g{generation}.gpkg"));
+            std::fs::write(&file, response.into_body().collect().await.unwrap().to_bytes()).unwrap();
+            let out = std::process::Command::new("ogrinfo").args(["-ro", "-so"]).arg(&file).arg("grids").output().expect("ogrinfo runs");
+            let text = String::from_utf8_lossy(&out.stdout);
+            assert!(text.contains(&format!("Feature Count: {expected}")), "generation {generation}: {text}");
+            assert!(text.contains("4490"), "generation {generation}: {text}");
+        }
         let count = |body: &Value, code: &str| body["grids"].as_array().unwrap().iter().find(|g| g["code"] == code).map(|g| g["count"].as_u64().unwrap());
         let (_, reported) = call(&c.app, &c.county, Method::GET, "/api/v1/map/choropleth?on=reported", None).await;
         let (_, current) = call(&c.app, &c.county, Method::GET, "/api/v1/map/choropleth?on=current", None).await;
