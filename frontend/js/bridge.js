@@ -27,13 +27,14 @@ let gridsUrl = null;
 /**
  * fetch as text: resolves to [status, body text]; rejects only when the network fails. The
  * session cookie (HttpOnly) goes with it (same origin); `csrf`, when given, is sent as
- * X-CSRF-Token (the app gives it for POST, PUT and DELETE).
+ * X-CSRF-Token (the app gives it for POST, PUT and DELETE). A string body is JSON; bytes (a
+ * Uint8Array, such as an imported file) go as they are.
  */
 export async function api(method, url, body, csrf) {
   const init = { method, headers: { Accept: 'application/json' }, credentials: 'same-origin' };
   if (body !== undefined && body !== null) {
     init.body = body;
-    init.headers['Content-Type'] = 'application/json';
+    init.headers['Content-Type'] = typeof body === 'string' ? 'application/json' : 'application/octet-stream';
   }
   if (csrf) init.headers['X-CSRF-Token'] = csrf;
   const r = await fetch(url, init);

@@ -40,6 +40,12 @@ pub async fn post<T: DeserializeOwned>(url: &str, body: &Value) -> Result<T, Fai
     decode(&call("POST", url, Some(body.to_string())).await?)
 }
 
+/// `POST url` with raw bytes as the body (a file) → `T`.
+pub async fn post_bytes<T: DeserializeOwned>(url: &str, bytes: &[u8]) -> Result<T, Failure> {
+    let answer = bridge::fetch_bytes("POST", url, bytes, &csrf("POST")).await.map_err(network)?;
+    decode(&settle(answer)?)
+}
+
 /// The raw text of a successful answer.
 pub async fn get_text(url: &str) -> Result<String, Failure> {
     call("GET", url, None).await
@@ -52,12 +58,28 @@ pub async fn raw(method: &str, url: &str, body: Option<&Value>) -> Result<(u16, 
 }
 
 async fn exchange(method: &str, url: &str, body: Option<String>) -> Result<(u16, String), Failure> {
-    let csrf = if is_safe(method) { String::new() } else { CSRF.with(|c| c.borrow().clone()) };
-    bridge::fetch(method, url, body, &csrf).await.map_err(|e| format!("网络错误：{e}"))
+    bridge::fetch(method, url, body, &csrf(method)).await.map_err(network)
+}
+
+/// The CSRF token to send with `method` (none for safe methods).
+fn csrf(method: &str) -> String {
+    if is_safe(method) {
+        String::new()
+    } else {
+        CSRF.with(|c| c.borrow().clone())
+    }
+}
+
+fn network(e: String) -> Failure {
+    format!("网络错误：{e}")
 }
 
 async fn call(method: &str, url: &str, body: Option<String>) -> Result<String, Failure> {
-    let (status, text) = exchange(method, url, body).await?;
+    settle(exchange(method, url, body).await?)
+}
+
+/// The text of a successful answer; otherwise the reason (and a 401 ends the session).
+fn settle((status, text): (u16, String)) -> Result<String, Failure> {
     if (200..300).contains(&status) {
         return Ok(text);
     }

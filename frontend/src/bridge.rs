@@ -9,6 +9,8 @@ use wasm_bindgen::{JsCast, JsValue};
 extern "C" {
     #[wasm_bindgen(catch, js_name = api)]
     async fn api_js(method: &str, url: &str, body: Option<String>, csrf: &str) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(catch, js_name = api)]
+    async fn api_bytes_js(method: &str, url: &str, body: &js_sys::Uint8Array, csrf: &str) -> Result<JsValue, JsValue>;
     /// Whether the map was created on this page.
     #[wasm_bindgen(js_name = mapCreated)]
     pub fn map_created() -> bool;
@@ -72,7 +74,16 @@ extern "C" {
 /// `fetch`: the status and the body text, or why the network failed; `csrf` (if not empty)
 /// goes in `X-CSRF-Token`.
 pub async fn fetch(method: &str, url: &str, body: Option<String>, csrf: &str) -> Result<(u16, String), String> {
-    let answer = api_js(method, url, body, csrf).await.map_err(describe)?;
+    status_and_text(api_js(method, url, body, csrf).await.map_err(describe)?)
+}
+
+/// [`fetch`] with raw bytes as the body (`application/octet-stream`).
+pub async fn fetch_bytes(method: &str, url: &str, body: &[u8], csrf: &str) -> Result<(u16, String), String> {
+    let body = js_sys::Uint8Array::from(body);
+    status_and_text(api_bytes_js(method, url, &body, csrf).await.map_err(describe)?)
+}
+
+fn status_and_text(answer: JsValue) -> Result<(u16, String), String> {
     let pair: js_sys::Array = answer.dyn_into().map_err(describe)?;
     let status = pair.get(0).as_f64().unwrap_or(0.0) as u16;
     Ok((status, pair.get(1).as_string().unwrap_or_default()))

@@ -524,6 +524,48 @@ test('a planner merges two grids and drags a shared vertex: both grids follow', 
   await shot('editor-vertex');
 });
 
+/** Chooses a file `name` holding `text` in the editor's 导入文件 input: the note and the error after it. */
+async function importFile(name, text) {
+  await page.setInputFiles('#import-file', { name, mimeType: 'application/geo+json', buffer: Buffer.from(text) });
+  await page.waitForFunction(() => /已导入/.test(document.querySelector('#draft-message')?.textContent || '')
+    || /导入失败/.test(document.querySelector('#draft-error')?.textContent || ''), null, { timeout: 30_000 });
+  return { note: await page.locator('#draft-message').textContent(), error: await page.locator('#draft-error').textContent() };
+}
+
+test('a planner imports a GeoJSON file into the draft, undoes it, and a projected file is refused with the reason', { timeout: 300_000 }, async () => {
+  const { village, codes } = await planningGrid(3);
+  await openAs('planner');
+  await startEditing(village);
+  // The village's draft as the service exports it, with this page's session.
+  const grids = await page.evaluate(async (v) => {
+    const r = await fetch(`/api/v1/drafts/base?village=${v}`, { credentials: 'same-origin' });
+    if (!r.ok) throw new Error(`base: HTTP ${r.status}`);
+    return (await r.json()).grids;
+  }, village);
+  assert.equal(grids.features.length, codes.length);
+  // A renamed grid first: the import replaces it, and one undo brings it back.
+  await rename(codes[0], '导入前改名网格');
+  const { note, error } = await importFile('draft.geojson', JSON.stringify(grids));
+  assert.equal(error, '', 'no error');
+  assert.match(note, new RegExp(`已导入 ${codes.length} 个网格（坐标系 EPSG:4490）`));
+  assert.equal(await page.evaluate(() => window.__wangge.editor.draft.features.length), codes.length, 'the map shows the imported grids');
+  assert.doesNotMatch(await page.locator('#draft-grids').textContent(), /导入前改名网格/, 'the imported grids replaced the draft\'s');
+  for (const c of codes) assert.equal(await page.locator(`#draft-grid-${c}`).count(), 1, `${c} is listed`);
+  assert.deepEqual(await checkErrors(), [], 'the imported draft has no errors');
+  await page.evaluate(() => document.activeElement?.blur());
+  await page.keyboard.press('Control+z');
+  await page.waitForFunction(() => /导入前改名网格/.test(document.querySelector('#draft-grids')?.textContent || ''), null, { timeout: 5_000 });
+  await page.keyboard.press('Control+y');
+  await page.waitForFunction(() => !/导入前改名网格/.test(document.querySelector('#draft-grids')?.textContent || ''), null, { timeout: 5_000 });
+  // A file in a projected system (Web Mercator) is refused with the service's reason; the draft stays.
+  const projected = { ...grids, crs: { type: 'name', properties: { name: 'EPSG:3857' } } };
+  const refused = await importFile('projected.geojson', JSON.stringify(projected));
+  assert.match(refused.error, /导入失败/);
+  assert.match(refused.error, /3857/);
+  assert.equal(await page.evaluate(() => window.__wangge.editor.draft.features.length), codes.length, 'the draft is unchanged');
+  assert.deepEqual(page.errors.filter((e) => !/status of (401|422)/.test(e)), [], 'no errors on the page');
+});
+
 test('a wrong password shows the error and no app', { timeout: 60_000 }, async () => {
   if (page) await page.context().close();
   page = await newPage(browser, server.base);

@@ -1,6 +1,6 @@
 //! The planner's draft (边界草稿) in memory: the grids of one village or township as GeoJSON
-//! features, the edits on them (split, merge, properties, moved vertices) and their undo and
-//! redo history.
+//! features, the edits on them (split, merge, properties, moved vertices, an imported file)
+//! and their undo and redo history.
 
 use serde_json::{json, Value};
 
@@ -223,6 +223,22 @@ impl Draft {
         Ok(())
     }
 
+    /// 导入: the grids of an imported file replace the draft's, as one step to undo; each
+    /// feature gets its code as id, like the service's.
+    pub fn replace(&mut self, features: Vec<Value>) {
+        self.remember();
+        self.grids = features
+            .into_iter()
+            .map(|mut f| {
+                let c = code(&f);
+                if let (Some(o), false) = (f.as_object_mut(), c.is_empty()) {
+                    o.insert("id".to_owned(), json!(c));
+                }
+                f
+            })
+            .collect();
+    }
+
     /// Takes the grids after vertices were dragged on the map (repeated points removed).
     pub fn moved(&mut self, collection: &Value) {
         let Some(features) = collection.get("features").and_then(Value::as_array) else { return };
@@ -280,6 +296,21 @@ mod tests {
         let m = geometry::read(&d.grids[0]["geometry"]).unwrap();
         assert_eq!(m.len(), 1);
         assert!(d.changed());
+    }
+
+    #[test]
+    fn an_import_replaces_the_grids_in_one_undo_step() {
+        let mut d = draft();
+        let mut imported = feature("130730100201007", 0.0, 2.0);
+        imported.as_object_mut().unwrap().remove("id");
+        d.replace(vec![imported]);
+        assert_eq!(d.grids.len(), 1);
+        assert_eq!(d.grids[0]["id"], "130730100201007", "the code is the id");
+        assert_eq!(d.base_generation, 3, "the base stays");
+        assert!(d.changed());
+        assert!(d.undo());
+        assert_eq!(d.grids.len(), 2);
+        assert!(!d.changed(), "undone to the draft before the import");
     }
 
     #[test]

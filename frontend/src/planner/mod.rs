@@ -3,10 +3,12 @@
 //! with `POST /api/v1/drafts/split`, merge, properties, shared vertices dragged), with undo and
 //! redo, checked (`POST /api/v1/drafts/check`: problems and the impact on events and
 //! gridworkers) and published (`POST /api/v1/drafts/publish`, refused with 409 when someone
-//! published the area meanwhile).
+//! published the area meanwhile). A planner's file (GeoJSON, GeoPackage, zipped Shapefile) can
+//! replace the draft's grids (`POST /api/v1/drafts/import`).
 
 mod draft;
 mod geometry;
+mod import;
 mod map;
 mod view;
 
@@ -225,26 +227,30 @@ impl Editor {
         self.busy.set(true);
         self.say("正在载入网格…");
         spawn_local(async move {
-            match api::get::<Base>(&api::url("/api/v1/drafts/base", &[("village", &village)])).await {
-                Ok(base) => {
-                    let draft = Draft::new(base.generation, base.area, &base.grids);
-                    let n = draft.grids.len();
-                    self.selected.set(String::new());
-                    self.second.set(String::new());
-                    self.check.set(None);
-                    self.publish.set(outcome);
-                    self.draft.set(Some(draft));
-                    self.set_mode(Mode::Select);
-                    self.attach();
-                    map::show_old("");
-                    map::show_problem("", f64::NAN, f64::NAN);
-                    map::fit("");
-                    self.say(format!("已载入 {n} 个网格（版本 {}）", base.generation));
+            match base(&village).await {
+                Ok(draft) => {
+                    let (n, generation) = (draft.grids.len(), draft.base_generation);
+                    self.loaded(draft, outcome);
+                    self.say(format!("已载入 {n} 个网格（版本 {generation}）"));
                 }
                 Err(e) => self.fail(e),
             }
             self.busy.set(false);
         });
+    }
+
+    /// A freshly loaded draft becomes the one edited, drawn whole on the map.
+    fn loaded(self, draft: Draft, outcome: Publish) {
+        self.selected.set(String::new());
+        self.second.set(String::new());
+        self.check.set(None);
+        self.publish.set(outcome);
+        self.draft.set(Some(draft));
+        self.set_mode(Mode::Select);
+        self.attach();
+        map::show_old("");
+        map::show_problem("", f64::NAN, f64::NAN);
+        map::fit("");
     }
 
     /// Puts the draft on the map and routes the map's clicks and drags here.
@@ -457,6 +463,12 @@ impl Editor {
             }
         }
     }
+}
+
+/// The village's published grids as a fresh draft (`GET /api/v1/drafts/base`).
+async fn base(village: &str) -> Result<Draft, api::Failure> {
+    let base = api::get::<Base>(&api::url("/api/v1/drafts/base", &[("village", village)])).await?;
+    Ok(Draft::new(base.generation, base.area, &base.grids))
 }
 
 impl Default for Editor {

@@ -44,6 +44,9 @@ pub fn Planner() -> impl IntoView {
                 {move || if editing() { "重新载入" } else { "开始编辑" }}
             </button>
         </div>
+        <Show when=move || e.village.get().len() == 12>
+            <super::import::ImportPanel e/>
+        </Show>
         <p class="note" id="draft-message">{move || e.message.get()}</p>
         <p class="error" id="draft-error" role="alert">{move || e.error.get()}</p>
         <Show when=editing>
