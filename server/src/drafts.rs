@@ -223,8 +223,10 @@ pub struct Impact {
     pub past_events_moved: usize,
     /// Gridworkers bound to a grid that changes or disappears.
     pub gridworkers_affected: usize,
-    /// Bindings to grids that disappear.
+    /// Bindings that end (to grids that disappear, or taken off in the draft).
     pub bindings_dropped: usize,
+    /// Bindings the draft adds.
+    pub bindings_added: usize,
     /// The first moved events (open ones first).
     pub events: Vec<Moved>,
     /// Codes new in the draft.
@@ -307,7 +309,7 @@ pub fn impact(
     changes: &Changes,
     open: &[EventRecord],
     points: &[crate::map::EventPoint],
-    roster: &Roster,
+    bindings: &Bindings,
 ) -> (Impact, Vec<(EventRecord, Grid)>) {
     let by_code: HashMap<&str, &Grid> = all.iter().map(|g| (g.code.as_str(), g)).collect();
     let now_in = |lon: f64, lat: f64| match index.locate(lon, lat) {
@@ -327,19 +329,95 @@ pub fn impact(
     let past_moved = all_moved.saturating_sub(open_moved);
     listed.sort_by(|a, b| a.event_id.cmp(&b.event_id));
     let touched: BTreeSet<&str> = changes.removed.iter().chain(&changes.reshaped).map(String::as_str).collect();
-    let removed: BTreeSet<&str> = changes.removed.iter().map(String::as_str).collect();
-    let people = roster.people();
+    let dropped: Vec<&(String, String)> = bindings.before.difference(&bindings.after).collect();
+    let added: Vec<&(String, String)> = bindings.after.difference(&bindings.before).collect();
+    let affected: BTreeSet<&str> = bindings
+        .before
+        .iter()
+        .filter(|(_, g)| touched.contains(g.as_str()))
+        .chain(dropped.iter().copied())
+        .chain(added.iter().copied())
+        .map(|(p, _)| p.as_str())
+        .collect();
     let impact = Impact {
         open_events_moved: open_moved,
         past_events_moved: past_moved,
-        gridworkers_affected: people.iter().filter(|p| p.grids.iter().any(|g| touched.contains(g.as_str()))).count(),
-        bindings_dropped: people.iter().flat_map(|p| &p.grids).filter(|g| removed.contains(g.as_str())).count(),
+        gridworkers_affected: affected.len(),
+        bindings_dropped: dropped.len(),
+        bindings_added: added.len(),
         events: listed.into_iter().take(IMPACT_LISTED).collect(),
         added: changes.added.clone(),
         removed: changes.removed.clone(),
         reshaped: changes.reshaped.clone(),
     };
     (impact, moves)
+}
+
+/// The area's bindings (person id, grid code) before and after publishing.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Bindings {
+    /// Now.
+    pub before: BTreeSet<(String, String)>,
+    /// After: each grid the draft lists `gridworkers` for gets exactly those; the others keep
+    /// the people bound to their code, if it survives.
+    pub after: BTreeSet<(String, String)>,
+}
+
+/// The bindings of the area before and after the draft: `gridworkers` properties (person ids
+/// of the roster) where the draft gives them.
+pub fn bindings(roster: &Roster, area: &str, grids: &[Grid], draft: &Value) -> Result<Bindings, DraftError> {
+    let before: BTreeSet<(String, String)> = roster
+        .people()
+        .iter()
+        .flat_map(|p| p.grids.iter().filter(|g| g.starts_with(area)).map(move |g| (p.id.clone(), g.clone())))
+        .collect();
+    let mut listed: HashMap<String, Vec<String>> = HashMap::new();
+    for (i, f) in draft.get("features").and_then(Value::as_array).into_iter().flatten().enumerate() {
+        let Some(list) = f.pointer("/properties/gridworkers").filter(|v| !v.is_null()) else { continue };
+        let code = f.pointer("/properties/code").and_then(Value::as_str).unwrap_or_default();
+        let ids = list
+            .as_array()
+            .and_then(|a| a.iter().map(|v| v.as_str().map(str::to_owned)).collect::<Option<Vec<_>>>())
+            .ok_or_else(|| DraftError::Grids(format!("feature {i}: gridworkers must be a list of person ids")))?;
+        if let Some(unknown) = ids.iter().find(|id| roster.get(id).is_none()) {
+            return Err(DraftError::Grids(format!("feature {i}: no person {unknown:?} in the roster")));
+        }
+        listed.insert(code.to_owned(), ids);
+    }
+    let mut after = BTreeSet::new();
+    for g in grids {
+        match listed.get(&g.code) {
+            Some(ids) => after.extend(ids.iter().map(|id| (id.clone(), g.code.clone()))),
+            None => after.extend(before.iter().filter(|(_, code)| *code == g.code).cloned()),
+        }
+    }
+    Ok(Bindings { before, after })
+}
+
+/// The roster as it will be once the area's bindings are `after` (who takes a moved event).
+pub fn roster_after(roster: &Roster, area: &str, after: &BTreeSet<(String, String)>) -> Roster {
+    let people = roster
+        .people()
+        .iter()
+        .map(|p| {
+            let mut p = p.clone();
+            p.grids.retain(|g| !g.starts_with(area));
+            p.grids.extend(after.iter().filter(|(id, _)| *id == p.id).map(|(_, g)| g.clone()));
+            p
+        })
+        .collect();
+    Roster::new(people)
+}
+
+/// Person ids bound to each grid code.
+pub fn bound(roster: &Roster) -> HashMap<&str, Vec<&str>> {
+    let mut out: HashMap<&str, Vec<&str>> = HashMap::new();
+    for p in roster.people() {
+        for g in &p.grids {
+            out.entry(g.as_str()).or_default().push(p.id.as_str());
+        }
+    }
+    out
 }
 
 /// The write that moves an open event to `grid`: its place changes, and if a gridworker held

@@ -139,13 +139,24 @@ backend_tests! {
         let west_first = parts[0]["coordinates"][0][0].as_array().unwrap().iter().all(|p| p[0].as_f64().unwrap() <= 115.51 + 1e-12);
         let (west, east) = if west_first { (parts[0].clone(), parts[1].clone()) } else { (parts[1].clone(), parts[0].clone()) };
 
+        // GW1 works the grid; GW2 will take the new east half (bound in the draft).
+        for id in ["GW1", "GW2"] {
+            let grids = if id == "GW1" { json!([GRID]) } else { json!([]) };
+            let person = json!({"name": format!("测试{id}"), "role": "gridworker", "unit_code": VILLAGE, "phone": "13812345678", "grids": grids});
+            let (status, body) = call(&c.app, &c.county, Method::PUT, &format!("/api/v1/people/{id}"), Some(&person)).await;
+            assert_eq!(status, StatusCode::CREATED, "{body}");
+        }
+        let (_, base) = call(&c.app, &c.planner, Method::GET, &format!("/api/v1/drafts/base?village={VILLAGE}"), None).await;
+        assert_eq!(base["grids"]["features"][0]["properties"]["gridworkers"], json!(["GW1"]));
         let open = report(&c, "open-east", EAST).await;
         let past = report(&c, "past-east", EAST).await;
         for action in [json!({"action": "accept"}), json!({"action": "handle", "note": "已处理"}), json!({"action": "close", "note": "已回访"})] {
             let (status, body) = call(&c.app, &c.county, Method::POST, &format!("/api/v1/events/{past}/transitions"), Some(&action)).await;
             assert_eq!(status, StatusCode::OK, "{action}: {body}");
         }
-        let body = draft(0, vec![grid(GRID, west), grid(NEW_GRID, east)], "村民小组调整，按道路拆分");
+        let mut east_grid = grid(NEW_GRID, east);
+        east_grid["properties"]["gridworkers"] = json!(["GW2"]);
+        let body = draft(0, vec![grid(GRID, west), east_grid], "村民小组调整，按道路拆分");
         let (status, checked) = call(&c.app, &c.planner, Method::POST, "/api/v1/drafts/check", Some(&body)).await;
         assert_eq!(status, StatusCode::OK, "{checked}");
         assert_eq!(checked["publishable"], true, "{checked}");
@@ -153,6 +164,7 @@ backend_tests! {
         assert_eq!((impact["open_events_moved"].as_u64(), impact["past_events_moved"].as_u64()), (Some(1), Some(1)), "{impact}");
         assert_eq!(impact["added"], json!([NEW_GRID]));
         assert_eq!(impact["reshaped"], json!([GRID]));
+        assert_eq!((impact["bindings_added"].as_u64(), impact["bindings_dropped"].as_u64()), (Some(1), Some(0)), "{impact}");
         assert_eq!(locate(&c, EAST).await, GRID, "a check publishes nothing");
 
         let (status, published) = call(&c.app, &c.planner, Method::POST, "/api/v1/drafts/publish", Some(&body)).await;
@@ -162,6 +174,9 @@ backend_tests! {
         assert_eq!((locate(&c, WEST).await, locate(&c, EAST).await), (GRID.to_owned(), NEW_GRID.to_owned()));
         let (_, moved) = call(&c.app, &c.county, Method::GET, &format!("/api/v1/events/{open}"), None).await;
         assert_eq!(moved["grid_code"], NEW_GRID, "{moved}");
+        assert_eq!(moved["holder"]["id"], "GW2", "the new grid's gridworker takes it: {moved}");
+        let (_, gw2) = call(&c.app, &c.county, Method::GET, "/api/v1/people/GW2", None).await;
+        assert_eq!(gw2["grids"], json!([NEW_GRID]), "{gw2}");
         let (_, timeline) = call(&c.app, &c.county, Method::GET, &format!("/api/v1/events/{open}/timeline"), None).await;
         let last = timeline["entries"].as_array().unwrap().last().unwrap().clone();
         assert_eq!((last["action"].as_str(), last["payload"]["from"].as_str(), last["payload"]["to"].as_str()), (Some("regrid"), Some(GRID), Some(NEW_GRID)));

@@ -46,13 +46,14 @@ struct BaseQuery {
     township: Option<String>,
 }
 
-fn feature(g: &Grid) -> Value {
+fn feature(g: &Grid, gridworkers: Option<&Vec<&str>>) -> Value {
     json!({
         "type": "Feature",
         "id": g.code,
         "properties": {
             "code": g.code, "name": g.name, "kind": g.kind.as_str(), "village_code": g.village_code,
             "township_code": g.township_code, "parent_grid": g.parent_grid, "area_km2": g.area_km2,
+            "gridworkers": gridworkers.cloned().unwrap_or_default(),
         },
         "geometry": geojson::Geometry::new(geojson::Value::from(&g.geometry)),
     })
@@ -70,8 +71,15 @@ async fn base(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQue
     if !scope.covers(&area_code) {
         return Err(ApiError::Hidden(format!("no area {area_code:?}")));
     }
-    let features: Vec<Value> =
-        catalog.grids().iter().map(|g| &g.grid).filter(|g| g.code.starts_with(&area_code)).map(feature).collect();
+    let roster = state.rules.roster();
+    let bound = drafts::bound(&roster);
+    let features: Vec<Value> = catalog
+        .grids()
+        .iter()
+        .map(|g| &g.grid)
+        .filter(|g| g.code.starts_with(&area_code))
+        .map(|g| feature(g, bound.get(g.code.as_str())))
+        .collect();
     let generation = state.store.current_generation().await?;
     let body = json!({
         "generation": generation,
@@ -142,6 +150,8 @@ struct Checked {
     changes: Changes,
     impact: Impact,
     moves: Vec<(EventRecord, Grid)>,
+    /// The area's bindings before and after.
+    bindings: drafts::Bindings,
     /// The county's grids after publishing, and their index (swapped in on publication).
     after: Option<(Vec<Grid>, GridIndex)>,
 }
@@ -163,6 +173,8 @@ async fn checked(state: &AppState, caller: &Caller, body: &DraftBody) -> Result<
     let (open, points) = area_events(state, &area).await?;
     let read = started.elapsed();
     let roster = state.rules.roster();
+    let bindings = drafts::bindings(&roster, &area, &grids, &body.grids).map_err(|e| ApiError::Unprocessable(e.to_string()))?;
+    let task_bindings = bindings.clone();
     let task_area = area.clone();
     let (report, changes, impact, moves, grids, validated, after) = tokio::task::spawn_blocking(move || {
         let t = std::time::Instant::now();
@@ -172,7 +184,7 @@ async fn checked(state: &AppState, caller: &Caller, body: &DraftBody) -> Result<
         let all = drafts::county_after(&catalog, &task_area, &grids);
         let index = if report.is_publishable() { GridIndex::build(all.iter().map(drafts::grid_shape).collect()).ok() } else { None };
         let (impact, moves) = match &index {
-            Some(index) => drafts::impact(index, &all, &changes, &open, &points, &roster),
+            Some(index) => drafts::impact(index, &all, &changes, &open, &points, &task_bindings),
             None => (Impact::default(), Vec::new()),
         };
         (report, changes, impact, moves, grids, validated, index.map(|i| (all, i)))
@@ -187,7 +199,7 @@ async fn checked(state: &AppState, caller: &Caller, body: &DraftBody) -> Result<
         ("validate", ms(validated)),
         ("impact", ms(total - read - validated)),
     ];
-    Ok(Checked { timings, area, grids, report, changes, impact, moves, after })
+    Ok(Checked { timings, area, grids, report, changes, impact, moves, bindings, after })
 }
 
 /// The area's open events (in full: they may move), and where every event of it is.
@@ -262,7 +274,7 @@ async fn publish(State(state): State<AppState>, caller: Caller, ApiJson(body): A
         return Ok(response);
     }
     let now = state.clock.now();
-    let roster = state.rules.roster();
+    let roster = drafts::roster_after(&state.rules.roster(), &c.area, &c.bindings.after);
     let actor = format!("planner:{}", caller.username);
     let moves: Vec<_> = c.moves.iter().map(|(e, g)| drafts::move_event(e, g, &roster, &note, &actor, now)).collect();
     let before = state.catalog.load().grids().iter().filter(|g| g.grid.code.starts_with(&c.area)).count();
@@ -277,6 +289,7 @@ async fn publish(State(state): State<AppState>, caller: Caller, ApiJson(body): A
         retired: c.changes.retired,
         written: c.changes.written,
         moves,
+        bindings: c.bindings.after.into_iter().collect(),
     };
     let t = std::time::Instant::now();
     let generation = state.store.publish(&publication).await?;
@@ -286,6 +299,7 @@ async fn publish(State(state): State<AppState>, caller: Caller, ApiJson(body): A
         None => reload_grids(&state).await.map(|_| ()),
     };
     swapped.map_err(|e| ApiError::Internal(format!("published, but swapping in the new grids failed: {e}")))?;
+    state.rules.reload_roster(&state.store).await?;
     let mut timings = c.timings.clone();
     timings.push(("write", written.as_secs_f64() * 1000.0));
     timings.push(("swap", (t.elapsed() - written).as_secs_f64() * 1000.0));
@@ -358,7 +372,7 @@ async fn history(State(state): State<AppState>, caller: Caller, ApiPath(code): A
                 "published_by": published.map(|p| p.published_by.clone()),
                 "note": published.map(|p| p.note.clone()),
                 "retired_at": v.valid_to.and_then(when).map(|p| from_micros(p.published_us).to_rfc3339()),
-                "feature": feature(&v.grid),
+                "feature": feature(&v.grid, None),
             })
         })
         .collect();

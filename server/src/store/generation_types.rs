@@ -28,6 +28,9 @@ pub struct Publication {
     pub written: Vec<Grid>,
     /// Open events moved to the grid that now covers them, each with its timeline row.
     pub moves: Vec<TransitionWrite>,
+    /// Every binding (person id, grid code) to a grid of the area after publishing: the
+    /// area's bindings are replaced by these.
+    pub bindings: Vec<(String, String)>,
 }
 
 /// A published generation.

@@ -59,6 +59,20 @@ impl PgStore {
         for w in &p.moves {
             write_transition(&mut tx, w).await?;
         }
+        sqlx::query("DELETE FROM grid_binding WHERE starts_with(grid_code, $1)")
+            .bind(&p.area_code)
+            .execute(&mut *tx)
+            .await
+            .map_err(query("replacing the area's bindings"))?;
+        let (people, grids): (Vec<&str>, Vec<&str>) = p.bindings.iter().map(|(a, b)| (a.as_str(), b.as_str())).unzip();
+        sqlx::query(
+            "INSERT INTO grid_binding (person_id, grid_code) SELECT * FROM UNNEST($1::text[], $2::text[]) ON CONFLICT DO NOTHING",
+        )
+        .bind(&people)
+        .bind(&grids)
+        .execute(&mut *tx)
+        .await
+        .map_err(query("binding people to the new grids"))?;
         sqlx::query(&format!("INSERT INTO grid_generation ({GENERATION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"))
             .bind(generation)
             .bind(&p.area_code)

@@ -54,6 +54,19 @@ impl SqliteStore {
         for w in &p.moves {
             write_transition(&mut tx, w).await?;
         }
+        sqlx::query("DELETE FROM grid_binding WHERE substr(grid_code, 1, length(?1)) = ?1")
+            .bind(&p.area_code)
+            .execute(&mut *tx)
+            .await
+            .map_err(query("replacing the area's bindings"))?;
+        for (person, grid) in &p.bindings {
+            sqlx::query("INSERT OR IGNORE INTO grid_binding (person_id, grid_code) VALUES (?, ?)")
+                .bind(person)
+                .bind(grid)
+                .execute(&mut *tx)
+                .await
+                .map_err(query("binding people to the new grids"))?;
+        }
         sqlx::query(&format!("INSERT INTO grid_generation ({GENERATION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"))
             .bind(generation)
             .bind(&p.area_code)
