@@ -143,8 +143,8 @@ ensure_postgis() {
 # ---------------------------------------------------------------------------------------------
 # Rust
 # ---------------------------------------------------------------------------------------------
-# The frontend (wangge-frontend) is wasm32-only: it is built, linted and tested by the frontend
-# steps below, never natively.
+# The frontend (wangge-frontend) is built and linted for wasm32 by the frontend steps below; its
+# pure logic (the editor's draft and geometry) is unit-tested natively here too.
 NATIVE=(--workspace --exclude wangge-frontend)
 build_all() { cargo build "${NATIVE[@]}" --all-targets; }
 
@@ -173,6 +173,7 @@ else
     log "clippy not installed: skipping"
 fi
 step "wasm32 check"           bash "$REPO_ROOT/scripts/wasm-check.sh"
+step "frontend unit tests"    cargo test -p wangge-frontend --lib
 
 # The map: build the frontend (clippy for wasm32, -D warnings), then drive it in headless
 # Chromium against the real binary with the demo county (tests/e2e/; screenshots in target/e2e/).
