@@ -3,8 +3,9 @@
 // layer renders, the hazard heatmap has data, a search flies to a grid, a dispatcher escalates
 // a new event and sees its timeline grow; a wrong password, a locked account, a township
 // dispatcher's map, the audit administrator's page, logging out and a gridworker's views; a
-// planner splits a grid and publishes it, a second planner's stale publish is refused, and
-// merging and dragging a shared vertex keep the draft clean.
+// planner splits a grid and publishes it, a second planner's stale publish is refused,
+// merging and dragging a shared vertex keep the draft clean, and a gridworker moved to a split's
+// new grid is bound there once published.
 // Screenshots go to target/e2e/.
 //
 //   node --test tests/e2e/        (scripts/test.sh runs it after scripts/frontend.sh)
@@ -564,6 +565,77 @@ test('a planner imports a GeoJSON file into the draft, undoes it, and a projecte
   assert.match(refused.error, /3857/);
   assert.equal(await page.evaluate(() => window.__wangge.editor.draft.features.length), codes.length, 'the draft is unchanged');
   assert.deepEqual(page.errors.filter((e) => !/status of (401|422)/.test(e)), [], 'no errors on the page');
+});
+
+/** The ids on the gridworker chips of the selected grid's panel. */
+async function chips() {
+  return page.locator('#gridworker-chips .chip').evaluateAll((cs) => cs.map((c) => c.dataset.id));
+}
+
+test('a planner splits a grid and moves a bound gridworker to the new grid, and the publication binds it there', { timeout: 300_000 }, async () => {
+  // A village whose largest grid has a gridworker bound (from 4 on: the ones before are used above).
+  const planner = await apiSession(server.base, 'planner');
+  let chosen = null;
+  for (let skip = 4; !chosen; skip++) {
+    const { village, grid } = await planningGrid(skip);
+    const r = await planner.call('GET', `/api/v1/drafts/base?village=${village}`);
+    assert.equal(r.status, 200, r.text);
+    const f = r.body.grids.features.find((g) => g.properties.code === grid.properties.code);
+    if (f.properties.gridworkers.length > 0) chosen = { village, grid };
+  }
+  const { village, grid } = chosen;
+  const code = grid.properties.code;
+  await openAs('planner');
+  await startEditing(village);
+  // The grid's bound gridworkers, as its panel shows them.
+  await page.click(`#draft-grid-${code}`);
+  await page.locator('#grid-gridworkers').waitFor();
+  const bound = await chips();
+  assert.ok(bound.length >= 1, `the grid shows its gridworkers: ${bound}`);
+  const person = bound[0];
+  // Split it: the new grid starts with none.
+  await settled(page);
+  await page.click('#tool-split');
+  for (const p of cutAcross(grid.geometry).line) await clickAt(p);
+  await page.click('#split-done');
+  await page.waitForFunction(() => /已拆分/.test(document.querySelector('#draft-message')?.textContent || ''), null, { timeout: 30_000 });
+  const added = (await page.locator('#draft-message').textContent()).match(/新网格 (\d{15})/)[1];
+  await page.click(`#draft-grid-${added}`);
+  assert.deepEqual(await chips(), [], 'the new grid has no gridworker yet');
+  // 添加 the person to the new grid (trimmed, once only), then remove it from the old one.
+  await page.fill('#gridworker-id', `  ${person} `);
+  await page.click('#gridworker-add');
+  assert.deepEqual(await chips(), [person]);
+  await page.fill('#gridworker-id', person);
+  await page.click('#gridworker-add');
+  assert.deepEqual(await chips(), [person], 'no duplicate');
+  assert.match(await page.locator('#draft-error').textContent(), /已绑定/);
+  await page.click(`#draft-grid-${code}`);
+  await page.locator(`#gridworker-chips .chip[data-id="${person}"] .chip-remove`).click();
+  assert.deepEqual(await chips(), bound.slice(1), 'removed from the old grid');
+  // Undone and redone like every other edit.
+  await page.evaluate(() => document.activeElement?.blur());
+  await page.keyboard.press('Control+z');
+  assert.deepEqual(await chips(), bound, 'undone');
+  await page.keyboard.press('Control+y');
+  assert.deepEqual(await chips(), bound.slice(1), 'redone');
+  // 校验: the binding added and the one dropped.
+  assert.deepEqual(await checkErrors(), [], 'no errors');
+  const [addedBindings, dropped] = [await page.locator('#impact-bindings-added').textContent(), await page.locator('#impact-bindings').textContent()];
+  assert.ok(Number(addedBindings) >= 1, `bindings added: ${addedBindings}`);
+  assert.ok(Number(dropped) >= 1, `bindings dropped: ${dropped}`);
+  await publish('端到端测试：网格员随拆分调整');
+  assert.match(await page.locator('#publish-result').textContent(), /发布成功/);
+  // The published base binds the person to the new grid, not to the old.
+  const grids = await page.evaluate(async (v) => {
+    const r = await fetch(`/api/v1/drafts/base?village=${v}`, { credentials: 'same-origin' });
+    if (!r.ok) throw new Error(`base: HTTP ${r.status}`);
+    return (await r.json()).grids;
+  }, village);
+  const of = (c) => grids.features.find((f) => f.properties.code === c).properties.gridworkers;
+  assert.ok(of(added).includes(person), `${person} is bound to the new grid ${added}: ${of(added)}`);
+  assert.ok(!of(code).includes(person), `${person} is no longer bound to ${code}: ${of(code)}`);
+  assert.deepEqual(page.errors.filter((e) => !/status of 401/.test(e)), [], 'no errors on the page');
 });
 
 test('a wrong password shows the error and no app', { timeout: 60_000 }, async () => {

@@ -1,6 +1,7 @@
 //! The planner's draft (边界草稿) in memory: the grids of one village or township as GeoJSON
-//! features, the edits on them (split, merge, properties, moved vertices, an imported file)
-//! and their undo and redo history.
+//! features, the edits on them (split, merge, properties, bound gridworkers, moved vertices,
+//! an imported file) and their undo and redo history. Every feature keeps a `gridworkers`
+//! list (the person ids bound to the grid), which publishing makes the grid's bindings.
 
 use serde_json::{json, Value};
 
@@ -44,10 +45,28 @@ pub fn code(f: &Value) -> String {
     prop(f, "code")
 }
 
+/// The person ids bound to a grid (绑定网格员): its `gridworkers` property.
+pub fn gridworkers(f: &Value) -> Vec<String> {
+    f.pointer("/properties/gridworkers")
+        .and_then(Value::as_array)
+        .map(|ids| ids.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+        .unwrap_or_default()
+}
+
+fn set_gridworkers(f: &mut Value, ids: &[String]) {
+    if let Some(props) = f.get_mut("properties").and_then(Value::as_object_mut) {
+        props.insert("gridworkers".to_owned(), json!(ids));
+    }
+}
+
 impl Draft {
     /// A draft of `grids` (a FeatureCollection) at `generation` for `area`.
     pub fn new(base_generation: u64, area: Value, grids: &Value) -> Self {
-        let features = grids.get("features").and_then(Value::as_array).cloned().unwrap_or_default();
+        let mut features = grids.get("features").and_then(Value::as_array).cloned().unwrap_or_default();
+        for f in &mut features {
+            let list = gridworkers(f);
+            set_gridworkers(f, &list);
+        }
         Self { base_generation, area, base: features.clone(), grids: features, undo: Vec::new(), redo: Vec::new() }
     }
 
@@ -152,6 +171,37 @@ impl Draft {
         Ok(())
     }
 
+    /// 绑定网格员: person `id` (trimmed) is bound to grid `code` too.
+    pub fn bind(&mut self, code: &str, id: &str) -> Result<(), String> {
+        let i = self.index(code).ok_or("网格不在草稿中")?;
+        let id = id.trim();
+        if id.is_empty() {
+            return Err("请输入网格员编号".to_owned());
+        }
+        let mut ids = gridworkers(&self.grids[i]);
+        if ids.iter().any(|x| x == id) {
+            return Err(format!("网格员 {id} 已绑定此网格"));
+        }
+        ids.push(id.to_owned());
+        self.remember();
+        set_gridworkers(&mut self.grids[i], &ids);
+        Ok(())
+    }
+
+    /// 解除绑定: person `id` is no longer bound to grid `code`.
+    pub fn unbind(&mut self, code: &str, id: &str) -> Result<(), String> {
+        let i = self.index(code).ok_or("网格不在草稿中")?;
+        let mut ids = gridworkers(&self.grids[i]);
+        let before = ids.len();
+        ids.retain(|x| x != id);
+        if ids.len() == before {
+            return Err(format!("网格员 {id} 未绑定此网格"));
+        }
+        self.remember();
+        set_gridworkers(&mut self.grids[i], &ids);
+        Ok(())
+    }
+
     /// The next free code of the village: its code and a 3-digit number above every one in use
     /// (in the draft or its base).
     pub fn next_code(&self, village: &str) -> String {
@@ -184,6 +234,7 @@ impl Draft {
         twin["geometry"] = geometry::write(&b);
         twin["properties"]["code"] = json!(new_code);
         twin["properties"]["name"] = json!(format!("{}（拆分）", prop(&self.grids[i], "name")));
+        set_gridworkers(&mut twin, &[]);
         self.grids.insert(i + 1, twin);
         self.weld_except(&[code, &new_code], &cut);
         Ok(new_code)
@@ -203,7 +254,8 @@ impl Draft {
     }
 
     /// 合并: grid `b` joins grid `a` (their shared edges dissolved; a MultiPolygon of both when
-    /// they share none exactly, for the check to judge). Street units of `b` move to `a`.
+    /// they share none exactly, for the check to judge). Street units of `b` move to `a`, and
+    /// so do its gridworkers.
     pub fn merge(&mut self, a: &str, b: &str) -> Result<(), String> {
         if a == b {
             return Err("请选择两个不同的网格".to_owned());
@@ -212,8 +264,15 @@ impl Draft {
         let ga = geometry::read(&self.grids[ia]["geometry"]).ok_or("网格几何无法读取")?;
         let gb = geometry::read(&self.grids[ib]["geometry"]).ok_or("网格几何无法读取")?;
         let union: Multi = geometry::dissolve(&ga, &gb).unwrap_or_else(|| ga.iter().chain(gb.iter()).cloned().collect());
+        let mut ids = gridworkers(&self.grids[ia]);
+        for id in gridworkers(&self.grids[ib]) {
+            if !ids.contains(&id) {
+                ids.push(id);
+            }
+        }
         self.remember();
         self.grids[ia]["geometry"] = geometry::write(&union);
+        set_gridworkers(&mut self.grids[ia], &ids);
         self.grids.remove(ib);
         for g in &mut self.grids {
             if prop(g, "parent_grid") == b {
@@ -224,19 +283,25 @@ impl Draft {
     }
 
     /// 导入: the grids of an imported file replace the draft's, as one step to undo; each
-    /// feature gets its code as id, like the service's.
+    /// feature gets its code as id, like the service's, and, when the file names none, the
+    /// gridworkers bound to its code now (none for a new code).
     pub fn replace(&mut self, features: Vec<Value>) {
-        self.remember();
-        self.grids = features
+        let bound = |c: &str| self.base.iter().find(|f| code(f) == c).map(gridworkers).unwrap_or_default();
+        let features: Vec<Value> = features
             .into_iter()
             .map(|mut f| {
                 let c = code(&f);
+                if f.pointer("/properties/gridworkers").and_then(Value::as_array).is_none() {
+                    set_gridworkers(&mut f, &bound(&c));
+                }
                 if let (Some(o), false) = (f.as_object_mut(), c.is_empty()) {
                     o.insert("id".to_owned(), json!(c));
                 }
                 f
             })
             .collect();
+        self.remember();
+        self.grids = features;
     }
 
     /// Takes the grids after vertices were dragged on the map (repeated points removed).
@@ -311,6 +376,41 @@ mod tests {
         assert!(d.undo());
         assert_eq!(d.grids.len(), 2);
         assert!(!d.changed(), "undone to the draft before the import");
+    }
+
+    #[test]
+    fn gridworkers_are_bound_unbound_split_and_merged_with_undo() {
+        let mut d = draft();
+        let (a, b) = ("130730100201001", "130730100201002");
+        assert_eq!(gridworkers(d.grid(a).unwrap()), Vec::<String>::new(), "every feature has the list");
+        d.bind(a, " P001 ").unwrap();
+        assert!(d.bind(a, "P001").is_err(), "no duplicates");
+        assert!(d.bind(a, "  ").is_err(), "no empty id");
+        d.bind(b, "P002").unwrap();
+        let left = json!({"type": "Polygon", "coordinates": [[[0.0, 0.0], [1.0, 0.0], [1.0, 0.5], [0.0, 0.5], [0.0, 0.0]]]});
+        let right = json!({"type": "Polygon", "coordinates": [[[0.0, 0.5], [1.0, 0.5], [1.0, 1.0], [0.0, 1.0], [0.0, 0.5]]]});
+        let new = d.split(a, &[left, right]).unwrap();
+        assert_eq!(gridworkers(d.grid(a).unwrap()), ["P001"]);
+        assert!(gridworkers(d.grid(&new).unwrap()).is_empty(), "the new grid starts with none");
+        d.merge(a, b).unwrap();
+        assert_eq!(gridworkers(d.grid(a).unwrap()), ["P001", "P002"], "the merged grid keeps both");
+        d.undo();
+        d.unbind(a, "P001").unwrap();
+        assert!(d.unbind(a, "P001").is_err());
+        assert!(gridworkers(d.grid(a).unwrap()).is_empty());
+        assert!(d.undo());
+        assert_eq!(gridworkers(d.grid(a).unwrap()), ["P001"], "unbinding is undone");
+    }
+
+    #[test]
+    fn an_imported_grid_without_gridworkers_keeps_those_of_its_code() {
+        let base = json!({"type": "FeatureCollection", "features": [feature("130730100201001", 0.0, 1.0)]});
+        let mut base = base;
+        base["features"][0]["properties"]["gridworkers"] = json!(["P001"]);
+        let mut d = Draft::new(3, json!({"village": "130730100201"}), &base);
+        d.replace(vec![feature("130730100201001", 0.0, 1.0), feature("130730100201009", 1.0, 2.0)]);
+        assert_eq!(gridworkers(&d.grids[0]), ["P001"]);
+        assert!(gridworkers(&d.grids[1]).is_empty());
     }
 
     #[test]

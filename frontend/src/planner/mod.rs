@@ -1,6 +1,7 @@
 //! 网格规划 — the planner's boundary editor (`edit_grids`): a village's grids loaded as an
 //! in-memory draft (`GET /api/v1/drafts/base`), edited on the map (split along a drawn line
-//! with `POST /api/v1/drafts/split`, merge, properties, shared vertices dragged), with undo and
+//! with `POST /api/v1/drafts/split`, merge, properties, bound gridworkers, shared vertices
+//! dragged), with undo and
 //! redo, checked (`POST /api/v1/drafts/check`: problems and the impact on events and
 //! gridworkers) and published (`POST /api/v1/drafts/publish`, refused with 409 when someone
 //! published the area meanwhile). A planner's file (GeoJSON, GeoPackage, zipped Shapefile) can
@@ -106,6 +107,7 @@ pub struct Impact {
     open_events_moved: u64,
     past_events_moved: u64,
     gridworkers_affected: u64,
+    bindings_added: u64,
     bindings_dropped: u64,
     events: Vec<Value>,
     added: Vec<String>,
@@ -356,6 +358,25 @@ impl Editor {
                 });
             }
             Err(e) => self.fail(format!("顶点编辑无法读取：{e}")),
+        }
+    }
+
+    /// 绑定网格员: person `id` is bound to the selected grid too.
+    fn bind(self, id: &str) -> bool {
+        let code = self.selected.get_untracked();
+        let id = id.trim().to_owned();
+        let done = self.edit(|d| d.bind(&code, &id)).is_some();
+        if done {
+            self.say(format!("已绑定网格员 {id}"));
+        }
+        done
+    }
+
+    /// 解除绑定: person `id` is no longer bound to the selected grid.
+    fn unbind(self, id: &str) {
+        let code = self.selected.get_untracked();
+        if self.edit(|d| d.unbind(&code, id)).is_some() {
+            self.say(format!("已解除网格员 {id} 的绑定"));
         }
     }
 

@@ -1,5 +1,5 @@
 //! The editor's side panel: the village to edit, the tools, the draft's grids and the selected
-//! grid's properties, the check's problems and impact, and publishing.
+//! grid's properties and bound gridworkers, the check's problems and impact, and publishing.
 
 use leptos::ev;
 use leptos::prelude::*;
@@ -209,8 +209,52 @@ fn PropsForm(e: Editor) -> impl IntoView {
                     <dt>"上级网格"</dt><dd>{field("prop-parent", |p| p.parent_grid.clone(), |p, v| p.parent_grid = v)}</dd>
                 </dl>
                 <button id="props-apply" on:click=move |_| apply()>"应用"</button>
+                <Gridworkers e/>
             </div>
         </Show>
+    }
+}
+
+/// 绑定网格员: the person ids bound to the selected grid, each removable, and one to add.
+#[component]
+fn Gridworkers(e: Editor) -> impl IntoView {
+    let typed = RwSignal::new(String::new());
+    let ids = move || {
+        let code = e.selected.get();
+        e.draft.with(|d| d.as_ref().and_then(|d| d.grid(&code)).map(draft::gridworkers).unwrap_or_default())
+    };
+    let add = move || {
+        if e.bind(&typed.get_untracked()) {
+            typed.set(String::new());
+        }
+    };
+    view! {
+        <div id="grid-gridworkers">
+            <b>"绑定网格员"</b>
+            <div class="chips" id="gridworker-chips">
+                {move || {
+                    let ids = ids();
+                    if ids.is_empty() {
+                        return view! { <span class="note">"（无）"</span> }.into_any();
+                    }
+                    ids.into_iter().map(|id| {
+                        let gone = id.clone();
+                        view! {
+                            <span class="chip" data-id=id.clone()>{id.clone()}
+                                <button class="chip-remove" title="解除绑定" aria-label=format!("解除绑定 {id}")
+                                    on:click=move |_| e.unbind(&gone)>"×"</button>
+                            </span>
+                        }
+                    }).collect_view().into_any()
+                }}
+            </div>
+            <div class="row">
+                <input id="gridworker-id" type="text" placeholder="网格员编号" prop:value=move || typed.get()
+                    on:input=move |ev| typed.set(event_target_value(&ev))
+                    on:keydown=move |k: web_sys::KeyboardEvent| if k.key() == "Enter" { add(); }/>
+                <button id="gridworker-add" on:click=move |_| add()>"添加"</button>
+            </div>
+        </div>
     }
 }
 
@@ -240,6 +284,7 @@ fn CheckResult(e: Editor, c: CheckAnswer) -> impl IntoView {
                 <div class="kpi"><span>"在办事件改属"</span><b id="impact-open">{i.open_events_moved}</b></div>
                 <div class="kpi"><span>"历史事件改属"</span><b id="impact-past">{i.past_events_moved}</b></div>
                 <div class="kpi"><span>"涉及网格员"</span><b id="impact-workers">{i.gridworkers_affected}</b></div>
+                <div class="kpi"><span>"新增绑定"</span><b id="impact-bindings-added">{i.bindings_added}</b></div>
                 <div class="kpi"><span>"解除绑定"</span><b id="impact-bindings">{i.bindings_dropped}</b></div>
             </div>
             <dl class="facts">
