@@ -1,12 +1,13 @@
 // The planner's boundary editor on the map (网格边界编辑): the draft's grids drawn over the
 // dimmed county, a grid picked by a click, a cutting line drawn point by point, the selected
-// grid's vertices dragged (every grid holding the same coordinate follows, snapped to nearby
-// vertices), problems of a check and the old boundaries. The draft itself lives in the app
+// grid's vertices dragged (every grid holding the same coordinate follows, snapped to a nearby
+// vertex, else to a nearby edge; the app then inserts the point into that edge), the cutting
+// line's points snapped the same way, problems of a check and the old boundaries. The draft itself lives in the app
 // (Rust): it sends the grids here as JSON text and gets edits back through the callbacks.
 
 const EMPTY = { type: 'FeatureCollection', features: [] };
 const TEXT_FONT = ['Noto Sans CJK SC Regular', 'Noto Sans CJK SC', 'sans-serif'];
-/** Snap to another vertex within this many pixels. */
+/** Snap to another vertex, else an edge, within this many pixels. */
 const SNAP_PX = 8;
 
 const hook = (window.__wangge = window.__wangge || {});
@@ -201,13 +202,13 @@ function showLine(extra) {
   setData('draft-line', fc(features));
 }
 
-/** The nearest other vertex within SNAP_PX of a screen point, else null. */
-function snapTarget(px, except) {
+/** The nearest vertex within SNAP_PX of a screen point (but those in `dragged`), else null. */
+function snapVertex(px, dragged) {
   const m = map();
   let best = null;
   let bestD = SNAP_PX * SNAP_PX;
   for (const f of state.draft.features) eachCoord(f.geometry, (c) => {
-    if (c[0] === except[0] && c[1] === except[1]) return;
+    if (dragged.has(c)) return;
     const p = m.project(c);
     const d = (p.x - px.x) ** 2 + (p.y - px.y) ** 2;
     if (d < bestD) { bestD = d; best = [c[0], c[1]]; }
@@ -215,11 +216,45 @@ function snapTarget(px, except) {
   return best;
 }
 
-/** Moves every coordinate equal to `from` (in every grid) to `to`. */
-function moveCoordinate(from, to) {
-  for (const f of state.draft.features) eachCoord(f.geometry, (c) => {
-    if (c[0] === from[0] && c[1] === from[1]) { c[0] = to[0]; c[1] = to[1]; }
+function eachSegment(geometry, f) {
+  const polys = geometry.type === 'Polygon' ? [geometry.coordinates] : geometry.coordinates;
+  for (const ring of polys.flat()) for (let i = 0; i + 1 < ring.length; i++) f(ring[i], ring[i + 1]);
+}
+
+/**
+ * The nearest point of a draft edge within SNAP_PX of a screen point (edges ending at a vertex
+ * in `dragged` move with it and are left out), else null. Found on screen, placed on the edge
+ * in lon/lat.
+ */
+function snapEdge(px, dragged) {
+  const m = map();
+  let best = null;
+  let bestD = SNAP_PX * SNAP_PX;
+  for (const f of state.draft.features) eachSegment(f.geometry, (a, b) => {
+    if (dragged.has(a) || dragged.has(b)) return;
+    const [p, q] = [m.project(a), m.project(b)];
+    const [dx, dy] = [q.x - p.x, q.y - p.y];
+    const len2 = dx * dx + dy * dy;
+    if (len2 === 0) return;
+    const t = Math.min(1, Math.max(0, ((px.x - p.x) * dx + (px.y - p.y) * dy) / len2));
+    const d = (p.x + t * dx - px.x) ** 2 + (p.y + t * dy - px.y) ** 2;
+    if (d < bestD && t > 0 && t < 1) { bestD = d; best = [a[0] + t * (b[0] - a[0]), a[1] + t * (b[1] - a[1])]; }
   });
+  return best;
+}
+
+/** Where a point at a screen position snaps to: a vertex, else an edge, else null. */
+function snapTarget(px, dragged = new Set()) {
+  return snapVertex(px, dragged) || snapEdge(px, dragged);
+}
+
+/** The coordinates (in every grid) equal to `at`: the ones a drag moves together. */
+function coordinatesAt(at) {
+  const found = new Set();
+  for (const f of state.draft.features) eachCoord(f.geometry, (c) => {
+    if (c[0] === at[0] && c[1] === at[1]) found.add(c);
+  });
+  return found;
 }
 
 function listen(m) {
@@ -233,7 +268,7 @@ function listen(m) {
         const q = m.project(last);
         if (Math.abs(q.x - e.point.x) < 3 && Math.abs(q.y - e.point.y) < 3) return;
       }
-      state.line.push(p);
+      state.line.push(snapTarget(e.point) || p);
       showLine();
       return;
     }
@@ -250,9 +285,8 @@ function listen(m) {
     if (!state.on) return;
     if (state.mode === 'split' && state.line.length) showLine([e.lngLat.lng, e.lngLat.lat]);
     if (!state.drag) return;
-    const to = snapTarget(e.point, state.drag.origin) || [e.lngLat.lng, e.lngLat.lat];
-    moveCoordinate(state.drag.at, to);
-    state.drag.at = to;
+    const to = snapTarget(e.point, state.drag.coords) || [e.lngLat.lng, e.lngLat.lat];
+    for (const c of state.drag.coords) { c[0] = to[0]; c[1] = to[1]; }
     state.drag.moved = true;
     setData('draft', state.draft);
     showVertices();
@@ -269,7 +303,7 @@ function listen(m) {
       const d = (c[0] - at[0]) ** 2 + (c[1] - at[1]) ** 2;
       if (d < bestD) { bestD = d; exact = [c[0], c[1]]; }
     });
-    state.drag = { origin: exact, at: exact, moved: false };
+    state.drag = { coords: coordinatesAt(exact), moved: false };
     m.dragPan.disable();
   });
   m.on('mouseup', () => {

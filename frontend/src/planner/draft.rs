@@ -3,6 +3,8 @@
 //! an imported file) and their undo and redo history. Every feature keeps a `gridworkers`
 //! list (the person ids bound to the grid), which publishing makes the grid's bindings.
 
+use std::collections::HashSet;
+
 use serde_json::{json, Value};
 
 use super::geometry::{self, Multi};
@@ -304,12 +306,21 @@ impl Draft {
         self.grids = features;
     }
 
-    /// Takes the grids after vertices were dragged on the map (repeated points removed).
+    /// Takes the grids after vertices were dragged on the map (repeated points removed). A
+    /// vertex dropped on another grid's edge is inserted into that edge, so the boundary stays
+    /// shared.
     pub fn moved(&mut self, collection: &Value) {
         let Some(features) = collection.get("features").and_then(Value::as_array) else { return };
         let mut features = features.clone();
+        let key = |p: &geometry::Point| (p[0].to_bits(), p[1].to_bits());
+        let all = |grids: &[Value]| -> Vec<geometry::Point> {
+            grids.iter().filter_map(|f| geometry::read(&f["geometry"])).flat_map(|m| geometry::vertices(&m).collect::<Vec<_>>()).collect()
+        };
+        let old: HashSet<_> = all(&self.grids).iter().map(key).collect();
+        let new: Vec<_> = all(&features).into_iter().filter(|p| !old.contains(&key(p))).collect();
         for f in &mut features {
             if let Some(mut m) = geometry::read(&f["geometry"]) {
+                geometry::weld(&mut m, &new);
                 geometry::dedup(&mut m);
                 f["geometry"] = geometry::write(&m);
             }
@@ -400,6 +411,18 @@ mod tests {
         assert!(gridworkers(d.grid(a).unwrap()).is_empty());
         assert!(d.undo());
         assert_eq!(gridworkers(d.grid(a).unwrap()), ["P001"], "unbinding is undone");
+    }
+
+    #[test]
+    fn a_vertex_dropped_on_a_neighbours_edge_is_inserted_there() {
+        let mut d = draft();
+        // The left grid's corner (1, 1) is dragged down onto the right grid's edge x = 1.
+        let mut fc = d.collection();
+        fc["features"][0]["geometry"]["coordinates"][0][0][2] = json!([1.0, 0.75]);
+        d.moved(&fc);
+        let right = geometry::read(&d.grid("130730100201002").unwrap()["geometry"]).unwrap();
+        assert!(geometry::vertices(&right).any(|p| p == [1.0, 0.75]), "the neighbour holds the dropped vertex");
+        assert!(d.undo());
     }
 
     #[test]

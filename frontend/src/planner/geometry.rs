@@ -49,16 +49,25 @@ pub fn vertices(m: &Multi) -> impl Iterator<Item = Point> + '_ {
     m.iter().flatten().flatten().copied()
 }
 
-/// Whether `p` lies strictly inside the segment `a`–`b` (not on its ends).
-fn on_segment(p: Point, a: Point, b: Point) -> bool {
+/// The point of the segment `a`–`b` nearest to `p`, and how far along it it lies (0 at `a`,
+/// 1 at `b`).
+pub fn nearest_on_segment(p: Point, a: Point, b: Point) -> (Point, f64) {
     let (dx, dy) = (b[0] - a[0], b[1] - a[1]);
     let len2 = dx * dx + dy * dy;
-    if len2 == 0.0 || p == a || p == b {
+    if len2 == 0.0 {
+        return (a, 0.0);
+    }
+    let t = ((dx * (p[0] - a[0]) + dy * (p[1] - a[1])) / len2).clamp(0.0, 1.0);
+    ([a[0] + t * dx, a[1] + t * dy], t)
+}
+
+/// Whether `p` lies strictly inside the segment `a`–`b` (not on its ends).
+fn on_segment(p: Point, a: Point, b: Point) -> bool {
+    if p == a || p == b {
         return false;
     }
-    let cross = dx * (p[1] - a[1]) - dy * (p[0] - a[0]);
-    let dot = dx * (p[0] - a[0]) + dy * (p[1] - a[1]);
-    cross.abs() <= ON_SEGMENT * len2.sqrt() && dot > 0.0 && dot < len2
+    let (q, t) = nearest_on_segment(p, a, b);
+    t > 0.0 && t < 1.0 && (p[0] - q[0]).hypot(p[1] - q[1]) <= ON_SEGMENT
 }
 
 /// Inserts each of `points` into the edges of `m` it lies on (so that a neighbour cut by a
@@ -200,6 +209,18 @@ mod tests {
     #[test]
     fn squares_apart_do_not_dissolve() {
         assert!(dissolve(&square(0.0, 1.0), &square(2.0, 3.0)).is_none());
+    }
+
+    #[test]
+    fn the_nearest_point_of_a_segment_is_the_foot_or_an_end() {
+        let (a, b) = ([0.0, 0.0], [2.0, 0.0]);
+        assert_eq!(nearest_on_segment([0.5, 1.0], a, b), ([0.5, 0.0], 0.25));
+        assert_eq!(nearest_on_segment([-1.0, 1.0], a, b), (a, 0.0), "before the start: the start");
+        assert_eq!(nearest_on_segment([3.0, -2.0], a, b), (b, 1.0), "past the end: the end");
+        assert_eq!(nearest_on_segment([5.0, 5.0], a, a), (a, 0.0), "a point-like segment");
+        let (q, t) = nearest_on_segment([115.5, 40.5], [115.0, 40.0], [116.0, 41.0]);
+        assert!((q[0] - 115.5).abs() < 1e-12 && (q[1] - 40.5).abs() < 1e-12 && (t - 0.5).abs() < 1e-12);
+        assert!(on_segment(q, [115.0, 40.0], [116.0, 41.0]), "the foot lies on the segment");
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! 网格规划 — the planner's boundary editor (`edit_grids`): a village's grids loaded as an
 //! in-memory draft (`GET /api/v1/drafts/base`), edited on the map (split along a drawn line
 //! with `POST /api/v1/drafts/split`, merge, properties, bound gridworkers, shared vertices
-//! dragged), with undo and
+//! dragged, snapping to vertices and edges), with undo and
 //! redo, checked (`POST /api/v1/drafts/check`: problems and the impact on events and
 //! gridworkers) and published (`POST /api/v1/drafts/publish`, refused with 409 when someone
 //! published the area meanwhile). A planner's file (GeoJSON, GeoPackage, zipped Shapefile) can

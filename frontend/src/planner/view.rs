@@ -129,7 +129,7 @@ fn Tools(e: Editor) -> impl IntoView {
                     <span class="code" id="merge-second">{move || e.second.get()}</span></p>
                 <button id="merge-confirm" prop:disabled=move || e.second.get().is_empty() on:click=move |_| e.merge()>"确认合并"</button>
             }.into_any(),
-            Mode::Vertex => view! { <p class="note">"拖动所选网格的顶点；相邻网格的同一顶点一起移动，靠近其他顶点时自动吸附。"</p> }.into_any(),
+            Mode::Vertex => view! { <p class="note">"拖动所选网格的顶点；相邻网格的同一顶点一起移动，靠近其他顶点或边时自动吸附。"</p> }.into_any(),
         }}
     }
 }
