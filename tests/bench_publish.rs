@@ -101,19 +101,8 @@ async fn run(runs: usize) -> Result<(), String> {
 /// A planner's API key, made in the store.
 async fn planner_token(state: &AppState) -> Result<String, String> {
     let now = chrono::Utc::now();
-    let record = wangge_server::store::AccountRecord {
-        username: "bench-planner".into(),
-        display_name: "bench".into(),
-        role: Some("planner".into()),
-        jurisdiction: Some("county".into()),
-        acting_as: String::new(),
-        password_hash: "!".into(),
-        password_changed_us: wangge_server::store::micros(now),
-        disabled: false,
-        failures: 0,
-        locked_until_us: None,
-        created_us: wangge_server::store::micros(now),
-    };
+    let record =
+        wangge_server::store::AccountRecord::new("bench-planner", "bench", Some(("planner", "county")), "", "!".into(), now);
     state.store.insert_account(&record).await.map_err(|e| e.to_string())?;
     let issued = state.auth.issue(&record, wangge_server::auth::TokenKind::ApiKey, "bench", now).await.map_err(|e| e.to_string())?;
     Ok(issued.token)

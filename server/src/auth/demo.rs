@@ -8,7 +8,7 @@ use wangge_core::people::{Role as PersonRole, Roster};
 use super::secret::hash_password;
 use super::service::AuthError;
 use crate::rules::Routing;
-use crate::store::{micros, AccountRecord, Store};
+use crate::store::{AccountRecord, Store};
 
 /// The demo accounts' password (published in the README; the demo is not for real data).
 pub const DEMO_PASSWORD: &str = "Wangge-demo-2026";
@@ -90,19 +90,8 @@ pub async fn ensure_demo_accounts(
             Some(h) => String::clone(h),
             None => hash.insert(hash_password(DEMO_PASSWORD.to_owned()).await?).clone(),
         };
-        let record = AccountRecord {
-            username: a.username.clone(),
-            display_name: a.display_name.clone(),
-            role: Some(a.grant.role.as_str().to_owned()),
-            jurisdiction: Some(a.grant.jurisdiction.as_str().to_owned()),
-            acting_as: a.acting_as.clone(),
-            password_hash,
-            password_changed_us: micros(now),
-            disabled: false,
-            failures: 0,
-            locked_until_us: None,
-            created_us: micros(now),
-        };
+        let grant = (a.grant.role.as_str(), a.grant.jurisdiction.as_str());
+        let record = AccountRecord::new(&a.username, &a.display_name, Some(grant), &a.acting_as, password_hash, now);
         store.insert_account(&record).await?;
     }
     Ok(accounts)

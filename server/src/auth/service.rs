@@ -316,19 +316,8 @@ impl Auth {
         now: DateTime<Utc>,
     ) -> Result<bool, AuthError> {
         self.policy().password.check(username, password)?;
-        let record = AccountRecord {
-            username: username.to_owned(),
-            display_name: display_name.to_owned(),
-            role: None,
-            jurisdiction: None,
-            acting_as: String::new(),
-            password_hash: hash_password(password.to_owned()).await?,
-            password_changed_us: micros(now),
-            disabled: false,
-            failures: 0,
-            locked_until_us: None,
-            created_us: micros(now),
-        };
+        let hash = hash_password(password.to_owned()).await?;
+        let record = AccountRecord::new(username, display_name, None, "", hash, now);
         Ok(self.store.insert_account(&record).await?)
     }
 

@@ -5,8 +5,9 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use wangge_core::access::{verify_chain, AuditOutcome, ChainHead, Permission, SealedRow};
+use wangge_core::wire::{AuditBreak, AuditEntry, AuditVerify};
 
 use super::{no_store, page, time};
 use crate::auth::{AuditNote, Caller};
@@ -33,29 +34,16 @@ struct SearchQuery {
     per_page: Option<String>,
 }
 
-/// One row as answered.
-#[derive(Debug, Serialize)]
-struct Entry<'a> {
-    seq: u64,
-    at: String,
-    user: &'a str,
-    action: &'a str,
-    object: &'a str,
-    outcome: &'a str,
-    source: &'a str,
-    detail: &'a str,
-}
-
-fn entry(s: &SealedRow) -> Entry<'_> {
-    Entry {
+fn entry(s: &SealedRow) -> AuditEntry {
+    AuditEntry {
         seq: s.row.seq,
         at: s.row.at.to_rfc3339(),
-        user: &s.row.user,
-        action: &s.row.action,
-        object: &s.row.object,
-        outcome: s.row.outcome.as_str(),
-        source: &s.row.source,
-        detail: &s.row.detail,
+        user: s.row.user.clone(),
+        action: s.row.action.clone(),
+        object: s.row.object.clone(),
+        outcome: s.row.outcome,
+        source: s.row.source.clone(),
+        detail: s.row.detail.clone(),
     }
 }
 
@@ -79,12 +67,7 @@ async fn search(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQ
         to_us: q.to.as_deref().map(|t| time("to", t, true)).transpose()?.map(micros),
     };
     let found = state.store.audit(&filter, page).await?;
-    let body = serde_json::json!({
-        "items": found.items.iter().map(entry).collect::<Vec<_>>(),
-        "total": found.total,
-        "page": found.page,
-        "per_page": found.per_page,
-    });
+    let body = found.map(|s| entry(&s));
     let detail = [
         ("user", filter.user.as_deref()),
         ("action", filter.action.as_deref()),
@@ -118,11 +101,11 @@ async fn verify(State(state): State<AppState>, caller: Caller) -> Result<Respons
                 checked += rows.len();
                 head = next;
             }
-            Err(b) => break Some(serde_json::json!({ "index": checked + b.index, "kind": b.kind.to_string() })),
+            Err(b) => break Some(AuditBreak { index: (checked + b.index) as u64, kind: b.kind.to_string() }),
         }
     };
     let ok = broken.is_none();
-    let body = serde_json::json!({ "ok": ok, "rows": checked, "break": broken });
+    let body = AuditVerify { ok, rows: checked as u64, chain_break: broken };
     let note = AuditNote::success("verify_audit_log", "audit_log").with_detail(format!("ok={ok} rows={checked}"));
     Ok(note.on(no_store(Json(body).into_response())))
 }

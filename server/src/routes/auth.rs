@@ -7,8 +7,9 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Extension, Json, Router};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use wangge_core::access::{AuditOutcome, Jurisdiction};
+use wangge_core::wire::Me;
 
 use super::no_store;
 use crate::auth::{AuditNote, Caller, Issued, Source, TokenKind, Via, SESSION_COOKIE};
@@ -36,23 +37,6 @@ struct Login {
     label: String,
 }
 
-/// Who is signed in, and what the frontend may show.
-#[derive(Debug, Serialize)]
-struct Me {
-    username: String,
-    display_name: String,
-    role: Option<&'static str>,
-    role_zh: Option<&'static str>,
-    jurisdiction: Option<String>,
-    jurisdiction_name: Option<String>,
-    acting_as: String,
-    permissions: Vec<&'static str>,
-    /// Send it as `X-CSRF-Token` with every change (browser sessions).
-    csrf_token: Option<String>,
-    idle_timeout_s: u64,
-    password_expired: bool,
-}
-
 fn me_of(state: &AppState, caller: &Caller) -> Me {
     let grant = caller.grant.as_ref();
     let catalog = state.catalog.load();
@@ -68,12 +52,12 @@ fn me_of(state: &AppState, caller: &Caller) -> Me {
     Me {
         username: caller.username.clone(),
         display_name: caller.display_name.clone(),
-        role: grant.map(|g| g.role.as_str()),
-        role_zh: grant.map(|g| g.role.zh()),
+        role: grant.map(|g| g.role),
+        role_zh: grant.map(|g| g.role.zh().to_owned()),
         jurisdiction: grant.map(|g| g.jurisdiction.as_str().to_owned()),
         jurisdiction_name,
-        acting_as: caller.acting_as.clone(),
-        permissions: caller.permissions().into_iter().map(|p| p.as_str()).collect(),
+        acting_as: Some(caller.acting_as.clone()).filter(|a| !a.is_empty()),
+        permissions: caller.permissions(),
         csrf_token: match &caller.via {
             Via::Cookie { csrf, .. } => Some(csrf.clone()),
             Via::Bearer { .. } => None,

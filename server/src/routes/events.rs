@@ -9,7 +9,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 use wangge_core::event::{Action, Category, State as LoopState, Tier, TransitionError};
 use wangge_core::access::{may_transition, Actor, EventScope, Permission, Role};
-use wangge_core::wire::{EventView, Timeline};
+use wangge_core::wire::{EventView, Revealed, Timeline};
 
 use super::{code, empty_page, no_store, page, time};
 use crate::auth::{AuditNote, Caller};
@@ -181,7 +181,8 @@ async fn reveal(
             )))
         }
     };
-    let answer = serde_json::json!({ "field": body.field, "value": value });
+    let value = value.ok_or_else(|| ApiError::NotFound(format!("event {id} has no {}", body.field)))?;
+    let answer = Revealed { field: body.field.clone(), value };
     let note = AuditNote::success(Permission::RevealPersonalData.as_str(), format!("event:{}", event.event_id))
         .with_detail(format!("field {}", body.field));
     Ok(note.on(no_store(Json(answer).into_response())))

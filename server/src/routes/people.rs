@@ -114,7 +114,7 @@ async fn reveal(
     if body.field != "phone" {
         return Err(ApiError::Unprocessable(format!("field must be phone, got {:?}", body.field)));
     }
-    let answer = serde_json::json!({ "field": "phone", "value": person.person.phone });
+    let answer = wangge_core::wire::Revealed { field: "phone".into(), value: person.person.phone };
     let note = AuditNote::success(Permission::RevealPersonalData.as_str(), format!("person:{id}")).with_detail("field phone");
     Ok(note.on(no_store(Json(answer).into_response())))
 }

@@ -34,6 +34,33 @@ pub struct AccountRecord {
     pub created_us: i64,
 }
 
+impl AccountRecord {
+    /// A new, enabled, unlocked account holding `role` over `jurisdiction` (both `None`: no
+    /// grant yet), its password set `now`.
+    pub fn new(
+        username: &str,
+        display_name: &str,
+        grant: Option<(&str, &str)>,
+        acting_as: &str,
+        password_hash: String,
+        now: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            username: username.to_owned(),
+            display_name: display_name.to_owned(),
+            role: grant.map(|(role, _)| role.to_owned()),
+            jurisdiction: grant.map(|(_, j)| j.to_owned()),
+            acting_as: acting_as.to_owned(),
+            password_hash,
+            password_changed_us: micros(now),
+            disabled: false,
+            failures: 0,
+            locked_until_us: None,
+            created_us: micros(now),
+        }
+    }
+}
+
 /// A session or bearer token as stored (its secret only as a hash).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SessionRecord {

@@ -206,6 +206,19 @@ async fn ensure_template(admin: &mut PgConnection) {
     admin.execute("SELECT pg_advisory_unlock(7301)").await.expect("advisory unlock");
 }
 
+/// A test account's record (`!` as the hash: no password logs in).
+fn record(
+    username: &str,
+    role: &str,
+    jurisdiction: &str,
+    acting_as: &str,
+    hash: String,
+    now: chrono::DateTime<chrono::Utc>,
+) -> wangge_server::store::AccountRecord {
+    let name = format!("test {username}");
+    wangge_server::store::AccountRecord::new(username, &name, Some((role, jurisdiction)), acting_as, hash, now)
+}
+
 /// The password of accounts made by [`account`].
 pub const PASSWORD: &str = "Test-password-2026";
 
@@ -214,19 +227,7 @@ pub const PASSWORD: &str = "Test-password-2026";
 pub async fn account(state: &wangge_server::AppState, username: &str, role: &str, jurisdiction: &str, acting_as: &str) {
     let now = state.clock.now();
     let hash = wangge_server::auth::hash_password(PASSWORD.to_owned()).await.expect("hash");
-    let record = wangge_server::store::AccountRecord {
-        username: username.into(),
-        display_name: format!("test {username}"),
-        role: Some(role.into()),
-        jurisdiction: Some(jurisdiction.into()),
-        acting_as: acting_as.into(),
-        password_hash: hash,
-        password_changed_us: wangge_server::store::micros(now),
-        disabled: false,
-        failures: 0,
-        locked_until_us: None,
-        created_us: wangge_server::store::micros(now),
-    };
+    let record = record(username, role, jurisdiction, acting_as, hash, now);
     assert!(state.store.insert_account(&record).await.expect("insert account"), "account {username} exists");
 }
 
@@ -234,19 +235,7 @@ pub async fn account(state: &wangge_server::AppState, username: &str, role: &str
 /// `jurisdiction`.
 pub async fn token(state: &wangge_server::AppState, username: &str, role: &str, jurisdiction: &str, acting_as: &str) -> String {
     let now = state.clock.now();
-    let record = wangge_server::store::AccountRecord {
-        username: username.into(),
-        display_name: format!("test {username}"),
-        role: Some(role.into()),
-        jurisdiction: Some(jurisdiction.into()),
-        acting_as: acting_as.into(),
-        password_hash: "!".into(),
-        password_changed_us: wangge_server::store::micros(now),
-        disabled: false,
-        failures: 0,
-        locked_until_us: None,
-        created_us: wangge_server::store::micros(now),
-    };
+    let record = record(username, role, jurisdiction, acting_as, "!".into(), now);
     state.store.insert_account(&record).await.expect("insert account");
     let account = state.store.account(username).await.expect("read account").expect("account");
     let issued = state
@@ -284,19 +273,7 @@ pub async fn county_app(state: &wangge_server::AppState) -> axum::Router {
 /// (for tests that drive the `wangge` binary as a separate process).
 pub async fn api_key(store: &Store, username: &str, role: &str, jurisdiction: &str) -> String {
     let now = chrono::Utc::now();
-    let record = wangge_server::store::AccountRecord {
-        username: username.into(),
-        display_name: format!("test {username}"),
-        role: Some(role.into()),
-        jurisdiction: Some(jurisdiction.into()),
-        acting_as: String::new(),
-        password_hash: "!".into(),
-        password_changed_us: wangge_server::store::micros(now),
-        disabled: false,
-        failures: 0,
-        locked_until_us: None,
-        created_us: wangge_server::store::micros(now),
-    };
+    let record = record(username, role, jurisdiction, "", "!".into(), now);
     store.insert_account(&record).await.expect("insert account");
     let auth = wangge_server::auth::Auth::new(store.clone()).await.expect("auth");
     let account = store.account(username).await.expect("read account").expect("account");
