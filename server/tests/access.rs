@@ -263,6 +263,8 @@ backend_tests! {
             assert_eq!(r.body["detail"], json!(format!("no event with id {b:?}")));
         }
         assert_eq!(c.get("town_a", &format!("/api/v1/events/{a}")).await.status, StatusCode::OK);
+        // A department sees only the events it holds or handled.
+        assert_eq!(c.get("dept", &format!("/api/v1/events/{a}")).await.status, StatusCode::NOT_FOUND);
         let reveal = c.post("town_a", &format!("/api/v1/events/{b}/reveal"), &json!({"field": "reporter_phone"})).await;
         assert_eq!(reveal.status, StatusCode::NOT_FOUND);
         assert_eq!(c.get("town_a", "/api/v1/people/GWB").await.status, StatusCode::NOT_FOUND);
@@ -389,6 +391,39 @@ backend_tests! {
         let ghost = send(&c.app, &As::Nobody, Method::POST, "/api/v1/auth/login", Some(&json!({"username": "ghost", "password": "nope"}))).await;
         assert_eq!((bad.status, ghost.status), (StatusCode::UNAUTHORIZED, StatusCode::UNAUTHORIZED));
         assert_eq!(bad.body["detail"], ghost.body["detail"]);
+    }
+
+    #[tokio::test]
+    async fn an_open_live_queue_ends_at_logout() {
+        let c = county().await;
+        support::account(&c.state, "zhang", "dispatcher", TOWN_A, "").await;
+        let login = log_in(&c.app, "/api/v1/auth/login", "zhang", support::PASSWORD).await;
+        let cookie = login.header("set-cookie").split(';').next().unwrap().trim_start_matches("wangge_session=").to_owned();
+        let csrf = login.body["csrf_token"].as_str().unwrap().to_owned();
+        let request = Request::get("/api/v1/events/stream").header(header::COOKIE, format!("wangge_session={cookie}")).body(Body::empty()).unwrap();
+        let response = c.app.clone().oneshot(request).await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        let mut body = response.into_body();
+        // A report now reaches the open stream.
+        let first = c.post("county", "/api/v1/reports", &report("r-live-1", IN_A)).await.body["event_id"].as_str().unwrap().to_owned();
+        let text = read_until(&mut body, &first).await;
+        assert!(text.contains(&first), "{text}");
+        // After logging out, the next change ends the stream instead of reaching it.
+        let who = As::Browser { cookie, csrf: Some(csrf) };
+        assert_eq!(send(&c.app, &who, Method::POST, "/api/v1/auth/logout", None).await.status, StatusCode::NO_CONTENT);
+        let second = c.post("county", "/api/v1/reports", &report("r-live-2", IN_A)).await.body["event_id"].as_str().unwrap().to_owned();
+        let rest = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+            let mut text = String::new();
+            while let Some(Ok(frame)) = body.frame().await {
+                if let Ok(data) = frame.into_data() {
+                    text.push_str(&String::from_utf8_lossy(&data));
+                }
+            }
+            text
+        })
+        .await
+        .expect("the stream ends after the logout");
+        assert!(!rest.contains(&second), "{rest}");
     }
 
     #[tokio::test]
@@ -577,6 +612,23 @@ backend_tests! {
         assert_eq!(verify.body["ok"], false, "{}", verify.text);
         assert_eq!(verify.body["break"]["index"], 2, "{}", verify.text);
     }
+}
+
+/// Reads a live stream until `needle` shows up (or 10 s pass).
+async fn read_until(body: &mut Body, needle: &str) -> String {
+    let mut text = String::new();
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        while let Some(Ok(frame)) = body.frame().await {
+            if let Ok(data) = frame.into_data() {
+                text.push_str(&String::from_utf8_lossy(&data));
+            }
+            if text.contains(needle) {
+                break;
+            }
+        }
+    })
+    .await;
+    text
 }
 
 /// Runs `sql` on the test's database directly, as a database administrator would.

@@ -241,6 +241,16 @@ impl Auth {
         self.caller(token, &session, &account, now)
     }
 
+    /// Whether the session or token with this stored hash is still live (not ended, the
+    /// account not disabled, not idle too long): a long-lived answer (the live queue) asks
+    /// again as it goes, so that a logout or a disabling ends it too.
+    pub async fn is_live(&self, token_hash: &str, now: DateTime<Utc>) -> Result<bool, AuthError> {
+        let Some((session, account)) = self.store.session(token_hash).await? else { return Ok(false) };
+        let idle = micros(now) - session.last_seen_us;
+        let idled = TokenKind::idles(&session.kind) && idle > self.policy().idle_us();
+        Ok(session.ended_us.is_none() && !account.disabled && !idled)
+    }
+
     fn caller(
         &self,
         token: &str,

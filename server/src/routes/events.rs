@@ -197,7 +197,12 @@ async fn find(state: &AppState, id: &str) -> Result<EventRecord, ApiError> {
 async fn find_visible(state: &AppState, caller: &Caller, id: &str) -> Result<EventRecord, ApiError> {
     let scope = caller.scope(Permission::ReadEvents)?;
     let event = find(state, id).await?;
-    if scope.0.covers(&event.place.township, &event.place.village) {
+    // A department sees the events it holds or handled.
+    let department = caller.grant.as_ref().is_some_and(|g| g.role == Role::DepartmentHandler);
+    let ours = |h: Option<&wangge_core::event::Holder>| h.is_some_and(|h| h.tier == Tier::Department && h.id == caller.acting_as);
+    let visible = scope.0.covers(&event.place.township, &event.place.village)
+        && (!department || ours(event.flow.holder.as_ref()) || ours(event.flow.last_handler.as_ref()));
+    if visible {
         Ok(event)
     } else {
         Err(ApiError::Hidden(format!("no event with id {id:?}")))

@@ -114,22 +114,47 @@ async fn stream(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQ
         filter.holder = Some(caller.acting_as.clone());
     }
     let changes = state.changes.subscribe();
-    let clock = state.clock.clone();
-    let events = futures_util::stream::unfold((changes, filter, clock), |(mut changes, filter, clock)| async move {
+    let session = Session { auth: state.auth.clone(), token_hash: caller.via.token_hash().to_owned(), clock: state.clock.clone() };
+    let events = futures_util::stream::unfold((changes, filter, session), |(mut changes, filter, session)| async move {
         loop {
-            let event = match changes.recv().await {
-                Ok(change) if filter.accepts(&change) => message(&change, &clock),
-                Ok(_) => continue,
-                Err(RecvError::Lagged(missed)) => {
+            let next = tokio::select! {
+                change = changes.recv() => Some(change),
+                () = tokio::time::sleep(LIVENESS) => None,
+            };
+            // A logout, a disabled account or an idle session ends the stream too.
+            if !session.live().await {
+                return None;
+            }
+            let event = match next {
+                None => continue,
+                Some(Ok(change)) if filter.accepts(&change) => message(&change, &session.clock),
+                Some(Ok(_)) => continue,
+                Some(Err(RecvError::Lagged(missed))) => {
                     Event::default().event("resync").data(format!("{{\"missed\":{missed}}}"))
                 }
-                Err(RecvError::Closed) => return None,
+                Some(Err(RecvError::Closed)) => return None,
             };
-            return Some((Ok::<_, Infallible>(event), (changes, filter, clock)));
+            return Some((Ok::<_, Infallible>(event), (changes, filter, session)));
         }
     });
     let sse = Sse::new(events).keep_alive(KeepAlive::new().interval(KEEP_ALIVE).text("keep-alive"));
     Ok(no_store(sse.into_response()))
+}
+
+/// How often an idle stream checks that its session is still live.
+const LIVENESS: Duration = Duration::from_secs(15);
+
+/// The session a stream was opened with.
+struct Session {
+    auth: crate::auth::Auth,
+    token_hash: String,
+    clock: Clock,
+}
+
+impl Session {
+    async fn live(&self) -> bool {
+        self.auth.is_live(&self.token_hash, self.clock.now()).await.unwrap_or(false)
+    }
 }
 
 /// The SSE event for a change: `event: event`, the event's id, data a [`QueueMessage`].
