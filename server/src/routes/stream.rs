@@ -115,26 +115,32 @@ async fn stream(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQ
     }
     let changes = state.changes.subscribe();
     let session = Session { auth: state.auth.clone(), token_hash: caller.via.token_hash().to_owned(), clock: state.clock.clone() };
-    let events = futures_util::stream::unfold((changes, filter, session), |(mut changes, filter, session)| async move {
+    let mut tick = tokio::time::interval(LIVENESS);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let events = futures_util::stream::unfold((changes, filter, session, tick), |(mut changes, filter, session, mut tick)| async move {
         loop {
-            let next = tokio::select! {
-                change = changes.recv() => Some(change),
-                () = tokio::time::sleep(LIVENESS) => None,
+            // A logout, a disabled account or an idle session ends the stream: checked before
+            // each event sent and on every tick, not for the changes filtered out.
+            let event = tokio::select! {
+                change = changes.recv() => match change {
+                    Ok(change) if filter.accepts(&change) => message(&change, &session.clock),
+                    Ok(_) => continue,
+                    Err(RecvError::Lagged(missed)) => {
+                        Event::default().event("resync").data(format!("{{\"missed\":{missed}}}"))
+                    }
+                    Err(RecvError::Closed) => return None,
+                },
+                _ = tick.tick() => {
+                    if session.live().await {
+                        continue;
+                    }
+                    return None;
+                }
             };
-            // A logout, a disabled account or an idle session ends the stream too.
             if !session.live().await {
                 return None;
             }
-            let event = match next {
-                None => continue,
-                Some(Ok(change)) if filter.accepts(&change) => message(&change, &session.clock),
-                Some(Ok(_)) => continue,
-                Some(Err(RecvError::Lagged(missed))) => {
-                    Event::default().event("resync").data(format!("{{\"missed\":{missed}}}"))
-                }
-                Some(Err(RecvError::Closed)) => return None,
-            };
-            return Some((Ok::<_, Infallible>(event), (changes, filter, session)));
+            return Some((Ok::<_, Infallible>(event), (changes, filter, session, tick)));
         }
     });
     let sse = Sse::new(events).keep_alive(KeepAlive::new().interval(KEEP_ALIVE).text("keep-alive"));
