@@ -9,9 +9,9 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 use wangge_core::event::{Action, Category, State as LoopState, Tier, TransitionError};
 use wangge_core::access::{may_transition, Actor, EventScope, Permission, Role};
-use wangge_core::wire::{EventView, Revealed, Timeline};
+use wangge_core::wire::{EventView, Timeline};
 
-use super::{code, empty_page, no_store, page, time};
+use super::{code, empty_page, no_store, page, revealed, time, RevealBody};
 use crate::auth::{AuditNote, Caller};
 use crate::error::ApiError;
 use crate::event::{event_view, timeline_view, EventFilter, EventRecord};
@@ -157,12 +157,6 @@ async fn transition(
     }
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RevealBody {
-    field: String,
-}
-
 /// The full value of a masked field (`reporter_phone`, `reporter_name`): audited, never cached.
 async fn reveal(
     State(state): State<AppState>,
@@ -182,10 +176,7 @@ async fn reveal(
         }
     };
     let value = value.ok_or_else(|| ApiError::NotFound(format!("event {id} has no {}", body.field)))?;
-    let answer = Revealed { field: body.field.clone(), value };
-    let note = AuditNote::success(Permission::RevealPersonalData.as_str(), format!("event:{}", event.event_id))
-        .with_detail(format!("field {}", body.field));
-    Ok(note.on(no_store(Json(answer).into_response())))
+    Ok(revealed(format!("event:{}", event.event_id), body.field, value))
 }
 
 async fn find(state: &AppState, id: &str) -> Result<EventRecord, ApiError> {

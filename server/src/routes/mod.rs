@@ -103,6 +103,22 @@ fn page(page: Option<&str>, per_page: Option<&str>) -> Result<Page, ApiError> {
     })
 }
 
+/// Which masked field to reveal (`POST …/reveal`).
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RevealBody {
+    field: String,
+}
+
+/// A revealed value of `object`: never cached, and its audit row written.
+fn revealed(object: String, field: String, value: String) -> Response {
+    use axum::response::IntoResponse;
+    use wangge_core::access::Permission;
+    let note = crate::auth::AuditNote::success(Permission::RevealPersonalData.as_str(), object)
+        .with_detail(format!("field {field}"));
+    note.on(no_store(axum::Json(wangge_core::wire::Revealed { field, value }).into_response()))
+}
+
 /// An empty page (a filter outside the caller's jurisdiction).
 fn empty_page<T>(page: Page) -> crate::event::Paged<T> {
     crate::event::Paged { items: Vec::new(), total: 0, page: page.page, per_page: page.per_page }

@@ -12,7 +12,7 @@ use wangge_core::people::{Person, Role};
 
 use wangge_core::access::Permission;
 
-use super::{code, empty_page, no_store, page};
+use super::{code, empty_page, no_store, page, revealed, RevealBody};
 use crate::auth::{AuditNote, Caller, Scope};
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
@@ -95,12 +95,6 @@ fn inside(scope: &Scope, what: &str, codes: &[String]) -> Result<(), ApiError> {
     }
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RevealBody {
-    field: String,
-}
-
 /// A person's full phone number: audited, never cached.
 async fn reveal(
     State(state): State<AppState>,
@@ -114,9 +108,7 @@ async fn reveal(
     if body.field != "phone" {
         return Err(ApiError::Unprocessable(format!("field must be phone, got {:?}", body.field)));
     }
-    let answer = wangge_core::wire::Revealed { field: "phone".into(), value: person.person.phone };
-    let note = AuditNote::success(Permission::RevealPersonalData.as_str(), format!("person:{id}")).with_detail("field phone");
-    Ok(note.on(no_store(Json(answer).into_response())))
+    Ok(revealed(format!("person:{id}"), body.field, person.person.phone))
 }
 
 /// A person as written with `PUT /api/v1/people/{id}`.

@@ -2,10 +2,8 @@
 //! backends (times are whole microseconds, so nothing differs but the write lock).
 
 use chrono::{DateTime, Utc};
-use wangge_core::access::{AuditKey, AuditOutcome, AuditRow, ChainHead, Digest, SealedRow};
 
 use super::{PgStore, SqliteStore, StoreError};
-use crate::event::{Page, Paged};
 
 /// An account as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,23 +80,6 @@ pub struct SessionRecord {
     pub ended_us: Option<i64>,
 }
 
-/// Which audit rows to answer.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct AuditFilter {
-    /// Exactly this account.
-    pub user: Option<String>,
-    /// Exactly this action.
-    pub action: Option<String>,
-    /// Exactly this outcome.
-    pub outcome: Option<AuditOutcome>,
-    /// Objects containing this text.
-    pub object: Option<String>,
-    /// At or after (µs).
-    pub from_us: Option<i64>,
-    /// Before (µs).
-    pub to_us: Option<i64>,
-}
-
 /// Microseconds since the epoch.
 pub fn micros(t: DateTime<Utc>) -> i64 {
     t.timestamp_micros()
@@ -111,13 +92,11 @@ pub fn from_micros(us: i64) -> DateTime<Utc> {
 
 type AccountRow = (String, String, Option<String>, Option<String>, String, String, i64, bool, i64, Option<i64>, i64);
 type SessionRow = (String, String, String, String, String, i64, i64, Option<i64>);
-type AuditDbRow = (i64, i64, String, String, String, String, String, String, String);
 
 const ACCOUNT_COLUMNS: &str = "a.username, a.display_name, a.role, a.jurisdiction, a.acting_as, a.password_hash, \
      a.password_changed_us, a.disabled, a.failures, a.locked_until_us, a.created_us";
 const SESSION_COLUMNS: &str =
     "s.token_hash, s.username, s.kind, s.label, s.csrf_hash, s.created_us, s.last_seen_us, s.ended_us";
-const AUDIT_COLUMNS: &str = "seq, at_us, username, action, object, outcome, source, detail, hash";
 
 fn account(r: AccountRow) -> AccountRecord {
     AccountRecord {
@@ -148,55 +127,11 @@ fn session(r: SessionRow) -> SessionRecord {
     }
 }
 
-fn sealed(r: AuditDbRow) -> Result<SealedRow, StoreError> {
-    let bad = |reason: String| StoreError::BadRow { table: "audit_log", code: r.0.to_string(), reason };
-    let outcome = AuditOutcome::parse(&r.5).ok_or_else(|| bad(format!("unknown outcome {:?}", r.5)))?;
-    let hash = Digest::from_hex(&r.8).map_err(|e| bad(e.to_string()))?;
-    let row = AuditRow {
-        seq: u64::try_from(r.0).map_err(|_| bad("negative sequence number".into()))?,
-        at: from_micros(r.1),
-        user: r.2,
-        action: r.3,
-        object: r.4,
-        outcome,
-        source: r.6,
-        detail: r.7,
-    };
-    Ok(SealedRow { row, hash })
-}
-
-fn query(doing: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
+pub(super) fn query(doing: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
     move |source| StoreError::Query { doing, source }
 }
 
-/// Appends `$builder`'s filter of audit rows.
-macro_rules! audit_where {
-    ($q:ident, $filter:expr) => {{
-        let f = $filter;
-        $q.push(" WHERE 1 = 1");
-        if let Some(user) = &f.user {
-            $q.push(" AND username = ").push_bind(user.clone());
-        }
-        if let Some(action) = &f.action {
-            $q.push(" AND action = ").push_bind(action.clone());
-        }
-        if let Some(outcome) = f.outcome {
-            $q.push(" AND outcome = ").push_bind(outcome.as_str());
-        }
-        if let Some(object) = &f.object {
-            let escaped = object.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-            $q.push(" AND object LIKE ").push_bind(format!("%{escaped}%")).push(" ESCAPE '\\'");
-        }
-        if let Some(from) = f.from_us {
-            $q.push(" AND at_us >= ").push_bind(from);
-        }
-        if let Some(to) = f.to_us {
-            $q.push(" AND at_us < ").push_bind(to);
-        }
-    }};
-}
-
-/// The account, session, policy and audit methods, written once for both backends.
+/// The account, session and policy methods, written once for both backends.
 macro_rules! account_store {
     ($store:ty, $db:ty) => {
         impl $store {
@@ -418,90 +353,12 @@ macro_rules! account_store {
                 Ok(())
             }
 
-            /// Seals `rows` onto the end of the chain and stores them, all or nothing, under
-            /// the chain's write lock (other processes sharing the database wait).
-            pub async fn append_audit(&self, key: &AuditKey, rows: Vec<AuditRow>) -> Result<Vec<SealedRow>, StoreError> {
-                let mut tx = self.begin_audit().await?;
-                let last: Option<AuditDbRow> =
-                    sqlx::query_as(&format!("SELECT {AUDIT_COLUMNS} FROM audit_log ORDER BY seq DESC LIMIT 1"))
-                        .fetch_optional(&mut *tx)
-                        .await
-                        .map_err(query("reading the audit chain's head"))?;
-                let mut head = match last {
-                    Some(row) => ChainHead::after(&sealed(row)?),
-                    None => ChainHead::START,
-                };
-                let sealed_rows: Vec<SealedRow> = rows.into_iter().map(|row| head.append(key, row)).collect();
-                for chunk in sealed_rows.chunks(500) {
-                    let mut q = sqlx::QueryBuilder::<$db>::new(format!("INSERT INTO audit_log ({AUDIT_COLUMNS}) "));
-                    q.push_values(chunk, |mut b, s| {
-                        b.push_bind(i64::try_from(s.row.seq).unwrap_or(i64::MAX))
-                            .push_bind(micros(s.row.at))
-                            .push_bind(s.row.user.clone())
-                            .push_bind(s.row.action.clone())
-                            .push_bind(s.row.object.clone())
-                            .push_bind(s.row.outcome.as_str())
-                            .push_bind(s.row.source.clone())
-                            .push_bind(s.row.detail.clone())
-                            .push_bind(s.hash.to_hex());
-                    });
-                    q.build().persistent(false).execute(&mut *tx).await.map_err(query("appending audit rows"))?;
-                }
-                tx.commit().await.map_err(query("committing audit rows"))?;
-                Ok(sealed_rows)
-            }
-
-            /// One page of audit rows matching `filter`, newest first.
-            pub async fn audit(&self, filter: &AuditFilter, page: Page) -> Result<Paged<SealedRow>, StoreError> {
-                let mut count = sqlx::QueryBuilder::<$db>::new("SELECT count(*) FROM audit_log");
-                audit_where!(count, filter);
-                let total: i64 =
-                    count.build_query_scalar().fetch_one(&self.pool).await.map_err(query("counting audit rows"))?;
-                let mut list = sqlx::QueryBuilder::<$db>::new(format!("SELECT {AUDIT_COLUMNS} FROM audit_log"));
-                audit_where!(list, filter);
-                list.push(" ORDER BY seq DESC LIMIT ").push_bind(i64::from(page.per_page));
-                list.push(" OFFSET ").push_bind(page.offset());
-                let rows: Vec<AuditDbRow> =
-                    list.build_query_as().fetch_all(&self.pool).await.map_err(query("searching the audit log"))?;
-                let items = rows.into_iter().map(sealed).collect::<Result<_, _>>()?;
-                Ok(Paged { items, total, page: page.page, per_page: page.per_page })
-            }
-
-            /// Up to `limit` audit rows from sequence number `from_seq` on, in chain order.
-            pub async fn audit_chain(&self, from_seq: u64, limit: u32) -> Result<Vec<SealedRow>, StoreError> {
-                let rows: Vec<AuditDbRow> =
-                    sqlx::query_as(&format!("SELECT {AUDIT_COLUMNS} FROM audit_log WHERE seq >= $1 ORDER BY seq LIMIT $2"))
-                        .bind(i64::try_from(from_seq).unwrap_or(i64::MAX))
-                        .bind(i64::from(limit))
-                        .fetch_all(&self.pool)
-                        .await
-                        .map_err(query("reading the audit chain"))?;
-                rows.into_iter().map(sealed).collect()
-            }
         }
     };
 }
 
 account_store!(SqliteStore, sqlx::Sqlite);
 account_store!(PgStore, sqlx::Postgres);
-
-impl SqliteStore {
-    async fn begin_audit(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, StoreError> {
-        self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(query("starting an audit append"))
-    }
-}
-
-impl PgStore {
-    async fn begin_audit(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, StoreError> {
-        let mut tx = self.pool.begin().await.map_err(query("starting an audit append"))?;
-        // One chain for every process sharing the database: appends take turns.
-        sqlx::query("SELECT pg_advisory_xact_lock(7340012)")
-            .execute(&mut *tx)
-            .await
-            .map_err(query("taking the audit chain's lock"))?;
-        Ok(tx)
-    }
-}
 
 impl super::Store {
     /// One account.
@@ -583,20 +440,5 @@ impl super::Store {
     /// Saves the security policy (JSON).
     pub async fn set_security_policy(&self, json: &str) -> Result<(), StoreError> {
         dispatch!(self, s => s.set_security_policy(json).await)
-    }
-
-    /// Seals and appends audit rows, all or nothing.
-    pub async fn append_audit(&self, key: &AuditKey, rows: Vec<AuditRow>) -> Result<Vec<SealedRow>, StoreError> {
-        dispatch!(self, s => s.append_audit(key, rows).await)
-    }
-
-    /// One page of audit rows, newest first.
-    pub async fn audit(&self, filter: &AuditFilter, page: Page) -> Result<Paged<SealedRow>, StoreError> {
-        dispatch!(self, s => s.audit(filter, page).await)
-    }
-
-    /// Audit rows from `from_seq` on, in chain order.
-    pub async fn audit_chain(&self, from_seq: u64, limit: u32) -> Result<Vec<SealedRow>, StoreError> {
-        dispatch!(self, s => s.audit_chain(from_seq, limit).await)
     }
 }

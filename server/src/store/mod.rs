@@ -170,11 +170,13 @@ macro_rules! dispatch {
 }
 
 mod accounts;
+mod audit_log;
 mod generation_types;
 
 pub use generation_types::{GenerationRecord, GridVersion, Publication};
 
-pub use accounts::{from_micros, micros, AccountRecord, AuditFilter, SessionRecord};
+pub use accounts::{from_micros, micros, AccountRecord, SessionRecord};
+pub use audit_log::AuditFilter;
 
 /// The divisions and grids store, whichever backend holds them.
 #[derive(Debug, Clone)]
