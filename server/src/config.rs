@@ -81,6 +81,59 @@ pub struct Config {
     /// Mark the session cookie `Secure` (serve behind HTTPS; off for plain-HTTP local use).
     #[arg(long, env = "WANGGE_SECURE_COOKIES", default_value_t = false, action = clap::ArgAction::Set)]
     pub secure_cookies: bool,
+
+    /// Reverse proxies whose `X-Forwarded-For` is believed, comma-separated addresses or CIDR
+    /// ranges (e.g. `127.0.0.1,10.0.0.0/8`). Empty (the default): the connection's address is
+    /// the client's, and the header is ignored.
+    #[arg(long, env = "WANGGE_TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_net)]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+
+    /// An administrative command on the store instead of serving.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// What the binary does instead of serving.
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum Command {
+    /// Account administration on the store (a real deployment's first administrators start
+    /// here); every action is written to the audit log as the console's.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+}
+
+/// `wangge admin …`.
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum AdminCommand {
+    /// Creates one of the three administrators (system_admin, security_admin, audit_admin)
+    /// over the county with a one-time password, printed once and changed at the first login.
+    Bootstrap {
+        /// Log-in name.
+        #[arg(long)]
+        username: String,
+        /// `system_admin`, `security_admin` or `audit_admin`.
+        #[arg(long)]
+        role: String,
+        /// Shown name (default: the log-in name).
+        #[arg(long)]
+        display_name: Option<String>,
+    },
+    /// Sets a one-time password for a person's account (printed once, changed at the next
+    /// login), lifts its lock and ends its sessions.
+    ResetPassword {
+        /// Log-in name.
+        #[arg(long)]
+        username: String,
+    },
+}
+
+/// An address (a one-address range) or a CIDR range.
+fn parse_net(s: &str) -> Result<ipnet::IpNet, String> {
+    let s = s.trim();
+    if let Ok(ip) = s.parse::<std::net::IpAddr>() {
+        return Ok(ipnet::IpNet::from(ip));
+    }
+    s.parse::<ipnet::IpNet>().map_err(|e| format!("{s:?} is neither an address nor a CIDR range: {e}"))
 }
 
 impl Config {
@@ -98,6 +151,8 @@ impl Config {
             frontend_dir: None,
             audit_key_file: None,
             secure_cookies: false,
+            trusted_proxies: Vec::new(),
+            command: None,
         }
     }
 

@@ -62,6 +62,10 @@ pub struct Loaded {
     pub timeline_rows: usize,
 }
 
+/// The store fact saying that the demo county was loaded into this store: only such a store
+/// gets the demo accounts with their published password.
+pub const DEMO_FACT: &str = "demo";
+
 /// Loads the demo roster and year unless the store already holds events or people of its own
 /// (so a restart never loads it twice); `None` when it was skipped. A load interrupted after the
 /// roster was written (it and the events are two transactions) resumes with the events.
@@ -77,11 +81,14 @@ pub async fn load_if_empty(store: &Store) -> Result<Option<Loaded>, DemoLoadErro
     let grids = store.grids().await?;
     let roster = demo::roster(&grid_refs(&grids));
     if people == 0 {
+        // Recorded first: a load interrupted after this point resumes as the demo.
+        store.set_store_fact(DEMO_FACT, "loaded").await?;
         store.insert_people(&roster).await?;
     } else if !is_demo_roster(store, &roster, people).await? {
         tracing::info!(people, "store already holds its own people; demo not loaded");
         return Ok(None);
     } else {
+        store.set_store_fact(DEMO_FACT, "loaded").await?;
         tracing::info!(people, "demo roster present without its events (interrupted load); resuming");
     }
     let rules = Rules::load(store).await?;

@@ -81,6 +81,14 @@ pub enum ApiError {
     /// The store failed.
     #[error("the store is unavailable")]
     Store(#[source] StoreError),
+    /// Too much work in flight (e.g. password checks); retry after so many seconds.
+    #[error("{detail}")]
+    Busy {
+        /// Why.
+        detail: String,
+        /// Seconds to wait.
+        retry_after_secs: u64,
+    },
     /// A bug; the message is logged, not sent.
     #[error("{0}")]
     Internal(String),
@@ -126,7 +134,9 @@ impl From<crate::auth::AuthError> for ApiError {
         use crate::auth::AuthError as A;
         use wangge_core::access::LoginRefusal;
         match e {
-            A::BadCredentials | A::Disabled => Self::Unauthenticated(e.to_string()),
+            A::BadCredentials => Self::Unauthenticated(e.to_string()),
+            A::Busy => Self::Busy { detail: e.to_string(), retry_after_secs: 1 },
+            A::NotAllowed(reason) => Self::Forbidden { action: "api_key_scope".into(), reason },
             A::SessionEnded(reason) => Self::Unauthenticated(reason.to_owned()),
             A::Refused(LoginRefusal::Throttled { retry_after_secs }) => {
                 Self::TooManyRequests { detail: e.to_string(), retry_after_secs }
@@ -187,6 +197,7 @@ impl ApiError {
             Self::Store(_) => {
                 (StatusCode::SERVICE_UNAVAILABLE, "urn:wangge:problem:unavailable", "Service unavailable")
             }
+            Self::Busy { .. } => (StatusCode::SERVICE_UNAVAILABLE, "urn:wangge:problem:busy", "Busy"),
             Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "urn:wangge:problem:internal", "Internal error"),
         }
     }
@@ -214,12 +225,14 @@ impl IntoResponse for ApiError {
             tracing::debug!(status = status.as_u16(), detail = %self, "request refused");
         }
         // A missing calendar year is an operator's task, not an internal: say which year.
-        let public = !status.is_server_error() || matches!(self, Self::Calendar(_));
+        let public = !status.is_server_error() || matches!(self, Self::Calendar(_) | Self::Busy { .. });
         let detail = if public { self.to_string() } else { title.to_owned() };
         let extensions = self.extensions();
         let note = self.audit_note();
         let retry_after = match &self {
-            Self::TooManyRequests { retry_after_secs, .. } => Some(*retry_after_secs),
+            Self::TooManyRequests { retry_after_secs, .. } | Self::Busy { retry_after_secs, .. } => {
+                Some(*retry_after_secs)
+            }
             _ => None,
         };
         let problem = Problem { kind, title, status: status.as_u16(), detail, extensions };
@@ -243,6 +256,9 @@ impl ApiError {
     fn audit_note(&self) -> Option<AuditNote> {
         match self {
             Self::Hidden(_) => Some(AuditNote::denied("read", "outside the caller's jurisdiction")),
+            // A missing object is audited like a hidden one, so that both take the same work
+            // and time (folded alike) and a 404 tells nothing about what exists elsewhere.
+            Self::NotFound(_) => Some(AuditNote::denied("read", "not found")),
             Self::Unauthenticated(reason) => Some(AuditNote::denied("authenticate", reason)),
             Self::Forbidden { action, reason } => Some(AuditNote::denied(action, reason)),
             _ => None,

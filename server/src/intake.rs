@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_json::json;
 use tokio::sync::{mpsc, oneshot};
 use wangge_core::event::{Action, Category, Complexity, Loop, State, MAX_TEXT};
-use wangge_core::people::{GridPlace, Person};
+use wangge_core::people::{GridPlace, Person, Roster};
 use wangge_core::{Crs, LonLat, Located};
 
 use crate::error::ApiError;
@@ -203,8 +203,10 @@ fn fingerprint(value: &serde_json::Value) -> String {
 }
 
 /// Places and assigns a checked report received at `now`: the new event with its `reported`
-/// and `assign` timeline rows.
-pub fn build(state: &AppState, r: Report, now: DateTime<Utc>) -> Result<NewEvent, ApiError> {
+/// and `assign` timeline rows. `acting_person` is the gridworker the caller's credential acts
+/// as: a report is attributed to a gridworker only through their own sign-in, never because
+/// the body names their device.
+pub fn build(state: &AppState, r: Report, acting_person: Option<&str>, now: DateTime<Utc>) -> Result<NewEvent, ApiError> {
     let index = state.index.load();
     let record = match index.locate(r.location.lon, r.location.lat).map_err(|e| ApiError::Unprocessable(e.to_string()))? {
         Located::Grid(i) => &index.grids()[i],
@@ -224,7 +226,7 @@ pub fn build(state: &AppState, r: Report, now: DateTime<Utc>) -> Result<NewEvent
         township: &record.township.code,
     };
     let roster = state.rules.roster();
-    let attributed: Option<&Person> = r.device_id.as_deref().and_then(|d| roster.by_device(d));
+    let attributed = attribution(&roster, acting_person, r.device_id.as_deref())?;
     if r.reporter_kind == ReporterKind::Gridworker && attributed.is_none() {
         return Err(ApiError::Unprocessable(
             "a gridworker's report must come from a device bound to them (reporter.device_id)".into(),
@@ -294,6 +296,20 @@ pub fn build(state: &AppState, r: Report, now: DateTime<Utc>) -> Result<NewEvent
         closed_at: None,
     };
     Ok(NewEvent { event, timeline })
+}
+
+/// The gridworker a report is attributed to: the caller's own person (whose device, if the
+/// body names one, must be theirs); a device of somebody else's is refused.
+fn attribution<'r>(roster: &'r Roster, acting_person: Option<&str>, device: Option<&str>) -> Result<Option<&'r Person>, ApiError> {
+    let owner = device.and_then(|d| roster.by_device(d));
+    match acting_person.and_then(|id| roster.get(id)) {
+        Some(me) if owner.is_none_or(|o| o.id == me.id) => Ok(Some(me)),
+        Some(_) => Err(ApiError::Unprocessable("reporter.device_id is bound to another gridworker, not to the signed-in one".into())),
+        None if owner.is_some() => Err(ApiError::Unprocessable(
+            "reporter.device_id is a gridworker's device: such reports are made with that gridworker's own sign-in".into(),
+        )),
+        None => Ok(None),
+    }
 }
 
 fn crs_name(crs: Crs) -> &'static str {

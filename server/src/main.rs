@@ -6,6 +6,7 @@ use clap::Parser;
 use tracing_subscriber::EnvFilter;
 use wangge_server::error::error_chain;
 use wangge_server::state::spawn_grid_watch;
+use wangge_server::config::{AdminCommand, Command};
 use wangge_server::{app, state_from_config, supervision, Config};
 
 #[tokio::main]
@@ -23,6 +24,9 @@ async fn main() -> ExitCode {
 }
 
 async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
+    if let Some(Command::Admin(command)) = &config.command {
+        return admin(&config, command).await;
+    }
     let state = state_from_config(&config).await?;
     let store = state.store.clone();
     if config.supervise_every_secs > 0 {
@@ -40,6 +44,40 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     axum::serve(listener, service).with_graceful_shutdown(shutdown()).await?;
     store.close().await;
     tracing::info!("stopped");
+    Ok(())
+}
+
+/// `wangge admin …`: acts on the store directly, audited as the console's.
+async fn admin(config: &Config, command: &AdminCommand) -> Result<(), Box<dyn std::error::Error>> {
+    use wangge_core::access::{AuditOutcome, AuditRow, Role};
+    let store = wangge_server::Store::open(&config.store_target()?).await?;
+    let key = wangge_server::auth::Auditor::load_or_create_key(&config.audit_key_path())?;
+    let auditor = wangge_server::auth::Auditor::start(store.clone(), key);
+    let auth = wangge_server::auth::Auth::new(store.clone()).await?;
+    let now = chrono::Utc::now();
+    let (action, username, password) = match command {
+        AdminCommand::Bootstrap { username, role, display_name } => {
+            let role = Role::parse(role).ok_or_else(|| format!("unknown role {role:?}"))?;
+            let shown = display_name.clone().unwrap_or_else(|| username.clone());
+            let Some(password) = auth.bootstrap_admin(username, &shown, role, now).await? else {
+                return Err(format!("an account named {username:?} exists already").into());
+            };
+            ("bootstrap_account", username, password)
+        }
+        AdminCommand::ResetPassword { username } => {
+            let Some(password) = auth.reset_password(username, now).await? else {
+                return Err(format!("no account {username:?}").into());
+            };
+            ("reset_password", username, password)
+        }
+    };
+    let row = AuditRow::new(now, "(console)", action, &format!("account:{username}"), AuditOutcome::Success)
+        .source("console")
+        .detail("one-time password issued; it must be changed at the first login");
+    auditor.write(row).await?;
+    println!("{username}: one-time password {password}");
+    println!("(shown once; it must be changed at the first login)");
+    store.close().await;
     Ok(())
 }
 

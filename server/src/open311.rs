@@ -198,10 +198,10 @@ impl From<ApiError> for Open311Error {
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::KeyReused(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::Calendar(_) | ApiError::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Calendar(_) | ApiError::Store(_) | ApiError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         };
-        let description = if status.is_server_error() && !matches!(e, ApiError::Calendar(_)) {
+        let description = if status.is_server_error() && !matches!(e, ApiError::Calendar(_) | ApiError::Busy { .. }) {
             tracing::error!(error = %crate::error::error_chain(&e), "open311 request failed");
             "the service is unavailable; try again later".to_owned()
         } else {

@@ -29,6 +29,9 @@ pub struct PersonFilter {
     pub village: Option<String>,
     /// Bound to this grid.
     pub grid: Option<String>,
+    /// Belonging to this division (unit code prefix): the caller's jurisdiction, applied in
+    /// the query so that totals count only what the caller may see.
+    pub within: Option<String>,
 }
 
 /// The JSON answer for a person (phone masked).

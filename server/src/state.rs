@@ -19,6 +19,7 @@ use crate::geodata::{self, GeodataError};
 use crate::intake::Intake;
 use crate::map::{MapError, MapLayers, SharedMapLayers};
 use crate::rules::{Rules, RulesError};
+use crate::demo::DEMO_FACT;
 use crate::store::{Store, StoreError};
 
 /// Why the service could not start.
@@ -99,6 +100,8 @@ pub struct AppState {
     pub demo_accounts: Vec<DemoAccount>,
     /// The built map frontend served at `/`, if there is one.
     pub frontend_dir: Option<PathBuf>,
+    /// Reverse proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: std::sync::Arc<[ipnet::IpNet]>,
 }
 
 /// Events kept for slow subscribers of the live queue before they are told to reload.
@@ -167,7 +170,10 @@ pub async fn state_from_config(config: &Config) -> Result<AppState, StartError> 
     let mut state = state_from_store(store, key).await?;
     state.frontend_dir = frontend_dir(config);
     state.secure_cookies = config.secure_cookies;
-    if config.demo {
+    state.trusted_proxies = config.trusted_proxies.clone().into();
+    // Demo accounts with the published password exist only in a store the demo was loaded
+    // into, never beside real people.
+    if config.demo && state.store.store_fact(DEMO_FACT).await?.is_some() {
         let rules = &state.rules;
         state.demo_accounts =
             ensure_demo_accounts(&state.store, &rules.roster(), &rules.routing(), state.clock.now()).await?;
@@ -219,6 +225,7 @@ pub async fn state_from_store(store: Store, audit_key: AuditKey) -> Result<AppSt
         secure_cookies: false,
         demo_accounts: Vec::new(),
         frontend_dir: None,
+        trusted_proxies: std::sync::Arc::from(Vec::new()),
     })
 }
 

@@ -15,6 +15,7 @@ use serde_json::{json, Value};
 use support::Db;
 use tower::ServiceExt;
 use wangge_core::access::{allows, Grant, Jurisdiction, Permission, Role};
+use wangge_server::auth::TokenKind;
 use wangge_server::{app, state_from_config, AppState, Clock};
 
 mod support;
@@ -111,6 +112,14 @@ impl County {
 
     async fn post(&self, who: &str, uri: &str, body: &Value) -> Reply {
         send(&self.app, &self.token(who), Method::POST, uri, Some(body)).await
+    }
+
+    /// A new device token for the account `name` (its first one idles out when a test moves
+    /// the clock on).
+    async fn fresh(&self, name: &str) -> As {
+        let account = self.state.store.account(name).await.unwrap().expect("account");
+        let issued = self.state.auth.issue(&account, TokenKind::Device, "tests", self.state.clock.now()).await.unwrap();
+        As::Token(issued.token)
     }
 
     async fn audit_rows(&self) -> i64 {
@@ -443,9 +452,10 @@ backend_tests! {
         // Disabled by the system administrator: the next request is refused.
         let fresh = As::Token(log_in(&c.app, "/api/v1/auth/token", "wang", support::PASSWORD).await.body["token"].as_str().unwrap().to_owned());
         assert_eq!(send(&c.app, &fresh, Method::GET, "/api/v1/events", None).await.status, StatusCode::OK);
-        let r = c.post("sysadmin", "/api/v1/admin/users/wang/unlock", &json!({})).await;
+        let sysadmin = c.fresh("sysadmin").await;
+        let r = send(&c.app, &sysadmin, Method::POST, "/api/v1/admin/users/wang/unlock", Some(&json!({}))).await;
         assert_eq!(r.status, StatusCode::NO_CONTENT);
-        let r = send(&c.app, &c.token("sysadmin"), Method::PUT, "/api/v1/admin/users/wang/disabled", Some(&json!({"disabled": true}))).await;
+        let r = send(&c.app, &sysadmin, Method::PUT, "/api/v1/admin/users/wang/disabled", Some(&json!({"disabled": true}))).await;
         assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
         assert_eq!(send(&c.app, &fresh, Method::GET, "/api/v1/events", None).await.status, StatusCode::UNAUTHORIZED);
         assert_eq!(log_in(&c.app, "/api/v1/auth/token", "wang", support::PASSWORD).await.status, StatusCode::UNAUTHORIZED);

@@ -97,8 +97,12 @@ fn client_round_trip(backend: Backend) {
     let port = free_port();
     let mut server = start(&db, port);
     wait_until_healthy(&mut server, port);
-    // The 12345 hotline's integration: an API key of a county dispatcher account.
-    let key = runtime.block_on(async { support::api_key(&db.served_store().await, "hotline", "dispatcher", "county").await });
+    // The 12345 hotline's integration: a service account with a county dispatcher's grant and
+    // an API key of the Open311 scope.
+    let key = runtime.block_on(async {
+        let store = db.served_store().await;
+        support::service_key(&store, "hotline", "dispatcher", "county", wangge_server::auth::KeyScope::Open311).await
+    });
     let output = Command::new("python3")
         .env("GEOREPORT_API_KEY", key)
         .arg(workspace_root().join("tests/open311_client.py"))

@@ -170,6 +170,18 @@ impl<K: Hash + Eq + Clone> Throttle<K> {
         Ok(())
     }
 
+    /// Gives one attempt back to `key`'s bucket (a success after it was charged), never
+    /// above the burst.
+    pub fn refund(&mut self, key: &K, now: DateTime<Utc>) {
+        let mut b = self.refilled(key, now);
+        b.tokens = (b.tokens + 1).min(self.policy.burst);
+        if b.tokens >= self.policy.burst {
+            self.buckets.remove(key);
+        } else {
+            self.buckets.insert(key.clone(), b);
+        }
+    }
+
     /// Forgets addresses whose bucket has refilled (call now and then to bound memory).
     pub fn prune(&mut self, now: DateTime<Utc>) {
         let full: Vec<K> =
@@ -236,6 +248,18 @@ mod tests {
 
     fn secs(n: i64) -> DateTime<Utc> {
         t0() + Duration::seconds(n)
+    }
+
+    #[test]
+    fn a_refund_gives_back_one_attempt_and_drops_full_buckets() {
+        let mut t = Throttle::new(ThrottlePolicy { burst: 2, refill_secs: 60 });
+        assert!(t.record_failure(&1, t0()).is_ok());
+        assert!(t.record_failure(&1, t0()).is_ok());
+        assert!(t.admit(&1, t0()).is_err());
+        t.refund(&1, t0());
+        assert!(t.admit(&1, t0()).is_ok());
+        t.refund(&1, t0());
+        assert_eq!(t.len(), 0, "a full bucket is not kept");
     }
 
     #[test]

@@ -4,6 +4,7 @@
 
 use std::path::Path;
 
+use chrono::{DateTime, Utc};
 use tokio::sync::{mpsc, oneshot};
 use wangge_core::access::{AuditKey, AuditOutcome, AuditRow};
 
@@ -104,6 +105,81 @@ struct Job {
 pub struct Auditor {
     jobs: mpsc::Sender<Job>,
     key: std::sync::Arc<AuditKey>,
+    denials: std::sync::Arc<DenialFold>,
+}
+
+/// Repeated denials folded: the first denial of an action for one caller (an account, or an
+/// address when nobody is signed in) in a window is written at once; the others are counted
+/// and written as one summary row when the window ends, so that the auditor sees every
+/// denial and nobody can grow the log one row per request.
+#[derive(Debug, Default)]
+pub struct DenialFold {
+    open: std::sync::Mutex<std::collections::HashMap<(String, String), Folded>>,
+}
+
+#[derive(Debug)]
+struct Folded {
+    since: DateTime<Utc>,
+    more: u64,
+    user: String,
+    source: String,
+    object: String,
+}
+
+/// How long denials of one kind from one caller are folded into one row.
+pub const DENIAL_WINDOW_SECS: i64 = 60;
+
+/// Above this many callers being folded, the rest share one key (the map stays bounded).
+const MAX_FOLDED: usize = 10_000;
+
+impl DenialFold {
+    /// Whether this denial is the first of its window (write its row now); otherwise it is
+    /// counted for the window's summary.
+    pub fn first(&self, who: &str, action: &str, user: &str, source: &str, object: &str, now: DateTime<Utc>) -> bool {
+        let Ok(mut open) = self.open.lock() else { return true };
+        let mut key = (who.to_owned(), action.to_owned());
+        if !open.contains_key(&key) && open.len() >= MAX_FOLDED {
+            key = ("*".to_owned(), action.to_owned());
+        }
+        match open.get_mut(&key) {
+            Some(f) => {
+                f.more += 1;
+                f.object = object.chars().take(200).collect();
+                false
+            }
+            None => {
+                let folded = Folded {
+                    since: now,
+                    more: 0,
+                    user: user.to_owned(),
+                    source: source.to_owned(),
+                    object: object.chars().take(200).collect(),
+                };
+                open.insert(key, folded);
+                true
+            }
+        }
+    }
+
+    /// The summary rows of the windows ended by `now` (all of them with `all`), removed.
+    pub fn ended(&self, now: DateTime<Utc>, all: bool) -> Vec<AuditRow> {
+        let Ok(mut open) = self.open.lock() else { return Vec::new() };
+        let window = chrono::Duration::seconds(DENIAL_WINDOW_SECS);
+        let done: Vec<(String, String)> =
+            open.iter().filter(|(_, f)| all || now - f.since >= window).map(|(k, _)| k.clone()).collect();
+        let mut rows = Vec::new();
+        for key in done {
+            let Some(f) = open.remove(&key) else { continue };
+            if f.more == 0 {
+                continue;
+            }
+            let user = if key.0 == "*" { "-" } else { f.user.as_str() };
+            let source = if key.0 == "*" { "(many addresses)" } else { f.source.as_str() };
+            let detail = format!("{} more denials since {} (folded; last object {})", f.more, f.since.to_rfc3339(), f.object);
+            rows.push(AuditRow::new(now, user, &key.1, "denials", AuditOutcome::Denied).source(source).detail(&detail));
+        }
+        rows
+    }
 }
 
 impl std::fmt::Debug for Auditor {
@@ -118,7 +194,24 @@ impl Auditor {
         let key = std::sync::Arc::new(key);
         let (jobs, queue) = mpsc::channel(QUEUE);
         tokio::spawn(write_loop(store, key.clone(), queue));
-        Self { jobs, key }
+        let auditor = Self { jobs, key, denials: std::sync::Arc::default() };
+        tokio::spawn(fold_loop(auditor.clone()));
+        auditor
+    }
+
+    /// The fold of repeated denials.
+    pub fn denials(&self) -> &DenialFold {
+        &self.denials
+    }
+
+    /// Writes the summaries of every folded window now (tests; shutdown).
+    pub async fn flush_denials(&self, now: DateTime<Utc>) -> Result<usize, AuditorError> {
+        let rows = self.denials.ended(now, true);
+        let n = rows.len();
+        for row in rows {
+            self.write(row).await?;
+        }
+        Ok(n)
     }
 
     /// The chain's key (to verify it).
@@ -163,6 +256,22 @@ fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let mut file = options.open(path)?;
     file.write_all(bytes)?;
     file.sync_all()
+}
+
+/// Writes the summaries of ended denial windows every few seconds; stops with the writer.
+async fn fold_loop(auditor: Auditor) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(5));
+    loop {
+        tick.tick().await;
+        for row in auditor.denials.ended(Utc::now(), false) {
+            if let Err(AuditorError::WriterGone) = auditor.write(row).await {
+                return;
+            }
+        }
+        if auditor.jobs.is_closed() {
+            return;
+        }
+    }
 }
 
 async fn write_loop(store: Store, key: std::sync::Arc<AuditKey>, mut queue: mpsc::Receiver<Job>) {

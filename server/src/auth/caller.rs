@@ -48,6 +48,8 @@ pub struct Caller {
     pub via: Via,
     /// The password must be changed before anything else.
     pub password_expired: bool,
+    /// An API key's scope: the only routes it may call (`None` for sessions and device tokens).
+    pub key_scope: Option<super::KeyScope>,
 }
 
 /// Why the request has no caller (set by the authentication layer when a credential was
@@ -111,6 +113,21 @@ impl Caller {
             Some(g) => g.jurisdiction.as_str().to_owned(),
             None => self.username.clone(),
         }
+    }
+
+    /// Whether the caller may read this event: it has `read_events`, the event is inside its
+    /// jurisdiction and, for a department handler, its department holds or handled it. The one
+    /// rule for every way an event is read (the API, Open311, search, the live queue).
+    pub fn sees_event(&self, event: &crate::event::EventRecord) -> bool {
+        let Ok(scope) = self.scope(Permission::ReadEvents) else { return false };
+        if !scope.0.covers(&event.place.township, &event.place.village) {
+            return false;
+        }
+        let department = self.grant.as_ref().is_some_and(|g| g.role == wangge_core::access::Role::DepartmentHandler);
+        let ours = |h: Option<&wangge_core::event::Holder>| {
+            h.is_some_and(|h| h.tier == wangge_core::event::Tier::Department && h.id == self.acting_as)
+        };
+        !department || ours(event.flow.holder.as_ref()) || ours(event.flow.last_handler.as_ref())
     }
 
     /// Every permission the caller's grant gives (for the frontend to show what it may).

@@ -30,13 +30,51 @@ pub struct Source(pub IpAddr);
 /// Paths a caller whose password has expired may still use.
 const WHILE_EXPIRED: [&str; 3] = ["/api/v1/auth/me", "/api/v1/auth/password", "/api/v1/auth/logout"];
 
-/// The middleware (installed as a route layer, so that the matched route is known).
-pub async fn authenticate(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+/// The middleware (installed as a route layer, so that the matched route is known). A change
+/// (unsafe method) runs to its end with its audit row in a task of its own, so that a client
+/// disconnecting mid-request cannot leave a committed change without its row.
+pub async fn authenticate(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    if is_safe(req.method()) {
+        return handle(state, req, next).await;
+    }
+    match tokio::spawn(handle(state, req, next)).await {
+        Ok(response) => response,
+        Err(e) => ApiError::Internal(format!("the request's task failed: {e}")).into_response(),
+    }
+}
+
+/// The client's address: the connection's peer, or, when the peer is one of the configured
+/// trusted proxies, the nearest address in `X-Forwarded-For` that is not a trusted proxy.
+pub fn client_address(peer: IpAddr, headers: &HeaderMap, trusted: &[ipnet::IpNet]) -> IpAddr {
+    let is_trusted = |ip: &IpAddr| trusted.iter().any(|n| n.contains(ip));
+    if !is_trusted(&peer) {
+        return peer;
+    }
+    let hops: Vec<&str> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .collect();
+    let mut client = peer;
+    for hop in hops.into_iter().rev() {
+        let Ok(ip) = hop.parse::<IpAddr>() else { break };
+        client = ip;
+        if !is_trusted(&ip) {
+            break;
+        }
+    }
+    client
+}
+
+async fn handle(state: AppState, mut req: Request, next: Next) -> Response {
     let now = state.clock.now();
-    let source = req
+    let peer = req
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.ip());
+    let source = client_address(peer, req.headers(), &state.trusted_proxies);
     req.extensions_mut().insert(Source(source));
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
@@ -51,7 +89,7 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
             Err(e) => return ApiError::from(e).into_response(),
         }
     }
-    let refusal = caller.as_ref().and_then(|c| refuse(c, &method, &path, req.headers()));
+    let refusal = caller.as_ref().and_then(|c| refuse(c, &method, &route, &path, req.headers()));
     let response = match refusal {
         Some(error) => error.into_response(),
         None => {
@@ -96,8 +134,16 @@ fn is_safe(method: &Method) -> bool {
     matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
 }
 
-/// CSRF and expired-password refusals for a known caller.
-fn refuse(caller: &Caller, method: &Method, path: &str, headers: &HeaderMap) -> Option<ApiError> {
+/// API key scope, CSRF and expired-password refusals for a known caller.
+fn refuse(caller: &Caller, method: &Method, route: &str, path: &str, headers: &HeaderMap) -> Option<ApiError> {
+    if let Some(scope) = caller.key_scope {
+        if !scope.covers(method, route) {
+            return Some(ApiError::Forbidden {
+                action: "api_key_scope".into(),
+                reason: format!("this API key's scope ({}) does not cover {method} {route}", scope.as_str()),
+            });
+        }
+    }
     if let Via::Cookie { csrf, .. } = &caller.via {
         let sent = headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()).unwrap_or_default();
         if !is_safe(method) && !csrf_matches(sent, csrf) {
@@ -147,6 +193,13 @@ async fn audit(state: &AppState, request: Audited<'_>, mut response: Response) -
     };
     let user = note.user.as_deref().or(request.caller.map(|c| c.username.as_str())).unwrap_or("-");
     let object = if note.object.is_empty() { request.path } else { note.object.as_str() };
+    if note.outcome == AuditOutcome::Denied {
+        let source = request.source.to_string();
+        let who = request.caller.map_or(source.as_str(), |c| c.username.as_str());
+        if !state.auditor.denials().first(who, &note.action, user, &source, object, state.clock.now()) {
+            return response;
+        }
+    }
     let row = AuditRow::new(state.clock.now(), user, &note.action, object, note.outcome)
         .source(&request.source.to_string())
         .detail(&note.detail);

@@ -8,6 +8,7 @@ mod caller;
 mod demo;
 mod layer;
 mod policy;
+mod scope;
 mod secret;
 mod service;
 
@@ -16,5 +17,6 @@ pub use caller::{Caller, NoCaller, Scope, Via};
 pub use demo::{ensure_demo_accounts, DemoAccount, DEMO_PASSWORD};
 pub use layer::{authenticate, Source, CSRF_HEADER, SESSION_COOKIE};
 pub use policy::SecurityPolicy;
-pub use secret::{hash_password, random_token, token_hash};
-pub use service::{Auth, AuthError, Issued, TokenKind};
+pub use scope::KeyScope;
+pub use secret::{argon2_running, hash_password, random_token, token_hash, ARGON2_AT_ONCE};
+pub use service::{ApiKeyRequest, Auth, AuthError, Issued, TokenKind};

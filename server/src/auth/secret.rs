@@ -29,28 +29,51 @@ pub fn same(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
+/// At most this many argon2 computations run at once (each holds ~19 MiB while it runs), so
+/// that a flood of logins can exhaust neither memory nor the blocking threads.
+pub const ARGON2_AT_ONCE: usize = 4;
+
+/// How long a login waits for a free argon2 slot before it is answered "busy" (503).
+const ARGON2_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+static ARGON2: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(ARGON2_AT_ONCE);
+
+/// Runs one argon2 computation inside the global bound.
+async fn bounded<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T, AuthError> {
+    let permit = tokio::time::timeout(ARGON2_WAIT, ARGON2.acquire())
+        .await
+        .map_err(|_| AuthError::Busy)?
+        .map_err(|_| AuthError::Busy)?;
+    let out = tokio::task::spawn_blocking(work).await.map_err(|e| AuthError::Hash(e.to_string()));
+    drop(permit);
+    out
+}
+
+/// How many argon2 computations are running now (for tests and metrics).
+pub fn argon2_running() -> usize {
+    ARGON2_AT_ONCE - ARGON2.available_permits()
+}
+
 /// The argon2id PHC string of `password` (default parameters: 19 MiB, 2 passes).
 pub async fn hash_password(password: String) -> Result<String, AuthError> {
-    tokio::task::spawn_blocking(move || {
+    bounded(move || {
         let salt = SaltString::generate(&mut OsRng);
         Argon2::default()
             .hash_password(password.as_bytes(), &salt)
             .map(|h| h.to_string())
             .map_err(|e| AuthError::Hash(e.to_string()))
     })
-    .await
-    .map_err(|e| AuthError::Hash(e.to_string()))?
+    .await?
 }
 
 /// Whether `password` matches the PHC string `hash`. An account whose stored hash is not a
 /// PHC string (say `!`, an account for API keys only) matches no password.
 pub async fn verify_password(password: String, hash: String) -> Result<bool, AuthError> {
-    tokio::task::spawn_blocking(move || match PasswordHash::new(&hash) {
+    bounded(move || match PasswordHash::new(&hash) {
         Ok(parsed) => Ok(Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok()),
         Err(_) => Ok(false),
     })
-    .await
-    .map_err(|e| AuthError::Hash(e.to_string()))?
+    .await?
 }
 
 #[cfg(test)]

@@ -6,12 +6,12 @@ use std::sync::{Arc, Mutex};
 
 use arc_swap::ArcSwap;
 use chrono::{DateTime, Utc};
-use wangge_core::access::{
-    record_login, AccountLock, Grant, Jurisdiction, LoginRefusal, Role, Throttle, WeakPassword,
-};
+use serde::Deserialize;
+use wangge_core::access::{Grant, Jurisdiction, LoginRefusal, Role, Throttle, WeakPassword};
 
 use super::caller::{Caller, Via};
 use super::policy::SecurityPolicy;
+use super::scope::KeyScope;
 use super::secret::{hash_password, random_token, same, token_hash, verify_password};
 use crate::store::{from_micros, micros, AccountRecord, SessionRecord, Store, StoreError};
 
@@ -21,9 +21,12 @@ pub enum AuthError {
     /// Unknown user name or wrong password (never says which).
     #[error("wrong user name or password")]
     BadCredentials,
-    /// The account is disabled.
-    #[error("this account is disabled")]
-    Disabled,
+    /// Too many password checks in flight; retry shortly.
+    #[error("the service is busy checking passwords; retry in a moment")]
+    Busy,
+    /// Not allowed for this account or credential (the reason says why).
+    #[error("{0}")]
+    NotAllowed(String),
     /// Refused before the password was checked.
     #[error(transparent)]
     Refused(#[from] LoginRefusal),
@@ -100,6 +103,30 @@ pub struct Auth {
     dummy_hash: Arc<str>,
 }
 
+/// An API key lives at most this many days.
+pub const MAX_KEY_DAYS: i64 = 366;
+
+/// Above this many address buckets, full ones are dropped before a new one is made.
+const PRUNE_ABOVE: usize = 4096;
+
+/// What the system administrator asks for when issuing an API key.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiKeyRequest {
+    /// The routes it may call.
+    pub scope: KeyScope,
+    /// What it is for (shown in the list).
+    #[serde(default)]
+    pub label: String,
+    /// Days until it stops working (1 to 366).
+    #[serde(default = "default_key_days")]
+    pub expires_in_days: i64,
+}
+
+fn default_key_days() -> i64 {
+    90
+}
+
 /// Sessions are marked used at most this often (µs).
 const TOUCH_EVERY_US: i64 = 15_000_000;
 
@@ -138,16 +165,66 @@ impl Auth {
         Ok(())
     }
 
-    fn admit(&self, from: IpAddr, now: DateTime<Utc>) -> Result<(), LoginRefusal> {
-        match self.throttle.lock() {
-            Ok(t) => t.admit(&Throttle::<IpAddr>::key_of(from), now),
-            Err(_) => Ok(()),
+    /// Takes one attempt from the address's bucket before any password is checked (429 when
+    /// it is empty), pruning the map of full buckets now and then.
+    fn charge_address(&self, key: &IpAddr, now: DateTime<Utc>) -> Result<(), LoginRefusal> {
+        let Ok(mut t) = self.throttle.lock() else { return Ok(()) };
+        if t.len() > PRUNE_ABOVE {
+            t.prune(now);
+        }
+        t.record_failure(key, now)
+    }
+
+    /// Gives the attempt back after a success, so that people behind one address are not
+    /// refused for logging in.
+    fn refund_address(&self, key: &IpAddr, now: DateTime<Utc>) {
+        if let Ok(mut t) = self.throttle.lock() {
+            t.refund(key, now);
         }
     }
 
+    /// How many addresses the throttle holds a bucket for (tests, metrics).
+    pub fn throttled_addresses(&self) -> usize {
+        self.throttle.lock().map_or(0, |t| t.len())
+    }
+
+    /// Checks `password` for `account` (unknown: `None`). The attempt is charged to the
+    /// account atomically before the slow hash, so that concurrent guesses each count; an
+    /// account locked before this attempt is refused without hashing. A disabled or service
+    /// account answers exactly like a wrong password.
+    async fn check_password(
+        &self,
+        account: Option<&AccountRecord>,
+        password: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), AuthError> {
+        let Some(a) = account else {
+            verify_password(password.to_owned(), self.dummy_hash.to_string()).await?;
+            return Err(AuthError::BadCredentials);
+        };
+        let lockout = self.policy().lockout;
+        let max = i64::from(lockout.max_failures.max(1));
+        let until = micros(now + chrono::Duration::minutes(i64::from(lockout.lock_minutes)));
+        let charged = self.store.charge_login(&a.username, micros(now), max, until).await?;
+        let Some(charged) = charged else { return Err(AuthError::BadCredentials) };
+        let locked = charged.locked_until_us.filter(|u| *u > micros(now)).map(from_micros);
+        if let (Some(until), true) = (locked, charged.failures > max) {
+            return Err(LoginRefusal::Locked { until }.into());
+        }
+        let ok = verify_password(password.to_owned(), a.password_hash.clone()).await?;
+        if !ok {
+            return Err(locked.map_or(AuthError::BadCredentials, |until| LoginRefusal::Locked { until }.into()));
+        }
+        if a.disabled || a.service {
+            return Err(AuthError::BadCredentials);
+        }
+        self.store.clear_failures(&a.username).await?;
+        Ok(())
+    }
+
     /// Checks a user name and password from `from` and opens a session or device token.
-    /// Order: the address's throttle, the account's lock, the password; a failure counts
-    /// against both (unless the address is out of tokens).
+    /// Order: the address's bucket is charged, then the account (atomically, in the store),
+    /// then the password is hashed within the global bound of argon2 computations.
     pub async fn login(
         &self,
         username: &str,
@@ -157,42 +234,17 @@ impl Auth {
         from: IpAddr,
         now: DateTime<Utc>,
     ) -> Result<Issued, AuthError> {
-        self.admit(from, now)?;
+        let key = Throttle::<IpAddr>::key_of(from);
+        self.charge_address(&key, now)?;
         let account = self.store.account(username).await?;
-        let mut lock = account.as_ref().map(lock_of).unwrap_or_default();
-        if let Some(until) = lock.locked(now) {
-            return Err(LoginRefusal::Locked { until }.into());
-        }
-        let hash = account.as_ref().map_or_else(|| self.dummy_hash.to_string(), |a| a.password_hash.clone());
-        let ok = verify_password(password.to_owned(), hash).await? && account.is_some();
-        let policy = self.policy();
-        let locked = match self.throttle.lock() {
-            Ok(mut t) => {
-                let key = Throttle::<IpAddr>::key_of(from);
-                record_login(&mut t, &key, account.as_ref().map(|_| &mut lock), &policy.lockout, ok, now)
-            }
-            Err(_) => None,
-        };
-        if let Some(a) = &account {
-            if lock != lock_of(a) {
-                let until = lock.locked_until.map(micros);
-                self.store.set_lock(&a.username, i64::from(lock.failures), until).await?;
-            }
-        }
-        let Some(account) = account.filter(|_| ok) else {
-            return Err(match locked {
-                Some(until) => LoginRefusal::Locked { until }.into(),
-                None => AuthError::BadCredentials,
-            });
-        };
-        if account.disabled {
-            return Err(AuthError::Disabled);
-        }
+        self.check_password(account.as_ref(), password, now).await?;
+        self.refund_address(&key, now);
+        let Some(account) = account else { return Err(AuthError::BadCredentials) };
         self.issue(&account, kind, label, now).await
     }
 
-    /// Opens a session or token for `account` without a password (API keys made by the
-    /// system administrator; tests).
+    /// Opens a browser session or a device token for a person's `account` without a
+    /// password (after a login; tests). API keys are [`Auth::issue_api_key`]'s.
     pub async fn issue(
         &self,
         account: &AccountRecord,
@@ -200,6 +252,9 @@ impl Auth {
         label: &str,
         now: DateTime<Utc>,
     ) -> Result<Issued, AuthError> {
+        if kind == TokenKind::ApiKey || account.service {
+            return Err(AuthError::NotAllowed("API keys are issued to service accounts only, with a scope".into()));
+        }
         let token = random_token()?;
         let csrf = if kind == TokenKind::Browser { csrf_of(&token) } else { String::new() };
         let record = SessionRecord {
@@ -211,10 +266,63 @@ impl Auth {
             created_us: micros(now),
             last_seen_us: micros(now),
             ended_us: None,
+            key_id: None,
+            scope: String::new(),
+            expires_us: None,
         };
         self.store.insert_session(&record).await?;
         let caller = self.caller(&token, &record, account, now)?;
         Ok(Issued { token, csrf, caller })
+    }
+
+    /// Issues an API key to a service account: its scope, label and expiry. Nobody obtains a
+    /// key for a person's account.
+    pub async fn issue_api_key(
+        &self,
+        account: &AccountRecord,
+        request: &ApiKeyRequest,
+        now: DateTime<Utc>,
+    ) -> Result<(Issued, SessionRecord), AuthError> {
+        if !account.service {
+            return Err(AuthError::NotAllowed(format!(
+                "{} is a person's account: API keys are issued to service accounts only",
+                account.username
+            )));
+        }
+        if account.disabled {
+            return Err(AuthError::NotAllowed(format!("{} is disabled", account.username)));
+        }
+        if !(1..=MAX_KEY_DAYS).contains(&request.expires_in_days) {
+            return Err(AuthError::NotAllowed(format!("expires_in_days must be 1 to {MAX_KEY_DAYS}")));
+        }
+        let token = random_token()?;
+        let key_id = random_token()?.chars().take(16).collect::<String>();
+        let record = SessionRecord {
+            token_hash: token_hash(&token),
+            username: account.username.clone(),
+            kind: TokenKind::ApiKey.as_str().to_owned(),
+            label: request.label.chars().take(64).collect(),
+            csrf_hash: String::new(),
+            created_us: micros(now),
+            last_seen_us: micros(now),
+            ended_us: None,
+            key_id: Some(key_id),
+            scope: request.scope.as_str().to_owned(),
+            expires_us: Some(micros(now + chrono::Duration::days(request.expires_in_days))),
+        };
+        self.store.insert_session(&record).await?;
+        let caller = self.caller(&token, &record, account, now)?;
+        Ok((Issued { token, csrf: String::new(), caller }, record))
+    }
+
+    /// An API key offered outside the `Authorization` header (Open311's `api_key` field): only
+    /// a live API key is accepted there, never a session or device token.
+    pub async fn resolve_api_key(&self, key: &str, now: DateTime<Utc>) -> Result<Caller, AuthError> {
+        let caller = self.resolve(key, now).await?;
+        if caller.key_scope.is_none() {
+            return Err(AuthError::SessionEnded("api_key takes an API key; send session and device tokens as Authorization: Bearer"));
+        }
+        Ok(caller)
     }
 
     /// The caller holding `token`, if it is live: not ended, the account not disabled, not
@@ -229,6 +337,13 @@ impl Auth {
         }
         if account.disabled {
             return Err(AuthError::SessionEnded("the account is disabled"));
+        }
+        let is_key = session.kind == TokenKind::ApiKey.as_str();
+        if is_key != account.service {
+            return Err(AuthError::SessionEnded("unknown session or token"));
+        }
+        if session.expires_us.is_some_and(|e| e <= micros(now)) {
+            return Err(AuthError::SessionEnded("the API key has expired; ask the system administrator for a new one"));
         }
         let idle = micros(now) - session.last_seen_us;
         if TokenKind::idles(&session.kind) && idle > self.policy().idle_us() {
@@ -248,7 +363,22 @@ impl Auth {
         let Some((session, account)) = self.store.session(token_hash).await? else { return Ok(false) };
         let idle = micros(now) - session.last_seen_us;
         let idled = TokenKind::idles(&session.kind) && idle > self.policy().idle_us();
-        Ok(session.ended_us.is_none() && !account.disabled && !idled)
+        let expired = session.expires_us.is_some_and(|e| e <= micros(now));
+        Ok(session.ended_us.is_none() && !account.disabled && !idled && !expired)
+    }
+
+    /// Whether `caller`'s session is still live and its account still holds the grant (role,
+    /// jurisdiction, acted-as person or department) it had: a long-lived answer opened under
+    /// one grant ends when the grant is changed or taken away.
+    pub async fn still_holds(&self, caller: &Caller, now: DateTime<Utc>) -> Result<bool, AuthError> {
+        let token_hash = caller.via.token_hash();
+        if !self.is_live(token_hash, now).await? {
+            return Ok(false);
+        }
+        let Some((_, account)) = self.store.session(token_hash).await? else { return Ok(false) };
+        let role = caller.grant.as_ref().map(|g| g.role.as_str().to_owned());
+        let jurisdiction = caller.grant.as_ref().map(|g| g.jurisdiction.as_str().to_owned());
+        Ok(account.role == role && account.jurisdiction == jurisdiction && account.acting_as == caller.acting_as)
     }
 
     fn caller(
@@ -273,8 +403,14 @@ impl Auth {
             Via::Bearer { token_hash: session.token_hash.clone() }
         };
         let changed = from_micros(account.password_changed_us);
-        let password_expired =
-            session.kind != TokenKind::ApiKey.as_str() && self.policy().password.expired(changed, now);
+        // A password set by somebody else (a new account, a reset) is changed at first use.
+        let must_change = account.password_changed_us == 0;
+        let password_expired = !account.service && (must_change || self.policy().password.expired(changed, now));
+        let key_scope = if session.kind == TokenKind::ApiKey.as_str() {
+            Some(KeyScope::parse(&session.scope).ok_or_else(|| bad(format!("API key with unknown scope {:?}", session.scope)))?)
+        } else {
+            None
+        };
         Ok(Caller {
             username: account.username.clone(),
             display_name: account.display_name.clone(),
@@ -282,6 +418,7 @@ impl Auth {
             acting_as: account.acting_as.clone(),
             via,
             password_expired,
+            key_scope,
         })
     }
 
@@ -301,9 +438,8 @@ impl Auth {
         now: DateTime<Utc>,
     ) -> Result<(), AuthError> {
         let account = self.store.account(&caller.username).await?.ok_or(AuthError::BadCredentials)?;
-        if !verify_password(current.to_owned(), account.password_hash.clone()).await? {
-            return Err(AuthError::BadCredentials);
-        }
+        // The current password is guessed through the same lockout as a login.
+        self.check_password(Some(&account), current, now).await?;
         self.policy().password.check_change(&account.username, current, new)?;
         let hash = hash_password(new.to_owned()).await?;
         self.store.set_password(&account.username, &hash, micros(now)).await?;
@@ -327,17 +463,50 @@ impl Auth {
     ) -> Result<bool, AuthError> {
         self.policy().password.check(username, password)?;
         let hash = hash_password(password.to_owned()).await?;
-        let record = AccountRecord::new(username, display_name, None, "", hash, now);
+        let record = AccountRecord { password_changed_us: 0, ..AccountRecord::new(username, display_name, None, "", hash, now) };
         Ok(self.store.insert_account(&record).await?)
+    }
+
+    /// The first administrators of a real deployment (`wangge admin bootstrap`): an account
+    /// holding `role` over the county with a random one-time password, answered once and to be
+    /// changed at the first login. `None` if the name is taken.
+    pub async fn bootstrap_admin(
+        &self,
+        username: &str,
+        display_name: &str,
+        role: Role,
+        now: DateTime<Utc>,
+    ) -> Result<Option<String>, AuthError> {
+        if !matches!(role, Role::SystemAdmin | Role::SecurityAdmin | Role::AuditAdmin) {
+            return Err(AuthError::NotAllowed("bootstrap makes the three administrators only".into()));
+        }
+        let password = one_time_password()?;
+        let hash = hash_password(password.clone()).await?;
+        let grant = Some((role.as_str(), "county"));
+        let record = AccountRecord { password_changed_us: 0, ..AccountRecord::new(username, display_name, grant, "", hash, now) };
+        Ok(self.store.insert_account(&record).await?.then_some(password))
+    }
+
+    /// Sets a random one-time password (to be changed at the next login), lifts the lock and
+    /// ends every session of a person's account (`wangge admin reset-password`). `None` if
+    /// there is no such account.
+    pub async fn reset_password(&self, username: &str, now: DateTime<Utc>) -> Result<Option<String>, AuthError> {
+        match self.store.account(username).await? {
+            Some(a) if !a.service => {}
+            Some(_) => return Err(AuthError::NotAllowed("a service account has no password; issue it API keys".into())),
+            None => return Ok(None),
+        }
+        let password = one_time_password()?;
+        let hash = hash_password(password.clone()).await?;
+        self.store.set_password(username, &hash, 0).await?;
+        self.store.clear_failures(username).await?;
+        self.store.end_sessions_of(username, micros(now)).await?;
+        Ok(Some(password))
     }
 
     /// Lifts a lock (the system administrator); `false` if there is no such account.
     pub async fn unlock(&self, username: &str) -> Result<bool, AuthError> {
-        if self.store.account(username).await?.is_none() {
-            return Ok(false);
-        }
-        self.store.set_lock(username, 0, None).await?;
-        Ok(true)
+        Ok(self.store.clear_failures(username).await?)
     }
 
     /// The store behind it.
@@ -346,11 +515,9 @@ impl Auth {
     }
 }
 
-fn lock_of(a: &AccountRecord) -> AccountLock {
-    AccountLock {
-        failures: u32::try_from(a.failures).unwrap_or(u32::MAX),
-        locked_until: a.locked_until_us.map(from_micros),
-    }
+/// A random password meeting every policy (four character classes), shown once.
+fn one_time_password() -> Result<String, AuthError> {
+    Ok(format!("Wg-{}-9a", random_token()?.chars().take(20).collect::<String>()))
 }
 
 /// The CSRF token of a browser session: derived from the session's secret, which only the

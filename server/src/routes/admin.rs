@@ -5,17 +5,17 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
+use axum::routing::{delete, get, post, put};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use wangge_core::access::{Grant, Jurisdiction, Permission, Role};
 
 use super::no_store;
-use crate::auth::{AuditNote, Caller, SecurityPolicy, TokenKind};
+use crate::auth::{ApiKeyRequest, AuditNote, Caller, SecurityPolicy};
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiPath};
 use crate::state::AppState;
-use crate::store::{from_micros, AccountRecord};
+use crate::store::{from_micros, micros, AccountRecord, SessionRecord};
 
 /// Routes of this module.
 pub fn router() -> Router<AppState> {
@@ -23,7 +23,10 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/admin/users", get(list).post(create))
         .route("/api/v1/admin/users/{username}/disabled", put(disable))
         .route("/api/v1/admin/users/{username}/unlock", post(unlock))
+        .route("/api/v1/admin/service-accounts", post(create_service))
         .route("/api/v1/admin/users/{username}/api-keys", post(api_key))
+        .route("/api/v1/admin/api-keys", get(api_keys))
+        .route("/api/v1/admin/api-keys/{id}", delete(revoke_api_key))
         .route("/api/v1/admin/users/{username}/grant", put(grant))
         .route("/api/v1/admin/security-policy", get(policy).put(set_policy))
 }
@@ -41,6 +44,7 @@ struct AccountView {
     locked_until: Option<String>,
     password_changed_at: String,
     created_at: String,
+    service: bool,
 }
 
 fn view(a: AccountRecord) -> AccountView {
@@ -55,6 +59,7 @@ fn view(a: AccountRecord) -> AccountView {
         locked_until: a.locked_until_us.map(|us| from_micros(us).to_rfc3339()),
         password_changed_at: from_micros(a.password_changed_us).to_rfc3339(),
         created_at: from_micros(a.created_us).to_rfc3339(),
+        service: a.service,
     }
 }
 
@@ -135,23 +140,100 @@ async fn unlock(State(state): State<AppState>, caller: Caller, ApiPath(name): Ap
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct KeyRequest {
-    label: String,
+struct NewService {
+    username: String,
+    display_name: String,
 }
 
-/// An API key (Open311 integrations): a bearer token that does not idle out, shown once.
+/// A service account for an integration (the 12345 hotline, a GIS client): it has no
+/// password and never logs in; it holds API keys, and the security administrator grants it a
+/// role like any account.
+async fn create_service(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(body): ApiJson<NewService>,
+) -> Result<Response, ApiError> {
+    caller.require(Permission::ManageUsers)?;
+    username(&body.username)?;
+    if body.display_name.trim().is_empty() || body.display_name.chars().count() > 64 {
+        return Err(ApiError::Unprocessable("display_name must be 1 to 64 characters".into()));
+    }
+    let record = AccountRecord::service(&body.username, &body.display_name, state.clock.now());
+    if !state.store.insert_account(&record).await? {
+        return Err(ApiError::Conflict(format!("an account named {:?} exists", body.username)));
+    }
+    let object = format!("account:{}", body.username);
+    Ok(AuditNote::success("create_service_account", object).on(StatusCode::CREATED.into_response()))
+}
+
+/// An API key as listed (never its secret).
+#[derive(Debug, Serialize)]
+struct KeyView {
+    id: String,
+    username: String,
+    label: String,
+    scope: String,
+    created_at: String,
+    expires_at: Option<String>,
+    last_used_at: String,
+    revoked_at: Option<String>,
+    live: bool,
+}
+
+fn key_view(k: SessionRecord, now_us: i64) -> KeyView {
+    let live = k.ended_us.is_none() && k.expires_us.is_some_and(|e| e > now_us);
+    KeyView {
+        id: k.key_id.unwrap_or_default(),
+        username: k.username,
+        label: k.label,
+        scope: k.scope,
+        created_at: from_micros(k.created_us).to_rfc3339(),
+        expires_at: k.expires_us.map(|us| from_micros(us).to_rfc3339()),
+        last_used_at: from_micros(k.last_seen_us).to_rfc3339(),
+        revoked_at: k.ended_us.map(|us| from_micros(us).to_rfc3339()),
+        live,
+    }
+}
+
+/// An API key for a service account: scoped, expiring, shown once. A person's account never
+/// gets one (nobody obtains a credential for somebody else).
 async fn api_key(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(name): ApiPath<String>,
-    ApiJson(body): ApiJson<KeyRequest>,
+    ApiJson(body): ApiJson<ApiKeyRequest>,
 ) -> Result<Response, ApiError> {
     caller.require(Permission::ManageUsers)?;
     let account = state.store.account(&name).await?.ok_or_else(|| ApiError::NotFound(format!("no account {name:?}")))?;
-    let issued = state.auth.issue(&account, TokenKind::ApiKey, &body.label, state.clock.now()).await?;
-    let answer = serde_json::json!({ "api_key": issued.token, "username": name, "label": body.label });
+    let now = state.clock.now();
+    let (issued, record) = state.auth.issue_api_key(&account, &body, now).await.map_err(|e| match e {
+        crate::auth::AuthError::NotAllowed(reason) => ApiError::Unprocessable(reason),
+        other => other.into(),
+    })?;
+    let view = key_view(record, micros(now));
+    let answer = serde_json::json!({ "api_key": issued.token, "key": view });
     let response = no_store((StatusCode::CREATED, Json(answer)).into_response());
-    Ok(AuditNote::success("issue_api_key", format!("account:{name}")).with_detail(format!("label {}", body.label)).on(response))
+    let detail = format!("key {} scope {} label {:?}", view.id, view.scope, view.label);
+    Ok(AuditNote::success("issue_api_key", format!("account:{name}")).with_detail(detail).on(response))
+}
+
+/// Every API key, newest first (at most 1,000), live or not.
+async fn api_keys(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
+    caller.require(Permission::ManageUsers)?;
+    let now = micros(state.clock.now());
+    let keys: Vec<KeyView> = state.store.api_keys(1000).await?.into_iter().map(|k| key_view(k, now)).collect();
+    Ok(no_store(Json(keys).into_response()))
+}
+
+/// Revokes an API key by its id.
+async fn revoke_api_key(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<String>) -> Result<Response, ApiError> {
+    caller.require(Permission::ManageUsers)?;
+    let Some(owner) = state.store.end_api_key(&id, micros(state.clock.now())).await? else {
+        return Err(ApiError::NotFound(format!("no live API key {id:?}")));
+    };
+    Ok(AuditNote::success("revoke_api_key", format!("account:{owner}"))
+        .with_detail(format!("key {id}"))
+        .on(StatusCode::NO_CONTENT.into_response()))
 }
 
 #[derive(Debug, Deserialize)]
@@ -186,8 +268,15 @@ async fn grant(
             Some(Grant::new(role, j).map_err(|e| ApiError::Unprocessable(e.to_string()))?)
         }
     };
+    let account = state.store.account(&name).await?.ok_or_else(|| ApiError::NotFound(format!("no account {name:?}")))?;
     if let Some(g) = &checked {
         acting_as_ok(&state, g, &body.acting_as)?;
+        if account.service && !matches!(g.role, Role::Dispatcher | Role::CountyLeader | Role::Planner) {
+            return Err(ApiError::Unprocessable(format!(
+                "a service account may hold a dispatcher, county leader or planner grant, not {}",
+                g.role
+            )));
+        }
     }
     let role = checked.as_ref().map(|g| g.role.as_str());
     let j = checked.as_ref().map(|g| g.jurisdiction.as_str().to_owned());

@@ -143,7 +143,7 @@ async fn transition(
             ApiError::Forbidden { action: permission.as_str().to_owned(), reason: denied.to_string() }
         });
     }
-    check_holder(&state, &action)?;
+    check_holder(&state, &event, &action)?;
     let now = state.clock.now();
     let object = format!("event:{}", event.event_id);
     match transitions::apply_and_publish(&state, &event, &action, &actor, None, now).await {
@@ -186,14 +186,9 @@ async fn find(state: &AppState, id: &str) -> Result<EventRecord, ApiError> {
 /// The event if the caller may read it; one outside its jurisdiction is answered exactly like
 /// a missing one (and the refusal audited).
 async fn find_visible(state: &AppState, caller: &Caller, id: &str) -> Result<EventRecord, ApiError> {
-    let scope = caller.scope(Permission::ReadEvents)?;
+    caller.require(Permission::ReadEvents)?;
     let event = find(state, id).await?;
-    // A department sees the events it holds or handled.
-    let department = caller.grant.as_ref().is_some_and(|g| g.role == Role::DepartmentHandler);
-    let ours = |h: Option<&wangge_core::event::Holder>| h.is_some_and(|h| h.tier == Tier::Department && h.id == caller.acting_as);
-    let visible = scope.0.covers(&event.place.township, &event.place.village)
-        && (!department || ours(event.flow.holder.as_ref()) || ours(event.flow.last_handler.as_ref()));
-    if visible {
+    if caller.sees_event(&event) {
         Ok(event)
     } else {
         Err(ApiError::Hidden(format!("no event with id {id:?}")))
@@ -227,16 +222,40 @@ fn fill_holder(state: &AppState, event: &EventRecord, body: &mut Map<String, Val
     Ok(())
 }
 
-/// A named holder must be a plausible id, and a department one the county has.
-fn check_holder(state: &AppState, action: &Action) -> Result<(), ApiError> {
+/// A named holder must be one that exists for this event: a gridworker of the event's village
+/// (grid tier), the village's centre or one of its grid leaders (village tier), the event's
+/// township centre, the county centre, or a department the county has. Anything else would
+/// take the event out of every queue.
+fn check_holder(state: &AppState, event: &EventRecord, action: &Action) -> Result<(), ApiError> {
     let (Action::Escalate { to, .. } | Action::Arbitrate { to, .. } | Action::Assign { to }) = action else {
         return Ok(());
     };
     id_text("to.id", to.id.clone()).map_err(unprocessable)?;
-    if to.tier == Tier::Department && state.rules.routing().department(&to.id).is_none() {
-        return Err(ApiError::Unprocessable(format!("no department with code {:?}", to.id)));
+    let roster = state.rules.roster();
+    let place = &event.place;
+    let person = roster.get(&to.id);
+    let real = match to.tier {
+        Tier::Grid => person.is_some_and(|p| {
+            p.role == wangge_core::people::Role::Gridworker && p.grids.iter().any(|g| g.starts_with(&place.village))
+        }),
+        Tier::Village => {
+            to.id == place.village
+                || person.is_some_and(|p| p.role == wangge_core::people::Role::GridLeader && p.unit_code == place.village)
+        }
+        Tier::Township => to.id == place.township,
+        Tier::County => to.id == crate::catalog::COUNTY_CODE,
+        Tier::Department => state.rules.routing().department(&to.id).is_some(),
+    };
+    if real {
+        Ok(())
+    } else {
+        Err(ApiError::Unprocessable(format!(
+            "{:?} is not a {} holder this event can go to (a gridworker or grid leader of its village, its village, \
+             its township, the county centre or a department)",
+            to.id,
+            to.tier.as_str()
+        )))
     }
-    Ok(())
 }
 
 fn refused(e: TransitionError) -> ApiError {

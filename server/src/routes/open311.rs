@@ -18,7 +18,7 @@ use wangge_core::event::{Category, State as LoopState};
 use wangge_core::access::Permission;
 
 use super::{no_store, IDEMPOTENCY_KEY};
-use crate::auth::{AuditNote, Caller};
+use crate::auth::{AuditNote, Caller, KeyScope, Scope};
 use crate::error::ApiError;
 use crate::event::{EventFilter, EventRecord, Inserted, Page};
 use crate::intake::{self, LocationRequest, ReportRequest, ReporterRequest};
@@ -72,15 +72,23 @@ async fn definition(State(state): State<AppState>, uri: Uri) -> Response {
 }
 
 /// The caller: signed in (session or `Authorization: Bearer`), else by the GeoReport
-/// `api_key` field; a request without either is refused (401).
+/// `api_key` field, which takes only an API key of the `open311` scope (never a session or
+/// device token); a request without either is refused (401).
 async fn key_caller(state: &AppState, caller: Option<Caller>, api_key: Option<&String>) -> Result<Caller, ApiError> {
     if let Some(caller) = caller {
         return Ok(caller);
     }
-    match api_key.filter(|k| !k.is_empty()) {
-        Some(key) => Ok(state.auth.resolve(key, state.clock.now()).await?),
-        None => Err(ApiError::Unauthenticated("an api_key (or Authorization: Bearer) is required".into())),
+    let Some(key) = api_key.filter(|k| !k.is_empty()) else {
+        return Err(ApiError::Unauthenticated("an api_key (or Authorization: Bearer) is required".into()));
+    };
+    let caller = state.auth.resolve_api_key(key, state.clock.now()).await?;
+    if caller.key_scope != Some(KeyScope::Open311) {
+        return Err(ApiError::Forbidden {
+            action: "api_key_scope".into(),
+            reason: "this API key's scope does not cover Open311".into(),
+        });
     }
+    Ok(caller)
 }
 
 /// A refusal answered in Open311 terms, audited like every denial.
@@ -100,11 +108,11 @@ async fn one(State(state): State<AppState>, caller: Option<Caller>, uri: Uri, Ra
     let result = async {
         let params = form(query.as_deref().unwrap_or_default().as_bytes())?;
         let caller = key_caller(&state, caller, params.get("api_key")).await?;
-        let scope = caller.scope(Permission::ReadEvents)?;
+        caller.require(Permission::ReadEvents)?;
         let missing = || format!("no service request with id {id:?}");
         let event = state.store.event(&id).await.map_err(|e| Open311Error::from(crate::ApiError::from(e)))?;
         let event = event.ok_or_else(|| Open311Error::not_found(missing()))?;
-        if !scope.0.covers(&event.place.township, &event.place.village) {
+        if !caller.sees_event(&event) {
             return Err(ApiError::Hidden(missing()).into());
         }
         Ok(respond_requests(&state, format, &[event]))
@@ -120,8 +128,8 @@ async fn list(State(state): State<AppState>, caller: Option<Caller>, RawQuery(qu
         let params = form(query.as_deref().unwrap_or_default().as_bytes())?;
         let caller = key_caller(&state, caller, params.get("api_key")).await?;
         let scope = caller.scope(Permission::ReadEvents)?;
-        let mut events = find(&state, &params).await?;
-        events.retain(|e| scope.0.covers(&e.place.township, &e.place.village));
+        let mut events = find(&state, &params, &scope).await?;
+        events.retain(|e| caller.sees_event(e));
         Ok(respond_requests(&state, format, &events))
     };
     match result.await {
@@ -168,7 +176,7 @@ fn json_fields(bytes: &[u8]) -> Result<HashMap<String, String>, Open311Error> {
 
 /// Requests by id (which overrides every other parameter), else by service, status and
 /// requested time: the last 90 days unless said otherwise, at most 1000, newest first.
-async fn find(state: &AppState, params: &HashMap<String, String>) -> Result<Vec<EventRecord>, Open311Error> {
+async fn find(state: &AppState, params: &HashMap<String, String>, scope: &Scope) -> Result<Vec<EventRecord>, Open311Error> {
     let store_error = |e| Open311Error::from(crate::ApiError::from(e));
     if let Some(ids) = params.get("service_request_id") {
         let mut events = Vec::new();
@@ -180,7 +188,10 @@ async fn find(state: &AppState, params: &HashMap<String, String>) -> Result<Vec<
     let codes = service_codes(state, params.get("service_code"))?;
     let (from, to) = window(params.get("start_date"), params.get("end_date"), state.clock.now())?;
     let categories: Vec<Category> = codes.iter().map(|s| s.category).collect();
+    let (township, village) = scope.narrow(None, None).unwrap_or_default();
     let filter = EventFilter {
+        township,
+        village,
         states: statuses(params.get("status"))?,
         category: categories.first().copied().filter(|c| categories.iter().all(|x| x == c)),
         from: Some(from),
@@ -310,7 +321,7 @@ async fn submit(
         None => format!("open311-{}-{}", now.timestamp_micros(), UNKEYED.fetch_add(1, Ordering::Relaxed)),
     };
     let checked = intake::check(ReportRequest { report_id: Some(report_id), ..report }, None)?;
-    let new = intake::build(state, checked, now)?;
+    let new = intake::build(state, checked, super::reports::gridworker_person(&caller), now)?;
     let place = &new.event.place;
     if !scope.0.covers(&place.township, &place.village) {
         return Err(ApiError::Forbidden {

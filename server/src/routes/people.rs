@@ -58,12 +58,10 @@ async fn list(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQue
     if q.grid.as_deref().is_some_and(|g| !scope.covers(g)) {
         return Ok(note.on(no_store(Json(empty_page::<PersonView>(page)).into_response())));
     }
-    let filter = PersonFilter { role: q.role.as_deref().map(role).transpose()?, township, village, grid: q.grid };
-    let mut found = state.store.people(&filter, page).await?;
-    // The filter finds people bound to a grid inside too; keep only those who belong inside.
-    if !scope.is_county() {
-        found.items.retain(|p| scope.covers(&p.person.unit_code));
-    }
+    // Only those who belong inside the jurisdiction, counted in the same query.
+    let within = (!scope.is_county()).then(|| scope.0.as_str().to_owned());
+    let filter = PersonFilter { role: q.role.as_deref().map(role).transpose()?, township, village, grid: q.grid, within };
+    let found = state.store.people(&filter, page).await?;
     Ok(note.on(no_store(Json(found.map(|p| PersonView::from(&p))).into_response())))
 }
 
@@ -85,13 +83,19 @@ async fn visible(state: &AppState, scope: &Scope, id: &str) -> Result<PersonReco
 }
 
 /// Grids and units given to a person must be inside the editor's jurisdiction.
-fn inside(scope: &Scope, what: &str, codes: &[String]) -> Result<(), ApiError> {
+fn inside(scope: &Scope, codes: &[String]) -> Result<(), ApiError> {
     match codes.iter().find(|c| !scope.covers(c)) {
-        Some(code) => Err(ApiError::Forbidden {
-            action: Permission::EditPeople.as_str().to_owned(),
-            reason: format!("{what} {code} is outside the caller's jurisdiction {}", scope.0.as_str()),
-        }),
+        Some(_) => Err(outside_person(scope)),
         None => Ok(()),
+    }
+}
+
+/// One refusal, whichever part is outside (an existing person's unit, the new unit, a grid):
+/// the answer tells nothing about people outside the caller's jurisdiction.
+fn outside_person(scope: &Scope) -> ApiError {
+    ApiError::Forbidden {
+        action: Permission::EditPeople.as_str().to_owned(),
+        reason: format!("the person, their unit or their grids are outside the caller's jurisdiction {}", scope.0.as_str()),
     }
 }
 
@@ -103,7 +107,8 @@ async fn reveal(
     ApiJson(body): ApiJson<RevealBody>,
 ) -> Result<Response, ApiError> {
     caller.require(Permission::RevealPersonalData)?;
-    let scope = caller.scope(Permission::ReadEvents)?;
+    // Revealing a person's phone needs the right to read people there, not only events.
+    let scope = caller.scope(Permission::ReadPeople)?;
     let person = visible(&state, &scope, &id).await?;
     if body.field != "phone" {
         return Err(ApiError::Unprocessable(format!("field must be phone, got {:?}", body.field)));
@@ -141,14 +146,11 @@ async fn upsert(
     let id = checked_id("id", id)?;
     if let Some(existing) = state.store.person(&id).await? {
         if !scope.covers(&existing.person.unit_code) {
-            return Err(ApiError::Forbidden {
-                action: Permission::EditPeople.as_str().to_owned(),
-                reason: format!("person {id} belongs outside the caller's jurisdiction"),
-            });
+            return Err(outside_person(&scope));
         }
     }
-    inside(&scope, "unit", std::slice::from_ref(&b.unit_code))?;
-    inside(&scope, "grid", &b.grids)?;
+    inside(&scope, std::slice::from_ref(&b.unit_code))?;
+    inside(&scope, &b.grids)?;
     let name = b.name.trim().to_owned();
     if name.is_empty() || name.chars().count() > 50 || name.chars().any(char::is_control) {
         return Err(ApiError::Unprocessable("name must be 1 to 50 characters".into()));
@@ -186,7 +188,7 @@ async fn bindings(
 ) -> Result<Response, ApiError> {
     let scope = caller.scope(Permission::EditPeople)?;
     visible(&state, &scope, &id).await?;
-    inside(&scope, "grid", &b.grids)?;
+    inside(&scope, &b.grids)?;
     let grids = checked_grids(&state, b.grids)?;
     let device = b.device_id.map(|d| checked_id("device_id", d)).transpose()?;
     if !state.store.set_bindings(&id, &grids, device.as_deref()).await? {

@@ -28,6 +28,12 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/api/v1/reports", post(report))
 }
 
+/// The person a gridworker's credential acts as (nobody else reports as a gridworker).
+pub fn gridworker_person(caller: &Caller) -> Option<&str> {
+    let gridworker = caller.grant.as_ref().is_some_and(|g| g.role == wangge_core::access::Role::Gridworker);
+    (gridworker && !caller.acting_as.is_empty()).then_some(caller.acting_as.as_str())
+}
+
 /// 201 with the new event, or 200 with the original one for a retry.
 async fn report(
     State(state): State<AppState>,
@@ -42,7 +48,7 @@ async fn report(
     };
     let report = intake::check(body, key)?;
     let now = state.clock.now();
-    let new = intake::build(&state, report, now)?;
+    let new = intake::build(&state, report, gridworker_person(&caller), now)?;
     let place = &new.event.place;
     if !scope.0.covers(&place.township, &place.village) {
         return Err(ApiError::Forbidden {
@@ -53,11 +59,12 @@ async fn report(
     let fingerprint = new.event.fingerprint.clone();
     let (status, event, replay) = match state.intake.submit(new).await? {
         Inserted::Created(e) => (StatusCode::CREATED, e, false),
-        Inserted::Existing(e) if e.fingerprint == fingerprint => (StatusCode::OK, e, true),
+        Inserted::Existing(e) if e.fingerprint == fingerprint && caller.sees_event(&e) => (StatusCode::OK, e, true),
+        // Never name the other event: it may be another area's.
         Inserted::Existing(e) => {
             return Err(ApiError::KeyReused(format!(
-                "report id {} was already used for a different report (event {})",
-                e.report_id, e.event_id
+                "report id {} was already used for a different report; choose a new report id",
+                e.report_id
             )))
         }
     };

@@ -55,7 +55,7 @@ async fn search(State(state): State<AppState>, caller: Caller, ApiQuery(query): 
     if looks_like_event_id(q) && events_scope.is_some() {
         let found = state.store.event(q).await?;
         let visible = |e: &crate::event::EventRecord| {
-            events_scope.as_ref().is_some_and(|s| s.0.covers(&e.place.township, &e.place.village))
+            events_scope.is_some() && caller.sees_event(e)
         };
         if let Some(e) = found.filter(visible) {
             let name = match &e.subcategory {

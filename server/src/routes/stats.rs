@@ -114,7 +114,8 @@ async fn figures(State(state): State<AppState>, caller: Caller, ApiQuery(q): Api
     })
     .await
     .map_err(|e| ApiError::Internal(format!("the figures task failed: {e}")))?;
-    let overdue = overdue(&state, &filter, now).await?;
+    // The overdue events themselves are event details: listed only for who may read events.
+    let overdue = overdue(&state, &filter, now, caller.require(Permission::ReadEvents).is_ok()).await?;
     let names = Names::new(&state);
     let narrowed = filter.township.is_some() || filter.village.is_some() || filter.grid.is_some();
     let answer = Answer {
@@ -135,8 +136,9 @@ async fn figures(State(state): State<AppState>, caller: Caller, ApiQuery(q): Api
     Ok(no_store(Json(answer).into_response()))
 }
 
-/// Open events of the filter's division past a deadline at `now` (whenever reported).
-async fn overdue(state: &AppState, f: &StatsFilter, now: DateTime<Utc>) -> Result<Overdue, ApiError> {
+/// Open events of the filter's division past a deadline at `now` (whenever reported): the
+/// count always, the events only when `listed`.
+async fn overdue(state: &AppState, f: &StatsFilter, now: DateTime<Utc>, listed: bool) -> Result<Overdue, ApiError> {
     let filter = EventFilter {
         township: f.township.clone(),
         village: f.village.clone(),
@@ -145,8 +147,10 @@ async fn overdue(state: &AppState, f: &StatsFilter, now: DateTime<Utc>) -> Resul
         now: Some(now),
         ..EventFilter::default()
     };
-    let found = state.store.events(&filter, Page { page: 1, per_page: OVERDUE_LISTED }).await?;
-    Ok(Overdue { total: found.total, items: found.items.iter().map(|e| event_view(e, now)).collect() })
+    let per_page = if listed { OVERDUE_LISTED } else { 1 };
+    let found = state.store.events(&filter, Page { page: 1, per_page }).await?;
+    let items = if listed { found.items.iter().map(|e| event_view(e, now)).collect() } else { Vec::new() };
+    Ok(Overdue { total: found.total, items })
 }
 
 /// Division names by code, from the catalog.

@@ -114,12 +114,12 @@ async fn stream(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQ
         filter.holder = Some(caller.acting_as.clone());
     }
     let changes = state.changes.subscribe();
-    let session = Session { auth: state.auth.clone(), token_hash: caller.via.token_hash().to_owned(), clock: state.clock.clone() };
+    let session = Session { auth: state.auth.clone(), caller: caller.clone(), clock: state.clock.clone() };
     let mut tick = tokio::time::interval(LIVENESS);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let events = futures_util::stream::unfold((changes, filter, session, tick), |(mut changes, filter, session, mut tick)| async move {
         loop {
-            // A logout, a disabled account or an idle session ends the stream: checked before
+            // A logout, a disabled account, a changed grant or an idle session ends the stream: checked before
             // each event sent and on every tick, not for the changes filtered out.
             let event = tokio::select! {
                 change = changes.recv() => match change {
@@ -150,16 +150,17 @@ async fn stream(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQ
 /// How often an idle stream checks that its session is still live.
 const LIVENESS: Duration = Duration::from_secs(15);
 
-/// The session a stream was opened with.
+/// The session (and grant) a stream was opened with.
 struct Session {
     auth: crate::auth::Auth,
-    token_hash: String,
+    caller: Caller,
     clock: Clock,
 }
 
 impl Session {
+    /// Live, and the account still holds the grant the stream was opened under.
     async fn live(&self) -> bool {
-        self.auth.is_live(&self.token_hash, self.clock.now()).await.unwrap_or(false)
+        self.auth.still_holds(&self.caller, self.clock.now()).await.unwrap_or(false)
     }
 }
 

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use super::{PgStore, SqliteStore, StoreError};
 
 /// An account as stored.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct AccountRecord {
     /// Log-in name.
     pub username: String,
@@ -18,23 +18,25 @@ pub struct AccountRecord {
     pub jurisdiction: Option<String>,
     /// Person id or department code acted as (may be empty).
     pub acting_as: String,
-    /// argon2id PHC string.
+    /// argon2id PHC string (`!` for a service account: no password opens it).
     pub password_hash: String,
-    /// When the password was last set (µs).
+    /// When the password was last set (µs); 0 forces a change at the next login.
     pub password_changed_us: i64,
     /// Disabled accounts cannot log in and their sessions end.
     pub disabled: bool,
-    /// Consecutive failed logins.
+    /// Login attempts counted since the last success (charged before the password is checked).
     pub failures: i64,
     /// Locked until (µs).
     pub locked_until_us: Option<i64>,
     /// Created (µs).
     pub created_us: i64,
+    /// A service account (an integration): holds API keys, never logs in with a password.
+    pub service: bool,
 }
 
 impl AccountRecord {
-    /// A new, enabled, unlocked account holding `role` over `jurisdiction` (both `None`: no
-    /// grant yet), its password set `now`.
+    /// A new, enabled, unlocked person's account holding `role` over `jurisdiction` (both
+    /// `None`: no grant yet), its password set `now`.
     pub fn new(
         username: &str,
         display_name: &str,
@@ -55,12 +57,18 @@ impl AccountRecord {
             failures: 0,
             locked_until_us: None,
             created_us: micros(now),
+            service: false,
         }
+    }
+
+    /// A new service account (an integration) without a grant and without a password.
+    pub fn service(username: &str, display_name: &str, now: DateTime<Utc>) -> Self {
+        Self { service: true, ..Self::new(username, display_name, None, "", "!".into(), now) }
     }
 }
 
 /// A session or bearer token as stored (its secret only as a hash).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct SessionRecord {
     /// SHA-256 of the secret, hex.
     pub token_hash: String,
@@ -76,8 +84,59 @@ pub struct SessionRecord {
     pub created_us: i64,
     /// Last used (µs, updated at most every few seconds).
     pub last_seen_us: i64,
-    /// Ended by logout, disabling or expiry (µs).
+    /// Ended by logout, disabling, revocation or expiry (µs).
     pub ended_us: Option<i64>,
+    /// An API key's public id (listed, revoked by); `None` for sessions.
+    pub key_id: Option<String>,
+    /// An API key's scope (the routes it may call); empty for sessions.
+    pub scope: String,
+    /// When an API key stops working (µs).
+    pub expires_us: Option<i64>,
+}
+
+/// A session joined with its account (the session's own `created_us` renamed).
+#[derive(sqlx::FromRow)]
+struct SessionJoin {
+    token_hash: String,
+    kind: String,
+    label: String,
+    csrf_hash: String,
+    session_created_us: i64,
+    last_seen_us: i64,
+    ended_us: Option<i64>,
+    key_id: Option<String>,
+    scope: String,
+    expires_us: Option<i64>,
+    #[sqlx(flatten)]
+    account: AccountRecord,
+}
+
+impl SessionJoin {
+    fn split(self) -> (SessionRecord, AccountRecord) {
+        let session = SessionRecord {
+            token_hash: self.token_hash,
+            username: self.account.username.clone(),
+            kind: self.kind,
+            label: self.label,
+            csrf_hash: self.csrf_hash,
+            created_us: self.session_created_us,
+            last_seen_us: self.last_seen_us,
+            ended_us: self.ended_us,
+            key_id: self.key_id,
+            scope: self.scope,
+            expires_us: self.expires_us,
+        };
+        (session, self.account)
+    }
+}
+
+/// An account's lockout state after a login attempt was charged to it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::FromRow)]
+pub struct Charged {
+    /// Attempts counted since the last success, this one included.
+    pub failures: i64,
+    /// Locked until (µs), if locked.
+    pub locked_until_us: Option<i64>,
 }
 
 /// Microseconds since the epoch.
@@ -90,42 +149,10 @@ pub fn from_micros(us: i64) -> DateTime<Utc> {
     DateTime::from_timestamp_micros(us).unwrap_or_default()
 }
 
-type AccountRow = (String, String, Option<String>, Option<String>, String, String, i64, bool, i64, Option<i64>, i64);
-type SessionRow = (String, String, String, String, String, i64, i64, Option<i64>);
-
 const ACCOUNT_COLUMNS: &str = "a.username, a.display_name, a.role, a.jurisdiction, a.acting_as, a.password_hash, \
-     a.password_changed_us, a.disabled, a.failures, a.locked_until_us, a.created_us";
-const SESSION_COLUMNS: &str =
-    "s.token_hash, s.username, s.kind, s.label, s.csrf_hash, s.created_us, s.last_seen_us, s.ended_us";
-
-fn account(r: AccountRow) -> AccountRecord {
-    AccountRecord {
-        username: r.0,
-        display_name: r.1,
-        role: r.2,
-        jurisdiction: r.3,
-        acting_as: r.4,
-        password_hash: r.5,
-        password_changed_us: r.6,
-        disabled: r.7,
-        failures: r.8,
-        locked_until_us: r.9,
-        created_us: r.10,
-    }
-}
-
-fn session(r: SessionRow) -> SessionRecord {
-    SessionRecord {
-        token_hash: r.0,
-        username: r.1,
-        kind: r.2,
-        label: r.3,
-        csrf_hash: r.4,
-        created_us: r.5,
-        last_seen_us: r.6,
-        ended_us: r.7,
-    }
-}
+     a.password_changed_us, a.disabled, a.failures, a.locked_until_us, a.created_us, a.service";
+const SESSION_COLUMNS: &str = "s.token_hash, s.username, s.kind, s.label, s.csrf_hash, s.created_us, s.last_seen_us, \
+     s.ended_us, s.key_id, s.scope, s.expires_us";
 
 pub(super) fn query(doing: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
     move |source| StoreError::Query { doing, source }
@@ -137,31 +164,27 @@ macro_rules! account_store {
         impl $store {
             /// One account.
             pub async fn account(&self, username: &str) -> Result<Option<AccountRecord>, StoreError> {
-                let row: Option<AccountRow> =
-                    sqlx::query_as(&format!("SELECT {ACCOUNT_COLUMNS} FROM account a WHERE a.username = $1"))
-                        .bind(username)
-                        .fetch_optional(&self.pool)
-                        .await
-                        .map_err(query("reading an account"))?;
-                Ok(row.map(account))
+                sqlx::query_as(&format!("SELECT {ACCOUNT_COLUMNS} FROM account a WHERE a.username = $1"))
+                    .bind(username)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(query("reading an account"))
             }
 
             /// Every account, by name.
             pub async fn accounts(&self) -> Result<Vec<AccountRecord>, StoreError> {
-                let rows: Vec<AccountRow> =
-                    sqlx::query_as(&format!("SELECT {ACCOUNT_COLUMNS} FROM account a ORDER BY a.username"))
-                        .fetch_all(&self.pool)
-                        .await
-                        .map_err(query("listing accounts"))?;
-                Ok(rows.into_iter().map(account).collect())
+                sqlx::query_as(&format!("SELECT {ACCOUNT_COLUMNS} FROM account a ORDER BY a.username"))
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(query("listing accounts"))
             }
 
             /// Creates an account; `false` if the name is taken.
             pub async fn insert_account(&self, a: &AccountRecord) -> Result<bool, StoreError> {
                 let done = sqlx::query(
                     "INSERT INTO account (username, display_name, role, jurisdiction, acting_as, password_hash, \
-                     password_changed_us, disabled, failures, locked_until_us, created_us) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (username) DO NOTHING",
+                     password_changed_us, disabled, failures, locked_until_us, created_us, service) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (username) DO NOTHING",
                 )
                 .bind(&a.username)
                 .bind(&a.display_name)
@@ -174,22 +197,50 @@ macro_rules! account_store {
                 .bind(a.failures)
                 .bind(a.locked_until_us)
                 .bind(a.created_us)
+                .bind(a.service)
                 .execute(&self.pool)
                 .await
                 .map_err(query("creating an account"))?;
                 Ok(done.rows_affected() == 1)
             }
 
-            /// Stores a login's effect on the lockout state.
-            pub async fn set_lock(&self, username: &str, failures: i64, locked_until_us: Option<i64>) -> Result<(), StoreError> {
-                sqlx::query("UPDATE account SET failures = $1, locked_until_us = $2 WHERE username = $3")
-                    .bind(failures)
-                    .bind(locked_until_us)
+            /// Charges one login attempt to an account before its password is checked, in one
+            /// atomic statement (concurrent attempts each count): a lock that has run out starts
+            /// the count afresh; reaching `max_failures` locks the account until
+            /// `lock_until_us`. `None` if there is no such account.
+            pub async fn charge_login(
+                &self,
+                username: &str,
+                now_us: i64,
+                max_failures: i64,
+                lock_until_us: i64,
+            ) -> Result<Option<Charged>, StoreError> {
+                sqlx::query_as(
+                    "UPDATE account SET \
+                       failures = CASE WHEN locked_until_us <= $2 THEN 1 ELSE failures + 1 END, \
+                       locked_until_us = CASE \
+                         WHEN locked_until_us > $2 THEN locked_until_us \
+                         WHEN (CASE WHEN locked_until_us <= $2 THEN 1 ELSE failures + 1 END) >= $3 THEN $4 \
+                         ELSE NULL END \
+                     WHERE username = $1 RETURNING failures, locked_until_us",
+                )
+                .bind(username)
+                .bind(now_us)
+                .bind(max_failures)
+                .bind(lock_until_us)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(query("counting a login attempt"))
+            }
+
+            /// Clears an account's count and lock (a successful login; an unlock).
+            pub async fn clear_failures(&self, username: &str) -> Result<bool, StoreError> {
+                let done = sqlx::query("UPDATE account SET failures = 0, locked_until_us = NULL WHERE username = $1")
                     .bind(username)
                     .execute(&self.pool)
                     .await
-                    .map_err(query("recording a login"))?;
-                Ok(())
+                    .map_err(query("clearing failed logins"))?;
+                Ok(done.rows_affected() == 1)
             }
 
             /// Sets a new password hash; `false` if there is no such account.
@@ -245,8 +296,8 @@ macro_rules! account_store {
             /// Stores a new session or token.
             pub async fn insert_session(&self, s: &SessionRecord) -> Result<(), StoreError> {
                 sqlx::query(
-                    "INSERT INTO session (token_hash, username, kind, label, csrf_hash, created_us, last_seen_us, ended_us) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                    "INSERT INTO session (token_hash, username, kind, label, csrf_hash, created_us, last_seen_us, ended_us, \
+                     key_id, scope, expires_us) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
                 )
                 .bind(&s.token_hash)
                 .bind(&s.username)
@@ -256,6 +307,9 @@ macro_rules! account_store {
                 .bind(s.created_us)
                 .bind(s.last_seen_us)
                 .bind(s.ended_us)
+                .bind(&s.key_id)
+                .bind(&s.scope)
+                .bind(s.expires_us)
                 .execute(&self.pool)
                 .await
                 .map_err(query("storing a session"))?;
@@ -265,38 +319,76 @@ macro_rules! account_store {
             /// A session (ended or not) with its account.
             pub async fn session(&self, token_hash: &str) -> Result<Option<(SessionRecord, AccountRecord)>, StoreError> {
                 let sql = format!(
-                    "SELECT {SESSION_COLUMNS}, {ACCOUNT_COLUMNS} FROM session s JOIN account a ON a.username = s.username \
-                     WHERE s.token_hash = $1"
+                    "SELECT s.token_hash, s.kind, s.label, s.csrf_hash, s.created_us AS session_created_us, \
+                     s.last_seen_us, s.ended_us, s.key_id, s.scope, s.expires_us, {ACCOUNT_COLUMNS} \
+                     FROM session s JOIN account a ON a.username = s.username WHERE s.token_hash = $1"
                 );
-                let row = sqlx::query(&sql)
+                let row: Option<SessionJoin> = sqlx::query_as(&sql)
                     .bind(token_hash)
                     .fetch_optional(&self.pool)
                     .await
                     .map_err(query("reading a session"))?;
-                let Some(r) = row else { return Ok(None) };
-                let decode = || -> Result<(SessionRecord, AccountRecord), sqlx::Error> {
-                    use sqlx::Row;
-                    let s = (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?, r.try_get(4)?, r.try_get(5)?, r.try_get(6)?, r.try_get(7)?);
-                    let a = (
-                        r.try_get(8)?, r.try_get(9)?, r.try_get(10)?, r.try_get(11)?, r.try_get(12)?, r.try_get(13)?,
-                        r.try_get(14)?, r.try_get(15)?, r.try_get(16)?, r.try_get(17)?, r.try_get(18)?,
-                    );
-                    Ok((session(s), account(a)))
-                };
-                decode().map(Some).map_err(query("reading a session"))
+                Ok(row.map(SessionJoin::split))
             }
 
             /// Every session and token of an account that has not ended, newest first.
             pub async fn live_sessions(&self, username: &str) -> Result<Vec<SessionRecord>, StoreError> {
-                let rows: Vec<SessionRow> = sqlx::query_as(&format!(
+                sqlx::query_as(&format!(
                     "SELECT {SESSION_COLUMNS} FROM session s WHERE s.username = $1 AND s.ended_us IS NULL \
                      ORDER BY s.created_us DESC"
                 ))
                 .bind(username)
                 .fetch_all(&self.pool)
                 .await
-                .map_err(query("listing sessions"))?;
-                Ok(rows.into_iter().map(session).collect())
+                .map_err(query("listing sessions"))
+            }
+
+            /// API keys (live and ended), newest first, at most `limit`.
+            pub async fn api_keys(&self, limit: i64) -> Result<Vec<SessionRecord>, StoreError> {
+                sqlx::query_as(&format!(
+                    "SELECT {SESSION_COLUMNS} FROM session s WHERE s.kind = 'api_key' AND s.key_id IS NOT NULL \
+                     ORDER BY s.created_us DESC LIMIT $1"
+                ))
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(query("listing API keys"))
+            }
+
+            /// Ends an API key by its id; its account if it was live, `None` otherwise.
+            pub async fn end_api_key(&self, key_id: &str, now_us: i64) -> Result<Option<String>, StoreError> {
+                sqlx::query_scalar(
+                    "UPDATE session SET ended_us = $1 WHERE key_id = $2 AND kind = 'api_key' AND ended_us IS NULL \
+                     RETURNING username",
+                )
+                .bind(now_us)
+                .bind(key_id)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(query("revoking an API key"))
+            }
+
+            /// A fact about the store itself (e.g. `demo`), if recorded.
+            pub async fn store_fact(&self, name: &str) -> Result<Option<String>, StoreError> {
+                sqlx::query_scalar("SELECT value FROM store_fact WHERE name = $1")
+                    .bind(name)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(query("reading a store fact"))
+            }
+
+            /// Records a fact about the store itself.
+            pub async fn set_store_fact(&self, name: &str, value: &str) -> Result<(), StoreError> {
+                sqlx::query(
+                    "INSERT INTO store_fact (name, value) VALUES ($1, $2) \
+                     ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                )
+                .bind(name)
+                .bind(value)
+                .execute(&self.pool)
+                .await
+                .map_err(query("recording a store fact"))?;
+                Ok(())
             }
 
             /// Records a session's use.
@@ -376,9 +468,40 @@ impl super::Store {
         dispatch!(self, s => s.insert_account(account).await)
     }
 
-    /// Stores a login's effect on the lockout state.
-    pub async fn set_lock(&self, username: &str, failures: i64, locked_until_us: Option<i64>) -> Result<(), StoreError> {
-        dispatch!(self, s => s.set_lock(username, failures, locked_until_us).await)
+    /// Charges one login attempt to an account, atomically; `None` if there is none.
+    pub async fn charge_login(
+        &self,
+        username: &str,
+        now_us: i64,
+        max_failures: i64,
+        lock_until_us: i64,
+    ) -> Result<Option<Charged>, StoreError> {
+        dispatch!(self, s => s.charge_login(username, now_us, max_failures, lock_until_us).await)
+    }
+
+    /// Clears an account's count and lock; `false` if there is no such account.
+    pub async fn clear_failures(&self, username: &str) -> Result<bool, StoreError> {
+        dispatch!(self, s => s.clear_failures(username).await)
+    }
+
+    /// API keys (live and ended), newest first, at most `limit`.
+    pub async fn api_keys(&self, limit: i64) -> Result<Vec<SessionRecord>, StoreError> {
+        dispatch!(self, s => s.api_keys(limit).await)
+    }
+
+    /// Ends an API key by its id; its account if it was live.
+    pub async fn end_api_key(&self, key_id: &str, now_us: i64) -> Result<Option<String>, StoreError> {
+        dispatch!(self, s => s.end_api_key(key_id, now_us).await)
+    }
+
+    /// A fact about the store itself, if recorded.
+    pub async fn store_fact(&self, name: &str) -> Result<Option<String>, StoreError> {
+        dispatch!(self, s => s.store_fact(name).await)
+    }
+
+    /// Records a fact about the store itself.
+    pub async fn set_store_fact(&self, name: &str, value: &str) -> Result<(), StoreError> {
+        dispatch!(self, s => s.set_store_fact(name, value).await)
     }
 
     /// Sets a new password hash; `false` if there is no such account.

@@ -175,7 +175,7 @@ mod generation_types;
 
 pub use generation_types::{GenerationRecord, GridVersion, Publication};
 
-pub use accounts::{from_micros, micros, AccountRecord, SessionRecord};
+pub use accounts::{from_micros, micros, AccountRecord, Charged, SessionRecord};
 pub use audit_log::AuditFilter;
 
 /// The divisions and grids store, whichever backend holds them.

@@ -231,7 +231,7 @@ pub async fn account(state: &wangge_server::AppState, username: &str, role: &str
     assert!(state.store.insert_account(&record).await.expect("insert account"), "account {username} exists");
 }
 
-/// An API key (bearer token, no idle timeout) for a new account holding `role` over
+/// A device token (the phone app's bearer token) for a new account holding `role` over
 /// `jurisdiction`.
 pub async fn token(state: &wangge_server::AppState, username: &str, role: &str, jurisdiction: &str, acting_as: &str) -> String {
     let now = state.clock.now();
@@ -240,10 +240,22 @@ pub async fn token(state: &wangge_server::AppState, username: &str, role: &str, 
     let account = state.store.account(username).await.expect("read account").expect("account");
     let issued = state
         .auth
-        .issue(&account, wangge_server::auth::TokenKind::ApiKey, "tests", now)
+        .issue(&account, wangge_server::auth::TokenKind::Device, "tests", now)
         .await
         .expect("issue token");
     issued.token
+}
+
+/// A service account holding `role` over `jurisdiction` and an API key of `scope` for it.
+pub async fn service_key(store: &Store, username: &str, role: &str, jurisdiction: &str, scope: wangge_server::auth::KeyScope) -> String {
+    let now = chrono::Utc::now();
+    let record = wangge_server::store::AccountRecord::service(username, &format!("test {username}"), now);
+    store.insert_account(&record).await.expect("insert account");
+    store.set_grant(username, Some(role), Some(jurisdiction), "").await.expect("grant");
+    let auth = wangge_server::auth::Auth::new(store.clone()).await.expect("auth");
+    let account = store.account(username).await.expect("read account").expect("account");
+    let request = wangge_server::auth::ApiKeyRequest { scope, label: "tests".into(), expires_in_days: 30 };
+    auth.issue_api_key(&account, &request, now).await.expect("issue").0.token
 }
 
 /// A county-wide dispatcher's token: every permission the API suites use.
@@ -269,13 +281,13 @@ pub async fn county_app(state: &wangge_server::AppState) -> axum::Router {
     signed_in(wangge_server::app(state.clone()), &token)
 }
 
-/// An API key for a new account holding `role` over `jurisdiction`, made directly in `store`
-/// (for tests that drive the `wangge` binary as a separate process).
+/// A device token for a new account holding `role` over `jurisdiction`, made directly in
+/// `store` (for tests that drive the `wangge` binary as a separate process).
 pub async fn api_key(store: &Store, username: &str, role: &str, jurisdiction: &str) -> String {
     let now = chrono::Utc::now();
     let record = record(username, role, jurisdiction, "", "!".into(), now);
     store.insert_account(&record).await.expect("insert account");
     let auth = wangge_server::auth::Auth::new(store.clone()).await.expect("auth");
     let account = store.account(username).await.expect("read account").expect("account");
-    auth.issue(&account, wangge_server::auth::TokenKind::ApiKey, "tests", now).await.expect("issue").token
+    auth.issue(&account, wangge_server::auth::TokenKind::Device, "tests", now).await.expect("issue").token
 }

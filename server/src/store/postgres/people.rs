@@ -237,6 +237,9 @@ fn push_filter<'a>(qb: &mut QueryBuilder<'a, Postgres>, f: &'a PersonFilter) {
         qb.push(") OR EXISTS (SELECT 1 FROM grid_binding b WHERE b.person_id = p.person_id AND starts_with(b.grid_code, ");
         qb.push_bind(prefix).push(")))");
     }
+    if let Some(within) = f.within.as_deref() {
+        qb.push(" AND starts_with(p.unit_code, ").push_bind(within).push(")");
+    }
     if let Some(grid) = f.grid.as_deref() {
         qb.push(" AND EXISTS (SELECT 1 FROM grid_binding b WHERE b.person_id = p.person_id AND b.grid_code = ");
         qb.push_bind(grid).push(")");

@@ -228,6 +228,9 @@ fn push_filter<'a>(qb: &mut QueryBuilder<'a, Sqlite>, f: &'a PersonFilter) {
         qb.push(" OR EXISTS (SELECT 1 FROM grid_binding b WHERE b.person_id = p.person_id AND substr(b.grid_code, 1, length(");
         qb.push_bind(prefix).push(")) = ").push_bind(prefix).push("))");
     }
+    if let Some(within) = f.within.as_deref() {
+        qb.push(" AND substr(p.unit_code, 1, length(").push_bind(within).push(")) = ").push_bind(within);
+    }
     if let Some(grid) = f.grid.as_deref() {
         qb.push(" AND EXISTS (SELECT 1 FROM grid_binding b WHERE b.person_id = p.person_id AND b.grid_code = ");
         qb.push_bind(grid).push(")");
