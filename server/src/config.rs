@@ -161,6 +161,11 @@ impl Config {
         self.audit_key_file.clone().unwrap_or_else(|| self.data_dir.join("audit.key"))
     }
 
+    /// The audit chain's anchor file (the newest sealed head, signed): beside the key file.
+    pub fn audit_anchor_path(&self) -> PathBuf {
+        self.audit_key_path().with_extension("anchor")
+    }
+
     /// Which database to open, creating the data directory when the default SQLite file is used.
     pub fn store_target(&self) -> Result<StoreTarget, ConfigError> {
         let Some(url) = self.database_url.as_deref().filter(|u| !u.trim().is_empty()) else {

@@ -44,6 +44,11 @@ pub fn app(state: AppState) -> Router {
     routes::app(state)
 }
 
+/// Every route pattern of the HTTP API, listed from the router itself.
+pub fn route_patterns() -> Vec<String> {
+    routes::route_patterns()
+}
+
 /// Opens the store named by `config`, loads the geodata files into it on first run, and builds
 /// the grid index and the in-memory catalog from the store.
 pub async fn state_from_config(config: &Config) -> Result<AppState, StartError> {

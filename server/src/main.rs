@@ -52,7 +52,8 @@ async fn admin(config: &Config, command: &AdminCommand) -> Result<(), Box<dyn st
     use wangge_core::access::{AuditOutcome, AuditRow, Role};
     let store = wangge_server::Store::open(&config.store_target()?).await?;
     let key = wangge_server::auth::Auditor::load_or_create_key(&config.audit_key_path())?;
-    let auditor = wangge_server::auth::Auditor::start(store.clone(), key);
+    let anchor = wangge_server::auth::Anchor::new(&config.audit_anchor_path());
+    let auditor = wangge_server::auth::Auditor::start(store.clone(), key, Some(anchor));
     let auth = wangge_server::auth::Auth::new(store.clone()).await?;
     let now = chrono::Utc::now();
     let (action, username, password) = match command {

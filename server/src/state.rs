@@ -167,7 +167,8 @@ pub async fn state_from_config(config: &Config) -> Result<AppState, StartError> 
         load_demo_people_and_events(&store).await?;
     }
     let key = Auditor::load_or_create_key(&config.audit_key_path())?;
-    let mut state = state_from_store(store, key).await?;
+    let anchor = crate::auth::Anchor::new(&config.audit_anchor_path());
+    let mut state = state_from_store(store, key, Some(anchor)).await?;
     state.frontend_dir = frontend_dir(config);
     state.secure_cookies = config.secure_cookies;
     state.trusted_proxies = config.trusted_proxies.clone().into();
@@ -203,14 +204,18 @@ pub async fn load_demo_people_and_events(store: &Store) -> Result<(), StartError
 
 /// Builds the index and the catalog from what the store holds; the audit chain is sealed
 /// with `audit_key`.
-pub async fn state_from_store(store: Store, audit_key: AuditKey) -> Result<AppState, StartError> {
+pub async fn state_from_store(
+    store: Store,
+    audit_key: AuditKey,
+    anchor: Option<crate::auth::Anchor>,
+) -> Result<AppState, StartError> {
     let (catalog, index, map) = read_grids(&store).await?;
     tracing::info!(grids = index.grids().len(), "grid index built");
     let rules = Rules::load(&store).await?;
     let changes = Changes::default();
     let intake = Intake::start(store.clone(), changes.clone());
     let auth = Auth::new(store.clone()).await?;
-    let auditor = Auditor::start(store.clone(), audit_key);
+    let auditor = Auditor::start(store.clone(), audit_key, anchor);
     Ok(AppState {
         store,
         index: SharedIndex::new(index),

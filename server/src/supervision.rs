@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use serde_json::json;
+use wangge_core::access::{AuditOutcome, AuditRow};
 use wangge_core::event::{Action, State};
 
 use crate::error::error_chain;
@@ -37,7 +38,16 @@ pub async fn supervise(state: &AppState, now: DateTime<Utc>) -> Result<Supervise
     let mut out = Supervised::default();
     for event in overdue {
         match escalate(state, &event, now).await {
-            Ok(()) => out.escalated.push(event.event_id),
+            Ok(()) => {
+                // An automatic escalation is a change like any other: it has its audit row.
+                let row = AuditRow::new(now, SYSTEM_ACTOR, "escalate_event", &format!("event:{}", event.event_id), AuditOutcome::Success)
+                    .source("supervision")
+                    .detail(OVERDUE_REASON);
+                if let Err(e) = state.auditor.write(row).await {
+                    tracing::error!(error = %error_chain(&e), event = %event.event_id, "audit row of an automatic escalation not written");
+                }
+                out.escalated.push(event.event_id)
+            }
             Err(reason) => out.skipped.push((event.event_id, reason)),
         }
     }

@@ -264,6 +264,19 @@ impl AuditKey {
     }
 }
 
+impl ChainHead {
+    /// The signature of this head as an anchor kept apart from the rows (a file the database
+    /// cannot write): `HMAC-SHA256(key, "wangge-audit-anchor" ‖ next_seq ‖ last)`. A tail cut off
+    /// the chain shows as a head behind its anchor.
+    pub fn anchor_mac(&self, key: &AuditKey) -> Digest {
+        let mut mac = key.0.clone();
+        mac.update(b"wangge-audit-anchor\0");
+        mac.update(&self.next_seq.to_be_bytes());
+        mac.update(&self.last.0);
+        Digest(mac.finalize().into_bytes().into())
+    }
+}
+
 impl std::fmt::Debug for AuditKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("AuditKey(..)")

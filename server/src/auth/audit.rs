@@ -6,7 +6,7 @@ use std::path::Path;
 
 use chrono::{DateTime, Utc};
 use tokio::sync::{mpsc, oneshot};
-use wangge_core::access::{AuditKey, AuditOutcome, AuditRow};
+use wangge_core::access::{AuditKey, AuditOutcome, AuditRow, ChainHead};
 
 use crate::store::{Store, StoreError};
 
@@ -106,6 +106,7 @@ pub struct Auditor {
     jobs: mpsc::Sender<Job>,
     key: std::sync::Arc<AuditKey>,
     denials: std::sync::Arc<DenialFold>,
+    anchor: Option<std::sync::Arc<super::Anchor>>,
 }
 
 /// Repeated denials folded: the first denial of an action for one caller (an account, or an
@@ -190,13 +191,19 @@ impl std::fmt::Debug for Auditor {
 
 impl Auditor {
     /// Starts the writer over `store` with `key` (needs a tokio runtime).
-    pub fn start(store: Store, key: AuditKey) -> Self {
+    pub fn start(store: Store, key: AuditKey, anchor: Option<super::Anchor>) -> Self {
         let key = std::sync::Arc::new(key);
+        let anchor = anchor.map(std::sync::Arc::new);
         let (jobs, queue) = mpsc::channel(QUEUE);
-        tokio::spawn(write_loop(store, key.clone(), queue));
-        let auditor = Self { jobs, key, denials: std::sync::Arc::default() };
+        tokio::spawn(write_loop(store, key.clone(), anchor.clone(), queue));
+        let auditor = Self { jobs, key, denials: std::sync::Arc::default(), anchor };
         tokio::spawn(fold_loop(auditor.clone()));
         auditor
+    }
+
+    /// The anchor kept outside the database, if this instance keeps one.
+    pub fn anchor(&self) -> Option<&super::Anchor> {
+        self.anchor.as_deref()
     }
 
     /// The fold of repeated denials.
@@ -274,13 +281,26 @@ async fn fold_loop(auditor: Auditor) {
     }
 }
 
-async fn write_loop(store: Store, key: std::sync::Arc<AuditKey>, mut queue: mpsc::Receiver<Job>) {
+async fn write_loop(
+    store: Store,
+    key: std::sync::Arc<AuditKey>,
+    anchor: Option<std::sync::Arc<super::Anchor>>,
+    mut queue: mpsc::Receiver<Job>,
+) {
     let mut jobs = Vec::with_capacity(MAX_BATCH);
     while queue.recv_many(&mut jobs, MAX_BATCH).await > 0 {
         let (rows, replies): (Vec<AuditRow>, Vec<_>) =
             std::mem::take(&mut jobs).into_iter().map(|j| (j.row, j.reply)).unzip();
         match store.append_audit(&key, rows).await {
             Ok(sealed) => {
+                if let (Some(anchor), Some(last)) = (&anchor, sealed.last()) {
+                    let (anchor, key, head) = (anchor.clone(), key.clone(), ChainHead::after(last));
+                    match tokio::task::spawn_blocking(move || anchor.record(&key, head)).await {
+                        Ok(Ok(())) => {}
+                        Ok(Err(e)) => tracing::error!(error = %crate::error::error_chain(&e), "audit anchor not written"),
+                        Err(e) => tracing::error!(error = %e, "audit anchor task failed"),
+                    }
+                }
                 for (reply, s) in replies.into_iter().zip(sealed) {
                     let _ = reply.send(Ok(s.row.seq));
                 }

@@ -3,6 +3,7 @@
 //! password and lockout policy, the chain) are pure, in [`wangge_core::access`]; this module
 //! wires them to the store and to HTTP.
 
+mod anchor;
 mod audit;
 mod caller;
 mod demo;
@@ -12,7 +13,8 @@ mod scope;
 mod secret;
 mod service;
 
-pub use audit::{AuditNote, Auditor, AuditorError};
+pub use anchor::{Anchor, AnchorError};
+pub use audit::{AuditNote, Auditor, AuditorError, DenialFold};
 pub use caller::{Caller, NoCaller, Scope, Via};
 pub use demo::{ensure_demo_accounts, DemoAccount, DEMO_PASSWORD};
 pub use layer::{authenticate, Source, CSRF_HEADER, SESSION_COOKIE};

@@ -16,19 +16,20 @@ use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiPath};
 use crate::state::AppState;
 use crate::store::{from_micros, micros, AccountRecord, SessionRecord};
+use super::Routes;
 
 /// Routes of this module.
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/api/v1/admin/users", get(list).post(create))
-        .route("/api/v1/admin/users/{username}/disabled", put(disable))
-        .route("/api/v1/admin/users/{username}/unlock", post(unlock))
-        .route("/api/v1/admin/service-accounts", post(create_service))
-        .route("/api/v1/admin/users/{username}/api-keys", post(api_key))
-        .route("/api/v1/admin/api-keys", get(api_keys))
-        .route("/api/v1/admin/api-keys/{id}", delete(revoke_api_key))
-        .route("/api/v1/admin/users/{username}/grant", put(grant))
-        .route("/api/v1/admin/security-policy", get(policy).put(set_policy))
+        .at("/api/v1/admin/users", get(list).post(create))
+        .at("/api/v1/admin/users/{username}/disabled", put(disable))
+        .at("/api/v1/admin/users/{username}/unlock", post(unlock))
+        .at("/api/v1/admin/service-accounts", post(create_service))
+        .at("/api/v1/admin/users/{username}/api-keys", post(api_key))
+        .at("/api/v1/admin/api-keys", get(api_keys))
+        .at("/api/v1/admin/api-keys/{id}", delete(revoke_api_key))
+        .at("/api/v1/admin/users/{username}/grant", put(grant))
+        .at("/api/v1/admin/security-policy", get(policy).put(set_policy))
 }
 
 /// An account as the administrators see it (no hash, no secrets).

@@ -15,10 +15,11 @@ use crate::error::ApiError;
 use crate::extract::ApiQuery;
 use crate::state::AppState;
 use crate::store::{micros, AuditFilter};
+use super::Routes;
 
 /// Routes of this module.
 pub fn router() -> Router<AppState> {
-    Router::new().route("/api/v1/audit", get(search)).route("/api/v1/audit/verify", get(verify))
+    Router::new().at("/api/v1/audit", get(search)).at("/api/v1/audit/verify", get(verify))
 }
 
 #[derive(Debug, Deserialize)]
@@ -83,6 +84,32 @@ async fn search(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQ
     Ok(AuditNote::success("read_audit_log", "audit_log").with_detail(detail).on(no_store(Json(body).into_response())))
 }
 
+/// Where the verified chain `head` falls short of this instance's anchor, if it does.
+async fn behind_anchor(state: &AppState, head: ChainHead) -> Result<Option<AuditBreak>, ApiError> {
+    let Some(anchor) = state.auditor.anchor() else { return Ok(None) };
+    let anchored = match anchor.read(state.auditor.key()) {
+        Ok(Some(a)) => a,
+        Ok(None) => return Ok(None),
+        Err(e) => return Ok(Some(AuditBreak { index: head.next_seq.saturating_sub(1), kind: e.to_string() })),
+    };
+    if head.next_seq < anchored.next_seq {
+        let kind = format!(
+            "the chain ends at row {} but its anchor outside the database names row {}: the newest rows were deleted",
+            head.next_seq.saturating_sub(1),
+            anchored.next_seq - 1
+        );
+        return Ok(Some(AuditBreak { index: head.next_seq.saturating_sub(1), kind }));
+    }
+    let row = state.store.audit_chain(anchored.next_seq.saturating_sub(1), 1).await?;
+    match row.first() {
+        Some(r) if r.hash == anchored.last => Ok(None),
+        _ => Ok(Some(AuditBreak {
+            index: anchored.next_seq.saturating_sub(1),
+            kind: "the row named by the anchor outside the database differs from it".into(),
+        })),
+    }
+}
+
 /// Rows read per step of the verification.
 const VERIFY_STEP: u32 = 5000;
 
@@ -103,6 +130,12 @@ async fn verify(State(state): State<AppState>, caller: Caller) -> Result<Respons
             }
             Err(b) => break Some(AuditBreak { index: (checked + b.index) as u64, kind: b.kind.to_string() }),
         }
+    };
+    // The anchor kept outside the database: a chain that ends before it, or whose anchored
+    // row differs, lost its newest rows.
+    let broken = match broken {
+        Some(b) => Some(b),
+        None => behind_anchor(&state, head).await?,
     };
     let ok = broken.is_none();
     let body = AuditVerify { ok, rows: checked as u64, chain_break: broken };

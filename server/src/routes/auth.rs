@@ -16,15 +16,16 @@ use crate::auth::{AuditNote, Caller, Issued, Source, TokenKind, Via, SESSION_COO
 use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::state::AppState;
+use super::Routes;
 
 /// Routes of this module.
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/api/v1/auth/login", post(login))
-        .route("/api/v1/auth/token", post(device_token))
-        .route("/api/v1/auth/me", get(me))
-        .route("/api/v1/auth/logout", post(logout))
-        .route("/api/v1/auth/password", put(change_password))
+        .at("/api/v1/auth/login", post(login))
+        .at("/api/v1/auth/token", post(device_token))
+        .at("/api/v1/auth/me", get(me))
+        .at("/api/v1/auth/logout", post(logout))
+        .at("/api/v1/auth/password", put(change_password))
 }
 
 #[derive(Debug, Deserialize)]

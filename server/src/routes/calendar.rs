@@ -15,12 +15,13 @@ use crate::error::ApiError;
 use wangge_core::access::Permission;
 use crate::extract::{ApiJson, ApiPath};
 use crate::state::AppState;
+use super::Routes;
 
 /// Routes of this module.
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/api/v1/calendar/{year}", get(year).put(load_year))
-        .route("/api/v1/calendar/overrides/{date}", put(set_override))
+        .at("/api/v1/calendar/{year}", get(year).put(load_year))
+        .at("/api/v1/calendar/overrides/{date}", put(set_override))
 }
 
 #[derive(Debug, Serialize)]

@@ -11,10 +11,11 @@ use wangge_core::access::Permission;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::state::AppState;
+use super::Routes;
 
 /// Routes of this module.
 pub fn router() -> Router<AppState> {
-    Router::new().route("/api/v1/divisions", get(divisions))
+    Router::new().at("/api/v1/divisions", get(divisions))
 }
 
 /// The tree, serialised once at start-up; a township or village caller gets its own branch.

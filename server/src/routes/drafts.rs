@@ -26,17 +26,18 @@ use crate::state::{reload_grids, swap_grids, AppState, ChangeKind};
 use wangge_core::event::State as LoopState;
 use wangge_core::GridIndex;
 use crate::store::{from_micros, micros, Publication};
+use super::Routes;
 
 /// Routes of this module.
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/api/v1/drafts/base", get(base))
-        .route("/api/v1/drafts/split", post(split))
-        .route("/api/v1/drafts/import", post(import))
-        .route("/api/v1/drafts/check", post(check))
-        .route("/api/v1/drafts/publish", post(publish))
-        .route("/api/v1/generations", get(generations))
-        .route("/api/v1/grids/{code}/history", get(history))
+        .at("/api/v1/drafts/base", get(base))
+        .at("/api/v1/drafts/split", post(split))
+        .at("/api/v1/drafts/import", post(import))
+        .at("/api/v1/drafts/check", post(check))
+        .at("/api/v1/drafts/publish", post(publish))
+        .at("/api/v1/generations", get(generations))
+        .at("/api/v1/grids/{code}/history", get(history))
 }
 
 #[derive(Debug, Deserialize)]
@@ -256,6 +257,7 @@ async fn check(State(state): State<AppState>, caller: Caller, ApiJson(body): Api
 }
 
 async fn publish(State(state): State<AppState>, caller: Caller, ApiJson(body): ApiJson<DraftBody>) -> Result<Response, ApiError> {
+    caller.require(Permission::EditGrids)?;
     let note = body.note.as_deref().map(str::trim).unwrap_or_default().to_owned();
     if note.is_empty() || note.chars().count() > 500 {
         return Err(ApiError::Unprocessable("note is required: why the boundaries change (1 to 500 characters)".into()));

@@ -18,6 +18,7 @@ use crate::event::{event_view, timeline_view, EventFilter, EventRecord};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::state::AppState;
 use crate::transitions::{self, TransitionFailure};
+use super::Routes;
 
 /// Longest actor or holder id.
 const MAX_ID: usize = 64;
@@ -25,11 +26,11 @@ const MAX_ID: usize = 64;
 /// Routes of this module.
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/api/v1/events", get(list))
-        .route("/api/v1/events/{id}", get(one))
-        .route("/api/v1/events/{id}/timeline", get(timeline))
-        .route("/api/v1/events/{id}/transitions", post(transition))
-        .route("/api/v1/events/{id}/reveal", post(reveal))
+        .at("/api/v1/events", get(list))
+        .at("/api/v1/events/{id}", get(one))
+        .at("/api/v1/events/{id}/timeline", get(timeline))
+        .at("/api/v1/events/{id}/transitions", post(transition))
+        .at("/api/v1/events/{id}/reveal", post(reveal))
 }
 
 /// The queue's query string, kept as text so that each bad value gets its own reason.

@@ -16,10 +16,11 @@ use crate::export::{gpkg, shp, zip};
 use crate::extract::ApiQuery;
 use crate::ogc::{self, CollectionId};
 use crate::state::AppState;
+use super::Routes;
 
 /// Routes of this module.
 pub fn router() -> Router<AppState> {
-    Router::new().route("/api/v1/export/{file}", get(export))
+    Router::new().at("/api/v1/export/{file}", get(export))
 }
 
 /// The formats a collection is exported in.

@@ -16,13 +16,14 @@ use crate::error::ApiError;
 use wangge_core::access::Permission;
 use crate::extract::{ApiPath, ApiQuery};
 use crate::state::AppState;
+use super::Routes;
 
 /// Media type of GeoJSON answers.
 const GEO_JSON: &str = "application/geo+json";
 
 /// Routes of this module.
 pub fn router() -> Router<AppState> {
-    Router::new().route("/api/v1/grids", get(list)).route("/api/v1/grids/{code}", get(one))
+    Router::new().at("/api/v1/grids", get(list)).at("/api/v1/grids/{code}", get(one))
 }
 
 /// The query string as given.

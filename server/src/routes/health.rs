@@ -7,10 +7,11 @@ use serde::Serialize;
 
 use crate::error::ApiError;
 use crate::state::AppState;
+use super::Routes;
 
 /// Routes of this module.
 pub fn router() -> Router<AppState> {
-    Router::new().route("/healthz", get(health))
+    Router::new().at("/healthz", get(health))
 }
 
 #[derive(Serialize)]

@@ -15,10 +15,11 @@ use crate::error::ApiError;
 use wangge_core::access::Permission;
 use crate::extract::{ApiJson, ApiQuery};
 use crate::state::AppState;
+use super::Routes;
 
 /// Routes of this module.
 pub fn router() -> Router<AppState> {
-    Router::new().route("/api/v1/locate", get(locate_one).post(locate_many))
+    Router::new().at("/api/v1/locate", get(locate_one).post(locate_many))
 }
 
 /// `?lon=..&lat=..`, kept as text so that a bad number gets a precise reason.

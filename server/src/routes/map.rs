@@ -20,6 +20,7 @@ use wangge_core::access::Permission;
 use crate::extract::ApiQuery;
 use crate::map::{self, PointFilter, HEAT_POINTS_MAX};
 use crate::state::AppState;
+use super::Routes;
 
 /// Media type of the layers.
 const GEO_JSON: &str = "application/geo+json";
@@ -40,11 +41,11 @@ pub const CELL_DEG_RANGE: (f64, f64) = (0.0005, 0.5);
 /// Routes of this module.
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/api/v1/map/townships.geojson", get(townships))
-        .route("/api/v1/map/villages.geojson", get(villages))
-        .route("/api/v1/map/grids.geojson", get(grids))
-        .route("/api/v1/map/heat", get(heat))
-        .route("/api/v1/map/choropleth", get(choropleth))
+        .at("/api/v1/map/townships.geojson", get(townships))
+        .at("/api/v1/map/villages.geojson", get(villages))
+        .at("/api/v1/map/grids.geojson", get(grids))
+        .at("/api/v1/map/heat", get(heat))
+        .at("/api/v1/map/choropleth", get(choropleth))
 }
 
 async fn townships(State(state): State<AppState>, caller: Caller, headers: HeaderMap) -> Result<Response, ApiError> {

@@ -48,9 +48,35 @@ pub const BODY_LIMIT: usize = 8 * 1024 * 1024;
 /// Largest number of points in one bulk locate request.
 pub const MAX_POINTS: usize = 100_000;
 
-/// The whole API over `state`, and the map frontend at `/` when the state has one.
-pub fn app(state: AppState) -> Router {
-    let api = Router::new()
+/// Every route pattern registered through [`Routes::at`].
+static REGISTERED: std::sync::LazyLock<std::sync::Mutex<std::collections::BTreeSet<String>>> =
+    std::sync::LazyLock::new(Default::default);
+
+/// `Router::route` that also records the pattern, so that the routes can be listed from the
+/// router itself (the access matrix test fails for a route it has no entry for).
+trait Routes {
+    /// Adds `route` at `path`.
+    fn at(self, path: &str, route: axum::routing::MethodRouter<AppState>) -> Self;
+}
+
+impl Routes for Router<AppState> {
+    fn at(self, path: &str, route: axum::routing::MethodRouter<AppState>) -> Self {
+        if let Ok(mut registered) = REGISTERED.lock() {
+            registered.insert(path.to_owned());
+        }
+        self.route(path, route)
+    }
+}
+
+/// Every route pattern of the API (e.g. `/api/v1/events/{id}`), as the router registers it.
+pub fn route_patterns() -> Vec<String> {
+    let _ = api();
+    REGISTERED.lock().map(|r| r.iter().cloned().collect()).unwrap_or_default()
+}
+
+/// The API's routes, before the middleware and state.
+fn api() -> Router<AppState> {
+    Router::new()
         .merge(health::router())
         .merge(locate::router())
         .merge(grids::router())
@@ -71,6 +97,11 @@ pub fn app(state: AppState) -> Router {
         .merge(admin::router())
         .merge(audit::router())
         .merge(drafts::router())
+}
+
+/// The whole API over `state`, and the map frontend at `/` when the state has one.
+pub fn app(state: AppState) -> Router {
+    let api = api()
         // Every API route: the caller, CSRF, and the request's audit row.
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), crate::auth::authenticate));
     let api = match state.frontend_dir {

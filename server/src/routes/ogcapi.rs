@@ -15,17 +15,18 @@ use crate::error::ApiError;
 use crate::ogc::{self, check_format, CollectionId, InvalidParameter, ItemsQuery, OgcFeature, CONFORMANCE};
 use crate::state::AppState;
 use crate::store::StoreError;
+use super::Routes;
 
 /// Routes of this module.
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/ogcapi", get(landing))
-        .route("/ogcapi/", get(landing))
-        .route("/ogcapi/conformance", get(conformance))
-        .route("/ogcapi/collections", get(collections))
-        .route("/ogcapi/collections/{collection}", get(collection))
-        .route("/ogcapi/collections/{collection}/items", get(items))
-        .route("/ogcapi/collections/{collection}/items/{feature}", get(item))
+        .at("/ogcapi", get(landing))
+        .at("/ogcapi/", get(landing))
+        .at("/ogcapi/conformance", get(conformance))
+        .at("/ogcapi/collections", get(collections))
+        .at("/ogcapi/collections/{collection}", get(collection))
+        .at("/ogcapi/collections/{collection}/items", get(items))
+        .at("/ogcapi/collections/{collection}/items/{feature}", get(item))
 }
 
 /// An answer in the spec's exception format, `{"code": ..., "description": ...}`.

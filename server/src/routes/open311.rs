@@ -24,6 +24,7 @@ use crate::event::{EventFilter, EventRecord, Inserted, Page};
 use crate::intake::{self, LocationRequest, ReportRequest, ReporterRequest};
 use crate::open311::{self, Field, Format, Names, Open311Error, Service, MAX_REQUESTS, WINDOW_DAYS};
 use crate::state::AppState;
+use super::Routes;
 
 /// Where the API lives.
 const BASE: &str = "/open311/v2";
@@ -31,13 +32,13 @@ const BASE: &str = "/open311/v2";
 /// Routes of this module.
 pub fn router() -> Router<AppState> {
     let mut router = Router::new()
-        .route("/open311/discovery.json", get(discovery))
-        .route(&format!("{BASE}/services/{{file}}"), get(definition))
-        .route(&format!("{BASE}/requests/{{file}}"), get(one));
+        .at("/open311/discovery.json", get(discovery))
+        .at(&format!("{BASE}/services/{{file}}"), get(definition))
+        .at(&format!("{BASE}/requests/{{file}}"), get(one));
     for (suffix, format) in [("", Format::Json), (".json", Format::Json), (".xml", Format::Xml)] {
         router = router
-            .route(&format!("{BASE}/services{suffix}"), get(move |s: State<AppState>| services(s, format)))
-            .route(
+            .at(&format!("{BASE}/services{suffix}"), get(move |s: State<AppState>| services(s, format)))
+            .at(
                 &format!("{BASE}/requests{suffix}"),
                 get(move |s: State<AppState>, c: Option<Caller>, q: RawQuery| list(s, c, q, format))
                     .post(move |s: State<AppState>, c: Option<Caller>, h: HeaderMap, b: Bytes| create(s, c, h, b, format)),

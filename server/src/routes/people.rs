@@ -18,6 +18,7 @@ use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::people::{valid_phone, PersonFilter, PersonRecord, PersonView};
 use crate::state::AppState;
+use super::Routes;
 
 /// Longest person id, unit code or device id.
 const MAX_ID: usize = 64;
@@ -28,11 +29,11 @@ const MAX_GRIDS: usize = 64;
 /// Routes of this module.
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/api/v1/people", get(list))
-        .route("/api/v1/people/{id}", get(one).put(upsert))
-        .route("/api/v1/people/{id}/bindings", put(bindings))
-        .route("/api/v1/people/{id}/duty", put(duty))
-        .route("/api/v1/people/{id}/reveal", post(reveal))
+        .at("/api/v1/people", get(list))
+        .at("/api/v1/people/{id}", get(one).put(upsert))
+        .at("/api/v1/people/{id}/bindings", put(bindings))
+        .at("/api/v1/people/{id}/duty", put(duty))
+        .at("/api/v1/people/{id}/reveal", post(reveal))
 }
 
 #[derive(Debug, Deserialize)]

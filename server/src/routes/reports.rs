@@ -16,6 +16,7 @@ use crate::event::{event_view, Inserted};
 use crate::extract::ApiJson;
 use crate::intake::{self, ReportRequest};
 use crate::state::AppState;
+use super::Routes;
 
 /// The header that marks an answer replayed for a retried report.
 pub const IDEMPOTENT_REPLAY: HeaderName = HeaderName::from_static("idempotent-replay");
@@ -25,7 +26,7 @@ pub const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key
 
 /// Routes of this module.
 pub fn router() -> Router<AppState> {
-    Router::new().route("/api/v1/reports", post(report))
+    Router::new().at("/api/v1/reports", post(report))
 }
 
 /// The person a gridworker's credential acts as (nobody else reports as a gridworker).

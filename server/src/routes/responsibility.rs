@@ -17,13 +17,14 @@ use wangge_core::access::Permission;
 use crate::extract::ApiJson;
 use crate::rules::Department;
 use crate::state::AppState;
+use super::Routes;
 
 /// Most rows in the routing table.
 const MAX_ROWS: usize = 1000;
 
 /// Routes of this module.
 pub fn router() -> Router<AppState> {
-    Router::new().route("/api/v1/responsibility", get(current).put(replace))
+    Router::new().at("/api/v1/responsibility", get(current).put(replace))
 }
 
 async fn current(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {

@@ -17,6 +17,7 @@ use wangge_core::access::Permission;
 use crate::extract::ApiQuery;
 use crate::map::{self, Place};
 use crate::state::AppState;
+use super::Routes;
 
 /// Longest query, in characters.
 pub const MAX_QUERY: usize = 100;
@@ -29,7 +30,7 @@ pub const MAX_LIMIT: usize = 100;
 
 /// Routes of this module.
 pub fn router() -> Router<AppState> {
-    Router::new().route("/api/v1/search", get(search))
+    Router::new().at("/api/v1/search", get(search))
 }
 
 #[derive(Debug, Deserialize)]

@@ -22,13 +22,14 @@ use crate::event::{event_view, time_text, EventFilter, EventView, Page};
 use crate::extract::ApiQuery;
 use crate::state::AppState;
 use crate::stats::{facts, StatsFilter};
+use super::Routes;
 
 /// Most overdue events listed in the answer (the total is always given).
 pub const OVERDUE_LISTED: u32 = 20;
 
 /// Routes of this module.
 pub fn router() -> Router<AppState> {
-    Router::new().route("/api/v1/stats", get(figures))
+    Router::new().at("/api/v1/stats", get(figures))
 }
 
 #[derive(Debug, Deserialize)]

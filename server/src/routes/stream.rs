@@ -25,6 +25,7 @@ use wangge_core::access::{Jurisdiction, Permission, Role};
 use crate::event::event_view;
 use crate::extract::ApiQuery;
 use crate::state::{AppState, ChangeKind, EventChange};
+use super::Routes;
 
 /// How often an idle stream sends a `: keep-alive` comment.
 pub const KEEP_ALIVE: Duration = Duration::from_secs(15);
@@ -34,7 +35,7 @@ const MAX_ID: usize = 64;
 
 /// Routes of this module.
 pub fn router() -> Router<AppState> {
-    Router::new().route("/api/v1/events/stream", get(stream))
+    Router::new().at("/api/v1/events/stream", get(stream))
 }
 
 #[derive(Debug, Deserialize)]

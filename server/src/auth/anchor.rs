@@ -1,0 +1,96 @@
+//! The audit chain's anchor: the newest head this instance sealed, signed with the audit key
+//! and kept in a file beside the key, outside the database. Deleting the newest rows (or
+//! rewriting the anchored one) cannot be hidden by anyone who can only write the database:
+//! the verification finds the chain behind its anchor.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use serde::{Deserialize, Serialize};
+use wangge_core::access::{AuditKey, ChainHead, Digest};
+
+/// Why the anchor cannot be read.
+#[derive(Debug, thiserror::Error)]
+pub enum AnchorError {
+    /// The file cannot be read or written.
+    #[error("audit anchor {path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// The I/O failure.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is not an anchor or its signature does not match the key.
+    #[error("audit anchor {path} is not valid: {reason}")]
+    Invalid {
+        /// The file.
+        path: String,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+/// The file's content.
+#[derive(Debug, Serialize, Deserialize)]
+struct Stored {
+    next_seq: u64,
+    last: String,
+    mac: String,
+}
+
+/// The anchor file of this instance.
+#[derive(Debug)]
+pub struct Anchor {
+    path: PathBuf,
+    newest: Mutex<u64>,
+}
+
+impl Anchor {
+    /// The anchor at `path` (created at the first sealed batch).
+    pub fn new(path: &Path) -> Self {
+        Self { path: path.to_path_buf(), newest: Mutex::new(0) }
+    }
+
+    /// Records `head` if it is newer than the one recorded: written to a temporary file,
+    /// synced, then renamed over the anchor (never a half-written anchor).
+    pub fn record(&self, key: &AuditKey, head: ChainHead) -> Result<(), AnchorError> {
+        let Ok(mut newest) = self.newest.lock() else { return Ok(()) };
+        if head.next_seq <= *newest {
+            return Ok(());
+        }
+        let stored = Stored { next_seq: head.next_seq, last: head.last.to_hex(), mac: head.anchor_mac(key).to_hex() };
+        let io = |source| AnchorError::Io { path: self.path.display().to_string(), source };
+        let text = serde_json::to_vec(&stored).map_err(|e| io(std::io::Error::other(e)))?;
+        let tmp = self.path.with_extension("tmp");
+        write_synced(&tmp, &text).map_err(io)?;
+        std::fs::rename(&tmp, &self.path).map_err(io)?;
+        *newest = head.next_seq;
+        Ok(())
+    }
+
+    /// The recorded head, its signature checked; `None` before the first batch.
+    pub fn read(&self, key: &AuditKey) -> Result<Option<ChainHead>, AnchorError> {
+        let path = self.path.display().to_string();
+        let bytes = match std::fs::read(&self.path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(source) => return Err(AnchorError::Io { path, source }),
+        };
+        let invalid = |reason: String| AnchorError::Invalid { path: path.clone(), reason };
+        let stored: Stored = serde_json::from_slice(&bytes).map_err(|e| invalid(e.to_string()))?;
+        let last = Digest::from_hex(&stored.last).map_err(|e| invalid(e.to_string()))?;
+        let head = ChainHead { next_seq: stored.next_seq, last };
+        if head.anchor_mac(key).to_hex() != stored.mac {
+            return Err(invalid("its signature does not match the audit key".into()));
+        }
+        Ok(Some(head))
+    }
+}
+
+fn write_synced(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut file = std::fs::File::create(path)?;
+    file.write_all(bytes)?;
+    file.sync_all()
+}
