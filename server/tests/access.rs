@@ -4,174 +4,19 @@
 //! chained audit row per login, denial, change and read of personal data, and tampering found.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::{Path, PathBuf};
-
 use axum::body::Body;
-use axum::http::{header, HeaderMap, Method, Request, StatusCode};
+use axum::http::{header, Method, Request, StatusCode};
 use axum::Router;
-use chrono::{DateTime, Duration, TimeZone, Utc};
+use chrono::Duration;
 use http_body_util::BodyExt;
 use serde_json::{json, Value};
 use support::Db;
 use tower::ServiceExt;
-use wangge_core::access::{allows, Grant, Jurisdiction, Permission, Role};
-use wangge_server::auth::TokenKind;
-use wangge_server::{app, state_from_config, AppState, Clock};
+use wangge_core::access::{allows, Permission, Role};
 
 mod support;
 
-/// 沙城镇 (township A) and 狼山乡 (township B) of the mini fixture.
-const TOWN_A: &str = "130730100";
-const TOWN_B: &str = "130730200";
-const VILLAGE_A: &str = "130730100001";
-const GRID_A: &str = "130730100001001";
-const IN_A: (f64, f64) = (115.508, 40.408);
-const IN_B: (f64, f64) = (115.53, 40.41);
-
-fn fixture() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/mini")
-}
-
-fn monday() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2025, 3, 3, 1, 0, 0).unwrap()
-}
-
-struct Reply {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: Value,
-    text: String,
-}
-
-impl Reply {
-    fn header(&self, name: &str) -> &str {
-        self.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default()
-    }
-}
-
-/// Who sends a request: nobody, a bearer token, or a browser session (cookie + CSRF token).
-#[derive(Clone)]
-enum As {
-    Nobody,
-    Token(String),
-    Browser { cookie: String, csrf: Option<String> },
-}
-
-async fn send(app: &Router, who: &As, method: Method, uri: &str, body: Option<&Value>) -> Reply {
-    let mut request = Request::builder().method(method).uri(uri);
-    match who {
-        As::Nobody => {}
-        As::Token(t) => request = request.header(header::AUTHORIZATION, format!("Bearer {t}")),
-        As::Browser { cookie, csrf } => {
-            request = request.header(header::COOKIE, format!("wangge_session={cookie}"));
-            if let Some(csrf) = csrf {
-                request = request.header("x-csrf-token", csrf);
-            }
-        }
-    }
-    let body = match body {
-        Some(v) => {
-            request = request.header(header::CONTENT_TYPE, "application/json");
-            Body::from(v.to_string())
-        }
-        None => Body::empty(),
-    };
-    let response = app.clone().oneshot(request.body(body).unwrap()).await.unwrap();
-    let status = response.status();
-    let headers = response.headers().clone();
-    // A live stream never ends: its headers are the answer.
-    if headers.get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"text/event-stream")) {
-        return Reply { status, headers, body: Value::Null, text: String::new() };
-    }
-    let bytes = response.into_body().collect().await.unwrap().to_bytes();
-    let text = String::from_utf8_lossy(&bytes).into_owned();
-    let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-    Reply { status, headers, body, text }
-}
-
-/// A service on the mini fixture with one account per role and level, two gridworkers, and a
-/// report in each township.
-struct County {
-    _db: Db,
-    state: AppState,
-    app: Router,
-    tokens: Vec<(&'static str, Grant, String)>,
-    event_a: String,
-    event_b: String,
-}
-
-impl County {
-    fn token(&self, name: &str) -> As {
-        let (_, _, t) = self.tokens.iter().find(|(n, _, _)| *n == name).unwrap_or_else(|| panic!("no account {name}"));
-        As::Token(t.clone())
-    }
-
-    async fn get(&self, who: &str, uri: &str) -> Reply {
-        send(&self.app, &self.token(who), Method::GET, uri, None).await
-    }
-
-    async fn post(&self, who: &str, uri: &str, body: &Value) -> Reply {
-        send(&self.app, &self.token(who), Method::POST, uri, Some(body)).await
-    }
-
-    /// A new device token for the account `name` (its first one idles out when a test moves
-    /// the clock on).
-    async fn fresh(&self, name: &str) -> As {
-        let account = self.state.store.account(name).await.unwrap().expect("account");
-        let issued = self.state.auth.issue(&account, TokenKind::Device, "tests", self.state.clock.now()).await.unwrap();
-        As::Token(issued.token)
-    }
-
-    async fn audit_rows(&self) -> i64 {
-        let filter = wangge_server::store::AuditFilter::default();
-        self.state.store.audit(&filter, wangge_server::event::Page { page: 1, per_page: 1 }).await.unwrap().total
-    }
-}
-
-fn report(id: &str, at: (f64, f64)) -> Value {
-    json!({
-        "report_id": id, "category": "hazard", "subcategory": "燃气", "description": "楼道里有燃气味",
-        "location": {"lon": at.0, "lat": at.1},
-        "reporter": {"kind": "resident", "name": "张三丰", "phone": "13987654321"},
-        "channel": "web",
-    })
-}
-
-async fn county() -> County {
-    let db = Db::new().await;
-    let mut state = state_from_config(&db.config(fixture())).await.expect("service starts");
-    state.clock = Clock::fixed(monday());
-    let app = app(state.clone());
-    let department = state.rules.routing().departments.first().map(|d| d.code.clone()).expect("a department");
-    let accounts: [(&'static str, Role, &str, String); 11] = [
-        ("leader", Role::CountyLeader, "county", String::new()),
-        ("county", Role::Dispatcher, "county", String::new()),
-        ("town_a", Role::Dispatcher, TOWN_A, String::new()),
-        ("town_b", Role::Dispatcher, TOWN_B, String::new()),
-        ("village_a", Role::Dispatcher, VILLAGE_A, String::new()),
-        ("planner", Role::Planner, "county", String::new()),
-        ("gw_a", Role::Gridworker, VILLAGE_A, "GWA".into()),
-        ("dept", Role::DepartmentHandler, "county", department),
-        ("sysadmin", Role::SystemAdmin, "county", String::new()),
-        ("secadmin", Role::SecurityAdmin, "county", String::new()),
-        ("auditor", Role::AuditAdmin, "county", String::new()),
-    ];
-    let mut tokens = Vec::new();
-    for (name, role, j, acting) in accounts {
-        let grant = Grant::new(role, Jurisdiction::parse(j).unwrap()).unwrap();
-        let token = support::token(&state, name, role.as_str(), j, &acting).await;
-        tokens.push((name, grant, token));
-    }
-    let mut c = County { _db: db, state, app, tokens, event_a: String::new(), event_b: String::new() };
-    for (id, unit, grid) in [("GWA", VILLAGE_A, GRID_A), ("GWB", "130730200201", "130730200201001")] {
-        let body = json!({"name": format!("测试{id}"), "role": "gridworker", "unit_code": unit, "phone": "13812345678", "grids": [grid]});
-        let r = send(&c.app, &c.token("county"), Method::PUT, &format!("/api/v1/people/{id}"), Some(&body)).await;
-        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
-    }
-    c.event_a = c.post("county", "/api/v1/reports", &report("r-a", IN_A)).await.body["event_id"].as_str().unwrap().to_owned();
-    c.event_b = c.post("county", "/api/v1/reports", &report("r-b", IN_B)).await.body["event_id"].as_str().unwrap().to_owned();
-    c
-}
+use support::county::*;
 
 /// What an endpoint needs of its caller.
 #[derive(Clone, Copy, Debug)]

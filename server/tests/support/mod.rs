@@ -12,6 +12,8 @@
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+pub mod county;
+
 use sqlx::{Connection, Executor, PgConnection};
 use tempfile::TempDir;
 use wangge_server::{Config, Store, StoreTarget};
