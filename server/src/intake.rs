@@ -229,7 +229,7 @@ pub fn build(state: &AppState, r: Report, acting_person: Option<&str>, now: Date
     let attributed = attribution(&roster, acting_person, r.device_id.as_deref())?;
     if r.reporter_kind == ReporterKind::Gridworker && attributed.is_none() {
         return Err(ApiError::Unprocessable(
-            "a gridworker's report must come from a device bound to them (reporter.device_id)".into(),
+            "a gridworker's report must come from a device bound to them, through their own sign-in".into(),
         ));
     }
     let patrol_flag = attributed.is_some_and(|p| roster.outside_own_grids(p, place));
@@ -298,17 +298,20 @@ pub fn build(state: &AppState, r: Report, acting_person: Option<&str>, now: Date
     Ok(NewEvent { event, timeline })
 }
 
-/// The gridworker a report is attributed to: the caller's own person (whose device, if the
-/// body names one, must be theirs); a device of somebody else's is refused.
+/// The gridworker a report is attributed to: the caller's own person (a device named in the
+/// body must be bound to them); a gridworker's device named by anyone else is refused.
 fn attribution<'r>(roster: &'r Roster, acting_person: Option<&str>, device: Option<&str>) -> Result<Option<&'r Person>, ApiError> {
     let owner = device.and_then(|d| roster.by_device(d));
-    match acting_person.and_then(|id| roster.get(id)) {
-        Some(me) if owner.is_none_or(|o| o.id == me.id) => Ok(Some(me)),
-        Some(_) => Err(ApiError::Unprocessable("reporter.device_id is bound to another gridworker, not to the signed-in one".into())),
-        None if owner.is_some() => Err(ApiError::Unprocessable(
+    match (acting_person.and_then(|id| roster.get(id)), device) {
+        (Some(me), Some(d)) if owner.is_none_or(|o| o.id != me.id) => Err(ApiError::Unprocessable(format!(
+            "reporter.device_id {d:?} is not bound to them (the signed-in gridworker {})",
+            me.id
+        ))),
+        (Some(me), _) => Ok(Some(me)),
+        (None, _) if owner.is_some() => Err(ApiError::Unprocessable(
             "reporter.device_id is a gridworker's device: such reports are made with that gridworker's own sign-in".into(),
         )),
-        None => Ok(None),
+        (None, _) => Ok(None),
     }
 }
 

@@ -62,16 +62,18 @@ async fn start_at(db: &Db, now: DateTime<Utc>) -> (AppState, Router) {
     // adds), chosen by the `x-test-actor` header the transition helper sets.
     let mut departments: Vec<String> = state.rules.routing().departments.iter().map(|d| d.code.clone()).collect();
     departments.push("gas-co".into());
-    let mut tokens = std::collections::HashMap::new();
+    let mut users = std::collections::HashMap::new();
     for d in departments {
-        let token = support::token(&state, &format!("dept-{d}"), "department_handler", "county", &d).await;
-        tokens.insert(d, format!("Bearer {token}"));
+        support::token(&state, &format!("dept-{d}"), "department_handler", "county", &d).await;
+        users.insert(d.clone(), format!("dept-{d}"));
     }
+    // GW001's own account (the suite's staff): a gridworker's reports come through it.
+    support::token(&state, "gw001", "gridworker", "130730100001", "GW001").await;
     let router = support::county_app(&state).await.layer(axum::middleware::map_request(move |mut req: Request<Body>| {
-        let auth = req.headers().get("x-test-actor").and_then(|a| a.to_str().ok()).and_then(|a| tokens.get(a)).cloned();
+        let user = req.headers().get("x-test-actor").and_then(|a| a.to_str().ok()).and_then(|a| users.get(a)).cloned();
         async move {
-            if let Some(value) = auth.and_then(|a| header::HeaderValue::from_str(&a).ok()) {
-                req.headers_mut().insert(header::AUTHORIZATION, value);
+            if let Some(value) = user.and_then(|u| header::HeaderValue::from_str(&u).ok()) {
+                req.headers_mut().insert(support::TEST_USER, value);
             }
             req
         }
@@ -164,6 +166,19 @@ fn report(id: &str, at: (f64, f64)) -> Value {
 
 async fn submit(app: &Router, body: &Value) -> Reply {
     post(app, "/api/v1/reports", body).await
+}
+
+/// A report sent through the account of the suite's person `actor` (`GW001`: `gw001`).
+async fn submit_as(app: &Router, actor: &str, body: &Value) -> Reply {
+    let user = actor.to_lowercase();
+    let request = Request::post("/api/v1/reports").header(header::CONTENT_TYPE, "application/json").header(support::TEST_USER, user);
+    send(app, request.body(Body::from(body.to_string())).expect("request")).await
+}
+
+async fn created_as(app: &Router, actor: &str, body: &Value) -> Value {
+    let r = submit_as(app, actor, body).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    r.body
 }
 
 async fn created(app: &Router, body: &Value) -> Value {
@@ -269,24 +284,28 @@ backend_tests! {
         let mut own = report("r-1", IN_G1);
         own["reporter"] = json!({"kind": "gridworker", "device_id": "D001"});
         own["channel"] = json!("app");
-        let e = created(&s.app, &own).await;
+        let e = created_as(&s.app, "GW001", &own).await;
         assert_eq!(e["reporter"], json!({"kind": "gridworker", "person_id": "GW001", "name": null, "phone": null}));
         assert_eq!(e["patrol_flag"], false);
         let mut away = own.clone();
         away["report_id"] = json!("r-2");
         away["location"] = json!({"lon": IN_G2.0, "lat": IN_G2.1});
-        let e = created(&s.app, &away).await;
+        let e = created_as(&s.app, "GW001", &away).await;
         assert_eq!((&e["patrol_flag"], &e["grid_code"]), (&json!(true), &json!(G2)));
         assert_eq!(e["holder"], json!({"tier": "village", "id": "GL001"}), "G2 has no gridworker");
-        // A resident's kind from a bound device is still the gridworker's report.
+        // A resident's kind from the gridworker's sign-in is still the gridworker's report.
         let mut resident = report("r-3", IN_G1);
         resident["reporter"] = json!({"kind": "resident", "device_id": "D001"});
-        assert_eq!(created(&s.app, &resident).await["reporter"]["person_id"], "GW001");
-        // A gridworker's report from an unbound device is refused.
+        assert_eq!(created_as(&s.app, "GW001", &resident).await["reporter"]["person_id"], "GW001");
+        // A gridworker's report naming a device not bound to them is refused, and so is a
+        // report naming their device from anybody else's account (the dispatcher's here).
         let mut stranger = own.clone();
         stranger["report_id"] = json!("r-4");
         stranger["reporter"] = json!({"kind": "gridworker", "device_id": "D999"});
-        assert_problem(&submit(&s.app, &stranger).await, StatusCode::UNPROCESSABLE_ENTITY, "bound to them");
+        assert_problem(&submit_as(&s.app, "GW001", &stranger).await, StatusCode::UNPROCESSABLE_ENTITY, "bound to them");
+        let mut borrowed = own.clone();
+        borrowed["report_id"] = json!("r-4b");
+        assert_problem(&submit(&s.app, &borrowed).await, StatusCode::UNPROCESSABLE_ENTITY, "own sign-in");
         // Rebinding the device to someone else is a conflict; moving GW001 to G2 ends the patrol.
         person(&s.app, "GW002", "gridworker", "130730100", &[G2], None).await;
         let taken = put(&s.app, "/api/v1/people/GW002/bindings", &json!({"grids": [G2], "device_id": "D001"})).await;
@@ -294,7 +313,7 @@ backend_tests! {
         let moved = put(&s.app, "/api/v1/people/GW001/bindings", &json!({"grids": [G1, G2], "device_id": "D001"})).await;
         assert_eq!(moved.body["grids"], json!([G1, G2]));
         away["report_id"] = json!("r-5");
-        let e = created(&s.app, &away).await;
+        let e = created_as(&s.app, "GW001", &away).await;
         assert_eq!((&e["patrol_flag"], &e["holder"]["id"]), (&json!(false), &json!("GW001")), "lowest id on duty in G2");
         let unknown = put(&s.app, "/api/v1/people/GW001/bindings", &json!({"grids": ["130730100001009"], "device_id": null})).await;
         assert_problem(&unknown, StatusCode::UNPROCESSABLE_ENTITY, "no grid with code");
@@ -499,7 +518,7 @@ backend_tests! {
         let cases = [
             (json!({"action": "close", "note": "x", "actor": "GW001"}), StatusCode::CONFLICT, "cannot close an event that is assigned"),
             (json!({"action": "rate", "score": 5, "actor": "r"}), StatusCode::CONFLICT, "cannot rate an event that is assigned"),
-            (json!({"action": "escalate", "to": {"tier": "grid", "id": "GW002"}, "reason": "x", "actor": "GW001"}), StatusCode::CONFLICT, "escalation goes up"),
+            (json!({"action": "escalate", "to": {"tier": "grid", "id": "GW001"}, "reason": "x", "actor": "GW001"}), StatusCode::CONFLICT, "escalation goes up"),
             (json!({"action": "escalate", "to": {"tier": "village"}, "reason": " ", "actor": "GW001"}), StatusCode::UNPROCESSABLE_ENTITY, "a reason for escalating is required"),
             (json!({"action": "escalate", "to": {"tier": "department", "id": "bakery"}, "reason": "x", "actor": "GW001"}), StatusCode::UNPROCESSABLE_ENTITY, "no department with code \"bakery\""),
             (json!({"action": "handle", "note": "x", "actor": "GW001"}), StatusCode::CONFLICT, "cannot handle an event that is assigned"),

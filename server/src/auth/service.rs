@@ -405,7 +405,9 @@ impl Auth {
         let changed = from_micros(account.password_changed_us);
         // A password set by somebody else (a new account, a reset) is changed at first use.
         let must_change = account.password_changed_us == 0;
-        let password_expired = !account.service && (must_change || self.policy().password.expired(changed, now));
+        // An account without a password (a service account, or `!`) has none to expire.
+        let has_password = !account.service && account.password_hash.starts_with('$');
+        let password_expired = has_password && (must_change || self.policy().password.expired(changed, now));
         let key_scope = if session.kind == TokenKind::ApiKey.as_str() {
             Some(KeyScope::parse(&session.scope).ok_or_else(|| bad(format!("API key with unknown scope {:?}", session.scope)))?)
         } else {

@@ -249,6 +249,8 @@ fn check_holder(state: &AppState, event: &EventRecord, action: &Action) -> Resul
     };
     if real {
         Ok(())
+    } else if to.tier == Tier::Department {
+        Err(ApiError::Unprocessable(format!("no department with code {:?}", to.id)))
     } else {
         Err(ApiError::Unprocessable(format!(
             "{:?} is not a {} holder this event can go to (a gridworker or grid leader of its village, its village, \

@@ -279,8 +279,33 @@ pub fn signed_in(app: axum::Router, token: &str) -> axum::Router {
 
 /// The county dispatcher's router over `state`.
 pub async fn county_app(state: &wangge_server::AppState) -> axum::Router {
-    let token = county_token(state).await;
-    signed_in(wangge_server::app(state.clone()), &token)
+    county_token(state).await;
+    signed_in_as(wangge_server::app(state.clone()), state, "test-county")
+}
+
+/// The header naming the account a request of [`signed_in_as`] is made as (instead of its
+/// default account).
+pub const TEST_USER: &str = "x-test-user";
+
+/// `app` signed in as `username` (or the account named by the [`TEST_USER`] header) on every
+/// request that carries no `Authorization`: each request gets a new device token issued at the
+/// state's clock, so that a test may move the clock on by days without its token idling out.
+pub fn signed_in_as(app: axum::Router, state: &wangge_server::AppState, username: &str) -> axum::Router {
+    let (state, username) = (state.clone(), username.to_owned());
+    app.layer(axum::middleware::from_fn(move |mut req: axum::extract::Request, next: axum::middleware::Next| {
+        let (state, username) = (state.clone(), username.clone());
+        async move {
+            if !req.headers().contains_key(axum::http::header::AUTHORIZATION) {
+                let name = req.headers().get(TEST_USER).and_then(|v| v.to_str().ok()).map_or(username, str::to_owned);
+                let account = state.store.account(&name).await.expect("read account").expect("account");
+                let now = state.clock.now();
+                let issued = state.auth.issue(&account, wangge_server::auth::TokenKind::Device, "tests", now).await.expect("issue");
+                let value = axum::http::HeaderValue::from_str(&format!("Bearer {}", issued.token)).expect("token header");
+                req.headers_mut().insert(axum::http::header::AUTHORIZATION, value);
+            }
+            next.run(req).await
+        }
+    }))
 }
 
 /// A device token for a new account holding `role` over `jurisdiction`, made directly in
