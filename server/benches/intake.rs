@@ -126,7 +126,7 @@ async fn one_transaction_each(state: &AppState, reports: usize, clients: usize) 
             for n in (c..reports).step_by(clients) {
                 let request: intake::ReportRequest = serde_json::from_str(&body(n)).expect("report");
                 let report = intake::check(request, None).expect("valid");
-                let new = intake::build(&state, report, state.clock.now()).expect("placed");
+                let new = intake::build(&state, report, None, state.clock.now()).expect("placed");
                 let inserted = state.store.insert_event(&new).await.expect("stored");
                 assert!(matches!(inserted, Inserted::Created(_)));
             }
@@ -142,7 +142,7 @@ async fn store_batches(state: &AppState, reports: usize, size: usize) -> Duratio
     let events: Vec<_> = (0..reports)
         .map(|n| {
             let request: intake::ReportRequest = serde_json::from_str(&body(n)).expect("report");
-            intake::build(state, intake::check(request, None).expect("valid"), state.clock.now()).expect("placed")
+            intake::build(state, intake::check(request, None).expect("valid"), None, state.clock.now()).expect("placed")
         })
         .collect();
     let started = Instant::now();
