@@ -99,6 +99,8 @@ pub struct AppState {
     pub demo_accounts: Vec<DemoAccount>,
     /// The built map frontend served at `/`, if there is one.
     pub frontend_dir: Option<PathBuf>,
+    /// The URL clients reach the service at, without a trailing `/` (links in OGC API answers).
+    pub public_url: String,
 }
 
 /// Events kept for slow subscribers of the live queue before they are told to reload.
@@ -167,6 +169,7 @@ pub async fn state_from_config(config: &Config) -> Result<AppState, StartError> 
     let mut state = state_from_store(store, key).await?;
     state.frontend_dir = frontend_dir(config);
     state.secure_cookies = config.secure_cookies;
+    state.public_url = config.public_url()?;
     if config.demo {
         let rules = &state.rules;
         state.demo_accounts =
@@ -219,6 +222,7 @@ pub async fn state_from_store(store: Store, audit_key: AuditKey) -> Result<AppSt
         secure_cookies: false,
         demo_accounts: Vec::new(),
         frontend_dir: None,
+        public_url: Config::with_dirs("", "").public_url()?,
     })
 }
 
