@@ -67,8 +67,9 @@ fn entry_cap(ext: &str) -> u64 {
     match ext {
         // Header, then per record 8 + 44 bytes and 4 per part, 16 per point.
         "shp" => (100 + MAX_FEATURES * 64 + super::MAX_POINTS * 20) as u64,
-        "prj" | "cpg" => 64 * 1024,
-        _ => MAX_INFLATED,
+        // A draft's attribute rows are a few hundred bytes each.
+        "dbf" => super::MAX_FILE as u64,
+        _ => 64 * 1024,
     }
 }
 
@@ -152,7 +153,8 @@ fn check_records(shp: &[u8], end: usize, budget: &mut Budget) -> Result<(), Impo
             let (parts, points) = (count(36), count(40));
             let need = parts.zip(points).and_then(|(p, n)| 44usize.checked_add(p.checked_mul(4)?)?.checked_add(n.checked_mul(16)?));
             if need.is_none_or(|n| n > content) {
-                return Err(bad(format!("the record at byte {at} claims {parts:?} parts and {points:?} points in {content} bytes")));
+                let shown = |n: Option<usize>| n.map_or_else(|| "a negative number of".to_owned(), |n| n.to_string());
+                return Err(bad(format!("the record at byte {at} claims {} parts and {} points in {content} bytes", shown(parts), shown(points))));
             }
             let (parts, points) = (parts.unwrap_or(0), points.unwrap_or(0));
             budget.points(points + parts)?;
