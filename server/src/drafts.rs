@@ -229,6 +229,18 @@ pub fn draft(catalog: &Catalog, area: &str, grids: &[Grid]) -> Draft {
     }
 }
 
+/// The pure part of a draft check, for tools and fuzzing: a check body's `area`, `grids` and
+/// `crs` read and validated as `POST /api/v1/drafts/check` does, without the events, people and
+/// impact (which need the store). Blocks on CPU: bounded by the vertex caps.
+pub fn validate_json(catalog: &Catalog, body: &[u8]) -> Result<draft::Report, DraftError> {
+    let body: Value = serde_json::from_slice(body).map_err(|e| DraftError::Grids(e.to_string()))?;
+    let crs_text = body.get("crs").and_then(Value::as_str).unwrap_or("cgcs2000");
+    let crs = Crs::parse(crs_text).ok_or_else(|| DraftError::Grids(format!("crs {crs_text:?} is not known")))?;
+    let area = area_code(catalog, body.get("area").unwrap_or(&Value::Null))?;
+    let grids = parse_grids(catalog, body.get("grids").unwrap_or(&Value::Null), crs)?;
+    Ok(draft::validate(&draft(catalog, &area, &grids), &draft::Options::default()))
+}
+
 /// The county's grids as they were in generation `n`: each grid's version valid then (a grid
 /// never redrawn has been current since generation 0).
 pub fn grids_at(current: &[Grid], versions: &[crate::store::GridVersion], n: i64) -> Vec<Grid> {

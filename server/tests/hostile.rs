@@ -380,7 +380,7 @@ async fn draft_cases(c: &County, table: &mut Vec<String>) {
     let split = format!(r#"{{"geometry": {{"type": "Polygon", "coordinates": [[[0,0],[1,0],[1,1],[0,0]]]}}, "line": {line}}}"#);
     refused(table, "/drafts/split: a 100,001-vertex line", &c.post_json("/api/v1/drafts/split", split.into_bytes()).await, "line has");
     // 5,001 small grids: over the draft's grid count.
-    let grid = format!(r#"{{"type": "Feature", "properties": {{}}, "geometry": {{"type": "Polygon", "coordinates": [[[0,0],[1,0],[1,1],[0,0]]]}}}}"#);
+    let grid = r#"{"type": "Feature", "properties": {}, "geometry": {"type": "Polygon", "coordinates": [[[0,0],[1,0],[1,1],[0,0]]]}}"#;
     let grids = vec![grid; 5001].join(",");
     let check = format!(r#"{{"base_generation": 0, "area": {{"village": "{VILLAGE}"}}, "grids": {{"type": "FeatureCollection", "features": [{grids}]}}}}"#);
     refused(table, "/drafts/check: 5,001 grids", &c.post_json("/api/v1/drafts/check", check.into_bytes()).await, "at most 5000 grids");
@@ -443,4 +443,33 @@ backend_tests! {
         }
         assert!(peak < PEAK_RSS_BOUND_KIB, "peak RSS {peak} KiB");
     }
+}
+
+/// The fuzz targets' seeds (`fuzz/seeds/<target>/`) through the same entry points the fuzzers
+/// call: each valid file reads, and the draft check answers (so the seeds and the entry points
+/// stay right without cargo-fuzz).
+#[test]
+fn the_fuzz_seeds_read_through_the_fuzz_entry_points() {
+    let seeds = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/seeds");
+    let files = |target: &str| {
+        let mut paths: Vec<_> = std::fs::read_dir(seeds.join(target)).unwrap().map(|e| e.unwrap().path()).collect();
+        paths.sort();
+        assert!(!paths.is_empty(), "no seeds for {target}");
+        paths
+    };
+    for (target, format) in [("import_shp_zip", "shp.zip"), ("import_gpkg", "gpkg"), ("import_geojson", "geojson")] {
+        for path in files(target) {
+            let imported = wangge_server::import::read_blocking(format, &std::fs::read(&path).unwrap(), None);
+            let imported = imported.unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            assert_eq!(imported.grids["features"][0]["properties"]["code"], GRID, "{}", path.display());
+        }
+    }
+    let data = wangge_server::geodata::read_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/mini")).unwrap();
+    let info = wangge_server::dataset::DatasetInfo { dataset_id: 1, source: "seeds".into(), note: String::new(), created_at: String::new() };
+    let catalog = wangge_server::catalog::Catalog::new(&info, data.townships, data.villages, data.grids).unwrap();
+    let publishable: Vec<bool> = files("draft_check")
+        .iter()
+        .map(|p| wangge_server::drafts::validate_json(&catalog, &std::fs::read(p).unwrap()).unwrap().is_publishable())
+        .collect();
+    assert_eq!(publishable, [false, true], "gap.json leaves a gap, village.json is the village's grid");
 }
