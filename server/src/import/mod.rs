@@ -173,6 +173,11 @@ pub async fn read(format: &str, bytes: axum::body::Bytes, asked: Option<Crs>) ->
     // The reader stops itself at its deadline; this is the backstop should it not.
     match tokio::time::timeout(TIME_BUDGET + Duration::from_secs(2), task).await {
         Err(_) => Err(ImportError::TimedOut),
+        // A reader that panics on a file has a bug, but the file is what it choked on.
+        Ok(Err(e)) if e.is_panic() => {
+            tracing::error!(error = %e, "an import reader panicked");
+            Err(ImportError::Unreadable { format: "file", reason: "the reader failed on this file".into() })
+        }
         Ok(Err(e)) => Err(ImportError::Task(e.to_string())),
         Ok(Ok(read)) => read,
     }
