@@ -23,6 +23,9 @@ pub enum ConfigError {
     /// A malformed SQLite URL.
     #[error("DATABASE_URL is not a valid SQLite URL")]
     BadSqliteUrl(#[source] sqlx::Error),
+    /// The public URL is not an absolute http(s) URL.
+    #[error("WANGGE_PUBLIC_URL must be an absolute http:// or https:// URL without query or fragment, got {0:?}")]
+    PublicUrl(String),
     /// The data directory could not be created.
     #[error("cannot create the data directory {path}")]
     DataDir {
@@ -87,6 +90,12 @@ pub struct Config {
     /// the client's, and the header is ignored.
     #[arg(long, env = "WANGGE_TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_net)]
     pub trusted_proxies: Vec<ipnet::IpNet>,
+
+    /// The URL clients reach the service at (e.g. `https://wangge.example.gov.cn`, or with a
+    /// path prefix behind a proxy), used for the links in OGC API answers; the request's `Host`
+    /// header never is. Default: `http://` and the listen address.
+    #[arg(long, env = "WANGGE_PUBLIC_URL")]
+    pub public_url: Option<String>,
 
     /// An administrative command on the store instead of serving.
     #[command(subcommand)]
@@ -153,6 +162,22 @@ impl Config {
             secure_cookies: false,
             trusted_proxies: Vec::new(),
             command: None,
+            public_url: None,
+        }
+    }
+
+    /// The public URL without a trailing `/`: the configured one, or `http://` and the listen
+    /// address.
+    pub fn public_url(&self) -> Result<String, ConfigError> {
+        let Some(url) = self.public_url.as_deref().map(str::trim).filter(|u| !u.is_empty()) else {
+            return Ok(format!("http://{}", self.listen));
+        };
+        let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"));
+        let host = rest.map(|r| r.split('/').next().unwrap_or_default());
+        let plain = !url.contains(['?', '#', ' ', '"', '<', '>', '\\']);
+        match host {
+            Some(h) if !h.is_empty() && plain => Ok(url.trim_end_matches('/').to_owned()),
+            _ => Err(ConfigError::PublicUrl(url.to_owned())),
         }
     }
 
@@ -208,6 +233,18 @@ mod tests {
     fn accepts_sqlite_urls_and_refuses_other_schemes() {
         assert!(matches!(with_url("sqlite://elsewhere.db").store_target(), Ok(StoreTarget::Sqlite(_))));
         assert!(matches!(with_url("mysql://x").store_target(), Err(ConfigError::UnsupportedScheme(s)) if s == "mysql"));
+    }
+
+    #[test]
+    fn the_public_url_defaults_to_the_listen_address_and_must_be_absolute() {
+        let mut c = Config::with_dirs("data", "geodata");
+        assert_eq!(c.public_url().ok().as_deref(), Some("http://127.0.0.1:8080"));
+        c.public_url = Some("https://wangge.example.org/gis/".into());
+        assert_eq!(c.public_url().ok().as_deref(), Some("https://wangge.example.org/gis"));
+        for bad in ["wangge.example.org", "ftp://x", "https://", "https://x/?a=1", "http://x/#f"] {
+            c.public_url = Some(bad.into());
+            assert!(matches!(c.public_url(), Err(ConfigError::PublicUrl(_))), "{bad}");
+        }
     }
 
     #[test]

@@ -23,6 +23,17 @@ use crate::event::{EventRecord, Regrid, TimelineEntry, TransitionWrite};
 /// Most grids in one draft.
 pub const MAX_GRIDS: usize = 5000;
 
+/// Most vertices of one grid (the county's largest grid has under 200, its largest township
+/// under 1,200): the check's work grows faster than the vertex count.
+pub const MAX_GRID_VERTICES: usize = 100_000;
+
+/// Most vertices of all the grids of one draft (the county's 1,874 grids have about 100,000).
+pub const MAX_DRAFT_VERTICES: usize = 1_000_000;
+
+/// Most vertices of a line drawn to split a grid (the split compares every segment of the line
+/// with every edge of the grid).
+pub const MAX_LINE_VERTICES: usize = 1_000;
+
 /// Why a draft cannot even be checked.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DraftError {
@@ -69,6 +80,17 @@ pub fn parse_grids(catalog: &Catalog, grids: &Value, crs: Crs) -> Result<Vec<Gri
     if features.len() > MAX_GRIDS {
         return Err(bad(format!("at most {MAX_GRIDS} grids per draft, got {}", features.len())));
     }
+    let mut total = 0usize;
+    for (i, f) in features.iter().enumerate() {
+        let n = f.get("geometry").map_or(0, vertex_count);
+        if n > MAX_GRID_VERTICES {
+            return Err(bad(format!("feature {i}: {n} vertices; at most {MAX_GRID_VERTICES} per grid")));
+        }
+        total += n;
+    }
+    if total > MAX_DRAFT_VERTICES {
+        return Err(bad(format!("{total} vertices in all; at most {MAX_DRAFT_VERTICES} per draft")));
+    }
     let names: HashMap<&str, &str> = catalog
         .townships()
         .iter()
@@ -103,6 +125,23 @@ pub fn parse_grids(catalog: &Catalog, grids: &Value, crs: Crs) -> Result<Vec<Gri
             })
         })
         .collect()
+}
+
+/// The number of positions in a GeoJSON geometry's coordinates, counted without reading them.
+pub fn vertex_count(geometry: &Value) -> usize {
+    fn positions(v: &Value, depth: usize) -> usize {
+        match v {
+            Value::Array(items) if depth < 4 && items.first().is_some_and(Value::is_array) => {
+                items.iter().map(|x| positions(x, depth + 1)).sum()
+            }
+            Value::Array(_) => 1,
+            _ => 0,
+        }
+    }
+    geometry.get("coordinates").map_or(0, |c| match c {
+        Value::Array(items) => items.iter().map(|x| positions(x, 1)).sum(),
+        _ => 0,
+    })
 }
 
 /// A GeoJSON Polygon or MultiPolygon as a MultiPolygon in CGCS2000 lon/lat. Non-finite
@@ -188,6 +227,18 @@ pub fn draft(catalog: &Catalog, area: &str, grids: &[Grid]) -> Draft {
             .collect(),
         outside_codes: catalog.grids().iter().map(|g| g.grid.code.clone()).filter(|c| !c.starts_with(area)).collect(),
     }
+}
+
+/// The pure part of a draft check, for tools and fuzzing: a check body's `area`, `grids` and
+/// `crs` read and validated as `POST /api/v1/drafts/check` does, without the events, people and
+/// impact (which need the store). Blocks on CPU: bounded by the vertex caps.
+pub fn validate_json(catalog: &Catalog, body: &[u8]) -> Result<draft::Report, DraftError> {
+    let body: Value = serde_json::from_slice(body).map_err(|e| DraftError::Grids(e.to_string()))?;
+    let crs_text = body.get("crs").and_then(Value::as_str).unwrap_or("cgcs2000");
+    let crs = Crs::parse(crs_text).ok_or_else(|| DraftError::Grids(format!("crs {crs_text:?} is not known")))?;
+    let area = area_code(catalog, body.get("area").unwrap_or(&Value::Null))?;
+    let grids = parse_grids(catalog, body.get("grids").unwrap_or(&Value::Null), crs)?;
+    Ok(draft::validate(&draft(catalog, &area, &grids), &draft::Options::default()))
 }
 
 /// The county's grids as they were in generation `n`: each grid's version valid then (a grid

@@ -102,6 +102,8 @@ pub struct AppState {
     pub frontend_dir: Option<PathBuf>,
     /// Reverse proxies whose `X-Forwarded-For` names the client.
     pub trusted_proxies: std::sync::Arc<[ipnet::IpNet]>,
+    /// The URL clients reach the service at, without a trailing `/` (links in OGC API answers).
+    pub public_url: String,
 }
 
 /// Events kept for slow subscribers of the live queue before they are told to reload.
@@ -172,6 +174,7 @@ pub async fn state_from_config(config: &Config) -> Result<AppState, StartError> 
     state.frontend_dir = frontend_dir(config);
     state.secure_cookies = config.secure_cookies;
     state.trusted_proxies = config.trusted_proxies.clone().into();
+    state.public_url = config.public_url()?;
     // Demo accounts with the published password exist only in a store the demo was loaded
     // into, never beside real people.
     if config.demo && state.store.store_fact(DEMO_FACT).await?.is_some() {
@@ -231,6 +234,7 @@ pub async fn state_from_store(
         demo_accounts: Vec::new(),
         frontend_dir: None,
         trusted_proxies: std::sync::Arc::from(Vec::new()),
+        public_url: Config::with_dirs("", "").public_url()?,
     })
 }
 

@@ -40,13 +40,15 @@ struct Server {
 async fn serve() -> Server {
     let db = Db::new().await;
     let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/mini");
-    let state = state_from_config(&db.config(fixture)).await.expect("service starts");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    // The links GDAL follows are built from the public URL, not from the Host header.
+    let config = wangge_server::Config { public_url: Some(format!("http://{addr}")), ..db.config(fixture) };
+    let state = state_from_config(&config).await.expect("service starts");
     let app = support::county_app(&state).await;
     // GDAL signs in itself: a planner's API key in GDAL_HTTP_HEADERS on every request.
     let key = support::token(&state, "gdal-planner", "planner", "county", "").await;
     GDAL_AUTH.set(format!("Authorization: Bearer {key}")).expect("one server per test");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
     tokio::spawn(axum::serve(listener, wangge_server::app(state.clone())).into_future());
     Server { _db: db, state, app, addr, dir: TempDir::new().unwrap() }
 }

@@ -3,7 +3,8 @@
 //! `POST /api/v1/drafts/publish` (the next generation, atomically), `GET /api/v1/generations`
 //! and `GET /api/v1/grids/{code}/history`.
 
-use axum::extract::State;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -33,7 +34,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .at("/api/v1/drafts/base", get(base))
         .at("/api/v1/drafts/split", post(split))
-        .at("/api/v1/drafts/import", post(import))
+        .at("/api/v1/drafts/import", post(import).layer(DefaultBodyLimit::max(crate::import::MAX_FILE)))
         .at("/api/v1/drafts/check", post(check))
         .at("/api/v1/drafts/publish", post(publish))
         .at("/api/v1/generations", get(generations))
@@ -98,19 +99,52 @@ struct ImportQuery {
 }
 
 /// A planner's file (`?format=geojson|gpkg|shp.zip`, `&crs=gcj02|bd09` for files in those)
-/// read into the draft's grids in CGCS2000, to check, edit and publish.
-async fn import(caller: Caller, ApiQuery(q): ApiQuery<ImportQuery>, body: axum::body::Bytes) -> Result<Response, ApiError> {
+/// read into the draft's grids in CGCS2000, to check, edit and publish; at most
+/// [`crate::import::MAX_FILE`] bytes, read within the import's budgets.
+async fn import(
+    caller: Caller,
+    ApiQuery(q): ApiQuery<ImportQuery>,
+    body: Result<axum::body::Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
     caller.require(Permission::EditGrids)?;
+    let body = body.map_err(|e| match e.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => {
+            ApiError::PayloadTooLarge(format!("the file is over {} bytes", crate::import::MAX_FILE))
+        }
+        _ => ApiError::BadRequest(e.body_text()),
+    })?;
     let asked = match q.crs.as_deref() {
         None => None,
         Some(text) => Some(Crs::parse(text).ok_or_else(|| {
             ApiError::Unprocessable(format!("crs must be cgcs2000, wgs84, gcj02 or bd09, got {text:?}"))
         })?),
     };
-    let imported =
-        crate::import::read(&q.format, &body, asked).await.map_err(|e| ApiError::Unprocessable(e.to_string()))?;
+    let imported = crate::import::read(&q.format, body, asked).await.map_err(|e| match e.is_client_error() {
+        true => ApiError::Unprocessable(e.to_string()),
+        false => ApiError::Internal(e.to_string()),
+    })?;
     let count = imported.grids["features"].as_array().map_or(0, Vec::len);
     Ok(Json(json!({ "grids": imported.grids, "crs": imported.crs, "count": count })).into_response())
+}
+
+/// How long splitting or checking one draft may take.
+const CHECK_BUDGET: std::time::Duration = std::time::Duration::from_secs(20);
+
+/// Runs `work` on a blocking thread within [`CHECK_BUDGET`]; past it, or if the geometry code
+/// panics on the input, the draft is refused as too complex to check.
+async fn budgeted<T: Send + 'static>(what: &str, work: impl FnOnce() -> T + Send + 'static) -> Result<T, ApiError> {
+    match tokio::time::timeout(CHECK_BUDGET, tokio::task::spawn_blocking(work)).await {
+        Ok(Ok(done)) => Ok(done),
+        Ok(Err(e)) if e.is_panic() => {
+            tracing::error!(error = %e, "the geometry code panicked on a draft ({what})");
+            Err(ApiError::Unprocessable(format!("the {what} failed on this geometry; simplify or redraw it")))
+        }
+        Ok(Err(e)) => Err(ApiError::Internal(format!("the {what} task failed: {e}"))),
+        Err(_) => Err(ApiError::Unprocessable(format!(
+            "the {what} did not finish within {} s; simplify the shapes or split the draft",
+            CHECK_BUDGET.as_secs()
+        ))),
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -122,9 +156,25 @@ struct SplitBody {
 
 async fn split(caller: Caller, ApiJson(body): ApiJson<SplitBody>) -> Result<Response, ApiError> {
     caller.require(Permission::EditGrids)?;
+    let vertices = drafts::vertex_count(&body.geometry);
+    if vertices > drafts::MAX_GRID_VERTICES {
+        return Err(ApiError::Unprocessable(format!(
+            "the grid has {vertices} vertices; at most {} can be split",
+            drafts::MAX_GRID_VERTICES
+        )));
+    }
+    if body.line.len() > drafts::MAX_LINE_VERTICES {
+        return Err(ApiError::Unprocessable(format!(
+            "the line has {} vertices; at most {}",
+            body.line.len(),
+            drafts::MAX_LINE_VERTICES
+        )));
+    }
     let shape = drafts::multipolygon(&body.geometry, Crs::Cgcs2000).map_err(ApiError::Unprocessable)?;
     let line = geo::LineString::from(body.line.iter().map(|[x, y]| (*x, *y)).collect::<Vec<_>>());
-    let (a, b) = draft::split(&shape, &line).map_err(|e| ApiError::Unprocessable(e.to_string()))?;
+    let (a, b) = budgeted("split", move || draft::split(&shape, &line))
+        .await?
+        .map_err(|e| ApiError::Unprocessable(e.to_string()))?;
     let part = |p: geo::Polygon<f64>| geojson::Geometry::new(geojson::Value::from(&geo::MultiPolygon(vec![p])));
     Ok(Json(json!({ "parts": [part(a), part(b)] })).into_response())
 }
@@ -177,7 +227,7 @@ async fn checked(state: &AppState, caller: &Caller, body: &DraftBody) -> Result<
     let bindings = drafts::bindings(&roster, &area, &grids, &body.grids).map_err(|e| ApiError::Unprocessable(e.to_string()))?;
     let task_bindings = bindings.clone();
     let task_area = area.clone();
-    let (report, changes, impact, moves, grids, validated, after) = tokio::task::spawn_blocking(move || {
+    let (report, changes, impact, moves, grids, validated, after) = budgeted("check", move || {
         let t = std::time::Instant::now();
         let report = draft::validate(&drafts::draft(&catalog, &task_area, &grids), &Options::default());
         let validated = t.elapsed();
@@ -190,8 +240,7 @@ async fn checked(state: &AppState, caller: &Caller, body: &DraftBody) -> Result<
         };
         (report, changes, impact, moves, grids, validated, index.map(|i| (all, i)))
     })
-    .await
-    .map_err(|e| ApiError::Internal(format!("the draft check failed: {e}")))?;
+    .await?;
     let total = started.elapsed();
     let ms = |d: std::time::Duration| d.as_secs_f64() * 1000.0;
     let timings = vec![

@@ -13,7 +13,7 @@ use crate::error;
 use crate::state::AppState;
 
 /// Path prefixes that belong to the service, never to the frontend.
-const SERVICE_PREFIXES: [&str; 3] = ["/api", "/tiles", "/open311"];
+const SERVICE_PREFIXES: [&str; 4] = ["/api", "/ogcapi", "/tiles", "/open311"];
 
 /// Answers a request no route took: a frontend file, `index.html`, or the JSON 404.
 pub async fn serve(State(state): State<AppState>, request: Request) -> Response {

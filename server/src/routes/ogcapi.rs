@@ -2,7 +2,7 @@
 //! over the current grids, villages and townships, so that QGIS and GDAL can read them.
 
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -102,12 +102,10 @@ impl From<ApiError> for Exception {
     }
 }
 
-/// `http(s)://host/ogcapi`, from the request's `Host` (and `X-Forwarded-Proto`).
-fn base_url(headers: &HeaderMap) -> String {
-    let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    let host = text(header::HOST.as_str()).unwrap_or("localhost");
-    let scheme = text("x-forwarded-proto").filter(|p| *p == "https").unwrap_or("http");
-    format!("{scheme}://{host}/ogcapi")
+/// The configured public URL and `/ogcapi`: never from the request's `Host` header, which the
+/// client chooses.
+fn base_url(state: &AppState) -> String {
+    format!("{}/ogcapi", state.public_url)
 }
 
 /// The query's pairs; only `f=json` is accepted on the metadata resources.
@@ -134,9 +132,9 @@ fn link(href: String, rel: &str, kind: &str, title: &str) -> Value {
     json!({ "href": href, "rel": rel, "type": kind, "title": title })
 }
 
-async fn landing(headers: HeaderMap, RawQuery(query): RawQuery) -> Result<Json<Value>, Exception> {
+async fn landing(State(state): State<AppState>, RawQuery(query): RawQuery) -> Result<Json<Value>, Exception> {
     only_format(query)?;
-    let base = base_url(&headers);
+    let base = base_url(&state);
     Ok(Json(json!({
         "title": "wangge — grids of Huailai County (怀来县网格)",
         "description": "Current grids, villages and townships of Huailai County as OGC API – Features. Internal boundaries are illustrative.",
@@ -156,12 +154,11 @@ async fn conformance(RawQuery(query): RawQuery) -> Result<Json<Value>, Exception
 async fn collections(
     State(state): State<AppState>,
     caller: Caller,
-    headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Result<Json<Value>, Exception> {
     only_format(query)?;
     let scope = map_scope(&caller)?;
-    let base = base_url(&headers);
+    let base = base_url(&state);
     let mut list = Vec::new();
     for c in CollectionId::ALL {
         list.push(ogc::collection(c, &features(&state, c, &scope), &base));
@@ -177,25 +174,23 @@ async fn collection(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-    headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Result<Json<Value>, Exception> {
     let c = parse_collection(&id)?;
     only_format(query)?;
     let scope = map_scope(&caller)?;
-    Ok(Json(ogc::collection(c, &features(&state, c, &scope), &base_url(&headers))))
+    Ok(Json(ogc::collection(c, &features(&state, c, &scope), &base_url(&state))))
 }
 
 async fn items(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-    headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Result<Response, Exception> {
     let c = parse_collection(&id)?;
     let q = ItemsQuery::parse(&pairs(query)?)?;
-    let url = format!("{}/collections/{}/items", base_url(&headers), c.as_str());
+    let url = format!("{}/collections/{}/items", base_url(&state), c.as_str());
     let scope = map_scope(&caller)?;
     let page = ogc::items_page(c, &features(&state, c, &scope), &q, &url);
     Ok(geo_json(page, q.crs))
@@ -205,7 +200,6 @@ async fn item(
     State(state): State<AppState>,
     caller: Caller,
     Path((id, feature)): Path<(String, String)>,
-    headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Result<Response, Exception> {
     let c = parse_collection(&id)?;
@@ -217,7 +211,7 @@ async fn item(
     let scope = map_scope(&caller)?;
     let all = features(&state, c, &scope);
     let f = all.iter().find(|f| f.id == feature).ok_or_else(|| Exception::not_found(format!("no feature {feature:?} in {}", c.as_str())))?;
-    let base = base_url(&headers);
+    let base = base_url(&state);
     let mut body = f.to_json(c, q.crs);
     body["links"] = json!([
         link(format!("{base}/collections/{}/items/{feature}", c.as_str()), "self", "application/geo+json", "this feature"),

@@ -1,0 +1,6 @@
+//! Fuzzes the geojson import: any bytes are read within the budgets or refused, never a panic.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    let _ = wangge_server::import::read_blocking("geojson", data, None);
+});
