@@ -472,4 +472,8 @@ fn the_fuzz_seeds_read_through_the_fuzz_entry_points() {
         .map(|p| wangge_server::drafts::validate_json(&catalog, &std::fs::read(p).unwrap()).unwrap().is_publishable())
         .collect();
     assert_eq!(publishable, [false, true], "gap.json leaves a gap, village.json is the village's grid");
+    for path in files("report_json") {
+        let request: wangge_server::intake::ReportRequest = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        assert!(wangge_server::intake::check(request, None).is_ok(), "{}", path.display());
+    }
 }

@@ -94,3 +94,24 @@ fn write_synced(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     file.write_all(bytes)?;
     file.sync_all()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_anchor_keeps_the_newest_head_and_refuses_a_forged_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = AuditKey::new(&[7; 32]).unwrap();
+        let anchor = Anchor::new(&dir.path().join("audit.anchor"));
+        assert!(anchor.read(&key).unwrap().is_none());
+        let head = |n: u64| ChainHead { next_seq: n, last: Digest([n as u8; 32]) };
+        anchor.record(&key, head(5)).unwrap();
+        anchor.record(&key, head(3)).unwrap();
+        assert_eq!(anchor.read(&key).unwrap(), Some(head(5)), "an older head never replaces a newer one");
+        // Someone who can write the file but has no key cannot move it back.
+        let other = AuditKey::new(&[8; 32]).unwrap();
+        Anchor::new(&dir.path().join("audit.anchor")).record(&other, head(2)).unwrap();
+        assert!(matches!(anchor.read(&key), Err(AnchorError::Invalid { .. })));
+    }
+}

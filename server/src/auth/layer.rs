@@ -212,3 +212,34 @@ async fn audit(state: &AppState, request: Audited<'_>, mut response: Response) -
     }
     response
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(xff: &[&str]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for v in xff {
+            h.append("x-forwarded-for", v.parse().unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn forwarded_addresses_count_only_from_trusted_proxies() {
+        let proxy: IpAddr = "10.0.0.5".parse().unwrap();
+        let trusted: Vec<ipnet::IpNet> = vec!["10.0.0.0/24".parse().unwrap()];
+        let client: IpAddr = "203.0.113.7".parse().unwrap();
+        // No trusted proxies: the header is ignored, whatever it says.
+        assert_eq!(client_address(proxy, &headers(&["203.0.113.7"]), &[]), proxy);
+        // From a trusted proxy: the nearest address that is not a trusted hop.
+        assert_eq!(client_address(proxy, &headers(&["203.0.113.7"]), &trusted), client);
+        assert_eq!(client_address(proxy, &headers(&["1.2.3.4, 203.0.113.7, 10.0.0.9"]), &trusted), client);
+        assert_eq!(client_address(proxy, &headers(&["1.2.3.4", "203.0.113.7"]), &trusted), client);
+        // A client that is not a proxy cannot choose its address by sending the header.
+        assert_eq!(client_address(client, &headers(&["10.0.0.1"]), &trusted), client);
+        // Garbage stops the walk at the last good hop.
+        assert_eq!(client_address(proxy, &headers(&["not-an-address"]), &trusted), proxy);
+        assert_eq!(client_address(proxy, &headers(&[]), &trusted), proxy);
+    }
+}
