@@ -330,6 +330,39 @@ backend_tests! {
     }
 
     #[tokio::test]
+    async fn an_outside_event_costs_what_a_missing_one_costs() {
+        let c = county().await;
+        let missing = "20250303-999999";
+        let hidden = c.event_b.clone();
+        // The same work: each is audited as a denied read (the first of its window written).
+        let rows = |action: &'static str| rows_of(&c, action);
+        let before = rows("read").await;
+        let a = c.get("town_a", &format!("/api/v1/events/{hidden}")).await;
+        c.state.auditor.flush_denials(c.state.clock.now()).await.unwrap();
+        let after_hidden = rows("read").await;
+        let b = c.get("town_a", &format!("/api/v1/events/{missing}")).await;
+        c.state.auditor.flush_denials(c.state.clock.now()).await.unwrap();
+        let after_missing = rows("read").await;
+        assert_eq!((a.status, b.status), (StatusCode::NOT_FOUND, StatusCode::NOT_FOUND));
+        assert_eq!(a.body["detail"].as_str().unwrap().replace(&hidden, "ID"), b.body["detail"].as_str().unwrap().replace(missing, "ID"));
+        assert_eq!((after_hidden - before, after_missing - after_hidden), (1, 1), "one denied read row each");
+        // Medians printed for the record (timings are not asserted: the machine is noisy).
+        let mut times = [Vec::new(), Vec::new()];
+        for i in 0..40 {
+            for (k, id) in [hidden.as_str(), missing].into_iter().enumerate() {
+                let t = std::time::Instant::now();
+                let r = c.get("town_a", &format!("/api/v1/events/{id}")).await;
+                times[k].push(t.elapsed());
+                assert_eq!(r.status, StatusCode::NOT_FOUND, "{i}");
+            }
+        }
+        for t in &mut times {
+            t.sort();
+        }
+        println!("404 median: outside the jurisdiction {:?}, missing {:?}", times[0][20], times[1][20]);
+    }
+
+    #[tokio::test]
     async fn a_client_going_away_never_leaves_a_change_without_its_row() {
         let c = county().await;
         let rows_before = rows_of(&c, "report_event").await;
