@@ -161,6 +161,10 @@ backend_tests! {
         let answers = futures_util::future::join_all(from_one).await;
         let throttled = answers.iter().filter(|r| r.status == StatusCode::TOO_MANY_REQUESTS).count();
         assert!(throttled >= 30, "{throttled} of 40 throttled");
+        // A lock as older versions stored it (the count reset to 0) still holds.
+        raw(&c._db, "UPDATE account SET failures = 0, locked_until_us = 9000000000000000 WHERE username = 'wang'").await.unwrap();
+        let right = login_from(&c, "wang", support::PASSWORD, [10, 1, 1, 2]).await;
+        assert_eq!(right.status, StatusCode::LOCKED, "{}", right.text);
         watch.abort();
         let peak = peak.load(std::sync::atomic::Ordering::Relaxed);
         assert!(peak <= ARGON2_AT_ONCE, "{peak} argon2 computations at once");

@@ -207,7 +207,9 @@ macro_rules! account_store {
             /// Charges one login attempt to an account before its password is checked, in one
             /// atomic statement (concurrent attempts each count): a lock that has run out starts
             /// the count afresh; reaching `max_failures` locks the account until
-            /// `lock_until_us`. `None` if there is no such account.
+            /// `lock_until_us`; an attempt on a locked account counts past `max_failures`, so
+            /// that the caller can tell it came after the lock. `None` if there is no such
+            /// account.
             pub async fn charge_login(
                 &self,
                 username: &str,
@@ -217,7 +219,10 @@ macro_rules! account_store {
             ) -> Result<Option<Charged>, StoreError> {
                 sqlx::query_as(
                     "UPDATE account SET \
-                       failures = CASE WHEN locked_until_us <= $2 THEN 1 ELSE failures + 1 END, \
+                       failures = CASE \
+                         WHEN locked_until_us > $2 THEN (CASE WHEN failures >= $3 THEN failures + 1 ELSE $3 + 1 END) \
+                         WHEN locked_until_us <= $2 THEN 1 \
+                         ELSE failures + 1 END, \
                        locked_until_us = CASE \
                          WHEN locked_until_us > $2 THEN locked_until_us \
                          WHEN (CASE WHEN locked_until_us <= $2 THEN 1 ELSE failures + 1 END) >= $3 THEN $4 \
