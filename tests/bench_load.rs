@@ -125,7 +125,7 @@ impl ThrowawayDb {
         use sqlx::{Connection, Executor};
         let name = format!("wangge_bench_load_{}", std::process::id());
         let mut admin = sqlx::PgConnection::connect(admin_url).await?;
-        admin.execute(format!("CREATE DATABASE {name}").as_str()).await?;
+        admin.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).await?;
         admin.close().await?;
         let base = admin_url.rsplit_once('/').map_or(admin_url, |(base, _)| base);
         Ok(Self { admin_url: admin_url.to_owned(), url: format!("{base}/{name}"), name })
@@ -134,7 +134,7 @@ impl ThrowawayDb {
     async fn drop_database(self) -> Result<(), Box<dyn std::error::Error>> {
         use sqlx::{Connection, Executor};
         let mut admin = sqlx::PgConnection::connect(&self.admin_url).await?;
-        admin.execute(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name).as_str()).await?;
+        admin.execute(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name))).await?;
         admin.close().await?;
         Ok(())
     }

@@ -35,11 +35,11 @@ pub async fn run(url: &str, shapes: &[GridShape], single: &[LonLat], batch: &[Lo
     let admin: PgConnectOptions = url.parse()?;
     let name = format!("wangge_bench_{}", std::process::id());
     let mut conn = admin.connect().await?;
-    conn.execute(format!("CREATE DATABASE {name}").as_str()).await?;
+    conn.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).await?;
     let pool = PgPoolOptions::new().max_connections(1).connect_with(admin.clone().database(&name)).await?;
     let result = measure(&pool, shapes, single, batch).await;
     pool.close().await;
-    conn.execute(format!("DROP DATABASE IF EXISTS {name}").as_str()).await?;
+    conn.execute(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name}"))).await?;
     conn.close().await?;
     result
 }

@@ -36,8 +36,8 @@ impl Oracle {
     async fn new(shapes: &[GridShape]) -> Self {
         let mut admin = PgConnection::connect(&admin_url()).await.expect("a PostgreSQL server (scripts/test.sh starts one)");
         let name = format!("wangge_t_oracle_{}", std::process::id());
-        admin.execute(format!("DROP DATABASE IF EXISTS {name}").as_str()).await.expect("drop");
-        admin.execute(format!("CREATE DATABASE {name}").as_str()).await.expect("create");
+        admin.execute(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name}"))).await.expect("drop");
+        admin.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).await.expect("create");
         admin.close().await.ok();
         let base = admin_url().rsplit_once('/').map(|(b, _)| b.to_owned()).expect("a URL with a database");
         let mut conn = PgConnection::connect(&format!("{base}/{name}")).await.expect("connect");
@@ -98,7 +98,7 @@ impl Oracle {
     async fn drop_database(self) {
         self.conn.close().await.ok();
         let mut admin = PgConnection::connect(&admin_url()).await.expect("connect");
-        admin.execute(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name).as_str()).await.expect("drop");
+        admin.execute(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name))).await.expect("drop");
     }
 }
 

@@ -616,7 +616,7 @@ async fn read_until(body: &mut Body, needle: &str) -> String {
 }
 
 /// Runs `sql` on the test's database directly, as a database administrator would.
-async fn raw(db: &Db, sql: &str) -> Result<(), sqlx::Error> {
+async fn raw(db: &Db, sql: &'static str) -> Result<(), sqlx::Error> {
     use sqlx::{Connection, Executor};
     match db.database_url() {
         Some(url) => {

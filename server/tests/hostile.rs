@@ -210,8 +210,8 @@ async fn gpkg(table: &str, create: &str, blob: Vec<u8>, extra: &str) -> Vec<u8> 
     .execute(&mut conn)
     .await
     .unwrap();
-    sqlx::raw_sql(&create.replace("{t}", &quoted)).execute(&mut conn).await.unwrap();
-    sqlx::query(&format!("INSERT INTO {quoted} (geom, code, name, kind, village_code, township_code) VALUES (?, ?, '沙城村001', 'rural', ?, '130730100')"))
+    sqlx::raw_sql(sqlx::AssertSqlSafe(create.replace("{t}", &quoted))).execute(&mut conn).await.unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!("INSERT INTO {quoted} (geom, code, name, kind, village_code, township_code) VALUES (?, ?, '沙城村001', 'rural', ?, '130730100')")))
         .bind(blob)
         .bind(GRID)
         .bind(VILLAGE)
@@ -221,10 +221,10 @@ async fn gpkg(table: &str, create: &str, blob: Vec<u8>, extra: &str) -> Vec<u8> 
     for (kind, name) in [("gpkg_contents", "data_type"), ("gpkg_geometry_columns", "geometry_type_name")] {
         let value = if kind == "gpkg_contents" { "features" } else { "MULTIPOLYGON" };
         let sql = format!("INSERT INTO {kind} (table_name, {name}, srs_id) VALUES (?, ?, 4490)");
-        sqlx::query(&sql).bind(table).bind(value).execute(&mut conn).await.unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(sql)).bind(table).bind(value).execute(&mut conn).await.unwrap();
     }
     sqlx::query("UPDATE gpkg_geometry_columns SET column_name = 'geom'").execute(&mut conn).await.unwrap();
-    sqlx::raw_sql(&extra.replace("{t}", &quoted)).execute(&mut conn).await.unwrap();
+    sqlx::raw_sql(sqlx::AssertSqlSafe(extra.replace("{t}", &quoted))).execute(&mut conn).await.unwrap();
     conn.close().await.unwrap();
     std::fs::read(&path).unwrap()
 }
@@ -338,7 +338,7 @@ async fn gpkg_generated(create: &str) -> Vec<u8> {
          {}; INSERT INTO grids (geom, code) VALUES (x'00', 'c');",
         create.replace("{t}", "grids")
     );
-    sqlx::raw_sql(&sql).execute(&mut conn).await.unwrap();
+    sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut conn).await.unwrap();
     conn.close().await.unwrap();
     std::fs::read(&path).unwrap()
 }

@@ -456,7 +456,7 @@ backend_tests! {
 }
 
 /// Runs `sql` on the test's database directly, as a database administrator would.
-async fn raw(db: &support::Db, sql: &str) -> Result<(), sqlx::Error> {
+async fn raw(db: &support::Db, sql: &'static str) -> Result<(), sqlx::Error> {
     use sqlx::{Connection, Executor};
     match db.database_url() {
         Some(url) => {

@@ -219,7 +219,7 @@ async fn a_postgis_database_without_durable_commits_is_refused() {
     let url = db.database_url().expect("a PostGIS database");
     let name = url.rsplit('/').next().expect("database name").to_owned();
     let mut conn = sqlx::PgConnection::connect(&url).await.expect("connect");
-    conn.execute(format!("ALTER DATABASE {name} SET synchronous_commit = off").as_str()).await.expect("alter");
+    conn.execute(sqlx::AssertSqlSafe(format!("ALTER DATABASE {name} SET synchronous_commit = off"))).await.expect("alter");
     conn.close().await.ok();
     let refused = Store::open(&db.target()).await;
     assert!(

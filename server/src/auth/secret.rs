@@ -1,8 +1,7 @@
 //! Secrets: random tokens, their stored hashes, and argon2id password hashes (computed off
 //! the async threads).
 
-use argon2::password_hash::rand_core::OsRng;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt, SaltString};
 use argon2::Argon2;
 use sha2::{Digest, Sha256};
 
@@ -54,10 +53,17 @@ pub fn argon2_running() -> usize {
     ARGON2_AT_ONCE - ARGON2.available_permits()
 }
 
+/// A fresh salt of the recommended 16 bytes from the OS (an error, not a panic, if it has none).
+fn random_salt() -> Result<SaltString, AuthError> {
+    let mut bytes = [0u8; Salt::RECOMMENDED_LENGTH];
+    getrandom::getrandom(&mut bytes).map_err(|e| AuthError::Random(e.to_string()))?;
+    SaltString::encode_b64(&bytes).map_err(|e| AuthError::Hash(e.to_string()))
+}
+
 /// The argon2id PHC string of `password` (default parameters: 19 MiB, 2 passes).
 pub async fn hash_password(password: String) -> Result<String, AuthError> {
     bounded(move || {
-        let salt = SaltString::generate(&mut OsRng);
+        let salt = random_salt()?;
         Argon2::default()
             .hash_password(password.as_bytes(), &salt)
             .map(|h| h.to_string())

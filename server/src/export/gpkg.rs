@@ -3,6 +3,7 @@
 //! GeoPackage binary (header + WKB).
 
 use std::path::Path;
+use std::sync::Arc;
 
 use geo::BoundingRect;
 use geo_types::MultiPolygon;
@@ -54,14 +55,15 @@ pub fn geometry_blob(srs_id: i32, multi: &MultiPolygon<f64>) -> Vec<u8> {
 }
 
 /// Writes a new GeoPackage at `path` with the table `table` (a plain identifier) holding
-/// `features` with `fields`.
-pub async fn write(path: &Path, table: &str, fields: &[Field], features: &[OgcFeature]) -> Result<(), GpkgError> {
+/// `features` with `fields`; both `'static`, so the SQL built from them holds no input.
+pub async fn write(path: &Path, table: &'static str, fields: &'static [Field], features: &[OgcFeature]) -> Result<(), GpkgError> {
     let step = |what| move |source| GpkgError { what, source };
     let options = SqliteConnectOptions::new().filename(path).create_if_missing(true);
     let mut conn = SqliteConnection::connect_with(&options).await.map_err(step("file"))?;
     let mut tx = conn.begin().await.map_err(step("transaction"))?;
     for statement in schema(table, fields) {
-        sqlx::query(&statement).execute(&mut *tx).await.map_err(step("schema"))?;
+        // Built from our constants only: the collection's table and field names are `'static`.
+        sqlx::query(sqlx::AssertSqlSafe(statement)).execute(&mut *tx).await.map_err(step("schema"))?;
     }
     sqlx::query("INSERT INTO gpkg_spatial_ref_sys VALUES ('China Geodetic Coordinate System 2000', ?, 'EPSG', 4490, ?, 'CGCS2000')")
         .bind(SRS_ID)
@@ -87,9 +89,9 @@ pub async fn write(path: &Path, table: &str, fields: &[Field], features: &[OgcFe
         .execute(&mut *tx)
         .await
         .map_err(step("geometry column"))?;
-    let insert = insert_statement(table, fields);
+    let insert: Arc<str> = insert_statement(table, fields).into();
     for f in features {
-        let mut query = sqlx::query(&insert).bind(geometry_blob(SRS_ID, &f.geometry));
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(Arc::clone(&insert))).bind(geometry_blob(SRS_ID, &f.geometry));
         for v in &f.values {
             query = match v {
                 FieldValue::Text(t) => query.bind(t.clone()),

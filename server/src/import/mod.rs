@@ -107,7 +107,7 @@ impl Budget {
             ImportError::OverBudget(format!("more than {MAX_POINTS} coordinates in all (a draft holds at most that many)"))
         })?;
         self.ticks = self.ticks.wrapping_add(1);
-        if self.ticks % 4096 == 0 {
+        if self.ticks.is_multiple_of(4096) {
             self.clock()?;
         }
         Ok(())

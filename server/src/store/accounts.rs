@@ -164,7 +164,7 @@ macro_rules! account_store {
         impl $store {
             /// One account.
             pub async fn account(&self, username: &str) -> Result<Option<AccountRecord>, StoreError> {
-                sqlx::query_as(&format!("SELECT {ACCOUNT_COLUMNS} FROM account a WHERE a.username = $1"))
+                sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {ACCOUNT_COLUMNS} FROM account a WHERE a.username = $1")))
                     .bind(username)
                     .fetch_optional(&self.pool)
                     .await
@@ -173,7 +173,7 @@ macro_rules! account_store {
 
             /// Every account, by name.
             pub async fn accounts(&self) -> Result<Vec<AccountRecord>, StoreError> {
-                sqlx::query_as(&format!("SELECT {ACCOUNT_COLUMNS} FROM account a ORDER BY a.username"))
+                sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {ACCOUNT_COLUMNS} FROM account a ORDER BY a.username")))
                     .fetch_all(&self.pool)
                     .await
                     .map_err(query("listing accounts"))
@@ -328,7 +328,7 @@ macro_rules! account_store {
                      s.last_seen_us, s.ended_us, s.key_id, s.scope, s.expires_us, {ACCOUNT_COLUMNS} \
                      FROM session s JOIN account a ON a.username = s.username WHERE s.token_hash = $1"
                 );
-                let row: Option<SessionJoin> = sqlx::query_as(&sql)
+                let row: Option<SessionJoin> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
                     .bind(token_hash)
                     .fetch_optional(&self.pool)
                     .await
@@ -338,10 +338,10 @@ macro_rules! account_store {
 
             /// Every session and token of an account that has not ended, newest first.
             pub async fn live_sessions(&self, username: &str) -> Result<Vec<SessionRecord>, StoreError> {
-                sqlx::query_as(&format!(
+                sqlx::query_as(sqlx::AssertSqlSafe(format!(
                     "SELECT {SESSION_COLUMNS} FROM session s WHERE s.username = $1 AND s.ended_us IS NULL \
                      ORDER BY s.created_us DESC"
-                ))
+                )))
                 .bind(username)
                 .fetch_all(&self.pool)
                 .await
@@ -350,10 +350,10 @@ macro_rules! account_store {
 
             /// API keys (live and ended), newest first, at most `limit`.
             pub async fn api_keys(&self, limit: i64) -> Result<Vec<SessionRecord>, StoreError> {
-                sqlx::query_as(&format!(
+                sqlx::query_as(sqlx::AssertSqlSafe(format!(
                     "SELECT {SESSION_COLUMNS} FROM session s WHERE s.kind = 'api_key' AND s.key_id IS NOT NULL \
                      ORDER BY s.created_us DESC LIMIT $1"
-                ))
+                )))
                 .bind(limit)
                 .fetch_all(&self.pool)
                 .await

@@ -81,7 +81,7 @@ macro_rules! audit_store {
             pub async fn append_audit(&self, key: &AuditKey, rows: Vec<AuditRow>) -> Result<Vec<SealedRow>, StoreError> {
                 let mut tx = self.begin_audit().await?;
                 let last: Option<AuditDbRow> =
-                    sqlx::query_as(&format!("SELECT {AUDIT_COLUMNS} FROM audit_log ORDER BY seq DESC LIMIT 1"))
+                    sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {AUDIT_COLUMNS} FROM audit_log ORDER BY seq DESC LIMIT 1")))
                         .fetch_optional(&mut *tx)
                         .await
                         .map_err(query("reading the audit chain's head"))?;
@@ -128,7 +128,7 @@ macro_rules! audit_store {
             /// Up to `limit` audit rows from sequence number `from_seq` on, in chain order.
             pub async fn audit_chain(&self, from_seq: u64, limit: u32) -> Result<Vec<SealedRow>, StoreError> {
                 let rows: Vec<AuditDbRow> =
-                    sqlx::query_as(&format!("SELECT {AUDIT_COLUMNS} FROM audit_log WHERE seq >= $1 ORDER BY seq LIMIT $2"))
+                    sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {AUDIT_COLUMNS} FROM audit_log WHERE seq >= $1 ORDER BY seq LIMIT $2")))
                         .bind(i64::try_from(from_seq).unwrap_or(i64::MAX))
                         .bind(i64::from(limit))
                         .fetch_all(&self.pool)

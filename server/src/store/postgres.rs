@@ -296,7 +296,7 @@ fn ms(t: chrono::DateTime<chrono::Utc>) -> chrono::DateTime<chrono::Utc> {
 /// Locks a table against concurrent writers (readers go on) until the transaction ends.
 async fn lock(tx: &mut Transaction<'_, Postgres>, table: &'static str) -> Result<(), StoreError> {
     // The table name is one of ours, never input.
-    sqlx::query(&format!("LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE"))
+    sqlx::query(sqlx::AssertSqlSafe(format!("LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE")))
         .execute(&mut **tx)
         .await
         .map_err(query("locking a table"))?;

@@ -239,3 +239,35 @@ fn query(doing: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
 fn bad_kind(table: &'static str, code: &str, kind: &str) -> StoreError {
     StoreError::BadRow { table, code: code.to_owned(), reason: format!("unknown kind {kind:?}") }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The oldest SQLite the server may link: 3.50.2 fixes the heap overflows published against
+    /// 3.46–3.49 (CVE-2025-3277, CVE-2025-29087, CVE-2025-6965).
+    const OLDEST_SAFE: (u32, u32, u32) = (3, 50, 2);
+
+    fn parse_version(text: &str) -> Option<(u32, u32, u32)> {
+        let mut parts = text.split('.').map(|p| p.parse::<u32>().ok());
+        Some((parts.next()??, parts.next()??, parts.next().unwrap_or(Some(0))?))
+    }
+
+    #[test]
+    fn versions_compare_by_number_not_by_text() {
+        assert_eq!(parse_version("3.9.0"), Some((3, 9, 0)));
+        assert!(parse_version("3.100.0") > Some(OLDEST_SAFE));
+        assert!(parse_version("3.50.1") < Some(OLDEST_SAFE));
+        assert!(parse_version("3.46.0") < Some(OLDEST_SAFE));
+        assert_eq!(parse_version("3.x.0"), None);
+    }
+
+    #[tokio::test]
+    async fn the_linked_sqlite_has_the_heap_overflow_fixes() {
+        let dir = tempfile::TempDir::new().unwrap();
+        let store = SqliteStore::open(SqliteConnectOptions::new().filename(dir.path().join("wangge.db"))).await.unwrap();
+        let version: String = sqlx::query_scalar("SELECT sqlite_version()").fetch_one(&store.pool).await.unwrap();
+        let parsed = parse_version(&version).unwrap_or_else(|| panic!("SQLite version {version:?} does not parse"));
+        assert!(parsed >= OLDEST_SAFE, "SQLite {version} is linked; {OLDEST_SAFE:?} or newer is needed");
+    }
+}

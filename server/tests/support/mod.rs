@@ -153,7 +153,7 @@ impl Drop for Db {
             let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
             runtime.block_on(async move {
                 let mut admin = PgConnection::connect(&admin_url()).await?;
-                admin.execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str()).await?;
+                admin.execute(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))).await?;
                 Ok::<_, sqlx::Error>(())
             })
         })
@@ -180,7 +180,7 @@ async fn create_database() -> String {
     ensure_template(&mut admin).await;
     let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
     let name = format!("wangge_t_{}_{}_{nanos}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed));
-    admin.execute(format!("CREATE DATABASE {name} TEMPLATE {TEMPLATE}").as_str()).await.expect("create test database");
+    admin.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name} TEMPLATE {TEMPLATE}"))).await.expect("create test database");
     admin.close().await.ok();
     name
 }
@@ -196,14 +196,14 @@ async fn ensure_template(admin: &mut PgConnection) {
     admin.execute("SELECT pg_advisory_lock(7301)").await.expect("advisory lock");
     if !sqlx::query_scalar::<_, bool>(exists()).fetch_one(&mut *admin).await.expect("query pg_database") {
         let building = format!("wangge_template_{}", std::process::id());
-        admin.execute(format!("DROP DATABASE IF EXISTS {building}").as_str()).await.expect("drop leftover");
-        admin.execute(format!("CREATE DATABASE {building}").as_str()).await.expect("create template");
+        admin.execute(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {building}"))).await.expect("drop leftover");
+        admin.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {building}"))).await.expect("create template");
         let mut conn = PgConnection::connect(&database_url(&building)).await.expect("connect to the template");
         conn.execute("CREATE EXTENSION IF NOT EXISTS postgis").await.unwrap_or_else(|e| {
             panic!("cannot create the postgis extension ({e}); install postgresql-15-postgis-3 (scripts/test.sh does)")
         });
         conn.close().await.ok();
-        admin.execute(format!("ALTER DATABASE {building} RENAME TO {TEMPLATE}").as_str()).await.expect("rename");
+        admin.execute(sqlx::AssertSqlSafe(format!("ALTER DATABASE {building} RENAME TO {TEMPLATE}"))).await.expect("rename");
     }
     admin.execute("SELECT pg_advisory_unlock(7301)").await.expect("advisory unlock");
 }

@@ -82,14 +82,14 @@ impl PgStore {
     /// One event.
     pub async fn event(&self, event_id: &str) -> Result<Option<EventRecord>, StoreError> {
         let sql = format!("SELECT {EVENT_COLUMNS} FROM event WHERE event_id = $1");
-        let row = sqlx::query(&sql).bind(event_id).fetch_optional(&self.pool).await.map_err(query("reading an event"))?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(event_id).fetch_optional(&self.pool).await.map_err(query("reading an event"))?;
         row.as_ref().map(event_from_row).transpose()
     }
 
     /// An event's timeline, by seq.
     pub async fn timeline(&self, event_id: &str) -> Result<Vec<TimelineEntry>, StoreError> {
         let sql = format!("SELECT {TIMELINE_COLUMNS} FROM event_transition WHERE event_id = $1 ORDER BY seq");
-        let rows = sqlx::query(&sql).bind(event_id).fetch_all(&self.pool).await.map_err(query("reading a timeline"))?;
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(event_id).fetch_all(&self.pool).await.map_err(query("reading a timeline"))?;
         rows.iter().map(|r| timeline_from_row(event_id, r)).collect()
     }
 
@@ -202,7 +202,7 @@ async fn stored_by_report(
         "SELECT e.* FROM unnest($1::text[]) AS r(report_id)
            CROSS JOIN LATERAL (SELECT {EVENT_COLUMNS} FROM event WHERE event.report_id = r.report_id LIMIT 1) e"
     );
-    let rows = sqlx::query(&sql)
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(report_ids)
         .persistent(false)
         .fetch_all(&mut **tx)
@@ -382,7 +382,7 @@ fn column<'a, R, T>(rows: &'a [R], value: impl Fn(&'a R) -> T) -> Vec<T> {
     rows.iter().map(value).collect()
 }
 
-fn push_filter<'a>(qb: &mut QueryBuilder<'a, Postgres>, f: &'a EventFilter) {
+fn push_filter(qb: &mut QueryBuilder<Postgres>, f: &EventFilter) {
     qb.push(" WHERE true");
     if !f.states.is_empty() {
         let states: Vec<&str> = f.states.iter().map(|s| s.as_str()).collect();

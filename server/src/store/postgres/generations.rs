@@ -73,7 +73,7 @@ impl PgStore {
         .execute(&mut *tx)
         .await
         .map_err(query("binding people to the new grids"))?;
-        sqlx::query(&format!("INSERT INTO grid_generation ({GENERATION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"))
+        sqlx::query(sqlx::AssertSqlSafe(format!("INSERT INTO grid_generation ({GENERATION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")))
             .bind(generation)
             .bind(&p.area_code)
             .bind(p.at_us)
@@ -92,7 +92,7 @@ impl PgStore {
     /// Every generation, newest first.
     pub async fn generations(&self) -> Result<Vec<GenerationRecord>, StoreError> {
         let rows: Vec<GenerationRow> =
-            sqlx::query_as(&format!("SELECT {GENERATION_COLUMNS} FROM grid_generation ORDER BY generation DESC"))
+            sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {GENERATION_COLUMNS} FROM grid_generation ORDER BY generation DESC")))
                 .fetch_all(&self.pool)
                 .await
                 .map_err(query("listing generations"))?;

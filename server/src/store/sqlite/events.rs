@@ -55,7 +55,7 @@ impl SqliteStore {
     /// One event.
     pub async fn event(&self, event_id: &str) -> Result<Option<EventRecord>, StoreError> {
         let sql = format!("SELECT {EVENT_COLUMNS} FROM event WHERE event_id = ?");
-        let row = sqlx::query(&sql).bind(event_id).fetch_optional(&self.pool).await.map_err(query("reading an event"))?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(event_id).fetch_optional(&self.pool).await.map_err(query("reading an event"))?;
         row.as_ref().map(event_from_row).transpose()
     }
 
@@ -352,7 +352,7 @@ async fn insert_entry(tx: &mut Transaction<'_, Sqlite>, event_id: &str, t: &Time
     Ok(())
 }
 
-fn push_filter<'a>(qb: &mut QueryBuilder<'a, Sqlite>, f: &'a EventFilter) {
+fn push_filter(qb: &mut QueryBuilder<Sqlite>, f: &EventFilter) {
     qb.push(" WHERE 1 = 1");
     if !f.states.is_empty() {
         qb.push(" AND state IN (");

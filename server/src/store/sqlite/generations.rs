@@ -67,7 +67,7 @@ impl SqliteStore {
                 .await
                 .map_err(query("binding people to the new grids"))?;
         }
-        sqlx::query(&format!("INSERT INTO grid_generation ({GENERATION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"))
+        sqlx::query(sqlx::AssertSqlSafe(format!("INSERT INTO grid_generation ({GENERATION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")))
             .bind(generation)
             .bind(&p.area_code)
             .bind(p.at_us)
@@ -86,7 +86,7 @@ impl SqliteStore {
     /// Every generation, newest first.
     pub async fn generations(&self) -> Result<Vec<GenerationRecord>, StoreError> {
         let rows: Vec<GenerationRow> =
-            sqlx::query_as(&format!("SELECT {GENERATION_COLUMNS} FROM grid_generation ORDER BY generation DESC"))
+            sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {GENERATION_COLUMNS} FROM grid_generation ORDER BY generation DESC")))
                 .fetch_all(&self.pool)
                 .await
                 .map_err(query("listing generations"))?;

@@ -67,7 +67,7 @@ impl SqliteStore {
     pub async fn person(&self, person_id: &str) -> Result<Option<PersonRecord>, StoreError> {
         let sql = format!("SELECT {PERSON_COLUMNS} FROM person p WHERE p.person_id = ?");
         let row: Option<PersonRow> =
-            sqlx::query_as(&sql).bind(person_id).fetch_optional(&self.pool).await.map_err(query("reading a person"))?;
+            sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(person_id).fetch_optional(&self.pool).await.map_err(query("reading a person"))?;
         Ok(self.with_grids(row.into_iter().collect()).await?.pop())
     }
 
@@ -143,7 +143,7 @@ impl SqliteStore {
     pub async fn load_roster(&self) -> Result<Roster, StoreError> {
         let sql = format!("SELECT {PERSON_COLUMNS} FROM person p ORDER BY p.person_id");
         let rows: Vec<PersonRow> =
-            sqlx::query_as(&sql).fetch_all(&self.pool).await.map_err(query("reading the roster"))?;
+            sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(&self.pool).await.map_err(query("reading the roster"))?;
         let bindings: Vec<(String, String)> =
             sqlx::query_as("SELECT person_id, grid_code FROM grid_binding ORDER BY person_id, grid_code")
                 .fetch_all(&self.pool)
@@ -217,7 +217,7 @@ async fn replace_grids(tx: &mut Transaction<'_, Sqlite>, person_id: &str, grids:
     Ok(())
 }
 
-fn push_filter<'a>(qb: &mut QueryBuilder<'a, Sqlite>, f: &'a PersonFilter) {
+fn push_filter(qb: &mut QueryBuilder<Sqlite>, f: &PersonFilter) {
     qb.push(" WHERE 1 = 1");
     if let Some(role) = f.role {
         qb.push(" AND p.role = ").push_bind(role.as_str());
