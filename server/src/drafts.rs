@@ -520,3 +520,31 @@ pub fn move_event(event: &EventRecord, grid: &Grid, roster: &Roster, generation_
 fn holder_text(h: &Holder) -> String {
     format!("{}:{}", h.tier.as_str(), h.id)
 }
+
+/// At most this many imports, splits and checks run at once (each may hold a core and a few
+/// hundred MB within its budgets); more wait up to [`HEAVY_WAIT`], then are told to retry.
+pub const HEAVY_AT_ONCE: usize = 2;
+
+/// How long a file or draft waits for its turn.
+pub const HEAVY_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+static HEAVY: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(HEAVY_AT_ONCE);
+
+/// No turn came within [`HEAVY_WAIT`].
+#[derive(Debug, Clone, Copy, thiserror::Error)]
+#[error("{HEAVY_AT_ONCE} imports or draft checks are running; retry in a few seconds")]
+pub struct Busy;
+
+/// A turn for one import, split or check; hold it until the work ends.
+pub async fn heavy_turn() -> Result<tokio::sync::SemaphorePermit<'static>, Busy> {
+    match tokio::time::timeout(HEAVY_WAIT, HEAVY.acquire()).await {
+        Ok(Ok(permit)) => Ok(permit),
+        _ => Err(Busy),
+    }
+}
+
+/// How many imports, splits and checks hold a turn now (tests, metrics).
+pub fn heavy_running() -> usize {
+    HEAVY_AT_ONCE - HEAVY.available_permits()
+}
+

@@ -233,8 +233,8 @@ const TABLE: &str = "CREATE TABLE {t} (fid INTEGER PRIMARY KEY, geom BLOB, code 
 
 // ---- the cases ---------------------------------------------------------------------------------
 
-async fn zip_and_shapefile_cases(c: &County, table: &mut Vec<String>) {
-    // A bomb: 300 MiB of zeros as the .dbf, about 300 KB deflated.
+/// A bomb: 300 MiB of zeros as the .dbf, about 300 KB deflated.
+fn zip_bomb() -> Vec<u8> {
     let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
     let fast = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated).compression_level(Some(1));
     w.start_file("grids.shp", fast).unwrap();
@@ -246,6 +246,11 @@ async fn zip_and_shapefile_cases(c: &County, table: &mut Vec<String>) {
     }
     let bomb = w.finish().unwrap().into_inner();
     assert!(bomb.len() < 2 << 20, "the bomb is small: {}", bomb.len());
+    bomb
+}
+
+async fn zip_and_shapefile_cases(c: &County, table: &mut Vec<String>) {
+    let bomb = zip_bomb();
     refused(table, "zip bomb (300 MiB .dbf in a small archive)", &c.import("shp.zip", bomb).await, "inflates to more than");
 
     let names: Vec<String> = (0..5000).map(|i| format!("f{i}.txt")).collect();
@@ -442,6 +447,37 @@ backend_tests! {
             println!("  {row}");
         }
         assert!(peak < PEAK_RSS_BOUND_KIB, "peak RSS {peak} KiB");
+    }
+}
+
+backend_tests! {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn imports_at_once_are_bounded_and_each_answered() {
+        let c = county().await;
+        let bomb = zip_bomb();
+        let peak = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let watch = {
+            let peak = peak.clone();
+            tokio::spawn(async move {
+                loop {
+                    peak.fetch_max(wangge_server::drafts::heavy_running(), std::sync::atomic::Ordering::Relaxed);
+                    tokio::time::sleep(Duration::from_millis(1)).await;
+                }
+            })
+        };
+        let at_once = (0..8).map(|_| c.import("shp.zip", bomb.clone()));
+        let answers = futures_util::future::join_all(at_once).await;
+        watch.abort();
+        let peak = peak.load(std::sync::atomic::Ordering::Relaxed);
+        assert!((1..=wangge_server::drafts::HEAVY_AT_ONCE).contains(&peak), "{peak} imports at once");
+        for a in &answers {
+            let busy = a.status == StatusCode::SERVICE_UNAVAILABLE;
+            assert!(a.status == StatusCode::UNPROCESSABLE_ENTITY || busy, "{} {}", a.status, a.body);
+            assert!(!a.body["detail"].as_str().unwrap_or_default().is_empty(), "{}", a.body);
+        }
+        assert!(answers.iter().any(|a| a.status == StatusCode::UNPROCESSABLE_ENTITY));
+        println!("8 zip bombs at once: at most {peak} read at a time; peak RSS {} MiB", peak_rss_kib() / 1024);
+        assert!(peak_rss_kib() < PEAK_RSS_BOUND_KIB);
     }
 }
 

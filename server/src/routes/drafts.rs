@@ -119,7 +119,10 @@ async fn import(
             ApiError::Unprocessable(format!("crs must be cgcs2000, wgs84, gcj02 or bd09, got {text:?}"))
         })?),
     };
-    let imported = crate::import::read(&q.format, body, asked).await.map_err(|e| match e.is_client_error() {
+    let turn = heavy_turn().await?;
+    let imported = crate::import::read(&q.format, body, asked).await;
+    drop(turn);
+    let imported = imported.map_err(|e| match e.is_client_error() {
         true => ApiError::Unprocessable(e.to_string()),
         false => ApiError::Internal(e.to_string()),
     })?;
@@ -130,9 +133,21 @@ async fn import(
 /// How long splitting or checking one draft may take.
 const CHECK_BUDGET: std::time::Duration = std::time::Duration::from_secs(20);
 
+/// A turn for one import, split or check (503 `Retry-After` when none comes in time).
+async fn heavy_turn() -> Result<tokio::sync::SemaphorePermit<'static>, ApiError> {
+    drafts::heavy_turn().await.map_err(|busy| ApiError::Busy { detail: busy.to_string(), retry_after_secs: 5 })
+}
+
 /// Runs `work` on a blocking thread within [`CHECK_BUDGET`]; past it, or if the geometry code
 /// panics on the input, the draft is refused as too complex to check.
 async fn budgeted<T: Send + 'static>(what: &str, work: impl FnOnce() -> T + Send + 'static) -> Result<T, ApiError> {
+    // The turn is held by the work itself: it ends when the work does, even past the budget.
+    let turn = heavy_turn().await?;
+    let work = move || {
+        let done = work();
+        drop(turn);
+        done
+    };
     match tokio::time::timeout(CHECK_BUDGET, tokio::task::spawn_blocking(work)).await {
         Ok(Ok(done)) => Ok(done),
         Ok(Err(e)) if e.is_panic() => {
