@@ -389,6 +389,45 @@ backend_tests! {
         assert_eq!(rows, created, "{created} reports committed, {rows} audit rows");
     }
 
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_change_keeps_its_row_through_a_passing_audit_failure() {
+        let c = county().await;
+        // The audit table refuses every insert for about a second, as during a failover.
+        let (block, unblock): (&'static [&'static str], &'static [&'static str]) = match support::backend() {
+            support::Backend::Sqlite => (
+                &["CREATE TRIGGER audit_log_blocked BEFORE INSERT ON audit_log BEGIN SELECT RAISE(ABORT, 'blocked'); END"],
+                &["DROP TRIGGER audit_log_blocked"],
+            ),
+            support::Backend::Postgis => (
+                &[
+                    "CREATE FUNCTION audit_blocked() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'blocked'; END $$",
+                    "CREATE TRIGGER audit_log_blocked BEFORE INSERT ON audit_log FOR EACH ROW EXECUTE FUNCTION audit_blocked()",
+                ],
+                &["DROP TRIGGER audit_log_blocked ON audit_log"],
+            ),
+        };
+        let before = rows_of(&c, "report_event").await;
+        for sql in block {
+            raw(&c._db, sql).await.unwrap();
+        }
+        let db_url = c._db.database_url();
+        let sqlite = c._db.data_dir().join("wangge.db");
+        let lift = tokio::spawn(async move {
+            tokio::time::sleep(StdDuration::from_millis(1000)).await;
+            use sqlx::{Connection, Executor};
+            for sql in unblock {
+                match &db_url {
+                    Some(url) => sqlx::PgConnection::connect(url).await.unwrap().execute(*sql).await.map(|_| ()).unwrap(),
+                    None => sqlx::SqliteConnection::connect(&format!("sqlite://{}", sqlite.display())).await.unwrap().execute(*sql).await.map(|_| ()).unwrap(),
+                }
+            }
+        });
+        let r = c.post("county", "/api/v1/reports", &report("r-failover", IN_A)).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        lift.await.unwrap();
+        assert_eq!(rows_of(&c, "report_event").await - before, 1, "the change has its row");
+    }
+
     #[tokio::test]
     async fn deleting_the_newest_audit_rows_is_found() {
         let c = county().await;

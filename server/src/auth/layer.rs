@@ -162,6 +162,25 @@ fn refuse(caller: &Caller, method: &Method, route: &str, path: &str, headers: &H
     None
 }
 
+/// How many times the row of a change is tried (waiting 200 ms, then twice as long each time).
+const CHANGE_ROW_ATTEMPTS: u32 = 5;
+
+async fn write_with_retries(state: &AppState, row: AuditRow, attempts: u32) -> Result<u64, super::AuditorError> {
+    let mut wait = std::time::Duration::from_millis(200);
+    let mut tried = 1;
+    loop {
+        match state.auditor.write(row.clone()).await {
+            Err(super::AuditorError::Store(e)) if tried < attempts => {
+                tracing::warn!(error = %crate::error::error_chain(&e), tried, "audit row not written yet; retrying");
+                tokio::time::sleep(wait).await;
+                wait *= 2;
+                tried += 1;
+            }
+            done => return done,
+        }
+    }
+}
+
 /// What the audit row needs to know about the request.
 struct Audited<'a> {
     caller: Option<&'a Caller>,
@@ -203,7 +222,10 @@ async fn audit(state: &AppState, request: Audited<'_>, mut response: Response) -
     let row = AuditRow::new(state.clock.now(), user, &note.action, object, note.outcome)
         .source(&request.source.to_string())
         .detail(&note.detail);
-    if let Err(e) = state.auditor.write(row).await {
+    // A change has happened by now: its row is retried through a passing store failure
+    // (about 6 s in all) rather than given up at once.
+    let attempts = if is_safe(request.method) { 1 } else { CHANGE_ROW_ATTEMPTS };
+    if let Err(e) = write_with_retries(state, row, attempts).await {
         tracing::error!(error = %crate::error::error_chain(&e), "audit row not written");
         if is_safe(request.method) && status.is_success() {
             return ApiError::Internal("the audit trail is unavailable; personal data is not answered".into())
