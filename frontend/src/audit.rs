@@ -84,6 +84,7 @@ pub fn AuditLog() -> impl IntoView {
                         <option value="success">"成功"</option>
                         <option value="failure">"失败"</option>
                         <option value="denied">"拒绝"</option>
+                        <option value="begun">"开始"</option>
                     </select>
                 </label>
                 <label>"自" <input id="audit-from" type="date" on:change=edit(|f, v| f.from = v)/></label>
@@ -126,6 +127,7 @@ fn outcome(o: AuditOutcome) -> &'static str {
         AuditOutcome::Success => "成功",
         AuditOutcome::Failure => "失败",
         AuditOutcome::Denied => "拒绝",
+        AuditOutcome::Begun => "开始",
     }
 }
 

@@ -37,6 +37,14 @@ pub async fn supervise(state: &AppState, now: DateTime<Utc>) -> Result<Supervise
     let overdue = overdue_at(state, now).await?;
     let mut out = Supervised::default();
     for event in overdue {
+        // The `begun` row first: no automatic escalation happens without its row.
+        let object = format!("event:{}", event.event_id);
+        let begun = AuditRow::new(now, SYSTEM_ACTOR, "escalate_event", &object, AuditOutcome::Begun).source("supervision");
+        if let Err(e) = state.auditor.write(begun).await {
+            tracing::error!(error = %error_chain(&e), event = %event.event_id, "the audit trail cannot be written; escalation postponed");
+            out.skipped.push((event.event_id, "the audit trail cannot be written".into()));
+            continue;
+        }
         match escalate(state, &event, now).await {
             Ok(()) => {
                 // An automatic escalation is a change like any other: it has its audit row.

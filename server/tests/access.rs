@@ -517,7 +517,8 @@ backend_tests! {
         let r = c.post("town_a", &format!("/api/v1/events/{a}/reveal"), &json!({"field": "reporter_phone"})).await;
         assert_eq!((r.status, r.header("cache-control")), (StatusCode::OK, "no-store"));
         assert_eq!(r.body["value"], "13987654321");
-        assert_eq!(c.audit_rows().await, before + 1);
+        // Its `begun` row (a POST) and the row of the reveal itself.
+        assert_eq!(c.audit_rows().await, before + 2);
         let rows = c.get("auditor", "/api/v1/audit?action=reveal_personal_data").await;
         let row = &rows.body["items"][0];
         assert_eq!((row["user"].as_str(), row["object"].as_str()), (Some("town_a"), Some(format!("event:{a}").as_str())));
@@ -527,7 +528,7 @@ backend_tests! {
     }
 
     #[tokio::test]
-    async fn logins_denials_changes_and_reads_write_exactly_one_chained_row_each() {
+    async fn logins_denials_changes_and_reads_write_their_chained_rows() {
         let c = county().await;
         support::account(&c.state, "audit-me", "dispatcher", TOWN_A, "").await;
         let a = c.event_a.clone();
@@ -543,14 +544,23 @@ backend_tests! {
         ];
         for (what, request, action, outcome) in cases {
             let before = c.audit_rows().await;
-            let response = c.app.clone().oneshot(request()).await.unwrap();
+            let request = request();
+            // A change by a signed-in caller commits its `begun` row before it runs.
+            let change = request.method() == Method::POST && request.headers().contains_key(header::AUTHORIZATION);
+            let response = c.app.clone().oneshot(request).await.unwrap();
             assert!(!response.status().is_server_error(), "{what}: {}", response.status());
-            assert_eq!(c.audit_rows().await, before + 1, "{what}: not exactly one audit row");
+            let rows = if change { 2 } else { 1 };
+            assert_eq!(c.audit_rows().await, before + rows, "{what}: not exactly {rows} audit row(s)");
             let filter = wangge_server::store::AuditFilter::default();
-            let last = c.state.store.audit(&filter, wangge_server::event::Page { page: 1, per_page: 1 }).await.unwrap();
+            let last = c.state.store.audit(&filter, wangge_server::event::Page { page: 1, per_page: 2 }).await.unwrap();
             let row = &last.items[0].row;
             assert_eq!((row.action.as_str(), row.outcome.as_str()), (action, outcome), "{what}: {row:?}");
             assert!(!row.detail.contains(support::PASSWORD) && !row.detail.contains("13987654321"), "{what}: {row:?}");
+            if change {
+                let begun = &last.items[1].row;
+                assert_eq!((begun.action.as_str(), begun.outcome.as_str()), ("POST /api/v1/reports", "begun"), "{what}: {begun:?}");
+                assert_eq!(begun.seq + 1, row.seq, "{what}: the begun row comes right before its outcome");
+            }
         }
         // A plain read of masked lists writes nothing.
         let before = c.audit_rows().await;

@@ -428,6 +428,26 @@ backend_tests! {
         assert_eq!(rows_of(&c, "report_event").await - before, 1, "the change has its row");
     }
 
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn no_change_happens_when_its_row_cannot_be_written() {
+        let c = county().await;
+        let block: &'static [&'static str] = match support::backend() {
+            support::Backend::Sqlite => &["CREATE TRIGGER audit_log_blocked BEFORE INSERT ON audit_log BEGIN SELECT RAISE(ABORT, 'blocked'); END"],
+            support::Backend::Postgis => &[
+                "CREATE FUNCTION audit_blocked() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'blocked'; END $$",
+                "CREATE TRIGGER audit_log_blocked BEFORE INSERT ON audit_log FOR EACH ROW EXECUTE FUNCTION audit_blocked()",
+            ],
+        };
+        let events = c.get("county", "/api/v1/events").await.body["total"].as_i64().unwrap();
+        for sql in block {
+            raw(&c._db, sql).await.unwrap();
+        }
+        let r = c.post("county", "/api/v1/reports", &report("r-unaudited", IN_A)).await;
+        assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE, "{}", r.text);
+        assert!(!r.header("retry-after").is_empty());
+        assert_eq!(c.get("county", "/api/v1/events").await.body["total"].as_i64().unwrap(), events, "the report was not taken");
+    }
+
     #[tokio::test]
     async fn deleting_the_newest_audit_rows_is_found() {
         let c = county().await;

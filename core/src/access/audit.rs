@@ -22,6 +22,9 @@ pub enum AuditOutcome {
     Failure,
     /// Refused by access control.
     Denied,
+    /// About to be done: written before a change runs, so that no change happens without a
+    /// row (its outcome row follows).
+    Begun,
 }
 
 impl AuditOutcome {
@@ -31,12 +34,13 @@ impl AuditOutcome {
             Self::Success => "success",
             Self::Failure => "failure",
             Self::Denied => "denied",
+            Self::Begun => "begun",
         }
     }
 
     /// Parses the wire name.
     pub fn parse(s: &str) -> Option<Self> {
-        [Self::Success, Self::Failure, Self::Denied].into_iter().find(|o| o.as_str() == s)
+        [Self::Success, Self::Failure, Self::Denied, Self::Begun].into_iter().find(|o| o.as_str() == s)
     }
 }
 

@@ -135,8 +135,10 @@ const MAX_FOLDED: usize = 10_000;
 
 impl DenialFold {
     /// Whether this denial is the first of its window (write its row now); otherwise it is
-    /// counted for the window's summary.
-    pub fn first(&self, who: &str, action: &str, user: &str, source: &str, object: &str, now: DateTime<Utc>) -> bool {
+    /// counted for the window's summary. Windows run on the wall clock (they are about load,
+    /// not about the business time a test or a replay may set).
+    pub fn first(&self, who: &str, action: &str, user: &str, source: &str, object: &str) -> bool {
+        let now = Utc::now();
         let Ok(mut open) = self.open.lock() else { return true };
         let mut key = (who.to_owned(), action.to_owned());
         if !open.contains_key(&key) && open.len() >= MAX_FOLDED {

@@ -31,8 +31,9 @@ pub struct Source(pub IpAddr);
 const WHILE_EXPIRED: [&str; 3] = ["/api/v1/auth/me", "/api/v1/auth/password", "/api/v1/auth/logout"];
 
 /// The middleware (installed as a route layer, so that the matched route is known). A change
-/// (unsafe method) runs to its end with its audit row in a task of its own, so that a client
-/// disconnecting mid-request cannot leave a committed change without its row.
+/// (unsafe method) by a signed-in caller first commits a `begun` row (or does not happen), then
+/// runs to its end with its outcome row in a task of its own, so that a client disconnecting
+/// mid-request cannot leave a committed change without its row.
 pub async fn authenticate(State(state): State<AppState>, req: Request, next: Next) -> Response {
     if is_safe(req.method()) {
         return handle(state, req, next).await;
@@ -90,9 +91,17 @@ async fn handle(state: AppState, mut req: Request, next: Next) -> Response {
         }
     }
     let refusal = caller.as_ref().and_then(|c| refuse(c, &method, &route, &path, req.headers()));
-    let response = match refusal {
-        Some(error) => error.into_response(),
-        None => {
+    let response = match (refusal, &caller) {
+        (Some(error), _) => error.into_response(),
+        // A change by a signed-in caller: its `begun` row first, committed, or no change.
+        (None, Some(c)) if !is_safe(&method) && !begun(&state, c, source, &method, &route, &path).await => {
+            ApiError::Busy {
+                detail: "the audit trail cannot be written; changes are refused until it can".into(),
+                retry_after_secs: 5,
+            }
+            .into_response()
+        }
+        (None, _) => {
             if let Some(c) = &caller {
                 req.extensions_mut().insert(c.clone());
             }
@@ -162,6 +171,20 @@ fn refuse(caller: &Caller, method: &Method, route: &str, path: &str, headers: &H
     None
 }
 
+/// Writes the `begun` row of a change before it runs; `false` if it could not be written (the
+/// change must then not happen).
+async fn begun(state: &AppState, caller: &Caller, source: IpAddr, method: &Method, route: &str, path: &str) -> bool {
+    let row = AuditRow::new(state.clock.now(), &caller.username, &format!("{method} {route}"), path, AuditOutcome::Begun)
+        .source(&source.to_string());
+    match write_with_retries(state, row, CHANGE_ROW_ATTEMPTS).await {
+        Ok(_) => true,
+        Err(e) => {
+            tracing::error!(error = %crate::error::error_chain(&e), "begun row not written; the change is refused");
+            false
+        }
+    }
+}
+
 /// How many times the row of a change is tried (waiting 200 ms, then twice as long each time).
 const CHANGE_ROW_ATTEMPTS: u32 = 5;
 
@@ -215,7 +238,7 @@ async fn audit(state: &AppState, request: Audited<'_>, mut response: Response) -
     if note.outcome == AuditOutcome::Denied {
         let source = request.source.to_string();
         let who = request.caller.map_or(source.as_str(), |c| c.username.as_str());
-        if !state.auditor.denials().first(who, &note.action, user, &source, object, state.clock.now()) {
+        if !state.auditor.denials().first(who, &note.action, user, &source, object) {
             return response;
         }
     }

@@ -56,7 +56,7 @@ async fn search(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQ
         .as_deref()
         .map(|o| {
             AuditOutcome::parse(o)
-                .ok_or_else(|| ApiError::BadRequest(format!("outcome must be success, failure or denied, got {o:?}")))
+                .ok_or_else(|| ApiError::BadRequest(format!("outcome must be success, failure, denied or begun, got {o:?}")))
         })
         .transpose()?;
     let filter = AuditFilter {
