@@ -549,16 +549,19 @@ backend_tests! {
             let change = request.method() == Method::POST && request.headers().contains_key(header::AUTHORIZATION);
             let response = c.app.clone().oneshot(request).await.unwrap();
             assert!(!response.status().is_server_error(), "{what}: {}", response.status());
-            let rows = if change { 2 } else { 1 };
+            // So does a login that opens a session.
+            let opens = what == "login ok";
+            let rows = if change || opens { 2 } else { 1 };
             assert_eq!(c.audit_rows().await, before + rows, "{what}: not exactly {rows} audit row(s)");
             let filter = wangge_server::store::AuditFilter::default();
             let last = c.state.store.audit(&filter, wangge_server::event::Page { page: 1, per_page: 2 }).await.unwrap();
             let row = &last.items[0].row;
             assert_eq!((row.action.as_str(), row.outcome.as_str()), (action, outcome), "{what}: {row:?}");
             assert!(!row.detail.contains(support::PASSWORD) && !row.detail.contains("13987654321"), "{what}: {row:?}");
-            if change {
+            if change || opens {
                 let begun = &last.items[1].row;
-                assert_eq!((begun.action.as_str(), begun.outcome.as_str()), ("POST /api/v1/reports", "begun"), "{what}: {begun:?}");
+                let expected = if opens { "login" } else { "POST /api/v1/reports" };
+                assert_eq!((begun.action.as_str(), begun.outcome.as_str()), (expected, "begun"), "{what}: {begun:?}");
                 assert_eq!(begun.seq + 1, row.seq, "{what}: the begun row comes right before its outcome");
             }
         }

@@ -287,6 +287,12 @@ async fn zip_and_shapefile_cases(c: &County, table: &mut Vec<String>) {
 }
 
 async fn geopackage_cases(c: &County, table: &mut Vec<String>) {
+    // Found by the import_gpkg fuzz target: a column type that is not UTF-8 made the SQLite
+    // driver panic in its worker thread.
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/hostile/gpkg-non-utf8-declared-type.gpkg");
+    let odd = std::fs::read(fixture).unwrap();
+    refused(table, "GeoPackage: a column type that is not UTF-8", &c.import("gpkg", odd).await, "not utf-8");
+
     let endless = "CREATE VIEW aaa AS WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n)
                    SELECT x AS fid, randomblob(1000000) AS geom, 'c' AS code FROM n;
                    INSERT INTO gpkg_contents (table_name, data_type, srs_id) VALUES ('aaa', 'features', 4490);

@@ -174,8 +174,13 @@ fn refuse(caller: &Caller, method: &Method, route: &str, path: &str, headers: &H
 /// Writes the `begun` row of a change before it runs; `false` if it could not be written (the
 /// change must then not happen).
 async fn begun(state: &AppState, caller: &Caller, source: IpAddr, method: &Method, route: &str, path: &str) -> bool {
-    let row = AuditRow::new(state.clock.now(), &caller.username, &format!("{method} {route}"), path, AuditOutcome::Begun)
-        .source(&source.to_string());
+    begun_row(state, &caller.username, &format!("{method} {route}"), path, source).await
+}
+
+/// Writes a `begun` row (`user` about to do `action` on `object`), retried through a passing
+/// store failure; `false` if it could not be written, and the change must then not happen.
+pub async fn begun_row(state: &AppState, user: &str, action: &str, object: &str, source: IpAddr) -> bool {
+    let row = AuditRow::new(state.clock.now(), user, action, object, AuditOutcome::Begun).source(&source.to_string());
     match write_with_retries(state, row, CHANGE_ROW_ATTEMPTS).await {
         Ok(_) => true,
         Err(e) => {

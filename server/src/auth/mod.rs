@@ -17,7 +17,7 @@ pub use anchor::{Anchor, AnchorError};
 pub use audit::{AuditNote, Auditor, AuditorError, DenialFold};
 pub use caller::{Caller, NoCaller, Scope, Via};
 pub use demo::{ensure_demo_accounts, DemoAccount, DEMO_PASSWORD};
-pub use layer::{authenticate, Source, CSRF_HEADER, SESSION_COOKIE};
+pub use layer::{authenticate, begun_row, Source, CSRF_HEADER, SESSION_COOKIE};
 pub use policy::SecurityPolicy;
 pub use scope::KeyScope;
 pub use secret::{argon2_running, hash_password, random_token, token_hash, ARGON2_AT_ONCE};

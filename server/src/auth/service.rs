@@ -234,13 +234,25 @@ impl Auth {
         from: IpAddr,
         now: DateTime<Utc>,
     ) -> Result<Issued, AuthError> {
+        let account = self.authenticate(username, password, from, now).await?;
+        self.issue(&account, kind, label, now).await
+    }
+
+    /// The account whose user name and password these are, checked as a login is (address
+    /// bucket, the account's lock, the hash), without opening a session yet.
+    pub async fn authenticate(
+        &self,
+        username: &str,
+        password: &str,
+        from: IpAddr,
+        now: DateTime<Utc>,
+    ) -> Result<AccountRecord, AuthError> {
         let key = Throttle::<IpAddr>::key_of(from);
         self.charge_address(&key, now)?;
         let account = self.store.account(username).await?;
         self.check_password(account.as_ref(), password, now).await?;
         self.refund_address(&key, now);
-        let Some(account) = account else { return Err(AuthError::BadCredentials) };
-        self.issue(&account, kind, label, now).await
+        account.ok_or(AuthError::BadCredentials)
     }
 
     /// Opens a browser session or a device token for a person's `account` without a

@@ -62,6 +62,7 @@ struct SpatialRef {
 async fn layer(conn: &mut SqliteConnection, asked: Option<Crs>, budget: &mut Budget) -> Result<(Vec<Value>, Crs), ImportError> {
     for table in ["gpkg_contents", "gpkg_geometry_columns", "gpkg_spatial_ref_sys"] {
         real_table(conn, table).await?;
+        utf8_schema(conn, table).await?;
     }
     let layer: Layer = sqlx::query_as(
         "SELECT c.table_name, g.column_name, g.srs_id FROM gpkg_contents c
@@ -81,6 +82,7 @@ async fn layer(conn: &mut SqliteConnection, asked: Option<Crs>, budget: &mut Bud
     let file_crs = from_epsg(&format!("{}:{}", srs.organization.to_ascii_uppercase(), srs.organization_coordsys_id))?;
     let crs = choose(Some(file_crs), asked)?;
     real_table(conn, &layer.table_name).await?;
+    utf8_schema(conn, &layer.table_name).await?;
     no_foreign_triggers(conn, &layer).await?;
     let columns = columns(conn, &layer).await?;
     let sql = format!(
@@ -100,6 +102,28 @@ async fn layer(conn: &mut SqliteConnection, asked: Option<Crs>, budget: &mut Bud
         out.push(feature(&fields, &shape, crs));
     }
     Ok((out, crs))
+}
+
+/// Refuses a table whose declared column types are not UTF-8 text: the SQLite driver reads the
+/// declared type of every column a query answers and cannot take other bytes (found by the
+/// `import_gpkg` fuzz target). Read here as hex, which any bytes are.
+async fn utf8_schema(conn: &mut SqliteConnection, table: &str) -> Result<(), ImportError> {
+    let types: Vec<String> = sqlx::query_scalar("SELECT hex(type) FROM pragma_table_xinfo(?)")
+        .bind(table)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(|e| bad(format!("the columns of {:?} cannot be read: {e}", table.chars().take(60).collect::<String>())))?;
+    for hex in types {
+        let bytes: Option<Vec<u8>> =
+            (0..hex.len()).step_by(2).map(|i| hex.get(i..i + 2).and_then(|h| u8::from_str_radix(h, 16).ok())).collect();
+        if bytes.is_none_or(|b| String::from_utf8(b).is_err()) {
+            return Err(bad(format!(
+                "a column of {:?} declares a type that is not UTF-8 text",
+                table.chars().take(60).collect::<String>()
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// An SQL identifier, quoted.

@@ -92,11 +92,18 @@ async fn open(
         return Err(refused_login(ApiError::Unauthenticated("wrong user name or password".into()), &login.username));
     }
     let now = state.clock.now();
-    state
+    let account = state
         .auth
-        .login(&login.username, &login.password, kind, &login.label, source.0, now)
+        .authenticate(&login.username, &login.password, source.0, now)
         .await
-        .map_err(|e| refused_login(e.into(), &login.username))
+        .map_err(|e| refused_login(e.into(), &login.username))?;
+    // Opening a session is a change: its `begun` row first, or no session.
+    let object = format!("account:{}", account.username);
+    if !crate::auth::begun_row(state, &account.username, "login", &object, source.0).await {
+        let busy = ApiError::Busy { detail: "the audit trail cannot be written; try again shortly".into(), retry_after_secs: 5 };
+        return Err(refused_login(busy, &login.username));
+    }
+    state.auth.issue(&account, kind, &login.label, now).await.map_err(|e| refused_login(e.into(), &login.username))
 }
 
 async fn login(
