@@ -172,7 +172,7 @@ if cargo clippy --version >/dev/null 2>&1; then
 else
     log "clippy not installed: skipping"
 fi
-step "fuzz (20 s a target)"   bash "$REPO_ROOT/scripts/fuzz.sh" 20
+step "fuzz (20 s a target)"   bash "$REPO_ROOT/scripts/fuzz.sh" 20 1
 step "wasm32 check"           bash "$REPO_ROOT/scripts/wasm-check.sh"
 step "frontend unit tests"    cargo test -p wangge-frontend --lib
 
