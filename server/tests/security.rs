@@ -439,12 +439,21 @@ backend_tests! {
             ],
         };
         let events = c.get("county", "/api/v1/events").await.body["total"].as_i64().unwrap();
+        let key = support::service_key(&c.state.store, "hotline", "dispatcher", "county", wangge_server::auth::KeyScope::Open311).await;
         for sql in block {
             raw(&c._db, sql).await.unwrap();
         }
         let r = c.post("county", "/api/v1/reports", &report("r-unaudited", IN_A)).await;
         assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE, "{}", r.text);
         assert!(!r.header("retry-after").is_empty());
+        // Open311 with the key in the form (no header: the layer does not know the caller).
+        let form = format!("api_key={key}&service_code=hazard&lat={}&long={}&description=gas", IN_A.1, IN_A.0);
+        let request = Request::post("/open311/v2/requests.json")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(form))
+            .unwrap();
+        let response = c.app.clone().oneshot(request).await.unwrap();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(c.get("county", "/api/v1/events").await.body["total"].as_i64().unwrap(), events, "the report was not taken");
     }
 

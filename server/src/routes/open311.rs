@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use axum::body::Bytes;
-use axum::extract::{RawQuery, State};
+use axum::extract::{Extension, RawQuery, State};
 use axum::http::{header, HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -18,7 +18,7 @@ use wangge_core::event::{Category, State as LoopState};
 use wangge_core::access::Permission;
 
 use super::{no_store, IDEMPOTENCY_KEY};
-use crate::auth::{AuditNote, Caller, KeyScope, Scope};
+use crate::auth::{AuditNote, Caller, KeyScope, Scope, Source};
 use crate::error::ApiError;
 use crate::event::{EventFilter, EventRecord, Inserted, Page};
 use crate::intake::{self, LocationRequest, ReportRequest, ReporterRequest};
@@ -41,7 +41,9 @@ pub fn router() -> Router<AppState> {
             .at(
                 &format!("{BASE}/requests{suffix}"),
                 get(move |s: State<AppState>, c: Option<Caller>, q: RawQuery| list(s, c, q, format))
-                    .post(move |s: State<AppState>, c: Option<Caller>, h: HeaderMap, b: Bytes| create(s, c, h, b, format)),
+                    .post(move |s: State<AppState>, c: Option<Caller>, src: Extension<Source>, h: HeaderMap, b: Bytes| {
+                        create(s, c, src, h, b, format)
+                    }),
             );
     }
     router
@@ -284,11 +286,12 @@ static UNKEYED: AtomicU64 = AtomicU64::new(0);
 async fn create(
     State(state): State<AppState>,
     caller: Option<Caller>,
+    Extension(source): Extension<Source>,
     headers: HeaderMap,
     body: Bytes,
     format: Format,
 ) -> Response {
-    match submit(&state, caller, &headers, &body, format).await {
+    match submit(&state, caller, source, &headers, &body, format).await {
         Ok((response, username, event_id)) => {
             AuditNote::success(Permission::ReportEvent.as_str(), format!("event:{event_id}"))
                 .for_user(&username)
@@ -302,14 +305,21 @@ async fn create(
 async fn submit(
     state: &AppState,
     caller: Option<Caller>,
+    source: Source,
     headers: &HeaderMap,
     body: &[u8],
     format: Format,
 ) -> Result<(Response, String, String), Open311Error> {
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
     let fields = if content_type.starts_with("application/json") { json_fields(body)? } else { form(body)? };
+    // Signed in through the `api_key` field, not a header: the authentication layer did not
+    // know the caller, so the `begun` row of this change is written here.
+    let by_field = caller.is_none();
     let caller = key_caller(state, caller, fields.get("api_key")).await?;
     let scope = caller.scope(Permission::ReportEvent)?;
+    if by_field && !crate::auth::begun_row(state, &caller.username, "POST /open311/v2/requests", "open311", source.0).await {
+        return Err(ApiError::Busy { detail: "the audit trail cannot be written; try again shortly".into(), retry_after_secs: 5 }.into());
+    }
     let key = match headers.get(IDEMPOTENCY_KEY) {
         Some(v) => Some(v.to_str().map_err(|_| Open311Error::bad_request("Idempotency-Key must be ASCII"))?.to_owned()),
         None => None,
