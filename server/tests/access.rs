@@ -10,7 +10,6 @@ use axum::Router;
 use chrono::Duration;
 use http_body_util::BodyExt;
 use serde_json::{json, Value};
-use support::Db;
 use tower::ServiceExt;
 use wangge_core::access::{allows, Permission, Role};
 
@@ -594,7 +593,7 @@ backend_tests! {
                 Some("ALTER TABLE audit_log ENABLE TRIGGER audit_log_no_update"),
             ),
         };
-        let exec = |sql: &'static str| raw(&c._db, sql);
+        let exec = |sql: &'static str| c._db.raw(sql);
         let refused = exec(update).await;
         assert!(refused.is_err(), "an UPDATE of the audit log went through");
         let delete = exec("DELETE FROM audit_log WHERE seq = 1").await;
@@ -628,21 +627,6 @@ async fn read_until(body: &mut Body, needle: &str) -> String {
     text
 }
 
-/// Runs `sql` on the test's database directly, as a database administrator would.
-async fn raw(db: &Db, sql: &'static str) -> Result<(), sqlx::Error> {
-    use sqlx::{Connection, Executor};
-    match db.database_url() {
-        Some(url) => {
-            let mut conn = sqlx::PgConnection::connect(&url).await?;
-            conn.execute(sql).await.map(|_| ())
-        }
-        None => {
-            let path = db.data_dir().join("wangge.db");
-            let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display())).await?;
-            conn.execute(sql).await.map(|_| ())
-        }
-    }
-}
 
 async fn log_in(app: &Router, path: &str, name: &str, password: &str) -> Reply {
     let body = json!({"username": name, "password": password, "label": "phone"});

@@ -162,7 +162,7 @@ backend_tests! {
         let throttled = answers.iter().filter(|r| r.status == StatusCode::TOO_MANY_REQUESTS).count();
         assert!(throttled >= 30, "{throttled} of 40 throttled");
         // A lock as older versions stored it (the count reset to 0) still holds.
-        raw(&c._db, "UPDATE account SET failures = 0, locked_until_us = 9000000000000000 WHERE username = 'wang'").await.unwrap();
+        c._db.raw("UPDATE account SET failures = 0, locked_until_us = 9000000000000000 WHERE username = 'wang'").await.unwrap();
         let right = login_from(&c, "wang", support::PASSWORD, [10, 1, 1, 2]).await;
         assert_eq!(right.status, StatusCode::LOCKED, "{}", right.text);
         watch.abort();
@@ -408,7 +408,7 @@ backend_tests! {
         };
         let before = rows_of(&c, "report_event").await;
         for sql in block {
-            raw(&c._db, sql).await.unwrap();
+            c._db.raw(sql).await.unwrap();
         }
         let db_url = c._db.database_url();
         let sqlite = c._db.data_dir().join("wangge.db");
@@ -441,7 +441,7 @@ backend_tests! {
         let events = c.get("county", "/api/v1/events").await.body["total"].as_i64().unwrap();
         let key = support::service_key(&c.state.store, "hotline", "dispatcher", "county", wangge_server::auth::KeyScope::Open311).await;
         for sql in block {
-            raw(&c._db, sql).await.unwrap();
+            c._db.raw(sql).await.unwrap();
         }
         let r = c.post("county", "/api/v1/reports", &report("r-unaudited", IN_A)).await;
         assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE, "{}", r.text);
@@ -471,10 +471,10 @@ backend_tests! {
                 Some("ALTER TABLE audit_log ENABLE TRIGGER audit_log_no_delete"),
             ),
         };
-        raw(&c._db, disable).await.unwrap();
-        raw(&c._db, "DELETE FROM audit_log WHERE seq > (SELECT max(seq) - 3 FROM audit_log)").await.unwrap();
+        c._db.raw(disable).await.unwrap();
+        c._db.raw("DELETE FROM audit_log WHERE seq > (SELECT max(seq) - 3 FROM audit_log)").await.unwrap();
         if let Some(sql) = enable {
-            raw(&c._db, sql).await.unwrap();
+            c._db.raw(sql).await.unwrap();
         }
         let verify = c.get("auditor", "/api/v1/audit/verify").await;
         assert_eq!(verify.body["ok"], false, "{}", verify.text);
@@ -520,21 +520,5 @@ backend_tests! {
         assert!(state.demo_accounts.is_empty());
         assert!(state.store.account("leader").await.unwrap().is_none());
         assert!(state.store.account("sysadmin").await.unwrap().is_none());
-    }
-}
-
-/// Runs `sql` on the test's database directly, as a database administrator would.
-async fn raw(db: &support::Db, sql: &'static str) -> Result<(), sqlx::Error> {
-    use sqlx::{Connection, Executor};
-    match db.database_url() {
-        Some(url) => {
-            let mut conn = sqlx::PgConnection::connect(&url).await?;
-            conn.execute(sql).await.map(|_| ())
-        }
-        None => {
-            let path = db.data_dir().join("wangge.db");
-            let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display())).await?;
-            conn.execute(sql).await.map(|_| ())
-        }
     }
 }

@@ -81,14 +81,17 @@ struct NewAccount {
     password: String,
 }
 
-fn username(name: &str) -> Result<(), ApiError> {
-    let ok = (1..=64).contains(&name.chars().count())
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
-    if ok {
-        Ok(())
-    } else {
-        Err(ApiError::Unprocessable("username must be 1 to 64 letters, digits, '-', '_' or '.'".into()))
+/// A new account's log-in and shown names (people's and service accounts' alike).
+fn names(username: &str, display_name: &str) -> Result<(), ApiError> {
+    let ok = (1..=64).contains(&username.chars().count())
+        && username.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if !ok {
+        return Err(ApiError::Unprocessable("username must be 1 to 64 letters, digits, '-', '_' or '.'".into()));
     }
+    if display_name.trim().is_empty() || display_name.chars().count() > 64 {
+        return Err(ApiError::Unprocessable("display_name must be 1 to 64 characters".into()));
+    }
+    Ok(())
 }
 
 async fn create(
@@ -97,10 +100,7 @@ async fn create(
     ApiJson(body): ApiJson<NewAccount>,
 ) -> Result<Response, ApiError> {
     caller.require(Permission::ManageUsers)?;
-    username(&body.username)?;
-    if body.display_name.trim().is_empty() || body.display_name.chars().count() > 64 {
-        return Err(ApiError::Unprocessable("display_name must be 1 to 64 characters".into()));
-    }
+    names(&body.username, &body.display_name)?;
     if !state.auth.create_account(&body.username, &body.display_name, &body.password, state.clock.now()).await? {
         return Err(ApiError::Conflict(format!("an account named {:?} exists", body.username)));
     }
@@ -155,10 +155,7 @@ async fn create_service(
     ApiJson(body): ApiJson<NewService>,
 ) -> Result<Response, ApiError> {
     caller.require(Permission::ManageUsers)?;
-    username(&body.username)?;
-    if body.display_name.trim().is_empty() || body.display_name.chars().count() > 64 {
-        return Err(ApiError::Unprocessable("display_name must be 1 to 64 characters".into()));
-    }
+    names(&body.username, &body.display_name)?;
     let record = AccountRecord::service(&body.username, &body.display_name, state.clock.now());
     if !state.store.insert_account(&record).await? {
         return Err(ApiError::Conflict(format!("an account named {:?} exists", body.username)));

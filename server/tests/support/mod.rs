@@ -116,6 +116,18 @@ impl Db {
         self.pg_name.as_ref().map(|name| database_url(name))
     }
 
+    /// Runs `sql` on this database directly, as a database administrator would.
+    pub async fn raw(&self, sql: &'static str) -> Result<(), sqlx::Error> {
+        match self.database_url() {
+            Some(url) => PgConnection::connect(&url).await?.execute(sql).await.map(|_| ()),
+            None => {
+                let path = self.data_dir().join("wangge.db");
+                let url = format!("sqlite://{}", path.display());
+                sqlx::SqliteConnection::connect(&url).await?.execute(sql).await.map(|_| ())
+            }
+        }
+    }
+
     /// The service configuration on this database, loading `geodata_dir` on first start.
     pub fn config(&self, geodata_dir: impl Into<PathBuf>) -> Config {
         Config { database_url: self.database_url(), ..Config::with_dirs(self.data_dir(), geodata_dir) }
