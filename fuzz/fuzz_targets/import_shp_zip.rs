@@ -2,5 +2,5 @@
 #![no_main]
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
-    let _ = wangge_server::import::read_blocking("shp.zip", data, None);
+    let _ = wangge_server::formats::import::read_blocking("shp.zip", data, None);
 });

@@ -3,7 +3,7 @@
 #![no_main]
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
-    if let Ok(request) = serde_json::from_slice::<wangge_server::intake::ReportRequest>(data) {
-        let _ = wangge_server::intake::check(request, None);
+    if let Ok(request) = serde_json::from_slice::<wangge_server::events::intake::ReportRequest>(data) {
+        let _ = wangge_server::events::intake::check(request, None);
     }
 });

@@ -16,8 +16,9 @@ use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use serde_json::json;
 use tower::ServiceExt;
-use wangge_server::event::Inserted;
-use wangge_server::{app, intake, state_from_config, AppState, Config};
+use wangge_server::records::Inserted;
+use wangge_server::events::intake;
+use wangge_server::{app, state_from_config, AppState, Config};
 
 #[tokio::main]
 async fn main() {
@@ -126,7 +127,7 @@ async fn one_transaction_each(state: &AppState, reports: usize, clients: usize) 
             for n in (c..reports).step_by(clients) {
                 let request: intake::ReportRequest = serde_json::from_str(&body(n)).expect("report");
                 let report = intake::check(request, None).expect("valid");
-                let new = intake::build(&state, report, None, state.clock.now()).expect("placed");
+                let new = intake::build(&state.index.load(), &state.catalog.load(), &state.rules, report, None, state.clock.now()).expect("placed");
                 let inserted = state.store.insert_event(&new).await.expect("stored");
                 assert!(matches!(inserted, Inserted::Created(_)));
             }
@@ -142,7 +143,7 @@ async fn store_batches(state: &AppState, reports: usize, size: usize) -> Duratio
     let events: Vec<_> = (0..reports)
         .map(|n| {
             let request: intake::ReportRequest = serde_json::from_str(&body(n)).expect("report");
-            intake::build(state, intake::check(request, None).expect("valid"), None, state.clock.now()).expect("placed")
+            intake::build(&state.index.load(), &state.catalog.load(), &state.rules, intake::check(request, None).expect("valid"), None, state.clock.now()).expect("placed")
         })
         .collect();
     let started = Instant::now();

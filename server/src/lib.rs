@@ -3,50 +3,36 @@
 //! events with their closed loop, over an embedded store.
 #![deny(missing_docs)]
 
-pub mod auth;
-pub mod catalog;
+pub mod access;
 pub mod clock;
 pub mod config;
-pub mod dataset;
-pub mod drafts;
 pub mod demo;
-pub mod error;
-pub mod event;
-pub mod export;
-pub mod extract;
-pub mod geodata;
-pub mod import;
-pub mod intake;
-pub mod map;
-pub mod ogc;
-pub mod open311;
+pub mod events;
+pub mod formats;
+pub mod grids;
+pub mod http;
+pub mod logging;
 pub mod people;
-pub mod routes;
-pub mod rules;
+pub mod records;
 pub mod state;
-pub mod stats;
 pub mod store;
-pub mod supervision;
-pub mod transitions;
-pub mod wkb;
-pub mod xml;
 
 use axum::Router;
 
 pub use clock::Clock;
 pub use config::Config;
-pub use error::ApiError;
+pub use http::ApiError;
 pub use state::{AppState, StartError};
 pub use store::{Store, StoreError, StoreTarget};
 
 /// The HTTP API over `state`, ready to serve or to drive with `tower::ServiceExt::oneshot`.
 pub fn app(state: AppState) -> Router {
-    routes::app(state)
+    http::routes::app(state)
 }
 
 /// Every route pattern of the HTTP API, listed from the router itself.
 pub fn route_patterns() -> Vec<String> {
-    routes::route_patterns()
+    http::routes::route_patterns()
 }
 
 /// Opens the store named by `config`, loads the geodata files into it on first run, and builds

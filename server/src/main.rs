@@ -4,10 +4,11 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
-use wangge_server::error::error_chain;
-use wangge_server::state::spawn_grid_watch;
+use wangge_server::logging::error_chain;
+use wangge_server::grids::live::spawn_grid_watch;
 use wangge_server::config::{AdminCommand, Command};
-use wangge_server::{app, state_from_config, supervision, Config};
+use wangge_server::events::supervision;
+use wangge_server::{app, state_from_config, Config};
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -31,10 +32,10 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     let store = state.store.clone();
     if config.supervise_every_secs > 0 {
         let every = std::time::Duration::from_secs(config.supervise_every_secs);
-        supervision::spawn(state.clone(), every);
+        supervision::spawn(state.supervisor(), state.clock.clone(), every);
         tracing::info!(every_secs = config.supervise_every_secs, "supervision started");
     }
-    if spawn_grid_watch(state.clone()).await? {
+    if spawn_grid_watch(state.store.clone(), state.live_grids()).await? {
         tracing::info!("following grid changes made by other instances and in the database");
     }
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
@@ -51,10 +52,10 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
 async fn admin(config: &Config, command: &AdminCommand) -> Result<(), Box<dyn std::error::Error>> {
     use wangge_core::access::{AuditOutcome, AuditRow, Role};
     let store = wangge_server::Store::open(&config.store_target()?).await?;
-    let key = wangge_server::auth::Auditor::load_or_create_key(&config.audit_key_path())?;
-    let anchor = wangge_server::auth::Anchor::new(&config.audit_anchor_path());
-    let auditor = wangge_server::auth::Auditor::start(store.clone(), key, Some(anchor));
-    let auth = wangge_server::auth::Auth::new(store.clone()).await?;
+    let key = wangge_server::access::Auditor::load_or_create_key(&config.audit_key_path())?;
+    let anchor = wangge_server::access::Anchor::new(&config.audit_anchor_path());
+    let auditor = wangge_server::access::Auditor::start(store.clone(), key, Some(anchor));
+    let auth = wangge_server::access::Auth::new(store.clone()).await?;
     let now = chrono::Utc::now();
     let (action, username, password) = match command {
         AdminCommand::Bootstrap { username, role, display_name } => {
@@ -87,7 +88,7 @@ fn print_demo_accounts(state: &wangge_server::AppState) {
     if state.demo_accounts.is_empty() {
         return;
     }
-    println!("demo accounts (password {}):", wangge_server::auth::DEMO_PASSWORD);
+    println!("demo accounts (password {}):", wangge_server::demo::DEMO_PASSWORD);
     for a in &state.demo_accounts {
         println!(
             "  {:<11} {:<18} {:<12} {}",

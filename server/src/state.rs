@@ -1,26 +1,25 @@
 //! The state every request shares, and how it is assembled at start-up.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::time::Duration;
 
-use tokio::sync::broadcast;
 use wangge_core::access::AuditKey;
-use wangge_core::event::Holder;
-use wangge_core::{GridIndex, IndexError, SharedIndex};
+use wangge_core::{GridIndex, IndexError};
 
-use crate::auth::{ensure_demo_accounts, Auditor, Auth, DemoAccount};
-use crate::catalog::{grid_shape, Catalog, CatalogError, SharedCatalog};
+use crate::access::{Auditor, Auth};
 use crate::clock::Clock;
 use crate::config::{Config, ConfigError};
-use crate::dataset::Dataset;
-use crate::event::EventRecord;
-use crate::geodata::{self, GeodataError};
-use crate::intake::Intake;
-use crate::map::{MapError, MapLayers, SharedMapLayers};
-use crate::rules::{Rules, RulesError};
-use crate::demo::DEMO_FACT;
+use crate::demo::{ensure_demo_accounts, DemoAccount, DEMO_FACT};
+use crate::events::intake::Intake;
+use crate::events::rules::{Rules, RulesError};
+use crate::events::transitions::Desk;
+use crate::events::Changes;
+use crate::grids::catalog::{grid_shape, CatalogError, SharedCatalog};
+use crate::grids::geodata::{self, GeodataError};
+use crate::grids::live::{LiveError, LiveGrids};
+use crate::grids::map::{MapError, SharedMapLayers};
+use crate::records::Dataset;
 use crate::store::{Store, StoreError};
+use wangge_core::SharedIndex;
 
 /// Why the service could not start.
 #[derive(Debug, thiserror::Error)]
@@ -46,6 +45,9 @@ pub enum StartError {
     /// The in-memory catalog could not be built.
     #[error(transparent)]
     Catalog(#[from] CatalogError),
+    /// The grids could not be built from the store.
+    #[error(transparent)]
+    Grids(#[from] LiveError),
     /// The roster, calendar or routing table could not be loaded.
     #[error(transparent)]
     Rules(#[from] RulesError),
@@ -57,10 +59,10 @@ pub enum StartError {
     Map(#[from] MapError),
     /// The accounts could not be set up.
     #[error(transparent)]
-    Auth(#[from] crate::auth::AuthError),
+    Auth(#[from] crate::access::AuthError),
     /// The audit trail cannot be written.
     #[error(transparent)]
-    Audit(#[from] crate::auth::AuditorError),
+    Audit(#[from] crate::access::AuditorError),
     /// A bug in a worker thread.
     #[error("{0}")]
     Internal(String),
@@ -106,52 +108,26 @@ pub struct AppState {
     pub public_url: String,
 }
 
-/// Events kept for slow subscribers of the live queue before they are told to reload.
-pub const CHANGES_BUFFERED: usize = 1024;
-
-/// Whether an event is new or moved on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ChangeKind {
-    /// Reported and committed just now.
-    Created,
-    /// A transition or supervision committed.
-    Changed,
-}
-
-/// One event created or changed, as committed.
-#[derive(Debug, Clone)]
-pub struct EventChange {
-    /// New or changed.
-    pub kind: ChangeKind,
-    /// The event after the change.
-    pub event: Arc<EventRecord>,
-    /// Who held it before the change (so that a queue it left hears of it).
-    pub was: Option<Holder>,
-}
-
-/// The feed of events created or changed by this process (after their commit); the live queue
-/// subscribes to it.
-#[derive(Debug, Clone)]
-pub struct Changes(broadcast::Sender<EventChange>);
-
-impl Default for Changes {
-    fn default() -> Self {
-        Self(broadcast::channel(CHANGES_BUFFERED).0)
+impl AppState {
+    /// The grids being served (shared handles: a swap through them is seen by every request).
+    pub fn live_grids(&self) -> LiveGrids {
+        LiveGrids { index: self.index.clone(), catalog: self.catalog.clone(), map: self.map.clone() }
     }
-}
 
-impl Changes {
-    /// Announces a committed change to the current subscribers (none: nothing is kept).
-    pub fn publish(&self, kind: ChangeKind, event: &EventRecord, was: Option<&Holder>) {
-        if self.0.receiver_count() > 0 {
-            // Sending fails only when nobody listens any more.
-            let _ = self.0.send(EventChange { kind, event: Arc::new(event.clone()), was: was.cloned() });
+    /// What supervision reads and writes through.
+    pub fn supervisor(&self) -> crate::events::supervision::Supervisor {
+        crate::events::supervision::Supervisor {
+            store: self.store.clone(),
+            rules: self.rules.clone(),
+            changes: self.changes.clone(),
+            catalog: self.catalog.clone(),
+            auditor: self.auditor.clone(),
         }
     }
 
-    /// A receiver of the changes published from now on.
-    pub fn subscribe(&self) -> broadcast::Receiver<EventChange> {
-        self.0.subscribe()
+    /// What the closed loop writes through: the store, the rules and the feed of changes.
+    pub fn desk(&self) -> Desk<'_> {
+        Desk { store: &self.store, rules: &self.rules, changes: &self.changes }
     }
 }
 
@@ -169,7 +145,7 @@ pub async fn state_from_config(config: &Config) -> Result<AppState, StartError> 
         load_demo_people_and_events(&store).await?;
     }
     let key = Auditor::load_or_create_key(&config.audit_key_path())?;
-    let anchor = crate::auth::Anchor::new(&config.audit_anchor_path());
+    let anchor = crate::access::Anchor::new(&config.audit_anchor_path());
     let mut state = state_from_store(store, key, Some(anchor)).await?;
     state.frontend_dir = frontend_dir(config);
     state.secure_cookies = config.secure_cookies;
@@ -210,10 +186,10 @@ pub async fn load_demo_people_and_events(store: &Store) -> Result<(), StartError
 pub async fn state_from_store(
     store: Store,
     audit_key: AuditKey,
-    anchor: Option<crate::auth::Anchor>,
+    anchor: Option<crate::access::Anchor>,
 ) -> Result<AppState, StartError> {
-    let (catalog, index, map) = read_grids(&store).await?;
-    tracing::info!(grids = index.grids().len(), "grid index built");
+    let LiveGrids { index, catalog, map } = LiveGrids::load(&store).await?;
+    tracing::info!(grids = index.load().grids().len(), "grid index built");
     let rules = Rules::load(&store).await?;
     let changes = Changes::default();
     let intake = Intake::start(store.clone(), changes.clone());
@@ -221,9 +197,9 @@ pub async fn state_from_store(
     let auditor = Auditor::start(store.clone(), audit_key, anchor);
     Ok(AppState {
         store,
-        index: SharedIndex::new(index),
-        catalog: SharedCatalog::new(catalog),
-        map: SharedMapLayers::new(map),
+        index,
+        catalog,
+        map,
         rules,
         intake,
         changes,
@@ -238,89 +214,6 @@ pub async fn state_from_store(
     })
 }
 
-/// Reads the divisions and grids from the store and builds the catalog, the index and the map
-/// layers.
-async fn read_grids(store: &Store) -> Result<(Catalog, GridIndex, MapLayers), StartError> {
-    let info = store.dataset().await?.ok_or(CatalogError::Empty)?;
-    let townships = store.townships().await?;
-    let villages = store.villages().await?;
-    let grids = store.grids().await?;
-    tokio::task::spawn_blocking(move || {
-        let map = MapLayers::new(&townships, &villages, &grids)?;
-        let catalog = Catalog::new(&info, townships, villages, grids)?;
-        let index =
-            GridIndex::build(catalog.shapes()).map_err(|source| StartError::Index { what: "the store", source })?;
-        Ok((catalog, index, map))
-    })
-    .await?
-}
-
-/// Rebuilds the catalog and the index from the store and swaps them in; lookups keep being
-/// answered from the old ones meanwhile. On failure (say, a grid made invalid by an edit in
-/// desktop GIS) the service keeps serving the grids it has.
-pub async fn reload_grids(state: &AppState) -> Result<usize, StartError> {
-    let (catalog, index, map) = read_grids(&state.store).await?;
-    let count = index.grids().len();
-    state.catalog.swap(catalog);
-    state.index.swap(index);
-    state.map.swap(map);
-    Ok(count)
-}
-
-/// Swaps in grids already in memory (just published) with their index: the catalog and the
-/// map layers are rebuilt from them (in parallel), then all three are swapped together;
-/// lookups keep being answered from the old ones meanwhile.
-pub async fn swap_grids(state: &AppState, grids: Vec<crate::dataset::Grid>, index: GridIndex) -> Result<(), StartError> {
-    let info = state.store.dataset().await?.ok_or(CatalogError::Empty)?;
-    let old = state.catalog.load();
-    let (townships, villages) = (old.townships().to_vec(), old.villages().to_vec());
-    let (catalog, map) = tokio::task::spawn_blocking(move || {
-        std::thread::scope(|s| {
-            let map = s.spawn(|| MapLayers::new(&townships, &villages, &grids));
-            let catalog = Catalog::new(&info, townships.clone(), villages.clone(), grids.clone());
-            let map = map.join().map_err(|_| StartError::Internal("the map layer builder panicked".into()))?;
-            Ok::<_, StartError>((catalog?, map?))
-        })
-    })
-    .await??;
-    state.catalog.swap(catalog);
-    state.index.swap(index);
-    state.map.swap(map);
-    Ok(())
-}
-
-/// How long the watcher waits for more notifications before reloading once for all of them
-/// (a desktop GIS saving many features sends many).
-const SETTLE: Duration = Duration::from_millis(100);
-
-/// Follows changes to the grids made by other instances or directly in the database (PostGIS:
-/// `LISTEN wangge_grids`, sent by triggers on the grid and division tables) and reloads them.
-/// Returns `false` when the backend has no notifications (SQLite: this process is the only
-/// writer).
-pub async fn spawn_grid_watch(state: AppState) -> Result<bool, StartError> {
-    let Some(mut changes) = state.store.listen_grid_changes().await? else {
-        return Ok(false);
-    };
-    tokio::spawn(async move {
-        loop {
-            if let Err(e) = changes.next().await {
-                // Changes made meanwhile may have been missed: reload after the pause anyway.
-                tracing::warn!(error = %crate::error::error_chain(&e), "grid change notifications failed; reloading");
-                tokio::time::sleep(Duration::from_secs(1)).await;
-            }
-            // Coalesce a burst of notifications into one reload.
-            while let Ok(Ok(())) = tokio::time::timeout(SETTLE, changes.next()).await {}
-            match reload_grids(&state).await {
-                Ok(grids) => tracing::info!(grids, "grids changed in the database; index and catalog reloaded"),
-                Err(e) => tracing::error!(
-                    error = %crate::error::error_chain(&e),
-                    "grids changed in the database but cannot be loaded; still serving the previous grids"
-                ),
-            }
-        }
-    });
-    Ok(true)
-}
 
 /// First run: reads, validates and indexes the files, then stores them in one transaction.
 async fn load_geodata(store: &Store, config: &Config) -> Result<(), StartError> {

@@ -553,7 +553,7 @@ backend_tests! {
             let rows = if change || opens { 2 } else { 1 };
             assert_eq!(c.audit_rows().await, before + rows, "{what}: not exactly {rows} audit row(s)");
             let filter = wangge_server::store::AuditFilter::default();
-            let last = c.state.store.audit(&filter, wangge_server::event::Page { page: 1, per_page: 2 }).await.unwrap();
+            let last = c.state.store.audit(&filter, wangge_server::records::Page { page: 1, per_page: 2 }).await.unwrap();
             let row = &last.items[0].row;
             assert_eq!((row.action.as_str(), row.outcome.as_str()), (action, outcome), "{what}: {row:?}");
             assert!(!row.detail.contains(support::PASSWORD) && !row.detail.contains("13987654321"), "{what}: {row:?}");

@@ -17,7 +17,7 @@ use wangge_core::calendar::{china_time, WorkingCalendar};
 use wangge_core::event::{Complexity, Deadlines};
 use wangge_core::LonLat;
 use support::Db;
-use wangge_server::supervision::supervise;
+use wangge_server::events::supervision::supervise;
 use wangge_server::{state_from_config, AppState, Clock};
 
 #[macro_use]
@@ -558,8 +558,8 @@ backend_tests! {
         // Someone else accepts it first; applying a transition computed on the old copy fails.
         assert_eq!(transition(&s.app, id, json!({"action": "accept", "actor": "130730200"})).await.status, StatusCode::OK);
         let action = wangge_core::event::Action::Return { reason: "不属于本乡".into() };
-        let r = wangge_server::transitions::apply(&s.state.store, &s.state.rules, &stored, &action, "130730200", None, march(3, 11)).await;
-        assert!(matches!(r, Err(wangge_server::transitions::TransitionFailure::Store(wangge_server::StoreError::Stale { .. }))), "{r:?}");
+        let r = wangge_server::events::transitions::apply(&s.state.store, &s.state.rules, &stored, &action, "130730200", None, march(3, 11)).await;
+        assert!(matches!(r, Err(wangge_server::events::transitions::TransitionFailure::Store(wangge_server::StoreError::Stale { .. }))), "{r:?}");
         let t = get(&s.app, &format!("/api/v1/events/{id}/timeline")).await;
         assert_eq!(t.body["entries"].as_array().map(Vec::len), Some(3));
     }
@@ -576,14 +576,14 @@ backend_tests! {
             assert_eq!(transition(&s.app, done, b).await.status, StatusCode::OK);
         }
         // Thursday: due by the end of the day, not overdue yet.
-        let quiet = supervise(&s.state, march(6, 20)).await.unwrap();
+        let quiet = supervise(&s.state.supervisor(), march(6, 20)).await.unwrap();
         assert!(quiet.escalated.is_empty(), "{quiet:?}");
         // Friday morning: overdue (the queue says so too), escalated to the village.
         s.state.clock.set(march(7, 9));
         let overdue = get(&s.app, "/api/v1/events?overdue=true").await;
         assert_eq!(overdue.body["total"], 1);
         assert_eq!(overdue.body["items"][0]["overdue"], "verify", "not even verified");
-        let run = supervise(&s.state, march(7, 9)).await.unwrap();
+        let run = supervise(&s.state.supervisor(), march(7, 9)).await.unwrap();
         assert_eq!(run.escalated, [id.to_owned()]);
         let after = get(&s.app, &format!("/api/v1/events/{id}")).await.body;
         assert_eq!((&after["holder"], &after["state"]), (&json!({"tier": "village", "id": "GL001"}), &json!("assigned")));
@@ -594,7 +594,7 @@ backend_tests! {
         assert_eq!(last["payload"]["reason"], "逾期自动升级");
         assert_eq!(last["payload"]["done_by"], "2025-03-06T16:00:00.000Z");
         // Nothing more to do until the new deadline passes; the handled event is never touched.
-        assert!(supervise(&s.state, march(7, 10)).await.unwrap().escalated.is_empty());
+        assert!(supervise(&s.state.supervisor(), march(7, 10)).await.unwrap().escalated.is_empty());
         assert_eq!(get(&s.app, &format!("/api/v1/events/{done}")).await.body["state"], "handled");
         // It keeps climbing; at the department tier it stays, flagged.
         put(&s.app, "/api/v1/people/GL001/duty", &json!({"on_duty": false})).await;
@@ -602,7 +602,7 @@ backend_tests! {
         let mut tiers = Vec::new();
         for _ in 0..4 {
             at += Duration::days(10);
-            supervise(&s.state, at).await.unwrap();
+            supervise(&s.state.supervisor(), at).await.unwrap();
             tiers.push(get(&s.app, &format!("/api/v1/events/{id}")).await.body["holder"].clone());
         }
         assert_eq!(

@@ -191,7 +191,7 @@ fn gp_blob(wkb: &[u8]) -> Vec<u8> {
 
 fn square_wkb() -> Vec<u8> {
     let ring = geo::LineString::from(vec![(115.5, 40.41), (115.52, 40.41), (115.52, 40.42), (115.5, 40.42), (115.5, 40.41)]);
-    wangge_server::wkb::write_multipolygon(&geo::MultiPolygon(vec![geo::Polygon::new(ring, vec![])]))
+    wangge_server::formats::wkb::write_multipolygon(&geo::MultiPolygon(vec![geo::Polygon::new(ring, vec![])]))
 }
 
 /// A GeoPackage whose layer is the table `table` (created by `create`, `"{t}"` standing for
@@ -398,7 +398,7 @@ async fn draft_cases(c: &County, table: &mut Vec<String>) {
 }
 
 async fn size_and_path_cases(c: &County, table: &mut Vec<String>) {
-    let big = vec![b' '; wangge_server::import::MAX_FILE + 1];
+    let big = vec![b' '; wangge_server::formats::import::MAX_FILE + 1];
     refused(table, "import: a body of 64 MiB + 1", &c.import("geojson", big).await, "over");
     let big = vec![b' '; 9 << 20];
     refused(table, "/drafts/check: a body of 9 MiB", &c.post_json("/api/v1/drafts/check", big).await, "length limit");
@@ -466,7 +466,7 @@ backend_tests! {
             let peak = peak.clone();
             tokio::spawn(async move {
                 loop {
-                    peak.fetch_max(wangge_server::drafts::heavy_running(), std::sync::atomic::Ordering::Relaxed);
+                    peak.fetch_max(wangge_server::grids::drafts::heavy_running(), std::sync::atomic::Ordering::Relaxed);
                     tokio::time::sleep(Duration::from_millis(1)).await;
                 }
             })
@@ -475,7 +475,7 @@ backend_tests! {
         let answers = futures_util::future::join_all(at_once).await;
         watch.abort();
         let peak = peak.load(std::sync::atomic::Ordering::Relaxed);
-        assert!((1..=wangge_server::drafts::HEAVY_AT_ONCE).contains(&peak), "{peak} imports at once");
+        assert!((1..=wangge_server::grids::drafts::HEAVY_AT_ONCE).contains(&peak), "{peak} imports at once");
         for a in &answers {
             let busy = a.status == StatusCode::SERVICE_UNAVAILABLE;
             assert!(a.status == StatusCode::UNPROCESSABLE_ENTITY || busy, "{} {}", a.status, a.body);
@@ -501,21 +501,21 @@ fn the_fuzz_seeds_read_through_the_fuzz_entry_points() {
     };
     for (target, format) in [("import_shp_zip", "shp.zip"), ("import_gpkg", "gpkg"), ("import_geojson", "geojson")] {
         for path in files(target) {
-            let imported = wangge_server::import::read_blocking(format, &std::fs::read(&path).unwrap(), None);
+            let imported = wangge_server::formats::import::read_blocking(format, &std::fs::read(&path).unwrap(), None);
             let imported = imported.unwrap_or_else(|e| panic!("{}: {e}", path.display()));
             assert_eq!(imported.grids["features"][0]["properties"]["code"], GRID, "{}", path.display());
         }
     }
-    let data = wangge_server::geodata::read_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/mini")).unwrap();
-    let info = wangge_server::dataset::DatasetInfo { dataset_id: 1, source: "seeds".into(), note: String::new(), created_at: String::new() };
-    let catalog = wangge_server::catalog::Catalog::new(&info, data.townships, data.villages, data.grids).unwrap();
+    let data = wangge_server::grids::geodata::read_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/mini")).unwrap();
+    let info = wangge_server::records::DatasetInfo { dataset_id: 1, source: "seeds".into(), note: String::new(), created_at: String::new() };
+    let catalog = wangge_server::grids::catalog::Catalog::new(&info, data.townships, data.villages, data.grids).unwrap();
     let publishable: Vec<bool> = files("draft_check")
         .iter()
-        .map(|p| wangge_server::drafts::validate_json(&catalog, &std::fs::read(p).unwrap()).unwrap().is_publishable())
+        .map(|p| wangge_server::grids::drafts::validate_json(&catalog, &std::fs::read(p).unwrap()).unwrap().is_publishable())
         .collect();
     assert_eq!(publishable, [false, true], "gap.json leaves a gap, village.json is the village's grid");
     for path in files("report_json") {
-        let request: wangge_server::intake::ReportRequest = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
-        assert!(wangge_server::intake::check(request, None).is_ok(), "{}", path.display());
+        let request: wangge_server::events::intake::ReportRequest = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        assert!(wangge_server::events::intake::check(request, None).is_ok(), "{}", path.display());
     }
 }

@@ -372,7 +372,7 @@ backend_tests! {
         }
         let db = Db::new().await;
         let err = state_from_config(&db.config(broken.path())).await.expect_err("refused");
-        let message = wangge_server::error::error_chain(&err);
+        let message = wangge_server::logging::error_chain(&err);
         assert!(message.contains("grid 130730200201001: village_code 130730200299 does not exist"), "{message}");
 
         // Nothing was stored: the next start with good files loads them.
@@ -389,7 +389,7 @@ async fn an_unreachable_postgres_server_is_refused_with_the_reason_and_no_passwo
         ..wangge_server::Config::with_dirs(dir.path(), fixture())
     };
     let err = state_from_config(&config).await.expect_err("refused");
-    let message = wangge_server::error::error_chain(&err);
+    let message = wangge_server::logging::error_chain(&err);
     assert!(message.contains("cannot open the database"), "{message}");
     assert!(!message.contains("s3cret"), "no password in the message: {message}");
 }

@@ -227,7 +227,7 @@ backend_tests! {
         }
         // A reload of the grids rebuilds the layers; unchanged grids keep their tag.
         let before = get(&s.app, "/api/v1/map/grids.geojson").await.header("etag").to_owned();
-        wangge_server::state::reload_grids(&s.state).await.expect("reload");
+        wangge_server::grids::live::reload_grids(&s.state.store, &s.state.live_grids()).await.expect("reload");
         assert_eq!(get(&s.app, "/api/v1/map/grids.geojson").await.header("etag"), before);
     }
 

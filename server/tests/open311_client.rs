@@ -101,7 +101,7 @@ fn client_round_trip(backend: Backend) {
     // an API key of the Open311 scope.
     let key = runtime.block_on(async {
         let store = db.served_store().await;
-        support::service_key(&store, "hotline", "dispatcher", "county", wangge_server::auth::KeyScope::Open311).await
+        support::service_key(&store, "hotline", "dispatcher", "county", wangge_server::access::KeyScope::Open311).await
     });
     let output = Command::new("python3")
         .env("GEOREPORT_API_KEY", key)

@@ -14,7 +14,7 @@ use chrono::Duration;
 use http_body_util::BodyExt;
 use serde_json::{json, Value};
 use tower::ServiceExt;
-use wangge_server::auth::{argon2_running, ARGON2_AT_ONCE};
+use wangge_server::access::{argon2_running, ARGON2_AT_ONCE};
 use wangge_server::store::AuditFilter;
 
 mod support;
@@ -44,7 +44,7 @@ async fn send_as(c: &County, who: &As, method: Method, uri: &str, body: Option<V
 /// The number of audit rows of `action`.
 async fn rows_of(c: &County, action: &str) -> i64 {
     let filter = AuditFilter { action: Some(action.into()), ..AuditFilter::default() };
-    c.state.store.audit(&filter, wangge_server::event::Page { page: 1, per_page: 1 }).await.unwrap().total
+    c.state.store.audit(&filter, wangge_server::records::Page { page: 1, per_page: 1 }).await.unwrap().total
 }
 
 backend_tests! {
@@ -439,7 +439,7 @@ backend_tests! {
             ],
         };
         let events = c.get("county", "/api/v1/events").await.body["total"].as_i64().unwrap();
-        let key = support::service_key(&c.state.store, "hotline", "dispatcher", "county", wangge_server::auth::KeyScope::Open311).await;
+        let key = support::service_key(&c.state.store, "hotline", "dispatcher", "county", wangge_server::access::KeyScope::Open311).await;
         for sql in block {
             c._db.raw(sql).await.unwrap();
         }
@@ -493,7 +493,7 @@ backend_tests! {
         // The auditor still sees all of them: one summary row when the window ends.
         assert_eq!(c.state.auditor.flush_denials(c.state.clock.now()).await.unwrap(), 1);
         let filter = AuditFilter { action: Some("authenticate".into()), ..AuditFilter::default() };
-        let page = c.state.store.audit(&filter, wangge_server::event::Page { page: 1, per_page: 10 }).await.unwrap();
+        let page = c.state.store.audit(&filter, wangge_server::records::Page { page: 1, per_page: 10 }).await.unwrap();
         assert!(page.items.iter().any(|r| r.row.detail.contains("49 more")), "{:?}", page.items);
     }
 

@@ -11,14 +11,15 @@ use wangge_core::calendar::WorkingCalendar;
 use wangge_core::event::{Action, Category, Complexity, Holder, Loop, State, Tier};
 use wangge_core::people::{Person, Role};
 use wangge_core::LonLat;
-use wangge_server::dataset::Dataset;
-use wangge_server::event::{
+use wangge_server::records::Dataset;
+use wangge_server::records::{
     Channel, EventFilter, EventRecord, Inserted, NewEvent, Page, Place, Reporter, ReporterKind, TimelineEntry,
     TransitionWrite,
 };
-use wangge_server::people::PersonFilter;
+use wangge_server::records::PersonFilter;
 use support::{Backend, Db};
-use wangge_server::{geodata, Store, StoreError};
+use wangge_server::grids::geodata;
+use wangge_server::{Store, StoreError};
 
 mod support;
 

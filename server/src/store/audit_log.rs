@@ -5,7 +5,7 @@ use wangge_core::access::{AuditKey, AuditOutcome, AuditRow, ChainHead, Digest, S
 
 use super::accounts::{from_micros, micros, query};
 use super::{PgStore, SqliteStore, StoreError};
-use crate::event::{Page, Paged};
+use crate::records::{Page, Paged};
 
 /// Which audit rows to answer.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

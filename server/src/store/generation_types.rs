@@ -1,7 +1,7 @@
 //! What a publication of redrawn grids writes, and the generations and versions it leaves.
 
-use crate::dataset::Grid;
-use crate::event::TransitionWrite;
+use crate::records::Grid;
+use crate::records::TransitionWrite;
 
 /// One publication: the area's changed and removed grids, and the open events it moves, all
 /// written in one transaction.

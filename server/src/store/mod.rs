@@ -18,12 +18,12 @@ use sqlx::sqlite::SqliteConnectOptions;
 use wangge_core::calendar::DayKind;
 use wangge_core::people::{Person, Responsibility, Roster};
 
-use crate::dataset::{Dataset, DatasetInfo, Grid, Township, Village};
-use crate::event::{EventFilter, EventRecord, Inserted, NewEvent, Page, Paged, TimelineEntry, TransitionWrite};
-use crate::map::{EventPoint, PointFilter};
-use crate::people::{PersonFilter, PersonRecord};
-use crate::rules::Department;
-use crate::stats::{EventHistory, StatsFilter};
+use crate::records::{Dataset, DatasetInfo, Grid, Township, Village};
+use crate::records::{EventFilter, EventRecord, Inserted, NewEvent, Page, Paged, TimelineEntry, TransitionWrite};
+use crate::records::{EventPoint, PointFilter};
+use crate::records::{PersonFilter, PersonRecord};
+use crate::records::Department;
+use crate::records::{EventHistory, StatsFilter};
 
 /// Why the store failed.
 #[derive(Debug, thiserror::Error)]
@@ -398,7 +398,7 @@ pub(crate) fn parse_geometry(
 ) -> Result<geo_types::MultiPolygon<f64>, StoreError> {
     let bad = |reason: String| StoreError::BadRow { table, code: code.to_owned(), reason };
     let geometry: geojson::Geometry = text.parse().map_err(|e: geojson::Error| bad(e.to_string()))?;
-    crate::geodata::geometry_to_multipolygon(&geometry.value).map_err(bad)
+    crate::formats::geometry::geometry_to_multipolygon(&geometry.value).map_err(bad)
 }
 
 impl Store {

@@ -11,15 +11,15 @@ mod points;
 mod reference;
 mod rows;
 mod stats;
-use crate::wkb;
+use crate::formats::wkb;
 
 use sqlx::postgres::{PgConnectOptions, PgListener, PgPool, PgPoolOptions};
 use sqlx::{Postgres, Transaction};
 use wangge_core::GridKind;
 
 use super::StoreError;
-use crate::dataset::{Dataset, DatasetInfo, Grid, Township, Village, VillageKind};
-use crate::event::time_text;
+use crate::records::{Dataset, DatasetInfo, Grid, Township, Village, VillageKind};
+use crate::records::time_text;
 
 /// The channel the migrations' triggers notify on every change to a division or grid.
 pub const GRID_CHANNEL: &str = "wangge_grids";

@@ -18,7 +18,7 @@ use sqlx::{Sqlite, Transaction};
 use wangge_core::GridKind;
 
 use super::{geometry_text, parse_geometry, StoreError};
-use crate::dataset::{Dataset, DatasetInfo, Grid, Township, Village, VillageKind};
+use crate::records::{Dataset, DatasetInfo, Grid, Township, Village, VillageKind};
 
 /// A pool of connections to one SQLite database.
 #[derive(Debug, Clone)]

@@ -12,7 +12,7 @@ use http_body_util::BodyExt;
 use serde_json::{json, Value};
 use tower::ServiceExt;
 use wangge_core::access::{Grant, Jurisdiction, Role};
-use wangge_server::auth::TokenKind;
+use wangge_server::access::TokenKind;
 use wangge_server::{app, state_from_config, AppState, Clock};
 
 use super::Db;
@@ -121,7 +121,7 @@ impl County {
 
     pub async fn audit_rows(&self) -> i64 {
         let filter = wangge_server::store::AuditFilter::default();
-        self.state.store.audit(&filter, wangge_server::event::Page { page: 1, per_page: 1 }).await.unwrap().total
+        self.state.store.audit(&filter, wangge_server::records::Page { page: 1, per_page: 1 }).await.unwrap().total
     }
 }
 

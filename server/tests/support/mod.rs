@@ -240,7 +240,7 @@ pub const PASSWORD: &str = "Test-password-2026";
 /// `acting_as`, with [`PASSWORD`] (argon2id).
 pub async fn account(state: &wangge_server::AppState, username: &str, role: &str, jurisdiction: &str, acting_as: &str) {
     let now = state.clock.now();
-    let hash = wangge_server::auth::hash_password(PASSWORD.to_owned()).await.expect("hash");
+    let hash = wangge_server::access::hash_password(PASSWORD.to_owned()).await.expect("hash");
     let record = record(username, role, jurisdiction, acting_as, hash, now);
     assert!(state.store.insert_account(&record).await.expect("insert account"), "account {username} exists");
 }
@@ -254,21 +254,21 @@ pub async fn token(state: &wangge_server::AppState, username: &str, role: &str, 
     let account = state.store.account(username).await.expect("read account").expect("account");
     let issued = state
         .auth
-        .issue(&account, wangge_server::auth::TokenKind::Device, "tests", now)
+        .issue(&account, wangge_server::access::TokenKind::Device, "tests", now)
         .await
         .expect("issue token");
     issued.token
 }
 
 /// A service account holding `role` over `jurisdiction` and an API key of `scope` for it.
-pub async fn service_key(store: &Store, username: &str, role: &str, jurisdiction: &str, scope: wangge_server::auth::KeyScope) -> String {
+pub async fn service_key(store: &Store, username: &str, role: &str, jurisdiction: &str, scope: wangge_server::access::KeyScope) -> String {
     let now = chrono::Utc::now();
     let record = wangge_server::store::AccountRecord::service(username, &format!("test {username}"), now);
     store.insert_account(&record).await.expect("insert account");
     store.set_grant(username, Some(role), Some(jurisdiction), "").await.expect("grant");
-    let auth = wangge_server::auth::Auth::new(store.clone()).await.expect("auth");
+    let auth = wangge_server::access::Auth::new(store.clone()).await.expect("auth");
     let account = store.account(username).await.expect("read account").expect("account");
-    let request = wangge_server::auth::ApiKeyRequest { scope, label: "tests".into(), expires_in_days: 30 };
+    let request = wangge_server::access::ApiKeyRequest { scope, label: "tests".into(), expires_in_days: 30 };
     auth.issue_api_key(&account, &request, now).await.expect("issue").0.token
 }
 
@@ -311,7 +311,7 @@ pub fn signed_in_as(app: axum::Router, state: &wangge_server::AppState, username
                 let name = req.headers().get(TEST_USER).and_then(|v| v.to_str().ok()).map_or(username, str::to_owned);
                 let account = state.store.account(&name).await.expect("read account").expect("account");
                 let now = state.clock.now();
-                let issued = state.auth.issue(&account, wangge_server::auth::TokenKind::Device, "tests", now).await.expect("issue");
+                let issued = state.auth.issue(&account, wangge_server::access::TokenKind::Device, "tests", now).await.expect("issue");
                 let value = axum::http::HeaderValue::from_str(&format!("Bearer {}", issued.token)).expect("token header");
                 req.headers_mut().insert(axum::http::header::AUTHORIZATION, value);
             }
@@ -326,7 +326,7 @@ pub async fn api_key(store: &Store, username: &str, role: &str, jurisdiction: &s
     let now = chrono::Utc::now();
     let record = record(username, role, jurisdiction, "", "!".into(), now);
     store.insert_account(&record).await.expect("insert account");
-    let auth = wangge_server::auth::Auth::new(store.clone()).await.expect("auth");
+    let auth = wangge_server::access::Auth::new(store.clone()).await.expect("auth");
     let account = store.account(username).await.expect("read account").expect("account");
-    auth.issue(&account, wangge_server::auth::TokenKind::Device, "tests", now).await.expect("issue").token
+    auth.issue(&account, wangge_server::access::TokenKind::Device, "tests", now).await.expect("issue").token
 }

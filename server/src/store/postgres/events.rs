@@ -10,7 +10,7 @@ use wangge_core::event::{Category, Complexity, Holder, Tier};
 
 use super::rows::{event_from_row, timeline_from_row, EVENT_COLUMNS};
 use super::{ms, query, PgStore};
-use crate::event::{EventFilter, EventRecord, Inserted, NewEvent, Page, Paged, TimelineEntry, TransitionWrite};
+use crate::records::{EventFilter, EventRecord, Inserted, NewEvent, Page, Paged, TimelineEntry, TransitionWrite};
 use crate::store::StoreError;
 
 const OVERDUE: &str = "((state = 'assigned' AND verify_by < ?) OR (state IN ('assigned', 'accepted') AND done_by < ?))";

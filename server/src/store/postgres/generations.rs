@@ -4,7 +4,7 @@ use sqlx::{Postgres, Transaction};
 
 use super::events::write_transition;
 use super::{grid_from_row, insert_grids, query, wkb, GridRow, PgStore};
-use crate::dataset::Grid;
+use crate::records::Grid;
 use crate::store::{GenerationRecord, GridVersion, Publication, StoreError};
 
 type GenerationRow = (i64, String, i64, String, String, i64, i64, i64);

@@ -7,8 +7,8 @@ use sqlx::{Postgres, QueryBuilder, Transaction};
 use wangge_core::people::{Person, Role, Roster};
 
 use super::{query, PgStore};
-use crate::event::{Page, Paged};
-use crate::people::{PersonFilter, PersonRecord};
+use crate::records::{Page, Paged};
+use crate::records::{PersonFilter, PersonRecord};
 use crate::store::StoreError;
 
 type PersonRow = (String, String, String, String, Option<String>, String, bool, DateTime<Utc>, DateTime<Utc>);

@@ -5,7 +5,7 @@ use sqlx::{Postgres, QueryBuilder};
 use wangge_core::event::Category;
 
 use super::{ms, query, PgStore};
-use crate::map::{EventPoint, PointFilter};
+use crate::records::{EventPoint, PointFilter};
 use crate::store::StoreError;
 
 impl PgStore {

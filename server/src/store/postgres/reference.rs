@@ -6,7 +6,7 @@ use wangge_core::calendar::DayKind;
 use wangge_core::people::Responsibility;
 
 use super::{lock, query, PgStore};
-use crate::rules::Department;
+use crate::records::Department;
 use crate::store::StoreError;
 
 impl PgStore {

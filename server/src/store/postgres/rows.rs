@@ -6,7 +6,7 @@ use sqlx::{Postgres, Row};
 use wangge_core::event::{Category, Complexity, Deadlines, Holder, Loop, State, Tier};
 use wangge_core::LonLat;
 
-use crate::event::{Channel, EventRecord, Place, Reporter, ReporterKind, TimelineEntry};
+use crate::records::{Channel, EventRecord, Place, Reporter, ReporterKind, TimelineEntry};
 use crate::store::StoreError;
 
 /// The event columns [`event_from_row`] reads.

@@ -5,8 +5,8 @@ use sqlx::{Postgres, QueryBuilder};
 use wangge_core::event::{Category, Complexity, Holder, State, Tier};
 
 use super::{ms, query, PgStore};
-use crate::event::Place;
-use crate::stats::{EventHistory, StatsFilter, StoredAction};
+use crate::records::Place;
+use crate::records::{EventHistory, StatsFilter, StoredAction};
 use crate::store::{parse_time, StoreError};
 
 type ActionRow = (i64, String, String, Option<String>, Option<String>, Option<u8>);

@@ -8,7 +8,7 @@ use wangge_core::event::{Category, Complexity, Holder, Tier};
 
 use super::rows::{event_from_row, timeline_from_row};
 use super::{begin_write, query, SqliteStore};
-use crate::event::{time_text, EventFilter, EventRecord, Inserted, NewEvent, Page, Paged, TimelineEntry, TransitionWrite};
+use crate::records::{time_text, EventFilter, EventRecord, Inserted, NewEvent, Page, Paged, TimelineEntry, TransitionWrite};
 use crate::store::StoreError;
 
 const EVENT_COLUMNS: &str = "event_id, report_id, request_fingerprint, category, subcategory, description, lon, lat,

@@ -4,7 +4,7 @@ use sqlx::{Sqlite, Transaction};
 
 use super::events::write_transition;
 use super::{begin_write, grid_from_row, insert_grids, query, GridRow, SqliteStore};
-use crate::dataset::Grid;
+use crate::records::Grid;
 use crate::store::{geometry_text, GenerationRecord, GridVersion, Publication, StoreError};
 
 type GenerationRow = (i64, String, i64, String, String, i64, i64, i64);

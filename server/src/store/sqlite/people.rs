@@ -6,8 +6,8 @@ use sqlx::{QueryBuilder, Sqlite, Transaction};
 use wangge_core::people::{Person, Role, Roster};
 
 use super::{begin_write, query, SqliteStore};
-use crate::event::{Page, Paged};
-use crate::people::{PersonFilter, PersonRecord};
+use crate::records::{Page, Paged};
+use crate::records::{PersonFilter, PersonRecord};
 use crate::store::{parse_time, StoreError};
 
 type PersonRow = (String, String, String, String, Option<String>, String, bool, String, String);

@@ -5,8 +5,8 @@ use sqlx::{QueryBuilder, Sqlite};
 use wangge_core::event::Category;
 
 use super::{query, SqliteStore};
-use crate::event::time_text;
-use crate::map::{EventPoint, PointFilter};
+use crate::records::time_text;
+use crate::records::{EventPoint, PointFilter};
 use crate::store::StoreError;
 
 impl SqliteStore {

@@ -6,7 +6,7 @@ use wangge_core::calendar::DayKind;
 use wangge_core::people::Responsibility;
 
 use super::{begin_write, query, SqliteStore};
-use crate::rules::Department;
+use crate::records::Department;
 use crate::store::StoreError;
 
 impl SqliteStore {

@@ -6,7 +6,7 @@ use sqlx::{Row, Sqlite};
 use wangge_core::event::{Category, Complexity, Deadlines, Holder, Loop, State, Tier};
 use wangge_core::LonLat;
 
-use crate::event::{Channel, EventRecord, Place, Reporter, ReporterKind, TimelineEntry};
+use crate::records::{Channel, EventRecord, Place, Reporter, ReporterKind, TimelineEntry};
 use crate::store::{parse_time, StoreError};
 
 /// Reads typed columns of one row, naming the row in errors.

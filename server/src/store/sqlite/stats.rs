@@ -6,8 +6,8 @@ use sqlx::{QueryBuilder, Sqlite};
 use wangge_core::event::{Category, Complexity, Holder, State, Tier};
 
 use super::{query, SqliteStore};
-use crate::event::{time_text, Place};
-use crate::stats::{EventHistory, StatsFilter, StoredAction};
+use crate::records::{time_text, Place};
+use crate::records::{EventHistory, StatsFilter, StoredAction};
 use crate::store::{parse_time, StoreError};
 
 type ActionRow = (i64, String, String, Option<String>, Option<String>, Option<u8>);

@@ -1,0 +1,21 @@
+//! Accounts, sessions and bearer tokens, API keys and their scopes, and the chained audit trail
+//! (等保2.0 三级). The rules themselves (roles, permissions, jurisdictions, password and lockout
+//! policy, the chain) are pure, in [`wangge_core::access`]; this module wires them to the store.
+//! The HTTP side (the caller extractor, the authentication and audit middleware) is in
+//! [`crate::http`].
+
+mod anchor;
+mod audit;
+mod caller;
+mod policy;
+mod scope;
+mod secret;
+mod service;
+
+pub use anchor::{Anchor, AnchorError};
+pub use caller::{Caller, Denial, NoCaller, Scope, Via};
+pub use audit::{AuditNote, Auditor, AuditorError, DenialFold};
+pub use policy::SecurityPolicy;
+pub use scope::KeyScope;
+pub use secret::{argon2_running, hash_password, random_token, token_hash, ARGON2_AT_ONCE};
+pub use service::{csrf_matches, ApiKeyRequest, Auth, AuthError, Issued, TokenKind};

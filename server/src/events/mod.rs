@@ -1,0 +1,13 @@
+//! Events (事件) and their closed loop: intake of reports, transitions with their deadlines,
+//! supervision of overdue events, the rules that assign and route them (roster, calendar,
+//! responsibility table), the county's figures, the feed of changes and the JSON views.
+
+pub mod changes;
+pub mod intake;
+pub mod rules;
+pub mod stats;
+pub mod supervision;
+pub mod transitions;
+pub mod view;
+
+pub use changes::{ChangeKind, Changes, EventChange, CHANGES_BUFFERED};

@@ -1,0 +1,458 @@
+//! The map's data, pure: compact GeoJSON boundary layers with label points (built once per
+//! catalog), the places search looks in, and heatmap and choropleth aggregation of events.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::sync::Arc;
+
+use arc_swap::ArcSwap;
+use axum::body::Bytes;
+use geo::{BoundingRect, InteriorPoint};
+use geo_types::{LineString, MultiPolygon};
+use serde::Serialize;
+use wangge_core::wire::{Choropleth, GridCount, HeatMap, HeatMode, LayerKind};
+
+use crate::records::{EventPoint, Grid, Township, Village};
+
+/// Decimal places kept in layer coordinates and heat points (about 0.1 m).
+pub const DECIMALS: i32 = 6;
+
+/// Most events answered one by one in a heatmap; above it they are aggregated into cells.
+pub const HEAT_POINTS_MAX: usize = 5_000;
+
+/// Why a layer could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum MapError {
+    /// A feature's properties could not be written.
+    #[error("cannot serialise the {layer} layer feature {code}")]
+    Serialize {
+        /// The layer.
+        layer: &'static str,
+        /// The feature.
+        code: String,
+        /// The serialiser's error.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// A layer could not be compressed.
+    #[error("cannot gzip the {layer} layer")]
+    Gzip {
+        /// The layer.
+        layer: &'static str,
+        /// The encoder's error.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+
+
+/// One boundary layer, serialised and gzipped once.
+#[derive(Debug, Clone)]
+pub struct Layer {
+    /// The FeatureCollection text.
+    pub body: Bytes,
+    /// A strong entity tag of the body (quoted).
+    pub etag: String,
+    /// The body gzipped (about an eighth of its size).
+    pub gzip: Bytes,
+    /// The entity tag of the gzipped body (quoted).
+    pub gzip_etag: String,
+}
+
+impl Layer {
+    fn new(name: &'static str, features: &[&str]) -> Result<Self, MapError> {
+        let mut text = String::with_capacity(features.iter().map(|f| f.len() + 1).sum::<usize>() + 64);
+        text.push_str(r#"{"type":"FeatureCollection","features":["#);
+        text.push_str(&features.join(","));
+        text.push_str("]}");
+        let hash = fnv1a(text.as_bytes());
+        let gzip = gzip(text.as_bytes()).map_err(|source| MapError::Gzip { layer: name, source })?;
+        Ok(Self {
+            body: Bytes::from(text),
+            etag: format!("\"{hash:016x}\""),
+            gzip: Bytes::from(gzip),
+            gzip_etag: format!("\"{hash:016x}-gz\""),
+        })
+    }
+}
+
+fn gzip(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
+    let mut encoder = flate2::write::GzEncoder::new(Vec::with_capacity(bytes.len() / 6), flate2::Compression::default());
+    encoder.write_all(bytes)?;
+    encoder.finish()
+}
+
+/// A division that search can find, with its box.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Place {
+    /// Division code.
+    pub code: String,
+    /// Name.
+    pub name: String,
+    /// `[min_lon, min_lat, max_lon, max_lat]`.
+    pub bbox: Option<[f64; 4]>,
+}
+
+/// The three boundary layers and the divisions search looks in, for one catalog.
+#[derive(Debug)]
+pub struct MapLayers {
+    townships: Layer,
+    villages: Layer,
+    grids: Layer,
+    /// Each layer's features with their codes (townships, villages, grids), to cut a
+    /// jurisdiction's layer from.
+    features: [Vec<(String, String)>; 3],
+    /// Layers cut for a township or village, built on first use.
+    scoped: std::sync::Mutex<std::collections::HashMap<(usize, String), Arc<Layer>>>,
+    /// Townships, by code.
+    pub township_places: Vec<Place>,
+    /// Villages and communities, by code.
+    pub village_places: Vec<Place>,
+}
+
+#[derive(Serialize)]
+struct TownshipProps<'a> {
+    code: &'a str,
+    name: &'a str,
+    label_lon: Option<f64>,
+    label_lat: Option<f64>,
+}
+
+#[derive(Serialize)]
+struct VillageProps<'a> {
+    code: &'a str,
+    name: &'a str,
+    kind: &'a str,
+    township_code: &'a str,
+    label_lon: Option<f64>,
+    label_lat: Option<f64>,
+}
+
+#[derive(Serialize)]
+struct GridProps<'a> {
+    code: &'a str,
+    name: &'a str,
+    kind: &'a str,
+    village_code: &'a str,
+    township_code: &'a str,
+    area_km2: f64,
+    label_lon: Option<f64>,
+    label_lat: Option<f64>,
+}
+
+impl MapLayers {
+    /// Builds the layers from the store's divisions and grids.
+    pub fn new(townships: &[Township], villages: &[Village], grids: &[Grid]) -> Result<Self, MapError> {
+        let townships_features = features("townships", townships.iter().map(|t| {
+            let (label_lon, label_lat) = label(&t.geometry);
+            (t.code.as_str(), TownshipProps { code: &t.code, name: &t.name, label_lon, label_lat }, &t.geometry)
+        }))?;
+        let villages_features = features("villages", villages.iter().map(|v| {
+            let (label_lon, label_lat) = label(&v.geometry);
+            let props = VillageProps {
+                code: &v.code,
+                name: &v.name,
+                kind: v.kind.as_str(),
+                township_code: &v.township_code,
+                label_lon,
+                label_lat,
+            };
+            (v.code.as_str(), props, &v.geometry)
+        }))?;
+        let grids_features = features("grids", grids.iter().map(|g| {
+            let (label_lon, label_lat) = label(&g.geometry);
+            let props = GridProps {
+                code: &g.code,
+                name: &g.name,
+                kind: g.kind.as_str(),
+                village_code: &g.village_code,
+                township_code: &g.township_code,
+                area_km2: g.area_km2,
+                label_lon,
+                label_lat,
+            };
+            (g.code.as_str(), props, &g.geometry)
+        }))?;
+        fn all(f: &[(String, String)]) -> Vec<&str> {
+            f.iter().map(|(_, text)| text.as_str()).collect()
+        }
+        Ok(Self {
+            townships: Layer::new("townships", &all(&townships_features))?,
+            villages: Layer::new("villages", &all(&villages_features))?,
+            grids: Layer::new("grids", &all(&grids_features))?,
+            features: [townships_features, villages_features, grids_features],
+            scoped: std::sync::Mutex::default(),
+            township_places: townships.iter().map(|t| place(&t.code, &t.name, &t.geometry)).collect(),
+            village_places: villages.iter().map(|v| place(&v.code, &v.name, &v.geometry)).collect(),
+        })
+    }
+
+    /// One of the layers.
+    pub fn layer(&self, kind: LayerKind) -> &Layer {
+        match kind {
+            LayerKind::Townships => &self.townships,
+            LayerKind::Villages => &self.villages,
+            LayerKind::Grids => &self.grids,
+        }
+    }
+
+    /// The layer cut to the features whose codes `keep` accepts, cached under `scope` (a
+    /// township or village code).
+    pub fn scoped(&self, kind: LayerKind, scope: &str, keep: impl Fn(&str) -> bool) -> Result<Arc<Layer>, MapError> {
+        let slot = match kind {
+            LayerKind::Townships => 0,
+            LayerKind::Villages => 1,
+            LayerKind::Grids => 2,
+        };
+        let key = (slot, scope.to_owned());
+        if let Some(layer) = self.scoped.lock().ok().and_then(|m| m.get(&key).cloned()) {
+            return Ok(layer);
+        }
+        let kept: Vec<&str> =
+            self.features[slot].iter().filter(|(code, _)| keep(code)).map(|(_, text)| text.as_str()).collect();
+        let layer = Arc::new(Layer::new("scoped", &kept)?);
+        if let Ok(mut m) = self.scoped.lock() {
+            m.insert(key, layer.clone());
+        }
+        Ok(layer)
+    }
+}
+
+/// Holds the current [`MapLayers`]; a grid reload swaps in new ones with the catalog.
+#[derive(Debug, Clone)]
+pub struct SharedMapLayers(Arc<ArcSwap<MapLayers>>);
+
+impl SharedMapLayers {
+    /// Wraps the first layers.
+    pub fn new(layers: MapLayers) -> Self {
+        Self(Arc::new(ArcSwap::from_pointee(layers)))
+    }
+
+    /// The current layers.
+    pub fn load(&self) -> Arc<MapLayers> {
+        self.0.load_full()
+    }
+
+    /// Replaces the layers.
+    pub fn swap(&self, layers: MapLayers) {
+        self.0.store(Arc::new(layers));
+    }
+}
+
+fn features<'a, P: Serialize + 'a>(
+    name: &'static str,
+    items: impl Iterator<Item = (&'a str, P, &'a MultiPolygon<f64>)>,
+) -> Result<Vec<(String, String)>, MapError> {
+    items
+        .map(|(code, props, geometry)| {
+            let props = serde_json::to_string(&props)
+                .map_err(|source| MapError::Serialize { layer: name, code: code.to_owned(), source })?;
+            let id = serde_json::Value::String(code.to_owned());
+            let text = format!(
+                r#"{{"type":"Feature","id":{id},"properties":{props},"geometry":{}}}"#,
+                multipolygon_json(geometry)
+            );
+            Ok((code.to_owned(), text))
+        })
+        .collect()
+}
+
+fn place(code: &str, name: &str, geometry: &MultiPolygon<f64>) -> Place {
+    Place { code: code.to_owned(), name: name.to_owned(), bbox: bbox(geometry) }
+}
+
+/// `[min_lon, min_lat, max_lon, max_lat]` of a shape, rounded.
+pub fn bbox(geometry: &MultiPolygon<f64>) -> Option<[f64; 4]> {
+    geometry.bounding_rect().map(|r| [round(r.min().x), round(r.min().y), round(r.max().x), round(r.max().y)])
+}
+
+/// A point inside the shape for its label (rounded), if it has one.
+fn label(geometry: &MultiPolygon<f64>) -> (Option<f64>, Option<f64>) {
+    match geometry.interior_point() {
+        Some(p) => (Some(round(p.x())), Some(round(p.y()))),
+        None => (None, None),
+    }
+}
+
+/// `v` rounded to [`DECIMALS`] places.
+pub fn round(v: f64) -> f64 {
+    let scale = 10f64.powi(DECIMALS);
+    (v * scale).round() / scale
+}
+
+/// A MultiPolygon as GeoJSON geometry text, coordinates rounded to [`DECIMALS`] places and
+/// points made equal by the rounding dropped (rings keep at least 4 positions).
+pub fn multipolygon_json(geometry: &MultiPolygon<f64>) -> String {
+    let mut out = String::from(r#"{"type":"MultiPolygon","coordinates":["#);
+    for (i, polygon) in geometry.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push('[');
+        for (j, ring) in std::iter::once(polygon.exterior()).chain(polygon.interiors()).enumerate() {
+            if j > 0 {
+                out.push(',');
+            }
+            ring_json(&mut out, ring);
+        }
+        out.push(']');
+    }
+    out.push_str("]}");
+    out
+}
+
+fn ring_json(out: &mut String, ring: &LineString<f64>) {
+    let all: Vec<(f64, f64)> = ring.coords().map(|c| (round(c.x), round(c.y))).collect();
+    let mut kept: Vec<(f64, f64)> = Vec::with_capacity(all.len());
+    for &p in &all {
+        if kept.last() != Some(&p) {
+            kept.push(p);
+        }
+    }
+    let ring = if kept.len() >= 4 { kept } else { all };
+    out.push('[');
+    for (k, (x, y)) in ring.iter().enumerate() {
+        if k > 0 {
+            out.push(',');
+        }
+        // Writing to a String cannot fail.
+        let _ = write!(out, "[{x},{y}]");
+    }
+    out.push(']');
+}
+
+/// The heatmap of `points`: each one with weight 1 if there are at most `max_points`, else one
+/// point per non-empty square cell of `cell_deg` degrees, at its events' mean position, weighted
+/// by their count (cells in west-to-east, south-to-north order).
+pub fn heat(points: &[EventPoint], cell_deg: f64, max_points: usize) -> HeatMap {
+    let total = u64::try_from(points.len()).unwrap_or(u64::MAX);
+    if points.len() <= max_points {
+        let points = points.iter().map(|p| [round(p.lon), round(p.lat), 1.0]).collect();
+        return HeatMap { mode: HeatMode::Points, total, cell_deg: None, points };
+    }
+    let mut cells: BTreeMap<(i64, i64), (f64, f64, u64)> = BTreeMap::new();
+    for p in points {
+        // Coordinates are at most 180 degrees and cells at least 0.0005: the cast cannot overflow.
+        let key = ((p.lon / cell_deg).floor() as i64, (p.lat / cell_deg).floor() as i64);
+        let cell = cells.entry(key).or_insert((0.0, 0.0, 0));
+        cell.0 += p.lon;
+        cell.1 += p.lat;
+        cell.2 += 1;
+    }
+    let points = cells
+        .into_values()
+        .map(|(lon, lat, n)| {
+            let count = n as f64;
+            [round(lon / count), round(lat / count), count]
+        })
+        .collect();
+    HeatMap { mode: HeatMode::Cells, total, cell_deg: Some(cell_deg), points }
+}
+
+/// Counts of `points` per grid for every grid of `grids` (`(code, area_km2)`, zero counts
+/// included); events in grids not listed are left out.
+pub fn choropleth<'a>(grids: impl Iterator<Item = (&'a str, f64)>, points: &[EventPoint]) -> Choropleth {
+    let mut counts: HashMap<&str, u64> = HashMap::new();
+    for p in points {
+        *counts.entry(p.grid_code.as_str()).or_default() += 1;
+    }
+    let grids: Vec<GridCount> = grids
+        .map(|(code, area_km2)| {
+            let count = counts.get(code).copied().unwrap_or(0);
+            let per_km2 = if area_km2 > 0.0 { round(count as f64 / area_km2) } else { 0.0 };
+            GridCount { code: code.to_owned(), count, per_km2 }
+        })
+        .collect();
+    let max_count = grids.iter().map(|g| g.count).max().unwrap_or(0);
+    let max_per_km2 = grids.iter().map(|g| g.per_km2).fold(0.0, f64::max);
+    Choropleth { grids, max_count, max_per_km2 }
+}
+
+/// FNV-1a (64-bit): stable entity tags across builds and instances.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for &byte in bytes {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    hash
+}
+
+#[cfg(test)]
+mod tests {
+    use geo_types::{polygon, MultiPolygon};
+
+    use super::*;
+    use wangge_core::event::Category;
+
+    fn at(lon: f64, lat: f64, grid: &str) -> EventPoint {
+        EventPoint { lon, lat, category: Category::Hazard, grid_code: grid.into() }
+    }
+
+    #[test]
+    fn few_events_are_points_of_weight_one() {
+        let h = heat(&[at(115.5000004, 40.4, "g"), at(115.51, 40.41, "g")], 0.005, 2);
+        assert_eq!(h.mode, HeatMode::Points);
+        assert_eq!((h.total, h.cell_deg), (2, None));
+        assert_eq!(h.points, vec![[115.5, 40.4, 1.0], [115.51, 40.41, 1.0]]);
+    }
+
+    #[test]
+    fn many_events_are_cells_at_their_mean_weighted_by_count() {
+        // Two in one 0.01° cell, one in the cell to the east, one in the cell to the north.
+        let points = [at(115.501, 40.401, "a"), at(115.503, 40.405, "a"), at(115.515, 40.401, "b"), at(115.501, 40.419, "c")];
+        let h = heat(&points, 0.01, 3);
+        assert_eq!(h.mode, HeatMode::Cells);
+        assert_eq!((h.total, h.cell_deg), (4, Some(0.01)));
+        assert_eq!(h.points, vec![[115.502, 40.403, 2.0], [115.501, 40.419, 1.0], [115.515, 40.401, 1.0]]);
+        let weights: f64 = h.points.iter().map(|p| p[2]).sum();
+        assert_eq!(weights, 4.0);
+        // At the threshold exactly, still points.
+        assert_eq!(heat(&points, 0.01, 4).mode, HeatMode::Points);
+    }
+
+    #[test]
+    fn choropleths_list_every_grid_with_densities() {
+        let points = [at(0.0, 0.0, "a"), at(0.0, 0.0, "a"), at(0.0, 0.0, "b"), at(0.0, 0.0, "elsewhere")];
+        let c = choropleth([("a", 0.5), ("b", 2.0), ("c", 1.0), ("d", 0.0)].into_iter(), &points);
+        let got: Vec<(&str, u64, f64)> = c.grids.iter().map(|g| (g.code.as_str(), g.count, g.per_km2)).collect();
+        assert_eq!(got, vec![("a", 2, 4.0), ("b", 1, 0.5), ("c", 0, 0.0), ("d", 0, 0.0)]);
+        assert_eq!((c.max_count, c.max_per_km2), (2, 4.0));
+    }
+
+    #[test]
+    fn geometry_is_rounded_and_compact() {
+        let shape = MultiPolygon(vec![polygon![
+            (x: 115.1234564, y: 40.0),
+            (x: 115.1234566, y: 40.0000001),
+            (x: 115.2, y: 40.0),
+            (x: 115.2000001, y: 40.0),
+            (x: 115.2, y: 40.1),
+            (x: 115.1234564, y: 40.0),
+        ]]);
+        let text = multipolygon_json(&shape);
+        assert_eq!(text, r#"{"type":"MultiPolygon","coordinates":[[[[115.123456,40],[115.123457,40],[115.2,40],[115.2,40.1],[115.123456,40]]]]}"#);
+        let parsed: geojson::Geometry = text.parse().unwrap_or_else(|e| panic!("{e}"));
+        assert!(matches!(parsed.value, geojson::Value::MultiPolygon(_)));
+        // A label point lies inside.
+        let (lon, lat) = label(&shape);
+        assert!(lon.is_some_and(|x| x > 115.12 && x < 115.2) && lat.is_some_and(|y| y > 40.0 && y < 40.1));
+    }
+
+    #[test]
+    fn layers_have_a_stable_etag_and_a_gzipped_copy() {
+        let feature = [r#"{"type":"Feature"}"#];
+        let a = Layer::new("t", &feature).unwrap_or_else(|e| panic!("{e}"));
+        let b = Layer::new("t", &feature).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(a.etag, b.etag);
+        assert!(a.etag.starts_with('"') && a.etag.len() == 18);
+        assert_ne!(a.etag, a.gzip_etag);
+        assert_ne!(Some(a.etag.clone()), Layer::new("t", &[]).ok().map(|l| l.etag));
+        let mut text = String::new();
+        let read = std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&a.gzip[..]), &mut text);
+        assert_eq!(read.ok(), Some(a.body.len()));
+        assert_eq!(text.as_bytes(), &a.body[..]);
+    }
+}

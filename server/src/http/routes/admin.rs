@@ -1,0 +1,331 @@
+//! The administrators' API (三员分立): the system administrator creates, disables and
+//! unlocks accounts and issues API keys; the security administrator grants roles and sets
+//! the security policy. Neither sees business data or the audit log.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post, put};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use wangge_core::access::{Grant, Jurisdiction, Permission, Role};
+
+use super::no_store;
+use crate::access::{ApiKeyRequest, AuditNote, SecurityPolicy};
+use crate::access::Caller;
+use crate::http::error::ApiError;
+use crate::http::extract::{ApiJson, ApiPath};
+use crate::state::AppState;
+use crate::store::{from_micros, micros, AccountRecord, SessionRecord};
+use super::Routes;
+
+/// Routes of this module.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .at("/api/v1/admin/users", get(list).post(create))
+        .at("/api/v1/admin/users/{username}/disabled", put(disable))
+        .at("/api/v1/admin/users/{username}/unlock", post(unlock))
+        .at("/api/v1/admin/service-accounts", post(create_service))
+        .at("/api/v1/admin/users/{username}/api-keys", post(api_key))
+        .at("/api/v1/admin/api-keys", get(api_keys))
+        .at("/api/v1/admin/api-keys/{id}", delete(revoke_api_key))
+        .at("/api/v1/admin/users/{username}/grant", put(grant))
+        .at("/api/v1/admin/security-policy", get(policy).put(set_policy))
+}
+
+/// An account as the administrators see it (no hash, no secrets).
+#[derive(Debug, Serialize)]
+struct AccountView {
+    username: String,
+    display_name: String,
+    role: Option<String>,
+    jurisdiction: Option<String>,
+    acting_as: String,
+    disabled: bool,
+    failures: i64,
+    locked_until: Option<String>,
+    password_changed_at: String,
+    created_at: String,
+    service: bool,
+}
+
+fn view(a: AccountRecord) -> AccountView {
+    AccountView {
+        username: a.username,
+        display_name: a.display_name,
+        role: a.role,
+        jurisdiction: a.jurisdiction,
+        acting_as: a.acting_as,
+        disabled: a.disabled,
+        failures: a.failures,
+        locked_until: a.locked_until_us.map(|us| from_micros(us).to_rfc3339()),
+        password_changed_at: from_micros(a.password_changed_us).to_rfc3339(),
+        created_at: from_micros(a.created_us).to_rfc3339(),
+        service: a.service,
+    }
+}
+
+/// Either administrator may list accounts (one to manage them, the other to grant roles).
+async fn list(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
+    if caller.require(Permission::ManageUsers).is_err() {
+        caller.require(Permission::ManageGrants)?;
+    }
+    let accounts: Vec<AccountView> = state.store.accounts().await?.into_iter().map(view).collect();
+    Ok(AuditNote::success("list_accounts", "accounts").on(no_store(Json(accounts).into_response())))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewAccount {
+    username: String,
+    display_name: String,
+    password: String,
+}
+
+/// A new account's log-in and shown names (people's and service accounts' alike).
+fn names(username: &str, display_name: &str) -> Result<(), ApiError> {
+    let ok = (1..=64).contains(&username.chars().count())
+        && username.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if !ok {
+        return Err(ApiError::Unprocessable("username must be 1 to 64 letters, digits, '-', '_' or '.'".into()));
+    }
+    if display_name.trim().is_empty() || display_name.chars().count() > 64 {
+        return Err(ApiError::Unprocessable("display_name must be 1 to 64 characters".into()));
+    }
+    Ok(())
+}
+
+async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(body): ApiJson<NewAccount>,
+) -> Result<Response, ApiError> {
+    caller.require(Permission::ManageUsers)?;
+    names(&body.username, &body.display_name)?;
+    if !state.auth.create_account(&body.username, &body.display_name, &body.password, state.clock.now()).await? {
+        return Err(ApiError::Conflict(format!("an account named {:?} exists", body.username)));
+    }
+    let object = format!("account:{}", body.username);
+    Ok(AuditNote::success("create_account", object).on(StatusCode::CREATED.into_response()))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Disabled {
+    disabled: bool,
+}
+
+async fn disable(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(name): ApiPath<String>,
+    ApiJson(body): ApiJson<Disabled>,
+) -> Result<Response, ApiError> {
+    caller.require(Permission::ManageUsers)?;
+    if name == caller.username && body.disabled {
+        return Err(ApiError::Conflict("an administrator cannot disable its own account".into()));
+    }
+    if !state.store.set_disabled(&name, body.disabled, crate::store::micros(state.clock.now())).await? {
+        return Err(ApiError::NotFound(format!("no account {name:?}")));
+    }
+    let action = if body.disabled { "disable_account" } else { "enable_account" };
+    Ok(AuditNote::success(action, format!("account:{name}")).on(StatusCode::NO_CONTENT.into_response()))
+}
+
+async fn unlock(State(state): State<AppState>, caller: Caller, ApiPath(name): ApiPath<String>) -> Result<Response, ApiError> {
+    caller.require(Permission::ManageUsers)?;
+    if !state.auth.unlock(&name).await? {
+        return Err(ApiError::NotFound(format!("no account {name:?}")));
+    }
+    Ok(AuditNote::success("unlock_account", format!("account:{name}")).on(StatusCode::NO_CONTENT.into_response()))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewService {
+    username: String,
+    display_name: String,
+}
+
+/// A service account for an integration (the 12345 hotline, a GIS client): it has no
+/// password and never logs in; it holds API keys, and the security administrator grants it a
+/// role like any account.
+async fn create_service(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(body): ApiJson<NewService>,
+) -> Result<Response, ApiError> {
+    caller.require(Permission::ManageUsers)?;
+    names(&body.username, &body.display_name)?;
+    let record = AccountRecord::service(&body.username, &body.display_name, state.clock.now());
+    if !state.store.insert_account(&record).await? {
+        return Err(ApiError::Conflict(format!("an account named {:?} exists", body.username)));
+    }
+    let object = format!("account:{}", body.username);
+    Ok(AuditNote::success("create_service_account", object).on(StatusCode::CREATED.into_response()))
+}
+
+/// An API key as listed (never its secret).
+#[derive(Debug, Serialize)]
+struct KeyView {
+    id: String,
+    username: String,
+    label: String,
+    scope: String,
+    created_at: String,
+    expires_at: Option<String>,
+    last_used_at: String,
+    revoked_at: Option<String>,
+    live: bool,
+}
+
+fn key_view(k: SessionRecord, now_us: i64) -> KeyView {
+    let live = k.ended_us.is_none() && k.expires_us.is_some_and(|e| e > now_us);
+    KeyView {
+        id: k.key_id.unwrap_or_default(),
+        username: k.username,
+        label: k.label,
+        scope: k.scope,
+        created_at: from_micros(k.created_us).to_rfc3339(),
+        expires_at: k.expires_us.map(|us| from_micros(us).to_rfc3339()),
+        last_used_at: from_micros(k.last_seen_us).to_rfc3339(),
+        revoked_at: k.ended_us.map(|us| from_micros(us).to_rfc3339()),
+        live,
+    }
+}
+
+/// An API key for a service account: scoped, expiring, shown once. A person's account never
+/// gets one (nobody obtains a credential for somebody else).
+async fn api_key(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(name): ApiPath<String>,
+    ApiJson(body): ApiJson<ApiKeyRequest>,
+) -> Result<Response, ApiError> {
+    caller.require(Permission::ManageUsers)?;
+    let account = state.store.account(&name).await?.ok_or_else(|| ApiError::NotFound(format!("no account {name:?}")))?;
+    let now = state.clock.now();
+    let (issued, record) = state.auth.issue_api_key(&account, &body, now).await.map_err(|e| match e {
+        crate::access::AuthError::NotAllowed(reason) => ApiError::Unprocessable(reason),
+        other => other.into(),
+    })?;
+    let view = key_view(record, micros(now));
+    let answer = serde_json::json!({ "api_key": issued.token, "key": view });
+    let response = no_store((StatusCode::CREATED, Json(answer)).into_response());
+    let detail = format!("key {} scope {} label {:?}", view.id, view.scope, view.label);
+    Ok(AuditNote::success("issue_api_key", format!("account:{name}")).with_detail(detail).on(response))
+}
+
+/// Every API key, newest first (at most 1,000), live or not.
+async fn api_keys(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
+    caller.require(Permission::ManageUsers)?;
+    let now = micros(state.clock.now());
+    let keys: Vec<KeyView> = state.store.api_keys(1000).await?.into_iter().map(|k| key_view(k, now)).collect();
+    Ok(no_store(Json(keys).into_response()))
+}
+
+/// Revokes an API key by its id.
+async fn revoke_api_key(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<String>) -> Result<Response, ApiError> {
+    caller.require(Permission::ManageUsers)?;
+    let Some(owner) = state.store.end_api_key(&id, micros(state.clock.now())).await? else {
+        return Err(ApiError::NotFound(format!("no live API key {id:?}")));
+    };
+    Ok(AuditNote::success("revoke_api_key", format!("account:{owner}"))
+        .with_detail(format!("key {id}"))
+        .on(StatusCode::NO_CONTENT.into_response()))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GrantBody {
+    /// `null` takes the grant away.
+    role: Option<Role>,
+    #[serde(default)]
+    jurisdiction: Option<String>,
+    #[serde(default)]
+    acting_as: String,
+}
+
+async fn grant(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(name): ApiPath<String>,
+    ApiJson(body): ApiJson<GrantBody>,
+) -> Result<Response, ApiError> {
+    caller.require(Permission::ManageGrants)?;
+    if name == caller.username {
+        return Err(ApiError::Forbidden {
+            action: "manage_grants".into(),
+            reason: "nobody may change their own grant".into(),
+        });
+    }
+    let checked = match body.role {
+        None => None,
+        Some(role) => {
+            let text = body.jurisdiction.as_deref().unwrap_or("county");
+            let j = Jurisdiction::parse(text).map_err(|e| ApiError::Unprocessable(e.to_string()))?;
+            Some(Grant::new(role, j).map_err(|e| ApiError::Unprocessable(e.to_string()))?)
+        }
+    };
+    let account = state.store.account(&name).await?.ok_or_else(|| ApiError::NotFound(format!("no account {name:?}")))?;
+    if let Some(g) = &checked {
+        acting_as_ok(&state, g, &body.acting_as)?;
+        if account.service && !matches!(g.role, Role::Dispatcher | Role::CountyLeader | Role::Planner) {
+            return Err(ApiError::Unprocessable(format!(
+                "a service account may hold a dispatcher, county leader or planner grant, not {}",
+                g.role
+            )));
+        }
+    }
+    let role = checked.as_ref().map(|g| g.role.as_str());
+    let j = checked.as_ref().map(|g| g.jurisdiction.as_str().to_owned());
+    if !state.store.set_grant(&name, role, j.as_deref(), &body.acting_as).await? {
+        return Err(ApiError::NotFound(format!("no account {name:?}")));
+    }
+    let detail = match &checked {
+        Some(g) => format!("{} over {} as {:?}", g.role, g.jurisdiction.as_str(), body.acting_as),
+        None => "grant removed".into(),
+    };
+    Ok(AuditNote::success("change_grant", format!("account:{name}")).with_detail(detail).on(StatusCode::NO_CONTENT.into_response()))
+}
+
+/// A gridworker acts as a person of the roster inside its jurisdiction; a department handler
+/// as a department the county has; nobody else acts as anyone.
+fn acting_as_ok(state: &AppState, grant: &Grant, acting_as: &str) -> Result<(), ApiError> {
+    let bad = |m: String| Err(ApiError::Unprocessable(m));
+    match grant.role {
+        Role::Gridworker => match state.rules.roster().get(acting_as) {
+            Some(p)
+                if grant.jurisdiction.covers_code(&p.unit_code)
+                    || p.grids.iter().any(|g| grant.jurisdiction.covers_code(g)) =>
+            {
+                Ok(())
+            }
+            Some(_) => bad(format!("person {acting_as:?} is outside {}", grant.jurisdiction.as_str())),
+            None => bad(format!("a gridworker grant needs acting_as, a person id of the roster (got {acting_as:?})")),
+        },
+        Role::DepartmentHandler => match state.rules.routing().department(acting_as) {
+            Some(_) => Ok(()),
+            None => bad(format!("a department handler grant needs acting_as, a department code (got {acting_as:?})")),
+        },
+        _ if acting_as.is_empty() => Ok(()),
+        _ => bad(format!("a {} acts for its centre: acting_as must be empty", grant.role)),
+    }
+}
+
+async fn policy(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
+    caller.require(Permission::EditSecurityPolicy)?;
+    Ok(no_store(Json(&*state.auth.policy()).into_response()))
+}
+
+async fn set_policy(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(policy): ApiJson<SecurityPolicy>,
+) -> Result<Response, ApiError> {
+    caller.require(Permission::EditSecurityPolicy)?;
+    policy.validate().map_err(ApiError::Unprocessable)?;
+    let detail = serde_json::to_string(&policy).unwrap_or_default();
+    state.auth.set_policy(policy).await?;
+    Ok(AuditNote::success("edit_security_policy", "security_policy").with_detail(detail).on(StatusCode::NO_CONTENT.into_response()))
+}

@@ -1,0 +1,184 @@
+//! Logging in and out: `POST /api/v1/auth/login` (browser session), `POST /api/v1/auth/token`
+//! (the phone app's bearer token), `GET /api/v1/auth/me`, `POST /api/v1/auth/logout`,
+//! `PUT /api/v1/auth/password`.
+
+use axum::extract::State;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use axum::{Extension, Json, Router};
+use serde::Deserialize;
+use wangge_core::access::{AuditOutcome, Jurisdiction};
+use wangge_core::wire::Me;
+
+use super::no_store;
+use crate::access::{AuditNote, Issued, TokenKind};
+use crate::access::{Caller, Via};
+use crate::http::audit_layer::{Source, SESSION_COOKIE};
+use crate::http::error::ApiError;
+use crate::http::extract::ApiJson;
+use crate::state::AppState;
+use super::Routes;
+
+/// Routes of this module.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .at("/api/v1/auth/login", post(login))
+        .at("/api/v1/auth/token", post(device_token))
+        .at("/api/v1/auth/me", get(me))
+        .at("/api/v1/auth/logout", post(logout))
+        .at("/api/v1/auth/password", put(change_password))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Login {
+    username: String,
+    password: String,
+    /// What the token is for (the phone app: a device name).
+    #[serde(default)]
+    label: String,
+}
+
+fn me_of(state: &AppState, caller: &Caller) -> Me {
+    let grant = caller.grant.as_ref();
+    let catalog = state.catalog.load();
+    let jurisdiction_name = grant.map(|g| match &g.jurisdiction {
+        Jurisdiction::County => "全县".to_owned(),
+        j => {
+            let code = j.as_str();
+            let township = catalog.townships().iter().find(|t| t.code == code).map(|t| t.name.clone());
+            let village = || catalog.villages().iter().find(|v| v.code == code).map(|v| v.name.clone());
+            township.or_else(village).unwrap_or_default()
+        }
+    });
+    Me {
+        username: caller.username.clone(),
+        display_name: caller.display_name.clone(),
+        role: grant.map(|g| g.role),
+        role_zh: grant.map(|g| g.role.zh().to_owned()),
+        jurisdiction: grant.map(|g| g.jurisdiction.as_str().to_owned()),
+        jurisdiction_name,
+        acting_as: Some(caller.acting_as.clone()).filter(|a| !a.is_empty()),
+        permissions: caller.permissions(),
+        csrf_token: match &caller.via {
+            Via::Cookie { csrf, .. } => Some(csrf.clone()),
+            Via::Bearer { .. } => None,
+        },
+        idle_timeout_s: u64::from(state.auth.policy().idle_timeout_minutes) * 60,
+        password_expired: caller.password_expired,
+    }
+}
+
+/// A refused login answers the error with a `login` audit row naming who was tried.
+fn refused_login(error: ApiError, username: &str) -> Response {
+    let outcome = match error {
+        ApiError::TooManyRequests { .. } | ApiError::Locked(_) => AuditOutcome::Denied,
+        _ => AuditOutcome::Failure,
+    };
+    let detail = error.to_string();
+    AuditNote::success("login", format!("account:{username}"))
+        .outcome(outcome)
+        .with_detail(detail)
+        .for_user(username)
+        .on(error.into_response())
+}
+
+async fn open(
+    state: &AppState,
+    source: Source,
+    login: &Login,
+    kind: TokenKind,
+) -> Result<Issued, Response> {
+    if login.username.is_empty() || login.username.chars().count() > 64 || login.password.len() > 1024 {
+        return Err(refused_login(ApiError::Unauthenticated("wrong user name or password".into()), &login.username));
+    }
+    let now = state.clock.now();
+    let account = state
+        .auth
+        .authenticate(&login.username, &login.password, source.0, now)
+        .await
+        .map_err(|e| refused_login(e.into(), &login.username))?;
+    // Opening a session is a change: its `begun` row first, or no session.
+    let object = format!("account:{}", account.username);
+    if !crate::http::audit_layer::begun_row(state, &account.username, "login", &object, source.0).await {
+        let busy = ApiError::Busy { detail: "the audit trail cannot be written; try again shortly".into(), retry_after_secs: 5 };
+        return Err(refused_login(busy, &login.username));
+    }
+    state.auth.issue(&account, kind, &login.label, now).await.map_err(|e| refused_login(e.into(), &login.username))
+}
+
+async fn login(
+    State(state): State<AppState>,
+    Extension(source): Extension<Source>,
+    ApiJson(body): ApiJson<Login>,
+) -> Response {
+    let issued = match open(&state, source, &body, TokenKind::Browser).await {
+        Ok(issued) => issued,
+        Err(response) => return response,
+    };
+    let mut cookie = format!("{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Strict", issued.token);
+    if state.secure_cookies {
+        cookie.push_str("; Secure");
+    }
+    let mut response = no_store(Json(me_of(&state, &issued.caller)).into_response());
+    if let Ok(value) = HeaderValue::from_str(&cookie) {
+        response.headers_mut().insert(header::SET_COOKIE, value);
+    }
+    AuditNote::success("login", format!("account:{}", body.username)).for_user(&body.username).on(response)
+}
+
+/// The phone app's login: a bearer token (shown once) instead of a cookie.
+async fn device_token(
+    State(state): State<AppState>,
+    Extension(source): Extension<Source>,
+    ApiJson(body): ApiJson<Login>,
+) -> Response {
+    let issued = match open(&state, source, &body, TokenKind::Device).await {
+        Ok(issued) => issued,
+        Err(response) => return response,
+    };
+    let answer = serde_json::json!({ "token": issued.token, "me": me_of(&state, &issued.caller) });
+    let response = no_store((StatusCode::CREATED, Json(answer)).into_response());
+    AuditNote::success("login", format!("account:{}", body.username))
+        .with_detail("device token")
+        .for_user(&body.username)
+        .on(response)
+}
+
+async fn me(State(state): State<AppState>, caller: Caller) -> Response {
+    no_store(Json(me_of(&state, &caller)).into_response())
+}
+
+async fn logout(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
+    state.auth.logout(&caller, state.clock.now()).await?;
+    let expired = format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    if let Ok(value) = HeaderValue::from_str(&expired) {
+        response.headers_mut().insert(header::SET_COOKIE, value);
+    }
+    Ok(AuditNote::success("logout", format!("account:{}", caller.username)).on(response))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PasswordChange {
+    current: String,
+    new: String,
+}
+
+async fn change_password(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(body): ApiJson<PasswordChange>,
+) -> Result<Response, ApiError> {
+    let object = format!("account:{}", caller.username);
+    match state.auth.change_password(&caller, &body.current, &body.new, state.clock.now()).await {
+        Ok(()) => Ok(AuditNote::success("change_password", object).on(StatusCode::NO_CONTENT.into_response())),
+        Err(crate::access::AuthError::BadCredentials) => Err(ApiError::Forbidden {
+            action: "change_password".into(),
+            reason: "the current password is wrong".into(),
+        }),
+        Err(e) => Err(e.into()),
+    }
+}

@@ -1,0 +1,332 @@
+//! Events: the queues (`GET /api/v1/events`), one event with its deadlines and overdue flag,
+//! its timeline, and transitions of its closed loop (`POST /api/v1/events/{id}/transitions`).
+
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{Map, Value};
+use wangge_core::event::{Action, Category, State as LoopState, Tier, TransitionError};
+use wangge_core::access::{may_transition, Actor, EventScope, Permission, Role};
+use wangge_core::wire::{EventView, Timeline};
+
+use super::{code, empty_page, no_store, page, revealed, time, RevealBody};
+use crate::access::AuditNote;
+use crate::access::Caller;
+use crate::http::error::ApiError;
+use crate::records::{EventFilter, EventRecord};
+use crate::events::view::{event_view, timeline_view};
+use crate::http::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::state::AppState;
+use crate::events::transitions::{self, TransitionFailure};
+use super::Routes;
+
+/// Longest actor or holder id.
+const MAX_ID: usize = 64;
+
+/// Routes of this module.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .at("/api/v1/events", get(list))
+        .at("/api/v1/events/{id}", get(one))
+        .at("/api/v1/events/{id}/timeline", get(timeline))
+        .at("/api/v1/events/{id}/transitions", post(transition))
+        .at("/api/v1/events/{id}/reveal", post(reveal))
+}
+
+/// The queue's query string, kept as text so that each bad value gets its own reason.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct QueueQuery {
+    state: Option<String>,
+    tier: Option<String>,
+    holder: Option<String>,
+    township: Option<String>,
+    village: Option<String>,
+    grid: Option<String>,
+    category: Option<String>,
+    overdue: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    page: Option<String>,
+    per_page: Option<String>,
+}
+
+async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(q): ApiQuery<QueueQuery>,
+) -> Result<Response, ApiError> {
+    let scope = caller.scope(Permission::ReadEvents)?;
+    let now = state.clock.now();
+    let page = page(q.page.as_deref(), q.per_page.as_deref())?;
+    let township = q.township.map(|c| code("township", c, 9)).transpose()?;
+    let village = q.village.map(|c| code("village", c, 12)).transpose()?;
+    let mut holder = q.holder.map(|h| id_text("holder", h)).transpose()?;
+    let mut tier_asked = q.tier.as_deref().map(tier).transpose()?;
+    // A department handler's queue is its department's.
+    if caller.grant.as_ref().is_some_and(|g| g.role == Role::DepartmentHandler) {
+        if holder.as_ref().is_some_and(|h| *h != caller.acting_as) {
+            return Ok(no_store(Json(empty_page::<EventView>(page)).into_response()));
+        }
+        holder = Some(caller.acting_as.clone());
+        tier_asked = Some(Tier::Department);
+    }
+    let Some((township, village)) = scope.narrow(township, village) else {
+        return Ok(no_store(Json(empty_page::<EventView>(page)).into_response()));
+    };
+    let filter = EventFilter {
+        states: states(q.state.as_deref())?,
+        tier: tier_asked,
+        holder,
+        township,
+        village,
+        grid: q.grid.map(grid_code).transpose()?,
+        category: q.category.as_deref().map(category).transpose()?,
+        overdue: q.overdue.as_deref().map(boolean).transpose()?,
+        done_before: None,
+        from: q.from.as_deref().map(|t| time("from", t, false)).transpose()?,
+        to: q.to.as_deref().map(|t| time("to", t, true)).transpose()?,
+        now: Some(now),
+    };
+    let found = state.store.events(&filter, page).await?;
+    Ok(no_store(Json(found.map(|e| event_view(&e, now))).into_response()))
+}
+
+async fn one(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<String>) -> Result<Response, ApiError> {
+    let event = find_visible(&state, &caller, &id).await?;
+    Ok(no_store(Json(event_view(&event, state.clock.now())).into_response()))
+}
+
+async fn timeline(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Response, ApiError> {
+    let event = find_visible(&state, &caller, &id).await?;
+    let entries = state.store.timeline(&event.event_id).await?;
+    let body = Timeline { event_id: event.event_id, entries: entries.iter().map(timeline_view).collect() };
+    Ok(no_store(Json(body).into_response()))
+}
+
+/// A core action (`{"action": "escalate", "to": {...}, "reason": "..."}`). Who acts is the
+/// signed-in account (its person, department or centre); an `actor` member, if sent, must
+/// name the same.
+async fn transition(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(body): ApiJson<Value>,
+) -> Result<Response, ApiError> {
+    let Value::Object(mut body) = body else {
+        return Err(ApiError::Unprocessable("the body must be a JSON object with an action".into()));
+    };
+    let actor = caller.actor_id();
+    match body.remove("actor") {
+        None | Some(Value::Null) => {}
+        Some(Value::String(a)) if a == actor => {}
+        Some(other) => {
+            return Err(ApiError::Unprocessable(format!(
+                "actor is taken from the signed-in account ({actor}); got {other}"
+            )))
+        }
+    }
+    let event = find_visible(&state, &caller, &id).await?;
+    fill_holder(&state, &event, &mut body)?;
+    let action: Action = serde_json::from_value(Value::Object(body))
+        .map_err(|e| ApiError::Unprocessable(format!("not a valid action: {e}")))?;
+    let permission = Permission::for_action(&action);
+    let grant = caller.require(permission)?;
+    let scope = EventScope { township: &event.place.township, village: &event.place.village, holder: event.flow.holder.as_ref() };
+    if let Err(denied) = may_transition(&Actor { grant, id: &actor }, &scope, &action) {
+        return Err(if denied.is_not_found() {
+            ApiError::Hidden(format!("no event with id {id:?}"))
+        } else {
+            ApiError::Forbidden { action: permission.as_str().to_owned(), reason: denied.to_string() }
+        });
+    }
+    check_holder(&state, &event, &action)?;
+    let now = state.clock.now();
+    let object = format!("event:{}", event.event_id);
+    match transitions::apply_and_publish(state.desk(), &event, &action, &actor, None, now).await {
+        Ok(after) => {
+            let detail = format!("{} → {:?}", action.name(), after.flow.holder.as_ref().map(|h| format!("{}:{}", h.tier.as_str(), h.id)));
+            let response = no_store(Json(event_view(&after, now)).into_response());
+            Ok(AuditNote::success(permission.as_str(), object).with_detail(detail).on(response))
+        }
+        Err(TransitionFailure::Refused(e)) => Err(refused(e)),
+        Err(TransitionFailure::Store(e)) => Err(e.into()),
+    }
+}
+
+/// The full value of a masked field (`reporter_phone`, `reporter_name`): audited, never cached.
+async fn reveal(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(body): ApiJson<RevealBody>,
+) -> Result<Response, ApiError> {
+    caller.require(Permission::RevealPersonalData)?;
+    let event = find_visible(&state, &caller, &id).await?;
+    let value = match body.field.as_str() {
+        "reporter_phone" => event.reporter.phone.clone(),
+        "reporter_name" => event.reporter.name.clone(),
+        other => {
+            return Err(ApiError::Unprocessable(format!(
+                "field must be reporter_phone or reporter_name, got {other:?}"
+            )))
+        }
+    };
+    let value = value.ok_or_else(|| ApiError::NotFound(format!("event {id} has no {}", body.field)))?;
+    Ok(revealed(format!("event:{}", event.event_id), body.field, value))
+}
+
+async fn find(state: &AppState, id: &str) -> Result<EventRecord, ApiError> {
+    state.store.event(id).await?.ok_or_else(|| ApiError::NotFound(format!("no event with id {id:?}")))
+}
+
+/// The event if the caller may read it; one outside its jurisdiction is answered exactly like
+/// a missing one (and the refusal audited).
+async fn find_visible(state: &AppState, caller: &Caller, id: &str) -> Result<EventRecord, ApiError> {
+    caller.require(Permission::ReadEvents)?;
+    let event = find(state, id).await?;
+    if caller.sees_event(&event) {
+        Ok(event)
+    } else {
+        Err(ApiError::Hidden(format!("no event with id {id:?}")))
+    }
+}
+
+/// Escalations and arbitrations without `to.id` (or without `to`, for an escalation one tier
+/// up) get the holder the rules name.
+fn fill_holder(state: &AppState, event: &EventRecord, body: &mut Map<String, Value>) -> Result<(), ApiError> {
+    let action = body.get("action").and_then(Value::as_str).unwrap_or_default();
+    if action != "escalate" && action != "arbitrate" {
+        return Ok(());
+    }
+    let tier = match body.get("to") {
+        None | Some(Value::Null) if action == "escalate" => match event.flow.tier().and_then(Tier::up) {
+            Some(up) => up,
+            None => return Err(ApiError::Conflict("cannot escalate: the event is already at the top tier".into())),
+        },
+        Some(Value::Object(to)) if to.get("id").is_none_or(Value::is_null) => {
+            let text = to.get("tier").and_then(Value::as_str).unwrap_or_default();
+            tier(text).map_err(unprocessable)?
+        }
+        _ => return Ok(()),
+    };
+    let parent = state.catalog.load().grid(&event.place.grid).and_then(|g| g.grid.parent_grid.clone());
+    let holder = state
+        .rules
+        .holder_by_rule(tier, event, parent.as_deref())
+        .map_err(|e| ApiError::Unprocessable(e.to_string()))?;
+    body.insert("to".into(), serde_json::to_value(holder).unwrap_or_default());
+    Ok(())
+}
+
+/// A named holder must be one that exists for this event: a gridworker of the event's village
+/// (grid tier), the village's centre or one of its grid leaders (village tier), the event's
+/// township centre, the county centre, or a department the county has. Anything else would
+/// take the event out of every queue.
+fn check_holder(state: &AppState, event: &EventRecord, action: &Action) -> Result<(), ApiError> {
+    let (Action::Escalate { to, .. } | Action::Arbitrate { to, .. } | Action::Assign { to }) = action else {
+        return Ok(());
+    };
+    id_text("to.id", to.id.clone()).map_err(unprocessable)?;
+    let roster = state.rules.roster();
+    let place = &event.place;
+    let person = roster.get(&to.id);
+    let real = match to.tier {
+        Tier::Grid => person.is_some_and(|p| {
+            p.role == wangge_core::people::Role::Gridworker && p.grids.iter().any(|g| g.starts_with(&place.village))
+        }),
+        Tier::Village => {
+            to.id == place.village
+                || person.is_some_and(|p| p.role == wangge_core::people::Role::GridLeader && p.unit_code == place.village)
+        }
+        Tier::Township => to.id == place.township,
+        Tier::County => to.id == crate::grids::catalog::COUNTY_CODE,
+        Tier::Department => state.rules.routing().department(&to.id).is_some(),
+    };
+    if real {
+        Ok(())
+    } else if to.tier == Tier::Department {
+        Err(ApiError::Unprocessable(format!("no department with code {:?}", to.id)))
+    } else {
+        Err(ApiError::Unprocessable(format!(
+            "{:?} is not a {} holder this event can go to (a gridworker or grid leader of its village, its village, \
+             its township, the county centre or a department)",
+            to.id,
+            to.tier.as_str()
+        )))
+    }
+}
+
+fn refused(e: TransitionError) -> ApiError {
+    match e {
+        TransitionError::Illegal { .. } | TransitionError::NotUp { .. } | TransitionError::NotAtGrid(_) => {
+            ApiError::Conflict(e.to_string())
+        }
+        TransitionError::BadText(_) | TransitionError::BadScore(_) => ApiError::Unprocessable(e.to_string()),
+        TransitionError::Calendar(c) => ApiError::Calendar(c),
+    }
+}
+
+fn unprocessable(e: ApiError) -> ApiError {
+    match e {
+        ApiError::BadRequest(m) => ApiError::Unprocessable(m),
+        other => other,
+    }
+}
+
+/// A person, centre or department id: 1–64 characters, no control characters.
+fn id_text(what: &str, id: String) -> Result<String, ApiError> {
+    let n = id.chars().count();
+    if (1..=MAX_ID).contains(&n) && !id.chars().any(char::is_control) && id.trim() == id {
+        Ok(id)
+    } else {
+        Err(ApiError::BadRequest(format!("{what} must be 1 to {MAX_ID} characters without control characters or surrounding spaces")))
+    }
+}
+
+fn states(text: Option<&str>) -> Result<Vec<LoopState>, ApiError> {
+    let Some(text) = text else { return Ok(Vec::new()) };
+    text.split(',')
+        .map(|s| {
+            LoopState::parse(s.trim()).ok_or_else(|| {
+                ApiError::BadRequest(format!(
+                    "state must be reported, assigned, accepted, handled, returned, closed or rated (comma-separated), got {s:?}"
+                ))
+            })
+        })
+        .collect()
+}
+
+fn tier(text: &str) -> Result<Tier, ApiError> {
+    Tier::parse(text).ok_or_else(|| {
+        ApiError::BadRequest(format!("tier must be grid, village, township, county or department, got {text:?}"))
+    })
+}
+
+fn category(text: &str) -> Result<Category, ApiError> {
+    Category::parse(text).ok_or_else(|| {
+        ApiError::BadRequest(format!("category must be livelihood, hazard, dispute or other, got {text:?}"))
+    })
+}
+
+fn boolean(text: &str) -> Result<bool, ApiError> {
+    match text {
+        "true" => Ok(true),
+        "false" => Ok(false),
+        _ => Err(ApiError::BadRequest(format!("overdue must be true or false, got {text:?}"))),
+    }
+}
+
+fn grid_code(text: String) -> Result<String, ApiError> {
+    if text.len() == 15 && text.is_ascii() {
+        Ok(text)
+    } else {
+        Err(ApiError::BadRequest(format!("grid must be a 15-character grid code, got {text:?}")))
+    }
+}

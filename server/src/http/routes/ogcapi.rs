@@ -1,0 +1,239 @@
+//! OGC API – Features at `/ogcapi/` (Part 1 Core + GeoJSON, Part 2 CRS by reference), read-only,
+//! over the current grids, villages and townships, so that QGIS and GDAL can read them.
+
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::{json, Value};
+
+use wangge_core::access::Permission;
+
+use crate::access::AuditNote;
+use crate::access::{Caller, Scope};
+use crate::http::error::ApiError;
+use crate::grids::ogc::{self, check_format, CollectionId, InvalidParameter, ItemsQuery, OgcFeature, CONFORMANCE};
+use crate::state::AppState;
+use crate::store::StoreError;
+use super::Routes;
+
+/// Routes of this module.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .at("/ogcapi", get(landing))
+        .at("/ogcapi/", get(landing))
+        .at("/ogcapi/conformance", get(conformance))
+        .at("/ogcapi/collections", get(collections))
+        .at("/ogcapi/collections/{collection}", get(collection))
+        .at("/ogcapi/collections/{collection}/items", get(items))
+        .at("/ogcapi/collections/{collection}/items/{feature}", get(item))
+}
+
+/// An answer in the spec's exception format, `{"code": ..., "description": ...}`.
+#[derive(Debug)]
+pub(super) struct Exception {
+    status: StatusCode,
+    code: &'static str,
+    description: String,
+    /// The audit row of a refusal.
+    note: Option<Box<AuditNote>>,
+}
+
+impl Exception {
+    fn not_found(description: String) -> Self {
+        Self { status: StatusCode::NOT_FOUND, code: "NotFound", description, note: None }
+    }
+}
+
+impl From<InvalidParameter> for Exception {
+    fn from(e: InvalidParameter) -> Self {
+        Self { status: StatusCode::BAD_REQUEST, code: "InvalidParameterValue", description: e.0, note: None }
+    }
+}
+
+impl From<StoreError> for Exception {
+    fn from(e: StoreError) -> Self {
+        tracing::error!(error = %crate::logging::error_chain(&e), "OGC API: the store failed");
+        Self {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            code: "ServiceUnavailable",
+            description: "the store is unavailable".into(),
+            note: None,
+        }
+    }
+}
+
+impl IntoResponse for Exception {
+    fn into_response(self) -> Response {
+        let response = (self.status, Json(json!({ "code": self.code, "description": self.description }))).into_response();
+        match self.note {
+            Some(note) => note.on(response),
+            None => response,
+        }
+    }
+}
+
+/// The current features of `collection` inside `scope`, in code order, from the in-memory
+/// catalog.
+pub(super) fn features(state: &AppState, collection: CollectionId, scope: &Scope) -> Vec<OgcFeature> {
+    let catalog = state.catalog.load();
+    match collection {
+        CollectionId::Grids => {
+            catalog.grids().iter().filter(|g| scope.covers(&g.grid.code)).map(|g| OgcFeature::grid(&g.grid)).collect()
+        }
+        CollectionId::Villages => {
+            catalog.villages().iter().filter(|v| scope.covers(&v.code)).map(OgcFeature::village).collect()
+        }
+        CollectionId::Townships => {
+            catalog.townships().iter().filter(|t| scope.covers(&t.code)).map(OgcFeature::township).collect()
+        }
+    }
+}
+
+/// The caller's scope for reading boundaries.
+fn map_scope(caller: &Caller) -> Result<Scope, Exception> {
+    caller.scope(Permission::ReadMap).map_err(Exception::from)
+}
+
+impl From<crate::access::Denial> for Exception {
+    fn from(e: crate::access::Denial) -> Self {
+        ApiError::from(e).into()
+    }
+}
+
+impl From<ApiError> for Exception {
+    fn from(e: ApiError) -> Self {
+        let note = AuditNote::denied(Permission::ReadMap.as_str(), &e.to_string());
+        Self { status: StatusCode::FORBIDDEN, code: "Forbidden", description: e.to_string(), note: Some(Box::new(note)) }
+    }
+}
+
+/// The configured public URL and `/ogcapi`: never from the request's `Host` header, which the
+/// client chooses.
+fn base_url(state: &AppState) -> String {
+    format!("{}/ogcapi", state.public_url)
+}
+
+/// The query's pairs; only `f=json` is accepted on the metadata resources.
+fn pairs(query: Option<String>) -> Result<Vec<(String, String)>, Exception> {
+    serde_urlencoded::from_str(query.as_deref().unwrap_or_default())
+        .map_err(|e| InvalidParameter(format!("the query string cannot be read: {e}")).into())
+}
+
+fn only_format(query: Option<String>) -> Result<(), Exception> {
+    let pairs = pairs(query)?;
+    if let Some((k, _)) = pairs.iter().find(|(k, _)| k != "f") {
+        return Err(InvalidParameter(format!("unknown parameter {k:?}; only f=json is accepted here")).into());
+    }
+    check_format(pairs.iter().find(|(k, _)| k == "f").map(|(_, v)| v.as_str()))?;
+    Ok(())
+}
+
+fn parse_collection(id: &str) -> Result<CollectionId, Exception> {
+    CollectionId::parse(id)
+        .ok_or_else(|| Exception::not_found(format!("no collection {id:?}; the collections are grids, villages and townships")))
+}
+
+fn link(href: String, rel: &str, kind: &str, title: &str) -> Value {
+    json!({ "href": href, "rel": rel, "type": kind, "title": title })
+}
+
+async fn landing(State(state): State<AppState>, RawQuery(query): RawQuery) -> Result<Json<Value>, Exception> {
+    only_format(query)?;
+    let base = base_url(&state);
+    Ok(Json(json!({
+        "title": "wangge — grids of Huailai County (怀来县网格)",
+        "description": "Current grids, villages and townships of Huailai County as OGC API – Features. Internal boundaries are illustrative.",
+        "links": [
+            link(format!("{base}/"), "self", "application/json", "this document"),
+            link(format!("{base}/conformance"), "conformance", "application/json", "conformance classes"),
+            link(format!("{base}/collections"), "data", "application/json", "collections"),
+        ],
+    })))
+}
+
+async fn conformance(RawQuery(query): RawQuery) -> Result<Json<Value>, Exception> {
+    only_format(query)?;
+    Ok(Json(json!({ "conformsTo": CONFORMANCE })))
+}
+
+async fn collections(
+    State(state): State<AppState>,
+    caller: Caller,
+    RawQuery(query): RawQuery,
+) -> Result<Json<Value>, Exception> {
+    only_format(query)?;
+    let scope = map_scope(&caller)?;
+    let base = base_url(&state);
+    let mut list = Vec::new();
+    for c in CollectionId::ALL {
+        list.push(ogc::collection(c, &features(&state, c, &scope), &base));
+    }
+    Ok(Json(json!({
+        "links": [link(format!("{base}/collections"), "self", "application/json", "collections")],
+        "crs": [ogc::CRS84, ogc::EPSG_4490],
+        "collections": list,
+    })))
+}
+
+async fn collection(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Result<Json<Value>, Exception> {
+    let c = parse_collection(&id)?;
+    only_format(query)?;
+    let scope = map_scope(&caller)?;
+    Ok(Json(ogc::collection(c, &features(&state, c, &scope), &base_url(&state))))
+}
+
+async fn items(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, Exception> {
+    let c = parse_collection(&id)?;
+    let q = ItemsQuery::parse(&pairs(query)?)?;
+    let url = format!("{}/collections/{}/items", base_url(&state), c.as_str());
+    let scope = map_scope(&caller)?;
+    let page = ogc::items_page(c, &features(&state, c, &scope), &q, &url);
+    Ok(geo_json(page, q.crs))
+}
+
+async fn item(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((id, feature)): Path<(String, String)>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, Exception> {
+    let c = parse_collection(&id)?;
+    let pairs = pairs(query)?;
+    if let Some((k, _)) = pairs.iter().find(|(k, _)| k != "crs" && k != "f") {
+        return Err(InvalidParameter(format!("unknown parameter {k:?}; a single feature accepts crs and f")).into());
+    }
+    let q = ItemsQuery::parse(&pairs)?;
+    let scope = map_scope(&caller)?;
+    let all = features(&state, c, &scope);
+    let f = all.iter().find(|f| f.id == feature).ok_or_else(|| Exception::not_found(format!("no feature {feature:?} in {}", c.as_str())))?;
+    let base = base_url(&state);
+    let mut body = f.to_json(c, q.crs);
+    body["links"] = json!([
+        link(format!("{base}/collections/{}/items/{feature}", c.as_str()), "self", "application/geo+json", "this feature"),
+        link(format!("{base}/collections/{}", c.as_str()), "collection", "application/json", "its collection"),
+    ]);
+    Ok(geo_json(body, q.crs))
+}
+
+/// A GeoJSON answer with its `Content-Crs`.
+fn geo_json(body: Value, crs: ogc::Crs) -> Response {
+    let mut response = Json(body).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/geo+json"));
+    if let Ok(v) = HeaderValue::from_str(&format!("<{}>", crs.uri())) {
+        headers.insert("content-crs", v);
+    }
+    response
+}

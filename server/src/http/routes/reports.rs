@@ -1,0 +1,83 @@
+//! `POST /api/v1/reports`: report intake, durable before the answer and exactly once per
+//! report id (or `Idempotency-Key`).
+
+use axum::extract::State;
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Json, Router};
+
+use wangge_core::access::Permission;
+
+use super::no_store;
+use crate::access::AuditNote;
+use crate::access::Caller;
+use crate::http::error::ApiError;
+use crate::records::Inserted;
+use crate::events::view::event_view;
+use crate::http::extract::ApiJson;
+use crate::events::intake::{self, ReportRequest};
+use crate::state::AppState;
+use super::Routes;
+
+/// The header that marks an answer replayed for a retried report.
+pub const IDEMPOTENT_REPLAY: HeaderName = HeaderName::from_static("idempotent-replay");
+
+/// The request header that may carry the report id.
+pub const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
+
+/// Routes of this module.
+pub fn router() -> Router<AppState> {
+    Router::new().at("/api/v1/reports", post(report))
+}
+
+/// The person a gridworker's credential acts as (nobody else reports as a gridworker).
+pub fn gridworker_person(caller: &Caller) -> Option<&str> {
+    let gridworker = caller.grant.as_ref().is_some_and(|g| g.role == wangge_core::access::Role::Gridworker);
+    (gridworker && !caller.acting_as.is_empty()).then_some(caller.acting_as.as_str())
+}
+
+/// 201 with the new event, or 200 with the original one for a retry.
+async fn report(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<ReportRequest>,
+) -> Result<Response, ApiError> {
+    let scope = caller.scope(Permission::ReportEvent)?;
+    let key = match headers.get(IDEMPOTENCY_KEY) {
+        Some(v) => Some(v.to_str().map_err(|_| ApiError::BadRequest("Idempotency-Key must be ASCII".into()))?),
+        None => None,
+    };
+    let report = intake::check(body, key)?;
+    let now = state.clock.now();
+    let new = intake::build(&state.index.load(), &state.catalog.load(), &state.rules, report, gridworker_person(&caller), now)?;
+    let place = &new.event.place;
+    if !scope.0.covers(&place.township, &place.village) {
+        return Err(ApiError::Forbidden {
+            action: Permission::ReportEvent.as_str().to_owned(),
+            reason: format!("the point is in grid {}, outside the caller's jurisdiction {}", place.grid, scope.0.as_str()),
+        });
+    }
+    let fingerprint = new.event.fingerprint.clone();
+    let (status, event, replay) = match state.intake.submit(new).await? {
+        Inserted::Created(e) => (StatusCode::CREATED, e, false),
+        Inserted::Existing(e) if e.fingerprint == fingerprint && caller.sees_event(&e) => (StatusCode::OK, e, true),
+        // Never name the other event: it may be another area's.
+        Inserted::Existing(e) => {
+            return Err(ApiError::KeyReused(format!(
+                "report id {} was already used for a different report; choose a new report id",
+                e.report_id
+            )))
+        }
+    };
+    let mut response = (status, Json(event_view(&event, now))).into_response();
+    if let Ok(location) = HeaderValue::from_str(&format!("/api/v1/events/{}", event.event_id)) {
+        response.headers_mut().insert(header::LOCATION, location);
+    }
+    if replay {
+        response.headers_mut().insert(IDEMPOTENT_REPLAY, HeaderValue::from_static("true"));
+    }
+    let note = AuditNote::success(Permission::ReportEvent.as_str(), format!("event:{}", event.event_id));
+    Ok(note.with_detail(if replay { "retry answered with the stored event" } else { "" }).on(no_store(response)))
+}

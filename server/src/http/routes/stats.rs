@@ -1,0 +1,235 @@
+//! Figures (统计): `GET /api/v1/stats?from=&to=[&township=|&village=|&grid=]` — reported,
+//! closed and the closure rate of the events reported in a period (dates inclusive, China
+//! time), by category and by division, the 1-3-5 on-time rates per tier, and the open events
+//! past a deadline now (督办).
+
+use std::collections::{BTreeMap, HashMap};
+
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use chrono::{DateTime, Days, NaiveDate, NaiveTime, TimeZone, Utc};
+use serde::{Deserialize, Serialize};
+use wangge_core::calendar::china_time;
+use wangge_core::stats::{self, Counts, OnTime};
+
+use super::{code, no_store};
+use crate::access::Caller;
+use crate::http::error::ApiError;
+use wangge_core::access::Permission;
+use crate::records::{time_text, EventFilter, Page};
+use crate::events::view::{event_view, EventView};
+use crate::http::extract::ApiQuery;
+use crate::state::AppState;
+use crate::events::stats::facts;
+use crate::records::StatsFilter;
+use super::Routes;
+
+/// Most overdue events listed in the answer (the total is always given).
+pub const OVERDUE_LISTED: u32 = 20;
+
+/// Routes of this module.
+pub fn router() -> Router<AppState> {
+    Router::new().at("/api/v1/stats", get(figures))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StatsQuery {
+    from: Option<String>,
+    to: Option<String>,
+    township: Option<String>,
+    village: Option<String>,
+    grid: Option<String>,
+}
+
+/// One division's counts, with its name.
+#[derive(Debug, Serialize)]
+struct DivisionCounts {
+    code: String,
+    name: String,
+    #[serde(flatten)]
+    counts: Counts,
+}
+
+#[derive(Debug, Serialize)]
+struct Overdue {
+    /// Open events of the division past a deadline now.
+    total: i64,
+    /// The first of them, soonest deadline first.
+    items: Vec<EventView>,
+}
+
+#[derive(Debug, Serialize)]
+struct Answer {
+    from: NaiveDate,
+    to: NaiveDate,
+    township: Option<String>,
+    village: Option<String>,
+    grid: Option<String>,
+    #[serde(flatten)]
+    total: Counts,
+    by_category: BTreeMap<&'static str, Counts>,
+    by_township: Vec<DivisionCounts>,
+    /// Only when the figures are narrowed to a township, village or grid.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    by_village: Option<Vec<DivisionCounts>>,
+    /// Only when the figures are narrowed to a village or grid.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    by_grid: Option<Vec<DivisionCounts>>,
+    on_time: BTreeMap<&'static str, OnTime>,
+    overdue: Overdue,
+    generated_at: String,
+}
+
+async fn figures(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<StatsQuery>) -> Result<Response, ApiError> {
+    let scope = caller.scope(Permission::ReadStats)?;
+    let from = date("from", q.from.as_deref())?;
+    let to = date("to", q.to.as_deref())?;
+    if from > to {
+        return Err(ApiError::BadRequest(format!("from ({from}) is after to ({to})")));
+    }
+    let township = q.township.map(|c| code("township", c, 9)).transpose()?;
+    let village = q.village.map(|c| code("village", c, 12)).transpose()?;
+    let grid = q.grid.map(grid_code).transpose()?;
+    let outside = || ApiError::Forbidden {
+        action: Permission::ReadStats.as_str().to_owned(),
+        reason: format!("the figures asked for are outside the caller's jurisdiction {}", scope.0.as_str()),
+    };
+    let (township, village) = scope.narrow(township, village).ok_or_else(outside)?;
+    if grid.as_deref().is_some_and(|g| !scope.covers(g)) {
+        return Err(outside());
+    }
+    let filter = StatsFilter {
+        from: day_start(from)?,
+        to: day_start(to.checked_add_days(Days::new(1)).ok_or_else(|| bad_date("to", &to.to_string()))?)?,
+        township,
+        village,
+        grid,
+    };
+    let now = state.clock.now();
+    let histories = state.store.histories(&filter).await?;
+    let calendar = state.rules.calendar();
+    let figures = tokio::task::spawn_blocking(move || {
+        let all: Vec<_> = histories.iter().map(|h| facts(h, &calendar)).collect();
+        stats::figures(&all, now)
+    })
+    .await
+    .map_err(|e| ApiError::Internal(format!("the figures task failed: {e}")))?;
+    // The overdue events themselves are event details: listed only for who may read events.
+    let overdue = overdue(&state, &filter, now, caller.require(Permission::ReadEvents).is_ok()).await?;
+    let names = Names::new(&state);
+    let narrowed = filter.township.is_some() || filter.village.is_some() || filter.grid.is_some();
+    let answer = Answer {
+        from,
+        to,
+        by_township: names.list(&figures.by_township, &names.townships),
+        by_village: narrowed.then(|| names.list(&figures.by_village, &names.villages)),
+        by_grid: (filter.village.is_some() || filter.grid.is_some()).then(|| names.list(&figures.by_grid, &names.grids)),
+        township: filter.township,
+        village: filter.village,
+        grid: filter.grid,
+        total: figures.total,
+        by_category: figures.by_category,
+        on_time: figures.on_time,
+        overdue,
+        generated_at: time_text(now),
+    };
+    Ok(no_store(Json(answer).into_response()))
+}
+
+/// Open events of the filter's division past a deadline at `now` (whenever reported): the
+/// count always, the events only when `listed`.
+async fn overdue(state: &AppState, f: &StatsFilter, now: DateTime<Utc>, listed: bool) -> Result<Overdue, ApiError> {
+    let filter = EventFilter {
+        township: f.township.clone(),
+        village: f.village.clone(),
+        grid: f.grid.clone(),
+        overdue: Some(true),
+        now: Some(now),
+        ..EventFilter::default()
+    };
+    let per_page = if listed { OVERDUE_LISTED } else { 1 };
+    let found = state.store.events(&filter, Page { page: 1, per_page }).await?;
+    let items = if listed { found.items.iter().map(|e| event_view(e, now)).collect() } else { Vec::new() };
+    Ok(Overdue { total: found.total, items })
+}
+
+/// Division names by code, from the catalog.
+struct Names {
+    townships: HashMap<String, String>,
+    villages: HashMap<String, String>,
+    grids: HashMap<String, String>,
+}
+
+impl Names {
+    fn new(state: &AppState) -> Self {
+        let mut names = Self { townships: HashMap::new(), villages: HashMap::new(), grids: HashMap::new() };
+        for g in state.catalog.load().grids() {
+            let g = &g.grid;
+            names.townships.entry(g.township_code.clone()).or_insert_with(|| g.township_name.clone());
+            names.villages.entry(g.village_code.clone()).or_insert_with(|| g.village_name.clone());
+            names.grids.insert(g.code.clone(), g.name.clone());
+        }
+        names
+    }
+
+    /// The counts by code, with names (empty for a division no longer in the catalog).
+    fn list(&self, counts: &BTreeMap<String, Counts>, names: &HashMap<String, String>) -> Vec<DivisionCounts> {
+        counts
+            .iter()
+            .map(|(code, c)| DivisionCounts {
+                code: code.clone(),
+                name: names.get(code).cloned().unwrap_or_default(),
+                counts: *c,
+            })
+            .collect()
+    }
+}
+
+/// A required `YYYY-MM-DD` date.
+pub(super) fn date(what: &str, text: Option<&str>) -> Result<NaiveDate, ApiError> {
+    let text = text.ok_or_else(|| ApiError::BadRequest(format!("{what} is required: a date YYYY-MM-DD (China time)")))?;
+    NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| bad_date(what, text))
+}
+
+fn bad_date(what: &str, text: &str) -> ApiError {
+    ApiError::BadRequest(format!("{what} must be a date YYYY-MM-DD (China time), got {text:?}"))
+}
+
+/// The start of a China-time day, in UTC.
+pub(super) fn day_start(day: NaiveDate) -> Result<DateTime<Utc>, ApiError> {
+    china_time()
+        .from_local_datetime(&day.and_time(NaiveTime::MIN))
+        .single()
+        .map(|t| t.with_timezone(&Utc))
+        .ok_or_else(|| bad_date("date", &day.to_string()))
+}
+
+fn grid_code(text: String) -> Result<String, ApiError> {
+    if text.len() == 15 && text.is_ascii() {
+        Ok(text)
+    } else {
+        Err(ApiError::BadRequest(format!("grid must be a 15-character grid code, got {text:?}")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_are_required_and_strict() {
+        assert!(date("from", None).is_err());
+        assert!(date("from", Some("2023-13-01")).is_err());
+        assert!(date("from", Some("2023/01/01")).is_err());
+        assert_eq!(date("from", Some("2023-01-01")).ok(), NaiveDate::from_ymd_opt(2023, 1, 1));
+    }
+
+    #[test]
+    fn days_start_at_china_midnight() {
+        let day = NaiveDate::from_ymd_opt(2023, 1, 1).unwrap_or_default();
+        assert_eq!(day_start(day).map(time_text).ok().as_deref(), Some("2022-12-31T16:00:00.000Z"));
+    }
+}

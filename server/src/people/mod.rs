@@ -1,0 +1,76 @@
+//! People (人) as the service keeps them, the filters of the people list, and their JSON
+//! answers with phone numbers masked (PIPL minimisation).
+
+use serde::Serialize;
+use wangge_core::people::Role;
+
+use crate::records::{time_text, PersonRecord};
+
+
+
+/// The JSON answer for a person (phone masked).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PersonView {
+    id: String,
+    name: String,
+    role: Role,
+    unit_code: String,
+    grids: Vec<String>,
+    device_id: Option<String>,
+    phone: String,
+    on_duty: bool,
+    created_at: String,
+    updated_at: String,
+}
+
+impl From<&PersonRecord> for PersonView {
+    fn from(r: &PersonRecord) -> Self {
+        let p = &r.person;
+        Self {
+            id: p.id.clone(),
+            name: p.name.clone(),
+            role: p.role,
+            unit_code: p.unit_code.clone(),
+            grids: p.grids.clone(),
+            device_id: p.device_id.clone(),
+            phone: mask_phone(&p.phone),
+            on_duty: p.on_duty,
+            created_at: time_text(r.created_at),
+            updated_at: time_text(r.updated_at),
+        }
+    }
+}
+
+/// Phones are masked by the pure crate's rule (`138****5678`), shared with every answer.
+pub use wangge_core::access::mask_phone;
+
+/// Whether `phone` looks like a phone number: 3–20 digits, with an optional leading `+` and
+/// spaces or dashes between.
+pub fn valid_phone(phone: &str) -> bool {
+    let body = phone.strip_prefix('+').unwrap_or(phone);
+    let digits = body.chars().filter(char::is_ascii_digit).count();
+    phone.len() <= 24 && (3..=20).contains(&digits) && body.chars().all(|c| c.is_ascii_digit() || c == ' ' || c == '-')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn phones_are_masked() {
+        assert_eq!(mask_phone("13812345678"), "138****5678");
+        assert_eq!(mask_phone("138-1234-5678"), "138****5678");
+        assert_eq!(mask_phone("0313-6812345"), "031****2345");
+        assert_eq!(mask_phone("12345"), "****");
+        assert_eq!(mask_phone(""), "****");
+    }
+
+    #[test]
+    fn phones_are_checked() {
+        assert!(valid_phone("13812345678"));
+        assert!(valid_phone("+86 138 1234 5678"));
+        assert!(!valid_phone("call me"));
+        assert!(!valid_phone("12"));
+        assert!(!valid_phone("1381234567813812345678"));
+    }
+}

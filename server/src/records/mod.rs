@@ -1,0 +1,19 @@
+//! The plain record types every layer shares: what the store keeps and answers (divisions and
+//! grids, events and their timelines, people, departments) and the filters it takes. No I/O and
+//! nothing of the rest of the server: the domains and the store both depend on this, never the
+//! other way round.
+
+pub mod dataset;
+pub mod event;
+pub mod history;
+pub mod person;
+pub mod point;
+
+pub use dataset::{Dataset, DatasetError, DatasetInfo, Grid, Township, Village, VillageKind};
+pub use event::{
+    time_text, Channel, EventFilter, EventRecord, Inserted, NewEvent, Page, Paged, Place, Regrid, Reporter,
+    ReporterKind, TimelineEntry, TransitionWrite,
+};
+pub use history::{EventHistory, StatsFilter, StoredAction};
+pub use person::{Department, PersonFilter, PersonRecord};
+pub use point::{EventPoint, PointFilter};
