@@ -1,6 +1,11 @@
 //! wangge (网格) — the grid-based social-governance service of Huailai County (怀来县): which
 //! grid a point is in, the grids' shapes and the division tree, people and their grids, and
-//! events with their closed loop, over an embedded store.
+//! events with their closed loop, over an embedded SQLite file or PostGIS.
+//!
+//! One folder per concern, bottom up (`docs/architecture.md`): [`records`] (plain types) and
+//! [`formats`] (codecs) use nothing else of the server; [`store`] keeps the records; [`access`],
+//! [`grids`], [`people`] and [`events`] are the domains, each taking the pieces it needs;
+//! [`demo`] loads the demo county; [`state`] assembles everything; [`http`] is the edge.
 #![deny(missing_docs)]
 
 pub mod access;
