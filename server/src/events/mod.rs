@@ -3,6 +3,7 @@
 //! responsibility table), the county's figures, the feed of changes and the JSON views.
 
 pub mod changes;
+pub mod holders;
 pub mod intake;
 pub mod rules;
 pub mod stats;

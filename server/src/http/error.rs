@@ -277,6 +277,16 @@ impl From<Denial> for ApiError {
     }
 }
 
+impl From<crate::events::holders::HolderRefused> for ApiError {
+    fn from(e: crate::events::holders::HolderRefused) -> Self {
+        use crate::events::holders::HolderRefused;
+        match e {
+            HolderRefused::TopTier => Self::Conflict(e.to_string()),
+            HolderRefused::Invalid(reason) => Self::Unprocessable(reason),
+        }
+    }
+}
+
 impl From<Refused> for ApiError {
     fn from(e: Refused) -> Self {
         match e {

@@ -6,7 +6,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 use wangge_core::event::{Action, Category, State as LoopState, Tier, TransitionError};
 use wangge_core::access::{may_transition, Actor, EventScope, Permission, Role};
 use wangge_core::wire::{EventView, Timeline};
@@ -19,11 +19,9 @@ use crate::records::{EventFilter, EventRecord};
 use crate::events::view::{event_view, timeline_view};
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::state::AppState;
+use crate::events::holders::{self, MAX_ID};
 use crate::events::transitions::{self, TransitionFailure};
 use super::Routes;
-
-/// Longest actor or holder id.
-const MAX_ID: usize = 64;
 
 /// Routes of this module.
 pub fn router() -> Router<AppState> {
@@ -133,7 +131,7 @@ async fn transition(
         }
     }
     let event = find_visible(&state, &caller, &id).await?;
-    fill_holder(&state, &event, &mut body)?;
+    holders::fill_holder(&state.rules, &state.catalog.load(), &event, &mut body)?;
     let action: Action = serde_json::from_value(Value::Object(body))
         .map_err(|e| ApiError::Unprocessable(format!("not a valid action: {e}")))?;
     let permission = Permission::for_action(&action);
@@ -146,7 +144,7 @@ async fn transition(
             ApiError::Forbidden { action: permission.as_str().to_owned(), reason: denied.to_string() }
         });
     }
-    check_holder(&state, &event, &action)?;
+    holders::check_holder(&state.rules, &event, &action)?;
     let now = state.clock.now();
     let object = format!("event:{}", event.event_id);
     match transitions::apply_and_publish(state.desk(), &event, &action, &actor, None, now).await {
@@ -198,71 +196,6 @@ async fn find_visible(state: &AppState, caller: &Caller, id: &str) -> Result<Eve
     }
 }
 
-/// Escalations and arbitrations without `to.id` (or without `to`, for an escalation one tier
-/// up) get the holder the rules name.
-fn fill_holder(state: &AppState, event: &EventRecord, body: &mut Map<String, Value>) -> Result<(), ApiError> {
-    let action = body.get("action").and_then(Value::as_str).unwrap_or_default();
-    if action != "escalate" && action != "arbitrate" {
-        return Ok(());
-    }
-    let tier = match body.get("to") {
-        None | Some(Value::Null) if action == "escalate" => match event.flow.tier().and_then(Tier::up) {
-            Some(up) => up,
-            None => return Err(ApiError::Conflict("cannot escalate: the event is already at the top tier".into())),
-        },
-        Some(Value::Object(to)) if to.get("id").is_none_or(Value::is_null) => {
-            let text = to.get("tier").and_then(Value::as_str).unwrap_or_default();
-            tier(text).map_err(unprocessable)?
-        }
-        _ => return Ok(()),
-    };
-    let parent = state.catalog.load().grid(&event.place.grid).and_then(|g| g.grid.parent_grid.clone());
-    let holder = state
-        .rules
-        .holder_by_rule(tier, event, parent.as_deref())
-        .map_err(|e| ApiError::Unprocessable(e.to_string()))?;
-    body.insert("to".into(), serde_json::to_value(holder).unwrap_or_default());
-    Ok(())
-}
-
-/// A named holder must be one that exists for this event: a gridworker of the event's village
-/// (grid tier), the village's centre or one of its grid leaders (village tier), the event's
-/// township centre, the county centre, or a department the county has. Anything else would
-/// take the event out of every queue.
-fn check_holder(state: &AppState, event: &EventRecord, action: &Action) -> Result<(), ApiError> {
-    let (Action::Escalate { to, .. } | Action::Arbitrate { to, .. } | Action::Assign { to }) = action else {
-        return Ok(());
-    };
-    id_text("to.id", to.id.clone()).map_err(unprocessable)?;
-    let roster = state.rules.roster();
-    let place = &event.place;
-    let person = roster.get(&to.id);
-    let real = match to.tier {
-        Tier::Grid => person.is_some_and(|p| {
-            p.role == wangge_core::people::Role::Gridworker && p.grids.iter().any(|g| g.starts_with(&place.village))
-        }),
-        Tier::Village => {
-            to.id == place.village
-                || person.is_some_and(|p| p.role == wangge_core::people::Role::GridLeader && p.unit_code == place.village)
-        }
-        Tier::Township => to.id == place.township,
-        Tier::County => to.id == crate::grids::catalog::COUNTY_CODE,
-        Tier::Department => state.rules.routing().department(&to.id).is_some(),
-    };
-    if real {
-        Ok(())
-    } else if to.tier == Tier::Department {
-        Err(ApiError::Unprocessable(format!("no department with code {:?}", to.id)))
-    } else {
-        Err(ApiError::Unprocessable(format!(
-            "{:?} is not a {} holder this event can go to (a gridworker or grid leader of its village, its village, \
-             its township, the county centre or a department)",
-            to.id,
-            to.tier.as_str()
-        )))
-    }
-}
-
 fn refused(e: TransitionError) -> ApiError {
     match e {
         TransitionError::Illegal { .. } | TransitionError::NotUp { .. } | TransitionError::NotAtGrid(_) => {
@@ -273,17 +206,9 @@ fn refused(e: TransitionError) -> ApiError {
     }
 }
 
-fn unprocessable(e: ApiError) -> ApiError {
-    match e {
-        ApiError::BadRequest(m) => ApiError::Unprocessable(m),
-        other => other,
-    }
-}
-
 /// A person, centre or department id: 1–64 characters, no control characters.
 fn id_text(what: &str, id: String) -> Result<String, ApiError> {
-    let n = id.chars().count();
-    if (1..=MAX_ID).contains(&n) && !id.chars().any(char::is_control) && id.trim() == id {
+    if holders::valid_id(&id) {
         Ok(id)
     } else {
         Err(ApiError::BadRequest(format!("{what} must be 1 to {MAX_ID} characters without control characters or surrounding spaces")))
