@@ -17,7 +17,10 @@ use axum::http::{header, Request, StatusCode};
 use serde_json::json;
 use tower::ServiceExt;
 use wangge_server::records::Inserted;
+use wangge_core::people::{Person, Role};
+use wangge_server::access::{ApiKeyRequest, KeyScope};
 use wangge_server::events::intake;
+use wangge_server::store::AccountRecord;
 use wangge_server::{app, state_from_config, AppState, Config};
 
 #[tokio::main]
@@ -36,8 +39,8 @@ async fn main() {
     for &c in &clients {
         let dir = tempfile::TempDir::new().expect("temp dir");
         let state = state_from_config(&Config::with_dirs(dir.path(), &fixture)).await.expect("starts");
-        staff(&state).await;
-        group.push((c, through_http(&state, reports, c).await));
+        let key = staff(&state).await;
+        group.push((c, through_http(&state, &key, reports, c).await));
     }
 
     let most = clients.iter().copied().max().unwrap_or(64);
@@ -66,17 +69,29 @@ fn row(name: &str, n: usize, took: Duration, lat: Option<(f64, f64)>) {
     println!("| {name} | {n} | {secs:.2} | {:.0} | {p50} | {p99} |", n as f64 / secs);
 }
 
-async fn staff(state: &AppState) {
+/// One gridworker per grid (straight into the store: the bench measures intake), and an
+/// integration's `intake` API key to post the reports with.
+async fn staff(state: &AppState) -> String {
     for (i, grid) in state.catalog.load().grids().iter().enumerate() {
-        let body = json!({"name": format!("网格员{i}"), "role": "gridworker", "unit_code": grid.grid.township_code,
-                          "phone": "13800000000", "grids": [grid.grid.code], "device_id": format!("D{i}")});
-        let request = Request::put(format!("/api/v1/people/GW{i:03}"))
-            .header(header::CONTENT_TYPE, "application/json")
-            .body(Body::from(body.to_string()))
-            .expect("request");
-        let status = app(state.clone()).oneshot(request).await.expect("answer").status();
-        assert_eq!(status, StatusCode::CREATED);
+        let person = Person {
+            id: format!("GW{i:03}"),
+            name: format!("网格员{i}"),
+            role: Role::Gridworker,
+            unit_code: grid.grid.township_code.clone(),
+            phone: "13800000000".into(),
+            grids: vec![grid.grid.code.clone()],
+            device_id: Some(format!("D{i}")),
+            on_duty: true,
+        };
+        state.store.upsert_person(&person).await.expect("person");
     }
+    state.rules.reload_roster(&state.store).await.expect("roster");
+    let now = state.clock.now();
+    let account = AccountRecord::service("bench-intake", "bench intake", now);
+    state.store.insert_account(&account).await.expect("service account");
+    state.store.set_grant("bench-intake", Some("dispatcher"), Some("county"), "").await.expect("grant");
+    let request = ApiKeyRequest { scope: KeyScope::Intake, label: "bench".into(), expires_in_days: 1 };
+    state.auth.issue_api_key(&account, &request, now).await.expect("key").0.token
 }
 
 fn body(n: usize) -> String {
@@ -90,17 +105,19 @@ fn body(n: usize) -> String {
     .to_string()
 }
 
-async fn through_http(state: &AppState, reports: usize, clients: usize) -> (Duration, Vec<f64>) {
+async fn through_http(state: &AppState, key: &str, reports: usize, clients: usize) -> (Duration, Vec<f64>) {
     let router = app(state.clone());
+    let bearer = format!("Bearer {key}");
     let started = Instant::now();
     let mut tasks = Vec::new();
     for c in 0..clients {
-        let router = router.clone();
+        let (router, bearer) = (router.clone(), bearer.clone());
         tasks.push(tokio::spawn(async move {
             let mut lat = Vec::new();
             for n in (c..reports).step_by(clients) {
                 let request = Request::post("/api/v1/reports")
                     .header(header::CONTENT_TYPE, "application/json")
+                    .header(header::AUTHORIZATION, &bearer)
                     .body(Body::from(body(n)))
                     .expect("request");
                 let t = Instant::now();
