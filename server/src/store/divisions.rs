@@ -1,10 +1,13 @@
 //! The loaded dataset and its divisions (townships, villages, grids), written once for both
 //! backends.
 
+use geo_types::MultiPolygon;
+use wangge_core::GridKind;
+
 use super::dialect::{Backend, Lock};
-use super::rows::{count, DatasetRow, GridRow, TownshipRow, VillageRow};
+use super::time::Time;
 use super::{query, PgStore, SqliteStore, StoreError};
-use crate::dataset::{Dataset, DatasetInfo, Grid, Township, Village};
+use crate::dataset::{Dataset, DatasetInfo, Grid, Township, Village, VillageKind};
 
 const DATASET: &str = "SELECT dataset_id, source, note, created_at FROM dataset ORDER BY dataset_id DESC LIMIT 1";
 const ANY_DATASET: &str = "SELECT dataset_id FROM dataset LIMIT 1";
@@ -115,3 +118,104 @@ macro_rules! division_store {
 
 division_store!(SqliteStore, sqlite);
 division_store!(PgStore, postgres);
+
+/// Reads back a stored shape ([`Backend::read_shape`]): the `geometry` of a row, as stored
+/// (GeoJSON text in SQLite, WKB from PostGIS).
+pub(super) type ReadShape = fn(&'static str, &str, &[u8]) -> Result<MultiPolygon<f64>, StoreError>;
+
+/// The dataset record.
+#[derive(sqlx::FromRow)]
+struct DatasetRow {
+    dataset_id: i64,
+    source: String,
+    note: String,
+    created_at: Time,
+}
+
+impl From<DatasetRow> for DatasetInfo {
+    fn from(r: DatasetRow) -> Self {
+        Self { dataset_id: r.dataset_id, source: r.source, note: r.note, created_at: r.created_at.text() }
+    }
+}
+
+/// A township row.
+#[derive(sqlx::FromRow)]
+struct TownshipRow {
+    code: String,
+    name: String,
+    area_km2: f64,
+    geometry: Vec<u8>,
+}
+
+impl TownshipRow {
+    /// The township.
+    fn into_township(self, read_shape: ReadShape) -> Result<Township, StoreError> {
+        let geometry = read_shape("township", &self.code, &self.geometry)?;
+        Ok(Township { code: self.code, name: self.name, area_km2: self.area_km2, geometry })
+    }
+}
+
+/// A village row.
+#[derive(sqlx::FromRow)]
+struct VillageRow {
+    code: String,
+    name: String,
+    kind: String,
+    township_code: String,
+    area_km2: f64,
+    geometry: Vec<u8>,
+}
+
+impl VillageRow {
+    /// The village.
+    fn into_village(self, read_shape: ReadShape) -> Result<Village, StoreError> {
+        let kind = VillageKind::parse(&self.kind).ok_or_else(|| bad_kind("village", &self.code, &self.kind))?;
+        let geometry = read_shape("village", &self.code, &self.geometry)?;
+        let Self { code, name, township_code, area_km2, .. } = self;
+        Ok(Village { code, name, kind, township_code, area_km2, geometry })
+    }
+}
+
+/// A grid row with its divisions' names.
+#[derive(sqlx::FromRow)]
+pub(super) struct GridRow {
+    code: String,
+    name: String,
+    kind: String,
+    village_code: String,
+    village_name: String,
+    township_code: String,
+    township_name: String,
+    parent_grid_code: Option<String>,
+    area_km2: f64,
+    geometry: Vec<u8>,
+}
+
+impl GridRow {
+    /// The grid.
+    pub(super) fn into_grid(self, read_shape: ReadShape) -> Result<Grid, StoreError> {
+        let kind = GridKind::parse(&self.kind).ok_or_else(|| bad_kind("grid", &self.code, &self.kind))?;
+        let geometry = read_shape("grid", &self.code, &self.geometry)?;
+        Ok(Grid {
+            code: self.code,
+            name: self.name,
+            kind,
+            village_code: self.village_code,
+            village_name: self.village_name,
+            township_code: self.township_code,
+            township_name: self.township_name,
+            parent_grid: self.parent_grid_code,
+            area_km2: self.area_km2,
+            geometry,
+        })
+    }
+}
+
+/// A count as stored.
+fn count(n: usize) -> i32 {
+    i32::try_from(n).unwrap_or(i32::MAX)
+}
+
+fn bad_kind(table: &'static str, code: &str, kind: &str) -> StoreError {
+    StoreError::BadRow { table, code: code.to_owned(), reason: format!("unknown kind {kind:?}") }
+}

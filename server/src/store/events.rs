@@ -1,13 +1,27 @@
 //! Events and their timelines, written once for both backends: reading them back, optimistic
 //! transitions and the queues. (Batched intake differs: see each backend's `intake`.)
 
-use wangge_core::event::{Category, Tier};
+use wangge_core::event::{Category, Complexity, Deadlines, Holder, Loop, State, Tier};
+use wangge_core::LonLat;
 
 use super::dialect::Backend;
-use super::rows::{event_columns, split, EventRow, TimelineRow};
 use super::time::Time;
 use super::{query, PgStore, SqliteStore, StoreError};
-use crate::event::{EventFilter, EventRecord, Page, Paged, TimelineEntry, TransitionWrite};
+use crate::event::{Channel, EventFilter, EventRecord, Page, Paged, Place, Reporter, ReporterKind};
+use crate::event::{TimelineEntry, TransitionWrite};
+
+/// The columns of [`EventRow`], as a literal for `concat!`.
+macro_rules! event_columns {
+    () => {
+        "event_id, report_id, request_fingerprint, category, subcategory, description, lon, lat, grid_code,
+         village_code, township_code, reporter_kind, reporter_person_id, reporter_name, reporter_phone, channel,
+         complexity, state, holder_tier, holder_id, since, verify_by, done_by, last_handler_tier, last_handler_id,
+         rating, patrol_flag, seq, reported_at, updated_at, closed_at"
+    };
+}
+
+/// The columns of [`EventRow`].
+pub(super) const EVENT_COLUMNS: &str = event_columns!();
 
 const EVENT: &str = concat!("SELECT ", event_columns!(), " FROM event WHERE event_id = $1");
 const TIMELINE: &str = "SELECT seq, at, actor, tier, action, CAST(payload AS TEXT) AS payload, state_after,
@@ -164,3 +178,171 @@ macro_rules! event_store {
 
 event_store!(SqliteStore, sqlx::Sqlite);
 event_store!(PgStore, sqlx::Postgres);
+
+/// An event row.
+#[derive(sqlx::FromRow)]
+pub(super) struct EventRow {
+    event_id: String,
+    report_id: String,
+    request_fingerprint: String,
+    category: String,
+    subcategory: Option<String>,
+    description: String,
+    lon: f64,
+    lat: f64,
+    grid_code: String,
+    village_code: String,
+    township_code: String,
+    reporter_kind: String,
+    reporter_person_id: Option<String>,
+    reporter_name: Option<String>,
+    reporter_phone: Option<String>,
+    channel: String,
+    complexity: String,
+    state: String,
+    holder_tier: Option<String>,
+    holder_id: Option<String>,
+    since: Option<Time>,
+    verify_by: Option<Time>,
+    done_by: Option<Time>,
+    last_handler_tier: Option<String>,
+    last_handler_id: Option<String>,
+    rating: Option<i16>,
+    patrol_flag: bool,
+    seq: i64,
+    reported_at: Time,
+    updated_at: Time,
+    closed_at: Option<Time>,
+}
+
+impl EventRow {
+    /// The event record.
+    pub(super) fn into_record(self) -> Result<EventRecord, StoreError> {
+        let key = Key { table: "event", code: &self.event_id };
+        let deadlines = match (self.since, self.verify_by, self.done_by) {
+            (Some(since), Some(verify_by), Some(done_by)) => {
+                Some(Deadlines { since: since.into(), verify_by: verify_by.into(), done_by: done_by.into() })
+            }
+            _ => None,
+        };
+        let rating = self.rating.map(u8::try_from).transpose().map_err(|e| key.bad(format!("rating: {e}")))?;
+        let flow = Loop {
+            state: key.parsed("state", &self.state, State::parse)?,
+            holder: key.holder(self.holder_tier, self.holder_id)?,
+            complexity: key.parsed("complexity", &self.complexity, parse_complexity)?,
+            deadlines,
+            last_handler: key.holder(self.last_handler_tier, self.last_handler_id)?,
+            rating,
+        };
+        let location = LonLat::new(self.lon, self.lat).map_err(|e| key.bad(e.to_string()))?;
+        Ok(EventRecord {
+            category: key.parsed("category", &self.category, Category::parse)?,
+            reporter: Reporter {
+                kind: key.parsed("reporter_kind", &self.reporter_kind, ReporterKind::parse)?,
+                person_id: self.reporter_person_id,
+                name: self.reporter_name,
+                phone: self.reporter_phone,
+            },
+            channel: key.parsed("channel", &self.channel, Channel::parse)?,
+            event_id: self.event_id,
+            report_id: self.report_id,
+            fingerprint: self.request_fingerprint,
+            subcategory: self.subcategory,
+            description: self.description,
+            location,
+            place: Place { grid: self.grid_code, village: self.village_code, township: self.township_code },
+            flow,
+            patrol_flag: self.patrol_flag,
+            seq: self.seq,
+            reported_at: self.reported_at.into(),
+            updated_at: self.updated_at.into(),
+            closed_at: self.closed_at.map(Into::into),
+        })
+    }
+}
+
+/// A timeline row (its payload read as text: PostgreSQL keeps `jsonb`).
+#[derive(sqlx::FromRow)]
+pub(super) struct TimelineRow {
+    seq: i64,
+    at: Time,
+    actor: String,
+    tier: Option<String>,
+    action: String,
+    payload: String,
+    state_after: String,
+    holder_tier: Option<String>,
+    holder_id: Option<String>,
+}
+
+impl TimelineRow {
+    /// The timeline entry of event `event_id`.
+    pub(super) fn into_entry(self, event_id: &str) -> Result<TimelineEntry, StoreError> {
+        let code = format!("{event_id}#{}", self.seq);
+        let key = Key { table: "event_transition", code: &code };
+        let payload = serde_json::from_str(&self.payload).map_err(|e| key.bad(format!("payload: {e}")))?;
+        Ok(TimelineEntry {
+            seq: self.seq,
+            at: self.at.into(),
+            actor: self.actor,
+            tier: self.tier.as_deref().and_then(Tier::parse),
+            action: self.action,
+            payload,
+            state_after: key.parsed("state_after", &self.state_after, State::parse)?,
+            holder_after: key.holder(self.holder_tier, self.holder_id)?,
+        })
+    }
+}
+
+/// A holder as its two columns.
+pub(super) fn split(holder: Option<&Holder>) -> (Option<&'static str>, Option<&str>) {
+    match holder {
+        Some(h) => (Some(h.tier.as_str()), Some(h.id.as_str())),
+        None => (None, None),
+    }
+}
+
+/// A complexity as stored.
+pub(super) fn complexity_str(c: Complexity) -> &'static str {
+    match c {
+        Complexity::Ordinary => "ordinary",
+        Complexity::Complex => "complex",
+    }
+}
+
+/// A complexity read back.
+pub(super) fn parse_complexity(text: &str) -> Option<Complexity> {
+    match text {
+        "ordinary" => Some(Complexity::Ordinary),
+        "complex" => Some(Complexity::Complex),
+        _ => None,
+    }
+}
+
+/// A row's table and key, for errors.
+pub(super) struct Key<'a> {
+    pub(super) table: &'static str,
+    pub(super) code: &'a str,
+}
+
+impl Key<'_> {
+    /// The row cannot be read back, because of `reason`.
+    pub(super) fn bad(&self, reason: String) -> StoreError {
+        StoreError::BadRow { table: self.table, code: self.code.to_owned(), reason }
+    }
+
+    /// A text column parsed, or an error naming it.
+    pub(super) fn parsed<T>(&self, column: &str, text: &str, parse: impl Fn(&str) -> Option<T>) -> Result<T, StoreError> {
+        parse(text).ok_or_else(|| self.bad(format!("{column} {text:?} is not valid")))
+    }
+
+    fn holder(&self, tier: Option<String>, id: Option<String>) -> Result<Option<Holder>, StoreError> {
+        match (tier, id) {
+            (Some(t), Some(id)) => {
+                let tier = Tier::parse(&t).ok_or_else(|| self.bad(format!("tier {t:?} is not valid")))?;
+                Ok(Some(Holder { tier, id }))
+            }
+            _ => Ok(None),
+        }
+    }
+}

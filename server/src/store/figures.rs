@@ -3,11 +3,15 @@
 //! costs a round of decoding per entry; the payloads are not needed), and events as points
 //! (where, what, which grid: nothing personal).
 
-use super::rows::{HistoryRow, PointRow};
+use chrono::{DateTime, Utc};
+use wangge_core::event::{Category, Holder, State, Tier};
+
+use super::events::{parse_complexity, Key};
 use super::time::Time;
 use super::{query, PgStore, SqliteStore, StoreError};
+use crate::event::Place;
 use crate::map::{EventPoint, PointFilter};
-use crate::stats::{EventHistory, StatsFilter};
+use crate::stats::{EventHistory, StatsFilter, StoredAction};
 
 /// The figures and map methods of one backend (`sqlite` or `postgres`).
 macro_rules! figure_store {
@@ -72,3 +76,73 @@ macro_rules! figure_store {
 
 figure_store!(SqliteStore, sqlx::Sqlite, sqlite);
 figure_store!(PgStore, sqlx::Postgres, postgres);
+
+/// An event with its actions as JSON text (`dialect!(_, actions_json)`), for the figures.
+#[derive(sqlx::FromRow)]
+struct HistoryRow {
+    event_id: String,
+    category: String,
+    complexity: String,
+    state: String,
+    grid_code: String,
+    village_code: String,
+    township_code: String,
+    actions: String,
+}
+
+/// One action in [`HistoryRow::actions`]: seq, at, action, holder tier, holder id, score.
+type ActionRow = (i64, String, String, Option<String>, Option<String>, Option<u8>);
+
+impl HistoryRow {
+    /// The event's history, its actions in order.
+    fn into_history(self) -> Result<EventHistory, StoreError> {
+        let key = Key { table: "event", code: &self.event_id };
+        let category = key.parsed("category", &self.category, Category::parse)?;
+        let complexity = key.parsed("complexity", &self.complexity, parse_complexity)?;
+        let state = key.parsed("state", &self.state, State::parse)?;
+        let mut rows: Vec<ActionRow> =
+            serde_json::from_str(&self.actions).map_err(|e| key.bad(format!("timeline: {e}")))?;
+        rows.sort_by_key(|r| r.0);
+        let actions = rows
+            .into_iter()
+            .map(|(_, at, action, tier, id, score)| {
+                let holder = match (tier.as_deref().and_then(Tier::parse), id) {
+                    (Some(tier), Some(id)) => Some(Holder { tier, id }),
+                    _ => None,
+                };
+                Ok(StoredAction { at: parse_time("event_transition", &self.event_id, &at)?, action, holder, score })
+            })
+            .collect::<Result<_, StoreError>>()?;
+        let place = Place { grid: self.grid_code, village: self.village_code, township: self.township_code };
+        Ok(EventHistory { event_id: self.event_id, category, complexity, state, place, actions })
+    }
+}
+
+/// An event as a point on the map.
+#[derive(sqlx::FromRow)]
+struct PointRow {
+    event_id: String,
+    lon: f64,
+    lat: f64,
+    category: String,
+    grid_code: String,
+}
+
+impl PointRow {
+    /// The point.
+    fn into_point(self) -> Result<EventPoint, StoreError> {
+        let key = Key { table: "event", code: &self.event_id };
+        let category = key.parsed("category", &self.category, Category::parse)?;
+        Ok(EventPoint { lon: self.lon, lat: self.lat, category, grid_code: self.grid_code })
+    }
+}
+
+/// Reads back a time in the actions' JSON: RFC 3339 text (`Z` from SQLite, `+00:00` from
+/// PostgreSQL).
+fn parse_time(table: &'static str, code: &str, text: &str) -> Result<DateTime<Utc>, StoreError> {
+    DateTime::parse_from_rfc3339(text).map(|t| t.with_timezone(&Utc)).map_err(|e| StoreError::BadRow {
+        table,
+        code: code.to_owned(),
+        reason: format!("bad time {text:?}: {e}"),
+    })
+}

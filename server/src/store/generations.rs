@@ -2,7 +2,7 @@
 //! generations and the grid versions.
 
 use super::dialect::{Backend, Lock};
-use super::rows::VersionRow;
+use super::divisions::GridRow;
 use super::{query, GenerationRecord, GridVersion, PgStore, Publication, SqliteStore, StoreError};
 use crate::dataset::Grid;
 
@@ -195,3 +195,12 @@ macro_rules! generation_store {
 
 generation_store!(SqliteStore, sqlx::Sqlite, sqlite);
 generation_store!(PgStore, sqlx::Postgres, postgres);
+
+/// A recorded grid version.
+#[derive(sqlx::FromRow)]
+struct VersionRow {
+    valid_from: i64,
+    valid_to: Option<i64>,
+    #[sqlx(flatten)]
+    grid: GridRow,
+}

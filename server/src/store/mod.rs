@@ -15,7 +15,6 @@
 #[macro_use]
 mod dialect;
 mod postgres;
-mod rows;
 mod sqlite;
 mod time;
 

@@ -2,13 +2,20 @@
 
 use std::collections::HashMap;
 
-use wangge_core::people::{Person, Roster};
+use wangge_core::people::{Person, Role, Roster};
 
 use super::dialect::{Backend, Lock};
-use super::rows::{person_columns, PersonRow};
+use super::time::Time;
 use super::{query, PgStore, SqliteStore, StoreError};
 use crate::event::{Page, Paged};
 use crate::people::{PersonFilter, PersonRecord};
+
+/// The columns of [`PersonRow`], of `person p`, as a literal for `concat!`.
+macro_rules! person_columns {
+    () => {
+        "p.person_id, p.name, p.role, p.unit_code, p.device_id, p.phone, p.on_duty, p.created_at, p.updated_at"
+    };
+}
 
 const PERSON: &str = concat!("SELECT ", person_columns!(), " FROM person p WHERE p.person_id = $1");
 const EVERYONE: &str = concat!("SELECT ", person_columns!(), " FROM person p ORDER BY p.person_id");
@@ -227,4 +234,40 @@ fn by_person(bindings: Vec<(String, String)>) -> HashMap<String, Vec<String>> {
         grids.entry(person).or_default().push(grid);
     }
     grids
+}
+
+/// A person row (their grids are bound in another table).
+#[derive(sqlx::FromRow)]
+struct PersonRow {
+    person_id: String,
+    name: String,
+    role: String,
+    unit_code: String,
+    device_id: Option<String>,
+    phone: String,
+    on_duty: bool,
+    created_at: Time,
+    updated_at: Time,
+}
+
+impl PersonRow {
+    /// The person's record, bound to `grids`.
+    fn into_record(self, grids: Vec<String>) -> Result<PersonRecord, StoreError> {
+        let role = Role::parse(&self.role).ok_or_else(|| StoreError::BadRow {
+            table: "person",
+            code: self.person_id.clone(),
+            reason: format!("role {:?}", self.role),
+        })?;
+        let person = Person {
+            id: self.person_id,
+            name: self.name,
+            role,
+            unit_code: self.unit_code,
+            grids,
+            device_id: self.device_id,
+            phone: self.phone,
+            on_duty: self.on_duty,
+        };
+        Ok(PersonRecord { person, created_at: self.created_at.into(), updated_at: self.updated_at.into() })
+    }
 }

@@ -16,7 +16,8 @@ use wangge_core::event::Tier;
 use wangge_core::people::{Person, Responsibility};
 
 use super::dialect::{Backend, Lock};
-use super::rows::{day_kind_text, split};
+use super::events::split;
+use super::reference::day_kind_text;
 use super::time::Time;
 use super::{query, StoreError};
 use crate::dataset::{Grid, Township, Village};

@@ -6,7 +6,6 @@ use wangge_core::calendar::DayKind;
 use wangge_core::people::Responsibility;
 
 use super::dialect::{Backend, Lock};
-use super::rows::{day_kind_text, OverrideRow, ResponsibilityRow};
 use super::{query, PgStore, SqliteStore, StoreError};
 use crate::rules::Department;
 
@@ -134,4 +133,48 @@ fn year_span(year: i32) -> Result<(NaiveDate, NaiveDate), StoreError> {
         code: year.to_string(),
         reason: "not a calendar year".into(),
     })
+}
+
+/// A row of the routing table.
+#[derive(sqlx::FromRow)]
+struct ResponsibilityRow {
+    category: String,
+    subcategory: Option<String>,
+    department_code: String,
+}
+
+impl From<ResponsibilityRow> for Responsibility {
+    fn from(r: ResponsibilityRow) -> Self {
+        Self { category: r.category, subcategory: r.subcategory, department: r.department_code }
+    }
+}
+
+/// A calendar override.
+#[derive(sqlx::FromRow)]
+struct OverrideRow {
+    date: NaiveDate,
+    kind: String,
+}
+
+impl OverrideRow {
+    /// The date and its kind.
+    fn into_override(self) -> Result<(NaiveDate, DayKind), StoreError> {
+        match self.kind.as_str() {
+            "holiday" => Ok((self.date, DayKind::Holiday)),
+            "workday" => Ok((self.date, DayKind::Workday)),
+            _ => Err(StoreError::BadRow {
+                table: "calendar_override",
+                code: self.date.format("%Y-%m-%d").to_string(),
+                reason: "kind must be holiday or workday".into(),
+            }),
+        }
+    }
+}
+
+/// A calendar override's kind as stored.
+pub(super) fn day_kind_text(kind: DayKind) -> &'static str {
+    match kind {
+        DayKind::Holiday => "holiday",
+        DayKind::Workday => "workday",
+    }
 }

@@ -16,7 +16,8 @@ use wangge_core::event::Tier;
 use wangge_core::people::{Person, Responsibility};
 
 use super::dialect::{Backend, Lock};
-use super::rows::{day_kind_text, split};
+use super::events::split;
+use super::reference::day_kind_text;
 use super::time::Time;
 use super::{geometry_text, parse_geometry, query, StoreError};
 use crate::dataset::{Grid, Township, Village};
@@ -147,7 +148,9 @@ impl Backend for SqliteStore {
                     .push_bind(tier)
                     .push_bind(id);
             });
-            q.build().persistent(false).execute(&mut **tx).await.map_err(query("appending to timelines"))?;
+            // One row (a transition) is the hot path: its statement is kept prepared.
+            let q = q.build().persistent(chunk.len() == 1);
+            q.execute(&mut **tx).await.map_err(query("appending to timelines"))?;
         }
         Ok(())
     }

@@ -9,7 +9,7 @@ use wangge_core::calendar::china_time;
 use super::{query, SqliteStore, ROWS_PER_STATEMENT};
 use crate::event::{EventRecord, Inserted, NewEvent};
 use crate::store::dialect::Backend;
-use crate::store::rows::{complexity_str, split, EventRow, EVENT_COLUMNS};
+use crate::store::events::{complexity_str, split, EventRow, EVENT_COLUMNS};
 use crate::store::time::Time;
 use crate::store::StoreError;
 
