@@ -7,8 +7,8 @@
 //! Each domain's methods are written once for both backends (`accounts`, `audit_log`,
 //! `divisions`, `events`, `figures`, `generations`, `people`, `reference`): a `macro_rules!`
 //! expands the same bodies, the same `const` SQL and the same row structs into `impl SqliteStore`
-//! and `impl PgStore`. Times bind and decode as one type ([`time`]). What differs is in
-//! [`dialect`] (SQL fragments, and the [`dialect::Backend`] hooks) and in the backend files:
+//! and `impl PgStore`. Times bind and decode as one type (`time::Time`). What differs is in
+//! `dialect` (SQL fragments, and the `Backend` hooks) and in the backend files:
 //! batched inserts, geometry encoding, locks and write transactions, intake under concurrency,
 //! connection and migrations.
 

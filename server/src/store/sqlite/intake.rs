@@ -8,10 +8,8 @@ use wangge_core::calendar::china_time;
 
 use super::{query, SqliteStore, ROWS_PER_STATEMENT};
 use crate::event::{EventRecord, Inserted, NewEvent};
-use crate::store::dialect::Backend;
 use crate::store::events::{complexity_str, split, EventRow, EVENT_COLUMNS};
-use crate::store::time::Time;
-use crate::store::StoreError;
+use crate::store::{dialect::Backend, time::Time, StoreError};
 
 impl SqliteStore {
     /// Inserts a batch of reports in one transaction (see [`crate::store::Store::insert_events`]).
