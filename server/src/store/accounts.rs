@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{PgStore, SqliteStore, StoreError};
+use super::{query, PgStore, SqliteStore, StoreError};
 
 /// An account as stored.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -153,10 +153,6 @@ const ACCOUNT_COLUMNS: &str = "a.username, a.display_name, a.role, a.jurisdictio
      a.password_changed_us, a.disabled, a.failures, a.locked_until_us, a.created_us, a.service";
 const SESSION_COLUMNS: &str = "s.token_hash, s.username, s.kind, s.label, s.csrf_hash, s.created_us, s.last_seen_us, \
      s.ended_us, s.key_id, s.scope, s.expires_us";
-
-pub(super) fn query(doing: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
-    move |source| StoreError::Query { doing, source }
-}
 
 /// The account, session and policy methods, written once for both backends.
 macro_rules! account_store {

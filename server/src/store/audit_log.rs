@@ -3,8 +3,9 @@
 
 use wangge_core::access::{AuditKey, AuditOutcome, AuditRow, ChainHead, Digest, SealedRow};
 
-use super::accounts::{from_micros, micros, query};
-use super::{PgStore, SqliteStore, StoreError};
+use super::accounts::{from_micros, micros};
+use super::dialect::{Backend, Lock};
+use super::{query, PgStore, SqliteStore, StoreError};
 use crate::records::{Page, Paged};
 
 /// Which audit rows to answer.
@@ -24,23 +25,35 @@ pub struct AuditFilter {
     pub to_us: Option<i64>,
 }
 
-type AuditDbRow = (i64, i64, String, String, String, String, String, String, String);
+/// An audit row as stored.
+#[derive(sqlx::FromRow)]
+struct AuditDbRow {
+    seq: i64,
+    at_us: i64,
+    username: String,
+    action: String,
+    object: String,
+    outcome: String,
+    source: String,
+    detail: String,
+    hash: String,
+}
 
 const AUDIT_COLUMNS: &str = "seq, at_us, username, action, object, outcome, source, detail, hash";
 
 fn sealed(r: AuditDbRow) -> Result<SealedRow, StoreError> {
-    let bad = |reason: String| StoreError::BadRow { table: "audit_log", code: r.0.to_string(), reason };
-    let outcome = AuditOutcome::parse(&r.5).ok_or_else(|| bad(format!("unknown outcome {:?}", r.5)))?;
-    let hash = Digest::from_hex(&r.8).map_err(|e| bad(e.to_string()))?;
+    let bad = |reason: String| StoreError::BadRow { table: "audit_log", code: r.seq.to_string(), reason };
+    let outcome = AuditOutcome::parse(&r.outcome).ok_or_else(|| bad(format!("unknown outcome {:?}", r.outcome)))?;
+    let hash = Digest::from_hex(&r.hash).map_err(|e| bad(e.to_string()))?;
     let row = AuditRow {
-        seq: u64::try_from(r.0).map_err(|_| bad("negative sequence number".into()))?,
-        at: from_micros(r.1),
-        user: r.2,
-        action: r.3,
-        object: r.4,
+        seq: u64::try_from(r.seq).map_err(|_| bad("negative sequence number".into()))?,
+        at: from_micros(r.at_us),
+        user: r.username,
+        action: r.action,
+        object: r.object,
         outcome,
-        source: r.6,
-        detail: r.7,
+        source: r.source,
+        detail: r.detail,
     };
     Ok(SealedRow { row, hash })
 }
@@ -79,7 +92,8 @@ macro_rules! audit_store {
             /// Seals `rows` onto the end of the chain and stores them, all or nothing, under
             /// the chain's write lock (other processes sharing the database wait).
             pub async fn append_audit(&self, key: &AuditKey, rows: Vec<AuditRow>) -> Result<Vec<SealedRow>, StoreError> {
-                let mut tx = self.begin_audit().await?;
+                let mut tx = self.begin_write("starting an audit append").await?;
+                Self::lock(&mut tx, Lock::AuditChain).await?;
                 let last: Option<AuditDbRow> =
                     sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {AUDIT_COLUMNS} FROM audit_log ORDER BY seq DESC LIMIT 1")))
                         .fetch_optional(&mut *tx)
@@ -142,24 +156,6 @@ macro_rules! audit_store {
 
 audit_store!(SqliteStore, sqlx::Sqlite);
 audit_store!(PgStore, sqlx::Postgres);
-
-impl SqliteStore {
-    async fn begin_audit(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, StoreError> {
-        self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(query("starting an audit append"))
-    }
-}
-
-impl PgStore {
-    async fn begin_audit(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, StoreError> {
-        let mut tx = self.pool.begin().await.map_err(query("starting an audit append"))?;
-        // One chain for every process sharing the database: appends take turns.
-        sqlx::query("SELECT pg_advisory_xact_lock(7340012)")
-            .execute(&mut *tx)
-            .await
-            .map_err(query("taking the audit chain's lock"))?;
-        Ok(tx)
-    }
-}
 
 impl super::Store {
     /// Seals and appends audit rows, all or nothing.

@@ -34,7 +34,7 @@ pub struct Publication {
 }
 
 /// A published generation.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct GenerationRecord {
     /// Its number (from 1; 0 is the loaded dataset).
     pub generation: i64,

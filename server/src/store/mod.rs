@@ -3,14 +3,25 @@
 //!
 //! Two backends: an embedded SQLite file (the default) and a PostGIS database that several
 //! server processes may share. Both behave the same; the store tests run one suite on each.
+//!
+//! Each domain's methods are written once for both backends (`accounts`, `audit_log`,
+//! `divisions`, `events`, `figures`, `generations`, `people`, `reference`): a `macro_rules!`
+//! expands the same bodies, the same `const` SQL and the same row structs into `impl SqliteStore`
+//! and `impl PgStore`. Times bind and decode as one type (`time::Time`). What differs is in
+//! `dialect` (SQL fragments, and the `Backend` hooks) and in the backend files:
+//! batched inserts, geometry encoding, locks and write transactions, intake under concurrency,
+//! connection and migrations.
 
+#[macro_use]
+mod dialect;
 mod postgres;
 mod sqlite;
+mod time;
 
 use std::path::PathBuf;
 use std::str::FromStr;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::NaiveDate;
 pub use postgres::{PgStore, GRID_CHANNEL};
 pub use sqlite::SqliteStore;
 use sqlx::postgres::{PgConnectOptions, PgListener};
@@ -171,7 +182,13 @@ macro_rules! dispatch {
 
 mod accounts;
 mod audit_log;
+mod divisions;
+mod events;
+mod figures;
 mod generation_types;
+mod generations;
+mod people;
+mod reference;
 
 pub use generation_types::{GenerationRecord, GridVersion, Publication};
 
@@ -376,13 +393,9 @@ impl Store {
     }
 }
 
-/// Reads back a time stored as RFC 3339 text.
-pub(crate) fn parse_time(table: &'static str, code: &str, text: &str) -> Result<DateTime<Utc>, StoreError> {
-    DateTime::parse_from_rfc3339(text).map(|t| t.with_timezone(&Utc)).map_err(|e| StoreError::BadRow {
-        table,
-        code: code.to_owned(),
-        reason: format!("bad time {text:?}: {e}"),
-    })
+/// The error of a statement failing while the store was `doing` something.
+fn query(doing: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
+    move |source| StoreError::Query { doing, source }
 }
 
 /// GeoJSON text of a shape, as the stores keep it.

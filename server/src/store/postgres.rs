@@ -1,25 +1,29 @@
 //! The PostGIS backend: a PostgreSQL 15 database with PostGIS ≥ 3.0, which several server
-//! processes (and GIS clients such as QGIS) may share.
+//! processes (and GIS clients such as QGIS) may share — and what PostGIS does differently
+//! from SQLite: WKB for shapes, one `UNNEST` statement per batch, change notifications.
 //!
 //! Writes that check before they write either lock what they check or rely on a constraint
 //! with `ON CONFLICT`, so two processes never both pass the same check.
 
-mod events;
-mod generations;
-mod people;
-mod points;
-mod reference;
-mod rows;
-mod stats;
-use crate::formats::wkb;
+mod intake;
 
+use chrono::NaiveDate;
+use geo_types::MultiPolygon;
 use sqlx::postgres::{PgConnectOptions, PgListener, PgPool, PgPoolOptions};
-use sqlx::{Postgres, Transaction};
-use wangge_core::GridKind;
+use sqlx::{Postgres, QueryBuilder, Transaction};
+use wangge_core::calendar::DayKind;
+use wangge_core::event::Tier;
+use wangge_core::people::{Person, Responsibility};
 
-use super::StoreError;
-use crate::records::{Dataset, DatasetInfo, Grid, Township, Village, VillageKind};
-use crate::records::time_text;
+use super::dialect::{Backend, Lock};
+use super::events::split;
+use super::reference::day_kind_text;
+use super::time::Time;
+use super::{query, StoreError};
+use crate::records::{Grid, Township, Village};
+use crate::records::TimelineEntry;
+use crate::records::Department;
+use crate::formats::wkb;
 
 /// The channel the migrations' triggers notify on every change to a division or grid.
 pub const GRID_CHANNEL: &str = "wangge_grids";
@@ -30,7 +34,8 @@ pub struct PgStore {
     pub(super) pool: PgPool,
 }
 
-type GridRow = (String, String, String, String, String, String, String, Option<String>, f64, Vec<u8>);
+/// Rows per multi-row INSERT of divisions: their shapes are large, a statement stays small.
+const SHAPES_PER_STATEMENT: usize = 200;
 
 impl PgStore {
     /// Connects (sessions in UTC), refuses a server without PostGIS or without durable commits,
@@ -54,106 +59,222 @@ impl PgStore {
         Ok(Self { pool })
     }
 
-    /// The loaded dataset, if any.
-    pub async fn dataset(&self) -> Result<Option<DatasetInfo>, StoreError> {
-        let row: Option<(i64, String, String, chrono::DateTime<chrono::Utc>)> =
-            sqlx::query_as("SELECT dataset_id, source, note, created_at FROM dataset ORDER BY dataset_id DESC LIMIT 1")
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(query("reading the dataset record"))?;
-        Ok(row.map(|(dataset_id, source, note, created_at)| DatasetInfo {
-            dataset_id,
-            source,
-            note,
-            created_at: time_text(created_at),
-        }))
-    }
-
-    /// Inserts the whole dataset in one transaction; refuses if one is already there (the
-    /// dataset table is locked first, so two processes cannot both load).
-    pub async fn load(&self, dataset: &Dataset) -> Result<DatasetInfo, StoreError> {
-        let mut tx = self.pool.begin().await.map_err(query("starting the load"))?;
-        lock(&mut tx, "dataset").await?;
-        let existing: Option<i64> = sqlx::query_scalar("SELECT dataset_id FROM dataset LIMIT 1")
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(query("checking for a loaded dataset"))?;
-        if let Some(id) = existing {
-            return Err(StoreError::AlreadyLoaded(id));
-        }
-        insert_townships(&mut tx, &dataset.townships).await?;
-        insert_villages(&mut tx, &dataset.villages).await?;
-        insert_grids(&mut tx, &dataset.grids).await?;
-        let info = insert_dataset(&mut tx, dataset).await?;
-        tx.commit().await.map_err(query("committing the load"))?;
-        Ok(info)
-    }
-
-    /// All townships, by code.
-    pub async fn townships(&self) -> Result<Vec<Township>, StoreError> {
-        let rows: Vec<(String, String, f64, Vec<u8>)> =
-            sqlx::query_as("SELECT code, name, area_km2, ST_AsBinary(geom) FROM township ORDER BY code")
-                .fetch_all(&self.pool)
-                .await
-                .map_err(query("reading townships"))?;
-        rows.into_iter()
-            .map(|(code, name, area_km2, geometry)| {
-                let geometry = shape("township", &code, &geometry)?;
-                Ok(Township { code, name, area_km2, geometry })
-            })
-            .collect()
-    }
-
-    /// All villages, by code.
-    pub async fn villages(&self) -> Result<Vec<Village>, StoreError> {
-        let rows: Vec<(String, String, String, String, f64, Vec<u8>)> = sqlx::query_as(
-            "SELECT code, name, kind, township_code, area_km2, ST_AsBinary(geom) FROM village ORDER BY code",
-        )
-        .fetch_all(&self.pool)
-        .await
-        .map_err(query("reading villages"))?;
-        rows.into_iter()
-            .map(|(code, name, kind, township_code, area_km2, geometry)| {
-                let kind = VillageKind::parse(&kind).ok_or_else(|| bad_kind("village", &code, &kind))?;
-                let geometry = shape("village", &code, &geometry)?;
-                Ok(Village { code, name, kind, township_code, area_km2, geometry })
-            })
-            .collect()
-    }
-
-    /// All grids with their village's and township's names, by code.
-    pub async fn grids(&self) -> Result<Vec<Grid>, StoreError> {
-        let rows: Vec<GridRow> = sqlx::query_as(
-            "SELECT g.code, g.name, g.kind, g.village_code, v.name, g.township_code, t.name,
-                    g.parent_grid_code, g.area_km2, ST_AsBinary(g.geom)
-               FROM grid g
-               JOIN village v ON v.code = g.village_code
-               JOIN township t ON t.code = g.township_code
-              ORDER BY g.code",
-        )
-        .fetch_all(&self.pool)
-        .await
-        .map_err(query("reading grids"))?;
-        rows.into_iter().map(grid_from_row).collect()
-    }
-
     /// Starts listening for changes to the divisions and grids (channel `wangge_grids`).
     pub async fn listen_grid_changes(&self) -> Result<PgListener, StoreError> {
         let mut listener = PgListener::connect_with(&self.pool).await.map_err(query("connecting a listener"))?;
         listener.listen(GRID_CHANNEL).await.map_err(query("listening for grid changes"))?;
         Ok(listener)
     }
+}
 
-    /// Runs a trivial statement.
-    pub async fn ping(&self) -> Result<(), StoreError> {
-        sqlx::query("SELECT 1").execute(&self.pool).await.map_err(query("answering a ping"))?;
+impl Backend for PgStore {
+    type Db = Postgres;
+    type ShapeValue = Vec<u8>;
+
+    async fn begin_write(&self, doing: &'static str) -> Result<Transaction<'static, Postgres>, StoreError> {
+        self.pool.begin().await.map_err(query(doing))
+    }
+
+    async fn lock(tx: &mut Transaction<'_, Postgres>, lock: Lock<'_>) -> Result<(), StoreError> {
+        let (statement, doing) = match lock {
+            Lock::AuditChain => (sqlx::query("SELECT pg_advisory_xact_lock(7340012)"), "taking the audit chain's lock"),
+            Lock::Publication => (sqlx::query("SELECT pg_advisory_xact_lock(7340013)"), "taking the publication lock"),
+            // The table name is one of ours, never input.
+            Lock::Table(table) => (
+                sqlx::query(sqlx::AssertSqlSafe(format!("LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE"))),
+                "locking a table",
+            ),
+            Lock::Device(device) => (
+                sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended('device:' || $1, 0))").bind(device),
+                "locking a device",
+            ),
+        };
+        statement.execute(&mut **tx).await.map_err(query(doing))?;
         Ok(())
     }
 
-    /// Closes the pool.
-    pub async fn close(&self) {
-        self.pool.close().await;
+    fn shape_value(shape: &MultiPolygon<f64>) -> Vec<u8> {
+        wkb::write_multipolygon(shape)
     }
+
+    fn read_shape(table: &'static str, code: &str, stored: &[u8]) -> Result<MultiPolygon<f64>, StoreError> {
+        wkb::read_multipolygon(stored)
+            .map_err(|e| StoreError::BadRow { table, code: code.to_owned(), reason: e.to_string() })
+    }
+
+    async fn insert_townships(tx: &mut Transaction<'_, Postgres>, townships: &[Township]) -> Result<(), StoreError> {
+        for chunk in townships.chunks(SHAPES_PER_STATEMENT) {
+            let mut q = QueryBuilder::<Postgres>::new("INSERT INTO township (code, name, area_km2, geom) ");
+            q.push_values(chunk, |mut b, t| {
+                b.push_bind(&t.code).push_bind(&t.name).push_bind(t.area_km2);
+                b.push("ST_GeomFromWKB(").push_bind_unseparated(wkb::write_multipolygon(&t.geometry));
+                b.push_unseparated(", 4490)");
+            });
+            q.build().execute(&mut **tx).await.map_err(query("inserting townships"))?;
+        }
+        Ok(())
+    }
+
+    async fn insert_villages(tx: &mut Transaction<'_, Postgres>, villages: &[Village]) -> Result<(), StoreError> {
+        for chunk in villages.chunks(SHAPES_PER_STATEMENT) {
+            let mut q = QueryBuilder::<Postgres>::new(
+                "INSERT INTO village (code, name, kind, township_code, area_km2, geom) ",
+            );
+            q.push_values(chunk, |mut b, v| {
+                b.push_bind(&v.code).push_bind(&v.name).push_bind(v.kind.as_str());
+                b.push_bind(&v.township_code).push_bind(v.area_km2);
+                b.push("ST_GeomFromWKB(").push_bind_unseparated(wkb::write_multipolygon(&v.geometry));
+                b.push_unseparated(", 4490)");
+            });
+            q.build().execute(&mut **tx).await.map_err(query("inserting villages"))?;
+        }
+        Ok(())
+    }
+
+    async fn insert_grids(tx: &mut Transaction<'_, Postgres>, grids: &[Grid]) -> Result<(), StoreError> {
+        for chunk in grids.chunks(SHAPES_PER_STATEMENT) {
+            let mut q = QueryBuilder::<Postgres>::new(
+                "INSERT INTO grid (code, name, kind, village_code, township_code, parent_grid_code, area_km2, geom) ",
+            );
+            q.push_values(chunk, |mut b, g| {
+                b.push_bind(&g.code).push_bind(&g.name).push_bind(g.kind.as_str()).push_bind(&g.village_code);
+                b.push_bind(&g.township_code).push_bind(g.parent_grid.as_deref()).push_bind(g.area_km2);
+                b.push("ST_GeomFromWKB(").push_bind_unseparated(wkb::write_multipolygon(&g.geometry));
+                b.push_unseparated(", 4490)");
+            });
+            q.build().execute(&mut **tx).await.map_err(query("inserting grids"))?;
+        }
+        Ok(())
+    }
+
+    /// One statement, one array per column (the same statement text for one row or thousands).
+    async fn insert_entries(tx: &mut Transaction<'_, Postgres>, rows: &[(&str, &TimelineEntry)]) -> Result<(), StoreError> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        sqlx::query(
+            "INSERT INTO event_transition (event_id, seq, at, actor, tier, action, payload, state_after, holder_tier, holder_id)
+             SELECT event_id, seq, at, actor, tier, action, payload::jsonb, state_after, holder_tier, holder_id
+               FROM unnest($1::text[], $2::int8[], $3::timestamptz[], $4::text[], $5::text[], $6::text[], $7::text[],
+                           $8::text[], $9::text[], $10::text[])
+                 AS t(event_id, seq, at, actor, tier, action, payload, state_after, holder_tier, holder_id)",
+        )
+        .bind(column(rows, |(event_id, _)| *event_id))
+        .bind(column(rows, |(_, t)| t.seq))
+        .bind(column(rows, |(_, t)| Time::from(t.at)))
+        .bind(column(rows, |(_, t)| t.actor.as_str()))
+        .bind(column(rows, |(_, t)| t.tier.map(Tier::as_str)))
+        .bind(column(rows, |(_, t)| t.action.as_str()))
+        .bind(column(rows, |(_, t)| t.payload.to_string()))
+        .bind(column(rows, |(_, t)| t.state_after.as_str()))
+        .bind(column(rows, |(_, t)| split(t.holder_after.as_ref()).0))
+        .bind(column(rows, |(_, t)| split(t.holder_after.as_ref()).1))
+        .execute(&mut **tx)
+        .await
+        .map_err(query("appending to timelines"))?;
+        Ok(())
+    }
+
+    async fn bind_grids(
+        tx: &mut Transaction<'_, Postgres>,
+        bindings: &[(&str, &str)],
+        doing: &'static str,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO grid_binding (person_id, grid_code) SELECT * FROM UNNEST($1::text[], $2::text[])
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(column(bindings, |(person, _)| *person))
+        .bind(column(bindings, |(_, grid)| *grid))
+        .execute(&mut **tx)
+        .await
+        .map_err(query(doing))?;
+        Ok(())
+    }
+
+    async fn insert_person_rows(tx: &mut Transaction<'_, Postgres>, people: &[Person]) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO person (person_id, name, role, unit_code, device_id, phone, on_duty)
+             SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bool[])",
+        )
+        .bind(column(people, |p| p.id.as_str()))
+        .bind(column(people, |p| p.name.as_str()))
+        .bind(column(people, |p| p.role.as_str()))
+        .bind(column(people, |p| p.unit_code.as_str()))
+        .bind(column(people, |p| p.device_id.as_deref()))
+        .bind(column(people, |p| p.phone.as_str()))
+        .bind(column(people, |p| p.on_duty))
+        .execute(&mut **tx)
+        .await
+        .map_err(query("inserting people"))?;
+        Ok(())
+    }
+
+    /// xmax is 0 on a row the upsert inserted, set on one it updated (another process may
+    /// insert the person between a look-up and the upsert).
+    async fn upsert_person_row(tx: &mut Transaction<'_, Postgres>, p: &Person) -> Result<bool, StoreError> {
+        sqlx::query_scalar(
+            "INSERT INTO person (person_id, name, role, unit_code, device_id, phone, on_duty)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)
+             ON CONFLICT (person_id) DO UPDATE SET name = excluded.name, role = excluded.role,
+                    unit_code = excluded.unit_code, device_id = excluded.device_id, phone = excluded.phone,
+                    on_duty = excluded.on_duty, updated_at = date_trunc('milliseconds', now())
+             RETURNING xmax = 0",
+        )
+        .bind(&p.id)
+        .bind(&p.name)
+        .bind(p.role.as_str())
+        .bind(&p.unit_code)
+        .bind(p.device_id.as_deref())
+        .bind(&p.phone)
+        .bind(p.on_duty)
+        .fetch_one(&mut **tx)
+        .await
+        .map_err(query("writing a person"))
+    }
+
+    async fn upsert_departments(tx: &mut Transaction<'_, Postgres>, departments: &[Department]) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO department (code, name) SELECT * FROM UNNEST($1::text[], $2::text[])
+             ON CONFLICT (code) DO UPDATE SET name = excluded.name",
+        )
+        .bind(column(departments, |d| d.code.as_str()))
+        .bind(column(departments, |d| d.name.as_str()))
+        .execute(&mut **tx)
+        .await
+        .map_err(query("writing a department"))?;
+        Ok(())
+    }
+
+    /// WITH ORDINALITY keeps the rows in the order given, as the SQLite store inserts them.
+    async fn insert_responsibility(tx: &mut Transaction<'_, Postgres>, table: &[Responsibility]) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO responsibility (category, subcategory, department_code)
+             SELECT c, s, d FROM UNNEST($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS r (c, s, d, n) ORDER BY n",
+        )
+        .bind(column(table, |r| r.category.as_str()))
+        .bind(column(table, |r| r.subcategory.as_deref()))
+        .bind(column(table, |r| r.department.as_str()))
+        .execute(&mut **tx)
+        .await
+        .map_err(query("writing the routing table"))?;
+        Ok(())
+    }
+
+    async fn insert_days(tx: &mut Transaction<'_, Postgres>, days: &[(NaiveDate, DayKind)]) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO calendar_override (date, kind) SELECT * FROM UNNEST($1::date[], $2::text[])")
+            .bind(column(days, |(date, _)| *date))
+            .bind(column(days, |(_, kind)| day_kind_text(*kind)))
+            .execute(&mut **tx)
+            .await
+            .map_err(query("writing a year's special days"))?;
+        Ok(())
+    }
+}
+
+/// One column of `rows`, as an array to bind.
+fn column<'a, R, T>(rows: &'a [R], value: impl Fn(&'a R) -> T) -> Vec<T> {
+    rows.iter().map(value).collect()
 }
 
 /// Host, port and database of a target, for messages (never the password).
@@ -195,120 +316,6 @@ async fn check_postgis(pool: &PgPool) -> Result<(), StoreError> {
 /// Whether an extension version such as `3.3.2` or `3.4.0dev` is PostGIS 3.0 or later.
 fn is_postgis_3(version: &str) -> bool {
     version.split('.').next().and_then(|m| m.parse::<u32>().ok()).is_some_and(|m| m >= 3)
-}
-
-fn shape(table: &'static str, code: &str, bytes: &[u8]) -> Result<geo_types::MultiPolygon<f64>, StoreError> {
-    wkb::read_multipolygon(bytes).map_err(|e| StoreError::BadRow { table, code: code.to_owned(), reason: e.to_string() })
-}
-
-fn grid_from_row(row: GridRow) -> Result<Grid, StoreError> {
-    let (code, name, kind, village_code, village_name, township_code, township_name, parent_grid, area_km2, geometry) =
-        row;
-    let kind = GridKind::parse(&kind).ok_or_else(|| bad_kind("grid", &code, &kind))?;
-    let geometry = shape("grid", &code, &geometry)?;
-    Ok(Grid {
-        code,
-        name,
-        kind,
-        village_code,
-        village_name,
-        township_code,
-        township_name,
-        parent_grid,
-        area_km2,
-        geometry,
-    })
-}
-
-/// Rows per multi-row INSERT of divisions: their shapes are large, a statement stays small.
-const SHAPES_PER_STATEMENT: usize = 200;
-
-async fn insert_townships(tx: &mut Transaction<'_, Postgres>, townships: &[Township]) -> Result<(), StoreError> {
-    for chunk in townships.chunks(SHAPES_PER_STATEMENT) {
-        let mut q = sqlx::QueryBuilder::<Postgres>::new("INSERT INTO township (code, name, area_km2, geom) ");
-        q.push_values(chunk, |mut b, t| {
-            b.push_bind(&t.code).push_bind(&t.name).push_bind(t.area_km2);
-            b.push("ST_GeomFromWKB(").push_bind_unseparated(wkb::write_multipolygon(&t.geometry));
-            b.push_unseparated(", 4490)");
-        });
-        q.build().execute(&mut **tx).await.map_err(query("inserting townships"))?;
-    }
-    Ok(())
-}
-
-async fn insert_villages(tx: &mut Transaction<'_, Postgres>, villages: &[Village]) -> Result<(), StoreError> {
-    for chunk in villages.chunks(SHAPES_PER_STATEMENT) {
-        let mut q = sqlx::QueryBuilder::<Postgres>::new(
-            "INSERT INTO village (code, name, kind, township_code, area_km2, geom) ",
-        );
-        q.push_values(chunk, |mut b, v| {
-            b.push_bind(&v.code).push_bind(&v.name).push_bind(v.kind.as_str());
-            b.push_bind(&v.township_code).push_bind(v.area_km2);
-            b.push("ST_GeomFromWKB(").push_bind_unseparated(wkb::write_multipolygon(&v.geometry));
-            b.push_unseparated(", 4490)");
-        });
-        q.build().execute(&mut **tx).await.map_err(query("inserting villages"))?;
-    }
-    Ok(())
-}
-
-async fn insert_grids(tx: &mut Transaction<'_, Postgres>, grids: &[Grid]) -> Result<(), StoreError> {
-    for chunk in grids.chunks(SHAPES_PER_STATEMENT) {
-        let mut q = sqlx::QueryBuilder::<Postgres>::new(
-            "INSERT INTO grid (code, name, kind, village_code, township_code, parent_grid_code, area_km2, geom) ",
-        );
-        q.push_values(chunk, |mut b, g| {
-            b.push_bind(&g.code).push_bind(&g.name).push_bind(g.kind.as_str()).push_bind(&g.village_code);
-            b.push_bind(&g.township_code).push_bind(g.parent_grid.as_deref()).push_bind(g.area_km2);
-            b.push("ST_GeomFromWKB(").push_bind_unseparated(wkb::write_multipolygon(&g.geometry));
-            b.push_unseparated(", 4490)");
-        });
-        q.build().execute(&mut **tx).await.map_err(query("inserting grids"))?;
-    }
-    Ok(())
-}
-
-async fn insert_dataset(tx: &mut Transaction<'_, Postgres>, d: &Dataset) -> Result<DatasetInfo, StoreError> {
-    let (dataset_id, created_at): (i64, chrono::DateTime<chrono::Utc>) = sqlx::query_as(
-        "INSERT INTO dataset (source, note, township_count, village_count, grid_count)
-         VALUES ($1, $2, $3, $4, $5) RETURNING dataset_id, created_at",
-    )
-    .bind(&d.source)
-    .bind(&d.note)
-    .bind(count(d.townships.len()))
-    .bind(count(d.villages.len()))
-    .bind(count(d.grids.len()))
-    .fetch_one(&mut **tx)
-    .await
-    .map_err(query("recording the dataset"))?;
-    Ok(DatasetInfo { dataset_id, source: d.source.clone(), note: d.note.clone(), created_at: time_text(created_at) })
-}
-
-fn count(n: usize) -> i32 {
-    i32::try_from(n).unwrap_or(i32::MAX)
-}
-
-/// Times as the stores keep them: to the millisecond (SQLite keeps millisecond text).
-fn ms(t: chrono::DateTime<chrono::Utc>) -> chrono::DateTime<chrono::Utc> {
-    chrono::SubsecRound::trunc_subsecs(t, 3)
-}
-
-/// Locks a table against concurrent writers (readers go on) until the transaction ends.
-async fn lock(tx: &mut Transaction<'_, Postgres>, table: &'static str) -> Result<(), StoreError> {
-    // The table name is one of ours, never input.
-    sqlx::query(sqlx::AssertSqlSafe(format!("LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE")))
-        .execute(&mut **tx)
-        .await
-        .map_err(query("locking a table"))?;
-    Ok(())
-}
-
-fn query(doing: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
-    move |source| StoreError::Query { doing, source }
-}
-
-fn bad_kind(table: &'static str, code: &str, kind: &str) -> StoreError {
-    StoreError::BadRow { table, code: code.to_owned(), reason: format!("unknown kind {kind:?}") }
 }
 
 #[cfg(test)]

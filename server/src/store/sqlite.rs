@@ -1,24 +1,28 @@
-//! The embedded SQLite backend: one file in the data directory, WAL journal, full fsync.
-//!
-//! Writes that read before they write start with `BEGIN IMMEDIATE`: a deferred transaction
-//! that reads, then finds another writer committed meanwhile, fails instead of waiting.
+//! The embedded SQLite backend: one file in the data directory, WAL journal, full fsync — and
+//! what SQLite does differently from PostGIS: GeoJSON text for shapes, multi-row `VALUES`
+//! batches, and `BEGIN IMMEDIATE` write transactions (a deferred transaction that reads, then
+//! finds another writer committed meanwhile, fails instead of waiting).
 
-mod events;
-mod generations;
-mod people;
-mod points;
-mod reference;
-mod rows;
-mod stats;
+mod intake;
 
 use std::time::Duration;
 
+use chrono::NaiveDate;
+use geo_types::MultiPolygon;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Sqlite, Transaction};
-use wangge_core::GridKind;
+use sqlx::{QueryBuilder, Sqlite, Transaction};
+use wangge_core::calendar::DayKind;
+use wangge_core::event::Tier;
+use wangge_core::people::{Person, Responsibility};
 
-use super::{geometry_text, parse_geometry, StoreError};
-use crate::records::{Dataset, DatasetInfo, Grid, Township, Village, VillageKind};
+use super::dialect::{Backend, Lock};
+use super::events::split;
+use super::reference::day_kind_text;
+use super::time::Time;
+use super::{geometry_text, parse_geometry, query, StoreError};
+use crate::records::{Grid, Township, Village};
+use crate::records::TimelineEntry;
+use crate::records::Department;
 
 /// A pool of connections to one SQLite database.
 #[derive(Debug, Clone)]
@@ -26,7 +30,8 @@ pub struct SqliteStore {
     pub(super) pool: SqlitePool,
 }
 
-type GridRow = (String, String, String, String, String, String, String, Option<String>, f64, String);
+/// Rows per multi-row INSERT: a statement stays under SQLite's 32,766 bound parameters.
+const ROWS_PER_STATEMENT: usize = 1000;
 
 impl SqliteStore {
     /// Opens the database with WAL and `synchronous=FULL` (a committed load survives power loss),
@@ -47,197 +52,206 @@ impl SqliteStore {
         sqlx::migrate!("../migrations/sqlite").run(&pool).await.map_err(StoreError::Migrate)?;
         Ok(Self { pool })
     }
+}
 
-    /// The loaded dataset, if any.
-    pub async fn dataset(&self) -> Result<Option<DatasetInfo>, StoreError> {
-        let row: Option<(i64, String, String, String)> =
-            sqlx::query_as("SELECT dataset_id, source, note, created_at FROM dataset ORDER BY dataset_id DESC LIMIT 1")
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(query("reading the dataset record"))?;
-        Ok(row.map(|(dataset_id, source, note, created_at)| DatasetInfo { dataset_id, source, note, created_at }))
+impl Backend for SqliteStore {
+    type Db = Sqlite;
+    type ShapeValue = String;
+
+    async fn begin_write(&self, doing: &'static str) -> Result<Transaction<'static, Sqlite>, StoreError> {
+        self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(query(doing))
     }
 
-    /// Inserts the whole dataset in one transaction; refuses if one is already there.
-    pub async fn load(&self, dataset: &Dataset) -> Result<DatasetInfo, StoreError> {
-        let mut tx = self.pool.begin().await.map_err(query("starting the load"))?;
-        let existing: Option<i64> = sqlx::query_scalar("SELECT dataset_id FROM dataset LIMIT 1")
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(query("checking for a loaded dataset"))?;
-        if let Some(id) = existing {
-            return Err(StoreError::AlreadyLoaded(id));
-        }
-        insert_townships(&mut tx, &dataset.townships).await?;
-        insert_villages(&mut tx, &dataset.villages).await?;
-        insert_grids(&mut tx, &dataset.grids).await?;
-        let info = insert_dataset(&mut tx, dataset).await?;
-        tx.commit().await.map_err(query("committing the load"))?;
-        Ok(info)
-    }
-
-    /// All townships, by code.
-    pub async fn townships(&self) -> Result<Vec<Township>, StoreError> {
-        let rows: Vec<(String, String, f64, String)> =
-            sqlx::query_as("SELECT code, name, area_km2, geometry FROM township ORDER BY code")
-                .fetch_all(&self.pool)
-                .await
-                .map_err(query("reading townships"))?;
-        rows.into_iter()
-            .map(|(code, name, area_km2, geometry)| {
-                let geometry = parse_geometry("township", &code, &geometry)?;
-                Ok(Township { code, name, area_km2, geometry })
-            })
-            .collect()
-    }
-
-    /// All villages, by code.
-    pub async fn villages(&self) -> Result<Vec<Village>, StoreError> {
-        let rows: Vec<(String, String, String, String, f64, String)> =
-            sqlx::query_as("SELECT code, name, kind, township_code, area_km2, geometry FROM village ORDER BY code")
-                .fetch_all(&self.pool)
-                .await
-                .map_err(query("reading villages"))?;
-        rows.into_iter()
-            .map(|(code, name, kind, township_code, area_km2, geometry)| {
-                let kind = VillageKind::parse(&kind).ok_or_else(|| bad_kind("village", &code, &kind))?;
-                let geometry = parse_geometry("village", &code, &geometry)?;
-                Ok(Village { code, name, kind, township_code, area_km2, geometry })
-            })
-            .collect()
-    }
-
-    /// All grids with their village's and township's names, by code.
-    pub async fn grids(&self) -> Result<Vec<Grid>, StoreError> {
-        let rows: Vec<GridRow> = sqlx::query_as(
-            "SELECT g.code, g.name, g.kind, g.village_code, v.name, g.township_code, t.name,
-                    g.parent_grid_code, g.area_km2, g.geometry
-               FROM grid g
-               JOIN village v ON v.code = g.village_code
-               JOIN township t ON t.code = g.township_code
-              ORDER BY g.code",
-        )
-        .fetch_all(&self.pool)
-        .await
-        .map_err(query("reading grids"))?;
-        rows.into_iter().map(grid_from_row).collect()
-    }
-
-    /// Runs a trivial statement.
-    pub async fn ping(&self) -> Result<(), StoreError> {
-        sqlx::query("SELECT 1").execute(&self.pool).await.map_err(query("answering a ping"))?;
+    /// Nothing: the write transaction already holds the file's one write lock.
+    async fn lock(_: &mut Transaction<'_, Sqlite>, _: Lock<'_>) -> Result<(), StoreError> {
         Ok(())
     }
 
-    /// Closes the pool.
-    pub async fn close(&self) {
-        self.pool.close().await;
+    fn shape_value(shape: &MultiPolygon<f64>) -> String {
+        geometry_text(shape)
     }
-}
 
-fn grid_from_row(row: GridRow) -> Result<Grid, StoreError> {
-    let (code, name, kind, village_code, village_name, township_code, township_name, parent_grid, area_km2, geometry) =
-        row;
-    let kind = GridKind::parse(&kind).ok_or_else(|| bad_kind("grid", &code, &kind))?;
-    let geometry = parse_geometry("grid", &code, &geometry)?;
-    Ok(Grid {
-        code,
-        name,
-        kind,
-        village_code,
-        village_name,
-        township_code,
-        township_name,
-        parent_grid,
-        area_km2,
-        geometry,
-    })
-}
+    fn read_shape(table: &'static str, code: &str, stored: &[u8]) -> Result<MultiPolygon<f64>, StoreError> {
+        let text = std::str::from_utf8(stored)
+            .map_err(|e| StoreError::BadRow { table, code: code.to_owned(), reason: e.to_string() })?;
+        parse_geometry(table, code, text)
+    }
 
-async fn insert_townships(tx: &mut Transaction<'_, Sqlite>, townships: &[Township]) -> Result<(), StoreError> {
-    for t in townships {
-        sqlx::query("INSERT INTO township (code, name, area_km2, geometry) VALUES (?, ?, ?, ?)")
-            .bind(&t.code)
-            .bind(&t.name)
-            .bind(t.area_km2)
-            .bind(geometry_text(&t.geometry))
+    async fn insert_townships(tx: &mut Transaction<'_, Sqlite>, townships: &[Township]) -> Result<(), StoreError> {
+        for t in townships {
+            sqlx::query("INSERT INTO township (code, name, area_km2, geometry) VALUES (?, ?, ?, ?)")
+                .bind(&t.code)
+                .bind(&t.name)
+                .bind(t.area_km2)
+                .bind(geometry_text(&t.geometry))
+                .execute(&mut **tx)
+                .await
+                .map_err(query("inserting townships"))?;
+        }
+        Ok(())
+    }
+
+    async fn insert_villages(tx: &mut Transaction<'_, Sqlite>, villages: &[Village]) -> Result<(), StoreError> {
+        for v in villages {
+            sqlx::query(
+                "INSERT INTO village (code, name, kind, township_code, area_km2, geometry) VALUES (?, ?, ?, ?, ?, ?)",
+            )
+            .bind(&v.code)
+            .bind(&v.name)
+            .bind(v.kind.as_str())
+            .bind(&v.township_code)
+            .bind(v.area_km2)
+            .bind(geometry_text(&v.geometry))
             .execute(&mut **tx)
             .await
-            .map_err(query("inserting townships"))?;
+            .map_err(query("inserting villages"))?;
+        }
+        Ok(())
     }
-    Ok(())
-}
 
-async fn insert_villages(tx: &mut Transaction<'_, Sqlite>, villages: &[Village]) -> Result<(), StoreError> {
-    for v in villages {
+    async fn insert_grids(tx: &mut Transaction<'_, Sqlite>, grids: &[Grid]) -> Result<(), StoreError> {
+        for g in grids {
+            sqlx::query(
+                "INSERT INTO grid (code, name, kind, village_code, township_code, parent_grid_code, area_km2, geometry)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(&g.code)
+            .bind(&g.name)
+            .bind(g.kind.as_str())
+            .bind(&g.village_code)
+            .bind(&g.township_code)
+            .bind(g.parent_grid.as_deref())
+            .bind(g.area_km2)
+            .bind(geometry_text(&g.geometry))
+            .execute(&mut **tx)
+            .await
+            .map_err(query("inserting grids"))?;
+        }
+        Ok(())
+    }
+
+    async fn insert_entries(tx: &mut Transaction<'_, Sqlite>, rows: &[(&str, &TimelineEntry)]) -> Result<(), StoreError> {
+        for chunk in rows.chunks(3 * ROWS_PER_STATEMENT) {
+            let mut q = QueryBuilder::<Sqlite>::new(
+                "INSERT INTO event_transition (event_id, seq, at, actor, tier, action, payload, state_after, holder_tier, holder_id) ",
+            );
+            q.push_values(chunk, |mut b, (event_id, t)| {
+                let (tier, id) = split(t.holder_after.as_ref());
+                b.push_bind(*event_id)
+                    .push_bind(t.seq)
+                    .push_bind(Time::from(t.at))
+                    .push_bind(t.actor.as_str())
+                    .push_bind(t.tier.map(Tier::as_str))
+                    .push_bind(t.action.as_str())
+                    .push_bind(t.payload.to_string())
+                    .push_bind(t.state_after.as_str())
+                    .push_bind(tier)
+                    .push_bind(id);
+            });
+            // One row (a transition) is the hot path: its statement is kept prepared.
+            let q = q.build().persistent(chunk.len() == 1);
+            q.execute(&mut **tx).await.map_err(query("appending to timelines"))?;
+        }
+        Ok(())
+    }
+
+    async fn bind_grids(
+        tx: &mut Transaction<'_, Sqlite>,
+        bindings: &[(&str, &str)],
+        doing: &'static str,
+    ) -> Result<(), StoreError> {
+        for chunk in bindings.chunks(5 * ROWS_PER_STATEMENT) {
+            let mut q = QueryBuilder::<Sqlite>::new("INSERT OR IGNORE INTO grid_binding (person_id, grid_code) ");
+            q.push_values(chunk, |mut b, (person, grid)| {
+                b.push_bind(*person).push_bind(*grid);
+            });
+            q.build().persistent(false).execute(&mut **tx).await.map_err(query(doing))?;
+        }
+        Ok(())
+    }
+
+    async fn insert_person_rows(tx: &mut Transaction<'_, Sqlite>, people: &[Person]) -> Result<(), StoreError> {
+        for chunk in people.chunks(ROWS_PER_STATEMENT) {
+            let mut q = QueryBuilder::<Sqlite>::new(
+                "INSERT INTO person (person_id, name, role, unit_code, device_id, phone, on_duty) ",
+            );
+            q.push_values(chunk, |mut b, p| {
+                b.push_bind(p.id.as_str())
+                    .push_bind(p.name.as_str())
+                    .push_bind(p.role.as_str())
+                    .push_bind(p.unit_code.as_str())
+                    .push_bind(p.device_id.as_deref())
+                    .push_bind(p.phone.as_str())
+                    .push_bind(p.on_duty);
+            });
+            q.build().persistent(false).execute(&mut **tx).await.map_err(query("inserting people"))?;
+        }
+        Ok(())
+    }
+
+    /// Looks the person up first: the write transaction keeps anyone else from inserting them
+    /// meanwhile.
+    async fn upsert_person_row(tx: &mut Transaction<'_, Sqlite>, p: &Person) -> Result<bool, StoreError> {
+        let existed: Option<i64> = sqlx::query_scalar("SELECT 1 FROM person WHERE person_id = ?")
+            .bind(&p.id)
+            .fetch_optional(&mut **tx)
+            .await
+            .map_err(query("looking up a person"))?;
         sqlx::query(
-            "INSERT INTO village (code, name, kind, township_code, area_km2, geometry) VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO person (person_id, name, role, unit_code, device_id, phone, on_duty) VALUES (?, ?, ?, ?, ?, ?, ?)
+             ON CONFLICT (person_id) DO UPDATE SET name = excluded.name, role = excluded.role,
+                    unit_code = excluded.unit_code, device_id = excluded.device_id, phone = excluded.phone,
+                    on_duty = excluded.on_duty, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
         )
-        .bind(&v.code)
-        .bind(&v.name)
-        .bind(v.kind.as_str())
-        .bind(&v.township_code)
-        .bind(v.area_km2)
-        .bind(geometry_text(&v.geometry))
+        .bind(&p.id)
+        .bind(&p.name)
+        .bind(p.role.as_str())
+        .bind(&p.unit_code)
+        .bind(p.device_id.as_deref())
+        .bind(&p.phone)
+        .bind(p.on_duty)
         .execute(&mut **tx)
         .await
-        .map_err(query("inserting villages"))?;
+        .map_err(query("writing a person"))?;
+        Ok(existed.is_none())
     }
-    Ok(())
-}
 
-async fn insert_grids(tx: &mut Transaction<'_, Sqlite>, grids: &[Grid]) -> Result<(), StoreError> {
-    for g in grids {
-        sqlx::query(
-            "INSERT INTO grid (code, name, kind, village_code, township_code, parent_grid_code, area_km2, geometry)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(&g.code)
-        .bind(&g.name)
-        .bind(g.kind.as_str())
-        .bind(&g.village_code)
-        .bind(&g.township_code)
-        .bind(g.parent_grid.as_deref())
-        .bind(g.area_km2)
-        .bind(geometry_text(&g.geometry))
-        .execute(&mut **tx)
-        .await
-        .map_err(query("inserting grids"))?;
+    async fn upsert_departments(tx: &mut Transaction<'_, Sqlite>, departments: &[Department]) -> Result<(), StoreError> {
+        for d in departments {
+            sqlx::query("INSERT INTO department (code, name) VALUES (?, ?) ON CONFLICT (code) DO UPDATE SET name = excluded.name")
+                .bind(&d.code)
+                .bind(&d.name)
+                .execute(&mut **tx)
+                .await
+                .map_err(query("writing a department"))?;
+        }
+        Ok(())
     }
-    Ok(())
-}
 
-async fn insert_dataset(tx: &mut Transaction<'_, Sqlite>, d: &Dataset) -> Result<DatasetInfo, StoreError> {
-    let (dataset_id, created_at): (i64, String) = sqlx::query_as(
-        "INSERT INTO dataset (source, note, township_count, village_count, grid_count)
-         VALUES (?, ?, ?, ?, ?) RETURNING dataset_id, created_at",
-    )
-    .bind(&d.source)
-    .bind(&d.note)
-    .bind(count(d.townships.len()))
-    .bind(count(d.villages.len()))
-    .bind(count(d.grids.len()))
-    .fetch_one(&mut **tx)
-    .await
-    .map_err(query("recording the dataset"))?;
-    Ok(DatasetInfo { dataset_id, source: d.source.clone(), note: d.note.clone(), created_at })
-}
+    async fn insert_responsibility(tx: &mut Transaction<'_, Sqlite>, table: &[Responsibility]) -> Result<(), StoreError> {
+        for r in table {
+            sqlx::query("INSERT INTO responsibility (category, subcategory, department_code) VALUES (?, ?, ?)")
+                .bind(&r.category)
+                .bind(r.subcategory.as_deref())
+                .bind(&r.department)
+                .execute(&mut **tx)
+                .await
+                .map_err(query("writing the routing table"))?;
+        }
+        Ok(())
+    }
 
-fn count(n: usize) -> i64 {
-    i64::try_from(n).unwrap_or(i64::MAX)
-}
-
-/// Starts a write transaction that takes the write lock at once (waiting up to the busy timeout).
-async fn begin_write(pool: &SqlitePool, doing: &'static str) -> Result<Transaction<'static, Sqlite>, StoreError> {
-    pool.begin_with("BEGIN IMMEDIATE").await.map_err(query(doing))
-}
-
-fn query(doing: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
-    move |source| StoreError::Query { doing, source }
-}
-
-fn bad_kind(table: &'static str, code: &str, kind: &str) -> StoreError {
-    StoreError::BadRow { table, code: code.to_owned(), reason: format!("unknown kind {kind:?}") }
+    async fn insert_days(tx: &mut Transaction<'_, Sqlite>, days: &[(NaiveDate, DayKind)]) -> Result<(), StoreError> {
+        for (date, kind) in days {
+            sqlx::query("INSERT INTO calendar_override (date, kind) VALUES (?, ?)")
+                .bind(date)
+                .bind(day_kind_text(*kind))
+                .execute(&mut **tx)
+                .await
+                .map_err(query("writing a year's special days"))?;
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]

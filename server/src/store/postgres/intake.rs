@@ -1,22 +1,16 @@
-//! Events and their timeline in PostGIS: batched intake that several processes may run at
-//! once, optimistic transitions, queues.
+//! Batched intake in PostGIS, which several processes may run at once: numbers are taken from
+//! the day's counter row under its lock, a report id stored meanwhile by another process is
+//! answered with its stored event, and a deadlock is retried.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use chrono::{DateTime, Utc};
-use sqlx::{Postgres, QueryBuilder, Transaction};
+use sqlx::{Postgres, Transaction};
 use wangge_core::calendar::china_time;
-use wangge_core::event::{Category, Complexity, Holder, Tier};
 
-use super::rows::{event_from_row, timeline_from_row, EVENT_COLUMNS};
-use super::{ms, query, PgStore};
-use crate::records::{EventFilter, EventRecord, Inserted, NewEvent, Page, Paged, TimelineEntry, TransitionWrite};
-use crate::store::StoreError;
-
-const OVERDUE: &str = "((state = 'assigned' AND verify_by < ?) OR (state IN ('assigned', 'accepted') AND done_by < ?))";
-
-const TIMELINE_COLUMNS: &str =
-    "seq, at, actor, tier, action, payload::text AS payload, state_after, holder_tier, holder_id";
+use super::{column, query, PgStore};
+use crate::records::{EventRecord, Inserted, NewEvent};
+use crate::store::events::{complexity_str, split, EventRow, EVENT_COLUMNS};
+use crate::store::{dialect::Backend, time::Time, StoreError};
 
 impl PgStore {
     /// Inserts a batch of reports in one transaction (see [`crate::store::Store::insert_events`]).
@@ -38,7 +32,7 @@ impl PgStore {
 
     /// One attempt at [`Self::insert_events`].
     async fn insert_batch(&self, events: &[NewEvent]) -> Result<Vec<Inserted>, StoreError> {
-        let mut tx = self.pool.begin().await.map_err(query("starting an intake batch"))?;
+        let mut tx = self.begin_write("starting an intake batch").await?;
         let report_ids: Vec<&str> = events.iter().map(|e| e.event.report_id.as_str()).collect();
         let stored = stored_by_report(&mut tx, &report_ids).await?;
         let (slots, mut fresh) = sort_batch(events, &stored);
@@ -58,7 +52,7 @@ impl PgStore {
                 }
             }
         }
-        insert_entries(&mut tx, &entries).await?;
+        Self::insert_entries(&mut tx, &entries).await?;
         tx.commit().await.map_err(query("committing an intake batch"))?;
         seen.fill(false);
         slots
@@ -77,94 +71,6 @@ impl PgStore {
                 Slot::New(i) => Ok(Inserted::Created(fresh[i].clone())),
             })
             .collect()
-    }
-
-    /// One event.
-    pub async fn event(&self, event_id: &str) -> Result<Option<EventRecord>, StoreError> {
-        let sql = format!("SELECT {EVENT_COLUMNS} FROM event WHERE event_id = $1");
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(event_id).fetch_optional(&self.pool).await.map_err(query("reading an event"))?;
-        row.as_ref().map(event_from_row).transpose()
-    }
-
-    /// An event's timeline, by seq.
-    pub async fn timeline(&self, event_id: &str) -> Result<Vec<TimelineEntry>, StoreError> {
-        let sql = format!("SELECT {TIMELINE_COLUMNS} FROM event_transition WHERE event_id = $1 ORDER BY seq");
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(event_id).fetch_all(&self.pool).await.map_err(query("reading a timeline"))?;
-        rows.iter().map(|r| timeline_from_row(event_id, r)).collect()
-    }
-
-    /// Applies a transition if the event's seq is unchanged: a concurrent writer's UPDATE
-    /// makes this one wait, re-check the seq and match nothing ([`StoreError::Stale`]).
-    pub async fn apply_transition(&self, w: &TransitionWrite) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await.map_err(query("starting a transition"))?;
-        write_transition(&mut tx, w).await?;
-        tx.commit().await.map_err(query("committing a transition"))
-    }
-}
-
-/// A transition's row changes inside `tx`; stale if the event moved on meanwhile.
-pub(super) async fn write_transition(tx: &mut Transaction<'_, Postgres>, w: &TransitionWrite) -> Result<(), StoreError> {
-    let f = &w.flow;
-    let d = f.deadlines;
-    let (tier, id) = split(f.holder.as_ref());
-    let (last_tier, last_id) = split(f.last_handler.as_ref());
-    let done = sqlx::query(
-        "UPDATE event SET state = $1, holder_tier = $2, holder_id = $3, since = $4, verify_by = $5, done_by = $6,
-                last_handler_tier = $7, last_handler_id = $8, rating = $9, seq = $10, updated_at = $11,
-                closed_at = $12
-          WHERE event_id = $13 AND seq = $14",
-    )
-    .bind(f.state.as_str())
-    .bind(tier)
-    .bind(id)
-    .bind(d.map(|d| ms(d.since)))
-    .bind(d.map(|d| ms(d.verify_by)))
-    .bind(d.map(|d| ms(d.done_by)))
-    .bind(last_tier)
-    .bind(last_id)
-    .bind(f.rating.map(i16::from))
-    .bind(w.entry.seq)
-    .bind(ms(w.entry.at))
-    .bind(w.closed_at.map(ms))
-    .bind(&w.event_id)
-    .bind(w.expected_seq)
-    .execute(&mut **tx)
-    .await
-    .map_err(query("updating an event"))?;
-    if done.rows_affected() == 0 {
-        return Err(StoreError::Stale { event_id: w.event_id.clone() });
-    }
-if let Some(r) = &w.regrid {
-        sqlx::query("UPDATE event SET grid_code = $1, village_code = $2, township_code = $3 WHERE event_id = $4")
-            .bind(&r.grid)
-            .bind(&r.village)
-            .bind(&r.township)
-            .bind(&w.event_id)
-            .execute(&mut **tx)
-            .await
-            .map_err(query("moving an event to its new grid"))?;
-    }
-    insert_entries(tx, &[(w.event_id.as_str(), &w.entry)]).await?;
-    Ok(())
-}
-
-impl PgStore {
-    /// One page of events, open ones first by deadline.
-    pub async fn events(&self, filter: &EventFilter, page: Page) -> Result<Paged<EventRecord>, StoreError> {
-        let mut count = QueryBuilder::<Postgres>::new("SELECT count(*) FROM event");
-        push_filter(&mut count, filter);
-        let total: i64 =
-            count.build_query_scalar().fetch_one(&self.pool).await.map_err(query("counting events"))?;
-        let mut list = QueryBuilder::<Postgres>::new(format!("SELECT {EVENT_COLUMNS} FROM event"));
-        push_filter(&mut list, filter);
-        // NULLS FIRST: the order SQLite gives.
-        list.push(" ORDER BY closed_at IS NOT NULL, done_by NULLS FIRST, event_id LIMIT ");
-        list.push_bind(i64::from(page.per_page));
-        list.push(" OFFSET ");
-        list.push_bind(page.offset());
-        let rows = list.build().fetch_all(&self.pool).await.map_err(query("listing events"))?;
-        let items = rows.iter().map(event_from_row).collect::<Result<_, _>>()?;
-        Ok(Paged { items, total, page: page.page, per_page: page.per_page })
     }
 }
 
@@ -202,13 +108,13 @@ async fn stored_by_report(
         "SELECT e.* FROM unnest($1::text[]) AS r(report_id)
            CROSS JOIN LATERAL (SELECT {EVENT_COLUMNS} FROM event WHERE event.report_id = r.report_id LIMIT 1) e"
     );
-    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+    let rows: Vec<EventRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(report_ids)
         .persistent(false)
         .fetch_all(&mut **tx)
         .await
         .map_err(query("looking up report ids"))?;
-    rows.iter().map(|row| event_from_row(row).map(|e| (e.report_id.clone(), e))).collect()
+    rows.into_iter().map(|row| row.into_record().map(|e| (e.report_id.clone(), e))).collect()
 }
 
 /// Sorts a batch into reports stored before and new events (a report id repeated within the
@@ -319,17 +225,17 @@ async fn insert_rows(tx: &mut Transaction<'_, Postgres>, events: &[EventRecord])
         .bind(column(rows, |e| e.flow.state.as_str()))
         .bind(column(rows, |e| split(e.flow.holder.as_ref()).0))
         .bind(column(rows, |e| split(e.flow.holder.as_ref()).1))
-        .bind(column(rows, |e| deadline(e).map(|d| ms(d.since))))
-        .bind(column(rows, |e| deadline(e).map(|d| ms(d.verify_by))))
-        .bind(column(rows, |e| deadline(e).map(|d| ms(d.done_by))))
+        .bind(column(rows, |e| deadline(e).map(|d| Time::from(d.since))))
+        .bind(column(rows, |e| deadline(e).map(|d| Time::from(d.verify_by))))
+        .bind(column(rows, |e| deadline(e).map(|d| Time::from(d.done_by))))
         .bind(column(rows, |e| split(e.flow.last_handler.as_ref()).0))
         .bind(column(rows, |e| split(e.flow.last_handler.as_ref()).1))
         .bind(column(rows, |e| e.flow.rating.map(i16::from)))
         .bind(column(rows, |e| e.patrol_flag))
         .bind(column(rows, |e| e.seq))
-        .bind(column(rows, |e| ms(e.reported_at)))
-        .bind(column(rows, |e| ms(e.updated_at)))
-        .bind(column(rows, |e| e.closed_at.map(ms)))
+        .bind(column(rows, |e| Time::from(e.reported_at)))
+        .bind(column(rows, |e| Time::from(e.updated_at)))
+        .bind(column(rows, |e| e.closed_at.map(Time::from)))
         .fetch_all(&mut **tx)
         .await
         .map_err(query("inserting events"))?;
@@ -347,93 +253,3 @@ const INSERT_EVENTS: &str = "INSERT INTO event (event_id, report_id, request_fin
         $21::timestamptz[], $22::timestamptz[], $23::timestamptz[], $24::text[], $25::text[],
         $26::int2[], $27::bool[], $28::int8[], $29::timestamptz[], $30::timestamptz[], $31::timestamptz[])
     ON CONFLICT (report_id) DO NOTHING RETURNING report_id";
-
-/// Appends timeline rows in one statement, one array per column (the same statement text
-/// for one row or thousands).
-async fn insert_entries(tx: &mut Transaction<'_, Postgres>, rows: &[(&str, &TimelineEntry)]) -> Result<(), StoreError> {
-    if rows.is_empty() {
-        return Ok(());
-    }
-    sqlx::query(
-        "INSERT INTO event_transition (event_id, seq, at, actor, tier, action, payload, state_after, holder_tier, holder_id)
-         SELECT event_id, seq, at, actor, tier, action, payload::jsonb, state_after, holder_tier, holder_id
-           FROM unnest($1::text[], $2::int8[], $3::timestamptz[], $4::text[], $5::text[], $6::text[], $7::text[],
-                       $8::text[], $9::text[], $10::text[])
-             AS t(event_id, seq, at, actor, tier, action, payload, state_after, holder_tier, holder_id)",
-    )
-    .bind(column(rows, |(event_id, _)| *event_id))
-    .bind(column(rows, |(_, t)| t.seq))
-    .bind(column(rows, |(_, t)| ms(t.at)))
-    .bind(column(rows, |(_, t)| t.actor.as_str()))
-    .bind(column(rows, |(_, t)| t.tier.map(Tier::as_str)))
-    .bind(column(rows, |(_, t)| t.action.as_str()))
-    .bind(column(rows, |(_, t)| t.payload.to_string()))
-    .bind(column(rows, |(_, t)| t.state_after.as_str()))
-    .bind(column(rows, |(_, t)| split(t.holder_after.as_ref()).0))
-    .bind(column(rows, |(_, t)| split(t.holder_after.as_ref()).1))
-    .execute(&mut **tx)
-    .await
-    .map_err(query("appending to timelines"))?;
-    Ok(())
-}
-
-/// One column of `rows`, as an array to bind.
-fn column<'a, R, T>(rows: &'a [R], value: impl Fn(&'a R) -> T) -> Vec<T> {
-    rows.iter().map(value).collect()
-}
-
-fn push_filter(qb: &mut QueryBuilder<Postgres>, f: &EventFilter) {
-    qb.push(" WHERE true");
-    if !f.states.is_empty() {
-        let states: Vec<&str> = f.states.iter().map(|s| s.as_str()).collect();
-        qb.push(" AND state = ANY(").push_bind(states).push(")");
-    }
-    let eq = [
-        ("holder_tier", f.tier.map(Tier::as_str)),
-        ("holder_id", f.holder.as_deref()),
-        ("township_code", f.township.as_deref()),
-        ("village_code", f.village.as_deref()),
-        ("grid_code", f.grid.as_deref()),
-        ("category", f.category.map(Category::as_str)),
-    ];
-    for (column, value) in eq {
-        if let Some(v) = value {
-            qb.push(format_args!(" AND {column} = ")).push_bind(v);
-        }
-    }
-    if let Some(overdue) = f.overdue {
-        let now = ms(f.now.unwrap_or_else(crate::clock::system_now));
-        qb.push(if overdue { " AND " } else { " AND NOT coalesce(" });
-        let mut parts = OVERDUE.split('?');
-        qb.push(parts.next().unwrap_or_default()).push_bind(now);
-        qb.push(parts.next().unwrap_or_default()).push_bind(now);
-        qb.push(parts.next().unwrap_or_default());
-        if !overdue {
-            qb.push(", false)");
-        }
-    }
-    let times: [(&str, Option<DateTime<Utc>>); 3] = [
-        (" AND state IN ('assigned', 'accepted') AND done_by < ", f.done_before),
-        (" AND reported_at >= ", f.from),
-        (" AND reported_at < ", f.to),
-    ];
-    for (clause, t) in times {
-        if let Some(t) = t {
-            qb.push(clause).push_bind(ms(t));
-        }
-    }
-}
-
-fn split(holder: Option<&Holder>) -> (Option<&'static str>, Option<&str>) {
-    match holder {
-        Some(h) => (Some(h.tier.as_str()), Some(h.id.as_str())),
-        None => (None, None),
-    }
-}
-
-fn complexity_str(c: Complexity) -> &'static str {
-    match c {
-        Complexity::Ordinary => "ordinary",
-        Complexity::Complex => "complex",
-    }
-}
