@@ -1,26 +1,13 @@
 //! The HTTP API: one router per domain, merged here with the fallbacks and middleware.
 
-mod admin;
-mod audit;
-mod auth;
-mod calendar;
-mod divisions;
+mod access;
 mod drafts;
 mod events;
-mod export;
-mod frontend;
 mod grids;
+mod frontend;
 mod health;
-mod locate;
-mod map;
 mod ogcapi;
-mod open311;
 mod people;
-mod reports;
-mod responsibility;
-mod search;
-mod stats;
-mod stream;
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::{header, HeaderValue};
@@ -34,7 +21,7 @@ use crate::http::error::{self, ApiError};
 use crate::records::Page;
 use crate::state::AppState;
 
-pub use reports::{IDEMPOTENCY_KEY, IDEMPOTENT_REPLAY};
+pub use events::reports::{IDEMPOTENCY_KEY, IDEMPOTENT_REPLAY};
 
 /// Items per page of a list unless asked otherwise.
 pub const DEFAULT_PER_PAGE: u32 = 50;
@@ -78,25 +65,12 @@ pub fn route_patterns() -> Vec<String> {
 fn api() -> Router<AppState> {
     Router::new()
         .merge(health::router())
-        .merge(locate::router())
         .merge(grids::router())
-        .merge(divisions::router())
-        .merge(reports::router())
+        .merge(ogcapi::router())
+        .merge(drafts::router())
         .merge(events::router())
         .merge(people::router())
-        .merge(responsibility::router())
-        .merge(calendar::router())
-        .merge(stats::router())
-        .merge(open311::router())
-        .merge(map::router())
-        .merge(search::router())
-        .merge(stream::router())
-        .merge(ogcapi::router())
-        .merge(export::router())
-        .merge(auth::router())
-        .merge(admin::router())
-        .merge(audit::router())
-        .merge(drafts::router())
+        .merge(access::router())
 }
 
 /// The whole API over `state`, and the map frontend at `/` when the state has one.

@@ -76,7 +76,7 @@ impl IntoResponse for Exception {
 
 /// The current features of `collection` inside `scope`, in code order, from the in-memory
 /// catalog.
-pub(super) fn features(state: &AppState, collection: CollectionId, scope: &Scope) -> Vec<OgcFeature> {
+pub(in crate::http::routes) fn features(state: &AppState, collection: CollectionId, scope: &Scope) -> Vec<OgcFeature> {
     let catalog = state.catalog.load();
     match collection {
         CollectionId::Grids => {

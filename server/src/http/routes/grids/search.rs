@@ -10,14 +10,14 @@ use serde::Deserialize;
 use wangge_core::wire::{HitKind, SearchHit, SearchHits};
 use wangge_core::{Crs, LonLat, Located};
 
-use super::no_store;
+use crate::http::routes::no_store;
 use crate::access::Caller;
 use crate::http::error::ApiError;
 use wangge_core::access::Permission;
 use crate::http::extract::ApiQuery;
 use crate::grids::map::{self, Place};
 use crate::state::AppState;
-use super::Routes;
+use crate::http::routes::Routes;
 
 /// Longest query, in characters.
 pub const MAX_QUERY: usize = 100;

@@ -17,7 +17,7 @@ use tokio::sync::broadcast::error::RecvError;
 use wangge_core::event::{Holder, Tier};
 use wangge_core::wire::{QueueChange, QueueMessage};
 
-use super::{code, no_store};
+use crate::http::routes::{code, no_store};
 use crate::clock::Clock;
 use crate::access::Caller;
 use crate::http::error::ApiError;
@@ -26,7 +26,7 @@ use crate::events::view::event_view;
 use crate::http::extract::ApiQuery;
 use crate::state::AppState;
 use crate::events::{ChangeKind, EventChange};
-use super::Routes;
+use crate::http::routes::Routes;
 
 /// How often an idle stream sends a `: keep-alive` comment.
 pub const KEEP_ALIVE: Duration = Duration::from_secs(15);

@@ -11,14 +11,14 @@ use serde::Deserialize;
 use wangge_core::access::{AuditOutcome, Jurisdiction};
 use wangge_core::wire::Me;
 
-use super::no_store;
+use crate::http::routes::no_store;
 use crate::access::{AuditNote, Issued, TokenKind};
 use crate::access::{Caller, Via};
 use crate::http::audit_layer::{Source, SESSION_COOKIE};
 use crate::http::error::ApiError;
 use crate::http::extract::ApiJson;
 use crate::state::AppState;
-use super::Routes;
+use crate::http::routes::Routes;
 
 /// Routes of this module.
 pub fn router() -> Router<AppState> {

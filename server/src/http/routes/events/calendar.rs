@@ -15,7 +15,7 @@ use crate::http::error::ApiError;
 use wangge_core::access::Permission;
 use crate::http::extract::{ApiJson, ApiPath};
 use crate::state::AppState;
-use super::Routes;
+use crate::http::routes::Routes;
 
 /// Routes of this module.
 pub fn router() -> Router<AppState> {

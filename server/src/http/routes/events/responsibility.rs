@@ -18,7 +18,7 @@ use wangge_core::access::Permission;
 use crate::http::extract::ApiJson;
 use crate::records::Department;
 use crate::state::AppState;
-use super::Routes;
+use crate::http::routes::Routes;
 
 /// Most rows in the routing table.
 const MAX_ROWS: usize = 1000;

@@ -9,7 +9,7 @@ use axum::{Json, Router};
 
 use wangge_core::access::Permission;
 
-use super::no_store;
+use crate::http::routes::no_store;
 use crate::access::AuditNote;
 use crate::access::Caller;
 use crate::http::error::ApiError;
@@ -18,7 +18,7 @@ use crate::events::view::event_view;
 use crate::http::extract::ApiJson;
 use crate::events::intake::{self, ReportRequest};
 use crate::state::AppState;
-use super::Routes;
+use crate::http::routes::Routes;
 
 /// The header that marks an answer replayed for a retried report.
 pub const IDEMPOTENT_REPLAY: HeaderName = HeaderName::from_static("idempotent-replay");

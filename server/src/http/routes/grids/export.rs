@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 
-use super::ogcapi::features;
+use crate::http::routes::ogcapi::features;
 use wangge_core::access::Permission;
 
 use crate::access::AuditNote;
@@ -18,7 +18,7 @@ use crate::formats::zip;
 use crate::http::extract::ApiQuery;
 use crate::grids::ogc::{self, CollectionId};
 use crate::state::AppState;
-use super::Routes;
+use crate::http::routes::Routes;
 
 /// Routes of this module.
 pub fn router() -> Router<AppState> {

@@ -9,13 +9,13 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use wangge_core::{GridIndex, Located};
 
-use super::MAX_POINTS;
+use crate::http::routes::MAX_POINTS;
 use crate::access::{Caller, Scope};
 use crate::http::error::ApiError;
 use wangge_core::access::Permission;
 use crate::http::extract::{ApiJson, ApiQuery};
 use crate::state::AppState;
-use super::Routes;
+use crate::http::routes::Routes;
 
 /// Routes of this module.
 pub fn router() -> Router<AppState> {

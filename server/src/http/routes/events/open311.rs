@@ -17,7 +17,7 @@ use wangge_core::event::{Category, State as LoopState};
 
 use wangge_core::access::Permission;
 
-use super::{no_store, IDEMPOTENCY_KEY};
+use crate::http::routes::{no_store, IDEMPOTENCY_KEY};
 use crate::access::{AuditNote, KeyScope};
 use crate::access::{Caller, Scope};
 use crate::http::audit_layer::Source;
@@ -26,7 +26,7 @@ use crate::records::{EventFilter, EventRecord, Inserted, Page};
 use crate::events::intake::{self, LocationRequest, ReportRequest, ReporterRequest};
 use crate::http::open311::{self, Field, Format, Names, Open311Error, Service, MAX_REQUESTS, WINDOW_DAYS};
 use crate::state::AppState;
-use super::Routes;
+use crate::http::routes::Routes;
 
 /// Where the API lives.
 const BASE: &str = "/open311/v2";

@@ -10,14 +10,14 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use wangge_core::access::{Grant, Jurisdiction, Permission, Role};
 
-use super::no_store;
+use crate::http::routes::no_store;
 use crate::access::{ApiKeyRequest, AuditNote, SecurityPolicy};
 use crate::access::Caller;
 use crate::http::error::ApiError;
 use crate::http::extract::{ApiJson, ApiPath};
 use crate::state::AppState;
 use crate::store::{from_micros, micros, AccountRecord, SessionRecord};
-use super::Routes;
+use crate::http::routes::Routes;
 
 /// Routes of this module.
 pub fn router() -> Router<AppState> {

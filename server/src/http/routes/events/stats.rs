@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use wangge_core::calendar::china_time;
 use wangge_core::stats::{self, Counts, OnTime};
 
-use super::{code, no_store};
+use crate::http::routes::{code, no_store};
 use crate::access::Caller;
 use crate::http::error::ApiError;
 use wangge_core::access::Permission;
@@ -24,7 +24,7 @@ use crate::http::extract::ApiQuery;
 use crate::state::AppState;
 use crate::events::stats::facts;
 use crate::records::StatsFilter;
-use super::Routes;
+use crate::http::routes::Routes;
 
 /// Most overdue events listed in the answer (the total is always given).
 pub const OVERDUE_LISTED: u32 = 20;
@@ -189,7 +189,7 @@ impl Names {
 }
 
 /// A required `YYYY-MM-DD` date.
-pub(super) fn date(what: &str, text: Option<&str>) -> Result<NaiveDate, ApiError> {
+pub(in crate::http::routes) fn date(what: &str, text: Option<&str>) -> Result<NaiveDate, ApiError> {
     let text = text.ok_or_else(|| ApiError::BadRequest(format!("{what} is required: a date YYYY-MM-DD (China time)")))?;
     NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| bad_date(what, text))
 }
@@ -199,7 +199,7 @@ fn bad_date(what: &str, text: &str) -> ApiError {
 }
 
 /// The start of a China-time day, in UTC.
-pub(super) fn day_start(day: NaiveDate) -> Result<DateTime<Utc>, ApiError> {
+pub(in crate::http::routes) fn day_start(day: NaiveDate) -> Result<DateTime<Utc>, ApiError> {
     china_time()
         .from_local_datetime(&day.and_time(NaiveTime::MIN))
         .single()

@@ -11,7 +11,7 @@ use wangge_core::access::Permission;
 use crate::access::Caller;
 use crate::http::error::ApiError;
 use crate::state::AppState;
-use super::Routes;
+use crate::http::routes::Routes;
 
 /// Routes of this module.
 pub fn router() -> Router<AppState> {

@@ -12,8 +12,8 @@ use serde::Deserialize;
 use wangge_core::event::Category;
 use wangge_core::wire::LayerKind;
 
-use super::code;
-use super::stats::{date, day_start};
+use crate::http::routes::code;
+use crate::http::routes::events::stats::{date, day_start};
 use crate::access::{Caller, Scope};
 use crate::http::error::ApiError;
 use wangge_core::access::Permission;
@@ -21,7 +21,7 @@ use crate::http::extract::ApiQuery;
 use crate::grids::map::{self, HEAT_POINTS_MAX};
 use crate::records::PointFilter;
 use crate::state::AppState;
-use super::Routes;
+use crate::http::routes::Routes;
 
 /// Media type of the layers.
 const GEO_JSON: &str = "application/geo+json";

@@ -11,7 +11,7 @@ use wangge_core::event::{Action, Category, State as LoopState, Tier, TransitionE
 use wangge_core::access::{may_transition, Actor, EventScope, Permission, Role};
 use wangge_core::wire::{EventView, Timeline};
 
-use super::{code, empty_page, no_store, page, revealed, time, RevealBody};
+use crate::http::routes::{code, empty_page, no_store, page, revealed, time, RevealBody};
 use crate::access::AuditNote;
 use crate::access::Caller;
 use crate::http::error::ApiError;
@@ -21,7 +21,7 @@ use crate::http::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::state::AppState;
 use crate::events::holders::{self, MAX_ID};
 use crate::events::transitions::{self, TransitionFailure};
-use super::Routes;
+use crate::http::routes::Routes;
 
 /// Routes of this module.
 pub fn router() -> Router<AppState> {

@@ -16,7 +16,7 @@ use crate::http::error::ApiError;
 use wangge_core::access::Permission;
 use crate::http::extract::{ApiPath, ApiQuery};
 use crate::state::AppState;
-use super::Routes;
+use crate::http::routes::Routes;
 
 /// Media type of GeoJSON answers.
 const GEO_JSON: &str = "application/geo+json";

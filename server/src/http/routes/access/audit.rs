@@ -9,14 +9,14 @@ use serde::Deserialize;
 use wangge_core::access::{verify_chain, AuditOutcome, ChainHead, Permission, SealedRow};
 use wangge_core::wire::{AuditBreak, AuditEntry, AuditVerify};
 
-use super::{no_store, page, time};
+use crate::http::routes::{no_store, page, time};
 use crate::access::AuditNote;
 use crate::access::Caller;
 use crate::http::error::ApiError;
 use crate::http::extract::ApiQuery;
 use crate::state::AppState;
 use crate::store::{micros, AuditFilter};
-use super::Routes;
+use crate::http::routes::Routes;
 
 /// Routes of this module.
 pub fn router() -> Router<AppState> {

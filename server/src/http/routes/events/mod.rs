@@ -1,0 +1,26 @@
+//! Routes of the events domain: report intake, the queues and transitions, the live queue,
+//! Open311, the figures, the responsibility table and the working-day calendar.
+
+mod calendar;
+pub(super) mod events;
+pub(super) mod reports;
+mod open311;
+mod responsibility;
+pub(super) mod stats;
+mod stream;
+
+use axum::Router;
+
+use crate::state::AppState;
+
+/// Every route of this domain.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .merge(reports::router())
+        .merge(events::router())
+        .merge(responsibility::router())
+        .merge(calendar::router())
+        .merge(stats::router())
+        .merge(open311::router())
+        .merge(stream::router())
+}
