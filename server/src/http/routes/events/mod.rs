@@ -2,9 +2,9 @@
 //! Open311, the figures, the responsibility table and the working-day calendar.
 
 mod calendar;
-pub(super) mod events;
-pub(super) mod reports;
 mod open311;
+mod queues;
+pub(super) mod reports;
 mod responsibility;
 pub(super) mod stats;
 mod stream;
@@ -17,7 +17,7 @@ use crate::state::AppState;
 pub fn router() -> Router<AppState> {
     Router::new()
         .merge(reports::router())
-        .merge(events::router())
+        .merge(queues::router())
         .merge(responsibility::router())
         .merge(calendar::router())
         .merge(stats::router())

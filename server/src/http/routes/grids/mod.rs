@@ -1,9 +1,9 @@
 //! Routes of the grids domain: point → grid, grids and divisions, the map's layers and
 //! aggregations, search, downloads, OGC API – Features and boundary drafts.
 
+mod boundaries;
 mod divisions;
 mod export;
-mod grids;
 mod locate;
 mod map;
 mod search;
@@ -16,7 +16,7 @@ use crate::state::AppState;
 pub fn router() -> Router<AppState> {
     Router::new()
         .merge(locate::router())
-        .merge(grids::router())
+        .merge(boundaries::router())
         .merge(divisions::router())
         .merge(map::router())
         .merge(search::router())
