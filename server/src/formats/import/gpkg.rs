@@ -207,7 +207,7 @@ async fn columns(conn: &mut SqliteConnection, layer: &Layer) -> Result<Vec<Strin
 /// A row's properties and shape (the geometry is the first column).
 fn read_row(row: &SqliteRow, columns: &[String]) -> Result<(Map<String, Value>, MultiPolygon<f64>), String> {
     let blob: Option<Vec<u8>> = row.try_get(0).map_err(|e| e.to_string())?;
-    let shape = gpkg_geometry(&blob.ok_or("no geometry")?)?;
+    let shape = crate::formats::gpkg::read_geometry(&blob.ok_or("no geometry")?).map_err(|e| e.to_string())?;
     super::finite(&shape)?;
     let mut fields = Map::new();
     for (i, name) in columns.iter().enumerate().skip(1) {
@@ -226,21 +226,4 @@ fn read_row(row: &SqliteRow, columns: &[String]) -> Result<(Map<String, Value>, 
         fields.insert(name.clone(), value);
     }
     Ok((fields, shape))
-}
-
-/// A GeoPackage geometry blob: the `GP` header with its envelope, then WKB.
-fn gpkg_geometry(blob: &[u8]) -> Result<MultiPolygon<f64>, String> {
-    if blob.get(0..2) != Some(b"GP") {
-        return Err("a geometry without the GeoPackage header".into());
-    }
-    let flags = *blob.get(3).ok_or("a truncated geometry")?;
-    let envelope = match (flags >> 1) & 0x07 {
-        0 => 0,
-        1 => 32,
-        2 | 3 => 48,
-        4 => 64,
-        e => return Err(format!("envelope code {e}")),
-    };
-    let wkb = blob.get(8 + envelope..).ok_or("a truncated geometry")?;
-    crate::formats::wkb::read_multipolygon(wkb).map_err(|e| e.to_string())
 }
