@@ -1,5 +1,6 @@
 //! The one error type of the HTTP API, answered as RFC 9457 `application/problem+json`.
 
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
@@ -265,6 +266,32 @@ impl ApiError {
             Self::Forbidden { action, reason } => Some(AuditNote::denied(action, reason)),
             _ => None,
         }
+    }
+}
+
+impl From<JsonRejection> for ApiError {
+    /// A body that is not JSON, too large, or not the expected shape.
+    fn from(rejection: JsonRejection) -> Self {
+        let detail = rejection.body_text();
+        match rejection.status() {
+            StatusCode::PAYLOAD_TOO_LARGE => Self::PayloadTooLarge(detail),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => Self::UnsupportedMediaType(detail),
+            _ => Self::BadRequest(detail),
+        }
+    }
+}
+
+impl From<QueryRejection> for ApiError {
+    /// A query string that does not read as the expected parameters.
+    fn from(rejection: QueryRejection) -> Self {
+        Self::BadRequest(rejection.body_text())
+    }
+}
+
+impl From<PathRejection> for ApiError {
+    /// Path parameters that do not read as expected (e.g. invalid UTF-8).
+    fn from(rejection: PathRejection) -> Self {
+        Self::BadRequest(rejection.body_text())
     }
 }
 
