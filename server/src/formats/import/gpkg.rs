@@ -10,6 +10,7 @@ use serde_json::{json, Map, Value};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteRow};
 use sqlx::{Connection, Row, SqliteConnection, ValueRef};
 use wangge_core::coord::Crs;
+use wangge_core::wire::draft::GridFeature;
 
 use super::{choose, feature, from_epsg, unreadable, Budget, ImportError, MAX_FEATURES, PROPERTY_NAMES};
 
@@ -20,7 +21,7 @@ fn bad(reason: String) -> ImportError {
 }
 
 /// Reads the GeoPackage on a runtime of its own (sqlx is async); blocks this thread.
-pub(super) fn read_blocking(bytes: &[u8], asked: Option<Crs>, budget: &mut Budget) -> Result<(Vec<Value>, Crs), ImportError> {
+pub(super) fn read_blocking(bytes: &[u8], asked: Option<Crs>, budget: &mut Budget) -> Result<(Vec<GridFeature>, Crs), ImportError> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -59,7 +60,7 @@ struct SpatialRef {
     organization_coordsys_id: i64,
 }
 
-async fn layer(conn: &mut SqliteConnection, asked: Option<Crs>, budget: &mut Budget) -> Result<(Vec<Value>, Crs), ImportError> {
+async fn layer(conn: &mut SqliteConnection, asked: Option<Crs>, budget: &mut Budget) -> Result<(Vec<GridFeature>, Crs), ImportError> {
     for table in ["gpkg_contents", "gpkg_geometry_columns", "gpkg_spatial_ref_sys"] {
         real_table(conn, table).await?;
         utf8_schema(conn, table).await?;
