@@ -104,7 +104,7 @@ async fn planner_token(state: &AppState) -> Result<String, String> {
     let record =
         wangge_server::store::AccountRecord::new("bench-planner", "bench", Some(("planner", "county")), "", "!".into(), now);
     state.store.insert_account(&record).await.map_err(|e| e.to_string())?;
-    let issued = state.auth.issue(&record, wangge_server::auth::TokenKind::Device, "bench", now).await.map_err(|e| e.to_string())?;
+    let issued = state.auth.issue(&record, wangge_server::access::TokenKind::Device, "bench", now).await.map_err(|e| e.to_string())?;
     Ok(issued.token)
 }
 
