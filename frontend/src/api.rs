@@ -5,6 +5,7 @@
 use std::cell::RefCell;
 
 use serde::de::DeserializeOwned;
+use serde::Serialize;
 use serde_json::Value;
 
 use crate::bridge;
@@ -36,8 +37,14 @@ pub async fn get<T: DeserializeOwned>(url: &str) -> Result<T, Failure> {
 }
 
 /// `POST url` with a JSON body → `T`.
-pub async fn post<T: DeserializeOwned>(url: &str, body: &Value) -> Result<T, Failure> {
-    decode(&call("POST", url, Some(body.to_string())).await?)
+pub async fn post<T: DeserializeOwned>(url: &str, body: &impl Serialize) -> Result<T, Failure> {
+    decode(&call("POST", url, Some(text(body))).await?)
+}
+
+/// A body as JSON text (a value that cannot be written as JSON, which the wire types never
+/// hold, goes as `null`).
+fn text(body: &impl Serialize) -> String {
+    serde_json::to_string(body).unwrap_or_else(|_| "null".to_owned())
 }
 
 /// `POST url` with raw bytes as the body (a file) → `T`.
@@ -55,6 +62,11 @@ pub async fn get_text(url: &str) -> Result<String, Failure> {
 /// its own 401, 423 and 429).
 pub async fn raw(method: &str, url: &str, body: Option<&Value>) -> Result<(u16, String), Failure> {
     exchange(method, url, body.map(Value::to_string)).await
+}
+
+/// [`raw`] with a typed body.
+pub async fn raw_json(method: &str, url: &str, body: &impl Serialize) -> Result<(u16, String), Failure> {
+    exchange(method, url, Some(text(body))).await
 }
 
 async fn exchange(method: &str, url: &str, body: Option<String>) -> Result<(u16, String), Failure> {

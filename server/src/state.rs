@@ -238,3 +238,15 @@ fn read_and_check(dir: &Path) -> Result<Dataset, StartError> {
     GridIndex::build(shapes).map_err(|source| StartError::Index { what: "the geodata files", source })?;
     Ok(dataset)
 }
+
+/// A publication reloads the roster (its bindings changed) and puts the moved events on the
+/// live feed.
+impl crate::grids::publish::Followers for AppState {
+    async fn roster_changed(&self) -> Result<(), StoreError> {
+        self.rules.reload_roster(&self.store).await
+    }
+
+    fn event_moved(&self, event: &crate::records::EventRecord) {
+        self.changes.publish(crate::events::ChangeKind::Changed, event, None);
+    }
+}

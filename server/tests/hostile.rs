@@ -503,7 +503,7 @@ fn the_fuzz_seeds_read_through_the_fuzz_entry_points() {
         for path in files(target) {
             let imported = wangge_server::formats::import::read_blocking(format, &std::fs::read(&path).unwrap(), None);
             let imported = imported.unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-            assert_eq!(imported.grids["features"][0]["properties"]["code"], GRID, "{}", path.display());
+            assert_eq!(imported.grids.features[0].code(), GRID, "{}", path.display());
         }
     }
     let data = wangge_server::grids::geodata::read_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/mini")).unwrap();

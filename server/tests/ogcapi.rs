@@ -90,6 +90,8 @@ impl Server {
     async fn json(&self, uri: &str) -> Value {
         let (status, _, bytes) = self.get(uri).await;
         assert_eq!(status, StatusCode::OK, "{uri}: {}", String::from_utf8_lossy(&bytes));
+        // The bytes the service has always written: members in key order, as a JSON map has them.
+        support::key_order::assert_in_key_order(&bytes);
         serde_json::from_slice(&bytes).unwrap()
     }
 }

@@ -63,6 +63,7 @@ use geo::MultiPolygon;
 
 use crate::division::GridKind;
 pub use problems::{Location, Problem, ProblemKind, Report, Severity};
+pub(crate) use problems::geojson_value as problems_geojson;
 pub use size::area_km2;
 pub use split::{split, SplitError};
 

@@ -2,10 +2,10 @@
 //! location the map can draw.
 
 use geo::{MultiPolygon, Polygon};
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Serialize, Serializer};
 
 /// What is wrong (stable wire names, `snake_case`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ProblemKind {
     /// A coordinate is NaN or infinite (the draft is refused before any other check).
@@ -57,7 +57,7 @@ pub enum ProblemKind {
 }
 
 /// How bad a problem is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
     /// Publishing is refused while this remains.
@@ -164,6 +164,11 @@ struct GeoJson {
     #[serde(rename = "type")]
     kind: &'static str,
     coordinates: Vec<Vec<Ring>>,
+}
+
+/// A (multi)polygon as a GeoJSON MultiPolygon geometry.
+pub(crate) fn geojson_value(m: &MultiPolygon<f64>) -> serde_json::Value {
+    serde_json::to_value(GeoJson { kind: "MultiPolygon", coordinates: m.0.iter().map(polygon).collect() }).unwrap_or_default()
 }
 
 fn geojson_multipolygon<S: Serializer>(g: &Option<MultiPolygon<f64>>, s: S) -> Result<S::Ok, S::Error> {

@@ -5,7 +5,8 @@
 
 use std::collections::HashSet;
 
-use serde_json::{json, Value};
+use serde_json::Value;
+use wangge_core::wire::draft::{DraftArea, DraftRequest, GridCollection, GridFeature, GridProperties};
 
 use super::geometry::{self, Multi};
 
@@ -13,15 +14,15 @@ use super::geometry::{self, Multi};
 #[derive(Debug, Clone, Default)]
 pub struct Draft {
     /// The generation of the published grids the draft started from.
-    pub base_generation: u64,
-    /// `{"village": code}` or `{"township": code}`, as the service gave it.
-    pub area: Value,
+    pub base_generation: i64,
+    /// The village or township, as the service gave it.
+    pub area: DraftArea,
     /// The grids as published at the start (for the old-vs-new view).
-    pub base: Vec<Value>,
+    pub base: Vec<GridFeature>,
     /// The grids now: GeoJSON features with the code as id.
-    pub grids: Vec<Value>,
-    undo: Vec<Vec<Value>>,
-    redo: Vec<Vec<Value>>,
+    pub grids: Vec<GridFeature>,
+    undo: Vec<Vec<GridFeature>>,
+    redo: Vec<Vec<GridFeature>>,
 }
 
 /// The editable properties of a grid.
@@ -37,34 +38,36 @@ pub struct Props {
     pub parent_grid: String,
 }
 
-/// A property of a feature as text ('' when missing or null).
-pub fn prop(f: &Value, k: &str) -> String {
-    f.get("properties").and_then(|p| p.get(k)).and_then(Value::as_str).unwrap_or_default().to_owned()
+/// A text property of a feature ('' when missing).
+pub fn prop(f: &GridFeature, k: impl Fn(&GridProperties) -> &Option<String>) -> String {
+    f.properties.as_ref().and_then(|p| k(p).clone()).unwrap_or_default()
 }
 
 /// The grid code of a feature.
-pub fn code(f: &Value) -> String {
-    prop(f, "code")
+pub fn code(f: &GridFeature) -> String {
+    f.code().to_owned()
 }
 
 /// The person ids bound to a grid (绑定网格员): its `gridworkers` property.
-pub fn gridworkers(f: &Value) -> Vec<String> {
-    f.pointer("/properties/gridworkers")
-        .and_then(Value::as_array)
-        .map(|ids| ids.iter().filter_map(Value::as_str).map(str::to_owned).collect())
-        .unwrap_or_default()
+pub fn gridworkers(f: &GridFeature) -> Vec<String> {
+    f.properties.as_ref().and_then(|p| p.gridworkers.clone()).unwrap_or_default()
 }
 
-fn set_gridworkers(f: &mut Value, ids: &[String]) {
-    if let Some(props) = f.get_mut("properties").and_then(Value::as_object_mut) {
-        props.insert("gridworkers".to_owned(), json!(ids));
+fn set_gridworkers(f: &mut GridFeature, ids: &[String]) {
+    if let Some(props) = f.properties.as_mut() {
+        props.gridworkers = Some(ids.to_vec());
     }
 }
 
+/// The properties of a feature, to change (made when it has none).
+fn props_mut(f: &mut GridFeature) -> &mut GridProperties {
+    f.properties.get_or_insert_with(GridProperties::default)
+}
+
 impl Draft {
-    /// A draft of `grids` (a FeatureCollection) at `generation` for `area`.
-    pub fn new(base_generation: u64, area: Value, grids: &Value) -> Self {
-        let mut features = grids.get("features").and_then(Value::as_array).cloned().unwrap_or_default();
+    /// A draft of `grids` at `generation` for `area`.
+    pub fn new(base_generation: i64, area: DraftArea, grids: GridCollection) -> Self {
+        let mut features = grids.features;
         for f in &mut features {
             let list = gridworkers(f);
             set_gridworkers(f, &list);
@@ -73,24 +76,24 @@ impl Draft {
     }
 
     /// The grids as a FeatureCollection.
-    pub fn collection(&self) -> Value {
-        json!({"type": "FeatureCollection", "features": self.grids})
+    pub fn collection(&self) -> GridCollection {
+        GridCollection::new(self.grids.clone())
     }
 
     /// The base grids as a FeatureCollection.
-    pub fn base_collection(&self) -> Value {
-        json!({"type": "FeatureCollection", "features": self.base})
+    pub fn base_collection(&self) -> GridCollection {
+        GridCollection::new(self.base.clone())
     }
 
     /// The body of `check` (and, with a note, of `publish`).
-    pub fn body(&self) -> Value {
-        json!({"base_generation": self.base_generation, "area": self.area, "grids": self.collection()})
+    pub fn body(&self) -> DraftRequest {
+        DraftRequest { base_generation: self.base_generation, area: self.area.clone(), grids: self.collection(), crs: None, note: None }
     }
 
     /// The village of the area (or of the first grid, for a township).
     pub fn village(&self) -> String {
-        self.area.get("village").and_then(Value::as_str).map(str::to_owned)
-            .or_else(|| self.grids.first().map(|f| prop(f, "village_code")))
+        self.area.village.clone()
+            .or_else(|| self.grids.first().map(|f| prop(f, |p| &p.village_code)))
             .unwrap_or_default()
     }
 
@@ -130,7 +133,7 @@ impl Draft {
     }
 
     /// The grid with `code`.
-    pub fn grid(&self, code: &str) -> Option<&Value> {
+    pub fn grid(&self, code: &str) -> Option<&GridFeature> {
         self.grids.iter().find(|f| self::code(f) == code)
     }
 
@@ -141,7 +144,12 @@ impl Draft {
     /// The properties of a grid.
     pub fn props(&self, code: &str) -> Option<Props> {
         let f = self.grid(code)?;
-        Some(Props { code: prop(f, "code"), name: prop(f, "name"), kind: prop(f, "kind"), parent_grid: prop(f, "parent_grid") })
+        Some(Props {
+            code: prop(f, |p| &p.code),
+            name: prop(f, |p| &p.name),
+            kind: prop(f, |p| &p.kind),
+            parent_grid: prop(f, |p| &p.parent_grid),
+        })
     }
 
     /// Sets the properties of grid `code`; street units of a renamed code follow it.
@@ -157,16 +165,16 @@ impl Draft {
         self.remember();
         let parent = p.parent_grid.trim();
         let f = &mut self.grids[i];
-        f["id"] = json!(new_code);
-        let props = &mut f["properties"];
-        props["code"] = json!(new_code);
-        props["name"] = json!(p.name.trim());
-        props["kind"] = json!(p.kind);
-        props["parent_grid"] = if parent.is_empty() { Value::Null } else { json!(parent) };
+        f.id = Some(new_code.clone());
+        let props = props_mut(f);
+        props.code = Some(new_code.clone());
+        props.name = Some(p.name.trim().to_owned());
+        props.kind = Some(p.kind.clone());
+        props.parent_grid = if parent.is_empty() { None } else { Some(parent.to_owned()) };
         if new_code != code {
             for g in &mut self.grids {
-                if prop(g, "parent_grid") == code {
-                    g["properties"]["parent_grid"] = json!(new_code);
+                if prop(g, |p| &p.parent_grid) == code {
+                    props_mut(g).parent_grid = Some(new_code.clone());
                 }
             }
         }
@@ -222,20 +230,22 @@ impl Draft {
         let i = self.index(code).ok_or("网格不在草稿中")?;
         let [first, second] = parts else { return Err(format!("拆分应得到两部分，服务返回了 {} 部分", parts.len())) };
         let (a, b) = (geometry::read(first).ok_or("拆分结果不是面")?, geometry::read(second).ok_or("拆分结果不是面")?);
-        let old: Vec<_> = geometry::read(&self.grids[i]["geometry"]).map(|m| geometry::vertices(&m).collect()).unwrap_or_default();
+        let old: Vec<_> = geometry::read(&self.grids[i].geometry).map(|m| geometry::vertices(&m).collect()).unwrap_or_default();
         let cut: Vec<_> = geometry::vertices(&a).chain(geometry::vertices(&b)).filter(|p| !old.contains(p)).collect();
-        let village = match prop(&self.grids[i], "village_code") {
+        let village = match prop(&self.grids[i], |p| &p.village_code) {
             v if v.is_empty() => self.village(),
             v => v,
         };
         let new_code = self.next_code(&village);
         self.remember();
         let mut twin = self.grids[i].clone();
-        self.grids[i]["geometry"] = geometry::write(&a);
-        twin["id"] = json!(new_code);
-        twin["geometry"] = geometry::write(&b);
-        twin["properties"]["code"] = json!(new_code);
-        twin["properties"]["name"] = json!(format!("{}（拆分）", prop(&self.grids[i], "name")));
+        self.grids[i].geometry = geometry::write(&a);
+        twin.id = Some(new_code.clone());
+        twin.geometry = geometry::write(&b);
+        let name = format!("{}（拆分）", prop(&self.grids[i], |p| &p.name));
+        let twin_props = props_mut(&mut twin);
+        twin_props.code = Some(new_code.clone());
+        twin_props.name = Some(name);
         set_gridworkers(&mut twin, &[]);
         self.grids.insert(i + 1, twin);
         self.weld_except(&[code, &new_code], &cut);
@@ -247,9 +257,9 @@ impl Draft {
             if skip.contains(&code(f).as_str()) {
                 continue;
             }
-            if let Some(mut m) = geometry::read(&f["geometry"]) {
+            if let Some(mut m) = geometry::read(&f.geometry) {
                 if geometry::weld(&mut m, points) {
-                    f["geometry"] = geometry::write(&m);
+                    f.geometry = geometry::write(&m);
                 }
             }
         }
@@ -263,8 +273,8 @@ impl Draft {
             return Err("请选择两个不同的网格".to_owned());
         }
         let (ia, ib) = (self.index(a).ok_or("网格不在草稿中")?, self.index(b).ok_or("网格不在草稿中")?);
-        let ga = geometry::read(&self.grids[ia]["geometry"]).ok_or("网格几何无法读取")?;
-        let gb = geometry::read(&self.grids[ib]["geometry"]).ok_or("网格几何无法读取")?;
+        let ga = geometry::read(&self.grids[ia].geometry).ok_or("网格几何无法读取")?;
+        let gb = geometry::read(&self.grids[ib].geometry).ok_or("网格几何无法读取")?;
         let union: Multi = geometry::dissolve(&ga, &gb).unwrap_or_else(|| ga.iter().chain(gb.iter()).cloned().collect());
         let mut ids = gridworkers(&self.grids[ia]);
         for id in gridworkers(&self.grids[ib]) {
@@ -273,12 +283,12 @@ impl Draft {
             }
         }
         self.remember();
-        self.grids[ia]["geometry"] = geometry::write(&union);
+        self.grids[ia].geometry = geometry::write(&union);
         set_gridworkers(&mut self.grids[ia], &ids);
         self.grids.remove(ib);
         for g in &mut self.grids {
-            if prop(g, "parent_grid") == b {
-                g["properties"]["parent_grid"] = json!(a);
+            if prop(g, |p| &p.parent_grid) == b {
+                props_mut(g).parent_grid = Some(a.to_owned());
             }
         }
         Ok(())
@@ -287,17 +297,17 @@ impl Draft {
     /// 导入: the grids of an imported file replace the draft's, as one step to undo; each
     /// feature gets its code as id, like the service's, and, when the file names none, the
     /// gridworkers bound to its code now (none for a new code).
-    pub fn replace(&mut self, features: Vec<Value>) {
-        let bound = |c: &str| self.base.iter().find(|f| code(f) == c).map(gridworkers).unwrap_or_default();
-        let features: Vec<Value> = features
+    pub fn replace(&mut self, features: Vec<GridFeature>) {
+        let bound = |c: &str| self.base.iter().find(|f| f.code() == c).map(gridworkers).unwrap_or_default();
+        let features: Vec<GridFeature> = features
             .into_iter()
             .map(|mut f| {
                 let c = code(&f);
-                if f.pointer("/properties/gridworkers").and_then(Value::as_array).is_none() {
+                if f.properties.as_ref().is_none_or(|p| p.gridworkers.is_none()) {
                     set_gridworkers(&mut f, &bound(&c));
                 }
-                if let (Some(o), false) = (f.as_object_mut(), c.is_empty()) {
-                    o.insert("id".to_owned(), json!(c));
+                if !c.is_empty() {
+                    f.id = Some(c);
                 }
                 f
             })
@@ -309,20 +319,19 @@ impl Draft {
     /// Takes the grids after vertices were dragged on the map (repeated points removed). A
     /// vertex dropped on another grid's edge is inserted into that edge, so the boundary stays
     /// shared.
-    pub fn moved(&mut self, collection: &Value) {
-        let Some(features) = collection.get("features").and_then(Value::as_array) else { return };
-        let mut features = features.clone();
+    pub fn moved(&mut self, collection: GridCollection) {
+        let mut features = collection.features;
         let key = |p: &geometry::Point| (p[0].to_bits(), p[1].to_bits());
-        let all = |grids: &[Value]| -> Vec<geometry::Point> {
-            grids.iter().filter_map(|f| geometry::read(&f["geometry"])).flat_map(|m| geometry::vertices(&m).collect::<Vec<_>>()).collect()
+        let all = |grids: &[GridFeature]| -> Vec<geometry::Point> {
+            grids.iter().filter_map(|f| geometry::read(&f.geometry)).flat_map(|m| geometry::vertices(&m).collect::<Vec<_>>()).collect()
         };
         let old: HashSet<_> = all(&self.grids).iter().map(key).collect();
         let new: Vec<_> = all(&features).into_iter().filter(|p| !old.contains(&key(p))).collect();
         for f in &mut features {
-            if let Some(mut m) = geometry::read(&f["geometry"]) {
+            if let Some(mut m) = geometry::read(&f.geometry) {
                 geometry::weld(&mut m, &new);
                 geometry::dedup(&mut m);
-                f["geometry"] = geometry::write(&m);
+                f.geometry = geometry::write(&m);
             }
         }
         if features != self.grids {
@@ -334,17 +343,20 @@ impl Draft {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
+    use serde_json::json;
 
-    fn feature(code: &str, x0: f64, x1: f64) -> Value {
-        json!({"type": "Feature", "id": code, "properties": {"code": code, "name": format!("网格{code}"), "kind": "rural",
+    fn feature(code: &str, x0: f64, x1: f64) -> GridFeature {
+        serde_json::from_value(json!({"type": "Feature", "id": code, "properties": {"code": code, "name": format!("网格{code}"), "kind": "rural",
             "village_code": "130730100201", "township_code": "130730100", "parent_grid": null},
-            "geometry": {"type": "MultiPolygon", "coordinates": [[[[x0, 0.0], [x1, 0.0], [x1, 1.0], [x0, 1.0], [x0, 0.0]]]]}})
+            "geometry": {"type": "MultiPolygon", "coordinates": [[[[x0, 0.0], [x1, 0.0], [x1, 1.0], [x0, 1.0], [x0, 0.0]]]]}}))
+        .unwrap()
     }
 
     fn draft() -> Draft {
-        let fc = json!({"type": "FeatureCollection", "features": [feature("130730100201001", 0.0, 1.0), feature("130730100201002", 1.0, 2.0)]});
-        Draft::new(3, json!({"village": "130730100201"}), &fc)
+        let fc = GridCollection::new(vec![feature("130730100201001", 0.0, 1.0), feature("130730100201002", 1.0, 2.0)]);
+        Draft::new(3, DraftArea::village("130730100201"), fc)
     }
 
     #[test]
@@ -355,8 +367,8 @@ mod tests {
         let new = d.split("130730100201001", &[left, right]).unwrap();
         assert_eq!(new, "130730100201003");
         assert_eq!(d.grids.len(), 3);
-        assert_eq!(prop(d.grid(&new).unwrap(), "name"), "网格130730100201001（拆分）");
-        let neighbour = geometry::read(&d.grid("130730100201002").unwrap()["geometry"]).unwrap();
+        assert_eq!(prop(d.grid(&new).unwrap(), |p| &p.name), "网格130730100201001（拆分）");
+        let neighbour = geometry::read(&d.grid("130730100201002").unwrap().geometry).unwrap();
         assert!(geometry::vertices(&neighbour).any(|p| p == [1.0, 0.5]), "the cut's end is on the neighbour too");
         assert!(d.undo());
         assert_eq!(d.grids.len(), 2);
@@ -369,7 +381,7 @@ mod tests {
         let mut d = draft();
         d.merge("130730100201001", "130730100201002").unwrap();
         assert_eq!(d.grids.len(), 1);
-        let m = geometry::read(&d.grids[0]["geometry"]).unwrap();
+        let m = geometry::read(&d.grids[0].geometry).unwrap();
         assert_eq!(m.len(), 1);
         assert!(d.changed());
     }
@@ -378,10 +390,10 @@ mod tests {
     fn an_import_replaces_the_grids_in_one_undo_step() {
         let mut d = draft();
         let mut imported = feature("130730100201007", 0.0, 2.0);
-        imported.as_object_mut().unwrap().remove("id");
+        imported.id = None;
         d.replace(vec![imported]);
         assert_eq!(d.grids.len(), 1);
-        assert_eq!(d.grids[0]["id"], "130730100201007", "the code is the id");
+        assert_eq!(d.grids[0].id.as_deref(), Some("130730100201007"), "the code is the id");
         assert_eq!(d.base_generation, 3, "the base stays");
         assert!(d.changed());
         assert!(d.undo());
@@ -418,19 +430,18 @@ mod tests {
         let mut d = draft();
         // The left grid's corner (1, 1) is dragged down onto the right grid's edge x = 1.
         let mut fc = d.collection();
-        fc["features"][0]["geometry"]["coordinates"][0][0][2] = json!([1.0, 0.75]);
-        d.moved(&fc);
-        let right = geometry::read(&d.grid("130730100201002").unwrap()["geometry"]).unwrap();
+        fc.features[0].geometry["coordinates"][0][0][2] = json!([1.0, 0.75]);
+        d.moved(fc);
+        let right = geometry::read(&d.grid("130730100201002").unwrap().geometry).unwrap();
         assert!(geometry::vertices(&right).any(|p| p == [1.0, 0.75]), "the neighbour holds the dropped vertex");
         assert!(d.undo());
     }
 
     #[test]
     fn an_imported_grid_without_gridworkers_keeps_those_of_its_code() {
-        let base = json!({"type": "FeatureCollection", "features": [feature("130730100201001", 0.0, 1.0)]});
-        let mut base = base;
-        base["features"][0]["properties"]["gridworkers"] = json!(["P001"]);
-        let mut d = Draft::new(3, json!({"village": "130730100201"}), &base);
+        let mut base = GridCollection::new(vec![feature("130730100201001", 0.0, 1.0)]);
+        props_mut(&mut base.features[0]).gridworkers = Some(vec!["P001".to_owned()]);
+        let mut d = Draft::new(3, DraftArea::village("130730100201"), base);
         d.replace(vec![feature("130730100201001", 0.0, 1.0), feature("130730100201009", 1.0, 2.0)]);
         assert_eq!(gridworkers(&d.grids[0]), ["P001"]);
         assert!(gridworkers(&d.grids[1]).is_empty());

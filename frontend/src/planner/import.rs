@@ -4,21 +4,12 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use serde::Deserialize;
-use serde_json::Value;
+use wangge_core::wire::draft::ImportAnswer as Imported;
 use wasm_bindgen_futures::JsFuture;
 
 use super::{base, Editor, Mode, Publish};
 use crate::api;
 use crate::app::shared;
-
-/// `POST /api/v1/drafts/import`: the grids, the coordinate system they were read in, how many.
-#[derive(Debug, Deserialize)]
-struct Imported {
-    grids: Value,
-    crs: String,
-    count: usize,
-}
 
 /// The service's `format` for a file, from its name.
 fn format_of(name: &str) -> &'static str {
@@ -77,7 +68,7 @@ impl Editor {
                 }
             }
         }
-        let features = imported.grids.get("features").and_then(Value::as_array).cloned().unwrap_or_default();
+        let features = imported.grids.features;
         self.selected.set(String::new());
         self.set_mode(Mode::Select);
         let replaced = self.edit(|d| {

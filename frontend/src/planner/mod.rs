@@ -17,6 +17,8 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use serde::Deserialize;
 use serde_json::{json, Value};
+use wangge_core::draft::Severity;
+use wangge_core::wire::draft::{CheckAnswer, DraftBase, DraftInvalid, DraftProblem as Problem, GridCollection, Impact, PublishAnswer, SplitAnswer};
 
 use crate::api;
 pub use view::Planner;
@@ -73,72 +75,13 @@ struct VillageNode {
     name: String,
 }
 
-/// `GET /api/v1/drafts/base`.
-#[derive(Debug, Deserialize)]
-struct Base {
-    generation: u64,
-    area: Value,
-    grids: Value,
-}
-
-#[derive(Debug, Deserialize)]
-struct SplitAnswer {
-    parts: Vec<Value>,
-}
-
-/// One problem of a check.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-pub struct Problem {
-    kind: String,
-    severity: String,
-    #[serde(default)]
-    grids: Vec<String>,
-    message: String,
-    #[serde(default)]
-    point: Option<[f64; 2]>,
-    #[serde(default)]
-    geometry: Option<Value>,
-}
-
-/// What publishing the draft would change.
-#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
-#[serde(default)]
-pub struct Impact {
-    open_events_moved: u64,
-    past_events_moved: u64,
-    gridworkers_affected: u64,
-    bindings_added: u64,
-    bindings_dropped: u64,
-    events: Vec<Value>,
-    added: Vec<String>,
-    removed: Vec<String>,
-    reshaped: Vec<String>,
-}
-
-/// `POST /api/v1/drafts/check`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-pub struct CheckAnswer {
-    publishable: bool,
-    #[serde(default)]
-    problems: Vec<Problem>,
-    #[serde(default)]
-    impact: Impact,
-}
-
-#[derive(Debug, Deserialize)]
-struct Published {
-    generation: u64,
-    #[serde(default)]
-    reassigned: u64,
-}
-
 /// How the last publish went.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Publish {
     /// Not tried since the draft was loaded.
     None,
     /// Published: the new generation and the events reassigned.
-    Done(u64, u64),
+    Done(i64, usize),
     /// 409: someone published the area meanwhile (the service's words).
     Conflict(String),
     /// Refused or failed otherwise.
@@ -278,7 +221,7 @@ impl Editor {
     fn draw(self) {
         self.draft.with_untracked(|d| {
             if let Some(d) = d {
-                map::set_draft(&d.collection().to_string(), &self.selected.get_untracked());
+                map::set_draft(&serde_json::to_string(&d.collection()).unwrap_or_default(), &self.selected.get_untracked());
             }
         });
     }
@@ -330,7 +273,7 @@ impl Editor {
     /// A cutting line was drawn: the service splits the selected grid along it.
     fn line_drawn(self, line: &str) {
         let code = self.selected.get_untracked();
-        let geometry = self.draft.with_untracked(|d| d.as_ref().and_then(|d| d.grid(&code)).map(|f| f["geometry"].clone()));
+        let geometry = self.draft.with_untracked(|d| d.as_ref().and_then(|d| d.grid(&code)).map(|f| f.geometry.clone()));
         let (Some(geometry), Ok(line)) = (geometry, serde_json::from_str::<Value>(line)) else {
             self.fail("请先选择要拆分的网格，再画切割线");
             return;
@@ -350,10 +293,10 @@ impl Editor {
     }
 
     fn vertices_moved(self, fc: &str) {
-        match serde_json::from_str::<Value>(fc) {
-            Ok(v) => {
+        match serde_json::from_str::<GridCollection>(fc) {
+            Ok(collection) => {
                 self.edit(|d| {
-                    d.moved(&v);
+                    d.moved(collection);
                     Ok(())
                 });
             }
@@ -412,10 +355,10 @@ impl Editor {
         spawn_local(async move {
             match api::post::<CheckAnswer>("/api/v1/drafts/check", &body).await {
                 Ok(answer) => {
-                    let errors = answer.problems.iter().filter(|p| p.severity == "error").count();
+                    let errors = answer.problems.iter().filter(|p| p.severity == Severity::Error).count();
                     self.say(format!("校验完成：{} 个问题（{errors} 个错误）", answer.problems.len()));
                     self.check.set(Some(answer));
-                    map::show_old(&base.to_string());
+                    map::show_old(&serde_json::to_string(&base).unwrap_or_default());
                 }
                 Err(e) => self.fail(format!("校验失败：{e}")),
             }
@@ -430,14 +373,14 @@ impl Editor {
             return;
         }
         let Some(mut body) = self.draft.with_untracked(|d| d.as_ref().map(Draft::body)) else { return };
-        body["note"] = json!(note);
+        body.note = Some(note);
         self.busy.set(true);
         self.say("正在发布…");
         spawn_local(async move {
-            let outcome = api::raw("POST", "/api/v1/drafts/publish", Some(&body)).await;
+            let outcome = api::raw_json("POST", "/api/v1/drafts/publish", &body).await;
             self.busy.set(false);
             match outcome {
-                Ok((status, text)) if (200..300).contains(&status) => match serde_json::from_str::<Published>(&text) {
+                Ok((status, text)) if (200..300).contains(&status) => match serde_json::from_str::<PublishAnswer>(&text) {
                     Ok(p) => self.published(p),
                     Err(e) => self.fail(format!("无法解析服务器的回答：{e}")),
                 },
@@ -446,11 +389,7 @@ impl Editor {
                     self.publish.set(Publish::Conflict(api::detail(&text)));
                 }
                 Ok((422, text)) => {
-                    let problems: Vec<Problem> = serde_json::from_str::<Value>(&text)
-                        .ok()
-                        .and_then(|v| v.get("problems").cloned())
-                        .and_then(|p| serde_json::from_value(p).ok())
-                        .unwrap_or_default();
+                    let problems = serde_json::from_str::<DraftInvalid>(&text).map(|p| p.problems).unwrap_or_default();
                     if !problems.is_empty() {
                         self.check.set(Some(CheckAnswer { publishable: false, problems, impact: Impact::default() }));
                     }
@@ -467,7 +406,7 @@ impl Editor {
     }
 
     /// After a publish: the map shows the new grids and the draft starts again from them.
-    fn published(self, p: Published) {
+    fn published(self, p: PublishAnswer) {
         map::reload_grids();
         self.note.set(String::new());
         self.load(Publish::Done(p.generation, p.reassigned));
@@ -488,8 +427,8 @@ impl Editor {
 
 /// The village's published grids as a fresh draft (`GET /api/v1/drafts/base`).
 async fn base(village: &str) -> Result<Draft, api::Failure> {
-    let base = api::get::<Base>(&api::url("/api/v1/drafts/base", &[("village", village)])).await?;
-    Ok(Draft::new(base.generation, base.area, &base.grids))
+    let base = api::get::<DraftBase>(&api::url("/api/v1/drafts/base", &[("village", village)])).await?;
+    Ok(Draft::new(base.generation, base.area, base.grids))
 }
 
 impl Default for Editor {

@@ -7,6 +7,12 @@ use wasm_bindgen::JsCast;
 
 use super::draft::{self, Props};
 use super::{map, CheckAnswer, Editor, Mode, Problem, Publish};
+use wangge_core::draft::Severity;
+
+/// The wire name of a problem's kind or severity (`overlap`, `error`).
+fn wire_name(v: impl serde::Serialize) -> String {
+    serde_json::to_value(v).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+}
 use crate::app::shared;
 
 /// The 网格规划 page's side panel.
@@ -139,7 +145,7 @@ fn GridList(e: Editor) -> impl IntoView {
     let rows = move || {
         e.draft.with(|d| {
             d.as_ref()
-                .map(|d| d.grids.iter().map(|f| (draft::code(f), draft::prop(f, "name"), draft::prop(f, "kind"))).collect::<Vec<_>>())
+                .map(|d| d.grids.iter().map(|f| (draft::code(f), draft::prop(f, |p| &p.name), draft::prop(f, |p| &p.kind))).collect::<Vec<_>>())
                 .unwrap_or_default()
         })
     };
@@ -299,11 +305,12 @@ fn CheckResult(e: Editor, c: CheckAnswer) -> impl IntoView {
 
 #[component]
 fn ProblemRow(e: Editor, p: Problem) -> impl IntoView {
-    let class = if p.severity == "error" { "problem error-row" } else { "problem warning-row" };
-    let label = if p.severity == "error" { "错误" } else { "警告" };
-    let text = format!("{}（{}）{}", p.message, p.kind, if p.grids.is_empty() { String::new() } else { format!(" · {}", p.grids.join("、")) });
+    let error = p.severity == Severity::Error;
+    let class = if error { "problem error-row" } else { "problem warning-row" };
+    let label = if error { "错误" } else { "警告" };
+    let text = format!("{}（{}）{}", p.message, wire_name(p.kind), if p.grids.is_empty() { String::new() } else { format!(" · {}", p.grids.join("、")) });
     view! {
-        <li class=class data-severity=p.severity.clone() on:click=move |_| e.show_problem(&p)>
+        <li class=class data-severity=wire_name(p.severity) on:click=move |_| e.show_problem(&p)>
             <span class="tag">{label}</span>{text}
         </li>
     }

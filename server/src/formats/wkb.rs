@@ -1,6 +1,6 @@
-//! Well-known binary (OGC WKB) for the shapes the store keeps: written and read here, in pure
-//! code, so every f64 survives the round trip through PostGIS bit for bit (`ST_AsGeoJSON`
-//! rounds digits).
+//! Well-known binary (OGC WKB, 2D) of the shapes the service keeps: one codec, written and read
+//! here in pure code, for PostGIS (every f64 survives the round trip bit for bit, which
+//! `ST_AsGeoJSON` would round) and inside GeoPackage geometries ([`crate::formats::gpkg`]).
 
 use geo_types::{Coord, LineString, MultiPolygon, Polygon};
 
@@ -24,7 +24,7 @@ pub enum WkbError {
     Trailing(usize),
 }
 
-/// Little-endian WKB of a MultiPolygon (what `ST_GeomFromWKB` reads).
+/// Little-endian WKB of a MultiPolygon (what `ST_GeomFromWKB` reads and a GeoPackage holds).
 pub fn write_multipolygon(shape: &MultiPolygon<f64>) -> Vec<u8> {
     let mut out = Vec::new();
     header(&mut out, MULTI_POLYGON, shape.0.len());
@@ -169,6 +169,17 @@ mod tests {
         let bytes = write_multipolygon(&shape);
         assert_eq!(bytes[..5], [1, 6, 0, 0, 0]);
         assert_eq!(read_multipolygon(&bytes), Ok(shape));
+    }
+
+    #[test]
+    fn a_square_is_one_polygon_of_one_ring_of_four_points() {
+        let p = polygon![(x: 0.0, y: 0.0), (x: 1.0, y: 0.0), (x: 1.0, y: 1.0), (x: 0.0, y: 0.0)];
+        let wkb = write_multipolygon(&MultiPolygon(vec![p]));
+        assert_eq!(wkb.len(), 1 + 4 + 4 + 1 + 4 + 4 + 4 + 4 * 16);
+        assert_eq!(wkb[..9], [1, 6, 0, 0, 0, 1, 0, 0, 0]);
+        assert_eq!(wkb[9..18], [1, 3, 0, 0, 0, 1, 0, 0, 0]);
+        assert_eq!(wkb[18..22], [4, 0, 0, 0]);
+        assert_eq!(wkb[wkb.len() - 16..], [0u8; 16]);
     }
 
     #[test]

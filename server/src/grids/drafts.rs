@@ -7,9 +7,11 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::{DateTime, Utc};
 use geo::MultiPolygon;
-use serde::Serialize;
+use serde::Deserialize;
 use serde_json::Value;
 use wangge_core::coord::Crs;
+pub use wangge_core::wire::draft::{Impact, Moved};
+use wangge_core::wire::draft::{DraftArea, GridCollection, GridFeature, GridProperties};
 use wangge_core::draft::{self, Division, Draft, DraftGrid};
 use wangge_core::event::{Holder, Tier};
 use wangge_core::people::{GridPlace, Roster};
@@ -44,10 +46,9 @@ pub enum DraftError {
 
 /// The area a draft redraws: a village (12 digits), township (9 digits) or the whole county
 /// (`{"county": "130730"}`).
-pub fn area_code(catalog: &Catalog, area: &Value) -> Result<String, DraftError> {
+pub fn area_code(catalog: &Catalog, area: &DraftArea) -> Result<String, DraftError> {
     let bad = |m: &str| DraftError::Area(m.to_owned());
-    let named = |k: &str| area.get(k).and_then(Value::as_str);
-    let (kind, code) = match (named("village"), named("township"), named("county")) {
+    let (kind, code) = match (area.village.as_deref(), area.township.as_deref(), area.county.as_deref()) {
         (Some(v), None, None) => ("village", v),
         (None, Some(t), None) => ("township", t),
         (None, None, Some(c)) => ("county", c),
@@ -67,19 +68,18 @@ pub fn area_code(catalog: &Catalog, area: &Value) -> Result<String, DraftError> 
 
 /// The draft's grids from a GeoJSON FeatureCollection (properties `code`, `name`, `kind`,
 /// `village_code`, `township_code`, `parent_grid`), coordinates converted from `crs`.
-pub fn parse_grids(catalog: &Catalog, grids: &Value, crs: Crs) -> Result<Vec<Grid>, DraftError> {
+pub fn parse_grids(catalog: &Catalog, grids: &GridCollection, crs: Crs) -> Result<Vec<Grid>, DraftError> {
     let bad = |m: String| DraftError::Grids(m);
-    let features = grids
-        .get("features")
-        .and_then(Value::as_array)
-        .filter(|_| grids.get("type").and_then(Value::as_str) == Some("FeatureCollection"))
-        .ok_or_else(|| bad("expected a GeoJSON FeatureCollection".into()))?;
+    if grids.kind != wangge_core::wire::draft::FEATURE_COLLECTION {
+        return Err(bad("expected a GeoJSON FeatureCollection".into()));
+    }
+    let features = &grids.features;
     if features.len() > MAX_GRIDS {
         return Err(bad(format!("at most {MAX_GRIDS} grids per draft, got {}", features.len())));
     }
     let mut total = 0usize;
     for (i, f) in features.iter().enumerate() {
-        let n = f.get("geometry").map_or(0, vertex_count);
+        let n = vertex_count(&f.geometry);
         if n > MAX_GRID_VERTICES {
             return Err(bad(format!("feature {i}: {n} vertices; at most {MAX_GRID_VERTICES} per grid")));
         }
@@ -99,24 +99,25 @@ pub fn parse_grids(catalog: &Catalog, grids: &Value, crs: Crs) -> Result<Vec<Gri
         .enumerate()
         .map(|(i, f)| {
             let at = |m: String| bad(format!("feature {i}: {m}"));
-            let props = f.get("properties").ok_or_else(|| at("no properties".into()))?;
-            let text = |k: &str| props.get(k).and_then(Value::as_str).map(str::to_owned);
-            let need = |k: &str| text(k).ok_or_else(|| at(format!("property {k} is missing")));
-            let kind_text = need("kind")?;
+            let props = f.properties.as_ref().ok_or_else(|| at("no properties".into()))?;
+            let need = |k: &str, v: &Option<String>| v.clone().ok_or_else(|| at(format!("property {k} is missing")));
+            let kind_text = need("kind", &props.kind)?;
             let kind = GridKind::parse(&kind_text)
                 .ok_or_else(|| at(format!("kind must be community, rural or street_unit, got {kind_text:?}")))?;
-            let geometry = f.get("geometry").ok_or_else(|| at("no geometry".into()))?;
-            let geometry = multipolygon(geometry, crs).map_err(at)?;
-            let (village_code, township_code) = (need("village_code")?, need("township_code")?);
+            if f.geometry.is_null() {
+                return Err(at("no geometry".into()));
+            }
+            let geometry = multipolygon(&f.geometry, crs).map_err(at)?;
+            let (village_code, township_code) = (need("village_code", &props.village_code)?, need("township_code", &props.township_code)?);
             Ok(Grid {
-                code: need("code")?,
-                name: need("name")?,
+                code: need("code", &props.code)?,
+                name: need("name", &props.name)?,
                 kind,
                 village_name: names.get(village_code.as_str()).map_or_else(String::new, |n| (*n).to_owned()),
                 township_name: names.get(township_code.as_str()).map_or_else(String::new, |n| (*n).to_owned()),
                 village_code,
                 township_code,
-                parent_grid: text("parent_grid"),
+                parent_grid: props.parent_grid.clone(),
                 area_km2: draft::area_km2(&geometry),
                 geometry,
             })
@@ -230,11 +231,22 @@ pub fn draft(catalog: &Catalog, area: &str, grids: &[Grid]) -> Draft {
 /// `crs` read and validated as `POST /api/v1/drafts/check` does, without the events, people and
 /// impact (which need the store). Blocks on CPU: bounded by the vertex caps.
 pub fn validate_json(catalog: &Catalog, body: &[u8]) -> Result<draft::Report, DraftError> {
-    let body: Value = serde_json::from_slice(body).map_err(|e| DraftError::Grids(e.to_string()))?;
-    let crs_text = body.get("crs").and_then(Value::as_str).unwrap_or("cgcs2000");
+    /// The members of a check body the pure check reads (the others are ignored).
+    #[derive(Deserialize)]
+    struct Checked {
+        #[serde(default)]
+        area: DraftArea,
+        #[serde(default)]
+        grids: Option<GridCollection>,
+        #[serde(default)]
+        crs: Option<String>,
+    }
+    let body: Checked = serde_json::from_slice(body).map_err(|e| DraftError::Grids(e.to_string()))?;
+    let crs_text = body.crs.as_deref().unwrap_or("cgcs2000");
     let crs = Crs::parse(crs_text).ok_or_else(|| DraftError::Grids(format!("crs {crs_text:?} is not known")))?;
-    let area = area_code(catalog, body.get("area").unwrap_or(&Value::Null))?;
-    let grids = parse_grids(catalog, body.get("grids").unwrap_or(&Value::Null), crs)?;
+    let area = area_code(catalog, &body.area)?;
+    let grids = body.grids.ok_or_else(|| DraftError::Grids("expected a GeoJSON FeatureCollection".into()))?;
+    let grids = parse_grids(catalog, &grids, crs)?;
     Ok(draft::validate(&draft(catalog, &area, &grids), &draft::Options::default()))
 }
 
@@ -248,41 +260,6 @@ pub fn grids_at(current: &[Grid], versions: &[crate::store::GridVersion], n: i64
     );
     out.sort_by(|a, b| a.code.cmp(&b.code));
     out
-}
-
-/// One event whose grid changes.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Moved {
-    /// The event.
-    pub event_id: String,
-    /// Its grid now.
-    pub from: String,
-    /// The grid that covers it in the draft.
-    pub to: String,
-}
-
-/// What publishing the draft would change.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
-pub struct Impact {
-    /// Open events that move to another grid (and are reassigned).
-    pub open_events_moved: usize,
-    /// Closed events that would count in another grid on the new boundaries (they keep the
-    /// grid they were reported in).
-    pub past_events_moved: usize,
-    /// Gridworkers bound to a grid that changes or disappears.
-    pub gridworkers_affected: usize,
-    /// Bindings that end (to grids that disappear, or taken off in the draft).
-    pub bindings_dropped: usize,
-    /// Bindings the draft adds.
-    pub bindings_added: usize,
-    /// The first moved events (open ones first).
-    pub events: Vec<Moved>,
-    /// Codes new in the draft.
-    pub added: Vec<String>,
-    /// Codes the draft drops.
-    pub removed: Vec<String>,
-    /// Codes whose shape or attributes change.
-    pub reshaped: Vec<String>,
 }
 
 /// Events listed in an impact at most.
@@ -413,20 +390,16 @@ pub struct Bindings {
 
 /// The bindings of the area before and after the draft: `gridworkers` properties (person ids
 /// of the roster) where the draft gives them.
-pub fn bindings(roster: &Roster, area: &str, grids: &[Grid], draft: &Value) -> Result<Bindings, DraftError> {
+pub fn bindings(roster: &Roster, area: &str, grids: &[Grid], draft: &GridCollection) -> Result<Bindings, DraftError> {
     let before: BTreeSet<(String, String)> = roster
         .people()
         .iter()
         .flat_map(|p| p.grids.iter().filter(|g| g.starts_with(area)).map(move |g| (p.id.clone(), g.clone())))
         .collect();
     let mut listed: HashMap<String, Vec<String>> = HashMap::new();
-    for (i, f) in draft.get("features").and_then(Value::as_array).into_iter().flatten().enumerate() {
-        let Some(list) = f.pointer("/properties/gridworkers").filter(|v| !v.is_null()) else { continue };
-        let code = f.pointer("/properties/code").and_then(Value::as_str).unwrap_or_default();
-        let ids = list
-            .as_array()
-            .and_then(|a| a.iter().map(|v| v.as_str().map(str::to_owned)).collect::<Option<Vec<_>>>())
-            .ok_or_else(|| DraftError::Grids(format!("feature {i}: gridworkers must be a list of person ids")))?;
+    for (i, f) in draft.features.iter().enumerate() {
+        let Some(ids) = f.properties.as_ref().and_then(|p| p.gridworkers.clone()) else { continue };
+        let code = f.code();
         if let Some(unknown) = ids.iter().find(|id| roster.get(id).is_none()) {
             return Err(DraftError::Grids(format!("feature {i}: no person {unknown:?} in the roster")));
         }
@@ -538,6 +511,72 @@ pub async fn heavy_turn() -> Result<tokio::sync::SemaphorePermit<'static>, Busy>
         Ok(Ok(permit)) => Ok(permit),
         _ => Err(Busy),
     }
+}
+
+/// How long splitting or checking one draft may take.
+pub const CHECK_BUDGET: std::time::Duration = std::time::Duration::from_secs(20);
+
+/// Why a split or a check did not finish.
+#[derive(Debug, thiserror::Error)]
+pub enum HeavyError {
+    /// No turn came in time.
+    #[error(transparent)]
+    Busy(#[from] Busy),
+    /// The geometry code panicked on the input, or did not finish within [`CHECK_BUDGET`]: the
+    /// draft is too complex to check (the message says which and what to do).
+    #[error("{0}")]
+    TooComplex(String),
+    /// The blocking task failed otherwise (a bug).
+    #[error("the {what} task failed: {source}")]
+    Task {
+        /// `split` or `check`.
+        what: &'static str,
+        /// Why.
+        #[source]
+        source: tokio::task::JoinError,
+    },
+}
+
+/// Runs `work` on a blocking thread with a turn, within [`CHECK_BUDGET`]; past it, or if the
+/// geometry code panics on the input, the draft is refused as too complex to check.
+pub async fn budgeted<T: Send + 'static>(what: &'static str, work: impl FnOnce() -> T + Send + 'static) -> Result<T, HeavyError> {
+    // The turn is held by the work itself: it ends when the work does, even past the budget.
+    let turn = heavy_turn().await?;
+    let work = move || {
+        let done = work();
+        drop(turn);
+        done
+    };
+    match tokio::time::timeout(CHECK_BUDGET, tokio::task::spawn_blocking(work)).await {
+        Ok(Ok(done)) => Ok(done),
+        Ok(Err(e)) if e.is_panic() => {
+            tracing::error!(error = %e, "the geometry code panicked on a draft ({what})");
+            Err(HeavyError::TooComplex(format!("the {what} failed on this geometry; simplify or redraw it")))
+        }
+        Ok(Err(source)) => Err(HeavyError::Task { what, source }),
+        Err(_) => Err(HeavyError::TooComplex(format!(
+            "the {what} did not finish within {} s; simplify the shapes or split the draft",
+            CHECK_BUDGET.as_secs()
+        ))),
+    }
+}
+
+/// A grid as a draft's feature, with the person ids bound to it.
+pub fn grid_feature(g: &Grid, gridworkers: Option<&Vec<&str>>) -> GridFeature {
+    let geometry = serde_json::to_value(geojson::Geometry::new(geojson::Value::from(&g.geometry))).unwrap_or_default();
+    GridFeature::new(
+        geometry,
+        GridProperties {
+            area_km2: Some(g.area_km2),
+            code: Some(g.code.clone()),
+            gridworkers: Some(gridworkers.map(|ids| ids.iter().map(|id| (*id).to_owned()).collect()).unwrap_or_default()),
+            kind: Some(g.kind.as_str().to_owned()),
+            name: Some(g.name.clone()),
+            parent_grid: g.parent_grid.clone(),
+            township_code: Some(g.township_code.clone()),
+            village_code: Some(g.village_code.clone()),
+        },
+    )
 }
 
 /// How many imports, splits and checks hold a turn now (tests, metrics).

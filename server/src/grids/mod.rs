@@ -7,4 +7,5 @@ pub mod drafts;
 pub mod geodata;
 pub mod live;
 pub mod map;
+pub mod publish;
 pub mod ogc;

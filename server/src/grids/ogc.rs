@@ -6,7 +6,8 @@
 
 use geo::MapCoords;
 use geo_types::{coord, Rect};
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
+use wangge_core::wire::ogc::{Collection, Extent, Feature, FeatureCollection, Link, SpatialExtent};
 
 use crate::records::{Grid, Township, Village};
 pub use crate::formats::feature::{extent, Field, FieldKind, FieldValue, OgcFeature, EPSG_4490_WKT};
@@ -134,19 +135,20 @@ impl OgcFeature {
     }
 
     /// The GeoJSON Feature in `crs` (full precision).
-    pub fn to_json(&self, collection: CollectionId, crs: Crs) -> Value {
+    pub fn to_json(&self, collection: CollectionId, crs: Crs) -> Feature {
         let properties: Map<String, Value> =
             collection.fields().iter().zip(&self.values).map(|(f, v)| (f.name.to_owned(), v.json())).collect();
         let geometry = match crs {
             Crs::Crs84 => geojson::Value::from(&self.geometry),
             Crs::Epsg4490 => geojson::Value::from(&self.geometry.map_coords(|c| coord! { x: c.y, y: c.x })),
         };
-        json!({
-            "type": "Feature",
-            "id": self.id,
-            "geometry": geojson::Geometry::new(geometry),
-            "properties": properties,
-        })
+        Feature {
+            geometry: serde_json::to_value(geojson::Geometry::new(geometry)).unwrap_or_default(),
+            id: self.id.clone(),
+            links: None,
+            properties,
+            kind: "Feature".to_owned(),
+        }
     }
 }
 
@@ -272,9 +274,9 @@ pub fn parse_bbox(text: &str, crs: Crs) -> Result<Rect<f64>, InvalidParameter> {
 
 /// One page of an items request, as a GeoJSON FeatureCollection with `numberMatched`,
 /// `numberReturned` and `self`/`next`/`prev` links (`items_url` is the absolute items URL).
-pub fn items_page(collection: CollectionId, features: &[OgcFeature], q: &ItemsQuery, items_url: &str) -> Value {
+pub fn items_page(collection: CollectionId, features: &[OgcFeature], q: &ItemsQuery, items_url: &str) -> FeatureCollection {
     let matched: Vec<&OgcFeature> = features.iter().filter(|f| q.bbox.is_none_or(|b| f.intersects(&b))).collect();
-    let page: Vec<Value> = matched.iter().skip(q.offset).take(q.limit).map(|f| f.to_json(collection, q.crs)).collect();
+    let page: Vec<Feature> = matched.iter().skip(q.offset).take(q.limit).map(|f| f.to_json(collection, q.crs)).collect();
     let link = |rel: &str, offset: usize| {
         let mut pairs = q.echo.clone();
         if offset > 0 {
@@ -282,7 +284,7 @@ pub fn items_page(collection: CollectionId, features: &[OgcFeature], q: &ItemsQu
         }
         let query = serde_urlencoded::to_string(&pairs).unwrap_or_default();
         let href = if query.is_empty() { items_url.to_owned() } else { format!("{items_url}?{query}") };
-        json!({ "href": href, "rel": rel, "type": "application/geo+json", "title": rel })
+        Link::new(href, rel, "application/geo+json", rel)
     };
     let mut links = vec![link("self", q.offset)];
     if q.offset + page.len() < matched.len() {
@@ -291,40 +293,43 @@ pub fn items_page(collection: CollectionId, features: &[OgcFeature], q: &ItemsQu
     if q.offset > 0 {
         links.push(link("prev", q.offset.saturating_sub(q.limit)));
     }
-    json!({
-        "type": "FeatureCollection",
-        "numberMatched": matched.len(),
-        "numberReturned": page.len(),
-        "links": links,
-        "features": page,
-    })
+    FeatureCollection {
+        number_matched: Some(matched.len()),
+        number_returned: Some(page.len()),
+        links: Some(links),
+        features: page,
+        name: None,
+        kind: "FeatureCollection".to_owned(),
+    }
 }
 
 /// All `features` as a plain GeoJSON FeatureCollection in CRS84 (full precision).
-pub fn feature_collection(collection: CollectionId, features: &[OgcFeature]) -> Value {
-    let features: Vec<Value> = features.iter().map(|f| f.to_json(collection, Crs::Crs84)).collect();
-    json!({ "type": "FeatureCollection", "name": collection.as_str(), "features": features })
+pub fn feature_collection(collection: CollectionId, features: &[OgcFeature]) -> FeatureCollection {
+    FeatureCollection {
+        features: features.iter().map(|f| f.to_json(collection, Crs::Crs84)).collect(),
+        links: None,
+        name: Some(collection.as_str().to_owned()),
+        number_matched: None,
+        number_returned: None,
+        kind: "FeatureCollection".to_owned(),
+    }
 }
 
 /// The collection's description: extent (CRS84), CRS list, storage CRS and links.
-pub fn collection(collection: CollectionId, features: &[OgcFeature], base: &str) -> Value {
+pub fn collection(collection: CollectionId, features: &[OgcFeature], base: &str) -> Collection {
     let id = collection.as_str();
-    let mut extent_json = json!({});
-    if let Some(bbox) = extent(features) {
-        extent_json = json!({ "spatial": { "bbox": [bbox], "crs": CRS84 } });
-    }
-    json!({
-        "id": id,
-        "title": collection.title(),
-        "itemType": "feature",
-        "extent": extent_json,
-        "crs": [CRS84, EPSG_4490],
-        "storageCrs": EPSG_4490,
-        "links": [
-            { "href": format!("{base}/collections/{id}"), "rel": "self", "type": "application/json", "title": "this collection" },
-            { "href": format!("{base}/collections/{id}/items"), "rel": "items", "type": "application/geo+json", "title": "its features" },
+    Collection {
+        crs: vec![CRS84.to_owned(), EPSG_4490.to_owned()],
+        extent: Extent { spatial: extent(features).map(|bbox| SpatialExtent { bbox: vec![bbox], crs: CRS84.to_owned() }) },
+        id: id.to_owned(),
+        item_type: "feature".to_owned(),
+        links: vec![
+            Link::new(format!("{base}/collections/{id}"), "self", "application/json", "this collection"),
+            Link::new(format!("{base}/collections/{id}/items"), "items", "application/geo+json", "its features"),
         ],
-    })
+        storage_crs: EPSG_4490.to_owned(),
+        title: collection.title().to_owned(),
+    }
 }
 
 #[cfg(test)]
@@ -333,6 +338,7 @@ mod tests {
     use super::*;
     use geo_types::MultiPolygon;
     use geo_types::polygon;
+    use serde_json::json;
 
     fn square(id: &str, x: f64, y: f64) -> OgcFeature {
         let p = polygon![(x: x, y: y), (x: x + 1.0, y: y), (x: x + 1.0, y: y + 1.0), (x: x, y: y + 1.0), (x: x, y: y)];
@@ -370,7 +376,7 @@ mod tests {
     fn pages_link_to_the_next_and_previous_ones() {
         let features: Vec<OgcFeature> = (0..5).map(|i| square(&format!("f{i}"), f64::from(i) * 2.0, 0.0)).collect();
         let q = query(&[("limit", "2"), ("offset", "2")]).unwrap();
-        let page = items_page(CollectionId::Townships, &features, &q, "http://h/items");
+        let page = serde_json::to_value(items_page(CollectionId::Townships, &features, &q, "http://h/items")).unwrap();
         assert_eq!(page["numberMatched"], 5);
         assert_eq!(page["numberReturned"], 2);
         assert_eq!(page["features"][0]["id"], "f2");
@@ -389,15 +395,15 @@ mod tests {
             ]
         );
         let q = query(&[("bbox", "2.5,0.5,2.6,0.6")]).unwrap();
-        let page = items_page(CollectionId::Townships, &features, &q, "http://h/items");
+        let page = serde_json::to_value(items_page(CollectionId::Townships, &features, &q, "http://h/items")).unwrap();
         assert_eq!((page["numberMatched"].as_u64(), page["features"][0]["id"].as_str()), (Some(1), Some("f1")));
     }
 
     #[test]
     fn epsg_4490_swaps_axes_and_keeps_full_precision() {
         let f = square("a", 115.123456789012, 40.987654321098);
-        let lonlat = f.to_json(CollectionId::Townships, Crs::Crs84);
-        let latlon = f.to_json(CollectionId::Townships, Crs::Epsg4490);
+        let lonlat = serde_json::to_value(f.to_json(CollectionId::Townships, Crs::Crs84)).unwrap();
+        let latlon = serde_json::to_value(f.to_json(CollectionId::Townships, Crs::Epsg4490)).unwrap();
         assert_eq!(lonlat["geometry"]["coordinates"][0][0][0], json!([115.123456789012, 40.987654321098]));
         assert_eq!(latlon["geometry"]["coordinates"][0][0][0], json!([40.987654321098, 115.123456789012]));
         assert_eq!(lonlat["properties"], json!({ "code": "a", "name": "名", "area_km2": 1.5 }));

@@ -1,5 +1,6 @@
 //! The one error type of the HTTP API, answered as RFC 9457 `application/problem+json`.
 
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
@@ -7,7 +8,10 @@ use serde::Serialize;
 use crate::access::{AuditNote, Denial};
 use crate::logging::error_chain;
 use crate::events::intake::{IntakeError, Refused};
+use crate::grids::drafts::{Busy, HeavyError};
+use crate::grids::publish::PublishError;
 use crate::store::StoreError;
+use wangge_core::wire::draft::{DraftInvalid, DraftProblem};
 
 /// Media type of every error body.
 pub const PROBLEM_JSON: &str = "application/problem+json";
@@ -91,6 +95,9 @@ pub enum ApiError {
         /// Seconds to wait.
         retry_after_secs: u64,
     },
+    /// A boundary draft with errors, refused with its problems (`urn:wangge:problem:draft-invalid`).
+    #[error("the draft has {} problem(s); nothing was published", .0.len())]
+    DraftInvalid(Vec<DraftProblem>),
     /// A bug; the message is logged, not sent.
     #[error("{0}")]
     Internal(String),
@@ -200,6 +207,9 @@ impl ApiError {
                 (StatusCode::SERVICE_UNAVAILABLE, "urn:wangge:problem:unavailable", "Service unavailable")
             }
             Self::Busy { .. } => (StatusCode::SERVICE_UNAVAILABLE, "urn:wangge:problem:busy", "Busy"),
+            Self::DraftInvalid(_) => {
+                (StatusCode::UNPROCESSABLE_ENTITY, "urn:wangge:problem:draft-invalid", "The draft has errors")
+            }
             Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "urn:wangge:problem:internal", "Internal error"),
         }
     }
@@ -237,8 +247,18 @@ impl IntoResponse for ApiError {
             }
             _ => None,
         };
-        let problem = Problem { kind, title, status: status.as_u16(), detail, extensions };
-        let body = serde_json::to_vec(&problem).unwrap_or_default();
+        let body = match &self {
+            // Its members in the order this body has always had (a sorted map's).
+            Self::DraftInvalid(problems) => serde_json::to_vec(&DraftInvalid {
+                detail,
+                problems: problems.clone(),
+                status: status.as_u16(),
+                title: title.to_owned(),
+                kind: kind.to_owned(),
+            }),
+            _ => serde_json::to_vec(&Problem { kind, title, status: status.as_u16(), detail, extensions }),
+        }
+        .unwrap_or_default();
         let mut response = (status, [(header::CONTENT_TYPE, PROBLEM_JSON)], body).into_response();
         if let Some(secs) = retry_after {
             response.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from(secs));
@@ -264,6 +284,62 @@ impl ApiError {
             Self::Unauthenticated(reason) => Some(AuditNote::denied("authenticate", reason)),
             Self::Forbidden { action, reason } => Some(AuditNote::denied(action, reason)),
             _ => None,
+        }
+    }
+}
+
+impl From<JsonRejection> for ApiError {
+    /// A body that is not JSON, too large, or not the expected shape.
+    fn from(rejection: JsonRejection) -> Self {
+        let detail = rejection.body_text();
+        match rejection.status() {
+            StatusCode::PAYLOAD_TOO_LARGE => Self::PayloadTooLarge(detail),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => Self::UnsupportedMediaType(detail),
+            _ => Self::BadRequest(detail),
+        }
+    }
+}
+
+impl From<QueryRejection> for ApiError {
+    /// A query string that does not read as the expected parameters.
+    fn from(rejection: QueryRejection) -> Self {
+        Self::BadRequest(rejection.body_text())
+    }
+}
+
+impl From<PathRejection> for ApiError {
+    /// Path parameters that do not read as expected (e.g. invalid UTF-8).
+    fn from(rejection: PathRejection) -> Self {
+        Self::BadRequest(rejection.body_text())
+    }
+}
+
+impl From<Busy> for ApiError {
+    /// No turn for heavy work: 503 with `Retry-After`.
+    fn from(busy: Busy) -> Self {
+        Self::Busy { detail: busy.to_string(), retry_after_secs: 5 }
+    }
+}
+
+impl From<HeavyError> for ApiError {
+    fn from(e: HeavyError) -> Self {
+        match e {
+            HeavyError::Busy(busy) => busy.into(),
+            HeavyError::TooComplex(reason) => Self::Unprocessable(reason),
+            task @ HeavyError::Task { .. } => Self::Internal(task.to_string()),
+        }
+    }
+}
+
+impl From<PublishError> for ApiError {
+    fn from(e: PublishError) -> Self {
+        match e {
+            PublishError::Draft(_) | PublishError::Crs(_) | PublishError::Note => Self::Unprocessable(e.to_string()),
+            PublishError::Hidden(_) => Self::Hidden(e.to_string()),
+            PublishError::Heavy(h) => h.into(),
+            PublishError::Invalid(problems) => Self::DraftInvalid(problems),
+            PublishError::Store(s) => s.into(),
+            PublishError::Swap(_) => Self::Internal(e.to_string()),
         }
     }
 }

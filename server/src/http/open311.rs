@@ -197,7 +197,10 @@ impl From<ApiError> for Open311Error {
     /// server errors are logged and answered without internals.
     fn from(e: ApiError) -> Self {
         let status = match &e {
-            ApiError::BadRequest(_) | ApiError::Unprocessable(_) | ApiError::OutsideCounty { .. } => {
+            ApiError::BadRequest(_)
+            | ApiError::Unprocessable(_)
+            | ApiError::OutsideCounty { .. }
+            | ApiError::DraftInvalid(_) => {
                 StatusCode::BAD_REQUEST
             }
             ApiError::NotFound(_) | ApiError::Hidden(_) => StatusCode::NOT_FOUND,

@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 pub mod county;
+pub mod key_order;
 
 use sqlx::{Connection, Executor, PgConnection};
 use tempfile::TempDir;

@@ -1,16 +1,14 @@
 //! GeoPackage (OGC 12-128r18) of polygon features in EPSG:4490: one feature table with its
 //! `gpkg_spatial_ref_sys`, `gpkg_contents` and `gpkg_geometry_columns` rows, geometries as
-//! GeoPackage binary (header + WKB).
+//! GeoPackage binary ([`crate::formats::gpkg`]).
 
 use std::path::Path;
 use std::sync::Arc;
 
-use geo::BoundingRect;
-use geo_types::MultiPolygon;
 use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{Connection, SqliteConnection};
 
-use crate::formats::wkb_write as wkb;
+use crate::formats::gpkg::write_geometry;
 use crate::formats::feature::{Field, FieldKind, FieldValue, OgcFeature, EPSG_4490_WKT};
 
 /// The SRS id of EPSG:4490 in the package.
@@ -30,28 +28,6 @@ pub struct GpkgError {
     /// SQLite's error.
     #[source]
     source: sqlx::Error,
-}
-
-/// `multi` as a GeoPackage geometry blob: `GP`, version 0, little-endian with an XY envelope,
-/// the SRS id, the envelope (min x, max x, min y, max y) and the WKB.
-pub fn geometry_blob(srs_id: i32, multi: &MultiPolygon<f64>) -> Vec<u8> {
-    let mut out = vec![b'G', b'P', 0];
-    match multi.bounding_rect() {
-        Some(b) => {
-            out.push(0b0000_0011);
-            out.extend_from_slice(&srs_id.to_le_bytes());
-            for v in [b.min().x, b.max().x, b.min().y, b.max().y] {
-                out.extend_from_slice(&v.to_le_bytes());
-            }
-        }
-        // An empty geometry: no envelope, the empty flag set.
-        None => {
-            out.push(0b0001_0001);
-            out.extend_from_slice(&srs_id.to_le_bytes());
-        }
-    }
-    out.extend_from_slice(&wkb::multi_polygon(multi));
-    out
 }
 
 /// Writes a new GeoPackage at `path` with the table `table` (a plain identifier) holding
@@ -91,7 +67,7 @@ pub async fn write(path: &Path, table: &'static str, fields: &'static [Field], f
         .map_err(step("geometry column"))?;
     let insert: Arc<str> = insert_statement(table, fields).into();
     for f in features {
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(Arc::clone(&insert))).bind(geometry_blob(SRS_ID, &f.geometry));
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(Arc::clone(&insert))).bind(write_geometry(SRS_ID, &f.geometry));
         for v in &f.values {
             query = match v {
                 FieldValue::Text(t) => query.bind(t.clone()),
@@ -125,21 +101,4 @@ fn insert_statement(table: &str, fields: &[Field]) -> String {
     let names: String = fields.iter().map(|f| format!(", \"{}\"", f.name)).collect();
     let marks = ", ?".repeat(fields.len());
     format!("INSERT INTO \"{table}\" (geom{names}) VALUES (?{marks})")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use geo_types::polygon;
-
-    #[test]
-    fn blobs_carry_the_srs_and_the_envelope_in_x_x_y_y_order() {
-        let p = polygon![(x: 115.0, y: 40.0), (x: 116.0, y: 40.0), (x: 116.0, y: 41.0), (x: 115.0, y: 40.0)];
-        let blob = geometry_blob(SRS_ID, &MultiPolygon(vec![p]));
-        assert_eq!(blob[..4], [b'G', b'P', 0, 3]);
-        assert_eq!(blob[4..8], 4490i32.to_le_bytes());
-        let envelope: Vec<f64> = blob[8..40].chunks(8).map(|c| f64::from_le_bytes(c.try_into().unwrap_or_default())).collect();
-        assert_eq!(envelope, [115.0, 116.0, 40.0, 41.0]);
-        assert_eq!(blob[40..45], [1, 6, 0, 0, 0]);
-    }
 }

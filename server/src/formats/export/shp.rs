@@ -1,9 +1,12 @@
 //! ESRI Shapefile of polygon features: `.shp`, `.shx`, `.dbf` (UTF-8 text, named in `.cpg`)
-//! and `.prj` (EPSG:4490), ready to be zipped.
+//! and `.prj` (EPSG:4490), zipped with the `zip` crate's writer.
+
+use std::io::{Cursor, Write as _};
 
 use geo_types::{LineString, MultiPolygon};
+use zip::write::SimpleFileOptions;
+use zip::{CompressionMethod, DateTime, ZipWriter};
 
-use crate::formats::zip::Entry;
 use crate::formats::feature::{Field, FieldKind, FieldValue, OgcFeature, EPSG_4490_WKT};
 
 /// Shape type code of a polygon.
@@ -18,18 +21,48 @@ pub enum ShpError {
     /// The `.shp` or `.dbf` is over what its format can count.
     #[error("the {0} is too large for a Shapefile")]
     TooLarge(&'static str),
+    /// The archive could not be written.
+    #[error("cannot zip {name}")]
+    Zip {
+        /// The file being added (or the archive).
+        name: String,
+        /// The writer's error.
+        #[source]
+        source: zip::result::ZipError,
+    },
 }
 
+/// One file of a Shapefile: its name and contents.
+pub type ShpFile = (String, Vec<u8>);
+
 /// The files of a Shapefile named `name` holding `features` with `fields`.
-pub fn files(name: &str, fields: &[Field], features: &[OgcFeature]) -> Result<Vec<Entry>, ShpError> {
+pub fn files(name: &str, fields: &[Field], features: &[OgcFeature]) -> Result<Vec<ShpFile>, ShpError> {
     let (shp, shx) = shapes(features)?;
     Ok(vec![
-        Entry { name: format!("{name}.shp"), data: shp },
-        Entry { name: format!("{name}.shx"), data: shx },
-        Entry { name: format!("{name}.dbf"), data: dbf(fields, features)? },
-        Entry { name: format!("{name}.prj"), data: EPSG_4490_WKT.as_bytes().to_vec() },
-        Entry { name: format!("{name}.cpg"), data: b"UTF-8".to_vec() },
+        (format!("{name}.shp"), shp),
+        (format!("{name}.shx"), shx),
+        (format!("{name}.dbf"), dbf(fields, features)?),
+        (format!("{name}.prj"), EPSG_4490_WKT.as_bytes().to_vec()),
+        (format!("{name}.cpg"), b"UTF-8".to_vec()),
     ])
+}
+
+/// The Shapefile named `name` as a ZIP archive of its files, each deflated and dated
+/// 2000-01-01 00:00 (an export does not depend on when it was made).
+pub fn zipped(name: &str, fields: &[Field], features: &[OgcFeature]) -> Result<Vec<u8>, ShpError> {
+    let failed = |name: &str| {
+        let name = name.to_owned();
+        move |source| ShpError::Zip { name, source }
+    };
+    // A valid DOS date: the fallback (1980-01-01) is never taken.
+    let date = DateTime::from_date_and_time(2000, 1, 1, 0, 0, 0).unwrap_or_default();
+    let options = SimpleFileOptions::default().compression_method(CompressionMethod::Deflated).last_modified_time(date);
+    let mut writer = ZipWriter::new(Cursor::new(Vec::new()));
+    for (file, data) in files(name, fields, features)? {
+        writer.start_file(file.as_str(), options).map_err(failed(&file))?;
+        writer.write_all(&data).map_err(|e| failed(&file)(e.into()))?;
+    }
+    Ok(writer.finish().map_err(failed(name))?.into_inner())
 }
 
 /// The `.shp` and `.shx`.
@@ -200,6 +233,23 @@ mod tests {
     }
 
     #[test]
+    fn the_zip_holds_every_file_deflated_and_dated_2000() {
+        let features = [township("沙城镇")];
+        let zipped = zipped("t", CollectionId::Townships.fields(), &features).unwrap();
+        let mut archive = zip::ZipArchive::new(Cursor::new(zipped)).unwrap();
+        let expected = files("t", CollectionId::Townships.fields(), &features).unwrap();
+        assert_eq!(archive.len(), expected.len());
+        for (name, data) in expected {
+            let mut entry = archive.by_name(&name).unwrap();
+            assert_eq!(entry.compression(), CompressionMethod::Deflated, "{name}");
+            assert_eq!(entry.last_modified().map(|d| (d.year(), d.month(), d.day())), Some((2000, 1, 1)), "{name}");
+            let mut back = Vec::new();
+            std::io::Read::read_to_end(&mut entry, &mut back).unwrap();
+            assert_eq!(back, data, "{name}");
+        }
+    }
+
+    #[test]
     fn outer_rings_run_clockwise() {
         let anticlockwise = LineString::from(vec![(0.0, 0.0), (1.0, 0.0), (1.0, 1.0), (0.0, 0.0)]);
         assert_eq!(oriented(&anticlockwise, true)[1], (1.0, 1.0));
@@ -209,10 +259,10 @@ mod tests {
     #[test]
     fn lengths_in_headers_match_the_files() {
         let files = files("t", CollectionId::Townships.fields(), &[township("沙城镇"), township("x")]).unwrap();
-        let shp = &files[0].data;
+        let shp = &files[0].1;
         assert_eq!(i32::from_be_bytes([shp[24], shp[25], shp[26], shp[27]]) as usize * 2, shp.len());
-        assert_eq!(files[1].data.len(), 100 + 2 * 8);
-        let dbf = &files[2].data;
+        assert_eq!(files[1].1.len(), 100 + 2 * 8);
+        let dbf = &files[2].1;
         let (header, record) = (u16::from_le_bytes([dbf[8], dbf[9]]) as usize, u16::from_le_bytes([dbf[10], dbf[11]]) as usize);
         assert_eq!(header + 2 * record + 1, dbf.len());
         assert_eq!(record, 1 + 9 + "沙城镇".len() + REAL_WIDTH);

@@ -10,6 +10,7 @@ use serde_json::{json, Map, Value};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteRow};
 use sqlx::{Connection, Row, SqliteConnection, ValueRef};
 use wangge_core::coord::Crs;
+use wangge_core::wire::draft::GridFeature;
 
 use super::{choose, feature, from_epsg, unreadable, Budget, ImportError, MAX_FEATURES, PROPERTY_NAMES};
 
@@ -20,7 +21,7 @@ fn bad(reason: String) -> ImportError {
 }
 
 /// Reads the GeoPackage on a runtime of its own (sqlx is async); blocks this thread.
-pub(super) fn read_blocking(bytes: &[u8], asked: Option<Crs>, budget: &mut Budget) -> Result<(Vec<Value>, Crs), ImportError> {
+pub(super) fn read_blocking(bytes: &[u8], asked: Option<Crs>, budget: &mut Budget) -> Result<(Vec<GridFeature>, Crs), ImportError> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -59,7 +60,7 @@ struct SpatialRef {
     organization_coordsys_id: i64,
 }
 
-async fn layer(conn: &mut SqliteConnection, asked: Option<Crs>, budget: &mut Budget) -> Result<(Vec<Value>, Crs), ImportError> {
+async fn layer(conn: &mut SqliteConnection, asked: Option<Crs>, budget: &mut Budget) -> Result<(Vec<GridFeature>, Crs), ImportError> {
     for table in ["gpkg_contents", "gpkg_geometry_columns", "gpkg_spatial_ref_sys"] {
         real_table(conn, table).await?;
         utf8_schema(conn, table).await?;
@@ -207,7 +208,7 @@ async fn columns(conn: &mut SqliteConnection, layer: &Layer) -> Result<Vec<Strin
 /// A row's properties and shape (the geometry is the first column).
 fn read_row(row: &SqliteRow, columns: &[String]) -> Result<(Map<String, Value>, MultiPolygon<f64>), String> {
     let blob: Option<Vec<u8>> = row.try_get(0).map_err(|e| e.to_string())?;
-    let shape = gpkg_geometry(&blob.ok_or("no geometry")?)?;
+    let shape = crate::formats::gpkg::read_geometry(&blob.ok_or("no geometry")?).map_err(|e| e.to_string())?;
     super::finite(&shape)?;
     let mut fields = Map::new();
     for (i, name) in columns.iter().enumerate().skip(1) {
@@ -226,21 +227,4 @@ fn read_row(row: &SqliteRow, columns: &[String]) -> Result<(Map<String, Value>, 
         fields.insert(name.clone(), value);
     }
     Ok((fields, shape))
-}
-
-/// A GeoPackage geometry blob: the `GP` header with its envelope, then WKB.
-fn gpkg_geometry(blob: &[u8]) -> Result<MultiPolygon<f64>, String> {
-    if blob.get(0..2) != Some(b"GP") {
-        return Err("a geometry without the GeoPackage header".into());
-    }
-    let flags = *blob.get(3).ok_or("a truncated geometry")?;
-    let envelope = match (flags >> 1) & 0x07 {
-        0 => 0,
-        1 => 32,
-        2 | 3 => 48,
-        4 => 64,
-        e => return Err(format!("envelope code {e}")),
-    };
-    let wkb = blob.get(8 + envelope..).ok_or("a truncated geometry")?;
-    crate::formats::wkb::read_multipolygon(wkb).map_err(|e| e.to_string())
 }

@@ -9,6 +9,7 @@ use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqA
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use wangge_core::coord::Crs;
+use wangge_core::wire::draft::GridFeature;
 
 use super::{choose, feature, from_epsg, unreadable, Budget, ImportError, PROPERTY_NAMES};
 
@@ -29,7 +30,7 @@ impl Reading<'_> {
 }
 
 /// The features of a GeoJSON FeatureCollection and its coordinate system.
-pub(super) fn read(bytes: &[u8], asked: Option<Crs>, budget: &mut Budget) -> Result<(Vec<Value>, Crs), ImportError> {
+pub(super) fn read(bytes: &[u8], asked: Option<Crs>, budget: &mut Budget) -> Result<(Vec<GridFeature>, Crs), ImportError> {
     let bad = unreadable("GeoJSON");
     let mut reading = Reading { budget, stop: None };
     let mut de = serde_json::Deserializer::from_slice(bytes);
@@ -389,7 +390,7 @@ fn ring(n: Nested) -> Result<LineString<f64>, String> {
 mod tests {
     use super::*;
 
-    fn read_text(text: &str) -> Result<(Vec<Value>, Crs), ImportError> {
+    fn read_text(text: &str) -> Result<(Vec<GridFeature>, Crs), ImportError> {
         read(text.as_bytes(), None, &mut Budget::new())
     }
 
@@ -403,10 +404,10 @@ mod tests {
                "geometry": {"type": "MultiPolygon", "coordinates": [[[[0, 0, 5], [1, 0, 5], [1, 1, 5], [0, 0, 5]]]]}}]}"#;
         let (features, crs) = read_text(text).expect("reads");
         assert_eq!(crs, Crs::Cgcs2000);
-        assert_eq!(features[0]["properties"]["code"], "130730100201001");
-        assert_eq!(features[0]["properties"]["name"], "沙城");
-        assert_eq!(features[0]["geometry"]["coordinates"][0][0][1], serde_json::json!([1.0, 0.0]));
-        assert_eq!(features[1]["geometry"]["type"], "MultiPolygon");
+        assert_eq!(features[0].code(), "130730100201001");
+        assert_eq!(features[0].props().name.as_deref(), Some("沙城"));
+        assert_eq!(features[0].geometry["coordinates"][0][0][1], serde_json::json!([1.0, 0.0]));
+        assert_eq!(features[1].geometry["type"], "MultiPolygon");
     }
 
     #[test]

@@ -14,8 +14,9 @@ mod shp;
 use std::time::{Duration, Instant};
 
 use geo::{Coord, LineString, MultiPolygon, Polygon};
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 use wangge_core::coord::Crs;
+use wangge_core::wire::draft::{GridCollection, GridFeature, GridProperties};
 
 /// Largest file accepted, in bytes: the import route's body limit.
 pub const MAX_FILE: usize = 64 * 1024 * 1024;
@@ -73,7 +74,7 @@ impl ImportError {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Imported {
     /// The draft's grids.
-    pub grids: Value,
+    pub grids: GridCollection,
     /// The coordinate system the file was in.
     pub crs: &'static str,
 }
@@ -202,7 +203,7 @@ pub fn read_blocking(format: &str, bytes: &[u8], asked: Option<Crs>) -> Result<I
             })
         }
     };
-    Ok(Imported { grids: json!({"type": "FeatureCollection", "features": features}), crs: label(crs) })
+    Ok(Imported { grids: GridCollection::new(features), crs: label(crs) })
 }
 
 /// The property names read from files: the draft's own, and the Shapefile's ten-character ones.
@@ -229,23 +230,23 @@ const PROPERTY_NAMES: [&str; 20] = [
     "PARENT",
 ];
 
-/// The draft's property names from the names files commonly use ([`PROPERTY_NAMES`]).
-fn properties(fields: &Map<String, Value>) -> Value {
-    let pick = |names: &[&str]| names.iter().find_map(|n| fields.get(*n)).cloned().unwrap_or(Value::Null);
-    let text = |v: Value| match v {
-        Value::Number(n) => Value::String(n.to_string()),
-        Value::String(s) if s.trim().is_empty() => Value::Null,
-        Value::String(s) => Value::String(s.trim().to_owned()),
-        other => other,
+/// The draft's properties from the names files commonly use ([`PROPERTY_NAMES`]): text
+/// trimmed, numbers as text, blanks and other values (true/false, lists) as missing.
+fn properties(fields: &Map<String, Value>) -> GridProperties {
+    let text = |names: &[&str]| match names.iter().find_map(|n| fields.get(*n)) {
+        Some(Value::Number(n)) => Some(n.to_string()),
+        Some(Value::String(s)) if !s.trim().is_empty() => Some(s.trim().to_owned()),
+        _ => None,
     };
-    json!({
-        "code": text(pick(&PROPERTY_NAMES[0..3])),
-        "name": text(pick(&PROPERTY_NAMES[3..6])),
-        "kind": text(pick(&PROPERTY_NAMES[6..8])),
-        "village_code": text(pick(&PROPERTY_NAMES[8..12])),
-        "township_code": text(pick(&PROPERTY_NAMES[12..16])),
-        "parent_grid": text(pick(&PROPERTY_NAMES[16..20])),
-    })
+    GridProperties {
+        code: text(&PROPERTY_NAMES[0..3]),
+        name: text(&PROPERTY_NAMES[3..6]),
+        kind: text(&PROPERTY_NAMES[6..8]),
+        village_code: text(&PROPERTY_NAMES[8..12]),
+        township_code: text(&PROPERTY_NAMES[12..16]),
+        parent_grid: text(&PROPERTY_NAMES[16..20]),
+        ..GridProperties::default()
+    }
 }
 
 /// Every coordinate of a shape.
@@ -262,7 +263,8 @@ fn finite(shape: &MultiPolygon<f64>) -> Result<(), String> {
     }
 }
 
-fn feature(fields: &Map<String, Value>, shape: &MultiPolygon<f64>, crs: Crs) -> Value {
+/// A file's feature as a draft's grid (without an id: the planner's draft gives it its code).
+fn feature(fields: &Map<String, Value>, shape: &MultiPolygon<f64>, crs: Crs) -> GridFeature {
     let converted = MultiPolygon(
         shape
             .0
@@ -273,11 +275,8 @@ fn feature(fields: &Map<String, Value>, shape: &MultiPolygon<f64>, crs: Crs) -> 
             })
             .collect(),
     );
-    json!({
-        "type": "Feature",
-        "properties": properties(fields),
-        "geometry": geojson::Geometry::new(geojson::Value::from(&converted)),
-    })
+    let geometry = serde_json::to_value(geojson::Geometry::new(geojson::Value::from(&converted))).unwrap_or_default();
+    GridFeature { geometry, id: None, properties: Some(properties(fields)), kind: wangge_core::wire::draft::FEATURE.to_owned() }
 }
 
 fn convert(c: Coord<f64>, crs: Crs) -> Coord<f64> {

@@ -11,6 +11,7 @@ use ::shapefile::{PolygonRing, Shape, ShapeReader};
 use geo::{Coord, LineString, MultiPolygon, Polygon};
 use serde_json::{json, Map, Value};
 use wangge_core::coord::Crs;
+use wangge_core::wire::draft::GridFeature;
 
 use super::{choose, feature, unreadable, Budget, ImportError, MAX_ENTRIES, MAX_FEATURES, MAX_INFLATED};
 
@@ -26,7 +27,7 @@ struct Layer {
 }
 
 /// The polygons and attributes of the archive's layer, and their coordinate system.
-pub(super) fn read(bytes: &[u8], asked: Option<Crs>, budget: &mut Budget) -> Result<(Vec<Value>, Crs), ImportError> {
+pub(super) fn read(bytes: &[u8], asked: Option<Crs>, budget: &mut Budget) -> Result<(Vec<GridFeature>, Crs), ImportError> {
     let bad = unreadable(FORMAT);
     let layer = unzip(bytes)?;
     let shp = layer.shp.ok_or_else(|| bad("no .shp in the archive".into()))?;

@@ -6,7 +6,9 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use serde_json::{json, Value};
+use serde::Serialize;
+use serde_json::json;
+use wangge_core::wire::ogc::{Collection, Collections, Conformance, Landing, Link};
 
 use wangge_core::access::Permission;
 
@@ -135,46 +137,39 @@ fn parse_collection(id: &str) -> Result<CollectionId, Exception> {
         .ok_or_else(|| Exception::not_found(format!("no collection {id:?}; the collections are grids, villages and townships")))
 }
 
-fn link(href: String, rel: &str, kind: &str, title: &str) -> Value {
-    json!({ "href": href, "rel": rel, "type": kind, "title": title })
-}
-
-async fn landing(State(state): State<AppState>, RawQuery(query): RawQuery) -> Result<Json<Value>, Exception> {
+async fn landing(State(state): State<AppState>, RawQuery(query): RawQuery) -> Result<Json<Landing>, Exception> {
     only_format(query)?;
     let base = base_url(&state);
-    Ok(Json(json!({
-        "title": "wangge — grids of Huailai County (怀来县网格)",
-        "description": "Current grids, villages and townships of Huailai County as OGC API – Features. Internal boundaries are illustrative.",
-        "links": [
-            link(format!("{base}/"), "self", "application/json", "this document"),
-            link(format!("{base}/conformance"), "conformance", "application/json", "conformance classes"),
-            link(format!("{base}/collections"), "data", "application/json", "collections"),
+    Ok(Json(Landing {
+        title: "wangge — grids of Huailai County (怀来县网格)".to_owned(),
+        description: "Current grids, villages and townships of Huailai County as OGC API – Features. Internal boundaries are illustrative.".to_owned(),
+        links: vec![
+            Link::new(format!("{base}/"), "self", "application/json", "this document"),
+            Link::new(format!("{base}/conformance"), "conformance", "application/json", "conformance classes"),
+            Link::new(format!("{base}/collections"), "data", "application/json", "collections"),
         ],
-    })))
+    }))
 }
 
-async fn conformance(RawQuery(query): RawQuery) -> Result<Json<Value>, Exception> {
+async fn conformance(RawQuery(query): RawQuery) -> Result<Json<Conformance>, Exception> {
     only_format(query)?;
-    Ok(Json(json!({ "conformsTo": CONFORMANCE })))
+    Ok(Json(Conformance { conforms_to: CONFORMANCE.iter().map(|c| (*c).to_owned()).collect() }))
 }
 
 async fn collections(
     State(state): State<AppState>,
     caller: Caller,
     RawQuery(query): RawQuery,
-) -> Result<Json<Value>, Exception> {
+) -> Result<Json<Collections>, Exception> {
     only_format(query)?;
     let scope = map_scope(&caller)?;
     let base = base_url(&state);
-    let mut list = Vec::new();
-    for c in CollectionId::ALL {
-        list.push(ogc::collection(c, &features(&state, c, &scope), &base));
-    }
-    Ok(Json(json!({
-        "links": [link(format!("{base}/collections"), "self", "application/json", "collections")],
-        "crs": [ogc::CRS84, ogc::EPSG_4490],
-        "collections": list,
-    })))
+    let collections = CollectionId::ALL.into_iter().map(|c| ogc::collection(c, &features(&state, c, &scope), &base)).collect();
+    Ok(Json(Collections {
+        links: vec![Link::new(format!("{base}/collections"), "self", "application/json", "collections")],
+        crs: vec![ogc::CRS84.to_owned(), ogc::EPSG_4490.to_owned()],
+        collections,
+    }))
 }
 
 async fn collection(
@@ -182,7 +177,7 @@ async fn collection(
     caller: Caller,
     Path(id): Path<String>,
     RawQuery(query): RawQuery,
-) -> Result<Json<Value>, Exception> {
+) -> Result<Json<Collection>, Exception> {
     let c = parse_collection(&id)?;
     only_format(query)?;
     let scope = map_scope(&caller)?;
@@ -220,15 +215,15 @@ async fn item(
     let f = all.iter().find(|f| f.id == feature).ok_or_else(|| Exception::not_found(format!("no feature {feature:?} in {}", c.as_str())))?;
     let base = base_url(&state);
     let mut body = f.to_json(c, q.crs);
-    body["links"] = json!([
-        link(format!("{base}/collections/{}/items/{feature}", c.as_str()), "self", "application/geo+json", "this feature"),
-        link(format!("{base}/collections/{}", c.as_str()), "collection", "application/json", "its collection"),
+    body.links = Some(vec![
+        Link::new(format!("{base}/collections/{}/items/{feature}", c.as_str()), "self", "application/geo+json", "this feature"),
+        Link::new(format!("{base}/collections/{}", c.as_str()), "collection", "application/json", "its collection"),
     ]);
     Ok(geo_json(body, q.crs))
 }
 
 /// A GeoJSON answer with its `Content-Crs`.
-fn geo_json(body: Value, crs: ogc::Crs) -> Response {
+fn geo_json(body: impl Serialize, crs: ogc::Crs) -> Response {
     let mut response = Json(body).into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/geo+json"));

@@ -14,7 +14,6 @@ use crate::access::AuditNote;
 use crate::access::Caller;
 use crate::http::error::ApiError;
 use crate::formats::export::{gpkg, shp};
-use crate::formats::zip;
 use crate::http::extract::ApiQuery;
 use crate::grids::ogc::{self, CollectionId};
 use crate::state::AppState;
@@ -95,8 +94,7 @@ async fn export(
         Format::GeoPackage => geopackage(collection, &features).await?,
         Format::ShapefileZip => {
             let fail = |e: &dyn std::error::Error| ApiError::Internal(format!("cannot write the {name} Shapefile: {e}"));
-            let files = shp::files(name, collection.fields(), &features).map_err(|e| fail(&e))?;
-            zip::archive(&files).map_err(|e| fail(&e))?
+            shp::zipped(name, collection.fields(), &features).map_err(|e| fail(&e))?
         }
     };
     let disposition = format!("attachment; filename=\"{file}\"");

@@ -6,6 +6,9 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+pub mod draft;
+pub mod ogc;
+
 use crate::access::{AuditOutcome, Permission, Role};
 use crate::event::{Category, Complexity, Holder, Overdue, State, Tier};
 

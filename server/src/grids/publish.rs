@@ -1,0 +1,248 @@
+//! Checking and publishing a boundary draft (发布边界): the draft read and checked by the pure
+//! rules, its impact on events and bindings, and the publication that writes the next
+//! generation, moves the open events and swaps the new grids in while serving.
+//!
+//! This module takes the pieces it needs ([`Drafting`]) and answers typed results and a
+//! [`PublishError`]; the HTTP edge turns those into answers and problem JSON.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use wangge_core::coord::Crs;
+use wangge_core::draft::{self, Options, Report};
+use wangge_core::event::State as LoopState;
+use wangge_core::people::Roster;
+use wangge_core::wire::draft::{CheckAnswer, DraftProblem, DraftRequest, Impact, PublishAnswer};
+use wangge_core::GridIndex;
+
+use crate::grids::drafts::{self, Bindings, Changes, DraftError, HeavyError};
+use crate::grids::live::{reload_grids, swap_grids, LiveError, LiveGrids};
+use crate::records::{EventFilter, EventPoint, EventRecord, Grid, Page, PointFilter};
+use crate::store::{micros, Publication, Store, StoreError};
+
+/// Why a draft was not checked or published.
+#[derive(Debug, thiserror::Error)]
+pub enum PublishError {
+    /// The draft's area or grids cannot be read (422).
+    #[error(transparent)]
+    Draft(#[from] DraftError),
+    /// A coordinate system that is not known (422).
+    #[error("crs must be cgcs2000 (EPSG:4490), wgs84 (EPSG:4326), gcj02 or bd09, got {0:?}")]
+    Crs(String),
+    /// A publication without its note (422).
+    #[error("note is required: why the boundaries change (1 to 500 characters)")]
+    Note,
+    /// The area is outside the caller's jurisdiction (answered as not found).
+    #[error("no area {0:?}")]
+    Hidden(String),
+    /// The check could not run: no turn, too complex, or a failed task.
+    #[error(transparent)]
+    Heavy(#[from] HeavyError),
+    /// The draft has errors: nothing was published (422, with the problems).
+    #[error("the draft has {} problem(s); nothing was published", .0.len())]
+    Invalid(Vec<DraftProblem>),
+    /// The store failed, or the area was published meanwhile.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Published, but the new grids could not be swapped in (a bug or a store failure).
+    #[error("published, but swapping in the new grids failed: {0}")]
+    Swap(#[source] LiveError),
+}
+
+/// What checking and publishing read and write through.
+#[derive(Debug, Clone)]
+pub struct Drafting<'a> {
+    /// The store.
+    pub store: &'a Store,
+    /// The grids being served (read for the check, swapped on publication).
+    pub live: LiveGrids,
+    /// The roster now (who is bound where, who takes a moved event).
+    pub roster: Arc<Roster>,
+}
+
+/// What else learns of a publication: the roster's bindings and the live feed of events.
+pub trait Followers {
+    /// The bindings were written: reload the roster.
+    fn roster_changed(&self) -> impl std::future::Future<Output = Result<(), StoreError>> + Send;
+    /// An open event moved to another grid (read back after the write).
+    fn event_moved(&self, event: &EventRecord);
+}
+
+/// A draft read, checked and compared with the current grids.
+pub struct Checked {
+    /// Milliseconds spent reading the events and checking (validation, impact).
+    timings: Vec<(&'static str, f64)>,
+    area: String,
+    grids: Vec<Grid>,
+    report: Report,
+    changes: Changes,
+    impact: Impact,
+    moves: Vec<(EventRecord, Grid)>,
+    /// The area's bindings before and after.
+    bindings: Bindings,
+    /// The county's grids after publishing, and their index (swapped in on publication).
+    after: Option<(Vec<Grid>, GridIndex)>,
+}
+
+impl Checked {
+    /// The answer of a check: publishable or not, the problems and the impact.
+    pub fn answer(&self) -> CheckAnswer {
+        CheckAnswer { impact: self.impact.clone(), problems: problems(&self.report), publishable: self.report.is_publishable() }
+    }
+}
+
+/// The report's problems, each with its point and shape.
+fn problems(report: &Report) -> Vec<DraftProblem> {
+    report.problems.iter().map(DraftProblem::from).collect()
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+/// Reads and checks `body` for the caller (`within` says which area codes they may edit): its
+/// problems and what publishing it would change. The check runs on a blocking thread with a
+/// heavy-work turn, within [`drafts::CHECK_BUDGET`].
+pub async fn check(d: &Drafting<'_>, within: impl Fn(&str) -> bool, body: &DraftRequest) -> Result<Checked, PublishError> {
+    let crs_text = body.crs.as_deref().unwrap_or("cgcs2000");
+    let crs = Crs::parse(crs_text).ok_or_else(|| PublishError::Crs(crs_text.to_owned()))?;
+    let catalog = d.live.catalog.load();
+    let area = drafts::area_code(&catalog, &body.area)?;
+    if !within(&area) {
+        return Err(PublishError::Hidden(area));
+    }
+    let started = Instant::now();
+    let grids = drafts::parse_grids(&catalog, &body.grids, crs)?;
+    let parsed = started.elapsed();
+    let (open, points) = area_events(d.store, &area).await?;
+    let read = started.elapsed();
+    let bindings = drafts::bindings(&d.roster, &area, &grids, &body.grids)?;
+    let task_bindings = bindings.clone();
+    let task_area = area.clone();
+    let (report, changes, impact, moves, grids, validated, after) = drafts::budgeted("check", move || {
+        let t = Instant::now();
+        let report = draft::validate(&drafts::draft(&catalog, &task_area, &grids), &Options::default());
+        let validated = t.elapsed();
+        let changes = drafts::changes(&catalog, &task_area, &grids);
+        let all = drafts::county_after(&catalog, &task_area, &grids);
+        let index = if report.is_publishable() { GridIndex::build(all.iter().map(drafts::grid_shape).collect()).ok() } else { None };
+        let (impact, moves) = match &index {
+            Some(index) => drafts::impact(index, &all, &changes, &open, &points, &task_bindings),
+            None => (Impact::default(), Vec::new()),
+        };
+        (report, changes, impact, moves, grids, validated, index.map(|i| (all, i)))
+    })
+    .await?;
+    let total = started.elapsed();
+    let timings = vec![
+        ("parse", ms(parsed)),
+        ("read_events", ms(read - parsed)),
+        ("validate", ms(validated)),
+        ("impact", ms(total - read - validated)),
+    ];
+    Ok(Checked { timings, area, grids, report, changes, impact, moves, bindings, after })
+}
+
+/// The area's open events (in full: they may move), and where every event of it is.
+async fn area_events(store: &Store, area: &str) -> Result<(Vec<EventRecord>, Vec<EventPoint>), StoreError> {
+    let (township, village) = match area.len() {
+        12 => (None, Some(area.to_owned())),
+        9 => (Some(area.to_owned()), None),
+        _ => (None, None),
+    };
+    let filter = EventFilter {
+        states: vec![LoopState::Reported, LoopState::Assigned, LoopState::Accepted, LoopState::Handled, LoopState::Returned],
+        township: township.clone(),
+        village: village.clone(),
+        ..EventFilter::default()
+    };
+    let mut open = Vec::new();
+    for number in 1.. {
+        let found = store.events(&filter, Page { page: number, per_page: 500 }).await?;
+        let last = found.items.len() < 500;
+        open.extend(found.items);
+        if last {
+            break;
+        }
+    }
+    let points = store.event_points(&PointFilter { categories: Vec::new(), from: None, to: None, township, village }).await?;
+    Ok((open, points))
+}
+
+/// A publication made: the answer, and what the audit row says of it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Published {
+    /// The answer.
+    pub answer: PublishAnswer,
+    /// The area published.
+    pub area: String,
+    /// `generation n: a added, r removed, s reshaped, m open events moved; note`.
+    pub detail: String,
+}
+
+/// Publishes `body` for `publisher` (`within` says which area codes they may edit) at `now`:
+/// checks it, writes the next generation with the bindings and the moved open events in one
+/// transaction, swaps the new grids in, and tells `followers`.
+pub async fn publish(
+    d: &Drafting<'_>,
+    followers: &impl Followers,
+    within: impl Fn(&str) -> bool,
+    publisher: &str,
+    now: DateTime<Utc>,
+    body: &DraftRequest,
+) -> Result<Published, PublishError> {
+    let note = body.note.as_deref().map(str::trim).unwrap_or_default().to_owned();
+    if note.is_empty() || note.chars().count() > 500 {
+        return Err(PublishError::Note);
+    }
+    let c = check(d, within, body).await?;
+    if !c.report.is_publishable() {
+        return Err(PublishError::Invalid(problems(&c.report)));
+    }
+    let roster = drafts::roster_after(&d.roster, &c.area, &c.bindings.after);
+    let actor = format!("planner:{publisher}");
+    let moves: Vec<_> = c.moves.iter().map(|(e, g)| drafts::move_event(e, g, &roster, &note, &actor, now)).collect();
+    let before = d.live.catalog.load().grids().iter().filter(|g| g.grid.code.starts_with(&c.area)).count();
+    let publication = Publication {
+        area_code: c.area.clone(),
+        base_generation: body.base_generation,
+        published_by: publisher.to_owned(),
+        note: note.clone(),
+        at_us: micros(now),
+        grids_before: before,
+        grids_after: c.grids.len(),
+        retired: c.changes.retired,
+        written: c.changes.written,
+        moves,
+        bindings: c.bindings.after.into_iter().collect(),
+    };
+    let t = Instant::now();
+    let generation = d.store.publish(&publication).await?;
+    let written = t.elapsed();
+    let swapped = match c.after {
+        Some((all, index)) => swap_grids(d.store, &d.live, all, index).await,
+        None => reload_grids(d.store, &d.live).await.map(|_| ()),
+    };
+    swapped.map_err(PublishError::Swap)?;
+    followers.roster_changed().await?;
+    let mut timings = c.timings;
+    timings.push(("write", ms(written)));
+    timings.push(("swap", ms(t.elapsed() - written)));
+    let timings_ms: BTreeMap<String, f64> = timings.into_iter().map(|(k, v)| (k.to_owned(), (v * 10.0).round() / 10.0)).collect();
+    for w in &publication.moves {
+        if let Some(after) = d.store.event(&w.event_id).await? {
+            followers.event_moved(&after);
+        }
+    }
+    let detail = format!(
+        "generation {generation}: {} added, {} removed, {} reshaped, {} open events moved; {note}",
+        c.changes.added.len(),
+        c.changes.removed.len(),
+        c.changes.reshaped.len(),
+        publication.moves.len()
+    );
+    let answer = PublishAnswer { generation, impact: c.impact, reassigned: publication.moves.len(), timings_ms };
+    Ok(Published { answer, area: c.area, detail })
+}
