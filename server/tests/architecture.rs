@@ -1,6 +1,7 @@
 //! The server's shape, checked from its source: which top-level module uses which, with no
 //! import cycle between them, and the layers in order (plain records and codecs at the bottom,
 //! the HTTP edge and the state that assembles everything at the top).
+#![allow(clippy::expect_used)]
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
