@@ -32,6 +32,25 @@ async fn points(c: &County, who: &As, id: &str, body: Value) -> Reply {
     send(&c.app, who, Method::POST, &format!("/api/v1/patrols/{id}/points"), Some(&body)).await
 }
 
+/// A POST with an `Idempotency-Key` header: (status, body, whether marked a replay).
+async fn keyed(c: &County, who: &str, uri: &str, key: &str, body: Value) -> (StatusCode, Value, bool) {
+    use axum::body::Body;
+    use axum::http::{header, Request};
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+    let As::Token(token) = c.token(who) else { unreachable!("tokens only") };
+    let request = Request::post(uri)
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .header(header::CONTENT_TYPE, "application/json")
+        .header("idempotency-key", key)
+        .body(Body::from(body.to_string()))
+        .unwrap();
+    let response = c.app.clone().oneshot(request).await.unwrap();
+    let (status, replay) = (response.status(), response.headers().contains_key("idempotent-replay"));
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null), replay)
+}
+
 fn assert_problem(r: &Reply, status: StatusCode, needle: &str) {
     assert_eq!(r.status, status, "{}", r.text);
     assert_eq!(r.header("content-type"), "application/problem+json");
@@ -76,6 +95,24 @@ backend_tests! {
         let made = send(&c.app, &gw, Method::POST, "/api/v1/patrols", Some(&json!({}))).await;
         assert_eq!(made.status, StatusCode::CREATED, "{}", made.text);
         assert!(made.body["id"].as_str().unwrap().starts_with("P-"));
+    }
+
+    #[tokio::test]
+    async fn an_idempotency_key_header_makes_replays_safe() {
+        let c = county().await;
+        let (status, first, replay) = keyed(&c, "gw_a", "/api/v1/patrols", "k-1", json!({})).await;
+        assert_eq!((status, first["id"].clone(), replay), (StatusCode::CREATED, json!("k-1"), false), "{first}");
+        let (status, again, replay) = keyed(&c, "gw_a", "/api/v1/patrols", "k-1", json!({})).await;
+        assert_eq!((status, replay), (StatusCode::OK, true));
+        assert_eq!(again, first);
+        let (status, _, _) = keyed(&c, "gw_a", "/api/v1/patrols", "k-1", json!({"patrol_id": "other"})).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "a body id differing from the header");
+        let visit = json!({"lon": IN_A.0, "lat": IN_A.1, "kind": "hazard", "note": "井盖缺失"});
+        let (status, c1, _) = keyed(&c, "gw_a", "/api/v1/patrols/k-1/checkins", "ck-1", visit.clone()).await;
+        assert_eq!((status, c1["id"].clone(), c1["outside"].clone()), (StatusCode::CREATED, json!("ck-1"), json!(false)), "{c1}");
+        let (status, c2, replay) = keyed(&c, "gw_a", "/api/v1/patrols/k-1/checkins", "ck-1", visit).await;
+        assert_eq!((status, replay, c2), (StatusCode::OK, true, c1));
+        assert_eq!(c.get("gw_a", "/api/v1/patrols/k-1").await.body["checkins"], 1);
     }
 
     #[tokio::test]
@@ -158,6 +195,10 @@ backend_tests! {
         let gw = c.token("gw_a");
         assert_eq!(start(&c, &gw, "p1").await.status, StatusCode::CREATED);
         assert_eq!(points(&c, &gw, "p1", json!({"points": [[IN_A.0, IN_A.1, ms(1), 4.0]]})).await.status, StatusCode::OK);
+        // Where a person walked is personal data: each read is audited.
+        let rows = c.audit_rows().await;
+        assert_eq!(c.get("town_a", "/api/v1/patrols/p1").await.status, StatusCode::OK);
+        assert_eq!(c.audit_rows().await, rows + 1);
         let missing = c.get("town_a", "/api/v1/patrols/nothing").await;
         assert_eq!(missing.status, StatusCode::NOT_FOUND);
         for who in ["town_a", "village_a", "county", "leader", "gw_a"] {
