@@ -10,6 +10,7 @@ pub mod division;
 pub mod draft;
 pub mod event;
 pub mod index;
+pub mod patrol;
 pub mod people;
 pub mod stats;
 pub mod wire;

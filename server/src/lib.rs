@@ -17,6 +17,7 @@ pub mod formats;
 pub mod grids;
 pub mod http;
 pub mod logging;
+pub mod patrols;
 pub mod people;
 pub mod records;
 pub mod state;

@@ -27,6 +27,9 @@ enum Need {
     SignedIn,
     /// Every one of these permissions.
     All(&'static [Permission]),
+    /// Any one of these permissions (patrols: a supervisor's `read_patrols` within the
+    /// jurisdiction, or a gridworker's `patrol` for its own).
+    Any(&'static [Permission]),
 }
 
 /// An endpoint (its route pattern), what it needs, and a request for it.
@@ -128,6 +131,15 @@ fn endpoints(c: &County) -> Vec<Endpoint> {
         e(put.clone(), "/api/v1/admin/users/{username}/grant", "/api/v1/admin/users/nobody/grant", Some(json!({"role": null})), p(&[P::ManageGrants])),
         e(get.clone(), "/api/v1/admin/security-policy", "/api/v1/admin/security-policy", None, p(&[P::EditSecurityPolicy])),
         e(put, "/api/v1/admin/security-policy", "/api/v1/admin/security-policy", Some(json!({})), p(&[P::EditSecurityPolicy])),
+        // Patrols: gw_a (GWA, village A) starts p-matrix at the fixed clock, then uploads to it.
+        e(post.clone(), "/api/v1/patrols", "/api/v1/patrols", Some(json!({"patrol_id": "p-matrix"})), p(&[P::Patrol])),
+        e(get.clone(), "/api/v1/patrols", "/api/v1/patrols", None, Need::Any(&[P::ReadPatrols, P::Patrol])),
+        e(get.clone(), "/api/v1/patrols/{id}", "/api/v1/patrols/p-matrix", None, Need::Any(&[P::ReadPatrols, P::Patrol])),
+        e(post.clone(), "/api/v1/patrols/{id}/points", "/api/v1/patrols/p-matrix/points", Some(json!({"points": [[IN_A.0, IN_A.1, monday().timestamp_millis(), 5.0]]})), p(&[P::Patrol])),
+        e(post.clone(), "/api/v1/patrols/{id}/checkins", "/api/v1/patrols/p-matrix/checkins", Some(json!({"checkin_id": "c-matrix", "lon": IN_A.0, "lat": IN_A.1, "kind": "household"})), p(&[P::Patrol])),
+        e(post.clone(), "/api/v1/patrols/{id}/end", "/api/v1/patrols/p-matrix/end", Some(json!({})), p(&[P::Patrol])),
+        e(get.clone(), "/api/v1/patrols/live", "/api/v1/patrols/live", None, p(&[P::ReadPatrols])),
+        e(get.clone(), "/api/v1/stats/patrol", "/api/v1/stats/patrol?from=2025-03-01&to=2025-03-31", None, p(&[P::ReadPatrols])),
         e(get.clone(), "/api/v1/audit", "/api/v1/audit", None, p(&[P::ReadAuditLog])),
         e(get, "/api/v1/audit/verify", "/api/v1/audit/verify", None, p(&[P::ReadAuditLog])),
     ]
@@ -189,15 +201,16 @@ backend_tests! {
                     }
                     &[][..]
                 }
-                Need::All(perms) => {
+                Need::All(perms) | Need::Any(perms) => {
                     assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED, "{} {} without a login: {}", ep.method, ep.uri, anonymous.text);
                     perms
                 }
             };
+            let any = matches!(ep.needs, Need::Any(_));
             for (name, grant, _) in &c.tokens {
                 let r = send(&c.app, &c.token(name), ep.method.clone(), &ep.uri, ep.body.as_ref()).await;
                 // Listing accounts is the system administrator's and the security administrator's.
-                let may = needs.iter().all(|p| grant.may(*p))
+                let may = (if any { needs.iter().any(|p| grant.may(*p)) } else { needs.iter().all(|p| grant.may(*p)) })
                     || (ep.uri == "/api/v1/admin/users" && ep.method == Method::GET && grant.may(Permission::ManageGrants));
                 // Inside the caller's jurisdiction or not (the endpoints name township A's objects).
                 let covers_a = grant.jurisdiction.covers_code(GRID_A);

@@ -230,3 +230,77 @@ async fn a_postgis_database_without_durable_commits_is_refused() {
     let message = refused.err().map(|e| e.to_string()).unwrap_or_default();
     assert!(message.contains("refusing to run: durable commits are off"), "{message}");
 }
+
+#[tokio::test]
+async fn patrols_replay_by_key_and_read_back_their_tracks() {
+    use wangge_server::records::{
+        Checkin, CheckinInsert, CheckinKind, Located, NewPatrol, PatrolFilter, PatrolInsert, TrackPoint,
+    };
+    let t0 = Utc.with_ymd_and_hms(2025, 3, 3, 1, 0, 0).unwrap() + chrono::Duration::milliseconds(123);
+    let at = |s: i64| t0 + chrono::Duration::seconds(s);
+    let fix = |s: i64, lon: f64, grid: Option<&str>, outside: bool| TrackPoint {
+        at: at(s),
+        place: Located { at: LonLat { lon, lat: 40.405 }, grid_code: grid.map(str::to_owned), outside },
+        accuracy_m: 4.5,
+    };
+    for (backend, _dir, store) in backends().await {
+        let worker = Person {
+            id: "GW1".into(),
+            name: "王芳".into(),
+            role: Role::Gridworker,
+            unit_code: "130730100001".into(),
+            grids: vec!["130730100001001".into()],
+            device_id: None,
+            phone: "13800000000".into(),
+            on_duty: true,
+        };
+        store.upsert_person(&worker).await.expect("person");
+        let new = NewPatrol { patrol_id: "p1".into(), person_id: "GW1".into(), unit_code: worker.unit_code.clone(), started_at: t0 };
+        let PatrolInsert::Created(p) = store.insert_patrol(&new, t0).await.expect("insert") else { panic!("{backend}: not created") };
+        assert_eq!((p.started_at, p.ended_at, p.points), (t0, None, 0), "{backend}");
+        assert!(matches!(store.insert_patrol(&new, t0).await.expect("replay"), PatrolInsert::Existing(e) if e == p), "{backend}");
+        let second = NewPatrol { patrol_id: "p2".into(), ..new.clone() };
+        assert!(matches!(store.insert_patrol(&second, t0).await.expect("open"), PatrolInsert::AlreadyOpen(o) if o.patrol_id == "p1"), "{backend}");
+
+        let track = [fix(20, 115.515, Some("130730100001002"), true), fix(10, 115.505, Some("130730100001001"), false), fix(30, 116.0, None, true)];
+        assert_eq!(store.add_points("p1", &track, at(40)).await.expect("points"), 3, "{backend}");
+        assert_eq!(store.add_points("p1", &track[..2], at(50)).await.expect("replay"), 0, "{backend}");
+        let checkin = Checkin {
+            checkin_id: "c1".into(),
+            patrol_id: "p1".into(),
+            at: at(15),
+            place: Located { at: LonLat { lon: 115.505, lat: 40.405 }, grid_code: Some("130730100001001".into()), outside: false },
+            kind: CheckinKind::KeyPerson,
+            note: Some("走访".into()),
+            reference: None,
+        };
+        assert!(matches!(store.add_checkin(&checkin, at(40)).await.expect("checkin"), CheckinInsert::Created(c) if c == checkin), "{backend}");
+        let moved = Checkin { kind: CheckinKind::Shop, ..checkin.clone() };
+        assert!(matches!(store.add_checkin(&moved, at(41)).await.expect("replay"), CheckinInsert::Existing(c) if c == checkin), "{backend}");
+
+        let p = store.patrol("p1").await.expect("read").expect("there");
+        assert_eq!((p.points, p.points_outside, p.checkins, p.last_point_at), (3, 2, 1, Some(at(30))), "{backend}");
+        let live = store.live_patrols(&PatrolFilter { unit_prefixes: vec!["130730100".into()], ..PatrolFilter::default() }, t0).await.expect("live");
+        assert_eq!(live.len(), 1, "{backend}");
+        assert_eq!(live[0].last.as_ref().map(|l| (l.at, l.place.grid_code.clone())), Some((at(30), None)), "{backend}");
+        let elsewhere = store.live_patrols(&PatrolFilter { unit_prefixes: vec!["130730200".into()], ..PatrolFilter::default() }, t0).await.expect("live");
+        assert!(elsewhere.is_empty(), "{backend}");
+
+        let ended = store.end_patrol("p1", at(60), at(61)).await.expect("end");
+        assert_eq!(ended.ended_at, Some(at(60)), "{backend}");
+        assert_eq!(store.end_patrol("p1", at(90), at(91)).await.expect("again").ended_at, Some(at(60)), "an end stays");
+        assert!(store.live_patrols(&PatrolFilter::default(), t0).await.expect("live").is_empty(), "{backend}");
+
+        let filter = PatrolFilter { from: Some(t0), to: Some(at(1)), ..PatrolFilter::default() };
+        let tracks = store.patrol_tracks(&filter).await.expect("tracks");
+        assert_eq!(tracks.len(), 1, "{backend}");
+        let times: Vec<_> = tracks[0].points.iter().map(|p| p.at).collect();
+        assert_eq!(times, [at(10), at(20), at(30)], "{backend}: in time order, to the millisecond");
+        assert_eq!(tracks[0].points[2].place, track[2].place, "{backend}");
+        assert_eq!(tracks[0].checkins, [(at(15), LonLat { lon: 115.505, lat: 40.405 })], "{backend}");
+        let later = PatrolFilter { from: Some(at(1)), ..PatrolFilter::default() };
+        assert!(store.patrol_tracks(&later).await.expect("tracks").is_empty(), "{backend}");
+        let page = store.patrols(&PatrolFilter { open: Some(false), ..PatrolFilter::default() }, Page { page: 1, per_page: 10 }).await.expect("list");
+        assert_eq!((page.total, page.items[0].patrol_id.as_str()), (1, "p1"), "{backend}");
+    }
+}

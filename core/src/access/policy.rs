@@ -63,11 +63,16 @@ pub enum Permission {
     EditSecurityPolicy,
     /// Search and read the audit log.
     ReadAuditLog,
+    /// Walk a patrol (巡查) as oneself: start, upload the track and check-ins, end it.
+    Patrol,
+    /// Patrols, their tracks and check-ins, the live positions of gridworkers on patrol, and
+    /// the patrol figures (personal data: every read audited).
+    ReadPatrols,
 }
 
 impl Permission {
     /// Every permission.
-    pub const ALL: [Permission; 26] = [
+    pub const ALL: [Permission; 28] = [
         Self::ReadDivisions,
         Self::ReadMap,
         Self::ReadEvents,
@@ -94,6 +99,8 @@ impl Permission {
         Self::ManageGrants,
         Self::EditSecurityPolicy,
         Self::ReadAuditLog,
+        Self::Patrol,
+        Self::ReadPatrols,
     ];
 
     /// Stable wire name (also the audit log's action prefix).
@@ -125,6 +132,8 @@ impl Permission {
             Self::ManageGrants => "manage_grants",
             Self::EditSecurityPolicy => "edit_security_policy",
             Self::ReadAuditLog => "read_audit_log",
+            Self::Patrol => "patrol",
+            Self::ReadPatrols => "read_patrols",
         }
     }
 
@@ -204,6 +213,10 @@ pub fn allows(role: Role, permission: Permission) -> bool {
         P::ManageUsers => &[SystemAdmin],
         P::ManageGrants | P::EditSecurityPolicy => &[SecurityAdmin],
         P::ReadAuditLog => &[AuditAdmin],
+        // Only a gridworker patrols, and only as itself; reading patrols (where people were)
+        // is for who supervises them.
+        P::Patrol => &[Gridworker],
+        P::ReadPatrols => &[CountyLeader, Dispatcher],
     };
     roles.contains(&role)
 }

@@ -138,6 +138,33 @@ impl From<StoreError> for ApiError {
     }
 }
 
+impl From<crate::patrols::Refused> for ApiError {
+    fn from(e: crate::patrols::Refused) -> Self {
+        use crate::patrols::Refused as R;
+        match e {
+            R::Invalid(reason) => Self::Unprocessable(reason),
+            too_many @ R::TooMany(_) => Self::PayloadTooLarge(too_many.to_string()),
+            R::NotAGridworker(reason) => {
+                Self::Forbidden { action: wangge_core::access::Permission::Patrol.as_str().to_owned(), reason }
+            }
+            missing @ R::NotFound(_) => Self::NotFound(missing.to_string()),
+            open @ R::AlreadyOpen(_) => Self::Conflict(open.to_string()),
+            R::KeyReused(reason) => Self::KeyReused(reason),
+            random @ R::Random(_) => Self::Internal(random.to_string()),
+            R::Store(s) => s.into(),
+        }
+    }
+}
+
+impl From<crate::patrols::figures::FiguresError> for ApiError {
+    fn from(e: crate::patrols::figures::FiguresError) -> Self {
+        match e {
+            crate::patrols::figures::FiguresError::Store(s) => s.into(),
+            task @ crate::patrols::figures::FiguresError::Task(_) => Self::Internal(task.to_string()),
+        }
+    }
+}
+
 impl From<crate::access::AuthError> for ApiError {
     fn from(e: crate::access::AuthError) -> Self {
         use crate::access::AuthError as A;

@@ -6,6 +6,7 @@
 pub mod dataset;
 pub mod event;
 pub mod history;
+pub mod patrol;
 pub mod person;
 pub mod point;
 
@@ -15,5 +16,9 @@ pub use event::{
     ReporterKind, TimelineEntry, TransitionWrite,
 };
 pub use history::{EventHistory, StatsFilter, StoredAction};
+pub use patrol::{
+    Checkin, CheckinInsert, CheckinKind, LivePatrol, Located, NewPatrol, PatrolFilter, PatrolInsert, PatrolRecord,
+    PatrolTrack, TrackPoint,
+};
 pub use person::{Department, PersonFilter, PersonRecord};
 pub use point::{EventPoint, PointFilter};

@@ -5,7 +5,7 @@
 //! server processes may share. Both behave the same; the store tests run one suite on each.
 //!
 //! Each domain's methods are written once for both backends (`accounts`, `audit_log`,
-//! `divisions`, `events`, `figures`, `generations`, `people`, `reference`): a `macro_rules!`
+//! `divisions`, `events`, `figures`, `generations`, `patrols`, `people`, `reference`): a `macro_rules!`
 //! expands the same bodies, the same `const` SQL and the same row structs into `impl SqliteStore`
 //! and `impl PgStore`. Times bind and decode as one type (`time::Time`). What differs is in
 //! `dialect` (SQL fragments, and the `Backend` hooks) and in the backend files:
@@ -187,6 +187,7 @@ mod events;
 mod figures;
 mod generation_types;
 mod generations;
+mod patrols;
 mod people;
 mod reference;
 

@@ -65,6 +65,8 @@ manage_users         .    .    .    .    .    x    .    .
 manage_grants        .    .    .    .    .    .    x    .
 edit_security_policy .    .    .    .    .    .    x    .
 read_audit_log       .    .    .    .    .    .    .    x
+patrol               .    .    .    x    .    .    .    .
+read_patrols         x    x    .    .    .    .    .    .
 ";
     assert_eq!(out, expected);
 }

@@ -7,6 +7,7 @@ mod grids;
 mod frontend;
 mod health;
 mod ogcapi;
+mod patrols;
 mod people;
 
 use axum::extract::DefaultBodyLimit;
@@ -70,6 +71,7 @@ fn api() -> Router<AppState> {
         .merge(drafts::router())
         .merge(events::router())
         .merge(people::router())
+        .merge(patrols::router())
         .merge(access::router())
 }
 

@@ -1,0 +1,289 @@
+//! Patrols (巡查): a gridworker's `POST /api/v1/patrols`, `…/{id}/points`, `…/{id}/checkins`
+//! and `…/{id}/end` (all idempotent for the device's offline queue); `GET /api/v1/patrols`,
+//! `GET /api/v1/patrols/{id}`, the dispatchers' `GET /api/v1/patrols/live` and the figures
+//! `GET /api/v1/stats/patrol`. Where people walked is personal data: every read is audited and
+//! never cached.
+
+use axum::extract::State;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use chrono::{Days, NaiveDate};
+use serde::{Deserialize, Serialize};
+use wangge_core::access::Permission;
+use wangge_core::patrol::{GridFigures, GridworkerFigures, CELL_M, MAX_PATROL_MS};
+
+use super::events::reports::{IDEMPOTENCY_KEY, IDEMPOTENT_REPLAY};
+use super::events::stats::{date, day_start};
+use super::{code, empty_page, no_store, page, time, Routes};
+use crate::access::{AuditNote, Caller, Scope};
+use crate::http::error::ApiError;
+use crate::http::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::patrols::figures::{figures, FigureScope};
+use crate::patrols::{self, CheckinRequest, CheckinView, EndRequest, LiveView, Locator, PatrolView, PointsRequest, StartRequest};
+use crate::records::{time_text, PatrolFilter, PatrolRecord};
+use crate::state::AppState;
+
+/// Routes of this module.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .at("/api/v1/patrols", get(list).post(start))
+        .at("/api/v1/patrols/live", get(live))
+        .at("/api/v1/patrols/{id}", get(one))
+        .at("/api/v1/patrols/{id}/points", post(points))
+        .at("/api/v1/patrols/{id}/checkins", post(checkin))
+        .at("/api/v1/patrols/{id}/end", post(end))
+        .at("/api/v1/stats/patrol", get(stats))
+}
+
+/// The `Idempotency-Key` header, if any.
+fn key(headers: &HeaderMap) -> Result<Option<&str>, ApiError> {
+    headers
+        .get(IDEMPOTENCY_KEY)
+        .map(|v| v.to_str().map_err(|_| ApiError::BadRequest("Idempotency-Key must be ASCII".into())))
+        .transpose()
+}
+
+/// 201 for a new object, 200 marked as a replay for one already stored.
+fn stored(body: impl Serialize, replay: bool, location: &str, note: AuditNote) -> Response {
+    let status = if replay { StatusCode::OK } else { StatusCode::CREATED };
+    let mut response = (status, Json(body)).into_response();
+    if let Ok(location) = HeaderValue::from_str(location) {
+        response.headers_mut().insert(header::LOCATION, location);
+    }
+    if replay {
+        response.headers_mut().insert(IDEMPOTENT_REPLAY, HeaderValue::from_static("true"));
+    }
+    note.with_detail(if replay { "retry answered with the stored one" } else { "" }).on(no_store(response))
+}
+
+async fn start(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<StartRequest>,
+) -> Result<Response, ApiError> {
+    caller.require(Permission::Patrol)?;
+    let roster = state.rules.roster();
+    let person = patrols::walker(&roster, &caller.acting_as)?;
+    let (patrol, replay) = patrols::start(&state.store, person, body, key(&headers)?, state.clock.now()).await?;
+    let id = &patrol.patrol_id;
+    let note = AuditNote::success(Permission::Patrol.as_str(), format!("patrol:{id}"));
+    Ok(stored(PatrolView::from(&patrol), replay, &format!("/api/v1/patrols/{id}"), note))
+}
+
+async fn points(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(body): ApiJson<PointsRequest>,
+) -> Result<Response, ApiError> {
+    caller.require(Permission::Patrol)?;
+    let (roster, index, catalog) = (state.rules.roster(), state.index.load(), state.catalog.load());
+    let person = patrols::walker(&roster, &caller.acting_as)?;
+    let at = Locator { index: &index, catalog: &catalog, roster: &roster, person };
+    let answer = patrols::add_points(&state.store, at, &id, body, state.clock.now()).await?;
+    let note = AuditNote::success(Permission::Patrol.as_str(), format!("patrol:{id}"))
+        .with_detail(format!("{} points sent, {} new", answer.received, answer.stored));
+    Ok(note.on(no_store(Json(answer).into_response())))
+}
+
+async fn checkin(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(body): ApiJson<CheckinRequest>,
+) -> Result<Response, ApiError> {
+    caller.require(Permission::Patrol)?;
+    let (roster, index, catalog) = (state.rules.roster(), state.index.load(), state.catalog.load());
+    let person = patrols::walker(&roster, &caller.acting_as)?;
+    let at = Locator { index: &index, catalog: &catalog, roster: &roster, person };
+    let (c, replay) = patrols::check_in(&state.store, at, &id, body, key(&headers)?, state.clock.now()).await?;
+    let note = AuditNote::success(Permission::Patrol.as_str(), format!("checkin:{}", c.checkin_id));
+    Ok(stored(CheckinView::from(&c), replay, &format!("/api/v1/patrols/{id}"), note))
+}
+
+async fn end(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(body): ApiJson<EndRequest>,
+) -> Result<Response, ApiError> {
+    caller.require(Permission::Patrol)?;
+    let roster = state.rules.roster();
+    let person = patrols::walker(&roster, &caller.acting_as)?;
+    let patrol = patrols::end(&state.store, person, &id, body, state.clock.now()).await?;
+    let note = AuditNote::success(Permission::Patrol.as_str(), format!("patrol:{id}"));
+    Ok(note.on(no_store(Json(PatrolView::from(&patrol)).into_response())))
+}
+
+/// Who reads patrols: a supervisor within a jurisdiction, or a gridworker its own.
+enum Viewer {
+    Within(Scope),
+    Own(String),
+}
+
+impl Viewer {
+    fn of(caller: &Caller) -> Result<Self, ApiError> {
+        match caller.scope(Permission::ReadPatrols) {
+            Ok(scope) => Ok(Self::Within(scope)),
+            Err(_) if caller.require(Permission::Patrol).is_ok() => Ok(Self::Own(caller.acting_as.clone())),
+            Err(denied) => Err(denied.into()),
+        }
+    }
+
+    fn sees(&self, p: &PatrolRecord) -> bool {
+        match self {
+            Self::Within(scope) => scope.covers(&p.unit_code),
+            Self::Own(person) => *person == p.person_id,
+        }
+    }
+
+    fn permission(&self) -> Permission {
+        match self {
+            Self::Within(_) => Permission::ReadPatrols,
+            Self::Own(_) => Permission::Patrol,
+        }
+    }
+}
+
+async fn one(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<String>) -> Result<Response, ApiError> {
+    let viewer = Viewer::of(&caller)?;
+    let missing = || format!("no patrol with id {id:?}");
+    let patrol = state.store.patrol(&id).await?.ok_or_else(|| ApiError::NotFound(missing()))?;
+    if !viewer.sees(&patrol) {
+        return Err(ApiError::Hidden(missing()));
+    }
+    let note = AuditNote::success(viewer.permission().as_str(), format!("patrol:{id}"));
+    Ok(note.on(no_store(Json(PatrolView::from(&patrol)).into_response())))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ListQuery {
+    person: Option<String>,
+    township: Option<String>,
+    village: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    open: Option<bool>,
+    page: Option<String>,
+    per_page: Option<String>,
+}
+
+async fn list(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<ListQuery>) -> Result<Response, ApiError> {
+    let viewer = Viewer::of(&caller)?;
+    let page = page(q.page.as_deref(), q.per_page.as_deref())?;
+    let township = q.township.map(|c| code("township", c, 9)).transpose()?;
+    let village = q.village.map(|c| code("village", c, 12)).transpose()?;
+    let note = AuditNote::success(viewer.permission().as_str(), "patrols");
+    let mut filter = PatrolFilter {
+        person_id: q.person,
+        from: q.from.as_deref().map(|t| time("from", t, false)).transpose()?,
+        to: q.to.as_deref().map(|t| time("to", t, true)).transpose()?,
+        open: q.open,
+        ..PatrolFilter::default()
+    };
+    match &viewer {
+        Viewer::Within(scope) => {
+            let Some((township, village)) = scope.narrow(township, village) else {
+                return Ok(note.on(no_store(Json(empty_page::<PatrolView>(page)).into_response())));
+            };
+            filter.unit_prefixes = village.or(township).into_iter().collect();
+        }
+        Viewer::Own(person) => {
+            filter.unit_prefixes = village.or(township).into_iter().collect();
+            if filter.person_id.as_ref().is_some_and(|p| p != person) {
+                return Ok(note.on(no_store(Json(empty_page::<PatrolView>(page)).into_response())));
+            }
+            filter.person_id = Some(person.clone());
+        }
+    }
+    let found = state.store.patrols(&filter, page).await?;
+    Ok(note.on(no_store(Json(found.map(|p| PatrolView::from(&p))).into_response())))
+}
+
+async fn live(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
+    let scope = caller.scope(Permission::ReadPatrols)?;
+    let now = state.clock.now();
+    let filter = PatrolFilter {
+        unit_prefixes: (!scope.is_county()).then(|| scope.0.as_str().to_owned()).into_iter().collect(),
+        ..PatrolFilter::default()
+    };
+    let since = now - chrono::Duration::milliseconds(MAX_PATROL_MS);
+    let found = state.store.live_patrols(&filter, since).await?;
+    let roster = state.rules.roster();
+    let name = |id: &str| roster.get(id).map(|p| p.name.clone()).unwrap_or_default();
+    let items: Vec<LiveView> = found.iter().map(|p| LiveView::new(p, name(&p.person_id), now)).collect();
+    let note = AuditNote::success(Permission::ReadPatrols.as_str(), "patrols:live")
+        .with_detail(format!("{} gridworkers on patrol", items.len()));
+    Ok(note.on(no_store(Json(serde_json::json!({ "items": items, "generated_at": time_text(now) })).into_response())))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StatsQuery {
+    from: Option<String>,
+    to: Option<String>,
+    township: Option<String>,
+    village: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct StatsAnswer {
+    from: NaiveDate,
+    to: NaiveDate,
+    township: Option<String>,
+    village: Option<String>,
+    /// Side of the coverage raster's cells, in metres.
+    cell_m: f64,
+    by_gridworker: Vec<GridworkerFigures>,
+    by_grid: Vec<GridFigures>,
+    patrol_rate: f64,
+    generated_at: String,
+}
+
+/// `x` to `places` decimals.
+fn round(x: f64, places: i32) -> f64 {
+    let f = 10f64.powi(places);
+    (x * f).round() / f
+}
+
+async fn stats(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<StatsQuery>) -> Result<Response, ApiError> {
+    let scope = caller.scope(Permission::ReadPatrols)?;
+    let (from, to) = (date("from", q.from.as_deref())?, date("to", q.to.as_deref())?);
+    if from > to {
+        return Err(ApiError::BadRequest(format!("from ({from}) is after to ({to})")));
+    }
+    let township = q.township.map(|c| code("township", c, 9)).transpose()?;
+    let village = q.village.map(|c| code("village", c, 12)).transpose()?;
+    let (township, village) = scope.narrow(township, village).ok_or_else(|| ApiError::Forbidden {
+        action: Permission::ReadPatrols.as_str().to_owned(),
+        reason: format!("the figures asked for are outside the caller's jurisdiction {}", scope.0.as_str()),
+    })?;
+    let end = to.checked_add_days(Days::new(1)).ok_or_else(|| ApiError::BadRequest(format!("to {to} is too late")))?;
+    let scope = FigureScope { from: day_start(from)?, to: day_start(end)?, prefix: village.clone().or(township.clone()) };
+    let mut f = figures(&state.store, state.index.load(), state.rules.roster(), &scope).await?;
+    for g in &mut f.by_gridworker {
+        (g.hours, g.km) = (round(g.hours, 3), round(g.km, 3));
+        (g.outside_share, g.coverage) = (round(g.outside_share, 4), round(g.coverage, 4));
+    }
+    for g in &mut f.by_grid {
+        g.coverage = round(g.coverage, 4);
+    }
+    let answer = StatsAnswer {
+        from,
+        to,
+        township,
+        village,
+        cell_m: CELL_M,
+        by_gridworker: f.by_gridworker,
+        by_grid: f.by_grid,
+        patrol_rate: round(f.patrol_rate, 4),
+        generated_at: time_text(state.clock.now()),
+    };
+    let note = AuditNote::success(Permission::ReadPatrols.as_str(), "stats:patrol");
+    Ok(note.on(no_store(Json(answer).into_response())))
+}
