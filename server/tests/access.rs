@@ -96,6 +96,7 @@ fn endpoints(c: &County) -> Vec<Endpoint> {
         e(get.clone(), "/api/v1/map/choropleth", "/api/v1/map/choropleth", None, p(&[P::ReadStats])),
         e(get.clone(), "/api/v1/stats", "/api/v1/stats?from=2025-03-01&to=2025-03-31", None, p(&[P::ReadStats])),
         e(get.clone(), "/api/v1/events", "/api/v1/events", None, p(&[P::ReadEvents])),
+        e(get.clone(), "/api/v1/events/nearby", "/api/v1/events/nearby?lon=115.508&lat=40.408&category=hazard", None, p(&[P::ReadEvents])),
         e(get.clone(), "/api/v1/events/{id}", &format!("/api/v1/events/{a}"), None, p(&[P::ReadEvents])),
         e(get.clone(), "/api/v1/events/{id}/timeline", &format!("/api/v1/events/{a}/timeline"), None, p(&[P::ReadEvents])),
         e(get.clone(), "/api/v1/events/stream", "/api/v1/events/stream?township=999999999", None, p(&[P::ReadEvents])),

@@ -841,3 +841,74 @@ backend_tests! {
         assert_eq!(get(&app, "/api/v1/calendar/2027").await.status, StatusCode::OK);
     }
 }
+
+/// `GET` as the account `user` (made by `support::token`).
+async fn get_as(app: &Router, user: &str, uri: &str) -> Reply {
+    send(app, Request::get(uri).header(support::TEST_USER, user).body(Body::empty()).expect("request")).await
+}
+
+fn ids(reply: &Reply) -> Vec<String> {
+    let events = reply.body["events"].as_array().unwrap_or_else(|| panic!("no events: {}", reply.body));
+    events.iter().map(|n| n["event"]["report_id"].as_str().expect("report id").to_owned()).collect()
+}
+
+backend_tests! {
+    #[tokio::test]
+    async fn open_events_near_a_point_are_listed_nearest_first_within_the_callers_view() {
+        let s = fresh().await;
+        staff(&s.app).await;
+        // Two hazards in G1 (about 85 m apart), a livelihood request at the same spot, and a
+        // hazard in G2 about 650 m away.
+        let east = (IN_G1.0 + 0.001, IN_G1.1);
+        created(&s.app, &report("near-here", IN_G1)).await;
+        created(&s.app, &report("near-east", east)).await;
+        let mut other = report("near-other-kind", IN_G1);
+        other["category"] = json!("livelihood");
+        created(&s.app, &other).await;
+        created(&s.app, &report("near-g2", IN_G2)).await;
+
+        let at = format!("lon={}&lat={}", IN_G1.0 + 0.0001, IN_G1.1);
+        let r = get(&s.app, &format!("/api/v1/events/nearby?{at}&category=hazard")).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert_eq!(ids(&r), ["near-here", "near-east"], "nearest first, the default 200 m, one category");
+        assert_eq!(r.body["radius_m"], json!(200.0));
+        let first = r.body["events"][0]["distance_m"].as_f64().expect("distance");
+        assert!((first - 8.5).abs() < 1.0, "about 8.5 m from the first: {first}");
+        assert_eq!(r.body["events"][0]["event"]["reporter"]["phone"], json!("139****4321"), "personal fields masked");
+        assert_eq!(r.header("cache-control"), "no-store");
+
+        let wide = get(&s.app, &format!("/api/v1/events/nearby?{at}&category=hazard&radius_m=2000")).await;
+        assert_eq!(ids(&wide), ["near-here", "near-east", "near-g2"]);
+        let any = get(&s.app, &format!("/api/v1/events/nearby?{at}")).await;
+        assert_eq!(ids(&any).len(), 3, "without a category every open event nearby: {}", any.body);
+
+        // A closed event is not offered to add to.
+        let closed = created(&s.app, &report("near-closed", IN_G1)).await;
+        let id = closed["event_id"].as_str().expect("id");
+        let open = get(&s.app, &format!("/api/v1/events/nearby?{at}&category=hazard")).await;
+        assert!(ids(&open).contains(&"near-closed".to_owned()), "open, it is offered: {}", open.body);
+        step(&s, id, march(3, 10), json!({"action": "accept", "actor": "GW001"})).await;
+        step(&s, id, march(3, 11), json!({"action": "handle", "note": "已关阀", "actor": "GW001"})).await;
+        step(&s, id, march(3, 12), json!({"action": "close", "note": "已回访", "actor": "130730100001"})).await;
+        let after = get(&s.app, &format!("/api/v1/events/nearby?{at}&category=hazard")).await;
+        assert_eq!(ids(&after), ["near-here", "near-east"], "closed, it is not: {}", after.body);
+
+        // Another township's dispatcher sees none of these.
+        support::token(&s.state, "langshan-desk", "dispatcher", "130730200", "").await;
+        let theirs = get_as(&s.app, "langshan-desk", &format!("/api/v1/events/nearby?{at}&radius_m=2000")).await;
+        assert_eq!(theirs.status, StatusCode::OK, "{}", theirs.body);
+        assert!(ids(&theirs).is_empty(), "outside its jurisdiction: {}", theirs.body);
+
+        for (query, needle) in [
+            ("lat=40.4".to_owned(), "lon is required"),
+            (format!("{at}&radius_m=5000"), "radius_m must be 1 to 2000"),
+            (format!("{at}&radius_m=abc"), "radius_m must be a number"),
+            (format!("{at}&category=fire"), "category must be"),
+            (format!("{at}&crs=mars"), "crs must be"),
+            (format!("{at}&extra=1"), "extra"),
+        ] {
+            let r = get(&s.app, &format!("/api/v1/events/nearby?{query}")).await;
+            assert_problem(&r, StatusCode::BAD_REQUEST, needle);
+        }
+    }
+}

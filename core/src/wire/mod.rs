@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 pub mod draft;
+pub mod nearby;
 pub mod ogc;
 
 use crate::access::{AuditOutcome, Permission, Role};

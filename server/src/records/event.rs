@@ -164,6 +164,8 @@ pub struct EventFilter {
     pub to: Option<DateTime<Utc>>,
     /// The time `overdue` is judged at.
     pub now: Option<DateTime<Utc>>,
+    /// Located in this box, `[min_lon, min_lat, max_lon, max_lat]` (CGCS2000).
+    pub within_box: Option<[f64; 4]>,
 }
 
 /// Which page of a list (1-based).

@@ -161,6 +161,10 @@ macro_rules! event_store {
                         qb.push(", false)");
                     }
                 }
+                if let Some([min_lon, min_lat, max_lon, max_lat]) = f.within_box {
+                    qb.push(" AND lat BETWEEN ").push_bind(min_lat).push(" AND ").push_bind(max_lat);
+                    qb.push(" AND lon BETWEEN ").push_bind(min_lon).push(" AND ").push_bind(max_lon);
+                }
                 let times = [
                     (" AND state IN ('assigned', 'accepted') AND done_by < ", f.done_before),
                     (" AND reported_at >= ", f.from),

@@ -9,7 +9,9 @@ use serde::Deserialize;
 use serde_json::Value;
 use wangge_core::event::{Action, Category, State as LoopState, Tier, TransitionError};
 use wangge_core::access::{may_transition, Actor, EventScope, Permission, Role};
+use wangge_core::wire::nearby::{Nearby, NearbyEvent};
 use wangge_core::wire::{EventView, Timeline};
+use wangge_core::{Crs, LonLat};
 
 use crate::http::routes::{code, empty_page, no_store, page, revealed, time, RevealBody};
 use crate::access::AuditNote;
@@ -20,6 +22,7 @@ use crate::events::view::{event_view, timeline_view};
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::state::AppState;
 use crate::events::holders::{self, MAX_ID};
+use crate::events::nearby;
 use crate::events::transitions::{self, TransitionFailure};
 use crate::http::routes::Routes;
 
@@ -27,6 +30,7 @@ use crate::http::routes::Routes;
 pub fn router() -> Router<AppState> {
     Router::new()
         .at("/api/v1/events", get(list))
+        .at("/api/v1/events/nearby", get(nearby))
         .at("/api/v1/events/{id}", get(one))
         .at("/api/v1/events/{id}/timeline", get(timeline))
         .at("/api/v1/events/{id}/transitions", post(transition))
@@ -87,9 +91,53 @@ async fn list(
         from: q.from.as_deref().map(|t| time("from", t, false)).transpose()?,
         to: q.to.as_deref().map(|t| time("to", t, true)).transpose()?,
         now: Some(now),
+        within_box: None,
     };
     let found = state.store.events(&filter, page).await?;
     Ok(no_store(Json(found.map(|e| event_view(&e, now))).into_response()))
+}
+
+/// `GET /api/v1/events/nearby`: what the asked point is near, kept as text so that each bad
+/// value gets its own reason.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NearbyQuery {
+    lon: Option<String>,
+    lat: Option<String>,
+    crs: Option<String>,
+    category: Option<String>,
+    radius_m: Option<String>,
+}
+
+/// Open events of a category near a point, nearest first, among those the caller may read: a
+/// reporter adds to one instead of filing a duplicate.
+async fn nearby(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<NearbyQuery>) -> Result<Response, ApiError> {
+    caller.require(Permission::ReadEvents)?;
+    let number = |what: &str, text: Option<&str>| -> Result<f64, ApiError> {
+        let text = text.ok_or_else(|| ApiError::BadRequest(format!("{what} is required")))?;
+        text.trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|v| v.is_finite())
+            .ok_or_else(|| ApiError::BadRequest(format!("{what} must be a number, got {text:?}")))
+    };
+    let (lon, lat) = (number("lon", q.lon.as_deref())?, number("lat", q.lat.as_deref())?);
+    let crs_text = q.crs.as_deref().unwrap_or("cgcs2000");
+    let crs = Crs::parse(crs_text)
+        .ok_or_else(|| ApiError::BadRequest(format!("crs must be cgcs2000, wgs84, gcj02 or bd09, got {crs_text:?}")))?;
+    let at = LonLat::from_crs(lon, lat, crs).map_err(|e| ApiError::BadRequest(format!("location: {e}")))?;
+    let radius_m = match q.radius_m.as_deref() {
+        None => nearby::DEFAULT_RADIUS_M,
+        Some(text) => number("radius_m", Some(text))?,
+    };
+    if !(1.0..=nearby::MAX_RADIUS_M).contains(&radius_m) {
+        return Err(ApiError::BadRequest(format!("radius_m must be 1 to {} metres, got {radius_m}", nearby::MAX_RADIUS_M)));
+    }
+    let category = q.category.as_deref().map(category).transpose()?;
+    let near = nearby::nearby(&state.store, at, category, radius_m, |e| caller.sees_event(e)).await?;
+    let now = state.clock.now();
+    let events = near.into_iter().map(|n| NearbyEvent { distance_m: n.distance_m, event: event_view(&n.event, now) }).collect();
+    Ok(no_store(Json(Nearby { events, radius_m }).into_response()))
 }
 
 async fn one(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<String>) -> Result<Response, ApiError> {
