@@ -60,7 +60,7 @@ async fn call(app: &Router, token: &str, method: Method, uri: &str, body: Option
     let status = response.status();
     let bytes = response.into_body().collect().await.unwrap().to_bytes();
     let value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-    if uri.starts_with("/api/v1/drafts/") {
+    if uri.starts_with("/api/v1/drafts/") || uri.starts_with("/api/v1/generations") || uri.ends_with("/history") {
         in_key_order(status, &value, &bytes);
     }
     (status, value)

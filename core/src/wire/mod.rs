@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 pub mod draft;
+pub mod generation;
 pub mod nearby;
 pub mod ogc;
 

@@ -10,10 +10,11 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::Value;
 use wangge_core::access::Permission;
 use wangge_core::coord::Crs;
 use wangge_core::draft;
+use wangge_core::wire::generation::{Generation, Generations, GridHistory, GridVersionView};
 use wangge_core::wire::draft::{DraftArea, DraftBase, DraftRequest, GridCollection, ImportAnswer, SplitAnswer};
 
 use super::{code, no_store, Routes};
@@ -165,21 +166,24 @@ async fn publish(State(state): State<AppState>, caller: Caller, ApiJson(body): A
 
 async fn generations(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
     let scope = caller.scope(Permission::ReadMap)?;
-    let list: Vec<Value> = state
+    let generations = state
         .store
         .generations()
         .await?
         .into_iter()
         .filter(|g| scope.covers(&g.area_code))
-        .map(|g| {
-            json!({
-                "generation": g.generation, "area": g.area_code, "published_at": from_micros(g.published_us).to_rfc3339(),
-                "published_by": g.published_by, "note": g.note, "grids_before": g.grids_before,
-                "grids_after": g.grids_after, "reassigned": g.reassigned,
-            })
+        .map(|g| Generation {
+            area: g.area_code,
+            generation: g.generation,
+            grids_after: g.grids_after,
+            grids_before: g.grids_before,
+            note: g.note,
+            published_at: from_micros(g.published_us).to_rfc3339(),
+            published_by: g.published_by,
+            reassigned: g.reassigned,
         })
         .collect();
-    Ok(Json(json!({ "generations": list })).into_response())
+    Ok(Json(Generations { generations }).into_response())
 }
 
 /// Every version of a grid with when and by whom it was published, oldest first; the loaded
@@ -200,20 +204,20 @@ async fn history(State(state): State<AppState>, caller: Caller, ApiPath(code): A
     }
     let generations = state.store.generations().await?;
     let when = |g: i64| generations.iter().find(|r| r.generation == g);
-    let list: Vec<Value> = versions
+    let versions = versions
         .iter()
         .map(|v| {
             let published = when(v.valid_from);
-            json!({
-                "valid_from": v.valid_from,
-                "valid_to": v.valid_to,
-                "published_at": published.map(|p| from_micros(p.published_us).to_rfc3339()),
-                "published_by": published.map(|p| p.published_by.clone()),
-                "note": published.map(|p| p.note.clone()),
-                "retired_at": v.valid_to.and_then(when).map(|p| from_micros(p.published_us).to_rfc3339()),
-                "feature": drafts::grid_feature(&v.grid, None),
-            })
+            GridVersionView {
+                feature: drafts::grid_feature(&v.grid, None),
+                note: published.map(|p| p.note.clone()),
+                published_at: published.map(|p| from_micros(p.published_us).to_rfc3339()),
+                published_by: published.map(|p| p.published_by.clone()),
+                retired_at: v.valid_to.and_then(when).map(|p| from_micros(p.published_us).to_rfc3339()),
+                valid_from: v.valid_from,
+                valid_to: v.valid_to,
+            }
         })
         .collect();
-    Ok(Json(json!({ "code": code, "versions": list })).into_response())
+    Ok(Json(GridHistory { code, versions }).into_response())
 }
