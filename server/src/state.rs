@@ -13,10 +13,10 @@ use crate::events::intake::Intake;
 use crate::events::rules::{Rules, RulesError};
 use crate::events::transitions::Desk;
 use crate::events::Changes;
-use crate::grids::catalog::{grid_shape, CatalogError, SharedCatalog};
+use crate::grids::catalog::{grid_shape, SharedCatalog};
 use crate::grids::geodata::{self, GeodataError};
 use crate::grids::live::{LiveError, LiveGrids};
-use crate::grids::map::{MapError, SharedMapLayers};
+use crate::grids::map::SharedMapLayers;
 use crate::records::Dataset;
 use crate::store::{Store, StoreError};
 use wangge_core::SharedIndex;
@@ -42,9 +42,6 @@ pub enum StartError {
         #[source]
         source: IndexError,
     },
-    /// The in-memory catalog could not be built.
-    #[error(transparent)]
-    Catalog(#[from] CatalogError),
     /// The grids could not be built from the store.
     #[error(transparent)]
     Grids(#[from] LiveError),
@@ -54,18 +51,12 @@ pub enum StartError {
     /// The demo roster and year could not be loaded.
     #[error(transparent)]
     Demo(#[from] crate::demo::DemoLoadError),
-    /// The map layers could not be built.
-    #[error(transparent)]
-    Map(#[from] MapError),
     /// The accounts could not be set up.
     #[error(transparent)]
     Auth(#[from] crate::access::AuthError),
     /// The audit trail cannot be written.
     #[error(transparent)]
     Audit(#[from] crate::access::AuditorError),
-    /// A bug in a worker thread.
-    #[error("{0}")]
-    Internal(String),
     /// The blocking loader task died.
     #[error("the geodata loader task failed")]
     Task(#[from] tokio::task::JoinError),

@@ -2,7 +2,7 @@
 //! file), checked by the pure rules of [`wangge_core::draft`], its impact on events and
 //! people, and the publication that makes it the next generation.
 
-pub use crate::formats::limits::{MAX_DRAFT_VERTICES, MAX_GRIDS};
+use crate::formats::limits::{MAX_DRAFT_VERTICES, MAX_GRIDS};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::{DateTime, Utc};

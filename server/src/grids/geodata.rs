@@ -1,6 +1,6 @@
 //! Reads the county's `townships.geojson`, `villages.geojson` and `grids.geojson` into a [`Dataset`].
 
-pub use crate::formats::geometry::geometry_to_multipolygon;
+use crate::formats::geometry::geometry_to_multipolygon;
 use std::path::{Path, PathBuf};
 
 use geo_types::MultiPolygon;

@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 use wangge_core::wire::ogc::{Collection, Extent, Feature, FeatureCollection, Link, SpatialExtent};
 
 use crate::records::{Grid, Township, Village};
-pub use crate::formats::feature::{extent, Field, FieldKind, FieldValue, OgcFeature, EPSG_4490_WKT};
+use crate::formats::feature::{extent, Field, FieldKind, FieldValue, OgcFeature};
 
 /// `http://www.opengis.net/def/crs/OGC/1.3/CRS84`: WGS 84 longitude/latitude, the default.
 pub const CRS84: &str = "http://www.opengis.net/def/crs/OGC/1.3/CRS84";

@@ -15,6 +15,7 @@ use crate::access::Caller;
 use crate::http::error::ApiError;
 use crate::formats::export::{gpkg, shp};
 use crate::http::extract::ApiQuery;
+use crate::formats::feature::OgcFeature;
 use crate::grids::ogc::{self, CollectionId};
 use crate::state::AppState;
 use crate::http::routes::Routes;
@@ -83,7 +84,7 @@ async fn export(
             crate::grids::drafts::grids_at(&now, &versions, n)
                 .iter()
                 .filter(|g| scope.covers(&g.code))
-                .map(ogc::OgcFeature::grid)
+                .map(OgcFeature::grid)
                 .collect()
         }
     };
@@ -105,7 +106,7 @@ async fn export(
 }
 
 /// The GeoPackage, written to a temporary file and read back.
-async fn geopackage(collection: CollectionId, features: &[ogc::OgcFeature]) -> Result<Vec<u8>, ApiError> {
+async fn geopackage(collection: CollectionId, features: &[OgcFeature]) -> Result<Vec<u8>, ApiError> {
     let fail = |e: &dyn std::error::Error| ApiError::Internal(format!("cannot write the {} GeoPackage: {}", collection.as_str(), crate::logging::error_chain(e)));
     let dir = tempfile::TempDir::new().map_err(|e| fail(&e))?;
     let path = dir.path().join("export.gpkg");
