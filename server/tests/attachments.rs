@@ -71,6 +71,9 @@ fn crc32(bytes: &[u8]) -> u32 {
 
 const BOUNDARY: &str = "wangge-test-boundary-7d1f";
 
+/// A multipart file part: its name, bytes and declared content type.
+type Part<'a> = (&'a str, Vec<u8>, &'a str);
+
 /// A multipart body: the JSON as part `json_part`, then each (name, bytes, content type).
 fn multipart(json_part: &str, json: &Value, files: &[(&str, Vec<u8>, &str)]) -> Vec<u8> {
     let mut body = Vec::new();
@@ -176,7 +179,7 @@ backend_tests! {
         let c = county().await;
         let before = total_events(&c).await;
         let good = jpeg_with_exif(16, 16, 1);
-        let cases: Vec<(&str, Vec<(&str, Vec<u8>, &str)>, StatusCode, &str)> = vec![
+        let cases: Vec<(&str, Vec<Part>, StatusCode, &str)> = vec![
             ("svg", vec![("photo", b"<svg xmlns='http://www.w3.org/2000/svg' onload='alert(1)'/>".to_vec(), "image/jpeg")], StatusCode::UNSUPPORTED_MEDIA_TYPE, "SVG"),
             ("html", vec![("photo", b"<!DOCTYPE html><script>alert(1)</script>".to_vec(), "image/png")], StatusCode::UNSUPPORTED_MEDIA_TYPE, "HTML"),
             ("gif", vec![("photo", b"GIF89a\x01\x00\x01\x00\x00\x00\x00;".to_vec(), "image/gif")], StatusCode::UNSUPPORTED_MEDIA_TYPE, "GIF"),
