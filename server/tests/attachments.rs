@@ -99,8 +99,15 @@ struct Raw {
 }
 
 async fn raw(c: &County, who: &str, method: Method, uri: &str, content_type: Option<String>, body: Vec<u8>) -> Raw {
+    raw_with(c, who, method, uri, content_type, body, &[]).await
+}
+
+async fn raw_with(c: &County, who: &str, method: Method, uri: &str, content_type: Option<String>, body: Vec<u8>, extra: &[(&str, &str)]) -> Raw {
     let As::Token(token) = c.token(who) else { unreachable!() };
     let mut request = Request::builder().method(method).uri(uri).header(header::AUTHORIZATION, format!("Bearer {token}"));
+    for (name, value) in extra {
+        request = request.header(*name, *value);
+    }
     if let Some(ct) = content_type {
         request = request.header(header::CONTENT_TYPE, ct);
     }
@@ -256,6 +263,20 @@ backend_tests! {
         // A refused transition stores no photo.
         let again = post_multipart(&c, "gw_a", &format!("/api/v1/events/{id}/transitions"), "transition", &done, &files).await;
         assert!(again.status.is_client_error(), "{}", again.json);
+        // A transition sent with an Idempotency-Key is applied once; its replay (a phone's
+        // queue after a lost answer) answers the event as it is and changes nothing.
+        let ct = Some(format!("multipart/form-data; boundary={BOUNDARY}"));
+        let uri = format!("/api/v1/events/{}/transitions", c.event_b);
+        let accept = json!({"action": "accept"});
+        let first = raw_with(&c, "town_b", Method::POST, &uri, ct.clone(), multipart("transition", &accept, &files), &[("idempotency-key", "t-1")]).await;
+        assert_eq!(first.status, StatusCode::OK, "{}", first.json);
+        let replay = raw_with(&c, "town_b", Method::POST, &uri, ct.clone(), multipart("transition", &accept, &files), &[("idempotency-key", "t-1")]).await;
+        assert_eq!(replay.status, StatusCode::OK, "{}", replay.json);
+        assert_eq!(replay.headers["idempotent-replay"], "true");
+        assert_eq!(replay.json["seq"], first.json["seq"]);
+        assert_eq!(replay.json["attachments"].as_array().unwrap().len(), 1);
+        let other = raw_with(&c, "town_b", Method::POST, &uri, ct, multipart("transition", &accept, &files), &[("idempotency-key", "t-2")]).await;
+        assert_eq!(other.status, StatusCode::CONFLICT, "a new key is a new action: {}", other.json);
         assert_eq!(c.get("county", &format!("/api/v1/events/{id}")).await.body["attachments"].as_array().unwrap().len(), 1);
     }
 
