@@ -12,6 +12,7 @@ use wangge_core::event::Tier;
 use wangge_core::wire::{EventView, Paged, Revealed, Timeline, TimelineView};
 
 use crate::app::shared;
+use crate::event_extras::{Duplicates, Photos};
 use crate::{api, bridge, labels, session};
 
 /// An event with what the panel shows beside it.
@@ -62,6 +63,12 @@ pub fn EventPanel(#[prop(into)] on_change: Callback<EventView>) -> impl IntoView
             <p class="error">{move || error.get()}</p>
             {move || detail.get().map(|d| view! {
                 <Facts detail=d.clone()/>
+                <Photos attachments=d.event.attachments.clone()/>
+                <Duplicates event=d.event.clone() on_done=Callback::new(move |e: EventView| {
+                    let id = e.event_id.clone();
+                    on_change.run(e);
+                    reload(id);
+                })/>
                 <Actions event=d.event.clone() on_done=Callback::new(move |e: EventView| {
                     let id = e.event_id.clone();
                     on_change.run(e);

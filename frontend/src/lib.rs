@@ -10,6 +10,7 @@ mod app;
 mod audit;
 mod bridge;
 mod dispatch;
+mod event_extras;
 mod event_panel;
 mod labels;
 mod leaders;
