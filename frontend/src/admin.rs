@@ -10,13 +10,15 @@ use crate::session;
 const ENDPOINTS: [(Permission, &str, &[&str]); 4] = [
     (
         Permission::ManageUsers,
-        "账户管理（创建、停用、解锁、API 密钥）",
+        "账户管理（创建、停用、解锁、API 密钥、解除设备绑定）",
         &[
             "GET /api/v1/admin/users",
             "POST /api/v1/admin/users",
             "PUT /api/v1/admin/users/{username}/disabled",
             "POST /api/v1/admin/users/{username}/unlock",
             "POST /api/v1/admin/users/{username}/api-keys",
+            "GET /api/v1/admin/users/{username}/device",
+            "DELETE /api/v1/admin/users/{username}/device",
         ],
     ),
     (Permission::ManageGrants, "授权管理（角色 × 管辖范围）", &["GET /api/v1/admin/users", "PUT /api/v1/admin/users/{username}/grant"]),

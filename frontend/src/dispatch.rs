@@ -9,6 +9,7 @@ use wangge_core::wire::{EventView, Paged, QueueMessage};
 
 use crate::app::shared;
 use crate::bridge::{self, Stream};
+use crate::devices::DeviceBinding;
 use crate::event_panel::EventPanel;
 use crate::{api, labels, session};
 
@@ -194,6 +195,7 @@ pub fn Dispatch() -> impl IntoView {
                 }
             </For>
         </ul>
+        <DeviceBinding/>
         <EventPanel on_change=move |e: EventView| queue.update(|q| upsert(q, e))/>
     }
 }

@@ -9,6 +9,7 @@ mod api;
 mod app;
 mod audit;
 mod bridge;
+mod devices;
 mod dispatch;
 mod event_extras;
 mod event_panel;
