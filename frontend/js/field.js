@@ -49,6 +49,17 @@ export async function registerWorker() {
   }
 }
 
+/**
+ * Asks for the given URLs (JSON text of a list) through the service worker, so that its
+ * NetworkFirst caches hold them before the network goes: the first visit asked for them before
+ * the worker was there.
+ */
+export async function warm(urlsJson) {
+  if (!navigator.serviceWorker || !navigator.serviceWorker.controller) return;
+  await Promise.all(JSON.parse(urlsJson).map((u) => fetch(u, { credentials: 'same-origin' }).catch(() => null)));
+  field.warmed = true;
+}
+
 /** Empties the service worker's API caches (at sign-out: nothing of the account stays). */
 export async function clearCaches() {
   if (!('caches' in window)) return;
@@ -161,7 +172,13 @@ export function initMap(container, gridsJson, onTap) {
   });
   field.map = map;
   map.on('click', (e) => onTap(e.lngLat.lng, e.lngLat.lat));
-  return new Promise((resolve) => map.once('load', () => { ready = true; field.mapReady = true; resolve(); }));
+  return new Promise((resolve) => map.once('load', () => {
+    ready = true;
+    field.mapReady = true;
+    // Measured by tests/e2e/field_load.mjs: from navigation to the app with its map drawn.
+    field.readyMs = performance.now();
+    resolve();
+  }));
 }
 
 function bounds(fc) {

@@ -15,6 +15,7 @@ mod event_panel;
 mod field;
 mod labels;
 mod leaders;
+mod live_patrols;
 mod locate;
 mod planner;
 mod search;

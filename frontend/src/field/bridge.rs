@@ -12,6 +12,9 @@ extern "C" {
     pub fn setup_page();
     #[wasm_bindgen(js_name = registerWorker)]
     async fn register_worker_js() -> JsValue;
+    /// Fetches URLs (JSON list) through the service worker, filling its caches.
+    #[wasm_bindgen(js_name = warm)]
+    pub async fn warm(urls: &str);
     /// Empties the service worker's API caches.
     #[wasm_bindgen(js_name = clearCaches)]
     pub async fn clear_caches();

@@ -138,6 +138,13 @@ fn FieldApp(me: Me, #[prop(into)] on_out: Callback<String>) -> impl IntoView {
     };
     provide_context(f);
     start(f);
+    // What the app needs offline goes through the service worker once it is there.
+    let urls = serde_json::json!(["/api/v1/auth/me", "/api/v1/map/grids.geojson", tasks::url(&f.person())]).to_string();
+    spawn_local(async move {
+        if bridge::register_worker().await {
+            bridge::warm(&urls).await;
+        }
+    });
     let name = f.me.with_value(|m| m.display_name.clone());
     let tab_button = move |tab: Tab, id: &'static str, label: &'static str| {
         view! {

@@ -19,6 +19,11 @@ use crate::{api, labels};
 /// The states of the events a gridworker works on.
 const OPEN: &str = "reported,assigned,accepted,returned";
 
+/// My tasks' address (the service worker keeps its last answer for offline use).
+pub fn url(person: &str) -> String {
+    api::url("/api/v1/events", &[("holder", person), ("state", OPEN), ("per_page", "100")])
+}
+
 /// The deadline that counts now: to verify while not yet verified, else to finish.
 fn deadline(e: &EventView) -> Option<(&'static str, f64)> {
     let d = e.deadlines.as_ref()?;
@@ -37,7 +42,7 @@ pub fn Tasks() -> impl IntoView {
     let note = RwSignal::new("加载中…".to_owned());
     let open = RwSignal::new(None::<String>);
     let load = move || {
-        let url = api::url("/api/v1/events", &[("holder", &f.person()), ("state", OPEN), ("per_page", "100")]);
+        let url = url(&f.person());
         spawn_local(async move {
             match api::get::<Paged<EventView>>(&url).await {
                 Ok(page) => {
