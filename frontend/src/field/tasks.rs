@@ -65,7 +65,8 @@ pub fn Tasks() -> impl IntoView {
                     let id = e.event_id.clone();
                     let id_open = id.clone();
                     let clock = deadline(&e);
-                    let queued = move || f.pending.get().iter().any(|i| i.kind == Kind::Transition && i.label.contains(&id));
+                    let id_queued = id.clone();
+                    let queued = move || f.pending.get().iter().any(|i| i.kind == Kind::Transition && i.label.contains(&id_queued));
                     view! {
                         <li data-id=e.event_id.clone() on:click=move |_| open.set(Some(id_open.clone()))>
                             <div><b>{e.event_id.clone()}</b>" "<span class="tag">{labels::state(e.state)}</span></div>
