@@ -132,6 +132,8 @@ fn endpoints(c: &County) -> Vec<Endpoint> {
         e(put.clone(), "/api/v1/admin/users/{username}/grant", "/api/v1/admin/users/nobody/grant", Some(json!({"role": null})), p(&[P::ManageGrants])),
         e(get.clone(), "/api/v1/admin/security-policy", "/api/v1/admin/security-policy", None, p(&[P::EditSecurityPolicy])),
         e(put, "/api/v1/admin/security-policy", "/api/v1/admin/security-policy", Some(json!({})), p(&[P::EditSecurityPolicy])),
+        e(get.clone(), "/api/v1/admin/users/{username}/device", "/api/v1/admin/users/nobody/device", None, p(&[P::UnbindDevice])),
+        e(delete.clone(), "/api/v1/admin/users/{username}/device", "/api/v1/admin/users/nobody/device", None, p(&[P::UnbindDevice])),
         // Patrols: gw_a (GWA, village A) starts p-matrix at the fixed clock, then uploads to it.
         e(post.clone(), "/api/v1/patrols", "/api/v1/patrols", Some(json!({"patrol_id": "p-matrix"})), p(&[P::Patrol])),
         e(get.clone(), "/api/v1/patrols", "/api/v1/patrols", None, Need::Any(&[P::ReadPatrols, P::Patrol])),

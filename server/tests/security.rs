@@ -279,6 +279,81 @@ backend_tests! {
     }
 
     #[tokio::test]
+    async fn a_gridworker_signs_in_from_its_bound_device_only() {
+        let c = county().await;
+        support::account(&c.state, "gw_phone", "gridworker", VILLAGE_A, "GWA").await;
+        support::account(&c.state, "li", "dispatcher", TOWN_A, "").await;
+        let login = json!({"username": "gw_phone", "password": support::PASSWORD, "label": "华为 Mate 60"});
+        let post = |who: As, uri: &'static str| {
+            let (app, login) = (c.app.clone(), login.clone());
+            async move { send(&app, &who, Method::POST, uri, Some(&login)).await }
+        };
+        // The first sign-in binds: the device's key comes back once, kept by the browser as an
+        // HttpOnly cookie sent to the sign-in routes only.
+        let first = post(As::Nobody, "/api/v1/auth/login").await;
+        assert_eq!(first.status, StatusCode::OK, "{}", first.text);
+        let cookies: Vec<String> =
+            first.headers.get_all(header::SET_COOKIE).iter().map(|v| v.to_str().unwrap().to_owned()).collect();
+        let device = cookies.iter().find(|c| c.starts_with("wangge_device=")).expect("a device cookie");
+        for part in ["Path=/api/v1/auth", "HttpOnly", "SameSite=Strict", "Max-Age="] {
+            assert!(device.contains(part), "{device}");
+        }
+        let key = device.split(';').next().unwrap().trim_start_matches("wangge_device=").to_owned();
+        assert!(key.len() >= 32, "{key}");
+        let session = cookies.iter().find(|c| c.starts_with("wangge_session=")).unwrap();
+        let session = session.split(';').next().unwrap().trim_start_matches("wangge_session=").to_owned();
+        let first_session = As::Browser { cookie: session, csrf: None };
+        assert_eq!(send(&c.app, &first_session, Method::GET, "/api/v1/auth/me", None).await.status, StatusCode::OK);
+        // Another phone (no key, or a made-up one) is refused, and told why; no session opens.
+        for (who, uri) in [
+            (As::Nobody, "/api/v1/auth/login"),
+            (As::Nobody, "/api/v1/auth/token"),
+            (As::Device("x".repeat(43)), "/api/v1/auth/token"),
+        ] {
+            let r = post(who, uri).await;
+            assert_eq!(r.status, StatusCode::FORBIDDEN, "{uri}: {}", r.text);
+            assert_eq!(r.body["type"], "urn:wangge:problem:device-not-bound", "{}", r.text);
+            assert!(r.text.contains("华为 Mate 60") && r.text.contains("unbind"), "{}", r.text);
+            assert!(r.headers.get_all(header::SET_COOKIE).iter().next().is_none(), "no session for another device");
+        }
+        assert!(rows_of(&c, "login").await >= 4);
+        // The bound device signs in again with its key (header or cookie), no new key issued.
+        let again = post(As::Device(key.clone()), "/api/v1/auth/token").await;
+        assert_eq!(again.status, StatusCode::CREATED, "{}", again.text);
+        assert!(again.body.get("device_key").is_none(), "{}", again.text);
+        let phone = As::Token(again.body["token"].as_str().unwrap().to_owned());
+        assert_eq!(send(&c.app, &phone, Method::POST, "/api/v1/reports", Some(&report("r-bound", IN_A))).await.status, StatusCode::CREATED);
+        // Who sees and releases the binding: a dispatcher over the account's area or the system
+        // administrator; another township's dispatcher is told nothing, a gridworker is refused.
+        assert_eq!(c.get("town_b", "/api/v1/admin/users/gw_phone/device").await.status, StatusCode::NOT_FOUND);
+        assert_eq!(send(&c.app, &c.token("town_b"), Method::DELETE, "/api/v1/admin/users/gw_phone/device", None).await.status, StatusCode::NOT_FOUND);
+        assert_eq!(send(&c.app, &c.token("gw_a"), Method::DELETE, "/api/v1/admin/users/gw_phone/device", None).await.status, StatusCode::FORBIDDEN);
+        let seen = c.get("town_a", "/api/v1/admin/users/gw_phone/device").await;
+        assert_eq!(seen.status, StatusCode::OK, "{}", seen.text);
+        assert_eq!((seen.body["required"].clone(), seen.body["bound"]["label"].clone()), (json!(true), json!("华为 Mate 60")));
+        assert!(seen.text.find("key").is_none(), "the key's hash is never shown: {}", seen.text);
+        // Rebinding is an audited act that ends the account's sessions.
+        let unbound = send(&c.app, &c.token("town_a"), Method::DELETE, "/api/v1/admin/users/gw_phone/device", None).await;
+        assert_eq!(unbound.status, StatusCode::NO_CONTENT, "{}", unbound.text);
+        assert_eq!(rows_of(&c, "unbind_device").await, 1);
+        assert_eq!(send(&c.app, &phone, Method::GET, "/api/v1/auth/me", None).await.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(send(&c.app, &first_session, Method::GET, "/api/v1/auth/me", None).await.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(send(&c.app, &c.token("town_a"), Method::DELETE, "/api/v1/admin/users/gw_phone/device", None).await.status, StatusCode::CONFLICT);
+        // The next device binds, and the old key no longer opens anything.
+        let second = post(As::Nobody, "/api/v1/auth/token").await;
+        assert_eq!(second.status, StatusCode::CREATED, "{}", second.text);
+        let second_key = second.body["device_key"].as_str().expect("the new device's key").to_owned();
+        assert_ne!(second_key, key);
+        assert_eq!(post(As::Device(key), "/api/v1/auth/token").await.status, StatusCode::FORBIDDEN);
+        assert_eq!(post(As::Device(second_key), "/api/v1/auth/login").await.status, StatusCode::OK);
+        // Other roles need no device: a dispatcher signs in from anywhere.
+        for _ in 0..2 {
+            let r = send(&c.app, &As::Nobody, Method::POST, "/api/v1/auth/login", Some(&json!({"username": "li", "password": support::PASSWORD}))).await;
+            assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        }
+    }
+
+    #[tokio::test]
     async fn a_report_is_attributed_through_the_credential_never_the_body() {
         let c = county().await;
         let bind = json!({"grids": [GRID_A], "device_id": "phone-gwa"});

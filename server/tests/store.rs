@@ -128,6 +128,7 @@ fn new_event(report_id: &str) -> NewEvent {
             closed_at: None,
         },
         timeline: vec![entry(1, "reported", State::Reported, None), entry(2, "assign", State::Assigned, Some(to))],
+        attachments: Vec::new(),
     }
 }
 
@@ -175,7 +176,7 @@ async fn a_transition_applies_only_on_the_seq_it_was_computed_on() {
             state_after: State::Accepted,
             holder_after: accepted.holder.clone(),
         };
-        let write = TransitionWrite { event_id: e.event_id.clone(), expected_seq: 2, flow: accepted, entry, closed_at: None, regrid: None };
+        let write = TransitionWrite { event_id: e.event_id.clone(), expected_seq: 2, flow: accepted, entry, closed_at: None, regrid: None, attachments: Vec::new() };
         store.apply_transition(&write).await.expect("applies");
         let again = store.apply_transition(&write).await;
         assert!(matches!(again, Err(StoreError::Stale { .. })), "{backend}: {again:?}");

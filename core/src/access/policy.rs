@@ -68,11 +68,16 @@ pub enum Permission {
     /// Patrols, their tracks and check-ins, the live positions of gridworkers on patrol, and
     /// the patrol figures (personal data: every read audited).
     ReadPatrols,
+    /// Release a gridworker's account from its bound device (人机格), so that the next device
+    /// to sign in binds: a dispatcher over the account's area, or the system administrator.
+    UnbindDevice,
+    /// Mark an event as a duplicate of another (linked both ways, counted once).
+    MarkDuplicate,
 }
 
 impl Permission {
     /// Every permission.
-    pub const ALL: [Permission; 28] = [
+    pub const ALL: [Permission; 30] = [
         Self::ReadDivisions,
         Self::ReadMap,
         Self::ReadEvents,
@@ -101,6 +106,8 @@ impl Permission {
         Self::ReadAuditLog,
         Self::Patrol,
         Self::ReadPatrols,
+        Self::UnbindDevice,
+        Self::MarkDuplicate,
     ];
 
     /// Stable wire name (also the audit log's action prefix).
@@ -134,6 +141,8 @@ impl Permission {
             Self::ReadAuditLog => "read_audit_log",
             Self::Patrol => "patrol",
             Self::ReadPatrols => "read_patrols",
+            Self::UnbindDevice => "unbind_device",
+            Self::MarkDuplicate => "mark_duplicate",
         }
     }
 
@@ -217,6 +226,8 @@ pub fn allows(role: Role, permission: Permission) -> bool {
         // is for who supervises them.
         P::Patrol => &[Gridworker],
         P::ReadPatrols => &[CountyLeader, Dispatcher],
+        P::UnbindDevice => &[Dispatcher, SystemAdmin],
+        P::MarkDuplicate => &[Dispatcher],
     };
     roles.contains(&role)
 }

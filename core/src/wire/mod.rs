@@ -143,6 +143,37 @@ pub struct EventView {
     pub updated_at: String,
     /// When closed.
     pub closed_at: Option<String>,
+    /// Photos of the report and of its handling, oldest first.
+    #[serde(default)]
+    pub attachments: Vec<AttachmentView>,
+    /// The event this one was marked a duplicate of: counted there, not here.
+    #[serde(default)]
+    pub duplicate_of: Option<String>,
+    /// The events marked as duplicates of this one.
+    #[serde(default)]
+    pub duplicates: Vec<String>,
+}
+
+/// A photo of an event (`GET /api/v1/attachments/{id}`), as stored: re-encoded with its
+/// orientation applied and its metadata gone.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AttachmentView {
+    /// Its id.
+    pub id: String,
+    /// `image/jpeg` or `image/png`.
+    pub content_type: String,
+    /// Its size in bytes.
+    pub bytes: i64,
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+    /// Where to read it.
+    pub url: String,
+    /// Where to read its thumbnail (JPEG, at most 320 px a side).
+    pub thumbnail_url: String,
+    /// The timeline row it came with (1: the report itself).
+    pub seq: i64,
 }
 
 /// A point as answered.

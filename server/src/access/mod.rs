@@ -18,4 +18,4 @@ pub use audit::{AuditNote, Auditor, AuditorError, DenialFold};
 pub use policy::SecurityPolicy;
 pub use scope::KeyScope;
 pub use secret::{argon2_running, hash_password, random_token, token_hash, ARGON2_AT_ONCE};
-pub use service::{csrf_matches, ApiKeyRequest, Auth, AuthError, Issued, TokenKind};
+pub use service::{csrf_matches, needs_device, ApiKeyRequest, Auth, AuthError, DeviceCheck, Issued, TokenKind};

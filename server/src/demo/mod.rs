@@ -223,5 +223,5 @@ fn replay(
         updated_at,
         closed_at,
     };
-    Ok(NewEvent { event, timeline })
+    Ok(NewEvent { event, timeline, attachments: Vec::new() })
 }

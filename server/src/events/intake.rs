@@ -326,7 +326,7 @@ pub fn build(
         updated_at: now,
         closed_at: None,
     };
-    Ok(NewEvent { event, timeline })
+    Ok(NewEvent { event, timeline, attachments: Vec::new() })
 }
 
 /// The gridworker a report is attributed to: the caller's own person (a device named in the

@@ -63,7 +63,7 @@ pub async fn apply(
         holder_after: flow.holder.clone(),
     };
     let write =
-        TransitionWrite { event_id: event.event_id.clone(), expected_seq: event.seq, flow, entry, closed_at, regrid: None };
+        TransitionWrite { event_id: event.event_id.clone(), expected_seq: event.seq, flow, entry, closed_at, regrid: None, attachments: Vec::new() };
     store.apply_transition(&write).await?;
     let mut after = event.clone();
     after.flow = write.flow;

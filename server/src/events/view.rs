@@ -44,6 +44,9 @@ pub fn event_view(e: &EventRecord, now: DateTime<Utc>) -> EventView {
         reported_at: time_text(e.reported_at),
         updated_at: time_text(e.updated_at),
         closed_at: e.closed_at.map(time_text),
+        attachments: Vec::new(),
+        duplicate_of: None,
+        duplicates: Vec::new(),
     }
 }
 

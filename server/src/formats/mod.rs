@@ -9,5 +9,6 @@ pub mod geometry;
 pub mod gpkg;
 pub mod import;
 pub mod limits;
+pub mod photo;
 pub mod wkb;
 pub mod xml;

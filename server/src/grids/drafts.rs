@@ -484,6 +484,7 @@ pub fn move_event(event: &EventRecord, grid: &Grid, roster: &Roster, generation_
             village: grid.village_code.clone(),
             township: grid.township_code.clone(),
         }),
+        attachments: Vec::new(),
     }
 }
 

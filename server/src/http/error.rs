@@ -41,6 +41,9 @@ pub enum ApiError {
         /// Why not.
         reason: String,
     },
+    /// A sign-in from a device other than the account's bound one (人机格).
+    #[error("{0}")]
+    DeviceNotBound(String),
     /// A login refused for the account's lock.
     #[error("{0}")]
     Locked(String),
@@ -174,6 +177,7 @@ impl From<crate::access::AuthError> for ApiError {
             A::Busy => Self::Busy { detail: e.to_string(), retry_after_secs: 1 },
             A::NotAllowed(reason) => Self::Forbidden { action: "api_key_scope".into(), reason },
             A::SessionEnded(reason) => Self::Unauthenticated(reason.to_owned()),
+            A::DeviceNotBound(reason) => Self::DeviceNotBound(reason),
             A::Refused(LoginRefusal::Throttled { retry_after_secs }) => {
                 Self::TooManyRequests { detail: e.to_string(), retry_after_secs }
             }
@@ -198,6 +202,9 @@ impl ApiError {
                 (StatusCode::UNAUTHORIZED, "urn:wangge:problem:unauthenticated", "Not signed in")
             }
             Self::Forbidden { .. } => (StatusCode::FORBIDDEN, "urn:wangge:problem:forbidden", "Forbidden"),
+            Self::DeviceNotBound(_) => {
+                (StatusCode::FORBIDDEN, "urn:wangge:problem:device-not-bound", "Not this account's device")
+            }
             Self::Locked(_) => (StatusCode::LOCKED, "urn:wangge:problem:locked", "Account locked"),
             Self::TooManyRequests { .. } => {
                 (StatusCode::TOO_MANY_REQUESTS, "urn:wangge:problem:too-many-requests", "Too many requests")
@@ -310,6 +317,7 @@ impl ApiError {
             Self::NotFound(_) => Some(AuditNote::denied("read", "not found")),
             Self::Unauthenticated(reason) => Some(AuditNote::denied("authenticate", reason)),
             Self::Forbidden { action, reason } => Some(AuditNote::denied(action, reason)),
+            Self::DeviceNotBound(reason) => Some(AuditNote::denied("login", reason)),
             _ => None,
         }
     }

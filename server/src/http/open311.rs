@@ -205,7 +205,7 @@ impl From<ApiError> for Open311Error {
             }
             ApiError::NotFound(_) | ApiError::Hidden(_) => StatusCode::NOT_FOUND,
             ApiError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
-            ApiError::Forbidden { .. } => StatusCode::FORBIDDEN,
+            ApiError::Forbidden { .. } | ApiError::DeviceNotBound(_) => StatusCode::FORBIDDEN,
             ApiError::Locked(_) => StatusCode::LOCKED,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,

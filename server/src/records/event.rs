@@ -98,6 +98,8 @@ pub struct NewEvent {
     pub event: EventRecord,
     /// Its first timeline rows (`reported`, `assign`), seq 1, 2, ….
     pub timeline: Vec<TimelineEntry>,
+    /// Its photos (seq 1), their bytes already staged in the store.
+    pub attachments: Vec<super::NewAttachment>,
 }
 
 /// What inserting a report did.
@@ -124,6 +126,8 @@ pub struct TransitionWrite {
     pub closed_at: Option<DateTime<Utc>>,
     /// A new place after the grids were redrawn (grid, village, township codes).
     pub regrid: Option<Regrid>,
+    /// Photos with the transition (evidence of handling), their bytes already staged.
+    pub attachments: Vec<super::NewAttachment>,
 }
 
 /// The place of an open event moved to the grid that now covers it.

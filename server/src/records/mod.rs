@@ -3,6 +3,7 @@
 //! nothing of the rest of the server: the domains and the store both depend on this, never the
 //! other way round.
 
+pub mod attachment;
 pub mod dataset;
 pub mod event;
 pub mod history;
@@ -10,6 +11,7 @@ pub mod patrol;
 pub mod person;
 pub mod point;
 
+pub use attachment::{AttachmentRecord, DuplicateLink, NewAttachment};
 pub use dataset::{Dataset, DatasetError, DatasetInfo, Grid, Township, Village, VillageKind};
 pub use event::{
     time_text, Channel, EventFilter, EventRecord, Inserted, NewEvent, Page, Paged, Place, Regrid, Reporter,

@@ -3,7 +3,21 @@
 
 use chrono::{DateTime, Utc};
 
+use super::dialect::Backend;
 use super::{query, PgStore, SqliteStore, StoreError};
+
+/// The device an account is bound to (人机格): the SHA-256 of the key the device holds.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct DeviceRecord {
+    /// The account.
+    pub username: String,
+    /// SHA-256 (hex) of the device's key.
+    pub key_hash: String,
+    /// What the device said it is.
+    pub label: String,
+    /// Bound at (µs).
+    pub bound_us: i64,
+}
 
 /// An account as stored.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -425,6 +439,55 @@ macro_rules! account_store {
                 Ok(done.rows_affected())
             }
 
+            /// The device an account is bound to (人机格), if any.
+            pub async fn account_device(&self, username: &str) -> Result<Option<DeviceRecord>, StoreError> {
+                sqlx::query_as("SELECT username, key_hash, label, bound_us FROM account_device WHERE username = $1")
+                    .bind(username)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(query("reading an account's device"))
+            }
+
+            /// Binds an account to a device unless it is bound already (two first sign-ins at
+            /// once: one wins); `true` if this call bound it.
+            pub async fn bind_device(&self, d: &DeviceRecord) -> Result<bool, StoreError> {
+                let done = sqlx::query(
+                    "INSERT INTO account_device (username, key_hash, label, bound_us) VALUES ($1, $2, $3, $4) \
+                     ON CONFLICT (username) DO NOTHING",
+                )
+                .bind(&d.username)
+                .bind(&d.key_hash)
+                .bind(&d.label)
+                .bind(d.bound_us)
+                .execute(&self.pool)
+                .await
+                .map_err(query("binding a device"))?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            /// Unbinds an account's device and ends its sessions, in one transaction; the
+            /// device it was bound to, if any.
+            pub async fn unbind_device(&self, username: &str, now_us: i64) -> Result<Option<DeviceRecord>, StoreError> {
+                let mut tx = self.begin_write("starting an unbinding").await?;
+                let gone: Option<DeviceRecord> = sqlx::query_as(
+                    "DELETE FROM account_device WHERE username = $1 RETURNING username, key_hash, label, bound_us",
+                )
+                .bind(username)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(query("unbinding a device"))?;
+                if gone.is_some() {
+                    sqlx::query("UPDATE session SET ended_us = $1 WHERE username = $2 AND ended_us IS NULL AND kind <> 'api_key'")
+                        .bind(now_us)
+                        .bind(username)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(query("ending the unbound account's sessions"))?;
+                }
+                tx.commit().await.map_err(query("unbinding a device"))?;
+                Ok(gone)
+            }
+
             /// The stored security policy (JSON), if one was ever saved.
             pub async fn security_policy(&self) -> Result<Option<String>, StoreError> {
                 sqlx::query_scalar("SELECT policy FROM security_policy WHERE id = 1")
@@ -554,6 +617,21 @@ impl super::Store {
     /// Ends every session and token of an account.
     pub async fn end_sessions_of(&self, username: &str, now_us: i64) -> Result<u64, StoreError> {
         dispatch!(self, s => s.end_sessions_of(username, now_us).await)
+    }
+
+    /// The device an account is bound to (人机格), if any.
+    pub async fn account_device(&self, username: &str) -> Result<Option<DeviceRecord>, StoreError> {
+        dispatch!(self, s => s.account_device(username).await)
+    }
+
+    /// Binds an account to a device unless it is bound already; `true` if this call bound it.
+    pub async fn bind_device(&self, device: &DeviceRecord) -> Result<bool, StoreError> {
+        dispatch!(self, s => s.bind_device(device).await)
+    }
+
+    /// Unbinds an account's device and ends its sessions; the device it was bound to, if any.
+    pub async fn unbind_device(&self, username: &str, now_us: i64) -> Result<Option<DeviceRecord>, StoreError> {
+        dispatch!(self, s => s.unbind_device(username, now_us).await)
     }
 
     /// The stored security policy (JSON).

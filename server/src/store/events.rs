@@ -107,7 +107,8 @@ macro_rules! event_store {
                         .await
                         .map_err(query("moving an event to its new grid"))?;
                 }
-                Self::insert_entries(tx, &[(w.event_id.as_str(), &w.entry)]).await
+                Self::insert_entries(tx, &[(w.event_id.as_str(), &w.entry)]).await?;
+                Self::insert_attachment_rows(tx, &w.event_id, w.entry.seq, &w.attachments).await
             }
 
             /// One page of events, open ones first by deadline.

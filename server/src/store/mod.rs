@@ -116,6 +116,9 @@ pub enum StoreError {
     /// The audit trail could not be written (the batch's error, as text).
     #[error("cannot write the audit trail: {0}")]
     Audit(String),
+    /// A photo's file could not be written or read.
+    #[error("cannot store a photo's bytes")]
+    Blob(#[source] std::io::Error),
     /// A device is already bound to another person.
     #[error("device {device_id} is already bound to {person_id}")]
     DeviceTaken {
@@ -181,6 +184,7 @@ macro_rules! dispatch {
 }
 
 mod accounts;
+mod attachments;
 mod audit_log;
 mod divisions;
 mod events;
@@ -193,7 +197,7 @@ mod reference;
 
 pub use generation_types::{GenerationRecord, GridVersion, Publication};
 
-pub use accounts::{from_micros, micros, AccountRecord, Charged, SessionRecord};
+pub use accounts::{from_micros, micros, AccountRecord, Charged, DeviceRecord, SessionRecord};
 pub use audit_log::AuditFilter;
 
 /// The divisions and grids store, whichever backend holds them.

@@ -28,6 +28,8 @@ use crate::records::Department;
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pub(super) pool: SqlitePool,
+    /// Where photos' bytes live: `attachments/` beside the database file.
+    pub(super) blobs: std::sync::Arc<std::path::Path>,
 }
 
 /// Rows per multi-row INSERT: a statement stays under SQLite's 32,766 bound parameters.
@@ -38,6 +40,8 @@ impl SqliteStore {
     /// then applies the migrations in `migrations/sqlite`.
     pub async fn open(options: SqliteConnectOptions) -> Result<Self, StoreError> {
         let target = options.get_filename().display().to_string();
+        let beside = options.get_filename().parent().map(std::path::Path::to_path_buf).unwrap_or_default();
+        let blobs: std::sync::Arc<std::path::Path> = beside.join("attachments").into();
         let options = options
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
@@ -50,7 +54,7 @@ impl SqliteStore {
             .await
             .map_err(|source| StoreError::Open { target, source })?;
         sqlx::migrate!("../migrations/sqlite").run(&pool).await.map_err(StoreError::Migrate)?;
-        Ok(Self { pool })
+        Ok(Self { pool, blobs })
     }
 }
 

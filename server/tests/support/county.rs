@@ -52,12 +52,15 @@ pub enum As {
     Nobody,
     Token(String),
     Browser { cookie: String, csrf: Option<String> },
+    /// No credential, but a device key (人机格) as a phone app presents it at sign-in.
+    Device(String),
 }
 
 pub async fn send(app: &Router, who: &As, method: Method, uri: &str, body: Option<&Value>) -> Reply {
     let mut request = Request::builder().method(method).uri(uri);
     match who {
         As::Nobody => {}
+        As::Device(key) => request = request.header("x-wangge-device", key),
         As::Token(t) => request = request.header(header::AUTHORIZATION, format!("Bearer {t}")),
         As::Browser { cookie, csrf } => {
             request = request.header(header::COOKIE, format!("wangge_session={cookie}"));

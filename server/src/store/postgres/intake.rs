@@ -43,16 +43,22 @@ impl PgStore {
         let raced = stored_by_report(&mut tx, &lost).await?;
         // Timeline rows of the events created here, under their allocated ids.
         let mut entries = Vec::new();
+        let mut photos = Vec::new();
         let mut seen = vec![false; fresh.len()];
         for (new, slot) in events.iter().zip(&slots) {
             if let Slot::New(i) = slot {
                 let event = &fresh[*i];
                 if created.contains(&event.report_id) && !std::mem::replace(&mut seen[*i], true) {
                     entries.extend(new.timeline.iter().map(|t| (event.event_id.as_str(), t)));
+                    photos.push((event.event_id.as_str(), &new.attachments));
                 }
             }
         }
         Self::insert_entries(&mut tx, &entries).await?;
+        // The photos of the events created here, in the same transaction (bytes included).
+        for (event_id, attachments) in photos {
+            Self::insert_attachment_rows(&mut tx, event_id, 1, attachments).await?;
+        }
         tx.commit().await.map_err(query("committing an intake batch"))?;
         seen.fill(false);
         slots

@@ -20,15 +20,21 @@ impl SqliteStore {
         insert_rows(&mut tx, &fresh).await?;
         // Timeline rows of the events created here, under their allocated ids.
         let mut entries = Vec::new();
+        let mut photos = Vec::new();
         let mut seen = vec![false; fresh.len()];
         for (new, slot) in events.iter().zip(&slots) {
             if let Slot::New(i) = slot {
                 if !std::mem::replace(&mut seen[*i], true) {
                     entries.extend(new.timeline.iter().map(|t| (fresh[*i].event_id.as_str(), t)));
+                    photos.push((fresh[*i].event_id.as_str(), &new.attachments));
                 }
             }
         }
         Self::insert_entries(&mut tx, &entries).await?;
+        // The photos' rows of the events created here (their files were staged before).
+        for (event_id, attachments) in photos {
+            Self::insert_attachment_rows(&mut tx, event_id, 1, attachments).await?;
+        }
         counters.save(&mut tx).await?;
         tx.commit().await.map_err(query("committing an intake batch"))?;
         seen.fill(false);

@@ -31,6 +31,68 @@ pub fn router() -> Router<AppState> {
         .at("/api/v1/admin/api-keys/{id}", delete(revoke_api_key))
         .at("/api/v1/admin/users/{username}/grant", put(grant))
         .at("/api/v1/admin/security-policy", get(policy).put(set_policy))
+        .at("/api/v1/admin/users/{username}/device", get(device).delete(unbind_device))
+}
+
+/// The device an account is bound to (人机格), as dispatchers and administrators see it.
+#[derive(Debug, Serialize)]
+struct DeviceView {
+    username: String,
+    /// Whether the account works from a bound device at all (gridworkers).
+    required: bool,
+    /// The bound device, if one is.
+    bound: Option<BoundView>,
+}
+
+#[derive(Debug, Serialize)]
+struct BoundView {
+    label: String,
+    bound_at: String,
+}
+
+/// The account `username` if `caller` may see or release its device: the system
+/// administrator anywhere, a dispatcher over the account's jurisdiction; 404 otherwise (never
+/// telling which accounts exist outside the caller's area).
+async fn device_account(state: &AppState, caller: &Caller, username: &str) -> Result<AccountRecord, ApiError> {
+    let scope = caller.scope(Permission::UnbindDevice)?;
+    let account = state.store.account(username).await?;
+    let system_admin = caller.grant.as_ref().is_some_and(|g| g.role == Role::SystemAdmin);
+    match account {
+        Some(a) if system_admin || a.jurisdiction.as_deref().is_some_and(|j| scope.covers(j)) => Ok(a),
+        _ => Err(ApiError::NotFound(format!("no account {username:?} in the caller's jurisdiction"))),
+    }
+}
+
+async fn device(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(username): ApiPath<String>,
+) -> Result<Response, ApiError> {
+    let account = device_account(&state, &caller, &username).await?;
+    let bound = state.store.account_device(&account.username).await?;
+    let answer = DeviceView {
+        required: crate::access::needs_device(&account),
+        username: account.username,
+        bound: bound.map(|d| BoundView { label: d.label, bound_at: from_micros(d.bound_us).to_rfc3339() }),
+    };
+    Ok(no_store(Json(answer).into_response()))
+}
+
+/// Releases the account's bound device and ends its sessions: the next device to sign in
+/// binds. 204, or 409 when no device is bound.
+async fn unbind_device(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(username): ApiPath<String>,
+) -> Result<Response, ApiError> {
+    let account = device_account(&state, &caller, &username).await?;
+    let object = format!("account:{}", account.username);
+    match state.auth.unbind_device(&account.username, state.clock.now()).await? {
+        Some(gone) => Ok(AuditNote::success(Permission::UnbindDevice.as_str(), object)
+            .with_detail(format!("unbound: {}", gone.label))
+            .on(StatusCode::NO_CONTENT.into_response())),
+        None => Err(ApiError::Conflict(format!("account {} has no bound device", account.username))),
+    }
 }
 
 /// An account as the administrators see it (no hash, no secrets).

@@ -3,7 +3,7 @@
 //! `PUT /api/v1/auth/password`.
 
 use axum::extract::State;
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Extension, Json, Router};
@@ -12,7 +12,7 @@ use wangge_core::access::{AuditOutcome, Jurisdiction};
 use wangge_core::wire::Me;
 
 use crate::http::routes::no_store;
-use crate::access::{AuditNote, Issued, TokenKind};
+use crate::access::{AuditNote, DeviceCheck, Issued, TokenKind};
 use crate::access::{Caller, Via};
 use crate::http::audit_layer::{Source, SESSION_COOKIE};
 use crate::http::error::ApiError;
@@ -84,12 +84,38 @@ fn refused_login(error: ApiError, username: &str) -> Response {
         .on(error.into_response())
 }
 
+/// The cookie in which a browser keeps its device key (人机格): sent only to the sign-in routes.
+pub const DEVICE_COOKIE: &str = "wangge_device";
+/// The header in which another client presents its device key.
+pub const DEVICE_HEADER: &str = "x-wangge-device";
+
+/// The device key presented with a sign-in: the header, else the cookie.
+fn device_key(headers: &HeaderMap) -> Option<String> {
+    let header = headers.get(DEVICE_HEADER).and_then(|v| v.to_str().ok()).map(|v| v.trim().to_owned());
+    header.or_else(|| crate::http::audit_layer::cookie(headers, DEVICE_COOKIE)).filter(|v| !v.is_empty() && v.len() <= 128)
+}
+
+/// What the device says it is: the login's label, else its user agent.
+fn device_label(headers: &HeaderMap, login: &Login) -> String {
+    if !login.label.trim().is_empty() {
+        return login.label.trim().to_owned();
+    }
+    headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned()
+}
+
+/// A session or token, and the device key when this sign-in bound the device.
+struct Opened {
+    issued: Issued,
+    device_key: Option<String>,
+}
+
 async fn open(
     state: &AppState,
     source: Source,
+    headers: &HeaderMap,
     login: &Login,
     kind: TokenKind,
-) -> Result<Issued, Response> {
+) -> Result<Opened, Response> {
     if login.username.is_empty() || login.username.chars().count() > 64 || login.password.len() > 1024 {
         return Err(refused_login(ApiError::Unauthenticated("wrong user name or password".into()), &login.username));
     }
@@ -99,22 +125,44 @@ async fn open(
         .authenticate(&login.username, &login.password, source.0, now)
         .await
         .map_err(|e| refused_login(e.into(), &login.username))?;
+    // 人机格: an account that works from a bound device signs in from it only.
+    let device = state
+        .auth
+        .check_device(&account, device_key(headers).as_deref(), &device_label(headers, login), now)
+        .await
+        .map_err(|e| refused_login(e.into(), &login.username))?;
+    let device_key = match device {
+        DeviceCheck::Bound { key } => Some(key),
+        DeviceCheck::Known | DeviceCheck::NotNeeded => None,
+    };
     // Opening a session is a change: its `begun` row first, or no session.
     let object = format!("account:{}", account.username);
     if !crate::http::audit_layer::begun_row(state, &account.username, "login", &object, source.0).await {
         let busy = ApiError::Busy { detail: "the audit trail cannot be written; try again shortly".into(), retry_after_secs: 5 };
         return Err(refused_login(busy, &login.username));
     }
-    state.auth.issue(&account, kind, &login.label, now).await.map_err(|e| refused_login(e.into(), &login.username))
+    let issued =
+        state.auth.issue(&account, kind, &login.label, now).await.map_err(|e| refused_login(e.into(), &login.username))?;
+    Ok(Opened { issued, device_key })
+}
+
+/// The cookie that keeps a newly bound device's key (ten years; sent to the sign-in routes only).
+fn device_cookie(state: &AppState, key: &str) -> Option<HeaderValue> {
+    let mut cookie = format!("{DEVICE_COOKIE}={key}; Path=/api/v1/auth; Max-Age=315360000; HttpOnly; SameSite=Strict");
+    if state.secure_cookies {
+        cookie.push_str("; Secure");
+    }
+    HeaderValue::from_str(&cookie).ok()
 }
 
 async fn login(
     State(state): State<AppState>,
     Extension(source): Extension<Source>,
+    headers: HeaderMap,
     ApiJson(body): ApiJson<Login>,
 ) -> Response {
-    let issued = match open(&state, source, &body, TokenKind::Browser).await {
-        Ok(issued) => issued,
+    let Opened { issued, device_key } = match open(&state, source, &headers, &body, TokenKind::Browser).await {
+        Ok(opened) => opened,
         Err(response) => return response,
     };
     let mut cookie = format!("{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Strict", issued.token);
@@ -123,27 +171,42 @@ async fn login(
     }
     let mut response = no_store(Json(me_of(&state, &issued.caller)).into_response());
     if let Ok(value) = HeaderValue::from_str(&cookie) {
-        response.headers_mut().insert(header::SET_COOKIE, value);
+        response.headers_mut().append(header::SET_COOKIE, value);
     }
-    AuditNote::success("login", format!("account:{}", body.username)).for_user(&body.username).on(response)
+    let mut note = AuditNote::success("login", format!("account:{}", body.username)).for_user(&body.username);
+    if let Some(value) = device_key.as_deref().and_then(|key| device_cookie(&state, key)) {
+        response.headers_mut().append(header::SET_COOKIE, value);
+        note = note.with_detail(format!("device bound: {}", device_label(&headers, &body)));
+    }
+    note.on(response)
 }
 
 /// The phone app's login: a bearer token (shown once) instead of a cookie.
 async fn device_token(
     State(state): State<AppState>,
     Extension(source): Extension<Source>,
+    headers: HeaderMap,
     ApiJson(body): ApiJson<Login>,
 ) -> Response {
-    let issued = match open(&state, source, &body, TokenKind::Device).await {
-        Ok(issued) => issued,
+    let Opened { issued, device_key } = match open(&state, source, &headers, &body, TokenKind::Device).await {
+        Ok(opened) => opened,
         Err(response) => return response,
     };
-    let answer = serde_json::json!({ "token": issued.token, "me": me_of(&state, &issued.caller) });
-    let response = no_store((StatusCode::CREATED, Json(answer)).into_response());
-    AuditNote::success("login", format!("account:{}", body.username))
-        .with_detail("device token")
-        .for_user(&body.username)
-        .on(response)
+    // A newly bound device's key is answered once: the app keeps it and sends it as
+    // X-Wangge-Device at its next sign-in.
+    let mut answer = serde_json::json!({ "token": issued.token, "me": me_of(&state, &issued.caller) });
+    let detail = match &device_key {
+        Some(key) => {
+            answer["device_key"] = serde_json::Value::String(key.clone());
+            format!("device token; device bound: {}", device_label(&headers, &body))
+        }
+        None => "device token".to_owned(),
+    };
+    let mut response = no_store((StatusCode::CREATED, Json(answer)).into_response());
+    if let Some(value) = device_key.as_deref().and_then(|key| device_cookie(&state, key)) {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+    AuditNote::success("login", format!("account:{}", body.username)).with_detail(detail).for_user(&body.username).on(response)
 }
 
 async fn me(State(state): State<AppState>, caller: Caller) -> Response {
