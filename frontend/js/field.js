@@ -295,12 +295,6 @@ export async function queueSettle(key, store, answer, note) {
   await tx.done;
 }
 
-/** Empties every store (at sign-out of another account). */
-export async function queueClear() {
-  const d = await db();
-  for (const store of ['queue', 'sent', 'failed']) await d.clear(store);
-}
-
 let lastCsrf = '';
 /**
  * Sends the item `key` of `store` once: resolves to [status, body text]; rejects when the network

@@ -58,8 +58,6 @@ extern "C" {
     async fn queue_settle_js(key: f64, store: &str, answer: &str, note: &str) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(catch, js_name = queueSend)]
     async fn queue_send_js(store: &str, key: f64, csrf: &str) -> Result<JsValue, JsValue>;
-    #[wasm_bindgen(catch, js_name = queueClear)]
-    async fn queue_clear_js() -> Result<JsValue, JsValue>;
     /// Keeps a small text across closing the app ('' removes it).
     #[wasm_bindgen(js_name = saveLocal)]
     pub fn save_local(key: &str, text: &str);
@@ -128,11 +126,6 @@ pub async fn queue_send(key: f64, csrf: &str) -> Result<(u16, String, bool), Str
     let parts: js_sys::Array = answer.dyn_into().map_err(describe)?;
     let status = parts.get(0).as_f64().unwrap_or(0.0) as u16;
     Ok((status, parts.get(1).as_string().unwrap_or_default(), parts.get(2).as_bool().unwrap_or(false)))
-}
-
-/// Empties the queue and its history.
-pub async fn queue_clear() -> Result<(), String> {
-    queue_clear_js().await.map(|_| ()).map_err(describe)
 }
 
 fn describe(e: JsValue) -> String {

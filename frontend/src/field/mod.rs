@@ -18,7 +18,6 @@ use std::cell::Cell;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use wangge_core::access::Permission;
 use wangge_core::wire::Me;
 
 use crate::api;
@@ -85,11 +84,6 @@ impl Field {
     /// The gridworker's roster person (`acting_as`).
     pub fn person(&self) -> String {
         self.me.with_value(|m| m.acting_as.clone().unwrap_or_default())
-    }
-
-    /// Whether the account may do `p`.
-    pub fn may(&self, p: Permission) -> bool {
-        self.me.with_value(|m| m.may(p))
     }
 
     /// Reads the queue's lists again.

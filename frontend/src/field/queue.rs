@@ -183,11 +183,6 @@ async fn refresh_token() {
     }
 }
 
-/// Empties the queue and its history (a different account signs in on this device).
-pub async fn clear() {
-    let _ = bridge::queue_clear().await;
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -66,6 +66,7 @@ pub fn Tasks() -> impl IntoView {
                     let id_open = id.clone();
                     let clock = deadline(&e);
                     let id_queued = id.clone();
+                    let for_actions = e.clone();
                     let queued = move || f.pending.get().iter().any(|i| i.kind == Kind::Transition && i.label.contains(&id_queued));
                     view! {
                         <li data-id=e.event_id.clone() on:click=move |_| open.set(Some(id_open.clone()))>
@@ -77,7 +78,7 @@ pub fn Tasks() -> impl IntoView {
                                 </div>
                             })}
                             {move || queued().then(|| view! { <div class="note">"已处理，待上传"</div> })}
-                            {move || (open.get().as_deref() == Some(id.as_str())).then(|| view! { <TaskActions event=e.clone()/> })}
+                            {move || (open.get().as_deref() == Some(id.as_str())).then(|| view! { <TaskActions event=for_actions.clone()/> })}
                         </li>
                     }
                 }
