@@ -141,37 +141,54 @@ pub enum Drained {
     SignIn,
 }
 
-/// Sends the queue, oldest first, each item once, until it is empty or something stops it.
+/// Sends the queue, oldest first, each item once, until it is empty (items added meanwhile
+/// included) or something stops it.
 pub async fn drain() -> Drained {
     let mut token_refreshed = false;
-    let mut items = list("queue").await.into_iter();
-    let mut current = items.next();
-    while let Some(item) = current.take() {
-        let (status, text, dropped) = match bridge::queue_send(item.key, &api::csrf_token()).await {
-            Ok(answer) => answer,
-            Err(e) => return Drained::Stopped(format!("网络不可用：{e}")),
-        };
+    loop {
+        let items = list("queue").await;
+        if items.is_empty() {
+            return Drained::Empty;
+        }
+        for item in items {
+            match send(&item, &mut token_refreshed).await {
+                Ok(()) => {}
+                Err(stop) => return stop,
+            }
+        }
+    }
+}
+
+/// Sends one item and files it by the answer; `Err` when the pass must stop.
+async fn send(item: &Listed, token_refreshed: &mut bool) -> Result<(), Drained> {
+    loop {
+        let (status, text, dropped) = bridge::queue_send(item.key, &api::csrf_token())
+            .await
+            .map_err(|e| Drained::Stopped(format!("网络不可用：{e}")))?;
         match outcome(status, &text) {
             Outcome::Sent => {
                 let note = if dropped { "服务器暂不接收照片：照片未上传" } else { "" };
-                let _ = bridge::queue_settle(item.key, "sent", &text, note).await;
+                return file(item, "sent", &text, note).await;
             }
             Outcome::Refused(reason) => {
-                let _ = bridge::queue_settle(item.key, "failed", &text, &reason).await;
+                return file(item, "failed", &text, &reason).await;
             }
-            Outcome::Later => return Drained::Stopped(format!("服务器暂时无法处理（HTTP {status}），稍后重试")),
-            Outcome::SignIn => return Drained::SignIn,
-            Outcome::Token if !token_refreshed => {
-                token_refreshed = true;
+            Outcome::Later => return Err(Drained::Stopped(format!("服务器暂时无法处理（HTTP {status}），稍后重试"))),
+            Outcome::SignIn => return Err(Drained::SignIn),
+            // A stale token: ask for the session's current one, once a pass, and send again.
+            Outcome::Token if !*token_refreshed => {
+                *token_refreshed = true;
                 refresh_token().await;
-                current = Some(item);
-                continue;
             }
-            Outcome::Token => return Drained::SignIn,
+            Outcome::Token => return Err(Drained::SignIn),
         }
-        current = items.next();
     }
-    Drained::Empty
+}
+
+/// Moves a sent item out of the queue (a device whose storage fails stops the pass rather than
+/// send the item again).
+async fn file(item: &Listed, store: &str, answer: &str, note: &str) -> Result<(), Drained> {
+    bridge::queue_settle(item.key, store, answer, note).await.map_err(|e| Drained::Stopped(format!("本机存储出错：{e}")))
 }
 
 /// Asks the server who is signed in, for the session's current CSRF token.
