@@ -242,6 +242,8 @@ export function resizeMap() {
 // An item: {key, id (client UUID), kind, label, method, url, part ('report' | 'transition' |
 // ''), body (JSON text), photos: [Blob], created_ms}.
 
+/** Items kept in the 'sent' history. */
+const SENT_KEPT = 100;
 let dbPromise = null;
 function db() {
   if (!dbPromise) {
@@ -291,6 +293,11 @@ export async function queueSettle(key, store, answer, note) {
     item.settled_ms = Date.now();
     await tx.objectStore(store).put(item);
     await tx.objectStore('queue').delete(key);
+    if (store === 'sent') {
+      // The history keeps the latest SENT_KEPT items (their photos take room on the phone).
+      const keys = await tx.objectStore('sent').getAllKeys();
+      for (const old of keys.slice(0, Math.max(0, keys.length - SENT_KEPT))) await tx.objectStore('sent').delete(old);
+    }
   }
   await tx.done;
 }

@@ -188,7 +188,12 @@ pub fn PatrolPanel() -> impl IntoView {
     let note = RwSignal::new(String::new());
     let result = RwSignal::new(String::new());
     let now = RwSignal::new(now_ms());
-    bridge::every(15.0, move || now.set(now_ms()));
+    let tick = set_interval_with_handle(move || now.set(now_ms()), std::time::Duration::from_secs(15)).ok();
+    on_cleanup(move || {
+        if let Some(t) = tick {
+            t.clear();
+        }
+    });
     let status = move || match f.walk.get() {
         None => "未在巡查".to_owned(),
         Some(w) => {

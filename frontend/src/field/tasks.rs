@@ -54,8 +54,21 @@ pub fn Tasks() -> impl IntoView {
         });
     };
     load();
+    // Once actions leave the queue, the server's view of my tasks is asked for again.
+    Effect::new(move |before: Option<usize>| {
+        let waiting = f.pending.get().len();
+        if before.is_some_and(|b| waiting < b) && f.online.get_untracked() {
+            load();
+        }
+        waiting
+    });
     let now = RwSignal::new(js_sys::Date::now());
-    bridge::every(60.0, move || now.set(js_sys::Date::now()));
+    let tick = set_interval_with_handle(move || now.set(js_sys::Date::now()), std::time::Duration::from_secs(30)).ok();
+    on_cleanup(move || {
+        if let Some(t) = tick {
+            t.clear();
+        }
+    });
     view! {
         <h2>"我的任务"</h2>
         <p class="note" id="tasks-note">{move || note.get()}</p>
