@@ -558,7 +558,7 @@ backend_tests! {
         // Someone else accepts it first; applying a transition computed on the old copy fails.
         assert_eq!(transition(&s.app, id, json!({"action": "accept", "actor": "130730200"})).await.status, StatusCode::OK);
         let action = wangge_core::event::Action::Return { reason: "不属于本乡".into() };
-        let r = wangge_server::events::transitions::apply(&s.state.store, &s.state.rules, &stored, &action, "130730200", None, march(3, 11)).await;
+        let r = wangge_server::events::transitions::apply(&s.state.store, &s.state.rules, &stored, &action, "130730200", None, Vec::new(), march(3, 11)).await;
         assert!(matches!(r, Err(wangge_server::events::transitions::TransitionFailure::Store(wangge_server::StoreError::Stale { .. }))), "{r:?}");
         let t = get(&s.app, &format!("/api/v1/events/{id}/timeline")).await;
         assert_eq!(t.body["entries"].as_array().map(Vec::len), Some(3));

@@ -2,8 +2,10 @@
 //! service shows the county's real figures (see the county's 2023 self-evaluation).
 
 mod names;
+pub mod patrols;
 pub mod roster;
 pub mod year;
 
+pub use patrols::{patrols_2023, DemoCheckin, DemoFix, DemoPatrol};
 pub use roster::{roster, GridRef};
 pub use year::{year_2023, DemoError, DemoEvent, Step, CLOSED_2023, YEAR_2023};

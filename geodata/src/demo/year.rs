@@ -330,7 +330,7 @@ fn point_in(rng: &mut Rng, index: &GridIndex, g: usize) -> Option<(LonLat, usize
     })
 }
 
-fn working_days(cal: &WorkingCalendar, year: i32) -> Result<Vec<NaiveDate>, CalendarError> {
+pub(super) fn working_days(cal: &WorkingCalendar, year: i32) -> Result<Vec<NaiveDate>, CalendarError> {
     let mut out = Vec::new();
     let mut d = NaiveDate::from_ymd_opt(year, 1, 1).ok_or(CalendarError::YearNotLoaded(year))?;
     while d.year() == year {

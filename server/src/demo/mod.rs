@@ -4,6 +4,7 @@
 //! what live transitions would have stored.
 
 mod accounts;
+mod patrols;
 
 pub use accounts::{ensure_demo_accounts, DemoAccount, DEMO_PASSWORD};
 
@@ -104,12 +105,21 @@ pub async fn load_if_empty(store: &Store) -> Result<Option<Loaded>, DemoLoadErro
         timeline_rows: events.iter().map(|e| e.timeline.len()).sum(),
     };
     store.insert_events(&events).await?;
+    let events_done = started.elapsed().as_secs_f64();
+    // The year's patrols: generated and located off the async threads, then one transaction.
+    let (grids, roster, calendar) = (store.grids().await?, rules.roster(), rules.calendar());
+    let loads = tokio::task::spawn_blocking(move || patrols::year(&grids, &roster, &calendar)).await??;
+    let (patrols, points, checkins) = store.load_patrols(&loads, chrono::Utc::now()).await?;
     tracing::info!(
         people = loaded.people,
         events = loaded.events,
         timeline_rows = loaded.timeline_rows,
+        patrols,
+        points,
+        checkins,
+        events_secs = events_done,
         secs = started.elapsed().as_secs_f64(),
-        "demo roster and 2023 events loaded"
+        "demo roster, 2023 events and 2023 patrols loaded"
     );
     Ok(Some(loaded))
 }

@@ -118,7 +118,7 @@ async fn escalate(state: &Supervisor, event: &EventRecord, now: DateTime<Utc>) -
     let action = Action::Escalate { to, reason: OVERDUE_REASON.into() };
     let missed = event.flow.deadlines.map(|d| time_text(d.done_by));
     let extra = json!({ "overdue": "done", "done_by": missed });
-    match transitions::apply_and_publish(state.desk(), event, &action, SYSTEM_ACTOR, Some(extra), now).await {
+    match transitions::apply_and_publish(state.desk(), event, &action, SYSTEM_ACTOR, Some(extra), Vec::new(), now).await {
         Ok(_) => Ok(()),
         Err(TransitionFailure::Store(StoreError::Stale { .. })) => Err("changed meanwhile".into()),
         Err(e) => {

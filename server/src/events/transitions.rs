@@ -8,7 +8,7 @@ use wangge_core::event::{Action, TransitionError};
 
 use crate::events::rules::Rules;
 use crate::events::{ChangeKind, Changes};
-use crate::records::{EventRecord, TimelineEntry, TransitionWrite};
+use crate::records::{EventRecord, NewAttachment, TimelineEntry, TransitionWrite};
 use crate::store::{Store, StoreError};
 
 /// What the closed loop writes through: the store, the rules, and the feed of changes the live
@@ -35,7 +35,9 @@ pub enum TransitionFailure {
 }
 
 /// Applies `action` by `actor` to `event` at `now`; `extra` members are added to the timeline
-/// payload. Answers the event as stored after it.
+/// payload and `photos` (evidence of handling) stored with it. Answers the event as stored
+/// after it.
+#[allow(clippy::too_many_arguments)] // the store and rules, then the action and all it carries
 pub async fn apply(
     store: &Store,
     rules: &Rules,
@@ -43,6 +45,7 @@ pub async fn apply(
     action: &Action,
     actor: &str,
     extra: Option<Value>,
+    photos: Vec<NewAttachment>,
     now: DateTime<Utc>,
 ) -> Result<EventRecord, TransitionFailure> {
     let calendar = rules.calendar();
@@ -63,7 +66,7 @@ pub async fn apply(
         holder_after: flow.holder.clone(),
     };
     let write =
-        TransitionWrite { event_id: event.event_id.clone(), expected_seq: event.seq, flow, entry, closed_at, regrid: None, attachments: Vec::new() };
+        TransitionWrite { event_id: event.event_id.clone(), expected_seq: event.seq, flow, entry, closed_at, regrid: None, attachments: photos };
     store.apply_transition(&write).await?;
     let mut after = event.clone();
     after.flow = write.flow;
@@ -81,9 +84,10 @@ pub async fn apply_and_publish(
     action: &Action,
     actor: &str,
     extra: Option<Value>,
+    photos: Vec<NewAttachment>,
     now: DateTime<Utc>,
 ) -> Result<EventRecord, TransitionFailure> {
-    let after = apply(desk.store, desk.rules, event, action, actor, extra, now).await?;
+    let after = apply(desk.store, desk.rules, event, action, actor, extra, photos, now).await?;
     desk.changes.publish(ChangeKind::Changed, &after, event.flow.holder.as_ref());
     Ok(after)
 }

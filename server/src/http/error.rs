@@ -168,6 +168,21 @@ impl From<crate::patrols::figures::FiguresError> for ApiError {
     }
 }
 
+impl From<crate::events::photos::PhotoRefused> for ApiError {
+    fn from(e: crate::events::photos::PhotoRefused) -> Self {
+        use crate::events::photos::PhotoRefused as R;
+        use crate::formats::photo::PhotoError;
+        match e {
+            R::Photo { error: PhotoError::TooLarge, .. } | R::TooMany(_) => Self::PayloadTooLarge(e.to_string()),
+            R::Photo { error: PhotoError::NotAPhoto(_), .. } => Self::UnsupportedMediaType(e.to_string()),
+            R::Photo { .. } | R::TooSlow(_) => Self::Unprocessable(e.to_string()),
+            R::Busy => Self::Busy { detail: e.to_string(), retry_after_secs: 5 },
+            R::Random(_) => Self::Internal(e.to_string()),
+            R::Store(s) => s.into(),
+        }
+    }
+}
+
 impl From<crate::access::AuthError> for ApiError {
     fn from(e: crate::access::AuthError) -> Self {
         use crate::access::AuthError as A;

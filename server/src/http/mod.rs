@@ -7,5 +7,6 @@ pub mod error;
 pub mod extract;
 pub mod open311;
 pub mod routes;
+pub mod with_photos;
 
 pub use error::ApiError;

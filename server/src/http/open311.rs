@@ -390,8 +390,9 @@ impl Names<'_> {
         }
     }
 
-    /// The `service_requests` item for an event; the reporter is never shown.
-    pub fn request(&self, e: &EventRecord) -> Record {
+    /// The `service_requests` item for an event with the URL of its first photo, if it has
+    /// one (read with the same credential); the reporter is never shown.
+    pub fn request(&self, e: &EventRecord, media_url: Option<String>) -> Record {
         let code = service_code(e.category, e.subcategory.as_deref());
         let name = e.subcategory.clone().unwrap_or_else(|| format!("{}（其他）", e.category.zh()));
         vec![
@@ -411,7 +412,7 @@ impl Names<'_> {
             ("zipcode", Field::Null),
             ("lat", Field::Number(e.location.lat)),
             ("long", Field::Number(e.location.lon)),
-            ("media_url", Field::Null),
+            ("media_url", media_url.into()),
         ]
     }
 }

@@ -19,7 +19,7 @@ pub use event::{
 };
 pub use history::{EventHistory, StatsFilter, StoredAction};
 pub use patrol::{
-    Checkin, CheckinInsert, CheckinKind, LivePatrol, Located, NewPatrol, PatrolFilter, PatrolInsert, PatrolRecord,
+    Checkin, CheckinInsert, CheckinKind, LivePatrol, Located, NewPatrol, PatrolFilter, PatrolInsert, PatrolLoad, PatrolRecord,
     PatrolTrack, TrackPoint,
 };
 pub use person::{Department, PersonFilter, PersonRecord};

@@ -179,3 +179,17 @@ pub struct PatrolTrack {
     /// Its check-ins, in time order: when and where.
     pub checkins: Vec<(DateTime<Utc>, LonLat)>,
 }
+
+/// A whole patrol written at once (the demo year): the patrol, ended, with its track and
+/// check-ins.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PatrolLoad {
+    /// The patrol.
+    pub patrol: NewPatrol,
+    /// When it ended.
+    pub ended_at: DateTime<Utc>,
+    /// Its track.
+    pub points: Vec<TrackPoint>,
+    /// Its check-ins.
+    pub checkins: Vec<Checkin>,
+}

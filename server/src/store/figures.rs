@@ -17,7 +17,8 @@ use crate::records::{EventHistory, StatsFilter, StoredAction};
 macro_rules! figure_store {
     ($store:ty, $db:ty, $dialect:ident) => {
         impl $store {
-            /// Events reported in the filter's period with their timelines, by event id.
+            /// Events reported in the filter's period with their timelines, by event id; an
+            /// event marked a duplicate is left out (counted once, at its original).
             pub async fn histories(&self, f: &StatsFilter) -> Result<Vec<EventHistory>, StoreError> {
                 let mut q = sqlx::QueryBuilder::<$db>::new(concat!(
                     "SELECT e.event_id, e.category, e.complexity, e.state, e.grid_code, e.village_code,
@@ -25,7 +26,8 @@ macro_rules! figure_store {
                     dialect!($dialect, actions_json),
                     " FROM event_transition t WHERE t.event_id = e.event_id AND t.action <> 'reported') AS actions
                        FROM event e
-                      WHERE e.reported_at >= "
+                      WHERE NOT EXISTS (SELECT 1 FROM event_duplicate d WHERE d.event_id = e.event_id)
+                        AND e.reported_at >= "
                 ));
                 q.push_bind(Time::from(f.from)).push(" AND e.reported_at < ").push_bind(Time::from(f.to));
                 let eq = [("e.township_code", &f.township), ("e.village_code", &f.village), ("e.grid_code", &f.grid)];
@@ -40,10 +42,11 @@ macro_rules! figure_store {
                 rows.into_iter().map(HistoryRow::into_history).collect()
             }
 
-            /// Events matching the filter as points, by event id.
+            /// Events matching the filter as points, by event id (duplicates left out).
             pub async fn event_points(&self, f: &PointFilter) -> Result<Vec<EventPoint>, StoreError> {
                 let mut q = sqlx::QueryBuilder::<$db>::new(
-                    "SELECT event_id, lon, lat, category, grid_code FROM event WHERE true",
+                    "SELECT event_id, lon, lat, category, grid_code FROM event e \
+                      WHERE NOT EXISTS (SELECT 1 FROM event_duplicate d WHERE d.event_id = e.event_id)",
                 );
                 if !f.categories.is_empty() {
                     q.push(" AND category IN (");

@@ -8,7 +8,7 @@ use wangge_core::LonLat;
 use super::time::Time;
 use super::{query, PgStore, SqliteStore, Store, StoreError};
 use crate::records::{Checkin, CheckinInsert, CheckinKind, LivePatrol, Located, NewPatrol, Page, Paged};
-use crate::records::{PatrolFilter, PatrolInsert, PatrolRecord, PatrolTrack, TrackPoint};
+use crate::records::{PatrolFilter, PatrolInsert, PatrolLoad, PatrolRecord, PatrolTrack, TrackPoint};
 
 /// The columns of [`PatrolRow`] over `patrol p`, counts included, as a literal for `concat!`.
 macro_rules! patrol_columns {
@@ -147,6 +147,67 @@ macro_rules! patrol_store {
                 Ok(done.rows_affected())
             }
 
+            /// Writes whole patrols (the demo year) in one transaction, many rows a statement;
+            /// how many patrols, points and check-ins.
+            pub async fn load_patrols(&self, patrols: &[PatrolLoad], now: DateTime<Utc>) -> Result<(usize, usize, usize), StoreError> {
+                let mut tx = super::dialect::Backend::begin_write(self, "starting a patrol load").await?;
+                for chunk in patrols.chunks(1000) {
+                    let mut q = sqlx::QueryBuilder::<$db>::new(
+                        "INSERT INTO patrol (patrol_id, person_id, unit_code, started_at, ended_at, created_at, updated_at) ",
+                    );
+                    q.push_values(chunk, |mut row, p| {
+                        row.push_bind(&p.patrol.patrol_id)
+                            .push_bind(&p.patrol.person_id)
+                            .push_bind(&p.patrol.unit_code)
+                            .push_bind(Time::from(p.patrol.started_at))
+                            .push_bind(Time::from(p.ended_at))
+                            .push_bind(Time::from(now))
+                            .push_bind(Time::from(now));
+                    });
+                    q.build().persistent(false).execute(&mut *tx).await.map_err(query("loading patrols"))?;
+                }
+                let points: Vec<(&str, &TrackPoint)> =
+                    patrols.iter().flat_map(|p| p.points.iter().map(move |t| (p.patrol.patrol_id.as_str(), t))).collect();
+                for chunk in points.chunks(1000) {
+                    let mut q = sqlx::QueryBuilder::<$db>::new(
+                        "INSERT INTO patrol_point (patrol_id, at, lon, lat, accuracy_m, grid_code, outside, received_at) ",
+                    );
+                    q.push_values(chunk, |mut row, (id, p)| {
+                        row.push_bind(*id)
+                            .push_bind(Time::from(p.at))
+                            .push_bind(p.place.at.lon)
+                            .push_bind(p.place.at.lat)
+                            .push_bind(p.accuracy_m)
+                            .push_bind(p.place.grid_code.as_deref())
+                            .push_bind(p.place.outside)
+                            .push_bind(Time::from(now));
+                    });
+                    q.build().persistent(false).execute(&mut *tx).await.map_err(query("loading track points"))?;
+                }
+                let checkins: Vec<&Checkin> = patrols.iter().flat_map(|p| p.checkins.iter()).collect();
+                for chunk in checkins.chunks(1000) {
+                    let mut q = sqlx::QueryBuilder::<$db>::new(
+                        "INSERT INTO patrol_checkin (checkin_id, patrol_id, at, lon, lat, kind, note, ref, grid_code, outside, received_at) ",
+                    );
+                    q.push_values(chunk, |mut row, c| {
+                        row.push_bind(&c.checkin_id)
+                            .push_bind(&c.patrol_id)
+                            .push_bind(Time::from(c.at))
+                            .push_bind(c.place.at.lon)
+                            .push_bind(c.place.at.lat)
+                            .push_bind(c.kind.as_str())
+                            .push_bind(c.note.as_deref())
+                            .push_bind(c.reference.as_deref())
+                            .push_bind(c.place.grid_code.as_deref())
+                            .push_bind(c.place.outside)
+                            .push_bind(Time::from(now));
+                    });
+                    q.build().persistent(false).execute(&mut *tx).await.map_err(query("loading check-ins"))?;
+                }
+                tx.commit().await.map_err(query("committing a patrol load"))?;
+                Ok((patrols.len(), points.len(), checkins.len()))
+            }
+
             /// Stores a check-in, or answers the one holding its id.
             pub async fn add_checkin(&self, c: &Checkin, now: DateTime<Utc>) -> Result<CheckinInsert, StoreError> {
                 let done = sqlx::query(INSERT_CHECKIN)
@@ -263,6 +324,11 @@ patrol_store!(SqliteStore, sqlx::Sqlite, sqlite);
 patrol_store!(PgStore, sqlx::Postgres, postgres);
 
 impl Store {
+    /// Writes whole patrols at once (the demo year); how many patrols, points and check-ins.
+    pub async fn load_patrols(&self, patrols: &[PatrolLoad], now: DateTime<Utc>) -> Result<(usize, usize, usize), StoreError> {
+        dispatch!(self, s => s.load_patrols(patrols, now).await)
+    }
+
     /// One patrol with its counts.
     pub async fn patrol(&self, patrol_id: &str) -> Result<Option<PatrolRecord>, StoreError> {
         dispatch!(self, s => s.patrol(patrol_id).await)

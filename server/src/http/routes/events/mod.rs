@@ -1,6 +1,7 @@
 //! Routes of the events domain: report intake, the queues and transitions, the live queue,
 //! Open311, the figures, the responsibility table and the working-day calendar.
 
+mod attachments;
 mod calendar;
 mod open311;
 mod queues;
@@ -17,6 +18,7 @@ use crate::state::AppState;
 pub fn router() -> Router<AppState> {
     Router::new()
         .merge(reports::router())
+        .merge(attachments::router())
         .merge(queues::router())
         .merge(responsibility::router())
         .merge(calendar::router())

@@ -120,7 +120,7 @@ async fn one(State(state): State<AppState>, caller: Option<Caller>, uri: Uri, Ra
         if !caller.sees_event(&event) {
             return Err(ApiError::Hidden(missing()).into());
         }
-        Ok(respond_requests(&state, format, &[event]))
+        respond_requests(&state, format, &[event]).await
     };
     match result.await {
         Ok(response) => response,
@@ -135,7 +135,7 @@ async fn list(State(state): State<AppState>, caller: Option<Caller>, RawQuery(qu
         let scope = caller.scope(Permission::ReadEvents)?;
         let mut events = find(&state, &params, &scope).await?;
         events.retain(|e| caller.sees_event(e));
-        Ok(respond_requests(&state, format, &events))
+        respond_requests(&state, format, &events).await
     };
     match result.await {
         Ok(response) => response,
@@ -143,12 +143,18 @@ async fn list(State(state): State<AppState>, caller: Option<Caller>, RawQuery(qu
     }
 }
 
-fn respond_requests(state: &AppState, format: Format, events: &[EventRecord]) -> Response {
+/// The requests as GeoReport v2 items, each with its first photo's absolute URL as `media_url`.
+async fn respond_requests(state: &AppState, format: Format, events: &[EventRecord]) -> Result<Response, Open311Error> {
+    let ids: Vec<&str> = events.iter().map(|e| e.event_id.as_str()).collect();
+    let photos = state.store.attachments_of(&ids).await.map_err(|e| Open311Error::from(ApiError::from(e)))?;
+    let media = |event_id: &str| {
+        photos.iter().find(|a| a.event_id == event_id).map(|a| format!("{}/api/v1/attachments/{}", state.public_url, a.attachment_id))
+    };
     let routing = state.rules.routing();
     let catalog = state.catalog.load();
     let names = Names { catalog: &catalog, routing: &routing };
-    let records: Vec<_> = events.iter().map(|e| names.request(e)).collect();
-    no_store(open311::list(format, StatusCode::OK, "service_requests", "request", &records))
+    let records: Vec<_> = events.iter().map(|e| names.request(e, media(&e.event_id))).collect();
+    Ok(no_store(open311::list(format, StatusCode::OK, "service_requests", "request", &records)))
 }
 
 /// Form or query fields; the first of a repeated name wins.

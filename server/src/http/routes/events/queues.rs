@@ -1,7 +1,7 @@
 //! Events: the queues (`GET /api/v1/events`), one event with its deadlines and overdue flag,
 //! its timeline, and transitions of its closed loop (`POST /api/v1/events/{id}/transitions`).
 
-use axum::extract::State;
+use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -23,6 +23,8 @@ use crate::http::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::state::AppState;
 use crate::events::holders::{self, MAX_ID};
 use crate::events::nearby;
+use crate::events::photos;
+use crate::http::with_photos;
 use crate::events::transitions::{self, TransitionFailure};
 use crate::http::routes::Routes;
 
@@ -33,7 +35,10 @@ pub fn router() -> Router<AppState> {
         .at("/api/v1/events/nearby", get(nearby))
         .at("/api/v1/events/{id}", get(one))
         .at("/api/v1/events/{id}/timeline", get(timeline))
-        .at("/api/v1/events/{id}/transitions", post(transition))
+        .at(
+            "/api/v1/events/{id}/transitions",
+            post(transition).layer(DefaultBodyLimit::max(with_photos::PHOTO_BODY_LIMIT)),
+        )
         .at("/api/v1/events/{id}/reveal", post(reveal))
 }
 
@@ -94,7 +99,9 @@ async fn list(
         within_box: None,
     };
     let found = state.store.events(&filter, page).await?;
-    Ok(no_store(Json(found.map(|e| event_view(&e, now))).into_response()))
+    let mut found = found.map(|e| event_view(&e, now));
+    photos::decorate(&state.store, &mut found.items).await?;
+    Ok(no_store(Json(found).into_response()))
 }
 
 /// `GET /api/v1/events/nearby`: what the asked point is near, kept as text so that each bad
@@ -136,13 +143,29 @@ async fn nearby(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQ
     let category = q.category.as_deref().map(category).transpose()?;
     let near = nearby::nearby(&state.store, at, category, radius_m, |e| caller.sees_event(e)).await?;
     let now = state.clock.now();
-    let events = near.into_iter().map(|n| NearbyEvent { distance_m: n.distance_m, event: event_view(&n.event, now) }).collect();
+    let mut views: Vec<EventView> = near.iter().map(|n| event_view(&n.event, now)).collect();
+    photos::decorate(&state.store, &mut views).await?;
+    // An event already marked a duplicate is not one to add to: its original is.
+    let events = near
+        .into_iter()
+        .zip(views)
+        .filter(|(_, v)| v.duplicate_of.is_none())
+        .map(|(n, event)| NearbyEvent { distance_m: n.distance_m, event })
+        .collect();
     Ok(no_store(Json(Nearby { events, radius_m }).into_response()))
 }
 
 async fn one(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<String>) -> Result<Response, ApiError> {
     let event = find_visible(&state, &caller, &id).await?;
-    Ok(no_store(Json(event_view(&event, state.clock.now())).into_response()))
+    Ok(no_store(Json(decorated(&state, &event).await?).into_response()))
+}
+
+/// One event's view with its photos and duplicate links.
+pub async fn decorated(state: &AppState, event: &EventRecord) -> Result<EventView, ApiError> {
+    let mut view = [event_view(event, state.clock.now())];
+    photos::decorate(&state.store, &mut view).await?;
+    let [view] = view;
+    Ok(view)
 }
 
 async fn timeline(
@@ -163,8 +186,9 @@ async fn transition(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<String>,
-    ApiJson(body): ApiJson<Value>,
+    request: Request,
 ) -> Result<Response, ApiError> {
+    let (body, sent_photos): (Value, _) = with_photos::read(request, &state, "transition").await?;
     let Value::Object(mut body) = body else {
         return Err(ApiError::Unprocessable("the body must be a JSON object with an action".into()));
     };
@@ -195,10 +219,16 @@ async fn transition(
     holders::check_holder(&state.rules, &event, &action)?;
     let now = state.clock.now();
     let object = format!("event:{}", event.event_id);
-    match transitions::apply_and_publish(state.desk(), &event, &action, &actor, None, now).await {
+    // Evidence of handling: read and made durable first, its rows commit with the transition.
+    let evidence = photos::prepare(&state.store, sent_photos, now).await?;
+    let count = evidence.len();
+    match transitions::apply_and_publish(state.desk(), &event, &action, &actor, None, evidence, now).await {
         Ok(after) => {
-            let detail = format!("{} → {:?}", action.name(), after.flow.holder.as_ref().map(|h| format!("{}:{}", h.tier.as_str(), h.id)));
-            let response = no_store(Json(event_view(&after, now)).into_response());
+            let mut detail = format!("{} → {:?}", action.name(), after.flow.holder.as_ref().map(|h| format!("{}:{}", h.tier.as_str(), h.id)));
+            if count > 0 {
+                detail.push_str(&format!(" with {count} photo(s)"));
+            }
+            let response = no_store(Json(decorated(&state, &after).await?).into_response());
             Ok(AuditNote::success(permission.as_str(), object).with_detail(detail).on(response))
         }
         Err(TransitionFailure::Refused(e)) => Err(refused(e)),
@@ -234,7 +264,7 @@ async fn find(state: &AppState, id: &str) -> Result<EventRecord, ApiError> {
 
 /// The event if the caller may read it; one outside its jurisdiction is answered exactly like
 /// a missing one (and the refusal audited).
-async fn find_visible(state: &AppState, caller: &Caller, id: &str) -> Result<EventRecord, ApiError> {
+pub(super) async fn find_visible(state: &AppState, caller: &Caller, id: &str) -> Result<EventRecord, ApiError> {
     caller.require(Permission::ReadEvents)?;
     let event = find(state, id).await?;
     if caller.sees_event(&event) {

@@ -1,8 +1,8 @@
 //! `POST /api/v1/reports`: report intake, durable before the answer and exactly once per
 //! report id (or `Idempotency-Key`).
 
-use axum::extract::State;
-use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{header, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
@@ -15,7 +15,8 @@ use crate::access::Caller;
 use crate::http::error::ApiError;
 use crate::records::Inserted;
 use crate::events::view::event_view;
-use crate::http::extract::ApiJson;
+use crate::events::photos;
+use crate::http::with_photos;
 use crate::events::intake::{self, ReportRequest};
 use crate::state::AppState;
 use crate::http::routes::Routes;
@@ -28,7 +29,7 @@ pub const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key
 
 /// Routes of this module.
 pub fn router() -> Router<AppState> {
-    Router::new().at("/api/v1/reports", post(report))
+    Router::new().at("/api/v1/reports", post(report).layer(DefaultBodyLimit::max(with_photos::PHOTO_BODY_LIMIT)))
 }
 
 /// The person a gridworker's credential acts as (nobody else reports as a gridworker).
@@ -38,13 +39,10 @@ pub fn gridworker_person(caller: &Caller) -> Option<&str> {
 }
 
 /// 201 with the new event, or 200 with the original one for a retry.
-async fn report(
-    State(state): State<AppState>,
-    caller: Caller,
-    headers: HeaderMap,
-    ApiJson(body): ApiJson<ReportRequest>,
-) -> Result<Response, ApiError> {
+async fn report(State(state): State<AppState>, caller: Caller, request: Request) -> Result<Response, ApiError> {
     let scope = caller.scope(Permission::ReportEvent)?;
+    let headers = request.headers().clone();
+    let (body, photos): (ReportRequest, _) = with_photos::read(request, &state, "report").await?;
     let key = match headers.get(IDEMPOTENCY_KEY) {
         Some(v) => Some(v.to_str().map_err(|_| ApiError::BadRequest("Idempotency-Key must be ASCII".into()))?),
         None => None,
@@ -60,6 +58,9 @@ async fn report(
         });
     }
     let fingerprint = new.event.fingerprint.clone();
+    let mut new = new;
+    // The photos are read and made durable first; their rows commit with the event.
+    new.attachments = photos::prepare(&state.store, photos, now).await?;
     let (status, event, replay) = match state.intake.submit(new).await? {
         Inserted::Created(e) => (StatusCode::CREATED, e, false),
         Inserted::Existing(e) if e.fingerprint == fingerprint && caller.sees_event(&e) => (StatusCode::OK, e, true),
@@ -71,7 +72,10 @@ async fn report(
             )))
         }
     };
-    let mut response = (status, Json(event_view(&event, now))).into_response();
+    let mut view = [event_view(&event, now)];
+    photos::decorate(&state.store, &mut view).await?;
+    let [view] = view;
+    let mut response = (status, Json(view)).into_response();
     if let Ok(location) = HeaderValue::from_str(&format!("/api/v1/events/{}", event.event_id)) {
         response.headers_mut().insert(header::LOCATION, location);
     }

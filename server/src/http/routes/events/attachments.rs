@@ -1,0 +1,125 @@
+//! Photos of events and duplicate links: `GET /api/v1/attachments/{id}` and its thumbnail,
+//! read under the same jurisdiction rules as the event (a photo of an event the caller may not
+//! read is answered exactly like a missing one), never cached, every read audited (a photo
+//! may show people and their homes); `POST`/`DELETE /api/v1/events/{id}/duplicate` marks an
+//! event a duplicate of another (linked both ways, counted once: at the original).
+
+use axum::extract::State;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use wangge_core::access::Permission;
+
+use super::queues::{decorated, find_visible};
+use crate::access::{AuditNote, Caller};
+use crate::http::error::ApiError;
+use crate::http::extract::{ApiJson, ApiPath};
+use crate::http::routes::Routes;
+use crate::records::DuplicateLink;
+use crate::state::AppState;
+
+/// Routes of this module.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .at("/api/v1/attachments/{id}", get(photo))
+        .at("/api/v1/attachments/{id}/thumbnail", get(thumbnail))
+        .at("/api/v1/events/{id}/duplicate", post(mark).delete(unmark))
+}
+
+async fn photo(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<String>) -> Result<Response, ApiError> {
+    serve(&state, &caller, &id, false).await
+}
+
+async fn thumbnail(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<String>) -> Result<Response, ApiError> {
+    serve(&state, &caller, &id, true).await
+}
+
+async fn serve(state: &AppState, caller: &Caller, id: &str, thumbnail: bool) -> Result<Response, ApiError> {
+    caller.require(Permission::ReadEvents)?;
+    let missing = || ApiError::NotFound(format!("no attachment with id {id:?}"));
+    if id.is_empty() || id.len() > 64 {
+        return Err(missing());
+    }
+    let Some(row) = state.store.attachment(id).await? else { return Err(missing()) };
+    // The event's rules decide; an event out of sight is answered as a missing photo.
+    let event = find_visible(state, caller, &row.event_id).await.map_err(|e| match e {
+        ApiError::Hidden(_) | ApiError::NotFound(_) => ApiError::Hidden(format!("no attachment with id {id:?}")),
+        other => other,
+    })?;
+    let (sha, content_type) =
+        if thumbnail { (&row.thumb_sha256, "image/jpeg") } else { (&row.sha256, row.content_type.as_str()) };
+    let bytes = state
+        .store
+        .blob(sha)
+        .await?
+        .ok_or_else(|| ApiError::Internal(format!("the bytes of attachment {id} are missing from the store")))?;
+    let mut response = bytes.into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(if content_type == "image/png" { "image/png" } else { "image/jpeg" }));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("default-src 'none'; sandbox"));
+    let what = if thumbnail { "thumbnail" } else { "photo" };
+    Ok(AuditNote::success("read_attachment", format!("event:{}", event.event_id))
+        .with_detail(format!("{what} {id}"))
+        .on(response))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Duplicate {
+    /// The event this one duplicates.
+    of: String,
+    #[serde(default)]
+    reason: String,
+}
+
+/// Marks the event a duplicate of `of`: both must be the caller's to read; no chains (the
+/// original is not itself a duplicate, and a duplicate has no duplicates of its own).
+async fn mark(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(body): ApiJson<Duplicate>,
+) -> Result<Response, ApiError> {
+    caller.require(Permission::MarkDuplicate)?;
+    if body.reason.chars().count() > 500 || body.reason.chars().any(char::is_control) {
+        return Err(ApiError::Unprocessable("reason must be at most 500 characters, without control characters".into()));
+    }
+    let event = find_visible(&state, &caller, &id).await?;
+    let original = find_visible(&state, &caller, &body.of).await?;
+    if original.event_id == event.event_id {
+        return Err(ApiError::Unprocessable("an event cannot duplicate itself".into()));
+    }
+    let link = DuplicateLink {
+        event_id: event.event_id.clone(),
+        of_event_id: original.event_id.clone(),
+        marked_by: caller.actor_id(),
+        reason: body.reason.trim().to_owned(),
+        marked_at: state.clock.now(),
+    };
+    if !state.store.mark_duplicate(&link).await? {
+        return Err(ApiError::Conflict(format!(
+            "{} is already marked, or {} is itself a duplicate or {} has duplicates of its own: duplicates point at one original",
+            event.event_id, original.event_id, event.event_id
+        )));
+    }
+    let view = decorated(&state, &event).await?;
+    Ok(AuditNote::success(Permission::MarkDuplicate.as_str(), format!("event:{}", event.event_id))
+        .with_detail(format!("duplicate of {}", original.event_id))
+        .on(Json(view).into_response()))
+}
+
+/// Takes the marking back.
+async fn unmark(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<String>) -> Result<Response, ApiError> {
+    caller.require(Permission::MarkDuplicate)?;
+    let event = find_visible(&state, &caller, &id).await?;
+    if !state.store.unmark_duplicate(&event.event_id).await? {
+        return Err(ApiError::Conflict(format!("{} is not marked a duplicate", event.event_id)));
+    }
+    Ok(AuditNote::success(Permission::MarkDuplicate.as_str(), format!("event:{}", event.event_id))
+        .with_detail("duplicate marking taken back")
+        .on(StatusCode::NO_CONTENT.into_response()))
+}
