@@ -293,6 +293,8 @@ export async function queueSettle(key, store, answer, note) {
     item.settled_ms = Date.now();
     await tx.objectStore(store).put(item);
     await tx.objectStore('queue').delete(key);
+    // For tests: what was settled last.
+    field.lastSettled = { store, kind: item.kind, id: item.id };
     if (store === 'sent') {
       // The history keeps the latest SENT_KEPT items (their photos take room on the phone).
       const keys = await tx.objectStore('sent').getAllKeys();

@@ -82,6 +82,14 @@ async function signInPhone(p) {
 
 const pending = (p) => p.locator('#f-pending').getAttribute('data-count').then(Number);
 
+/** Waits until the item last settled was sent and is of `kind`, and nothing waits. */
+async function waitSent(p, kind, timeout = 30_000) {
+  await p.waitForFunction((k) => {
+    const last = window.__wangge.field.lastSettled;
+    return last && last.store === 'sent' && last.kind === k && document.querySelector('#f-pending')?.dataset.count === '0';
+  }, kind, { timeout });
+}
+
 async function waitPending(p, n, timeout = 30_000) {
   await p.waitForFunction((want) => document.querySelector('#f-pending')?.dataset.count === String(want), n, { timeout });
 }
@@ -246,7 +254,7 @@ test('the dispatcher sees the gridworker on patrol on the console map', { timeou
   await phone.setGeolocation(step(2, 2));
   await page.waitForFunction(() => /轨迹 2 点/.test(document.querySelector('#patrol-status')?.textContent || ''), null, { timeout: 10_000 });
   await page.click('#patrol-pause');
-  await waitPending(page, 0, 30_000);
+  await waitSent(page, 'points');
   const desk = await newPage(browser, server.base);
   await loginForm(desk, server.base, 'county', DEMO_PASSWORD, '?view=dispatch');
   await mapLoaded(desk);
@@ -257,9 +265,11 @@ test('the dispatcher sees the gridworker on patrol on the console map', { timeou
   await shot(desk, 'console-live-patrols');
   await desk.context().close();
   await page.click('#patrol-end');
-  await waitPending(page, 0, 30_000);
+  await waitSent(page, 'patrol_end');
   const live = await api('GET', '/api/v1/patrols/live');
-  assert.equal(live.items.filter((p) => p.person_id === worker.person).length, 0, 'an ended patrol leaves the map');
+  const sentNow = await page.evaluate(() => window.__wangge.field.list('sent'));
+  assert.equal(live.items.filter((p) => p.person_id === worker.person).length, 0,
+    `an ended patrol leaves the map: ${JSON.stringify(live.items)} ${JSON.stringify(sentNow.slice(-4))}`);
 });
 
 test('a second phone is refused while the account is bound to the first, and signs in once unbound', { timeout: 120_000 }, async () => {
