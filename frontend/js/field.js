@@ -150,7 +150,12 @@ export function initMap(container, gridsJson, onTap) {
         { id: 'background', type: 'background', paint: { 'background-color': '#eef1ec' } },
         {
           id: 'grids-fill', type: 'fill', source: 'grids',
-          paint: { 'fill-color': ['case', ['boolean', ['feature-state', 'here'], false], '#9ecae1', '#ffffff'], 'fill-opacity': 0.6 },
+          // My grids white, the area's other grids grey; the one I stand in blue.
+          paint: {
+            'fill-color': ['case', ['boolean', ['feature-state', 'here'], false], '#9ecae1',
+              ['coalesce', ['get', 'mine'], true], '#ffffff', '#d5d8dc'],
+            'fill-opacity': 0.6,
+          },
         },
         { id: 'grids-line', type: 'line', source: 'grids', paint: { 'line-color': '#4f6b85', 'line-width': 1.2 } },
         {

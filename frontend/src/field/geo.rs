@@ -1,6 +1,8 @@
 //! Pure geometry of the field app: which of my grids a point is in (point in polygon, on the
 //! device from the cached grid layer), the nearest of them when it is in none, and the
-//! thinning of a patrol's track (巡查轨迹抽稀).
+//! thinning of a patrol's track (巡查轨迹抽稀). The layer holds the grids of the account's
+//! area; "mine" are those the gridworker is bound to when the service names them (every grid
+//! of the layer otherwise).
 
 use serde_json::Value;
 
@@ -19,6 +21,8 @@ pub struct Grid {
     pub name: String,
     /// A street unit (驻街单位) lies inside a community grid and wins over it.
     pub street_unit: bool,
+    /// One of the gridworker's own grids.
+    pub mine: bool,
     /// Polygons, each an outer ring followed by its holes.
     pub polygons: Vec<Vec<Ring>>,
 }
@@ -26,10 +30,16 @@ pub struct Grid {
 /// Where a point is among my grids.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Here {
-    /// Inside this grid (index into the list).
-    In(usize),
-    /// Outside all of them; the nearest and the distance to its boundary in metres.
-    Near(usize, f64),
+    /// Inside this grid of mine (index into the list).
+    Mine(usize),
+    /// Outside my grids: the grid of the layer holding the point, if any, and the nearest of
+    /// my grids with the distance to its boundary in metres.
+    Away {
+        /// The layer's grid holding the point.
+        inside: Option<usize>,
+        /// The nearest of my grids and how far.
+        nearest: Option<(usize, f64)>,
+    },
     /// No grids known.
     Unknown,
 }
@@ -51,7 +61,7 @@ fn grid_of(f: &Value) -> Option<Grid> {
         "MultiPolygon" => coords.as_array()?.iter().map(rings).collect::<Option<Vec<_>>>()?,
         _ => return None,
     };
-    Some(Grid { code: text("code"), name: text("name"), street_unit: text("kind") == "street_unit", polygons })
+    Some(Grid { code: text("code"), name: text("name"), street_unit: text("kind") == "street_unit", mine: true, polygons })
 }
 
 fn rings(polygon: &Value) -> Option<Vec<Ring>> {
@@ -108,19 +118,33 @@ pub fn to_boundary_m(grid: &Grid, p: [f64; 2]) -> f64 {
         .fold(f64::INFINITY, f64::min)
 }
 
-/// Where `p` is among `grids`: a street unit holding it first, then any grid holding it, else
-/// the nearest grid.
-pub fn locate(grids: &[Grid], p: [f64; 2]) -> Here {
-    let holding = |street: bool| grids.iter().position(|g| g.street_unit == street && contains(g, p));
-    if let Some(i) = holding(true).or_else(|| holding(false)) {
-        return Here::In(i);
+/// Marks my grids among the layer's: those named in `codes`, or all when none are named.
+pub fn mark_mine(grids: &mut [Grid], codes: &[String]) {
+    for g in grids {
+        g.mine = codes.is_empty() || codes.contains(&g.code);
     }
-    grids
+}
+
+/// Where `p` is: in one of my grids (a street unit before the community grid around it), else
+/// in which grid of the layer, and the nearest of mine.
+pub fn locate(grids: &[Grid], p: [f64; 2]) -> Here {
+    if grids.is_empty() {
+        return Here::Unknown;
+    }
+    let holding = |mine: bool, street: bool| {
+        grids.iter().position(|g| (!mine || g.mine) && g.street_unit == street && contains(g, p))
+    };
+    if let Some(i) = holding(true, true).or_else(|| holding(true, false)) {
+        return Here::Mine(i);
+    }
+    let inside = holding(false, true).or_else(|| holding(false, false));
+    let nearest = grids
         .iter()
         .enumerate()
+        .filter(|(_, g)| g.mine)
         .map(|(i, g)| (i, to_boundary_m(g, p)))
-        .min_by(|a, b| a.1.total_cmp(&b.1))
-        .map_or(Here::Unknown, |(i, d)| Here::Near(i, d))
+        .min_by(|a, b| a.1.total_cmp(&b.1));
+    Here::Away { inside, nearest }
 }
 
 /// A position fix: `[lon, lat, unix_ms, accuracy_m]`, as the patrol API takes it.
@@ -152,31 +176,47 @@ mod tests {
 
     fn square(code: &str, x: f64, y: f64, size: f64, street: bool) -> Grid {
         let ring = vec![[x, y], [x + size, y], [x + size, y + size], [x, y + size], [x, y]];
-        Grid { code: code.into(), name: code.into(), street_unit: street, polygons: vec![vec![ring]] }
+        Grid { code: code.into(), name: code.into(), street_unit: street, mine: true, polygons: vec![vec![ring]] }
     }
 
     #[test]
     fn a_point_is_in_its_grid_a_street_unit_first() {
         let grids = vec![square("community", 115.0, 40.0, 0.01, false), square("school", 115.002, 40.002, 0.002, true)];
-        assert_eq!(locate(&grids, [115.001, 40.001]), Here::In(0));
-        assert_eq!(locate(&grids, [115.003, 40.003]), Here::In(1));
+        assert_eq!(locate(&grids, [115.001, 40.001]), Here::Mine(0));
+        assert_eq!(locate(&grids, [115.003, 40.003]), Here::Mine(1));
     }
 
     #[test]
     fn outside_the_nearest_grid_is_named_with_its_distance() {
         let grids = vec![square("a", 115.0, 40.0, 0.01, false), square("b", 115.02, 40.0, 0.01, false)];
         // 0.001° east of b's east edge at 40°N: about 85 m.
-        let Here::Near(i, d) = locate(&grids, [115.031, 40.005]) else { panic!("expected outside") };
+        let Here::Away { inside: None, nearest: Some((i, d)) } = locate(&grids, [115.031, 40.005]) else { panic!("expected outside") };
         assert_eq!(grids[i].code, "b");
         assert!((d - 85.3).abs() < 1.0, "{d}");
         assert_eq!(locate(&[], [115.0, 40.0]), Here::Unknown);
     }
 
     #[test]
+    fn in_a_grid_not_mine_the_nearest_of_mine_is_named() {
+        let mut grids = vec![
+            square("mine", 115.0, 40.0, 0.01, false),
+            square("theirs", 115.01, 40.0, 0.01, false),
+            square("school", 115.002, 40.002, 0.002, true),
+        ];
+        mark_mine(&mut grids, &["mine".to_owned()]);
+        let Here::Away { inside: Some(1), nearest: Some((0, d)) } = locate(&grids, [115.015, 40.005]) else { panic!("expected away") };
+        assert!((d - 426.0).abs() < 2.0, "{d}");
+        // A street unit not bound to me inside my community grid: my community grid.
+        assert_eq!(locate(&grids, [115.003, 40.003]), Here::Mine(0));
+        mark_mine(&mut grids, &[]);
+        assert!(grids.iter().all(|g| g.mine), "no list: every grid of the layer is mine");
+    }
+
+    #[test]
     fn holes_are_not_inside() {
         let outer = vec![[0.0, 0.0], [4.0, 0.0], [4.0, 4.0], [0.0, 4.0]];
         let hole = vec![[1.0, 1.0], [3.0, 1.0], [3.0, 3.0], [1.0, 3.0]];
-        let g = Grid { code: "h".into(), name: "h".into(), street_unit: false, polygons: vec![vec![outer, hole]] };
+        let g = Grid { code: "h".into(), name: "h".into(), street_unit: false, mine: true, polygons: vec![vec![outer, hole]] };
         assert!(contains(&g, [0.5, 0.5]));
         assert!(!contains(&g, [2.0, 2.0]));
     }

@@ -17,7 +17,16 @@ use crate::api;
 enum Status {
     Checking,
     SignedOut(String),
-    SignedIn(Me),
+    /// Signed in, with the codes of the gridworker's own grids if the service names them.
+    SignedIn(Me, Vec<String>),
+}
+
+/// The gridworker's own grids, if the answer of the sign-in names them (`grids`).
+fn my_grids(text: &str) -> Vec<String> {
+    serde_json::from_str::<Value>(text)
+        .ok()
+        .and_then(|v| v.get("grids").and_then(Value::as_array).map(|a| a.iter().filter_map(|g| g.as_str().map(str::to_owned)).collect()))
+        .unwrap_or_default()
 }
 
 /// The field app: the login form or the app for the gridworker.
@@ -31,15 +40,15 @@ pub fn FieldRoot() -> impl IntoView {
     spawn_local(async move { status.set(check().await) });
     move || match status.get() {
         Status::Checking => view! { <p class="boot">"正在检查登录状态…"</p> }.into_any(),
-        Status::SignedOut(message) => view! { <Login message on_in=move |me| status.set(Status::SignedIn(me))/> }.into_any(),
-        Status::SignedIn(me) if !me.may(Permission::Patrol) => view! {
+        Status::SignedOut(message) => view! { <Login message on_in=move |(me, mine)| status.set(Status::SignedIn(me, mine))/> }.into_any(),
+        Status::SignedIn(me, _) if !me.may(Permission::Patrol) => view! {
             <main class="f-login"><div class="f-card" id="f-not-gridworker">
                 <h1>"网格员手机端"</h1>
                 <p>{format!("{}（{}）不是网格员账号：手机端仅供网格员使用。", me.display_name, me.role_zh.clone().unwrap_or_default())}</p>
                 <a class="f-button" href="/">"打开电脑端"</a>
             </div></main>
         }.into_any(),
-        Status::SignedIn(me) => view! { <FieldApp me on_out=move |why| status.set(Status::SignedOut(why))/> }.into_any(),
+        Status::SignedIn(me, mine) => view! { <FieldApp me mine on_out=move |why| status.set(Status::SignedOut(why))/> }.into_any(),
     }
 }
 
@@ -49,7 +58,7 @@ async fn check() -> Status {
         Ok((200, text)) => match serde_json::from_str::<Me>(&text) {
             Ok(me) => {
                 api::set_csrf(me.csrf_token.as_deref().unwrap_or_default());
-                Status::SignedIn(me)
+                Status::SignedIn(me, my_grids(&text))
             }
             Err(e) => Status::SignedOut(format!("无法解析登录信息：{e}")),
         },
@@ -74,7 +83,7 @@ pub fn refused(status: u16, text: &str) -> String {
 }
 
 #[component]
-fn Login(message: String, #[prop(into)] on_in: Callback<Me>) -> impl IntoView {
+fn Login(message: String, #[prop(into)] on_in: Callback<(Me, Vec<String>)>) -> impl IntoView {
     let username = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
     let error = RwSignal::new(String::new());
@@ -88,7 +97,7 @@ fn Login(message: String, #[prop(into)] on_in: Callback<Me>) -> impl IntoView {
                 Ok((200, text)) => match serde_json::from_str::<Me>(&text) {
                     Ok(me) => {
                         api::set_csrf(me.csrf_token.as_deref().unwrap_or_default());
-                        on_in.run(me);
+                        on_in.run((me, my_grids(&text)));
                     }
                     Err(e) => error.set(format!("无法解析登录信息：{e}")),
                 },
@@ -119,7 +128,7 @@ fn Login(message: String, #[prop(into)] on_in: Callback<Me>) -> impl IntoView {
 
 /// The app for the signed-in gridworker.
 #[component]
-fn FieldApp(me: Me, #[prop(into)] on_out: Callback<String>) -> impl IntoView {
+fn FieldApp(me: Me, mine: Vec<String>, #[prop(into)] on_out: Callback<String>) -> impl IntoView {
     let f = Field {
         me: StoredValue::new(me),
         online: RwSignal::new(bridge::is_online()),
@@ -137,7 +146,7 @@ fn FieldApp(me: Me, #[prop(into)] on_out: Callback<String>) -> impl IntoView {
         walk: RwSignal::new(None),
     };
     provide_context(f);
-    start(f);
+    start(f, mine);
     // What the app needs offline goes through the service worker once it is there.
     let urls = serde_json::json!(["/api/v1/auth/me", "/api/v1/map/grids.geojson", tasks::url(&f.person())]).to_string();
     spawn_local(async move {
@@ -185,14 +194,23 @@ fn FieldApp(me: Me, #[prop(into)] on_out: Callback<String>) -> impl IntoView {
 
 /// Everything the app starts once signed in: the map with my grids, the position watch, the
 /// network events, the queue's first pass and its retries, the patrol left open.
-fn start(f: Field) {
+fn start(f: Field, mine: Vec<String>) {
     spawn_local(async move {
         f.refresh().await;
         f.sync();
-        let grids = api::get_text("/api/v1/map/grids.geojson").await.unwrap_or_default();
-        if let Ok(layer) = serde_json::from_str::<Value>(&grids) {
-            f.grids.set_value(geo::grids_of(&layer));
+        let mut layer = api::get_text("/api/v1/map/grids.geojson").await.ok().and_then(|t| serde_json::from_str::<Value>(&t).ok());
+        let mut grids = layer.as_ref().map(geo::grids_of).unwrap_or_default();
+        geo::mark_mine(&mut grids, &mine);
+        if let Some(features) = layer.as_mut().and_then(|l| l.get_mut("features")).and_then(Value::as_array_mut) {
+            for feature in features {
+                let code = feature.pointer("/properties/code").and_then(Value::as_str).unwrap_or_default().to_owned();
+                if let Some(props) = feature.get_mut("properties").and_then(Value::as_object_mut) {
+                    props.insert("mine".into(), Value::Bool(mine.is_empty() || mine.contains(&code)));
+                }
+            }
         }
+        f.grids.set_value(grids);
+        let grids = layer.map(|l| l.to_string()).unwrap_or_default();
         let on_tap = move |lon, lat| {
             f.tapped.set(Some((lon, lat)));
         };
@@ -228,7 +246,7 @@ fn show_fix(f: Field, fix: geo::Fix) {
     bridge::set_position(fix[0], fix[1], fix[3]);
     let here = f.grids.with_value(|g| geo::locate(g, [fix[0], fix[1]]));
     let code = match &here {
-        Here::In(i) => f.grids.with_value(|g| g.get(*i).map(|g| g.code.clone())).unwrap_or_default(),
+        Here::Mine(i) | Here::Away { inside: Some(i), .. } => f.grids.with_value(|g| g.get(*i).map(|g| g.code.clone())).unwrap_or_default(),
         _ => String::new(),
     };
     bridge::set_here(&code);
@@ -266,8 +284,12 @@ fn HereBox() -> impl IntoView {
                 None => "正在定位…".to_owned(),
             }}</div>
             <div id="f-grid">{move || match f.here.get() {
-                Here::In(i) => format!("所在网格：{}", grid_name(i)),
-                Here::Near(i, d) => format!("不在我的网格内 · 最近：{} 约 {:.0} 米", grid_name(i), d),
+                Here::Mine(i) => format!("所在网格：{}", grid_name(i)),
+                Here::Away { inside, nearest } => {
+                    let at = inside.map_or_else(|| "不在任何网格内".to_owned(), |i| format!("所在网格：{}（非本人网格）", grid_name(i)));
+                    let near = nearest.map(|(i, d)| format!(" · 最近的本人网格：{} 约 {d:.0} 米", grid_name(i))).unwrap_or_default();
+                    format!("{at}{near}")
+                }
                 Here::Unknown => String::new(),
             }}</div>
             <div class="note" id="f-server-grid">{move || f.server_here.get()}</div>
