@@ -71,6 +71,9 @@ fn crc32(bytes: &[u8]) -> u32 {
 
 const BOUNDARY: &str = "wangge-test-boundary-7d1f";
 
+/// A multipart file part: its name, bytes and declared content type.
+type Part<'a> = (&'a str, Vec<u8>, &'a str);
+
 /// A multipart body: the JSON as part `json_part`, then each (name, bytes, content type).
 fn multipart(json_part: &str, json: &Value, files: &[(&str, Vec<u8>, &str)]) -> Vec<u8> {
     let mut body = Vec::new();
@@ -96,8 +99,15 @@ struct Raw {
 }
 
 async fn raw(c: &County, who: &str, method: Method, uri: &str, content_type: Option<String>, body: Vec<u8>) -> Raw {
+    raw_with(c, who, method, uri, content_type, body, &[]).await
+}
+
+async fn raw_with(c: &County, who: &str, method: Method, uri: &str, content_type: Option<String>, body: Vec<u8>, extra: &[(&str, &str)]) -> Raw {
     let As::Token(token) = c.token(who) else { unreachable!() };
     let mut request = Request::builder().method(method).uri(uri).header(header::AUTHORIZATION, format!("Bearer {token}"));
+    for (name, value) in extra {
+        request = request.header(*name, *value);
+    }
     if let Some(ct) = content_type {
         request = request.header(header::CONTENT_TYPE, ct);
     }
@@ -176,7 +186,7 @@ backend_tests! {
         let c = county().await;
         let before = total_events(&c).await;
         let good = jpeg_with_exif(16, 16, 1);
-        let cases: Vec<(&str, Vec<(&str, Vec<u8>, &str)>, StatusCode, &str)> = vec![
+        let cases: Vec<(&str, Vec<Part>, StatusCode, &str)> = vec![
             ("svg", vec![("photo", b"<svg xmlns='http://www.w3.org/2000/svg' onload='alert(1)'/>".to_vec(), "image/jpeg")], StatusCode::UNSUPPORTED_MEDIA_TYPE, "SVG"),
             ("html", vec![("photo", b"<!DOCTYPE html><script>alert(1)</script>".to_vec(), "image/png")], StatusCode::UNSUPPORTED_MEDIA_TYPE, "HTML"),
             ("gif", vec![("photo", b"GIF89a\x01\x00\x01\x00\x00\x00\x00;".to_vec(), "image/gif")], StatusCode::UNSUPPORTED_MEDIA_TYPE, "GIF"),
@@ -253,6 +263,20 @@ backend_tests! {
         // A refused transition stores no photo.
         let again = post_multipart(&c, "gw_a", &format!("/api/v1/events/{id}/transitions"), "transition", &done, &files).await;
         assert!(again.status.is_client_error(), "{}", again.json);
+        // A transition sent with an Idempotency-Key is applied once; its replay (a phone's
+        // queue after a lost answer) answers the event as it is and changes nothing.
+        let ct = Some(format!("multipart/form-data; boundary={BOUNDARY}"));
+        let uri = format!("/api/v1/events/{}/transitions", c.event_b);
+        let accept = json!({"action": "accept"});
+        let first = raw_with(&c, "town_b", Method::POST, &uri, ct.clone(), multipart("transition", &accept, &files), &[("idempotency-key", "t-1")]).await;
+        assert_eq!(first.status, StatusCode::OK, "{}", first.json);
+        let replay = raw_with(&c, "town_b", Method::POST, &uri, ct.clone(), multipart("transition", &accept, &files), &[("idempotency-key", "t-1")]).await;
+        assert_eq!(replay.status, StatusCode::OK, "{}", replay.json);
+        assert_eq!(replay.headers["idempotent-replay"], "true");
+        assert_eq!(replay.json["seq"], first.json["seq"]);
+        assert_eq!(replay.json["attachments"].as_array().unwrap().len(), 1);
+        let other = raw_with(&c, "town_b", Method::POST, &uri, ct, multipart("transition", &accept, &files), &[("idempotency-key", "t-2")]).await;
+        assert_eq!(other.status, StatusCode::CONFLICT, "a new key is a new action: {}", other.json);
         assert_eq!(c.get("county", &format!("/api/v1/events/{id}")).await.body["attachments"].as_array().unwrap().len(), 1);
     }
 

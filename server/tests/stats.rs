@@ -116,6 +116,20 @@ backend_tests! {
         let (_, events) = get(&app, "/api/v1/events?per_page=1").await;
         assert_eq!(events["total"], 10_505);
 
+        // The year's patrols: every gridworker walked their grids, now and then outside them,
+        // and the county's 巡查走访率 is computed from the tracks.
+        let (status, patrols) = get(&app, "/api/v1/stats/patrol?from=2023-01-01&to=2023-12-31").await;
+        assert_eq!(status, StatusCode::OK, "{patrols}");
+        let walkers = patrols["by_gridworker"].as_array().expect("by_gridworker");
+        assert_eq!(walkers.len(), 222);
+        assert!(walkers.iter().all(|w| w["patrols"].as_u64().unwrap() >= 40 && w["checkins"].as_u64().unwrap() > 0), "{walkers:?}");
+        let outside: Vec<f64> = walkers.iter().map(|w| w["outside_share"].as_f64().unwrap()).collect();
+        assert!(outside.iter().any(|s| *s > 0.0) && outside.iter().all(|s| *s < 0.5), "{outside:?}");
+        let rate = patrols["patrol_rate"].as_f64().expect("patrol_rate");
+        assert!((0.5..1.0).contains(&rate), "{rate}");
+        let (_, none) = get(&app, "/api/v1/stats/patrol?from=2022-01-01&to=2022-12-31").await;
+        assert_eq!(none["patrol_rate"], json!(0.0), "{none}");
+
         // A restart keeps the demo and does not load it twice.
         drop(app);
         let (_, again) = start(&config, china(2024, 6, 30, 9)).await;

@@ -502,6 +502,9 @@ mod tests {
             reported_at: "2025-03-03T01:00:00.000Z".into(),
             updated_at: "2025-03-03T01:00:00.000Z".into(),
             closed_at: None,
+            attachments: Vec::new(),
+            duplicate_of: None,
+            duplicates: Vec::new(),
         };
         let message = QueueMessage { kind: QueueChange::Created, event };
         let text = serde_json::to_string(&message).unwrap();

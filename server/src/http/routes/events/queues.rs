@@ -13,7 +13,7 @@ use wangge_core::wire::nearby::{Nearby, NearbyEvent};
 use wangge_core::wire::{EventView, Timeline};
 use wangge_core::{Crs, LonLat};
 
-use crate::http::routes::{code, empty_page, no_store, page, revealed, time, RevealBody};
+use crate::http::routes::{code, empty_page, no_store, page, revealed, time, RevealBody, IDEMPOTENCY_KEY, IDEMPOTENT_REPLAY};
 use crate::access::AuditNote;
 use crate::access::Caller;
 use crate::http::error::ApiError;
@@ -188,6 +188,17 @@ async fn transition(
     ApiPath(id): ApiPath<String>,
     request: Request,
 ) -> Result<Response, ApiError> {
+    let key = match request.headers().get(IDEMPOTENCY_KEY) {
+        None => None,
+        Some(v) => Some(
+            v.to_str()
+                .ok()
+                .map(str::trim)
+                .filter(|k| !k.is_empty() && k.len() <= 128 && k.chars().all(|c| c.is_ascii_graphic()))
+                .ok_or_else(|| ApiError::BadRequest("Idempotency-Key must be 1 to 128 printable ASCII characters".into()))?
+                .to_owned(),
+        ),
+    };
     let (body, sent_photos): (Value, _) = with_photos::read(request, &state, "transition").await?;
     let Value::Object(mut body) = body else {
         return Err(ApiError::Unprocessable("the body must be a JSON object with an action".into()));
@@ -203,6 +214,16 @@ async fn transition(
         }
     }
     let event = find_visible(&state, &caller, &id).await?;
+    // A replay of a transition already applied (the phone's queue sending again after a lost
+    // answer) answers the event as it is, changing nothing.
+    if let Some(key) = &key {
+        let entries = state.store.timeline(&event.event_id).await?;
+        if entries.iter().any(|t| t.actor == actor && t.payload.get("client_id").and_then(Value::as_str) == Some(key.as_str())) {
+            let mut response = no_store(Json(decorated(&state, &event).await?).into_response());
+            response.headers_mut().insert(IDEMPOTENT_REPLAY, axum::http::HeaderValue::from_static("true"));
+            return Ok(response);
+        }
+    }
     holders::fill_holder(&state.rules, &state.catalog.load(), &event, &mut body)?;
     let action: Action = serde_json::from_value(Value::Object(body))
         .map_err(|e| ApiError::Unprocessable(format!("not a valid action: {e}")))?;
@@ -217,12 +238,13 @@ async fn transition(
         });
     }
     holders::check_holder(&state.rules, &event, &action)?;
+    let extra = key.as_ref().map(|k| serde_json::json!({ "client_id": k }));
     let now = state.clock.now();
     let object = format!("event:{}", event.event_id);
     // Evidence of handling: read and made durable first, its rows commit with the transition.
     let evidence = photos::prepare(&state.store, sent_photos, now).await?;
     let count = evidence.len();
-    match transitions::apply_and_publish(state.desk(), &event, &action, &actor, None, evidence, now).await {
+    match transitions::apply_and_publish(state.desk(), &event, &action, &actor, extra, evidence, now).await {
         Ok(after) => {
             let mut detail = format!("{} → {:?}", action.name(), after.flow.holder.as_ref().map(|h| format!("{}:{}", h.tier.as_str(), h.id)));
             if count > 0 {
