@@ -1,7 +1,8 @@
 // End-to-end tests of the gridworker's phone app (手机端, /field) in headless Chromium emulating
 // a phone (390×844, touch, a phone's user agent, geolocation set by the test), against the real
 // server with the demo county: the service worker takes the page; offline, a report with a
-// photo, a patrol with its track and a check-in wait in the queue ("N 条待上传"), also across a
+// photo, a task verified and resolved on the spot with a photo, a patrol with its track and a
+// check-in wait in the queue ("N 条待上传"), also across a
 // reload with no network; back online the queue drains and the server holds each thing once,
 // and replaying everything already sent changes nothing. A second phone is refused while the
 // account is bound to the first (人机格) and signs in once a dispatcher unbinds it. The
@@ -135,7 +136,14 @@ after(async () => {
   for (const f of shots) console.log(`# screenshot: ${f}`);
 });
 
-test('the phone app works offline: a report with a photo, a patrol and a check-in are queued, survive a reload and are sent once', { timeout: 180_000 }, async () => {
+test('the phone app works offline: a report with a photo, actions on a task, a patrol and a check-in are queued, survive a reload and are sent once', { timeout: 180_000 }, async () => {
+  // A task for the gridworker: a resident's report in its grid, assigned to it by the rule.
+  const task = await api('POST', '/api/v1/reports', {
+    report_id: `field-task-${Date.now()}`, category: 'livelihood', subcategory: '路灯损坏',
+    description: '小区路灯不亮（手机端任务测试）', location: { lon: worker.lon, lat: worker.lat, crs: 'cgcs2000' },
+    reporter: { kind: 'resident', name: '测试', phone: '13800000000' }, channel: 'phone',
+  });
+  assert.equal(task.holder && task.holder.id, worker.person, `the report is the gridworker's task: ${JSON.stringify(task.holder)}`);
   ({ context: phone, page } = await newPhone());
   // 1. Signed in on the phone; the service worker installs and controls the page.
   assert.equal(await signInPhone(page), '', 'the gridworker signs in');
@@ -156,9 +164,11 @@ test('the phone app works offline: a report with a photo, a patrol and a check-i
   // Online, the report form shows the open events of the same category nearby.
   await page.click('#tab-report');
   await page.waitForFunction(() => /200 米内/.test(document.querySelector('#report-nearby')?.textContent || ''), null, { timeout: 30_000 });
-  // The tasks (kept by the service worker for offline use) load.
+  // My tasks (kept by the service worker for offline use), with their 1-3-5 countdown.
   await page.click('#tab-tasks');
-  await page.waitForFunction(() => document.querySelector('#tasks-note')?.textContent !== '加载中…', null, { timeout: 30_000 });
+  const taskItem = page.locator(`#tasks li[data-id="${task.event_id}"]`);
+  await taskItem.waitFor({ timeout: 30_000 });
+  assert.match(await taskItem.locator('.f-countdown').textContent(), /核实时限 (剩余|已超期) /);
   await shot(page, 'field-online');
   const photo = await jpeg(page);
 
@@ -173,6 +183,17 @@ test('the phone app works offline: a report with a photo, a patrol and a check-i
   await page.click('#report-submit');
   await page.waitForFunction(() => /联网后自动上传/.test(document.querySelector('#report-result')?.textContent || ''), null, { timeout: 10_000 });
   await waitPending(page, 1);
+
+  // The task, from the cache: verified, then resolved on the spot with a photo as evidence.
+  await page.click('#tab-tasks');
+  await taskItem.waitFor({ timeout: 30_000 });
+  await taskItem.click();
+  await page.click('#do-accept');
+  await waitPending(page, 2);
+  await page.fill('#task-text', '已联系供电所更换灯泡');
+  await page.setInputFiles('#task-photos', { name: 'fixed.jpg', mimeType: 'image/jpeg', buffer: photo });
+  await page.click('#do-resolve');
+  await waitPending(page, 3);
 
   await page.click('#tab-patrol');
   await page.click('#patrol-start');
@@ -190,15 +211,16 @@ test('the phone app works offline: a report with a photo, a patrol and a check-i
   await page.click('#checkin-submit');
   await page.waitForFunction(() => /打卡 1 次/.test(document.querySelector('#patrol-status')?.textContent || ''), null, { timeout: 10_000 });
   await page.click('#patrol-end');
-  // The report, the patrol's start, its track (one batch), the check-in and the end.
-  await waitPending(page, 5);
-  assert.equal(await page.locator('#f-pending').textContent(), '5 条待上传');
+  // The report, two actions on the task, the patrol's start, its track (one batch), the
+  // check-in and the end.
+  await waitPending(page, 7);
+  assert.equal(await page.locator('#f-pending').textContent(), '7 条待上传');
   await shot(page, 'field-offline-queue');
 
   // 3. Reloaded with no network: the app opens from the service worker's cache, the queue is kept.
   await page.reload();
   await page.locator('#f-pending').waitFor({ timeout: 60_000 });
-  await waitPending(page, 5);
+  await waitPending(page, 7);
   assert.equal(await page.locator('#f-online').textContent(), '离线');
   await page.waitForFunction(() => window.__wangge?.field?.mapReady, null, { timeout: 60_000 });
 
@@ -206,7 +228,7 @@ test('the phone app works offline: a report with a photo, a patrol and a check-i
   await phone.setOffline(false);
   await waitPending(page, 0, 60_000);
   const sent = await page.evaluate(() => window.__wangge.field.list('sent'));
-  assert.deepEqual(sent.map((i) => i.kind), ['report', 'patrol_start', 'points', 'checkin', 'patrol_end'], 'sent in the order made');
+  assert.deepEqual(sent.map((i) => i.kind), ['report', 'transition', 'transition', 'patrol_start', 'points', 'checkin', 'patrol_end'], 'sent in the order made');
   assert.deepEqual(await page.evaluate(() => window.__wangge.field.list('failed')), [], 'nothing refused');
   const reportId = sent[0].id;
   const created = JSON.parse(sent[0].answer);
@@ -232,18 +254,24 @@ test('the phone app works offline: a report with a photo, a patrol and a check-i
   const patrols = await patrolsToday();
   assert.equal(patrols.total, 1, 'exactly one patrol of the gridworker today');
   const patrol = patrols.items[0];
-  assert.equal(patrol.id, sent[1].id, 'the patrol has the client id');
+  assert.equal(patrol.id, sent[3].id, 'the patrol has the client id');
   assert.deepEqual([patrol.points, patrol.checkins, patrol.open], [5, 1, false], JSON.stringify(patrol));
+  const handled = await api('GET', `/api/v1/events/${task.event_id}`);
+  const steps = await api('GET', `/api/v1/events/${task.event_id}/timeline`);
+  assert.deepEqual(steps.entries.slice(-2).map((t) => t.action), ['accept', 'resolve_on_spot'], 'verified, then resolved on the spot');
+  if (photos) assert.equal(handled.attachments.length, 1, 'the evidence photo');
 
   // 5. Everything sent is sent again (as after a lost answer): nothing changes on the server.
   const statuses = await page.evaluate(() => window.__wangge.field.replay());
-  assert.equal(statuses.length, 5);
+  assert.equal(statuses.length, 7);
   assert.ok(statuses.every((s) => s >= 200 && s < 300), `replays answered: ${statuses}`);
   assert.equal(await sameReport(), 1, 'still one event');
   const again = await patrolsToday();
   assert.equal(again.total, 1, 'still one patrol');
   assert.deepEqual([again.items[0].points, again.items[0].checkins], [5, 1], 'no point or check-in twice');
   if (photos) assert.equal((await api('GET', `/api/v1/events/${created.event_id}`)).attachments.length, 1, 'still one photo');
+  const stepsAgain = await api('GET', `/api/v1/events/${task.event_id}/timeline`);
+  assert.equal(stepsAgain.entries.length, steps.entries.length, 'no action taken twice');
   assert.deepEqual(page.outside, [], 'nothing is loaded from outside the server');
   assert.deepEqual(page.errors.filter((e) => /panicked|RuntimeError|unreachable/.test(e)), [], 'the app never panicked');
 });
