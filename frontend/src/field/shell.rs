@@ -68,11 +68,12 @@ async fn check() -> Status {
     }
 }
 
-/// The message for a refused login; a device not bound to the account (人机格) in words.
+/// The message for a refused login; a device not bound to the account (人机格) in words (the
+/// service's own detail names the bound phone in English: not shown on the phone).
 pub fn refused(status: u16, text: &str) -> String {
     let kind = serde_json::from_str::<Value>(text).ok().and_then(|v| v.get("type").and_then(Value::as_str).map(str::to_owned));
     if status == 403 && kind.is_some_and(|t| t.ends_with("device-not-bound")) {
-        return format!("此账号已绑定其他设备，请联系调度员或管理员解除绑定。（{}）", api::detail(text));
+        return "此账号已绑定其他设备，请联系调度员或管理员解除绑定。".to_owned();
     }
     match status {
         401 => "用户名或密码错误".to_owned(),
@@ -362,5 +363,24 @@ fn Relogin() -> impl IntoView {
             <button class="f-button" type="submit">"登录"</button>
             <span class="error">{move || error.get()}</span>
         </form>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_phone_not_bound_to_the_account_is_told_so_in_chinese() {
+        let problem = r#"{"type":"urn:wangge:problem:device-not-bound","title":"Not this account's device","status":403,"detail":"this account works from the device it is bound to"}"#;
+        assert_eq!(refused(403, problem), "此账号已绑定其他设备，请联系调度员或管理员解除绑定。");
+        assert_eq!(refused(401, r#"{"detail":"wrong user name or password"}"#), "用户名或密码错误");
+        assert!(refused(403, r#"{"type":"urn:wangge:problem:forbidden","detail":"disabled"}"#).contains("disabled"));
+    }
+
+    #[test]
+    fn my_grids_are_read_from_the_sign_in_when_named() {
+        assert_eq!(my_grids(r#"{"username":"g","grids":["130730100001001","130730100001Z01"]}"#), ["130730100001001", "130730100001Z01"]);
+        assert!(my_grids(r#"{"username":"g"}"#).is_empty());
     }
 }
