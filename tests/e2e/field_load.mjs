@@ -36,18 +36,22 @@ try {
     }
     await cdp.send('Network.enable');
     await cdp.send('Network.emulateNetworkConditions', SLOW);
+    // Bytes that crossed the (emulated) network for the page.
+    let bytes = 0;
+    cdp.on('Network.loadingFinished', (e) => { bytes += e.encodedDataLength; });
     const errors = [];
     page.on('pageerror', (e) => errors.push(String(e)));
     try {
       await page.goto(`${origin}/field`, { timeout: 120_000 });
       await page.waitForFunction(() => window.__wangge?.field?.readyMs !== undefined, null, { timeout: 120_000 });
       const ms = await page.evaluate(() => window.__wangge.field.readyMs);
+      const sent = bytes;
       const controlled = await page.evaluate(() => Boolean(navigator.serviceWorker.controller));
       if (clear) {
         // The worker installs during the cold load; wait until it holds the shell and data.
         await page.waitForFunction(() => window.__wangge.field.warmed, null, { timeout: 120_000 });
       }
-      return { ms, controlled };
+      return { ms, controlled, bytes: sent };
     } catch (e) {
       throw new Error(`${clear ? 'cold' : 'cached'} load of /field failed: ${e.message}${errors.length ? `; page errors: ${errors.join(' | ')}` : ''}`);
     } finally {
@@ -58,14 +62,18 @@ try {
   const cold = [];
   const cached = [];
   for (let i = 0; i < LOADS; i++) {
-    cold.push((await load(true)).ms);
+    cold.push(await load(true));
     const c = await load(false);
     if (!c.controlled) throw new Error('the cached load was not served by the service worker');
-    cached.push(c.ms);
+    cached.push(c);
   }
-  const row = (name, xs) => `${name.padEnd(8)} ${median(xs).toFixed(0).padStart(8)} ms   [${xs.map((x) => x.toFixed(0)).join(', ')}]`;
+  const row = (name, xs) => {
+    const ms = xs.map((x) => x.ms);
+    const kib = median(xs.map((x) => x.bytes)) / 1024;
+    return `${name.padEnd(8)} ${median(ms).toFixed(0).padStart(8)} ms ${kib.toFixed(0).padStart(8)} KiB   [${ms.map((x) => x.toFixed(0)).join(', ')}]`;
+  };
   console.log(`# field app (/field) to its map, phone on 1.6 Mbit/s down, 750 kbit/s up, 150 ms RTT; median of ${LOADS} (server ${server.bin})`);
-  console.log(`${'load'.padEnd(8)} ${'median'.padStart(11)}   all`);
+  console.log(`${'load'.padEnd(8)} ${'median'.padStart(11)} ${'over net'.padStart(12)}   all (ms)`);
   console.log(row('cold', cold));
   console.log(row('cached', cached));
 } catch (e) {
