@@ -2,11 +2,12 @@
 // a phone (390×844, touch, a phone's user agent, geolocation set by the test), against the real
 // server with the demo county: the service worker takes the page; offline, a report with a
 // photo, a task verified and resolved on the spot with a photo, a patrol with its track and a
-// check-in wait in the queue ("N 条待上传"), also across a
-// reload with no network; back online the queue drains and the server holds each thing once,
-// and replaying everything already sent changes nothing. A second phone is refused while the
-// account is bound to the first (人机格) and signs in once a dispatcher unbinds it. The
-// dispatcher's console shows the gridworker on patrol. Screenshots in target/e2e/.
+// check-in wait in the queue ("N 条待上传"), also across a reload with no network; back online
+// the queue drains and the server holds each thing once, and replaying everything already sent
+// changes nothing. The dispatcher's console shows the gridworker on patrol. An ended session
+// asks for the password and the queue goes on. A second phone is refused while the account is
+// bound to the first (人机格) and signs in once a dispatcher unbinds it. Screenshots in
+// target/e2e/.
 //
 //   WANGGE_BIN=<server binary> node --test tests/e2e/field.test.mjs
 import assert from 'node:assert/strict';
@@ -298,6 +299,24 @@ test('the dispatcher sees the gridworker on patrol on the console map', { timeou
   const sentNow = await page.evaluate(() => window.__wangge.field.list('sent'));
   assert.equal(live.items.filter((p) => p.person_id === worker.person).length, 0,
     `an ended patrol leaves the map: ${JSON.stringify(live.items)} ${JSON.stringify(sentNow.slice(-4))}`);
+});
+
+test('an ended session asks for the password on the phone, and the queue goes on', { timeout: 60_000 }, async () => {
+  // The session ends on the server (as after 30 idle minutes or a sign-out elsewhere).
+  const out = await page.evaluate(async () => {
+    const me = await (await fetch('/api/v1/auth/me')).json();
+    return (await fetch('/api/v1/auth/logout', { method: 'POST', headers: { 'X-CSRF-Token': me.csrf_token } })).status;
+  });
+  assert.equal(out, 204);
+  await page.click('#tab-report');
+  await page.fill('#report-description', '路面塌陷，已设置警示（会话结束后上报）');
+  await page.click('#report-submit');
+  await page.locator('#f-relogin').waitFor({ timeout: 30_000 });
+  assert.equal(await pending(page), 1, 'the report waits');
+  await page.fill('#relogin-password', DEMO_PASSWORD);
+  await page.click('#f-relogin button[type=submit]');
+  await waitSent(page, 'report');
+  assert.equal(await page.locator('#f-relogin').count(), 0, 'signed in again');
 });
 
 test('a second phone is refused while the account is bound to the first, and signs in once unbound', { timeout: 120_000 }, async () => {
