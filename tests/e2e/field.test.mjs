@@ -319,7 +319,7 @@ test('an ended session asks for the password on the phone, and the queue goes on
   assert.equal(await page.locator('#f-relogin').count(), 0, 'signed in again');
 });
 
-test('a second phone is refused while the account is bound to the first, and signs in once unbound', { timeout: 120_000 }, async () => {
+test('a second phone is refused while the account is bound to the first, signs in once unbound, and signs out', { timeout: 120_000 }, async () => {
   const bound = (await phone.cookies()).some((c) => c.name === 'wangge_device');
   const second = await newPhone();
   const refusal = await signInPhone(second.page);
@@ -338,5 +338,12 @@ test('a second phone is refused while the account is bound to the first, and sig
   await second.page.fill('#login-password', DEMO_PASSWORD);
   await second.page.click('#login-submit');
   await second.page.locator('#f-pending').waitFor({ timeout: 30_000 });
+  // Signing out starts a fresh page on the login form; nothing panics on the way.
+  await second.page.click('#tab-map');
+  await second.page.click('#f-logout');
+  await second.page.locator('#login-form').waitFor({ timeout: 30_000 });
+  const me = await second.page.request.get(`${server.base}/api/v1/auth/me`);
+  assert.equal(me.status(), 401, 'signed out on the server');
+  assert.deepEqual(second.page.errors.filter((e) => /panicked|RuntimeError|unreachable/.test(e)), []);
   await second.context.close();
 });

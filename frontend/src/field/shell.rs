@@ -48,7 +48,7 @@ pub fn FieldRoot() -> impl IntoView {
                 <a class="f-button" href="/">"打开电脑端"</a>
             </div></main>
         }.into_any(),
-        Status::SignedIn(me, mine) => view! { <FieldApp me mine on_out=move |why| status.set(Status::SignedOut(why))/> }.into_any(),
+        Status::SignedIn(me, mine) => view! { <FieldApp me mine/> }.into_any(),
     }
 }
 
@@ -129,7 +129,7 @@ fn Login(message: String, #[prop(into)] on_in: Callback<(Me, Vec<String>)>) -> i
 
 /// The app for the signed-in gridworker.
 #[component]
-fn FieldApp(me: Me, mine: Vec<String>, #[prop(into)] on_out: Callback<String>) -> impl IntoView {
+fn FieldApp(me: Me, mine: Vec<String>) -> impl IntoView {
     let f = Field {
         me: StoredValue::new(me),
         online: RwSignal::new(bridge::is_online()),
@@ -177,7 +177,7 @@ fn FieldApp(me: Me, mine: Vec<String>, #[prop(into)] on_out: Callback<String>) -
             <section class="f-map"><div id="field-map"></div><HereBox/></section>
             <section class="f-panel">
                 {move || match f.tab.get() {
-                    Tab::Map => view! { <Overview on_out/> }.into_any(),
+                    Tab::Map => view! { <Overview/> }.into_any(),
                     Tab::Report => view! { <report::ReportForm/> }.into_any(),
                     Tab::Tasks => view! { <tasks::Tasks/> }.into_any(),
                     Tab::Patrol => view! { <patrol::PatrolPanel/> }.into_any(),
@@ -298,16 +298,18 @@ fn HereBox() -> impl IntoView {
     }
 }
 
-/// The map tab's panel: the queue in full, send now, sign out.
+/// The map tab's panel: the queue in full, send now, sign out (the queue stays on the device).
 #[component]
-fn Overview(#[prop(into)] on_out: Callback<String>) -> impl IntoView {
+fn Overview() -> impl IntoView {
     let f = super::field();
     let logout = move |_| {
         spawn_local(async move {
             let _ = api::raw("POST", "/api/v1/auth/logout", None).await;
             api::set_csrf("");
             bridge::clear_caches().await;
-            on_out.run("已退出登录。待上传的内容保留在本机，登录后继续发送。".to_owned());
+            // A fresh page: nothing of the session stays in memory (the position watch and the
+            // queue's timer belong to it). The queue stays on the device for the next sign-in.
+            crate::bridge::reload_page();
         });
     };
     let line = |i: &queue::Listed| {
