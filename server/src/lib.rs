@@ -4,7 +4,7 @@
 //!
 //! One folder per concern, bottom up (`docs/architecture.md`): [`records`] (plain types) and
 //! [`formats`] (codecs) use nothing else of the server; [`store`] keeps the records; [`access`],
-//! [`grids`], [`people`] and [`events`] are the domains, each taking the pieces it needs;
+//! [`grids`], [`people`], [`events`], [`patrols`] and [`photos`] are the domains, each taking the pieces it needs;
 //! [`demo`] loads the demo county; [`state`] assembles everything; [`http`] is the edge.
 #![deny(missing_docs)]
 
@@ -19,6 +19,7 @@ pub mod http;
 pub mod logging;
 pub mod patrols;
 pub mod people;
+pub mod photos;
 pub mod records;
 pub mod state;
 pub mod store;

@@ -281,6 +281,34 @@ backend_tests! {
     }
 
     #[tokio::test]
+    async fn a_check_in_keeps_its_photo_under_the_patrols_rules() {
+        let c = county().await;
+        let started = c.post("gw_a", "/api/v1/patrols", &json!({"patrol_id": "p-photo"})).await;
+        assert_eq!(started.status, StatusCode::CREATED, "{}", started.text);
+        let checkin = json!({"checkin_id": "c-photo", "lon": IN_A.0, "lat": IN_A.1, "kind": "hazard", "note": "井盖松动"});
+        let files = [("photo", jpeg_with_exif(30, 60, 8), "image/jpeg")];
+        let r = post_multipart(&c, "gw_a", "/api/v1/patrols/p-photo/checkins", "checkin", &checkin, &files).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.json);
+        let photo = r.json["photos"][0].clone();
+        // Orientation 8: a quarter turn the other way, 30×60 stored as 60×30.
+        assert_eq!((photo["width"].clone(), photo["height"].clone()), (json!(60), json!(30)), "{}", r.json);
+        let url = photo["url"].as_str().unwrap().to_owned();
+        // The walker and who supervises the patrol read it; another township and planners do not.
+        for (who, status) in [("gw_a", StatusCode::OK), ("county", StatusCode::OK), ("town_a", StatusCode::OK), ("leader", StatusCode::OK), ("town_b", StatusCode::NOT_FOUND), ("planner", StatusCode::FORBIDDEN)] {
+            assert_eq!(raw(&c, who, Method::GET, &url, None, Vec::new()).await.status, status, "{who}");
+        }
+        // A replayed check-in answers the stored one with its photo, adding none.
+        let again = post_multipart(&c, "gw_a", "/api/v1/patrols/p-photo/checkins", "checkin", &checkin, &files).await;
+        assert_eq!(again.status, StatusCode::OK, "{}", again.json);
+        assert_eq!(again.json["photos"], r.json["photos"]);
+        // A hostile file refuses the check-in: nothing stored.
+        let bad = json!({"checkin_id": "c-bad", "lon": IN_A.0, "lat": IN_A.1, "kind": "shop"});
+        let r = post_multipart(&c, "gw_a", "/api/v1/patrols/p-photo/checkins", "checkin", &bad, &[("photo", b"<svg/>".to_vec(), "image/jpeg")]).await;
+        assert_eq!(r.status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{}", r.json);
+        assert_eq!(c.get("gw_a", "/api/v1/patrols/p-photo").await.body["checkins"], 1);
+    }
+
+    #[tokio::test]
     async fn a_duplicate_is_linked_both_ways_and_counted_once() {
         let c = county().await;
         let original = c.event_a.clone();

@@ -518,4 +518,9 @@ fn the_fuzz_seeds_read_through_the_fuzz_entry_points() {
         let request: wangge_server::events::intake::ReportRequest = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
         assert!(wangge_server::events::intake::check(request, None).is_ok(), "{}", path.display());
     }
+    for path in files("photo") {
+        let photo = wangge_server::formats::photo::process(&std::fs::read(&path).unwrap());
+        let photo = photo.unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        assert!(photo.width > 0 && !photo.thumbnail.is_empty(), "{}", path.display());
+    }
 }

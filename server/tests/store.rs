@@ -275,9 +275,9 @@ async fn patrols_replay_by_key_and_read_back_their_tracks() {
             note: Some("走访".into()),
             reference: None,
         };
-        assert!(matches!(store.add_checkin(&checkin, at(40)).await.expect("checkin"), CheckinInsert::Created(c) if c == checkin), "{backend}");
+        assert!(matches!(store.add_checkin(&checkin, &[], at(40)).await.expect("checkin"), CheckinInsert::Created(c) if c == checkin), "{backend}");
         let moved = Checkin { kind: CheckinKind::Shop, ..checkin.clone() };
-        assert!(matches!(store.add_checkin(&moved, at(41)).await.expect("replay"), CheckinInsert::Existing(c) if c == checkin), "{backend}");
+        assert!(matches!(store.add_checkin(&moved, &[], at(41)).await.expect("replay"), CheckinInsert::Existing(c) if c == checkin), "{backend}");
 
         let p = store.patrol("p1").await.expect("read").expect("there");
         assert_eq!((p.points, p.points_outside, p.checkins, p.last_point_at), (3, 2, 1, Some(at(30))), "{backend}");

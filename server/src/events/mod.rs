@@ -6,7 +6,6 @@ pub mod changes;
 pub mod holders;
 pub mod intake;
 pub mod nearby;
-pub mod photos;
 pub mod rules;
 pub mod stats;
 pub mod supervision;

@@ -168,9 +168,9 @@ impl From<crate::patrols::figures::FiguresError> for ApiError {
     }
 }
 
-impl From<crate::events::photos::PhotoRefused> for ApiError {
-    fn from(e: crate::events::photos::PhotoRefused) -> Self {
-        use crate::events::photos::PhotoRefused as R;
+impl From<crate::photos::PhotoRefused> for ApiError {
+    fn from(e: crate::photos::PhotoRefused) -> Self {
+        use crate::photos::PhotoRefused as R;
         use crate::formats::photo::PhotoError;
         match e {
             R::Photo { error: PhotoError::TooLarge, .. } | R::TooMany(_) => Self::PayloadTooLarge(e.to_string()),

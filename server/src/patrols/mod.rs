@@ -260,6 +260,7 @@ pub async fn check_in(
     patrol_id: &str,
     body: CheckinRequest,
     key: Option<&str>,
+    photos: &[crate::records::NewAttachment],
     now: DateTime<Utc>,
 ) -> Result<(Checkin, bool), Refused> {
     let checkin_id = match client_id("checkin_id", body.checkin_id.as_deref(), key)? {
@@ -280,7 +281,7 @@ pub async fn check_in(
     let place = at.locate(p).map_err(Refused::Invalid)?;
     let checkin =
         Checkin { checkin_id, patrol_id: patrol.patrol_id, at: time("at", ms)?, place, kind, note, reference };
-    match store.add_checkin(&checkin, now).await? {
+    match store.add_checkin(&checkin, photos, now).await? {
         CheckinInsert::Created(c) => Ok((c, false)),
         CheckinInsert::Existing(c) if c.patrol_id == checkin.patrol_id => Ok((c, true)),
         CheckinInsert::Existing(c) => Err(Refused::KeyReused(format!(

@@ -64,6 +64,8 @@ pub struct CheckinView {
     reference: Option<String>,
     grid_code: Option<String>,
     outside: bool,
+    /// Its photos.
+    pub photos: Vec<wangge_core::wire::AttachmentView>,
 }
 
 impl From<&Checkin> for CheckinView {
@@ -79,6 +81,7 @@ impl From<&Checkin> for CheckinView {
             reference: c.reference.clone(),
             grid_code: c.place.grid_code.clone(),
             outside: c.place.outside,
+            photos: Vec::new(),
         }
     }
 }

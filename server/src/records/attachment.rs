@@ -9,9 +9,11 @@ use chrono::{DateTime, Utc};
 pub struct AttachmentRecord {
     /// Its id (random, never derived from the bytes: equal photos of two events stay apart).
     pub attachment_id: String,
-    /// The event.
-    pub event_id: String,
-    /// The timeline row it came with (1: the report).
+    /// The event it is a photo of (or none: a check-in's).
+    pub event_id: Option<String>,
+    /// The check-in it is a photo of (or none: an event's).
+    pub checkin_id: Option<String>,
+    /// The event's timeline row it came with (1: the report; 1 for a check-in).
     pub seq: i64,
     /// Its place among the row's photos (0–8).
     pub position: i64,
@@ -33,8 +35,8 @@ pub struct AttachmentRecord {
     pub created_at: DateTime<Utc>,
 }
 
-/// A photo on its way in: its row (the event id and seq filled in by the store when the event
-/// or transition is written) and its bytes.
+/// A photo on its way in: its row (what it is of, and the seq, filled in by the store when the
+/// event, transition or check-in is written) and its bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewAttachment {
     /// The row.

@@ -13,17 +13,18 @@ use super::time::Time;
 use super::{query, PgStore, SqliteStore, Store, StoreError};
 use crate::records::{AttachmentRecord, DuplicateLink, NewAttachment};
 
-const ATTACHMENT_COLUMNS: &str = "attachment_id, event_id, seq, position, content_type, sha256, bytes, width, height, \
+const ATTACHMENT_COLUMNS: &str = "attachment_id, event_id, checkin_id, seq, position, content_type, sha256, bytes, width, height, \
      thumb_sha256, thumb_bytes, created_at";
-const INSERT_ATTACHMENT: &str = "INSERT INTO attachment (attachment_id, event_id, seq, position, content_type, sha256, \
-     bytes, width, height, thumb_sha256, thumb_bytes, created_at) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
+const INSERT_ATTACHMENT: &str = "INSERT INTO attachment (attachment_id, event_id, checkin_id, seq, position, content_type, \
+     sha256, bytes, width, height, thumb_sha256, thumb_bytes, created_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)";
 const DUPLICATE_COLUMNS: &str = "event_id, of_event_id, marked_by, reason, marked_at";
 
 #[derive(sqlx::FromRow)]
 struct AttachmentRow {
     attachment_id: String,
-    event_id: String,
+    event_id: Option<String>,
+    checkin_id: Option<String>,
     seq: i64,
     position: i64,
     content_type: String,
@@ -41,6 +42,7 @@ impl From<AttachmentRow> for AttachmentRecord {
         Self {
             attachment_id: r.attachment_id,
             event_id: r.event_id,
+            checkin_id: r.checkin_id,
             seq: r.seq,
             position: r.position,
             content_type: r.content_type,
@@ -70,6 +72,20 @@ impl From<DuplicateRow> for DuplicateLink {
     }
 }
 
+/// What photos are of.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum PhotoOf<'a> {
+    /// An event's timeline row.
+    Event {
+        /// The event.
+        event_id: &'a str,
+        /// The row.
+        seq: i64,
+    },
+    /// A check-in.
+    Checkin(&'a str),
+}
+
 /// Whether a marking would make a chain or a cycle: the target is itself a duplicate, or the
 /// event already has duplicates of its own.
 const DUPLICATE_CHAIN: &str = "SELECT count(*) FROM event_duplicate WHERE event_id = $1 OR of_event_id = $2";
@@ -78,18 +94,23 @@ const DUPLICATE_CHAIN: &str = "SELECT count(*) FROM event_duplicate WHERE event_
 macro_rules! attachment_store {
     ($store:ty, $db:ty) => {
         impl $store {
-            /// Writes photo rows of `event_id` (seq and position as given) in `tx`.
+            /// Writes the photo rows of what `of` names (an event's timeline row, or a
+            /// check-in) in `tx`, with their bytes where the backend keeps them there.
             pub(super) async fn insert_attachment_rows(
                 tx: &mut Transaction<'_, $db>,
-                event_id: &str,
-                seq: i64,
+                of: PhotoOf<'_>,
                 attachments: &[NewAttachment],
             ) -> Result<(), StoreError> {
+                let (event_id, checkin_id, seq) = match of {
+                    PhotoOf::Event { event_id, seq } => (Some(event_id), None, seq),
+                    PhotoOf::Checkin(checkin_id) => (None, Some(checkin_id), 1),
+                };
                 for a in attachments {
                     let r = &a.record;
                     sqlx::query(INSERT_ATTACHMENT)
                         .bind(&r.attachment_id)
                         .bind(event_id)
+                        .bind(checkin_id)
                         .bind(seq)
                         .bind(r.position)
                         .bind(&r.content_type)
@@ -125,6 +146,18 @@ macro_rules! attachment_store {
                     found.extend(rows.into_iter().map(AttachmentRecord::from));
                 }
                 Ok(found)
+            }
+
+            /// The photos of a check-in, in order.
+            pub async fn checkin_photos(&self, checkin_id: &str) -> Result<Vec<AttachmentRecord>, StoreError> {
+                let rows: Vec<AttachmentRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "SELECT {ATTACHMENT_COLUMNS} FROM attachment WHERE checkin_id = $1 ORDER BY position"
+                )))
+                .bind(checkin_id)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(query("listing a check-in's photos"))?;
+                Ok(rows.into_iter().map(AttachmentRecord::from).collect())
             }
 
             /// One photo's row.
@@ -318,6 +351,11 @@ impl Store {
     /// One photo's row.
     pub async fn attachment(&self, attachment_id: &str) -> Result<Option<AttachmentRecord>, StoreError> {
         dispatch!(self, s => s.attachment(attachment_id).await)
+    }
+
+    /// The photos of a check-in.
+    pub async fn checkin_photos(&self, checkin_id: &str) -> Result<Vec<AttachmentRecord>, StoreError> {
+        dispatch!(self, s => s.checkin_photos(checkin_id).await)
     }
 
     /// Marks an event a duplicate of another (see [`SqliteStore::mark_duplicate`]).

@@ -108,7 +108,7 @@ macro_rules! event_store {
                         .map_err(query("moving an event to its new grid"))?;
                 }
                 Self::insert_entries(tx, &[(w.event_id.as_str(), &w.entry)]).await?;
-                Self::insert_attachment_rows(tx, &w.event_id, w.entry.seq, &w.attachments).await
+                Self::insert_attachment_rows(tx, super::attachments::PhotoOf::Event { event_id: &w.event_id, seq: w.entry.seq }, &w.attachments).await
             }
 
             /// One page of events, open ones first by deadline.

@@ -184,7 +184,7 @@ macro_rules! dispatch {
 }
 
 mod accounts;
-mod attachments;
+pub(super) mod attachments;
 mod audit_log;
 mod divisions;
 mod events;

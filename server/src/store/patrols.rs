@@ -208,8 +208,15 @@ macro_rules! patrol_store {
                 Ok((patrols.len(), points.len(), checkins.len()))
             }
 
-            /// Stores a check-in, or answers the one holding its id.
-            pub async fn add_checkin(&self, c: &Checkin, now: DateTime<Utc>) -> Result<CheckinInsert, StoreError> {
+            /// Stores a check-in with its photos (their rows in the same transaction), or
+            /// answers the one holding its id (its photos untouched).
+            pub async fn add_checkin(
+                &self,
+                c: &Checkin,
+                photos: &[crate::records::NewAttachment],
+                now: DateTime<Utc>,
+            ) -> Result<CheckinInsert, StoreError> {
+                let mut tx = super::dialect::Backend::begin_write(self, "starting a check-in").await?;
                 let done = sqlx::query(INSERT_CHECKIN)
                     .bind(&c.checkin_id)
                     .bind(&c.patrol_id)
@@ -222,16 +229,31 @@ macro_rules! patrol_store {
                     .bind(c.place.grid_code.as_deref())
                     .bind(c.place.outside)
                     .bind(Time::from(now))
-                    .execute(&self.pool)
+                    .execute(&mut *tx)
                     .await
                     .map_err(query("storing a check-in"))?;
+                let created = done.rows_affected() == 1;
+                if created {
+                    Self::insert_attachment_rows(&mut tx, super::attachments::PhotoOf::Checkin(&c.checkin_id), photos).await?;
+                }
                 let row: CheckinRow = sqlx::query_as(CHECKIN)
                     .bind(&c.checkin_id)
-                    .fetch_one(&self.pool)
+                    .fetch_one(&mut *tx)
                     .await
                     .map_err(query("reading a check-in"))?;
+                tx.commit().await.map_err(query("committing a check-in"))?;
                 let stored = row.into_checkin()?;
-                Ok(if done.rows_affected() == 1 { CheckinInsert::Created(stored) } else { CheckinInsert::Existing(stored) })
+                Ok(if created { CheckinInsert::Created(stored) } else { CheckinInsert::Existing(stored) })
+            }
+
+            /// One check-in.
+            pub async fn checkin(&self, checkin_id: &str) -> Result<Option<Checkin>, StoreError> {
+                let row: Option<CheckinRow> = sqlx::query_as(CHECKIN)
+                    .bind(checkin_id)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(query("reading a check-in"))?;
+                row.map(CheckinRow::into_checkin).transpose()
             }
 
             /// One page of patrols, newest first.
@@ -357,8 +379,18 @@ impl Store {
     }
 
     /// Stores a check-in received at `now`; an id already taken answers its check-in.
-    pub async fn add_checkin(&self, checkin: &Checkin, now: DateTime<Utc>) -> Result<CheckinInsert, StoreError> {
-        dispatch!(self, s => s.add_checkin(checkin, now).await)
+    pub async fn add_checkin(
+        &self,
+        checkin: &Checkin,
+        photos: &[crate::records::NewAttachment],
+        now: DateTime<Utc>,
+    ) -> Result<CheckinInsert, StoreError> {
+        dispatch!(self, s => s.add_checkin(checkin, photos, now).await)
+    }
+
+    /// One check-in.
+    pub async fn checkin(&self, checkin_id: &str) -> Result<Option<Checkin>, StoreError> {
+        dispatch!(self, s => s.checkin(checkin_id).await)
     }
 
     /// One page of patrols matching the filter, newest first.

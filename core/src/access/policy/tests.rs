@@ -67,6 +67,8 @@ edit_security_policy .    .    .    .    .    .    x    .
 read_audit_log       .    .    .    .    .    .    .    x
 patrol               .    .    .    x    .    .    .    .
 read_patrols         x    x    .    .    .    .    .    .
+unbind_device        .    x    .    .    .    x    .    .
+mark_duplicate       .    x    .    .    .    .    .    .
 ";
     assert_eq!(out, expected);
 }

@@ -7,7 +7,7 @@ mod grids;
 mod frontend;
 mod health;
 mod ogcapi;
-mod patrols;
+pub(in crate::http) mod patrols;
 mod people;
 
 use axum::extract::DefaultBodyLimit;

@@ -4,7 +4,7 @@
 //! `GET /api/v1/stats/patrol`. Where people walked is personal data: every read is audited and
 //! never cached.
 
-use axum::extract::State;
+use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -19,6 +19,8 @@ use super::events::stats::{date, day_start};
 use super::{code, empty_page, no_store, page, time, Routes};
 use crate::access::{AuditNote, Caller, Scope};
 use crate::http::error::ApiError;
+use crate::http::with_photos;
+use crate::photos;
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::patrols::figures::{figures, FigureScope};
 use crate::patrols::{self, CheckinRequest, CheckinView, EndRequest, LiveView, Locator, PatrolView, PointsRequest, StartRequest};
@@ -32,7 +34,10 @@ pub fn router() -> Router<AppState> {
         .at("/api/v1/patrols/live", get(live))
         .at("/api/v1/patrols/{id}", get(one))
         .at("/api/v1/patrols/{id}/points", post(points))
-        .at("/api/v1/patrols/{id}/checkins", post(checkin))
+        .at(
+            "/api/v1/patrols/{id}/checkins",
+            post(checkin).layer(DefaultBodyLimit::max(with_photos::PHOTO_BODY_LIMIT)),
+        )
         .at("/api/v1/patrols/{id}/end", post(end))
         .at("/api/v1/stats/patrol", get(stats))
 }
@@ -89,20 +94,27 @@ async fn points(
     Ok(note.on(no_store(Json(answer).into_response())))
 }
 
+/// A check-in: JSON, or `multipart/form-data` with the JSON as `checkin` and up to nine
+/// `photo` parts (stored with the check-in, in its transaction).
 async fn checkin(
     State(state): State<AppState>,
     caller: Caller,
-    headers: HeaderMap,
     ApiPath(id): ApiPath<String>,
-    ApiJson(body): ApiJson<CheckinRequest>,
+    request: Request,
 ) -> Result<Response, ApiError> {
     caller.require(Permission::Patrol)?;
+    let headers = request.headers().clone();
+    let (body, sent): (CheckinRequest, _) = with_photos::read(request, &state, "checkin").await?;
+    let now = state.clock.now();
     let (roster, index, catalog) = (state.rules.roster(), state.index.load(), state.catalog.load());
     let person = patrols::walker(&roster, &caller.acting_as)?;
     let at = Locator { index: &index, catalog: &catalog, roster: &roster, person };
-    let (c, replay) = patrols::check_in(&state.store, at, &id, body, key(&headers)?, state.clock.now()).await?;
+    let photos = photos::prepare(&state.store, sent, now).await?;
+    let (c, replay) = patrols::check_in(&state.store, at, &id, body, key(&headers)?, &photos, now).await?;
+    let mut view = CheckinView::from(&c);
+    view.photos = state.store.checkin_photos(&c.checkin_id).await?.iter().map(photos::attachment_view).collect();
     let note = AuditNote::success(Permission::Patrol.as_str(), format!("checkin:{}", c.checkin_id));
-    Ok(stored(CheckinView::from(&c), replay, &format!("/api/v1/patrols/{id}"), note))
+    Ok(stored(view, replay, &format!("/api/v1/patrols/{id}"), note))
 }
 
 async fn end(
@@ -120,13 +132,13 @@ async fn end(
 }
 
 /// Who reads patrols: a supervisor within a jurisdiction, or a gridworker its own.
-enum Viewer {
+pub(in crate::http) enum Viewer {
     Within(Scope),
     Own(String),
 }
 
 impl Viewer {
-    fn of(caller: &Caller) -> Result<Self, ApiError> {
+    pub(in crate::http) fn of(caller: &Caller) -> Result<Self, ApiError> {
         match caller.scope(Permission::ReadPatrols) {
             Ok(scope) => Ok(Self::Within(scope)),
             Err(_) if caller.require(Permission::Patrol).is_ok() => Ok(Self::Own(caller.acting_as.clone())),
@@ -134,7 +146,7 @@ impl Viewer {
         }
     }
 
-    fn sees(&self, p: &PatrolRecord) -> bool {
+    pub(in crate::http) fn sees(&self, p: &PatrolRecord) -> bool {
         match self {
             Self::Within(scope) => scope.covers(&p.unit_code),
             Self::Own(person) => *person == p.person_id,

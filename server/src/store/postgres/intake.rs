@@ -57,7 +57,7 @@ impl PgStore {
         Self::insert_entries(&mut tx, &entries).await?;
         // The photos of the events created here, in the same transaction (bytes included).
         for (event_id, attachments) in photos {
-            Self::insert_attachment_rows(&mut tx, event_id, 1, attachments).await?;
+            Self::insert_attachment_rows(&mut tx, crate::store::attachments::PhotoOf::Event { event_id, seq: 1 }, attachments).await?;
         }
         tx.commit().await.map_err(query("committing an intake batch"))?;
         seen.fill(false);

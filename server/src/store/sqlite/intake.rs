@@ -33,7 +33,7 @@ impl SqliteStore {
         Self::insert_entries(&mut tx, &entries).await?;
         // The photos' rows of the events created here (their files were staged before).
         for (event_id, attachments) in photos {
-            Self::insert_attachment_rows(&mut tx, event_id, 1, attachments).await?;
+            Self::insert_attachment_rows(&mut tx, crate::store::attachments::PhotoOf::Event { event_id, seq: 1 }, attachments).await?;
         }
         counters.save(&mut tx).await?;
         tx.commit().await.map_err(query("committing an intake batch"))?;

@@ -1,7 +1,7 @@
-//! Photos of events and duplicate links: `GET /api/v1/attachments/{id}` and its thumbnail,
-//! read under the same jurisdiction rules as the event (a photo of an event the caller may not
-//! read is answered exactly like a missing one), never cached, every read audited (a photo
-//! may show people and their homes); `POST`/`DELETE /api/v1/events/{id}/duplicate` marks an
+//! Photos of events and check-ins, and duplicate links: `GET /api/v1/attachments/{id}` and its
+//! thumbnail, read under the same jurisdiction rules as the event or the check-in's patrol (a
+//! photo the caller may not read is answered exactly like a missing one), never cached, every
+//! read audited (a photo may show people and their homes); `POST`/`DELETE /api/v1/events/{id}/duplicate` marks an
 //! event a duplicate of another (linked both ways, counted once: at the original).
 
 use axum::extract::State;
@@ -13,6 +13,7 @@ use serde::Deserialize;
 use wangge_core::access::Permission;
 
 use super::queues::{decorated, find_visible};
+use crate::http::routes::patrols::Viewer;
 use crate::access::{AuditNote, Caller};
 use crate::http::error::ApiError;
 use crate::http::extract::{ApiJson, ApiPath};
@@ -37,17 +38,37 @@ async fn thumbnail(State(state): State<AppState>, caller: Caller, ApiPath(id): A
 }
 
 async fn serve(state: &AppState, caller: &Caller, id: &str, thumbnail: bool) -> Result<Response, ApiError> {
-    caller.require(Permission::ReadEvents)?;
+    // Event readers, and patrol readers or walkers (a check-in's photos).
+    if caller.require(Permission::ReadEvents).is_err() && Viewer::of(caller).is_err() {
+        caller.require(Permission::ReadEvents)?;
+    }
     let missing = || ApiError::NotFound(format!("no attachment with id {id:?}"));
     if id.is_empty() || id.len() > 64 {
         return Err(missing());
     }
     let Some(row) = state.store.attachment(id).await? else { return Err(missing()) };
-    // The event's rules decide; an event out of sight is answered as a missing photo.
-    let event = find_visible(state, caller, &row.event_id).await.map_err(|e| match e {
-        ApiError::Hidden(_) | ApiError::NotFound(_) => ApiError::Hidden(format!("no attachment with id {id:?}")),
-        other => other,
-    })?;
+    // What it is a photo of decides: an event's under the event's rules, a check-in's under
+    // the patrol's; one out of sight is answered as a missing photo.
+    let hidden = || ApiError::Hidden(format!("no attachment with id {id:?}"));
+    let object = match (&row.event_id, &row.checkin_id) {
+        (Some(event_id), _) => {
+            let event = find_visible(state, caller, event_id).await.map_err(|e| match e {
+                ApiError::Hidden(_) | ApiError::NotFound(_) => hidden(),
+                other => other,
+            })?;
+            format!("event:{}", event.event_id)
+        }
+        (None, Some(checkin_id)) => {
+            let viewer = Viewer::of(caller)?;
+            let checkin = state.store.checkin(checkin_id).await?.ok_or_else(hidden)?;
+            let patrol = state.store.patrol(&checkin.patrol_id).await?.ok_or_else(hidden)?;
+            if !viewer.sees(&patrol) {
+                return Err(hidden());
+            }
+            format!("checkin:{checkin_id}")
+        }
+        (None, None) => return Err(missing()),
+    };
     let (sha, content_type) =
         if thumbnail { (&row.thumb_sha256, "image/jpeg") } else { (&row.sha256, row.content_type.as_str()) };
     let bytes = state
@@ -62,7 +83,7 @@ async fn serve(state: &AppState, caller: &Caller, id: &str, thumbnail: bool) -> 
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("default-src 'none'; sandbox"));
     let what = if thumbnail { "thumbnail" } else { "photo" };
-    Ok(AuditNote::success("read_attachment", format!("event:{}", event.event_id))
+    Ok(AuditNote::success("read_attachment", object)
         .with_detail(format!("{what} {id}"))
         .on(response))
 }

@@ -148,7 +148,7 @@ async fn respond_requests(state: &AppState, format: Format, events: &[EventRecor
     let ids: Vec<&str> = events.iter().map(|e| e.event_id.as_str()).collect();
     let photos = state.store.attachments_of(&ids).await.map_err(|e| Open311Error::from(ApiError::from(e)))?;
     let media = |event_id: &str| {
-        photos.iter().find(|a| a.event_id == event_id).map(|a| format!("{}/api/v1/attachments/{}", state.public_url, a.attachment_id))
+        photos.iter().find(|a| a.event_id.as_deref() == Some(event_id)).map(|a| format!("{}/api/v1/attachments/{}", state.public_url, a.attachment_id))
     };
     let routing = state.rules.routing();
     let catalog = state.catalog.load();

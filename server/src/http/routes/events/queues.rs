@@ -23,7 +23,7 @@ use crate::http::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::state::AppState;
 use crate::events::holders::{self, MAX_ID};
 use crate::events::nearby;
-use crate::events::photos;
+use crate::photos;
 use crate::http::with_photos;
 use crate::events::transitions::{self, TransitionFailure};
 use crate::http::routes::Routes;

@@ -15,7 +15,7 @@ use crate::access::Caller;
 use crate::http::error::ApiError;
 use crate::records::Inserted;
 use crate::events::view::event_view;
-use crate::events::photos;
+use crate::photos;
 use crate::http::with_photos;
 use crate::events::intake::{self, ReportRequest};
 use crate::state::AppState;

@@ -1,4 +1,5 @@
-//! Photos arriving with reports and transitions (evidence of handling): each one checked,
+//! Photos (附件) arriving with reports, transitions (evidence of handling) and patrol
+//! check-ins: each one checked,
 //! oriented and re-encoded by [`crate::formats::photo`] off the async threads, at most
 //! [`AT_ONCE`] at a time in the whole service and each within [`TIME_BUDGET`]; made durable
 //! ahead of the transaction that writes their rows; and the views' photos and duplicate links
@@ -72,7 +73,8 @@ pub async fn prepare(store: &Store, photos: Vec<Arc<[u8]>>, now: DateTime<Utc>) 
         ready.push(NewAttachment {
             record: AttachmentRecord {
                 attachment_id: new_id()?,
-                event_id: String::new(),
+                event_id: None,
+                checkin_id: None,
                 seq: 0,
                 position: i64::try_from(i).unwrap_or(0),
                 content_type: processed.content_type.to_owned(),
@@ -126,7 +128,9 @@ pub async fn decorate(store: &Store, views: &mut [EventView]) -> Result<(), Stor
     let links = store.duplicate_links(&ids).await?;
     let mut by_event: HashMap<&str, Vec<AttachmentView>> = HashMap::new();
     for a in &photos {
-        by_event.entry(a.event_id.as_str()).or_default().push(attachment_view(a));
+        if let Some(event_id) = a.event_id.as_deref() {
+            by_event.entry(event_id).or_default().push(attachment_view(a));
+        }
     }
     for v in views.iter_mut() {
         v.attachments = by_event.remove(v.event_id.as_str()).unwrap_or_default();
