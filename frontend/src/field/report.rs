@@ -108,14 +108,23 @@ pub fn ReportForm() -> impl IntoView {
         None => bridge::set_point(f64::NAN, f64::NAN),
     });
     on_cleanup(|| bridge::set_point(f64::NAN, f64::NAN));
-    // Open events of the same category nearby (only online: nothing to show offline).
+    // Open events of the same category nearby (only online: nothing to show offline), asked
+    // again when the category changes or the point moves 25 m or more.
+    let asked = StoredValue::new(None::<(Category, f64, f64)>);
     Effect::new(move |_| {
         let (Some(p), c, online) = (point(), category.get(), f.online.get()) else { return };
-        nearby.set(None);
+        let (lon, lat) = p.lon_lat();
         if !online {
+            nearby.set(None);
+            asked.set_value(None);
             return;
         }
-        let (lon, lat) = p.lon_lat();
+        let same = asked.get_value().is_some_and(|(k, x, y)| k == c && super::geo::distance_m([x, y], [lon, lat]) < 25.0);
+        if same {
+            return;
+        }
+        asked.set_value(Some((c, lon, lat)));
+        nearby.set(None);
         let url = api::url(
             "/api/v1/events/nearby",
             &[("lon", &lon.to_string()), ("lat", &lat.to_string()), ("crs", p.crs()), ("category", c.as_str()), ("radius_m", "200")],
