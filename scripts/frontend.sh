@@ -3,6 +3,10 @@
 #   dist/index.html, dist/style.css          the page
 #   dist/pkg/                                the app: wasm + its JS glue (wasm-bindgen --target web)
 #   dist/vendor/maplibre-gl.{js,css}         MapLibre GL JS from npm (frontend/package-lock.json)
+#   dist/vendor/idb.js                       idb (IndexedDB with promises) from npm, for the field app
+#   dist/field.css, field.webmanifest, icons/ the field app (手机端, /field): its look and install data
+#   dist/sw.js, dist/workbox-*.js            its service worker, made by Workbox (workbox-build, npm)
+#   dist/**/*.gz                             gzipped copies of the larger files, sent when accepted
 # The server serves dist/ at / (--frontend-dir). Nothing on the page is loaded from the internet.
 #
 #   scripts/frontend.sh            build (release profile `wasm-release`: opt-level z, LTO)
@@ -61,7 +65,7 @@ if [[ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$wb_version
         cargo install wasm-bindgen-cli --version "$wb_version" --target-dir "$CARGO_TARGET_DIR/tools"
 fi
 
-# ---- MapLibre GL JS from npm ----------------------------------------------------------------
+# ---- MapLibre GL JS, idb and Workbox from npm ---------------------------------------------
 have npm || need_apt nodejs npm
 lock_sum="$(sha256sum "$FRONTEND/package-lock.json" | cut -d' ' -f1)"
 if [[ "$(cat "$FRONTEND/node_modules/.wangge-lock" 2>/dev/null)" != "$lock_sum" ]]; then
@@ -85,13 +89,23 @@ mkdir -p "$DIST.new/pkg" "$DIST.new/vendor"
 timed "wasm-bindgen" \
     wasm-bindgen --target web --no-typescript --remove-name-section --remove-producers-section \
         --out-dir "$DIST.new/pkg" "$wasm"
-cp "$FRONTEND/index.html" "$FRONTEND/style.css" "$DIST.new/"
+cp "$FRONTEND/index.html" "$FRONTEND/style.css" "$FRONTEND/field.css" "$FRONTEND/field.webmanifest" "$DIST.new/"
+cp -r "$FRONTEND/icons" "$DIST.new/"
+cp "$FRONTEND/node_modules/idb/build/index.js" "$DIST.new/vendor/idb.js"
+cp "$FRONTEND/node_modules/idb/LICENSE" "$DIST.new/vendor/idb-LICENSE.txt"
 cp "$FRONTEND/node_modules/maplibre-gl/dist/maplibre-gl.js" \
    "$FRONTEND/node_modules/maplibre-gl/dist/maplibre-gl.css" \
    "$FRONTEND/node_modules/maplibre-gl/LICENSE.txt" "$DIST.new/vendor/"
 # An optional /config.json (e.g. {"tile_url": "http://tiles.local/{z}/{x}/{y}.png"}) is kept
 # across builds: it is the site's, not the build's.
 if [[ -f "$DIST/config.json" ]]; then cp "$DIST/config.json" "$DIST.new/"; fi
+# The field app's service worker precaches what is in dist now (config.json is the site's and is
+# not precached).
+timed "service worker (workbox)" node "$FRONTEND/js/build-sw.mjs" "$DIST.new"
+# A gzipped copy beside each text and wasm file, for a server that sends precompressed files
+# (the wasm and MapLibre shrink to about a third: what a phone on a slow network waits for).
+find "$DIST.new" -type f \( -name '*.js' -o -name '*.wasm' -o -name '*.css' -o -name '*.html' -o -name '*.webmanifest' \) \
+    -size +1k -exec gzip -9 -k -n {} +
 rm -rf "$DIST"
 mv "$DIST.new" "$DIST"
 

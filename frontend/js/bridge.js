@@ -105,6 +105,7 @@ function style(base, tileUrl, tileAttribution) {
     heat: { type: 'geojson', data: EMPTY },
     events: { type: 'geojson', data: EMPTY, promoteId: 'id' },
     pin: { type: 'geojson', data: EMPTY },
+    patrols: { type: 'geojson', data: EMPTY },
   };
   const layers = [{ id: 'background', type: 'background', paint: { 'background-color': '#eef1ec' } }];
   if (tileUrl) {
@@ -145,6 +146,18 @@ function style(base, tileUrl, tileAttribution) {
         'circle-color': ['match', ['get', 'tag'], 'overdue', '#c0392b', 'returned', '#d68910', '#1f77b4'],
         'circle-stroke-color': '#ffffff', 'circle-stroke-width': 1.5,
       },
+    },
+    {
+      id: 'patrols-circle', type: 'circle', source: 'patrols',
+      paint: {
+        'circle-radius': 7, 'circle-color': ['case', ['get', 'outside'], '#d68910', '#2e8b57'],
+        'circle-stroke-color': '#ffffff', 'circle-stroke-width': 2,
+      },
+    },
+    {
+      id: 'patrols-label', type: 'symbol', source: 'patrols',
+      layout: { 'text-field': ['get', 'label'], 'text-font': TEXT_FONT, 'text-size': 12, 'text-offset': [0, 1.2], 'text-anchor': 'top' },
+      paint: { 'text-color': '#1e5631', 'text-halo-color': '#ffffff', 'text-halo-width': 1.5 },
     },
     { id: 'pin', type: 'circle', source: 'pin', paint: { 'circle-radius': 7, 'circle-color': '#0057b8', 'circle-stroke-color': '#fff', 'circle-stroke-width': 2 } },
     {
@@ -416,6 +429,23 @@ export function setPin(lon, lat) {
   if (!ready) return;
   const features = Number.isFinite(lon) ? [{ type: 'Feature', properties: {}, geometry: { type: 'Point', coordinates: [lon, lat] } }] : [];
   map.getSource('pin').setData({ type: 'FeatureCollection', features });
+}
+
+/**
+ * Gridworkers on patrol: JSON text of [{patrol_id, name, lon, lat, label, outside}] (their last
+ * points, from GET /api/v1/patrols/live).
+ */
+export function setPatrols(patrolsJson) {
+  if (!ready) return;
+  const list = JSON.parse(patrolsJson);
+  map.getSource('patrols').setData({
+    type: 'FeatureCollection',
+    features: list.map((p) => ({
+      type: 'Feature', properties: { id: p.patrol_id, label: p.label, outside: Boolean(p.outside) },
+      geometry: { type: 'Point', coordinates: [p.lon, p.lat] },
+    })),
+  });
+  hook.patrolsLive = list.length;
 }
 
 /**

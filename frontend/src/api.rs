@@ -25,6 +25,11 @@ pub fn set_csrf(token: &str) {
     CSRF.with(|c| *c.borrow_mut() = token.to_owned());
 }
 
+/// The session's CSRF token (empty when signed out).
+pub fn csrf_token() -> String {
+    CSRF.with(|c| c.borrow().clone())
+}
+
 /// What to do when any request answers 401 (the session ended: idle timeout, logout
 /// elsewhere, account disabled).
 pub fn on_unauthorized(f: impl Fn() + 'static) {

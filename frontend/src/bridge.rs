@@ -62,6 +62,9 @@ extern "C" {
     /// Marks one event as selected.
     #[wasm_bindgen(js_name = selectEvent)]
     pub fn select_event(id: &str);
+    /// Gridworkers on patrol, JSON `[{patrol_id, name, lon, lat, label, outside}]`.
+    #[wasm_bindgen(js_name = setPatrols)]
+    pub fn set_patrols(patrols_json: &str);
     /// A pin at a point (NaN clears it).
     #[wasm_bindgen(js_name = setPin)]
     pub fn set_pin(lon: f64, lat: f64);

@@ -1,9 +1,10 @@
 //! 调度台 — the dispatcher's live queue of new, returned and overdue events for a county,
-//! township or village (`GET /api/v1/events`, live from `GET /api/v1/events/stream`), and the
-//! event they look at.
+//! township or village (`GET /api/v1/events`, live from `GET /api/v1/events/stream`), the
+//! event they look at, and (with `read_patrols`) the gridworkers on patrol (`live_patrols`).
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use wangge_core::access::Permission;
 use wangge_core::event::State;
 use wangge_core::wire::{EventView, Paged, QueueMessage};
 
@@ -11,6 +12,7 @@ use crate::app::shared;
 use crate::bridge::{self, Stream};
 use crate::devices::DeviceBinding;
 use crate::event_panel::EventPanel;
+use crate::live_patrols::LivePatrols;
 use crate::{api, labels, session};
 
 /// The county's code (怀来县).
@@ -197,6 +199,7 @@ pub fn Dispatch() -> impl IntoView {
         </ul>
         <DeviceBinding/>
         <EventPanel on_change=move |e: EventView| queue.update(|q| upsert(q, e))/>
+        {session::may(Permission::ReadPatrols).then(|| view! { <LivePatrols/> })}
     }
 }
 

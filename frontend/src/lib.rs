@@ -2,7 +2,8 @@
 //! dispatchers (the live incident console) and planners (the boundary editor), drawn on
 //! MapLibre GL JS through `js/bridge.js`.
 //! The service's JSON is read into `wangge_core::wire`'s types. Everything is behind a login;
-//! the signed-in account's permissions decide which views exist.
+//! the signed-in account's permissions decide which views exist. `/field` is the gridworkers'
+//! phone app (`field`): offline first, installable, its own layout.
 
 mod admin;
 mod api;
@@ -13,8 +14,10 @@ mod devices;
 mod dispatch;
 mod event_extras;
 mod event_panel;
+mod field;
 mod labels;
 mod leaders;
+mod live_patrols;
 mod locate;
 mod planner;
 mod search;
@@ -22,8 +25,13 @@ mod session;
 
 use wasm_bindgen::prelude::wasm_bindgen;
 
-/// Mounts the app on the page's body: the login form or the app for the account.
+/// Mounts the app on the page's body: the gridworker's phone app at `/field`, else the login
+/// form or the app for the account.
 #[wasm_bindgen(start)]
 pub fn start() {
-    leptos::mount::mount_to_body(session::Root);
+    if field::is_field_path() {
+        leptos::mount::mount_to_body(field::FieldRoot);
+    } else {
+        leptos::mount::mount_to_body(session::Root);
+    }
 }

@@ -759,11 +759,12 @@ test('an ended session sends the page back to the login form', { timeout: 120_00
 });
 
 test('a gridworker sees no leaders\' dashboard', { timeout: 120_000 }, async () => {
-  // The demo account must exist (a clear failure if the server did not create it).
-  const gridworker = await apiSession(server.base, 'gridworker');
+  // The browser signs in first: a gridworker's account is bound to the first device it signs in
+  // from (人机格), so the API is asked from the same browser (its device cookie).
+  await openAs('gridworker');
+  const gridworker = { me: await (await page.request.get(`${server.base}/api/v1/auth/me`)).json() };
   assert.equal(gridworker.me.role, 'gridworker');
   assert.ok(!gridworker.me.permissions.includes('read_stats'), 'a gridworker may not read the figures');
-  await openAs('gridworker');
   assert.equal(await page.locator('button.tab', { hasText: '领导驾驶舱' }).count(), 0, 'no 领导驾驶舱 tab');
   assert.equal(await page.locator('#dashboard').count(), 0, 'no figures');
   await page.locator('.side h2', { hasText: '调度台' }).waitFor({ timeout: 30_000 });

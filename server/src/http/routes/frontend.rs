@@ -1,6 +1,7 @@
 //! The built map frontend at `/`: its files with their content types (`application/wasm`
-//! included), and `index.html` for any other GET path outside the API so that the client's own
-//! routes load; `index.html` is never cached without asking. API paths keep their JSON 404s.
+//! included; the build's gzipped copy when the client accepts gzip), and `index.html` for any
+//! other GET path outside the API so that the client's own routes load; `index.html` is never
+//! cached without asking. API paths keep their JSON 404s.
 
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -23,7 +24,11 @@ pub async fn serve(State(state): State<AppState>, request: Request) -> Response 
     let Some(dir) = state.frontend_dir.as_ref().filter(|_| !ours && readable) else {
         return error::not_found(request.uri().clone()).await.into_response();
     };
-    let files = ServeDir::new(dir).fallback(ServeFile::new(dir.join("index.html")));
+    // The build leaves a gzipped copy beside the larger files (scripts/frontend.sh): sent to
+    // clients that accept it, which is what a phone on a slow network waits for.
+    let files = ServeDir::new(dir)
+        .precompressed_gzip()
+        .fallback(ServeFile::new(dir.join("index.html")).precompressed_gzip());
     let response = match files.oneshot(request).await {
         Ok(response) => response,
         Err(never) => match never {},
