@@ -297,6 +297,10 @@ backend_tests! {
         for (who, status) in [("gw_a", StatusCode::OK), ("county", StatusCode::OK), ("town_a", StatusCode::OK), ("leader", StatusCode::OK), ("town_b", StatusCode::NOT_FOUND), ("planner", StatusCode::FORBIDDEN)] {
             assert_eq!(raw(&c, who, Method::GET, &url, None, Vec::new()).await.status, status, "{who}");
         }
+        // The patrol lists its check-ins with their photos.
+        let patrol = c.get("county", "/api/v1/patrols/p-photo").await;
+        assert_eq!(patrol.body["visits"][0]["photos"][0]["id"], photo["id"], "{}", patrol.text);
+        assert_eq!(patrol.body["visits"][0]["note"], "井盖松动");
         // A replayed check-in answers the stored one with its photo, adding none.
         let again = post_multipart(&c, "gw_a", "/api/v1/patrols/p-photo/checkins", "checkin", &checkin, &files).await;
         assert_eq!(again.status, StatusCode::OK, "{}", again.json);

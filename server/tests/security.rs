@@ -292,6 +292,8 @@ backend_tests! {
         // HttpOnly cookie sent to the sign-in routes only.
         let first = post(As::Nobody, "/api/v1/auth/login").await;
         assert_eq!(first.status, StatusCode::OK, "{}", first.text);
+        // The phone's map gets the gridworker's bound grids with the sign-in.
+        assert_eq!(first.body["grids"], json!([GRID_A]), "{}", first.text);
         let cookies: Vec<String> =
             first.headers.get_all(header::SET_COOKIE).iter().map(|v| v.to_str().unwrap().to_owned()).collect();
         let device = cookies.iter().find(|c| c.starts_with("wangge_device=")).expect("a device cookie");

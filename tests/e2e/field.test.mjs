@@ -137,7 +137,7 @@ after(async () => {
   for (const f of shots) console.log(`# screenshot: ${f}`);
 });
 
-test('the phone app works offline: a report with a photo, actions on a task, a patrol and a check-in are queued, survive a reload and are sent once', { timeout: 180_000 }, async () => {
+test('the phone app works offline: a report with a photo, actions on a task, a patrol and a check-in with a photo are queued, survive a reload and are sent once', { timeout: 180_000 }, async () => {
   // A task for the gridworker: a resident's report in its grid, assigned to it by the rule.
   const task = await api('POST', '/api/v1/reports', {
     report_id: `field-task-${Date.now()}`, category: 'livelihood', subcategory: '路灯损坏',
@@ -209,6 +209,7 @@ test('the phone app works offline: a report with a photo, actions on a task, a p
   assert.match(await page.locator('#patrol-status').textContent(), /轨迹 5 点/);
   await page.selectOption('#checkin-kind', 'shop');
   await page.fill('#checkin-note', '检查商户燃气');
+  await page.setInputFiles('#checkin-photos', { name: 'shop.jpg', mimeType: 'image/jpeg', buffer: photo });
   await page.click('#checkin-submit');
   await page.waitForFunction(() => /打卡 1 次/.test(document.querySelector('#patrol-status')?.textContent || ''), null, { timeout: 10_000 });
   await page.click('#patrol-end');
@@ -237,13 +238,12 @@ test('the phone app works offline: a report with a photo, actions on a task, a p
   assert.equal(event.report_id, reportId, 'the event carries the client id');
   assert.equal(event.category, 'hazard');
   assert.equal(event.reporter.kind, 'gridworker');
-  const photos = 'attachments' in event;
-  if (photos) {
-    assert.equal(event.attachments.length, 1, 'one photo');
-    assert.equal(event.attachments[0].content_type, 'image/jpeg');
-  } else {
-    console.log('# this server does not take photos yet: the report was sent without them');
-  }
+  assert.equal(event.attachments.length, 1, 'one photo');
+  assert.equal(event.attachments[0].content_type, 'image/jpeg');
+  // The photo as stored: a JPEG the dispatcher can read.
+  const stored = await fetch(`${server.base}${event.attachments[0].url}`, { headers: { cookie: county.cookie } });
+  assert.equal(stored.status, 200);
+  assert.equal(stored.headers.get('content-type'), 'image/jpeg');
   const sameReport = async () => {
     const list = await api('GET', `/api/v1/events?grid=${event.grid_code}&per_page=100`);
     return list.items.filter((e) => e.report_id === reportId).length;
@@ -257,10 +257,15 @@ test('the phone app works offline: a report with a photo, actions on a task, a p
   const patrol = patrols.items[0];
   assert.equal(patrol.id, sent[3].id, 'the patrol has the client id');
   assert.deepEqual([patrol.points, patrol.checkins, patrol.open], [5, 1, false], JSON.stringify(patrol));
+  const walked = await api('GET', `/api/v1/patrols/${encodeURIComponent(patrol.id)}`);
+  assert.equal(walked.visits.length, 1);
+  assert.equal(walked.visits[0].note, '检查商户燃气');
+  assert.equal(walked.visits[0].photos.length, 1, 'the check-in keeps its photo');
   const handled = await api('GET', `/api/v1/events/${task.event_id}`);
   const steps = await api('GET', `/api/v1/events/${task.event_id}/timeline`);
   assert.deepEqual(steps.entries.slice(-2).map((t) => t.action), ['accept', 'resolve_on_spot'], 'verified, then resolved on the spot');
-  if (photos) assert.equal(handled.attachments.length, 1, 'the evidence photo');
+  assert.equal(handled.attachments.length, 1, 'the evidence photo');
+  assert.ok(handled.attachments[0].seq > 1, 'the evidence belongs to the transition');
 
   // 5. Everything sent is sent again (as after a lost answer): nothing changes on the server.
   const statuses = await page.evaluate(() => window.__wangge.field.replay());
@@ -270,7 +275,8 @@ test('the phone app works offline: a report with a photo, actions on a task, a p
   const again = await patrolsToday();
   assert.equal(again.total, 1, 'still one patrol');
   assert.deepEqual([again.items[0].points, again.items[0].checkins], [5, 1], 'no point or check-in twice');
-  if (photos) assert.equal((await api('GET', `/api/v1/events/${created.event_id}`)).attachments.length, 1, 'still one photo');
+  assert.equal((await api('GET', `/api/v1/events/${created.event_id}`)).attachments.length, 1, 'still one photo');
+  assert.equal((await api('GET', `/api/v1/patrols/${encodeURIComponent(patrol.id)}`)).visits[0].photos.length, 1, 'still one check-in photo');
   const stepsAgain = await api('GET', `/api/v1/events/${task.event_id}/timeline`);
   assert.equal(stepsAgain.entries.length, steps.entries.length, 'no action taken twice');
   assert.deepEqual(page.outside, [], 'nothing is loaded from outside the server');

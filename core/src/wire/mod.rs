@@ -412,6 +412,9 @@ pub struct Me {
     /// The password must be changed before anything else is answered.
     #[serde(default)]
     pub password_expired: bool,
+    /// A gridworker's bound grids (人、机、格), for its phone's map; empty for other roles.
+    #[serde(default)]
+    pub grids: Vec<String>,
 }
 
 impl Me {

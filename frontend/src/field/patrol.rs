@@ -5,6 +5,7 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use wasm_bindgen::JsCast;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -144,8 +145,8 @@ fn toggle_pause(f: Field) {
     f.walk.set(Some(w));
 }
 
-/// 走访打卡 at the current position.
-fn check_in(f: Field, kind: &str, note: &str) -> Result<(), String> {
+/// 走访打卡 at the current position, with the photos taken for it.
+fn check_in(f: Field, kind: &str, note: &str, photos: Vec<web_sys::File>) -> Result<(), String> {
     let Some(mut w) = f.walk.get_untracked() else { return Err("请先开始巡查。".to_owned()) };
     let Some(fix) = f.fix.get_untracked() else { return Err("还没有位置，无法打卡。".to_owned()) };
     flush(f, &mut w);
@@ -158,7 +159,7 @@ fn check_in(f: Field, kind: &str, note: &str) -> Result<(), String> {
     let label = CHECKIN_KINDS.iter().find(|(k, _)| *k == kind).map_or("其他", |(_, l)| l);
     let item = NewItem::new(id, Kind::Checkin, format!("打卡 · {label}"), format!("/api/v1/patrols/{}/checkins", w.id), &body);
     spawn_local(async move {
-        let _ = f.enqueue(item, &[]).await;
+        let _ = f.enqueue(item, &photos).await;
     });
     w.checkins += 1;
     save(Some(&w));
@@ -204,9 +205,30 @@ pub fn PatrolPanel() -> impl IntoView {
     };
     let open = move || f.walk.get().is_some();
     let paused = move || f.walk.get().is_some_and(|w| w.paused);
-    let do_check_in = move |_| match check_in(f, &kind.get_untracked(), &note.get_untracked()) {
+    let photos = StoredValue::new_local(Vec::<web_sys::File>::new());
+    let photo_count = RwSignal::new(0_usize);
+    let pick = move |ev: web_sys::Event| {
+        let Some(input) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()) else { return };
+        let files: Vec<web_sys::File> = input.files().map(|l| (0..l.length()).filter_map(|i| l.get(i)).collect()).unwrap_or_default();
+        let described: Vec<(String, f64)> = files.iter().map(|f| (f.type_(), f.size())).collect();
+        match super::report::photo_problem(&described) {
+            Some(problem) => {
+                result.set(problem);
+                input.set_value("");
+                photos.set_value(Vec::new());
+                photo_count.set(0);
+            }
+            None => {
+                photo_count.set(files.len());
+                photos.set_value(files);
+            }
+        }
+    };
+    let do_check_in = move |_| match check_in(f, &kind.get_untracked(), &note.get_untracked(), photos.get_value()) {
         Ok(()) => {
             note.set(String::new());
+            photos.set_value(Vec::new());
+            photo_count.set(0);
             result.set("已打卡。".to_owned());
         }
         Err(e) => result.set(e),
@@ -222,6 +244,9 @@ pub fn PatrolPanel() -> impl IntoView {
                     </select>
                 </label>
                 <label>"备注" <input id="checkin-note" type="text" prop:value=move || note.get() on:input=move |ev| note.set(event_target_value(&ev))/></label>
+                <label class="f-photos">{move || format!("照片（{} 张，可选）", photo_count.get())}
+                    <input id="checkin-photos" type="file" accept="image/*" capture="environment" multiple=true on:change=pick/>
+                </label>
                 <button class="f-button secondary" id="checkin-submit" on:click=do_check_in>"走访打卡"</button>
             </div>
         })}

@@ -20,7 +20,7 @@ pub enum Kind {
     PatrolStart,
     /// `POST /api/v1/patrols/{id}/points` (轨迹).
     Points,
-    /// `POST /api/v1/patrols/{id}/checkins` (走访打卡).
+    /// `POST /api/v1/patrols/{id}/checkins` (走访打卡), with photos.
     Checkin,
     /// `POST /api/v1/patrols/{id}/end` (结束巡查).
     PatrolEnd,
@@ -32,6 +32,7 @@ impl Kind {
         match self {
             Self::Report => "report",
             Self::Transition => "transition",
+            Self::Checkin => "checkin",
             _ => "",
         }
     }

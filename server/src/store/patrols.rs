@@ -36,6 +36,8 @@ const INSERT_PATROL: &str = "INSERT INTO patrol (patrol_id, person_id, unit_code
 const END_PATROL: &str =
     "UPDATE patrol SET ended_at = $1, updated_at = $2 WHERE patrol_id = $3 AND ended_at IS NULL";
 const CHECKIN: &str = concat!("SELECT ", checkin_columns!(), " FROM patrol_checkin WHERE checkin_id = $1");
+const CHECKINS_OF: &str =
+    concat!("SELECT ", checkin_columns!(), " FROM patrol_checkin WHERE patrol_id = $1 ORDER BY at, checkin_id");
 const INSERT_CHECKIN: &str = "INSERT INTO patrol_checkin
      (checkin_id, patrol_id, at, lon, lat, kind, note, ref, grid_code, outside, received_at)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING";
@@ -246,6 +248,16 @@ macro_rules! patrol_store {
                 Ok(if created { CheckinInsert::Created(stored) } else { CheckinInsert::Existing(stored) })
             }
 
+            /// A patrol's check-ins, in time order.
+            pub async fn checkins_of(&self, patrol_id: &str) -> Result<Vec<Checkin>, StoreError> {
+                let rows: Vec<CheckinRow> = sqlx::query_as(CHECKINS_OF)
+                    .bind(patrol_id)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(query("listing a patrol's check-ins"))?;
+                rows.into_iter().map(CheckinRow::into_checkin).collect()
+            }
+
             /// One check-in.
             pub async fn checkin(&self, checkin_id: &str) -> Result<Option<Checkin>, StoreError> {
                 let row: Option<CheckinRow> = sqlx::query_as(CHECKIN)
@@ -391,6 +403,11 @@ impl Store {
     /// One check-in.
     pub async fn checkin(&self, checkin_id: &str) -> Result<Option<Checkin>, StoreError> {
         dispatch!(self, s => s.checkin(checkin_id).await)
+    }
+
+    /// A patrol's check-ins, in time order.
+    pub async fn checkins_of(&self, patrol_id: &str) -> Result<Vec<Checkin>, StoreError> {
+        dispatch!(self, s => s.checkins_of(patrol_id).await)
     }
 
     /// One page of patrols matching the filter, newest first.

@@ -168,8 +168,24 @@ async fn one(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath
     if !viewer.sees(&patrol) {
         return Err(ApiError::Hidden(missing()));
     }
+    // The check-ins (走访) with their photos.
+    let mut visits = Vec::new();
+    for c in state.store.checkins_of(&patrol.patrol_id).await? {
+        let mut view = CheckinView::from(&c);
+        view.photos = state.store.checkin_photos(&c.checkin_id).await?.iter().map(photos::attachment_view).collect();
+        visits.push(view);
+    }
     let note = AuditNote::success(viewer.permission().as_str(), format!("patrol:{id}"));
-    Ok(note.on(no_store(Json(PatrolView::from(&patrol)).into_response())))
+    Ok(note.on(no_store(Json(PatrolDetail { patrol: PatrolView::from(&patrol), visits }).into_response())))
+}
+
+/// One patrol with its check-ins.
+#[derive(Debug, Serialize)]
+struct PatrolDetail {
+    #[serde(flatten)]
+    patrol: PatrolView,
+    /// Its check-ins, in time order, with their photos.
+    visits: Vec<CheckinView>,
 }
 
 #[derive(Debug, Deserialize)]

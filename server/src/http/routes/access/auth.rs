@@ -67,6 +67,9 @@ fn me_of(state: &AppState, caller: &Caller) -> Me {
         },
         idle_timeout_s: u64::from(state.auth.policy().idle_timeout_minutes) * 60,
         password_expired: caller.password_expired,
+        grids: crate::http::routes::events::reports::gridworker_person(caller)
+            .and_then(|id| state.rules.roster().get(id).map(|p| p.grids.clone()))
+            .unwrap_or_default(),
     }
 }
 
