@@ -1,4 +1,4 @@
-//! Photo intake benchmark: reports with one ~3 MB phone photo each, through
+//! Photo intake benchmark: reports with one 3–4 MB phone photo each, through
 //! `POST /api/v1/reports` as multipart (in process, no sockets), on both stores — SQLite on a
 //! temp data dir (the photo's file fsynced, then its row with the event) and PostGIS on a
 //! throwaway database (the bytes in the event's transaction) — each beside plain JSON reports
@@ -65,7 +65,7 @@ async fn main() {
 /// A 12 MP-class phone photo's worth of detail: noise over gradients, about 3 MB as JPEG.
 fn phone_photo() -> Vec<u8> {
     let mut seed = 0x2545_f491_4f6c_dd1du64;
-    let img = RgbImage::from_fn(1650, 1240, |x, y| {
+    let img = RgbImage::from_fn(1900, 1420, |x, y| {
         seed ^= seed << 13;
         seed ^= seed >> 7;
         seed ^= seed << 17;
