@@ -36,6 +36,8 @@ let worker;
 /** The first phone: its context and page, signed in as `gridworker`. */
 let phone;
 let page;
+/** What the offline test made: the reported event (with its photo) and the gridworker's task. */
+const made = {};
 const shots = [];
 
 async function shot(p, name) {
@@ -235,6 +237,7 @@ test('the phone app works offline: a report with a photo, actions on a task, a p
   const reportId = sent[0].id;
   const created = JSON.parse(sent[0].answer);
   const event = await api('GET', `/api/v1/events/${created.event_id}`);
+  made.report = created.event_id;
   assert.equal(event.report_id, reportId, 'the event carries the client id');
   assert.equal(event.category, 'hazard');
   assert.equal(event.reporter.kind, 'gridworker');
@@ -262,6 +265,7 @@ test('the phone app works offline: a report with a photo, actions on a task, a p
   assert.equal(walked.visits[0].note, '检查商户燃气');
   assert.equal(walked.visits[0].photos.length, 1, 'the check-in keeps its photo');
   const handled = await api('GET', `/api/v1/events/${task.event_id}`);
+  made.task = task.event_id;
   const steps = await api('GET', `/api/v1/events/${task.event_id}/timeline`);
   assert.deepEqual(steps.entries.slice(-2).map((t) => t.action), ['accept', 'resolve_on_spot'], 'verified, then resolved on the spot');
   assert.equal(handled.attachments.length, 1, 'the evidence photo');
@@ -305,6 +309,37 @@ test('the dispatcher sees the gridworker on patrol on the console map', { timeou
   const sentNow = await page.evaluate(() => window.__wangge.field.list('sent'));
   assert.equal(live.items.filter((p) => p.person_id === worker.person).length, 0,
     `an ended patrol leaves the map: ${JSON.stringify(live.items)} ${JSON.stringify(sentNow.slice(-4))}`);
+});
+
+test('the console shows the report’s photo, marks a duplicate and finds the phone’s binding', { timeout: 120_000 }, async () => {
+  assert.ok(made.report && made.task, 'the offline test ran first');
+  const desk = await newPage(browser, server.base);
+  await loginForm(desk, server.base, 'county', DEMO_PASSWORD, '?view=dispatch');
+  await mapLoaded(desk);
+  // The event found by its id opens in the panel with its photo's thumbnail, loaded.
+  await desk.fill('#search-q', made.report);
+  await desk.press('#search-q', 'Enter');
+  await desk.locator('#event-id', { hasText: made.report }).waitFor({ timeout: 30_000 });
+  const thumb = desk.locator('#event-photos img');
+  await thumb.waitFor({ timeout: 30_000 });
+  assert.equal(await thumb.count(), 1);
+  await desk.waitForFunction(() => document.querySelector('#event-photos img')?.naturalWidth > 0, null, { timeout: 30_000 });
+  assert.match(await desk.locator('#event-photos a').getAttribute('href'), /^\/api\/v1\/attachments\/P[0-9a-f]+$/);
+  // Marked a duplicate of the task's event: the link shows, and the original lists it.
+  await desk.fill('#duplicate-input', made.task);
+  await desk.click('#do-duplicate');
+  await desk.locator('#duplicate-of', { hasText: made.task }).waitFor({ timeout: 30_000 });
+  assert.deepEqual((await api('GET', `/api/v1/events/${made.task}`)).duplicates, [made.report]);
+  await shot(desk, 'console-photo-duplicate');
+  // Taken back through the API: the rest of the suite counts it as before.
+  const back = await county.call('DELETE', `/api/v1/events/${made.report}/duplicate`);
+  assert.equal(back.status, 204, back.text);
+  // The gridworker's device binding, looked up in the console.
+  await desk.click('#device-binding summary');
+  await desk.fill('#device-username', 'gridworker');
+  await desk.click('#device-look');
+  await desk.locator('#device-status', { hasText: '已绑定' }).waitFor({ timeout: 30_000 });
+  await desk.context().close();
 });
 
 test('an ended session asks for the password on the phone, and the queue goes on', { timeout: 60_000 }, async () => {
