@@ -12,6 +12,7 @@ pub mod event;
 pub mod index;
 pub mod patrol;
 pub mod people;
+pub mod registry;
 pub mod stats;
 pub mod wire;
 
