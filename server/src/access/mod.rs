@@ -7,12 +7,14 @@
 mod anchor;
 mod audit;
 mod caller;
+mod fieldcrypt;
 mod policy;
 mod scope;
 mod secret;
 mod service;
 
 pub use anchor::{Anchor, AnchorError};
+pub use fieldcrypt::{FieldCryptError, FieldKeys};
 pub use caller::{Caller, Denial, NoCaller, Scope, Via};
 pub use audit::{AuditNote, Auditor, AuditorError, DenialFold};
 pub use policy::SecurityPolicy;
