@@ -38,9 +38,6 @@ const END_PATROL: &str =
 const CHECKIN: &str = concat!("SELECT ", checkin_columns!(), " FROM patrol_checkin WHERE checkin_id = $1");
 const CHECKINS_OF: &str =
     concat!("SELECT ", checkin_columns!(), " FROM patrol_checkin WHERE patrol_id = $1 ORDER BY at, checkin_id");
-const INSERT_CHECKIN: &str = "INSERT INTO patrol_checkin
-     (checkin_id, patrol_id, at, lon, lat, kind, note, ref, grid_code, outside, received_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING";
 const LIVE: &str = "SELECT p.patrol_id, p.person_id, p.unit_code, p.started_at,
         t.at, t.lon, t.lat, t.accuracy_m, t.grid_code, t.outside
    FROM patrol p
@@ -120,6 +117,48 @@ macro_rules! patrol_store {
                 self.found(patrol_id).await
             }
 
+            /// The multi-row INSERT of track points (patrol, point), skipping stored ones (same
+            /// patrol and time).
+            fn points_insert<'a>(rows: &'a [(&'a str, &'a TrackPoint)], now: DateTime<Utc>) -> sqlx::QueryBuilder<$db> {
+                let mut q = sqlx::QueryBuilder::<$db>::new(
+                    "INSERT INTO patrol_point (patrol_id, at, lon, lat, accuracy_m, grid_code, outside, received_at) ",
+                );
+                q.push_values(rows, |mut row, (patrol_id, p)| {
+                    row.push_bind(*patrol_id)
+                        .push_bind(Time::from(p.at))
+                        .push_bind(p.place.at.lon)
+                        .push_bind(p.place.at.lat)
+                        .push_bind(p.accuracy_m)
+                        .push_bind(p.place.grid_code.as_deref())
+                        .push_bind(p.place.outside)
+                        .push_bind(Time::from(now));
+                });
+                q.push(" ON CONFLICT DO NOTHING");
+                q
+            }
+
+            /// The multi-row INSERT of check-ins, skipping ids already stored.
+            fn checkins_insert<'a>(rows: &'a [&'a Checkin], now: DateTime<Utc>) -> sqlx::QueryBuilder<$db> {
+                let mut q = sqlx::QueryBuilder::<$db>::new(
+                    "INSERT INTO patrol_checkin (checkin_id, patrol_id, at, lon, lat, kind, note, ref, grid_code, outside, received_at) ",
+                );
+                q.push_values(rows, |mut row, c| {
+                    row.push_bind(&c.checkin_id)
+                        .push_bind(&c.patrol_id)
+                        .push_bind(Time::from(c.at))
+                        .push_bind(c.place.at.lon)
+                        .push_bind(c.place.at.lat)
+                        .push_bind(c.kind.as_str())
+                        .push_bind(c.note.as_deref())
+                        .push_bind(c.reference.as_deref())
+                        .push_bind(c.place.grid_code.as_deref())
+                        .push_bind(c.place.outside)
+                        .push_bind(Time::from(now));
+                });
+                q.push(" ON CONFLICT DO NOTHING");
+                q
+            }
+
             /// Appends track points in one statement, skipping those already stored (same
             /// patrol and time); how many were new.
             pub async fn add_points(
@@ -131,21 +170,9 @@ macro_rules! patrol_store {
                 if points.is_empty() {
                     return Ok(0);
                 }
-                let mut q = sqlx::QueryBuilder::<$db>::new(
-                    "INSERT INTO patrol_point (patrol_id, at, lon, lat, accuracy_m, grid_code, outside, received_at) ",
-                );
-                q.push_values(points, |mut row, p| {
-                    row.push_bind(patrol_id)
-                        .push_bind(Time::from(p.at))
-                        .push_bind(p.place.at.lon)
-                        .push_bind(p.place.at.lat)
-                        .push_bind(p.accuracy_m)
-                        .push_bind(p.place.grid_code.as_deref())
-                        .push_bind(p.place.outside)
-                        .push_bind(Time::from(now));
-                });
-                q.push(" ON CONFLICT DO NOTHING");
-                let done = q.build().execute(&self.pool).await.map_err(query("storing track points"))?;
+                let rows: Vec<(&str, &TrackPoint)> = points.iter().map(|p| (patrol_id, p)).collect();
+                let done = Self::points_insert(&rows, now)
+                    .build().execute(&self.pool).await.map_err(query("storing track points"))?;
                 Ok(done.rows_affected())
             }
 
@@ -171,40 +198,13 @@ macro_rules! patrol_store {
                 let points: Vec<(&str, &TrackPoint)> =
                     patrols.iter().flat_map(|p| p.points.iter().map(move |t| (p.patrol.patrol_id.as_str(), t))).collect();
                 for chunk in points.chunks(1000) {
-                    let mut q = sqlx::QueryBuilder::<$db>::new(
-                        "INSERT INTO patrol_point (patrol_id, at, lon, lat, accuracy_m, grid_code, outside, received_at) ",
-                    );
-                    q.push_values(chunk, |mut row, (id, p)| {
-                        row.push_bind(*id)
-                            .push_bind(Time::from(p.at))
-                            .push_bind(p.place.at.lon)
-                            .push_bind(p.place.at.lat)
-                            .push_bind(p.accuracy_m)
-                            .push_bind(p.place.grid_code.as_deref())
-                            .push_bind(p.place.outside)
-                            .push_bind(Time::from(now));
-                    });
-                    q.build().persistent(false).execute(&mut *tx).await.map_err(query("loading track points"))?;
+                    Self::points_insert(chunk, now)
+                        .build().persistent(false).execute(&mut *tx).await.map_err(query("loading track points"))?;
                 }
                 let checkins: Vec<&Checkin> = patrols.iter().flat_map(|p| p.checkins.iter()).collect();
                 for chunk in checkins.chunks(1000) {
-                    let mut q = sqlx::QueryBuilder::<$db>::new(
-                        "INSERT INTO patrol_checkin (checkin_id, patrol_id, at, lon, lat, kind, note, ref, grid_code, outside, received_at) ",
-                    );
-                    q.push_values(chunk, |mut row, c| {
-                        row.push_bind(&c.checkin_id)
-                            .push_bind(&c.patrol_id)
-                            .push_bind(Time::from(c.at))
-                            .push_bind(c.place.at.lon)
-                            .push_bind(c.place.at.lat)
-                            .push_bind(c.kind.as_str())
-                            .push_bind(c.note.as_deref())
-                            .push_bind(c.reference.as_deref())
-                            .push_bind(c.place.grid_code.as_deref())
-                            .push_bind(c.place.outside)
-                            .push_bind(Time::from(now));
-                    });
-                    q.build().persistent(false).execute(&mut *tx).await.map_err(query("loading check-ins"))?;
+                    Self::checkins_insert(chunk, now)
+                        .build().persistent(false).execute(&mut *tx).await.map_err(query("loading check-ins"))?;
                 }
                 tx.commit().await.map_err(query("committing a patrol load"))?;
                 Ok((patrols.len(), points.len(), checkins.len()))
@@ -219,18 +219,8 @@ macro_rules! patrol_store {
                 now: DateTime<Utc>,
             ) -> Result<CheckinInsert, StoreError> {
                 let mut tx = super::dialect::Backend::begin_write(self, "starting a check-in").await?;
-                let done = sqlx::query(INSERT_CHECKIN)
-                    .bind(&c.checkin_id)
-                    .bind(&c.patrol_id)
-                    .bind(Time::from(c.at))
-                    .bind(c.place.at.lon)
-                    .bind(c.place.at.lat)
-                    .bind(c.kind.as_str())
-                    .bind(c.note.as_deref())
-                    .bind(c.reference.as_deref())
-                    .bind(c.place.grid_code.as_deref())
-                    .bind(c.place.outside)
-                    .bind(Time::from(now))
+                let done = Self::checkins_insert(&[c], now)
+                    .build()
                     .execute(&mut *tx)
                     .await
                     .map_err(query("storing a check-in"))?;
