@@ -5,7 +5,6 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use wasm_bindgen::JsCast;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -208,17 +207,15 @@ pub fn PatrolPanel() -> impl IntoView {
     let photos = StoredValue::new_local(Vec::<web_sys::File>::new());
     let photo_count = RwSignal::new(0_usize);
     let pick = move |ev: web_sys::Event| {
-        let Some(input) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()) else { return };
-        let files: Vec<web_sys::File> = input.files().map(|l| (0..l.length()).filter_map(|i| l.get(i)).collect()).unwrap_or_default();
-        let described: Vec<(String, f64)> = files.iter().map(|f| (f.type_(), f.size())).collect();
-        match super::report::photo_problem(&described) {
-            Some(problem) => {
+        let Some((input, checked)) = super::report::chosen_photos(&ev) else { return };
+        match checked {
+            Err(problem) => {
                 result.set(problem);
                 input.set_value("");
                 photos.set_value(Vec::new());
                 photo_count.set(0);
             }
-            None => {
+            Ok(files) => {
                 photo_count.set(files.len());
                 photos.set_value(files);
             }

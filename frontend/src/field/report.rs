@@ -30,6 +30,19 @@ pub const MAX_PHOTOS: usize = 9;
 /// Largest photo, in bytes.
 pub const MAX_PHOTO_BYTES: f64 = 10.0 * 1024.0 * 1024.0;
 
+/// The photos chosen in the file input an event came from, checked: the input, and the files
+/// or why they cannot be sent.
+pub fn chosen_photos(ev: &web_sys::Event) -> Option<(web_sys::HtmlInputElement, Result<Vec<web_sys::File>, String>)> {
+    let input = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())?;
+    let files: Vec<web_sys::File> = input.files().map(|l| (0..l.length()).filter_map(|i| l.get(i)).collect()).unwrap_or_default();
+    let described: Vec<(String, f64)> = files.iter().map(|f| (f.type_(), f.size())).collect();
+    let checked = match photo_problem(&described) {
+        Some(problem) => Err(problem),
+        None => Ok(files),
+    };
+    Some((input, checked))
+}
+
 /// Why a set of photos (content type and size each) cannot be sent, if it cannot.
 pub fn photo_problem(photos: &[(String, f64)]) -> Option<String> {
     if photos.len() > MAX_PHOTOS {
@@ -137,17 +150,15 @@ pub fn ReportForm() -> impl IntoView {
     });
 
     let pick = move |ev: web_sys::Event| {
-        let Some(input) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()) else { return };
-        let files: Vec<web_sys::File> = input.files().map(|l| (0..l.length()).filter_map(|i| l.get(i)).collect()).unwrap_or_default();
-        let described: Vec<(String, f64)> = files.iter().map(|f| (f.type_(), f.size())).collect();
-        match photo_problem(&described) {
-            Some(problem) => {
+        let Some((input, checked)) = chosen_photos(&ev) else { return };
+        match checked {
+            Err(problem) => {
                 result.set(problem);
                 input.set_value("");
                 photos.set_value(Vec::new());
                 photo_count.set(0);
             }
-            None => {
+            Ok(files) => {
                 result.set(String::new());
                 photo_count.set(files.len());
                 photos.set_value(files);

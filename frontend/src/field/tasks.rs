@@ -6,13 +6,12 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use serde_json::{json, Map, Value};
-use wasm_bindgen::JsCast;
 use wangge_core::event::State;
 use wangge_core::wire::{EventView, Paged};
 
 use super::countdown::{countdown, unix_ms, urgent};
 use super::queue::{Kind, NewItem};
-use super::report::photo_problem;
+use super::report::chosen_photos;
 use super::{bridge, field};
 use crate::{api, labels};
 
@@ -140,12 +139,10 @@ fn TaskActions(event: EventView) -> impl IntoView {
         });
     };
     let pick = move |ev: web_sys::Event| {
-        let Some(input) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()) else { return };
-        let files: Vec<web_sys::File> = input.files().map(|l| (0..l.length()).filter_map(|i| l.get(i)).collect()).unwrap_or_default();
-        let described: Vec<(String, f64)> = files.iter().map(|f| (f.type_(), f.size())).collect();
-        match photo_problem(&described) {
-            Some(p) => result.set(p),
-            None => photos.set_value(files),
+        let Some((_, checked)) = chosen_photos(&ev) else { return };
+        match checked {
+            Err(p) => result.set(p),
+            Ok(files) => photos.set_value(files),
         }
     };
     let verify = matches!(event.state, State::Reported | State::Assigned);
