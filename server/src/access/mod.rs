@@ -7,6 +7,7 @@
 mod anchor;
 mod audit;
 mod caller;
+mod device;
 mod fieldcrypt;
 mod policy;
 mod scope;
@@ -20,4 +21,5 @@ pub use audit::{AuditNote, Auditor, AuditorError, DenialFold};
 pub use policy::SecurityPolicy;
 pub use scope::KeyScope;
 pub use secret::{argon2_running, hash_password, random_token, token_hash, ARGON2_AT_ONCE};
-pub use service::{csrf_matches, needs_device, ApiKeyRequest, Auth, AuthError, DeviceCheck, Issued, TokenKind};
+pub use device::{needs_device, DeviceCheck};
+pub use service::{csrf_matches, ApiKeyRequest, Auth, AuthError, Issued, TokenKind};

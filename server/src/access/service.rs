@@ -13,7 +13,7 @@ use super::caller::{Caller, Via};
 use super::policy::SecurityPolicy;
 use super::scope::KeyScope;
 use super::secret::{hash_password, random_token, same, token_hash, verify_password};
-use crate::store::{from_micros, micros, AccountRecord, DeviceRecord, SessionRecord, Store, StoreError};
+use crate::store::{from_micros, micros, AccountRecord, SessionRecord, Store, StoreError};
 
 /// Why an account operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -82,34 +82,6 @@ impl TokenKind {
     fn idles(kind: &str) -> bool {
         kind != Self::ApiKey.as_str()
     }
-}
-
-/// What [`Auth::check_device`] found.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum DeviceCheck {
-    /// The account's role does not work from a bound device.
-    NotNeeded,
-    /// The device presented the key of the account's bound device.
-    Known,
-    /// This sign-in bound the device: its key, to hand to it once.
-    Bound {
-        /// The device's key.
-        key: String,
-    },
-}
-
-/// Whether an account works from one bound device only (人机格): gridworkers.
-pub fn needs_device(account: &AccountRecord) -> bool {
-    !account.service && account.role.as_deref() == Some(Role::Gridworker.as_str())
-}
-
-fn device_refusal(bound: &DeviceRecord) -> AuthError {
-    let since = from_micros(bound.bound_us).with_timezone(&wangge_core::calendar::china_time());
-    AuthError::DeviceNotBound(format!(
-        "this account works from the device it is bound to ({}, since {}); a dispatcher or administrator must unbind it before another device can sign in",
-        if bound.label.is_empty() { "unnamed" } else { bound.label.as_str() },
-        since.format("%Y-%m-%d %H:%M")
-    ))
 }
 
 /// A new session or token: its secrets are shown once and never stored.
@@ -284,48 +256,6 @@ impl Auth {
         self.check_password(account.as_ref(), password, now).await?;
         self.refund_address(&key, now);
         account.ok_or(AuthError::BadCredentials)
-    }
-
-    /// 人机格: whether `account` may sign in from the device that presented `key` (an account
-    /// whose role works from a bound device: gridworkers). The first sign-in binds the device
-    /// and answers the new key, to be kept by the device (shown once; only its hash is stored);
-    /// a later sign-in must present it. Other accounts need no device.
-    pub async fn check_device(
-        &self,
-        account: &AccountRecord,
-        key: Option<&str>,
-        label: &str,
-        now: DateTime<Utc>,
-    ) -> Result<DeviceCheck, AuthError> {
-        if !needs_device(account) {
-            return Ok(DeviceCheck::NotNeeded);
-        }
-        if let Some(bound) = self.store.account_device(&account.username).await? {
-            return match key {
-                Some(key) if same(&token_hash(key), &bound.key_hash) => Ok(DeviceCheck::Known),
-                _ => Err(device_refusal(&bound)),
-            };
-        }
-        let key = random_token()?;
-        let record = DeviceRecord {
-            username: account.username.clone(),
-            key_hash: token_hash(&key),
-            label: label.chars().filter(|c| !c.is_control()).take(200).collect(),
-            bound_us: micros(now),
-        };
-        if self.store.bind_device(&record).await? {
-            return Ok(DeviceCheck::Bound { key });
-        }
-        // Another device bound it first.
-        match self.store.account_device(&account.username).await? {
-            Some(bound) => Err(device_refusal(&bound)),
-            None => Err(AuthError::DeviceNotBound("the device binding changed during sign-in; try again".into())),
-        }
-    }
-
-    /// Unbinds `username`'s device and ends its sessions; the device it was bound to.
-    pub async fn unbind_device(&self, username: &str, now: DateTime<Utc>) -> Result<Option<DeviceRecord>, AuthError> {
-        Ok(self.store.unbind_device(username, micros(now)).await?)
     }
 
     /// Opens a browser session or a device token for a person's `account` without a
