@@ -81,6 +81,23 @@ pub struct Config {
     #[arg(long, env = "WANGGE_AUDIT_KEY_FILE")]
     pub audit_key_file: Option<PathBuf>,
 
+    /// The registry's field keys (personal data sealed at rest, and the keyed hash of ID
+    /// numbers); created with a random key if missing. Default: `registry.key` in the data
+    /// directory. It belongs apart from the database and its backups; rotation: append a new
+    /// `key` line (see docs/registry.md).
+    #[arg(long, env = "WANGGE_REGISTRY_KEY_FILE")]
+    pub registry_key_file: Option<PathBuf>,
+
+    /// The collection period (信息动态采集率): a registry record counts as collected when it
+    /// was created or re-verified within this many days.
+    #[arg(long, env = "WANGGE_COLLECTION_PERIOD_DAYS", default_value_t = 90, value_parser = clap::value_parser!(u32).range(1..=3660))]
+    pub collection_period_days: u32,
+
+    /// Residents in the demo county's registry when the demo is first loaded (default: the
+    /// 2020 census's 348,746; fewer for quick trials).
+    #[arg(long, env = "WANGGE_DEMO_RESIDENTS", default_value_t = wangge_geodata::demo::population::RESIDENTS)]
+    pub demo_residents: usize,
+
     /// Mark the session cookie `Secure` (serve behind HTTPS; off for plain-HTTP local use).
     #[arg(long, env = "WANGGE_SECURE_COOKIES", default_value_t = false, action = clap::ArgAction::Set)]
     pub secure_cookies: bool,
@@ -159,6 +176,9 @@ impl Config {
             demo: false,
             frontend_dir: None,
             audit_key_file: None,
+            registry_key_file: None,
+            collection_period_days: 90,
+            demo_residents: 5_000,
             secure_cookies: false,
             trusted_proxies: Vec::new(),
             command: None,
@@ -184,6 +204,11 @@ impl Config {
     /// The audit key file in use.
     pub fn audit_key_path(&self) -> PathBuf {
         self.audit_key_file.clone().unwrap_or_else(|| self.data_dir.join("audit.key"))
+    }
+
+    /// The registry key file in use.
+    pub fn registry_key_path(&self) -> PathBuf {
+        self.registry_key_file.clone().unwrap_or_else(|| self.data_dir.join("registry.key"))
     }
 
     /// The audit chain's anchor file (the newest sealed head, signed): beside the key file.

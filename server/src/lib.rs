@@ -21,6 +21,7 @@ pub mod patrols;
 pub mod people;
 pub mod photos;
 pub mod records;
+pub mod registry;
 pub mod state;
 pub mod store;
 

@@ -57,6 +57,15 @@ pub enum StartError {
     /// The audit trail cannot be written.
     #[error(transparent)]
     Audit(#[from] crate::access::AuditorError),
+    /// The registry key file cannot be read or made.
+    #[error("registry key file {}", path.display())]
+    RegistryKeys {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: crate::access::FieldCryptError,
+    },
     /// The blocking loader task died.
     #[error("the geodata loader task failed")]
     Task(#[from] tokio::task::JoinError),
@@ -97,6 +106,12 @@ pub struct AppState {
     pub trusted_proxies: std::sync::Arc<[ipnet::IpNet]>,
     /// The URL clients reach the service at, without a trailing `/` (links in OGC API answers).
     pub public_url: String,
+    /// The registry's field keys (sealing personal data, the keyed hash of ID numbers).
+    pub registry_keys: std::sync::Arc<crate::access::FieldKeys>,
+    /// Days within which a registry record counts as collected.
+    pub collection_period_days: u32,
+    /// Spreadsheet imports in progress.
+    pub imports: crate::registry::imports::Imports,
 }
 
 impl AppState {
@@ -132,12 +147,19 @@ pub async fn state_from_config(config: &Config) -> Result<AppState, StartError> 
         }
         None => load_geodata(&store, config).await?,
     }
+    let registry_keys = crate::access::FieldKeys::load_or_create(&config.registry_key_path())
+        .map_err(|e| StartError::RegistryKeys { path: config.registry_key_path(), source: e })?;
     if config.demo {
         load_demo_people_and_events(&store).await?;
     }
     let key = Auditor::load_or_create_key(&config.audit_key_path())?;
     let anchor = crate::access::Anchor::new(&config.audit_anchor_path());
     let mut state = state_from_store(store, key, Some(anchor)).await?;
+    state.registry_keys = std::sync::Arc::new(registry_keys);
+    state.collection_period_days = config.collection_period_days;
+    if config.demo {
+        crate::demo::load_population_if_empty(&state, config.demo_residents).await?;
+    }
     state.frontend_dir = frontend_dir(config);
     state.secure_cookies = config.secure_cookies;
     state.trusted_proxies = config.trusted_proxies.clone().into();
@@ -202,9 +224,20 @@ pub async fn state_from_store(
         frontend_dir: None,
         trusted_proxies: std::sync::Arc::from(Vec::new()),
         public_url: Config::with_dirs("", "").public_url()?,
+        registry_keys: std::sync::Arc::new(ephemeral_keys()?),
+        collection_period_days: 90,
+        imports: Default::default(),
     })
 }
 
+
+/// Registry keys that live as long as the process (tools and tests that build a state from a
+/// store; the service loads its key file instead).
+fn ephemeral_keys() -> Result<crate::access::FieldKeys, StartError> {
+    let text = crate::access::FieldKeys::new_file_text()
+        .map_err(|e| StartError::RegistryKeys { path: PathBuf::from("(in memory)"), source: e })?;
+    crate::access::FieldKeys::from_text(&text).map_err(|e| StartError::RegistryKeys { path: PathBuf::from("(in memory)"), source: e })
+}
 
 /// First run: reads, validates and indexes the files, then stores them in one transaction.
 async fn load_geodata(store: &Store, config: &Config) -> Result<(), StartError> {

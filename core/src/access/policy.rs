@@ -73,11 +73,25 @@ pub enum Permission {
     UnbindDevice,
     /// Mark an event as a duplicate of another (linked both ways, counted once).
     MarkDuplicate,
+    /// The registry's houses, households, people, organisations and places (personal fields
+    /// masked; every read audited) and its summaries.
+    ReadRegistry,
+    /// Create, change and re-verify registry records.
+    EditRegistry,
+    /// Import a spreadsheet of registry records.
+    ImportRegistry,
+    /// Special-group memberships (特殊人群, 重点青少年): a special-group officer within the
+    /// jurisdiction, a gridworker only those it follows up.
+    ReadSpecialGroups,
+    /// Register and change special-group memberships.
+    EditSpecialGroups,
+    /// Record a follow-up visit of a special-group member.
+    VisitSpecialGroup,
 }
 
 impl Permission {
     /// Every permission.
-    pub const ALL: [Permission; 30] = [
+    pub const ALL: [Permission; 36] = [
         Self::ReadDivisions,
         Self::ReadMap,
         Self::ReadEvents,
@@ -108,6 +122,12 @@ impl Permission {
         Self::ReadPatrols,
         Self::UnbindDevice,
         Self::MarkDuplicate,
+        Self::ReadRegistry,
+        Self::EditRegistry,
+        Self::ImportRegistry,
+        Self::ReadSpecialGroups,
+        Self::EditSpecialGroups,
+        Self::VisitSpecialGroup,
     ];
 
     /// Stable wire name (also the audit log's action prefix).
@@ -143,6 +163,12 @@ impl Permission {
             Self::ReadPatrols => "read_patrols",
             Self::UnbindDevice => "unbind_device",
             Self::MarkDuplicate => "mark_duplicate",
+            Self::ReadRegistry => "read_registry",
+            Self::EditRegistry => "edit_registry",
+            Self::ImportRegistry => "import_registry",
+            Self::ReadSpecialGroups => "read_special_groups",
+            Self::EditSpecialGroups => "edit_special_groups",
+            Self::VisitSpecialGroup => "visit_special_group",
         }
     }
 
@@ -206,7 +232,7 @@ pub fn allows(role: Role, permission: Permission) -> bool {
     use Role::*;
     let roles: &[Role] = match permission {
         P::ReadDivisions => &Role::ALL,
-        P::ReadMap => &[CountyLeader, Dispatcher, Planner, Gridworker, DepartmentHandler],
+        P::ReadMap => &[CountyLeader, Dispatcher, Planner, Gridworker, DepartmentHandler, SpecialGroupOfficer],
         P::ReadEvents => &[CountyLeader, Dispatcher, Gridworker, DepartmentHandler],
         P::ReportEvent => &[Dispatcher, Gridworker],
         P::AssignEvent | P::ArbitrateEvent | P::CloseEvent | P::RecordRating | P::ReopenEvent => &[Dispatcher],
@@ -214,7 +240,7 @@ pub fn allows(role: Role, permission: Permission) -> bool {
         P::ResolveOnSpot => &[Gridworker],
         P::EscalateEvent => &[Dispatcher, Gridworker],
         P::ReadPeople | P::ExportData => &[CountyLeader, Dispatcher],
-        P::RevealPersonalData => &[Dispatcher, Gridworker, DepartmentHandler],
+        P::RevealPersonalData => &[Dispatcher, Gridworker, DepartmentHandler, SpecialGroupOfficer],
         P::EditPeople | P::EditRouting => &[Dispatcher],
         P::EditCalendar => &[Dispatcher, SystemAdmin],
         P::ReadStats => &[CountyLeader, Dispatcher, Planner],
@@ -228,6 +254,14 @@ pub fn allows(role: Role, permission: Permission) -> bool {
         P::ReadPatrols => &[CountyLeader, Dispatcher],
         P::UnbindDevice => &[Dispatcher, SystemAdmin],
         P::MarkDuplicate => &[Dispatcher],
+        // The registry is read and kept by the grid centres and the gridworkers on the spot;
+        // who belongs to a special group only by the officers granted for it and the
+        // gridworker who follows each member up.
+        P::ReadRegistry => &[Dispatcher, Gridworker, SpecialGroupOfficer],
+        P::EditRegistry => &[Dispatcher, Gridworker],
+        P::ImportRegistry => &[Dispatcher],
+        P::ReadSpecialGroups | P::VisitSpecialGroup => &[Gridworker, SpecialGroupOfficer],
+        P::EditSpecialGroups => &[SpecialGroupOfficer],
     };
     roles.contains(&role)
 }

@@ -27,11 +27,14 @@ pub enum Role {
     SecurityAdmin,
     /// 审计管理员 — audit administrator: reads the audit log, nothing else.
     AuditAdmin,
+    /// 特殊人群专管员 — special-group officer (综治中心): the special groups and key youth of its
+    /// jurisdiction, their records and follow-ups.
+    SpecialGroupOfficer,
 }
 
 impl Role {
     /// Every role.
-    pub const ALL: [Role; 8] = [
+    pub const ALL: [Role; 9] = [
         Self::CountyLeader,
         Self::Dispatcher,
         Self::Planner,
@@ -40,6 +43,7 @@ impl Role {
         Self::SystemAdmin,
         Self::SecurityAdmin,
         Self::AuditAdmin,
+        Self::SpecialGroupOfficer,
     ];
 
     /// Stable wire name.
@@ -53,6 +57,7 @@ impl Role {
             Self::SystemAdmin => "system_admin",
             Self::SecurityAdmin => "security_admin",
             Self::AuditAdmin => "audit_admin",
+            Self::SpecialGroupOfficer => "special_group_officer",
         }
     }
 
@@ -67,6 +72,7 @@ impl Role {
             Self::SystemAdmin => "系统管理员",
             Self::SecurityAdmin => "安全管理员",
             Self::AuditAdmin => "审计管理员",
+            Self::SpecialGroupOfficer => "特殊人群专管员",
         }
     }
 
@@ -84,7 +90,7 @@ impl Role {
     /// gridworkers over a township or village, everyone else over the county.
     pub fn allowed_levels(self) -> &'static [CodeLevel] {
         match self {
-            Self::Dispatcher => &[CodeLevel::County, CodeLevel::Township, CodeLevel::Village],
+            Self::Dispatcher | Self::SpecialGroupOfficer => &[CodeLevel::County, CodeLevel::Township, CodeLevel::Village],
             Self::Gridworker => &[CodeLevel::Township, CodeLevel::Village],
             _ => &[CodeLevel::County],
         }

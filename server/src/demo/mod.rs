@@ -5,6 +5,7 @@
 
 mod accounts;
 mod patrols;
+mod population;
 
 pub use accounts::{ensure_demo_accounts, DemoAccount, DEMO_PASSWORD};
 
@@ -27,6 +28,7 @@ use crate::records::PersonFilter;
 use crate::events::rules::{Rules, RulesError};
 use crate::store::{Store, StoreError};
 use crate::events::transitions::payload;
+pub use population::load_population_if_empty;
 
 /// Why the demo could not be loaded.
 #[derive(Debug, thiserror::Error)]

@@ -46,6 +46,9 @@ pub enum PublishError {
     /// The store failed, or the area was published meanwhile.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The registry's records of the area could not be located again (nothing was published).
+    #[error("cannot move the area's registry records: {0}")]
+    Registry(#[source] crate::registry::Refused),
     /// Published, but the new grids could not be swapped in (a bug or a store failure).
     #[error("published, but swapping in the new grids failed: {0}")]
     Swap(#[source] LiveError),
@@ -60,6 +63,8 @@ pub struct Drafting<'a> {
     pub live: LiveGrids,
     /// The roster now (who is bound where, who takes a moved event).
     pub roster: Arc<Roster>,
+    /// The registry's keys (special-group members follow their person's grid).
+    pub keys: &'a crate::access::FieldKeys,
 }
 
 /// What else learns of a publication: the roster's bindings and the live feed of events.
@@ -205,6 +210,11 @@ pub async fn publish(
     let actor = format!("planner:{publisher}");
     let moves: Vec<_> = c.moves.iter().map(|(e, g)| drafts::move_event(e, g, &roster, &note, &actor, now)).collect();
     let before = d.live.catalog.load().grids().iter().filter(|g| g.grid.code.starts_with(&c.area)).count();
+    // Registry records and special-group members of the area follow their points' grids.
+    let registry_moves = match &c.after {
+        Some((_, index)) => crate::registry::moves(d.store, d.keys, index, &c.area).await.map_err(PublishError::Registry)?,
+        None => Vec::new(),
+    };
     let publication = Publication {
         area_code: c.area.clone(),
         base_generation: body.base_generation,
@@ -217,6 +227,7 @@ pub async fn publish(
         written: c.changes.written,
         moves,
         bindings: c.bindings.after.into_iter().collect(),
+        registry_moves,
     };
     let t = Instant::now();
     let generation = d.store.publish(&publication).await?;

@@ -101,6 +101,15 @@ pub enum ApiError {
     /// A boundary draft with errors, refused with its problems (`urn:wangge:problem:draft-invalid`).
     #[error("the draft has {} problem(s); nothing was published", .0.len())]
     DraftInvalid(Vec<DraftProblem>),
+    /// Fields (or spreadsheet cells) refused, each with its reason: nothing was stored
+    /// (`urn:wangge:problem:invalid-fields`, the list in `problems`).
+    #[error("{detail}")]
+    InvalidFields {
+        /// A summary.
+        detail: String,
+        /// `[{"field", "reason"}]`, with `row` and `column` for a spreadsheet.
+        problems: serde_json::Value,
+    },
     /// A bug; the message is logged, not sent.
     #[error("{0}")]
     Internal(String),
@@ -133,6 +142,7 @@ impl From<StoreError> for ApiError {
                 "event {event_id} changed while this transition was being applied; reload it and try again"
             )),
             conflict @ StoreError::GenerationConflict { .. } => Self::Conflict(conflict.to_string()),
+            taken @ StoreError::IdNumberTaken => Self::Conflict(taken.to_string()),
             StoreError::DeviceTaken { device_id, person_id } => {
                 Self::Conflict(format!("device {device_id} is already bound to {person_id}"))
             }
@@ -259,6 +269,9 @@ impl ApiError {
             Self::DraftInvalid(_) => {
                 (StatusCode::UNPROCESSABLE_ENTITY, "urn:wangge:problem:draft-invalid", "The draft has errors")
             }
+            Self::InvalidFields { .. } => {
+                (StatusCode::UNPROCESSABLE_ENTITY, "urn:wangge:problem:invalid-fields", "Invalid fields")
+            }
             Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "urn:wangge:problem:internal", "Internal error"),
         }
     }
@@ -272,6 +285,7 @@ impl ApiError {
                 "nearest": { "code": code, "distance_m": (distance_m * 10.0).round() / 10.0 }
             })),
             Self::OutsideCounty { nearest: None, .. } => Some(serde_json::json!({ "nearest": null })),
+            Self::InvalidFields { problems, .. } => Some(serde_json::json!({ "problems": problems })),
             _ => None,
         }
     }
@@ -390,6 +404,7 @@ impl From<PublishError> for ApiError {
             PublishError::Invalid(problems) => Self::DraftInvalid(problems),
             PublishError::Store(s) => s.into(),
             PublishError::Swap(_) => Self::Internal(e.to_string()),
+            PublishError::Registry(r) => r.into(),
         }
     }
 }

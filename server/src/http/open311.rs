@@ -200,7 +200,8 @@ impl From<ApiError> for Open311Error {
             ApiError::BadRequest(_)
             | ApiError::Unprocessable(_)
             | ApiError::OutsideCounty { .. }
-            | ApiError::DraftInvalid(_) => {
+            | ApiError::DraftInvalid(_)
+            | ApiError::InvalidFields { .. } => {
                 StatusCode::BAD_REQUEST
             }
             ApiError::NotFound(_) | ApiError::Hidden(_) => StatusCode::NOT_FOUND,

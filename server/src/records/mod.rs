@@ -10,6 +10,7 @@ pub mod history;
 pub mod patrol;
 pub mod person;
 pub mod point;
+pub mod registry;
 
 pub use attachment::{AttachmentRecord, DuplicateLink, NewAttachment};
 pub use dataset::{Dataset, DatasetError, DatasetInfo, Grid, Township, Village, VillageKind};
@@ -24,3 +25,7 @@ pub use patrol::{
 };
 pub use person::{Department, PersonFilter, PersonRecord};
 pub use point::{EventPoint, PointFilter};
+pub use registry::{
+    FollowupRecord, RegistryCount, RegistryFilter, RegistryLink, RegistryMove, RegistryRecord, RegistryTable, SpecialFilter,
+    SpecialRecord,
+};

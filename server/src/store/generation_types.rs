@@ -31,6 +31,8 @@ pub struct Publication {
     /// Every binding (person id, grid code) to a grid of the area after publishing: the
     /// area's bindings are replaced by these.
     pub bindings: Vec<(String, String)>,
+    /// Registry records and special-group memberships of the area whose grid changed.
+    pub registry_moves: Vec<crate::records::RegistryMove>,
 }
 
 /// A published generation.

@@ -91,6 +91,7 @@ macro_rules! generation_store {
                 for w in &p.moves {
                     Self::write_transition(&mut tx, w).await?;
                 }
+                Self::move_registry(&mut tx, &p.registry_moves).await?;
                 sqlx::query(Self::UNBIND_AREA)
                     .bind(&p.area_code)
                     .execute(&mut *tx)

@@ -5,7 +5,7 @@
 //! server processes may share. Both behave the same; the store tests run one suite on each.
 //!
 //! Each domain's methods are written once for both backends (`accounts`, `audit_log`,
-//! `divisions`, `events`, `figures`, `generations`, `patrols`, `people`, `reference`): a `macro_rules!`
+//! `divisions`, `events`, `figures`, `generations`, `patrols`, `people`, `reference`, `registry`): a `macro_rules!`
 //! expands the same bodies, the same `const` SQL and the same row structs into `impl SqliteStore`
 //! and `impl PgStore`. Times bind and decode as one type (`time::Time`). What differs is in
 //! `dialect` (SQL fragments, and the `Backend` hooks) and in the backend files:
@@ -119,6 +119,9 @@ pub enum StoreError {
     /// A photo's file could not be written or read.
     #[error("cannot store a photo's bytes")]
     Blob(#[source] std::io::Error),
+    /// A registry record with the same citizen ID number exists (its keyed hash is unique).
+    #[error("a record with this citizen ID number already exists")]
+    IdNumberTaken,
     /// A device is already bound to another person.
     #[error("device {device_id} is already bound to {person_id}")]
     DeviceTaken {
@@ -194,6 +197,7 @@ mod generations;
 mod patrols;
 mod people;
 mod reference;
+mod registry;
 
 pub use generation_types::{GenerationRecord, GridVersion, Publication};
 

@@ -146,7 +146,7 @@ async fn split(caller: Caller, ApiJson(body): ApiJson<SplitBody>) -> Result<Resp
 
 /// What checking and publishing go through.
 fn drafting(state: &AppState) -> Drafting<'_> {
-    Drafting { store: &state.store, live: state.live_grids(), roster: state.rules.roster() }
+    Drafting { store: &state.store, live: state.live_grids(), roster: state.rules.roster(), keys: &state.registry_keys }
 }
 
 async fn check(State(state): State<AppState>, caller: Caller, ApiJson(body): ApiJson<DraftRequest>) -> Result<Response, ApiError> {

@@ -9,6 +9,7 @@ mod health;
 mod ogcapi;
 pub(in crate::http) mod patrols;
 mod people;
+mod registry;
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::{header, HeaderValue};
@@ -72,6 +73,7 @@ fn api() -> Router<AppState> {
         .merge(events::router())
         .merge(people::router())
         .merge(patrols::router())
+        .merge(registry::router())
         .merge(access::router())
 }
 
