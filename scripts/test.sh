@@ -50,6 +50,7 @@ APT_PACKAGES=(
 # Python packages for third-party client tests, pinned.
 PIP_PACKAGES=(
     georeport==0.3.1            # Open311 GeoReport v2 client (server/tests/open311_client.rs)
+    openpyxl==3.1.5             # an XLSX reader for the registry's exports (server/tests/registry.rs)
 )
 install_packages() {
     if (( ${#APT_PACKAGES[@]} )); then

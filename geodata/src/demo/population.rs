@@ -353,7 +353,8 @@ mod tests {
         let mut rng = Rng::new(1);
         let today = chrono::NaiveDate::from_ymd_opt(2026, 12, 5).unwrap();
         for age in [0, 17, 45, 99] {
-            let n = id_number(&mut rng, &birth(&mut rng, age), age % 2 == 1);
+            let b = birth(&mut rng, age);
+            let n = id_number(&mut rng, &b, age % 2 == 1);
             let id = wangge_core::registry::IdNumber::parse(&n, today).unwrap();
             assert!(n.starts_with("1399"));
             assert_eq!(id.sex() == wangge_core::registry::Sex::Male, age % 2 == 1);

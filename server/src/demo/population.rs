@@ -56,13 +56,16 @@ fn gridworkers(roster: &Roster) -> HashMap<&str, &str> {
     out
 }
 
+/// Records sealed, each with the position of its grid in the index.
+type Sealed = Vec<(RegistryRecord, Option<usize>)>;
+
 /// Checks, seals and places generated records (and the grid each is in).
 fn seal_all(
     index: &GridIndex,
     keys: &FieldKeys,
     records: &[demo::DemoRecord],
     now: DateTime<Utc>,
-) -> Result<Vec<(RegistryRecord, Option<usize>)>, DemoLoadError> {
+) -> Result<Sealed, DemoLoadError> {
     let today = now.with_timezone(&wangge_core::calendar::china_time()).date_naive();
     let bad = |id: &str, reason: String| DemoLoadError::Event { report_id: id.to_owned(), reason };
     let mut out = Vec::with_capacity(records.len());
@@ -104,7 +107,7 @@ fn build(
     // Checked and sealed on every core: the work is per record.
     let threads = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get).clamp(1, 8);
     let size = population.records.len().div_ceil(threads).max(1);
-    let chunks: Vec<Result<Vec<(RegistryRecord, Option<usize>)>, DemoLoadError>> = std::thread::scope(|scope| {
+    let chunks: Vec<Result<Sealed, DemoLoadError>> = std::thread::scope(|scope| {
         let running: Vec<_> = population.records.chunks(size).map(|c| scope.spawn(move || seal_all(index, keys, c, now))).collect();
         running.into_iter().map(|h| h.join().unwrap_or_else(|_| Err(DemoLoadError::Event { report_id: "registry".into(), reason: "a worker panicked".into() }))).collect()
     });

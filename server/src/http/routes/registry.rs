@@ -102,13 +102,19 @@ fn desk<'a>(state: &'a AppState, index: &'a wangge_core::GridIndex, catalog: &'a
     Desk { store: &state.store, keys: &state.registry_keys, index, catalog, actor, now: state.clock.now() }
 }
 
+/// What an answer adds to a record's fields: sent back in a `PUT`, they are ignored.
+const READ_ONLY: [&str; 12] = [
+    "id", "entity", "township_code", "grid_code", "masked", "verified_at", "verified_by", "created_at", "updated_at",
+    "links", "people", "people_total",
+];
+
 /// A JSON body of field → text or number.
 fn fields(body: &Value) -> Result<BTreeMap<String, String>, ApiError> {
     let Value::Object(map) = body else {
         return Err(ApiError::BadRequest("the body must be a JSON object of fields".into()));
     };
     let mut out = BTreeMap::new();
-    for (k, v) in map {
+    for (k, v) in map.iter().filter(|(k, _)| !READ_ONLY.contains(&k.as_str())) {
         let text = match v {
             Value::Null => continue,
             Value::String(s) => s.clone(),
