@@ -180,6 +180,19 @@ backend_tests! {
         assert_eq!(impact["reshaped"], json!([GRID]));
         assert_eq!((impact["bindings_added"].as_u64(), impact["bindings_dropped"].as_u64()), (Some(1), Some(0)), "{impact}");
         assert_eq!(locate(&c, EAST).await, GRID, "a check publishes nothing");
+        // The registry: a house in the east half, a person living there, a special-group member.
+        let house = json!({"use": "住宅", "address": "沙城村东头1号", "village_code": VILLAGE, "lon": EAST.0, "lat": EAST.1});
+        let (status, house) = call(&c.app, &c.county, Method::POST, "/api/v1/registry/houses", Some(&house)).await;
+        assert_eq!((status, house["grid_code"].as_str()), (StatusCode::CREATED, Some(GRID)), "{house}");
+        let first = "13993019800101001";
+        let number = format!("{first}{}", wangge_core::registry::check_character(first).unwrap());
+        let resident = json!({"kind": "registered", "name": "东头住户", "id_number": number, "village_code": VILLAGE, "house_id": house["id"]});
+        let (status, resident) = call(&c.app, &c.county, Method::POST, "/api/v1/registry/people", Some(&resident)).await;
+        assert_eq!((status, resident["grid_code"].as_str()), (StatusCode::CREATED, Some(GRID)), "the house's point: {resident}");
+        let officer = support::token(&c.state, "officer", "special_group_officer", "county", "").await;
+        let member = json!({"group": "drug_user", "person_id": resident["id"], "responsible_person_id": "GW1"});
+        let (status, member) = call(&c.app, &officer, Method::POST, "/api/v1/registry/special_groups", Some(&member)).await;
+        assert_eq!(status, StatusCode::CREATED, "{member}");
 
         let (status, published) = call(&c.app, &c.planner, Method::POST, "/api/v1/drafts/publish", Some(&body)).await;
         assert_eq!(status, StatusCode::CREATED, "{published}");
@@ -194,6 +207,13 @@ backend_tests! {
         let (_, timeline) = call(&c.app, &c.county, Method::GET, &format!("/api/v1/events/{open}/timeline"), None).await;
         let last = timeline["entries"].as_array().unwrap().last().unwrap().clone();
         assert_eq!((last["action"].as_str(), last["payload"]["from"].as_str(), last["payload"]["to"].as_str()), (Some("regrid"), Some(GRID), Some(NEW_GRID)));
+        // Registry records and the member follow their points into the new grid.
+        for (who, uri) in [(&c.county, format!("/api/v1/registry/houses/{}", house["id"].as_str().unwrap())),
+            (&c.county, format!("/api/v1/registry/people/{}", resident["id"].as_str().unwrap())),
+            (&officer, format!("/api/v1/registry/special_groups/{}", member["id"].as_str().unwrap()))] {
+            let (status, after) = call(&c.app, who, Method::GET, &uri, None).await;
+            assert_eq!((status, after["grid_code"].as_str()), (StatusCode::OK, Some(NEW_GRID)), "{uri}: {after}");
+        }
         let (_, kept) = call(&c.app, &c.county, Method::GET, &format!("/api/v1/events/{past}"), None).await;
         assert_eq!(kept["grid_code"], GRID, "a closed event keeps the grid it was reported in");
         // The history: who, when, why, and the old shape.
