@@ -12,7 +12,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 SECONDS_PER_TARGET="${1:-60}"
 SEED="${2:-0}"   # 0: libFuzzer picks one
 CARGO_FUZZ_VERSION=0.13.2
-TARGETS=(import_shp_zip import_gpkg import_geojson draft_check report_json photo)
+TARGETS=(import_shp_zip import_gpkg import_geojson draft_check report_json photo sheet)
 
 if ! cargo fuzz --version 2>/dev/null | grep -q "$CARGO_FUZZ_VERSION"; then
     have g++ || need_apt g++
