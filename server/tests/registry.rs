@@ -192,6 +192,15 @@ backend_tests! {
         assert_eq!(c.get("town_a", &format!("/api/v1/registry/people?id_number={number}")).await.body["total"], 1);
         let reveal = c.post("town_b", &format!("/api/v1/registry/people/{id}/reveal"), &json!({"field": "id_number"})).await;
         assert_eq!(reveal.status, StatusCode::NOT_FOUND);
+        // An event refers to the person: the record lists it; another township cannot link it.
+        let link = json!({"from_kind": "event", "from_id": c.event_a, "record_id": id});
+        assert_eq!(c.post("town_b", "/api/v1/registry/links", &link).await.status, StatusCode::NOT_FOUND);
+        let r = c.post("town_a", "/api/v1/registry/links", &link).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        let linked = c.get("county", &format!("/api/v1/registry/people/{id}")).await;
+        assert_eq!((linked.body["links"][0]["from_kind"].clone(), linked.body["links"][0]["from_id"].clone()), (json!("event"), json!(c.event_a)), "{}", linked.text);
+        let bad = json!({"from_kind": "event", "from_id": c.event_b, "record_id": id});
+        assert_eq!(c.post("town_a", "/api/v1/registry/links", &bad).await.status, StatusCode::NOT_FOUND, "an event outside the caller's view");
         // Writing into another township is refused, and so is a point in another village.
         let (mut other, _) = person("赵六");
         other["village_code"] = json!("130730200201");

@@ -35,6 +35,7 @@ pub async fn load_population_if_empty(state: &AppState, residents: usize) -> Res
     let built = started.elapsed().as_secs_f64();
     state.store.insert_records(&records).await?;
     state.store.insert_specials(&specials).await?;
+    state.store.analyze_registry().await?;
     tracing::info!(
         records = records.len(),
         special_groups = specials.len(),

@@ -137,6 +137,14 @@ impl Desk<'_> {
             point = point.or(h.point);
             house = Some(h.record_id);
         }
+        if let Some(household_id) = values.get("household_id") {
+            let f = self.store.record(household_id).await?.filter(|h| h.entity == Entity::Household);
+            let f = f.ok_or_else(|| refuse("household_id", format!("no household {household_id:?}")))?;
+            if f.village_code != village.code {
+                return Err(refuse("household_id", format!("household {household_id} is in village {}, not {}", f.village_code, village.code)));
+            }
+            point = point.or(f.point);
+        }
         let grid = match point {
             Some(p) => Some(self.grid_of(p, &village.code)?),
             None => None,

@@ -276,7 +276,6 @@ pub async fn import(
     let mut problems = Vec::new();
     let mut total = 0;
     let mut records: Vec<RegistryRecord> = Vec::with_capacity(rows.len());
-    let mut ids = BTreeMap::new();
     let mut hashes: BTreeMap<String, usize> = BTreeMap::new();
     for (i, row) in rows.iter().enumerate() {
         let line = i + 2;
@@ -296,7 +295,6 @@ pub async fn import(
                     total += 1;
                     push(&mut problems, line, Some(label(entity, "id_number")), format!("the same ID number as row {first}"));
                 }
-                ids.insert(r.record_id.clone(), ());
                 records.push(r);
             }
             Err(Refused::Fields(fields)) => {
@@ -316,6 +314,9 @@ pub async fn import(
         return Err(SheetError::Rows { problems, total });
     }
     desk.store.insert_records(&records).await.map_err(|e| SheetError::Registry(super::taken(e)))?;
+    if records.len() >= 10_000 {
+        desk.store.analyze_registry().await.map_err(|e| SheetError::Registry(Refused::Store(e)))?;
+    }
     Ok(records.len())
 }
 
@@ -374,5 +375,57 @@ fn value(r: &RegistryRecord, key: &str) -> Option<String> {
         "house_id" => r.house_id.clone(),
         "household_id" => r.household_id.clone(),
         _ => r.fields.get(key).or_else(|| r.masked.get(key)).cloned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use std::io::Write;
+
+    use super::*;
+
+    fn zip_of(parts: usize, each: usize) -> Vec<u8> {
+        let mut w = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+        for i in 0..parts {
+            w.start_file(format!("xl/p{i}.xml"), options).unwrap();
+            w.write_all(&vec![b'a'; each]).unwrap();
+        }
+        w.finish().unwrap().into_inner()
+    }
+
+    #[test]
+    fn archives_over_the_budgets_are_refused_before_unpacking() {
+        let many = zip_of(MAX_PARTS + 1, 1);
+        let e = read(&many, SheetFormat::Xlsx).unwrap_err();
+        assert!(e.to_string().contains("parts"), "{e}");
+        // 41 parts of 10 MB of one letter: a few hundred kB packed, over 400 MB unpacked.
+        let bomb = zip_of(41, 10 * 1024 * 1024);
+        assert!(bomb.len() < 2_000_000, "{}", bomb.len());
+        let e = read(&bomb, SheetFormat::Xlsx).unwrap_err();
+        assert!(e.to_string().contains("unpacks to"), "{e}");
+        assert!(read(b"not a zip", SheetFormat::Xlsx).unwrap_err().to_string().contains("not an XLSX"));
+    }
+
+    #[test]
+    fn csv_and_cells_read_as_a_form_would_hold_them() {
+        let (header, rows) = read("\u{feff}姓名,出生日期\n甲,1990-03-07\n".as_bytes(), SheetFormat::Csv).unwrap();
+        assert_eq!((header, rows), (vec!["姓名".to_owned(), "出生日期".to_owned()], vec![vec!["甲".to_owned(), "1990-03-07".to_owned()]]));
+        assert_eq!(cell_text(&Data::Float(13_800_000_001.0)), "13800000001");
+        assert_eq!(excel_date(32_939.0), "1990-03-07");
+        let wide = format!("{}\n", vec!["x"; MAX_COLUMNS + 1].join(","));
+        assert!(read(wide.as_bytes(), SheetFormat::Csv).is_err());
+        assert!(read(b"", SheetFormat::Csv).unwrap_err().to_string().contains("empty"));
+    }
+
+    #[test]
+    fn templates_hold_the_field_lists() {
+        let csv = template(Entity::Person, SheetFormat::Csv).unwrap();
+        let text = String::from_utf8(csv).unwrap();
+        assert!(text.starts_with("\u{feff}人口类别*,姓名*,公民身份号码"), "{text}");
+        let xlsx = template(Entity::House, SheetFormat::Xlsx).unwrap();
+        let (header, _) = read(&xlsx, SheetFormat::Xlsx).unwrap();
+        assert_eq!(header, headers(Entity::House));
     }
 }

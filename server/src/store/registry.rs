@@ -102,6 +102,12 @@ macro_rules! registry_store {
                 tx.commit().await.map_err(query("committing registry records"))
             }
 
+            /// Refreshes the planner's statistics of the registry after a bulk load.
+            pub async fn analyze_registry(&self) -> Result<(), StoreError> {
+                sqlx::query("ANALYZE registry_record").execute(&self.pool).await.map_err(query("analysing the registry"))?;
+                Ok(())
+            }
+
             /// Replaces a record's values; `false` if there is no such record.
             pub async fn update_record(&self, r: &RegistryRecord) -> Result<bool, StoreError> {
                 let done = sqlx::query(UPDATE_RECORD)
@@ -475,6 +481,11 @@ impl Store {
     /// Stores new records in one transaction: all or none.
     pub async fn insert_records(&self, records: &[RegistryRecord]) -> Result<(), StoreError> {
         dispatch!(self, s => s.insert_records(records).await)
+    }
+
+    /// Refreshes the planner's statistics of the registry after a bulk load.
+    pub async fn analyze_registry(&self) -> Result<(), StoreError> {
+        dispatch!(self, s => s.analyze_registry().await)
     }
 
     /// Replaces a record's values; `false` if there is no such record.
