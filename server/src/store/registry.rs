@@ -102,12 +102,6 @@ macro_rules! registry_store {
                 tx.commit().await.map_err(query("committing registry records"))
             }
 
-            /// Refreshes the planner's statistics of the registry after a bulk load.
-            pub async fn analyze_registry(&self) -> Result<(), StoreError> {
-                sqlx::query("ANALYZE registry_record").execute(&self.pool).await.map_err(query("analysing the registry"))?;
-                Ok(())
-            }
-
             /// Replaces a record's values; `false` if there is no such record.
             pub async fn update_record(&self, r: &RegistryRecord) -> Result<bool, StoreError> {
                 let done = sqlx::query(UPDATE_RECORD)
@@ -483,9 +477,18 @@ impl Store {
         dispatch!(self, s => s.insert_records(records).await)
     }
 
-    /// Refreshes the planner's statistics of the registry after a bulk load.
+    /// Refreshes the planner's statistics of the registry after a bulk load; on PostgreSQL also
+    /// its visibility map (a `VACUUM`), so that counts are read from the indexes alone.
     pub async fn analyze_registry(&self) -> Result<(), StoreError> {
-        dispatch!(self, s => s.analyze_registry().await)
+        let sql = match self {
+            Self::Sqlite(_) => "ANALYZE registry_record",
+            Self::Postgres(_) => "VACUUM (ANALYZE) registry_record",
+        };
+        let done = match self {
+            Self::Sqlite(s) => sqlx::query(sql).execute(&s.pool).await.map(|_| ()),
+            Self::Postgres(s) => sqlx::query(sql).execute(&s.pool).await.map(|_| ()),
+        };
+        done.map_err(query("analysing the registry"))
     }
 
     /// Replaces a record's values; `false` if there is no such record.
