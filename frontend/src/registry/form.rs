@@ -1,14 +1,14 @@
 //! A registry record's form, made from its kind's field list (`wangge_core::registry::schema`):
 //! Chinese labels, required marks, code lists as selects, the type-specific fields of the type
-//! chosen; a field's problems (the service's 422) shown beside it, in Chinese where the reason
-//! is known.
+//! chosen; a field's problems (the service's 422, or the same check run on the device) shown
+//! beside it, in Chinese where the reason is known. Used by the console and the field app.
 
 use std::collections::BTreeMap;
 
 use leptos::prelude::*;
 use serde::Deserialize;
 use serde_json::{Map, Value};
-use wangge_core::registry::{Entity, Field, FieldType};
+use wangge_core::registry::{check_record, Entity, Field, FieldType};
 
 /// The form's values, by field key (empty: not given).
 pub type Values = BTreeMap<String, String>;
@@ -92,6 +92,26 @@ pub fn values_of(kind: Entity, record: &Value) -> Values {
         .map(|f| (f.key.to_owned(), super::text(record, f.key)))
         .filter(|(_, v)| !v.is_empty())
         .collect()
+}
+
+/// The service's own check of the fields, run on the device (for forms that wait offline).
+pub fn check(kind: Entity, values: &Values) -> Vec<FieldProblem> {
+    let input: BTreeMap<String, String> = match body(kind, values) {
+        Value::Object(m) => m.into_iter().map(|(k, v)| (k, v.as_str().unwrap_or_default().to_owned())).collect(),
+        _ => BTreeMap::new(),
+    };
+    match check_record(kind, &input, today()) {
+        Ok(_) => Vec::new(),
+        Err(problems) => problems.into_iter().map(|p| FieldProblem { field: p.field, reason: p.reason }).collect(),
+    }
+}
+
+/// Today in China time.
+fn today() -> chrono::NaiveDate {
+    let now = js_sys::Date::new_0();
+    let china = js_sys::Date::new(&(now.get_time() + 8.0 * 3600.0 * 1000.0).into());
+    chrono::NaiveDate::from_ymd_opt(china.get_utc_full_year() as i32, china.get_utc_month() + 1, china.get_utc_date())
+        .unwrap_or(chrono::NaiveDate::MIN)
 }
 
 /// The form's fields (without the form element and its buttons).
