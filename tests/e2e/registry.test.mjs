@@ -3,7 +3,8 @@
 // reveals it (audited), re-verifies it, opens its grid's 家底 and the map's registry layers,
 // is shown a bad ID number's problem beside its field, exports the list as XLSX and has an
 // import refused row by row; on the phone the gridworker adds a person and re-verifies a record
-// offline, and both reach the server once the network returns. Screenshots in target/e2e/.
+// offline, and both reach the server once the network returns; a special-group officer finds a
+// member in its queue and records a follow-up (走访). Screenshots in target/e2e/.
 //
 //   WANGGE_BIN=<server binary> node --test tests/e2e/registry.test.mjs
 import assert from 'node:assert/strict';
@@ -85,6 +86,7 @@ test('the console’s 基础数据: exact search, masked, revealed, verified, �
   await loginForm(page, server.base, 'county', DEMO_PASSWORD, '?view=registry');
   await mapLoaded(page);
   assert.match(await text(page, '#tab-registry'), /基础数据/);
+  assert.equal(await page.locator('#tab-special').count(), 0, 'no special groups for a dispatcher');
 
   // The exact ID number finds the person; its personal fields are masked in the list.
   await page.fill('#registry-id-number', person.full_id);
@@ -101,7 +103,7 @@ test('the console’s 基础数据: exact search, masked, revealed, verified, �
   await page.locator('#record-facts').waitFor({ timeout: 30_000 });
   assert.equal(await text(page, '#value-id_number'), person.id_number);
   assert.equal(await text(page, '#value-kind'), '户籍人口', 'codes by their labels');
-  await page.click('#reveal-id_number');
+  await page.click('#reveal-field-id_number');
   await page.waitForFunction((id) => document.querySelector('#value-id_number')?.textContent === id, person.full_id, { timeout: 30_000 });
   const auditor = await apiSession(server.base, 'auditor');
   const reveals = `/api/v1/audit?action=reveal_personal_data&object=${encodeURIComponent(`registry:${person.id}`)}`;
@@ -221,4 +223,47 @@ test('the phone adds a person and re-verifies a record offline; both are sent on
   assert.ok(Date.now() - Date.parse(verified.verified_at) < 5 * 60_000, `re-verified just now: ${verified.verified_at}`);
   assert.deepEqual(page.errors.filter((e) => /panicked|RuntimeError|unreachable/.test(e)), [], 'the app never panicked');
   await context.close();
+});
+
+test('a special-group officer finds a member in the queue and records a follow-up', { timeout: 120_000 }, async () => {
+  // An officer's account: made by the system administrator, granted by the security administrator.
+  const [first, password] = ['Huailai-Zhuan-2026', 'Huailai-Zhuan-2027'];
+  const sysadmin = await apiSession(server.base, 'sysadmin');
+  let r = await sysadmin.call('POST', '/api/v1/admin/users', { username: 'officer', display_name: '特殊人群专管员（测试）', password: first });
+  assert.equal(r.status, 201, r.text);
+  const secadmin = await apiSession(server.base, 'secadmin');
+  r = await secadmin.call('PUT', '/api/v1/admin/users/officer/grant', { role: 'special_group_officer', jurisdiction: 'county' });
+  assert.equal(r.status, 204, r.text);
+  r = await (await apiSession(server.base, 'officer', first)).call('PUT', '/api/v1/auth/password', { current: first, new: password });
+  assert.ok(r.status >= 200 && r.status < 300, `the first password is changed: ${r.status} ${r.text}`);
+  const officer = await apiSession(server.base, 'officer', password);
+  // The person registered above joins a group, followed up by its grid's gridworker.
+  const workers = await api('GET', `/api/v1/people?role=gridworker&grid=${person.grid_code}`);
+  assert.ok(workers.items.length > 0, 'the grid has a gridworker');
+  r = await officer.call('POST', '/api/v1/registry/special_groups', {
+    group: 'community_correction', person_id: person.id, responsible_person_id: workers.items[0].id, correction_type: 'probation',
+  });
+  assert.equal(r.status, 201, r.text);
+  const member = r.body;
+
+  const page = await newPage(browser, server.base);
+  await loginForm(page, server.base, 'officer', password, '?view=special');
+  await mapLoaded(page);
+  await page.selectOption('#special-group', 'community_correction');
+  const item = page.locator(`#special-list li[data-id="${member.id}"]`);
+  await item.waitFor({ timeout: 30_000 });
+  assert.match(await item.textContent(), /测试居民甲.*社区矫正人员/);
+  await item.click();
+  await page.locator('#special-panel .facts').waitFor({ timeout: 30_000 });
+  assert.match(await text(page, '#special-panel .facts'), /矫正类别缓刑/, 'its record, codes by their labels');
+  await page.fill('#followup-note', '已上门走访，情况稳定');
+  await page.click('#followup-submit');
+  await page.locator('#special-followups li', { hasText: '已上门走访，情况稳定' }).waitFor({ timeout: 30_000 });
+  await shot(page, 'registry-special');
+  const followed = await officer.call('GET', `/api/v1/registry/special_groups/${member.id}`);
+  assert.equal(followed.body.followups.length, 1, 'one follow-up');
+  assert.ok(followed.body.last_followup_at, 'the follow-up is the last one');
+  assert.equal(followed.body.overdue, false);
+  assert.deepEqual(page.errors.filter((e) => /panicked|RuntimeError|unreachable/.test(e)), [], 'the app never panicked');
+  await page.context().close();
 });

@@ -162,7 +162,7 @@ fn Facts(kind: Entity, rec: Value, revealed: RwSignal<BTreeMap<String, String>>)
                         <button class="link" on:click=move |_| r.open(e, to.clone())>"查看"</button>
                     })}
                     {(is_masked && reveal).then(|| view! {
-                        <button class="link" id=format!("reveal-{key}") class:hidden=move || revealed.with(|m| m.contains_key(key))
+                        <button class="link" id=format!("reveal-field-{key}") class:hidden=move || revealed.with(|m| m.contains_key(key))
                             on:click=show title="查看完整信息（将记入审计日志）">"揭示"</button>
                     })}
                 </dd>
