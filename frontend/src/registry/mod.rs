@@ -146,8 +146,7 @@ struct Tree {
 }
 
 impl Registry {
-    /// The state for the signed-in account: people of its own area, first page; the division
-    /// tree (`GET /api/v1/divisions`, its own branch) asked for once.
+    /// The state for the signed-in account: people of its own area, first page.
     pub fn new() -> Self {
         let home = Area::home(session::me().jurisdiction.as_deref());
         let query = Query {
@@ -159,20 +158,27 @@ impl Registry {
             stale: false,
             page: 1,
         };
-        let r = Self {
+        Self {
             query: RwSignal::new(query),
             selected: RwSignal::new(None),
             creating: RwSignal::new(false),
             reloads: RwSignal::new(0),
             home: StoredValue::new(home),
             tree: RwSignal::new(Vec::new()),
-        };
+        }
+    }
+
+    /// The division tree (`GET /api/v1/divisions`, the account's own branch), asked for the
+    /// first time the page is shown (not while the map loads).
+    fn load_tree(self) {
+        if self.tree.with_untracked(|t| !t.is_empty()) {
+            return;
+        }
         spawn_local(async move {
             if let Ok(t) = api::get::<Tree>("/api/v1/divisions").await {
-                r.tree.set(t.townships);
+                self.tree.set(t.townships);
             }
         });
-        r
     }
 
     /// Opens a record in the panel.
@@ -243,6 +249,7 @@ pub fn subtypes(kind: Entity) -> &'static [codes::Code] {
 #[component]
 pub fn RegistryPage() -> impl IntoView {
     let r = registry();
+    r.load_tree();
     let edit = session::may(Permission::EditRegistry);
     let export = session::may(Permission::ExportData);
     let export_url = move || r.query.with(|q| q.url(&[("format", "xlsx")]));
