@@ -41,6 +41,17 @@ export async function api(method, url, body, csrf) {
   return [r.status, await r.text()];
 }
 
+/**
+ * Sends a file (a File or Blob, as it is: no copy into the app) with its Content-Type:
+ * resolves to [status, body text] like api().
+ */
+export async function upload(method, url, file, csrf, contentType) {
+  const headers = { Accept: 'application/json', 'Content-Type': contentType };
+  if (csrf) headers['X-CSRF-Token'] = csrf;
+  const r = await fetch(url, { method, headers, body: file, credentials: 'same-origin' });
+  return [r.status, await r.text()];
+}
+
 /** Whether the map was created on this page (a new session then starts on a fresh page). */
 export function mapCreated() {
   return map !== null;
@@ -106,6 +117,7 @@ function style(base, tileUrl, tileAttribution) {
     events: { type: 'geojson', data: EMPTY, promoteId: 'id' },
     pin: { type: 'geojson', data: EMPTY },
     patrols: { type: 'geojson', data: EMPTY },
+    registry: { type: 'geojson', data: EMPTY },
   };
   const layers = [{ id: 'background', type: 'background', paint: { 'background-color': '#eef1ec' } }];
   if (tileUrl) {
@@ -158,6 +170,18 @@ function style(base, tileUrl, tileAttribution) {
       id: 'patrols-label', type: 'symbol', source: 'patrols',
       layout: { 'text-field': ['get', 'label'], 'text-font': TEXT_FONT, 'text-size': 12, 'text-offset': [0, 1.2], 'text-anchor': 'top' },
       paint: { 'text-color': '#1e5631', 'text-halo-color': '#ffffff', 'text-halo-width': 1.5 },
+    },
+    {
+      id: 'registry-points', type: 'circle', source: 'registry',
+      paint: {
+        'circle-radius': ['interpolate', ['linear'], ['zoom'], 10, 2.5, 15, 6],
+        'circle-color': '#6a3d9a', 'circle-stroke-color': '#ffffff', 'circle-stroke-width': 1,
+      },
+    },
+    {
+      id: 'registry-label', type: 'symbol', source: 'registry', minzoom: 16,
+      layout: { 'text-field': ['get', 'label'], 'text-font': TEXT_FONT, 'text-size': 11, 'text-offset': [0, 1], 'text-anchor': 'top' },
+      paint: { 'text-color': '#4a2a6a', 'text-halo-color': '#ffffff', 'text-halo-width': 1.2 },
     },
     { id: 'pin', type: 'circle', source: 'pin', paint: { 'circle-radius': 7, 'circle-color': '#0057b8', 'circle-stroke-color': '#fff', 'circle-stroke-width': 2 } },
     {
@@ -227,11 +251,15 @@ export async function initMap(container, options, onClick, onEvent) {
     // While the planner edits a draft, clicks belong to the editor (js/editor.js).
     if (hook.editing) return;
     const hit = map.queryRenderedFeatures(e.point, { layers: ['events-circle'] });
+    const record = onRegistryPoint ? map.queryRenderedFeatures(e.point, { layers: ['registry-points'] }) : [];
     if (hit.length > 0) onEvent(String(hit[0].properties.id));
+    else if (record.length > 0) onRegistryPoint(String(record[0].properties.id));
     else onClick(e.lngLat.lng, e.lngLat.lat);
   });
-  map.on('mouseenter', 'events-circle', () => { map.getCanvas().style.cursor = 'pointer'; });
-  map.on('mouseleave', 'events-circle', () => { map.getCanvas().style.cursor = ''; });
+  for (const layer of ['events-circle', 'registry-points']) {
+    map.on('mouseenter', layer, () => { map.getCanvas().style.cursor = 'pointer'; });
+    map.on('mouseleave', layer, () => { map.getCanvas().style.cursor = ''; });
+  }
   hook.sourceLoadedMs = {};
   map.on('sourcedata', (e) => {
     if (!e.isSourceLoaded || hook.sourceLoadedMs[e.sourceId] !== undefined) return;
@@ -334,6 +362,19 @@ function bounds(geometry) {
   };
   walk(geometry.coordinates);
   return [w, s, e, n];
+}
+
+/**
+ * The villages of a township or the grids of a village (codes start with their parent's), as
+ * JSON text of [{code, name}] sorted by code: the division tree the page already holds.
+ */
+export function childFeatures(layer, prefix) {
+  const out = [];
+  for (const [code, f] of (byCode[layer] || new Map())) {
+    if (code.startsWith(prefix)) out.push({ code, name: String(f.properties.name) });
+  }
+  out.sort((a, b) => a.code.localeCompare(b.code));
+  return JSON.stringify(out);
 }
 
 /** Fits the map to a township, village or grid by code; false when the code is unknown. */
@@ -446,6 +487,25 @@ export function setPatrols(patrolsJson) {
     })),
   });
   hook.patrolsLive = list.length;
+}
+
+let onRegistryPoint = null;
+/** onClick(id) for a click on a registry record's point (set once, with the map). */
+export function onRegistryClick(onClick) {
+  onRegistryPoint = onClick;
+}
+
+/** Registry records on the map (the houses of the area shown): JSON text of [{id, lon, lat, label}]. */
+export function setRegistryPoints(pointsJson) {
+  if (!ready) return;
+  const list = JSON.parse(pointsJson);
+  map.getSource('registry').setData({
+    type: 'FeatureCollection',
+    features: list.map((p) => ({
+      type: 'Feature', properties: { id: p.id, label: p.label || '' }, geometry: { type: 'Point', coordinates: [p.lon, p.lat] },
+    })),
+  });
+  hook.registryPoints = list.length;
 }
 
 /**

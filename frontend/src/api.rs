@@ -58,6 +58,12 @@ pub async fn post_bytes<T: DeserializeOwned>(url: &str, bytes: &[u8]) -> Result<
     decode(&settle(answer)?)
 }
 
+/// `POST url` with a file as the body, sent as it is with its `content_type` → `T`.
+pub async fn upload<T: DeserializeOwned>(url: &str, file: &web_sys::Blob, content_type: &str) -> Result<T, Failure> {
+    let answer = bridge::upload("POST", url, file, &csrf("POST"), content_type).await.map_err(network)?;
+    decode(&settle(answer)?)
+}
+
 /// The raw text of a successful answer.
 pub async fn get_text(url: &str) -> Result<String, Failure> {
     call("GET", url, None).await

@@ -6,7 +6,7 @@ use leptos::task::spawn_local;
 use serde::Deserialize;
 use wangge_core::access::Permission;
 
-use crate::{admin, audit, bridge, dispatch, leaders, locate, planner, search, session};
+use crate::{admin, audit, bridge, dispatch, leaders, locate, planner, registry, search, session};
 
 /// Which view is shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -15,6 +15,10 @@ pub enum Page {
     Leaders,
     /// 调度台 — the incident console (`read_events`).
     Dispatch,
+    /// 基础数据 — the registry (`read_registry`).
+    Registry,
+    /// 特殊人群 — the special groups' queue (`read_special_groups`).
+    Special,
     /// 网格规划 — the boundary editor (`edit_grids`).
     Planning,
     /// 审计日志 — the audit log (`read_audit_log`).
@@ -31,6 +35,8 @@ impl Page {
         match self {
             Self::Leaders => "领导驾驶舱",
             Self::Dispatch => "调度台",
+            Self::Registry => "基础数据",
+            Self::Special => "特殊人群",
             Self::Planning => "网格规划",
             Self::Audit => "审计日志",
             Self::Map => "地图",
@@ -43,6 +49,8 @@ impl Page {
         match self {
             Self::Leaders => "leaders",
             Self::Dispatch => "dispatch",
+            Self::Registry => "registry",
+            Self::Special => "special",
             Self::Planning => "planning",
             Self::Audit => "audit",
             Self::Map => "map",
@@ -55,6 +63,8 @@ impl Page {
         match self {
             Self::Leaders => Some(Permission::ReadStats),
             Self::Dispatch => Some(Permission::ReadEvents),
+            Self::Registry => Some(Permission::ReadRegistry),
+            Self::Special => Some(Permission::ReadSpecialGroups),
             Self::Planning => Some(Permission::EditGrids),
             Self::Audit => Some(Permission::ReadAuditLog),
             Self::Map => Some(Permission::ReadMap),
@@ -66,8 +76,10 @@ impl Page {
 /// The views the account may see, in tab order: the map alone only when nothing else is
 /// open to it, the administrators' note when not even the map is.
 fn pages() -> Vec<Page> {
-    let mut open: Vec<Page> =
-        [Page::Leaders, Page::Dispatch, Page::Planning, Page::Audit].into_iter().filter(|p| p.needs().is_some_and(session::may)).collect();
+    let mut open: Vec<Page> = [Page::Leaders, Page::Dispatch, Page::Registry, Page::Special, Page::Planning, Page::Audit]
+        .into_iter()
+        .filter(|p| p.needs().is_some_and(session::may))
+        .collect();
     if open.is_empty() {
         open.push(if session::may(Permission::ReadMap) { Page::Map } else { Page::Admin });
     }
@@ -133,8 +145,12 @@ pub fn App() -> impl IntoView {
     if pages.contains(&Page::Planning) {
         provide_context(planner::Editor::new());
     }
+    let records = pages.contains(&Page::Registry).then(registry::Registry::new);
+    if let Some(r) = records {
+        provide_context(r);
+    }
     if has_map {
-        request_animation_frame(move || spawn_local(start_map(s)));
+        request_animation_frame(move || spawn_local(start_map(s, records)));
     }
 
     let tabs = (pages.len() > 1).then(|| {
@@ -157,10 +173,12 @@ pub fn App() -> impl IntoView {
             <session::UserBox/>
         </header>
         <main class="body">
-            <aside class="side" class:wide=!has_map>
+            <aside class="side" class:wide=!has_map class:roomy=move || matches!(s.page.get(), Page::Registry)>
                 {move || match s.page.get() {
                     Page::Leaders => view! { <leaders::Leaders/> }.into_any(),
                     Page::Dispatch => view! { <dispatch::Dispatch/> }.into_any(),
+                    Page::Registry => view! { <registry::RegistryPage/> }.into_any(),
+                    Page::Special => view! { <registry::special::SpecialGroups/> }.into_any(),
                     Page::Planning => view! { <planner::Planner/> }.into_any(),
                     Page::Audit => view! { <audit::AuditLog/> }.into_any(),
                     Page::Map => view! { <h2>"地图"</h2><p class="note">"点击地图查看该处的网格、村(社区)和乡镇。"</p> }.into_any(),
@@ -178,18 +196,17 @@ pub fn App() -> impl IntoView {
     }
 }
 
-/// `?view=dispatch` opens the console when the account may see it; else the first view.
+/// `?view=<slug>` (`dispatch`, `registry`, …) opens that view when the account may see it;
+/// else the first view.
 fn initial_page(pages: &[Page]) -> Page {
     let search = window().location().search().unwrap_or_default();
-    if search.contains("view=dispatch") && pages.contains(&Page::Dispatch) {
-        Page::Dispatch
-    } else {
-        pages.first().copied().unwrap_or(Page::Admin)
-    }
+    let asked = pages.iter().copied().find(|p| search.contains(&format!("view={}", p.slug())));
+    asked.or_else(|| pages.first().copied()).unwrap_or(Page::Admin)
 }
 
-/// Creates the map; a click on an event opens it in the console, if the account has one.
-async fn start_map(s: Shared) {
+/// Creates the map; a click on an event opens it in the console, if the account has one, and
+/// a click on a registry record opens it on the registry page.
+async fn start_map(s: Shared, records: Option<registry::Registry>) {
     let config = bridge::load_config().await;
     let on_click = move |lon, lat| s.clicked.set(Some((lon, lat)));
     let on_event = move |id: String| {
@@ -201,6 +218,12 @@ async fn start_map(s: Shared) {
     if let Err(e) = bridge::init_map("map", &config, on_click, on_event).await {
         s.map_status.set(format!("地图无法启动：{e}"));
         return;
+    }
+    if let Some(r) = records {
+        bridge::on_registry_click(move |id: String| {
+            s.page.set(Page::Registry);
+            r.open(wangge_core::registry::Entity::House, id);
+        });
     }
     match bridge::load_boundaries("/api/v1/map").await {
         Ok(text) => match serde_json::from_str::<Boundaries>(&text) {

@@ -68,6 +68,16 @@ extern "C" {
     /// A pin at a point (NaN clears it).
     #[wasm_bindgen(js_name = setPin)]
     pub fn set_pin(lon: f64, lat: f64);
+    /// The villages of a township or the grids of a village, JSON `[{code, name}]`.
+    #[wasm_bindgen(js_name = childFeatures)]
+    pub fn child_features(layer: &str, prefix: &str) -> String;
+    /// Registry records on the map, JSON `[{id, lon, lat, label}]`.
+    #[wasm_bindgen(js_name = setRegistryPoints)]
+    pub fn set_registry_points(points_json: &str);
+    #[wasm_bindgen(js_name = onRegistryClick)]
+    fn on_registry_click_js(on_click: &Closure<dyn FnMut(String)>);
+    #[wasm_bindgen(catch, js_name = upload)]
+    async fn upload_js(method: &str, url: &str, file: &web_sys::Blob, csrf: &str, content_type: &str) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(js_name = openStream)]
     fn open_stream_js(url: &str, on_message: &Closure<dyn FnMut(String)>, on_state: &Closure<dyn FnMut(bool)>) -> JsValue;
     #[wasm_bindgen(js_name = closeStream)]
@@ -84,6 +94,18 @@ pub async fn fetch(method: &str, url: &str, body: Option<String>, csrf: &str) ->
 pub async fn fetch_bytes(method: &str, url: &str, body: &[u8], csrf: &str) -> Result<(u16, String), String> {
     let body = js_sys::Uint8Array::from(body);
     status_and_text(api_bytes_js(method, url, &body, csrf).await.map_err(describe)?)
+}
+
+/// [`fetch`] with a file as the body, sent as it is with its `content_type`.
+pub async fn upload(method: &str, url: &str, file: &web_sys::Blob, csrf: &str, content_type: &str) -> Result<(u16, String), String> {
+    status_and_text(upload_js(method, url, file, csrf, content_type).await.map_err(describe)?)
+}
+
+/// Calls `on_click` with the id of a registry record clicked on the map (for the page's life).
+pub fn on_registry_click(on_click: impl FnMut(String) + 'static) {
+    let c = Closure::<dyn FnMut(String)>::new(on_click);
+    on_registry_click_js(&c);
+    c.forget();
 }
 
 fn status_and_text(answer: JsValue) -> Result<(u16, String), String> {

@@ -1,6 +1,7 @@
 //! The map: a Leptos client-side app for leaders (heatmaps, choropleth, figures),
-//! dispatchers (the live incident console) and planners (the boundary editor), drawn on
-//! MapLibre GL JS through `js/bridge.js`.
+//! dispatchers (the live incident console, the registry of people, houses, households,
+//! organisations and places), special-group officers (their queue) and planners (the boundary
+//! editor), drawn on MapLibre GL JS through `js/bridge.js`.
 //! The service's JSON is read into `wangge_core::wire`'s types. Everything is behind a login;
 //! the signed-in account's permissions decide which views exist. `/field` is the gridworkers'
 //! phone app (`field`): offline first, installable, its own layout.
@@ -20,6 +21,7 @@ mod leaders;
 mod live_patrols;
 mod locate;
 mod planner;
+mod registry;
 mod search;
 mod session;
 

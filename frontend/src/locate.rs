@@ -1,6 +1,7 @@
 //! A click on the map: which grid, village and township the point is in and who the grid's
 //! gridworker is (`GET /api/v1/locate`, `GET /api/v1/people` with `read_people`), with a form
-//! to report an event there (`POST /api/v1/reports`, with `report_event`).
+//! to report an event there (`POST /api/v1/reports`, with `report_event`), and the grid's 家底
+//! (with `read_registry`).
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -28,6 +29,7 @@ pub fn LocatePanel() -> impl IntoView {
     let error = RwSignal::new(String::new());
     let people = session::may(Permission::ReadPeople);
     let report = session::may(Permission::ReportEvent);
+    let registry = session::may(Permission::ReadRegistry);
 
     Effect::new(move |_| {
         let Some((lon, lat)) = s.clicked.get() else {
@@ -58,6 +60,9 @@ pub fn LocatePanel() -> impl IntoView {
             </div>
             <p class="error">{move || error.get()}</p>
             {move || place.get().map(|p| view! { <PlaceInfo place=p/> })}
+            {move || place.get().and_then(|p| p.grid).filter(|_| registry).map(|(code, _)| view! {
+                <crate::registry::AreaCard grid=code id="locate-card"/>
+            })}
             {report.then(|| view! { <ReportForm/> })}
         </div>
     }

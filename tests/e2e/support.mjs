@@ -56,6 +56,8 @@ export async function startServer() {
   const child = spawn(bin, [
     '--listen', `127.0.0.1:${port}`, '--data-dir', dataDir, '--demo', 'true',
     '--frontend-dir', DIST, '--geodata-dir', path.join(REPO, 'geodata/huailai'),
+    // A smaller demo registry than the census's: starts stay quick.
+    '--demo-residents', '20000',
   ], { cwd: REPO, stdio: ['ignore', log, log], env: { ...process.env, DATABASE_URL: '' } });
   let exited = null;
   child.on('exit', (code) => { exited = code; });

@@ -2,14 +2,16 @@
 //! a 390 px phone and one hand (the main actions at the bottom). My grids on the map with my
 //! position, the grid I am in (on the device, and the server's answer when online) or the
 //! nearest one; reports with photos (上报); my tasks with their 1-3-5 countdowns and actions
-//! (任务); patrols with their track and check-ins (巡查). Everything made offline waits in the
-//! queue (`queue`) and is sent in order when the network returns.
+//! (任务); patrols with their track and check-ins (巡查); people and houses added and records
+//! re-verified on the spot (基础数据, `registry`). Everything made offline waits in the queue
+//! (`queue`) and is sent in order when the network returns.
 
 mod bridge;
 mod countdown;
 mod geo;
 mod patrol;
 mod queue;
+mod registry;
 mod report;
 mod shell;
 mod tasks;
@@ -29,7 +31,7 @@ pub fn is_field_path() -> bool {
     path == "/field" || path.starts_with("/field/")
 }
 
-/// The four views, switched from the bottom bar.
+/// The five views, switched from the bottom bar.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Tab {
     /// 地图 — my grids, my position, the queue.
@@ -40,6 +42,8 @@ pub enum Tab {
     Tasks,
     /// 巡查 — the patrol.
     Patrol,
+    /// 基础数据 — add people and houses, re-verify records.
+    Registry,
 }
 
 /// State shared by the views (all `Copy` handles).

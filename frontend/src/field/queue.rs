@@ -1,4 +1,4 @@
-//! The offline queue (待上传): reports, actions and patrols made on the device wait in
+//! The offline queue (待上传): reports, actions, patrols and registry records made on the device wait in
 //! IndexedDB (`js/field.js`) with client-generated ids and are sent exactly once, in the order
 //! they were made, when the network is there; the server's idempotency makes a replay of one
 //! already taken harmless. What an answer means is decided here.
@@ -24,6 +24,10 @@ pub enum Kind {
     Checkin,
     /// `POST /api/v1/patrols/{id}/end` (结束巡查).
     PatrolEnd,
+    /// `POST /api/v1/registry/{kind}` (基础数据: a person or house added).
+    RegistryCreate,
+    /// `POST /api/v1/registry/{kind}/{id}/verify` (re-verified on the spot).
+    RegistryVerify,
 }
 
 impl Kind {

@@ -9,7 +9,7 @@ use wangge_core::access::Permission;
 use wangge_core::wire::Me;
 
 use super::geo::{self, Here};
-use super::{bridge, patrol, queue, report, tasks, Field, Tab};
+use super::{bridge, patrol, queue, registry, report, tasks, Field, Tab};
 use crate::api;
 
 /// Where the page is with the account.
@@ -156,6 +156,7 @@ fn FieldApp(me: Me, mine: Vec<String>) -> impl IntoView {
         }
     });
     let name = f.me.with_value(|m| m.display_name.clone());
+    let registry_tab = f.me.with_value(|m| m.may(Permission::ReadRegistry));
     let tab_button = move |tab: Tab, id: &'static str, label: &'static str| {
         view! {
             <button id=id class:active=move || f.tab.get() == tab on:click=move |_| {
@@ -181,13 +182,15 @@ fn FieldApp(me: Me, mine: Vec<String>) -> impl IntoView {
                     Tab::Report => view! { <report::ReportForm/> }.into_any(),
                     Tab::Tasks => view! { <tasks::Tasks/> }.into_any(),
                     Tab::Patrol => view! { <patrol::PatrolPanel/> }.into_any(),
+                    Tab::Registry => view! { <registry::RegistryScreen/> }.into_any(),
                 }}
             </section>
-            <nav class="f-tabs">
+            <nav class="f-tabs" class:five=registry_tab>
                 {tab_button(Tab::Map, "tab-map", "地图")}
                 {tab_button(Tab::Report, "tab-report", "上报")}
                 {tab_button(Tab::Tasks, "tab-tasks", "任务")}
                 {tab_button(Tab::Patrol, "tab-patrol", "巡查")}
+                {registry_tab.then(|| tab_button(Tab::Registry, "tab-registry", "基础数据"))}
             </nav>
         </div>
     }
