@@ -93,6 +93,30 @@ backend_tests! {
         assert!(r.body["problems"][0]["reason"].as_str().unwrap().contains("sex"), "{}", r.text);
         let r = create(&c, "county", &body).await;
         assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text);
+        // A create sent again with its Idempotency-Key answers the record it made.
+        let (house, _) = (json!({"use": "住宅", "address": "东关1号", "village_code": VILLAGE_A, "lon": IN_A.0, "lat": IN_A.1}), ());
+        let (s1, _, first) = raw(&c, "gw_a", Method::POST, "/api/v1/registry/houses", "application/json", house.to_string().into_bytes()).await;
+        assert_eq!(s1, StatusCode::CREATED);
+        let keyed = |c: &County| {
+            let As::Token(token) = c.token("gw_a") else { unreachable!() };
+            Request::post("/api/v1/registry/houses")
+                .header(header::AUTHORIZATION, format!("Bearer {token}"))
+                .header(header::CONTENT_TYPE, "application/json")
+                .header("idempotency-key", "queue-item-1")
+                .body(Body::from(house.to_string()))
+                .unwrap()
+        };
+        let one = c.app.clone().oneshot(keyed(&c)).await.unwrap();
+        assert_eq!(one.status(), StatusCode::CREATED);
+        let two = c.app.clone().oneshot(keyed(&c)).await.unwrap();
+        assert_eq!((two.status(), two.headers().get("idempotent-replay").map(|v| v.to_str().unwrap().to_owned())), (StatusCode::OK, Some("true".to_owned())));
+        let (a, b): (Value, Value) = (
+            serde_json::from_slice(&one.into_body().collect().await.unwrap().to_bytes()).unwrap(),
+            serde_json::from_slice(&two.into_body().collect().await.unwrap().to_bytes()).unwrap(),
+        );
+        assert_eq!(a["id"], b["id"]);
+        assert_ne!(a["id"], serde_json::from_slice::<Value>(&first).unwrap()["id"]);
+        assert_eq!(a["verified_by"], "GWA", "the gridworker, from the credential");
         let mut no_id = body.clone();
         no_id.as_object_mut().unwrap().remove("id_number");
         assert_eq!(create(&c, "county", &no_id).await.status, StatusCode::UNPROCESSABLE_ENTITY);

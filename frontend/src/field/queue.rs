@@ -43,7 +43,7 @@ impl Kind {
 
     /// Whether the item's client id goes in `Idempotency-Key` (the routes that read it).
     fn keyed(self) -> bool {
-        matches!(self, Self::Report | Self::Transition | Self::PatrolStart | Self::Checkin)
+        matches!(self, Self::Report | Self::Transition | Self::PatrolStart | Self::Checkin | Self::RegistryCreate)
     }
 }
 

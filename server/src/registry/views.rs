@@ -49,8 +49,8 @@ pub struct Summary {
     pub places: i64,
     /// Per kind, records by type.
     pub by_type: serde_json::Map<String, Value>,
-    /// Special-group members by group, and `overdue` follow-ups (absent for callers who may
-    /// not see special groups).
+    /// Special-group members by group, their `total` and the `overdue` follow-ups: counts
+    /// only (who they are needs `read_special_groups`).
     pub special_groups: Option<serde_json::Map<String, Value>>,
     /// Records collected or re-verified within the period / all records (null when none).
     pub collection_rate: Option<f64>,

@@ -23,7 +23,7 @@ use serde_json::Value;
 use wangge_core::access::Permission;
 use wangge_core::registry::Entity;
 
-use super::{code, empty_page, no_store, page, revealed, RevealBody, Routes};
+use super::{code, empty_page, no_store, page, revealed, RevealBody, Routes, IDEMPOTENCY_KEY, IDEMPOTENT_REPLAY};
 use crate::access::{AuditNote, Caller, Scope};
 use crate::http::error::ApiError;
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery};
@@ -217,21 +217,69 @@ async fn create(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(kind): ApiPath<String>,
+    headers: HeaderMap,
     ApiJson(body): ApiJson<Value>,
 ) -> Result<Response, ApiError> {
     let scope = caller.scope(Permission::EditRegistry)?;
     let e = entity(&kind)?;
     let input = fields(&body)?;
     inside(&scope, &input)?;
+    let actor = actor(&caller);
+    // A device's offline queue sends its client id as `Idempotency-Key`: the record's id is
+    // made from it (and who sends it), so a create sent again answers the record it made.
+    let keyed = match headers.get(IDEMPOTENCY_KEY) {
+        Some(v) => {
+            let key = v.to_str().ok().filter(|k| !k.is_empty() && k.len() <= 128).ok_or_else(|| {
+                ApiError::BadRequest("Idempotency-Key must be 1 to 128 ASCII characters".into())
+            })?;
+            let id = keyed_id(e, &actor, key);
+            if let Some(existing) = state.store.record(&id).await? {
+                if existing.created_by != actor || existing.entity != e {
+                    return Err(ApiError::KeyReused("this Idempotency-Key was used for another record; choose a new one".into()));
+                }
+                let mut response = Json(record_view(&existing)).into_response();
+                response.headers_mut().insert(IDEMPOTENT_REPLAY, header::HeaderValue::from_static("true"));
+                let note = AuditNote::success(Permission::EditRegistry.as_str(), format!("registry:{id}")).with_detail("retry answered with the stored one");
+                return Ok(note.on(no_store(response)));
+            }
+            Some(id)
+        }
+        None => None,
+    };
     let (index, catalog) = (state.index.load(), state.catalog.load());
-    let actor = caller.actor_id();
-    let record = desk(&state, &index, &catalog, &actor).create(e, &input).await?;
+    let d = desk(&state, &index, &catalog, &actor);
+    let record = match keyed {
+        Some(id) => {
+            let record = d.build(e, id, &input, None).await?;
+            state.store.insert_records(std::slice::from_ref(&record)).await?;
+            record
+        }
+        None => d.create(e, &input).await?,
+    };
     let id = &record.record_id;
     let mut response = (StatusCode::CREATED, Json(record_view(&record))).into_response();
     if let Ok(location) = header::HeaderValue::from_str(&format!("/api/v1/registry/{kind}/{id}")) {
         response.headers_mut().insert(header::LOCATION, location);
     }
     Ok(AuditNote::success(Permission::EditRegistry.as_str(), format!("registry:{id}")).on(no_store(response)))
+}
+
+/// Who a registry write is recorded as: the person a gridworker acts as, else the account.
+fn actor(caller: &Caller) -> String {
+    if caller.acting_as.is_empty() {
+        caller.username.clone()
+    } else {
+        caller.acting_as.clone()
+    }
+}
+
+/// The id of a record created with an idempotency key: its kind's prefix, `K`, and 20 hex
+/// digits of SHA-256 over who sent it and the key.
+fn keyed_id(e: Entity, actor: &str, key: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::new().chain_update(actor.as_bytes()).chain_update([0]).chain_update(key.as_bytes()).finalize();
+    let hex: String = digest.iter().take(10).map(|b| format!("{b:02x}")).collect();
+    format!("{}K{hex}", e.id_prefix())
 }
 
 /// A village given for a write must be inside the caller's jurisdiction.
@@ -293,7 +341,7 @@ async fn replace(
         }
     }
     let (index, catalog) = (state.index.load(), state.catalog.load());
-    let actor = caller.actor_id();
+    let actor = actor(&caller);
     let record = desk(&state, &index, &catalog, &actor).replace(&before, &input).await?;
     Ok(AuditNote::success(Permission::EditRegistry.as_str(), format!("registry:{id}"))
         .on(no_store(Json(record_view(&record)).into_response())))
@@ -307,7 +355,7 @@ async fn verify(
     let scope = caller.scope(Permission::EditRegistry)?;
     let e = entity(&kind)?;
     visible(&state, &scope, e, &id).await?;
-    state.store.verify_record(&id, &caller.actor_id(), state.clock.now()).await?;
+    state.store.verify_record(&id, &actor(&caller), state.clock.now()).await?;
     let record = visible(&state, &scope, e, &id).await?;
     Ok(AuditNote::success(Permission::EditRegistry.as_str(), format!("registry:{id}"))
         .with_detail("re-verified")
@@ -478,7 +526,7 @@ async fn import(
     let id = registry::new_id('I')?;
     let status = Arc::new(ImportStatus::new(e, rows.len(), caller.username.clone()));
     state.imports.insert(id.clone(), status.clone());
-    let actor = caller.actor_id();
+    let actor = actor(&caller);
     let job = state.clone();
     tokio::spawn(async move {
         let (index, catalog) = (job.index.load(), job.catalog.load());
@@ -532,7 +580,7 @@ async fn link(State(state): State<AppState>, caller: Caller, ApiJson(body): ApiJ
         from_kind: body.from_kind,
         from_id: body.from_id,
         record_id: record.record_id.clone(),
-        created_by: caller.actor_id(),
+        created_by: actor(&caller),
         created_at: state.clock.now(),
     };
     state.store.insert_link(&l).await?;

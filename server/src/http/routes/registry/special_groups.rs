@@ -102,7 +102,7 @@ async fn create(State(state): State<AppState>, caller: Caller, ApiJson(body): Ap
     let scope = caller.scope(Permission::EditSpecialGroups)?;
     let input = fields(&body)?;
     let (index, catalog) = (state.index.load(), state.catalog.load());
-    let actor = caller.actor_id();
+    let actor = super::actor(&caller);
     let d = desk(&state, &index, &catalog, &actor);
     let roster = state.rules.roster();
     let (record, person) = special::build(&d, &roster, &input, None).await?;
@@ -130,7 +130,7 @@ async fn replace(
     let before = visible(&state, &caller, Permission::EditSpecialGroups, &id).await?;
     let input = fields(&body)?;
     let (index, catalog) = (state.index.load(), state.catalog.load());
-    let actor = caller.actor_id();
+    let actor = super::actor(&caller);
     let d = desk(&state, &index, &catalog, &actor);
     let (record, person) = special::build(&d, &state.rules.roster(), &input, Some(&before)).await?;
     state.store.update_special(&record).await?;
@@ -150,7 +150,7 @@ async fn follow_up(
         body.followup_id = headers.get(super::super::IDEMPOTENCY_KEY).and_then(|v| v.to_str().ok()).map(str::to_owned);
     }
     let (index, catalog) = (state.index.load(), state.catalog.load());
-    let actor = caller.actor_id();
+    let actor = super::actor(&caller);
     let d = desk(&state, &index, &catalog, &actor);
     let (f, created) = special::follow_up(&d, &s, &actor, body).await?;
     let view = special::followup_view(&state.registry_keys, &f)?;
