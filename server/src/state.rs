@@ -158,7 +158,14 @@ pub async fn state_from_config(config: &Config) -> Result<AppState, StartError> 
     state.registry_keys = std::sync::Arc::new(registry_keys);
     state.collection_period_days = config.collection_period_days;
     if config.demo {
-        crate::demo::load_population_if_empty(&state, config.demo_residents).await?;
+        let inputs = crate::demo::PopulationInputs {
+            index: state.index.load(),
+            keys: state.registry_keys.clone(),
+            roster: state.rules.roster(),
+            now: state.clock.now(),
+            residents: config.demo_residents,
+        };
+        crate::demo::load_population_if_empty(&state.store, inputs).await?;
     }
     state.frontend_dir = frontend_dir(config);
     state.secure_cookies = config.secure_cookies;

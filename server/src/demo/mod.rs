@@ -28,7 +28,7 @@ use crate::records::PersonFilter;
 use crate::events::rules::{Rules, RulesError};
 use crate::store::{Store, StoreError};
 use crate::events::transitions::payload;
-pub use population::load_population_if_empty;
+pub use population::{load_population_if_empty, PopulationInputs};
 
 /// Why the demo could not be loaded.
 #[derive(Debug, thiserror::Error)]

@@ -5,6 +5,7 @@
 //! registry yet.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 use std::time::Instant;
 
 use chrono::{DateTime, Duration, Utc};
@@ -18,24 +19,38 @@ use super::{DemoLoadError, DEMO_FACT};
 use crate::access::FieldKeys;
 use crate::records::{Page, RegistryFilter, RegistryRecord, SpecialRecord};
 use crate::registry::{assemble, special, Placed};
-use crate::state::AppState;
+use crate::store::Store;
+
+/// What loading the demo registry reads: the grids, the keys, the roster, and when.
+pub struct PopulationInputs {
+    /// The grid index.
+    pub index: Arc<GridIndex>,
+    /// The registry's keys.
+    pub keys: Arc<FieldKeys>,
+    /// The roster (the gridworkers who follow members up).
+    pub roster: Arc<Roster>,
+    /// Now.
+    pub now: DateTime<Utc>,
+    /// Residents to generate.
+    pub residents: usize,
+}
 
 /// Loads the demo registry unless the store holds no demo or already holds registry records.
-pub async fn load_population_if_empty(state: &AppState, residents: usize) -> Result<(), DemoLoadError> {
-    if state.store.store_fact(DEMO_FACT).await?.is_none() {
+pub async fn load_population_if_empty(store: &Store, inputs: PopulationInputs) -> Result<(), DemoLoadError> {
+    if store.store_fact(DEMO_FACT).await?.is_none() {
         return Ok(());
     }
     let one = Page { page: 1, per_page: 1 };
-    if state.store.records(&RegistryFilter::default(), one).await?.total > 0 {
+    if store.records(&RegistryFilter::default(), one).await?.total > 0 {
         return Ok(());
     }
     let started = Instant::now();
-    let (index, keys, roster, now) = (state.index.load(), state.registry_keys.clone(), state.rules.roster(), state.clock.now());
+    let PopulationInputs { index, keys, roster, now, residents } = inputs;
     let (records, specials) = tokio::task::spawn_blocking(move || build(&index, &keys, &roster, now, residents)).await??;
     let built = started.elapsed().as_secs_f64();
-    state.store.insert_records(&records).await?;
-    state.store.insert_specials(&specials).await?;
-    state.store.analyze_registry().await?;
+    store.insert_records(&records).await?;
+    store.insert_specials(&specials).await?;
+    store.analyze_registry().await?;
     tracing::info!(
         records = records.len(),
         special_groups = specials.len(),

@@ -16,8 +16,7 @@ use wangge_core::registry::{check_record, masked, Entity, Problem, Values};
 use wangge_core::{GridIndex, LonLat};
 
 use crate::access::{FieldCryptError, FieldKeys};
-use crate::grids::catalog::Catalog;
-use crate::records::{RegistryMove, RegistryRecord, RegistryTable};
+use crate::records::{RegistryMove, RegistryRecord, RegistryTable, Village};
 use crate::store::{Store, StoreError};
 pub use views::{record_view, summary, Summary};
 
@@ -60,8 +59,8 @@ pub struct Desk<'a> {
     pub keys: &'a FieldKeys,
     /// Point → grid.
     pub index: &'a GridIndex,
-    /// The division tree.
-    pub catalog: &'a Catalog,
+    /// The villages and communities of the county.
+    pub villages: &'a [Village],
     /// Who writes (person id or user name).
     pub actor: &'a str,
     /// Now.
@@ -112,8 +111,7 @@ impl Desk<'_> {
     ) -> Result<Placed, Refused> {
         let village_code = values.get("village_code").unwrap_or_default();
         let village = self
-            .catalog
-            .villages()
+            .villages
             .iter()
             .find(|v| v.code == village_code)
             .ok_or_else(|| refuse("village_code", format!("no village or community {village_code:?} in the county")))?;

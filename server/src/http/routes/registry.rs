@@ -99,7 +99,7 @@ async fn visible(state: &AppState, scope: &Scope, e: Entity, id: &str) -> Result
 
 /// The desk that writes for `caller`.
 fn desk<'a>(state: &'a AppState, index: &'a wangge_core::GridIndex, catalog: &'a crate::grids::catalog::Catalog, actor: &'a str) -> Desk<'a> {
-    Desk { store: &state.store, keys: &state.registry_keys, index, catalog, actor, now: state.clock.now() }
+    Desk { store: &state.store, keys: &state.registry_keys, index, villages: catalog.villages(), actor, now: state.clock.now() }
 }
 
 /// What an answer adds to a record's fields: sent back in a `PUT`, they are ignored.
