@@ -233,7 +233,8 @@ const TABLE: &str = "CREATE TABLE {t} (fid INTEGER PRIMARY KEY, geom BLOB, code 
 
 // ---- the cases ---------------------------------------------------------------------------------
 
-/// A bomb: 300 MiB of zeros as the .dbf, about 300 KB deflated.
+/// A bomb: 300 MiB of zeros as the .dbf, a few MB deflated at the fastest level (how few
+/// depends on the deflate backend).
 fn zip_bomb() -> Vec<u8> {
     let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
     let fast = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated).compression_level(Some(1));
@@ -245,7 +246,7 @@ fn zip_bomb() -> Vec<u8> {
         w.write_all(&zeros).unwrap();
     }
     let bomb = w.finish().unwrap().into_inner();
-    assert!(bomb.len() < 2 << 20, "the bomb is small: {}", bomb.len());
+    assert!(bomb.len() < 8 << 20, "the bomb is small: {}", bomb.len());
     bomb
 }
 
