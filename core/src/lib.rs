@@ -6,12 +6,14 @@
 pub mod access;
 pub mod calendar;
 pub mod coord;
+pub mod dispute;
 pub mod division;
 pub mod draft;
 pub mod event;
 pub mod index;
 pub mod patrol;
 pub mod people;
+pub mod petition;
 pub mod registry;
 pub mod stats;
 pub mod wire;
