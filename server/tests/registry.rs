@@ -223,6 +223,15 @@ backend_tests! {
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
         let linked = c.get("county", &format!("/api/v1/registry/people/{id}")).await;
         assert_eq!((linked.body["links"][0]["from_kind"].clone(), linked.body["links"][0]["from_id"].clone()), (json!("event"), json!(c.event_a)), "{}", linked.text);
+        // A gridworker's check-in whose ref is the record's id refers to it too.
+        let r = c.post("gw_a", "/api/v1/patrols", &json!({"patrol_id": "p-ref"})).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        let visit = json!({"checkin_id": "c-ref", "lon": IN_A.0, "lat": IN_A.1, "kind": "household", "ref": id});
+        let r = c.post("gw_a", "/api/v1/patrols/p-ref/checkins", &visit).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        let linked = c.get("county", &format!("/api/v1/registry/people/{id}")).await;
+        let kinds: Vec<&str> = linked.body["links"].as_array().unwrap().iter().map(|l| l["from_kind"].as_str().unwrap()).collect();
+        assert!(kinds.contains(&"checkin") && kinds.contains(&"event"), "{}", linked.text);
         let bad = json!({"from_kind": "event", "from_id": c.event_b, "record_id": id});
         assert_eq!(c.post("town_a", "/api/v1/registry/links", &bad).await.status, StatusCode::NOT_FOUND, "an event outside the caller's view");
         // Writing into another township is refused, and so is a point in another village.

@@ -15,7 +15,7 @@ use wangge_core::people::{GridPlace, Person, Role, Roster};
 use wangge_core::{Crs, GridIndex, LonLat};
 
 use crate::grids::catalog::Catalog;
-use crate::records::{Checkin, CheckinInsert, CheckinKind, Located, NewPatrol, PatrolInsert, PatrolRecord, TrackPoint};
+use crate::records::{Checkin, CheckinInsert, CheckinKind, Located, NewPatrol, PatrolInsert, PatrolRecord, RegistryLink, TrackPoint};
 use crate::store::{Store, StoreError};
 pub use views::{CheckinView, LiveView, PatrolView, PointsAnswer};
 
@@ -282,13 +282,40 @@ pub async fn check_in(
     let checkin =
         Checkin { checkin_id, patrol_id: patrol.patrol_id, at: time("at", ms)?, place, kind, note, reference };
     match store.add_checkin(&checkin, photos, now).await? {
-        CheckinInsert::Created(c) => Ok((c, false)),
-        CheckinInsert::Existing(c) if c.patrol_id == checkin.patrol_id => Ok((c, true)),
+        CheckinInsert::Created(c) => {
+            link_reference(store, at.person, &c, now).await?;
+            Ok((c, false))
+        }
+        CheckinInsert::Existing(c) if c.patrol_id == checkin.patrol_id => {
+            // A retry after a failed link links it (linking again changes nothing).
+            link_reference(store, at.person, &c, now).await?;
+            Ok((c, true))
+        }
         CheckinInsert::Existing(c) => Err(Refused::KeyReused(format!(
             "check-in id {} was already used on another patrol; choose a new id",
             c.checkin_id
         ))),
     }
+}
+
+/// A check-in whose `ref` is the id of a registry record in the gridworker's area refers to
+/// that record (the record lists it); any other reference stays free text.
+async fn link_reference(store: &Store, person: &Person, c: &Checkin, now: DateTime<Utc>) -> Result<(), Refused> {
+    let Some(reference) = c.reference.as_deref().map(str::trim).filter(|r| !r.is_empty()) else { return Ok(()) };
+    let Some(record) = store.record(reference).await? else { return Ok(()) };
+    let unit = person.unit_code.as_str();
+    if !(record.village_code.starts_with(unit) || unit.starts_with(&record.village_code)) {
+        return Ok(());
+    }
+    let link = RegistryLink {
+        from_kind: "checkin".to_owned(),
+        from_id: c.checkin_id.clone(),
+        record_id: record.record_id,
+        created_by: person.id.clone(),
+        created_at: now,
+    };
+    store.insert_link(&link).await?;
+    Ok(())
 }
 
 /// Ends `person`'s patrol; ending an ended one answers it unchanged.
