@@ -46,11 +46,6 @@ impl Stage {
             Self::Archived => "archived",
         }
     }
-
-    /// Whether the mediation reached an outcome (agreement or failure).
-    pub fn has_outcome(self) -> bool {
-        matches!(self, Self::Agreed | Self::Failed | Self::FollowedUp)
-    }
 }
 
 /// Who mediates.

@@ -23,7 +23,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use axum::body::Body;
-use axum::http::{header, Request, StatusCode};
+use axum::http::{header, Request};
 use axum::Router;
 use http_body_util::BodyExt;
 use serde_json::{json, Value};
@@ -216,6 +216,5 @@ async fn import(store: &str, app: &Router, token: &str, rows: usize) -> (f64, f6
         assert!(r["id"].is_string());
     }
     let post_rate = n as f64 / t.elapsed().as_secs_f64();
-    let _ = StatusCode::OK;
     (import_rate, post_rate)
 }

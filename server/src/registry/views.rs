@@ -51,7 +51,7 @@ pub struct Summary {
     pub by_type: serde_json::Map<String, Value>,
     /// Special-group members by group, their `total` and the `overdue` follow-ups: counts
     /// only (who they are needs `read_special_groups`).
-    pub special_groups: Option<serde_json::Map<String, Value>>,
+    pub special_groups: serde_json::Map<String, Value>,
     /// Records collected or re-verified within the period / all records (null when none).
     pub collection_rate: Option<f64>,
     /// The rate's parts.
@@ -70,7 +70,7 @@ pub struct Collection {
 }
 
 /// The summary of an area from its counts.
-pub fn summary(counts: &[RegistryCount], specials: Option<&[(String, i64, i64)]>, period_days: u32) -> Summary {
+pub fn summary(counts: &[RegistryCount], specials: &[(String, i64, i64)], period_days: u32) -> Summary {
     let of = |e: Entity| counts.iter().filter(|c| c.entity == e).map(|c| c.total).sum::<i64>();
     let mut by_type = serde_json::Map::new();
     for e in Entity::ALL {
@@ -83,12 +83,9 @@ pub fn summary(counts: &[RegistryCount], specials: Option<&[(String, i64, i64)]>
     }
     let records: i64 = counts.iter().map(|c| c.total).sum();
     let fresh: i64 = counts.iter().map(|c| c.fresh).sum();
-    let special_groups = specials.map(|rows| {
-        let mut m: serde_json::Map<String, Value> = rows.iter().map(|(g, n, _)| (g.clone(), (*n).into())).collect();
-        m.insert("total".into(), rows.iter().map(|r| r.1).sum::<i64>().into());
-        m.insert("overdue".into(), rows.iter().map(|r| r.2).sum::<i64>().into());
-        m
-    });
+    let mut special_groups: serde_json::Map<String, Value> = specials.iter().map(|(g, n, _)| (g.clone(), (*n).into())).collect();
+    special_groups.insert("total".into(), specials.iter().map(|r| r.1).sum::<i64>().into());
+    special_groups.insert("overdue".into(), specials.iter().map(|r| r.2).sum::<i64>().into());
     #[allow(clippy::cast_precision_loss)]
     let collection_rate = (records > 0).then(|| ((fresh as f64 / records as f64) * 10_000.0).round() / 10_000.0);
     Summary {

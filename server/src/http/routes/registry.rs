@@ -126,7 +126,7 @@ fn fields(body: &Value) -> Result<BTreeMap<String, String>, ApiError> {
     Ok(out)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ListQuery {
     township: Option<String>,
@@ -306,7 +306,6 @@ async fn one(
     let links = state.store.links_to(&id).await?;
     view["links"] = links.iter().map(|l| serde_json::json!({"from_kind": l.from_kind, "from_id": l.from_id, "at": crate::records::time_text(l.created_at)})).collect();
     if e == Entity::House || e == Entity::Household {
-        let by = if e == Entity::House { "house" } else { "household" };
         let members = RegistryFilter {
             entity: Some(Entity::Person),
             house_id: (e == Entity::House).then(|| id.clone()),
@@ -316,7 +315,6 @@ async fn one(
         let people = state.store.records(&members, crate::records::Page { page: 1, per_page: 200 }).await?;
         view["people"] = people.items.iter().map(record_view).collect();
         view["people_total"] = people.total.into();
-        tracing::debug!(by, "members listed");
     }
     Ok(AuditNote::success(Permission::ReadRegistry.as_str(), format!("registry:{id}")).on(no_store(Json(view).into_response())))
 }
@@ -398,29 +396,16 @@ fn area_scope(caller: &Caller) -> Result<Scope, ApiError> {
 
 async fn summary(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<AreaQuery>) -> Result<Response, ApiError> {
     let scope = area_scope(&caller)?;
-    let list = ListQuery {
-        township: q.township,
-        village: q.village,
-        grid: q.grid,
-        subtype: None,
-        id_number: None,
-        house_id: None,
-        household_id: None,
-        q: None,
-        stale: None,
-        format: None,
-        page: None,
-        per_page: None,
-    };
+    let list = ListQuery { township: q.township, village: q.village, grid: q.grid, ..Default::default() };
     let days = state.collection_period_days;
     let Some(filter) = filter(&state, &scope, None, &list)? else {
-        return Ok(no_store(Json(registry::summary(&[], Some(&[]), days)).into_response()));
+        return Ok(no_store(Json(registry::summary(&[], &[], days)).into_response()));
     };
     let now = state.clock.now();
     let counts = state.store.record_counts(&filter, now - chrono::Duration::days(i64::from(days))).await?;
     let specials = SpecialFilter { township: filter.township.clone(), village: filter.village.clone(), grid: filter.grid.clone(), ..Default::default() };
     let groups = state.store.special_counts(&specials, now).await?;
-    Ok(no_store(Json(registry::summary(&counts, Some(&groups), days)).into_response()))
+    Ok(no_store(Json(registry::summary(&counts, &groups, days)).into_response()))
 }
 
 async fn density(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<AreaQuery>) -> Result<Response, ApiError> {
@@ -429,20 +414,7 @@ async fn density(State(state): State<AppState>, caller: Caller, ApiQuery(q): Api
         Some(k) => Some(entity(k)?),
         None => None,
     };
-    let list = ListQuery {
-        township: q.township,
-        village: q.village,
-        grid: q.grid,
-        subtype: None,
-        id_number: None,
-        house_id: None,
-        household_id: None,
-        q: None,
-        stale: None,
-        format: None,
-        page: None,
-        per_page: None,
-    };
+    let list = ListQuery { township: q.township, village: q.village, grid: q.grid, ..Default::default() };
     let grids = match filter(&state, &scope, e, &list)? {
         Some(f) => state.store.records_per_grid(&f).await?,
         None => Vec::new(),
