@@ -6,7 +6,7 @@ use leptos::task::spawn_local;
 use serde::Deserialize;
 use wangge_core::access::Permission;
 
-use crate::{admin, audit, bridge, dispatch, leaders, locate, planner, registry, search, session};
+use crate::{admin, audit, bridge, dispatch, disputes, leaders, locate, planner, registry, search, session};
 
 /// Which view is shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -15,6 +15,10 @@ pub enum Page {
     Leaders,
     /// 调度台 — the incident console (`read_events`).
     Dispatch,
+    /// 回访 — the call-back desk (`record_rating`).
+    Callbacks,
+    /// 矛盾纠纷 — the dispute and petition ledgers and the screening board (`read_disputes`).
+    Disputes,
     /// 基础数据 — the registry (`read_registry`).
     Registry,
     /// 特殊人群 — the special groups' queue (`read_special_groups`).
@@ -35,6 +39,8 @@ impl Page {
         match self {
             Self::Leaders => "领导驾驶舱",
             Self::Dispatch => "调度台",
+            Self::Callbacks => "回访",
+            Self::Disputes => "矛盾纠纷",
             Self::Registry => "基础数据",
             Self::Special => "特殊人群",
             Self::Planning => "网格规划",
@@ -49,6 +55,8 @@ impl Page {
         match self {
             Self::Leaders => "leaders",
             Self::Dispatch => "dispatch",
+            Self::Callbacks => "callbacks",
+            Self::Disputes => "disputes",
             Self::Registry => "registry",
             Self::Special => "special",
             Self::Planning => "planning",
@@ -63,6 +71,8 @@ impl Page {
         match self {
             Self::Leaders => Some(Permission::ReadStats),
             Self::Dispatch => Some(Permission::ReadEvents),
+            Self::Callbacks => Some(Permission::RecordRating),
+            Self::Disputes => Permission::parse("read_disputes"),
             Self::Registry => Some(Permission::ReadRegistry),
             Self::Special => Some(Permission::ReadSpecialGroups),
             Self::Planning => Some(Permission::EditGrids),
@@ -76,8 +86,17 @@ impl Page {
 /// The views the account may see, in tab order: the map alone only when nothing else is
 /// open to it, the administrators' note when not even the map is.
 fn pages() -> Vec<Page> {
-    let mut open: Vec<Page> = [Page::Leaders, Page::Dispatch, Page::Registry, Page::Special, Page::Planning, Page::Audit]
-        .into_iter()
+    let mut open: Vec<Page> = [
+        Page::Leaders,
+        Page::Dispatch,
+        Page::Callbacks,
+        Page::Disputes,
+        Page::Registry,
+        Page::Special,
+        Page::Planning,
+        Page::Audit,
+    ]
+    .into_iter()
         .filter(|p| p.needs().is_some_and(session::may))
         .collect();
     if open.is_empty() {
@@ -142,6 +161,9 @@ pub fn App() -> impl IntoView {
     if pages.contains(&Page::Leaders) {
         provide_context(leaders::Settings::new());
     }
+    if pages.contains(&Page::Disputes) {
+        provide_context(disputes::Ledgers::new());
+    }
     if pages.contains(&Page::Planning) {
         provide_context(planner::Editor::new());
     }
@@ -173,10 +195,12 @@ pub fn App() -> impl IntoView {
             <session::UserBox/>
         </header>
         <main class="body">
-            <aside class="side" class:wide=!has_map class:roomy=move || matches!(s.page.get(), Page::Registry)>
+            <aside class="side" class:wide=!has_map class:roomy=move || matches!(s.page.get(), Page::Registry | Page::Callbacks | Page::Disputes)>
                 {move || match s.page.get() {
                     Page::Leaders => view! { <leaders::Leaders/> }.into_any(),
                     Page::Dispatch => view! { <dispatch::Dispatch/> }.into_any(),
+                    Page::Callbacks => view! { <disputes::callbacks::CallbackDesk/> }.into_any(),
+                    Page::Disputes => view! { <disputes::DisputesPage/> }.into_any(),
                     Page::Registry => view! { <registry::RegistryPage/> }.into_any(),
                     Page::Special => view! { <registry::special::SpecialGroups/> }.into_any(),
                     Page::Planning => view! { <planner::Planner/> }.into_any(),

@@ -1,8 +1,9 @@
 //! One event in the console: where it is, who holds it, its deadlines and timeline
 //! (`GET /api/v1/events/{id}`, `/timeline`), and the dispatcher's actions on it
 //! (`POST /api/v1/events/{id}/transitions`: assign, escalate, return with a reason, close),
-//! each shown only with its permission; the reporter's phone comes masked and is shown in
-//! full only on request (`POST /api/v1/events/{id}/reveal`, audited).
+//! each shown only with its permission, and 登记纠纷案件 (a dispute case for the event); the
+//! reporter's phone comes masked and is shown in full only on request
+//! (`POST /api/v1/events/{id}/reveal`, audited).
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -12,6 +13,7 @@ use wangge_core::event::Tier;
 use wangge_core::wire::{EventView, Paged, Revealed, Timeline, TimelineView};
 
 use crate::app::shared;
+use crate::disputes::register::CaseButton;
 use crate::event_extras::{Duplicates, Photos};
 use crate::{api, bridge, labels, session};
 
@@ -69,6 +71,7 @@ pub fn EventPanel(#[prop(into)] on_change: Callback<EventView>) -> impl IntoView
                     on_change.run(e);
                     reload(id);
                 })/>
+                <CaseButton event_id=d.event.event_id.clone() description=d.event.description.clone()/>
                 <Actions event=d.event.clone() on_done=Callback::new(move |e: EventView| {
                     let id = e.event_id.clone();
                     on_change.run(e);

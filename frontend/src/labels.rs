@@ -105,3 +105,84 @@ pub fn time(text: &str) -> String {
         _ => text.to_owned(),
     }
 }
+
+/// A code list: (wire code, Chinese label).
+pub type Codes = &'static [(&'static str, &'static str)];
+
+/// The label of `code` in `list` (the code itself when it is not one of the list's).
+pub fn coded(list: Codes, code: &str) -> String {
+    list.iter().find(|(c, _)| *c == code).map_or_else(|| code.to_owned(), |(_, l)| (*l).to_owned())
+}
+
+/// 纠纷类型 — the kinds of dispute case.
+pub const DISPUTE_KINDS: Codes = &[
+    ("family", "婚姻家庭"),
+    ("neighbour", "邻里纠纷"),
+    ("land", "土地山林"),
+    ("labour", "劳动争议"),
+    ("property_management", "物业纠纷"),
+    ("contract", "合同债务"),
+    ("compensation", "损害赔偿"),
+    ("other", "其他"),
+];
+
+/// 规模 — the scale of a dispute.
+pub const DISPUTE_SCALES: Codes = &[("ordinary", "一般"), ("major", "重大"), ("mass", "群体性")];
+
+/// Where a dispute case stands (`wangge_core::dispute::Stage`).
+pub const DISPUTE_STAGES: Codes = &[
+    ("registered", "登记"),
+    ("mediating", "调解中"),
+    ("agreed", "调解成功"),
+    ("failed", "调解不成"),
+    ("transferred", "移交"),
+    ("followed_up", "履行回访"),
+    ("archived", "归档"),
+];
+
+/// Who mediates (`wangge_core::dispute::Body`).
+pub const MEDIATION_BODIES: Codes = &[
+    ("peoples_mediation", "人民调解委员会"),
+    ("judicial_office", "司法所"),
+    ("police", "派出所"),
+    ("court_linked", "诉调对接"),
+    ("professional", "行业性专业性调解组织"),
+];
+
+/// The route left to the parties when mediation fails (`wangge_core::dispute::Route`).
+pub const ROUTES: Codes = &[("litigation", "诉讼"), ("arbitration", "仲裁"), ("administrative", "行政处理"), ("petition", "信访")];
+
+/// A dispute case's moves.
+pub const DISPUTE_MOVES: Codes = &[
+    ("register", "登记"),
+    ("accept", "受理"),
+    ("agree", "调解成功"),
+    ("fail", "调解不成"),
+    ("transfer", "移交"),
+    ("follow_up", "履行回访"),
+    ("archive", "归档"),
+];
+
+/// Where a petition stands (`wangge_core::petition::Stage`).
+pub const PETITION_STAGES: Codes = &[("registered", "登记"), ("accepted", "已受理"), ("declined", "不予受理"), ("answered", "已办结")];
+
+/// A petition's moves.
+pub const PETITION_MOVES: Codes = &[("register", "登记"), ("accept", "受理"), ("decline", "不予受理"), ("extend", "延期"), ("answer", "办结答复")];
+
+/// How a petition came.
+pub const PETITION_CHANNELS: Codes = &[("letter", "来信"), ("visit", "来访"), ("online", "网上信访")];
+
+/// Where a petition was lodged (`province` and `beijing`: 进京赴省访).
+pub const PETITION_LEVELS: Codes = &[("county", "县级"), ("city", "市级"), ("province", "赴省"), ("beijing", "进京")];
+
+/// A party's role in a dispute.
+pub const PARTY_ROLES: [&str; 3] = ["申请人", "被申请人", "第三人"];
+
+/// A rate answered as a fraction (0.9735) shown as a percentage (`97.35%`); `无数据` when the
+/// service has nothing to count (`null`), never a number.
+pub fn rate(r: Option<f64>) -> String {
+    match r {
+        Some(x) if x.is_finite() => format!("{:.2}%", x * 100.0),
+        _ => "无数据".to_owned(),
+    }
+}

@@ -1,5 +1,6 @@
 //! 领导驾驶舱 — heatmaps of hazards and disputes, a per-grid choropleth, and the county's
-//! figures for a period (`GET /api/v1/map/heat`, `/api/v1/map/choropleth`, `/api/v1/stats`).
+//! figures for a period with the benefit indicators against their targets (`GET /api/v1/map/heat`,
+//! `/api/v1/map/choropleth`, `/api/v1/stats`).
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -7,6 +8,7 @@ use serde_json::Value;
 use wangge_core::wire::{Choropleth, HeatMap, HeatMode};
 
 use crate::app::{shared, Page};
+use crate::indicators::Indicators;
 use crate::{api, bridge, labels};
 
 /// How grids are coloured.
@@ -271,6 +273,7 @@ fn Figures(stats: Value) -> impl IntoView {
                 <div class="kpi"><span>"办结"</span><b>{num(&stats, "closed")}</b></div>
                 <div class="kpi"><span>"办结率"</span><b>{format!("{:.2}%", num(&stats, "closure_rate"))}</b></div>
             </div>
+            <Indicators stats=stats.clone()/>
             <h3>"按类别"</h3>
             <table>
                 <tr><th>"类别"</th><th>"上报"</th><th>"办结"</th><th>"办结率"</th></tr>

@@ -1,0 +1,245 @@
+//! 回访 — the call-back desk (`GET /api/v1/callbacks`): closed events due a call-back, each
+//! recorded in two clicks (`POST /api/v1/events/{id}/followups`): 已接通 then the resident's
+//! level (很满意, 基本满意, 不满意, 很不满意), or 未接通 (an attempt, the row stays). A reached
+//! call-back takes its row off the desk; its answer (and 已重新打开 when 不满意 or 很不满意
+//! reopened the event) stays listed under 本次已回访.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use wangge_core::dispute::Level;
+use wangge_core::wire::Paged;
+
+use super::{own_township, pages, TownshipSelect, PER_PAGE};
+use crate::app::{shared, Page};
+use crate::{api, labels};
+
+/// A closed event due a call-back.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Due {
+    /// The event.
+    pub event_id: String,
+    /// Its category's wire name.
+    #[serde(default)]
+    pub category: String,
+    /// What was reported.
+    #[serde(default)]
+    pub description: String,
+    /// When it was closed (RFC 3339).
+    #[serde(default)]
+    pub closed_at: String,
+    /// 乡镇 code.
+    #[serde(default)]
+    pub township: String,
+    /// The reporter's phone, masked.
+    #[serde(default)]
+    pub reporter_phone: Option<String>,
+    /// Call-backs tried so far without reaching anyone.
+    #[serde(default)]
+    pub attempts: u32,
+}
+
+/// The service's answer to a call-back.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+struct Recorded {
+    #[serde(default)]
+    reopened: bool,
+    #[serde(default)]
+    event: Value,
+}
+
+/// A call-back recorded from this desk since it was opened.
+#[derive(Debug, Clone, PartialEq)]
+struct Done {
+    event_id: String,
+    level: Option<&'static str>,
+    reopened: bool,
+    state: String,
+}
+
+/// The desk: the period and township, the due events and what was recorded.
+#[component]
+pub fn CallbackDesk() -> impl IntoView {
+    let from = RwSignal::new(String::new());
+    let to = RwSignal::new(String::new());
+    let township = RwSignal::new(own_township());
+    let page = RwSignal::new(1_u32);
+    let items = RwSignal::new(Vec::<Due>::new());
+    let total = RwSignal::new(None::<i64>);
+    let error = RwSignal::new(String::new());
+    let done = RwSignal::new(Vec::<Done>::new());
+    let asked = StoredValue::new(0_u32);
+    Effect::new(move |_| {
+        let (p, per_page) = (page.get().to_string(), PER_PAGE.to_string());
+        let url = api::url(
+            "/api/v1/callbacks",
+            &[("from", &from.get()), ("to", &to.get()), ("township", &township.get()), ("page", &p), ("per_page", &per_page)],
+        );
+        let n = asked.get_value() + 1;
+        asked.set_value(n);
+        spawn_local(async move {
+            let got = api::get::<Paged<Due>>(&url).await;
+            // Only the answer to the latest question is shown.
+            if asked.get_value() != n {
+                return;
+            }
+            match got {
+                Ok(p) => {
+                    error.set(String::new());
+                    total.set(Some(p.total));
+                    items.set(p.items);
+                }
+                Err(e) => error.set(e),
+            }
+        });
+    });
+    let count = move || total.get().unwrap_or(0);
+    // A reached call-back leaves the desk; an unreached one counts an attempt.
+    let recorded = Callback::new(move |(d, attempt): (Done, bool)| {
+        if attempt {
+            items.update(|list| list.iter_mut().filter(|x| x.event_id == d.event_id).for_each(|x| x.attempts += 1));
+        } else {
+            items.update(|list| list.retain(|x| x.event_id != d.event_id));
+            total.update(|t| *t = t.map(|n| n - 1));
+        }
+        done.update(|list| list.insert(0, d));
+    });
+    let date = move |id: &'static str, v: RwSignal<String>| {
+        view! { <input id=id type="date" prop:value=move || v.get() on:change=move |ev| { v.set(event_target_value(&ev)); page.set(1); }/> }
+    };
+    view! {
+        <h2>"回访"</h2>
+        <section id="callback-desk">
+            <div class="filters">
+                <div class="row">
+                    <label>"办结自" {date("callback-from", from)}</label>
+                    <label>"至" {date("callback-to", to)}</label>
+                    <TownshipSelect id="callback-township" value=township/>
+                </div>
+                <p class="note">"默认列出近 30 天办结、按规则应回访的事件：矛盾纠纷、问题隐患全部回访，其余按比例抽样。"</p>
+            </div>
+            <DoneList done/>
+            <p class="error" id="callback-error">{move || error.get()}</p>
+            <p class="note" id="callback-total">{move || total.get().map_or_else(|| "加载中…".to_owned(), |n| format!("待回访 {n} 件"))}</p>
+            <ul class="queue callbacks" id="callback-list">
+                <For each=move || items.get() key=|d| (d.event_id.clone(), d.attempts) let:due>
+                    <CallbackRow due on_recorded=recorded/>
+                </For>
+            </ul>
+            <div class="pager">
+                <button id="callback-prev" on:click=move |_| page.update(|p| *p = p.saturating_sub(1).max(1)) prop:disabled=move || page.get() <= 1>"上一页"</button>
+                <span id="callback-page">{move || format!("第 {} / {} 页", page.get(), pages(count()))}</span>
+                <button id="callback-next" on:click=move |_| page.update(|p| *p += 1) prop:disabled=move || { page.get() >= pages(count()) }>"下一页"</button>
+            </div>
+        </section>
+    }
+}
+
+/// The call-backs recorded here, newest first.
+#[component]
+fn DoneList(done: RwSignal<Vec<Done>>) -> impl IntoView {
+    view! {
+        <div class:hidden=move || done.with(Vec::is_empty)>
+            <h3>"本次已回访"</h3>
+            <ul class="followups" id="callback-done">
+                {move || done.get().into_iter().map(|d| {
+                    let (id, level) = (d.event_id.clone(), d.level.unwrap_or("未接通"));
+                    let reopened = d.reopened.then_some("已重新打开");
+                    let state = wangge_core::event::State::parse(&d.state).map(labels::state).unwrap_or_default();
+                    view! {
+                        <li data-event-id=id data-level=level data-reopened=d.reopened.to_string()>
+                            <b>{d.event_id}</b>" · "<span class="callback-level">{level}</span>
+                            {reopened.map(|r| view! { " · " <span class="overdue-flag callback-reopened">{r}</span> })}
+                            {(!state.is_empty()).then(|| format!(" · 事件{state}"))}
+                        </li>
+                    }
+                }).collect_view()}
+            </ul>
+        </div>
+    }
+}
+
+/// One due event: its facts, an optional note, 已接通 / 未接通, then the level.
+#[component]
+fn CallbackRow(due: Due, on_recorded: Callback<(Done, bool)>) -> impl IntoView {
+    let s = shared();
+    let reached = RwSignal::new(false);
+    let note = RwSignal::new(String::new());
+    let error = RwSignal::new(String::new());
+    let busy = RwSignal::new(false);
+    let id = StoredValue::new(due.event_id.clone());
+    let send = move |level: Option<Level>| {
+        let event_id = id.get_value();
+        let mut body = json!({"reached": level.is_some()});
+        if let Some(l) = level {
+            body["level"] = json!(l.zh());
+        }
+        let n = note.get_untracked().trim().to_owned();
+        if !n.is_empty() {
+            body["note"] = json!(n);
+        }
+        let url = format!("/api/v1/events/{}/followups", api::segment(&event_id));
+        busy.set(true);
+        error.set(String::new());
+        spawn_local(async move {
+            match api::post::<Recorded>(&url, &body).await {
+                Ok(r) => {
+                    let state = r.event.get("state").and_then(Value::as_str).unwrap_or_default().to_owned();
+                    let d = Done { event_id, level: level.map(Level::zh), reopened: r.reopened, state };
+                    reached.set(false);
+                    on_recorded.run((d, level.is_none()));
+                }
+                Err(e) => error.set(e),
+            }
+            busy.set(false);
+        });
+    };
+    let open = due.event_id.clone();
+    let description: String = due.description.chars().take(60).collect();
+    let line = format!(
+        "{} · {} · 办结 {}",
+        labels::category_name(&due.category),
+        super::township_name(&due.township),
+        labels::time(&due.closed_at)
+    );
+    view! {
+        <li class="q callback" data-event-id=due.event_id.clone() data-attempts=due.attempts>
+            <div>
+                <span class="tag">{labels::category_name(&due.category).to_owned()}</span>
+                {if s.console {
+                    view! { <button class="link" on:click=move |_| { s.page.set(Page::Dispatch); s.selected_event.set(Some(open.clone())); }><b>{due.event_id.clone()}</b></button> }.into_any()
+                } else {
+                    view! { <b>{due.event_id.clone()}</b> }.into_any()
+                }}
+                <span class="note">{format!(" 电话 {}", due.reporter_phone.clone().unwrap_or_else(|| "—".to_owned()))}</span>
+                {(due.attempts > 0).then(|| view! { <span class="note callback-attempts">{format!(" 已拨 {} 次未接通", due.attempts)}</span> })}
+            </div>
+            <div class="note">{line}</div>
+            <div>{description}</div>
+            <fieldset class="callback-actions" prop:disabled=move || busy.get()>
+                <input class="callback-note" type="text" placeholder="回访备注（可空）" prop:value=move || note.get()
+                    on:input=move |ev| note.set(event_target_value(&ev))/>
+                {move || if reached.get() {
+                    view! {
+                        <span class="levels">
+                            {Level::ALL.into_iter().map(|l| view! {
+                                <button class=format!("level level-{}", if l.satisfied() { "good" } else { "bad" }) data-level=l.zh()
+                                    on:click=move |_| send(Some(l))>{l.zh()}</button>
+                            }).collect_view()}
+                            <button class="link" data-step="back" on:click=move |_| reached.set(false)>"返回"</button>
+                        </span>
+                    }.into_any()
+                } else {
+                    view! {
+                        <span class="reach">
+                            <button data-reached="true" on:click=move |_| reached.set(true)>"已接通"</button>
+                            <button data-reached="false" on:click=move |_| send(None)>"未接通"</button>
+                        </span>
+                    }.into_any()
+                }}
+            </fieldset>
+            <p class="error">{move || error.get()}</p>
+        </li>
+    }
+}
