@@ -88,6 +88,9 @@ pub enum Move {
         body: Body,
         /// The mediator's name.
         mediator: String,
+        /// How (当面调解, 背靠背, 联合调解, …); may be empty.
+        #[serde(default)]
+        method: String,
     },
     /// 调解成功 — an agreement.
     Agree {
@@ -159,7 +162,7 @@ pub enum MoveError {
 ///
 /// ```
 /// use wangge_core::dispute::{apply, Body, Move, Stage};
-/// let accept = Move::Accept { body: Body::PeoplesMediation, mediator: "调解员".into() };
+/// let accept = Move::Accept { body: Body::PeoplesMediation, mediator: "调解员".into(), method: String::new() };
 /// assert_eq!(apply(Stage::Registered, &accept), Ok(Stage::Mediating));
 /// assert!(apply(Stage::Registered, &Move::Archive).is_err());
 /// ```
@@ -277,11 +280,13 @@ fn bucket(id: &str) -> u32 {
 /// A case as the rates read it (from its moves, whatever stage it reached since).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CaseSummary {
-    /// Whether the mediation reached an outcome (an agreement or a failure).
+    /// Taken up by a mediating body (受理).
     pub mediated: bool,
-    /// Whether that outcome was an agreement.
+    /// Ended in an agreement.
     pub agreed: bool,
-    /// Whether it was handed to a body outside the county.
+    /// Ended without one.
+    pub failed: bool,
+    /// Handed to a body outside the county.
     pub left_county: bool,
 }
 
@@ -290,13 +295,13 @@ pub struct CaseSummary {
 pub struct DisputeRates {
     /// Cases found (registered).
     pub found: u64,
-    /// Cases mediated to an outcome (agreement or failure).
+    /// Cases taken up by a mediating body of the county (受理).
     pub mediated: u64,
     /// mediated / found (调处率).
     pub mediated_rate: Option<f64>,
     /// Agreements.
     pub succeeded: u64,
-    /// succeeded / mediated (调处成功率).
+    /// succeeded / cases mediated to an outcome, agreement or failure (调处成功率).
     pub success_rate: Option<f64>,
     /// Cases not handed outside the county / found (化解在县内).
     pub in_county_rate: Option<f64>,
@@ -311,8 +316,8 @@ fn rate(n: u64, d: u64) -> Option<f64> {
 ///
 /// ```
 /// use wangge_core::dispute::{rates, CaseSummary};
-/// let agreed = CaseSummary { mediated: true, agreed: true, left_county: false };
-/// let failed = CaseSummary { mediated: true, agreed: false, left_county: false };
+/// let agreed = CaseSummary { mediated: true, agreed: true, failed: false, left_county: false };
+/// let failed = CaseSummary { mediated: true, agreed: false, failed: true, left_county: false };
 /// let r = rates(&[agreed, agreed, agreed, failed]);
 /// assert_eq!((r.mediated, r.succeeded, r.success_rate), (4, 3, Some(0.75)));
 /// ```
@@ -320,13 +325,14 @@ pub fn rates(cases: &[CaseSummary]) -> DisputeRates {
     let found = cases.len() as u64;
     let mediated = cases.iter().filter(|c| c.mediated).count() as u64;
     let succeeded = cases.iter().filter(|c| c.mediated && c.agreed).count() as u64;
+    let concluded = cases.iter().filter(|c| c.mediated && (c.agreed || c.failed)).count() as u64;
     let inside = cases.iter().filter(|c| !c.left_county).count() as u64;
     DisputeRates {
         found,
         mediated,
         mediated_rate: rate(mediated, found),
         succeeded,
-        success_rate: rate(succeeded, mediated),
+        success_rate: rate(succeeded, concluded),
         in_county_rate: rate(inside, found),
     }
 }
@@ -341,13 +347,122 @@ pub fn satisfaction_rate(levels: &[Level]) -> Option<f64> {
     rate(levels.iter().filter(|l| l.satisfied()).count() as u64, levels.len() as u64)
 }
 
+/// A code list entry: the wire code and its Chinese label.
+pub type Code = (&'static str, &'static str);
+
+/// Kinds of dispute (纠纷类型).
+pub const KINDS: [Code; 8] = [
+    ("family", "婚姻家庭"),
+    ("neighbour", "邻里纠纷"),
+    ("land", "土地山林"),
+    ("labour", "劳动争议"),
+    ("property_management", "物业纠纷"),
+    ("contract", "合同债务"),
+    ("compensation", "损害赔偿"),
+    ("other", "其他"),
+];
+
+/// Scales of dispute (规模).
+pub const SCALES: [Code; 3] = [("ordinary", "一般"), ("major", "重大"), ("mass", "群体性")];
+
+/// Result indicators recorded per township (结果性指标); petitions to Beijing or the province
+/// are counted from the petitions themselves.
+pub const OUTCOME_KINDS: [Code; 2] = [("public_safety_incident", "公共安全事件"), ("civil_to_criminal", "民转刑案件")];
+
+/// The label of `code` in `list`, if it is one of its codes.
+pub fn label(list: &[Code], code: &str) -> Option<&'static str> {
+    list.iter().find(|(c, _)| *c == code).map(|(_, l)| *l)
+}
+
+/// A calendar month (China time), the screening period.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Month {
+    /// Year.
+    pub year: i32,
+    /// 1–12.
+    pub month: u32,
+}
+
+impl Month {
+    /// `YYYY-MM`, or `None`.
+    pub fn parse(text: &str) -> Option<Self> {
+        let (y, m) = text.trim().split_once('-')?;
+        if y.len() != 4 || m.len() != 2 {
+            return None;
+        }
+        let m = Self { year: y.parse().ok()?, month: m.parse().ok()? };
+        m.first_day().map(|_| m)
+    }
+
+    /// The month holding `day`.
+    pub fn of(day: chrono::NaiveDate) -> Self {
+        use chrono::Datelike;
+        Self { year: day.year(), month: day.month() }
+    }
+
+    /// Its first day.
+    pub fn first_day(self) -> Option<chrono::NaiveDate> {
+        chrono::NaiveDate::from_ymd_opt(self.year, self.month, 1)
+    }
+
+    /// The month after.
+    pub fn next(self) -> Self {
+        if self.month == 12 {
+            Self { year: self.year + 1, month: 1 }
+        } else {
+            Self { year: self.year, month: self.month + 1 }
+        }
+    }
+
+    /// Its last day.
+    pub fn last_day(self) -> Option<chrono::NaiveDate> {
+        self.next().first_day()?.pred_opt()
+    }
+}
+
+impl std::fmt::Display for Month {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:04}-{:02}", self.year, self.month)
+    }
+}
+
+/// The screening months due in the days `from..=to` as of `today`: those lying wholly inside
+/// the period that have ended (a month still running is not due yet).
+///
+/// ```
+/// use chrono::NaiveDate;
+/// use wangge_core::dispute::months_due;
+/// let d = |m, day| NaiveDate::from_ymd_opt(2023, m, day).unwrap();
+/// assert_eq!(months_due(d(1, 1), d(12, 31), d(12, 31)).len(), 11);
+/// assert_eq!(months_due(d(1, 15), d(3, 31), d(12, 31)).len(), 2);
+/// ```
+pub fn months_due(from: chrono::NaiveDate, to: chrono::NaiveDate, today: chrono::NaiveDate) -> Vec<Month> {
+    let mut out = Vec::new();
+    let mut m = Month::of(from);
+    while let (Some(first), Some(last)) = (m.first_day(), m.last_day()) {
+        if first > to {
+            break;
+        }
+        if first >= from && last <= to && last < today {
+            out.push(m);
+        }
+        m = m.next();
+    }
+    out
+}
+
+/// Whether a screening of `month` recorded on `day` (China time) was on time: within the month.
+pub fn screened_on_time(month: Month, day: chrono::NaiveDate) -> bool {
+    Month::of(day) == month
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
 
     fn accept() -> Move {
-        Move::Accept { body: Body::PeoplesMediation, mediator: "李调解".into() }
+        Move::Accept { body: Body::PeoplesMediation, mediator: "李调解".into(), method: "当面调解".into() }
     }
 
     #[test]
@@ -374,7 +489,7 @@ mod tests {
         assert!(apply(Stage::Failed, &Move::FollowUp { kept: true, note: "x".into() }).is_err());
         assert!(apply(Stage::Archived, &Move::Archive).unwrap_err().to_string().contains("does not change"));
         assert_eq!(apply(Stage::Mediating, &Move::Fail { route: Route::Litigation, reason: " ".into() }), Err(MoveError::Empty("reason")));
-        assert_eq!(apply(Stage::Registered, &Move::Accept { body: Body::Police, mediator: String::new() }), Err(MoveError::Empty("mediator")));
+        assert_eq!(apply(Stage::Registered, &Move::Accept { body: Body::Police, mediator: String::new(), method: String::new() }), Err(MoveError::Empty("mediator")));
     }
 
     #[test]
@@ -392,6 +507,23 @@ mod tests {
         // registered: accept, transfer; mediating: agree, fail, transfer; agreed: follow up;
         // failed, transferred, followed up: archive.
         assert_eq!(legal, 9);
+    }
+
+    #[test]
+    fn months_are_due_once_ended_and_inside_the_period() {
+        let d = |y, m, day| chrono::NaiveDate::from_ymd_opt(y, m, day).unwrap();
+        assert_eq!(Month::parse("2023-02").and_then(Month::last_day), Some(d(2023, 2, 28)));
+        assert_eq!(Month::parse("2023-13"), None);
+        assert_eq!(Month::parse("23-01"), None);
+        assert_eq!(Month::parse("2023-12").map(|m| m.next().to_string()).as_deref(), Some("2024-01"));
+        // The whole of 2023, seen from 2024: twelve months; seen mid-May: January to April.
+        assert_eq!(months_due(d(2023, 1, 1), d(2023, 12, 31), d(2024, 1, 5)).len(), 12);
+        assert_eq!(months_due(d(2023, 1, 1), d(2023, 12, 31), d(2023, 5, 15)).len(), 4);
+        assert!(months_due(d(2023, 3, 2), d(2023, 3, 30), d(2024, 1, 1)).is_empty());
+        assert!(screened_on_time(Month { year: 2023, month: 3 }, d(2023, 3, 31)));
+        assert!(!screened_on_time(Month { year: 2023, month: 3 }, d(2023, 4, 1)));
+        assert_eq!(label(&KINDS, "land"), Some("土地山林"));
+        assert_eq!(label(&KINDS, "Land"), None);
     }
 
     #[test]
@@ -414,10 +546,13 @@ mod tests {
 
     #[test]
     fn rates_follow_the_cases() {
-        let c = |mediated, agreed, left_county| CaseSummary { mediated, agreed, left_county };
-        let r = rates(&[c(true, true, false), c(false, false, false), c(false, false, true)]);
+        let c = |mediated, agreed, failed, left_county| CaseSummary { mediated, agreed, failed, left_county };
+        let r = rates(&[c(true, true, false, false), c(false, false, false, false), c(false, false, false, true)]);
         assert_eq!((r.found, r.mediated, r.succeeded), (3, 1, 1));
         assert_eq!((r.mediated_rate, r.success_rate, r.in_county_rate), (Some(0.3333), Some(1.0), Some(0.6667)));
+        // A case still being mediated does not lower the success rate; a failed one does.
+        let r = rates(&[c(true, true, false, false), c(true, false, false, false), c(true, false, true, false)]);
+        assert_eq!(r.success_rate, Some(0.5));
         assert_eq!(screening_rate(98, 100), Some(0.98));
         assert_eq!(rates(&[]).mediated_rate, None);
         assert_eq!(mediation_due(DateTime::<Utc>::UNIX_EPOCH), DateTime::<Utc>::UNIX_EPOCH + Duration::days(30));

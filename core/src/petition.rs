@@ -66,6 +66,158 @@ pub fn review_request_due(answered: DateTime<Utc>) -> DateTime<Utc> {
     answered + Duration::days(REVIEW_DAYS)
 }
 
+/// Where a petition was lodged (登记机关的层级): `Province` and `Beijing` are the county's
+/// result indicator 进京赴省访.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Lodged {
+    /// 县级.
+    County,
+    /// 市级.
+    City,
+    /// 赴省.
+    Province,
+    /// 进京.
+    Beijing,
+}
+
+impl Lodged {
+    /// Stable wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::County => "county",
+            Self::City => "city",
+            Self::Province => "province",
+            Self::Beijing => "beijing",
+        }
+    }
+
+    /// 进京赴省访.
+    pub fn beyond_city(self) -> bool {
+        matches!(self, Self::Province | Self::Beijing)
+    }
+}
+
+/// Where a petition case stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stage {
+    /// 登记 — received and registered.
+    Registered,
+    /// 受理 — accepted by the handling office.
+    Accepted,
+    /// 不予受理 — declined, with the reason.
+    Declined,
+    /// 办结 — answered in writing, resolved or not.
+    Answered,
+}
+
+impl Stage {
+    /// Stable wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Registered => "registered",
+            Self::Accepted => "accepted",
+            Self::Declined => "declined",
+            Self::Answered => "answered",
+        }
+    }
+}
+
+/// A move of a petition case.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum Move {
+    /// 受理 by a handling office.
+    Accept {
+        /// The office.
+        office: String,
+    },
+    /// 不予受理.
+    Decline {
+        /// Why (told to the petitioner).
+        reason: String,
+    },
+    /// 延期 — the handling extended, once, by at most 30 days.
+    Extend {
+        /// Days added.
+        days: i64,
+        /// Why.
+        reason: String,
+    },
+    /// 办结 — the written answer, and whether the matter is resolved (化解).
+    Answer {
+        /// Resolved.
+        resolved: bool,
+        /// The answer.
+        note: String,
+    },
+}
+
+impl Move {
+    /// Stable wire name.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Accept { .. } => "accept",
+            Self::Decline { .. } => "decline",
+            Self::Extend { .. } => "extend",
+            Self::Answer { .. } => "answer",
+        }
+    }
+}
+
+/// Why a petition move was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MoveError {
+    /// Not possible from this stage.
+    #[error("cannot {action} a petition that is {stage}: {reason}")]
+    Illegal {
+        /// The move.
+        action: &'static str,
+        /// The stage.
+        stage: &'static str,
+        /// What is needed instead.
+        reason: &'static str,
+    },
+    /// A required text is empty.
+    #[error("{0} must not be empty")]
+    Empty(&'static str),
+    /// A deadline rule broken.
+    #[error(transparent)]
+    Deadline(#[from] PetitionError),
+}
+
+/// The stage after `m` from `stage` (`extended` says whether the handling was extended
+/// already), or why not.
+///
+/// ```
+/// use wangge_core::petition::{apply, Move, Stage};
+/// let accept = Move::Accept { office: "县信访局".into() };
+/// assert_eq!(apply(Stage::Registered, false, &accept), Ok(Stage::Accepted));
+/// assert!(apply(Stage::Registered, false, &Move::Answer { resolved: true, note: "已答复".into() }).is_err());
+/// ```
+pub fn apply(stage: Stage, extended: bool, m: &Move) -> Result<Stage, MoveError> {
+    let refuse = |reason| Err(MoveError::Illegal { action: m.as_str(), stage: stage.as_str(), reason });
+    let text = |what: &'static str, t: &str| if t.trim().is_empty() { Err(MoveError::Empty(what)) } else { Ok(()) };
+    match (stage, m) {
+        (Stage::Registered, Move::Accept { office }) => text("office", office).map(|()| Stage::Accepted),
+        (Stage::Registered, Move::Decline { reason }) => text("reason", reason).map(|()| Stage::Declined),
+        (Stage::Accepted, Move::Extend { .. }) if extended => refuse("the handling was extended once already"),
+        (Stage::Accepted, Move::Extend { days, reason }) => {
+            text("reason", reason)?;
+            if *days < 1 {
+                return Err(PetitionError::Extension(*days).into());
+            }
+            handling_due(chrono::DateTime::<Utc>::UNIX_EPOCH, *days)?;
+            Ok(Stage::Accepted)
+        }
+        (Stage::Accepted, Move::Answer { note, .. }) => text("note", note).map(|()| Stage::Answered),
+        (Stage::Registered, Move::Extend { .. } | Move::Answer { .. }) => refuse("the office must accept it first"),
+        (Stage::Declined | Stage::Answered, _) => refuse("it is concluded"),
+        (Stage::Accepted, Move::Accept { .. } | Move::Decline { .. }) => refuse("it was accepted already"),
+    }
+}
+
 /// A petition case as the rate reads it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PetitionSummary {
@@ -119,6 +271,22 @@ mod tests {
         assert_eq!(handling_due(t, 30).unwrap(), t + Duration::days(90));
         assert_eq!(handling_due(t, -1), Err(PetitionError::Extension(-1)));
         assert_eq!(review_request_due(t), t + Duration::days(30));
+    }
+
+    #[test]
+    fn a_petition_is_accepted_extended_once_and_answered() {
+        let accept = Move::Accept { office: "县信访局".into() };
+        let extend = Move::Extend { days: 30, reason: "情况复杂".into() };
+        assert_eq!(apply(Stage::Registered, false, &accept), Ok(Stage::Accepted));
+        assert_eq!(apply(Stage::Accepted, false, &extend), Ok(Stage::Accepted));
+        assert!(apply(Stage::Accepted, true, &extend).unwrap_err().to_string().contains("once"));
+        let long = Move::Extend { days: 31, reason: "x".into() };
+        assert_eq!(apply(Stage::Accepted, false, &long), Err(MoveError::Deadline(PetitionError::Extension(31))));
+        let answer = Move::Answer { resolved: true, note: "已化解".into() };
+        assert_eq!(apply(Stage::Accepted, true, &answer), Ok(Stage::Answered));
+        assert!(apply(Stage::Answered, true, &answer).unwrap_err().to_string().contains("concluded"));
+        assert_eq!(apply(Stage::Registered, false, &Move::Decline { reason: " ".into() }), Err(MoveError::Empty("reason")));
+        assert!(Lodged::Beijing.beyond_city() && !Lodged::City.beyond_city());
     }
 
     #[test]

@@ -87,11 +87,21 @@ pub enum Permission {
     EditSpecialGroups,
     /// Record a follow-up visit of a special-group member.
     VisitSpecialGroup,
+    /// Record a grid's monthly dispute screening (排查).
+    RecordScreening,
+    /// Read the screening board, the dispute and petition ledgers, case files and outcomes.
+    ReadDisputes,
+    /// Register dispute cases and record their mediation (调处).
+    HandleDisputes,
+    /// Register petitions (信访) and record their acceptance and answer.
+    HandlePetitions,
+    /// Record a township's result indicators (public-safety incidents, 民转刑).
+    RecordOutcomes,
 }
 
 impl Permission {
     /// Every permission.
-    pub const ALL: [Permission; 36] = [
+    pub const ALL: [Permission; 41] = [
         Self::ReadDivisions,
         Self::ReadMap,
         Self::ReadEvents,
@@ -128,6 +138,11 @@ impl Permission {
         Self::ReadSpecialGroups,
         Self::EditSpecialGroups,
         Self::VisitSpecialGroup,
+        Self::RecordScreening,
+        Self::ReadDisputes,
+        Self::HandleDisputes,
+        Self::HandlePetitions,
+        Self::RecordOutcomes,
     ];
 
     /// Stable wire name (also the audit log's action prefix).
@@ -169,6 +184,11 @@ impl Permission {
             Self::ReadSpecialGroups => "read_special_groups",
             Self::EditSpecialGroups => "edit_special_groups",
             Self::VisitSpecialGroup => "visit_special_group",
+            Self::RecordScreening => "record_screening",
+            Self::ReadDisputes => "read_disputes",
+            Self::HandleDisputes => "handle_disputes",
+            Self::HandlePetitions => "handle_petitions",
+            Self::RecordOutcomes => "record_outcomes",
         }
     }
 
@@ -198,6 +218,8 @@ impl Permission {
     pub fn narrowest_level(self) -> CodeLevel {
         match self {
             Self::ArbitrateEvent | Self::EditRouting | Self::EditCalendar => CodeLevel::County,
+            // Petitions and the result indicators are township business (信访办, 综治中心).
+            Self::HandlePetitions | Self::RecordOutcomes => CodeLevel::Township,
             _ => CodeLevel::Village,
         }
     }
@@ -262,6 +284,11 @@ pub fn allows(role: Role, permission: Permission) -> bool {
         P::ImportRegistry => &[Dispatcher],
         P::ReadSpecialGroups | P::VisitSpecialGroup => &[Gridworker, SpecialGroupOfficer],
         P::EditSpecialGroups => &[SpecialGroupOfficer],
+        // Screening is the gridworker's on its grids (and a centre's for any of its area);
+        // mediation, petitions and outcomes are recorded by the grid centres.
+        P::RecordScreening => &[Dispatcher, Gridworker],
+        P::ReadDisputes => &[CountyLeader, Dispatcher],
+        P::HandleDisputes | P::HandlePetitions | P::RecordOutcomes => &[Dispatcher],
     };
     roles.contains(&role)
 }

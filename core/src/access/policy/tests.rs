@@ -75,6 +75,11 @@ import_registry      .    x    .    .    .    .    .    .    .
 read_special_groups  .    .    .    x    .    .    .    .    x
 edit_special_groups  .    .    .    .    .    .    .    .    x
 visit_special_group  .    .    .    x    .    .    .    .    x
+record_screening     .    x    .    x    .    .    .    .    .
+read_disputes        x    x    .    .    .    .    .    .    .
+handle_disputes      .    x    .    .    .    .    .    .    .
+handle_petitions     .    x    .    .    .    .    .    .    .
+record_outcomes      .    x    .    .    .    .    .    .    .
 ";
     assert_eq!(out, expected);
 }
