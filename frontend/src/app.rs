@@ -72,7 +72,7 @@ impl Page {
             Self::Leaders => Some(Permission::ReadStats),
             Self::Dispatch => Some(Permission::ReadEvents),
             Self::Callbacks => Some(Permission::RecordRating),
-            Self::Disputes => Permission::parse("read_disputes"),
+            Self::Disputes => Some(Permission::ReadDisputes),
             Self::Registry => Some(Permission::ReadRegistry),
             Self::Special => Some(Permission::ReadSpecialGroups),
             Self::Planning => Some(Permission::EditGrids),

@@ -114,20 +114,11 @@ pub fn coded(list: Codes, code: &str) -> String {
     list.iter().find(|(c, _)| *c == code).map_or_else(|| code.to_owned(), |(_, l)| (*l).to_owned())
 }
 
-/// 纠纷类型 — the kinds of dispute case.
-pub const DISPUTE_KINDS: Codes = &[
-    ("family", "婚姻家庭"),
-    ("neighbour", "邻里纠纷"),
-    ("land", "土地山林"),
-    ("labour", "劳动争议"),
-    ("property_management", "物业纠纷"),
-    ("contract", "合同债务"),
-    ("compensation", "损害赔偿"),
-    ("other", "其他"),
-];
+/// 纠纷类型 — the kinds of dispute case (the core's list).
+pub const DISPUTE_KINDS: Codes = &wangge_core::dispute::KINDS;
 
-/// 规模 — the scale of a dispute.
-pub const DISPUTE_SCALES: Codes = &[("ordinary", "一般"), ("major", "重大"), ("mass", "群体性")];
+/// 规模 — the scale of a dispute (the core's list).
+pub const DISPUTE_SCALES: Codes = &wangge_core::dispute::SCALES;
 
 /// Where a dispute case stands (`wangge_core::dispute::Stage`).
 pub const DISPUTE_STAGES: Codes = &[

@@ -108,17 +108,12 @@ pub fn ledgers() -> Ledgers {
 
 /// `handle_disputes`: register cases and record their mediation.
 pub fn may_handle_disputes() -> bool {
-    permitted("handle_disputes")
+    session::may(Permission::HandleDisputes)
 }
 
 /// `handle_petitions`: register petitions and record their handling.
 pub fn may_handle_petitions() -> bool {
-    permitted("handle_petitions")
-}
-
-/// Whether the account holds the permission of that wire name.
-fn permitted(name: &str) -> bool {
-    Permission::parse(name).is_some_and(session::may)
+    session::may(Permission::HandlePetitions)
 }
 
 /// The page: the ledger switch and the ledger shown.

@@ -9,6 +9,8 @@ use serde_json::{json, Value};
 
 use super::case::{case_of, move_detail};
 use super::{first_text, ledgers, may_handle_petitions, text, time, township_name};
+use wangge_core::petition::{apply, Move, Stage, MAX_EXTENSION_DAYS};
+
 use crate::{api, labels};
 
 /// A petition's id in an answer.
@@ -26,14 +28,19 @@ fn petition_of(file: &Value) -> &Value {
     file.get("petition").filter(|c| c.is_object()).unwrap_or_else(|| case_of(file))
 }
 
-/// The moves a petition at `stage` may take (信访工作条例: accepted or declined first, then
-/// extended once or answered).
-pub fn allowed(stage: &str) -> &'static [&'static str] {
-    match stage {
-        "registered" => &["accept", "decline"],
-        "accepted" => &["extend", "answer"],
-        _ => &[],
-    }
+/// The moves a petition at `stage` (wire name) may take, `extended` once already, by the
+/// core's rules (信访工作条例: accepted or declined first, then extended once or answered).
+pub fn allowed(stage: &str, extended: bool) -> Vec<&'static str> {
+    let Ok(stage) = serde_json::from_value::<Stage>(json!(stage)) else {
+        return Vec::new();
+    };
+    let samples = [
+        Move::Accept { office: "x".into() },
+        Move::Decline { reason: "x".into() },
+        Move::Extend { days: MAX_EXTENSION_DAYS, reason: "x".into() },
+        Move::Answer { resolved: true, note: "x".into() },
+    ];
+    samples.iter().filter(|m| apply(stage, extended, m).is_ok()).map(Move::as_str).collect()
 }
 
 /// The file of petition `id`, reloaded after each move.
@@ -60,10 +67,11 @@ pub fn PetitionFile(id: String) -> impl IntoView {
                 None => view! { <p class="note">"加载中…"</p> }.into_any(),
                 Some(Err(e)) => view! { <p class="error">{e}</p> }.into_any(),
                 Some(Ok(f)) => {
-                    let stage = text(petition_of(&f), "stage");
+                    let p = petition_of(&f);
+                    let actions = allowed(&text(p, "stage"), p.get("extended").and_then(Value::as_bool).unwrap_or(false));
                     view! {
                         <Facts file=f.clone()/>
-                        <PetitionMoves url=url.clone() stage on_done=moved/>
+                        <PetitionMoves url=url.clone() actions on_done=moved/>
                         <Moves file=f/>
                     }.into_any()
                 }
@@ -146,8 +154,7 @@ fn Moves(file: Value) -> impl IntoView {
 
 /// The next move, for those who handle petitions.
 #[component]
-fn PetitionMoves(url: String, stage: String, on_done: Callback<Value>) -> impl IntoView {
-    let actions = allowed(&stage);
+fn PetitionMoves(url: String, actions: Vec<&'static str>, on_done: Callback<Value>) -> impl IntoView {
     if !may_handle_petitions() || actions.is_empty() {
         return ().into_any();
     }
@@ -193,7 +200,7 @@ fn PetitionMoves(url: String, stage: String, on_done: Callback<Value>) -> impl I
     view! {
         <form class="actions case-moves" id="petition-move-form" on:submit=move |ev| { ev.prevent_default(); submit(); }>
             <div class="buttons">
-                {actions.iter().map(|&a| view! {
+                {actions.into_iter().map(|a| view! {
                     <button type="button" class="kind" data-move=a id=format!("petition-move-{a}") class:active=move || chosen.get() == a
                         on:click=move |_| { chosen.set(a); error.set(String::new()); }>
                         {labels::coded(labels::PETITION_MOVES, a)}

@@ -7,7 +7,9 @@ use leptos::task::spawn_local;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{permitted, TownshipSelect};
+use wangge_core::access::Permission;
+
+use super::TownshipSelect;
 use crate::{api, bridge, labels};
 
 /// The board of a month.
@@ -57,7 +59,7 @@ pub fn ScreeningBoard() -> impl IntoView {
         let url = api::url("/api/v1/screenings", &[("month", &month.get()), ("township", &township.get())]);
         spawn_local(async move { board.set(Some(api::get::<Board>(&url).await)) });
     });
-    let record = permitted("record_screening");
+    let record = crate::session::may(Permission::RecordScreening);
     view! {
         <div class="filters row" id="screening-filters">
             <label>"月份" <input id="screening-month" type="month" prop:value=move || month.get()
