@@ -207,3 +207,27 @@ fn move_fields(action: &'static str, fields: RwSignal<Fields>) -> AnyView {
         _ => view! { <p class="note">"归档后案卷不再变更。"</p> }.into_any(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stage_offers_the_moves_the_core_allows() {
+        assert_eq!(allowed("registered"), ["accept", "transfer"]);
+        assert_eq!(allowed("mediating"), ["agree", "fail", "transfer"]);
+        assert_eq!(allowed("agreed"), ["follow_up"]);
+        assert_eq!(allowed("followed_up"), ["archive"]);
+        assert!(allowed("archived").is_empty());
+        assert!(allowed("no such stage").is_empty());
+    }
+
+    #[test]
+    fn bodies_carry_their_moves_fields() {
+        let f = Fields { mediator: " 赵调解 ".into(), terms: "退让0.5米".into(), text: "已履行".into(), ..Fields::default() };
+        assert_eq!(body("accept", &f), json!({"action": "accept", "body": "peoples_mediation", "mediator": "赵调解"}));
+        assert_eq!(body("agree", &f), json!({"action": "agree", "written": true, "terms": "退让0.5米"}));
+        assert_eq!(body("follow_up", &f), json!({"action": "follow_up", "kept": true, "note": "已履行"}));
+        assert_eq!(body("archive", &f), json!({"action": "archive"}));
+    }
+}

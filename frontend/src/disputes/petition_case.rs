@@ -223,3 +223,16 @@ fn PetitionMoves(url: String, actions: Vec<&'static str>, on_done: Callback<Valu
     }
     .into_any()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_petition_is_extended_once() {
+        assert_eq!(allowed("registered", false), ["accept", "decline"]);
+        assert_eq!(allowed("accepted", false), ["extend", "answer"]);
+        assert_eq!(allowed("accepted", true), ["answer"]);
+        assert!(allowed("answered", false).is_empty());
+    }
+}
