@@ -166,9 +166,6 @@ pub const PETITION_CHANNELS: Codes = &[("letter", "来信"), ("visit", "来访")
 /// Where a petition was lodged (`province` and `beijing`: 进京赴省访).
 pub const PETITION_LEVELS: Codes = &[("county", "县级"), ("city", "市级"), ("province", "赴省"), ("beijing", "进京")];
 
-/// A party's role in a dispute.
-pub const PARTY_ROLES: [&str; 3] = ["申请人", "被申请人", "第三人"];
-
 /// A rate answered as a fraction (0.9735) shown as a percentage (`97.35%`); `无数据` when the
 /// service has nothing to count (`null`), never a number.
 pub fn rate(r: Option<f64>) -> String {

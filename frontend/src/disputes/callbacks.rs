@@ -6,47 +6,27 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use serde::Deserialize;
 use serde_json::{json, Value};
 use wangge_core::dispute::Level;
 use wangge_core::wire::Paged;
 
-use super::{own_township, pages, TownshipSelect, PER_PAGE};
+use super::{own_township, pages, text, ui, TownshipSelect, PER_PAGE};
 use crate::app::{shared, Page};
 use crate::{api, labels};
 
-/// A closed event due a call-back.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-pub struct Due {
-    /// The event.
-    pub event_id: String,
-    /// Its category's wire name.
-    #[serde(default)]
-    pub category: String,
-    /// What was reported.
-    #[serde(default)]
-    pub description: String,
-    /// When it was closed (RFC 3339).
-    #[serde(default)]
-    pub closed_at: String,
-    /// 乡镇 code.
-    #[serde(default)]
-    pub township: String,
-    /// The reporter's phone, masked.
-    #[serde(default)]
-    pub reporter_phone: Option<String>,
-    /// Call-backs tried so far without reaching anyone.
-    #[serde(default)]
-    pub attempts: u32,
+/// A closed event due a call-back, as the desk answers it (`event_id`, `category`,
+/// `description`, `closed_at`, `township`, `reporter_phone` masked, `attempts`).
+#[derive(Debug, Clone, PartialEq)]
+struct Due {
+    event_id: String,
+    attempts: u64,
+    item: Value,
 }
 
-/// The service's answer to a call-back.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-struct Recorded {
-    #[serde(default)]
-    reopened: bool,
-    #[serde(default)]
-    event: Value,
+impl Due {
+    fn of(item: Value) -> Self {
+        Self { event_id: text(&item, "event_id"), attempts: item.get("attempts").and_then(Value::as_u64).unwrap_or(0), item }
+    }
 }
 
 /// A call-back recorded from this desk since it was opened.
@@ -79,7 +59,7 @@ pub fn CallbackDesk() -> impl IntoView {
         let n = asked.get_value() + 1;
         asked.set_value(n);
         spawn_local(async move {
-            let got = api::get::<Paged<Due>>(&url).await;
+            let got = api::get::<Paged<Value>>(&url).await;
             // Only the answer to the latest question is shown.
             if asked.get_value() != n {
                 return;
@@ -88,7 +68,7 @@ pub fn CallbackDesk() -> impl IntoView {
                 Ok(p) => {
                     error.set(String::new());
                     total.set(Some(p.total));
-                    items.set(p.items);
+                    items.set(p.items.into_iter().map(Due::of).collect());
                 }
                 Err(e) => error.set(e),
             }
@@ -127,11 +107,7 @@ pub fn CallbackDesk() -> impl IntoView {
                     <CallbackRow due on_recorded=recorded/>
                 </For>
             </ul>
-            <div class="pager">
-                <button id="callback-prev" on:click=move |_| page.update(|p| *p = p.saturating_sub(1).max(1)) prop:disabled=move || page.get() <= 1>"上一页"</button>
-                <span id="callback-page">{move || format!("第 {} / {} 页", page.get(), pages(count()))}</span>
-                <button id="callback-next" on:click=move |_| page.update(|p| *p += 1) prop:disabled=move || { page.get() >= pages(count()) }>"下一页"</button>
-            </div>
+            {ui::pager("callback", page, Signal::derive(move || pages(count())))}
         </section>
     }
 }
@@ -183,10 +159,11 @@ fn CallbackRow(due: Due, on_recorded: Callback<(Done, bool)>) -> impl IntoView {
         busy.set(true);
         error.set(String::new());
         spawn_local(async move {
-            match api::post::<Recorded>(&url, &body).await {
+            match api::post::<Value>(&url, &body).await {
                 Ok(r) => {
-                    let state = r.event.get("state").and_then(Value::as_str).unwrap_or_default().to_owned();
-                    let d = Done { event_id, level: level.map(Level::zh), reopened: r.reopened, state };
+                    let state = r.pointer("/event/state").and_then(Value::as_str).unwrap_or_default().to_owned();
+                    let reopened = r.get("reopened").and_then(Value::as_bool).unwrap_or(false);
+                    let d = Done { event_id, level: level.map(Level::zh), reopened, state };
                     reached.set(false);
                     on_recorded.run((d, level.is_none()));
                 }
@@ -196,23 +173,21 @@ fn CallbackRow(due: Due, on_recorded: Callback<(Done, bool)>) -> impl IntoView {
         });
     };
     let open = due.event_id.clone();
-    let description: String = due.description.chars().take(60).collect();
-    let line = format!(
-        "{} · {} · 办结 {}",
-        labels::category_name(&due.category),
-        super::township_name(&due.township),
-        labels::time(&due.closed_at)
-    );
+    let v = &due.item;
+    let category = labels::category_name(&text(v, "category")).to_owned();
+    let description: String = text(v, "description").chars().take(60).collect();
+    let line = format!("{category} · {} · 办结 {}", super::township_name(&text(v, "township")), labels::time(&text(v, "closed_at")));
+    let phone = Some(text(v, "reporter_phone")).filter(|p| !p.is_empty()).unwrap_or_else(|| "—".to_owned());
     view! {
         <li class="q callback" data-event-id=due.event_id.clone() data-attempts=due.attempts>
             <div>
-                <span class="tag">{labels::category_name(&due.category).to_owned()}</span>
+                <span class="tag">{category}</span>
                 {if s.console {
                     view! { <button class="link" on:click=move |_| { s.page.set(Page::Dispatch); s.selected_event.set(Some(open.clone())); }><b>{due.event_id.clone()}</b></button> }.into_any()
                 } else {
                     view! { <b>{due.event_id.clone()}</b> }.into_any()
                 }}
-                <span class="note">{format!(" 电话 {}", due.reporter_phone.clone().unwrap_or_else(|| "—".to_owned()))}</span>
+                <span class="note">{format!(" 电话 {phone}")}</span>
                 {(due.attempts > 0).then(|| view! { <span class="note callback-attempts">{format!(" 已拨 {} 次未接通", due.attempts)}</span> })}
             </div>
             <div class="note">{line}</div>

@@ -1,6 +1,7 @@
-//! 纠纷台账 — the dispute cases of a period and area, newest first (`GET /api/v1/disputes`),
-//! filtered by township, stage and kind, paged, exported as XLSX; a row opens its case file;
-//! 登记纠纷 registers a case for an event.
+//! 纠纷台账 and 信访台账 — the dispute cases (`GET /api/v1/disputes`) or the petitions
+//! (`GET /api/v1/petitions`) of a period and area, newest first: filtered by township, stage
+//! (and a dispute's kind), paged, exported as XLSX (`format=xlsx`); a row opens its file;
+//! 登记纠纷 / 登记信访 registers one. Both ledgers are this one component.
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -8,127 +9,225 @@ use serde_json::Value;
 use wangge_core::wire::Paged;
 
 use super::case::CaseFile;
+use super::petition_case::PetitionFile;
+use super::petitions::RegisterPetition;
 use super::register::RegisterCase;
-use super::{ledgers, may_handle_disputes, pages, text, time, township_name, CodeSelect, Filter, TownshipSelect};
+use super::ui::{self, Row};
+use super::{first_text, ledgers, may_handle_disputes, may_handle_petitions, own_township, pages, text, time, township_name, Ledgers, TownshipSelect, PER_PAGE};
 use crate::{api, labels};
 
-/// The ledger, its filters, the register form and the case file open.
+/// Which ledger.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Book {
+    /// 纠纷台账.
+    Disputes,
+    /// 信访台账.
+    Petitions,
+}
+
+impl Book {
+    fn path(self) -> &'static str {
+        match self {
+            Self::Disputes => "/api/v1/disputes",
+            Self::Petitions => "/api/v1/petitions",
+        }
+    }
+
+    /// The prefix of its elements' ids.
+    fn prefix(self) -> &'static str {
+        match self {
+            Self::Disputes => "dispute",
+            Self::Petitions => "petition",
+        }
+    }
+
+    fn stages(self) -> labels::Codes {
+        match self {
+            Self::Disputes => labels::DISPUTE_STAGES,
+            Self::Petitions => labels::PETITION_STAGES,
+        }
+    }
+
+    fn head(self) -> &'static [&'static str] {
+        match self {
+            Self::Disputes => &["登记时间", "类型", "规模", "人数", "乡镇", "阶段", "概要"],
+            Self::Petitions => &["收到时间", "渠道", "层级", "乡镇", "人数", "阶段", "事项"],
+        }
+    }
+
+    /// The file open in the ledger.
+    fn open(self, l: Ledgers) -> RwSignal<Option<String>> {
+        match self {
+            Self::Disputes => l.case,
+            Self::Petitions => l.petition,
+        }
+    }
+
+    fn may_register(self) -> bool {
+        match self {
+            Self::Disputes => may_handle_disputes(),
+            Self::Petitions => may_handle_petitions(),
+        }
+    }
+
+    /// One entry as a row of the table.
+    fn row(self, v: &Value) -> Row {
+        let place = township_name(&first_text(v, &["township", "township_code"]));
+        let short = |k: &str| text(v, k).chars().take(30).collect::<String>();
+        match self {
+            Self::Disputes => {
+                let stage = text(v, "stage");
+                let overdue = v.get("overdue").and_then(Value::as_bool) == Some(true);
+                let shown = labels::coded(labels::DISPUTE_STAGES, &stage) + if overdue { "（超期）" } else { "" };
+                Row {
+                    id: first_text(v, &["case_id", "id"]),
+                    cells: vec![
+                        time(v, "registered_at"),
+                        labels::coded(labels::DISPUTE_KINDS, &text(v, "kind")),
+                        labels::coded(labels::DISPUTE_SCALES, &text(v, "scale")),
+                        text(v, "people"),
+                        place,
+                        shown,
+                        short("summary"),
+                    ],
+                    tag: stage,
+                }
+            }
+            Self::Petitions => {
+                let stage = text(v, "stage");
+                Row {
+                    id: first_text(v, &["petition_id", "id"]),
+                    cells: vec![
+                        time(v, "received_at"),
+                        labels::coded(labels::PETITION_CHANNELS, &text(v, "channel")),
+                        labels::coded(labels::PETITION_LEVELS, &first_text(v, &["level", "lodged"])),
+                        place,
+                        text(v, "people"),
+                        labels::coded(labels::PETITION_STAGES, &stage),
+                        short("matter"),
+                    ],
+                    tag: stage,
+                }
+            }
+        }
+    }
+}
+
+/// The period, township, stage and kind applied.
+#[derive(Debug, Clone, Default, PartialEq)]
+struct Filter {
+    from: String,
+    to: String,
+    township: String,
+    stage: String,
+    kind: String,
+}
+
+impl Filter {
+    /// The list's address: `page` of it, or with no page (an export) the whole list.
+    fn url(&self, path: &str, page: Option<u32>) -> String {
+        let (p, per_page) = (page.unwrap_or(1).to_string(), PER_PAGE.to_string());
+        let mut params = vec![("from", self.from.as_str()), ("to", self.to.as_str()), ("township", self.township.as_str()), ("stage", self.stage.as_str()), ("kind", self.kind.as_str())];
+        match page {
+            Some(_) => params.extend([("page", p.as_str()), ("per_page", per_page.as_str())]),
+            None => params.push(("format", "xlsx")),
+        }
+        api::url(path, &params)
+    }
+}
+
+/// A ledger: filters, 登记 and 导出 XLSX, the table, its pager and the file open.
 #[component]
-pub fn DisputeLedger() -> impl IntoView {
+pub fn Ledger(book: Book) -> impl IntoView {
     let l = ledgers();
-    let applied = RwSignal::new(Filter::home());
-    let answer = RwSignal::new(None::<Result<Paged<Value>, String>>);
+    let open = book.open(l);
+    let prefix = book.prefix();
+    let applied = RwSignal::new(Filter { township: own_township(), ..Filter::default() });
+    let page = RwSignal::new(1_u32);
+    let total = RwSignal::new(None::<i64>);
+    let rows = RwSignal::new(Vec::<Row>::new());
+    let error = RwSignal::new(String::new());
     let registering = RwSignal::new(false);
     let asked = StoredValue::new(0_u32);
     Effect::new(move |_| {
-        let url = applied.get().url("/api/v1/disputes", &[]);
+        let url = applied.get().url(book.path(), Some(page.get()));
         l.reloads.track();
         let n = asked.get_value() + 1;
         asked.set_value(n);
         spawn_local(async move {
             let got = api::get::<Paged<Value>>(&url).await;
-            if asked.get_value() == n {
-                answer.set(Some(got));
+            // Only the answer to the latest question is shown.
+            if asked.get_value() != n {
+                return;
+            }
+            match got {
+                Ok(p) => {
+                    error.set(String::new());
+                    total.set(Some(p.total));
+                    rows.set(p.items.iter().map(|v| book.row(v)).collect());
+                }
+                Err(e) => error.set(e),
             }
         });
     });
-    let total = move || answer.with(|a| a.as_ref().and_then(|r| r.as_ref().ok()).map_or(0, |p| p.total));
-    let go = move |delta: i32| {
-        let last = pages(total());
-        applied.update(|f| f.page = f.page.saturating_add_signed(delta).clamp(1, last));
-    };
-    let export = move || applied.with(|f| f.url("/api/v1/disputes", &[("format", "xlsx")]));
+    let pages_now = Signal::derive(move || pages(total.get().unwrap_or(0)));
+    let export = move || applied.with(|f| f.url(book.path(), None));
+    let registered = Callback::new(move |id: String| {
+        registering.set(false);
+        l.reload();
+        open.set(Some(id));
+    });
     view! {
-        <Filters applied/>
+        <Filters book applied page/>
         <div class="row registry-actions">
-            {may_handle_disputes().then(|| view! {
-                <button id="dispute-new" on:click=move |_| registering.update(|r| *r = !*r)>"登记纠纷"</button>
+            {book.may_register().then(|| view! {
+                <button id=format!("{prefix}-new") on:click=move |_| registering.update(|r| *r = !*r)>
+                    {if book == Book::Disputes { "登记纠纷" } else { "登记信访" }}
+                </button>
             })}
-            <a id="dispute-export" class="button" href=export download="">"导出 XLSX"</a>
+            <a id=format!("{prefix}-export") class="button" href=export download="">"导出 XLSX"</a>
         </div>
-        {move || registering.get().then(|| view! {
-            <RegisterCase event_id=String::new() on_done=Callback::new(move |id: String| {
-                registering.set(false);
-                l.reload();
-                l.open_case(id);
-            })/>
+        {move || registering.get().then(|| match book {
+            Book::Disputes => view! { <RegisterCase event_id=String::new() on_done=registered/> }.into_any(),
+            Book::Petitions => view! { <RegisterPetition on_done=registered/> }.into_any(),
         })}
-        {move || match answer.get() {
-            None => view! { <p class="note">"加载中…"</p> }.into_any(),
-            Some(Err(e)) => view! { <p class="error" id="dispute-error">{e}</p> }.into_any(),
-            Some(Ok(p)) => view! {
-                <p class="note" id="dispute-total">{format!("共 {} 件", p.total)}</p>
-                <table class="clickable ledger" id="dispute-list">
-                    <thead><tr><th>"登记时间"</th><th>"类型"</th><th>"规模"</th><th>"人数"</th><th>"乡镇"</th><th>"阶段"</th><th>"概要"</th></tr></thead>
-                    <tbody>{p.items.into_iter().map(row).collect_view()}</tbody>
-                </table>
-            }.into_any(),
-        }}
-        <div class="pager">
-            <button id="dispute-prev" on:click=move |_| go(-1) prop:disabled=move || applied.with(|f| f.page <= 1)>"上一页"</button>
-            <span id="dispute-page">{move || format!("第 {} / {} 页", applied.with(|f| f.page), pages(total()))}</span>
-            <button id="dispute-next" on:click=move |_| go(1) prop:disabled=move || { applied.with(|f| f.page) >= pages(total()) }>"下一页"</button>
-        </div>
-        {move || l.case.get().map(|id| view! { <CaseFile id/> })}
+        <p class="error" id=format!("{prefix}-error")>{move || error.get()}</p>
+        <p class="note" id=format!("{prefix}-total")>{move || total.get().map_or_else(|| "加载中…".to_owned(), |n| format!("共 {n} 件"))}</p>
+        {move || ui::table(format!("{prefix}-list"), book.head(), rows.get(), Some(open))}
+        {ui::pager(prefix, page, pages_now)}
+        {move || open.get().map(|id| match book {
+            Book::Disputes => view! { <CaseFile id/> }.into_any(),
+            Book::Petitions => view! { <PetitionFile id/> }.into_any(),
+        })}
     }
 }
 
-/// The period, township, stage and kind; 查询 applies them from page 1.
+/// The period, township, stage (and kind); 查询 applies them from page 1.
 #[component]
-fn Filters(applied: RwSignal<Filter>) -> impl IntoView {
+fn Filters(book: Book, applied: RwSignal<Filter>, page: RwSignal<u32>) -> impl IntoView {
     let start = applied.get_untracked();
-    let (from, to) = (RwSignal::new(start.from), RwSignal::new(start.to));
-    let (township, stage, kind) = (RwSignal::new(start.township), RwSignal::new(start.stage), RwSignal::new(start.kind));
-    let date = move |id: &'static str, v: RwSignal<String>| {
-        view! { <input id=id type="date" prop:value=move || v.get() on:change=move |ev| v.set(event_target_value(&ev))/> }
+    let (from, to, township) = (RwSignal::new(start.from), RwSignal::new(start.to), RwSignal::new(start.township));
+    let (stage, kind) = (RwSignal::new(start.stage), RwSignal::new(start.kind));
+    let ids: [&'static str; 6] = match book {
+        Book::Disputes => ["dispute-filters", "dispute-from", "dispute-to", "dispute-township", "dispute-stage", "dispute-search"],
+        Book::Petitions => ["petition-filters", "petition-from", "petition-to", "petition-township", "petition-stage", "petition-search"],
     };
     view! {
-        <form class="filters" id="dispute-filters" on:submit=move |ev| {
+        <form class="filters" id=ids[0] on:submit=move |ev| {
             ev.prevent_default();
-            applied.set(Filter {
-                from: from.get_untracked(),
-                to: to.get_untracked(),
-                township: township.get_untracked(),
-                stage: stage.get_untracked(),
-                kind: kind.get_untracked(),
-                page: 1,
-            });
+            page.set(1);
+            applied.set(Filter { from: from.get_untracked(), to: to.get_untracked(), township: township.get_untracked(), stage: stage.get_untracked(), kind: kind.get_untracked() });
         }>
             <div class="row">
-                <label>"自" {date("dispute-from", from)}</label>
-                <label>"至" {date("dispute-to", to)}</label>
-                <TownshipSelect id="dispute-township" value=township/>
+                {ui::labelled("自", ui::input(ids[1], "date", "", from))}
+                {ui::labelled("至", ui::input(ids[2], "date", "", to))}
+                <TownshipSelect id=ids[3] value=township/>
             </div>
             <div class="row">
-                <CodeSelect id="dispute-stage" list=labels::DISPUTE_STAGES value=stage all="全部阶段"/>
-                <CodeSelect id="dispute-kind" list=labels::DISPUTE_KINDS value=kind all="全部类型"/>
-                <button id="dispute-search" type="submit">"查询"</button>
+                {ui::select(ids[4], book.stages(), stage, Some("全部阶段"))}
+                {(book == Book::Disputes).then(|| ui::select("dispute-kind", labels::DISPUTE_KINDS, kind, Some("全部类型")))}
+                <button id=ids[5] type="submit">"查询"</button>
             </div>
         </form>
-    }
-}
-
-/// One case of the ledger; a click opens its file.
-fn row(case: Value) -> impl IntoView {
-    let l = ledgers();
-    let id = super::first_text(&case, &["case_id", "id"]);
-    let open = id.clone();
-    let selected = {
-        let id = id.clone();
-        move || l.case.with(|c| c.as_deref() == Some(id.as_str()))
-    };
-    let stage = text(&case, "stage");
-    let overdue = case.get("overdue").and_then(Value::as_bool).unwrap_or(false);
-    let summary: String = text(&case, "summary").chars().take(30).collect();
-    view! {
-        <tr data-case-id=id data-stage=stage.clone() class:selected=selected on:click=move |_| l.case.set(Some(open.clone()))>
-            <td>{time(&case, "registered_at")}</td>
-            <td>{labels::coded(labels::DISPUTE_KINDS, &text(&case, "kind"))}</td>
-            <td>{labels::coded(labels::DISPUTE_SCALES, &text(&case, "scale"))}</td>
-            <td>{text(&case, "people")}</td>
-            <td>{township_name(&text(&case, "township"))}</td>
-            <td class="stage">{labels::coded(labels::DISPUTE_STAGES, &stage)}{overdue.then_some(" 超期").map(|t| view! { <span class="overdue-flag">{t}</span> })}</td>
-            <td>{summary}</td>
-        </tr>
     }
 }

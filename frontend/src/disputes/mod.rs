@@ -11,13 +11,14 @@ mod petition_case;
 mod petitions;
 pub mod register;
 mod screening;
+mod ui;
 
 use leptos::prelude::*;
 use serde_json::Value;
 use wangge_core::access::Permission;
 
 use crate::app::shared;
-use crate::{api, bridge, labels, session};
+use crate::{bridge, labels, session};
 
 /// Rows per page of the ledgers and the desk.
 pub const PER_PAGE: u32 = 20;
@@ -132,51 +133,10 @@ pub fn DisputesPage() -> impl IntoView {
             }).collect_view()}
         </nav>
         {move || match l.section.get() {
-            Section::Disputes => view! { <ledger::DisputeLedger/> }.into_any(),
-            Section::Petitions => view! { <petitions::PetitionLedger/> }.into_any(),
+            Section::Disputes => view! { <ledger::Ledger book=ledger::Book::Disputes/> }.into_any(),
+            Section::Petitions => view! { <ledger::Ledger book=ledger::Book::Petitions/> }.into_any(),
             Section::Screening => view! { <screening::ScreeningBoard/> }.into_any(),
         }}
-    }
-}
-
-/// The period, area and paging of a ledger.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Filter {
-    /// From this day (`YYYY-MM-DD`), empty for any.
-    pub from: String,
-    /// To this day.
-    pub to: String,
-    /// A township's code, empty for the whole area.
-    pub township: String,
-    /// A stage's wire name, empty for all.
-    pub stage: String,
-    /// A dispute kind's wire name, empty for all (disputes only).
-    pub kind: String,
-    /// The page, from 1.
-    pub page: u32,
-}
-
-impl Filter {
-    /// The first page of the account's own area.
-    pub fn home() -> Self {
-        Self { township: own_township(), page: 1, ..Self::default() }
-    }
-
-    /// The list's address: this page of it, or with `extra` (`format=xlsx`) the whole list.
-    pub fn url(&self, path: &str, extra: &[(&str, &str)]) -> String {
-        let (page, per_page) = (self.page.to_string(), PER_PAGE.to_string());
-        let mut params = vec![
-            ("from", self.from.as_str()),
-            ("to", self.to.as_str()),
-            ("township", self.township.as_str()),
-            ("stage", self.stage.as_str()),
-            ("kind", self.kind.as_str()),
-        ];
-        if extra.is_empty() {
-            params.extend([("page", page.as_str()), ("per_page", per_page.as_str())]);
-        }
-        params.extend_from_slice(extra);
-        api::url(path, &params)
     }
 }
 
@@ -215,19 +175,6 @@ pub fn TownshipSelect(id: &'static str, value: RwSignal<String>, #[prop(optional
                     }).collect_view().into_any()
                 }
             }}
-        </select>
-    }
-}
-
-/// A select over a code list, with an optional first "all" choice.
-#[component]
-pub fn CodeSelect(id: &'static str, list: labels::Codes, value: RwSignal<String>, #[prop(optional)] all: Option<&'static str>) -> impl IntoView {
-    view! {
-        <select id=id on:change=move |ev| value.set(event_target_value(&ev))>
-            {all.map(|a| view! { <option value="">{a}</option> })}
-            {list.iter().map(|(code, label)| view! {
-                <option value=*code selected=move || value.get() == *code>{*label}</option>
-            }).collect_view()}
         </select>
     }
 }

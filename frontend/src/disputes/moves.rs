@@ -5,13 +5,13 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use serde_json::{json, Value};
-use wangge_core::dispute::{apply, Move, Stage};
+use wangge_core::dispute::{apply, Body, Move, Route, Stage};
 
-use super::{may_handle_disputes, CodeSelect};
+use super::{may_handle_disputes, ui};
 use crate::{api, labels};
 
-/// The moves in the order offered.
-const ACTIONS: [&str; 6] = ["accept", "agree", "fail", "transfer", "follow_up", "archive"];
+/// Every stage, to read a wire name.
+const STAGES: [Stage; 7] = [Stage::Registered, Stage::Mediating, Stage::Agreed, Stage::Failed, Stage::Transferred, Stage::FollowedUp, Stage::Archived];
 
 /// The fields of a move as typed in.
 #[derive(Debug, Clone, PartialEq)]
@@ -38,23 +38,6 @@ pub struct Fields {
     pub text: String,
 }
 
-impl Default for Fields {
-    fn default() -> Self {
-        Self {
-            body: "peoples_mediation".to_owned(),
-            mediator: String::new(),
-            method: String::new(),
-            written: true,
-            terms: String::new(),
-            route: "litigation".to_owned(),
-            to: String::new(),
-            outside_county: false,
-            kept: true,
-            text: String::new(),
-        }
-    }
-}
-
 /// The request body of `action` with these fields.
 pub fn body(action: &str, f: &Fields) -> Value {
     match action {
@@ -75,14 +58,19 @@ pub fn body(action: &str, f: &Fields) -> Value {
 
 /// The moves a case at `stage` (wire name) may take, by the core's rules.
 pub fn allowed(stage: &str) -> Vec<&'static str> {
-    let Ok(stage) = serde_json::from_value::<Stage>(json!(stage)) else {
+    let Some(stage) = STAGES.into_iter().find(|s| s.as_str() == stage) else {
         return Vec::new();
     };
-    let sample = Fields { mediator: "x".into(), terms: "x".into(), to: "x".into(), text: "x".into(), ..Fields::default() };
-    ACTIONS
-        .into_iter()
-        .filter(|a| serde_json::from_value::<Move>(body(a, &sample)).is_ok_and(|m| apply(stage, &m).is_ok()))
-        .collect()
+    let x = || "x".to_owned();
+    let samples = [
+        Move::Accept { body: Body::PeoplesMediation, mediator: x(), method: x() },
+        Move::Agree { written: true, terms: x() },
+        Move::Fail { route: Route::Litigation, reason: x() },
+        Move::Transfer { to: x(), outside_county: false, reason: x() },
+        Move::FollowUp { kept: true, note: x() },
+        Move::Archive,
+    ];
+    samples.iter().filter(|m| apply(stage, m).is_ok()).map(Move::as_str).collect()
 }
 
 /// The moves the case may take now, for those who handle disputes.
@@ -93,45 +81,67 @@ pub fn DisputeMoves(url: String, stage: String, on_done: Callback<Value>) -> imp
         return ().into_any();
     }
     let chosen = RwSignal::new(actions[0]);
-    let fields = RwSignal::new(Fields::default());
+    let s = |v: &str| RwSignal::new(v.to_owned());
+    let (body_of, mediator, method, terms) = (s("peoples_mediation"), s(""), s(""), s(""));
+    let (route, to, text) = (s("litigation"), s(""), s(""));
+    let (written, outside, kept) = (RwSignal::new(true), RwSignal::new(false), RwSignal::new(true));
     let error = RwSignal::new(String::new());
     let busy = RwSignal::new(false);
     let url = StoredValue::new(format!("{url}/moves"));
+    Effect::new(move |_| {
+        chosen.track();
+        error.set(String::new());
+    });
     let submit = move || {
         let action = chosen.get_untracked();
-        let b = fields.with_untracked(|f| body(action, f));
+        let fields = Fields {
+            body: body_of.get_untracked(),
+            mediator: mediator.get_untracked(),
+            method: method.get_untracked(),
+            written: written.get_untracked(),
+            terms: terms.get_untracked(),
+            route: route.get_untracked(),
+            to: to.get_untracked(),
+            outside_county: outside.get_untracked(),
+            kept: kept.get_untracked(),
+            text: text.get_untracked(),
+        };
         busy.set(true);
         error.set(String::new());
         spawn_local(async move {
-            match api::raw_json("POST", &url.get_value(), &b).await {
-                Ok((200 | 201, text)) => match serde_json::from_str::<Value>(&text) {
-                    Ok(after) => {
-                        fields.set(Fields::default());
-                        on_done.run(after);
-                    }
+            match api::raw_json("POST", &url.get_value(), &body(action, &fields)).await {
+                Ok((200 | 201, answer)) => match serde_json::from_str::<Value>(&answer) {
+                    Ok(after) => on_done.run(after),
                     Err(e) => error.set(format!("无法解析服务器的回答：{e}")),
                 },
-                Ok((code, text)) => error.set(format!(
-                    "无法{}（HTTP {code}）：{}",
-                    labels::coded(labels::DISPUTE_MOVES, action),
-                    api::detail(&text)
-                )),
+                Ok((code, answer)) => {
+                    error.set(format!("无法{}（HTTP {code}）：{}", labels::coded(labels::DISPUTE_MOVES, action), api::detail(&answer)));
+                }
                 Err(e) => error.set(e),
             }
             busy.set(false);
         });
     };
+    let inputs = move || match chosen.get() {
+        "accept" => view! {
+            <div class="row">{ui::labelled("调解组织", ui::select("move-body", labels::MEDIATION_BODIES, body_of, None))}</div>
+            <div class="row">{ui::input("move-mediator", "text", "调解员姓名", mediator)}{ui::input("move-method", "text", "调解方式（当面、背靠背、联合…）", method)}</div>
+        }
+        .into_any(),
+        "agree" => view! { {ui::check("move-written", "书面协议", written)}{ui::area("move-terms", "协议内容", terms)} }.into_any(),
+        "fail" => view! { {ui::labelled("告知途径", ui::select("move-route", labels::ROUTES, route, None))}{ui::area("move-reason", "调解不成的原因", text)} }.into_any(),
+        "transfer" => view! {
+            <div class="row">{ui::input("move-to", "text", "移交单位", to)}{ui::check("move-outside", "县外单位", outside)}</div>
+            {ui::area("move-reason", "移交原因", text)}
+        }
+        .into_any(),
+        "follow_up" => view! { {ui::check("move-kept", "协议已履行", kept)}{ui::area("move-note", "回访情况", text)} }.into_any(),
+        _ => view! { <p class="note">"归档后案卷不再变更。"</p> }.into_any(),
+    };
     view! {
         <form class="actions case-moves" id="case-move-form" on:submit=move |ev| { ev.prevent_default(); submit(); }>
-            <div class="buttons">
-                {actions.into_iter().map(|a| view! {
-                    <button type="button" class="kind" data-move=a id=format!("move-{a}") class:active=move || chosen.get() == a
-                        on:click=move |_| { chosen.set(a); error.set(String::new()); }>
-                        {labels::coded(labels::DISPUTE_MOVES, a)}
-                    </button>
-                }).collect_view()}
-            </div>
-            {move || move_fields(chosen.get(), fields)}
+            {ui::move_buttons("move-", actions, labels::DISPUTE_MOVES, chosen)}
+            {inputs}
             <button id="move-submit" type="submit" prop:disabled=move || busy.get()>
                 {move || format!("提交：{}", labels::coded(labels::DISPUTE_MOVES, chosen.get()))}
             </button>
@@ -139,73 +149,6 @@ pub fn DisputeMoves(url: String, stage: String, on_done: Callback<Value>) -> imp
         </form>
     }
     .into_any()
-}
-
-/// The inputs of one move.
-fn move_fields(action: &'static str, fields: RwSignal<Fields>) -> AnyView {
-    let input = move |id: &'static str, placeholder: &'static str, get: fn(&Fields) -> String, set: fn(&mut Fields, String)| {
-        view! { <input id=id type="text" placeholder=placeholder prop:value=move || fields.with(get)
-            on:input=move |ev| fields.update(|f| set(f, event_target_value(&ev)))/> }
-    };
-    let check = move |id: &'static str, label: &'static str, get: fn(&Fields) -> bool, set: fn(&mut Fields, bool)| {
-        view! { <label><input id=id type="checkbox" prop:checked=move || fields.with(get)
-            on:change=move |ev| fields.update(|f| set(f, event_target_checked(&ev)))/>{label}</label> }
-    };
-    let area = move |id: &'static str, placeholder: &'static str| {
-        view! { <textarea id=id placeholder=placeholder prop:value=move || fields.with(|f| f.text.clone())
-            on:input=move |ev| fields.update(|f| f.text = event_target_value(&ev))></textarea> }
-    };
-    match action {
-        "accept" => {
-            let body = RwSignal::new(fields.with_untracked(|f| f.body.clone()));
-            Effect::new(move |_| {
-                let b = body.get();
-                fields.update(|f| f.body = b);
-            });
-            view! {
-                <div class="row">
-                    <label>"调解组织" <CodeSelect id="move-body" list=labels::MEDIATION_BODIES value=body/></label>
-                </div>
-                <div class="row">
-                    {input("move-mediator", "调解员姓名", |f| f.mediator.clone(), |f, v| f.mediator = v)}
-                    {input("move-method", "调解方式（当面、背靠背、联合…）", |f| f.method.clone(), |f, v| f.method = v)}
-                </div>
-            }
-            .into_any()
-        }
-        "agree" => view! {
-            {check("move-written", "书面协议", |f| f.written, |f, v| f.written = v)}
-            <textarea id="move-terms" placeholder="协议内容" prop:value=move || fields.with(|f| f.terms.clone())
-                on:input=move |ev| fields.update(|f| f.terms = event_target_value(&ev))></textarea>
-        }
-        .into_any(),
-        "fail" => {
-            let route = RwSignal::new(fields.with_untracked(|f| f.route.clone()));
-            Effect::new(move |_| {
-                let r = route.get();
-                fields.update(|f| f.route = r);
-            });
-            view! {
-                <label>"告知途径" <CodeSelect id="move-route" list=labels::ROUTES value=route/></label>
-                {area("move-reason", "调解不成的原因")}
-            }
-            .into_any()
-        }
-        "transfer" => view! {
-            <div class="row">
-                {input("move-to", "移交单位", |f| f.to.clone(), |f, v| f.to = v)}
-                {check("move-outside", "县外单位", |f| f.outside_county, |f, v| f.outside_county = v)}
-            </div>
-            {area("move-reason", "移交原因")}
-        }
-        .into_any(),
-        "follow_up" => view! {
-            {check("move-kept", "协议已履行", |f| f.kept, |f, v| f.kept = v)}
-            {area("move-note", "回访情况")}
-        }
-        .into_any(),
-        _ => view! { <p class="note">"归档后案卷不再变更。"</p> }.into_any(),
-    }
 }
 
 #[cfg(test)]
@@ -224,7 +167,18 @@ mod tests {
 
     #[test]
     fn bodies_carry_their_moves_fields() {
-        let f = Fields { mediator: " 赵调解 ".into(), terms: "退让0.5米".into(), text: "已履行".into(), ..Fields::default() };
+        let f = Fields {
+            body: "peoples_mediation".into(),
+            mediator: " 赵调解 ".into(),
+            method: String::new(),
+            written: true,
+            terms: "退让0.5米".into(),
+            route: "litigation".into(),
+            to: String::new(),
+            outside_county: false,
+            kept: true,
+            text: "已履行".into(),
+        };
         assert_eq!(body("accept", &f), json!({"action": "accept", "body": "peoples_mediation", "mediator": "赵调解"}));
         assert_eq!(body("agree", &f), json!({"action": "agree", "written": true, "terms": "退让0.5米"}));
         assert_eq!(body("follow_up", &f), json!({"action": "follow_up", "kept": true, "note": "已履行"}));

@@ -6,12 +6,15 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use serde_json::{json, Value};
-
-use super::case::{case_of, move_detail};
-use super::{first_text, ledgers, may_handle_petitions, text, time, township_name};
 use wangge_core::petition::{apply, Move, Stage, MAX_EXTENSION_DAYS};
 
+use super::case::{case_of, list, move_row, MOVES_HEAD};
+use super::ui::{self, fact, Fact};
+use super::{first_text, ledgers, may_handle_petitions, text, time, township_name};
 use crate::{api, labels};
+
+/// Every stage, to read a wire name.
+const STAGES: [Stage; 4] = [Stage::Registered, Stage::Accepted, Stage::Declined, Stage::Answered];
 
 /// A petition's id in an answer.
 pub fn petition_id(v: &Value) -> String {
@@ -31,7 +34,7 @@ fn petition_of(file: &Value) -> &Value {
 /// The moves a petition at `stage` (wire name) may take, `extended` once already, by the
 /// core's rules (信访工作条例: accepted or declined first, then extended once or answered).
 pub fn allowed(stage: &str, extended: bool) -> Vec<&'static str> {
-    let Ok(stage) = serde_json::from_value::<Stage>(json!(stage)) else {
+    let Some(stage) = STAGES.into_iter().find(|s| s.as_str() == stage) else {
         return Vec::new();
     };
     let samples = [
@@ -69,10 +72,13 @@ pub fn PetitionFile(id: String) -> impl IntoView {
                 Some(Ok(f)) => {
                     let p = petition_of(&f);
                     let actions = allowed(&text(p, "stage"), p.get("extended").and_then(Value::as_bool).unwrap_or(false));
+                    let moves = list(&f, "moves").iter().map(|m| move_row(m, labels::PETITION_MOVES, labels::PETITION_STAGES)).collect();
                     view! {
-                        <Facts file=f.clone()/>
+                        {ui::facts(facts(p))}
+                        {linked_case(p)}
                         <PetitionMoves url=url.clone() actions on_done=moved/>
-                        <Moves file=f/>
+                        <h3>"办理经过"</h3>
+                        {ui::table("petition-moves".into(), MOVES_HEAD, moves, None)}
                     }.into_any()
                 }
             }}
@@ -80,76 +86,36 @@ pub fn PetitionFile(id: String) -> impl IntoView {
     }
 }
 
-/// The petition's facts, petitioners and links.
-#[component]
-fn Facts(file: Value) -> impl IntoView {
-    let l = ledgers();
-    let p = petition_of(&file).clone();
-    let stage = text(&p, "stage");
+/// The petition's facts.
+fn facts(p: &Value) -> Vec<Fact> {
+    let stage = text(p, "stage");
     let petitioners: Vec<String> = p
         .get("petitioners")
         .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .map(|x| {
-                    let phone = text(x, "phone");
-                    if phone.is_empty() { text(x, "name") } else { format!("{} {phone}", text(x, "name")) }
-                })
-                .collect()
-        })
+        .map(|a| a.iter().map(|x| format!("{} {}", text(x, "name"), text(x, "phone")).trim().to_owned()).collect())
         .unwrap_or_default();
-    let case = text(&p, "case_id");
-    let open_case = case.clone();
-    let due = |keys: &[&str]| keys.iter().map(|k| time(&p, k)).find(|t| t != "—").unwrap_or_else(|| "—".to_owned());
-    view! {
-        <dl class="facts">
-            <dt>"阶段"</dt><dd id="petition-stage" data-stage=stage.clone()>{labels::coded(labels::PETITION_STAGES, &stage)}</dd>
-            <dt>"渠道"</dt><dd>{labels::coded(labels::PETITION_CHANNELS, &text(&p, "channel"))}{format!("，{}", labels::coded(labels::PETITION_LEVELS, &text(&p, "level")))}</dd>
-            <dt>"收到"</dt><dd>{time(&p, "received_at")}</dd>
-            <dt>"受理期限"</dt><dd>{due(&["acceptance_due", "accept_by", "accept_due"])}</dd>
-            <dt>"办理期限"</dt><dd>{due(&["handling_due", "due_at", "handle_by"])}</dd>
-            <dt>"乡镇"</dt><dd>{township_name(&text(&p, "township"))}{format!(" {}", text(&p, "village"))}</dd>
-            <dt>"信访人"</dt><dd class="masked">{petitioners.join("、")}{format!("（{} 人）", text(&p, "people"))}</dd>
-            <dt>"事项"</dt><dd>{text(&p, "matter")}</dd>
-            <dt>"关联"</dt>
-            <dd>
-                {(!case.is_empty()).then(|| view! { <button class="link" on:click=move |_| l.open_case(open_case.clone())>{format!("纠纷 {case}")}</button> })}
-                {format!(" {} {}", text(&p, "event_id"), first_text(&p, &["repeat_of"]))}
-            </dd>
-        </dl>
-    }
+    let place = format!("{} {}", township_name(&first_text(p, &["township", "township_code"])), first_text(p, &["village", "village_code"]));
+    vec![
+        Fact { label: "阶段", id: Some("petition-stage"), value: labels::coded(labels::PETITION_STAGES, &stage), data: Some(stage) },
+        fact("渠道", format!("{}，{}", labels::coded(labels::PETITION_CHANNELS, &text(p, "channel")), labels::coded(labels::PETITION_LEVELS, &first_text(p, &["level", "lodged"])))),
+        fact("收到", time(p, "received_at")),
+        fact("受理期限", time(p, "accept_by")),
+        fact("办理期限", time(p, "due_at")),
+        fact("乡镇", place),
+        fact("信访人", format!("{}（{} 人）", petitioners.join("、"), text(p, "people"))),
+        fact("事项", text(p, "matter")),
+        fact("关联", [text(p, "event_id"), text(p, "repeat_of")].join(" ").trim().to_owned()),
+    ]
 }
 
-/// The moves so far.
-#[component]
-fn Moves(file: Value) -> impl IntoView {
-    let moves: Vec<Value> = file.get("moves").and_then(Value::as_array).cloned().unwrap_or_default();
-    view! {
-        <h3>"办理经过"</h3>
-        <table class="timeline" id="petition-moves">
-            <tr><th>"#"</th><th>"时间"</th><th>"操作"</th><th>"操作人"</th><th>"之后"</th><th>"内容"</th></tr>
-            {moves.into_iter().map(|m| {
-                let action = text(&m, "action");
-                let mut detail = move_detail(&m);
-                if let Some(r) = m.get("resolved").and_then(Value::as_bool) {
-                    detail = format!("{}；{detail}", if r { "已化解" } else { "未化解" });
-                }
-                for k in ["office", "days"] {
-                    let t = text(&m, k);
-                    if !t.is_empty() {
-                        detail = format!("{}{t}；{detail}", if k == "days" { "延期天数：" } else { "" });
-                    }
-                }
-                view! {
-                    <tr data-action=action.clone()>
-                        <td>{text(&m, "seq")}</td><td>{time(&m, "at")}</td>
-                        <td>{labels::coded(labels::PETITION_MOVES, &action)}</td><td>{text(&m, "actor")}</td>
-                        <td>{labels::coded(labels::PETITION_STAGES, &text(&m, "stage_after"))}</td><td>{detail}</td>
-                    </tr>
-                }
-            }).collect_view()}
-        </table>
-    }
+/// The dispute case the petition is about, opening its file.
+fn linked_case(p: &Value) -> Option<AnyView> {
+    let l = ledgers();
+    let case = text(p, "case_id");
+    (!case.is_empty()).then(|| {
+        let open = case.clone();
+        view! { <p class="note">"关联纠纷 "<button class="link" on:click=move |_| l.open_case(open.clone())>{case}</button></p> }.into_any()
+    })
 }
 
 /// The next move, for those who handle petitions.
@@ -165,6 +131,10 @@ fn PetitionMoves(url: String, actions: Vec<&'static str>, on_done: Callback<Valu
     let error = RwSignal::new(String::new());
     let busy = RwSignal::new(false);
     let url = StoredValue::new(format!("{url}/moves"));
+    Effect::new(move |_| {
+        chosen.track();
+        error.set(String::new());
+    });
     let submit = move || {
         let action = chosen.get_untracked();
         let w = words.get_untracked().trim().to_owned();
@@ -178,43 +148,26 @@ fn PetitionMoves(url: String, actions: Vec<&'static str>, on_done: Callback<Valu
         error.set(String::new());
         spawn_local(async move {
             match api::raw_json("POST", &url.get_value(), &b).await {
-                Ok((200 | 201, text)) => match serde_json::from_str::<Value>(&text) {
-                    Ok(after) => {
-                        words.set(String::new());
-                        on_done.run(after);
-                    }
+                Ok((200 | 201, answer)) => match serde_json::from_str::<Value>(&answer) {
+                    Ok(after) => on_done.run(after),
                     Err(e) => error.set(format!("无法解析服务器的回答：{e}")),
                 },
-                Ok((code, text)) => error.set(format!("无法{}（HTTP {code}）：{}", labels::coded(labels::PETITION_MOVES, action), api::detail(&text))),
+                Ok((code, answer)) => error.set(format!("无法{}（HTTP {code}）：{}", labels::coded(labels::PETITION_MOVES, action), api::detail(&answer))),
                 Err(e) => error.set(e),
             }
             busy.set(false);
         });
     };
-    let placeholder = move || match chosen.get() {
-        "accept" => "受理单位（如 县信访局）",
-        "decline" => "不予受理的理由",
-        "extend" => "延期理由",
-        _ => "答复内容",
+    let inputs = move || match chosen.get() {
+        "accept" => ui::area("petition-move-text", "受理单位（如 县信访局）", words),
+        "decline" => ui::area("petition-move-text", "不予受理的理由", words),
+        "extend" => view! { {ui::labelled("延期天数", ui::input("petition-move-days", "number", "", days))}{ui::area("petition-move-text", "延期理由", words)} }.into_any(),
+        _ => view! { {ui::check("petition-move-resolved", "已化解", resolved)}{ui::area("petition-move-text", "答复内容", words)} }.into_any(),
     };
     view! {
         <form class="actions case-moves" id="petition-move-form" on:submit=move |ev| { ev.prevent_default(); submit(); }>
-            <div class="buttons">
-                {actions.into_iter().map(|a| view! {
-                    <button type="button" class="kind" data-move=a id=format!("petition-move-{a}") class:active=move || chosen.get() == a
-                        on:click=move |_| { chosen.set(a); error.set(String::new()); }>
-                        {labels::coded(labels::PETITION_MOVES, a)}
-                    </button>
-                }).collect_view()}
-            </div>
-            <div class="row" class:hidden=move || chosen.get() != "extend">
-                <label>"延期天数" <input id="petition-move-days" type="number" min="1" max="30" class="short" prop:value=move || days.get()
-                    on:input=move |ev| days.set(event_target_value(&ev))/></label>
-            </div>
-            <label class:hidden=move || chosen.get() != "answer"><input id="petition-move-resolved" type="checkbox" prop:checked=move || resolved.get()
-                on:change=move |ev| resolved.set(event_target_checked(&ev))/>"已化解"</label>
-            <textarea id="petition-move-text" placeholder=placeholder prop:value=move || words.get()
-                on:input=move |ev| words.set(event_target_value(&ev))></textarea>
+            {ui::move_buttons("petition-move-", actions, labels::PETITION_MOVES, chosen)}
+            {inputs}
             <button id="petition-move-submit" type="submit" prop:disabled=move || busy.get()>
                 {move || format!("提交：{}", labels::coded(labels::PETITION_MOVES, chosen.get()))}
             </button>

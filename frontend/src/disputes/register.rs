@@ -7,39 +7,38 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use serde_json::{json, Value};
 
-use super::{first_text, CodeSelect};
+use super::{first_text, ui};
 use crate::app::{shared, Page};
 use crate::{api, labels};
 
-/// One party as typed in.
-#[derive(Debug, Clone, Default, PartialEq)]
+/// A party's roles.
+const ROLES: labels::Codes = &[("申请人", "申请人"), ("被申请人", "被申请人"), ("第三人", "第三人")];
+
+/// One party as typed in: role, name, phone.
+#[derive(Debug, Clone, Copy)]
 struct Party {
-    name: String,
-    role: String,
-    phone: String,
+    role: RwSignal<String>,
+    name: RwSignal<String>,
+    phone: RwSignal<String>,
 }
 
-/// The request body, parties without a name left out.
-fn body(event_id: &str, kind: &str, scale: &str, people: &str, summary: &str, parties: &[Party]) -> Value {
-    let parties: Vec<Value> = parties
-        .iter()
-        .filter(|p| !p.name.trim().is_empty())
-        .map(|p| {
-            let mut v = json!({"name": p.name.trim(), "role": p.role});
-            if !p.phone.trim().is_empty() {
-                v["phone"] = json!(p.phone.trim());
+impl Party {
+    fn new(role: &str) -> Self {
+        Self { role: RwSignal::new(role.to_owned()), name: RwSignal::new(String::new()), phone: RwSignal::new(String::new()) }
+    }
+
+    /// As sent; `None` without a name.
+    fn body(self) -> Option<Value> {
+        let name = self.name.get_untracked().trim().to_owned();
+        let phone = self.phone.get_untracked().trim().to_owned();
+        (!name.is_empty()).then(|| {
+            let mut v = json!({"name": name, "role": self.role.get_untracked()});
+            if !phone.is_empty() {
+                v["phone"] = json!(phone);
             }
             v
         })
-        .collect();
-    json!({
-        "event_id": event_id.trim(),
-        "kind": kind,
-        "scale": scale,
-        "people": people.trim().parse::<u32>().unwrap_or(0),
-        "summary": summary.trim(),
-        "parties": parties,
-    })
+    }
 }
 
 /// The form; `event_id` empty lets the user type the event's id. `on_done` gets the new case's
@@ -48,20 +47,20 @@ fn body(event_id: &str, kind: &str, scale: &str, people: &str, summary: &str, pa
 pub fn RegisterCase(event_id: String, #[prop(into)] on_done: Callback<String>, #[prop(optional)] summary: String) -> impl IntoView {
     let fixed = !event_id.is_empty();
     let event = RwSignal::new(event_id);
-    let kind = RwSignal::new("neighbour".to_owned());
-    let scale = RwSignal::new("ordinary".to_owned());
-    let people = RwSignal::new("2".to_owned());
-    let summary = RwSignal::new(summary);
-    let parties = RwSignal::new(vec![
-        Party { role: labels::PARTY_ROLES[0].to_owned(), ..Party::default() },
-        Party { role: labels::PARTY_ROLES[1].to_owned(), ..Party::default() },
-    ]);
+    let (kind, scale) = (RwSignal::new("neighbour".to_owned()), RwSignal::new("ordinary".to_owned()));
+    let (people, summary) = (RwSignal::new("2".to_owned()), RwSignal::new(summary));
+    let parties = RwSignal::new(vec![Party::new(ROLES[0].0), Party::new(ROLES[1].0)]);
     let error = RwSignal::new(String::new());
     let existing = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
     let submit = move || {
-        let b = parties.with_untracked(|p| {
-            body(&event.get_untracked(), &kind.get_untracked(), &scale.get_untracked(), &people.get_untracked(), &summary.get_untracked(), p)
+        let b = json!({
+            "event_id": event.get_untracked().trim(),
+            "kind": kind.get_untracked(),
+            "scale": scale.get_untracked(),
+            "people": people.get_untracked().trim().parse::<u32>().unwrap_or(0),
+            "summary": summary.get_untracked().trim(),
+            "parties": parties.get_untracked().into_iter().filter_map(Party::body).collect::<Vec<_>>(),
         });
         busy.set(true);
         error.set(String::new());
@@ -84,27 +83,21 @@ pub fn RegisterCase(event_id: String, #[prop(into)] on_done: Callback<String>, #
         });
     };
     view! {
-        <form class="case-form" id="dispute-register"
-            on:submit=move |ev| { ev.prevent_default(); submit(); }>
+        <form class="case-form" id="dispute-register" on:submit=move |ev| { ev.prevent_default(); submit(); }>
             <b>"登记纠纷案件"</b>
             <div class="row">
                 <label>"事件编号" <input id="register-event" type="text" placeholder="E…" prop:disabled=fixed
                     prop:value=move || event.get() on:input=move |ev| event.set(event_target_value(&ev))/></label>
-                <label>"人数" <input id="register-people" type="number" min="1" class="short" prop:value=move || people.get()
-                    on:input=move |ev| people.set(event_target_value(&ev))/></label>
+                {ui::labelled("人数", ui::input("register-people", "number", "", people))}
             </div>
             <div class="row">
-                <label>"类型" <CodeSelect id="register-kind" list=labels::DISPUTE_KINDS value=kind/></label>
-                <label>"规模" <CodeSelect id="register-scale" list=labels::DISPUTE_SCALES value=scale/></label>
+                {ui::labelled("类型", ui::select("register-kind", labels::DISPUTE_KINDS, kind, None))}
+                {ui::labelled("规模", ui::select("register-scale", labels::DISPUTE_SCALES, scale, None))}
             </div>
-            <textarea id="register-summary" placeholder="纠纷概要" prop:value=move || summary.get()
-                on:input=move |ev| summary.set(event_target_value(&ev))></textarea>
+            {ui::area("register-summary", "纠纷概要", summary)}
             <div class="parties">
-                {move || (0..parties.with(Vec::len)).map(|i| party_row(parties, i)).collect_view()}
-                <button type="button" class="link" id="register-add-party"
-                    on:click=move |_| parties.update(|p| p.push(Party { role: labels::PARTY_ROLES[2].to_owned(), ..Party::default() }))>
-                    "+ 当事人"
-                </button>
+                {move || parties.get().into_iter().map(party_row).collect_view()}
+                <button type="button" class="link" id="register-add-party" on:click=move |_| parties.update(|p| p.push(Party::new(ROLES[2].0)))>"+ 当事人"</button>
             </div>
             <p class="note">"当事人姓名、电话加密保存，案卷中脱敏显示。"</p>
             <button id="register-submit" type="submit" prop:disabled=move || busy.get()>"登记"</button>
@@ -117,19 +110,21 @@ pub fn RegisterCase(event_id: String, #[prop(into)] on_done: Callback<String>, #
     }
 }
 
-/// A party's name, role and phone.
-fn party_row(parties: RwSignal<Vec<Party>>, i: usize) -> impl IntoView {
-    let get = move |f: fn(&Party) -> String| move || parties.with(|p| p.get(i).map(f).unwrap_or_default());
-    let set = move |f: fn(&mut Party, String)| move |ev: web_sys::Event| parties.update(|p| if let Some(x) = p.get_mut(i) { f(x, event_target_value(&ev)) });
+/// A party's role, name and phone.
+fn party_row(p: Party) -> AnyView {
+    let bind = move |class: &'static str, ty: &'static str, placeholder: &'static str, v: RwSignal<String>| {
+        view! { <input class=class type=ty placeholder=placeholder prop:value=move || v.get() on:input=move |ev| v.set(event_target_value(&ev))/> }
+    };
     view! {
-        <div class="row party" data-party=i>
-            <select class="party-role" on:change=set(|p, v| p.role = v)>
-                {labels::PARTY_ROLES.iter().map(|r| view! { <option value=*r selected=move || get(|p| p.role.clone())() == *r>{*r}</option> }).collect_view()}
+        <div class="row party">
+            <select class="party-role" on:change=move |ev| p.role.set(event_target_value(&ev))>
+                {ROLES.iter().map(|(r, _)| view! { <option value=*r selected=move || p.role.get() == *r>{*r}</option> }).collect_view()}
             </select>
-            <input class="party-name" type="text" placeholder="姓名" prop:value=get(|p| p.name.clone()) on:input=set(|p, v| p.name = v)/>
-            <input class="party-phone" type="tel" placeholder="电话（可空）" prop:value=get(|p| p.phone.clone()) on:input=set(|p, v| p.phone = v)/>
+            {bind("party-name", "text", "姓名", p.name)}
+            {bind("party-phone", "tel", "电话（可空）", p.phone)}
         </div>
     }
+    .into_any()
 }
 
 /// A case's id in an answer (the case file, or a 409's problem).
