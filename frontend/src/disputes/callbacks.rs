@@ -99,7 +99,7 @@ pub fn CallbackDesk() -> impl IntoView {
                 </div>
                 <p class="note">"默认列出近 30 天办结、按规则应回访的事件：矛盾纠纷、问题隐患全部回访，其余按比例抽样。"</p>
             </div>
-            <DoneList done/>
+            <div class:hidden=move || done.with(Vec::is_empty) inner_html=move || done.with(|d| done_html(d))></div>
             <p class="error" id="callback-error">{move || error.get()}</p>
             <p class="note" id="callback-total">{move || total.get().map_or_else(|| "加载中…".to_owned(), |n| format!("待回访 {n} 件"))}</p>
             <ul class="queue callbacks" id="callback-list">
@@ -112,28 +112,20 @@ pub fn CallbackDesk() -> impl IntoView {
     }
 }
 
-/// The call-backs recorded here, newest first.
-#[component]
-fn DoneList(done: RwSignal<Vec<Done>>) -> impl IntoView {
-    view! {
-        <div class:hidden=move || done.with(Vec::is_empty)>
-            <h3>"本次已回访"</h3>
-            <ul class="followups" id="callback-done">
-                {move || done.get().into_iter().map(|d| {
-                    let (id, level) = (d.event_id.clone(), d.level.unwrap_or("未接通"));
-                    let reopened = d.reopened.then_some("已重新打开");
-                    let state = wangge_core::event::State::parse(&d.state).map(labels::state).unwrap_or_default();
-                    view! {
-                        <li data-event-id=id data-level=level data-reopened=d.reopened.to_string()>
-                            <b>{d.event_id}</b>" · "<span class="callback-level">{level}</span>
-                            {reopened.map(|r| view! { " · " <span class="overdue-flag callback-reopened">{r}</span> })}
-                            {(!state.is_empty()).then(|| format!(" · 事件{state}"))}
-                        </li>
-                    }
-                }).collect_view()}
-            </ul>
-        </div>
+/// The call-backs recorded here, newest first, as HTML.
+fn done_html(done: &[Done]) -> String {
+    let mut html = String::from("<h3>本次已回访</h3><ul class=\"followups\" id=\"callback-done\">");
+    for d in done {
+        let level = d.level.unwrap_or("未接通");
+        let reopened = if d.reopened { " · <span class=\"overdue-flag callback-reopened\">已重新打开</span>" } else { "" };
+        let state = wangge_core::event::State::parse(&d.state).map(|s| format!(" · 事件{}", labels::state(s))).unwrap_or_default();
+        html.push_str(&format!(
+            "<li data-event-id=\"{id}\" data-level=\"{level}\" data-reopened=\"{}\"><b>{id}</b> · <span class=\"callback-level\">{level}</span>{reopened}{state}</li>",
+            d.reopened,
+            id = ui::esc(&d.event_id),
+        ));
     }
+    html + "</ul>"
 }
 
 /// One due event: its facts, an optional note, 已接通 / 未接通, then the level.
@@ -172,26 +164,32 @@ fn CallbackRow(due: Due, on_recorded: Callback<(Done, bool)>) -> impl IntoView {
             busy.set(false);
         });
     };
-    let open = due.event_id.clone();
     let v = &due.item;
     let category = labels::category_name(&text(v, "category")).to_owned();
     let description: String = text(v, "description").chars().take(60).collect();
-    let line = format!("{category} · {} · 办结 {}", super::township_name(&text(v, "township")), labels::time(&text(v, "closed_at")));
+    let place = super::township_name(&text(v, "township"));
     let phone = Some(text(v, "reporter_phone")).filter(|p| !p.is_empty()).unwrap_or_else(|| "—".to_owned());
+    let attempts = if due.attempts > 0 { format!(" <span class=\"note callback-attempts\">已拨 {} 次未接通</span>", due.attempts) } else { String::new() };
+    let facts = format!(
+        "<div><span class=\"tag\">{category}</span><b class=\"callback-event\">{}</b> <span class=\"note\">电话 {}</span>{attempts}</div><div class=\"note\">{category} · {} · 办结 {}</div><div>{}</div>",
+        ui::esc(&due.event_id),
+        ui::esc(&phone),
+        ui::esc(&place),
+        labels::time(&text(v, "closed_at")),
+        ui::esc(&description),
+    );
+    // A click on the event's id opens it in the console.
+    let open = move |ev: web_sys::MouseEvent| {
+        use wasm_bindgen::JsCast;
+        let on_id = ev.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()).is_some_and(|e| e.class_name() == "callback-event");
+        if on_id && s.console {
+            s.page.set(Page::Dispatch);
+            s.selected_event.set(Some(id.get_value()));
+        }
+    };
     view! {
         <li class="q callback" data-event-id=due.event_id.clone() data-attempts=due.attempts>
-            <div>
-                <span class="tag">{category}</span>
-                {if s.console {
-                    view! { <button class="link" on:click=move |_| { s.page.set(Page::Dispatch); s.selected_event.set(Some(open.clone())); }><b>{due.event_id.clone()}</b></button> }.into_any()
-                } else {
-                    view! { <b>{due.event_id.clone()}</b> }.into_any()
-                }}
-                <span class="note">{format!(" 电话 {phone}")}</span>
-                {(due.attempts > 0).then(|| view! { <span class="note callback-attempts">{format!(" 已拨 {} 次未接通", due.attempts)}</span> })}
-            </div>
-            <div class="note">{line}</div>
-            <div>{description}</div>
+            <div inner_html=facts on:click=open></div>
             <fieldset class="callback-actions" prop:disabled=move || busy.get()>
                 <input class="callback-note" type="text" placeholder="回访备注（可空）" prop:value=move || note.get()
                     on:input=move |ev| note.set(event_target_value(&ev))/>

@@ -11,34 +11,38 @@ use super::{first_text, ui};
 use crate::app::{shared, Page};
 use crate::{api, labels};
 
-/// A party's roles.
-const ROLES: labels::Codes = &[("申请人", "申请人"), ("被申请人", "被申请人"), ("第三人", "第三人")];
+/// The parties' roles, one line each on the form.
+const ROLES: [&str; 3] = ["申请人", "被申请人", "第三人"];
 
-/// One party as typed in: role, name, phone.
+/// One party as typed in: its role, name and phone.
 #[derive(Debug, Clone, Copy)]
 struct Party {
-    role: RwSignal<String>,
+    role: &'static str,
     name: RwSignal<String>,
     phone: RwSignal<String>,
 }
 
 impl Party {
-    fn new(role: &str) -> Self {
-        Self { role: RwSignal::new(role.to_owned()), name: RwSignal::new(String::new()), phone: RwSignal::new(String::new()) }
+    fn new(role: &'static str) -> Self {
+        Self { role, name: RwSignal::new(String::new()), phone: RwSignal::new(String::new()) }
     }
 
     /// As sent; `None` without a name.
     fn body(self) -> Option<Value> {
-        let name = self.name.get_untracked().trim().to_owned();
-        let phone = self.phone.get_untracked().trim().to_owned();
-        (!name.is_empty()).then(|| {
-            let mut v = json!({"name": name, "role": self.role.get_untracked()});
-            if !phone.is_empty() {
-                v["phone"] = json!(phone);
-            }
-            v
-        })
+        party(self.role, &self.name.get_untracked(), &self.phone.get_untracked())
     }
+}
+
+/// A party as sent (its phone only when given); `None` without a name.
+fn party(role: &str, name: &str, phone: &str) -> Option<Value> {
+    let (name, phone) = (name.trim(), phone.trim());
+    (!name.is_empty()).then(|| {
+        let mut v = json!({"name": name, "role": role});
+        if !phone.is_empty() {
+            v["phone"] = json!(phone);
+        }
+        v
+    })
 }
 
 /// The form; `event_id` empty lets the user type the event's id. `on_done` gets the new case's
@@ -49,7 +53,7 @@ pub fn RegisterCase(event_id: String, #[prop(into)] on_done: Callback<String>, #
     let event = RwSignal::new(event_id);
     let (kind, scale) = (RwSignal::new("neighbour".to_owned()), RwSignal::new("ordinary".to_owned()));
     let (people, summary) = (RwSignal::new("2".to_owned()), RwSignal::new(summary));
-    let parties = RwSignal::new(vec![Party::new(ROLES[0].0), Party::new(ROLES[1].0)]);
+    let parties = ROLES.map(Party::new);
     let error = RwSignal::new(String::new());
     let existing = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
@@ -60,7 +64,7 @@ pub fn RegisterCase(event_id: String, #[prop(into)] on_done: Callback<String>, #
             "scale": scale.get_untracked(),
             "people": people.get_untracked().trim().parse::<u32>().unwrap_or(0),
             "summary": summary.get_untracked().trim(),
-            "parties": parties.get_untracked().into_iter().filter_map(Party::body).collect::<Vec<_>>(),
+            "parties": parties.into_iter().filter_map(Party::body).collect::<Vec<_>>(),
         });
         busy.set(true);
         error.set(String::new());
@@ -95,10 +99,7 @@ pub fn RegisterCase(event_id: String, #[prop(into)] on_done: Callback<String>, #
                 {ui::labelled("规模", ui::select("register-scale", labels::DISPUTE_SCALES, scale, None))}
             </div>
             {ui::area("register-summary", "纠纷概要", summary)}
-            <div class="parties">
-                {move || parties.get().into_iter().map(party_row).collect_view()}
-                <button type="button" class="link" id="register-add-party" on:click=move |_| parties.update(|p| p.push(Party::new(ROLES[2].0)))>"+ 当事人"</button>
-            </div>
+            <div class="parties">{parties.into_iter().map(party_row).collect_view()}</div>
             <p class="note">"当事人姓名、电话加密保存，案卷中脱敏显示。"</p>
             <button id="register-submit" type="submit" prop:disabled=move || busy.get()>"登记"</button>
             <p class="error" id="register-error">{move || error.get()}</p>
@@ -116,10 +117,8 @@ fn party_row(p: Party) -> AnyView {
         view! { <input class=class type=ty placeholder=placeholder prop:value=move || v.get() on:input=move |ev| v.set(event_target_value(&ev))/> }
     };
     view! {
-        <div class="row party">
-            <select class="party-role" on:change=move |ev| p.role.set(event_target_value(&ev))>
-                {ROLES.iter().map(|(r, _)| view! { <option value=*r selected=move || p.role.get() == *r>{*r}</option> }).collect_view()}
-            </select>
+        <div class="row party" data-role=p.role>
+            <span class="party-role">{p.role}</span>
             {bind("party-name", "text", "姓名", p.name)}
             {bind("party-phone", "tel", "电话（可空）", p.phone)}
         </div>
@@ -159,4 +158,16 @@ pub fn CaseButton(event_id: String, description: String) -> impl IntoView {
         {move || open.get().then(|| view! { <RegisterCase event_id=event_id.clone() summary=description.clone() on_done=opened/> })}
     }
     .into_any()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_party_needs_a_name_and_sends_a_phone_only_when_given() {
+        assert_eq!(party("申请人", " 张三 ", ""), Some(json!({"name": "张三", "role": "申请人"})));
+        assert_eq!(party("第三人", "王五", "13812345678"), Some(json!({"name": "王五", "role": "第三人", "phone": "13812345678"})));
+        assert_eq!(party("第三人", " ", "13812345678"), None);
+    }
 }

@@ -61,12 +61,12 @@ pub fn ScreeningBoard() -> impl IntoView {
                 let missing = items.iter().filter(|g| !g.get("screening").is_some_and(Value::is_object)).count();
                 let n = |k: &str| b.get(k).and_then(Value::as_u64).unwrap_or(0).to_string();
                 view! {
-                    {ui::kpis(vec![
+                    <div inner_html=ui::kpis(&[
                         ("应排查网格", "screening-due", n("due")),
                         ("已排查", "screening-screened", n("screened")),
                         ("按时", "screening-on-time", n("on_time")),
                         ("排查率", "screening-rate", labels::rate(b.get("rate").and_then(Value::as_f64))),
-                    ])}
+                    ])></div>
                     <h3>{format!("未排查网格（{missing} 个）")}</h3>
                     {ui::table("screening-grids".into(), &["网格", "村(社区)", "乡镇", "排查"], rows, Some(located))}
                 }.into_any()

@@ -60,14 +60,37 @@ pub fn fact(label: &'static str, value: String) -> Fact {
     Fact { label, id: None, value, data: None }
 }
 
+/// Text made safe inside HTML (elements and attribute values).
+pub fn esc(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A file's facts as HTML (read-only text is written as markup, not as views: the wasm stays
+/// small).
+pub fn facts_html(list: &[Fact]) -> String {
+    let mut html = String::from("<dl class=\"facts\">");
+    for f in list {
+        let id = f.id.map(|i| format!(" id=\"{i}\"")).unwrap_or_default();
+        let data = f.data.as_deref().map(|d| format!(" data-value=\"{}\"", esc(d))).unwrap_or_default();
+        html.push_str(&format!("<dt>{}</dt><dd{id}{data}>{}</dd>", f.label, esc(&f.value)));
+    }
+    html + "</dl>"
+}
+
 /// A file's facts.
 pub fn facts(list: Vec<Fact>) -> AnyView {
-    view! {
-        <dl class="facts">
-            {list.into_iter().map(|f| view! { <dt>{f.label}</dt><dd id=f.id data-value=f.data>{f.value}</dd> }).collect_view()}
-        </dl>
-    }
-    .into_any()
+    view! { <div inner_html=facts_html(&list)></div> }.into_any()
 }
 
 /// One row of a table: `data-id` (a click selects it), `data-tag` (its stage or action) and
@@ -82,25 +105,43 @@ pub struct Row {
     pub cells: Vec<String>,
 }
 
-/// A table; with `selected`, a click on a row selects its id.
+/// A table as HTML, the row whose id is `selected` marked.
+pub fn table_html(id: &str, head: &[&str], rows: &[Row], selected: Option<&str>, clickable: bool) -> String {
+    let mut html = format!("<table id=\"{id}\" class=\"ledger{}\"><thead><tr>", if clickable { " clickable" } else { "" });
+    for h in head {
+        html.push_str(&format!("<th>{h}</th>"));
+    }
+    html.push_str("</tr></thead><tbody>");
+    for r in rows {
+        let class = if selected == Some(r.id.as_str()) { " class=\"selected\"" } else { "" };
+        html.push_str(&format!("<tr data-id=\"{}\" data-tag=\"{}\"{class}>", esc(&r.id), esc(&r.tag)));
+        for c in &r.cells {
+            html.push_str(&format!("<td>{}</td>", esc(c)));
+        }
+        html.push_str("</tr>");
+    }
+    html + "</tbody></table>"
+}
+
+/// The `data-id` of the table row an event happened in.
+fn row_of(ev: &web_sys::Event) -> Option<String> {
+    use wasm_bindgen::JsCast;
+    let target = ev.target()?.dyn_into::<web_sys::Element>().ok()?;
+    target.closest("tr[data-id]").ok()??.get_attribute("data-id")
+}
+
+/// A table; with `selected`, a click on a row selects its id (one listener for the table).
 pub fn table(id: String, head: &'static [&'static str], rows: Vec<Row>, selected: Option<RwSignal<Option<String>>>) -> AnyView {
-    let body = rows
-        .into_iter()
-        .map(|r| {
-            let (mine, pick) = (r.id.clone(), r.id.clone());
-            let is_selected = move || selected.is_some_and(|s| s.with(|s| s.as_deref() == Some(mine.as_str())));
-            view! {
-                <tr data-id=r.id data-tag=r.tag class:selected=is_selected on:click=move |_| if let Some(s) = selected { s.set(Some(pick.clone())) }>
-                    {r.cells.into_iter().map(|c| view! { <td>{c}</td> }).collect_view()}
-                </tr>
-            }
-        })
-        .collect_view();
+    let html = move || {
+        let chosen = selected.and_then(|s| s.get());
+        table_html(&id, head, &rows, chosen.as_deref(), selected.is_some())
+    };
     view! {
-        <table id=id class="ledger" class:clickable=selected.is_some()>
-            <thead><tr>{head.iter().map(|h| view! { <th>{*h}</th> }).collect_view()}</tr></thead>
-            <tbody>{body}</tbody>
-        </table>
+        <div inner_html=html on:click=move |ev| {
+            if let (Some(s), Some(row)) = (selected, row_of(&ev)) {
+                s.set(Some(row));
+            }
+        }></div>
     }
     .into_any()
 }
@@ -131,11 +172,23 @@ pub fn pager(prefix: &'static str, page: RwSignal<u32>, pages: Signal<u32>) -> A
 }
 
 /// Figures side by side: (label, element id, value).
-pub fn kpis(list: Vec<(&'static str, &'static str, String)>) -> AnyView {
-    view! {
-        <div class="kpis">
-            {list.into_iter().map(|(label, id, value)| view! { <div class="kpi"><span>{label}</span><b id=id>{value}</b></div> }).collect_view()}
-        </div>
+pub fn kpis(list: &[(&str, &str, String)]) -> String {
+    let mut html = String::from("<div class=\"kpis\">");
+    for (label, id, value) in list {
+        html.push_str(&format!("<div class=\"kpi\"><span>{label}</span><b id=\"{id}\">{}</b></div>", esc(value)));
     }
-    .into_any()
+    html + "</div>"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_is_escaped_in_markup() {
+        let rows = [Row { id: "D1".into(), tag: "agreed".into(), cells: vec!["<b>\"张三\" & 李四</b>".into()] }];
+        let html = table_html("t", &["概要"], &rows, Some("D1"), true);
+        assert!(html.contains("<tr data-id=\"D1\" data-tag=\"agreed\" class=\"selected\"><td>&lt;b&gt;&quot;张三&quot; &amp; 李四&lt;/b&gt;</td></tr>"), "{html}");
+        assert!(html.starts_with("<table id=\"t\" class=\"ledger clickable\">"));
+    }
 }
