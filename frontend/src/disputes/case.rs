@@ -6,9 +6,9 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use serde_json::Value;
 
-use super::moves::DisputeMoves;
+use super::moves::{allowed, Moves, Of};
 use super::ui::{self, fact, Fact, Row};
-use super::{first_text, ledgers, text, time, township_name};
+use super::{first_text, ledgers, may_handle_disputes, text, time, township_name};
 use crate::app::{shared, Page};
 use crate::{api, labels};
 
@@ -50,7 +50,7 @@ pub fn CaseFile(id: String) -> impl IntoView {
                     {ui::facts(facts(&f))}
                     <h3>"当事人"</h3>
                     {ui::table("case-parties".into(), &["身份", "姓名", "电话", "人口信息"], list(&f, "parties").iter().map(party).collect(), None)}
-                    <DisputeMoves url=url.clone() stage=text(case_of(&f), "stage") on_done=moved/>
+                    {may_handle_disputes().then(|| view! { <Moves of=Of::Dispute url=url.clone() actions=allowed(&text(case_of(&f), "stage")) on_done=moved/> })}
                     <h3>"调处经过"</h3>
                     {ui::table("case-moves".into(), MOVES_HEAD, list(&f, "moves").iter().map(|m| move_row(m, labels::DISPUTE_MOVES, labels::DISPUTE_STAGES)).collect(), None)}
                     {petitions(&f)}

@@ -1,60 +1,18 @@
-//! The next move of a dispute case (`POST /api/v1/disputes/{id}/moves`): the moves its stage
-//! allows (the core's own rules, `wangge_core::dispute::apply`), each with its fields; a
+//! The next move of a dispute case or a petition (`POST /api/v1/disputes/{id}/moves`,
+//! `/api/v1/petitions/{id}/moves`): the moves its stage allows (the core's own rules,
+//! `wangge_core::dispute::apply`, `wangge_core::petition::apply`), each with its fields; a
 //! refusal (422) is shown with the service's reason.
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 use wangge_core::dispute::{apply, Body, Move, Route, Stage};
 
-use super::{may_handle_disputes, ui};
+use super::ui::{self, markup as m};
 use crate::{api, labels};
 
 /// Every stage, to read a wire name.
 const STAGES: [Stage; 7] = [Stage::Registered, Stage::Mediating, Stage::Agreed, Stage::Failed, Stage::Transferred, Stage::FollowedUp, Stage::Archived];
-
-/// The fields of a move as typed in.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Fields {
-    /// Who mediates (`accept`).
-    pub body: String,
-    /// The mediator (`accept`).
-    pub mediator: String,
-    /// How (`accept`).
-    pub method: String,
-    /// A written agreement (`agree`).
-    pub written: bool,
-    /// The agreement's terms (`agree`).
-    pub terms: String,
-    /// The route left (`fail`).
-    pub route: String,
-    /// To whom (`transfer`).
-    pub to: String,
-    /// Outside the county (`transfer`).
-    pub outside_county: bool,
-    /// Kept (`follow_up`).
-    pub kept: bool,
-    /// Why (`fail`, `transfer`) or what was found (`follow_up`).
-    pub text: String,
-}
-
-/// The request body of `action` with these fields.
-pub fn body(action: &str, f: &Fields) -> Value {
-    match action {
-        "accept" => {
-            let mut b = json!({"action": "accept", "body": f.body, "mediator": f.mediator.trim()});
-            if !f.method.trim().is_empty() {
-                b["method"] = json!(f.method.trim());
-            }
-            b
-        }
-        "agree" => json!({"action": "agree", "written": f.written, "terms": f.terms.trim()}),
-        "fail" => json!({"action": "fail", "route": f.route, "reason": f.text.trim()}),
-        "transfer" => json!({"action": "transfer", "to": f.to.trim(), "outside_county": f.outside_county, "reason": f.text.trim()}),
-        "follow_up" => json!({"action": "follow_up", "kept": f.kept, "note": f.text.trim()}),
-        _ => json!({"action": action}),
-    }
-}
 
 /// The moves a case at `stage` (wire name) may take, by the core's rules.
 pub fn allowed(stage: &str) -> Vec<&'static str> {
@@ -73,18 +31,69 @@ pub fn allowed(stage: &str) -> Vec<&'static str> {
     samples.iter().filter(|m| apply(stage, m).is_ok()).map(Move::as_str).collect()
 }
 
-/// The moves the case may take now, for those who handle disputes.
-#[component]
-pub fn DisputeMoves(url: String, stage: String, on_done: Callback<Value>) -> impl IntoView {
-    let actions = allowed(&stage);
-    if !may_handle_disputes() || actions.is_empty() {
-        return ().into_any();
+/// A dispute move's fields as markup (named as the API names them).
+pub fn dispute_fields(action: &str) -> String {
+    match action {
+        "accept" => [
+            m::row(&[m::labelled("调解组织", &m::select("move-body", "body", labels::MEDIATION_BODIES, "peoples_mediation", None))]),
+            m::row(&[m::input("move-mediator", "mediator", "text", "调解员姓名", ""), m::input("move-method", "method", "text", "调解方式（当面、背靠背、联合…）", "")]),
+        ]
+        .concat(),
+        "agree" => m::check("move-written", "written", "书面协议", true) + &m::area("move-terms", "terms", "协议内容", ""),
+        "fail" => m::labelled("告知途径", &m::select("move-route", "route", labels::ROUTES, "litigation", None)) + &m::area("move-reason", "reason", "调解不成的原因", ""),
+        "transfer" => {
+            m::row(&[m::input("move-to", "to", "text", "移交单位", ""), m::check("move-outside", "outside_county", "县外单位", false)])
+                + &m::area("move-reason", "reason", "移交原因", "")
+        }
+        "follow_up" => m::check("move-kept", "kept", "协议已履行", true) + &m::area("move-note", "note", "回访情况", ""),
+        _ => "<p class=\"note\">归档后案卷不再变更。</p>".to_owned(),
     }
-    let chosen = RwSignal::new(actions[0]);
-    let s = |v: &str| RwSignal::new(v.to_owned());
-    let (body_of, mediator, method, terms) = (s("peoples_mediation"), s(""), s(""), s(""));
-    let (route, to, text) = (s("litigation"), s(""), s(""));
-    let (written, outside, kept) = (RwSignal::new(true), RwSignal::new(false), RwSignal::new(true));
+}
+
+/// A petition move's fields as markup.
+pub fn petition_fields(action: &str) -> String {
+    match action {
+        "accept" => m::input("petition-move-office", "office", "text", "受理单位（如 县信访局）", ""),
+        "decline" => m::area("petition-move-text", "reason", "不予受理的理由", ""),
+        "extend" => m::labelled("延期天数", &m::input("petition-move-days", "days", "number", "", "30")) + &m::area("petition-move-text", "reason", "延期理由", ""),
+        _ => m::check("petition-move-resolved", "resolved", "已化解", true) + &m::area("petition-move-text", "note", "答复内容", ""),
+    }
+}
+
+/// The body of a move: its action and fields (an empty optional `method` left out, `days` a
+/// number).
+pub fn body(action: &str, mut fields: Map<String, Value>) -> Value {
+    if fields.get("method").is_some_and(|v| v == "") {
+        fields.remove("method");
+    }
+    if let Some(days) = fields.get("days").and_then(Value::as_str).map(|d| d.parse::<i64>().unwrap_or(0)) {
+        fields.insert("days".into(), json!(days));
+    }
+    fields.insert("action".into(), json!(action));
+    Value::Object(fields)
+}
+
+/// Which kind of file the moves are of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Of {
+    /// A dispute case.
+    Dispute,
+    /// A petition.
+    Petition,
+}
+
+/// The moves the file may take now (`actions`), posted to `url`/moves; `on_done` gets the file
+/// after the move.
+#[component]
+pub fn Moves(of: Of, url: String, actions: Vec<&'static str>, on_done: Callback<Value>) -> impl IntoView {
+    let Some(&first) = actions.first() else {
+        return ().into_any();
+    };
+    let (prefix, names, fields): (&'static str, labels::Codes, fn(&str) -> String) = match of {
+        Of::Dispute => ("move-", labels::DISPUTE_MOVES, dispute_fields),
+        Of::Petition => ("petition-move-", labels::PETITION_MOVES, petition_fields),
+    };
+    let chosen = RwSignal::new(first);
     let error = RwSignal::new(String::new());
     let busy = RwSignal::new(false);
     let url = StoredValue::new(format!("{url}/moves"));
@@ -92,60 +101,32 @@ pub fn DisputeMoves(url: String, stage: String, on_done: Callback<Value>) -> imp
         chosen.track();
         error.set(String::new());
     });
-    let submit = move || {
+    let submit = move |ev: web_sys::SubmitEvent| {
+        ev.prevent_default();
         let action = chosen.get_untracked();
-        let fields = Fields {
-            body: body_of.get_untracked(),
-            mediator: mediator.get_untracked(),
-            method: method.get_untracked(),
-            written: written.get_untracked(),
-            terms: terms.get_untracked(),
-            route: route.get_untracked(),
-            to: to.get_untracked(),
-            outside_county: outside.get_untracked(),
-            kept: kept.get_untracked(),
-            text: text.get_untracked(),
-        };
+        let b = body(action, ui::values(&ev));
         busy.set(true);
         error.set(String::new());
         spawn_local(async move {
-            match api::raw_json("POST", &url.get_value(), &body(action, &fields)).await {
+            match api::raw_json("POST", &url.get_value(), &b).await {
                 Ok((200 | 201, answer)) => match serde_json::from_str::<Value>(&answer) {
                     Ok(after) => on_done.run(after),
                     Err(e) => error.set(format!("无法解析服务器的回答：{e}")),
                 },
-                Ok((code, answer)) => {
-                    error.set(format!("无法{}（HTTP {code}）：{}", labels::coded(labels::DISPUTE_MOVES, action), api::detail(&answer)));
-                }
+                Ok((code, answer)) => error.set(format!("无法{}（HTTP {code}）：{}", labels::coded(names, action), api::detail(&answer))),
                 Err(e) => error.set(e),
             }
             busy.set(false);
         });
     };
-    let inputs = move || match chosen.get() {
-        "accept" => view! {
-            <div class="row">{ui::labelled("调解组织", ui::select("move-body", labels::MEDIATION_BODIES, body_of, None))}</div>
-            <div class="row">{ui::input("move-mediator", "text", "调解员姓名", mediator)}{ui::input("move-method", "text", "调解方式（当面、背靠背、联合…）", method)}</div>
-        }
-        .into_any(),
-        "agree" => view! { {ui::check("move-written", "书面协议", written)}{ui::area("move-terms", "协议内容", terms)} }.into_any(),
-        "fail" => view! { {ui::labelled("告知途径", ui::select("move-route", labels::ROUTES, route, None))}{ui::area("move-reason", "调解不成的原因", text)} }.into_any(),
-        "transfer" => view! {
-            <div class="row">{ui::input("move-to", "text", "移交单位", to)}{ui::check("move-outside", "县外单位", outside)}</div>
-            {ui::area("move-reason", "移交原因", text)}
-        }
-        .into_any(),
-        "follow_up" => view! { {ui::check("move-kept", "协议已履行", kept)}{ui::area("move-note", "回访情况", text)} }.into_any(),
-        _ => view! { <p class="note">"归档后案卷不再变更。"</p> }.into_any(),
-    };
     view! {
-        <form class="actions case-moves" id="case-move-form" on:submit=move |ev| { ev.prevent_default(); submit(); }>
-            {ui::move_buttons("move-", actions, labels::DISPUTE_MOVES, chosen)}
-            {inputs}
-            <button id="move-submit" type="submit" prop:disabled=move || busy.get()>
-                {move || format!("提交：{}", labels::coded(labels::DISPUTE_MOVES, chosen.get()))}
+        <form class="actions case-moves" id=format!("{prefix}form") on:submit=submit>
+            {ui::move_buttons(prefix, actions, names, chosen)}
+            <div inner_html=move || fields(chosen.get())></div>
+            <button id=format!("{prefix}submit") type="submit" prop:disabled=move || busy.get()>
+                {move || format!("提交：{}", labels::coded(names, chosen.get()))}
             </button>
-            <p class="error" id="move-error" role="alert">{move || error.get()}</p>
+            <p class="error" id=format!("{prefix}error") role="alert">{move || error.get()}</p>
         </form>
     }
     .into_any()
@@ -166,22 +147,29 @@ mod tests {
     }
 
     #[test]
-    fn bodies_carry_their_moves_fields() {
-        let f = Fields {
-            body: "peoples_mediation".into(),
-            mediator: " 赵调解 ".into(),
-            method: String::new(),
-            written: true,
-            terms: "退让0.5米".into(),
-            route: "litigation".into(),
-            to: String::new(),
-            outside_county: false,
-            kept: true,
-            text: "已履行".into(),
-        };
-        assert_eq!(body("accept", &f), json!({"action": "accept", "body": "peoples_mediation", "mediator": "赵调解"}));
-        assert_eq!(body("agree", &f), json!({"action": "agree", "written": true, "terms": "退让0.5米"}));
-        assert_eq!(body("follow_up", &f), json!({"action": "follow_up", "kept": true, "note": "已履行"}));
-        assert_eq!(body("archive", &f), json!({"action": "archive"}));
+    fn every_move_names_the_fields_the_api_reads() {
+        for (action, names) in [
+            ("accept", &["body", "mediator", "method"][..]),
+            ("agree", &["written", "terms"]),
+            ("fail", &["route", "reason"]),
+            ("transfer", &["to", "outside_county", "reason"]),
+            ("follow_up", &["kept", "note"]),
+        ] {
+            for n in names {
+                assert!(dispute_fields(action).contains(&format!("name=\"{n}\"")), "{action}: {n}");
+            }
+        }
+        assert!(petition_fields("extend").contains("name=\"days\""));
+    }
+
+    #[test]
+    fn bodies_carry_the_action_and_typed_fields() {
+        let mut f = Map::new();
+        f.insert("mediator".into(), json!("赵调解"));
+        f.insert("method".into(), json!(""));
+        assert_eq!(body("accept", f), json!({"action": "accept", "mediator": "赵调解"}));
+        let mut f = Map::new();
+        f.insert("days".into(), json!("20"));
+        assert_eq!(body("extend", f)["days"], 20);
     }
 }

@@ -1,14 +1,14 @@
 //! A petition's file (`GET /api/v1/petitions/{id}`): the petition, its petitioners (masked),
 //! its deadlines under the 信访工作条例 and its moves; and the next move for those who handle
-//! petitions (`POST /api/v1/petitions/{id}/moves`: 受理, 不予受理, 延期, 办结答复), a refusal
-//! shown with the service's reason.
+//! petitions (`moves`: 受理, 不予受理, 延期, 办结答复).
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use serde_json::{json, Value};
+use serde_json::Value;
 use wangge_core::petition::{apply, Move, Stage, MAX_EXTENSION_DAYS};
 
 use super::case::{case_of, list, move_row, MOVES_HEAD};
+use super::moves::{Moves, Of};
 use super::ui::{self, fact, Fact};
 use super::{first_text, ledgers, may_handle_petitions, text, time, township_name};
 use crate::{api, labels};
@@ -76,7 +76,7 @@ pub fn PetitionFile(id: String) -> impl IntoView {
                     view! {
                         {ui::facts(facts(p))}
                         {linked_case(p)}
-                        <PetitionMoves url=url.clone() actions on_done=moved/>
+                        {may_handle_petitions().then(|| view! { <Moves of=Of::Petition url=url.clone() actions on_done=moved/> })}
                         <h3>"办理经过"</h3>
                         {ui::table("petition-moves".into(), MOVES_HEAD, moves, None)}
                     }.into_any()
@@ -116,65 +116,6 @@ fn linked_case(p: &Value) -> Option<AnyView> {
         let open = case.clone();
         view! { <p class="note">"关联纠纷 "<button class="link" on:click=move |_| l.open_case(open.clone())>{case}</button></p> }.into_any()
     })
-}
-
-/// The next move, for those who handle petitions.
-#[component]
-fn PetitionMoves(url: String, actions: Vec<&'static str>, on_done: Callback<Value>) -> impl IntoView {
-    if !may_handle_petitions() || actions.is_empty() {
-        return ().into_any();
-    }
-    let chosen = RwSignal::new(actions[0]);
-    let words = RwSignal::new(String::new());
-    let days = RwSignal::new("30".to_owned());
-    let resolved = RwSignal::new(true);
-    let error = RwSignal::new(String::new());
-    let busy = RwSignal::new(false);
-    let url = StoredValue::new(format!("{url}/moves"));
-    Effect::new(move |_| {
-        chosen.track();
-        error.set(String::new());
-    });
-    let submit = move || {
-        let action = chosen.get_untracked();
-        let w = words.get_untracked().trim().to_owned();
-        let b = match action {
-            "accept" => json!({"action": "accept", "office": w}),
-            "decline" => json!({"action": "decline", "reason": w}),
-            "extend" => json!({"action": "extend", "days": days.get_untracked().trim().parse::<i64>().unwrap_or(0), "reason": w}),
-            _ => json!({"action": "answer", "resolved": resolved.get_untracked(), "note": w}),
-        };
-        busy.set(true);
-        error.set(String::new());
-        spawn_local(async move {
-            match api::raw_json("POST", &url.get_value(), &b).await {
-                Ok((200 | 201, answer)) => match serde_json::from_str::<Value>(&answer) {
-                    Ok(after) => on_done.run(after),
-                    Err(e) => error.set(format!("无法解析服务器的回答：{e}")),
-                },
-                Ok((code, answer)) => error.set(format!("无法{}（HTTP {code}）：{}", labels::coded(labels::PETITION_MOVES, action), api::detail(&answer))),
-                Err(e) => error.set(e),
-            }
-            busy.set(false);
-        });
-    };
-    let inputs = move || match chosen.get() {
-        "accept" => ui::area("petition-move-text", "受理单位（如 县信访局）", words),
-        "decline" => ui::area("petition-move-text", "不予受理的理由", words),
-        "extend" => view! { {ui::labelled("延期天数", ui::input("petition-move-days", "number", "", days))}{ui::area("petition-move-text", "延期理由", words)} }.into_any(),
-        _ => view! { {ui::check("petition-move-resolved", "已化解", resolved)}{ui::area("petition-move-text", "答复内容", words)} }.into_any(),
-    };
-    view! {
-        <form class="actions case-moves" id="petition-move-form" on:submit=move |ev| { ev.prevent_default(); submit(); }>
-            {ui::move_buttons("petition-move-", actions, labels::PETITION_MOVES, chosen)}
-            {inputs}
-            <button id="petition-move-submit" type="submit" prop:disabled=move || busy.get()>
-                {move || format!("提交：{}", labels::coded(labels::PETITION_MOVES, chosen.get()))}
-            </button>
-            <p class="error" id="petition-move-error" role="alert">{move || error.get()}</p>
-        </form>
-    }
-    .into_any()
 }
 
 #[cfg(test)]

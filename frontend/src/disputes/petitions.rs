@@ -5,92 +5,88 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 
-use super::ui;
-use super::{own_township, TownshipSelect};
+use super::ui::{self, markup as m};
+use super::own_township;
+use crate::app::shared;
 use crate::{api, labels};
 
-/// A petition as typed in.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Draft {
-    /// `letter`, `visit`, `online`.
-    pub channel: String,
-    /// `county` … `beijing`.
-    pub level: String,
-    /// A `datetime-local` value (China time), empty for now.
-    pub received_at: String,
-    /// 乡镇.
-    pub township: String,
-    /// 村(社区), may be empty.
-    pub village: String,
-    /// The petitioners' names, separated by 、 or commas.
-    pub names: String,
-    /// The first petitioner's phone, may be empty.
-    pub phone: String,
-    /// People involved.
-    pub people: String,
-    /// 信访事项.
-    pub matter: String,
-    /// Linked event, dispute case, first petition (each may be empty).
-    pub links: [String; 3],
+/// The request body from the form's fields: the petitioners from their names (separated by
+/// 、 or commas; the phone goes with the first), `received_at` in China time, optional fields
+/// left out when empty.
+pub fn body(f: &Map<String, Value>) -> Value {
+    let field = |k: &str| f.get(k).and_then(Value::as_str).unwrap_or_default().trim().to_owned();
+    let mut petitioners: Vec<Value> = field("names").split(['、', ',', '，']).map(str::trim).filter(|n| !n.is_empty()).map(|n| json!({"name": n})).collect();
+    if let (Some(first), false) = (petitioners.first_mut(), field("phone").is_empty()) {
+        first["phone"] = json!(field("phone"));
+    }
+    let mut b = json!({
+        "channel": field("channel"),
+        "level": field("level"),
+        "township": field("township"),
+        "petitioners": petitioners,
+        "people": field("people").parse::<u32>().unwrap_or(0),
+        "matter": field("matter"),
+    });
+    if !field("received_at").is_empty() {
+        b["received_at"] = json!(format!("{}:00+08:00", field("received_at")));
+    }
+    for k in ["village", "event_id", "case_id", "repeat_of"] {
+        if !field(k).is_empty() {
+            b[k] = json!(field(k));
+        }
+    }
+    b
 }
 
-impl Draft {
-    /// The request body; optional fields left out when empty.
-    pub fn body(&self) -> Value {
-        let mut petitioners: Vec<Value> =
-            self.names.split(['、', ',', '，']).map(str::trim).filter(|n| !n.is_empty()).map(|n| json!({"name": n})).collect();
-        if let (Some(first), false) = (petitioners.first_mut(), self.phone.trim().is_empty()) {
-            first["phone"] = json!(self.phone.trim());
-        }
-        let mut b = json!({
-            "channel": self.channel,
-            "level": self.level,
-            "township": self.township,
-            "petitioners": petitioners,
-            "people": self.people.trim().parse::<u32>().unwrap_or(0),
-            "matter": self.matter.trim(),
-        });
-        if !self.received_at.is_empty() {
-            b["received_at"] = json!(format!("{}:00+08:00", self.received_at));
-        }
-        let optional = [("village", &self.village), ("event_id", &self.links[0]), ("case_id", &self.links[1]), ("repeat_of", &self.links[2])];
-        for (k, v) in optional {
-            if !v.trim().is_empty() {
-                b[k] = json!(v.trim());
-            }
-        }
-        b
+/// The form's fields as markup, the account's own township chosen (and the only one when it
+/// has one).
+fn fields(townships: &[(String, String)]) -> String {
+    let own = own_township();
+    let mut towns = String::from("<select id=\"petition-reg-township\" name=\"township\">");
+    for (code, name) in townships.iter().filter(|(c, _)| own.is_empty() || *c == own) {
+        towns.push_str(&format!("<option value=\"{}\">{}</option>", ui::esc(code), ui::esc(name)));
     }
+    if townships.is_empty() {
+        towns.push_str(&format!("<option value=\"{own}\">{own}</option>"));
+    }
+    towns.push_str("</select>");
+    [
+        m::row(&[
+            m::labelled("渠道", &m::select("petition-channel", "channel", labels::PETITION_CHANNELS, "visit", None)),
+            m::labelled("登记层级", &m::select("petition-level", "level", labels::PETITION_LEVELS, "county", None)),
+            m::labelled("收到时间", &m::input("petition-received", "received_at", "datetime-local", "", "")),
+        ]),
+        m::row(&[m::labelled("乡镇", &towns), m::input("petition-village", "village", "text", "村(社区)代码（可空）", "")]),
+        m::row(&[
+            m::input("petition-names", "names", "text", "信访人姓名（多人用、分隔）", ""),
+            m::input("petition-phone", "phone", "tel", "电话（可空）", ""),
+            m::labelled("人数", &m::input("petition-people", "people", "number", "", "1")),
+        ]),
+        m::area("petition-matter", "matter", "信访事项", ""),
+        m::row(&[
+            m::input("petition-event", "event_id", "text", "关联事件（可空）", ""),
+            m::input("petition-case", "case_id", "text", "关联纠纷案件（可空）", ""),
+            m::input("petition-repeat", "repeat_of", "text", "重复信访的首件（可空）", ""),
+        ]),
+    ]
+    .concat()
 }
 
 /// The register form; `on_done` gets the new petition's id.
 #[component]
 pub fn RegisterPetition(#[prop(into)] on_done: Callback<String>) -> impl IntoView {
-    let field = |v: &str| RwSignal::new(v.to_owned());
-    let (channel, level, received, township) = (field("visit"), field("county"), field(""), RwSignal::new(own_township()));
-    let (village, names, phone, people, matter) = (field(""), field(""), field(""), field("1"), field(""));
-    let (event, case, repeat) = (field(""), field(""), field(""));
+    let s = shared();
     let error = RwSignal::new(String::new());
     let busy = RwSignal::new(false);
-    let submit = move || {
-        let d = Draft {
-            channel: channel.get_untracked(),
-            level: level.get_untracked(),
-            received_at: received.get_untracked(),
-            township: township.get_untracked(),
-            village: village.get_untracked(),
-            names: names.get_untracked(),
-            phone: phone.get_untracked(),
-            people: people.get_untracked(),
-            matter: matter.get_untracked(),
-            links: [event.get_untracked(), case.get_untracked(), repeat.get_untracked()],
-        };
+    let submit = move |ev: web_sys::SubmitEvent| {
+        ev.prevent_default();
+        let b = body(&ui::values(&ev));
         busy.set(true);
         error.set(String::new());
         spawn_local(async move {
-            match api::raw_json("POST", "/api/v1/petitions", &d.body()).await {
+            match api::raw_json("POST", "/api/v1/petitions", &b).await {
                 Ok((200 | 201, text)) => match serde_json::from_str::<Value>(&text) {
                     Ok(v) => on_done.run(super::petition_case::petition_id(&v)),
                     Err(e) => error.set(format!("无法解析服务器的回答：{e}")),
@@ -102,30 +98,29 @@ pub fn RegisterPetition(#[prop(into)] on_done: Callback<String>) -> impl IntoVie
         });
     };
     view! {
-        <form class="case-form" id="petition-register" on:submit=move |ev| { ev.prevent_default(); submit(); }>
+        <form class="case-form" id="petition-register" on:submit=submit>
             <b>"登记信访"</b>
-            <div class="row">
-                {ui::labelled("渠道", ui::select("petition-channel", labels::PETITION_CHANNELS, channel, None))}
-                {ui::labelled("登记层级", ui::select("petition-level", labels::PETITION_LEVELS, level, None))}
-                {ui::labelled("收到时间", ui::input("petition-received", "datetime-local", "", received))}
-            </div>
-            <div class="row">
-                <TownshipSelect id="petition-reg-township" value=township all="请选择乡镇"/>
-                {ui::input("petition-village", "text", "村(社区)代码（可空）", village)}
-            </div>
-            <div class="row">
-                {ui::input("petition-names", "text", "信访人姓名（多人用、分隔）", names)}
-                {ui::input("petition-phone", "tel", "电话（可空）", phone)}
-                {ui::labelled("人数", ui::input("petition-people", "number", "", people))}
-            </div>
-            {ui::area("petition-matter", "信访事项", matter)}
-            <div class="row">
-                {ui::input("petition-event", "text", "关联事件（可空）", event)}
-                {ui::input("petition-case", "text", "关联纠纷案件（可空）", case)}
-                {ui::input("petition-repeat", "text", "重复信访的首件（可空）", repeat)}
-            </div>
+            <div inner_html=move || s.townships.with(|t| fields(t))></div>
             <button id="petition-submit" type="submit" prop:disabled=move || busy.get()>"登记"</button>
             <p class="error" id="petition-register-error" role="alert">{move || error.get()}</p>
         </form>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn petitioners_and_optional_fields() {
+        let mut f = Map::new();
+        for (k, v) in [("channel", "visit"), ("level", "beijing"), ("township", "130730100"), ("names", "张三、李四"), ("phone", "13812345678"), ("people", "2"), ("matter", "征地补偿"), ("received_at", "2026-12-01T09:30"), ("case_id", " ")] {
+            f.insert(k.into(), json!(v));
+        }
+        let b = body(&f);
+        assert_eq!(b["petitioners"], json!([{"name": "张三", "phone": "13812345678"}, {"name": "李四"}]));
+        assert_eq!(b["received_at"], "2026-12-01T09:30:00+08:00");
+        assert_eq!(b["people"], 2);
+        assert!(b.get("case_id").is_none() && b.get("village").is_none());
     }
 }

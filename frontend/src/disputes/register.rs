@@ -5,33 +5,15 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 
-use super::{first_text, ui};
+use super::ui::{self, markup as m};
+use super::first_text;
 use crate::app::{shared, Page};
 use crate::{api, labels};
 
 /// The parties' roles, one line each on the form.
 const ROLES: [&str; 3] = ["申请人", "被申请人", "第三人"];
-
-/// One party as typed in: its role, name and phone.
-#[derive(Debug, Clone, Copy)]
-struct Party {
-    role: &'static str,
-    name: RwSignal<String>,
-    phone: RwSignal<String>,
-}
-
-impl Party {
-    fn new(role: &'static str) -> Self {
-        Self { role, name: RwSignal::new(String::new()), phone: RwSignal::new(String::new()) }
-    }
-
-    /// As sent; `None` without a name.
-    fn body(self) -> Option<Value> {
-        party(self.role, &self.name.get_untracked(), &self.phone.get_untracked())
-    }
-}
 
 /// A party as sent (its phone only when given); `None` without a name.
 fn party(role: &str, name: &str, phone: &str) -> Option<Value> {
@@ -45,27 +27,60 @@ fn party(role: &str, name: &str, phone: &str) -> Option<Value> {
     })
 }
 
+/// The form's fields as markup: the event (fixed when given), kind, scale, people, summary and
+/// a line per party.
+fn fields(event_id: &str, summary: &str) -> String {
+    let event = if event_id.is_empty() {
+        m::input("register-event", "event_id", "text", "E…", "")
+    } else {
+        format!("<input type=\"hidden\" name=\"event_id\" value=\"{0}\"><b id=\"register-event\">{0}</b>", ui::esc(event_id))
+    };
+    let parties: String = ROLES
+        .iter()
+        .enumerate()
+        .map(|(i, role)| {
+            format!(
+                "<div class=\"row party\" data-role=\"{role}\"><span class=\"party-role\">{role}</span><input class=\"party-name\" name=\"party-name-{i}\" placeholder=\"姓名\"><input class=\"party-phone\" name=\"party-phone-{i}\" type=\"tel\" placeholder=\"电话（可空）\"></div>"
+            )
+        })
+        .collect();
+    [
+        m::row(&[m::labelled("事件编号", &event), m::labelled("人数", &m::input("register-people", "people", "number", "", "2"))]),
+        m::row(&[
+            m::labelled("类型", &m::select("register-kind", "kind", labels::DISPUTE_KINDS, "neighbour", None)),
+            m::labelled("规模", &m::select("register-scale", "scale", labels::DISPUTE_SCALES, "ordinary", None)),
+        ]),
+        m::area("register-summary", "summary", "纠纷概要", summary),
+        format!("<div class=\"parties\">{parties}</div>"),
+    ]
+    .concat()
+}
+
+/// The request body from the form's fields.
+fn body(f: &Map<String, Value>) -> Value {
+    let field = |k: &str| f.get(k).and_then(Value::as_str).unwrap_or_default().to_owned();
+    let parties: Vec<Value> =
+        ROLES.iter().enumerate().filter_map(|(i, role)| party(role, &field(&format!("party-name-{i}")), &field(&format!("party-phone-{i}")))).collect();
+    json!({
+        "event_id": field("event_id"),
+        "kind": field("kind"),
+        "scale": field("scale"),
+        "people": field("people").parse::<u32>().unwrap_or(0),
+        "summary": field("summary"),
+        "parties": parties,
+    })
+}
+
 /// The form; `event_id` empty lets the user type the event's id. `on_done` gets the new case's
 /// id (or the existing one's, when the user opens it).
 #[component]
 pub fn RegisterCase(event_id: String, #[prop(into)] on_done: Callback<String>, #[prop(optional)] summary: String) -> impl IntoView {
-    let fixed = !event_id.is_empty();
-    let event = RwSignal::new(event_id);
-    let (kind, scale) = (RwSignal::new("neighbour".to_owned()), RwSignal::new("ordinary".to_owned()));
-    let (people, summary) = (RwSignal::new("2".to_owned()), RwSignal::new(summary));
-    let parties = ROLES.map(Party::new);
     let error = RwSignal::new(String::new());
     let existing = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
-    let submit = move || {
-        let b = json!({
-            "event_id": event.get_untracked().trim(),
-            "kind": kind.get_untracked(),
-            "scale": scale.get_untracked(),
-            "people": people.get_untracked().trim().parse::<u32>().unwrap_or(0),
-            "summary": summary.get_untracked().trim(),
-            "parties": parties.into_iter().filter_map(Party::body).collect::<Vec<_>>(),
-        });
+    let submit = move |ev: web_sys::SubmitEvent| {
+        ev.prevent_default();
+        let b = body(&ui::values(&ev));
         busy.set(true);
         error.set(String::new());
         existing.set(None);
@@ -87,19 +102,9 @@ pub fn RegisterCase(event_id: String, #[prop(into)] on_done: Callback<String>, #
         });
     };
     view! {
-        <form class="case-form" id="dispute-register" on:submit=move |ev| { ev.prevent_default(); submit(); }>
+        <form class="case-form" id="dispute-register" on:submit=submit>
             <b>"登记纠纷案件"</b>
-            <div class="row">
-                <label>"事件编号" <input id="register-event" type="text" placeholder="E…" prop:disabled=fixed
-                    prop:value=move || event.get() on:input=move |ev| event.set(event_target_value(&ev))/></label>
-                {ui::labelled("人数", ui::input("register-people", "number", "", people))}
-            </div>
-            <div class="row">
-                {ui::labelled("类型", ui::select("register-kind", labels::DISPUTE_KINDS, kind, None))}
-                {ui::labelled("规模", ui::select("register-scale", labels::DISPUTE_SCALES, scale, None))}
-            </div>
-            {ui::area("register-summary", "纠纷概要", summary)}
-            <div class="parties">{parties.into_iter().map(party_row).collect_view()}</div>
+            <div inner_html=fields(&event_id, &summary)></div>
             <p class="note">"当事人姓名、电话加密保存，案卷中脱敏显示。"</p>
             <button id="register-submit" type="submit" prop:disabled=move || busy.get()>"登记"</button>
             <p class="error" id="register-error">{move || error.get()}</p>
@@ -109,21 +114,6 @@ pub fn RegisterCase(event_id: String, #[prop(into)] on_done: Callback<String>, #
             })}
         </form>
     }
-}
-
-/// A party's role, name and phone.
-fn party_row(p: Party) -> AnyView {
-    let bind = move |class: &'static str, ty: &'static str, placeholder: &'static str, v: RwSignal<String>| {
-        view! { <input class=class type=ty placeholder=placeholder prop:value=move || v.get() on:input=move |ev| v.set(event_target_value(&ev))/> }
-    };
-    view! {
-        <div class="row party" data-role=p.role>
-            <span class="party-role">{p.role}</span>
-            {bind("party-name", "text", "姓名", p.name)}
-            {bind("party-phone", "tel", "电话（可空）", p.phone)}
-        </div>
-    }
-    .into_any()
 }
 
 /// A case's id in an answer (the case file, or a 409's problem).
@@ -163,6 +153,18 @@ pub fn CaseButton(event_id: String, description: String) -> impl IntoView {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_form_reads_back_as_the_request() {
+        let mut f = Map::new();
+        for (k, v) in [("event_id", "E1"), ("kind", "land"), ("scale", "ordinary"), ("people", "2"), ("summary", "界址"), ("party-name-0", "张三"), ("party-phone-0", ""), ("party-name-1", ""), ("party-name-2", "王五")] {
+            f.insert(k.into(), json!(v));
+        }
+        let b = body(&f);
+        assert_eq!(b["people"], 2);
+        assert_eq!(b["parties"], json!([{"name": "张三", "role": "申请人"}, {"name": "王五", "role": "第三人"}]));
+        assert!(fields("", "").contains("name=\"party-phone-2\""));
+    }
 
     #[test]
     fn a_party_needs_a_name_and_sends_a_phone_only_when_given() {

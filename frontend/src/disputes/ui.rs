@@ -13,12 +13,6 @@ pub fn input(id: &'static str, ty: &'static str, placeholder: &'static str, valu
         .into_any()
 }
 
-/// A `<textarea>` bound to `value`.
-pub fn area(id: &'static str, placeholder: &'static str, value: RwSignal<String>) -> AnyView {
-    view! { <textarea id=id placeholder=placeholder prop:value=move || value.get() on:input=move |ev| value.set(event_target_value(&ev))></textarea> }
-        .into_any()
-}
-
 /// A checkbox with its label, bound to `value`.
 pub fn check(id: &'static str, label: &'static str, value: RwSignal<bool>) -> AnyView {
     view! { <label><input id=id type="checkbox" prop:checked=move || value.get() on:change=move |ev| value.set(event_target_checked(&ev))/>{label}</label> }
@@ -191,4 +185,74 @@ mod tests {
         assert!(html.contains("<tr data-id=\"D1\" data-tag=\"agreed\" class=\"selected\"><td>&lt;b&gt;&quot;张三&quot; &amp; 李四&lt;/b&gt;</td></tr>"), "{html}");
         assert!(html.starts_with("<table id=\"t\" class=\"ledger clickable\">"));
     }
+}
+
+/// The named fields of a form as markup: what a form asks for is written as text, read back
+/// once on submit (`values`), not bound field by field.
+pub mod markup {
+    use super::esc;
+    use crate::labels::Codes;
+
+    /// `<input>`; `value` prefilled.
+    pub fn input(id: &str, name: &str, ty: &str, placeholder: &str, value: &str) -> String {
+        format!("<input id=\"{id}\" name=\"{name}\" type=\"{ty}\" placeholder=\"{placeholder}\" value=\"{}\">", esc(value))
+    }
+
+    /// `<textarea>`.
+    pub fn area(id: &str, name: &str, placeholder: &str, value: &str) -> String {
+        format!("<textarea id=\"{id}\" name=\"{name}\" placeholder=\"{placeholder}\">{}</textarea>", esc(value))
+    }
+
+    /// A checkbox and its label.
+    pub fn check(id: &str, name: &str, label: &str, checked: bool) -> String {
+        format!("<label><input id=\"{id}\" name=\"{name}\" type=\"checkbox\"{}>{label}</label>", if checked { " checked" } else { "" })
+    }
+
+    /// A `<select>` over a code list, `selected` chosen; `all` adds a first empty choice.
+    pub fn select(id: &str, name: &str, list: Codes, selected: &str, all: Option<&str>) -> String {
+        let mut html = format!("<select id=\"{id}\" name=\"{name}\">");
+        let options = all.map(|a| ("", a)).into_iter().chain(list.iter().copied());
+        for (code, label) in options {
+            let mark = if code == selected { " selected" } else { "" };
+            html.push_str(&format!("<option value=\"{}\"{mark}>{}</option>", esc(code), esc(label)));
+        }
+        html + "</select>"
+    }
+
+    /// A label before a control.
+    pub fn labelled(label: &str, control: &str) -> String {
+        format!("<label>{label} {control}</label>")
+    }
+
+    /// Controls on one line.
+    pub fn row(controls: &[String]) -> String {
+        format!("<div class=\"row\">{}</div>", controls.concat())
+    }
+}
+
+/// The named fields under `form` (an event's target or an element inside the form): text as
+/// typed (trimmed), a checkbox as a boolean.
+pub fn values(ev: &web_sys::Event) -> serde_json::Map<String, serde_json::Value> {
+    use wasm_bindgen::JsCast;
+    let mut out = serde_json::Map::new();
+    let Some(form) = ev.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()) else {
+        return out;
+    };
+    let Ok(fields) = form.query_selector_all("[name]") else {
+        return out;
+    };
+    for i in 0..fields.length() {
+        let Some(el) = fields.get(i).and_then(|n| n.dyn_into::<web_sys::Element>().ok()) else {
+            continue;
+        };
+        let Some(name) = el.get_attribute("name") else { continue };
+        let prop = |k: &str| js_sys::Reflect::get(&el, &k.into()).ok();
+        let value = if el.get_attribute("type").as_deref() == Some("checkbox") {
+            serde_json::Value::Bool(prop("checked").and_then(|v| v.as_bool()).unwrap_or(false))
+        } else {
+            serde_json::Value::String(prop("value").and_then(|v| v.as_string()).unwrap_or_default().trim().to_owned())
+        };
+        out.insert(name, value);
+    }
+    out
 }
