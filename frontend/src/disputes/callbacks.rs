@@ -14,7 +14,8 @@ use wangge_core::dispute::Level;
 use wangge_core::wire::Paged;
 
 use super::ui::esc;
-use super::{own_township, pages, text, ui, TownshipSelect, PER_PAGE};
+use super::ui::markup as m;
+use super::{own_township, pages, text, ui, PER_PAGE};
 use crate::app::{shared, Page};
 use crate::{api, labels};
 
@@ -198,11 +199,17 @@ pub fn CallbackDesk() -> impl IntoView {
         <h2>"回访"</h2>
         <section id="callback-desk">
             <div class="filters">
-                <div class="row">
-                    {ui::labelled("办结自", ui::input("callback-from", "date", "", from))}
-                    {ui::labelled("至", ui::input("callback-to", "date", "", to))}
-                    <TownshipSelect id="callback-township" value=township/>
-                </div>
+                <div class="row" on:change=move |ev| {
+                    let v = ui::values(&ev);
+                    let field = |k: &str| v.get(k).and_then(Value::as_str).unwrap_or_default().to_owned();
+                    from.set(field("from"));
+                    to.set(field("to"));
+                    township.set(field("township"));
+                } inner_html=move || s.townships.with(|t| [
+                    m::labelled("办结自", &m::input("callback-from", "from", "date", "", "")),
+                    m::labelled("至", &m::input("callback-to", "to", "date", "", "")),
+                    m::townships("callback-township", t, &own_township(), &township.get_untracked(), "全县"),
+                ].concat())></div>
                 <p class="note">"默认列出近 30 天办结、按规则应回访的事件：矛盾纠纷、问题隐患全部回访，其余按比例抽样。"</p>
             </div>
             <div class:hidden=move || done.with(Vec::is_empty) inner_html=move || done.with(|d| done_html(d))></div>

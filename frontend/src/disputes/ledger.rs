@@ -12,8 +12,9 @@ use super::case::CaseFile;
 use super::petition_case::PetitionFile;
 use super::petitions::RegisterPetition;
 use super::register::RegisterCase;
-use super::ui::{self, Row};
-use super::{first_text, ledgers, may_handle_disputes, may_handle_petitions, own_township, pages, text, time, township_name, Ledgers, TownshipSelect, PER_PAGE};
+use super::ui::{self, markup as m, Row};
+use crate::app::shared;
+use super::{first_text, ledgers, may_handle_disputes, may_handle_petitions, own_township, pages, text, time, township_name, Ledgers, PER_PAGE};
 use crate::{api, labels};
 
 /// Which ledger.
@@ -178,7 +179,7 @@ pub fn Ledger(book: Book) -> impl IntoView {
         open.set(Some(id));
     });
     view! {
-        <Filters book applied page/>
+        {filters(book, applied, page)}
         <div class="row registry-actions">
             {book.may_register().then(|| view! {
                 <button id=format!("{prefix}-new") on:click=move |_| registering.update(|r| *r = !*r)>
@@ -202,32 +203,41 @@ pub fn Ledger(book: Book) -> impl IntoView {
     }
 }
 
-/// The period, township, stage (and kind); 查询 applies them from page 1.
-#[component]
-fn Filters(book: Book, applied: RwSignal<Filter>, page: RwSignal<u32>) -> impl IntoView {
-    let start = applied.get_untracked();
-    let (from, to, township) = (RwSignal::new(start.from), RwSignal::new(start.to), RwSignal::new(start.township));
-    let (stage, kind) = (RwSignal::new(start.stage), RwSignal::new(start.kind));
-    let ids: [&'static str; 6] = match book {
-        Book::Disputes => ["dispute-filters", "dispute-from", "dispute-to", "dispute-township", "dispute-stage", "dispute-search"],
-        Book::Petitions => ["petition-filters", "petition-from", "petition-to", "petition-township", "petition-stage", "petition-search"],
+/// The filters' fields as markup: period, township, stage (and a dispute's kind).
+fn filter_fields(book: Book, townships: &[(String, String)], f: &Filter) -> String {
+    let p = book.prefix();
+    let kind = match book {
+        Book::Disputes => m::select("dispute-kind", "kind", labels::DISPUTE_KINDS, &f.kind, Some("全部类型")),
+        Book::Petitions => String::new(),
     };
+    [
+        m::row(&[
+            m::labelled("自", &m::input(&format!("{p}-from"), "from", "date", "", &f.from)),
+            m::labelled("至", &m::input(&format!("{p}-to"), "to", "date", "", &f.to)),
+            m::townships(&format!("{p}-township"), townships, &own_township(), &f.township, "全县"),
+        ]),
+        m::row(&[m::select(&format!("{p}-stage"), "stage", book.stages(), &f.stage, Some("全部阶段")), kind]),
+    ]
+    .concat()
+}
+
+/// The filters; 查询 applies them from page 1.
+fn filters(book: Book, applied: RwSignal<Filter>, page: RwSignal<u32>) -> AnyView {
+    let s = shared();
+    let p = book.prefix();
+    let submit = move |ev: web_sys::SubmitEvent| {
+        ev.prevent_default();
+        let v = ui::values(&ev);
+        let field = |k: &str| v.get(k).and_then(Value::as_str).unwrap_or_default().to_owned();
+        page.set(1);
+        applied.set(Filter { from: field("from"), to: field("to"), township: field("township"), stage: field("stage"), kind: field("kind") });
+    };
+    let fields = move || s.townships.with(|t| filter_fields(book, t, &applied.get_untracked()));
     view! {
-        <form class="filters" id=ids[0] on:submit=move |ev| {
-            ev.prevent_default();
-            page.set(1);
-            applied.set(Filter { from: from.get_untracked(), to: to.get_untracked(), township: township.get_untracked(), stage: stage.get_untracked(), kind: kind.get_untracked() });
-        }>
-            <div class="row">
-                {ui::labelled("自", ui::input(ids[1], "date", "", from))}
-                {ui::labelled("至", ui::input(ids[2], "date", "", to))}
-                <TownshipSelect id=ids[3] value=township/>
-            </div>
-            <div class="row">
-                {ui::select(ids[4], book.stages(), stage, Some("全部阶段"))}
-                {(book == Book::Disputes).then(|| ui::select("dispute-kind", labels::DISPUTE_KINDS, kind, Some("全部类型")))}
-                <button id=ids[5] type="submit">"查询"</button>
-            </div>
+        <form class="filters" id=format!("{p}-filters") on:submit=submit>
+            <div inner_html=fields></div>
+            <div class="row"><button id=format!("{p}-search") type="submit">"查询"</button></div>
         </form>
     }
+    .into_any()
 }

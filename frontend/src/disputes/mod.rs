@@ -17,7 +17,6 @@ use leptos::prelude::*;
 use serde_json::Value;
 use wangge_core::access::Permission;
 
-use crate::app::shared;
 use crate::{bridge, labels, session};
 
 /// Rows per page of the ledgers and the desk.
@@ -151,32 +150,6 @@ pub fn own_township() -> String {
 /// Pages of a list of `total` rows.
 pub fn pages(total: i64) -> u32 {
     u32::try_from(total.max(0)).unwrap_or(u32::MAX).div_ceil(PER_PAGE).max(1)
-}
-
-/// The township picker of a filter: fixed to the account's own township when it has one.
-#[component]
-pub fn TownshipSelect(id: &'static str, value: RwSignal<String>, #[prop(optional)] all: Option<&'static str>) -> impl IntoView {
-    let s = shared();
-    let own = own_township();
-    let fixed = !own.is_empty();
-    view! {
-        <select id=id prop:disabled=fixed on:change=move |ev| value.set(event_target_value(&ev))>
-            {(!fixed).then(|| view! { <option value="">{all.unwrap_or("全县")}</option> })}
-            {move || {
-                let towns = s.townships.get();
-                if fixed {
-                    let name = bridge::feature_name("townships", &own);
-                    let name = if name.is_empty() { own.clone() } else { name };
-                    view! { <option value=own.clone() selected=true>{name}</option> }.into_any()
-                } else {
-                    towns.into_iter().map(|(code, name)| {
-                        let selected = value.get_untracked() == code;
-                        view! { <option value=code selected=selected>{name}</option> }
-                    }).collect_view().into_any()
-                }
-            }}
-        </select>
-    }
 }
 
 /// A text field of an answer (numbers and booleans as text, null as empty).

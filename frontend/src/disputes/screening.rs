@@ -6,8 +6,9 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use serde_json::Value;
 
-use super::ui::{self, Row};
-use super::{text, township_name, TownshipSelect};
+use super::ui::{self, markup as m, Row};
+use crate::app::shared;
+use super::{text, township_name};
 use crate::{api, bridge, labels};
 
 /// A grid of the board as a row: its name, village, township and screening.
@@ -31,6 +32,7 @@ fn row(g: &Value) -> Row {
 /// The month and township picked, the figures and the grids not yet screened.
 #[component]
 pub fn ScreeningBoard() -> impl IntoView {
+    let s = shared();
     let month = RwSignal::new(super::today().get(..7).unwrap_or_default().to_owned());
     let township = RwSignal::new(super::own_township());
     let board = RwSignal::new(None::<Result<Value, String>>);
@@ -47,11 +49,17 @@ pub fn ScreeningBoard() -> impl IntoView {
         }
     });
     view! {
-        <div class="filters row" id="screening-filters">
-            {ui::labelled("月份", ui::input("screening-month", "month", "", month))}
-            <TownshipSelect id="screening-township" value=township/>
-            {ui::check("screening-all", "显示已排查", show_all)}
-        </div>
+        <div class="filters row" id="screening-filters" on:change=move |ev| {
+            let v = ui::values(&ev);
+            let field = |k: &str| v.get(k).and_then(Value::as_str).unwrap_or_default().to_owned();
+            month.set(field("month"));
+            township.set(field("township"));
+            show_all.set(v.get("all").and_then(Value::as_bool).unwrap_or(false));
+        } inner_html=move || s.townships.with(|t| [
+            m::labelled("月份", &m::input("screening-month", "month", "month", "", &month.get_untracked())),
+            m::townships("screening-township", t, &super::own_township(), &township.get_untracked(), "全县"),
+            m::check("screening-all", "all", "显示已排查", false),
+        ].concat())></div>
         {move || match board.get() {
             None => view! { <p class="note">"加载中…"</p> }.into_any(),
             Some(Err(e)) => view! { <p class="error" id="screening-error">{e}</p> }.into_any(),

@@ -1,40 +1,11 @@
-//! The widgets the ledgers, files and forms share: inputs bound to a signal, a code list's
-//! select, a file's facts, a table of rows, move buttons and a pager. Each is one function
-//! returning `AnyView`, so that the wasm holds one copy of each however often it is used (the
-//! app's size budget).
+//! What the ledgers, files and forms share. Read-only text (a file's facts, tables, figures)
+//! and the forms' fields are written as escaped markup and forms are read back once on submit
+//! (`values`) rather than built as views bound field by field: every distinct view costs the
+//! app's wasm its own code, and the app has a size budget (600 KiB gzipped).
 
 use leptos::prelude::*;
 
 use crate::labels::{self, Codes};
-
-/// An `<input>` of type `ty` bound to `value`.
-pub fn input(id: &'static str, ty: &'static str, placeholder: &'static str, value: RwSignal<String>) -> AnyView {
-    view! { <input id=id type=ty placeholder=placeholder prop:value=move || value.get() on:input=move |ev| value.set(event_target_value(&ev))/> }
-        .into_any()
-}
-
-/// A checkbox with its label, bound to `value`.
-pub fn check(id: &'static str, label: &'static str, value: RwSignal<bool>) -> AnyView {
-    view! { <label><input id=id type="checkbox" prop:checked=move || value.get() on:change=move |ev| value.set(event_target_checked(&ev))/>{label}</label> }
-        .into_any()
-}
-
-/// A select over a code list bound to `value`, with a first "all" choice (empty value) when
-/// `all` is given.
-pub fn select(id: &'static str, list: Codes, value: RwSignal<String>, all: Option<&'static str>) -> AnyView {
-    let options: Vec<(&'static str, &'static str)> = all.map(|a| ("", a)).into_iter().chain(list.iter().copied()).collect();
-    view! {
-        <select id=id on:change=move |ev| value.set(event_target_value(&ev))>
-            {options.into_iter().map(|(code, label)| view! { <option value=code selected=move || value.get() == code>{label}</option> }).collect_view()}
-        </select>
-    }
-    .into_any()
-}
-
-/// A label before a control.
-pub fn labelled(label: &'static str, control: AnyView) -> AnyView {
-    view! { <label>{label}" "{control}</label> }.into_any()
-}
 
 /// One line of a file's facts.
 #[derive(Debug, Clone, PartialEq)]
@@ -219,6 +190,23 @@ pub mod markup {
         html + "</select>"
     }
 
+    /// The townships to choose from (code, name): only the account's own when it has one
+    /// (`own`), else all after a first "whole county" choice; `selected` chosen.
+    pub fn townships(id: &str, list: &[(String, String)], own: &str, selected: &str, all: &str) -> String {
+        let mut html = format!("<select id=\"{id}\" name=\"township\">");
+        if own.is_empty() {
+            html.push_str(&format!("<option value=\"\">{all}</option>"));
+        }
+        for (code, name) in list.iter().filter(|(c, _)| own.is_empty() || c == own) {
+            let mark = if code == selected { " selected" } else { "" };
+            html.push_str(&format!("<option value=\"{}\"{mark}>{}</option>", esc(code), esc(name)));
+        }
+        if !own.is_empty() && !list.iter().any(|(c, _)| c == own) {
+            html.push_str(&format!("<option value=\"{0}\">{0}</option>", esc(own)));
+        }
+        html + "</select>"
+    }
+
     /// A label before a control.
     pub fn labelled(label: &str, control: &str) -> String {
         format!("<label>{label} {control}</label>")
@@ -230,12 +218,12 @@ pub mod markup {
     }
 }
 
-/// The named fields under `form` (an event's target or an element inside the form): text as
-/// typed (trimmed), a checkbox as a boolean.
+/// The named fields under the element listening to `ev` (a form on submit, a filter bar on
+/// change): text as typed (trimmed), a checkbox as a boolean.
 pub fn values(ev: &web_sys::Event) -> serde_json::Map<String, serde_json::Value> {
     use wasm_bindgen::JsCast;
     let mut out = serde_json::Map::new();
-    let Some(form) = ev.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()) else {
+    let Some(form) = ev.current_target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()) else {
         return out;
     };
     let Ok(fields) = form.query_selector_all("[name]") else {
