@@ -104,8 +104,8 @@ test('回访: 不满意 in two clicks reopens the event; 纠纷: a case register
   await page.locator('.party .party-name').nth(1).fill('李四');
   await page.click('#register-submit');
   const file = page.locator('#case-file');
-  await file.locator('#case-stage[data-stage="registered"]').waitFor({ timeout: 30_000 });
-  const caseId = await file.getAttribute('data-case-id');
+  await file.locator('#case-stage[data-value="registered"]').waitFor({ timeout: 30_000 });
+  const caseId = await file.getAttribute('data-id');
   assert.ok(caseId, 'the case file names its case');
   assert.ok(!(await file.locator('#case-parties').textContent()).includes('13812345678'), 'parties masked');
 
@@ -115,14 +115,14 @@ test('回访: 不满意 in two clicks reopens the event; 纠纷: a case register
   await page.fill('#move-mediator', '赵调解');
   await page.fill('#move-method', '当面调解');
   await page.click('#move-submit');
-  await file.locator('#case-stage[data-stage="mediating"]').waitFor({ timeout: 30_000 });
+  await file.locator('#case-stage[data-value="mediating"]').waitFor({ timeout: 30_000 });
   await page.click('#move-agree');
   await page.fill('#move-terms', '以原界桩为准，东户退让0.5米');
   await page.click('#move-submit');
-  await file.locator('#case-stage[data-stage="agreed"]').waitFor({ timeout: 30_000 });
+  await file.locator('#case-stage[data-value="agreed"]').waitFor({ timeout: 30_000 });
   assert.equal((await file.locator('#case-stage').textContent()).trim(), '调解成功');
-  assert.equal(await file.locator('#case-moves tr[data-action="accept"]').count(), 1);
-  assert.equal(await file.locator('#case-moves tr[data-action="agree"]').count(), 1);
+  assert.equal(await file.locator('#case-moves tr[data-tag="accept"]').count(), 1);
+  assert.equal(await file.locator('#case-moves tr[data-tag="agree"]').count(), 1);
 
   // A move the service refuses (履行回访 without what was found) is shown with its reason.
   await page.click('#move-follow_up');
@@ -137,7 +137,7 @@ test('回访: 不满意 in two clicks reopens the event; 纠纷: a case register
   assert.equal(c.event_id, disputed);
   assert.deepEqual(stored.moves.map((m) => m.action).filter((a) => a !== 'register'), ['accept', 'agree']);
   // The ledger lists it at its stage.
-  await page.locator(`#dispute-list tr[data-case-id="${caseId}"][data-stage="agreed"]`).waitFor({ timeout: 30_000 });
+  await page.locator(`#dispute-list tr[data-id="${caseId}"][data-tag="agreed"]`).waitFor({ timeout: 30_000 });
   assert.deepEqual(page.outside, [], 'nothing is loaded from outside the server');
   assert.deepEqual(page.errors.filter((e) => /panicked|RuntimeError|unreachable/.test(e)), [], 'the app never panicked');
 });

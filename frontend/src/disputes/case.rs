@@ -22,12 +22,16 @@ pub fn list(file: &Value, key: &str) -> Vec<Value> {
     file.get(key).or_else(|| case_of(file).get(key)).and_then(Value::as_array).cloned().unwrap_or_default()
 }
 
-/// The file of case `id`, reloaded after each move.
+/// The file of a case or petition `id`, reloaded after each move.
 #[component]
-pub fn CaseFile(id: String) -> impl IntoView {
+pub fn CaseFile(of: Of, id: String) -> impl IntoView {
     let l = ledgers();
+    let (path, title, dom_id, open) = match of {
+        Of::Dispute => ("/api/v1/disputes", "纠纷案卷", "case-file", l.case),
+        Of::Petition => ("/api/v1/petitions", "信访件", "petition-file", l.petition),
+    };
     let file = RwSignal::new(None::<Result<Value, String>>);
-    let url = format!("/api/v1/disputes/{}", api::segment(&id));
+    let url = format!("{path}/{}", api::segment(&id));
     {
         let url = url.clone();
         spawn_local(async move { file.set(Some(api::get::<Value>(&url).await)) });
@@ -37,27 +41,35 @@ pub fn CaseFile(id: String) -> impl IntoView {
         l.reload();
     });
     view! {
-        <section class="panel case-file" id="case-file" data-case-id=id.clone()>
+        <section class="panel case-file" id=dom_id data-id=id.clone()>
             <div class="panel-head">
-                <b>{format!("纠纷案卷 {id}")}</b>
-                <button class="link" id="case-close" on:click=move |_| l.case.set(None)>"关闭"</button>
+                <b>{format!("{title} {id}")}</b>
+                <button class="link" id=format!("{dom_id}-close") on:click=move |_| open.set(None)>"关闭"</button>
             </div>
             {move || match file.get() {
                 None => view! { <p class="note">"加载中…"</p> }.into_any(),
-                Some(Err(e)) => view! { <p class="error" id="case-error">{e}</p> }.into_any(),
-                Some(Ok(f)) => view! {
-                    {event_link(&f)}
-                    {ui::facts(facts(&f))}
-                    <h3>"当事人"</h3>
-                    {ui::table("case-parties".into(), &["身份", "姓名", "电话", "人口信息"], list(&f, "parties").iter().map(party).collect(), None)}
-                    {may_handle_disputes().then(|| view! { <Moves of=Of::Dispute url=url.clone() actions=allowed(&text(case_of(&f), "stage")) on_done=moved/> })}
-                    <h3>"调处经过"</h3>
-                    {ui::table("case-moves".into(), MOVES_HEAD, list(&f, "moves").iter().map(|m| move_row(m, labels::DISPUTE_MOVES, labels::DISPUTE_STAGES)).collect(), None)}
-                    {petitions(&f)}
-                }.into_any(),
+                Some(Err(e)) => view! { <p class="error">{e}</p> }.into_any(),
+                Some(Ok(f)) if of == Of::Dispute => case_body(&f, url.clone(), moved),
+                Some(Ok(f)) => super::petition_case::petition_body(&f, url.clone(), moved),
             }}
         </section>
     }
+}
+
+/// A case file's event, facts, parties, next moves, moves so far and petitions.
+fn case_body(f: &Value, url: String, moved: Callback<Value>) -> AnyView {
+    let moves = list(f, "moves").iter().map(|m| move_row(m, labels::DISPUTE_MOVES, labels::DISPUTE_STAGES)).collect();
+    view! {
+        {event_link(f)}
+        {ui::facts(facts(f))}
+        <h3>"当事人"</h3>
+        {ui::table("case-parties".into(), &["身份", "姓名", "电话", "人口信息"], list(f, "parties").iter().map(party).collect(), None)}
+        {may_handle_disputes().then(|| view! { <Moves of=Of::Dispute url actions=allowed(&text(case_of(f), "stage")) on_done=moved/> })}
+        <h3>"调处经过"</h3>
+        {ui::table("case-moves".into(), MOVES_HEAD, moves, None)}
+        {petitions(f)}
+    }
+    .into_any()
 }
 
 /// The event the case hangs on, opening it in the console when the account has one.

@@ -9,7 +9,7 @@ use serde_json::Value;
 use wangge_core::wire::Paged;
 
 use super::case::CaseFile;
-use super::petition_case::PetitionFile;
+use super::moves::Of;
 use super::petitions::RegisterPetition;
 use super::register::RegisterCase;
 use super::ui::{self, markup as m, Row};
@@ -196,10 +196,7 @@ pub fn Ledger(book: Book) -> impl IntoView {
         <p class="note" id=format!("{prefix}-total")>{move || total.get().map_or_else(|| "加载中…".to_owned(), |n| format!("共 {n} 件"))}</p>
         {move || ui::table(format!("{prefix}-list"), book.head(), rows.get(), Some(open))}
         {ui::pager(prefix, page, pages_now)}
-        {move || open.get().map(|id| match book {
-            Book::Disputes => view! { <CaseFile id/> }.into_any(),
-            Book::Petitions => view! { <PetitionFile id/> }.into_any(),
-        })}
+        {move || open.get().map(|id| view! { <CaseFile of=if book == Book::Disputes { Of::Dispute } else { Of::Petition } id/> })}
     }
 }
 

@@ -3,7 +3,6 @@
 //! petitions (`moves`: 受理, 不予受理, 延期, 办结答复).
 
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use serde_json::Value;
 use wangge_core::petition::{apply, Move, Stage, MAX_EXTENSION_DAYS};
 
@@ -11,7 +10,7 @@ use super::case::{case_of, list, move_row, MOVES_HEAD};
 use super::moves::{Moves, Of};
 use super::ui::{self, fact, Fact};
 use super::{first_text, ledgers, may_handle_petitions, text, time, township_name};
-use crate::{api, labels};
+use crate::labels;
 
 /// Every stage, to read a wire name.
 const STAGES: [Stage; 4] = [Stage::Registered, Stage::Accepted, Stage::Declined, Stage::Answered];
@@ -46,44 +45,19 @@ pub fn allowed(stage: &str, extended: bool) -> Vec<&'static str> {
     samples.iter().filter(|m| apply(stage, extended, m).is_ok()).map(Move::as_str).collect()
 }
 
-/// The file of petition `id`, reloaded after each move.
-#[component]
-pub fn PetitionFile(id: String) -> impl IntoView {
-    let l = ledgers();
-    let file = RwSignal::new(None::<Result<Value, String>>);
-    let url = format!("/api/v1/petitions/{}", api::segment(&id));
-    {
-        let url = url.clone();
-        spawn_local(async move { file.set(Some(api::get::<Value>(&url).await)) });
-    }
-    let moved = Callback::new(move |after: Value| {
-        file.set(Some(Ok(after)));
-        l.reload();
-    });
+/// A petition's file: facts, linked case, next moves and moves so far.
+pub fn petition_body(f: &Value, url: String, moved: Callback<Value>) -> AnyView {
+    let p = petition_of(f);
+    let actions = allowed(&text(p, "stage"), p.get("extended").and_then(Value::as_bool).unwrap_or(false));
+    let moves = list(f, "moves").iter().map(|m| move_row(m, labels::PETITION_MOVES, labels::PETITION_STAGES)).collect();
     view! {
-        <section class="panel case-file" id="petition-file" data-petition-id=id.clone()>
-            <div class="panel-head">
-                <b>{format!("信访件 {id}")}</b>
-                <button class="link" id="petition-close" on:click=move |_| l.petition.set(None)>"关闭"</button>
-            </div>
-            {move || match file.get() {
-                None => view! { <p class="note">"加载中…"</p> }.into_any(),
-                Some(Err(e)) => view! { <p class="error">{e}</p> }.into_any(),
-                Some(Ok(f)) => {
-                    let p = petition_of(&f);
-                    let actions = allowed(&text(p, "stage"), p.get("extended").and_then(Value::as_bool).unwrap_or(false));
-                    let moves = list(&f, "moves").iter().map(|m| move_row(m, labels::PETITION_MOVES, labels::PETITION_STAGES)).collect();
-                    view! {
-                        {ui::facts(facts(p))}
-                        {linked_case(p)}
-                        {may_handle_petitions().then(|| view! { <Moves of=Of::Petition url=url.clone() actions on_done=moved/> })}
-                        <h3>"办理经过"</h3>
-                        {ui::table("petition-moves".into(), MOVES_HEAD, moves, None)}
-                    }.into_any()
-                }
-            }}
-        </section>
+        {ui::facts(facts(p))}
+        {linked_case(p)}
+        {may_handle_petitions().then(|| view! { <Moves of=Of::Petition url actions on_done=moved/> })}
+        <h3>"办理经过"</h3>
+        {ui::table("petition-moves".into(), MOVES_HEAD, moves, None)}
     }
+    .into_any()
 }
 
 /// The petition's facts.
