@@ -172,6 +172,13 @@ pub async fn state_from_config(config: &Config) -> Result<AppState, StartError> 
             residents: config.demo_residents,
         };
         crate::demo::load_population_if_empty(&state.store, inputs).await?;
+        let inputs = crate::demo::disputes::DisputeInputs {
+            store: &state.store,
+            rules: &state.rules,
+            keys: &state.registry_keys,
+            rule: &state.callback_rule,
+        };
+        crate::demo::disputes::load_if_empty(inputs).await?;
     }
     state.frontend_dir = frontend_dir(config);
     state.secure_cookies = config.secure_cookies;

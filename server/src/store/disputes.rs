@@ -59,7 +59,7 @@ const INSERT_CALLBACK: &str = "INSERT INTO callback (callback_id, event_id, at, 
 
 const OUTCOME_COLUMNS: &str = "outcome_id, township_code, kind, occurred_on, note, ref, recorded_by, recorded_at";
 const INSERT_OUTCOME: &str = "INSERT INTO outcome (outcome_id, township_code, kind, occurred_on, note, ref, recorded_by,
-        recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+        recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING";
 
 /// The dispute methods of one backend.
 macro_rules! dispute_store {
@@ -83,6 +83,55 @@ macro_rules! dispute_store {
                     .map_err(query("recording a screening"))?;
                 let after = self.screening(&s.grid_code, &s.month).await?.ok_or_else(|| missing("screening", &s.grid_code))?;
                 Ok((before.is_none(), after))
+            }
+
+            /// Loads screenings and call-backs in one transaction (the demo year), skipping
+            /// those already stored; how many of each were written.
+            pub async fn load_followups(&self, screenings: &[Screening], callbacks: &[Callback]) -> Result<(u64, u64), StoreError> {
+                let mut tx = crate::store::dialect::Backend::begin_write(self, "starting a screening load").await?;
+                let mut written = (0, 0);
+                for chunk in screenings.chunks(500) {
+                    let mut q = sqlx::QueryBuilder::<$db>::new(
+                        "INSERT INTO screening (grid_code, month, township_code, village_code, screened_at, screened_by, found, note, updated_at) ",
+                    );
+                    q.push_values(chunk, |mut row, s| {
+                        row.push_bind(&s.grid_code)
+                            .push_bind(&s.month)
+                            .push_bind(&s.township_code)
+                            .push_bind(&s.village_code)
+                            .push_bind(Time::from(s.screened_at))
+                            .push_bind(&s.screened_by)
+                            .push_bind(s.found)
+                            .push_bind(&s.note)
+                            .push_bind(Time::from(s.updated_at));
+                    });
+                    q.push(" ON CONFLICT DO NOTHING");
+                    written.0 += q.build().execute(&mut *tx).await.map_err(query("loading screenings"))?.rows_affected();
+                }
+                for chunk in callbacks.chunks(500) {
+                    let mut q = sqlx::QueryBuilder::<$db>::new(
+                        "INSERT INTO callback (callback_id, event_id, at, actor, source, reached, level, note, reopened, township_code, village_code, grid_code, event_reported_at) ",
+                    );
+                    q.push_values(chunk, |mut row, c| {
+                        row.push_bind(&c.callback_id)
+                            .push_bind(&c.event_id)
+                            .push_bind(Time::from(c.at))
+                            .push_bind(&c.actor)
+                            .push_bind(&c.source)
+                            .push_bind(c.reached)
+                            .push_bind(c.level.map(Level::zh))
+                            .push_bind(&c.note)
+                            .push_bind(c.reopened)
+                            .push_bind(&c.place.township)
+                            .push_bind(&c.place.village)
+                            .push_bind(&c.place.grid)
+                            .push_bind(Time::from(c.event_reported_at));
+                    });
+                    q.push(" ON CONFLICT DO NOTHING");
+                    written.1 += q.build().execute(&mut *tx).await.map_err(query("loading call-backs"))?.rows_affected();
+                }
+                tx.commit().await.map_err(query("committing a screening load"))?;
+                Ok(written)
             }
 
             /// A grid's screening of a month.
@@ -760,6 +809,11 @@ impl OutcomeRow {
 }
 
 impl Store {
+    /// Loads screenings and call-backs in one transaction, skipping stored ones.
+    pub async fn load_followups(&self, screenings: &[Screening], callbacks: &[Callback]) -> Result<(u64, u64), StoreError> {
+        dispatch!(self, st => st.load_followups(screenings, callbacks).await)
+    }
+
     /// Records a grid's screening of a month (see [`SqliteStore::put_screening`]).
     pub async fn put_screening(&self, s: &Screening) -> Result<(bool, Screening), StoreError> {
         dispatch!(self, st => st.put_screening(s).await)
