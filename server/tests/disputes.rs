@@ -24,6 +24,30 @@ async fn close(c: &County, id: &str) {
     }
 }
 
+/// The raw bytes of a GET (an export).
+async fn raw(c: &County, who: &str, uri: &str) -> Vec<u8> {
+    let As::Token(t) = c.token(who) else { panic!("a token") };
+    let req = axum::http::Request::get(uri).header("authorization", format!("Bearer {t}")).body(axum::body::Body::empty()).unwrap();
+    let response = tower::ServiceExt::oneshot(c.app.clone(), req).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    http_body_util::BodyExt::collect(response.into_body()).await.unwrap().to_bytes().to_vec()
+}
+
+/// The first sheet of an XLSX file as openpyxl reads it: one line per row, cells joined by `|`.
+fn openpyxl(bytes: &[u8]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ledger.xlsx");
+    std::fs::write(&path, bytes).unwrap();
+    let read = std::process::Command::new("python3")
+        .arg("-c")
+        .arg("import openpyxl,sys\nws=openpyxl.load_workbook(sys.argv[1]).worksheets[0]\nprint(ws.title)\nfor r in ws.iter_rows():\n  print('|'.join('' if c.value is None else str(c.value) for c in r))")
+        .arg(&path)
+        .output()
+        .expect("python3 with openpyxl (scripts/test.sh installs it)");
+    assert!(read.status.success(), "{}", String::from_utf8_lossy(&read.stderr));
+    String::from_utf8(read.stdout).unwrap()
+}
+
 fn desk_has(r: &Reply, id: &str) -> bool {
     r.body["items"].as_array().unwrap().iter().any(|i| i["event_id"] == json!(id))
 }
@@ -175,6 +199,13 @@ backend_tests! {
         let xlsx = c.get("town_a", "/api/v1/disputes?format=xlsx").await;
         assert_eq!(xlsx.status, StatusCode::OK);
         assert!(xlsx.header("content-type").contains("spreadsheetml"));
+        let sheet = openpyxl(&raw(&c, "town_a", "/api/v1/disputes?format=xlsx").await);
+        let lines: Vec<&str> = sheet.lines().collect();
+        assert_eq!(lines[0], "矛盾纠纷台账");
+        assert!(lines[1].starts_with("案件编号|事件编号|乡镇代码"), "{sheet}");
+        assert!(lines[2].starts_with(&format!("{id}|{event}|{TOWN_A}")) && lines[2].contains("土地山林") && lines[2].contains("张*、李*"), "{sheet}");
+        assert!(lines[2].contains("已履行") && lines[2].contains("调解成功：以村委会测绘为准重新立界"), "{sheet}");
+        assert!(!sheet.contains("张三") && !sheet.contains("13912345678"), "masked: {sheet}");
         let revealed = c.post("town_a", &format!("/api/v1/disputes/{id}/reveal"), &json!({"field": "parties"})).await;
         assert!(revealed.text.contains("李四") && revealed.text.contains("13912345678"), "{}", revealed.text);
         // A second case that fails lowers the success rate; a transfer outside the county the
@@ -272,7 +303,10 @@ backend_tests! {
         let s = c.get("county", MARCH).await.body["petitions"].clone();
         assert_eq!(s, json!({"cases": 1, "resolved": 1, "resolved_rate": 1.0, "to_beijing_or_province": 1}));
         assert_eq!(c.get("town_a", "/api/v1/petitions").await.body["total"], 2);
-        assert!(c.get("town_a", "/api/v1/petitions?format=xlsx").await.header("content-type").contains("spreadsheetml"));
+        let sheet = openpyxl(&raw(&c, "town_a", "/api/v1/petitions?format=xlsx").await);
+        assert!(sheet.starts_with("信访台账\n信访编号|方式|登记层级"), "{sheet}");
+        assert_eq!(sheet.lines().count(), 4, "title, headers, two petitions: {sheet}");
+        assert!(sheet.contains("来访|赴省") && sheet.contains("王*") && sheet.contains("已化解") && !sheet.contains("王五"), "{sheet}");
         // The townships' result indicators.
         let o = c.post("town_a", "/api/v1/outcomes", &json!({"township": TOWN_A, "kind": "civil_to_criminal", "occurred_on": "2025-03-02", "note": "邻里纠纷激化致轻伤"})).await;
         assert_eq!(o.status, StatusCode::CREATED, "{}", o.text);
