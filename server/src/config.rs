@@ -93,6 +93,15 @@ pub struct Config {
     #[arg(long, env = "WANGGE_COLLECTION_PERIOD_DAYS", default_value_t = 90, value_parser = clap::value_parser!(u32).range(1..=3660))]
     pub collection_period_days: u32,
 
+    /// Categories of which every closed event is called back (回访), comma-separated.
+    #[arg(long, env = "WANGGE_CALLBACK_ALWAYS", default_value = "dispute,hazard", value_delimiter = ',',
+          value_parser = clap::builder::PossibleValuesParser::new(["livelihood", "hazard", "dispute", "other"]))]
+    pub callback_always: Vec<String>,
+
+    /// The share (percent) of the other closed events called back, chosen by event id.
+    #[arg(long, env = "WANGGE_CALLBACK_SHARE", default_value_t = 20, value_parser = clap::value_parser!(u8).range(0..=100))]
+    pub callback_share: u8,
+
     /// Residents in the demo county's registry when the demo is first loaded (default: the
     /// 2020 census's 348,746; fewer for quick trials).
     #[arg(long, env = "WANGGE_DEMO_RESIDENTS", default_value_t = wangge_geodata::demo::population::RESIDENTS)]
@@ -178,6 +187,8 @@ impl Config {
             audit_key_file: None,
             registry_key_file: None,
             collection_period_days: 90,
+            callback_always: vec!["dispute".into(), "hazard".into()],
+            callback_share: 20,
             demo_residents: 5_000,
             secure_cookies: false,
             trusted_proxies: Vec::new(),

@@ -110,6 +110,8 @@ pub struct AppState {
     pub registry_keys: std::sync::Arc<crate::access::FieldKeys>,
     /// Days within which a registry record counts as collected.
     pub collection_period_days: u32,
+    /// Which closed events are called back.
+    pub callback_rule: wangge_core::dispute::SamplingRule,
     /// Spreadsheet imports in progress.
     pub imports: crate::registry::imports::Imports,
 }
@@ -157,6 +159,10 @@ pub async fn state_from_config(config: &Config) -> Result<AppState, StartError> 
     let mut state = state_from_store(store, key, Some(anchor)).await?;
     state.registry_keys = std::sync::Arc::new(registry_keys);
     state.collection_period_days = config.collection_period_days;
+    state.callback_rule = wangge_core::dispute::SamplingRule {
+        always: config.callback_always.iter().map(|c| c.trim().to_owned()).filter(|c| !c.is_empty()).collect(),
+        share_percent: config.callback_share,
+    };
     if config.demo {
         let inputs = crate::demo::PopulationInputs {
             index: state.index.load(),
@@ -166,6 +172,13 @@ pub async fn state_from_config(config: &Config) -> Result<AppState, StartError> 
             residents: config.demo_residents,
         };
         crate::demo::load_population_if_empty(&state.store, inputs).await?;
+        let inputs = crate::demo::disputes::DisputeInputs {
+            store: &state.store,
+            rules: &state.rules,
+            keys: &state.registry_keys,
+            rule: &state.callback_rule,
+        };
+        crate::demo::disputes::load_if_empty(inputs).await?;
     }
     state.frontend_dir = frontend_dir(config);
     state.secure_cookies = config.secure_cookies;
@@ -233,6 +246,7 @@ pub async fn state_from_store(
         public_url: Config::with_dirs("", "").public_url()?,
         registry_keys: std::sync::Arc::new(ephemeral_keys()?),
         collection_period_days: 90,
+        callback_rule: wangge_core::dispute::SamplingRule { always: vec!["dispute".into(), "hazard".into()], share_percent: 20 },
         imports: Default::default(),
     })
 }

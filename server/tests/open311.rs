@@ -212,6 +212,40 @@ backend_tests! {
     }
 
     #[tokio::test]
+    async fn a_resident_rates_their_own_closed_request_and_a_dissatisfied_rating_reopens_it() {
+        let (_dir, app) = fresh().await;
+        let id = create(&app, "燃气表漏气").await;
+        let uri = format!("/open311/v2/requests/{id}/followups.json");
+        // Not closed yet: refused with the reason (GeoReport v2 answers bad requests 400).
+        let early = post_form(&app, &uri, &[("phone", "13987654321"), ("level", "很满意")], None).await;
+        assert_eq!(early.status, StatusCode::BAD_REQUEST, "{}", early.text);
+        assert!(early.text.contains("not closed"), "{}", early.text);
+        for (action, note) in [("accept", None), ("handle", Some("已更换")), ("close", Some("已回访"))] {
+            let mut body = json!({"action": action});
+            if let Some(n) = note {
+                body["note"] = json!(n);
+            }
+            let request = Request::post(format!("/api/v1/events/{id}/transitions"))
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(body.to_string()))
+                .unwrap();
+            assert_eq!(send(&app, request).await.status, StatusCode::OK);
+        }
+        // Another phone: as if there were no such request.
+        let other = post_form(&app, &uri, &[("phone", "13900000000"), ("level", "很满意")], None).await;
+        assert_eq!(other.status, StatusCode::NOT_FOUND, "{}", other.text);
+        let bad = post_form(&app, &uri, &[("phone", "139 8765 4321"), ("level", "还行")], None).await;
+        assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{}", bad.text);
+        let rated = post_form(&app, &uri, &[("phone", "139 8765 4321"), ("level", "不满意"), ("note", "还是有味道")], None).await;
+        assert_eq!(rated.status, StatusCode::CREATED, "{}", rated.text);
+        assert_eq!(rated.json()[0]["status"], "open", "reopened");
+        let followups = get(&app, &format!("/api/v1/events/{id}/followups")).await.json();
+        assert_eq!(followups["items"][0]["source"], "reporter");
+        assert_eq!(followups["items"][0]["level"], "不满意");
+        assert_eq!(get(&app, &format!("/api/v1/events/{id}")).await.json()["state"], "assigned");
+    }
+
+    #[tokio::test]
     async fn status_open_and_closed_follow_the_loop_and_filter_the_list() {
         let (_dir, app) = fresh().await;
         let open = create(&app, "燃气表漏气").await;

@@ -98,6 +98,25 @@ backend_tests! {
         assert_eq!(f["overdue"]["total"], 70);
         assert_eq!(f["overdue"]["items"].as_array().map(Vec::len), Some(20));
 
+        // The benefit indicators (目标 3, 目标 10), counted from the year's screenings, dispute
+        // cases, petitions and call-backs: what the county reported.
+        let d = &f["disputes"];
+        assert_eq!(d["found"], 312, "a case for each dispute: {d}");
+        assert!(d["screening_rate"].as_f64().unwrap() > 0.97, "screening > 97 %: {d}");
+        assert!(d["screening_due"].as_u64().unwrap() >= 1_829 * 12, "{d}");
+        assert_eq!((&d["mediated_rate"], &d["in_county_rate"]), (&json!(1.0), &json!(1.0)), "all mediated inside the county: {d}");
+        let success = d["success_rate"].as_f64().unwrap();
+        assert!((0.95..1.0).contains(&success), "success ≥ 95 %: {d}");
+        let p = &f["petitions"];
+        let resolved = p["resolved_rate"].as_f64().unwrap();
+        assert!((0.90..1.0).contains(&resolved), "petitions resolved ≥ 90 %: {p}");
+        assert_eq!(p["to_beijing_or_province"], 2, "{p}");
+        let s = &f["satisfaction"];
+        let rate = s["rate"].as_f64().unwrap();
+        assert!((0.95..1.0).contains(&rate), "satisfaction > 95 %: {s}");
+        assert!(s["due"].as_u64().unwrap() >= 968 && s["reached"].as_u64().unwrap() >= s["due"].as_u64().unwrap(), "{s}");
+        assert_eq!(f["outcomes"], json!({"public_safety_incidents": 2, "civil_to_criminal": 0}));
+
         // Narrowed to one township: its villages are listed, and they add up.
         let code = townships[0]["code"].as_str().unwrap().to_owned();
         let (_, one) = get(&app, &format!("/api/v1/stats?from=2023-01-01&to=2023-12-31&township={code}")).await;

@@ -193,7 +193,7 @@ fn check_value(field: &Field, text: &str, today: NaiveDate) -> Result<String, St
 
 /// A phone number: a mainland mobile (11 digits from `13`–`19`) or a landline with its area
 /// code (`0313-6812345`); spaces dropped, `+86` allowed.
-fn phone(text: &str) -> Result<String, String> {
+pub fn phone(text: &str) -> Result<String, String> {
     let t: String = text.chars().filter(|c| *c != ' ').collect();
     let t = t.strip_prefix("+86").or_else(|| t.strip_prefix("0086")).unwrap_or(&t).trim_start_matches('-');
     let digits: String = t.chars().filter(|c| *c != '-').collect();

@@ -1,7 +1,7 @@
 //! The demo county's people and its 2023 year of events, generated deterministically so the
 //! service shows the county's real figures (see the county's 2023 self-evaluation).
 
-mod names;
+pub mod names;
 pub mod patrols;
 pub mod population;
 pub mod roster;

@@ -169,6 +169,29 @@ impl From<crate::patrols::Refused> for ApiError {
     }
 }
 
+impl From<crate::disputes::Refused> for ApiError {
+    fn from(e: crate::disputes::Refused) -> Self {
+        use crate::disputes::Refused as R;
+        match e {
+            R::Invalid(reason) => Self::Unprocessable(reason),
+            R::Move(_) | R::PetitionMove(_) => Self::Unprocessable(e.to_string()),
+            R::Seal(_) | R::Random(_) => Self::Internal(e.to_string()),
+        }
+    }
+}
+
+impl From<crate::disputes::callbacks::CallbackFailure> for ApiError {
+    fn from(e: crate::disputes::callbacks::CallbackFailure) -> Self {
+        use crate::disputes::callbacks::CallbackFailure as F;
+        use crate::events::transitions::TransitionFailure as T;
+        match e {
+            F::Refused(r) => r.into(),
+            F::Transition(T::Refused(t)) => Self::Unprocessable(t.to_string()),
+            F::Transition(T::Store(s)) | F::Store(s) => s.into(),
+        }
+    }
+}
+
 impl From<crate::patrols::figures::FiguresError> for ApiError {
     fn from(e: crate::patrols::figures::FiguresError) -> Self {
         match e {

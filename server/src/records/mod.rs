@@ -5,6 +5,7 @@
 
 pub mod attachment;
 pub mod dataset;
+pub mod disputes;
 pub mod event;
 pub mod history;
 pub mod patrol;
@@ -13,6 +14,7 @@ pub mod point;
 pub mod registry;
 
 pub use attachment::{AttachmentRecord, DuplicateLink, NewAttachment};
+pub use disputes::{Callback, CaseFilter, CaseMove, ClosedEvent, DisputeCase, Outcome, Petition, PetitionFact, Screening};
 pub use dataset::{Dataset, DatasetError, DatasetInfo, Grid, Township, Village, VillageKind};
 pub use event::{
     time_text, Channel, EventFilter, EventRecord, Inserted, NewEvent, Page, Paged, Place, Regrid, Reporter,

@@ -189,6 +189,7 @@ macro_rules! dispatch {
 mod accounts;
 pub(super) mod attachments;
 mod audit_log;
+mod disputes;
 mod divisions;
 mod events;
 mod figures;

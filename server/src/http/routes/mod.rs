@@ -1,6 +1,7 @@
 //! The HTTP API: one router per domain, merged here with the fallbacks and middleware.
 
 mod access;
+mod disputes;
 mod drafts;
 mod events;
 mod grids;
@@ -74,6 +75,7 @@ fn api() -> Router<AppState> {
         .merge(people::router())
         .merge(patrols::router())
         .merge(registry::router())
+        .merge(disputes::router())
         .merge(access::router())
 }
 

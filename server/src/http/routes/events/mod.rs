@@ -3,6 +3,7 @@
 
 mod attachments;
 mod calendar;
+mod followups;
 mod open311;
 mod queues;
 pub(super) mod reports;
@@ -23,6 +24,7 @@ pub fn router() -> Router<AppState> {
         .merge(responsibility::router())
         .merge(calendar::router())
         .merge(stats::router())
+        .merge(followups::router())
         .merge(open311::router())
         .merge(stream::router())
 }

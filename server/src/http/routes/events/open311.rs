@@ -48,7 +48,70 @@ pub fn router() -> Router<AppState> {
                     }),
             );
     }
+    // A resident's rating of their own closed request (an extension of GeoReport v2).
+    for (suffix, format) in [("", Format::Json), (".json", Format::Json), (".xml", Format::Xml)] {
+        router = router.at(
+            &format!("{BASE}/requests/{{id}}/followups{suffix}"),
+            axum::routing::post(move |s: State<AppState>, c: Option<Caller>, p: axum::extract::Path<String>, h: HeaderMap, b: Bytes| {
+                rate(s, c, p, h, b, format)
+            }),
+        );
+    }
     router
+}
+
+/// `POST /open311/v2/requests/{id}/followups.json` (`level`, `note`, and the `phone` given with
+/// the report): the reporter rates their closed request, like a call-back that reached them; a
+/// 不满意 or 很不满意 reopens it. Only the key that may report there, and only with the
+/// reporter's own phone: any other request is answered as missing.
+async fn rate(
+    State(state): State<AppState>,
+    caller: Option<Caller>,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+    format: Format,
+) -> Response {
+    let result = async {
+        let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
+        let fields = if content_type.starts_with("application/json") { json_fields(&body)? } else { form(&body)? };
+        let caller = key_caller(&state, caller, fields.get("api_key")).await?;
+        let scope = caller.scope(Permission::ReportEvent)?;
+        let missing = || Open311Error::not_found(format!("no service request with id {id:?} reported with this phone"));
+        let event = state.store.event(&id).await.map_err(|e| Open311Error::from(ApiError::from(e)))?.ok_or_else(missing)?;
+        let digits = |p: &str| p.chars().filter(char::is_ascii_digit).collect::<String>();
+        let phone = fields.get("phone").map(|p| digits(p)).filter(|p| p.len() >= 7).ok_or_else(missing)?;
+        let own = event.reporter.phone.as_deref().map(digits).is_some_and(|p| p == phone);
+        if !own || !scope.0.covers(&event.place.township, &event.place.village) {
+            return Err(missing());
+        }
+        let request = crate::disputes::callbacks::FollowupRequest {
+            reached: true,
+            level: fields.get("level").cloned(),
+            note: fields.get("note").cloned(),
+        };
+        let f = crate::disputes::callbacks::check(request).map_err(|e| Open311Error::from(ApiError::from(e)))?;
+        let callback_id = crate::disputes::new_id('C').map_err(|e| Open311Error::from(ApiError::from(e)))?;
+        let actor = format!("open311:{}", caller.username);
+        let source = crate::disputes::callbacks::Source::Reporter;
+        let (callback, after) = crate::disputes::callbacks::record(state.desk(), &event, &f, callback_id, (&actor, source), state.clock.now())
+            .await
+            .map_err(|e| Open311Error::from(ApiError::from(e)))?;
+        let notice = if callback.reopened { "已收到评价，事项已重新办理" } else { "已收到评价，感谢反馈" };
+        let record = vec![
+            ("service_request_id", Field::from(after.event_id.as_str())),
+            ("status", Field::from(if after.flow.state.is_closed() { "closed" } else { "open" })),
+            ("service_notice", Field::from(notice)),
+        ];
+        Ok::<_, Open311Error>((no_store(open311::list(format, StatusCode::CREATED, "service_requests", "request", &[record])), caller.username, event.event_id))
+    };
+    match result.await {
+        Ok((response, username, event_id)) => AuditNote::success(Permission::RecordRating.as_str(), format!("event:{event_id}"))
+            .for_user(&username)
+            .with_detail("open311 rating")
+            .on(response),
+        Err(e) => refused(format, Permission::ReportEvent.as_str(), e),
+    }
 }
 
 /// The last path segment, split into a name and the format its extension asks for.

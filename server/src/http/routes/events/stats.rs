@@ -1,7 +1,9 @@
 //! Figures (统计): `GET /api/v1/stats?from=&to=[&township=|&village=|&grid=]` — reported,
 //! closed and the closure rate of the events reported in a period (dates inclusive, China
 //! time), by category and by division, the 1-3-5 on-time rates per tier, and the open events
-//! past a deadline now (督办).
+//! past a deadline now (督办); and the benefit indicators — disputes screened and mediated,
+//! petitions resolved, satisfaction of the call-backs, the townships' result indicators
+//! (docs/disputes.md).
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -25,6 +27,7 @@ use crate::state::AppState;
 use crate::events::stats::facts;
 use crate::records::StatsFilter;
 use crate::http::routes::Routes;
+use crate::disputes::figures;
 
 /// Most overdue events listed in the answer (the total is always given).
 pub const OVERDUE_LISTED: u32 = 20;
@@ -80,6 +83,10 @@ struct Answer {
     by_grid: Option<Vec<DivisionCounts>>,
     on_time: BTreeMap<&'static str, OnTime>,
     overdue: Overdue,
+    disputes: figures::DisputeFigures,
+    petitions: figures::PetitionFigures,
+    satisfaction: figures::Satisfaction,
+    outcomes: figures::Outcomes,
     generated_at: String,
 }
 
@@ -110,6 +117,12 @@ async fn figures(State(state): State<AppState>, caller: Caller, ApiQuery(q): Api
     };
     let now = state.clock.now();
     let histories = state.store.histories(&filter).await?;
+    // Satisfaction: the period's closed events due a call-back by the county's rule.
+    let callback_due = histories
+        .iter()
+        .filter(|h| h.state.is_closed() && state.callback_rule.due(&h.event_id, h.category.as_str(), false))
+        .count() as u64;
+    let benefit = benefit(&state, &filter, (from, to), callback_due).await?;
     let calendar = state.rules.calendar();
     let figures = tokio::task::spawn_blocking(move || {
         let all: Vec<_> = histories.iter().map(|h| facts(h, &calendar)).collect();
@@ -134,9 +147,39 @@ async fn figures(State(state): State<AppState>, caller: Caller, ApiQuery(q): Api
         by_category: figures.by_category,
         on_time: figures.on_time,
         overdue,
+        disputes: benefit.0,
+        petitions: benefit.1,
+        satisfaction: benefit.2,
+        outcomes: benefit.3,
         generated_at: time_text(now),
     };
     Ok(no_store(Json(answer).into_response()))
+}
+
+/// The benefit indicators (disputes, petitions, satisfaction, outcomes) of the period and area.
+async fn benefit(
+    state: &AppState,
+    filter: &StatsFilter,
+    (from, to): (NaiveDate, NaiveDate),
+    callback_due: u64,
+) -> Result<(figures::DisputeFigures, figures::PetitionFigures, figures::Satisfaction, figures::Outcomes), ApiError> {
+    let grids = state
+        .catalog
+        .load()
+        .grids()
+        .iter()
+        .map(|g| &g.grid)
+        .filter(|g| filter.township.as_ref().is_none_or(|t| &g.township_code == t))
+        .filter(|g| filter.village.as_ref().is_none_or(|v| &g.village_code == v))
+        .filter(|g| filter.grid.as_ref().is_none_or(|c| &g.code == c))
+        .map(|g| g.code.clone())
+        .collect();
+    let area = figures::Area { filter, from, to, today: figures::today(state.clock.now()), grids };
+    let disputes = figures::disputes(&state.store, &area).await?;
+    let petitions = figures::petitions(&state.store, &area).await?;
+    let callbacks = state.store.callback_facts(filter).await?;
+    let outcomes = figures::outcomes(&state.store, &area).await?;
+    Ok((disputes, petitions, figures::satisfaction(callback_due, &callbacks), outcomes))
 }
 
 /// Open events of the filter's division past a deadline at `now` (whenever reported): the

@@ -1,0 +1,174 @@
+//! Call-backs (回访): `GET /api/v1/callbacks` (the desk: closed events due a call by the
+//! county's rule, nobody reached since they closed), `GET|POST /api/v1/events/{id}/followups`
+//! (a call's record by grid-centre staff in their jurisdiction, or the reporter rating their own
+//! closed event; 不满意 or 很不满意 reopens the event to the tier that closed it).
+
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use chrono::Duration;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use wangge_core::access::{mask_phone, Permission};
+
+use crate::access::{AuditNote, Caller};
+use crate::disputes::callbacks::{self, FollowupRequest, Source};
+use crate::events::view::event_view;
+use crate::http::error::ApiError;
+use crate::http::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::http::routes::{code, no_store, page, time, Routes, IDEMPOTENCY_KEY, IDEMPOTENT_REPLAY};
+use crate::records::{EventRecord, StatsFilter};
+use crate::state::AppState;
+
+/// Days of closed events the desk shows unless asked otherwise.
+pub const DESK_DAYS: i64 = 30;
+
+/// Routes of this module.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .at("/api/v1/callbacks", get(desk))
+        .at("/api/v1/events/{id}/followups", get(list).post(record))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DeskQuery {
+    from: Option<String>,
+    to: Option<String>,
+    township: Option<String>,
+    village: Option<String>,
+    page: Option<String>,
+    per_page: Option<String>,
+}
+
+/// `GET /api/v1/callbacks`: what the desk is to call, most recently closed first.
+async fn desk(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<DeskQuery>) -> Result<Response, ApiError> {
+    let scope = caller.scope(Permission::RecordRating)?;
+    let now = state.clock.now();
+    let township = q.township.map(|c| code("township", c, 9)).transpose()?;
+    let village = q.village.map(|c| code("village", c, 12)).transpose()?;
+    let (township, village) = scope.narrow(township, village).ok_or_else(|| ApiError::Forbidden {
+        action: Permission::RecordRating.as_str().into(),
+        reason: format!("the area asked for is outside the caller's jurisdiction {}", scope.0.as_str()),
+    })?;
+    let from = q.from.as_deref().map(|t| time("from", t, false)).transpose()?.unwrap_or(now - Duration::days(DESK_DAYS));
+    let to = q.to.as_deref().map(|t| time("to", t, true)).transpose()?.unwrap_or(now + Duration::seconds(1));
+    if from > to {
+        return Err(ApiError::BadRequest("from is after to".into()));
+    }
+    let paging = page(q.page.as_deref(), q.per_page.as_deref())?;
+    let filter = StatsFilter { from, to, township, village, grid: None };
+    let closed = state.store.closed_events(&filter).await?;
+    let due: Vec<_> = closed.iter().filter(|e| callbacks::due(&state.callback_rule, e)).collect();
+    let start = usize::try_from(paging.offset()).unwrap_or(usize::MAX);
+    let mut items = Vec::new();
+    for e in due.iter().skip(start).take(paging.per_page as usize) {
+        let Some(event) = state.store.event(&e.event_id).await? else { continue };
+        items.push(json!({
+            "event_id": event.event_id,
+            "category": event.category.as_str(),
+            "description": event.description,
+            "closed_at": crate::records::time_text(e.closed_at),
+            "township": event.place.township,
+            "village": event.place.village,
+            "grid": event.place.grid,
+            "holder": event.flow.holder.as_ref().map(|h| json!({ "tier": h.tier.as_str(), "id": h.id })),
+            "reporter_phone": event.reporter.phone.as_deref().map(mask_phone),
+            "attempts": e.attempts,
+        }));
+    }
+    let answer = json!({ "items": items, "total": due.len(), "page": paging.page, "per_page": paging.per_page,
+                         "rule": { "always": state.callback_rule.always, "share_percent": state.callback_rule.share_percent } });
+    Ok(no_store(Json(answer).into_response()))
+}
+
+/// The event and who records on it: the desk (a centre over it) or its reporter; anyone else
+/// is answered as if the event did not exist, or refused when it may see it.
+async fn event_for(state: &AppState, caller: &Caller, id: &str) -> Result<(EventRecord, Source), ApiError> {
+    // Only grid-centre staff call back, and only those who report rate their own events.
+    if caller.require(Permission::RecordRating).is_err() {
+        caller.require(Permission::ReportEvent)?;
+    }
+    let missing = || ApiError::Hidden(format!("no event with id {id:?}"));
+    let event = state.store.event(id).await?.ok_or_else(missing)?;
+    if let Ok(scope) = caller.scope(Permission::RecordRating) {
+        if scope.0.covers(&event.place.township, &event.place.village) {
+            return Ok((event, Source::Desk));
+        }
+    }
+    let own = !caller.acting_as.is_empty() && event.reporter.person_id.as_deref() == Some(caller.acting_as.as_str());
+    if own {
+        return Ok((event, Source::Reporter));
+    }
+    Err(missing())
+}
+
+/// `GET /api/v1/events/{id}/followups`.
+async fn list(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<String>) -> Result<Response, ApiError> {
+    // Whoever may read the event, or call it back, may read its call-backs.
+    if caller.require(Permission::RecordRating).is_err() {
+        caller.require(Permission::ReadEvents)?;
+    }
+    let missing = || ApiError::Hidden(format!("no event with id {id:?}"));
+    let event = state.store.event(&id).await?.ok_or_else(missing)?;
+    let desk = caller.scope(Permission::RecordRating).is_ok_and(|s| s.0.covers(&event.place.township, &event.place.village));
+    if !desk && !caller.sees_event(&event) {
+        return Err(missing());
+    }
+    let rows = state.store.callbacks(&event.event_id).await?;
+    let items: Vec<Value> = rows.iter().map(callbacks::view).collect();
+    Ok(no_store(Json(json!({ "items": items })).into_response()))
+}
+
+/// `POST /api/v1/events/{id}/followups` `{"reached", "level", "note"}`.
+async fn record(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(body): ApiJson<FollowupRequest>,
+) -> Result<Response, ApiError> {
+    let (event, source) = event_for(&state, &caller, &id).await?;
+    let actor = caller.actor_id();
+    let callback_id = match headers.get(IDEMPOTENCY_KEY) {
+        None => crate::disputes::new_id('C')?,
+        Some(v) => {
+            let key = v
+                .to_str()
+                .ok()
+                .map(str::trim)
+                .filter(|k| !k.is_empty() && k.len() <= 128)
+                .ok_or_else(|| ApiError::BadRequest("Idempotency-Key must be 1 to 128 printable ASCII characters".into()))?;
+            keyed_id(&actor, key)
+        }
+    };
+    // A replay (the phone's queue or the desk resending after a lost answer) changes nothing.
+    let before = state.store.callbacks(&event.event_id).await?;
+    if let Some(done) = before.iter().find(|c| c.callback_id == callback_id) {
+        let view = json!({ "followup": callbacks::view(done), "reopened": done.reopened, "event": event_view(&event, state.clock.now()) });
+        let mut response = no_store(Json(view).into_response());
+        response.headers_mut().insert(IDEMPOTENT_REPLAY, HeaderValue::from_static("true"));
+        return Ok(response);
+    }
+    let f = callbacks::check(body)?;
+    let now = state.clock.now();
+    let (callback, after) = callbacks::record(state.desk(), &event, &f, callback_id, (&actor, source), now).await?;
+    let view = json!({ "followup": callbacks::view(&callback), "reopened": callback.reopened, "event": event_view(&after, now) });
+    let detail = match (callback.reached, callback.level) {
+        (true, Some(l)) => format!("{} {}{}", source.as_str(), l.zh(), if callback.reopened { ", reopened" } else { "" }),
+        _ => format!("{} not reached", source.as_str()),
+    };
+    let response = (StatusCode::CREATED, Json(view)).into_response();
+    Ok(AuditNote::success(Permission::RecordRating.as_str(), format!("event:{}", event.event_id)).with_detail(detail).on(no_store(response)))
+}
+
+/// The id of a call-back sent with an idempotency key: `C`, `K` and 20 hex digits of SHA-256
+/// over who sent it and the key.
+fn keyed_id(actor: &str, key: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::new().chain_update(actor.as_bytes()).chain_update([0]).chain_update(key.as_bytes()).finalize();
+    let hex: String = digest.iter().take(10).map(|b| format!("{b:02x}")).collect();
+    format!("CK{hex}")
+}
