@@ -94,9 +94,15 @@ fn count(stats: &Value, pointer: &str) -> u64 {
     stats.pointer(pointer).and_then(Value::as_u64).unwrap_or(0)
 }
 
+/// A township's result indicator: `—` when the area is not counted by township (`null`).
+fn outcome(stats: &Value, pointer: &str) -> String {
+    stats.pointer(pointer).and_then(Value::as_u64).map_or_else(|| "—".to_owned(), |n| n.to_string())
+}
+
 /// What each rate was counted from.
 fn basis(slug: &str, stats: &Value) -> String {
     match slug {
+        "screening" => format!("按时排查 {} / 应排查 {} 网格·月", count(stats, "/disputes/screened_on_time"), count(stats, "/disputes/screening_due")),
         "mediated" => format!("受理 {} / 发现 {} 件", count(stats, "/disputes/mediated"), count(stats, "/disputes/found")),
         "success" => format!("调解成功 {} 件", count(stats, "/disputes/succeeded")),
         "petitions" => format!("化解 {} / 信访 {} 件", count(stats, "/petitions/resolved"), count(stats, "/petitions/cases")),
@@ -132,8 +138,8 @@ pub fn Indicators(stats: Value) -> impl IntoView {
         </table>
         <div class="kpis" id="outcomes">
             <div class="kpi"><span>"进京赴省访"</span><b id="kpi-beijing-province">{count(&stats, "/petitions/to_beijing_or_province")}</b></div>
-            <div class="kpi"><span>"公共安全事件"</span><b id="kpi-public-safety">{count(&stats, "/outcomes/public_safety_incidents")}</b></div>
-            <div class="kpi"><span>"民转刑案件"</span><b id="kpi-civil-criminal">{count(&stats, "/outcomes/civil_to_criminal")}</b></div>
+            <div class="kpi"><span>"公共安全事件"</span><b id="kpi-public-safety">{outcome(&stats, "/outcomes/public_safety_incidents")}</b></div>
+            <div class="kpi"><span>"民转刑案件"</span><b id="kpi-civil-criminal">{outcome(&stats, "/outcomes/civil_to_criminal")}</b></div>
         </div>
     }
 }

@@ -8,18 +8,13 @@ use serde_json::Value;
 
 use super::moves::{allowed, Moves, Of};
 use super::ui::{self, fact, Fact, Row};
-use super::{first_text, ledgers, may_handle_disputes, text, time, township_name};
+use super::{ledgers, may_handle_disputes, text, time, township_name};
 use crate::app::{shared, Page};
 use crate::{api, labels};
 
-/// The case of a case file: its `case` member when it has one, else the file itself.
-pub fn case_of(file: &Value) -> &Value {
-    file.get("case").filter(|c| c.is_object()).unwrap_or(file)
-}
-
-/// A list member of the file (or of its case).
+/// A list member of a file.
 pub fn list(file: &Value, key: &str) -> Vec<Value> {
-    file.get(key).or_else(|| case_of(file).get(key)).and_then(Value::as_array).cloned().unwrap_or_default()
+    file.get(key).and_then(Value::as_array).cloned().unwrap_or_default()
 }
 
 /// The file of a case or petition `id`, reloaded after each move.
@@ -64,7 +59,7 @@ fn case_body(f: &Value, url: String, moved: Callback<Value>) -> AnyView {
         {ui::facts(facts(f))}
         <h3>"当事人"</h3>
         {ui::table("case-parties".into(), &["身份", "姓名", "电话", "人口信息"], list(f, "parties").iter().map(party).collect(), None)}
-        {may_handle_disputes().then(|| view! { <Moves of=Of::Dispute url actions=allowed(&text(case_of(f), "stage")) on_done=moved/> })}
+        {may_handle_disputes().then(|| view! { <Moves of=Of::Dispute url actions=allowed(&text(f, "stage")) on_done=moved/> })}
         <h3>"调处经过"</h3>
         {ui::table("case-moves".into(), MOVES_HEAD, moves, None)}
         {petitions(f)}
@@ -75,7 +70,7 @@ fn case_body(f: &Value, url: String, moved: Callback<Value>) -> AnyView {
 /// The event the case hangs on, opening it in the console when the account has one.
 fn event_link(file: &Value) -> AnyView {
     let s = shared();
-    let id = text(case_of(file), "event_id");
+    let id = text(file, "event_id");
     let event = file.get("event").cloned().unwrap_or(Value::Null);
     let line: String = [labels::category_name(&text(&event, "category")).to_owned(), text(&event, "description").chars().take(40).collect()]
         .into_iter()
@@ -95,7 +90,7 @@ fn event_link(file: &Value) -> AnyView {
 
 /// The case's facts.
 fn facts(file: &Value) -> Vec<Fact> {
-    let c = case_of(file);
+    let c = file;
     let stage = text(c, "stage");
     let overdue = c.get("overdue").and_then(Value::as_bool) == Some(true);
     vec![
@@ -107,8 +102,10 @@ fn facts(file: &Value) -> Vec<Fact> {
         },
         fact("类型", labels::coded(labels::DISPUTE_KINDS, &text(c, "kind"))),
         fact("规模", format!("{}，{} 人", labels::coded(labels::DISPUTE_SCALES, &text(c, "scale")), text(c, "people"))),
-        fact("乡镇", township_name(&first_text(c, &["township", "township_code"]))),
+        fact("乡镇", township_name(&text(c, "township"))),
         fact("登记", time(c, "registered_at")),
+        fact("调解", [labels::coded(labels::MEDIATION_BODIES, &text(c, "body")), text(c, "mediator"), text(c, "method")].join(" ").trim().to_owned()),
+        fact("结果", c.get("outcome").map(move_detail).unwrap_or_default()),
         Fact { label: "调解期限", id: Some("case-due"), value: time(c, "due_at"), data: None },
         fact("概要", text(c, "summary")),
     ]
@@ -170,7 +167,7 @@ fn petitions(file: &Value) -> Option<AnyView> {
             <h3>"关联信访"</h3>
             <ul class="followups" id="case-petitions">
                 {petitions.into_iter().map(|p| {
-                    let id = first_text(&p, &["petition_id", "id"]);
+                    let id = text(&p, "petition_id");
                     let open = id.clone();
                     let stage = labels::coded(labels::PETITION_STAGES, &text(&p, "stage"));
                     view! { <li><button class="link" on:click=move |_| l.open_petition(open.clone())>{id}</button>{format!(" · {stage}")}</li> }

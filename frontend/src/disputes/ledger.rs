@@ -14,7 +14,7 @@ use super::petitions::RegisterPetition;
 use super::register::RegisterCase;
 use super::ui::{self, markup as m, Row};
 use crate::app::shared;
-use super::{first_text, ledgers, may_handle_disputes, may_handle_petitions, own_township, pages, text, time, township_name, Ledgers, PER_PAGE};
+use super::{ledgers, may_handle_disputes, may_handle_petitions, own_township, pages, text, time, township_name, Ledgers, PER_PAGE};
 use crate::{api, labels};
 
 /// Which ledger.
@@ -73,7 +73,7 @@ impl Book {
 
     /// One entry as a row of the table.
     fn row(self, v: &Value) -> Row {
-        let place = township_name(&first_text(v, &["township", "township_code"]));
+        let place = township_name(&text(v, "township"));
         let short = |k: &str| text(v, k).chars().take(30).collect::<String>();
         match self {
             Self::Disputes => {
@@ -81,7 +81,7 @@ impl Book {
                 let overdue = v.get("overdue").and_then(Value::as_bool) == Some(true);
                 let shown = labels::coded(labels::DISPUTE_STAGES, &stage) + if overdue { "（超期）" } else { "" };
                 Row {
-                    id: first_text(v, &["case_id", "id"]),
+                    id: text(v, "case_id"),
                     cells: vec![
                         time(v, "registered_at"),
                         labels::coded(labels::DISPUTE_KINDS, &text(v, "kind")),
@@ -97,11 +97,11 @@ impl Book {
             Self::Petitions => {
                 let stage = text(v, "stage");
                 Row {
-                    id: first_text(v, &["petition_id", "id"]),
+                    id: text(v, "petition_id"),
                     cells: vec![
                         time(v, "received_at"),
                         labels::coded(labels::PETITION_CHANNELS, &text(v, "channel")),
-                        labels::coded(labels::PETITION_LEVELS, &first_text(v, &["level", "lodged"])),
+                        labels::coded(labels::PETITION_LEVELS, &text(v, "lodged")),
                         place,
                         text(v, "people"),
                         labels::coded(labels::PETITION_STAGES, &stage),

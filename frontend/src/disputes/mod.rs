@@ -162,10 +162,6 @@ pub fn text(v: &Value, key: &str) -> String {
     }
 }
 
-/// The first of `keys` that the answer has as text.
-pub fn first_text(v: &Value, keys: &[&str]) -> String {
-    keys.iter().map(|k| text(v, k)).find(|t| !t.is_empty()).unwrap_or_default()
-}
 
 /// A time field as `2025-03-03 09:00` (China time), `—` when absent.
 pub fn time(v: &Value, key: &str) -> String {

@@ -6,29 +6,15 @@ use leptos::prelude::*;
 use serde_json::Value;
 use wangge_core::petition::{apply, Move, Stage, MAX_EXTENSION_DAYS};
 
-use super::case::{case_of, list, move_row, MOVES_HEAD};
+use super::case::{list, move_row, MOVES_HEAD};
 use super::moves::{Moves, Of};
 use super::ui::{self, fact, Fact};
-use super::{first_text, ledgers, may_handle_petitions, text, time, township_name};
+use super::{ledgers, may_handle_petitions, text, time, township_name};
 use crate::labels;
 
 /// Every stage, to read a wire name.
 const STAGES: [Stage; 4] = [Stage::Registered, Stage::Accepted, Stage::Declined, Stage::Answered];
 
-/// A petition's id in an answer.
-pub fn petition_id(v: &Value) -> String {
-    let top = first_text(v, &["petition_id", "id"]);
-    if top.is_empty() {
-        v.get("petition").map(|p| first_text(p, &["petition_id", "id"])).unwrap_or_default()
-    } else {
-        top
-    }
-}
-
-/// The petition of a file: its `petition` member when it has one, else the file itself.
-fn petition_of(file: &Value) -> &Value {
-    file.get("petition").filter(|c| c.is_object()).unwrap_or_else(|| case_of(file))
-}
 
 /// The moves a petition at `stage` (wire name) may take, `extended` once already, by the
 /// core's rules (信访工作条例: accepted or declined first, then extended once or answered).
@@ -47,7 +33,7 @@ pub fn allowed(stage: &str, extended: bool) -> Vec<&'static str> {
 
 /// A petition's file: facts, linked case, next moves and moves so far.
 pub fn petition_body(f: &Value, url: String, moved: Callback<Value>) -> AnyView {
-    let p = petition_of(f);
+    let p = f;
     let actions = allowed(&text(p, "stage"), p.get("extended").and_then(Value::as_bool).unwrap_or(false));
     let moves = list(f, "moves").iter().map(|m| move_row(m, labels::PETITION_MOVES, labels::PETITION_STAGES)).collect();
     view! {
@@ -68,10 +54,10 @@ fn facts(p: &Value) -> Vec<Fact> {
         .and_then(Value::as_array)
         .map(|a| a.iter().map(|x| format!("{} {}", text(x, "name"), text(x, "phone")).trim().to_owned()).collect())
         .unwrap_or_default();
-    let place = format!("{} {}", township_name(&first_text(p, &["township", "township_code"])), first_text(p, &["village", "village_code"]));
+    let place = format!("{} {}", township_name(&text(p, "township")), text(p, "village"));
     vec![
         Fact { label: "阶段", id: Some("petition-stage"), value: labels::coded(labels::PETITION_STAGES, &stage), data: Some(stage) },
-        fact("渠道", format!("{}，{}", labels::coded(labels::PETITION_CHANNELS, &text(p, "channel")), labels::coded(labels::PETITION_LEVELS, &first_text(p, &["level", "lodged"])))),
+        fact("渠道", format!("{}，{}", labels::coded(labels::PETITION_CHANNELS, &text(p, "channel")), labels::coded(labels::PETITION_LEVELS, &text(p, "lodged")))),
         fact("收到", time(p, "received_at")),
         fact("受理期限", time(p, "accept_by")),
         fact("办理期限", time(p, "due_at")),

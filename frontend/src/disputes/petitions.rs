@@ -23,7 +23,7 @@ pub fn body(f: &Map<String, Value>) -> Value {
     }
     let mut b = json!({
         "channel": field("channel"),
-        "level": field("level"),
+        "lodged": field("lodged"),
         "township": field("township"),
         "petitioners": petitioners,
         "people": field("people").parse::<u32>().unwrap_or(0),
@@ -55,7 +55,7 @@ fn fields(townships: &[(String, String)]) -> String {
     [
         m::row(&[
             m::labelled("渠道", &m::select("petition-channel", "channel", labels::PETITION_CHANNELS, "visit", None)),
-            m::labelled("登记层级", &m::select("petition-level", "level", labels::PETITION_LEVELS, "county", None)),
+            m::labelled("登记层级", &m::select("petition-level", "lodged", labels::PETITION_LEVELS, "county", None)),
             m::labelled("收到时间", &m::input("petition-received", "received_at", "datetime-local", "", "")),
         ]),
         m::row(&[m::labelled("乡镇", &towns), m::input("petition-village", "village", "text", "村(社区)代码（可空）", "")]),
@@ -88,7 +88,7 @@ pub fn RegisterPetition(#[prop(into)] on_done: Callback<String>) -> impl IntoVie
         spawn_local(async move {
             match api::raw_json("POST", "/api/v1/petitions", &b).await {
                 Ok((200 | 201, text)) => match serde_json::from_str::<Value>(&text) {
-                    Ok(v) => on_done.run(super::petition_case::petition_id(&v)),
+                    Ok(v) => on_done.run(super::text(&v, "petition_id")),
                     Err(e) => error.set(format!("无法解析服务器的回答：{e}")),
                 },
                 Ok((code, text)) => error.set(format!("登记失败（HTTP {code}）：{}", api::detail(&text))),
@@ -114,7 +114,7 @@ mod tests {
     #[test]
     fn petitioners_and_optional_fields() {
         let mut f = Map::new();
-        for (k, v) in [("channel", "visit"), ("level", "beijing"), ("township", "130730100"), ("names", "张三、李四"), ("phone", "13812345678"), ("people", "2"), ("matter", "征地补偿"), ("received_at", "2026-12-01T09:30"), ("case_id", " ")] {
+        for (k, v) in [("channel", "visit"), ("lodged", "beijing"), ("township", "130730100"), ("names", "张三、李四"), ("phone", "13812345678"), ("people", "2"), ("matter", "征地补偿"), ("received_at", "2026-12-01T09:30"), ("case_id", " ")] {
             f.insert(k.into(), json!(v));
         }
         let b = body(&f);

@@ -8,7 +8,7 @@ use leptos::task::spawn_local;
 use serde_json::{json, Map, Value};
 
 use super::ui::{self, markup as m};
-use super::first_text;
+use super::text;
 use crate::app::{shared, Page};
 use crate::{api, labels};
 
@@ -116,14 +116,15 @@ pub fn RegisterCase(event_id: String, #[prop(into)] on_done: Callback<String>, #
     }
 }
 
-/// A case's id in an answer (the case file, or a 409's problem).
+/// A case's id in an answer: the case file's, or the one a 409 names ("event … already has
+/// dispute case D…").
 pub fn case_id(v: &Value) -> String {
-    let top = first_text(v, &["case_id", "existing", "id"]);
-    if top.is_empty() {
-        v.get("case").map(|c| first_text(c, &["case_id", "id"])).unwrap_or_default()
-    } else {
-        top
+    let id = text(v, "case_id");
+    if !id.is_empty() {
+        return id;
     }
+    let detail = text(v, "detail");
+    detail.split_once("dispute case ").map(|(_, rest)| rest.trim().to_owned()).unwrap_or_default()
 }
 
 /// 登记纠纷案件 in the event panel, for those who handle disputes: the form for this event; the
@@ -164,6 +165,8 @@ mod tests {
         assert_eq!(b["people"], 2);
         assert_eq!(b["parties"], json!([{"name": "张三", "role": "申请人"}, {"name": "王五", "role": "第三人"}]));
         assert!(fields("", "").contains("name=\"party-phone-2\""));
+        let conflict = json!({"status": 409, "detail": "event E20231103-000123 already has dispute case D20231103-000123"});
+        assert_eq!(case_id(&conflict), "D20231103-000123");
     }
 
     #[test]
