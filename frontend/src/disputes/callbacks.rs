@@ -148,7 +148,9 @@ pub fn CallbackDesk() -> impl IntoView {
     let count = move || total.get().unwrap_or(0);
     // Another period or township starts from its first page.
     Effect::new(move |_| {
-        (from.track(), to.track(), township.track());
+        from.track();
+        to.track();
+        township.track();
         if page.get_untracked() != 1 {
             page.set(1);
         }
