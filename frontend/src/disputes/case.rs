@@ -35,6 +35,12 @@ pub fn CaseFile(of: Of, id: String) -> impl IntoView {
         file.set(Some(Ok(after)));
         l.reload();
     });
+    // The file opens below the ledger: brought into view.
+    request_animation_frame(move || {
+        if let Some(el) = document().get_element_by_id(dom_id) {
+            el.scroll_into_view();
+        }
+    });
     view! {
         <section class="panel case-file" id=dom_id data-id=id.clone()>
             <div class="panel-head">

@@ -204,16 +204,16 @@ pub fn Ledger(book: Book) -> impl IntoView {
 fn filter_fields(book: Book, townships: &[(String, String)], f: &Filter) -> String {
     let p = book.prefix();
     let kind = match book {
-        Book::Disputes => m::select("dispute-kind", "kind", labels::DISPUTE_KINDS, &f.kind, Some("全部类型")),
+        Book::Disputes => m::select("dispute-filter-kind", "kind", labels::DISPUTE_KINDS, &f.kind, Some("全部类型")),
         Book::Petitions => String::new(),
     };
     [
         m::row(&[
-            m::labelled("自", &m::input(&format!("{p}-from"), "from", "date", "", &f.from)),
-            m::labelled("至", &m::input(&format!("{p}-to"), "to", "date", "", &f.to)),
-            m::townships(&format!("{p}-township"), townships, &own_township(), &f.township, "全县"),
+            m::labelled("自", &m::input(&format!("{p}-filter-from"), "from", "date", "", &f.from)),
+            m::labelled("至", &m::input(&format!("{p}-filter-to"), "to", "date", "", &f.to)),
+            m::townships(&format!("{p}-filter-township"), townships, &own_township(), &f.township, "全县"),
         ]),
-        m::row(&[m::select(&format!("{p}-stage"), "stage", book.stages(), &f.stage, Some("全部阶段")), kind]),
+        m::row(&[m::select(&format!("{p}-filter-stage"), "stage", book.stages(), &f.stage, Some("全部阶段")), kind]),
     ]
     .concat()
 }

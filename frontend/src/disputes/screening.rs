@@ -75,6 +75,7 @@ pub fn ScreeningBoard() -> impl IntoView {
                         ("按时", "screening-on-time", n("on_time")),
                         ("排查率", "screening-rate", labels::rate(b.get("rate").and_then(Value::as_f64))),
                     ])></div>
+                    {(b.get("ended").and_then(Value::as_bool) == Some(false)).then(|| view! { <p class="note" id="screening-running">"本月尚未结束：排查率按已记录的计，月末前仍可排查。"</p> })}
                     <h3>{format!("未排查网格（{missing} 个）")}</h3>
                     {ui::table("screening-grids".into(), &["网格", "村(社区)", "乡镇", "排查"], rows, Some(located))}
                 }.into_any()
