@@ -2,7 +2,9 @@
 // server with the demo county: the county dispatcher calls back a dispute event closed today and
 // records 不满意 in two clicks (已接通, then the level), which reopens the event; then registers a
 // dispute case for another event from the 纠纷台账, records its acceptance and the agreement,
-// and is shown the service's reason for a move it refuses. Screenshots in target/e2e/.
+// and is shown the service's reason for a move it refuses; the county leader's cockpit shows the
+// five benefit indicators as the service counts them, each met or not. Screenshots in
+// target/e2e/.
 //
 //   WANGGE_BIN=<server binary> node --test tests/e2e/disputes.test.mjs
 import assert from 'node:assert/strict';
@@ -140,4 +142,41 @@ test('回访: 不满意 in two clicks reopens the event; 纠纷: a case register
   await page.locator(`#dispute-list tr[data-id="${caseId}"][data-tag="agreed"]`).waitFor({ timeout: 30_000 });
   assert.deepEqual(page.outside, [], 'nothing is loaded from outside the server');
   assert.deepEqual(page.errors.filter((e) => /panicked|RuntimeError|unreachable/.test(e)), [], 'the app never panicked');
+});
+
+test('领导驾驶舱: the five benefit indicators against their targets, as the service counts them', { timeout: 60_000 }, async () => {
+  const page = await newPage(browser, server.base);
+  await loginForm(page, server.base, 'leader', DEMO_PASSWORD);
+  await page.locator('#indicators tr.indicator').first().waitFor({ timeout: 30_000 });
+  // The cockpit's period: the demo year's start to today (the page's clock).
+  const d = new Date();
+  const today = `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
+  const leader = await apiSession(server.base, 'leader');
+  const stats = (await leader.call('GET', `/api/v1/stats?from=2023-01-01&to=${today}`)).body;
+  const targets = {
+    screening: [stats.disputes.screening_rate, (r) => r > 0.97],
+    mediated: [stats.disputes.mediated_rate, (r) => r >= 1],
+    success: [stats.disputes.success_rate, (r) => r >= 0.95],
+    petitions: [stats.petitions.resolved_rate, (r) => r >= 0.9],
+    satisfaction: [stats.satisfaction.rate, (r) => r > 0.95],
+  };
+  for (const [slug, [rate, met]] of Object.entries(targets)) {
+    const row = page.locator(`#indicator-${slug}`);
+    const shown = (await row.locator('.indicator-value').textContent()).trim();
+    const standing = await row.getAttribute('data-standing');
+    if (rate === null) {
+      assert.equal(shown, '无数据', `${slug}: a null rate is never a number`);
+      assert.equal(standing, 'nodata');
+    } else {
+      assert.equal(shown, `${(rate * 100).toFixed(2)}%`, slug);
+      assert.equal(standing, met(rate) ? 'met' : 'unmet', `${slug} at ${rate}`);
+    }
+  }
+  assert.equal(Number(await page.locator('#kpi-beijing-province').textContent()), stats.petitions.to_beijing_or_province);
+  assert.equal(Number(await page.locator('#kpi-public-safety').textContent()), stats.outcomes.public_safety_incidents);
+  assert.equal(Number(await page.locator('#kpi-civil-criminal').textContent()), stats.outcomes.civil_to_criminal);
+  assert.equal(await page.locator('#tab-callbacks').count(), 0, 'no call-back desk for a leader');
+  assert.equal(await page.locator('#tab-disputes').count(), 1, 'the ledgers, to read');
+  await page.locator('#indicators').screenshot({ path: path.join(OUT, 'disputes-indicators.png') });
+  shots.push(path.join(OUT, 'disputes-indicators.png'));
 });
