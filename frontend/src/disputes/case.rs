@@ -4,13 +4,15 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use serde_json::Value;
+use serde_json::{json, Value};
+use wangge_core::access::Permission;
+use wangge_core::wire::Revealed;
 
 use super::moves::{allowed, Moves, Of};
 use super::ui::{self, fact, Fact, Row};
 use super::{ledgers, may_handle_disputes, text, time, township_name};
 use crate::app::{shared, Page};
-use crate::{api, labels};
+use crate::{api, labels, session};
 
 /// A list member of a file.
 pub fn list(file: &Value, key: &str) -> Vec<Value> {
@@ -64,7 +66,8 @@ fn case_body(f: &Value, url: String, moved: Callback<Value>) -> AnyView {
         {event_link(f)}
         {ui::facts(facts(f))}
         <h3>"当事人"</h3>
-        {ui::table("case-parties".into(), &["身份", "姓名", "电话", "人口信息"], list(f, "parties").iter().map(party).collect(), None)}
+        {ui::table("case-parties".into(), PARTIES_HEAD, list(f, "parties").iter().map(party).collect(), None)}
+        {reveal(url.clone(), "parties")}
         {may_handle_disputes().then(|| view! { <Moves of=Of::Dispute url actions=allowed(&text(f, "stage")) on_done=moved/> })}
         <h3>"调处经过"</h3>
         {ui::table("case-moves".into(), MOVES_HEAD, moves, None)}
@@ -117,8 +120,11 @@ fn facts(file: &Value) -> Vec<Fact> {
     ]
 }
 
+/// The columns of a file's parties or petitioners.
+const PARTIES_HEAD: &[&str] = &["身份", "姓名", "电话", "人口信息"];
+
 /// A party, masked as answered.
-fn party(p: &Value) -> Row {
+pub fn party(p: &Value) -> Row {
     Row { id: String::new(), tag: text(p, "role"), cells: vec![text(p, "role"), text(p, "name"), text(p, "phone"), text(p, "record_id")] }
 }
 
@@ -182,4 +188,30 @@ fn petitions(file: &Value) -> Option<AnyView> {
         }
         .into_any()
     })
+}
+
+/// 查看完整信息 — a file's parties (`parties`) or petitioners (`petitioners`) in clear, for
+/// those who may (`reveal_personal_data`; `POST …/reveal`, each reveal audited).
+pub fn reveal(url: String, field: &'static str) -> Option<AnyView> {
+    if !session::may(Permission::RevealPersonalData) {
+        return None;
+    }
+    let shown = RwSignal::new(None::<Result<Vec<Value>, String>>);
+    let ask = move |_| {
+        let url = format!("{url}/reveal");
+        spawn_local(async move {
+            let got = api::post::<Revealed>(&url, &json!({ "field": field })).await;
+            shown.set(Some(got.and_then(|r| serde_json::from_str::<Vec<Value>>(&r.value).map_err(|e| format!("无法解析：{e}")))));
+        });
+    };
+    Some(
+        view! {
+            <button class="link" id=format!("reveal-{field}") on:click=ask>"查看完整信息（记入审计日志）"</button>
+            {move || shown.get().map(|r| match r {
+                Ok(list) => ui::table(format!("revealed-{field}"), PARTIES_HEAD, list.iter().map(party).collect(), None),
+                Err(e) => view! { <p class="error">{e}</p> }.into_any(),
+            })}
+        }
+        .into_any(),
+    )
 }

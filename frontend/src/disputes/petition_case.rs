@@ -38,6 +38,7 @@ pub fn petition_body(f: &Value, url: String, moved: Callback<Value>) -> AnyView 
     let moves = list(f, "moves").iter().map(|m| move_row(m, labels::PETITION_MOVES, labels::PETITION_STAGES)).collect();
     view! {
         {ui::facts(facts(p))}
+        {super::case::reveal(url.clone(), "petitioners")}
         {linked_case(p)}
         {may_handle_petitions().then(|| view! { <Moves of=Of::Petition url actions on_done=moved/> })}
         <h3>"办理经过"</h3>

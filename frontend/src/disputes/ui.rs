@@ -145,19 +145,6 @@ pub fn kpis(list: &[(&str, &str, String)]) -> String {
     html + "</div>"
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn text_is_escaped_in_markup() {
-        let rows = [Row { id: "D1".into(), tag: "agreed".into(), cells: vec!["<b>\"张三\" & 李四</b>".into()] }];
-        let html = table_html("t", &["概要"], &rows, Some("D1"), true);
-        assert!(html.contains("<tr data-id=\"D1\" data-tag=\"agreed\" class=\"selected\"><td>&lt;b&gt;&quot;张三&quot; &amp; 李四&lt;/b&gt;</td></tr>"), "{html}");
-        assert!(html.starts_with("<table id=\"t\" class=\"ledger clickable\">"));
-    }
-}
-
 /// The named fields of a form as markup: what a form asks for is written as text, read back
 /// once on submit (`values`), not bound field by field.
 pub mod markup {
@@ -243,4 +230,17 @@ pub fn values(ev: &web_sys::Event) -> serde_json::Map<String, serde_json::Value>
         out.insert(name, value);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_is_escaped_in_markup() {
+        let rows = [Row { id: "D1".into(), tag: "agreed".into(), cells: vec!["<b>\"张三\" & 李四</b>".into()] }];
+        let html = table_html("t", &["概要"], &rows, Some("D1"), true);
+        assert!(html.contains("<tr data-id=\"D1\" data-tag=\"agreed\" class=\"selected\"><td>&lt;b&gt;&quot;张三&quot; &amp; 李四&lt;/b&gt;</td></tr>"), "{html}");
+        assert!(html.starts_with("<table id=\"t\" class=\"ledger clickable\">"));
+    }
 }
