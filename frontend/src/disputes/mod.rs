@@ -162,7 +162,6 @@ pub fn text(v: &Value, key: &str) -> String {
     }
 }
 
-
 /// A time field as `2025-03-03 09:00` (China time), `—` when absent.
 pub fn time(v: &Value, key: &str) -> String {
     let t = text(v, key);
@@ -183,7 +182,7 @@ pub fn township_name(code: &str) -> String {
     }
 }
 
-/// Today in China time as `YYYY-MM-DD` (the page's clock).
+/// Today by the page's clock as `YYYY-MM-DD`.
 pub fn today() -> String {
     let d = js_sys::Date::new_0();
     format!("{:04}-{:02}-{:02}", d.get_full_year(), d.get_month() + 1, d.get_date())
