@@ -146,3 +146,6 @@ CREATE TABLE outcome (
 );
 
 CREATE INDEX outcome_township ON outcome (township_code, occurred_on);
+
+-- The call-back desk and the demo read events by when they were closed.
+CREATE INDEX event_closed_at ON event (closed_at) WHERE closed_at IS NOT NULL;

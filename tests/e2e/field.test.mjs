@@ -215,16 +215,22 @@ test('the phone app works offline: a report with a photo, actions on a task, a p
   await page.click('#checkin-submit');
   await page.waitForFunction(() => /打卡 1 次/.test(document.querySelector('#patrol-status')?.textContent || ''), null, { timeout: 10_000 });
   await page.click('#patrol-end');
+  // The month's screening of the first grid (矛盾纠纷排查), recorded although nothing was found.
+  await page.selectOption('#screening-grid', worker.grid);
+  await page.fill('#screening-found', '0');
+  await page.fill('#screening-note', '本月走访未发现矛盾纠纷');
+  await page.click('#screening-submit');
+  await page.waitForFunction(() => /已记录/.test(document.querySelector('#screening-result')?.textContent || ''), null, { timeout: 10_000 });
   // The report, two actions on the task, the patrol's start, its track (one batch), the
-  // check-in and the end.
-  await waitPending(page, 7);
-  assert.equal(await page.locator('#f-pending').textContent(), '7 条待上传');
+  // check-in, the end and the screening.
+  await waitPending(page, 8);
+  assert.equal(await page.locator('#f-pending').textContent(), '8 条待上传');
   await shot(page, 'field-offline-queue');
 
   // 3. Reloaded with no network: the app opens from the service worker's cache, the queue is kept.
   await page.reload();
   await page.locator('#f-pending').waitFor({ timeout: 60_000 });
-  await waitPending(page, 7);
+  await waitPending(page, 8);
   assert.equal(await page.locator('#f-online').textContent(), '离线');
   await page.waitForFunction(() => window.__wangge?.field?.mapReady, null, { timeout: 60_000 });
 
@@ -232,7 +238,12 @@ test('the phone app works offline: a report with a photo, actions on a task, a p
   await phone.setOffline(false);
   await waitPending(page, 0, 60_000);
   const sent = await page.evaluate(() => window.__wangge.field.list('sent'));
-  assert.deepEqual(sent.map((i) => i.kind), ['report', 'transition', 'transition', 'patrol_start', 'points', 'checkin', 'patrol_end'], 'sent in the order made');
+  assert.deepEqual(sent.map((i) => i.kind), ['report', 'transition', 'transition', 'patrol_start', 'points', 'checkin', 'patrol_end', 'screening'], 'sent in the order made');
+  const month = new Date(Date.now() + 8 * 3600e3).toISOString().slice(0, 7);
+  const board = await api('GET', `/api/v1/screenings?month=${month}&village=${worker.grid.slice(0, 12)}`);
+  const screened = board.items.find((g) => g.grid === worker.grid);
+  assert.ok(screened && screened.screening, `grid ${worker.grid} screened this month: ${JSON.stringify(screened)}`);
+  assert.deepEqual([screened.screening.found, screened.screening.note, screened.screening.on_time], [0, '本月走访未发现矛盾纠纷', true]);
   assert.deepEqual(await page.evaluate(() => window.__wangge.field.list('failed')), [], 'nothing refused');
   const reportId = sent[0].id;
   const created = JSON.parse(sent[0].answer);

@@ -248,6 +248,7 @@ pub fn PatrolPanel() -> impl IntoView {
             </div>
         })}
         <p class="result" id="patrol-result">{move || result.get()}</p>
+        <Screening/>
         <div class="f-actions">
             {move || if open() {
                 view! {
@@ -257,6 +258,64 @@ pub fn PatrolPanel() -> impl IntoView {
             } else {
                 view! { <button class="f-button" id="patrol-start" on:click=move |_| start(f)>"开始巡查"</button> }.into_any()
             }}
+        </div>
+    }
+}
+
+/// The month (China time) of a unix time in ms, `YYYY-MM`.
+pub fn china_month(ms: f64) -> String {
+    let d = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms + 8.0 * 3_600_000.0));
+    format!("{:04}-{:02}", d.get_utc_full_year(), d.get_utc_month() + 1)
+}
+
+/// 本月排查 — the month's dispute screening of one of my grids, recorded even when nothing was
+/// found; queued like everything else (a replay replaces the grid's month).
+#[component]
+fn Screening() -> impl IntoView {
+    let f = field();
+    let grids: Vec<(String, String)> =
+        f.grids.with_value(|g| g.iter().filter(|g| g.mine).map(|g| (g.code.clone(), g.name.clone())).collect());
+    let first = grids.first().map(|(c, _)| c.clone()).unwrap_or_default();
+    let grid = RwSignal::new(first);
+    let found = RwSignal::new("0".to_owned());
+    let note = RwSignal::new(String::new());
+    let done = RwSignal::new(String::new());
+    let record = move |_| {
+        let code = grid.get_untracked();
+        let Ok(n) = found.get_untracked().trim().parse::<u32>() else {
+            done.set("发现纠纷数须为 0 或正整数。".to_owned());
+            return;
+        };
+        if code.is_empty() {
+            done.set("没有绑定的网格。".to_owned());
+            return;
+        }
+        let month = china_month(now_ms());
+        let body = json!({"grid": code, "month": month, "found": n, "note": note.get_untracked().trim()});
+        let label = format!("排查 · {code} · {month} · 发现 {n} 起");
+        let item = NewItem::new(bridge::uuid(), Kind::Screening, label, "/api/v1/screenings".to_owned(), &body);
+        spawn_local(async move {
+            match f.enqueue(item, &[]).await {
+                Ok(()) => {
+                    note.set(String::new());
+                    done.set(format!("已记录 {month} 排查。"));
+                }
+                Err(e) => done.set(e),
+            }
+        });
+    };
+    view! {
+        <div class="f-form" id="screening-form">
+            <h3>"本月矛盾纠纷排查"</h3>
+            <label>"网格"
+                <select id="screening-grid" on:change=move |ev| grid.set(event_target_value(&ev))>
+                    {grids.into_iter().map(|(c, n)| view! { <option value=c.clone()>{format!("{n}（{c}）")}</option> }).collect_view()}
+                </select>
+            </label>
+            <label>"发现纠纷（起）" <input id="screening-found" type="number" min="0" prop:value=move || found.get() on:input=move |ev| found.set(event_target_value(&ev))/></label>
+            <label>"排查情况" <input id="screening-note" type="text" placeholder="无纠纷也要记录" prop:value=move || note.get() on:input=move |ev| note.set(event_target_value(&ev))/></label>
+            <button class="f-button secondary" id="screening-submit" on:click=record>"记录排查"</button>
+            <p class="result" id="screening-result">{move || done.get()}</p>
         </div>
     }
 }

@@ -28,6 +28,9 @@ pub enum Kind {
     RegistryCreate,
     /// `POST /api/v1/registry/{kind}/{id}/verify` (re-verified on the spot).
     RegistryVerify,
+    /// `POST /api/v1/screenings` (矛盾纠纷排查: a grid's month, recorded even when nothing was
+    /// found; a replay replaces the same grid's month).
+    Screening,
 }
 
 impl Kind {

@@ -179,11 +179,7 @@ pub fn view(case: &DisputeCase, now: DateTime<Utc>) -> Value {
         "created_by": case.created_by,
         "seq": case.seq,
     });
-    if let (Value::Object(out), Value::Object(doc)) = (&mut v, &case.doc) {
-        for (k, val) in doc {
-            out.entry(k.clone()).or_insert_with(|| val.clone());
-        }
-    }
+    super::beside(&mut v, &case.doc);
     v
 }
 

@@ -62,6 +62,15 @@ pub(crate) fn new_id(prefix: char) -> Result<String, Refused> {
     Ok(format!("{prefix}{}", bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()))
 }
 
+/// Adds the members of `more` that `v` does not have (a file's fields beside its columns).
+pub(crate) fn beside(v: &mut serde_json::Value, more: &serde_json::Value) {
+    if let (serde_json::Value::Object(out), serde_json::Value::Object(fields)) = (v, more) {
+        for (k, val) in fields {
+            out.entry(k.clone()).or_insert_with(|| val.clone());
+        }
+    }
+}
+
 /// A move's fields without its `action` tag.
 pub(crate) fn payload<T: serde::Serialize>(m: &T) -> serde_json::Value {
     let mut value = serde_json::to_value(m).unwrap_or_default();

@@ -177,10 +177,6 @@ pub fn view(p: &Petition, now: DateTime<Utc>) -> Value {
         "created_by": p.created_by,
         "seq": p.seq,
     });
-    if let (Value::Object(out), Value::Object(doc)) = (&mut v, &p.doc) {
-        for (k, val) in doc {
-            out.entry(k.clone()).or_insert_with(|| val.clone());
-        }
-    }
+    super::beside(&mut v, &p.doc);
     v
 }

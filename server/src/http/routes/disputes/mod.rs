@@ -311,11 +311,7 @@ async fn file(state: &AppState, case: &DisputeCase) -> Result<Value, ApiError> {
 /// A move as answered: its fields, with who, when and the stage after.
 pub(crate) fn move_view(m: &crate::records::CaseMove) -> Value {
     let mut v = json!({ "seq": m.seq, "at": crate::records::time_text(m.at), "actor": m.actor, "action": m.action, "stage_after": m.stage_after });
-    if let (Value::Object(out), Value::Object(fields)) = (&mut v, &m.payload) {
-        for (k, val) in fields {
-            out.entry(k.clone()).or_insert_with(|| val.clone());
-        }
-    }
+    disputes::beside(&mut v, &m.payload);
     v
 }
 
