@@ -284,12 +284,15 @@ test('the phone app works offline: a report with a photo, actions on a task, a p
 
   // 5. Everything sent is sent again (as after a lost answer): nothing changes on the server.
   const statuses = await page.evaluate(() => window.__wangge.field.replay());
-  assert.equal(statuses.length, 7);
+  assert.equal(statuses.length, 8);
   assert.ok(statuses.every((s) => s >= 200 && s < 300), `replays answered: ${statuses}`);
   assert.equal(await sameReport(), 1, 'still one event');
   const again = await patrolsToday();
   assert.equal(again.total, 1, 'still one patrol');
   assert.deepEqual([again.items[0].points, again.items[0].checkins], [5, 1], 'no point or check-in twice');
+  const boardAgain = await api('GET', `/api/v1/screenings?month=${month}&village=${worker.grid.slice(0, 12)}`);
+  const screenedAgain = boardAgain.items.find((g) => g.grid === worker.grid).screening;
+  assert.deepEqual([screenedAgain.at, screenedAgain.found], [screened.screening.at, 0], 'the screening replayed keeps its first time');
   assert.equal((await api('GET', `/api/v1/events/${created.event_id}`)).attachments.length, 1, 'still one photo');
   assert.equal((await api('GET', `/api/v1/patrols/${encodeURIComponent(patrol.id)}`)).visits[0].photos.length, 1, 'still one check-in photo');
   const stepsAgain = await api('GET', `/api/v1/events/${task.event_id}/timeline`);
