@@ -4,6 +4,7 @@
 #![deny(missing_docs)]
 
 pub mod access;
+pub mod assessment;
 pub mod calendar;
 pub mod coord;
 pub mod dispute;
