@@ -55,11 +55,9 @@ pub(crate) fn optional(what: &str, value: Option<&str>, max: usize) -> Result<St
     Ok(value.to_owned())
 }
 
-/// A new random id with `prefix`.
+/// A new random id with `prefix` (the registry's ids, the same way).
 pub(crate) fn new_id(prefix: char) -> Result<String, Refused> {
-    let mut bytes = [0u8; 8];
-    getrandom::getrandom(&mut bytes).map_err(|e| Refused::Random(e.to_string()))?;
-    Ok(format!("{prefix}{}", bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()))
+    crate::registry::new_id(prefix).map_err(|e| Refused::Random(e.to_string()))
 }
 
 /// Adds the members of `more` that `v` does not have (a file's fields beside its columns).
