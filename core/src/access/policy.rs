@@ -97,11 +97,22 @@ pub enum Permission {
     HandlePetitions,
     /// Record a township's result indicators (public-safety incidents, 民转刑).
     RecordOutcomes,
+    /// Scores, league tables, scorecards with their records, the self-evaluation and the
+    /// budget ledger (考评).
+    ReadAssessment,
+    /// Keep the indicator system, enter manual scores, keep the budget ledger, freeze and
+    /// recompute assessed periods.
+    Assess,
+    /// A gridworker's career: the village proposes a hire and records training; the township
+    /// approves, reviews and removes.
+    ManageCareers,
+    /// Mark an event not valid for the assessment (a test, unfounded) or valid again.
+    MarkEventValidity,
 }
 
 impl Permission {
     /// Every permission.
-    pub const ALL: [Permission; 41] = [
+    pub const ALL: [Permission; 45] = [
         Self::ReadDivisions,
         Self::ReadMap,
         Self::ReadEvents,
@@ -143,6 +154,10 @@ impl Permission {
         Self::HandleDisputes,
         Self::HandlePetitions,
         Self::RecordOutcomes,
+        Self::ReadAssessment,
+        Self::Assess,
+        Self::ManageCareers,
+        Self::MarkEventValidity,
     ];
 
     /// Stable wire name (also the audit log's action prefix).
@@ -189,6 +204,10 @@ impl Permission {
             Self::HandleDisputes => "handle_disputes",
             Self::HandlePetitions => "handle_petitions",
             Self::RecordOutcomes => "record_outcomes",
+            Self::ReadAssessment => "read_assessment",
+            Self::Assess => "assess",
+            Self::ManageCareers => "manage_careers",
+            Self::MarkEventValidity => "mark_event_validity",
         }
     }
 
@@ -217,7 +236,7 @@ impl Permission {
     /// routing table, the calendar) needs a county grant; everything else any level.
     pub fn narrowest_level(self) -> CodeLevel {
         match self {
-            Self::ArbitrateEvent | Self::EditRouting | Self::EditCalendar => CodeLevel::County,
+            Self::ArbitrateEvent | Self::EditRouting | Self::EditCalendar | Self::Assess => CodeLevel::County,
             // Petitions and the result indicators are township business (信访办, 综治中心).
             Self::HandlePetitions | Self::RecordOutcomes => CodeLevel::Township,
             _ => CodeLevel::Village,
@@ -289,6 +308,10 @@ pub fn allows(role: Role, permission: Permission) -> bool {
         P::RecordScreening => &[Dispatcher, Gridworker],
         P::ReadDisputes => &[CountyLeader, Dispatcher],
         P::HandleDisputes | P::HandlePetitions | P::RecordOutcomes => &[Dispatcher],
+        // The assessment is read by who leads and runs the grid work, kept by the assessor.
+        P::ReadAssessment => &[CountyLeader, Dispatcher, Assessor],
+        P::Assess => &[Assessor],
+        P::ManageCareers | P::MarkEventValidity => &[Dispatcher],
     };
     roles.contains(&role)
 }

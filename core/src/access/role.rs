@@ -30,11 +30,14 @@ pub enum Role {
     /// 特殊人群专管员 — special-group officer (综治中心): the special groups and key youth of its
     /// jurisdiction, their records and follow-ups.
     SpecialGroupOfficer,
+    /// 考评员 — assessor (县委政法委): keeps the indicator system, manual scores with their
+    /// evidence, the budget ledger, and freezes assessed periods.
+    Assessor,
 }
 
 impl Role {
     /// Every role.
-    pub const ALL: [Role; 9] = [
+    pub const ALL: [Role; 10] = [
         Self::CountyLeader,
         Self::Dispatcher,
         Self::Planner,
@@ -44,6 +47,7 @@ impl Role {
         Self::SecurityAdmin,
         Self::AuditAdmin,
         Self::SpecialGroupOfficer,
+        Self::Assessor,
     ];
 
     /// Stable wire name.
@@ -58,6 +62,7 @@ impl Role {
             Self::SecurityAdmin => "security_admin",
             Self::AuditAdmin => "audit_admin",
             Self::SpecialGroupOfficer => "special_group_officer",
+            Self::Assessor => "assessor",
         }
     }
 
@@ -73,6 +78,7 @@ impl Role {
             Self::SecurityAdmin => "安全管理员",
             Self::AuditAdmin => "审计管理员",
             Self::SpecialGroupOfficer => "特殊人群专管员",
+            Self::Assessor => "考评员",
         }
     }
 

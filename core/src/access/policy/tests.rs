@@ -28,7 +28,7 @@ fn escalate(tier: Tier, id: &str) -> Action {
 /// The whole table; a change to who may do what must change this picture.
 #[test]
 fn the_table() {
-    let mut out = format!("{:<21}lead disp plan work dept sys  sec  aud  spec\n", "permission");
+    let mut out = format!("{:<21}lead disp plan work dept sys  sec  aud  spec asse\n", "permission");
     for p in Permission::ALL {
         out.push_str(&format!("{:<21}", p.as_str()));
         for r in Role::ALL {
@@ -38,48 +38,52 @@ fn the_table() {
         out.push('\n');
     }
     let expected = "\
-permission           lead disp plan work dept sys  sec  aud  spec
-read_divisions       x    x    x    x    x    x    x    x    x
-read_map             x    x    x    x    x    .    .    .    x
-read_events          x    x    .    x    x    .    .    .    .
-report_event         .    x    .    x    .    .    .    .    .
-assign_event         .    x    .    .    .    .    .    .    .
-accept_event         .    x    .    x    x    .    .    .    .
-resolve_on_spot      .    .    .    x    .    .    .    .    .
-escalate_event       .    x    .    x    .    .    .    .    .
-handle_event         .    x    .    x    x    .    .    .    .
-return_event         .    x    .    x    x    .    .    .    .
-arbitrate_event      .    x    .    .    .    .    .    .    .
-close_event          .    x    .    .    .    .    .    .    .
-record_rating        .    x    .    .    .    .    .    .    .
-reopen_event         .    x    .    .    .    .    .    .    .
-read_people          x    x    .    .    .    .    .    .    .
-reveal_personal_data .    x    .    x    x    .    .    .    x
-edit_people          .    x    .    .    .    .    .    .    .
-edit_routing         .    x    .    .    .    .    .    .    .
-edit_calendar        .    x    .    .    .    x    .    .    .
-read_stats           x    x    x    .    .    .    .    .    .
-edit_grids           .    .    x    .    .    .    .    .    .
-export_data          x    x    .    .    .    .    .    .    .
-manage_users         .    .    .    .    .    x    .    .    .
-manage_grants        .    .    .    .    .    .    x    .    .
-edit_security_policy .    .    .    .    .    .    x    .    .
-read_audit_log       .    .    .    .    .    .    .    x    .
-patrol               .    .    .    x    .    .    .    .    .
-read_patrols         x    x    .    .    .    .    .    .    .
-unbind_device        .    x    .    .    .    x    .    .    .
-mark_duplicate       .    x    .    .    .    .    .    .    .
-read_registry        .    x    .    x    .    .    .    .    x
-edit_registry        .    x    .    x    .    .    .    .    .
-import_registry      .    x    .    .    .    .    .    .    .
-read_special_groups  .    .    .    x    .    .    .    .    x
-edit_special_groups  .    .    .    .    .    .    .    .    x
-visit_special_group  .    .    .    x    .    .    .    .    x
-record_screening     .    x    .    x    .    .    .    .    .
-read_disputes        x    x    .    .    .    .    .    .    .
-handle_disputes      .    x    .    .    .    .    .    .    .
-handle_petitions     .    x    .    .    .    .    .    .    .
-record_outcomes      .    x    .    .    .    .    .    .    .
+permission           lead disp plan work dept sys  sec  aud  spec asse
+read_divisions       x    x    x    x    x    x    x    x    x    x
+read_map             x    x    x    x    x    .    .    .    x    .
+read_events          x    x    .    x    x    .    .    .    .    .
+report_event         .    x    .    x    .    .    .    .    .    .
+assign_event         .    x    .    .    .    .    .    .    .    .
+accept_event         .    x    .    x    x    .    .    .    .    .
+resolve_on_spot      .    .    .    x    .    .    .    .    .    .
+escalate_event       .    x    .    x    .    .    .    .    .    .
+handle_event         .    x    .    x    x    .    .    .    .    .
+return_event         .    x    .    x    x    .    .    .    .    .
+arbitrate_event      .    x    .    .    .    .    .    .    .    .
+close_event          .    x    .    .    .    .    .    .    .    .
+record_rating        .    x    .    .    .    .    .    .    .    .
+reopen_event         .    x    .    .    .    .    .    .    .    .
+read_people          x    x    .    .    .    .    .    .    .    .
+reveal_personal_data .    x    .    x    x    .    .    .    x    .
+edit_people          .    x    .    .    .    .    .    .    .    .
+edit_routing         .    x    .    .    .    .    .    .    .    .
+edit_calendar        .    x    .    .    .    x    .    .    .    .
+read_stats           x    x    x    .    .    .    .    .    .    .
+edit_grids           .    .    x    .    .    .    .    .    .    .
+export_data          x    x    .    .    .    .    .    .    .    .
+manage_users         .    .    .    .    .    x    .    .    .    .
+manage_grants        .    .    .    .    .    .    x    .    .    .
+edit_security_policy .    .    .    .    .    .    x    .    .    .
+read_audit_log       .    .    .    .    .    .    .    x    .    .
+patrol               .    .    .    x    .    .    .    .    .    .
+read_patrols         x    x    .    .    .    .    .    .    .    .
+unbind_device        .    x    .    .    .    x    .    .    .    .
+mark_duplicate       .    x    .    .    .    .    .    .    .    .
+read_registry        .    x    .    x    .    .    .    .    x    .
+edit_registry        .    x    .    x    .    .    .    .    .    .
+import_registry      .    x    .    .    .    .    .    .    .    .
+read_special_groups  .    .    .    x    .    .    .    .    x    .
+edit_special_groups  .    .    .    .    .    .    .    .    x    .
+visit_special_group  .    .    .    x    .    .    .    .    x    .
+record_screening     .    x    .    x    .    .    .    .    .    .
+read_disputes        x    x    .    .    .    .    .    .    .    .
+handle_disputes      .    x    .    .    .    .    .    .    .    .
+handle_petitions     .    x    .    .    .    .    .    .    .    .
+record_outcomes      .    x    .    .    .    .    .    .    .    .
+read_assessment      x    x    .    .    .    .    .    .    .    x
+assess               .    .    .    .    .    .    .    .    .    x
+manage_careers       .    x    .    .    .    .    .    .    .    .
+mark_event_validity  .    x    .    .    .    .    .    .    .    .
 ";
     assert_eq!(out, expected);
 }

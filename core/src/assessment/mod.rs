@@ -5,6 +5,13 @@
 
 use serde::{Deserialize, Serialize};
 
+pub mod career;
+mod period;
+mod scheme;
+
+pub use period::Period;
+pub use scheme::{rank, GroupScore, Indicator, IndicatorScore, Level, Measure, Measured, Scheme, Scorecard, PASS_SHARE, TOTAL};
+
 /// How a measured value becomes points (out of the indicator's `max`).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "rule", rename_all = "snake_case")]
