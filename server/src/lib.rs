@@ -12,6 +12,7 @@ pub mod access;
 pub mod clock;
 pub mod config;
 pub mod demo;
+pub mod assessment;
 pub mod disputes;
 pub mod events;
 pub mod formats;

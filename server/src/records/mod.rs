@@ -3,6 +3,7 @@
 //! nothing of the rest of the server: the domains and the store both depend on this, never the
 //! other way round.
 
+pub mod assessment;
 pub mod attachment;
 pub mod dataset;
 pub mod disputes;
@@ -13,6 +14,7 @@ pub mod person;
 pub mod point;
 pub mod registry;
 
+pub use assessment::{BudgetLine, CareerMove, Frozen, InvalidMark, ManualScore, SchemeVersion};
 pub use attachment::{AttachmentRecord, DuplicateLink, NewAttachment};
 pub use disputes::{Callback, CaseFilter, CaseMove, ClosedEvent, DisputeCase, Outcome, Petition, PetitionFact, Screening};
 pub use dataset::{Dataset, DatasetError, DatasetInfo, Grid, Township, Village, VillageKind};

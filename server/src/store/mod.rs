@@ -187,6 +187,7 @@ macro_rules! dispatch {
 }
 
 mod accounts;
+mod assessment;
 pub(super) mod attachments;
 mod audit_log;
 mod disputes;

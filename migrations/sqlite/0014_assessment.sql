@@ -1,0 +1,82 @@
+-- 考评: the indicator system as data, versioned per year; assessors' manual scores with their
+-- evidence; periods frozen with the scheme version they used; the budget ledger (一笔账);
+-- gridworkers' careers; events marked not valid for the assessment. Scores themselves are
+-- computed from the records, and stored only when a closed period is frozen.
+
+-- A year's scheme (JSON, `wangge_core::assessment::Scheme`), one row per version: a change is a
+-- new version, never an edit.
+CREATE TABLE assessment_scheme (
+    year        INTEGER NOT NULL CHECK (year BETWEEN 2000 AND 2100),
+    version     INTEGER NOT NULL CHECK (version >= 1),
+    body        TEXT NOT NULL,
+    changed_by  TEXT NOT NULL,
+    changed_at  TEXT NOT NULL,
+    note        TEXT NOT NULL DEFAULT '' CHECK (length(note) <= 500),
+    PRIMARY KEY (year, version)
+);
+
+-- An assessor's points for a manual indicator of one unit (gridworker id, village, township
+-- code, or `county`) in a period, with the evidence (台账, 实地测评); the last entry counts.
+CREATE TABLE assessment_manual (
+    period      TEXT NOT NULL CHECK (length(period) BETWEEN 4 AND 7),
+    level       TEXT NOT NULL CHECK (level IN ('gridworker', 'village', 'township', 'county')),
+    unit        TEXT NOT NULL CHECK (length(unit) BETWEEN 1 AND 64),
+    indicator   TEXT NOT NULL CHECK (length(indicator) BETWEEN 1 AND 32),
+    points      REAL NOT NULL CHECK (points >= 0),
+    evidence    TEXT NOT NULL CHECK (length(evidence) BETWEEN 1 AND 1000),
+    entered_by  TEXT NOT NULL,
+    entered_at  TEXT NOT NULL,
+    PRIMARY KEY (period, level, unit, indicator)
+);
+
+-- A closed period's league table of one level, frozen (JSON) with the scheme version it used.
+-- Recomputing replaces it, explicitly and audited.
+CREATE TABLE assessment_frozen (
+    period          TEXT NOT NULL CHECK (length(period) BETWEEN 4 AND 7),
+    level           TEXT NOT NULL CHECK (level IN ('gridworker', 'village', 'township', 'county')),
+    scheme_year     INTEGER NOT NULL,
+    scheme_version  INTEGER NOT NULL,
+    body            TEXT NOT NULL,
+    frozen_by       TEXT NOT NULL,
+    frozen_at       TEXT NOT NULL,
+    PRIMARY KEY (period, level)
+);
+
+-- The budget ledger: the year's budget lines and its spending by line, in fen.
+CREATE TABLE budget_line (
+    line_id     TEXT PRIMARY KEY CHECK (length(line_id) BETWEEN 2 AND 64),
+    year        INTEGER NOT NULL CHECK (year BETWEEN 2000 AND 2100),
+    kind        TEXT NOT NULL CHECK (kind IN ('budget', 'spend')),
+    item        TEXT NOT NULL CHECK (length(item) BETWEEN 1 AND 100),
+    amount_fen  INTEGER NOT NULL CHECK (amount_fen > 0),
+    source      TEXT NOT NULL DEFAULT '' CHECK (length(source) <= 100),
+    dated       TEXT NOT NULL CHECK (length(dated) = 10),
+    note        TEXT NOT NULL DEFAULT '' CHECK (length(note) <= 500),
+    entered_by  TEXT NOT NULL,
+    entered_at  TEXT NOT NULL
+);
+CREATE INDEX budget_line_year ON budget_line (year, kind);
+
+-- A gridworker's career, move by move (选聘, 审核, 培训, 考核, 淘汰退出); `stage` is where the
+-- move left it.
+CREATE TABLE career_move (
+    person_id   TEXT NOT NULL CHECK (length(person_id) BETWEEN 1 AND 64),
+    seq         INTEGER NOT NULL CHECK (seq >= 1),
+    move        TEXT NOT NULL CHECK (move IN ('propose', 'approve', 'decline', 'train', 'fail', 'pass', 'keep', 'exit')),
+    stage       TEXT NOT NULL CHECK (stage IN ('proposed', 'declined', 'serving', 'warned', 'under_review', 'exited')),
+    at          TEXT NOT NULL,
+    by_account  TEXT NOT NULL,
+    period      TEXT,
+    note        TEXT NOT NULL DEFAULT '' CHECK (length(note) <= 500),
+    PRIMARY KEY (person_id, seq)
+);
+
+-- An event that does not count as a valid event (有效事件): a test, or unfounded on
+-- verification. Duplicates are already marked in `event_duplicate`.
+CREATE TABLE event_invalid (
+    event_id   TEXT PRIMARY KEY REFERENCES event (event_id),
+    reason     TEXT NOT NULL CHECK (reason IN ('test', 'unfounded')),
+    note       TEXT NOT NULL DEFAULT '' CHECK (length(note) <= 500),
+    marked_by  TEXT NOT NULL,
+    marked_at  TEXT NOT NULL
+);
