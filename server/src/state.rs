@@ -179,6 +179,7 @@ pub async fn state_from_config(config: &Config) -> Result<AppState, StartError> 
             rule: &state.callback_rule,
         };
         crate::demo::disputes::load_if_empty(inputs).await?;
+        crate::demo::budget::load_if_empty(&state.store, state.clock.now()).await?;
     }
     state.frontend_dir = frontend_dir(config);
     state.secure_cookies = config.secure_cookies;

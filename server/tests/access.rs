@@ -184,9 +184,33 @@ fn endpoints(c: &County) -> Vec<Endpoint> {
         e(get.clone(), "/api/v1/outcomes", "/api/v1/outcomes", None, p(&[P::ReadDisputes])),
         e(post.clone(), "/api/v1/outcomes", "/api/v1/outcomes", Some(json!({"township": TOWN_A, "kind": "none", "occurred_on": "2025-03-01", "note": "x"})), p(&[P::RecordOutcomes])),
         e(get.clone(), "/api/v1/stats/patrol", "/api/v1/stats/patrol?from=2025-03-01&to=2025-03-31", None, p(&[P::ReadPatrols])),
+        e(get.clone(), "/api/v1/assessment/schemes/{year}", "/api/v1/assessment/schemes/2025", None, p(&[P::ReadAssessment])),
+        e(put.clone(), "/api/v1/assessment/schemes/{year}", "/api/v1/assessment/schemes/2025", Some(scheme_change()), p(&[P::Assess])),
+        e(get.clone(), "/api/v1/assessment/{level}", "/api/v1/assessment/townships?period=2025-03", None, p(&[P::ReadAssessment])),
+        e(get.clone(), "/api/v1/assessment/{level}/{unit}", &format!("/api/v1/assessment/townships/{TOWN_A}?period=2025-03"), None, p(&[P::ReadAssessment])),
+        e(post.clone(), "/api/v1/assessment/manual", "/api/v1/assessment/manual", Some(json!({"period": "2025-Q1", "level": "township", "unit": TOWN_A, "indicator": "T11", "points": 8, "evidence": "台账齐全"})), p(&[P::Assess])),
+        e(post.clone(), "/api/v1/assessment/freeze", "/api/v1/assessment/freeze", Some(json!({"level": "township", "period": "2025-02"})), p(&[P::Assess])),
+        e(get.clone(), "/api/v1/assessment/self-evaluation", "/api/v1/assessment/self-evaluation?year=2025", None, p(&[P::ReadCountyScore])),
+        e(get.clone(), "/api/v1/assessment/self-evaluation.docx", "/api/v1/assessment/self-evaluation.docx?year=2025", None, p(&[P::ReadCountyScore])),
+        e(get.clone(), "/api/v1/assessment/self-evaluation.xlsx", "/api/v1/assessment/self-evaluation.xlsx?year=2025", None, p(&[P::ReadCountyScore])),
+        e(get.clone(), "/api/v1/assessment/careers", "/api/v1/assessment/careers", None, p(&[P::ReadAssessment])),
+        e(get.clone(), "/api/v1/assessment/careers/{person}", "/api/v1/assessment/careers/GWA", None, p(&[P::ReadAssessment])),
+        e(post.clone(), "/api/v1/assessment/careers/{person}", "/api/v1/assessment/careers/GWA", Some(json!({"move": "train", "note": "网格员履职培训 4 学时"})), p(&[P::ManageCareers])),
+        e(get.clone(), "/api/v1/assessment/best", "/api/v1/assessment/best?year=2025", None, p(&[P::ReadAssessment])),
+        e(get.clone(), "/api/v1/assessment/budget", "/api/v1/assessment/budget?year=2025", None, p(&[P::ReadCountyScore])),
+        e(post.clone(), "/api/v1/assessment/budget", "/api/v1/assessment/budget", Some(json!({"year": 2025, "kind": "budget", "item": "网格化服务管理项目", "amount": "1000000", "dated": "2025-01-10"})), p(&[P::Assess])),
+        e(get.clone(), "/api/v1/events/{id}/validity", &format!("/api/v1/events/{a}/validity"), None, p(&[P::ReadEvents])),
+        e(put.clone(), "/api/v1/events/{id}/validity", &format!("/api/v1/events/{a}/validity"), Some(json!({"valid": false, "reason": "test"})), p(&[P::MarkEventValidity, P::ReadEvents])),
         e(get.clone(), "/api/v1/audit", "/api/v1/audit", None, p(&[P::ReadAuditLog])),
         e(get, "/api/v1/audit/verify", "/api/v1/audit/verify", None, p(&[P::ReadAuditLog])),
     ]
+}
+
+/// A well-formed change of 2025's scheme: the built-in one, carried into 2025.
+fn scheme_change() -> Value {
+    let mut scheme: Value = serde_json::from_str(include_str!("../data/assessment-scheme-2023.json")).unwrap();
+    scheme["year"] = json!(2025);
+    json!({"base_version": 0, "note": "沿用 2023 年度指标体系", "scheme": scheme})
 }
 
 /// The methods a route pattern serves, found by asking the router itself (405 for the rest).

@@ -52,6 +52,23 @@ async fn get(app: &Router, uri: &str) -> (StatusCode, Value) {
     send(app, Request::get(uri).body(Body::empty()).expect("request")).await
 }
 
+/// The bytes of a GET.
+async fn raw(app: &Router, uri: &str) -> Vec<u8> {
+    let response = app.clone().oneshot(Request::get(uri).body(Body::empty()).expect("request")).await.expect("infallible service");
+    assert_eq!(response.status(), StatusCode::OK, "{uri}");
+    response.into_body().collect().await.expect("body").to_bytes().to_vec()
+}
+
+/// What a Python reader (python-docx, openpyxl: scripts/test.sh installs them) prints of a file.
+fn python(script: &str, bytes: &[u8], ext: &str) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(format!("file.{ext}"));
+    std::fs::write(&path, bytes).unwrap();
+    let out = std::process::Command::new("python3").arg("-c").arg(script).arg(&path).output().expect("python3");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
 async fn post(app: &Router, uri: &str, body: &Value) -> (StatusCode, Value) {
     let request = Request::post(uri).header(header::CONTENT_TYPE, "application/json").body(Body::from(body.to_string()));
     send(app, request.expect("request")).await
@@ -116,6 +133,43 @@ backend_tests! {
         assert!((0.95..1.0).contains(&rate), "satisfaction > 95 %: {s}");
         assert!(s["due"].as_u64().unwrap() >= 968 && s["reached"].as_u64().unwrap() >= s["due"].as_u64().unwrap(), "{s}");
         assert_eq!(f["outcomes"], json!({"public_safety_incidents": 2, "civil_to_criminal": 0}));
+
+        // The self-evaluation (考评), scored from the same records by the built-in 2023
+        // scheme: what the county reported — 99, 优秀 — every number computed.
+        let (status, se) = get(&app, "/api/v1/assessment/self-evaluation?year=2023").await;
+        assert_eq!(status, StatusCode::OK, "{se}");
+        assert_eq!((&se["total"], &se["grade"], &se["unscored"]), (&json!(99.0), &json!("优秀"), &json!(0.0)), "{se}");
+        let sections: Vec<(String, f64, f64)> = se["sections"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| (s["name"].as_str().unwrap().to_owned(), s["score"].as_f64().unwrap(), s["max"].as_f64().unwrap()))
+            .collect();
+        let expected = [("产出", 50.0, 50.0), ("效益", 30.0, 30.0), ("满意度", 10.0, 10.0), ("预算", 9.0, 10.0)];
+        assert_eq!(sections, expected.map(|(n, s, m)| (n.to_owned(), s, m)).to_vec());
+        let fig = &se["figures"];
+        assert_eq!(fig["grids"], json!({"codes": 1829, "community": 857, "rural": 972, "street_units": 45}));
+        assert_eq!(fig["people"], json!({"grid_leaders": 330, "volunteers": 763, "gridworkers": 222, "liaison_instructors": 31}));
+        for (k, v) in [("reported", json!(10_505)), ("closed", json!(10_435)), ("closure_rate_percent", json!(99.33)), ("livelihood", json!(9_488)), ("hazard", json!(656)), ("dispute", json!(312)), ("other", json!(49))] {
+            assert_eq!(fig["events"][k], v, "{k}");
+        }
+        assert!(fig["benefit"]["satisfaction_rate"].as_f64().unwrap() > 0.95);
+        assert_eq!((&fig["budget"]["budget_yuan"], &fig["budget"]["execution_rate"]), (&json!(3_763_807.0), &json!(0.9)));
+        // The document, read by a third-party reader, and the indicator sheet.
+        let text = python("import docx,sys\nd=docx.Document(sys.argv[1])\nprint('\\n'.join(p.text for p in d.paragraphs))\nfor t in d.tables:\n  for r in t.rows: print('|'.join(c.text for c in r.cells))", &raw(&app, "/api/v1/assessment/self-evaluation.docx?year=2023").await, "docx");
+        for needle in ["全县网格编码共 1829 个", "社区编码 857 个", "农村编码 972 个", "驻街单位编码 45 个", "网格长共 330 名", "网格志愿者共 763 名", "专职网格员共 222 名", "包联指导员共 31 名", "事件上报总量 10505 件", "已办事件 10435 件", "办结率 99.33%", "民生事项共 9488 件", "问题隐患共 656 件", "矛盾纠纷共 312 件", "其他类事件共 49 件", "资金投入 3763807.00 元", "自评总得分为 99 分", "总体评分为优秀", "存在的问题及改进措施", "合计||||100|99"] {
+            assert!(text.contains(needle), "{needle} not in the document:\n{text}");
+        }
+        let sheet = python("import openpyxl,sys\nws=openpyxl.load_workbook(sys.argv[1]).worksheets[0]\nfor r in ws.iter_rows(): print('|'.join('' if c.value is None else str(c.value) for c in r))", &raw(&app, "/api/v1/assessment/self-evaluation.xlsx?year=2023").await, "xlsx");
+        assert!(sheet.contains("预算|C10|预算执行率|得分 = 预算执行率 × 10|0.9|338742630|376380700|10|9"), "{sheet}");
+        assert!(sheet.lines().last().unwrap().ends_with("|100|99"), "{sheet}");
+        // Every gridworker's December, ranked in the county, its township and its village.
+        let (status, gw) = get(&app, "/api/v1/assessment/gridworkers?period=2023-12").await;
+        assert_eq!(status, StatusCode::OK, "{gw}");
+        let items = gw["items"].as_array().unwrap();
+        assert_eq!(items.len(), 222);
+        assert_eq!(items[0]["rank"], 1);
+        assert!(items.iter().all(|i| i["rank_in_village"].as_u64().is_some() && i["indicators"]["G5"]["measured"].is_number()), "patrols measured for all");
 
         // Narrowed to one township: its villages are listed, and they add up.
         let code = townships[0]["code"].as_str().unwrap().to_owned();

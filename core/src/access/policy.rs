@@ -100,6 +100,9 @@ pub enum Permission {
     /// Scores, league tables, scorecards with their records, the self-evaluation and the
     /// budget ledger (考评).
     ReadAssessment,
+    /// The county's own assessment: its project scorecard, the self-evaluation and the budget
+    /// ledger (a county-wide grant).
+    ReadCountyScore,
     /// Keep the indicator system, enter manual scores, keep the budget ledger, freeze and
     /// recompute assessed periods.
     Assess,
@@ -112,7 +115,7 @@ pub enum Permission {
 
 impl Permission {
     /// Every permission.
-    pub const ALL: [Permission; 45] = [
+    pub const ALL: [Permission; 46] = [
         Self::ReadDivisions,
         Self::ReadMap,
         Self::ReadEvents,
@@ -155,6 +158,7 @@ impl Permission {
         Self::HandlePetitions,
         Self::RecordOutcomes,
         Self::ReadAssessment,
+        Self::ReadCountyScore,
         Self::Assess,
         Self::ManageCareers,
         Self::MarkEventValidity,
@@ -205,6 +209,7 @@ impl Permission {
             Self::HandlePetitions => "handle_petitions",
             Self::RecordOutcomes => "record_outcomes",
             Self::ReadAssessment => "read_assessment",
+            Self::ReadCountyScore => "read_county_score",
             Self::Assess => "assess",
             Self::ManageCareers => "manage_careers",
             Self::MarkEventValidity => "mark_event_validity",
@@ -236,7 +241,9 @@ impl Permission {
     /// routing table, the calendar) needs a county grant; everything else any level.
     pub fn narrowest_level(self) -> CodeLevel {
         match self {
-            Self::ArbitrateEvent | Self::EditRouting | Self::EditCalendar | Self::Assess => CodeLevel::County,
+            Self::ArbitrateEvent | Self::EditRouting | Self::EditCalendar | Self::Assess | Self::ReadCountyScore => {
+                CodeLevel::County
+            }
             // Petitions and the result indicators are township business (信访办, 综治中心).
             Self::HandlePetitions | Self::RecordOutcomes => CodeLevel::Township,
             _ => CodeLevel::Village,
@@ -309,7 +316,7 @@ pub fn allows(role: Role, permission: Permission) -> bool {
         P::ReadDisputes => &[CountyLeader, Dispatcher],
         P::HandleDisputes | P::HandlePetitions | P::RecordOutcomes => &[Dispatcher],
         // The assessment is read by who leads and runs the grid work, kept by the assessor.
-        P::ReadAssessment => &[CountyLeader, Dispatcher, Assessor],
+        P::ReadAssessment | P::ReadCountyScore => &[CountyLeader, Dispatcher, Assessor],
         P::Assess => &[Assessor],
         P::ManageCareers | P::MarkEventValidity => &[Dispatcher],
     };

@@ -113,7 +113,8 @@ impl Rule {
 }
 
 fn round2(x: f64) -> f64 {
-    (x * 100.0).round() / 100.0
+    // `+ 0.0` turns the -0.0 of an empty sum into 0.
+    (x * 100.0).round() / 100.0 + 0.0
 }
 
 /// A grade band: totals at or above `min` (and below the next band) have this `name`.

@@ -331,11 +331,14 @@ impl Scheme {
         }
         let scored: Vec<super::Scored> = indicators.iter().map(|s| super::Scored { points: s.points, max: s.max }).collect();
         let (total, unscored) = super::total(&scored);
+        // Grade and pass line apply to the points that could be scored.
+        let normalised = (unscored < TOTAL).then(|| super::round2(total * TOTAL / (TOTAL - unscored)));
         Scorecard {
             total,
             unscored,
-            grade: grade(total, &self.bands).map(str::to_owned),
-            failed: unscored < TOTAL && total < self.pass,
+            normalised,
+            grade: normalised.and_then(|n| grade(n, &self.bands)).map(str::to_owned),
+            failed: normalised.is_some_and(|n| n < self.pass - 1e-9),
             groups,
             indicators,
         }
@@ -386,9 +389,12 @@ pub struct Scorecard {
     pub total: f64,
     /// The maximum of the indicators without data (neither claimed nor lost).
     pub unscored: f64,
-    /// The band of the total.
+    /// The total over the points that could be scored, out of 100 (`null` when none could).
+    pub normalised: Option<f64>,
+    /// The band of the normalised total.
     pub grade: Option<String>,
-    /// Scored below the scheme's pass line (never when nothing could be scored).
+    /// The normalised total is below the scheme's pass line (60 of 100 is 48 of 80 when 20
+    /// had no data); never when nothing could be scored.
     pub failed: bool,
     /// Subtotals by group, in the scheme's order.
     pub groups: Vec<GroupScore>,
@@ -471,6 +477,18 @@ mod tests {
         assert_eq!(card.groups[1], GroupScore { name: "效益".into(), score: 6.0, max: 40.0, unscored: 10.0 });
         assert!(card.indicators[1].failed, "6 of 30 is below 60 %");
         assert!(!card.failed, "66 passes");
+        let low = s.score(Level::Village, |i| match i.measure {
+            Measure::ClosureRate => Some(0.99),
+            _ => None,
+        });
+        assert!(!low.failed, "60 of the 60 that could be scored");
+        let lower = s.score(Level::Village, |i| match i.measure {
+            Measure::PatrolRate => Some(0.9),
+            Measure::ClosureRate => Some(0.5),
+            _ => None,
+        });
+        assert_eq!((lower.total, lower.unscored), (24.0, 10.0));
+        assert!(lower.failed, "24 of 90 is below 54");
         assert!(card.any_failed());
         let empty = s.score(Level::Village, |_| None);
         assert!(!empty.failed, "nothing measured is not a failure");

@@ -211,7 +211,7 @@ fn n(x: u64) -> String {
 }
 
 /// The report as a Word document, in the structure of the county's report.
-pub fn docx(r: &SelfEvaluation, unit: &str) -> Result<Vec<u8>, Refused> {
+pub fn docx(r: &SelfEvaluation) -> Result<Vec<u8>, Refused> {
     let f = &r.figures;
     let g = |k: &str| f.grids.get(k).copied().unwrap_or(0);
     let p = |k: &str| f.people.get(k).copied().unwrap_or(0);
@@ -223,7 +223,7 @@ pub fn docx(r: &SelfEvaluation, unit: &str) -> Result<Vec<u8>, Refused> {
     let source = f.budget.get("sources").and_then(serde_json::Value::as_str).unwrap_or_default();
     let grade = r.grade.clone().unwrap_or_else(|| "无".into());
     let mut doc = Docx::new()
-        .add_paragraph(heading(&format!("{} 年度{}网格化服务管理项目自评报告", r.year, unit), 36).align(AlignmentType::Center))
+        .add_paragraph(heading(&format!("{} 年度网格化服务管理项目自评报告", r.year), 36).align(AlignmentType::Center))
         .add_paragraph(heading("一、项目基本情况", 32))
         .add_paragraph(heading("(一)项目概况", 28))
         .add_paragraph(para(&format!(
@@ -245,8 +245,9 @@ pub fn docx(r: &SelfEvaluation, unit: &str) -> Result<Vec<u8>, Refused> {
         ))
         .add_paragraph(heading("二、自评工作情况", 32))
         .add_paragraph(para(&format!(
-            "本报告由网格化服务管理系统依据 {} 年度指标体系(第 {} 版)从系统记录自动计算生成:事件及其处置时间线、回访、巡查轨迹、基础信息采集、矛盾纠纷排查调处、信访、结果性指标和预算台账。每项指标的计算口径与明细可在系统中逐项下钻核对。",
-            r.scheme.0, r.scheme.1
+            "本报告由网格化服务管理系统依据 {} 年度指标体系({})从系统记录自动计算生成:事件及其处置时间线、回访、巡查轨迹、基础信息采集、矛盾纠纷排查调处、信访、结果性指标和预算台账。每项指标的计算口径与明细可在系统中逐项下钻核对。",
+            r.scheme.0,
+            if r.scheme.1 == 0 { "内置默认版".to_owned() } else { format!("第 {} 版", r.scheme.1) }
         )))
         .add_paragraph(heading("三、绩效评价指标体系及得分", 32));
     let mut rows = vec![TableRow::new(["指标类别", "指标", "计算口径", "实际值", "分值", "得分"].iter().map(|h| cell(h)).collect())];

@@ -27,7 +27,9 @@ pub struct Item {
     pub score: f64,
     /// The maximum left unscored for lack of data.
     pub unscored: f64,
-    /// Its band.
+    /// The total over the points that could be scored, out of 100.
+    pub normalised: Option<f64>,
+    /// Its band (of the normalised total).
     pub grade: Option<String>,
     /// Below the pass line.
     pub failed: bool,
@@ -139,6 +141,7 @@ pub async fn compute(sources: &Sources<'_>, level: Level, period: Period) -> Res
             village: unit.village.clone(),
             score: card.total,
             unscored: card.unscored,
+            normalised: card.normalised,
             grade: card.grade.clone(),
             failed: card.failed,
             rank: county_rank[i],

@@ -60,6 +60,7 @@ pub fn demo_accounts(roster: &Roster, routing: &Routing) -> Vec<DemoAccount> {
     add("shacheng", Role::Dispatcher, DEMO_TOWNSHIP, "", "沙城镇网格中心调度员（演示）");
     add("village", Role::Dispatcher, &village, "", "村网格中心调度员（演示）");
     add("planner", Role::Planner, "county", "", "网格规划员（演示）");
+    add("assessor", Role::Assessor, "county", "", "考评员（演示）");
     if let Some(p) = gridworker {
         add("gridworker", Role::Gridworker, &village, &p.id, &format!("网格员{}（演示）", p.id));
     }

@@ -4,6 +4,7 @@
 //! what live transitions would have stored.
 
 mod accounts;
+pub mod budget;
 pub mod disputes;
 mod patrols;
 mod population;

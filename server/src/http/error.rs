@@ -180,6 +180,19 @@ impl From<crate::disputes::Refused> for ApiError {
     }
 }
 
+impl From<crate::assessment::Refused> for ApiError {
+    fn from(e: crate::assessment::Refused) -> Self {
+        use crate::assessment::Refused as R;
+        match e {
+            R::Invalid(reason) => Self::Unprocessable(reason),
+            scheme @ R::Scheme(_) => Self::Unprocessable(scheme.to_string()),
+            R::Conflict(reason) => Self::Conflict(reason),
+            R::Store(s) => s.into(),
+            task @ R::Task(_) => Self::Internal(task.to_string()),
+        }
+    }
+}
+
 impl From<crate::disputes::callbacks::CallbackFailure> for ApiError {
     fn from(e: crate::disputes::callbacks::CallbackFailure) -> Self {
         use crate::disputes::callbacks::CallbackFailure as F;

@@ -143,7 +143,7 @@ pub async fn county() -> County {
     state.clock = Clock::fixed(monday());
     let app = app(state.clone());
     let department = state.rules.routing().departments.first().map(|d| d.code.clone()).expect("a department");
-    let accounts: [(&'static str, Role, &str, String); 12] = [
+    let accounts: [(&'static str, Role, &str, String); 13] = [
         ("leader", Role::CountyLeader, "county", String::new()),
         ("county", Role::Dispatcher, "county", String::new()),
         ("town_a", Role::Dispatcher, TOWN_A, String::new()),
@@ -156,6 +156,7 @@ pub async fn county() -> County {
         ("secadmin", Role::SecurityAdmin, "county", String::new()),
         ("auditor", Role::AuditAdmin, "county", String::new()),
         ("officer_a", Role::SpecialGroupOfficer, TOWN_A, String::new()),
+        ("assessor", Role::Assessor, "county", String::new()),
     ];
     let mut tokens = Vec::new();
     for (name, role, j, acting) in accounts {

@@ -81,6 +81,7 @@ handle_disputes      .    x    .    .    .    .    .    .    .    .
 handle_petitions     .    x    .    .    .    .    .    .    .    .
 record_outcomes      .    x    .    .    .    .    .    .    .    .
 read_assessment      x    x    .    .    .    .    .    .    .    x
+read_county_score    x    x    .    .    .    .    .    .    .    x
 assess               .    .    .    .    .    .    .    .    .    x
 manage_careers       .    x    .    .    .    .    .    .    .    .
 mark_event_validity  .    x    .    .    .    .    .    .    .    .

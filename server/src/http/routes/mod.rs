@@ -1,6 +1,7 @@
 //! The HTTP API: one router per domain, merged here with the fallbacks and middleware.
 
 mod access;
+mod assessment;
 mod disputes;
 mod drafts;
 mod events;
@@ -76,6 +77,7 @@ fn api() -> Router<AppState> {
         .merge(patrols::router())
         .merge(registry::router())
         .merge(disputes::router())
+        .merge(assessment::router())
         .merge(access::router())
 }
 

@@ -5,7 +5,7 @@ mod attachments;
 mod calendar;
 mod followups;
 mod open311;
-mod queues;
+pub(super) mod queues;
 pub(super) mod reports;
 mod responsibility;
 pub(super) mod stats;

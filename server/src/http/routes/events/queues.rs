@@ -286,7 +286,7 @@ async fn find(state: &AppState, id: &str) -> Result<EventRecord, ApiError> {
 
 /// The event if the caller may read it; one outside its jurisdiction is answered exactly like
 /// a missing one (and the refusal audited).
-pub(super) async fn find_visible(state: &AppState, caller: &Caller, id: &str) -> Result<EventRecord, ApiError> {
+pub(in crate::http::routes) async fn find_visible(state: &AppState, caller: &Caller, id: &str) -> Result<EventRecord, ApiError> {
     caller.require(Permission::ReadEvents)?;
     let event = find(state, id).await?;
     if caller.sees_event(&event) {

@@ -1,0 +1,391 @@
+//! 考评 (docs/assessment.md): the year's indicator system (`/api/v1/assessment/schemes/{year}`,
+//! versioned, kept by the assessor), league tables per level and period with each unit's
+//! scorecard and the records behind it, manual scores with their evidence, freezing a closed
+//! period, and the county's self-evaluation as JSON, DOCX and XLSX. Careers, the budget ledger
+//! and not-valid marks are in `careers`. Everything is scoped to the caller's jurisdiction.
+
+mod careers;
+
+use axum::extract::State;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use wangge_core::access::Permission;
+use wangge_core::assessment::{Level, Measure, Period, Scheme};
+
+use super::{no_store, Routes};
+use crate::access::{AuditNote, Caller, Scope};
+use crate::assessment::measures::{self, Sources};
+use crate::assessment::{report, scheme_for, scores, Refused};
+use crate::http::error::ApiError;
+use crate::http::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::records::{time_text, ManualScore, SchemeVersion};
+use crate::state::AppState;
+
+/// Routes of this module.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .at("/api/v1/assessment/schemes/{year}", get(scheme).put(change_scheme))
+        .at("/api/v1/assessment/{level}", get(league))
+        .at("/api/v1/assessment/{level}/{unit}", get(scorecard))
+        .at("/api/v1/assessment/manual", post(manual))
+        .at("/api/v1/assessment/freeze", post(freeze))
+        .at("/api/v1/assessment/self-evaluation", get(self_evaluation))
+        .at("/api/v1/assessment/self-evaluation.docx", get(self_evaluation_docx))
+        .at("/api/v1/assessment/self-evaluation.xlsx", get(self_evaluation_xlsx))
+        .merge(careers::router())
+}
+
+/// What the measures read, from the state.
+pub(super) fn sources(state: &AppState) -> Sources<'_> {
+    Sources {
+        store: &state.store,
+        catalog: state.catalog.load(),
+        index: state.index.load(),
+        roster: state.rules.roster(),
+        calendar: state.rules.calendar(),
+        callback_rule: &state.callback_rule,
+        now: state.clock.now(),
+        collection_days: state.collection_period_days,
+    }
+}
+
+fn year(text: &str) -> Result<i32, ApiError> {
+    text.parse::<i32>()
+        .ok()
+        .filter(|y| (2000..=2100).contains(y))
+        .ok_or_else(|| ApiError::BadRequest(format!("year must be between 2000 and 2100, got {text:?}")))
+}
+
+fn period(text: Option<&str>) -> Result<Period, ApiError> {
+    let text = text.ok_or_else(|| ApiError::BadRequest("period is required: YYYY-MM, YYYY-Qn or YYYY".into()))?;
+    Period::parse(text).ok_or_else(|| ApiError::BadRequest(format!("period must be YYYY-MM, YYYY-Qn or YYYY, got {text:?}")))
+}
+
+/// The level of a path (`gridworkers`, `villages`, `townships`, `county`).
+fn level(text: &str) -> Result<Level, ApiError> {
+    match text {
+        "gridworkers" => Ok(Level::Gridworker),
+        "villages" => Ok(Level::Village),
+        "townships" => Ok(Level::Township),
+        "county" => Ok(Level::County),
+        other => Err(ApiError::NotFound(format!("no assessment {other:?}: gridworkers, villages, townships or county"))),
+    }
+}
+
+fn scheme_view(v: &SchemeVersion, from_year: i32) -> Value {
+    json!({
+        "year": v.scheme.year, "version": v.version, "carried_from": from_year, "changed_by": v.changed_by,
+        "changed_at": time_text(v.changed_at), "note": v.note, "scheme": v.scheme,
+        "measures": Measure::ALL.iter().map(|m| json!({"measure": m.as_str(), "label": m.label(), "rate": m.is_rate(),
+            "levels": m.levels().iter().map(|l| l.as_str()).collect::<Vec<_>>()})).collect::<Vec<_>>(),
+    })
+}
+
+/// `GET /api/v1/assessment/schemes/{year}`: the scheme assessing the year, with its history.
+async fn scheme(State(state): State<AppState>, caller: Caller, ApiPath(y): ApiPath<String>) -> Result<Response, ApiError> {
+    caller.require(Permission::ReadAssessment)?;
+    let y = year(&y)?;
+    let (v, from) = scheme_for(&state.store, y).await?;
+    let history: Vec<Value> = state
+        .store
+        .schemes(y)
+        .await?
+        .iter()
+        .map(|h| json!({"version": h.version, "changed_by": h.changed_by, "changed_at": time_text(h.changed_at), "note": h.note}))
+        .collect();
+    let mut view = scheme_view(&v, from);
+    view["history"] = history.into();
+    Ok(no_store(Json(view).into_response()))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SchemeBody {
+    /// The version the change is based on (0 for the built-in or carried-over one).
+    base_version: i64,
+    note: String,
+    scheme: Scheme,
+}
+
+/// `PUT /api/v1/assessment/schemes/{year}`: a new version, checked and audited; refused (409)
+/// when another change came first.
+async fn change_scheme(State(state): State<AppState>, caller: Caller, ApiPath(y): ApiPath<String>, ApiJson(body): ApiJson<SchemeBody>) -> Result<Response, ApiError> {
+    caller.scope(Permission::Assess)?;
+    let y = year(&y)?;
+    let mut scheme = body.scheme;
+    if scheme.year != y {
+        return Err(ApiError::Unprocessable(format!("the scheme's year {} is not the year {y} of the path", scheme.year)));
+    }
+    scheme.check().map_err(Refused::from)?;
+    let note = crate::disputes::text("note", &body.note)?;
+    let existing = state.store.schemes(y).await?;
+    let latest = existing.last().map_or(0, |v| v.version);
+    if body.base_version != latest {
+        return Err(ApiError::Conflict(format!("the scheme of {y} is at version {latest}, not {}; reload it and change again", body.base_version)));
+    }
+    scheme.indicators.iter_mut().for_each(|i| i.code = i.code.trim().to_owned());
+    let v = SchemeVersion { version: latest + 1, scheme, changed_by: caller.actor_id(), changed_at: state.clock.now(), note };
+    if !state.store.insert_scheme(&v).await? {
+        return Err(ApiError::Conflict(format!("version {} of {y} was stored by another change; reload it", v.version)));
+    }
+    let response = (StatusCode::OK, Json(scheme_view(&v, y))).into_response();
+    Ok(AuditNote::success(Permission::Assess.as_str(), format!("scheme:{y}:v{}", v.version)).on(no_store(response)))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LeagueQuery {
+    period: Option<String>,
+    township: Option<String>,
+    village: Option<String>,
+}
+
+/// Whether a unit is inside the scope (and the asked area).
+fn visible(scope: &Scope, item: &scores::Item, township: Option<&str>, village: Option<&str>) -> bool {
+    let code = item.village.as_deref().unwrap_or(&item.township);
+    let inside = scope.is_county() || (!code.is_empty() && scope.covers(code));
+    inside && township.is_none_or(|t| item.township == t) && village.is_none_or(|v| item.village.as_deref() == Some(v))
+}
+
+/// `GET /api/v1/assessment/{level}?period=&township=&village=`: the league table.
+async fn league(State(state): State<AppState>, caller: Caller, ApiPath(lv): ApiPath<String>, ApiQuery(q): ApiQuery<LeagueQuery>) -> Result<Response, ApiError> {
+    let level = level(&lv)?;
+    let scope = caller.scope(if level == Level::County { Permission::ReadCountyScore } else { Permission::ReadAssessment })?;
+    let period = period(q.period.as_deref())?;
+    let answer = scores::table(&sources(&state), level, period).await?;
+    let items: Vec<Value> = answer
+        .table
+        .items
+        .iter()
+        .filter(|i| level == Level::County || visible(&scope, i, q.township.as_deref(), q.village.as_deref()))
+        .map(|i| item_view(level, i))
+        .collect();
+    let t = &answer.table;
+    let view = json!({
+        "level": level.as_str(), "period": t.period, "scheme": {"year": t.scheme_year, "version": t.scheme_version},
+        "computed_at": t.computed_at, "frozen": answer.frozen, "warnings": if level == Level::Gridworker { Vec::new() } else { t.warnings.clone() },
+        "items": items,
+    });
+    Ok(AuditNote::success(Permission::ReadAssessment.as_str(), format!("assessment:{}:{period}", level.as_str())).on(no_store(Json(view).into_response())))
+}
+
+fn item_view(level: Level, i: &scores::Item) -> Value {
+    let indicators: serde_json::Map<String, Value> = i
+        .card
+        .indicators
+        .iter()
+        .map(|s| {
+            (s.code.clone(), json!({"name": s.name, "group": s.group, "measure": s.measure, "measured": s.measured, "points": s.points, "max": s.max, "failed": s.failed,
+                "basis": i.basis.get(s.measure.as_str())}))
+        })
+        .collect();
+    let mut v = json!({
+        "unit": i.unit, "name": i.name, "township": i.township, "village": i.village, "score": i.score, "unscored": i.unscored, "normalised": i.normalised,
+        "grade": i.grade, "failed": i.failed, "rank": i.rank, "rank_in_township": i.rank_in_township, "groups": i.card.groups,
+        "indicators": indicators, "counts": i.counts,
+    });
+    match level {
+        Level::Gridworker => {
+            v["person_id"] = i.unit.clone().into();
+            v["rank_in_village"] = i.rank_in_village.into();
+        }
+        _ => v["code"] = i.unit.clone().into(),
+    }
+    v
+}
+
+/// `GET /api/v1/assessment/{level}/{unit}?period=`: one unit's scorecard with the records
+/// behind each indicator (events, call-backs; the patrols and registry by their queries).
+async fn scorecard(State(state): State<AppState>, caller: Caller, ApiPath((lv, unit)): ApiPath<(String, String)>, ApiQuery(q): ApiQuery<LeagueQuery>) -> Result<Response, ApiError> {
+    let level = level(&lv)?;
+    let scope = caller.scope(if level == Level::County { Permission::ReadCountyScore } else { Permission::ReadAssessment })?;
+    let period = period(q.period.as_deref())?;
+    let src = sources(&state);
+    let answer = scores::table(&src, level, period).await?;
+    let missing = || ApiError::NotFound(format!("no {} {unit:?} assessed in {period}", level.as_str()));
+    let item = answer.table.items.iter().find(|i| i.unit == unit).ok_or_else(missing)?;
+    if !(scope.is_county() || (level != Level::County && visible(&scope, item, None, None))) {
+        return Err(missing());
+    }
+    // The records: from the live measures (a frozen card keeps its figures; its records are
+    // those of the period as now stored).
+    let (_, tallies, _) = scores::compute(&src, level, period).await?;
+    let tally = tallies.iter().find(|(u, _)| u.id == unit).map(|(_, t)| t.clone()).unwrap_or_default();
+    let (from, to) = measures::instants(period);
+    let events_of = |pick: &dyn Fn(&(String, bool, wangge_core::event::Category, bool)) -> bool| -> Vec<String> {
+        tally.event_ids.iter().filter(|e| pick(e)).map(|e| e.0.clone()).collect()
+    };
+    let area = match level {
+        Level::Gridworker => format!("person={unit}"),
+        Level::County => String::new(),
+        Level::Village => format!("village={unit}"),
+        Level::Township => format!("township={unit}"),
+    };
+    let range = format!("from={}&to={}", period.first_day(), period.last_day());
+    let records = |m: Measure| -> Value {
+        match m {
+            Measure::ClosureRate | Measure::VerifyOnTimeRate | Measure::FinishOnTimeRate => json!({"events": events_of(&|_| true), "open": events_of(&|e| !e.3)}),
+            Measure::ValidEvents => json!({"events": events_of(&|e| e.1), "not_valid": events_of(&|e| !e.1)}),
+            Measure::DisputesReported => json!({"events": events_of(&|e| e.2 == wangge_core::event::Category::Dispute)}),
+            Measure::HazardsReported => json!({"events": events_of(&|e| e.2 == wangge_core::event::Category::Hazard)}),
+            Measure::SatisfactionRate => json!({"callbacks": tally.callback_ids}),
+            Measure::PatrolRate => json!({"query": format!("/api/v1/patrols?{area}&{range}")}),
+            Measure::CollectionRate => json!({"query": "/api/v1/registry/summary", "period_days": state.collection_period_days}),
+            Measure::ScreeningRate => json!({"query": format!("/api/v1/screenings?month={}", period.months().last().map(ToString::to_string).unwrap_or_default())}),
+            Measure::MediatedRate | Measure::SuccessRate => json!({"query": format!("/api/v1/disputes?{area}")}),
+            Measure::PetitionResolvedRate | Measure::PetitionsBeyondCity => json!({"query": format!("/api/v1/petitions?{area}")}),
+            Measure::PublicSafetyIncidents | Measure::CivilToCriminal => json!({"query": format!("/api/v1/outcomes?{range}")}),
+            Measure::BudgetExecution => json!({"query": format!("/api/v1/assessment/budget?year={}", period.year())}),
+            Measure::ValidEventTownships => json!({"valid_by_township": tally.other_basis.get(&m)}),
+            Measure::Manual => json!({"query": "/api/v1/assessment/manual"}),
+        }
+    };
+    let mut view = item_view(level, item);
+    if let Some(Value::Object(indicators)) = view.get_mut("indicators") {
+        for (code, ind) in indicators.iter_mut() {
+            if let Some(s) = item.card.indicators.iter().find(|s| &s.code == code) {
+                ind["records"] = records(s.measure);
+            }
+        }
+    }
+    view["level"] = level.as_str().into();
+    view["period"] = period.to_string().into();
+    view["frozen"] = json!(answer.frozen);
+    view["from"] = time_text(from).into();
+    view["to"] = time_text(to).into();
+    Ok(AuditNote::success(Permission::ReadAssessment.as_str(), format!("scorecard:{}:{unit}:{period}", level.as_str())).on(no_store(Json(view).into_response())))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ManualBody {
+    period: String,
+    level: String,
+    unit: String,
+    indicator: String,
+    points: f64,
+    evidence: String,
+}
+
+/// `POST /api/v1/assessment/manual`: an assessor's points with the evidence, for a manual
+/// indicator of the period's scheme.
+async fn manual(State(state): State<AppState>, caller: Caller, ApiJson(b): ApiJson<ManualBody>) -> Result<Response, ApiError> {
+    caller.scope(Permission::Assess)?;
+    let period = Period::parse(&b.period).ok_or_else(|| ApiError::Unprocessable(format!("period must be YYYY-MM, YYYY-Qn or YYYY, got {:?}", b.period)))?;
+    let level = Level::parse(&b.level).ok_or_else(|| ApiError::Unprocessable(format!("level must be gridworker, village, township or county, got {:?}", b.level)))?;
+    let (v, _) = scheme_for(&state.store, period.year()).await?;
+    let ind = v
+        .scheme
+        .of(level)
+        .find(|i| i.code == b.indicator)
+        .ok_or_else(|| ApiError::Unprocessable(format!("the {} scheme of {} has no indicator {:?}", level.as_str(), period.year(), b.indicator)))?;
+    if ind.measure != Measure::Manual {
+        return Err(ApiError::Unprocessable(format!("{} is measured from the records ({}), not scored by hand", ind.code, ind.measure.as_str())));
+    }
+    if !b.points.is_finite() || b.points < 0.0 || b.points > ind.max {
+        return Err(ApiError::Unprocessable(format!("points must be between 0 and {}, got {}", ind.max, b.points)));
+    }
+    let src = sources(&state);
+    if !measures::units(&src, level).iter().any(|u| u.id == b.unit) {
+        return Err(ApiError::Unprocessable(format!("no {} {:?} to score", level.as_str(), b.unit)));
+    }
+    if state.store.frozen(&period.to_string(), level.as_str()).await?.is_some() {
+        return Err(ApiError::Conflict(format!("{} {period} is frozen; recompute it after changing its scores", level.as_str())));
+    }
+    let evidence = crate::disputes::text("evidence", &b.evidence)?;
+    if evidence.chars().count() > 1000 {
+        return Err(ApiError::Unprocessable("evidence is longer than 1000 characters".into()));
+    }
+    let m = ManualScore {
+        period: period.to_string(),
+        level: level.as_str().into(),
+        unit: b.unit,
+        indicator: ind.code.clone(),
+        points: b.points,
+        evidence,
+        entered_by: caller.actor_id(),
+        entered_at: state.clock.now(),
+    };
+    state.store.put_manual(&m).await?;
+    let view = json!({"period": m.period, "level": m.level, "unit": m.unit, "indicator": m.indicator, "points": m.points,
+        "evidence": m.evidence, "entered_by": m.entered_by, "entered_at": time_text(m.entered_at)});
+    Ok(AuditNote::success(Permission::Assess.as_str(), format!("manual:{}:{}:{}:{}", m.level, m.unit, m.indicator, m.period)).on(no_store(Json(view).into_response())))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FreezeBody {
+    level: String,
+    period: String,
+    #[serde(default)]
+    recompute: bool,
+    #[serde(default)]
+    reason: Option<String>,
+}
+
+/// `POST /api/v1/assessment/freeze`: freezes a closed period's table with its scheme version;
+/// `recompute` (with a reason) replaces a frozen one. Gridworkers who failed the period get
+/// a `fail` career move, those who passed after a warning a `pass`.
+async fn freeze(State(state): State<AppState>, caller: Caller, ApiJson(b): ApiJson<FreezeBody>) -> Result<Response, ApiError> {
+    caller.scope(Permission::Assess)?;
+    let period = Period::parse(&b.period).ok_or_else(|| ApiError::Unprocessable(format!("period must be YYYY-MM, YYYY-Qn or YYYY, got {:?}", b.period)))?;
+    let level = Level::parse(&b.level).ok_or_else(|| ApiError::Unprocessable(format!("level must be gridworker, village, township or county, got {:?}", b.level)))?;
+    let reason = if b.recompute { Some(crate::disputes::text("reason", b.reason.as_deref().unwrap_or_default())?) } else { None };
+    let now = state.clock.now();
+    let by = caller.actor_id();
+    let (table, before) = scores::freeze(&sources(&state), level, period, b.recompute, &by, now).await?;
+    let moves = if level == Level::Gridworker && before.is_none() {
+        careers::after_period(&state, &table, &by, now).await?
+    } else {
+        0
+    };
+    let view = json!({"level": level.as_str(), "period": period, "scheme": {"year": table.scheme_year, "version": table.scheme_version},
+        "frozen_at": time_text(now), "frozen_by": by, "units": table.items.len(), "replaced": before.map(|f| time_text(f.frozen_at)),
+        "reason": reason, "career_moves": moves});
+    let target = format!("freeze:{}:{period}{}", level.as_str(), if b.recompute { ":recompute" } else { "" });
+    Ok(AuditNote::success(Permission::Assess.as_str(), target).on(no_store(Json(view).into_response())))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct YearQuery {
+    year: Option<String>,
+}
+
+async fn evaluation(state: &AppState, caller: &Caller, q: &YearQuery) -> Result<report::SelfEvaluation, ApiError> {
+    caller.scope(Permission::ReadCountyScore)?;
+    let y = year(q.year.as_deref().ok_or_else(|| ApiError::BadRequest("year is required".into()))?)?;
+    Ok(report::self_evaluation(&sources(state), y).await?)
+}
+
+/// `GET /api/v1/assessment/self-evaluation?year=`.
+async fn self_evaluation(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<YearQuery>) -> Result<Response, ApiError> {
+    let r = evaluation(&state, &caller, &q).await?;
+    let target = format!("self-evaluation:{}", r.year);
+    Ok(AuditNote::success(Permission::ReadCountyScore.as_str(), target).on(no_store(Json(r).into_response())))
+}
+
+fn download(bytes: Vec<u8>, content_type: &str, name: &str) -> Response {
+    let disposition = format!("attachment; filename=\"{name}\"");
+    no_store(([(header::CONTENT_TYPE, content_type.to_owned()), (header::CONTENT_DISPOSITION, disposition)], bytes).into_response())
+}
+
+/// `GET /api/v1/assessment/self-evaluation.docx?year=`: the report for the office to edit.
+async fn self_evaluation_docx(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<YearQuery>) -> Result<Response, ApiError> {
+    let r = evaluation(&state, &caller, &q).await?;
+    let bytes = report::docx(&r)?;
+    let response = download(bytes, "application/vnd.openxmlformats-officedocument.wordprocessingml.document", &format!("self-evaluation-{}.docx", r.year));
+    Ok(AuditNote::success(Permission::ReadCountyScore.as_str(), format!("self-evaluation.docx:{}", r.year)).on(response))
+}
+
+/// `GET /api/v1/assessment/self-evaluation.xlsx?year=`: the indicator sheet.
+async fn self_evaluation_xlsx(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<YearQuery>) -> Result<Response, ApiError> {
+    let r = evaluation(&state, &caller, &q).await?;
+    let bytes = report::xlsx(&r).map_err(|e| ApiError::Internal(format!("the indicator sheet could not be written: {e}")))?;
+    let response = download(bytes, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", &format!("self-evaluation-{}.xlsx", r.year));
+    Ok(AuditNote::success(Permission::ReadCountyScore.as_str(), format!("self-evaluation.xlsx:{}", r.year)).on(response))
+}
