@@ -188,6 +188,7 @@ fn endpoints(c: &County) -> Vec<Endpoint> {
         e(put.clone(), "/api/v1/assessment/schemes/{year}", "/api/v1/assessment/schemes/2025", Some(scheme_change()), p(&[P::Assess])),
         e(get.clone(), "/api/v1/assessment/{level}", "/api/v1/assessment/townships?period=2025-03", None, p(&[P::ReadAssessment])),
         e(get.clone(), "/api/v1/assessment/{level}/{unit}", &format!("/api/v1/assessment/townships/{TOWN_A}?period=2025-03"), None, p(&[P::ReadAssessment])),
+        e(get.clone(), "/api/v1/assessment/trends/{level}", "/api/v1/assessment/trends/townships?year=2025", None, p(&[P::ReadAssessment])),
         e(post.clone(), "/api/v1/assessment/manual", "/api/v1/assessment/manual", Some(json!({"period": "2025-Q1", "level": "township", "unit": TOWN_A, "indicator": "T11", "points": 8, "evidence": "台账齐全"})), p(&[P::Assess])),
         e(post.clone(), "/api/v1/assessment/freeze", "/api/v1/assessment/freeze", Some(json!({"level": "township", "period": "2025-02"})), p(&[P::Assess])),
         e(get.clone(), "/api/v1/assessment/self-evaluation", "/api/v1/assessment/self-evaluation?year=2025", None, p(&[P::ReadCountyScore])),

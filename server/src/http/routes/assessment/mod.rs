@@ -31,6 +31,7 @@ pub fn router() -> Router<AppState> {
         .at("/api/v1/assessment/schemes/{year}", get(scheme).put(change_scheme))
         .at("/api/v1/assessment/{level}", get(league))
         .at("/api/v1/assessment/{level}/{unit}", get(scorecard))
+        .at("/api/v1/assessment/trends/{level}", get(trends))
         .at("/api/v1/assessment/manual", post(manual))
         .at("/api/v1/assessment/freeze", post(freeze))
         .at("/api/v1/assessment/self-evaluation", get(self_evaluation))
@@ -258,6 +259,48 @@ async fn scorecard(State(state): State<AppState>, caller: Caller, ApiPath((lv, u
     view["from"] = time_text(from).into();
     view["to"] = time_text(to).into();
     Ok(AuditNote::success(Permission::ReadAssessment.as_str(), format!("scorecard:{}:{unit}:{period}", level.as_str())).on(no_store(Json(view).into_response())))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TrendQuery {
+    year: Option<String>,
+    unit: Option<String>,
+    township: Option<String>,
+}
+
+/// `GET /api/v1/assessment/trends/{level}?year=&unit=&township=`: each month's score of the
+/// level's units (one unit, or those of a township, or all in the caller's area), frozen
+/// months as frozen, months not begun left out.
+async fn trends(State(state): State<AppState>, caller: Caller, ApiPath(lv): ApiPath<String>, ApiQuery(q): ApiQuery<TrendQuery>) -> Result<Response, ApiError> {
+    let level = level(&lv)?;
+    let scope = caller.scope(if level == Level::County { Permission::ReadCountyScore } else { Permission::ReadAssessment })?;
+    let y = year(q.year.as_deref().ok_or_else(|| ApiError::BadRequest("year is required".into()))?)?;
+    let src = sources(&state);
+    let today = crate::disputes::figures::today(src.now);
+    let mut months = Vec::new();
+    let mut series: std::collections::BTreeMap<String, (String, Vec<Option<f64>>)> = std::collections::BTreeMap::new();
+    for (n, month) in Period::Year(y).months().into_iter().filter(|m| m.first_day() <= today).enumerate() {
+        let answer = scores::table(&src, level, month).await?;
+        months.push(json!({"period": month, "frozen": answer.frozen.is_some()}));
+        for i in answer.table.items.iter().filter(|i| {
+            (level == Level::County || visible(&scope, i, q.township.as_deref(), None)) && q.unit.as_deref().is_none_or(|u| u == i.unit)
+        }) {
+            let entry = series.entry(i.unit.clone()).or_insert_with(|| (i.name.clone(), Vec::new()));
+            entry.1.resize(n, None);
+            entry.1.push(Some(i.score));
+        }
+    }
+    let len = months.len();
+    let items: Vec<Value> = series
+        .into_iter()
+        .map(|(unit, (name, mut scores))| {
+            scores.resize(len, None);
+            json!({"unit": unit, "name": name, "scores": scores})
+        })
+        .collect();
+    let view = json!({"level": level.as_str(), "year": y, "months": months, "items": items});
+    Ok(AuditNote::success(Permission::ReadAssessment.as_str(), format!("trends:{}:{y}", level.as_str())).on(no_store(Json(view).into_response())))
 }
 
 #[derive(Debug, Deserialize)]
