@@ -97,9 +97,9 @@ pub struct Tally {
     pub other: BTreeMap<Measure, Option<f64>>,
     /// Numerators and denominators of those.
     pub other_basis: BTreeMap<Measure, (u64, u64)>,
-    /// The events counted, valid ones and the others.
+    /// The events counted.
     #[serde(skip)]
-    pub event_ids: Vec<(String, bool, Category, bool)>,
+    pub event_ids: Vec<Counted>,
     /// The call-backs counted.
     #[serde(skip)]
     pub callback_ids: Vec<String>,
@@ -161,6 +161,19 @@ impl Tally {
             other => self.other_basis.get(&other).copied(),
         }
     }
+}
+
+/// An event counted in a tally.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Counted {
+    /// Its id.
+    pub id: String,
+    /// Valid (有效事件).
+    pub valid: bool,
+    /// Its category.
+    pub category: Category,
+    /// Closed.
+    pub closed: bool,
 }
 
 /// A share to four decimals, `None` over nothing.
@@ -273,7 +286,7 @@ pub async fn measure(sources: &Sources<'_>, scheme: &Scheme, level: Level, perio
                         t.finished_on_time += u64::from(s.finished_at.is_some_and(|v| v <= s.done_by));
                     }
                 }
-                t.event_ids.push((h.event_id.clone(), valid, f.category, f.closed));
+                t.event_ids.push(Counted { id: h.event_id.clone(), valid, category: f.category, closed: f.closed });
                 (h.place.clone(), t)
             })
             .collect::<Vec<_>>()

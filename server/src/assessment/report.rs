@@ -300,7 +300,7 @@ pub fn docx(r: &SelfEvaluation) -> Result<Vec<u8>, Refused> {
 pub fn xlsx(r: &SelfEvaluation) -> Result<Vec<u8>, XlsxError> {
     let mut book = Workbook::new();
     let bold = Format::new().set_bold();
-    let sheet = book.add_worksheet().set_name(&format!("{}年度指标体系", r.year))?;
+    let sheet = book.add_worksheet().set_name(format!("{}年度指标体系", r.year))?;
     let headers = ["指标类别", "指标代码", "指标", "计算口径", "实际值", "分子", "分母", "分值", "得分"];
     for (c, h) in headers.iter().enumerate() {
         sheet.write_string_with_format(0, u16::try_from(c).unwrap_or(u16::MAX), *h, &bold)?;

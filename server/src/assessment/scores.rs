@@ -182,7 +182,7 @@ fn counts(t: &Tally) -> BTreeMap<String, u64> {
     .map(|(k, v)| (k.to_owned(), v))
     .collect();
     for c in wangge_core::event::Category::ALL {
-        out.insert(c.as_str().to_owned(), t.event_ids.iter().filter(|e| e.2 == c).count() as u64);
+        out.insert(c.as_str().to_owned(), t.event_ids.iter().filter(|e| e.category == c).count() as u64);
     }
     out
 }

@@ -217,8 +217,8 @@ async fn scorecard(State(state): State<AppState>, caller: Caller, ApiPath((lv, u
     let (_, tallies, _) = scores::compute(&src, level, period).await?;
     let tally = tallies.iter().find(|(u, _)| u.id == unit).map(|(_, t)| t.clone()).unwrap_or_default();
     let (from, to) = measures::instants(period);
-    let events_of = |pick: &dyn Fn(&(String, bool, wangge_core::event::Category, bool)) -> bool| -> Vec<String> {
-        tally.event_ids.iter().filter(|e| pick(e)).map(|e| e.0.clone()).collect()
+    let events_of = |pick: &dyn Fn(&measures::Counted) -> bool| -> Vec<String> {
+        tally.event_ids.iter().filter(|e| pick(e)).map(|e| e.id.clone()).collect()
     };
     let area = match level {
         Level::Gridworker => format!("person={unit}"),
@@ -229,10 +229,10 @@ async fn scorecard(State(state): State<AppState>, caller: Caller, ApiPath((lv, u
     let range = format!("from={}&to={}", period.first_day(), period.last_day());
     let records = |m: Measure| -> Value {
         match m {
-            Measure::ClosureRate | Measure::VerifyOnTimeRate | Measure::FinishOnTimeRate => json!({"events": events_of(&|_| true), "open": events_of(&|e| !e.3)}),
-            Measure::ValidEvents => json!({"events": events_of(&|e| e.1), "not_valid": events_of(&|e| !e.1)}),
-            Measure::DisputesReported => json!({"events": events_of(&|e| e.2 == wangge_core::event::Category::Dispute)}),
-            Measure::HazardsReported => json!({"events": events_of(&|e| e.2 == wangge_core::event::Category::Hazard)}),
+            Measure::ClosureRate | Measure::VerifyOnTimeRate | Measure::FinishOnTimeRate => json!({"events": events_of(&|_| true), "open": events_of(&|e| !e.closed)}),
+            Measure::ValidEvents => json!({"events": events_of(&|e| e.valid), "not_valid": events_of(&|e| !e.valid)}),
+            Measure::DisputesReported => json!({"events": events_of(&|e| e.category == wangge_core::event::Category::Dispute)}),
+            Measure::HazardsReported => json!({"events": events_of(&|e| e.category == wangge_core::event::Category::Hazard)}),
             Measure::SatisfactionRate => json!({"callbacks": tally.callback_ids}),
             Measure::PatrolRate => json!({"query": format!("/api/v1/patrols?{area}&{range}")}),
             Measure::CollectionRate => json!({"query": "/api/v1/registry/summary", "period_days": state.collection_period_days}),
