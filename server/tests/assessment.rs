@@ -123,6 +123,29 @@ backend_tests! {
         assert!(c.audit_rows().await > audited, "the recomputation is audited");
         let recomputed = town_a(&send(&c.app, &county, Method::GET, MARCH, None).await);
         assert_eq!(measured(&recomputed, "T1"), json!(1.0), "recomputed from the records as they are now");
+
+        // The year's months so far, March frozen; the best gridworkers of the year.
+        let trend = send(&c.app, &county, Method::GET, &format!("/api/v1/assessment/trends/townships?year=2025&unit={TOWN_A}"), None).await;
+        assert_eq!(trend.status, StatusCode::OK, "{}", trend.text);
+        assert_eq!(trend.body["months"].as_array().map(Vec::len), Some(4), "January to April: {}", trend.text);
+        assert_eq!(trend.body["months"][2], json!({"period": "2025-03", "frozen": true}));
+        assert_eq!(trend.body["items"][0]["scores"][2], recomputed["score"], "{}", trend.text);
+        let best = send(&c.app, &county, Method::GET, "/api/v1/assessment/best?year=2025", None).await;
+        assert_eq!(best.status, StatusCode::OK, "{}", best.text);
+
+        // Freezing the gridworkers' March warns those who failed it, and only those.
+        let gw = send(&c.app, &assessor, Method::POST, "/api/v1/assessment/freeze", Some(&json!({"level": "gridworker", "period": "2025-03"}))).await;
+        assert_eq!(gw.status, StatusCode::OK, "{}", gw.text);
+        let table = send(&c.app, &county, Method::GET, "/api/v1/assessment/gridworkers?period=2025-03", None).await;
+        let items = table.body["items"].as_array().unwrap().clone();
+        assert_eq!(items.len(), 2, "{}", table.text);
+        let failed = items.iter().filter(|i| i["failed"] == json!(true)).count();
+        assert_eq!(gw.body["career_moves"], json!(failed), "{}", gw.text);
+        for i in &items {
+            let file = send(&c.app, &county, Method::GET, &format!("/api/v1/assessment/careers/{}", i["person_id"].as_str().unwrap()), None).await;
+            let stage = if i["failed"] == json!(true) { "warned" } else { "serving" };
+            assert_eq!(file.body["stage"], stage, "{i} {}", file.text);
+        }
     }
 
     #[tokio::test]

@@ -236,6 +236,9 @@ pub struct Scheme {
     pub indicators: Vec<Indicator>,
 }
 
+/// The most indicators a scheme holds (every level together).
+pub const MAX_INDICATORS: usize = 200;
+
 /// The total every level's maxima must add up to.
 pub const TOTAL: f64 = 100.0;
 
@@ -253,6 +256,9 @@ impl Scheme {
         }
         if !self.pass.is_finite() || !(0.0..=TOTAL).contains(&self.pass) {
             return Err(bad("pass", format!("must be between 0 and 100, got {}", self.pass)));
+        }
+        if self.indicators.len() > MAX_INDICATORS || self.bands.len() > 10 {
+            return Err(bad("indicators", format!("at most {MAX_INDICATORS} indicators and 10 bands")));
         }
         let mut codes = std::collections::HashSet::new();
         for i in &self.indicators {

@@ -206,27 +206,31 @@ async fn scorecard(State(state): State<AppState>, caller: Caller, ApiPath((lv, u
     let scope = caller.scope(if level == Level::County { Permission::ReadCountyScore } else { Permission::ReadAssessment })?;
     let period = period(q.period.as_deref())?;
     let src = sources(&state);
-    let answer = scores::table(&src, level, period).await?;
+    // The records come from the live measures (a frozen card keeps its figures; its records
+    // are those of the period as now stored).
+    let (live, tallies, _) = scores::compute(&src, level, period).await?;
+    let answer = match state.store.frozen(&period.to_string(), level.as_str()).await? {
+        Some(_) => scores::table(&src, level, period).await?,
+        None => scores::Answer { table: live, frozen: None },
+    };
     let missing = || ApiError::NotFound(format!("no {} {unit:?} assessed in {period}", level.as_str()));
     let item = answer.table.items.iter().find(|i| i.unit == unit).ok_or_else(missing)?;
     if !(scope.is_county() || (level != Level::County && visible(&scope, item, None, None))) {
         return Err(missing());
     }
-    // The records: from the live measures (a frozen card keeps its figures; its records are
-    // those of the period as now stored).
-    let (_, tallies, _) = scores::compute(&src, level, period).await?;
-    let tally = tallies.iter().find(|(u, _)| u.id == unit).map(|(_, t)| t.clone()).unwrap_or_default();
+    let (tally, tally_grids) =
+        tallies.iter().find(|(u, _)| u.id == unit).map(|(u, t)| (t.clone(), u.grids.clone())).unwrap_or_default();
     let (from, to) = measures::instants(period);
     let events_of = |pick: &dyn Fn(&measures::Counted) -> bool| -> Vec<String> {
         tally.event_ids.iter().filter(|e| pick(e)).map(|e| e.id.clone()).collect()
     };
-    let area = match level {
-        Level::Gridworker => format!("person={unit}"),
-        Level::County => String::new(),
-        Level::Village => format!("village={unit}"),
-        Level::Township => format!("township={unit}"),
-    };
     let range = format!("from={}&to={}", period.first_day(), period.last_day());
+    let area = match level {
+        Level::Gridworker => format!("person={unit}&{range}"),
+        Level::County => range.clone(),
+        Level::Village => format!("village={unit}&{range}"),
+        Level::Township => format!("township={unit}&{range}"),
+    };
     let records = |m: Measure| -> Value {
         match m {
             Measure::ClosureRate | Measure::VerifyOnTimeRate | Measure::FinishOnTimeRate => json!({"events": events_of(&|_| true), "open": events_of(&|e| !e.closed)}),
@@ -234,8 +238,16 @@ async fn scorecard(State(state): State<AppState>, caller: Caller, ApiPath((lv, u
             Measure::DisputesReported => json!({"events": events_of(&|e| e.category == wangge_core::event::Category::Dispute)}),
             Measure::HazardsReported => json!({"events": events_of(&|e| e.category == wangge_core::event::Category::Hazard)}),
             Measure::SatisfactionRate => json!({"callbacks": tally.callback_ids}),
-            Measure::PatrolRate => json!({"query": format!("/api/v1/patrols?{area}&{range}")}),
-            Measure::CollectionRate => json!({"query": "/api/v1/registry/summary", "period_days": state.collection_period_days}),
+            Measure::PatrolRate => json!({"query": format!("/api/v1/patrols?{area}")}),
+            Measure::CollectionRate => {
+                let area = match level {
+                    Level::Village => format!("?village={unit}"),
+                    Level::Township => format!("?township={unit}"),
+                    _ => String::new(),
+                };
+                json!({"query": format!("/api/v1/registry/summary{area}"), "grids": if level == Level::Gridworker { tally_grids.clone() } else { Vec::new() },
+                    "period_days": state.collection_period_days})
+            }
             Measure::ScreeningRate => json!({"query": format!("/api/v1/screenings?month={}", period.months().last().map(ToString::to_string).unwrap_or_default())}),
             Measure::MediatedRate | Measure::SuccessRate => json!({"query": format!("/api/v1/disputes?{area}")}),
             Measure::PetitionResolvedRate | Measure::PetitionsBeyondCity => json!({"query": format!("/api/v1/petitions?{area}")}),
