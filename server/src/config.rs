@@ -64,6 +64,11 @@ pub struct Config {
     #[arg(long, env = "WANGGE_SUPERVISE_EVERY_SECS", default_value_t = 60)]
     pub supervise_every_secs: u64,
 
+    /// Days after an assessed period ends before it freezes by itself (late call-backs and
+    /// closings still count until then); 0 never freezes automatically (the assessor freezes).
+    #[arg(long, env = "WANGGE_FREEZE_AFTER_DAYS", default_value_t = 10)]
+    pub freeze_after_days: u32,
+
     /// Load the demo roster and the county's 2023 events into a store that holds no people and
     /// no events yet (first start). Meant for the demo county in `geodata/huailai`; `--demo false`
     /// (or `WANGGE_DEMO=false`) starts with no people and no events.
@@ -182,6 +187,7 @@ impl Config {
             database_url: None,
             geodata_dir: geodata_dir.into(),
             supervise_every_secs: 60,
+            freeze_after_days: 10,
             demo: false,
             frontend_dir: None,
             audit_key_file: None,

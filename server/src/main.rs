@@ -35,6 +35,10 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
         supervision::spawn(state.supervisor(), state.clock.clone(), every);
         tracing::info!(every_secs = config.supervise_every_secs, "supervision started");
     }
+    if config.freeze_after_days > 0 && config.supervise_every_secs > 0 {
+        state.spawn_freezer(config.freeze_after_days, std::time::Duration::from_secs(3600));
+        tracing::info!(after_days = config.freeze_after_days, "assessed periods freeze by themselves");
+    }
     if spawn_grid_watch(state.store.clone(), state.live_grids()).await? {
         tracing::info!("following grid changes made by other instances and in the database");
     }

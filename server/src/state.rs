@@ -133,6 +133,36 @@ impl AppState {
         }
     }
 
+    /// What the assessment's measures read.
+    pub fn assessment_sources(&self) -> crate::assessment::measures::Sources<'_> {
+        crate::assessment::measures::Sources {
+            store: &self.store,
+            catalog: self.catalog.load(),
+            index: self.index.load(),
+            roster: self.rules.roster(),
+            calendar: self.rules.calendar(),
+            callback_rule: &self.callback_rule,
+            now: self.clock.now(),
+            collection_days: self.collection_period_days,
+        }
+    }
+
+    /// Freezes, every `every`, the assessed periods ended more than `after_days` days ago
+    /// (see [`crate::assessment::freeze_due`]), until the runtime stops.
+    pub fn spawn_freezer(&self, after_days: u32, every: std::time::Duration) -> tokio::task::JoinHandle<()> {
+        let state = self.clone();
+        tokio::spawn(async move {
+            let mut ticks = tokio::time::interval(every);
+            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                ticks.tick().await;
+                if let Err(e) = crate::assessment::freeze_due(&state.assessment_sources(), after_days).await {
+                    tracing::error!(error = %crate::logging::error_chain(&e), "freezing the assessed periods failed");
+                }
+            }
+        })
+    }
+
     /// What the closed loop writes through: the store, the rules and the feed of changes.
     pub fn desk(&self) -> Desk<'_> {
         Desk { store: &self.store, rules: &self.rules, changes: &self.changes }

@@ -215,4 +215,29 @@ backend_tests! {
         let list = c.get("town_b", "/api/v1/assessment/careers").await;
         assert!(!list.text.contains("GWA"), "{}", list.text);
     }
+
+    #[tokio::test]
+    async fn ended_periods_freeze_by_themselves_after_the_grace_days() {
+        use wangge_core::assessment::{Level, Period};
+        let c = county().await;
+        let at = |d: u32| chrono::Utc.with_ymd_and_hms(2025, 4, d, 2, 0, 0).unwrap();
+        // 2 April: March ended 2 days ago, inside the 10 days' grace; February and the last
+        // year are due.
+        c.state.clock.set(at(2));
+        let frozen = wangge_server::assessment::freeze_due(&c.state.assessment_sources(), 10).await.unwrap();
+        assert!(frozen.contains(&(Level::Gridworker, Period::Month(2025, 2))), "{frozen:?}");
+        assert!(frozen.contains(&(Level::County, Period::Year(2024))), "{frozen:?}");
+        assert!(!frozen.iter().any(|(_, p)| *p == Period::Month(2025, 3) || *p == Period::Quarter(2025, 1)), "{frozen:?}");
+        // Once frozen, not again.
+        assert!(wangge_server::assessment::freeze_due(&c.state.assessment_sources(), 10).await.unwrap().is_empty());
+        // 15 April: March and the first quarter.
+        c.state.clock.set(at(15));
+        let frozen = wangge_server::assessment::freeze_due(&c.state.assessment_sources(), 10).await.unwrap();
+        assert_eq!(
+            frozen,
+            vec![(Level::Gridworker, Period::Month(2025, 3)), (Level::Village, Period::Quarter(2025, 1)), (Level::Township, Period::Quarter(2025, 1))]
+        );
+        let r = send(&c.app, &c.fresh("county").await, Method::GET, "/api/v1/assessment/gridworkers?period=2025-03", None).await;
+        assert_eq!(r.body["frozen"]["by"], "system:assessment", "{}", r.text);
+    }
 }

@@ -6,11 +6,13 @@
 //! closed period is; `report` writes the county's self-evaluation as JSON, DOCX and XLSX. See
 //! docs/assessment.md.
 
+pub mod careers;
 pub mod measures;
 pub mod report;
 pub mod scores;
 
-use wangge_core::assessment::{Scheme, SchemeError};
+use chrono::Datelike;
+use wangge_core::assessment::{Level, Period, Scheme, SchemeError};
 
 use crate::records::SchemeVersion;
 use crate::store::{Store, StoreError};
@@ -36,6 +38,52 @@ pub enum Refused {
     /// A computing task died.
     #[error("the assessment task failed: {0}")]
     Task(String),
+}
+
+/// Who freezes periods by themselves.
+pub const FREEZER: &str = "system:assessment";
+
+/// The periods that freeze by themselves: the last ended month (gridworkers), quarter
+/// (villages, townships) and year (villages, townships, the county), once `after_days` days
+/// have passed since their end (for late call-backs and closings); those not frozen yet are
+/// frozen, and a frozen gridworker month records its careers' moves. The periods frozen.
+pub async fn freeze_due(sources: &measures::Sources<'_>, after_days: u32) -> Result<Vec<(Level, Period)>, Refused> {
+    let cutoff = measures::day_start(crate::disputes::figures::today(sources.now)) - chrono::Duration::days(i64::from(after_days));
+    let today = crate::disputes::figures::today(cutoff);
+    let month = Period::Month(today.year(), today.month());
+    let quarter = Period::Quarter(today.year(), (today.month() - 1) / 3 + 1);
+    let year = Period::Year(today.year());
+    let last = |p: Period| -> Option<Period> {
+        let before = p.first_day().pred_opt()?;
+        Some(match p {
+            Period::Month(..) => Period::Month(before.year(), before.month()),
+            Period::Quarter(..) => Period::Quarter(before.year(), (before.month() - 1) / 3 + 1),
+            Period::Year(_) => Period::Year(before.year()),
+        })
+    };
+    let mut due = Vec::new();
+    if let Some(m) = last(month) {
+        due.push((Level::Gridworker, m));
+    }
+    if let Some(q) = last(quarter) {
+        due.extend([(Level::Village, q), (Level::Township, q)]);
+    }
+    if let Some(y) = last(year) {
+        due.extend([(Level::Village, y), (Level::Township, y), (Level::County, y)]);
+    }
+    let mut frozen = Vec::new();
+    for (level, period) in due {
+        if sources.store.frozen(&period.to_string(), level.as_str()).await?.is_some() {
+            continue;
+        }
+        let (table, _) = scores::freeze(sources, level, period, false, FREEZER, sources.now).await?;
+        if level == Level::Gridworker {
+            careers::after_period(sources.store, &table, FREEZER, sources.now).await?;
+        }
+        tracing::info!(level = level.as_str(), %period, units = table.items.len(), "assessed period frozen");
+        frozen.push((level, period));
+    }
+    Ok(frozen)
 }
 
 /// The built-in scheme for `year` (version 0).

@@ -3,14 +3,12 @@
 //! yearly 最美网格员 candidates, the budget ledger (`/api/v1/assessment/budget`), and events
 //! marked not valid for the assessment (`/api/v1/events/{id}/validity`).
 
-use std::collections::HashMap;
-
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::NaiveDate;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use wangge_core::access::{CodeLevel, Permission};
@@ -21,9 +19,10 @@ use wangge_core::people::Role;
 use super::super::{no_store, Routes};
 use super::{period, sources, visible, year};
 use crate::access::{AuditNote, Caller};
+use crate::assessment::careers::stages;
 use crate::assessment::measures::{self, budget_totals};
 use crate::assessment::report::yuan;
-use crate::assessment::scores::{self, Table};
+use crate::assessment::scores;
 use crate::http::error::ApiError;
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::records::{time_text, BudgetLine, CareerMove, InvalidMark};
@@ -37,18 +36,6 @@ pub fn router() -> Router<AppState> {
         .at("/api/v1/assessment/best", get(best))
         .at("/api/v1/assessment/budget", get(budget).post(add_budget))
         .at("/api/v1/events/{id}/validity", get(validity).put(mark))
-}
-
-/// Where each gridworker's career stands: its last move's stage; a gridworker on the roster
-/// with no career recorded is serving.
-fn stages(moves: &[CareerMove]) -> HashMap<String, (Stage, i64)> {
-    let mut out = HashMap::new();
-    for m in moves {
-        if let Some(s) = Stage::parse(&m.stage) {
-            out.insert(m.person_id.clone(), (s, m.seq));
-        }
-    }
-    out
 }
 
 fn move_view(m: &CareerMove) -> Value {
@@ -155,39 +142,6 @@ async fn career_move(State(state): State<AppState>, caller: Caller, ApiPath(pers
     }
     let response = (StatusCode::CREATED, Json(move_view(&record))).into_response();
     Ok(AuditNote::success(Permission::ManageCareers.as_str(), format!("career:{person}:{}", m.as_str())).on(no_store(response)))
-}
-
-/// After a gridworker month is frozen: a `fail` move for each failed gridworker, a `pass` for
-/// each warned one who passed; how many moves were written.
-pub(super) async fn after_period(state: &AppState, table: &Table, by: &str, at: DateTime<Utc>) -> Result<usize, ApiError> {
-    let all = state.store.career_moves(None).await?;
-    let st = stages(&all);
-    let mut moves = Vec::new();
-    for item in &table.items {
-        let (stage, seq) = st.get(&item.unit).copied().map_or((Stage::Serving, 0), |(s, q)| (s, q));
-        let m = if item.failed {
-            Move::Fail
-        } else if stage == Stage::Warned {
-            Move::Pass
-        } else {
-            continue;
-        };
-        let Ok(next) = apply(Some(stage), m) else { continue };
-        moves.push(CareerMove {
-            person_id: item.unit.clone(),
-            seq: seq + 1,
-            action: m.as_str().into(),
-            stage: next.as_str().into(),
-            at,
-            by: by.to_owned(),
-            period: Some(table.period.to_string()),
-            note: format!("{} 考核 {} 分", table.period, item.score),
-        });
-    }
-    if !moves.is_empty() && !state.store.append_career(&moves).await? {
-        return Err(ApiError::Conflict("a career changed while the period was frozen; recompute it".into()));
-    }
-    Ok(moves.len())
 }
 
 #[derive(Debug, Deserialize)]

@@ -42,16 +42,7 @@ pub fn router() -> Router<AppState> {
 
 /// What the measures read, from the state.
 pub(super) fn sources(state: &AppState) -> Sources<'_> {
-    Sources {
-        store: &state.store,
-        catalog: state.catalog.load(),
-        index: state.index.load(),
-        roster: state.rules.roster(),
-        calendar: state.rules.calendar(),
-        callback_rule: &state.callback_rule,
-        now: state.clock.now(),
-        collection_days: state.collection_period_days,
-    }
+    state.assessment_sources()
 }
 
 fn year(text: &str) -> Result<i32, ApiError> {
@@ -394,7 +385,7 @@ async fn freeze(State(state): State<AppState>, caller: Caller, ApiJson(b): ApiJs
     let by = caller.actor_id();
     let (table, before) = scores::freeze(&sources(&state), level, period, b.recompute, &by, now).await?;
     let moves = if level == Level::Gridworker && before.is_none() {
-        careers::after_period(&state, &table, &by, now).await?
+        crate::assessment::careers::after_period(&state.store, &table, &by, now).await?
     } else {
         0
     };
