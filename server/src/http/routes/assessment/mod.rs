@@ -112,6 +112,7 @@ async fn change_scheme(State(state): State<AppState>, caller: Caller, ApiPath(y)
     if scheme.year != y {
         return Err(ApiError::Unprocessable(format!("the scheme's year {} is not the year {y} of the path", scheme.year)));
     }
+    scheme.indicators.iter_mut().for_each(|i| i.code = i.code.trim().to_owned());
     scheme.check().map_err(Refused::from)?;
     let note = crate::disputes::text("note", &body.note)?;
     let existing = state.store.schemes(y).await?;
@@ -119,7 +120,6 @@ async fn change_scheme(State(state): State<AppState>, caller: Caller, ApiPath(y)
     if body.base_version != latest {
         return Err(ApiError::Conflict(format!("the scheme of {y} is at version {latest}, not {}; reload it and change again", body.base_version)));
     }
-    scheme.indicators.iter_mut().for_each(|i| i.code = i.code.trim().to_owned());
     let v = SchemeVersion { version: latest + 1, scheme, changed_by: caller.actor_id(), changed_at: state.clock.now(), note };
     if !state.store.insert_scheme(&v).await? {
         return Err(ApiError::Conflict(format!("version {} of {y} was stored by another change; reload it", v.version)));
