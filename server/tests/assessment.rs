@@ -83,6 +83,11 @@ backend_tests! {
         assert_eq!(codes, vec![&json!(TOWN_B)], "{}", b_view.text);
         assert_eq!(c.get("town_b", &format!("/api/v1/assessment/townships/{TOWN_A}?period=2025-03")).await.status, StatusCode::NOT_FOUND);
         assert_eq!(c.get("gw_a", MARCH).await.status, StatusCode::FORBIDDEN);
+        // A gridworker reads its own scorecard, and no one else's.
+        let own = c.get("gw_a", "/api/v1/assessment/gridworkers/GWA?period=2025-03").await;
+        assert_eq!(own.status, StatusCode::OK, "{}", own.text);
+        assert_eq!(own.body["person_id"], "GWA");
+        assert_eq!(c.get("gw_a", "/api/v1/assessment/gridworkers/GWB?period=2025-03").await.status, StatusCode::FORBIDDEN);
         assert_eq!(c.get("county", "/api/v1/assessment/townships?period=2025-13").await.status, StatusCode::BAD_REQUEST);
         assert_eq!(c.get("county", "/api/v1/assessment/provinces?period=2025").await.status, StatusCode::NOT_FOUND);
 

@@ -194,7 +194,13 @@ fn item_view(level: Level, i: &scores::Item) -> Value {
 /// behind each indicator (events, call-backs; the patrols and registry by their queries).
 async fn scorecard(State(state): State<AppState>, caller: Caller, ApiPath((lv, unit)): ApiPath<(String, String)>, ApiQuery(q): ApiQuery<LeagueQuery>) -> Result<Response, ApiError> {
     let level = level(&lv)?;
-    let scope = caller.scope(if level == Level::County { Permission::ReadCountyScore } else { Permission::ReadAssessment })?;
+    // A gridworker reads its own scorecard (以考促学); the rest is for who assesses.
+    let own = level == Level::Gridworker && caller.require(Permission::Patrol).is_ok() && caller.acting_as == unit;
+    let scope = if own {
+        Scope(wangge_core::access::Jurisdiction::County)
+    } else {
+        caller.scope(if level == Level::County { Permission::ReadCountyScore } else { Permission::ReadAssessment })?
+    };
     let period = period(q.period.as_deref())?;
     let src = sources(&state);
     // The records come from the live measures (a frozen card keeps its figures; its records
@@ -261,7 +267,8 @@ async fn scorecard(State(state): State<AppState>, caller: Caller, ApiPath((lv, u
     view["frozen"] = json!(answer.frozen);
     view["from"] = time_text(from).into();
     view["to"] = time_text(to).into();
-    Ok(AuditNote::success(Permission::ReadAssessment.as_str(), format!("scorecard:{}:{unit}:{period}", level.as_str())).on(no_store(Json(view).into_response())))
+    let action = if own { Permission::Patrol } else { Permission::ReadAssessment };
+    Ok(AuditNote::success(action.as_str(), format!("scorecard:{}:{unit}:{period}", level.as_str())).on(no_store(Json(view).into_response())))
 }
 
 #[derive(Debug, Deserialize)]
