@@ -13,17 +13,6 @@ use support::county::*;
 
 const MARCH: &str = "/api/v1/assessment/townships?period=2025-03";
 
-async fn close(c: &County, id: &str) {
-    for (action, note) in [("accept", None), ("handle", Some("已处理")), ("close", Some("已办结"))] {
-        let mut b = json!({"action": action});
-        if let Some(n) = note {
-            b["note"] = json!(n);
-        }
-        let r = c.post("county", &format!("/api/v1/events/{id}/transitions"), &b).await;
-        assert_eq!(r.status, StatusCode::OK, "{action}: {}", r.text);
-    }
-}
-
 /// Township A's line of a league table.
 fn town_a(r: &Reply) -> Value {
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
@@ -61,7 +50,7 @@ backend_tests! {
         assert_eq!(before["indicators"]["T10"]["points"], Value::Null);
 
         // Closed and called back: the live score follows.
-        close(&c, &a).await;
+        c.close(&a).await;
         let r = c.post("town_a", &format!("/api/v1/events/{a}/followups"), &json!({"reached": true, "level": "很满意"})).await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
         let live = town_a(&c.get("county", MARCH).await);

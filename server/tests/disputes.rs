@@ -13,17 +13,6 @@ use support::county::*;
 
 const MARCH: &str = "/api/v1/stats?from=2025-03-01&to=2025-03-31";
 
-async fn close(c: &County, id: &str) {
-    for (action, note) in [("accept", None), ("handle", Some("已处理")), ("close", Some("已办结"))] {
-        let mut b = json!({"action": action});
-        if let Some(n) = note {
-            b["note"] = json!(n);
-        }
-        let r = c.post("county", &format!("/api/v1/events/{id}/transitions"), &b).await;
-        assert_eq!(r.status, StatusCode::OK, "{action}: {}", r.text);
-    }
-}
-
 /// The raw bytes of a GET (an export).
 async fn raw(c: &County, who: &str, uri: &str) -> Vec<u8> {
     let As::Token(t) = c.token(who) else { panic!("a token") };
@@ -61,7 +50,7 @@ backend_tests! {
         assert!(!desk_has(&c.get("town_a", "/api/v1/callbacks").await, &a));
         let early = c.post("town_a", &format!("/api/v1/events/{a}/followups"), &json!({"reached": true, "level": "很满意"})).await;
         assert_eq!(early.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", early.text);
-        close(&c, &a).await;
+        c.close(&a).await;
         let closer = c.get("county", &format!("/api/v1/events/{a}")).await.body["holder"].clone();
         // A hazard is always called back; township B's desk never sees township A's events.
         let desk = c.get("town_a", "/api/v1/callbacks").await;
@@ -124,7 +113,7 @@ backend_tests! {
         let levels: Vec<Value> = list.body["items"].as_array().unwrap().iter().map(|i| i["level"].clone()).collect();
         assert_eq!(levels, vec![Value::Null, json!("基本满意"), json!("不满意")]);
         // A replay with the same key changes nothing.
-        close(&c, &a).await;
+        c.close(&a).await;
         let key_call = |key: &'static str| {
             let app = c.app.clone();
             let token = c.token("town_a");

@@ -122,6 +122,18 @@ impl County {
         As::Token(issued.token)
     }
 
+    /// Verifies, handles and closes an event as the county dispatcher.
+    pub async fn close(&self, id: &str) {
+        for (action, note) in [("accept", None), ("handle", Some("已处理")), ("close", Some("已办结"))] {
+            let mut b = json!({"action": action});
+            if let Some(n) = note {
+                b["note"] = json!(n);
+            }
+            let r = self.post("county", &format!("/api/v1/events/{id}/transitions"), &b).await;
+            assert_eq!(r.status, StatusCode::OK, "{action}: {}", r.text);
+        }
+    }
+
     pub async fn audit_rows(&self) -> i64 {
         let filter = wangge_server::store::AuditFilter::default();
         self.state.store.audit(&filter, wangge_server::records::Page { page: 1, per_page: 1 }).await.unwrap().total
