@@ -90,7 +90,7 @@ fn table_html(b: Board, answer: &Value, open: Option<&str>) -> String {
     if level == Level::Gridworker {
         head.push("村(社区)".into());
     }
-    head.extend(["总分", "折算分", "等级", "失分项"].map(str::to_owned));
+    head.extend(["总分", "折算分", "等级", "不合格"].map(str::to_owned));
     head.extend(groups.iter().map(|g| format!("{}（{}）", text(g, "name"), text(g, "max"))));
     let mut html = String::from("<table id=\"league-table\" class=\"ledger clickable league\"><thead><tr>");
     for h in &head {
@@ -145,13 +145,14 @@ fn status_html(answer: &Value) -> String {
     )
 }
 
-/// The townships' warnings as a notice (markup).
-fn warnings_html(answer: &Value) -> String {
-    let warnings = list(answer, "warnings");
+/// The townships' warnings as a notice (markup), those of `township` only when one is chosen
+/// (each warning starts with its township's code).
+fn warnings_html(answer: &Value, township: &str) -> String {
+    let warnings: Vec<String> = list(answer, "warnings").iter().filter_map(Value::as_str).filter(|w| w.starts_with(township)).map(|w| format!("<li>{}</li>", esc(w))).collect();
     if warnings.is_empty() {
         return String::new();
     }
-    let items: String = warnings.iter().filter_map(Value::as_str).map(|w| format!("<li>{}</li>", esc(w))).collect();
+    let items = warnings.concat();
     format!("<div class=\"notice\" id=\"league-warnings\"><b>有效事件提醒</b><ul>{items}</ul></div>")
 }
 
@@ -160,24 +161,24 @@ fn warnings_html(answer: &Value) -> String {
 pub fn League() -> impl IntoView {
     let b = expect_context::<Board>();
     let s = shared();
-    let loading = RwSignal::new(false);
-    let asked = StoredValue::new(0_u32);
+    let (loading, asked) = (b.loading, b.asked);
     Effect::new(move |_| {
         let level = b.level.get();
         let url = api::url(&format!("/api/v1/assessment/{}", level.path()), &[("period", &b.period()), ("township", &b.township.get())]);
         b.reloads.track();
-        // Back on the page with the same question: the answer is kept.
-        if b.table.with_untracked(|t| matches!(t, Some((u, Ok(_))) if *u == url)) {
+        // Back on the page with the same question: the answer is kept, or on its way.
+        let kept = b.table.with_untracked(|t| matches!(t, Some((u, Ok(_))) if *u == url));
+        if kept || (loading.get_untracked() && asked.with_value(|(_, u)| *u == url)) {
             return;
         }
         b.open.set(None);
-        let n = asked.get_value() + 1;
-        asked.set_value(n);
+        let n = asked.with_value(|(n, _)| n + 1);
+        asked.set_value((n, url.clone()));
         loading.set(true);
         spawn_local(async move {
             let got = api::get::<Value>(&url).await;
             // Only the answer to the latest question is shown.
-            if asked.get_value() == n {
+            if asked.with_value(|(latest, _)| *latest == n) {
                 loading.set(false);
                 b.table.set(Some((url, got)));
             }
@@ -207,7 +208,7 @@ pub fn League() -> impl IntoView {
         let shown = b.table.with(|t| match t {
             None => String::new(),
             Some((_, Err(e))) => format!("<p class=\"error\" id=\"league-error\">{}</p>", esc(e)),
-            Some((_, Ok(a))) => [status_html(a), warnings_html(a), table_html(b, a, open.as_deref())].concat(),
+            Some((_, Ok(a))) => [status_html(a), warnings_html(a, &b.township.get_untracked()), table_html(b, a, open.as_deref())].concat(),
         });
         format!("{waiting}{shown}")
     });

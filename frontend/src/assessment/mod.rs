@@ -233,6 +233,11 @@ pub struct Board {
     township: RwSignal<String>,
     /// The league answer shown, for the address it answers.
     table: RwSignal<Option<(String, Result<Value, String>)>>,
+    /// A league table is being counted.
+    loading: RwSignal<bool>,
+    /// The number and address of the latest league question: only its answer is shown (kept
+    /// here, not in the page, so that an answer arriving after the page was left still lands).
+    asked: StoredValue<(u32, String)>,
     /// The row open in the scorecard (an item of the league answer, with the answer's `level`
     /// and `period`).
     open: RwSignal<Option<Value>>,
@@ -252,6 +257,8 @@ impl Board {
             part: RwSignal::new(String::new()),
             township: RwSignal::new(crate::disputes::own_township()),
             table: RwSignal::new(None),
+            loading: RwSignal::new(false),
+            asked: StoredValue::new((0, String::new())),
             open: RwSignal::new(None),
             reloads: RwSignal::new(0),
             names: RwSignal::new(Vec::new()),
@@ -275,6 +282,9 @@ impl Board {
 
     /// Counts the tables again (after a manual score or a freeze).
     fn reload(self) {
+        // An answer on its way was counted before the change: it is not shown.
+        self.asked.update_value(|(n, _)| *n += 1);
+        self.loading.set(false);
         self.table.set(None);
         self.reloads.update(|n| *n += 1);
     }

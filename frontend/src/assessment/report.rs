@@ -48,8 +48,8 @@ fn count(f: &Value, pointer: &str) -> String {
 /// 基本情况: grids, people, events and the budget as tables of figures.
 fn figures_html(f: &Value) -> String {
     let rows: [(&str, String); 13] = [
-        ("网格总数", count(f, "/grids/codes")),
-        ("城镇社区网格 / 农村网格 / 专属网格", format!("{} / {} / {}", count(f, "/grids/community"), count(f, "/grids/rural"), count(f, "/grids/street_units"))),
+        ("网格（城镇社区 / 农村）", format!("{}（{} / {}）", count(f, "/grids/codes"), count(f, "/grids/community"), count(f, "/grids/rural"))),
+        ("专属网格", count(f, "/grids/street_units")),
         ("专职网格员", count(f, "/people/gridworkers")),
         ("网格长", count(f, "/people/grid_leaders")),
         ("网格指导员", count(f, "/people/liaison_instructors")),
@@ -78,7 +78,7 @@ fn sections_html(sections: &[Value]) -> String {
     let mut html = String::new();
     for s in sections {
         html.push_str(&format!(
-            "<h4>{}（{} / {} 分）</h4><table class=\"ledger\"><thead><tr><th>编号</th><th>指标</th><th>实际值</th><th>依据</th><th>得分</th><th>满分</th><th>说明</th></tr></thead><tbody>",
+            "<h4>{}（{} / {} 分）</h4><table class=\"ledger indicators-sheet\"><thead><tr><th>编号</th><th>指标</th><th>实际值</th><th>依据</th><th>得分</th><th>满分</th><th>说明</th></tr></thead><tbody>",
             esc(&text(s, "name")),
             points(num(s, "score")),
             decimal(num(s, "max").unwrap_or(0.0)),

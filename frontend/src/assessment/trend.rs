@@ -1,5 +1,5 @@
 //! A unit's monthly scores of a year as a line, drawn here as inline SVG (no chart library):
-//! months along the bottom, 0 to 100 up the side with the pass line at 60; a month without a
+//! months along the bottom, the total (of 100, not normalised) up the side; a month without a
 //! score (`null`) breaks the line; a frozen month's point is filled.
 
 use serde_json::Value;
@@ -37,8 +37,7 @@ pub fn svg(answer: &Value) -> String {
     );
     for level in [0.0, 20.0, 40.0, 60.0, 80.0, 100.0] {
         let (_, y) = at(0, n, level);
-        let class = if level == 60.0 { "pass" } else { "grid" };
-        out.push_str(&format!("<line class=\"{class}\" x1=\"{LEFT}\" x2=\"{}\" y1=\"{y:.1}\" y2=\"{y:.1}\"/>", W - RIGHT));
+        out.push_str(&format!("<line class=\"grid\" x1=\"{LEFT}\" x2=\"{}\" y1=\"{y:.1}\" y2=\"{y:.1}\"/>", W - RIGHT));
         out.push_str(&format!("<text class=\"axis\" x=\"{}\" y=\"{:.1}\" text-anchor=\"end\">{level}</text>", LEFT - 4.0, y + 4.0));
     }
     let mut path = String::new();
@@ -73,7 +72,7 @@ pub fn svg(answer: &Value) -> String {
             decimal(*s),
         ));
     }
-    out + "</svg>"
+    out + "</svg><p class=\"note\">各月总分（满分 100，未折算：无数据的指标不得分；实心点为已冻结的月份）。</p>"
 }
 
 #[cfg(test)]
