@@ -14,6 +14,7 @@ mod scheme;
 mod scorecard;
 mod tools;
 mod trend;
+mod widgets;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -22,106 +23,7 @@ use wangge_core::access::Permission;
 
 use crate::app::shared;
 use crate::{api, session};
-
-/// Markup recomputed when the signals it reads change. The pages' reactive parts are all of
-/// these few boxed types, so the wasm holds one copy of their rendering code, not one per
-/// closure (the app has a size budget).
-type Markup = Box<dyn Fn() -> String + Send>;
-
-/// [`Markup`] from a closure.
-fn markup(f: impl Fn() -> String + Send + 'static) -> Markup {
-    Box::new(f)
-}
-
-/// A class switched on and off.
-type Flag = Box<dyn Fn() -> bool + Send>;
-
-/// [`Flag`] from a closure.
-fn flag(f: impl Fn() -> bool + Send + 'static) -> Flag {
-    Box::new(f)
-}
-
-/// A part of the page chosen by a signal.
-type Part = Box<dyn Fn() -> AnyView + Send>;
-
-/// [`Part`] from a closure.
-fn part(f: impl Fn() -> AnyView + Send + 'static) -> Part {
-    Box::new(f)
-}
-
-/// A click listener (on a container of markup: it finds what was clicked).
-type Click = Box<dyn FnMut(web_sys::MouseEvent)>;
-
-/// [`Click`] from a closure.
-fn click(f: impl FnMut(web_sys::MouseEvent) + 'static) -> Click {
-    Box::new(f)
-}
-
-/// A change listener (on a container of fields).
-type Change = Box<dyn FnMut(web_sys::Event)>;
-
-/// [`Change`] from a closure.
-fn change(f: impl FnMut(web_sys::Event) + 'static) -> Change {
-    Box::new(f)
-}
-
-/// A form's submit listener.
-type Submit = Box<dyn FnMut(web_sys::SubmitEvent)>;
-
-/// [`Submit`] from a closure: the page stays, the closure reads the form.
-fn submit(mut f: impl FnMut(web_sys::SubmitEvent) + 'static) -> Submit {
-    Box::new(move |ev: web_sys::SubmitEvent| {
-        ev.prevent_default();
-        f(ev);
-    })
-}
-
-/// A button of a switch (`.kind`), marked while its choice is the one shown.
-fn tab(id: String, label: &'static str, active: Flag, on: Click) -> AnyView {
-    view! { <button class="kind" id=id class:active=active on:click=on>{label}</button> }.into_any()
-}
-
-/// A year picker (2023 to this year) that sets `year` when changed.
-fn year_picker(id: &'static str, year: RwSignal<String>) -> AnyView {
-    let pick = change(move |ev| {
-        if let Some(y) = crate::disputes::ui::values(&ev).get("year").and_then(Value::as_str) {
-            year.set(y.to_owned());
-        }
-    });
-    view! { <span on:change=pick inner_html=markup(move || format!("<label>年度 {}</label>", league::year_select(id, &year.get_untracked())))></span> }.into_any()
-}
-
-/// A form written as markup (`fields`, with its buttons) and read back on submit: element ids
-/// `<prefix>-form`, `-result` (what was done) and `-error` (the service's reason).
-fn form(prefix: &str, fields: Markup, on_click: Click, on_submit: Submit, result: RwSignal<String>, error: RwSignal<String>) -> AnyView {
-    view! {
-        <form class="case-form" id=format!("{prefix}-form") on:click=on_click on:submit=on_submit>
-            <div inner_html=fields></div>
-            <p class="result ok" id=format!("{prefix}-result")>{result}</p>
-            <p class="error" id=format!("{prefix}-error")>{error}</p>
-        </form>
-    }
-    .into_any()
-}
-
-/// Posts a form's `body` to `url`: what was done goes to `result` (in `words`), else the
-/// service's reason to `error`; the tables are then counted again.
-fn send(b: Board, url: &'static str, body: Value, result: RwSignal<String>, error: RwSignal<String>, words: fn(&Value) -> String) {
-    error.set(String::new());
-    result.set("提交中…".to_owned());
-    spawn_local(async move {
-        match api::post::<Value>(url, &body).await {
-            Ok(r) => {
-                result.set(words(&r));
-                b.reload();
-            }
-            Err(e) => {
-                result.set(String::new());
-                error.set(e);
-            }
-        }
-    });
-}
+use widgets::{answer_html, change, click, flag, form, markup, part, send, submit, tab, year_picker};
 
 /// A level of the league tables.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -385,16 +287,6 @@ fn yuan(x: f64) -> String {
         grouped.push(c);
     }
     format!("{}{grouped}.{:02}", if fen < 0 { "-" } else { "" }, fen.abs() % 100)
-}
-
-/// An answer as markup: a note while it is awaited, the reason (after `refused`) when it failed,
-/// else `ok`'s markup of it. One text for the three states keeps the wasm small.
-fn answer_html(a: &Option<Result<Value, String>>, id: &str, waiting: &str, refused: &str, ok: impl FnOnce(&Value) -> String) -> String {
-    match a {
-        None => format!("<p class=\"note\" id=\"{id}-loading\">{waiting}</p>"),
-        Some(Err(e)) => format!("<p class=\"error\" id=\"{id}-error\">{refused}{}</p>", crate::disputes::ui::esc(e)),
-        Some(Ok(v)) => ok(v),
-    }
 }
 
 /// A frozen answer's `frozen` as words: `已冻结 2024-01-05 10:00（by）`, or `实时` when live.

@@ -153,7 +153,8 @@ pub fn SchemeEditor() -> impl IntoView {
                 Ok((200, t)) => match serde_json::from_str::<Value>(&t) {
                     Ok(saved) => {
                         message.set(format!("已保存为第 {} 版，考评得分按新版本重新计算。", text(&saved, "version")));
-                        answer.set(Some(Ok(saved)));
+                        // Read again: the answer of a change has no history.
+                        reloads.update(|n| *n += 1);
                         b.reload();
                     }
                     Err(e) => error.set(format!("无法解析服务器的回答：{e}")),
