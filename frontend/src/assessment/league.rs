@@ -91,7 +91,7 @@ fn table_html(b: Board, answer: &Value, open: Option<&str>) -> String {
         head.push("村(社区)".into());
     }
     head.extend(["总分", "折算分", "等级", "不合格"].map(str::to_owned));
-    head.extend(groups.iter().map(|g| format!("{}（{}）", text(g, "name"), text(g, "max"))));
+    head.extend(groups.iter().map(|g| format!("{}（{}）", text(g, "name"), decimal(num(g, "max").unwrap_or(0.0)))));
     let mut html = String::from("<table id=\"league-table\" class=\"ledger clickable league\"><thead><tr>");
     for h in &head {
         html.push_str(&format!("<th>{}</th>", esc(h)));
@@ -219,5 +219,28 @@ pub fn League() -> impl IntoView {
         <div class="filters" id="league-filters" on:change=on_change inner_html=markup(move || s.townships.with(|t| filter_fields(b, t)))></div>
         <div class="table-scroll" on:click=on_click inner_html=table></div>
         {part(move || b.open.get().map(|item| Scorecard(ScorecardProps { item }).into_any()).unwrap_or_else(|| ().into_any()))}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_group_with_nothing_counted_has_no_data_not_zero() {
+        assert_eq!(group_cell(&json!({"name": "台账与实地测评", "score": 0.0, "max": 10.0, "unscored": 10.0})), "无数据");
+        assert_eq!(group_cell(&json!({"name": "采集与巡查", "score": 7.95, "max": 20.0, "unscored": 10.0})), "7.95 / 20（10 分无数据）");
+        assert_eq!(group_cell(&json!({"name": "结果指标", "score": 30.0, "max": 30.0, "unscored": 0.0})), "30 / 30");
+    }
+
+    #[test]
+    fn warnings_of_the_chosen_township_only() {
+        let answer = json!({"warnings": ["130730100 沙城镇 有效事件 3 件", "130730101 北辛堡镇 有效事件 0 件"]});
+        let all = warnings_html(&answer, "");
+        assert!(all.contains("沙城镇") && all.contains("北辛堡镇"), "{all}");
+        let one = warnings_html(&answer, "130730101");
+        assert!(!one.contains("沙城镇") && one.contains("北辛堡镇"), "{one}");
+        assert_eq!(warnings_html(&json!({"warnings": []}), ""), "");
     }
 }

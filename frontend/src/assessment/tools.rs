@@ -75,27 +75,28 @@ fn manual_choices(scheme: &Value) -> Vec<(String, String)> {
         .filter(|i| text(i, "measure") == "manual")
         .map(|i| {
             let level = text(i, "level");
-            (format!("{}|{level}", text(i, "code")), format!("{} {}（{}，满分 {}）", text(i, "code"), text(i, "name"), level_name(&level), text(i, "max")))
+            (format!("{}|{level}", text(i, "code")), format!("{} {}（{}，满分 {}）", text(i, "code"), text(i, "name"), level_name(&level), decimal(i.get("max").and_then(Value::as_f64).unwrap_or(0.0))))
         })
         .collect()
 }
 
 /// The manual score form's fields, prefilled from the board (its period, the unit open).
 fn manual_fields(b: Board, choices: &[(String, String)]) -> String {
-    let open = b.open.with_untracked(|o| o.as_ref().map(|i| (text(i, "unit"), text(i, "level"))));
-    let chosen = open.as_ref().and_then(|(_, level)| choices.iter().find(|(c, _)| c.ends_with(&format!("|{level}")))).map(|(c, _)| c.clone()).unwrap_or_default();
+    let open = b.open.with_untracked(|o| o.as_ref().map(|i| (text(i, "unit"), text(i, "level"), text(i, "period"))));
+    let period = open.as_ref().map_or_else(|| b.period_now(), |(_, _, p)| p.clone());
+    let chosen = open.as_ref().and_then(|(_, level, _)| choices.iter().find(|(c, _)| c.ends_with(&format!("|{level}")))).map(|(c, _)| c.clone()).unwrap_or_default();
     let units: String = b.table.with_untracked(|t| {
         let items = t.as_ref().and_then(|(_, r)| r.as_ref().ok()).map(|a| list(a, "items")).unwrap_or_default();
         items.iter().map(|i| format!("<option value=\"{}\">{}</option>", esc(&text(i, "unit")), esc(&text(i, "name")))).collect()
     });
     [
         m::row(&[
-            m::labelled("期间", &m::input("manual-period", "period", "text", "2023-Q4", &b.period_now())),
+            m::labelled("期间", &m::input("manual-period", "period", "text", "2023-Q4", &period)),
             m::labelled("指标", &options("manual-indicator", "indicator", choices.iter().map(|(c, l)| (c.as_str(), l.as_str())), &chosen)),
         ]),
         m::row(&[
-            m::labelled("单位", &format!("{}<datalist id=\"manual-units\">{units}</datalist>", m::input("manual-unit", "unit", "text", "乡镇或村代码、网格员编号", &open.map(|(u, _)| u).unwrap_or_default()).replace("<input ", "<input list=\"manual-units\" "))),
-            m::labelled("得分", &m::input("manual-points", "points", "number", "0", "")),
+            m::labelled("单位", &format!("{}<datalist id=\"manual-units\">{units}</datalist>", m::input("manual-unit", "unit", "text", "乡镇或村代码、网格员编号", &open.map(|(u, _, _)| u).unwrap_or_default()).replace("<input ", "<input list=\"manual-units\" "))),
+            m::labelled("得分", &m::input("manual-points", "points", "number", "0", "").replace("type=\"number\"", "type=\"number\" step=\"0.01\" min=\"0\"")),
         ]),
         m::area("manual-evidence", "evidence", "评分依据（台账检查、实地测评情况）", ""),
     ]

@@ -1,7 +1,7 @@
 //! What the ledgers, files and forms share. Read-only text (a file's facts, tables, figures)
 //! and the forms' fields are written as escaped markup and forms are read back once on submit
 //! (`values`) rather than built as views bound field by field: every distinct view costs the
-//! app's wasm its own code, and the app has a size budget (640 KiB gzipped).
+//! app's wasm its own code, and the app has a size budget (650 KiB gzipped).
 
 use leptos::prelude::*;
 
