@@ -112,6 +112,7 @@ mv "$DIST.new" "$DIST"
 app="$DIST/pkg/${CRATE//-/_}_bg.wasm"
 raw=$(stat -c %s "$app")
 gz=$(gzip -9 -c "$app" | wc -c)
+BUDGET_KIB=650  # raised from 600 by the assessment pages (考评); tests/e2e/support.mjs has the same figure
 log "frontend built: $DIST"
-log "app wasm: $((raw / 1024)) KiB raw, $((gz / 1024)) KiB gzipped (budget 600 KiB gzipped; MapLibre not counted)"
-(( gz <= 600 * 1024 )) || die "app wasm is over budget: $((gz / 1024)) KiB gzipped > 600 KiB"
+log "app wasm: $((raw / 1024)) KiB raw, $((gz / 1024)) KiB gzipped (budget $BUDGET_KIB KiB gzipped; MapLibre not counted)"
+(( gz <= BUDGET_KIB * 1024 )) || die "app wasm is over budget: $((gz / 1024)) KiB gzipped > $BUDGET_KIB KiB"

@@ -182,13 +182,15 @@ step "frontend unit tests"    cargo test -p wangge-frontend --lib
 # in headless Chromium against the real binary with the demo county (tests/e2e/map.test.mjs; the
 # phone app emulated on a phone, offline and back, tests/e2e/field.test.mjs; the registry in the
 # console and on the phone, tests/e2e/registry.test.mjs; the call-back desk, a mediation and the
-# leaders' indicators, tests/e2e/disputes.test.mjs; screenshots in target/e2e/).
+# leaders' indicators, tests/e2e/disputes.test.mjs; the league tables, a scorecard, the
+# self-evaluation and the scheme editor, tests/e2e/assessment.test.mjs; screenshots in target/e2e/).
 run_e2e() {
     have node || need_apt nodejs npm
     npm ci --prefix "$REPO_ROOT/tests/e2e" --no-audit --no-fund --loglevel=error
     WANGGE_BIN="$CARGO_TARGET_DIR/debug/wangge" node --test --test-concurrency=1 \
         "$REPO_ROOT/tests/e2e/map.test.mjs" "$REPO_ROOT/tests/e2e/field.test.mjs" \
-        "$REPO_ROOT/tests/e2e/registry.test.mjs" "$REPO_ROOT/tests/e2e/disputes.test.mjs"
+        "$REPO_ROOT/tests/e2e/registry.test.mjs" "$REPO_ROOT/tests/e2e/disputes.test.mjs" \
+        "$REPO_ROOT/tests/e2e/assessment.test.mjs"
 }
 step "frontend (wasm, clippy)"  bash "$REPO_ROOT/scripts/frontend.sh" --lint
 step "map and field end-to-end" run_e2e

@@ -6,7 +6,7 @@ use leptos::task::spawn_local;
 use serde::Deserialize;
 use wangge_core::access::Permission;
 
-use crate::{admin, audit, bridge, dispatch, disputes, leaders, locate, planner, registry, search, session};
+use crate::{admin, assessment, audit, bridge, dispatch, disputes, leaders, locate, planner, registry, search, session};
 
 /// Which view is shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,6 +19,9 @@ pub enum Page {
     Callbacks,
     /// 矛盾纠纷 — the dispute and petition ledgers and the screening board (`read_disputes`).
     Disputes,
+    /// 考评 — league tables, scorecards, the self-evaluation and the assessor's tools
+    /// (`read_assessment`).
+    Assessment,
     /// 基础数据 — the registry (`read_registry`).
     Registry,
     /// 特殊人群 — the special groups' queue (`read_special_groups`).
@@ -41,6 +44,7 @@ impl Page {
             Self::Dispatch => "调度台",
             Self::Callbacks => "回访",
             Self::Disputes => "矛盾纠纷",
+            Self::Assessment => "考评",
             Self::Registry => "基础数据",
             Self::Special => "特殊人群",
             Self::Planning => "网格规划",
@@ -57,6 +61,7 @@ impl Page {
             Self::Dispatch => "dispatch",
             Self::Callbacks => "callbacks",
             Self::Disputes => "disputes",
+            Self::Assessment => "assessment",
             Self::Registry => "registry",
             Self::Special => "special",
             Self::Planning => "planning",
@@ -73,6 +78,7 @@ impl Page {
             Self::Dispatch => Some(Permission::ReadEvents),
             Self::Callbacks => Some(Permission::RecordRating),
             Self::Disputes => Some(Permission::ReadDisputes),
+            Self::Assessment => Some(Permission::ReadAssessment),
             Self::Registry => Some(Permission::ReadRegistry),
             Self::Special => Some(Permission::ReadSpecialGroups),
             Self::Planning => Some(Permission::EditGrids),
@@ -91,6 +97,7 @@ fn pages() -> Vec<Page> {
         Page::Dispatch,
         Page::Callbacks,
         Page::Disputes,
+        Page::Assessment,
         Page::Registry,
         Page::Special,
         Page::Planning,
@@ -164,6 +171,9 @@ pub fn App() -> impl IntoView {
     if pages.contains(&Page::Disputes) {
         provide_context(disputes::Ledgers::new());
     }
+    if pages.contains(&Page::Assessment) {
+        provide_context(assessment::Board::new());
+    }
     if pages.contains(&Page::Planning) {
         provide_context(planner::Editor::new());
     }
@@ -195,12 +205,13 @@ pub fn App() -> impl IntoView {
             <session::UserBox/>
         </header>
         <main class="body">
-            <aside class="side" class:wide=!has_map class:roomy=move || matches!(s.page.get(), Page::Registry | Page::Callbacks | Page::Disputes)>
+            <aside class="side" class:wide=move || !has_map || s.page.get() == Page::Assessment class:roomy=move || matches!(s.page.get(), Page::Registry | Page::Callbacks | Page::Disputes)>
                 {move || match s.page.get() {
                     Page::Leaders => view! { <leaders::Leaders/> }.into_any(),
                     Page::Dispatch => view! { <dispatch::Dispatch/> }.into_any(),
                     Page::Callbacks => view! { <disputes::callbacks::CallbackDesk/> }.into_any(),
                     Page::Disputes => view! { <disputes::DisputesPage/> }.into_any(),
+                    Page::Assessment => view! { <assessment::AssessmentPage/> }.into_any(),
                     Page::Registry => view! { <registry::RegistryPage/> }.into_any(),
                     Page::Special => view! { <registry::special::SpecialGroups/> }.into_any(),
                     Page::Planning => view! { <planner::Planner/> }.into_any(),
@@ -210,7 +221,8 @@ pub fn App() -> impl IntoView {
                 }}
             </aside>
             {has_map.then(|| view! {
-                <section class="mapbox">
+                // The assessment's tables take the whole width: the map waits behind them.
+                <section class="mapbox" class:hidden=move || s.page.get() == Page::Assessment>
                     <div id="map"></div>
                     <div class="map-status" class:hidden=move || s.map_status.get().is_empty()>{move || s.map_status.get()}</div>
                     <locate::LocatePanel/>

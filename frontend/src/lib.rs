@@ -9,6 +9,7 @@
 mod admin;
 mod api;
 mod app;
+mod assessment;
 mod audit;
 mod bridge;
 mod devices;

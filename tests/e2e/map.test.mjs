@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import {
-  DEMO_PASSWORD, OUT, apiSession, launchBrowser, loginForm, mapLoaded, measureBudget, newPage, settled, startServer,
+  DEMO_PASSWORD, OUT, apiSession, launchBrowser, loginForm, mapLoaded, measureBudget, newPage, settled, startServer, WASM_BUDGET_KIB,
 } from './support.mjs';
 
 let server;
@@ -844,5 +844,5 @@ test('an expired password is changed before anything else', { timeout: 120_000 }
 
 test('budget: first idle with all grids (median of 5 loads) and the app wasm size', { timeout: 180_000 }, async () => {
   const b = await measureBudget(browser, server);
-  assert.ok(b.wasmGzip <= 600 * 1024, `app wasm ${b.wasmGzip} bytes gzipped is over 600 KiB`);
+  assert.ok(b.wasmGzip <= WASM_BUDGET_KIB * 1024, `app wasm ${b.wasmGzip} bytes gzipped is over ${WASM_BUDGET_KIB} KiB`);
 });

@@ -11,7 +11,7 @@ mod petition_case;
 mod petitions;
 pub mod register;
 mod screening;
-mod ui;
+pub mod ui;
 
 use leptos::prelude::*;
 use serde_json::Value;

@@ -1,7 +1,7 @@
 //! What the ledgers, files and forms share. Read-only text (a file's facts, tables, figures)
 //! and the forms' fields are written as escaped markup and forms are read back once on submit
 //! (`values`) rather than built as views bound field by field: every distinct view costs the
-//! app's wasm its own code, and the app has a size budget (600 KiB gzipped).
+//! app's wasm its own code, and the app has a size budget (650 KiB gzipped).
 
 use leptos::prelude::*;
 
@@ -89,7 +89,7 @@ pub fn table_html(id: &str, head: &[&str], rows: &[Row], selected: Option<&str>,
 }
 
 /// The `data-id` of the table row an event happened in.
-fn row_of(ev: &web_sys::Event) -> Option<String> {
+pub fn row_of(ev: &web_sys::Event) -> Option<String> {
     use wasm_bindgen::JsCast;
     let target = ev.target()?.dyn_into::<web_sys::Element>().ok()?;
     target.closest("tr[data-id]").ok()??.get_attribute("data-id")
