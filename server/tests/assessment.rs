@@ -70,6 +70,10 @@ backend_tests! {
         let b_view = c.get("town_b", MARCH).await;
         let codes: Vec<&Value> = b_view.body["items"].as_array().unwrap().iter().map(|i| &i["code"]).collect();
         assert_eq!(codes, vec![&json!(TOWN_B)], "{}", b_view.text);
+        let warned: Vec<&str> = b_view.body["warnings"].as_array().unwrap().iter().map(|w| w.as_str().unwrap()).collect();
+        assert!(!warned.is_empty() && warned.iter().all(|w| w.starts_with(TOWN_B)), "fewer than 2 valid events in March, its own only: {warned:?}");
+        let all = c.get("county", MARCH).await;
+        assert!(all.body["warnings"].as_array().unwrap().iter().any(|w| w.as_str().unwrap().starts_with(TOWN_A)), "{}", all.text);
         assert_eq!(c.get("town_b", &format!("/api/v1/assessment/townships/{TOWN_A}?period=2025-03")).await.status, StatusCode::NOT_FOUND);
         assert_eq!(c.get("gw_a", MARCH).await.status, StatusCode::FORBIDDEN);
         // A gridworker reads its own scorecard, and no one else's.
@@ -103,6 +107,7 @@ backend_tests! {
         assert_eq!((measured(&kept, "T1"), &kept["score"]), (json!(0.0), &marked["score"]));
         let table = send(&c.app, &county, Method::GET, MARCH, None).await;
         assert!(table.body["frozen"]["at"].is_string(), "{}", table.text);
+        assert_eq!(table.body["frozen"]["by"], "assessor", "who froze it, by name");
         validity(&c, &county, &a, json!({"valid": true})).await;
         let still = town_a(&send(&c.app, &county, Method::GET, MARCH, None).await);
         assert_eq!(still["score"], kept["score"], "a frozen period does not change");

@@ -133,7 +133,7 @@ async fn career_move(State(state): State<AppState>, caller: Caller, ApiPath(pers
         action: m.as_str().into(),
         stage: next.as_str().into(),
         at: state.clock.now(),
-        by: caller.actor_id(),
+        by: caller.username.clone(),
         period: None,
         note,
     };
@@ -249,7 +249,7 @@ async fn add_budget(State(state): State<AppState>, caller: Caller, ApiJson(b): A
         source: crate::disputes::optional("source", b.source.as_deref(), 100)?,
         dated: dated.to_string(),
         note: crate::disputes::optional("note", b.note.as_deref(), 500)?,
-        entered_by: caller.actor_id(),
+        entered_by: caller.username.clone(),
         entered_at: state.clock.now(),
     };
     state.store.insert_budget_lines(std::slice::from_ref(&line)).await?;
@@ -297,7 +297,7 @@ async fn mark(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPat
             event_id: event.event_id.clone(),
             reason,
             note: crate::disputes::optional("note", b.note.as_deref(), 500)?,
-            marked_by: caller.actor_id(),
+            marked_by: caller.username.clone(),
             marked_at: state.clock.now(),
         };
         state.store.put_invalid(&m).await?;

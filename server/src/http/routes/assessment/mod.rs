@@ -120,7 +120,7 @@ async fn change_scheme(State(state): State<AppState>, caller: Caller, ApiPath(y)
     if body.base_version != latest {
         return Err(ApiError::Conflict(format!("the scheme of {y} is at version {latest}, not {}; reload it and change again", body.base_version)));
     }
-    let v = SchemeVersion { version: latest + 1, scheme, changed_by: caller.actor_id(), changed_at: state.clock.now(), note };
+    let v = SchemeVersion { version: latest + 1, scheme, changed_by: caller.username.clone(), changed_at: state.clock.now(), note };
     if !state.store.insert_scheme(&v).await? {
         return Err(ApiError::Conflict(format!("version {} of {y} was stored by another change; reload it", v.version)));
     }
@@ -157,9 +157,20 @@ async fn league(State(state): State<AppState>, caller: Caller, ApiPath(lv): ApiP
         .map(|i| item_view(level, i))
         .collect();
     let t = &answer.table;
+    // Each warning starts with its township's code: only those of the caller's area and the
+    // asked township.
+    let warnings: Vec<&String> = t
+        .warnings
+        .iter()
+        .filter(|_| level != Level::Gridworker)
+        .filter(|w| {
+            let code = w.get(..9).unwrap_or_default();
+            (scope.is_county() || scope.covers(code) || scope.0.as_str().starts_with(code)) && q.township.as_deref().is_none_or(|t| t == code)
+        })
+        .collect();
     let view = json!({
         "level": level.as_str(), "period": t.period, "scheme": {"year": t.scheme_year, "version": t.scheme_version},
-        "computed_at": t.computed_at, "frozen": answer.frozen, "warnings": if level == Level::Gridworker { Vec::new() } else { t.warnings.clone() },
+        "computed_at": t.computed_at, "frozen": answer.frozen, "warnings": warnings,
         "items": items,
     });
     Ok(AuditNote::success(Permission::ReadAssessment.as_str(), format!("assessment:{}:{period}", level.as_str())).on(no_store(Json(view).into_response())))
@@ -360,7 +371,7 @@ async fn manual(State(state): State<AppState>, caller: Caller, ApiJson(b): ApiJs
         indicator: ind.code.clone(),
         points: b.points,
         evidence,
-        entered_by: caller.actor_id(),
+        entered_by: caller.username.clone(),
         entered_at: state.clock.now(),
     };
     state.store.put_manual(&m).await?;
@@ -389,7 +400,7 @@ async fn freeze(State(state): State<AppState>, caller: Caller, ApiJson(b): ApiJs
     let level = Level::parse(&b.level).ok_or_else(|| ApiError::Unprocessable(format!("level must be gridworker, village, township or county, got {:?}", b.level)))?;
     let reason = if b.recompute { Some(crate::disputes::text("reason", b.reason.as_deref().unwrap_or_default())?) } else { None };
     let now = state.clock.now();
-    let by = caller.actor_id();
+    let by = caller.username.clone();
     let (table, before) = scores::freeze(&sources(&state), level, period, b.recompute, &by, now).await?;
     let moves = if level == Level::Gridworker && before.is_none() {
         crate::assessment::careers::after_period(&state.store, &table, &by, now).await?
