@@ -202,25 +202,22 @@ pub fn instants(period: Period) -> (DateTime<Utc>, DateTime<Utc>) {
     (day_start(period.first_day()), day_start(to))
 }
 
+/// A gridworker as a unit: its village is that of its first bound grid (else its roster unit),
+/// its township that village's.
+pub fn gridworker(p: &wangge_core::people::Person, catalog: &Catalog) -> Unit {
+    let village = p.grids.first().and_then(|g| catalog.grid(g)).map(|g| g.grid.village_code.clone());
+    let township = village.as_deref().unwrap_or(&p.unit_code).chars().take(9).collect();
+    Unit { id: p.id.clone(), name: p.name.clone(), township, village, grids: p.grids.clone() }
+}
+
 /// The units of `level`: gridworkers on the roster with bound grids; villages and townships of
 /// the catalog; the county.
 pub fn units(sources: &Sources<'_>, level: Level) -> Vec<Unit> {
     let cat = &sources.catalog;
     match level {
         Level::Gridworker => {
-            let village_of: HashMap<&str, &str> =
-                cat.grids().iter().map(|g| (g.grid.code.as_str(), g.grid.village_code.as_str())).collect();
-            let mut out: Vec<Unit> = sources
-                .roster
-                .people()
-                .iter()
-                .filter(|p| p.role == Role::Gridworker)
-                .map(|p| {
-                    let village = p.grids.first().and_then(|g| village_of.get(g.as_str())).map(|v| (*v).to_owned());
-                    let township = village.as_deref().map_or_else(|| p.unit_code.chars().take(9).collect(), |v| v[..9].to_owned());
-                    Unit { id: p.id.clone(), name: p.name.clone(), township, village, grids: p.grids.clone() }
-                })
-                .collect();
+            let mut out: Vec<Unit> =
+                sources.roster.people().iter().filter(|p| p.role == Role::Gridworker).map(|p| gridworker(p, cat)).collect();
             out.sort_by(|a, b| a.id.cmp(&b.id));
             out
         }

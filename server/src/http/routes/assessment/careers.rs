@@ -75,10 +75,8 @@ async fn careers(State(state): State<AppState>, caller: Caller, ApiQuery(q): Api
 fn person_area(state: &AppState, person: &str) -> Option<(String, Option<String>, String)> {
     let roster = state.rules.roster();
     let p = roster.people().iter().find(|p| p.id == person && p.role == Role::Gridworker)?;
-    let catalog = state.catalog.load();
-    let village = p.grids.first().and_then(|g| catalog.grid(g)).map(|g| g.grid.village_code.clone());
-    let township = village.as_deref().map_or_else(|| p.unit_code.chars().take(9).collect(), |v| v[..9].to_owned());
-    Some((township, village, p.name.clone()))
+    let unit = measures::gridworker(p, &state.catalog.load());
+    Some((unit.township, unit.village, unit.name))
 }
 
 /// `GET /api/v1/assessment/careers/{person}`.
