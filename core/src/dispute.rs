@@ -307,7 +307,14 @@ pub struct DisputeRates {
     pub in_county_rate: Option<f64>,
 }
 
-fn rate(n: u64, d: u64) -> Option<f64> {
+/// A share to four decimals, `None` over nothing (every rate of the figures and the
+/// assessment).
+///
+/// ```
+/// assert_eq!(wangge_core::dispute::rate(2, 3), Some(0.6667));
+/// assert_eq!(wangge_core::dispute::rate(1, 0), None);
+/// ```
+pub fn rate(n: u64, d: u64) -> Option<f64> {
     #[allow(clippy::cast_precision_loss)]
     (d > 0).then(|| ((n as f64 / d as f64) * 10_000.0).round() / 10_000.0)
 }

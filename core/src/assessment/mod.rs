@@ -10,7 +10,7 @@ mod period;
 mod scheme;
 
 pub use period::Period;
-pub use scheme::{rank, GroupScore, Indicator, IndicatorScore, Level, Measure, Measured, Scheme, Scorecard, PASS_SHARE, TOTAL};
+pub use scheme::{rank, GroupScore, Indicator, IndicatorScore, Level, Measure, Scheme, Scorecard, PASS_SHARE, TOTAL};
 
 /// How a measured value becomes points (out of the indicator's `max`).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]

@@ -2,8 +2,6 @@
 //! measure it reads, its rule, maximum and group; a scheme holds a year's indicators for every
 //! level with their grade bands, and scores a unit's measured values into a scorecard.
 
-use std::collections::BTreeMap;
-
 use serde::{Deserialize, Serialize};
 
 use super::{grade, Band, Rule, SchemeError};
@@ -424,9 +422,6 @@ impl Scorecard {
 pub fn rank(totals: &[f64]) -> Vec<u32> {
     totals.iter().map(|t| 1 + totals.iter().filter(|o| *o > t).count() as u32).collect()
 }
-
-/// The measured values by measure, for the [`Scheme::score`] closure of a unit.
-pub type Measured = BTreeMap<Measure, Option<f64>>;
 
 #[cfg(test)]
 mod tests {

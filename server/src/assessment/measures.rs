@@ -8,10 +8,11 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
-use chrono::{DateTime, Datelike, Days, NaiveDate, NaiveTime, TimeZone, Utc};
+use chrono::{DateTime, Days, NaiveDate, NaiveTime, TimeZone, Utc};
 use serde::Serialize;
 use wangge_core::assessment::{Level, Measure, Period, Scheme};
 use wangge_core::calendar::{china_time, WorkingCalendar};
+pub use wangge_core::dispute::rate;
 use wangge_core::dispute::{months_due, screened_on_time, Month, SamplingRule};
 use wangge_core::event::Category;
 use wangge_core::people::{Role, Roster};
@@ -174,12 +175,6 @@ pub struct Counted {
     pub category: Category,
     /// Closed.
     pub closed: bool,
-}
-
-/// A share to four decimals, `None` over nothing.
-pub fn rate(n: u64, d: u64) -> Option<f64> {
-    #[allow(clippy::cast_precision_loss)]
-    (d > 0).then(|| ((n as f64 / d as f64) * 10_000.0).round() / 10_000.0)
 }
 
 /// The measured units of a level in a period.
@@ -469,13 +464,9 @@ async fn per_unit(
     }
     if wants(&[Measure::BudgetExecution]) {
         let (budget, spent) = budget_totals(&sources.store.budget_lines(period.year()).await?);
-        let execution = (budget > 0).then(|| {
-            #[allow(clippy::cast_precision_loss)]
-            let r = spent as f64 / budget as f64;
-            (r * 10_000.0).round() / 10_000.0
-        });
-        t.other.insert(Measure::BudgetExecution, execution);
-        t.other_basis.insert(Measure::BudgetExecution, (u64::try_from(spent).unwrap_or(0), u64::try_from(budget).unwrap_or(0)));
+        let (spent, budget) = (u64::try_from(spent).unwrap_or(0), u64::try_from(budget).unwrap_or(0));
+        t.other.insert(Measure::BudgetExecution, rate(spent, budget));
+        t.other_basis.insert(Measure::BudgetExecution, (spent, budget));
     }
     Ok(())
 }
@@ -484,12 +475,6 @@ async fn per_unit(
 pub fn budget_totals(lines: &[crate::records::BudgetLine]) -> (i64, i64) {
     let sum = |kind: &str| lines.iter().filter(|l| l.kind == kind).map(|l| l.amount_fen).sum::<i64>();
     (sum("budget"), sum("spend"))
-}
-
-/// Today's month as a period (for the warnings before a period ends).
-pub fn this_month(now: DateTime<Utc>) -> Period {
-    let d = figures::today(now);
-    Period::Month(d.year(), d.month())
 }
 
 #[cfg(test)]
@@ -501,8 +486,6 @@ mod tests {
         assert_eq!(required_valid(20, 12), 20);
         assert_eq!(required_valid(20, 3), 5);
         assert_eq!(required_valid(20, 1), 2);
-        assert_eq!(rate(1, 0), None);
-        assert_eq!(rate(2, 3), Some(0.6667));
     }
 
     #[test]

@@ -17,7 +17,7 @@ use wangge_core::assessment::Level;
 use wangge_core::people::Role;
 
 use super::super::{no_store, Routes};
-use super::{period, sources, visible, year};
+use super::{period, visible, year};
 use crate::access::{AuditNote, Caller};
 use crate::assessment::careers::stages;
 use crate::assessment::measures::{self, budget_totals};
@@ -53,7 +53,7 @@ struct AreaQuery {
 /// `GET /api/v1/assessment/careers`: the gridworkers of the caller's area and their stage.
 async fn careers(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<AreaQuery>) -> Result<Response, ApiError> {
     let scope = caller.scope(Permission::ReadAssessment)?;
-    let src = sources(&state);
+    let src = state.assessment_sources();
     let st = stages(&state.store.career_moves(None).await?);
     let items: Vec<Value> = measures::units(&src, Level::Gridworker)
         .iter()
@@ -155,7 +155,7 @@ async fn best(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQue
     let scope = caller.scope(Permission::ReadAssessment)?;
     let y = year(q.year.as_deref().ok_or_else(|| ApiError::BadRequest("year is required".into()))?)?;
     let limit = q.limit.unwrap_or(10).clamp(1, 100) as usize;
-    let answer = scores::table(&sources(&state), Level::Gridworker, period(Some(&y.to_string()))?).await?;
+    let answer = scores::table(&state.assessment_sources(), Level::Gridworker, period(Some(&y.to_string()))?).await?;
     let items: Vec<Value> = answer
         .table
         .items

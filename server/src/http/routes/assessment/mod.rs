@@ -18,7 +18,7 @@ use wangge_core::assessment::{Level, Measure, Period, Scheme};
 
 use super::{no_store, Routes};
 use crate::access::{AuditNote, Caller, Scope};
-use crate::assessment::measures::{self, Sources};
+use crate::assessment::measures;
 use crate::assessment::{report, scheme_for, scores, Refused};
 use crate::http::error::ApiError;
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery};
@@ -38,11 +38,6 @@ pub fn router() -> Router<AppState> {
         .at("/api/v1/assessment/self-evaluation.docx", get(self_evaluation_docx))
         .at("/api/v1/assessment/self-evaluation.xlsx", get(self_evaluation_xlsx))
         .merge(careers::router())
-}
-
-/// What the measures read, from the state.
-pub(super) fn sources(state: &AppState) -> Sources<'_> {
-    state.assessment_sources()
 }
 
 fn year(text: &str) -> Result<i32, ApiError> {
@@ -148,7 +143,7 @@ async fn league(State(state): State<AppState>, caller: Caller, ApiPath(lv): ApiP
     let level = level(&lv)?;
     let scope = caller.scope(if level == Level::County { Permission::ReadCountyScore } else { Permission::ReadAssessment })?;
     let period = period(q.period.as_deref())?;
-    let answer = scores::table(&sources(&state), level, period).await?;
+    let answer = scores::table(&state.assessment_sources(), level, period).await?;
     let items: Vec<Value> = answer
         .table
         .items
@@ -213,7 +208,7 @@ async fn scorecard(State(state): State<AppState>, caller: Caller, ApiPath((lv, u
         caller.scope(if level == Level::County { Permission::ReadCountyScore } else { Permission::ReadAssessment })?
     };
     let period = period(q.period.as_deref())?;
-    let src = sources(&state);
+    let src = state.assessment_sources();
     // The records come from the live measures (a frozen card keeps its figures; its records
     // are those of the period as now stored).
     let (live, tallies, _) = scores::compute(&src, level, period).await?;
@@ -297,7 +292,7 @@ async fn trends(State(state): State<AppState>, caller: Caller, ApiPath(lv): ApiP
     let level = level(&lv)?;
     let scope = caller.scope(if level == Level::County { Permission::ReadCountyScore } else { Permission::ReadAssessment })?;
     let y = year(q.year.as_deref().ok_or_else(|| ApiError::BadRequest("year is required".into()))?)?;
-    let src = sources(&state);
+    let src = state.assessment_sources();
     let today = crate::disputes::figures::today(src.now);
     let mut months = Vec::new();
     let mut series: std::collections::BTreeMap<String, (String, Vec<Option<f64>>)> = std::collections::BTreeMap::new();
@@ -353,7 +348,7 @@ async fn manual(State(state): State<AppState>, caller: Caller, ApiJson(b): ApiJs
     if !b.points.is_finite() || b.points < 0.0 || b.points > ind.max {
         return Err(ApiError::Unprocessable(format!("points must be between 0 and {}, got {}", ind.max, b.points)));
     }
-    let src = sources(&state);
+    let src = state.assessment_sources();
     if !measures::units(&src, level).iter().any(|u| u.id == b.unit) {
         return Err(ApiError::Unprocessable(format!("no {} {:?} to score", level.as_str(), b.unit)));
     }
@@ -401,7 +396,7 @@ async fn freeze(State(state): State<AppState>, caller: Caller, ApiJson(b): ApiJs
     let reason = if b.recompute { Some(crate::disputes::text("reason", b.reason.as_deref().unwrap_or_default())?) } else { None };
     let now = state.clock.now();
     let by = caller.username.clone();
-    let (table, before) = scores::freeze(&sources(&state), level, period, b.recompute, &by, now).await?;
+    let (table, before) = scores::freeze(&state.assessment_sources(), level, period, b.recompute, &by, now).await?;
     let moves = if level == Level::Gridworker && before.is_none() {
         crate::assessment::careers::after_period(&state.store, &table, &by, now).await?
     } else {
@@ -423,7 +418,7 @@ struct YearQuery {
 async fn evaluation(state: &AppState, caller: &Caller, q: &YearQuery) -> Result<report::SelfEvaluation, ApiError> {
     caller.scope(Permission::ReadCountyScore)?;
     let y = year(q.year.as_deref().ok_or_else(|| ApiError::BadRequest("year is required".into()))?)?;
-    Ok(report::self_evaluation(&sources(state), y).await?)
+    Ok(report::self_evaluation(&state.assessment_sources(), y).await?)
 }
 
 /// `GET /api/v1/assessment/self-evaluation?year=`.
