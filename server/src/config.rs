@@ -128,6 +128,34 @@ pub struct Config {
     #[arg(long, env = "WANGGE_PUBLIC_URL")]
     pub public_url: Option<String>,
 
+    /// Seconds a request waits for a database connection before it is answered 503 with
+    /// `Retry-After` (the database is away or every connection busy).
+    #[arg(long, env = "WANGGE_POOL_WAIT_SECS", default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..=600))]
+    pub pool_wait_secs: u64,
+
+    /// Seconds PostgreSQL may spend on one statement (`statement_timeout`); 0: no limit.
+    #[arg(long, env = "WANGGE_STATEMENT_TIMEOUT_SECS", default_value_t = 60)]
+    pub statement_timeout_secs: u64,
+
+    /// Seconds within which every request is answered: one still running then is answered 503
+    /// with `Retry-After` (a change already under way still completes, with its audit row).
+    #[arg(long, env = "WANGGE_REQUEST_TIMEOUT_SECS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub request_timeout_secs: u64,
+
+    /// Requests served at once; more are answered 503 with `Retry-After` at once rather than
+    /// queued (memory and latency stay bounded under overload).
+    #[arg(long, env = "WANGGE_MAX_IN_FLIGHT", default_value_t = 1024, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub max_in_flight: u64,
+
+    /// Live-queue subscribers (server-sent events) at once; more are answered 503.
+    #[arg(long, env = "WANGGE_MAX_SUBSCRIBERS", default_value_t = 2000, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub max_subscribers: u64,
+
+    /// Seconds a SIGTERM (or Ctrl-C) waits for the requests in flight before the process exits
+    /// anyway; new connections are refused from the signal on.
+    #[arg(long, env = "WANGGE_DRAIN_SECS", default_value_t = 30)]
+    pub drain_secs: u64,
+
     /// An administrative command on the store instead of serving.
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -140,6 +168,14 @@ pub enum Command {
     /// here); every action is written to the audit log as the console's.
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// Copies an SQLite deployment while it serves (the database as one consistent snapshot,
+    /// the audit anchor, the photos, a manifest) into a new directory. The key files are not
+    /// copied: keep them apart. PostgreSQL: pg_basebackup and WAL archiving (docs/operations.md).
+    Backup {
+        /// The new (or empty) directory to write.
+        #[arg(long)]
+        to: PathBuf,
+    },
 }
 
 /// `wangge admin …`.
@@ -165,6 +201,39 @@ pub enum AdminCommand {
         #[arg(long)]
         username: String,
     },
+}
+
+/// How much the server takes on at once, and how long a request may take: beyond these a
+/// request is answered 503 with `Retry-After` instead of waiting without bound.
+#[derive(Debug, Clone)]
+pub struct ServeLimits {
+    /// Every request is answered within this.
+    pub request_timeout: std::time::Duration,
+    /// Permits for the requests being served.
+    pub in_flight: std::sync::Arc<tokio::sync::Semaphore>,
+    /// How many permits there are.
+    pub max_in_flight: usize,
+    /// Live-queue subscribers at once.
+    pub max_subscribers: usize,
+}
+
+impl ServeLimits {
+    /// Limits of `max_in_flight` requests at once, each answered within `request_timeout`.
+    pub fn new(request_timeout: std::time::Duration, max_in_flight: usize, max_subscribers: usize) -> Self {
+        let max_in_flight = max_in_flight.clamp(1, tokio::sync::Semaphore::MAX_PERMITS);
+        Self {
+            request_timeout,
+            in_flight: std::sync::Arc::new(tokio::sync::Semaphore::new(max_in_flight)),
+            max_in_flight,
+            max_subscribers,
+        }
+    }
+}
+
+impl Default for ServeLimits {
+    fn default() -> Self {
+        Config::with_dirs("", "").serve_limits()
+    }
 }
 
 /// An address (a one-address range) or a CIDR range.
@@ -200,7 +269,31 @@ impl Config {
             trusted_proxies: Vec::new(),
             command: None,
             public_url: None,
+            pool_wait_secs: 3,
+            statement_timeout_secs: 60,
+            request_timeout_secs: 60,
+            max_in_flight: 1024,
+            max_subscribers: 2000,
+            drain_secs: 30,
         }
+    }
+
+    /// The store's waits for connections and statements.
+    pub fn store_limits(&self) -> crate::store::Limits {
+        let statement = self.statement_timeout_secs;
+        crate::store::Limits {
+            pool_wait: std::time::Duration::from_secs(self.pool_wait_secs),
+            statement_timeout: (statement > 0).then(|| std::time::Duration::from_secs(statement)),
+        }
+    }
+
+    /// How much the server takes on at once, and how long a request may take.
+    pub fn serve_limits(&self) -> ServeLimits {
+        ServeLimits::new(
+            std::time::Duration::from_secs(self.request_timeout_secs),
+            usize::try_from(self.max_in_flight).unwrap_or(usize::MAX),
+            usize::try_from(self.max_subscribers).unwrap_or(usize::MAX),
+        )
     }
 
     /// The public URL without a trailing `/`: the configured one, or `http://` and the listen

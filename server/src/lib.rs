@@ -9,6 +9,7 @@
 #![deny(missing_docs)]
 
 pub mod access;
+pub mod backup;
 pub mod clock;
 pub mod config;
 pub mod demo;

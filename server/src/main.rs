@@ -25,8 +25,24 @@ async fn main() -> ExitCode {
 }
 
 async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
-    if let Some(Command::Admin(command)) = &config.command {
-        return admin(&config, command).await;
+    match &config.command {
+        Some(Command::Admin(command)) => return admin(&config, command).await,
+        Some(Command::Backup { to }) => {
+            let m = wangge_server::backup::backup(&config, to).await?;
+            println!(
+                "backed up to {}: {} events, {} audit rows, {} photo files, database {} bytes (sha256 {}){}",
+                to.display(),
+                m.events,
+                m.audit_rows,
+                m.attachments,
+                m.database_bytes,
+                m.database_sha256,
+                if m.audit_anchor { ", audit anchor" } else { "" }
+            );
+            println!("the key files (audit.key, registry.key) are not in it: keep their copies apart");
+            return Ok(());
+        }
+        None => {}
     }
     let state = state_from_config(&config).await?;
     let store = state.store.clone();
@@ -45,9 +61,31 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
     print_demo_accounts(&state);
     tracing::info!(listen = %listener.local_addr()?, backend = store.backend(), "serving");
+    let changes = state.changes.clone();
     let service = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, service).with_graceful_shutdown(shutdown()).await?;
-    store.close().await;
+    // From the signal on: no new connections, the live queues end, the requests in flight are
+    // answered (reports committed first), then the process exits — or after the drain time.
+    let (signalled, drain_started) = tokio::sync::oneshot::channel::<()>();
+    let stopping = async move {
+        shutdown().await;
+        changes.close();
+        let _ = signalled.send(());
+    };
+    let serving = std::future::IntoFuture::into_future(axum::serve(listener, service).with_graceful_shutdown(stopping));
+    let drain = std::time::Duration::from_secs(config.drain_secs);
+    let deadline = async move {
+        if drain_started.await.is_err() {
+            std::future::pending::<()>().await;
+        }
+        tokio::time::sleep(drain).await;
+    };
+    tokio::select! {
+        served = serving => served?,
+        () = deadline => tracing::warn!(drain_secs = config.drain_secs, "requests still in flight after the drain time; exiting"),
+    }
+    if tokio::time::timeout(std::time::Duration::from_secs(5), store.close()).await.is_err() {
+        tracing::warn!("database connections still busy after 5 s; exiting");
+    }
     tracing::info!("stopped");
     Ok(())
 }

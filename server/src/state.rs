@@ -7,7 +7,7 @@ use wangge_core::{GridIndex, IndexError};
 
 use crate::access::{Auditor, Auth};
 use crate::clock::Clock;
-use crate::config::{Config, ConfigError};
+use crate::config::{Config, ConfigError, ServeLimits};
 use crate::demo::{ensure_demo_accounts, DemoAccount, DEMO_FACT};
 use crate::events::intake::Intake;
 use crate::events::rules::{Rules, RulesError};
@@ -114,7 +114,10 @@ pub struct AppState {
     pub callback_rule: wangge_core::dispute::SamplingRule,
     /// Spreadsheet imports in progress.
     pub imports: crate::registry::imports::Imports,
+    /// How much is served at once, and how long a request may take.
+    pub limits: ServeLimits,
 }
+
 
 impl AppState {
     /// The grids being served (shared handles: a swap through them is seen by every request).
@@ -172,7 +175,7 @@ impl AppState {
 /// Opens the store, loads the geodata files into it if it is empty, then builds the index and
 /// the catalog from the store.
 pub async fn state_from_config(config: &Config) -> Result<AppState, StartError> {
-    let store = Store::open(&config.store_target()?).await?;
+    let store = Store::open_with(&config.store_target()?, config.store_limits()).await?;
     match store.dataset().await? {
         Some(info) => {
             tracing::info!(dataset_id = info.dataset_id, source = %info.source, loaded_at = %info.created_at, "store holds a dataset")
@@ -212,6 +215,7 @@ pub async fn state_from_config(config: &Config) -> Result<AppState, StartError> 
         crate::demo::budget::load_if_empty(&state.store, state.clock.now()).await?;
     }
     state.frontend_dir = frontend_dir(config);
+    state.limits = config.serve_limits();
     state.secure_cookies = config.secure_cookies;
     state.trusted_proxies = config.trusted_proxies.clone().into();
     state.public_url = config.public_url()?;
@@ -279,6 +283,7 @@ pub async fn state_from_store(
         collection_period_days: 90,
         callback_rule: wangge_core::dispute::SamplingRule { always: vec!["dispute".into(), "hazard".into()], share_percent: 20 },
         imports: Default::default(),
+        limits: ServeLimits::default(),
     })
 }
 

@@ -12,6 +12,8 @@ use crate::store::{Store, StoreError};
 
 /// Rows waiting for the writer before callers wait to enqueue.
 const QUEUE: usize = 8192;
+/// The longest a row waits for room in the writer's queue.
+const QUEUE_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 /// Most rows sealed in one transaction.
 const MAX_BATCH: usize = 512;
 
@@ -90,6 +92,9 @@ pub enum AuditorError {
     /// The writer task is gone.
     #[error("the audit writer has stopped")]
     WriterGone,
+    /// The writer's queue stayed full for [`QUEUE_WAIT`].
+    #[error("{QUEUE} audit rows are waiting to be written")]
+    Busy,
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -185,6 +190,17 @@ impl DenialFold {
     }
 }
 
+impl AuditorError {
+    /// The store's outage behind this failure, if it is one.
+    pub fn outage(&self) -> Option<crate::store::Outage> {
+        match self {
+            Self::Store(e) => e.outage(),
+            Self::Busy => Some(crate::store::Outage::Overloaded),
+            _ => None,
+        }
+    }
+}
+
 impl std::fmt::Debug for Auditor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Auditor").finish_non_exhaustive()
@@ -231,7 +247,10 @@ impl Auditor {
     /// Seals and commits `row`; answers its sequence number.
     pub async fn write(&self, row: AuditRow) -> Result<u64, AuditorError> {
         let (reply, answer) = oneshot::channel();
-        self.jobs.send(Job { row, reply }).await.map_err(|_| AuditorError::WriterGone)?;
+        self.jobs.send_timeout(Job { row, reply }, QUEUE_WAIT).await.map_err(|e| match e {
+            mpsc::error::SendTimeoutError::Timeout(_) => AuditorError::Busy,
+            mpsc::error::SendTimeoutError::Closed(_) => AuditorError::WriterGone,
+        })?;
         Ok(answer.await.map_err(|_| AuditorError::WriterGone)??)
     }
 
@@ -310,9 +329,9 @@ async fn write_loop(
             }
             Err(e) => {
                 tracing::error!(error = %crate::logging::error_chain(&e), "cannot write audit rows");
-                let text = crate::logging::error_chain(&e);
+                let (text, outage) = (crate::logging::error_chain(&e), e.outage());
                 for reply in replies {
-                    let _ = reply.send(Err(StoreError::Audit(text.clone())));
+                    let _ = reply.send(Err(StoreError::Audit { text: text.clone(), outage }));
                 }
             }
         }

@@ -366,7 +366,14 @@ impl Auth {
             return Err(AuthError::SessionEnded("the session ended after being idle too long; log in again"));
         }
         if idle > TOUCH_EVERY_US {
-            self.store.touch_session(&hash, micros(now)).await?;
+            // Best effort while the disk is full or the database overloaded: reads go on; the
+            // session's last use is recorded by the next request that can write.
+            match self.store.touch_session(&hash, micros(now)).await {
+                Err(e) if e.outage().is_some() => {
+                    tracing::warn!(error = %crate::logging::error_chain(&e), "a session's last use not recorded");
+                }
+                other => other?,
+            }
         }
         self.caller(token, &session, &account, now)
     }

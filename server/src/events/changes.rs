@@ -34,11 +34,11 @@ pub struct EventChange {
 /// The feed of events created or changed by this process (after their commit); the live queue
 /// subscribes to it.
 #[derive(Debug, Clone)]
-pub struct Changes(broadcast::Sender<EventChange>);
+pub struct Changes(broadcast::Sender<EventChange>, Arc<tokio::sync::watch::Sender<bool>>);
 
 impl Default for Changes {
     fn default() -> Self {
-        Self(broadcast::channel(CHANGES_BUFFERED).0)
+        Self(broadcast::channel(CHANGES_BUFFERED).0, Arc::new(tokio::sync::watch::channel(false).0))
     }
 }
 
@@ -54,5 +54,24 @@ impl Changes {
     /// A receiver of the changes published from now on.
     pub fn subscribe(&self) -> broadcast::Receiver<EventChange> {
         self.0.subscribe()
+    }
+
+    /// How many subscribers listen now.
+    pub fn subscribers(&self) -> usize {
+        self.0.receiver_count()
+    }
+
+    /// Tells every subscriber that the service is stopping (their streams end).
+    pub fn close(&self) {
+        self.1.send_replace(true);
+    }
+
+    /// Resolves once the service is stopping.
+    pub fn closing(&self) -> impl std::future::Future<Output = ()> + Send + 'static {
+        let mut closed = self.1.subscribe();
+        async move {
+            // An error means the sender is gone: stopping too.
+            let _ = closed.wait_for(|c| *c).await;
+        }
     }
 }

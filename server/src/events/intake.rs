@@ -361,15 +361,43 @@ pub enum IntakeError {
     /// The store refused the write.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The database is away, full or overloaded (a batch's failure, as text).
+    #[error("{cause}")]
+    Outage {
+        /// Which.
+        outage: crate::store::Outage,
+        /// The failure.
+        cause: String,
+    },
+    /// The writer's queue is full: the report was not taken.
+    #[error("{QUEUE} reports are waiting to be written; this one was not taken, send it again")]
+    Busy,
+    /// The write took longer than [`WRITE_TIMEOUT`]: the report may or may not be stored.
+    #[error("the report was not confirmed in time; send it again with the same report_id (it is stored once)")]
+    TimedOut,
     /// The writer task is gone (the service is shutting down).
     #[error("the intake writer has stopped")]
     WriterGone,
 }
 
+impl IntakeError {
+    /// The outage this failure shows, if it is one.
+    pub fn outage(&self) -> Option<crate::store::Outage> {
+        match self {
+            Self::Store(s) => s.outage(),
+            Self::Outage { outage, .. } => Some(*outage),
+            _ => None,
+        }
+    }
+}
+
+/// The longest a batch's write may take before its reports are answered 503 (their retries
+/// find them if the write did commit).
+pub const WRITE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 struct Job {
     event: NewEvent,
-    reply: oneshot::Sender<Result<Inserted, StoreError>>,
+    reply: oneshot::Sender<Result<Inserted, IntakeError>>,
 }
 
 /// The handle of the single intake writer.
@@ -393,11 +421,20 @@ impl Intake {
         Self { jobs }
     }
 
-    /// Writes `event` durably (committed and fsynced) and answers what the store did.
+    /// Writes `event` durably (committed and fsynced) and answers what the store did. A full
+    /// queue refuses the report at once ([`IntakeError::Busy`]) rather than let it wait.
     pub async fn submit(&self, event: NewEvent) -> Result<Inserted, IntakeError> {
         let (reply, answer) = oneshot::channel();
-        self.jobs.send(Job { event, reply }).await.map_err(|_| IntakeError::WriterGone)?;
-        answer.await.map_err(|_| IntakeError::WriterGone)?.map_err(IntakeError::from)
+        self.jobs.try_send(Job { event, reply }).map_err(|e| match e {
+            mpsc::error::TrySendError::Full(_) => IntakeError::Busy,
+            mpsc::error::TrySendError::Closed(_) => IntakeError::WriterGone,
+        })?;
+        answer.await.map_err(|_| IntakeError::WriterGone)?
+    }
+
+    /// Reports waiting for the writer now.
+    pub fn waiting(&self) -> usize {
+        self.jobs.max_capacity() - self.jobs.capacity()
     }
 }
 
@@ -411,16 +448,24 @@ async fn write_loop(store: Store, changes: Changes, mut queue: mpsc::Receiver<Jo
 }
 
 /// Publishes a committed new event to the live queue.
-fn publish(changes: &Changes, result: &Result<Inserted, StoreError>) {
+fn publish(changes: &Changes, result: &Result<Inserted, IntakeError>) {
     if let Ok(Inserted::Created(event)) = result {
         changes.publish(ChangeKind::Created, event, None);
+    }
+}
+
+/// One write, within [`WRITE_TIMEOUT`].
+async fn bounded<T>(write: impl std::future::Future<Output = Result<T, StoreError>>) -> Result<T, IntakeError> {
+    match tokio::time::timeout(WRITE_TIMEOUT, write).await {
+        Ok(done) => done.map_err(IntakeError::from),
+        Err(_) => Err(IntakeError::TimedOut),
     }
 }
 
 async fn write_batch(store: &Store, changes: &Changes, jobs: Vec<Job>) {
     let (events, replies): (Vec<NewEvent>, Vec<_>) = jobs.into_iter().map(|j| (j.event, j.reply)).unzip();
     tracing::debug!(batch = events.len(), "intake batch");
-    match store.insert_events(&events).await {
+    match bounded(store.insert_events(&events)).await {
         Ok(results) => {
             for (reply, result) in replies.into_iter().zip(results) {
                 let result = Ok(result);
@@ -434,11 +479,23 @@ async fn write_batch(store: &Store, changes: &Changes, jobs: Vec<Job>) {
                 let _ = reply.send(Err(e));
             }
         }
+        // The database is away, full or slow: every report of the batch is answered so at
+        // once (nothing was committed, or, timed out, perhaps all; a retry finds out).
+        Err(e) if e.outage().is_some() || matches!(e, IntakeError::TimedOut) => {
+            tracing::warn!(batch = events.len(), error = %crate::logging::error_chain(&e), "intake batch not written");
+            let cause = crate::logging::error_chain(&e);
+            for reply in replies {
+                let _ = reply.send(Err(match e.outage() {
+                    Some(outage) => IntakeError::Outage { outage, cause: cause.clone() },
+                    None => IntakeError::TimedOut,
+                }));
+            }
+        }
         Err(e) => {
             // One bad report must not sink the others: write them one by one.
             tracing::warn!(batch = events.len(), error = %crate::logging::error_chain(&e), "intake batch failed; retrying singly");
             for (event, reply) in events.iter().zip(replies) {
-                let result = store.insert_event(event).await;
+                let result = bounded(store.insert_event(event)).await;
                 publish(changes, &result);
                 let _ = reply.send(result);
             }

@@ -14,6 +14,7 @@ use wangge_core::access::{AuditOutcome, AuditRow};
 use crate::access::{Caller, NoCaller, Via, csrf_matches, AuditNote, AuditorError, AuthError};
 use crate::http::error::ApiError;
 use crate::state::AppState;
+use crate::store::Outage;
 
 /// The browser session's cookie.
 pub const SESSION_COOKIE: &str = "wangge_session";
@@ -89,17 +90,15 @@ async fn handle(state: AppState, mut req: Request, next: Next) -> Response {
         }
     }
     let refusal = caller.as_ref().and_then(|c| refuse(c, &method, &route, &path, req.headers()));
-    let response = match (refusal, &caller) {
-        (Some(error), _) => error.into_response(),
+    let refusal = match (refusal, &caller) {
+        (Some(error), _) => Some(error),
         // A change by a signed-in caller: its `begun` row first, committed, or no change.
-        (None, Some(c)) if !is_safe(&method) && !begun(&state, c, source, &method, &route, &path).await => {
-            ApiError::Busy {
-                detail: "the audit trail cannot be written; changes are refused until it can".into(),
-                retry_after_secs: 5,
-            }
-            .into_response()
-        }
-        (None, _) => {
+        (None, Some(c)) if !is_safe(&method) => begun(&state, c, source, &method, &route, &path).await.err(),
+        (None, _) => None,
+    };
+    let response = match refusal {
+        Some(error) => error.into_response(),
+        None => {
             if let Some(c) = &caller {
                 req.extensions_mut().insert(c.clone());
             }
@@ -174,34 +173,51 @@ fn refuse(caller: &Caller, method: &Method, route: &str, path: &str, headers: &H
     None
 }
 
-/// Writes the `begun` row of a change before it runs; `false` if it could not be written (the
-/// change must then not happen).
-async fn begun(state: &AppState, caller: &Caller, source: IpAddr, method: &Method, route: &str, path: &str) -> bool {
+/// Writes the `begun` row of a change before it runs; the refusal to answer if it could not be
+/// written (the change must then not happen).
+async fn begun(state: &AppState, caller: &Caller, source: IpAddr, method: &Method, route: &str, path: &str) -> Result<(), ApiError> {
     begun_row(state, &caller.username, &format!("{method} {route}"), path, source).await
 }
 
 /// Writes a `begun` row (`user` about to do `action` on `object`), retried through a passing
-/// store failure; `false` if it could not be written, and the change must then not happen.
-pub async fn begun_row(state: &AppState, user: &str, action: &str, object: &str, source: IpAddr) -> bool {
+/// lock or conflict; when it cannot be written the change must not happen, and the answer is
+/// 503 (507 for a full disk) with `Retry-After`.
+pub async fn begun_row(state: &AppState, user: &str, action: &str, object: &str, source: IpAddr) -> Result<(), ApiError> {
     let row = AuditRow::new(state.clock.now(), user, action, object, AuditOutcome::Begun).source(&source.to_string());
-    match write_with_retries(state, row, CHANGE_ROW_ATTEMPTS).await {
-        Ok(_) => true,
+    match write_with_retries(state, row, CHANGE_ROW_ATTEMPTS, false).await {
+        Ok(_) => Ok(()),
         Err(e) => {
-            tracing::error!(error = %crate::logging::error_chain(&e), "begun row not written; the change is refused");
-            false
+            tracing::warn!(error = %crate::logging::error_chain(&e), "begun row not written; the change is refused");
+            Err(unaudited(&e))
         }
+    }
+}
+
+/// The answer to a request whose audit row cannot be written.
+fn unaudited(e: &AuditorError) -> ApiError {
+    match e.outage() {
+        Some(outage @ Outage::Full) => ApiError::Outage { outage, cause: crate::logging::error_chain(e) },
+        _ => ApiError::Busy {
+            detail: "the audit trail cannot be written for now; nothing was done, try again".into(),
+            retry_after_secs: 5,
+        },
     }
 }
 
 /// How many times the row of a change is tried (waiting 200 ms, then twice as long each time).
 const CHANGE_ROW_ATTEMPTS: u32 = 5;
 
-async fn write_with_retries(state: &AppState, row: AuditRow, attempts: u32) -> Result<u64, AuditorError> {
+/// Writes `row`, trying again after a passing store failure; an unreachable or full database is
+/// waited out only when `through_outages` (a change already made must get its row).
+async fn write_with_retries(state: &AppState, row: AuditRow, attempts: u32, through_outages: bool) -> Result<u64, AuditorError> {
     let mut wait = std::time::Duration::from_millis(200);
     let mut tried = 1;
     loop {
         match state.auditor.write(row.clone()).await {
-            Err(AuditorError::Store(e)) if tried < attempts => {
+            Err(AuditorError::Store(e))
+                if tried < attempts
+                    && (through_outages || !matches!(e.outage(), Some(Outage::Unreachable | Outage::Full))) =>
+            {
                 tracing::warn!(error = %crate::logging::error_chain(&e), tried, "audit row not written yet; retrying");
                 tokio::time::sleep(wait).await;
                 wait *= 2;
@@ -256,11 +272,10 @@ async fn audit(state: &AppState, request: Audited<'_>, mut response: Response) -
     // A change has happened by now: its row is retried through a passing store failure
     // (about 6 s in all) rather than given up at once.
     let attempts = if is_safe(request.method) { 1 } else { CHANGE_ROW_ATTEMPTS };
-    if let Err(e) = write_with_retries(state, row, attempts).await {
+    if let Err(e) = write_with_retries(state, row, attempts, true).await {
         tracing::error!(error = %crate::logging::error_chain(&e), "audit row not written");
         if is_safe(request.method) && status.is_success() {
-            return ApiError::Internal("the audit trail is unavailable; personal data is not answered".into())
-                .into_response();
+            return unaudited(&e).into_response();
         }
     }
     response

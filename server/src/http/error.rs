@@ -10,7 +10,7 @@ use crate::logging::error_chain;
 use crate::events::intake::{IntakeError, Refused};
 use crate::grids::drafts::{Busy, HeavyError};
 use crate::grids::publish::PublishError;
-use crate::store::StoreError;
+use crate::store::{Outage, StoreError};
 use wangge_core::wire::draft::{DraftInvalid, DraftProblem};
 
 /// Media type of every error body.
@@ -90,6 +90,15 @@ pub enum ApiError {
     /// The store failed.
     #[error("the store is unavailable")]
     Store(#[source] StoreError),
+    /// The database is away, full or overloaded: nothing was changed, try again
+    /// (`Retry-After`); 507 for a full disk, 503 otherwise.
+    #[error("{}", .outage.describe())]
+    Outage {
+        /// Which.
+        outage: Outage,
+        /// The store's failure (logged, not sent).
+        cause: String,
+    },
     /// Too much work in flight (e.g. password checks); retry after so many seconds.
     #[error("{detail}")]
     Busy {
@@ -146,7 +155,10 @@ impl From<StoreError> for ApiError {
             StoreError::DeviceTaken { device_id, person_id } => {
                 Self::Conflict(format!("device {device_id} is already bound to {person_id}"))
             }
-            other => Self::Store(other),
+            other => match other.outage() {
+                Some(outage) => Self::Outage { outage, cause: error_chain(&other) },
+                None => Self::Store(other),
+            },
         }
     }
 }
@@ -301,7 +313,15 @@ impl ApiError {
             Self::Store(_) => {
                 (StatusCode::SERVICE_UNAVAILABLE, "urn:wangge:problem:unavailable", "Service unavailable")
             }
-            Self::Busy { .. } => (StatusCode::SERVICE_UNAVAILABLE, "urn:wangge:problem:busy", "Busy"),
+            Self::Busy { .. } | Self::Outage { outage: Outage::Overloaded, .. } => {
+                (StatusCode::SERVICE_UNAVAILABLE, "urn:wangge:problem:busy", "Busy")
+            }
+            Self::Outage { outage: Outage::Unreachable, .. } => {
+                (StatusCode::SERVICE_UNAVAILABLE, "urn:wangge:problem:unavailable", "Service unavailable")
+            }
+            Self::Outage { outage: Outage::Full, .. } => {
+                (StatusCode::INSUFFICIENT_STORAGE, "urn:wangge:problem:insufficient-storage", "Storage full")
+            }
             Self::DraftInvalid(_) => {
                 (StatusCode::UNPROCESSABLE_ENTITY, "urn:wangge:problem:draft-invalid", "The draft has errors")
             }
@@ -330,13 +350,15 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, kind, title) = self.describe();
-        if status.is_server_error() {
+        if let Self::Outage { cause, .. } = &self {
+            tracing::warn!(status = status.as_u16(), cause = %cause, "request refused: the store is not available");
+        } else if status.is_server_error() {
             tracing::error!(error = %error_chain(&self), "request failed");
         } else {
             tracing::debug!(status = status.as_u16(), detail = %self, "request refused");
         }
         // A missing calendar year is an operator's task, not an internal: say which year.
-        let public = !status.is_server_error() || matches!(self, Self::Calendar(_) | Self::Busy { .. });
+        let public = !status.is_server_error() || matches!(self, Self::Calendar(_) | Self::Busy { .. } | Self::Outage { .. });
         let detail = if public { self.to_string() } else { title.to_owned() };
         let extensions = self.extensions();
         let note = self.audit_note();
@@ -344,6 +366,7 @@ impl IntoResponse for ApiError {
             Self::TooManyRequests { retry_after_secs, .. } | Self::Busy { retry_after_secs, .. } => {
                 Some(*retry_after_secs)
             }
+            Self::Outage { outage, .. } => Some(u64::from(outage.retry_after_secs())),
             _ => None,
         };
         let body = match &self {
@@ -479,7 +502,12 @@ impl From<IntakeError> for ApiError {
     fn from(e: IntakeError) -> Self {
         match e {
             IntakeError::Store(s) => s.into(),
-            IntakeError::WriterGone => ApiError::Internal(e.to_string()),
+            IntakeError::Outage { outage, cause } => ApiError::Outage { outage, cause },
+            IntakeError::Busy | IntakeError::TimedOut => ApiError::Busy { detail: e.to_string(), retry_after_secs: 2 },
+            IntakeError::WriterGone => ApiError::Busy {
+                detail: "the service is stopping; the report was not taken, send it again".into(),
+                retry_after_secs: 5,
+            },
         }
     }
 }

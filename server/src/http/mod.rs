@@ -6,6 +6,7 @@ pub mod audit_layer;
 pub mod error;
 pub mod extract;
 pub mod open311;
+pub mod overload;
 pub mod routes;
 pub mod with_photos;
 

@@ -176,7 +176,13 @@ impl Open311Error {
     pub fn respond(&self, format: Format) -> Response {
         let code = Field::Integer(i64::from(self.status.as_u16()));
         let record = vec![("code", code), ("description", self.description.as_str().into())];
-        list(format, self.status, "errors", "error", &[record])
+        let mut response = list(format, self.status, "errors", "error", &[record]);
+        // Unavailable for now (the database away or full, the service busy): say when to retry.
+        if matches!(self.status, StatusCode::SERVICE_UNAVAILABLE | StatusCode::INSUFFICIENT_STORAGE) {
+            let retry = if self.status == StatusCode::INSUFFICIENT_STORAGE { "60" } else { "5" };
+            response.headers_mut().insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from_static(retry));
+        }
+        response
     }
 }
 
@@ -214,10 +220,15 @@ impl From<ApiError> for Open311Error {
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::KeyReused(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::Calendar(_) | ApiError::Store(_) | ApiError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Outage { outage: crate::store::Outage::Full, .. } => StatusCode::INSUFFICIENT_STORAGE,
+            ApiError::Calendar(_) | ApiError::Store(_) | ApiError::Busy { .. } | ApiError::Outage { .. } => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         };
-        let description = if status.is_server_error() && !matches!(e, ApiError::Calendar(_) | ApiError::Busy { .. }) {
+        let description = if status.is_server_error()
+            && !matches!(e, ApiError::Calendar(_) | ApiError::Busy { .. } | ApiError::Outage { .. })
+        {
             tracing::error!(error = %crate::logging::error_chain(&e), "open311 request failed");
             "the service is unavailable; try again later".to_owned()
         } else {

@@ -14,6 +14,7 @@
 
 #[macro_use]
 mod dialect;
+mod outage;
 mod postgres;
 mod sqlite;
 mod time;
@@ -22,6 +23,7 @@ use std::path::PathBuf;
 use std::str::FromStr;
 
 use chrono::NaiveDate;
+pub use outage::{Limits, Outage, POOL_WAIT, STATEMENT_TIMEOUT};
 pub use postgres::{PgStore, GRID_CHANNEL};
 pub use sqlite::SqliteStore;
 use sqlx::postgres::{PgConnectOptions, PgListener};
@@ -114,8 +116,13 @@ pub enum StoreError {
         by: String,
     },
     /// The audit trail could not be written (the batch's error, as text).
-    #[error("cannot write the audit trail: {0}")]
-    Audit(String),
+    #[error("cannot write the audit trail: {text}")]
+    Audit {
+        /// The batch's error.
+        text: String,
+        /// Its outage, if it was one.
+        outage: Option<Outage>,
+    },
     /// A photo's file could not be written or read.
     #[error("cannot store a photo's bytes")]
     Blob(#[source] std::io::Error),
@@ -218,9 +225,14 @@ pub enum Store {
 impl Store {
     /// Opens (creating if needed) the database and applies pending migrations.
     pub async fn open(target: &StoreTarget) -> Result<Self, StoreError> {
+        Self::open_with(target, Limits::default()).await
+    }
+
+    /// Opens the store with these waits for connections and statements.
+    pub async fn open_with(target: &StoreTarget, limits: Limits) -> Result<Self, StoreError> {
         match target {
-            StoreTarget::Sqlite(options) => Ok(Self::Sqlite(SqliteStore::open(options.clone()).await?)),
-            StoreTarget::Postgres(options) => Ok(Self::Postgres(PgStore::open(options.clone()).await?)),
+            StoreTarget::Sqlite(options) => Ok(Self::Sqlite(SqliteStore::open(options.clone(), limits).await?)),
+            StoreTarget::Postgres(options) => Ok(Self::Postgres(PgStore::open(options.clone(), limits).await?)),
         }
     }
 
@@ -396,6 +408,16 @@ impl Store {
     /// Checks that the database answers.
     pub async fn ping(&self) -> Result<(), StoreError> {
         dispatch!(self, s => s.ping().await)
+    }
+
+    /// SQLite: writes a consistent copy of the database to `to` while serving and answers the
+    /// attachments' directory (to copy after it); `None` on PostGIS, whose backups are
+    /// PostgreSQL's own (`pg_basebackup` and WAL archiving, docs/operations.md).
+    pub async fn snapshot(&self, to: &std::path::Path) -> Result<Option<PathBuf>, StoreError> {
+        match self {
+            Self::Sqlite(s) => s.snapshot(to).await.map(Some),
+            Self::Postgres(_) => Ok(None),
+        }
     }
 
     /// Waits for open connections to finish and closes them.

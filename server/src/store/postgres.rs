@@ -40,11 +40,15 @@ const SHAPES_PER_STATEMENT: usize = 200;
 impl PgStore {
     /// Connects (sessions in UTC), refuses a server without PostGIS or without durable commits,
     /// then applies the migrations in `migrations/postgis`.
-    pub async fn open(options: PgConnectOptions) -> Result<Self, StoreError> {
+    pub async fn open(options: PgConnectOptions, limits: super::Limits) -> Result<Self, StoreError> {
         let target = describe(&options);
-        let options = options.options([("TimeZone", "UTC")]);
+        let mut options = options.options([("TimeZone", "UTC")]);
+        if let Some(limit) = limits.statement_timeout {
+            options = options.options([("statement_timeout", format!("{}ms", limit.as_millis()))]);
+        }
         let pool = PgPoolOptions::new()
             .max_connections(8)
+            .acquire_timeout(limits.pool_wait)
             .connect_with(options)
             .await
             .map_err(|source| StoreError::Open { target, source })?;

@@ -38,7 +38,7 @@ const ROWS_PER_STATEMENT: usize = 1000;
 impl SqliteStore {
     /// Opens the database with WAL and `synchronous=FULL` (a committed load survives power loss),
     /// then applies the migrations in `migrations/sqlite`.
-    pub async fn open(options: SqliteConnectOptions) -> Result<Self, StoreError> {
+    pub async fn open(options: SqliteConnectOptions, limits: super::Limits) -> Result<Self, StoreError> {
         let target = options.get_filename().display().to_string();
         let beside = options.get_filename().parent().map(std::path::Path::to_path_buf).unwrap_or_default();
         let blobs: std::sync::Arc<std::path::Path> = beside.join("attachments").into();
@@ -50,11 +50,29 @@ impl SqliteStore {
             .busy_timeout(Duration::from_secs(5));
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
+            .acquire_timeout(limits.pool_wait)
             .connect_with(options)
             .await
             .map_err(|source| StoreError::Open { target, source })?;
         sqlx::migrate!("../migrations/sqlite").run(&pool).await.map_err(StoreError::Migrate)?;
         Ok(Self { pool, blobs })
+    }
+}
+
+impl SqliteStore {
+    /// Writes a consistent copy of the database to `to` while it keeps serving (`VACUUM INTO`,
+    /// one read transaction: the copy holds exactly what was committed when it began), then
+    /// syncs it to disk. Answers the attachments' directory, which the caller copies after.
+    pub async fn snapshot(&self, to: &std::path::Path) -> Result<std::path::PathBuf, StoreError> {
+        let target = to.to_str().ok_or_else(|| StoreError::BadRow {
+            table: "backup",
+            code: to.display().to_string(),
+            reason: "the backup's path is not UTF-8".into(),
+        })?;
+        sqlx::query("VACUUM INTO ?").bind(target).execute(&self.pool).await.map_err(query("writing the backup copy"))?;
+        let file = std::fs::File::open(to).map_err(StoreError::Blob)?;
+        file.sync_all().map_err(StoreError::Blob)?;
+        Ok(self.blobs.to_path_buf())
     }
 }
 
@@ -283,7 +301,7 @@ mod tests {
     #[tokio::test]
     async fn the_linked_sqlite_has_the_heap_overflow_fixes() {
         let dir = tempfile::TempDir::new().unwrap();
-        let store = SqliteStore::open(SqliteConnectOptions::new().filename(dir.path().join("wangge.db"))).await.unwrap();
+        let store = SqliteStore::open(SqliteConnectOptions::new().filename(dir.path().join("wangge.db")), crate::store::Limits::default()).await.unwrap();
         let version: String = sqlx::query_scalar("SELECT sqlite_version()").fetch_one(&store.pool).await.unwrap();
         let parsed = parse_version(&version).unwrap_or_else(|| panic!("SQLite version {version:?} does not parse"));
         assert!(parsed >= OLDEST_SAFE, "SQLite {version} is linked; {OLDEST_SAFE:?} or newer is needed");

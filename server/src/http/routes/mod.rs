@@ -92,6 +92,7 @@ pub fn app(state: AppState) -> Router {
     };
     api.method_not_allowed_fallback(error::method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), crate::http::overload::bound))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

@@ -140,9 +140,8 @@ async fn open(
     };
     // Opening a session is a change: its `begun` row first, or no session.
     let object = format!("account:{}", account.username);
-    if !crate::http::audit_layer::begun_row(state, &account.username, "login", &object, source.0).await {
-        let busy = ApiError::Busy { detail: "the audit trail cannot be written; try again shortly".into(), retry_after_secs: 5 };
-        return Err(refused_login(busy, &login.username));
+    if let Err(unaudited) = crate::http::audit_layer::begun_row(state, &account.username, "login", &object, source.0).await {
+        return Err(refused_login(unaudited, &login.username));
     }
     let issued =
         state.auth.issue(&account, kind, &login.label, now).await.map_err(|e| refused_login(e.into(), &login.username))?;

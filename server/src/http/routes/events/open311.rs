@@ -388,8 +388,8 @@ async fn submit(
     let by_field = caller.is_none();
     let caller = key_caller(state, caller, fields.get("api_key")).await?;
     let scope = caller.scope(Permission::ReportEvent)?;
-    if by_field && !crate::http::audit_layer::begun_row(state, &caller.username, "POST /open311/v2/requests", "open311", source.0).await {
-        return Err(ApiError::Busy { detail: "the audit trail cannot be written; try again shortly".into(), retry_after_secs: 5 }.into());
+    if by_field {
+        crate::http::audit_layer::begun_row(state, &caller.username, "POST /open311/v2/requests", "open311", source.0).await?;
     }
     let key = match headers.get(IDEMPOTENCY_KEY) {
         Some(v) => Some(v.to_str().map_err(|_| Open311Error::bad_request("Idempotency-Key must be ASCII"))?.to_owned()),

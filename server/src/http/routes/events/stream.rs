@@ -115,11 +115,18 @@ async fn stream(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQ
         filter.tier = Some(Tier::Department);
         filter.holder = Some(caller.acting_as.clone());
     }
+    if state.changes.subscribers() >= state.limits.max_subscribers {
+        return Err(ApiError::Busy {
+            detail: format!("{} live queues are open; try again shortly", state.limits.max_subscribers),
+            retry_after_secs: 10,
+        });
+    }
     let changes = state.changes.subscribe();
+    let closing = Box::pin(state.changes.closing());
     let session = Session { auth: state.auth.clone(), caller: caller.clone(), clock: state.clock.clone() };
     let mut tick = tokio::time::interval(LIVENESS);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let events = futures_util::stream::unfold((changes, filter, session, tick), |(mut changes, filter, session, mut tick)| async move {
+    let events = futures_util::stream::unfold((changes, filter, session, tick, closing), |(mut changes, filter, session, mut tick, mut closing)| async move {
         loop {
             // A logout, a disabled account, a changed grant or an idle session ends the stream: checked before
             // each event sent and on every tick, not for the changes filtered out.
@@ -138,11 +145,13 @@ async fn stream(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQ
                     }
                     return None;
                 }
+                // The service is stopping: the client reconnects to another instance or later.
+                () = &mut closing => return None,
             };
             if !session.live().await {
                 return None;
             }
-            return Some((Ok::<_, Infallible>(event), (changes, filter, session, tick)));
+            return Some((Ok::<_, Infallible>(event), (changes, filter, session, tick, closing)));
         }
     });
     let sse = Sse::new(events).keep_alive(KeepAlive::new().interval(KEEP_ALIVE).text("keep-alive"));
