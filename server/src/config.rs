@@ -151,6 +151,12 @@ pub struct Config {
     #[arg(long, env = "WANGGE_MAX_SUBSCRIBERS", default_value_t = 2000, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     pub max_subscribers: u64,
 
+    /// Heavy reads computed at once (figures, heatmaps, assessment tables and reports, each of
+    /// which holds a period's events in memory); more wait up to 10 s, then 503. Default: twice
+    /// the cores.
+    #[arg(long, env = "WANGGE_MAX_HEAVY", default_value_t = default_heavy(), value_parser = clap::value_parser!(u64).range(1..=4096))]
+    pub max_heavy: u64,
+
     /// Seconds a SIGTERM (or Ctrl-C) waits for the requests in flight before the process exits
     /// anyway; new connections are refused from the signal on.
     #[arg(long, env = "WANGGE_DRAIN_SECS", default_value_t = 30)]
@@ -215,17 +221,24 @@ pub struct ServeLimits {
     pub max_in_flight: usize,
     /// Live-queue subscribers at once.
     pub max_subscribers: usize,
+    /// Turns for heavy reads (figures, heatmaps, assessment tables, reports).
+    pub heavy: std::sync::Arc<tokio::sync::Semaphore>,
+    /// How many turns there are.
+    pub max_heavy: usize,
 }
 
 impl ServeLimits {
     /// Limits of `max_in_flight` requests at once, each answered within `request_timeout`.
-    pub fn new(request_timeout: std::time::Duration, max_in_flight: usize, max_subscribers: usize) -> Self {
+    pub fn new(request_timeout: std::time::Duration, max_in_flight: usize, max_subscribers: usize, max_heavy: usize) -> Self {
         let max_in_flight = max_in_flight.clamp(1, tokio::sync::Semaphore::MAX_PERMITS);
+        let max_heavy = max_heavy.clamp(1, tokio::sync::Semaphore::MAX_PERMITS);
         Self {
             request_timeout,
             in_flight: std::sync::Arc::new(tokio::sync::Semaphore::new(max_in_flight)),
             max_in_flight,
             max_subscribers,
+            heavy: std::sync::Arc::new(tokio::sync::Semaphore::new(max_heavy)),
+            max_heavy,
         }
     }
 }
@@ -234,6 +247,11 @@ impl Default for ServeLimits {
     fn default() -> Self {
         Config::with_dirs("", "").serve_limits()
     }
+}
+
+/// Twice the cores this process may use.
+fn default_heavy() -> u64 {
+    std::thread::available_parallelism().map_or(4, |n| 2 * n.get() as u64)
 }
 
 /// An address (a one-address range) or a CIDR range.
@@ -274,6 +292,7 @@ impl Config {
             request_timeout_secs: 60,
             max_in_flight: 1024,
             max_subscribers: 2000,
+            max_heavy: default_heavy(),
             drain_secs: 30,
         }
     }
@@ -293,6 +312,7 @@ impl Config {
             std::time::Duration::from_secs(self.request_timeout_secs),
             usize::try_from(self.max_in_flight).unwrap_or(usize::MAX),
             usize::try_from(self.max_subscribers).unwrap_or(usize::MAX),
+            usize::try_from(self.max_heavy).unwrap_or(usize::MAX),
         )
     }
 

@@ -33,3 +33,20 @@ pub async fn bound(State(state): State<AppState>, req: Request, next: Next) -> R
         .into_response()
     })
 }
+
+/// How long a heavy read (figures, heatmaps, assessment tables) waits for its turn.
+const HEAVY_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// A turn for a heavy read (one that holds a period's events in memory): at most so many run
+/// at once, whatever the number of requests, so that memory stays bounded; one that finds no
+/// turn within [`HEAVY_WAIT`] is answered 503 with `Retry-After`.
+pub async fn heavy_turn(state: &AppState) -> Result<tokio::sync::OwnedSemaphorePermit, ApiError> {
+    let limits = &state.limits;
+    match tokio::time::timeout(HEAVY_WAIT, limits.heavy.clone().acquire_owned()).await {
+        Ok(Ok(permit)) => Ok(permit),
+        _ => Err(ApiError::Busy {
+            detail: format!("{} figures or maps are being computed; try again shortly", limits.max_heavy),
+            retry_after_secs: 5,
+        }),
+    }
+}

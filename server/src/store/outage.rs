@@ -52,7 +52,7 @@ impl Outage {
     /// What to tell the client.
     pub fn describe(self) -> &'static str {
         match self {
-            Self::Unreachable => "the database is unavailable for now; nothing was changed, try again",
+            Self::Unreachable => "the database cannot be reached, or has no free connection, for now; nothing was changed, try again",
             Self::Full => "the server's storage is full; nothing was changed, try again later",
             Self::Overloaded => "the database is overloaded; nothing was changed, try again",
         }

@@ -282,6 +282,7 @@ fn round(x: f64, places: i32) -> f64 {
 async fn stats(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<StatsQuery>) -> Result<Response, ApiError> {
     let scope = caller.scope(Permission::ReadPatrols)?;
     let (from, to) = (date("from", q.from.as_deref())?, date("to", q.to.as_deref())?);
+    let _turn = crate::http::overload::heavy_turn(&state).await?;
     if from > to {
         return Err(ApiError::BadRequest(format!("from ({from}) is after to ({to})")));
     }

@@ -143,6 +143,7 @@ async fn league(State(state): State<AppState>, caller: Caller, ApiPath(lv): ApiP
     let level = level(&lv)?;
     let scope = caller.scope(if level == Level::County { Permission::ReadCountyScore } else { Permission::ReadAssessment })?;
     let period = period(q.period.as_deref())?;
+    let _turn = crate::http::overload::heavy_turn(&state).await?;
     let answer = scores::table(&state.assessment_sources(), level, period).await?;
     let items: Vec<Value> = answer
         .table
@@ -208,6 +209,7 @@ async fn scorecard(State(state): State<AppState>, caller: Caller, ApiPath((lv, u
         caller.scope(if level == Level::County { Permission::ReadCountyScore } else { Permission::ReadAssessment })?
     };
     let period = period(q.period.as_deref())?;
+    let _turn = crate::http::overload::heavy_turn(&state).await?;
     let src = state.assessment_sources();
     // The records come from the live measures (a frozen card keeps its figures; its records
     // are those of the period as now stored).
@@ -292,6 +294,7 @@ async fn trends(State(state): State<AppState>, caller: Caller, ApiPath(lv): ApiP
     let level = level(&lv)?;
     let scope = caller.scope(if level == Level::County { Permission::ReadCountyScore } else { Permission::ReadAssessment })?;
     let y = year(q.year.as_deref().ok_or_else(|| ApiError::BadRequest("year is required".into()))?)?;
+    let _turn = crate::http::overload::heavy_turn(&state).await?;
     let src = state.assessment_sources();
     let today = crate::disputes::figures::today(src.now);
     let mut months = Vec::new();
@@ -418,6 +421,7 @@ struct YearQuery {
 async fn evaluation(state: &AppState, caller: &Caller, q: &YearQuery) -> Result<report::SelfEvaluation, ApiError> {
     caller.scope(Permission::ReadCountyScore)?;
     let y = year(q.year.as_deref().ok_or_else(|| ApiError::BadRequest("year is required".into()))?)?;
+    let _turn = crate::http::overload::heavy_turn(state).await?;
     Ok(report::self_evaluation(&state.assessment_sources(), y).await?)
 }
 

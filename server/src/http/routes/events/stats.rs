@@ -116,6 +116,7 @@ async fn figures(State(state): State<AppState>, caller: Caller, ApiQuery(q): Api
         grid,
     };
     let now = state.clock.now();
+    let _turn = crate::http::overload::heavy_turn(&state).await?;
     let histories = state.store.histories(&filter).await?;
     // Satisfaction: the period's closed events due a call-back by the county's rule.
     let callback_due = histories

@@ -128,6 +128,7 @@ struct ChoroplethQuery {
 async fn heat(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<HeatQuery>) -> Result<Response, ApiError> {
     let scope = caller.scope(Permission::ReadStats)?;
     let filter = point_filter(q.category.as_deref(), q.from.as_deref(), q.to.as_deref(), q.township, &scope)?;
+    let _turn = crate::http::overload::heavy_turn(&state).await?;
     let cell = cell_deg(q.cell.as_deref())?;
     let points = state.store.event_points(&filter).await?;
     Ok(fresh(Json(map::heat(&points, cell, HEAT_POINTS_MAX)).into_response()))
@@ -140,6 +141,7 @@ async fn choropleth(
 ) -> Result<Response, ApiError> {
     let scope = caller.scope(Permission::ReadStats)?;
     let filter = point_filter(q.category.as_deref(), q.from.as_deref(), q.to.as_deref(), q.township, &scope)?;
+    let _turn = crate::http::overload::heavy_turn(&state).await?;
     let mut points = state.store.event_points(&filter).await?;
     match q.on.as_deref() {
         None | Some("reported") => {}
