@@ -64,7 +64,14 @@ impl Outage {
             sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::WorkerCrashed => Some(Self::Unreachable),
             sqlx::Error::Io(io) => Some(Self::of_io(io).unwrap_or(Self::Unreachable)),
             sqlx::Error::Tls(_) | sqlx::Error::Protocol(_) => Some(Self::Unreachable),
-            sqlx::Error::Database(db) => db.code().and_then(|code| Self::of_code(&code)),
+            sqlx::Error::Database(db) => {
+                let code = db.code()?;
+                if db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>().is_some() {
+                    Self::of_sqlstate(&code)
+                } else {
+                    Self::of_sqlite(&code)
+                }
+            }
             _ => None,
         }
     }
@@ -77,21 +84,23 @@ impl Outage {
         }
     }
 
-    /// A database's error code: PostgreSQL's SQLSTATE (five characters) or SQLite's extended
-    /// result code (a number).
-    fn of_code(code: &str) -> Option<Self> {
-        if let Ok(sqlite) = code.parse::<i32>() {
-            return match sqlite & 0xff {
-                13 => Some(Self::Full),              // SQLITE_FULL
-                5 | 6 => Some(Self::Overloaded),     // SQLITE_BUSY, SQLITE_LOCKED
-                10 | 14 => Some(Self::Unreachable),  // SQLITE_IOERR, SQLITE_CANTOPEN
-                _ => None,
-            };
+    /// SQLite's extended result code (a number).
+    fn of_sqlite(code: &str) -> Option<Self> {
+        match code.parse::<i32>().ok()? & 0xff {
+            13 => Some(Self::Full),             // SQLITE_FULL
+            5 | 6 => Some(Self::Overloaded),    // SQLITE_BUSY, SQLITE_LOCKED
+            10 | 14 => Some(Self::Unreachable), // SQLITE_IOERR, SQLITE_CANTOPEN
+            _ => None,
         }
+    }
+
+    /// PostgreSQL's SQLSTATE.
+    fn of_sqlstate(code: &str) -> Option<Self> {
         match code {
-            "53100" => Some(Self::Full),                                   // disk_full
-            "57014" | "40001" | "40P01" | "55P03" | "53200" => Some(Self::Overloaded), // cancelled, conflicts, out of memory
-            "25006" => Some(Self::Unreachable),                            // read-only: a standby after a failover
+            "53100" => Some(Self::Full), // disk_full
+            // Cancelled (statement_timeout), serialization, deadlock, lock wait, out of memory.
+            "57014" | "40001" | "40P01" | "55P03" | "53200" => Some(Self::Overloaded),
+            "25006" => Some(Self::Unreachable), // read-only: a standby after a failover
             _ if code.starts_with("08") || code.starts_with("57P") || code == "53300" => Some(Self::Unreachable),
             _ => None,
         }
@@ -117,17 +126,17 @@ mod tests {
 
     #[test]
     fn codes_of_both_databases_are_told_apart() {
-        assert_eq!(Outage::of_code("13"), Some(Outage::Full));
-        assert_eq!(Outage::of_code("5"), Some(Outage::Overloaded));
-        assert_eq!(Outage::of_code("517"), Some(Outage::Overloaded)); // SQLITE_BUSY_SNAPSHOT
-        assert_eq!(Outage::of_code("778"), Some(Outage::Unreachable)); // SQLITE_IOERR_WRITE
-        assert_eq!(Outage::of_code("2067"), None); // SQLITE_CONSTRAINT_UNIQUE: the request's fault
-        assert_eq!(Outage::of_code("53100"), Some(Outage::Full));
-        assert_eq!(Outage::of_code("57P01"), Some(Outage::Unreachable));
-        assert_eq!(Outage::of_code("08006"), Some(Outage::Unreachable));
-        assert_eq!(Outage::of_code("25006"), Some(Outage::Unreachable));
-        assert_eq!(Outage::of_code("57014"), Some(Outage::Overloaded));
-        assert_eq!(Outage::of_code("23505"), None);
+        assert_eq!(Outage::of_sqlite("13"), Some(Outage::Full));
+        assert_eq!(Outage::of_sqlite("5"), Some(Outage::Overloaded));
+        assert_eq!(Outage::of_sqlite("517"), Some(Outage::Overloaded)); // SQLITE_BUSY_SNAPSHOT
+        assert_eq!(Outage::of_sqlite("778"), Some(Outage::Unreachable)); // SQLITE_IOERR_WRITE
+        assert_eq!(Outage::of_sqlite("2067"), None); // SQLITE_CONSTRAINT_UNIQUE: the request's fault
+        assert_eq!(Outage::of_sqlstate("53100"), Some(Outage::Full));
+        assert_eq!(Outage::of_sqlstate("57P01"), Some(Outage::Unreachable));
+        assert_eq!(Outage::of_sqlstate("08006"), Some(Outage::Unreachable));
+        assert_eq!(Outage::of_sqlstate("25006"), Some(Outage::Unreachable));
+        assert_eq!(Outage::of_sqlstate("57014"), Some(Outage::Overloaded));
+        assert_eq!(Outage::of_sqlstate("23505"), None);
         assert_eq!(Outage::of_sqlx(&sqlx::Error::PoolTimedOut), Some(Outage::Unreachable));
         let full = std::io::Error::from(std::io::ErrorKind::StorageFull);
         assert_eq!(StoreError::Blob(full).outage(), Some(Outage::Full));
