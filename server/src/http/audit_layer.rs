@@ -184,7 +184,7 @@ async fn begun(state: &AppState, caller: &Caller, source: IpAddr, method: &Metho
 /// 503 (507 for a full disk) with `Retry-After`.
 pub async fn begun_row(state: &AppState, user: &str, action: &str, object: &str, source: IpAddr) -> Result<(), ApiError> {
     let row = AuditRow::new(state.clock.now(), user, action, object, AuditOutcome::Begun).source(&source.to_string());
-    match write_with_retries(state, row, CHANGE_ROW_ATTEMPTS, false).await {
+    match write_with_retries(state, row, Retry::Attempts(CHANGE_ROW_ATTEMPTS)).await {
         Ok(_) => Ok(()),
         Err(e) => {
             tracing::warn!(error = %crate::logging::error_chain(&e), "begun row not written; the change is refused");
@@ -204,23 +204,40 @@ fn unaudited(e: &AuditorError) -> ApiError {
     }
 }
 
-/// How many times the row of a change is tried (waiting 200 ms, then twice as long each time).
+/// How many times the `begun` row of a change is tried (waiting 200 ms, then twice as long
+/// each time) through a passing lock or conflict.
 const CHANGE_ROW_ATTEMPTS: u32 = 5;
 
-/// Writes `row`, trying again after a passing store failure; an unreachable or full database is
-/// waited out only when `through_outages` (a change already made must get its row).
-async fn write_with_retries(state: &AppState, row: AuditRow, attempts: u32, through_outages: bool) -> Result<u64, AuditorError> {
+/// How long the outcome row of a change already made is retried through an outage (a database
+/// restart or failover takes seconds to tens of seconds): its change is committed, so its row
+/// must follow.
+const OUTCOME_ROW_PATIENCE: std::time::Duration = std::time::Duration::from_secs(45);
+
+/// How `write_with_retries` tries again.
+#[derive(Debug, Clone, Copy)]
+enum Retry {
+    /// So many attempts, not through an unreachable or full database.
+    Attempts(u32),
+    /// Through any store failure for so long.
+    For(std::time::Duration),
+}
+
+/// Writes `row`, trying again after a store failure as `retry` says.
+async fn write_with_retries(state: &AppState, row: AuditRow, retry: Retry) -> Result<u64, AuditorError> {
+    let started = std::time::Instant::now();
     let mut wait = std::time::Duration::from_millis(200);
     let mut tried = 1;
     loop {
         match state.auditor.write(row.clone()).await {
             Err(AuditorError::Store(e))
-                if tried < attempts
-                    && (through_outages || !matches!(e.outage(), Some(Outage::Unreachable | Outage::Full))) =>
+                if match retry {
+                    Retry::Attempts(n) => tried < n && !matches!(e.outage(), Some(Outage::Unreachable | Outage::Full)),
+                    Retry::For(patience) => started.elapsed() + wait < patience,
+                } =>
             {
                 tracing::warn!(error = %crate::logging::error_chain(&e), tried, "audit row not written yet; retrying");
                 tokio::time::sleep(wait).await;
-                wait *= 2;
+                wait = (wait * 2).min(std::time::Duration::from_secs(2));
                 tried += 1;
             }
             done => return done,
@@ -269,10 +286,14 @@ async fn audit(state: &AppState, request: Audited<'_>, mut response: Response) -
     let row = AuditRow::new(state.clock.now(), user, &note.action, object, note.outcome)
         .source(&request.source.to_string())
         .detail(&note.detail);
-    // A change has happened by now: its row is retried through a passing store failure
-    // (about 6 s in all) rather than given up at once.
-    let attempts = if is_safe(request.method) { 1 } else { CHANGE_ROW_ATTEMPTS };
-    if let Err(e) = write_with_retries(state, row, attempts, true).await {
+    // A change that happened gets its row, retried through an outage (the answer waits for
+    // it); a refused or failed one is tried as its `begun` row was.
+    let retry = match (is_safe(request.method), status.is_success()) {
+        (true, _) => Retry::Attempts(1),
+        (false, true) => Retry::For(OUTCOME_ROW_PATIENCE),
+        (false, false) => Retry::Attempts(CHANGE_ROW_ATTEMPTS),
+    };
+    if let Err(e) = write_with_retries(state, row, retry).await {
         tracing::error!(error = %crate::logging::error_chain(&e), "audit row not written");
         if is_safe(request.method) && status.is_success() {
             return unaudited(&e).into_response();
