@@ -26,6 +26,6 @@ for run in $(seq 1 "$runs"); do
         cat "$out"
         die "run $run failed"
     fi
-    grep -E '^(FAULTS|FULL-DISK|BACKUP|SOAK)|seed' "$out" || true
+    grep -E '^(FAULTS|FULL-DISK|BACKUP|SOAK|OVERLOAD)|seed' "$out" || true
     rm -f "$out"
 done

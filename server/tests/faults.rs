@@ -71,7 +71,9 @@ async fn send_reports(addr: std::net::SocketAddr, token: &str, run: &str, n: usi
             let body = report(&id, i);
             let mut seen = Seen::default();
             let give_up_at = Instant::now() + Duration::from_secs(600);
+            let mut rng = Rng::quiet(i as u64);
             loop {
+                let mut wait = Duration::from_millis(100 + rng.below(100));
                 let started = Instant::now();
                 let outcome = client.post("/api/v1/reports", &body).await;
                 seen.slowest = seen.slowest.max(started.elapsed());
@@ -81,12 +83,14 @@ async fn send_reports(addr: std::net::SocketAddr, token: &str, run: &str, n: usi
                         seen.acknowledged.insert(id.clone(), event);
                         return seen;
                     }
-                    Outcome::Answer { status: status @ (503 | 507), retry_after, .. } => {
+                    Outcome::Answer { status: 503 | 507, retry_after, .. } => {
                         seen.unavailable += 1;
                         if retry_after.is_none() {
                             seen.unavailable_without_retry_after += 1;
                         }
-                        let _ = status;
+                        // As a phone does: wait what the server asked (at most 5 s here), spread.
+                        let asked = retry_after.and_then(|r| r.parse::<u64>().ok()).unwrap_or(1).min(5);
+                        wait = Duration::from_millis(asked * 1000 / 2 + rng.below(asked * 500 + 1));
                     }
                     Outcome::Answer { status, body, .. } => seen.defects.push(format!("{status} {body}")),
                     Outcome::Refused | Outcome::Broken(_) => {}
@@ -95,7 +99,7 @@ async fn send_reports(addr: std::net::SocketAddr, token: &str, run: &str, n: usi
                     seen.abandoned.insert(id.clone());
                     return seen;
                 }
-                tokio::time::sleep(Duration::from_millis(100)).await;
+                tokio::time::sleep(wait).await;
             }
         }));
     }
@@ -238,7 +242,8 @@ async fn sigkill_and_database_crash_postgis() {
     let auditor = server.login("auditor").await;
     let before = grid_answers(&Client::new(server.addr(), &county)).await;
     let run = format!("fault-pg-{}", std::process::id());
-    let spread = Duration::from_secs(8);
+    // Long enough that the database crash, after the kills, still falls within the load.
+    let spread = Duration::from_millis(3500 * kills as u64 + 4000);
     let mut rng = Rng::seeded(&run);
 
     let sending = {

@@ -42,6 +42,11 @@ impl Rng {
         Self(seed | 1)
     }
 
+    /// Seeded with `seed`, without printing (one client's spread).
+    pub fn quiet(seed: u64) -> Self {
+        Self(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1)
+    }
+
     /// A number in `0..n` (`n` > 0).
     pub fn below(&mut self, n: u64) -> u64 {
         self.0 ^= self.0 << 13;
