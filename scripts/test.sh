@@ -52,6 +52,7 @@ PIP_PACKAGES=(
     georeport==0.3.1            # Open311 GeoReport v2 client (server/tests/open311_client.rs)
     openpyxl==3.1.5             # an XLSX reader for the registry's exports (server/tests/registry.rs)
     python-docx==1.2.0          # a DOCX reader for the self-evaluation report (server/tests/stats.rs)
+    prometheus-client==0.21.1   # the Prometheus project's parser of a /metrics scrape (server/tests/observability.rs)
 )
 install_packages() {
     if (( ${#APT_PACKAGES[@]} )); then

@@ -128,6 +128,16 @@ pub struct Config {
     #[arg(long, env = "WANGGE_PUBLIC_URL")]
     pub public_url: Option<String>,
 
+    /// The monitoring token: `GET /metrics` answers Prometheus with `Authorization: Bearer`
+    /// and this token (at least 24 characters); unset, there is no metrics route.
+    #[arg(long, env = "WANGGE_METRICS_TOKEN", hide_env_values = true, value_parser = metrics_token)]
+    pub metrics_token: Option<String>,
+
+    /// How log lines are written: `text` (for people) or `json` (one object per line, for log
+    /// collectors; every line of a request carries its `request_id`).
+    #[arg(long, env = "WANGGE_LOG_FORMAT", default_value = "text", value_parser = ["text", "json"])]
+    pub log_format: String,
+
     /// Seconds a request waits for a database connection before it is answered 503 with
     /// `Retry-After` (the database is away or every connection busy).
     #[arg(long, env = "WANGGE_POOL_WAIT_SECS", default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..=600))]
@@ -249,6 +259,16 @@ impl Default for ServeLimits {
     }
 }
 
+/// A monitoring token long enough not to be guessed.
+fn metrics_token(s: &str) -> Result<String, String> {
+    let t = s.trim();
+    if t.len() >= 24 && t.bytes().all(|b| b.is_ascii_graphic()) {
+        Ok(t.to_owned())
+    } else {
+        Err("the metrics token must be at least 24 printable characters without spaces".into())
+    }
+}
+
 /// Twice the cores this process may use.
 fn default_heavy() -> u64 {
     std::thread::available_parallelism().map_or(4, |n| 2 * n.get() as u64)
@@ -287,6 +307,8 @@ impl Config {
             trusted_proxies: Vec::new(),
             command: None,
             public_url: None,
+            log_format: "text".into(),
+            metrics_token: None,
             pool_wait_secs: 3,
             statement_timeout_secs: 60,
             request_timeout_secs: 60,

@@ -20,6 +20,7 @@ pub mod formats;
 pub mod grids;
 pub mod http;
 pub mod logging;
+pub mod metrics;
 pub mod patrols;
 pub mod people;
 pub mod photos;

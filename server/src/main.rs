@@ -12,9 +12,14 @@ use wangge_server::{app, state_from_config, Config};
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    tracing_subscriber::fmt().with_env_filter(filter).init();
     let config = Config::parse();
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    if config.log_format == "json" {
+        // One object per line; the request's span (its request_id, method and route) in each.
+        tracing_subscriber::fmt().json().with_current_span(true).with_span_list(false).with_env_filter(filter).init();
+    } else {
+        tracing_subscriber::fmt().with_env_filter(filter).init();
+    }
     match run(config).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -59,7 +64,7 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
         tracing::info!("following grid changes made by other instances and in the database");
     }
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
-    print_demo_accounts(&state);
+    print_demo_accounts(&state, config.log_format == "json");
     tracing::info!(listen = %listener.local_addr()?, backend = store.backend(), "serving");
     let changes = state.changes.clone();
     let service = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
@@ -125,9 +130,17 @@ async fn admin(config: &Config, command: &AdminCommand) -> Result<(), Box<dyn st
     Ok(())
 }
 
-/// Prints the demo accounts (demo county only) so that whoever started it can log in.
-fn print_demo_accounts(state: &wangge_server::AppState) {
+/// Prints the demo accounts (demo county only) so that whoever started it can log in; with JSON
+/// logs, one log line each and no password (it is in the README), as nothing in a log collector
+/// may hold one.
+fn print_demo_accounts(state: &wangge_server::AppState, json_logs: bool) {
     if state.demo_accounts.is_empty() {
+        return;
+    }
+    if json_logs {
+        for a in &state.demo_accounts {
+            tracing::info!(username = %a.username, role = a.grant.role.as_str(), jurisdiction = a.grant.jurisdiction.as_str(), "demo account (password: see the README)");
+        }
         return;
     }
     println!("demo accounts (password {}):", wangge_server::demo::DEMO_PASSWORD);

@@ -116,6 +116,8 @@ pub struct AppState {
     pub imports: crate::registry::imports::Imports,
     /// How much is served at once, and how long a request may take.
     pub limits: ServeLimits,
+    /// The monitoring token `GET /metrics` needs (none: no metrics route).
+    pub metrics_token: Option<std::sync::Arc<str>>,
 }
 
 
@@ -216,6 +218,7 @@ pub async fn state_from_config(config: &Config) -> Result<AppState, StartError> 
     }
     state.frontend_dir = frontend_dir(config);
     state.limits = config.serve_limits();
+    state.metrics_token = config.metrics_token.as_deref().map(str::trim).filter(|t| !t.is_empty()).map(std::sync::Arc::from);
     state.secure_cookies = config.secure_cookies;
     state.trusted_proxies = config.trusted_proxies.clone().into();
     state.public_url = config.public_url()?;
@@ -284,6 +287,7 @@ pub async fn state_from_store(
         callback_rule: wangge_core::dispute::SamplingRule { always: vec!["dispute".into(), "hazard".into()], share_percent: 20 },
         imports: Default::default(),
         limits: ServeLimits::default(),
+        metrics_token: None,
     })
 }
 

@@ -30,6 +30,8 @@ enum Need {
     /// Any one of these permissions (patrols: a supervisor's `read_patrols` within the
     /// jurisdiction, or a gridworker's `patrol` for its own).
     Any(&'static [Permission]),
+    /// The monitoring token, which no account holds (`/metrics`; none configured here: 404).
+    MonitoringToken,
 }
 
 /// An endpoint (its route pattern), what it needs, and a request for it.
@@ -57,6 +59,8 @@ fn endpoints(c: &County) -> Vec<Endpoint> {
     let (get, post, put, delete) = (Method::GET, Method::POST, Method::PUT, Method::DELETE);
     vec![
         e(get.clone(), "/healthz", "/healthz", None, Need::Public),
+        e(get.clone(), "/readyz", "/readyz", None, Need::Public),
+        e(get.clone(), "/metrics", "/metrics", None, Need::MonitoringToken),
         e(post.clone(), "/api/v1/auth/login", "/api/v1/auth/login", Some(json!({"username": "", "password": ""})), Need::Public),
         e(post.clone(), "/api/v1/auth/token", "/api/v1/auth/token", Some(json!({"username": "", "password": ""})), Need::Public),
         e(get.clone(), "/api/v1/auth/me", "/api/v1/auth/me", None, Need::SignedIn),
@@ -273,6 +277,15 @@ backend_tests! {
                 Need::All(perms) | Need::Any(perms) => {
                     assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED, "{} {} without a login: {}", ep.method, ep.uri, anonymous.text);
                     perms
+                }
+                Need::MonitoringToken => {
+                    assert!(!anonymous.status.is_success(), "{} without the token: {}", ep.uri, anonymous.text);
+                    for (name, _, _) in &c.tokens {
+                        let r = send(&c.app, &c.token(name), ep.method.clone(), &ep.uri, ep.body.as_ref()).await;
+                        assert!(!r.status.is_success() && !r.status.is_server_error(), "{name} {}: {} {}", ep.uri, r.status, r.text);
+                        checked += 1;
+                    }
+                    continue;
                 }
             };
             let any = matches!(ep.needs, Need::Any(_));

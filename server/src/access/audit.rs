@@ -219,6 +219,11 @@ impl Auditor {
         auditor
     }
 
+    /// Rows waiting for the writer now (its lag).
+    pub fn waiting(&self) -> usize {
+        self.jobs.max_capacity() - self.jobs.capacity()
+    }
+
     /// The anchor kept outside the database, if this instance keeps one.
     pub fn anchor(&self) -> Option<&super::Anchor> {
         self.anchor.as_deref()
@@ -313,7 +318,11 @@ async fn write_loop(
     while queue.recv_many(&mut jobs, MAX_BATCH).await > 0 {
         let (rows, replies): (Vec<AuditRow>, Vec<_>) =
             std::mem::take(&mut jobs).into_iter().map(|j| (j.row, j.reply)).unzip();
-        match store.append_audit(&key, rows).await {
+        let (started, batch) = (std::time::Instant::now(), rows.len());
+        let appended = store.append_audit(&key, rows).await;
+        crate::metrics::METRICS.audit_batch.observe(batch as f64);
+        crate::metrics::METRICS.audit_commit_seconds.observe(started.elapsed().as_secs_f64());
+        match appended {
             Ok(sealed) => {
                 if let (Some(anchor), Some(last)) = (&anchor, sealed.last()) {
                     let (anchor, key, head) = (anchor.clone(), key.clone(), ChainHead::after(last));

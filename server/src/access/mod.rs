@@ -20,6 +20,6 @@ pub use caller::{Caller, Denial, NoCaller, Scope, Via};
 pub use audit::{AuditNote, Auditor, AuditorError, DenialFold};
 pub use policy::SecurityPolicy;
 pub use scope::KeyScope;
-pub use secret::{argon2_running, hash_password, random_token, token_hash, ARGON2_AT_ONCE};
+pub use secret::{argon2_running, hash_password, random_token, same, token_hash, ARGON2_AT_ONCE};
 pub use device::{needs_device, DeviceCheck};
 pub use service::{csrf_matches, ApiKeyRequest, Auth, AuthError, Issued, TokenKind};

@@ -239,6 +239,7 @@ pub fn build(
     acting_person: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<NewEvent, Refused> {
+    crate::metrics::METRICS.index_lookups.inc();
     let record = match index.locate(r.location.lon, r.location.lat).map_err(|e| Refused::Invalid(e.to_string()))? {
         Located::Grid(i) => &index.grids()[i],
         Located::Outside(nearest) => {
@@ -465,7 +466,11 @@ async fn bounded<T>(write: impl std::future::Future<Output = Result<T, StoreErro
 async fn write_batch(store: &Store, changes: &Changes, jobs: Vec<Job>) {
     let (events, replies): (Vec<NewEvent>, Vec<_>) = jobs.into_iter().map(|j| (j.event, j.reply)).unzip();
     tracing::debug!(batch = events.len(), "intake batch");
-    match bounded(store.insert_events(&events)).await {
+    let started = std::time::Instant::now();
+    let written = bounded(store.insert_events(&events)).await;
+    crate::metrics::METRICS.intake_batch.observe(events.len() as f64);
+    crate::metrics::METRICS.intake_commit_seconds.observe(started.elapsed().as_secs_f64());
+    match written {
         Ok(results) => {
             for (reply, result) in replies.into_iter().zip(results) {
                 let result = Ok(result);

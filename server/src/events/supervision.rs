@@ -135,7 +135,9 @@ pub fn spawn(state: Supervisor, clock: Clock, every: Duration) -> tokio::task::J
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             ticks.tick().await;
+            crate::metrics::METRICS.supervision_runs.inc();
             if let Err(e) = supervise(&state, clock.now()).await {
+                crate::metrics::METRICS.supervision_failures.inc();
                 tracing::error!(error = %error_chain(&e), "supervision run failed");
             }
         }

@@ -75,7 +75,10 @@ async fn read_grids(store: &Store) -> Result<(Catalog, GridIndex, MapLayers), Li
 /// answered from the old ones meanwhile. On failure (say, a grid made invalid by an edit in
 /// desktop GIS) the service keeps serving the grids it has.
 pub async fn reload_grids(store: &Store, live: &LiveGrids) -> Result<usize, LiveError> {
+    let started = std::time::Instant::now();
     let (catalog, index, map) = read_grids(store).await?;
+    crate::metrics::METRICS.index_reloads.inc();
+    crate::metrics::METRICS.index_reload_seconds.observe(started.elapsed().as_secs_f64());
     let count = index.grids().len();
     live.catalog.swap(catalog);
     live.index.swap(index);
@@ -87,6 +90,7 @@ pub async fn reload_grids(store: &Store, live: &LiveGrids) -> Result<usize, Live
 /// map layers are rebuilt from them (in parallel), then all three are swapped together;
 /// lookups keep being answered from the old ones meanwhile.
 pub async fn swap_grids(store: &Store, live: &LiveGrids, grids: Vec<Grid>, index: GridIndex) -> Result<(), LiveError> {
+    let started = std::time::Instant::now();
     let info = store.dataset().await?.ok_or(CatalogError::Empty)?;
     let old = live.catalog.load();
     let (townships, villages) = (old.townships().to_vec(), old.villages().to_vec());
@@ -102,6 +106,8 @@ pub async fn swap_grids(store: &Store, live: &LiveGrids, grids: Vec<Grid>, index
     live.catalog.swap(catalog);
     live.index.swap(index);
     live.map.swap(map);
+    crate::metrics::METRICS.index_reloads.inc();
+    crate::metrics::METRICS.index_reload_seconds.observe(started.elapsed().as_secs_f64());
     Ok(())
 }
 

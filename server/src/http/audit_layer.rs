@@ -37,7 +37,7 @@ pub async fn authenticate(State(state): State<AppState>, req: Request, next: Nex
     if is_safe(req.method()) {
         return handle(state, req, next).await;
     }
-    match tokio::spawn(handle(state, req, next)).await {
+    match tokio::spawn(tracing::Instrument::in_current_span(handle(state, req, next))).await {
         Ok(response) => response,
         Err(e) => ApiError::Internal(format!("the request's task failed: {e}")).into_response(),
     }
@@ -68,7 +68,16 @@ pub fn client_address(peer: IpAddr, headers: &HeaderMap, trusted: &[ipnet::IpNet
     client
 }
 
-async fn handle(state: AppState, mut req: Request, next: Next) -> Response {
+async fn handle(state: AppState, req: Request, next: Next) -> Response {
+    let started = std::time::Instant::now();
+    let method = req.method().as_str().to_owned();
+    let route = req.extensions().get::<MatchedPath>().map_or_else(|| "-".to_owned(), |m| m.as_str().to_owned());
+    let response = handle_counted(state, req, next).await;
+    crate::metrics::METRICS.request(&method, &route, response.status().as_u16(), started.elapsed());
+    response
+}
+
+async fn handle_counted(state: AppState, mut req: Request, next: Next) -> Response {
     let now = state.clock.now();
     let peer = req
         .extensions()
@@ -79,6 +88,7 @@ async fn handle(state: AppState, mut req: Request, next: Next) -> Response {
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
     let route = req.extensions().get::<MatchedPath>().map_or_else(|| path.clone(), |m| m.as_str().to_owned());
+    crate::http::request_id::record_route(&route);
     let mut caller = None;
     if let Some((token, _from_cookie)) = credential(req.headers()) {
         match state.auth.resolve(&token, now).await {

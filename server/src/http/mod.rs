@@ -7,6 +7,7 @@ pub mod error;
 pub mod extract;
 pub mod open311;
 pub mod overload;
+pub mod request_id;
 pub mod routes;
 pub mod with_photos;
 

@@ -420,6 +420,23 @@ impl Store {
         }
     }
 
+    /// The schema migrations this build knows, and how many of them the database has applied
+    /// successfully (readiness: equal).
+    pub async fn migrations(&self) -> Result<(usize, usize), StoreError> {
+        match self {
+            Self::Sqlite(s) => s.migrations().await,
+            Self::Postgres(s) => s.migrations().await,
+        }
+    }
+
+    /// The pool's connections: (open, idle).
+    pub fn pool_status(&self) -> (usize, usize) {
+        match self {
+            Self::Sqlite(s) => (s.pool.size() as usize, s.pool.num_idle()),
+            Self::Postgres(s) => (s.pool.size() as usize, s.pool.num_idle()),
+        }
+    }
+
     /// Waits for open connections to finish and closes them.
     pub async fn close(&self) {
         dispatch!(self, s => s.close().await)

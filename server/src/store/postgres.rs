@@ -71,6 +71,18 @@ impl PgStore {
     }
 }
 
+impl PgStore {
+    /// The migrations this build knows, and how many of them are applied successfully.
+    pub async fn migrations(&self) -> Result<(usize, usize), StoreError> {
+        let known: Vec<i64> = sqlx::migrate!("../migrations/postgis").iter().map(|m| m.version).collect();
+        let applied: Vec<i64> = sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(query("reading the applied migrations"))?;
+        Ok((known.len(), known.iter().filter(|v| applied.contains(v)).count()))
+    }
+}
+
 impl Backend for PgStore {
     type Db = Postgres;
     type ShapeValue = Vec<u8>;

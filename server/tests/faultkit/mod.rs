@@ -121,6 +121,34 @@ impl Client {
         self.send("POST", path, Some(body)).await
     }
 
+    /// `GET path`, the body as text (a panic unless 200).
+    pub async fn get_text(&self, path: &str) -> String {
+        let stream = tokio::net::TcpStream::connect(self.addr).await.expect("the server");
+        let (mut sender, conn) =
+            hyper::client::conn::http1::handshake::<_, Full<Bytes>>(hyper_util::rt::TokioIo::new(stream)).await.expect("a connection");
+        tokio::spawn(async move {
+            let _ = conn.await;
+        });
+        let request = hyper::Request::get(path)
+            .header("host", self.addr.to_string())
+            .header("authorization", format!("Bearer {}", self.token))
+            .body(Full::new(Bytes::new()))
+            .expect("a request");
+        let response = sender.send_request(request).await.expect("an answer");
+        assert_eq!(response.status().as_u16(), 200, "GET {path}");
+        let bytes = response.into_body().collect().await.expect("a body").to_bytes();
+        String::from_utf8_lossy(&bytes).into_owned()
+    }
+
+    /// One request with one more header: (status, the answer's `X-Request-Id`, body); status 0
+    /// if there was no answer.
+    pub async fn send_with_header(&self, method: &str, path: &str, body: Option<&Value>, name: &str, value: &str) -> (u16, Option<String>, Value) {
+        match self.exchange_with(method, path, body, Some((name, value))).await {
+            (Outcome::Answer { status, body, .. }, id) => (status, id, body),
+            (_, id) => (0, id, Value::Null),
+        }
+    }
+
     /// One request on a connection of its own, answered within 120 s (or `Broken`).
     pub async fn send(&self, method: &str, path: &str, body: Option<&Value>) -> Outcome {
         match tokio::time::timeout(Duration::from_secs(120), self.exchange(method, path, body)).await {
@@ -130,14 +158,18 @@ impl Client {
     }
 
     async fn exchange(&self, method: &str, path: &str, body: Option<&Value>) -> Outcome {
+        self.exchange_with(method, path, body, None).await.0
+    }
+
+    async fn exchange_with(&self, method: &str, path: &str, body: Option<&Value>, extra: Option<(&str, &str)>) -> (Outcome, Option<String>) {
         let stream = match tokio::net::TcpStream::connect(self.addr).await {
             Ok(s) => s,
-            Err(_) => return Outcome::Refused,
+            Err(_) => return (Outcome::Refused, None),
         };
         let io = hyper_util::rt::TokioIo::new(stream);
         let (mut sender, conn) = match hyper::client::conn::http1::handshake::<_, Full<Bytes>>(io).await {
             Ok(pair) => pair,
-            Err(e) => return Outcome::Broken(e.to_string()),
+            Err(e) => return (Outcome::Broken(e.to_string()), None),
         };
         tokio::spawn(async move {
             let _ = conn.await;
@@ -152,20 +184,24 @@ impl Client {
         if !self.token.is_empty() {
             request = request.header("authorization", format!("Bearer {}", self.token));
         }
+        if let Some((name, value)) = extra {
+            request = request.header(name, value);
+        }
         let request = request.body(Full::new(bytes)).expect("a request");
         let response = match sender.send_request(request).await {
             Ok(r) => r,
-            Err(e) => return Outcome::Broken(e.to_string()),
+            Err(e) => return (Outcome::Broken(e.to_string()), None),
         };
         let status = response.status().as_u16();
+        let id = response.headers().get("x-request-id").and_then(|v| v.to_str().ok()).map(str::to_owned);
         let retry_after =
             response.headers().get("retry-after").and_then(|v| v.to_str().ok()).map(str::to_owned);
         let body = match response.into_body().collect().await {
             Ok(b) => b.to_bytes(),
-            Err(e) => return Outcome::Broken(e.to_string()),
+            Err(e) => return (Outcome::Broken(e.to_string()), id),
         };
         let body = serde_json::from_slice(&body).unwrap_or(Value::Null);
-        Outcome::Answer { status, retry_after, body }
+        (Outcome::Answer { status, retry_after, body }, id)
     }
 }
 
@@ -179,6 +215,7 @@ pub struct Server {
     database_url: Option<String>,
     args: Vec<String>,
     log: PathBuf,
+    log_filter: String,
 }
 
 fn free_port() -> u16 {
@@ -197,12 +234,29 @@ impl Server {
         Self::launch(dir, Some(temp), database_url, extra).await
     }
 
+    /// The demo county with the log filter `filter` (`RUST_LOG`), in a new data directory.
+    pub async fn start_demo_logging(filter: &str, extra: &[&str]) -> Self {
+        let temp = tempfile::TempDir::new().expect("a data directory");
+        let dir = temp.path().to_path_buf();
+        Self::launch_with(dir, Some(temp), None, extra, filter).await
+    }
+
     /// The demo county in `data_dir`.
     pub async fn start_in(data_dir: &Path, extra: &[&str]) -> Self {
         Self::launch(data_dir.to_path_buf(), None, None, extra).await
     }
 
     async fn launch(data_dir: PathBuf, temp: Option<tempfile::TempDir>, database_url: Option<&str>, extra: &[&str]) -> Self {
+        Self::launch_with(data_dir, temp, database_url, extra, "warn").await
+    }
+
+    async fn launch_with(
+        data_dir: PathBuf,
+        temp: Option<tempfile::TempDir>,
+        database_url: Option<&str>,
+        extra: &[&str],
+        log_filter: &str,
+    ) -> Self {
         let addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().expect("an address");
         let mut args: Vec<String> = vec![
             "--listen".into(),
@@ -226,6 +280,7 @@ impl Server {
             database_url: database_url.map(str::to_owned),
             args,
             log,
+            log_filter: log_filter.to_owned(),
         };
         server.spawn();
         server.wait_ready(Duration::from_secs(900)).await;
@@ -237,7 +292,7 @@ impl Server {
         let mut command = Command::new(env!("CARGO_BIN_EXE_wangge"));
         command
             .args(&self.args)
-            .env("RUST_LOG", "warn")
+            .env("RUST_LOG", &self.log_filter)
             .env_remove("DATABASE_URL")
             .stdout(Stdio::from(log.try_clone().expect("a log file")))
             .stderr(Stdio::from(log));
@@ -247,6 +302,11 @@ impl Server {
         self.child = Some(command.spawn().expect("the wangge binary starts"));
     }
 
+    /// The server's whole log (standard output and error).
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
     /// The tail of the server's log, for failure messages.
     pub fn log_tail(&self) -> String {
         let text = std::fs::read_to_string(&self.log).unwrap_or_default();
@@ -254,12 +314,12 @@ impl Server {
         lines[lines.len().saturating_sub(30)..].join("\n")
     }
 
-    /// Waits until `/healthz` answers 200; answers how long that took.
+    /// Waits until `/readyz` answers 200; answers how long that took.
     pub async fn wait_ready(&mut self, within: Duration) -> Duration {
         let started = Instant::now();
         let probe = Client::new(self.addr, "");
         loop {
-            if let Outcome::Answer { status: 200, .. } = probe.get("/healthz").await {
+            if let Outcome::Answer { status: 200, .. } = probe.get("/readyz").await {
                 return started.elapsed();
             }
             if let Some(Ok(Some(status))) = self.child.as_mut().map(Child::try_wait) {

@@ -8,6 +8,7 @@ mod events;
 mod grids;
 mod frontend;
 mod health;
+mod metrics;
 mod ogcapi;
 pub(in crate::http) mod patrols;
 mod people;
@@ -62,6 +63,7 @@ impl Routes for Router<AppState> {
 /// Every route pattern of the API (e.g. `/api/v1/events/{id}`), as the router registers it.
 pub fn route_patterns() -> Vec<String> {
     let _ = api();
+    let _ = metrics::router();
     REGISTERED.lock().map(|r| r.iter().cloned().collect()).unwrap_or_default()
 }
 
@@ -85,7 +87,9 @@ fn api() -> Router<AppState> {
 pub fn app(state: AppState) -> Router {
     let api = api()
         // Every API route: the caller, CSRF, and the request's audit row.
-        .route_layer(axum::middleware::from_fn_with_state(state.clone(), crate::http::audit_layer::authenticate));
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), crate::http::audit_layer::authenticate))
+        // The monitoring scrape has its own token, not an account.
+        .merge(metrics::router());
     let api = match state.frontend_dir {
         Some(_) => api.fallback(frontend::serve),
         None => api.fallback(error::not_found),
@@ -93,7 +97,9 @@ pub fn app(state: AppState) -> Router {
     api.method_not_allowed_fallback(error::method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::from_fn_with_state(state.clone(), crate::http::overload::bound))
-        .layer(TraceLayer::new_for_http())
+        // Its events go to the request's span (below), which carries the request id.
+        .layer(TraceLayer::new_for_http().make_span_with(|_: &axum::http::Request<_>| tracing::Span::none()))
+        .layer(axum::middleware::from_fn(crate::http::request_id::assign))
         .with_state(state)
 }
 

@@ -77,6 +77,7 @@ async fn locate_one(State(state): State<AppState>, caller: Caller, ApiQuery(q): 
     let lon = number("lon", q.lon.as_deref())?;
     let lat = number("lat", q.lat.as_deref())?;
     let index = state.index.load();
+    crate::metrics::METRICS.index_lookups.inc();
     let located = index.locate(lon, lat).map_err(|e| ApiError::BadRequest(e.to_string()))?;
     if !visible(&index, &scope, located) {
         return Err(ApiError::Hidden(format!("no grid of the caller's jurisdiction at ({lon}, {lat})")));
@@ -100,6 +101,7 @@ async fn locate_many(State(state): State<AppState>, caller: Caller, ApiJson(body
         return Err(ApiError::PayloadTooLarge(format!("too many points: {n}; at most {MAX_POINTS} per request")));
     }
     let index = state.index.load();
+    crate::metrics::METRICS.index_lookups.inc_by(n as u64);
     // Thousands of lookups and a large body: keep them off the async workers.
     let json = tokio::task::spawn_blocking(move || locate_all(&index, &scope, &body.points))
         .await
