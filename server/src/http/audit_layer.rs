@@ -68,16 +68,18 @@ pub fn client_address(peer: IpAddr, headers: &HeaderMap, trusted: &[ipnet::IpNet
     client
 }
 
+/// One request, counted in the metrics by its method, route pattern and status.
 async fn handle(state: AppState, req: Request, next: Next) -> Response {
     let started = std::time::Instant::now();
-    let method = req.method().as_str().to_owned();
-    let route = req.extensions().get::<MatchedPath>().map_or_else(|| "-".to_owned(), |m| m.as_str().to_owned());
-    let response = handle_counted(state, req, next).await;
-    crate::metrics::METRICS.request(&method, &route, response.status().as_u16(), started.elapsed());
+    let method = req.method().clone();
+    let route = req.extensions().get::<MatchedPath>().map_or_else(|| req.uri().path().to_owned(), |m| m.as_str().to_owned());
+    crate::http::request_id::record_route(&route);
+    let response = handle_counted(state, req, next, &method, &route).await;
+    crate::metrics::METRICS.request(method.as_str(), &route, response.status().as_u16(), started.elapsed());
     response
 }
 
-async fn handle_counted(state: AppState, mut req: Request, next: Next) -> Response {
+async fn handle_counted(state: AppState, mut req: Request, next: Next, method: &Method, route: &str) -> Response {
     let now = state.clock.now();
     let peer = req
         .extensions()
@@ -85,10 +87,7 @@ async fn handle_counted(state: AppState, mut req: Request, next: Next) -> Respon
         .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.ip());
     let source = client_address(peer, req.headers(), &state.trusted_proxies);
     req.extensions_mut().insert(Source(source));
-    let method = req.method().clone();
     let path = req.uri().path().to_owned();
-    let route = req.extensions().get::<MatchedPath>().map_or_else(|| path.clone(), |m| m.as_str().to_owned());
-    crate::http::request_id::record_route(&route);
     let mut caller = None;
     if let Some((token, _from_cookie)) = credential(req.headers()) {
         match state.auth.resolve(&token, now).await {

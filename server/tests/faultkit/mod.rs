@@ -111,11 +111,6 @@ impl Client {
         self.send("GET", path, None).await
     }
 
-    /// `GET path` (alias, for readability where the outcome is inspected).
-    pub async fn get_outcome(&self, path: &str) -> Outcome {
-        self.get(path).await
-    }
-
     /// `POST path` with a JSON body.
     pub async fn post(&self, path: &str, body: &Value) -> Outcome {
         self.send("POST", path, Some(body)).await
