@@ -98,11 +98,11 @@ async fn handle_counted(state: AppState, mut req: Request, next: Next, method: &
             Err(e) => return ApiError::from(e).into_response(),
         }
     }
-    let refusal = caller.as_ref().and_then(|c| refuse(c, &method, &route, &path, req.headers()));
+    let refusal = caller.as_ref().and_then(|c| refuse(c, method, route, &path, req.headers()));
     let refusal = match (refusal, &caller) {
         (Some(error), _) => Some(error),
         // A change by a signed-in caller: its `begun` row first, committed, or no change.
-        (None, Some(c)) if !is_safe(&method) => begun(&state, c, source, &method, &route, &path).await.err(),
+        (None, Some(c)) if !is_safe(method) => begun(&state, c, source, method, route, &path).await.err(),
         (None, _) => None,
     };
     let response = match refusal {
@@ -114,7 +114,7 @@ async fn handle_counted(state: AppState, mut req: Request, next: Next, method: &
             next.run(req).await
         }
     };
-    let request = Audited { caller: caller.as_ref(), source, method: &method, route: &route, path: &path };
+    let request = Audited { caller: caller.as_ref(), source, method, route, path: &path };
     audit(&state, request, response).await
 }
 
