@@ -1,19 +1,20 @@
 //! The county's annual self-evaluation (绩效自评报告), filled from the data: the county
 //! project's scorecard by section (产出, 效益, 满意度, 预算), the figures of 基本情况 (grids,
 //! people, events, the benefit rates, the budget), as JSON, as a Word document in the
-//! structure of the county's report for the office to edit, and as the indicator sheet (XLSX).
+//! structure of the county's report for the office to edit, and as the indicator sheet (XLSX);
+//! and the league tables as spreadsheets.
 
 use std::collections::BTreeMap;
 use std::io::Cursor;
 
 use docx_rs::{AlignmentType, Docx, Paragraph, Run, RunFonts, Table, TableCell, TableRow};
-use rust_xlsxwriter::{Format, Workbook, XlsxError};
 use serde::Serialize;
 use wangge_core::assessment::{Level, Measure, Period};
 use wangge_core::division::GridKind;
 use wangge_core::people::Role;
 
 use super::measures::{budget_totals, Sources};
+use crate::formats::sheet::{column, Cell, Column, Kind, Sheet, SheetError, SheetFormat};
 use super::scores::{self, FrozenBy};
 use super::Refused;
 
@@ -296,44 +297,103 @@ pub fn docx(r: &SelfEvaluation) -> Result<Vec<u8>, Refused> {
     Ok(out.into_inner())
 }
 
-/// The indicator sheet.
-pub fn xlsx(r: &SelfEvaluation) -> Result<Vec<u8>, XlsxError> {
-    let mut book = Workbook::new();
-    let bold = Format::new().set_bold();
-    let sheet = book.add_worksheet().set_name(format!("{}年度指标体系", r.year))?;
-    let headers = ["指标类别", "指标代码", "指标", "计算口径", "实际值", "分子", "分母", "分值", "得分"];
-    for (c, h) in headers.iter().enumerate() {
-        sheet.write_string_with_format(0, u16::try_from(c).unwrap_or(u16::MAX), *h, &bold)?;
-    }
-    let mut row = 1u32;
+/// The columns of the indicator sheet.
+pub const INDICATOR_COLUMNS: &[Column] = &[
+    column("group", "指标类别", Kind::Text),
+    column("code", "指标代码", Kind::Text),
+    column("name", "指标", Kind::Text),
+    column("note", "计算口径", Kind::Text),
+    column("measured", "实际值", Kind::Decimal),
+    column("numerator", "分子", Kind::Integer),
+    column("denominator", "分母", Kind::Integer),
+    column("max", "分值", Kind::Decimal),
+    column("points", "得分", Kind::Decimal),
+];
+
+/// The indicator sheet: one row per indicator, then the total with the grade.
+pub fn sheet(r: &SelfEvaluation) -> Sheet {
+    let mut sheet = Sheet::new(format!("{}年度指标体系", r.year), INDICATOR_COLUMNS.to_vec());
+    let or_none = |v: Option<f64>| v.map_or_else(|| Cell::text("无数据"), Cell::Number);
     for s in &r.sections {
         for i in &s.indicators {
-            sheet.write_string(row, 0, &s.name)?;
-            sheet.write_string(row, 1, &i.code)?;
-            sheet.write_string(row, 2, &i.name)?;
-            sheet.write_string(row, 3, &i.note)?;
-            match i.measured {
-                Some(v) => sheet.write_number(row, 4, v)?,
-                None => sheet.write_string(row, 4, "无数据")?,
-            };
-            if let Some((a, b)) = i.basis {
-                #[allow(clippy::cast_precision_loss)]
-                {
-                    sheet.write_number(row, 5, a as f64)?;
-                    sheet.write_number(row, 6, b as f64)?;
-                }
-            }
-            sheet.write_number(row, 7, i.max)?;
-            match i.points {
-                Some(p) => sheet.write_number(row, 8, p)?,
-                None => sheet.write_string(row, 8, "无数据")?,
-            };
-            row += 1;
+            #[allow(clippy::cast_precision_loss)]
+            let (a, b) = i.basis.map_or((Cell::Empty, Cell::Empty), |(a, b)| (Cell::Number(a as f64), Cell::Number(b as f64)));
+            sheet.push(vec![
+                Cell::text(&s.name),
+                Cell::text(&i.code),
+                Cell::text(&i.name),
+                Cell::text(&i.note),
+                or_none(i.measured),
+                a,
+                b,
+                Cell::Number(i.max),
+                or_none(i.points),
+            ]);
         }
     }
-    sheet.write_string_with_format(row, 0, "合计", &bold)?;
-    sheet.write_number(row, 7, 100.0)?;
-    sheet.write_number_with_format(row, 8, r.total, &bold)?;
-    sheet.write_string(row, 2, r.grade.as_deref().unwrap_or("无"))?;
-    book.save_to_buffer()
+    let grade = Cell::text(r.grade.as_deref().unwrap_or("无"));
+    sheet.push(vec![Cell::text("合计"), Cell::Empty, grade, Cell::Empty, Cell::Empty, Cell::Empty, Cell::Empty, Cell::Number(100.0), Cell::Number(r.total)]);
+    sheet
+}
+
+/// The indicator sheet as XLSX.
+pub fn xlsx(r: &SelfEvaluation) -> Result<Vec<u8>, SheetError> {
+    sheet(r).write(SheetFormat::Xlsx)
+}
+
+/// A league table as a spreadsheet: rank, unit and totals, then each indicator's points (in
+/// the order of the scheme's card).
+pub fn league(level: Level, period: &str, items: &[&scores::Item]) -> Sheet {
+    let unit = if level == Level::Gridworker { "人员编号" } else { "单位代码" };
+    let mut columns = vec![
+        column("rank", "排名", Kind::Integer),
+        Column::owned("unit", unit, Kind::Text),
+        column("name", "名称", Kind::Text),
+        column("township", "乡镇代码", Kind::Text),
+        column("village", "村(社区)代码", Kind::Text),
+        column("score", "得分", Kind::Decimal),
+        column("unscored", "无数据分值", Kind::Decimal),
+        column("normalised", "折算得分", Kind::Decimal),
+        column("grade", "等级", Kind::Text),
+        column("failed", "不合格", Kind::Flag),
+        column("rank_in_township", "乡镇内排名", Kind::Integer),
+    ];
+    if level == Level::Gridworker {
+        columns.push(column("rank_in_village", "村内排名", Kind::Integer));
+    }
+    let indicators: Vec<(String, String)> =
+        items.first().map(|i| i.card.indicators.iter().map(|s| (s.code.clone(), s.name.clone())).collect()).unwrap_or_default();
+    columns.extend(indicators.iter().map(|(code, name)| Column::owned(format!("indicators.{code}.points"), format!("{name}({code})"), Kind::Decimal)));
+    let mut sheet = Sheet::new(format!("{}考评{period}", level_name(level)), columns);
+    for i in items {
+        let mut row = vec![
+            Cell::Number(f64::from(i.rank)),
+            Cell::text(&i.unit),
+            Cell::text(&i.name),
+            Cell::text(&i.township),
+            Cell::text(i.village.as_deref().unwrap_or_default()),
+            Cell::Number(i.score),
+            Cell::Number(i.unscored),
+            Cell::number(i.normalised),
+            Cell::text(i.grade.as_deref().unwrap_or_default()),
+            Cell::text(if i.failed { "是" } else { "否" }),
+            Cell::Number(f64::from(i.rank_in_township)),
+        ];
+        if level == Level::Gridworker {
+            row.push(Cell::number(i.rank_in_village.map(f64::from)));
+        }
+        row.extend(indicators.iter().map(|(code, _)| Cell::number(i.card.indicators.iter().find(|s| &s.code == code).and_then(|s| s.points))));
+        sheet.push(row);
+    }
+    sheet
+}
+
+/// A level's Chinese name.
+fn level_name(level: Level) -> &'static str {
+    match level {
+        Level::Gridworker => "网格员",
+        Level::Village => "村(社区)",
+        Level::Township => "乡镇",
+        Level::County => "县级",
+    }
 }

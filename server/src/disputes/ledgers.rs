@@ -1,29 +1,14 @@
-//! The ledgers (台账) as XLSX workbooks with Chinese headers, personal data masked as in the
-//! lists.
+//! The ledgers (台账) as spreadsheets with Chinese headers, personal data masked as in the
+//! lists: disputes, petitions, the townships' result indicators and the monthly screening
+//! board (docs/exports.md).
 
 use chrono::{DateTime, Utc};
-use rust_xlsxwriter::{Format, Workbook, XlsxError};
 use serde_json::Value;
-use wangge_core::dispute::{label, KINDS, SCALES};
+use wangge_core::dispute::{label, KINDS, OUTCOME_KINDS, SCALES};
 
 use super::{cases, petitions};
+use crate::formats::sheet::{column, Cell, Column, Kind, Sheet};
 use crate::records::{time_text, DisputeCase, Petition};
-
-/// A workbook of one sheet: bold `headers`, then `rows`.
-fn book(sheet_name: &str, headers: &[&str], rows: &[Vec<String>]) -> Result<Vec<u8>, XlsxError> {
-    let mut book = Workbook::new();
-    let bold = Format::new().set_bold();
-    let sheet = book.add_worksheet().set_name(sheet_name)?;
-    for (c, h) in headers.iter().enumerate() {
-        sheet.write_string_with_format(0, u16::try_from(c).unwrap_or(u16::MAX), *h, &bold)?;
-    }
-    for (r, row) in rows.iter().enumerate() {
-        for (c, v) in row.iter().enumerate() {
-            sheet.write_string(u32::try_from(r + 1).unwrap_or(u32::MAX), u16::try_from(c).unwrap_or(u16::MAX), v)?;
-        }
-    }
-    book.save_to_buffer()
-}
 
 fn text(v: &Value, key: &str) -> String {
     match v.get(key) {
@@ -40,81 +25,198 @@ fn names(v: &Value, key: &str) -> String {
         .unwrap_or_default()
 }
 
-/// The dispute ledger.
-pub fn disputes(list: &[DisputeCase]) -> Result<Vec<u8>, XlsxError> {
-    let headers = [
-        "案件编号", "事件编号", "乡镇代码", "村(社区)代码", "网格编码", "纠纷类型", "规模", "涉及人数", "当事人", "简要情况",
-        "阶段", "登记时间", "受理时间", "调解机构", "调解员", "调解期限", "办结时间", "调解结果", "是否履行",
-    ];
-    let rows: Vec<Vec<String>> = list
-        .iter()
-        .map(|c| {
-            let outcome = c.doc.get("outcome").cloned().unwrap_or(Value::Null);
-            vec![
-                c.case_id.clone(),
-                c.event_id.clone(),
-                c.place.township.clone(),
-                c.place.village.clone(),
-                c.place.grid.clone(),
-                label(&KINDS, &c.kind).unwrap_or_default().to_owned(),
-                label(&SCALES, &c.scale).unwrap_or_default().to_owned(),
-                text(&c.doc, "people"),
-                names(&c.doc, "parties"),
-                text(&c.doc, "summary"),
-                cases::stage_name(c.stage).to_owned(),
-                time_text(c.registered_at),
-                c.accepted_at.map(time_text).unwrap_or_default(),
-                text(&c.doc, "body"),
-                text(&c.doc, "mediator"),
-                c.due_at.map(time_text).unwrap_or_default(),
-                c.concluded_at.map(time_text).unwrap_or_default(),
-                match text(&outcome, "result").as_str() {
-                    "agreed" => format!("调解成功：{}", text(&outcome, "terms")),
-                    "failed" => format!("调解不成：{}", text(&outcome, "reason")),
-                    "transferred" => format!("移交{}：{}", text(&outcome, "to"), text(&outcome, "reason")),
-                    _ => String::new(),
-                },
-                match c.doc.get("kept").and_then(Value::as_bool) {
-                    Some(true) => "已履行".into(),
-                    Some(false) => "未履行".into(),
-                    None => String::new(),
-                },
-            ]
-        })
-        .collect();
-    book("矛盾纠纷台账", &headers, &rows)
+/// A time as a cell.
+fn at(t: Option<DateTime<Utc>>) -> Cell {
+    t.map_or(Cell::Empty, |t| Cell::from_json(&Value::String(time_text(t)), Kind::Time))
 }
 
+/// A count kept as text or a number in a file's document.
+fn count(v: &Value, key: &str) -> Cell {
+    Cell::from_json(v.get(key).unwrap_or(&Value::Null), Kind::Integer)
+}
+
+/// The columns of the dispute ledger.
+pub const DISPUTE_COLUMNS: &[Column] = &[
+    column("case_id", "案件编号", Kind::Text),
+    column("event_id", "事件编号", Kind::Text),
+    column("township", "乡镇代码", Kind::Text),
+    column("village", "村(社区)代码", Kind::Text),
+    column("grid", "网格编码", Kind::Text),
+    column("kind_name", "纠纷类型", Kind::Text),
+    column("scale_name", "规模", Kind::Text),
+    column("people", "涉及人数", Kind::Integer),
+    column("parties", "当事人", Kind::Text),
+    column("summary", "简要情况", Kind::Text),
+    column("stage_name", "阶段", Kind::Text),
+    column("registered_at", "登记时间", Kind::Time),
+    column("accepted_at", "受理时间", Kind::Time),
+    column("body", "调解机构", Kind::Text),
+    column("mediator", "调解员", Kind::Text),
+    column("due_at", "调解期限", Kind::Time),
+    column("concluded_at", "办结时间", Kind::Time),
+    column("outcome", "调解结果", Kind::Text),
+    column("kept", "是否履行", Kind::Text),
+];
+
+/// The dispute ledger.
+pub fn disputes(list: &[DisputeCase]) -> Sheet {
+    let mut sheet = Sheet::new("矛盾纠纷台账", DISPUTE_COLUMNS.to_vec());
+    for c in list {
+        let outcome = c.doc.get("outcome").cloned().unwrap_or(Value::Null);
+        sheet.push(vec![
+            Cell::text(&c.case_id),
+            Cell::text(&c.event_id),
+            Cell::text(&c.place.township),
+            Cell::text(&c.place.village),
+            Cell::text(&c.place.grid),
+            Cell::text(label(&KINDS, &c.kind).unwrap_or_default()),
+            Cell::text(label(&SCALES, &c.scale).unwrap_or_default()),
+            count(&c.doc, "people"),
+            Cell::text(&names(&c.doc, "parties")),
+            Cell::text(&text(&c.doc, "summary")),
+            Cell::text(cases::stage_name(c.stage)),
+            at(Some(c.registered_at)),
+            at(c.accepted_at),
+            Cell::text(&text(&c.doc, "body")),
+            Cell::text(&text(&c.doc, "mediator")),
+            at(c.due_at),
+            at(c.concluded_at),
+            Cell::text(&match text(&outcome, "result").as_str() {
+                "agreed" => format!("调解成功：{}", text(&outcome, "terms")),
+                "failed" => format!("调解不成：{}", text(&outcome, "reason")),
+                "transferred" => format!("移交{}：{}", text(&outcome, "to"), text(&outcome, "reason")),
+                _ => String::new(),
+            }),
+            Cell::text(match c.doc.get("kept").and_then(Value::as_bool) {
+                Some(true) => "已履行",
+                Some(false) => "未履行",
+                None => "",
+            }),
+        ]);
+    }
+    sheet
+}
+
+/// The columns of the petition ledger.
+pub const PETITION_COLUMNS: &[Column] = &[
+    column("petition_id", "信访编号", Kind::Text),
+    column("channel", "方式", Kind::Text),
+    column("lodged", "登记层级", Kind::Text),
+    column("township", "乡镇代码", Kind::Text),
+    column("village", "村(社区)代码", Kind::Text),
+    column("petitioners", "信访人", Kind::Text),
+    column("people", "人数", Kind::Integer),
+    column("matter", "信访事项", Kind::Text),
+    column("stage_name", "阶段", Kind::Text),
+    column("received_at", "收到时间", Kind::Time),
+    column("accept_by", "受理期限", Kind::Time),
+    column("accepted_at", "受理时间", Kind::Time),
+    column("due_at", "办理期限", Kind::Time),
+    column("answered_at", "办结时间", Kind::Time),
+    column("resolved", "是否化解", Kind::Text),
+    column("repeat_of", "重复信访", Kind::Text),
+    column("overdue", "是否超期", Kind::Text),
+];
+
 /// The petition ledger.
-pub fn petitions(list: &[Petition], now: DateTime<Utc>) -> Result<Vec<u8>, XlsxError> {
-    let headers = [
-        "信访编号", "方式", "登记层级", "乡镇代码", "村(社区)代码", "信访人", "人数", "信访事项", "阶段", "收到时间", "受理期限",
-        "受理时间", "办理期限", "办结时间", "是否化解", "重复信访", "是否超期",
-    ];
-    let rows: Vec<Vec<String>> = list
-        .iter()
-        .map(|p| {
-            let v = petitions::view(p, now);
-            vec![
-                p.petition_id.clone(),
-                match text(&v, "channel").as_str() { "letter" => "来信", "visit" => "来访", _ => "网上信访" }.into(),
-                match p.lodged.as_str() { "county" => "县级", "city" => "市级", "province" => "赴省", _ => "进京" }.into(),
-                p.township_code.clone(),
-                p.village_code.clone().unwrap_or_default(),
-                names(&p.doc, "petitioners"),
-                text(&p.doc, "people"),
-                text(&p.doc, "matter"),
-                text(&v, "stage_name"),
-                time_text(p.received_at),
-                time_text(p.accept_by),
-                p.accepted_at.map(time_text).unwrap_or_default(),
-                p.due_at.map(time_text).unwrap_or_default(),
-                p.answered_at.map(time_text).unwrap_or_default(),
-                match p.resolved { Some(true) => "已化解", Some(false) => "未化解", None => "" }.into(),
-                p.repeat_of.clone().map(|r| format!("重复（首次 {r}）")).unwrap_or_default(),
-                if petitions::overdue(p, now) { "超期".into() } else { String::new() },
-            ]
-        })
-        .collect();
-    book("信访台账", &headers, &rows)
+pub fn petitions(list: &[Petition], now: DateTime<Utc>) -> Sheet {
+    let mut sheet = Sheet::new("信访台账", PETITION_COLUMNS.to_vec());
+    for p in list {
+        let v = petitions::view(p, now);
+        sheet.push(vec![
+            Cell::text(&p.petition_id),
+            Cell::text(match text(&v, "channel").as_str() {
+                "letter" => "来信",
+                "visit" => "来访",
+                _ => "网上信访",
+            }),
+            Cell::text(match p.lodged.as_str() {
+                "county" => "县级",
+                "city" => "市级",
+                "province" => "赴省",
+                _ => "进京",
+            }),
+            Cell::text(&p.township_code),
+            Cell::text(p.village_code.as_deref().unwrap_or_default()),
+            Cell::text(&names(&p.doc, "petitioners")),
+            count(&p.doc, "people"),
+            Cell::text(&text(&p.doc, "matter")),
+            Cell::text(&text(&v, "stage_name")),
+            at(Some(p.received_at)),
+            at(Some(p.accept_by)),
+            at(p.accepted_at),
+            at(p.due_at),
+            at(p.answered_at),
+            Cell::text(match p.resolved {
+                Some(true) => "已化解",
+                Some(false) => "未化解",
+                None => "",
+            }),
+            Cell::text(&p.repeat_of.clone().map(|r| format!("重复（首次 {r}）")).unwrap_or_default()),
+            Cell::text(if petitions::overdue(p, now) { "超期" } else { "" }),
+        ]);
+    }
+    sheet
+}
+
+/// The columns of the result indicators (`GET /api/v1/outcomes`).
+pub const OUTCOME_COLUMNS: &[Column] = &[
+    column("outcome_id", "编号", Kind::Text),
+    column("township", "乡镇代码", Kind::Text),
+    column("township_name", "乡镇", Kind::Text),
+    column("kind_name", "类别", Kind::Text),
+    column("occurred_on", "发生日期", Kind::Date),
+    column("note", "情况说明", Kind::Text),
+    column("ref", "关联编号", Kind::Text),
+    column("recorded_by", "登记人", Kind::Text),
+    column("recorded_at", "登记时间", Kind::Time),
+];
+
+/// The townships' result indicators, from the views the list answers; `name` names a
+/// township by its code.
+pub fn outcomes(items: &[Value], name: impl Fn(&str) -> String) -> Sheet {
+    let mut sheet = Sheet::new("结果性指标台账", OUTCOME_COLUMNS.to_vec());
+    for item in items {
+        let mut item = item.clone();
+        let township = item.get("township").and_then(Value::as_str).map(&name).unwrap_or_default();
+        if let Value::Object(map) = &mut item {
+            map.insert("township_name".into(), township.into());
+            if map.get("kind_name").is_none_or(Value::is_null) {
+                let kind = map.get("kind").and_then(Value::as_str).map(|k| label(&OUTCOME_KINDS, k).unwrap_or(k).to_owned());
+                map.insert("kind_name".into(), kind.into());
+            }
+        }
+        sheet.push_json(&item);
+    }
+    sheet
+}
+
+/// The columns of the screening board (`GET /api/v1/screenings`).
+pub const SCREENING_COLUMNS: &[Column] = &[
+    column("grid", "网格编码", Kind::Text),
+    column("grid_name", "网格", Kind::Text),
+    column("village", "村(社区)代码", Kind::Text),
+    column("village_name", "村(社区)", Kind::Text),
+    column("township", "乡镇代码", Kind::Text),
+    column("township_name", "乡镇", Kind::Text),
+    column("screened", "是否已排查", Kind::Flag),
+    column("screening.at", "排查时间", Kind::Time),
+    column("screening.by", "排查人", Kind::Text),
+    column("screening.found", "排查出纠纷数", Kind::Integer),
+    column("screening.on_time", "按时排查", Kind::Flag),
+    column("screening.note", "备注", Kind::Text),
+];
+
+/// The screening board of `month`: one row per grid, from the items the board answers.
+pub fn screenings(month: &str, items: &[Value]) -> Sheet {
+    let mut sheet = Sheet::new(format!("{month}矛盾纠纷排查"), SCREENING_COLUMNS.to_vec());
+    for item in items {
+        let mut item = item.clone();
+        let screened = item.get("screening").is_some_and(|s| !s.is_null());
+        if let Value::Object(map) = &mut item {
+            map.insert("screened".into(), screened.into());
+        }
+        sheet.push_json(&item);
+    }
+    sheet
 }

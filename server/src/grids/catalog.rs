@@ -114,6 +114,17 @@ impl Catalog {
         self.divisions.clone()
     }
 
+    /// The name of the township, village or grid with `code` (9, 12 or 15 characters), or
+    /// nothing for a code the catalog does not hold.
+    pub fn name_of(&self, code: &str) -> &str {
+        let name = match code.len() {
+            9 => self.townships.binary_search_by(|t| t.code.as_str().cmp(code)).ok().map(|i| &self.townships[i].name),
+            12 => self.villages.binary_search_by(|v| v.code.as_str().cmp(code)).ok().map(|i| &self.villages[i].name),
+            _ => self.grid(code).map(|g| &g.grid.name),
+        };
+        name.map_or("", String::as_str)
+    }
+
     /// What the grid index is built from, in catalog order.
     pub fn shapes(&self) -> Vec<GridShape> {
         self.grids.iter().map(|g| grid_shape(&g.grid)).collect()

@@ -2,9 +2,11 @@
 //! places, then ends it; every write is idempotent for the device's offline queue. Each fix is
 //! checked (`wangge_core::patrol`), converted to CGCS2000 at the edge, located by the grid
 //! index when received and flagged when outside the gridworker's bound grids (never refused
-//! for that). Thinning the track is the device's job. The figures are in [`figures`].
+//! for that). Thinning the track is the device's job. The figures are in [`figures`], the
+//! spreadsheets of the lists and figures in [`sheets`].
 
 pub mod figures;
+pub mod sheets;
 mod views;
 
 use chrono::{DateTime, Utc};

@@ -2,12 +2,14 @@
 //! column headers from the field lists), imports read by maintained parsers (calamine for
 //! XLSX, csv for CSV) within size, count and time budgets and checked row by row — every
 //! problem reported with its row, column and reason, and nothing stored unless every row is
-//! good — and exports of any filtered list to XLSX (personal fields masked).
+//! good — and exports of any filtered list (personal fields masked) as a `Sheet`.
 
 use std::collections::BTreeMap;
 use std::io::Cursor;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
+
+use std::borrow::Cow;
 
 use calamine::{Data, Reader, Xlsx};
 use rust_xlsxwriter::{Format, Workbook, XlsxError};
@@ -15,6 +17,8 @@ use serde::Serialize;
 use wangge_core::registry::Entity;
 
 use super::{Desk, Refused};
+pub use crate::formats::sheet::{SheetFormat, XLSX_TYPE};
+use crate::formats::sheet::{column, Cell, Column, Kind, Sheet};
 use crate::records::{time_text, RegistryRecord};
 
 /// Largest spreadsheet accepted, in bytes.
@@ -31,20 +35,6 @@ pub const MAX_PARTS: usize = 2_000;
 pub const TIME_BUDGET: Duration = Duration::from_secs(300);
 /// Most row problems reported (the rest are counted).
 pub const MAX_PROBLEMS: usize = 1_000;
-/// Most rows in one export.
-pub const MAX_EXPORT: u32 = 200_000;
-
-/// A spreadsheet format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SheetFormat {
-    /// Office Open XML workbook.
-    Xlsx,
-    /// Comma-separated values, UTF-8 (a BOM allowed).
-    Csv,
-}
-
-/// XLSX's media type.
-pub const XLSX_TYPE: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
 /// One cell's problem.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -331,39 +321,51 @@ fn push(problems: &mut Vec<CellProblem>, row: usize, column: Option<String>, rea
 }
 
 /// Columns of an export after the template's: the record's id, grid and times.
-const EXTRA: [(&str, &str); 5] =
-    [("id", "编号"), ("township_code", "乡镇代码"), ("grid_code", "网格编码"), ("verified_at", "最近核实时间"), ("updated_at", "更新时间")];
+const EXTRA: [Column; 5] = [
+    column("id", "编号", Kind::Text),
+    column("township_code", "乡镇代码", Kind::Text),
+    column("grid_code", "网格编码", Kind::Text),
+    column("verified_at", "最近核实时间", Kind::Time),
+    column("updated_at", "更新时间", Kind::Time),
+];
 
-/// An XLSX workbook of `records` (their personal fields masked): the template's columns, then
-/// the id, township, grid and times.
-pub fn export(entity: Entity, records: &[RegistryRecord]) -> Result<Vec<u8>, SheetError> {
-    let mut book = Workbook::new();
-    let bold = Format::new().set_bold();
-    let sheet = book.add_worksheet().set_name(entity.zh())?;
-    let fields = entity.fields();
-    let all_headers = fields.iter().map(|f| f.zh).chain(EXTRA.iter().map(|(_, zh)| *zh));
-    for (c, h) in all_headers.enumerate() {
-        sheet.write_string_with_format(0, u16::try_from(c).unwrap_or(u16::MAX), h, &bold)?;
+/// The columns of an export of `entity`: the template's (each field's label), then [`EXTRA`].
+pub fn export_columns(entity: Entity) -> Vec<Column> {
+    use wangge_core::registry::FieldType as T;
+    let fields = entity.fields().iter().map(|f| {
+        let kind = match f.ty {
+            T::Date => Kind::Date,
+            T::Number(..) => Kind::Decimal,
+            _ => Kind::Text,
+        };
+        Column { key: Cow::Borrowed(f.key), header: Cow::Borrowed(f.zh), kind }
+    });
+    fields.chain(EXTRA).collect()
+}
+
+/// The sheet of `records` (their personal fields masked): the template's columns, then the
+/// id, township, grid and times.
+pub fn export(entity: Entity, records: &[RegistryRecord]) -> Sheet {
+    let columns = export_columns(entity);
+    let mut sheet = Sheet::new(entity.zh(), columns.clone());
+    for rec in records {
+        let row = columns
+            .iter()
+            .map(|c| {
+                let text = match c.key.as_ref() {
+                    "id" => Some(rec.record_id.clone()),
+                    "township_code" => Some(rec.township_code.clone()),
+                    "grid_code" => rec.grid_code.clone(),
+                    "verified_at" => Some(time_text(rec.verified_at)),
+                    "updated_at" => Some(time_text(rec.updated_at)),
+                    key => value(rec, key),
+                };
+                text.map_or(Cell::Empty, |t| Cell::from_json(&serde_json::Value::String(t), c.kind))
+            })
+            .collect();
+        sheet.push(row);
     }
-    for (r, rec) in records.iter().enumerate() {
-        let row = u32::try_from(r + 1).unwrap_or(u32::MAX);
-        for (c, f) in fields.iter().enumerate() {
-            if let Some(v) = value(rec, f.key) {
-                sheet.write_string(row, u16::try_from(c).unwrap_or(u16::MAX), v)?;
-            }
-        }
-        let extra = [
-            rec.record_id.clone(),
-            rec.township_code.clone(),
-            rec.grid_code.clone().unwrap_or_default(),
-            time_text(rec.verified_at),
-            time_text(rec.updated_at),
-        ];
-        for (j, v) in extra.iter().enumerate() {
-            sheet.write_string(row, u16::try_from(fields.len() + j).unwrap_or(u16::MAX), v)?;
-        }
-    }
-    Ok(book.save_to_buffer()?)
+    sheet
 }
 
 /// A field's value as exported (masked when personal).

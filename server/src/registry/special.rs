@@ -14,6 +14,7 @@ use wangge_core::registry::{check_fields, followup_due, Entity};
 
 use super::{new_id, refuse, Desk, Refused};
 use crate::access::FieldKeys;
+use crate::formats::sheet::{column, Column, Kind, Sheet};
 use crate::records::{time_text, FollowupRecord, RegistryRecord, SpecialRecord};
 
 /// The sealed field naming the member (the person's record id); its keyed hash finds a
@@ -118,6 +119,32 @@ pub fn view(keys: &FieldKeys, s: &SpecialRecord, person: Option<&RegistryRecord>
     put("due_at", time_text(s.due_at).into());
     put("overdue", (s.due_at < now).into());
     Ok(Value::Object(out))
+}
+
+/// The columns of the special-group queue as a spreadsheet: the membership and its
+/// follow-up dates (the extension record stays in each member's file).
+pub const SPECIAL_COLUMNS: &[Column] = &[
+    column("id", "编号", Kind::Text),
+    column("group_zh", "人群类别", Kind::Text),
+    column("person_id", "人口编号", Kind::Text),
+    column("person_name", "姓名", Kind::Text),
+    column("township_code", "乡镇代码", Kind::Text),
+    column("village_code", "村(社区)代码", Kind::Text),
+    column("grid_code", "网格编码", Kind::Text),
+    column("responsible_person_id", "责任网格员", Kind::Text),
+    column("followup_days", "随访周期(天)", Kind::Integer),
+    column("last_followup_at", "最近随访时间", Kind::Time),
+    column("due_at", "下次随访期限", Kind::Time),
+    column("overdue", "随访超期", Kind::Flag),
+];
+
+/// The queue as a spreadsheet, from the views the list answers.
+pub fn sheet(items: &[Value]) -> Sheet {
+    let mut sheet = Sheet::new("特殊人群", SPECIAL_COLUMNS.to_vec());
+    for item in items {
+        sheet.push_json(item);
+    }
+    sheet
 }
 
 /// A follow-up as answered (its note opened).

@@ -13,6 +13,7 @@ mod ogcapi;
 pub(in crate::http) mod patrols;
 mod people;
 mod registry;
+mod sheets;
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::{header, HeaderValue};

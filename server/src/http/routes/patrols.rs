@@ -1,7 +1,7 @@
 //! Patrols (巡查): a gridworker's `POST /api/v1/patrols`, `…/{id}/points`, `…/{id}/checkins`
 //! and `…/{id}/end` (all idempotent for the device's offline queue); `GET /api/v1/patrols`,
 //! `GET /api/v1/patrols/{id}`, the dispatchers' `GET /api/v1/patrols/live` and the figures
-//! `GET /api/v1/stats/patrol`. Where people walked is personal data: every read is audited and
+//! `GET /api/v1/stats/patrol` (the list and the figures also as XLSX or CSV). Where people walked is personal data: every read is audited and
 //! never cached.
 
 use axum::extract::{DefaultBodyLimit, Request, State};
@@ -16,6 +16,7 @@ use wangge_core::patrol::{GridFigures, GridworkerFigures, CELL_M, MAX_PATROL_MS}
 
 use super::events::reports::{IDEMPOTENCY_KEY, IDEMPOTENT_REPLAY};
 use super::events::stats::{date, day_start};
+use super::sheets::{self, Name};
 use super::{code, empty_page, no_store, page, time, Routes};
 use crate::access::{AuditNote, Caller, Scope};
 use crate::http::error::ApiError;
@@ -24,7 +25,7 @@ use crate::photos;
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::patrols::figures::{figures, FigureScope};
 use crate::patrols::{self, CheckinRequest, CheckinView, EndRequest, LiveView, Locator, PatrolView, PointsRequest, StartRequest};
-use crate::records::{time_text, PatrolFilter, PatrolRecord};
+use crate::records::{time_text, Page, PatrolFilter, PatrolRecord};
 use crate::state::AppState;
 
 /// Routes of this module.
@@ -199,10 +200,17 @@ struct ListQuery {
     open: Option<bool>,
     page: Option<String>,
     per_page: Option<String>,
+    /// `xlsx` or `csv`: the whole filtered list as a spreadsheet.
+    format: Option<String>,
 }
 
-async fn list(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<ListQuery>) -> Result<Response, ApiError> {
+/// `GET /api/v1/patrols`: patrols newest first, paged, or all of them as a spreadsheet.
+async fn list(State(state): State<AppState>, caller: Caller, headers: HeaderMap, ApiQuery(q): ApiQuery<ListQuery>) -> Result<Response, ApiError> {
     let viewer = Viewer::of(&caller)?;
+    let export = sheets::wanted(q.format.as_deref(), &headers)?;
+    if export.is_some() {
+        sheets::allowed(&caller)?;
+    }
     let page = page(q.page.as_deref(), q.per_page.as_deref())?;
     let township = q.township.map(|c| code("township", c, 9)).transpose()?;
     let village = q.village.map(|c| code("village", c, 12)).transpose()?;
@@ -214,20 +222,38 @@ async fn list(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQue
         open: q.open,
         ..PatrolFilter::default()
     };
-    match &viewer {
-        Viewer::Within(scope) => {
-            let Some((township, village)) = scope.narrow(township, village) else {
-                return Ok(note.on(no_store(Json(empty_page::<PatrolView>(page)).into_response())));
-            };
-            filter.unit_prefixes = village.or(township).into_iter().collect();
-        }
+    let visible = match &viewer {
+        Viewer::Within(scope) => match scope.narrow(township, village) {
+            Some((township, village)) => {
+                filter.unit_prefixes = village.or(township).into_iter().collect();
+                true
+            }
+            None => false,
+        },
         Viewer::Own(person) => {
             filter.unit_prefixes = village.or(township).into_iter().collect();
-            if filter.person_id.as_ref().is_some_and(|p| p != person) {
-                return Ok(note.on(no_store(Json(empty_page::<PatrolView>(page)).into_response())));
-            }
+            let own = filter.person_id.as_ref().is_none_or(|p| p == person);
             filter.person_id = Some(person.clone());
+            own
         }
+    };
+    if let Some(format) = export {
+        let _turn = crate::http::overload::heavy_turn(&state).await?;
+        let records = if visible {
+            let total = state.store.patrols(&filter, Page { page: 1, per_page: 1 }).await?.total;
+            state.store.patrols(&filter, Page { page: 1, per_page: sheets::whole(total)? }).await?.items
+        } else {
+            Vec::new()
+        };
+        let (roster, catalog) = (state.rules.roster(), state.catalog.load());
+        let build = move || {
+            let name = |id: &str| roster.get(id).map(|p| p.name.clone()).unwrap_or_default();
+            crate::patrols::sheets::patrols(records.iter().map(PatrolView::from), name, &catalog)
+        };
+        return sheets::file(&state, format, Name { ascii: "patrols", zh: "巡查记录" }, "patrols", build).await;
+    }
+    if !visible {
+        return Ok(note.on(no_store(Json(empty_page::<PatrolView>(page)).into_response())));
     }
     let found = state.store.patrols(&filter, page).await?;
     Ok(note.on(no_store(Json(found.map(|p| PatrolView::from(&p))).into_response())))
@@ -257,6 +283,10 @@ struct StatsQuery {
     to: Option<String>,
     township: Option<String>,
     village: Option<String>,
+    /// `xlsx` or `csv`: the figures by gridworker (or by grid) as a spreadsheet.
+    format: Option<String>,
+    /// `gridworker` (the default) or `grid`: which figures a spreadsheet lists.
+    by: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -279,8 +309,17 @@ fn round(x: f64, places: i32) -> f64 {
     (x * f).round() / f
 }
 
-async fn stats(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<StatsQuery>) -> Result<Response, ApiError> {
+async fn stats(State(state): State<AppState>, caller: Caller, headers: HeaderMap, ApiQuery(q): ApiQuery<StatsQuery>) -> Result<Response, ApiError> {
     let scope = caller.scope(Permission::ReadPatrols)?;
+    let export = sheets::wanted(q.format.as_deref(), &headers)?;
+    if export.is_some() {
+        sheets::allowed(&caller)?;
+    }
+    let by_grid = match q.by.as_deref() {
+        None | Some("gridworker") => false,
+        Some("grid") => true,
+        Some(other) => return Err(ApiError::BadRequest(format!("by must be gridworker or grid, got {other:?}"))),
+    };
     let (from, to) = (date("from", q.from.as_deref())?, date("to", q.to.as_deref())?);
     let _turn = crate::http::overload::heavy_turn(&state).await?;
     if from > to {
@@ -301,6 +340,17 @@ async fn stats(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQu
     }
     for g in &mut f.by_grid {
         g.coverage = round(g.coverage, 4);
+    }
+    if let Some(format) = export {
+        let (roster, catalog) = (state.rules.roster(), state.catalog.load());
+        let build = move || {
+            if by_grid {
+                crate::patrols::sheets::by_grid(&f.by_grid, &catalog)
+            } else {
+                crate::patrols::sheets::by_gridworker(&f.by_gridworker, |id| roster.get(id).map(|p| p.name.clone()).unwrap_or_default())
+            }
+        };
+        return sheets::file(&state, format, Name { ascii: "patrol-figures", zh: "巡查统计" }, "stats:patrol", build).await;
     }
     let answer = StatsAnswer {
         from,

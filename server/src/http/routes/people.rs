@@ -1,9 +1,10 @@
-//! People: `GET /api/v1/people`, `GET|PUT /api/v1/people/{id}`, and the bindings
-//! (`PUT …/bindings`: grids and device, 人、机、格) and duty (`PUT …/duty`) of one person.
+//! People: `GET /api/v1/people` (also as XLSX or CSV), `GET|PUT /api/v1/people/{id}`, and
+//! the bindings (`PUT …/bindings`: grids and device, 人、机、格) and duty (`PUT …/duty`) of
+//! one person.
 //! Phones are masked in every answer; answers are never cached.
 
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
@@ -12,13 +13,14 @@ use wangge_core::people::{Person, Role};
 
 use wangge_core::access::Permission;
 
+use super::sheets::{self, Name};
 use super::{code, empty_page, no_store, page, revealed, RevealBody};
 use crate::access::AuditNote;
 use crate::access::{Caller, Scope};
 use crate::http::error::ApiError;
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::people::{valid_phone, PersonView};
-use crate::records::{PersonFilter, PersonRecord};
+use crate::records::{Page, PersonFilter, PersonRecord};
 use crate::state::AppState;
 use super::Routes;
 
@@ -47,23 +49,42 @@ struct PeopleQuery {
     grid: Option<String>,
     page: Option<String>,
     per_page: Option<String>,
+    /// `xlsx` or `csv`: the whole filtered list as a spreadsheet.
+    format: Option<String>,
 }
 
-async fn list(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<PeopleQuery>) -> Result<Response, ApiError> {
+/// `GET /api/v1/people`: the roster, filtered and paged (phones masked), or all of it as a
+/// spreadsheet.
+async fn list(State(state): State<AppState>, caller: Caller, headers: HeaderMap, ApiQuery(q): ApiQuery<PeopleQuery>) -> Result<Response, ApiError> {
     let scope = caller.scope(Permission::ReadPeople)?;
+    let export = sheets::wanted(q.format.as_deref(), &headers)?;
+    if export.is_some() {
+        sheets::allowed(&caller)?;
+    }
     let page = page(q.page.as_deref(), q.per_page.as_deref())?;
     let township = q.township.map(|c| code("township", c, 9)).transpose()?;
     let village = q.village.map(|c| code("village", c, 12)).transpose()?;
     let note = AuditNote::success(Permission::ReadPeople.as_str(), "people");
-    let Some((township, village)) = scope.narrow(township, village) else {
-        return Ok(note.on(no_store(Json(empty_page::<PersonView>(page)).into_response())));
-    };
-    if q.grid.as_deref().is_some_and(|g| !scope.covers(g)) {
-        return Ok(note.on(no_store(Json(empty_page::<PersonView>(page)).into_response())));
-    }
+    let area = scope.narrow(township, village).filter(|_| q.grid.as_deref().is_none_or(|g| scope.covers(g)));
     // Only those who belong inside the jurisdiction, counted in the same query.
     let within = (!scope.is_county()).then(|| scope.0.as_str().to_owned());
-    let filter = PersonFilter { role: q.role.as_deref().map(role).transpose()?, township, village, grid: q.grid, within };
+    let role = q.role.as_deref().map(role).transpose()?;
+    let filter = area.map(|(township, village)| PersonFilter { role, township, village, grid: q.grid, within });
+    if let Some(format) = export {
+        let people = match &filter {
+            Some(f) => {
+                let total = state.store.people(f, Page { page: 1, per_page: 1 }).await?.total;
+                state.store.people(f, Page { page: 1, per_page: sheets::whole(total)? }).await?.items
+            }
+            None => Vec::new(),
+        };
+        let catalog = state.catalog.load();
+        let build = move || crate::people::sheet(&people, |code| catalog.name_of(code).to_owned());
+        return sheets::file(&state, format, Name { ascii: "people", zh: "人员名单" }, "people", build).await;
+    }
+    let Some(filter) = filter else {
+        return Ok(note.on(no_store(Json(empty_page::<PersonView>(page)).into_response())));
+    };
     let found = state.store.people(&filter, page).await?;
     Ok(note.on(no_store(Json(found.map(|p| PersonView::from(&p))).into_response())))
 }

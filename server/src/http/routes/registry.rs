@@ -1,6 +1,6 @@
 //! The registry (基础数据): `GET|POST /api/v1/registry/{kind}` (houses, households, people,
-//! organisations, places; lists filtered and paged, `?id_number=` exact search, `?format=xlsx`
-//! export), `GET|PUT …/{kind}/{id}`, `POST …/{id}/verify` (re-verified on the spot) and
+//! organisations, places; lists filtered and paged, `?id_number=` exact search,
+//! `?format=xlsx|csv` export), `GET|PUT …/{kind}/{id}`, `POST …/{id}/verify` (re-verified on the spot) and
 //! `POST …/{id}/reveal` (audited); templates and imports of spreadsheets; the summary with
 //! the collection rate; the density of a kind per grid; links from events, check-ins and
 //! follow-ups. Every read of a record is audited and never cached; a record outside the
@@ -23,11 +23,12 @@ use serde_json::Value;
 use wangge_core::access::Permission;
 use wangge_core::registry::Entity;
 
+use super::sheets::{self as exports, Name};
 use super::{code, empty_page, no_store, page, revealed, RevealBody, Routes, IDEMPOTENCY_KEY, IDEMPOTENT_REPLAY};
 use crate::access::{AuditNote, Caller, Scope};
 use crate::http::error::ApiError;
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery};
-use crate::records::{RegistryFilter, RegistryLink, RegistryRecord, SpecialFilter};
+use crate::records::{Page, RegistryFilter, RegistryLink, RegistryRecord, SpecialFilter};
 use crate::registry::sheets::{self, SheetFormat};
 use crate::registry::{self, record_view, Desk, Refused};
 use crate::registry::imports::ImportStatus;
@@ -176,39 +177,41 @@ fn filter(state: &AppState, scope: &Scope, e: Option<Entity>, q: &ListQuery) -> 
     }))
 }
 
+/// `GET /api/v1/registry/{kind}`: a kind's records, filtered and paged (personal fields
+/// masked), or all of them as a spreadsheet.
 async fn list(
     State(state): State<AppState>,
     caller: Caller,
+    headers: HeaderMap,
     ApiPath(kind): ApiPath<String>,
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> Result<Response, ApiError> {
     let scope = caller.scope(Permission::ReadRegistry)?;
     let e = entity(&kind)?;
-    let xlsx = match q.format.as_deref() {
-        None | Some("json") => false,
-        Some("xlsx") => true,
-        Some(other) => return Err(ApiError::BadRequest(format!("format must be json or xlsx, got {other:?}"))),
-    };
-    if xlsx {
-        caller.require(Permission::ExportData)?;
+    let export = exports::wanted(q.format.as_deref(), &headers)?;
+    if export.is_some() {
+        exports::allowed(&caller)?;
     }
     let page = page(q.page.as_deref(), q.per_page.as_deref())?;
     let note = AuditNote::success(Permission::ReadRegistry.as_str(), format!("registry:{kind}"))
         .with_detail(if q.id_number.is_some() { "search by ID number" } else { "" });
-    let Some(filter) = filter(&state, &scope, Some(e), &q)? else {
+    let filter = filter(&state, &scope, Some(e), &q)?;
+    if let Some(format) = export {
+        let _turn = crate::http::overload::heavy_turn(&state).await?;
+        let records = match &filter {
+            Some(f) => {
+                let total = state.store.records(f, Page { page: 1, per_page: 1 }).await?.total;
+                state.store.all_records(f, exports::whole(total)?).await?
+            }
+            None => Vec::new(),
+        };
+        let build = move || sheets::export(e, &records);
+        let name = Name { ascii: e.plural(), zh: e.zh() };
+        return exports::file(&state, format, name, &format!("registry:{kind}"), build).await;
+    }
+    let Some(filter) = filter else {
         return Ok(note.on(no_store(Json(empty_page::<Value>(page)).into_response())));
     };
-    if xlsx {
-        let records = state.store.all_records(&filter, sheets::MAX_EXPORT).await?;
-        let n = records.len();
-        let bytes = tokio::task::spawn_blocking(move || sheets::export(e, &records))
-            .await
-            .map_err(|e| ApiError::Internal(e.to_string()))??;
-        let name = format!("attachment; filename=\"registry-{kind}.xlsx\"");
-        let response = ([(header::CONTENT_TYPE, sheets::XLSX_TYPE.to_owned()), (header::CONTENT_DISPOSITION, name)], bytes).into_response();
-        let note = AuditNote::success(Permission::ExportData.as_str(), format!("registry:{kind}")).with_detail(format!("{n} rows, masked"));
-        return Ok(note.on(no_store(response)));
-    }
     let found = state.store.records(&filter, page).await?;
     Ok(note.on(no_store(Json(found.map(|r| record_view(&r))).into_response())))
 }

@@ -1,13 +1,14 @@
 //! 考评 (docs/assessment.md): the year's indicator system (`/api/v1/assessment/schemes/{year}`,
 //! versioned, kept by the assessor), league tables per level and period with each unit's
 //! scorecard and the records behind it, manual scores with their evidence, freezing a closed
-//! period, and the county's self-evaluation as JSON, DOCX and XLSX. Careers, the budget ledger
-//! and not-valid marks are in `careers`. Everything is scoped to the caller's jurisdiction.
+//! period, and the county's self-evaluation as JSON, DOCX and XLSX; the league tables also as
+//! XLSX or CSV. Careers, the budget ledger and not-valid marks are in `careers`. Everything is
+//! scoped to the caller's jurisdiction.
 
 mod careers;
 
 use axum::extract::State;
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -16,6 +17,7 @@ use serde_json::{json, Value};
 use wangge_core::access::Permission;
 use wangge_core::assessment::{Level, Measure, Period, Scheme};
 
+use super::sheets::{self, Name};
 use super::{no_store, Routes};
 use crate::access::{AuditNote, Caller, Scope};
 use crate::assessment::measures;
@@ -129,6 +131,8 @@ struct LeagueQuery {
     period: Option<String>,
     township: Option<String>,
     village: Option<String>,
+    /// `xlsx` or `csv`: the league table as a spreadsheet (the league only).
+    format: Option<String>,
 }
 
 /// Whether a unit is inside the scope (and the asked area).
@@ -138,13 +142,33 @@ fn visible(scope: &Scope, item: &scores::Item, township: Option<&str>, village: 
     inside && township.is_none_or(|t| item.township == t) && village.is_none_or(|v| item.village.as_deref() == Some(v))
 }
 
-/// `GET /api/v1/assessment/{level}?period=&township=&village=`: the league table.
-async fn league(State(state): State<AppState>, caller: Caller, ApiPath(lv): ApiPath<String>, ApiQuery(q): ApiQuery<LeagueQuery>) -> Result<Response, ApiError> {
+/// `GET /api/v1/assessment/{level}?period=&township=&village=`: the league table (or, with
+/// `format=xlsx|csv`, as a spreadsheet: the assessors' own list, no `export_data` needed).
+async fn league(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    ApiPath(lv): ApiPath<String>,
+    ApiQuery(q): ApiQuery<LeagueQuery>,
+) -> Result<Response, ApiError> {
     let level = level(&lv)?;
     let scope = caller.scope(if level == Level::County { Permission::ReadCountyScore } else { Permission::ReadAssessment })?;
+    let export = sheets::wanted(q.format.as_deref(), &headers)?;
     let period = period(q.period.as_deref())?;
     let _turn = crate::http::overload::heavy_turn(&state).await?;
     let answer = scores::table(&state.assessment_sources(), level, period).await?;
+    if let Some(format) = export {
+        let shown: Vec<scores::Item> = answer
+            .table
+            .items
+            .into_iter()
+            .filter(|i| level == Level::County || visible(&scope, i, q.township.as_deref(), q.village.as_deref()))
+            .collect();
+        let title = period.to_string();
+        let build = move || report::league(level, &title, &shown.iter().collect::<Vec<_>>());
+        let object = format!("assessment:{}:{period}", level.as_str());
+        return sheets::file(&state, format, Name { ascii: "assessment", zh: "考评排名" }, &object, build).await;
+    }
     let items: Vec<Value> = answer
         .table
         .items
@@ -208,6 +232,9 @@ async fn scorecard(State(state): State<AppState>, caller: Caller, ApiPath((lv, u
     } else {
         caller.scope(if level == Level::County { Permission::ReadCountyScore } else { Permission::ReadAssessment })?
     };
+    if q.format.is_some() {
+        return Err(ApiError::BadRequest("format is answered by the league table (GET /api/v1/assessment/{level}), not by a scorecard".into()));
+    }
     let period = period(q.period.as_deref())?;
     let _turn = crate::http::overload::heavy_turn(&state).await?;
     let src = state.assessment_sources();

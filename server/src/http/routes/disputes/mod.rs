@@ -1,6 +1,7 @@
 //! Disputes (矛盾纠纷): the monthly screening of each grid (`/api/v1/screenings`), dispute
 //! cases on their events with their mediation (`/api/v1/disputes…`), the townships' result
-//! indicators (`/api/v1/outcomes`); petitions are in `petitions`. Every file read or written is
+//! indicators (`/api/v1/outcomes`); petitions are in `petitions`. The board, the ledgers and
+//! the outcomes are also answered as XLSX or CSV (`?format=`). Every file read or written is
 //! audited; anything outside the caller's jurisdiction is answered as missing. See
 //! docs/disputes.md.
 
@@ -9,7 +10,7 @@ mod petitions;
 use std::collections::HashSet;
 
 use axum::extract::State;
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -19,6 +20,7 @@ use serde_json::{json, Value};
 use wangge_core::access::{Permission, Role};
 use wangge_core::dispute::{label, Month, Move, OUTCOME_KINDS};
 
+use super::sheets::{self, Name};
 use super::{code, no_store, page, revealed, time, RevealBody, Routes};
 use crate::access::{AuditNote, Caller, Scope};
 use crate::disputes::{self, cases, figures};
@@ -26,9 +28,6 @@ use crate::http::error::ApiError;
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::records::{CaseFilter, DisputeCase, Outcome, Page, Screening};
 use crate::state::AppState;
-
-/// Most rows in one ledger export.
-pub const MAX_EXPORT: u32 = 20_000;
 
 /// Routes of this module.
 pub fn router() -> Router<AppState> {
@@ -132,11 +131,18 @@ struct BoardQuery {
     month: Option<String>,
     township: Option<String>,
     village: Option<String>,
+    /// `xlsx` or `csv`: the board as a spreadsheet.
+    format: Option<String>,
 }
 
-/// `GET /api/v1/screenings?month=`: every grid of the area and its screening of the month.
-async fn screening_board(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<BoardQuery>) -> Result<Response, ApiError> {
+/// `GET /api/v1/screenings?month=`: every grid of the area and its screening of the month
+/// (or the board as a spreadsheet).
+async fn screening_board(State(state): State<AppState>, caller: Caller, headers: HeaderMap, ApiQuery(q): ApiQuery<BoardQuery>) -> Result<Response, ApiError> {
     let scope = caller.scope(Permission::ReadDisputes).or_else(|_| caller.scope(Permission::RecordScreening))?;
+    let export = sheets::wanted(q.format.as_deref(), &headers)?;
+    if export.is_some() {
+        sheets::allowed(&caller)?;
+    }
     let now = state.clock.now();
     let month = match q.month.as_deref() {
         None => Month::of(figures::today(now)),
@@ -173,6 +179,10 @@ async fn screening_board(State(state): State<AppState>, caller: Caller, ApiQuery
         })
         .collect();
     let due = items.len() as u64;
+    if let Some(format) = export {
+        let build = move || crate::disputes::ledgers::screenings(&m, &items);
+        return sheets::file(&state, format, Name { ascii: "screenings", zh: "矛盾纠纷排查" }, "screenings", build).await;
+    }
     let answer = json!({
         "month": m,
         "ended": month.last_day().is_some_and(|d| d < figures::today(now)),
@@ -210,30 +220,6 @@ struct LedgerQuery {
     format: Option<String>,
 }
 
-/// Whether a ledger is asked as XLSX.
-fn xlsx(format: Option<&str>) -> Result<bool, ApiError> {
-    match format {
-        None | Some("json") => Ok(false),
-        Some("xlsx") => Ok(true),
-        Some(other) => Err(ApiError::BadRequest(format!("format must be json or xlsx, got {other:?}"))),
-    }
-}
-
-/// An XLSX answer named `name`.
-fn workbook(bytes: Vec<u8>, name: &str) -> Response {
-    let disposition = format!("attachment; filename=\"{name}.xlsx\"");
-    no_store(
-        (
-            [
-                (header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_owned()),
-                (header::CONTENT_DISPOSITION, disposition),
-            ],
-            bytes,
-        )
-            .into_response(),
-    )
-}
-
 /// A case filter from a ledger query, narrowed to the scope.
 fn case_filter(scope: &Scope, q: &LedgerQuery) -> Result<CaseFilter, ApiError> {
     let (township, village) = area(scope, q.township.clone(), q.village.clone())?;
@@ -254,9 +240,14 @@ fn case_filter(scope: &Scope, q: &LedgerQuery) -> Result<CaseFilter, ApiError> {
     })
 }
 
-/// `GET /api/v1/disputes`: the dispute ledger (台账), newest first, or its XLSX export.
-async fn ledger(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<LedgerQuery>) -> Result<Response, ApiError> {
+/// `GET /api/v1/disputes`: the dispute ledger (台账), newest first, or all of it as a
+/// spreadsheet.
+async fn ledger(State(state): State<AppState>, caller: Caller, headers: HeaderMap, ApiQuery(q): ApiQuery<LedgerQuery>) -> Result<Response, ApiError> {
     let scope = caller.scope(Permission::ReadDisputes)?;
+    let export = sheets::wanted(q.format.as_deref(), &headers)?;
+    if export.is_some() {
+        sheets::allowed(&caller)?;
+    }
     let filter = case_filter(&scope, &q)?;
     if let Some(s) = &filter.stage {
         if serde_json::from_value::<wangge_core::dispute::Stage>(Value::String(s.clone())).is_err() {
@@ -264,11 +255,12 @@ async fn ledger(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQ
         }
     }
     let now = state.clock.now();
-    if xlsx(q.format.as_deref())? {
-        let found = state.store.disputes(&filter, Page { page: 1, per_page: MAX_EXPORT }).await?;
-        let bytes = crate::disputes::ledgers::disputes(&found.items).map_err(|e| ApiError::Internal(e.to_string()))?;
-        let note = AuditNote::success(Permission::ReadDisputes.as_str(), "disputes").with_detail(format!("exported {} cases", found.items.len()));
-        return Ok(note.on(workbook(bytes, "disputes")));
+    if let Some(format) = export {
+        let _turn = crate::http::overload::heavy_turn(&state).await?;
+        let total = state.store.disputes(&filter, Page { page: 1, per_page: 1 }).await?.total;
+        let found = state.store.disputes(&filter, Page { page: 1, per_page: sheets::whole(total)? }).await?;
+        let build = move || crate::disputes::ledgers::disputes(&found.items);
+        return sheets::file(&state, format, Name { ascii: "disputes", zh: "矛盾纠纷台账" }, "disputes", build).await;
     }
     let paging = page(q.page.as_deref(), q.per_page.as_deref())?;
     let found = state.store.disputes(&filter, paging).await?;
@@ -438,15 +430,29 @@ struct OutcomeQuery {
     from: Option<String>,
     to: Option<String>,
     township: Option<String>,
+    /// `xlsx` or `csv`: the list as a spreadsheet.
+    format: Option<String>,
 }
 
-/// `GET /api/v1/outcomes?from=&to=&township=` (default: this year).
-async fn outcome_list(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<OutcomeQuery>) -> Result<Response, ApiError> {
+/// `GET /api/v1/outcomes?from=&to=&township=` (default: this year), or as a spreadsheet.
+async fn outcome_list(State(state): State<AppState>, caller: Caller, headers: HeaderMap, ApiQuery(q): ApiQuery<OutcomeQuery>) -> Result<Response, ApiError> {
     let scope = caller.scope(Permission::ReadDisputes)?;
+    let export = sheets::wanted(q.format.as_deref(), &headers)?;
+    if export.is_some() {
+        sheets::allowed(&caller)?;
+    }
     let (township, _) = area(&scope, q.township, None)?;
+    let catalog = state.catalog.load();
+    let file = |items: Vec<Value>, format| {
+        let build = move || crate::disputes::ledgers::outcomes(&items, |code| catalog.name_of(code).to_owned());
+        sheets::file(&state, format, Name { ascii: "outcomes", zh: "结果性指标台账" }, "outcomes", build)
+    };
     if scope.0.as_str().len() == 12 {
         // A village's centre: outcomes are its township's business.
-        return Ok(no_store(Json(json!({ "items": [] })).into_response()));
+        return match export {
+            Some(format) => file(Vec::new(), format).await,
+            None => Ok(no_store(Json(json!({ "items": [] })).into_response())),
+        };
     }
     let today = figures::today(state.clock.now());
     let day = |what: &str, t: Option<&str>, default: NaiveDate| -> Result<NaiveDate, ApiError> {
@@ -457,5 +463,8 @@ async fn outcome_list(State(state): State<AppState>, caller: Caller, ApiQuery(q)
     let to = day("to", q.to.as_deref(), today)?;
     let rows = state.store.outcomes(&from.to_string(), &to.to_string(), township.as_deref()).await?;
     let items: Vec<Value> = rows.iter().map(outcome_view).collect();
+    if let Some(format) = export {
+        return file(items, format).await;
+    }
     Ok(no_store(Json(json!({ "from": from, "to": to, "items": items })).into_response()))
 }

@@ -1,9 +1,10 @@
-//! Petitions (信访): `GET|POST /api/v1/petitions` (the ledger, XLSX export; registration),
+//! Petitions (信访): `GET|POST /api/v1/petitions` (the ledger, also as XLSX or CSV;
+//! registration),
 //! `GET /api/v1/petitions/{id}` (the file, audited), `POST …/{id}/moves` (accept, decline,
 //! extend, answer) and `POST …/{id}/reveal` (the petitioners in clear, audited).
 
 use axum::extract::State;
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -11,12 +12,13 @@ use serde_json::{json, Value};
 use wangge_core::access::Permission;
 use wangge_core::petition::Move;
 
-use super::{area, case_filter, move_view, workbook, xlsx, LedgerQuery, MAX_EXPORT};
+use super::{area, case_filter, move_view, LedgerQuery};
 use crate::access::{AuditNote, Caller};
 use crate::disputes::petitions::{self as files, NewPetition};
 use crate::disputes::{self};
 use crate::http::error::ApiError;
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::http::routes::sheets::{self, Name};
 use crate::http::routes::{code, no_store, page, revealed, RevealBody, Routes};
 use crate::records::{Page, Petition};
 use crate::state::AppState;
@@ -30,9 +32,13 @@ pub fn router() -> Router<AppState> {
         .at("/api/v1/petitions/{id}/reveal", post(reveal))
 }
 
-/// `GET /api/v1/petitions`: the petition ledger, newest first, or its XLSX export.
-async fn ledger(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<LedgerQuery>) -> Result<Response, ApiError> {
+/// `GET /api/v1/petitions`: the petition ledger, newest first, or all of it as a spreadsheet.
+async fn ledger(State(state): State<AppState>, caller: Caller, headers: HeaderMap, ApiQuery(q): ApiQuery<LedgerQuery>) -> Result<Response, ApiError> {
     let scope = caller.scope(Permission::ReadDisputes)?;
+    let export = sheets::wanted(q.format.as_deref(), &headers)?;
+    if export.is_some() {
+        sheets::allowed(&caller)?;
+    }
     if q.grid.is_some() || q.kind.is_some() {
         return Err(ApiError::BadRequest("petitions are filtered by township and village, stage and period".into()));
     }
@@ -43,11 +49,12 @@ async fn ledger(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQ
         }
     }
     let now = state.clock.now();
-    if xlsx(q.format.as_deref())? {
-        let found = state.store.petitions(&filter, Page { page: 1, per_page: MAX_EXPORT }).await?;
-        let bytes = crate::disputes::ledgers::petitions(&found.items, now).map_err(|e| ApiError::Internal(e.to_string()))?;
-        let note = AuditNote::success(Permission::ReadDisputes.as_str(), "petitions").with_detail(format!("exported {} petitions", found.items.len()));
-        return Ok(note.on(workbook(bytes, "petitions")));
+    if let Some(format) = export {
+        let _turn = crate::http::overload::heavy_turn(&state).await?;
+        let total = state.store.petitions(&filter, Page { page: 1, per_page: 1 }).await?.total;
+        let found = state.store.petitions(&filter, Page { page: 1, per_page: sheets::whole(total)? }).await?;
+        let build = move || crate::disputes::ledgers::petitions(&found.items, now);
+        return sheets::file(&state, format, Name { ascii: "petitions", zh: "信访台账" }, "petitions", build).await;
     }
     let paging = page(q.page.as_deref(), q.per_page.as_deref())?;
     let found = state.store.petitions(&filter, paging).await?;

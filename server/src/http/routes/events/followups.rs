@@ -1,5 +1,5 @@
 //! Call-backs (回访): `GET /api/v1/callbacks` (the desk: closed events due a call by the
-//! county's rule, nobody reached since they closed), `GET|POST /api/v1/events/{id}/followups`
+//! county's rule, nobody reached since they closed; also as XLSX or CSV), `GET|POST /api/v1/events/{id}/followups`
 //! (a call's record by grid-centre staff in their jurisdiction, or the reporter rating their own
 //! closed event; 不满意 or 很不满意 reopens the event to the tier that closed it).
 
@@ -18,6 +18,7 @@ use crate::disputes::callbacks::{self, FollowupRequest, Source};
 use crate::events::view::event_view;
 use crate::http::error::ApiError;
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::http::routes::sheets::{self, Name};
 use crate::http::routes::{code, no_store, page, time, Routes, IDEMPOTENCY_KEY, IDEMPOTENT_REPLAY};
 use crate::records::{EventRecord, StatsFilter};
 use crate::state::AppState;
@@ -41,11 +42,18 @@ struct DeskQuery {
     village: Option<String>,
     page: Option<String>,
     per_page: Option<String>,
+    /// `xlsx` or `csv`: the whole desk as a spreadsheet.
+    format: Option<String>,
 }
 
-/// `GET /api/v1/callbacks`: what the desk is to call, most recently closed first.
-async fn desk(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<DeskQuery>) -> Result<Response, ApiError> {
+/// `GET /api/v1/callbacks`: what the desk is to call, most recently closed first (or all of
+/// it as a spreadsheet).
+async fn desk(State(state): State<AppState>, caller: Caller, headers: HeaderMap, ApiQuery(q): ApiQuery<DeskQuery>) -> Result<Response, ApiError> {
     let scope = caller.scope(Permission::RecordRating)?;
+    let export = sheets::wanted(q.format.as_deref(), &headers)?;
+    if export.is_some() {
+        sheets::allowed(&caller)?;
+    }
     let now = state.clock.now();
     let township = q.township.map(|c| code("township", c, 9)).transpose()?;
     let village = q.village.map(|c| code("village", c, 12)).transpose()?;
@@ -60,11 +68,18 @@ async fn desk(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQue
     }
     let paging = page(q.page.as_deref(), q.per_page.as_deref())?;
     let filter = StatsFilter { from, to, township, village, grid: None };
+    let _turn = match export {
+        Some(_) => Some(crate::http::overload::heavy_turn(&state).await?),
+        None => None,
+    };
     let closed = state.store.closed_events(&filter).await?;
     let due: Vec<_> = closed.iter().filter(|e| callbacks::due(&state.callback_rule, e)).collect();
-    let start = usize::try_from(paging.offset()).unwrap_or(usize::MAX);
+    let (start, count) = match export {
+        Some(_) => (0, sheets::whole(i64::try_from(due.len()).unwrap_or(i64::MAX))? as usize),
+        None => (usize::try_from(paging.offset()).unwrap_or(usize::MAX), paging.per_page as usize),
+    };
     let mut items = Vec::new();
-    for e in due.iter().skip(start).take(paging.per_page as usize) {
+    for e in due.iter().skip(start).take(count) {
         let Some(event) = state.store.event(&e.event_id).await? else { continue };
         items.push(json!({
             "event_id": event.event_id,
@@ -78,6 +93,11 @@ async fn desk(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQue
             "reporter_phone": event.reporter.phone.as_deref().map(mask_phone),
             "attempts": e.attempts,
         }));
+    }
+    if let Some(format) = export {
+        let catalog = state.catalog.load();
+        let build = move || crate::events::sheets::callbacks(&items, &catalog);
+        return sheets::file(&state, format, Name { ascii: "callbacks", zh: "回访台" }, "callbacks", build).await;
     }
     let answer = json!({ "items": items, "total": due.len(), "page": paging.page, "per_page": paging.per_page,
                          "rule": { "always": state.callback_rule.always, "share_percent": state.callback_rule.share_percent } });

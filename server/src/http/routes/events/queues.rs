@@ -1,7 +1,9 @@
-//! Events: the queues (`GET /api/v1/events`), one event with its deadlines and overdue flag,
+//! Events: the queues (`GET /api/v1/events`, also as XLSX or CSV), one event with its deadlines and overdue flag,
 //! its timeline, and transitions of its closed loop (`POST /api/v1/events/{id}/transitions`).
 
 use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::HeaderMap;
+use chrono::{DateTime, Utc};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -15,9 +17,9 @@ use wangge_core::{Crs, LonLat};
 
 use crate::http::routes::{code, empty_page, no_store, page, revealed, time, RevealBody, IDEMPOTENCY_KEY, IDEMPOTENT_REPLAY};
 use crate::access::AuditNote;
-use crate::access::Caller;
+use crate::access::{Caller, Scope};
 use crate::http::error::ApiError;
-use crate::records::{EventFilter, EventRecord};
+use crate::records::{EventFilter, EventRecord, Page};
 use crate::events::view::{event_view, timeline_view};
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::state::AppState;
@@ -27,6 +29,7 @@ use crate::photos;
 use crate::http::with_photos;
 use crate::events::transitions::{self, TransitionFailure};
 use crate::http::routes::Routes;
+use crate::http::routes::sheets::{self, Name};
 
 /// Routes of this module.
 pub fn router() -> Router<AppState> {
@@ -58,16 +61,49 @@ struct QueueQuery {
     to: Option<String>,
     page: Option<String>,
     per_page: Option<String>,
+    /// `xlsx` or `csv`: the whole filtered queue as a spreadsheet.
+    format: Option<String>,
 }
 
+/// `GET /api/v1/events`: the queue, filtered and paged, or the whole of it as a spreadsheet.
 async fn list(
     State(state): State<AppState>,
     caller: Caller,
+    headers: HeaderMap,
     ApiQuery(q): ApiQuery<QueueQuery>,
 ) -> Result<Response, ApiError> {
     let scope = caller.scope(Permission::ReadEvents)?;
+    let export = sheets::wanted(q.format.as_deref(), &headers)?;
+    if export.is_some() {
+        sheets::allowed(&caller)?;
+    }
     let now = state.clock.now();
     let page = page(q.page.as_deref(), q.per_page.as_deref())?;
+    let filter = queue_filter(&caller, &scope, q, now)?;
+    if let Some(format) = export {
+        let _turn = crate::http::overload::heavy_turn(&state).await?;
+        let records = match &filter {
+            Some(f) => {
+                let total = state.store.events(f, Page { page: 1, per_page: 1 }).await?.total;
+                state.store.events(f, Page { page: 1, per_page: sheets::whole(total)? }).await?.items
+            }
+            None => Vec::new(),
+        };
+        let catalog = state.catalog.load();
+        let build = move || crate::events::sheets::events(records.iter().map(|e| event_view(e, now)), &catalog);
+        return sheets::file(&state, format, Name { ascii: "events", zh: "事件列表" }, "events", build).await;
+    }
+    let Some(filter) = filter else {
+        return Ok(no_store(Json(empty_page::<EventView>(page)).into_response()));
+    };
+    let found = state.store.events(&filter, page).await?;
+    let mut found = found.map(|e| event_view(&e, now));
+    photos::decorate(&state.store, &mut found.items).await?;
+    Ok(no_store(Json(found).into_response()))
+}
+
+/// The queue's filter inside the caller's jurisdiction (`None`: nothing can match).
+fn queue_filter(caller: &Caller, scope: &Scope, q: QueueQuery, now: DateTime<Utc>) -> Result<Option<EventFilter>, ApiError> {
     let township = q.township.map(|c| code("township", c, 9)).transpose()?;
     let village = q.village.map(|c| code("village", c, 12)).transpose()?;
     let mut holder = q.holder.map(|h| id_text("holder", h)).transpose()?;
@@ -75,15 +111,15 @@ async fn list(
     // A department handler's queue is its department's.
     if caller.grant.as_ref().is_some_and(|g| g.role == Role::DepartmentHandler) {
         if holder.as_ref().is_some_and(|h| *h != caller.acting_as) {
-            return Ok(no_store(Json(empty_page::<EventView>(page)).into_response()));
+            return Ok(None);
         }
         holder = Some(caller.acting_as.clone());
         tier_asked = Some(Tier::Department);
     }
     let Some((township, village)) = scope.narrow(township, village) else {
-        return Ok(no_store(Json(empty_page::<EventView>(page)).into_response()));
+        return Ok(None);
     };
-    let filter = EventFilter {
+    Ok(Some(EventFilter {
         states: states(q.state.as_deref())?,
         tier: tier_asked,
         holder,
@@ -97,11 +133,7 @@ async fn list(
         to: q.to.as_deref().map(|t| time("to", t, true)).transpose()?,
         now: Some(now),
         within_box: None,
-    };
-    let found = state.store.events(&filter, page).await?;
-    let mut found = found.map(|e| event_view(&e, now));
-    photos::decorate(&state.store, &mut found.items).await?;
-    Ok(no_store(Json(found).into_response()))
+    }))
 }
 
 /// `GET /api/v1/events/nearby`: what the asked point is near, kept as text so that each bad

@@ -3,11 +3,13 @@
 //! time), by category and by division, the 1-3-5 on-time rates per tier, and the open events
 //! past a deadline now (督办); and the benefit indicators — disputes screened and mediated,
 //! petitions resolved, satisfaction of the call-backs, the townships' result indicators
-//! (docs/disputes.md).
+//! (docs/disputes.md). `?format=xlsx|csv` answers the counts by township, village or grid
+//! (`by=`) as a spreadsheet.
 
 use std::collections::{BTreeMap, HashMap};
 
 use axum::extract::State;
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -16,6 +18,8 @@ use serde::{Deserialize, Serialize};
 use wangge_core::calendar::china_time;
 use wangge_core::stats::{self, Counts, OnTime};
 
+use crate::events::sheets::By;
+use crate::http::routes::sheets::{self, Name};
 use crate::http::routes::{code, no_store};
 use crate::access::Caller;
 use crate::http::error::ApiError;
@@ -45,6 +49,11 @@ struct StatsQuery {
     township: Option<String>,
     village: Option<String>,
     grid: Option<String>,
+    /// `xlsx` or `csv`: the figures by division as a spreadsheet.
+    format: Option<String>,
+    /// `township`, `village` or `grid`: the divisions a spreadsheet lists (default: the finest
+    /// the answer lists).
+    by: Option<String>,
 }
 
 /// One division's counts, with its name.
@@ -90,8 +99,17 @@ struct Answer {
     generated_at: String,
 }
 
-async fn figures(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<StatsQuery>) -> Result<Response, ApiError> {
+async fn figures(State(state): State<AppState>, caller: Caller, headers: HeaderMap, ApiQuery(q): ApiQuery<StatsQuery>) -> Result<Response, ApiError> {
     let scope = caller.scope(Permission::ReadStats)?;
+    let export = sheets::wanted(q.format.as_deref(), &headers)?;
+    if export.is_some() {
+        sheets::allowed(&caller)?;
+    }
+    let by = q
+        .by
+        .as_deref()
+        .map(|b| By::parse(b).ok_or_else(|| ApiError::BadRequest(format!("by must be township, village or grid, got {b:?}"))))
+        .transpose()?;
     let from = date("from", q.from.as_deref())?;
     let to = date("to", q.to.as_deref())?;
     if from > to {
@@ -118,6 +136,27 @@ async fn figures(State(state): State<AppState>, caller: Caller, ApiQuery(q): Api
     let now = state.clock.now();
     let _turn = crate::http::overload::heavy_turn(&state).await?;
     let histories = state.store.histories(&filter).await?;
+    if let Some(format) = export {
+        let by = by.unwrap_or(if filter.village.is_some() || filter.grid.is_some() {
+            By::Grid
+        } else if filter.township.is_some() {
+            By::Village
+        } else {
+            By::Township
+        });
+        let (calendar, catalog) = (state.rules.calendar(), state.catalog.load());
+        let build = move || {
+            let all: Vec<_> = histories.iter().map(|h| facts(h, &calendar)).collect();
+            let f = stats::figures(&all, now);
+            let counts = match by {
+                By::Township => &f.by_township,
+                By::Village => &f.by_village,
+                By::Grid => &f.by_grid,
+            };
+            crate::events::sheets::by_area(by, counts, &catalog)
+        };
+        return sheets::file(&state, format, Name { ascii: "stats", zh: "事件统计" }, "stats", build).await;
+    }
     // Satisfaction: the period's closed events due a call-back by the county's rule.
     let callback_due = histories
         .iter()

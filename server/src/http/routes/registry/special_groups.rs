@@ -1,5 +1,6 @@
 //! Special groups and key youth: `GET|POST /api/v1/registry/special_groups` (the queue, the
-//! most overdue first; `?overdue=true` for the follow-ups not made in time),
+//! most overdue first; `?overdue=true` for the follow-ups not made in time; also as XLSX or
+//! CSV),
 //! `GET|PUT …/special_groups/{id}` and `POST …/{id}/followups`. Seen only by the
 //! special-group officers of the jurisdiction and, for its own members, the responsible
 //! gridworker; anything else is answered as missing. Every read is audited.
@@ -13,12 +14,13 @@ use serde::Deserialize;
 use serde_json::Value;
 use wangge_core::access::{Permission, Role};
 
+use super::super::sheets::{self, Name};
 use super::super::{code, empty_page, no_store, page, Routes};
 use super::{desk, fields};
 use crate::access::{AuditNote, Caller};
 use crate::http::error::ApiError;
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery};
-use crate::records::{SpecialFilter, SpecialRecord};
+use crate::records::{Page, SpecialFilter, SpecialRecord};
 use crate::registry::special::{self, FollowupRequest};
 use crate::state::AppState;
 
@@ -58,19 +60,22 @@ struct ListQuery {
     overdue: Option<bool>,
     page: Option<String>,
     per_page: Option<String>,
+    /// `xlsx` or `csv`: the whole filtered queue as a spreadsheet.
+    format: Option<String>,
 }
 
-async fn list(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<ListQuery>) -> Result<Response, ApiError> {
+/// `GET /api/v1/registry/special_groups`: the queue, the most overdue first, paged, or all of
+/// it as a spreadsheet (for the officers and gridworkers who read it: no `export_data`).
+async fn list(State(state): State<AppState>, caller: Caller, headers: HeaderMap, ApiQuery(q): ApiQuery<ListQuery>) -> Result<Response, ApiError> {
     let scope = caller.scope(Permission::ReadSpecialGroups)?;
+    let export = sheets::wanted(q.format.as_deref(), &headers)?;
     let page = page(q.page.as_deref(), q.per_page.as_deref())?;
     let note = AuditNote::success(Permission::ReadSpecialGroups.as_str(), "special_groups");
     let township = q.township.map(|c| code("township", c, 9)).transpose()?;
     let village = q.village.map(|c| code("village", c, 12)).transpose()?;
-    let (Some((township, village)), true) = (scope.narrow(township, village), q.grid.as_deref().is_none_or(|g| scope.covers(g))) else {
-        return Ok(note.on(no_store(Json(empty_page::<Value>(page)).into_response())));
-    };
     let now = state.clock.now();
-    let filter = SpecialFilter {
+    let area = scope.narrow(township, village).filter(|_| q.grid.as_deref().is_none_or(|g| scope.covers(g)));
+    let filter = area.map(|(township, village)| SpecialFilter {
         group: q.group,
         township,
         village,
@@ -78,12 +83,28 @@ async fn list(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQue
         responsible: gridworker(&caller).then(|| caller.acting_as.clone()),
         due_before: q.overdue.filter(|o| *o).map(|_| now),
         person_hash: None,
+    });
+    let _turn = match export {
+        Some(_) => Some(crate::http::overload::heavy_turn(&state).await?),
+        None => None,
     };
-    let found = state.store.specials(&filter, page).await?;
+    let found = match (&filter, export) {
+        (None, Some(_)) => crate::records::Paged { items: Vec::new(), total: 0, page: 1, per_page: 1 },
+        (None, None) => return Ok(note.on(no_store(Json(empty_page::<Value>(page)).into_response()))),
+        (Some(f), Some(_)) => {
+            let total = state.store.specials(f, Page { page: 1, per_page: 1 }).await?.total;
+            state.store.specials(f, Page { page: 1, per_page: sheets::whole(total)? }).await?
+        }
+        (Some(f), None) => state.store.specials(f, page).await?,
+    };
     let mut items = Vec::with_capacity(found.items.len());
     for s in &found.items {
         let person = state.store.record(&state.registry_keys.open(special::PERSON_FIELD, &s.person_sealed).map_err(crate::registry::Refused::Crypt)?).await?;
         items.push(special::view(&state.registry_keys, s, person.as_ref(), now)?);
+    }
+    if let Some(format) = export {
+        let build = move || special::sheet(&items);
+        return sheets::file(&state, format, Name { ascii: "special-groups", zh: "特殊人群" }, "special_groups", build).await;
     }
     let body = serde_json::json!({"items": items, "total": found.total, "page": found.page, "per_page": found.per_page});
     Ok(note.on(no_store(Json(body).into_response())))
