@@ -71,6 +71,7 @@ async fn list(State(state): State<AppState>, caller: Caller, headers: HeaderMap,
     let role = q.role.as_deref().map(role).transpose()?;
     let filter = area.map(|(township, village)| PersonFilter { role, township, village, grid: q.grid, within });
     if let Some(format) = export {
+        let _turn = crate::http::overload::heavy_turn(&state).await?;
         let people = match &filter {
             Some(f) => {
                 let total = state.store.people(f, Page { page: 1, per_page: 1 }).await?.total;

@@ -180,6 +180,7 @@ async fn screening_board(State(state): State<AppState>, caller: Caller, headers:
         .collect();
     let due = items.len() as u64;
     if let Some(format) = export {
+        let _turn = crate::http::overload::heavy_turn(&state).await?;
         let build = move || crate::disputes::ledgers::screenings(&m, &items);
         return sheets::file(&state, format, Name { ascii: "screenings", zh: "矛盾纠纷排查" }, "screenings", build).await;
     }
@@ -442,6 +443,10 @@ async fn outcome_list(State(state): State<AppState>, caller: Caller, headers: He
         sheets::allowed(&caller)?;
     }
     let (township, _) = area(&scope, q.township, None)?;
+    let _turn = match export {
+        Some(_) => Some(crate::http::overload::heavy_turn(&state).await?),
+        None => None,
+    };
     let catalog = state.catalog.load();
     let file = |items: Vec<Value>, format| {
         let build = move || crate::disputes::ledgers::outcomes(&items, |code| catalog.name_of(code).to_owned());
