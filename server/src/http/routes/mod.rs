@@ -98,7 +98,13 @@ pub fn app(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::from_fn_with_state(state.clone(), crate::http::overload::bound))
         // Its events go to the request's span (below), which carries the request id.
-        .layer(TraceLayer::new_for_http().make_span_with(|_: &axum::http::Request<_>| tracing::Span::none()))
+        .layer(
+            // The answer's own error log says why a request failed (ERROR for a 500, WARN for
+            // an outage); the trace layer's failure line is only a WARN beside it.
+            TraceLayer::new_for_http()
+                .make_span_with(|_: &axum::http::Request<_>| tracing::Span::none())
+                .on_failure(tower_http::trace::DefaultOnFailure::new().level(tracing::Level::WARN)),
+        )
         .layer(axum::middleware::from_fn(crate::http::request_id::assign))
         .with_state(state)
 }
