@@ -53,6 +53,8 @@ PIP_PACKAGES=(
     openpyxl==3.1.5             # an XLSX reader for the registry's exports (server/tests/registry.rs)
     python-docx==1.2.0          # a DOCX reader for the self-evaluation report (server/tests/stats.rs)
     prometheus-client==0.21.1   # the Prometheus project's parser of a /metrics scrape (server/tests/observability.rs)
+    schemathesis==4.32.5        # the property-based API fuzzer driven by /api/v1/openapi.json (server/tests/openapi.rs)
+    openapi-spec-validator==0.9.0  # a validator of the OpenAPI 3.1 document (server/tests/openapi.rs)
 )
 install_packages() {
     if (( ${#APT_PACKAGES[@]} )); then

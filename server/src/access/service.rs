@@ -113,7 +113,7 @@ pub const MAX_KEY_DAYS: i64 = 366;
 const PRUNE_ABOVE: usize = 4096;
 
 /// What the system administrator asks for when issuing an API key.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ApiKeyRequest {
     /// The routes it may call.

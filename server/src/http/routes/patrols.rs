@@ -63,6 +63,14 @@ fn stored(body: impl Serialize, replay: bool, location: &str, note: AuditNote) -
     note.with_detail(if replay { "retry answered with the stored one" } else { "" }).on(no_store(response))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/patrols",
+    operation_id = "post_api_v1_patrols",
+    tag = "patrols",
+    request_body = StartRequest,
+    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+)]
 async fn start(
     State(state): State<AppState>,
     caller: Caller,
@@ -78,6 +86,15 @@ async fn start(
     Ok(stored(PatrolView::from(&patrol), replay, &format!("/api/v1/patrols/{id}"), note))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/patrols/{id}/points",
+    operation_id = "post_api_v1_patrols_id_points",
+    tag = "patrols",
+    params(("id" = String, Path, description = "the record's id")),
+    request_body = PointsRequest,
+    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+)]
 async fn points(
     State(state): State<AppState>,
     caller: Caller,
@@ -94,6 +111,14 @@ async fn points(
     Ok(note.on(no_store(Json(answer).into_response())))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/patrols/{id}/checkins",
+    operation_id = "post_api_v1_patrols_id_checkins",
+    tag = "patrols",
+    params(("id" = String, Path, description = "the record's id")),
+    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+)]
 /// A check-in: JSON, or `multipart/form-data` with the JSON as `checkin` and up to nine
 /// `photo` parts (stored with the check-in, in its transaction).
 async fn checkin(
@@ -117,6 +142,15 @@ async fn checkin(
     Ok(stored(view, replay, &format!("/api/v1/patrols/{id}"), note))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/patrols/{id}/end",
+    operation_id = "post_api_v1_patrols_id_end",
+    tag = "patrols",
+    params(("id" = String, Path, description = "the record's id")),
+    request_body = EndRequest,
+    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+)]
 async fn end(
     State(state): State<AppState>,
     caller: Caller,
@@ -161,6 +195,14 @@ impl Viewer {
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/patrols/{id}",
+    operation_id = "get_api_v1_patrols_id",
+    tag = "patrols",
+    params(("id" = String, Path, description = "the record's id")),
+    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+)]
 async fn one(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<String>) -> Result<Response, ApiError> {
     let viewer = Viewer::of(&caller)?;
     let missing = || format!("no patrol with id {id:?}");
@@ -188,7 +230,8 @@ struct PatrolDetail {
     visits: Vec<CheckinView>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct ListQuery {
     person: Option<String>,
@@ -201,6 +244,14 @@ struct ListQuery {
     per_page: Option<String>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/patrols",
+    operation_id = "get_api_v1_patrols",
+    tag = "patrols",
+    params(ListQuery),
+    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+)]
 async fn list(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<ListQuery>) -> Result<Response, ApiError> {
     let viewer = Viewer::of(&caller)?;
     let page = page(q.page.as_deref(), q.per_page.as_deref())?;
@@ -233,6 +284,13 @@ async fn list(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQue
     Ok(note.on(no_store(Json(found.map(|p| PatrolView::from(&p))).into_response())))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/patrols/live",
+    operation_id = "get_api_v1_patrols_live",
+    tag = "patrols",
+    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+)]
 async fn live(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
     let scope = caller.scope(Permission::ReadPatrols)?;
     let now = state.clock.now();
@@ -250,7 +308,8 @@ async fn live(State(state): State<AppState>, caller: Caller) -> Result<Response,
     Ok(note.on(no_store(Json(serde_json::json!({ "items": items, "generated_at": time_text(now) })).into_response())))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct StatsQuery {
     from: Option<String>,
@@ -279,6 +338,14 @@ fn round(x: f64, places: i32) -> f64 {
     (x * f).round() / f
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/stats/patrol",
+    operation_id = "get_api_v1_stats_patrol",
+    tag = "patrols",
+    params(StatsQuery),
+    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+)]
 async fn stats(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<StatsQuery>) -> Result<Response, ApiError> {
     let scope = caller.scope(Permission::ReadPatrols)?;
     let (from, to) = (date("from", q.from.as_deref())?, date("to", q.to.as_deref())?);
@@ -316,3 +383,8 @@ async fn stats(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQu
     let note = AuditNote::success(Permission::ReadPatrols.as_str(), "stats:patrol");
     Ok(note.on(no_store(Json(answer).into_response())))
 }
+
+/// The OpenAPI description of this module's routes.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(list, start, live, one, points, checkin, end, stats))]
+pub struct Doc;

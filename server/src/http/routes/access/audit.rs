@@ -23,7 +23,8 @@ pub fn router() -> Router<AppState> {
     Router::new().at("/api/v1/audit", get(search)).at("/api/v1/audit/verify", get(verify))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct SearchQuery {
     user: Option<String>,
@@ -49,6 +50,14 @@ fn entry(s: &SealedRow) -> AuditEntry {
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/audit",
+    operation_id = "get_api_v1_audit",
+    tag = "access",
+    params(SearchQuery),
+    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+)]
 async fn search(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<SearchQuery>) -> Result<Response, ApiError> {
     caller.require(Permission::ReadAuditLog)?;
     let page = page(q.page.as_deref(), q.per_page.as_deref())?;
@@ -114,6 +123,13 @@ async fn behind_anchor(state: &AppState, head: ChainHead) -> Result<Option<Audit
 /// Rows read per step of the verification.
 const VERIFY_STEP: u32 = 5000;
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/audit/verify",
+    operation_id = "get_api_v1_audit_verify",
+    tag = "access",
+    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+)]
 async fn verify(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
     caller.require(Permission::ReadAuditLog)?;
     let key = state.auditor.key();
@@ -143,3 +159,8 @@ async fn verify(State(state): State<AppState>, caller: Caller) -> Result<Respons
     let note = AuditNote::success("verify_audit_log", "audit_log").with_detail(format!("ok={ok} rows={checked}"));
     Ok(note.on(no_store(Json(body).into_response())))
 }
+
+/// The OpenAPI description of this module's routes.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(search, verify))]
+pub struct Doc;

@@ -32,7 +32,8 @@ pub fn router() -> Router<AppState> {
         .at("/api/v1/events/{id}/followups", get(list).post(record))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct DeskQuery {
     from: Option<String>,
@@ -43,6 +44,14 @@ struct DeskQuery {
     per_page: Option<String>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/callbacks",
+    operation_id = "get_api_v1_callbacks",
+    tag = "events",
+    params(DeskQuery),
+    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+)]
 /// `GET /api/v1/callbacks`: what the desk is to call, most recently closed first.
 async fn desk(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<DeskQuery>) -> Result<Response, ApiError> {
     let scope = caller.scope(Permission::RecordRating)?;
@@ -105,6 +114,14 @@ async fn event_for(state: &AppState, caller: &Caller, id: &str) -> Result<(Event
     Err(missing())
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/events/{id}/followups",
+    operation_id = "get_api_v1_events_id_followups",
+    tag = "events",
+    params(("id" = String, Path, description = "the record's id")),
+    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+)]
 /// `GET /api/v1/events/{id}/followups`.
 async fn list(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<String>) -> Result<Response, ApiError> {
     // Whoever may read the event, or call it back, may read its call-backs.
@@ -122,6 +139,15 @@ async fn list(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPat
     Ok(no_store(Json(json!({ "items": items })).into_response()))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/events/{id}/followups",
+    operation_id = "post_api_v1_events_id_followups",
+    tag = "events",
+    params(("id" = String, Path, description = "the record's id")),
+    request_body = FollowupRequest,
+    responses((status = 201, description = "created", body = serde_json::Value), crate::http::openapi::Problems)
+)]
 /// `POST /api/v1/events/{id}/followups` `{"reached", "level", "note"}`.
 async fn record(
     State(state): State<AppState>,
@@ -172,3 +198,8 @@ fn keyed_id(actor: &str, key: &str) -> String {
     let hex: String = digest.iter().take(10).map(|b| format!("{b:02x}")).collect();
     format!("CK{hex}")
 }
+
+/// The OpenAPI description of this module's routes.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(desk, list, record))]
+pub struct Doc;

@@ -43,7 +43,8 @@ pub fn router() -> Router<AppState> {
 }
 
 /// The queue's query string, kept as text so that each bad value gets its own reason.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct QueueQuery {
     state: Option<String>,
@@ -60,6 +61,14 @@ struct QueueQuery {
     per_page: Option<String>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/events",
+    operation_id = "get_api_v1_events",
+    tag = "events",
+    params(QueueQuery),
+    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+)]
 async fn list(
     State(state): State<AppState>,
     caller: Caller,
@@ -106,7 +115,8 @@ async fn list(
 
 /// `GET /api/v1/events/nearby`: what the asked point is near, kept as text so that each bad
 /// value gets its own reason.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct NearbyQuery {
     lon: Option<String>,
@@ -116,6 +126,14 @@ struct NearbyQuery {
     radius_m: Option<String>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/events/nearby",
+    operation_id = "get_api_v1_events_nearby",
+    tag = "events",
+    params(NearbyQuery),
+    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+)]
 /// Open events of a category near a point, nearest first, among those the caller may read: a
 /// reporter adds to one instead of filing a duplicate.
 async fn nearby(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<NearbyQuery>) -> Result<Response, ApiError> {
@@ -155,6 +173,14 @@ async fn nearby(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQ
     Ok(no_store(Json(Nearby { events, radius_m }).into_response()))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/events/{id}",
+    operation_id = "get_api_v1_events_id",
+    tag = "events",
+    params(("id" = String, Path, description = "the record's id")),
+    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+)]
 async fn one(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<String>) -> Result<Response, ApiError> {
     let event = find_visible(&state, &caller, &id).await?;
     Ok(no_store(Json(decorated(&state, &event).await?).into_response()))
@@ -168,6 +194,14 @@ pub async fn decorated(state: &AppState, event: &EventRecord) -> Result<EventVie
     Ok(view)
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/events/{id}/timeline",
+    operation_id = "get_api_v1_events_id_timeline",
+    tag = "events",
+    params(("id" = String, Path, description = "the record's id")),
+    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+)]
 async fn timeline(
     State(state): State<AppState>,
     caller: Caller,
@@ -179,6 +213,14 @@ async fn timeline(
     Ok(no_store(Json(body).into_response()))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/events/{id}/transitions",
+    operation_id = "post_api_v1_events_id_transitions",
+    tag = "events",
+    params(("id" = String, Path, description = "the record's id")),
+    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+)]
 /// A core action (`{"action": "escalate", "to": {...}, "reason": "..."}`). Who acts is the
 /// signed-in account (its person, department or centre); an `actor` member, if sent, must
 /// name the same.
@@ -258,6 +300,15 @@ async fn transition(
     }
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/events/{id}/reveal",
+    operation_id = "post_api_v1_events_id_reveal",
+    tag = "events",
+    params(("id" = String, Path, description = "the record's id")),
+    request_body = RevealBody,
+    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+)]
 /// The full value of a masked field (`reporter_phone`, `reporter_name`): audited, never cached.
 async fn reveal(
     State(state): State<AppState>,
@@ -355,3 +406,8 @@ fn grid_code(text: String) -> Result<String, ApiError> {
         Err(ApiError::BadRequest(format!("grid must be a 15-character grid code, got {text:?}")))
     }
 }
+
+/// The OpenAPI description of this module's routes.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(list, nearby, one, timeline, transition, reveal))]
+pub struct Doc;

@@ -38,6 +38,13 @@ pub fn gridworker_person(caller: &Caller) -> Option<&str> {
     (gridworker && !caller.acting_as.is_empty()).then_some(caller.acting_as.as_str())
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/reports",
+    operation_id = "post_api_v1_reports",
+    tag = "events",
+    responses((status = 200, description = "the answer", body = serde_json::Value), (status = 201, description = "created", body = serde_json::Value), crate::http::openapi::Problems)
+)]
 /// 201 with the new event, or 200 with the original one for a retry.
 async fn report(State(state): State<AppState>, caller: Caller, request: Request) -> Result<Response, ApiError> {
     let scope = caller.scope(Permission::ReportEvent)?;
@@ -85,3 +92,8 @@ async fn report(State(state): State<AppState>, caller: Caller, request: Request)
     let note = AuditNote::success(Permission::ReportEvent.as_str(), format!("event:{}", event.event_id));
     Ok(note.with_detail(if replay { "retry answered with the stored event" } else { "" }).on(no_store(response)))
 }
+
+/// The OpenAPI description of this module's routes.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(report))]
+pub struct Doc;

@@ -37,7 +37,8 @@ pub fn router() -> Router<AppState> {
     Router::new().at("/api/v1/stats", get(figures))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct StatsQuery {
     from: Option<String>,
@@ -90,6 +91,14 @@ struct Answer {
     generated_at: String,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/stats",
+    operation_id = "get_api_v1_stats",
+    tag = "events",
+    params(StatsQuery),
+    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+)]
 async fn figures(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<StatsQuery>) -> Result<Response, ApiError> {
     let scope = caller.scope(Permission::ReadStats)?;
     let from = date("from", q.from.as_deref())?;
@@ -258,6 +267,11 @@ fn grid_code(text: String) -> Result<String, ApiError> {
         Err(ApiError::BadRequest(format!("grid must be a 15-character grid code, got {text:?}")))
     }
 }
+
+/// The OpenAPI description of this module's routes.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(figures))]
+pub struct Doc;
 
 #[cfg(test)]
 mod tests {

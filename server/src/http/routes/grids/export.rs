@@ -50,12 +50,21 @@ fn parse_file(file: &str) -> Option<(CollectionId, Format, &'static str)> {
 }
 
 /// `?generation=N`: the grids as they were in boundary generation N (0: as loaded).
-#[derive(Debug, serde::Deserialize)]
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct ExportQuery {
     generation: Option<i64>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/export/{file}",
+    operation_id = "get_api_v1_export_file",
+    tag = "grids",
+    params(("file" = String, Path, description = "a file name with its format suffix (`.json`, `.xml`)"), ExportQuery),
+    responses((status = 200, description = "the answer", content((serde_json::Value = "application/geo+json"), (String = "application/geopackage+sqlite3"), (String = "application/zip"))), crate::http::openapi::Problems)
+)]
 async fn export(
     State(state): State<AppState>,
     caller: Caller,
@@ -113,6 +122,11 @@ async fn geopackage(collection: CollectionId, features: &[OgcFeature]) -> Result
     gpkg::write(&path, collection.as_str(), collection.fields(), features).await.map_err(|e| fail(&e))?;
     tokio::fs::read(&path).await.map_err(|e| fail(&e))
 }
+
+/// The OpenAPI description of this module's routes.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(export))]
+pub struct Doc;
 
 #[cfg(test)]
 mod tests {
