@@ -136,6 +136,8 @@ async fn fuzz(server: &Server, label: &str) {
         .args(["--exclude-path", "/api/v1/events/stream", "--exclude-path", "/metrics"])
         .args(["--exclude-path-regex", "^/api/v1/admin/users/\\{username\\}/disabled$"])
         .arg("--no-color")
+        // Its cache of past failures stays with this run's data, not in the checkout.
+        .current_dir(server.data_dir())
         .output()
         .expect("schemathesis (scripts/test.sh installs it)");
     let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
