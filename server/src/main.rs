@@ -1,6 +1,7 @@
 //! The `wangge` binary: parses the configuration, opens the store and serves the API — or runs
 //! one of the console's commands ([`wangge_server::admin`]).
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -19,12 +20,14 @@ async fn main() -> ExitCode {
     let console = config.command.is_some();
     let default = if console { "warn,wangge_server::progress=info" } else { "info" };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    // Colours only on a terminal: a file, a pipe or a CI log gets plain text.
+    let (stdout_colours, stderr_colours) = (std::io::stdout().is_terminal(), std::io::stderr().is_terminal());
     match (config.log_format == "json", console) {
         // One object per line; the request's span (its request_id, method and route) in each.
         (true, false) => tracing_subscriber::fmt().json().with_current_span(true).with_span_list(false).with_env_filter(filter).init(),
         (true, true) => tracing_subscriber::fmt().json().with_writer(std::io::stderr).with_env_filter(filter).init(),
-        (false, false) => tracing_subscriber::fmt().with_env_filter(filter).init(),
-        (false, true) => tracing_subscriber::fmt().with_writer(std::io::stderr).with_env_filter(filter).init(),
+        (false, false) => tracing_subscriber::fmt().with_ansi(stdout_colours).with_env_filter(filter).init(),
+        (false, true) => tracing_subscriber::fmt().with_ansi(stderr_colours).with_writer(std::io::stderr).with_env_filter(filter).init(),
     }
     match run(config).await {
         Ok(()) => ExitCode::SUCCESS,

@@ -178,7 +178,7 @@ fn bar(job: &str, total: Option<u64>) -> ProgressBar {
 /// A bar with counts and the time left, or a spinner with the count and the time spent.
 fn style(counted: bool) -> ProgressStyle {
     let template = if counted {
-        "{spinner} {msg} [{bar:30}] {human_pos}/{human_len} ({per_sec}, {eta} left)"
+        "{spinner} {msg} [{wide_bar}] {human_pos}/{human_len} ({eta} left)"
     } else {
         "{spinner} {msg} {human_pos} ({elapsed})"
     };

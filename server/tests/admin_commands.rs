@@ -34,7 +34,8 @@ fn wangge(db: &Db, args: &[&str]) -> Output {
         .args(["--demo", "false"])
         .args(args)
         .env_remove("DATABASE_URL")
-        .env_remove("RUST_LOG")
+        // Log lines on standard error too, to see that they stay plain text.
+        .env("RUST_LOG", "info")
         .stdin(Stdio::null());
     if let Some(url) = db.database_url() {
         command.env("DATABASE_URL", url);
