@@ -225,6 +225,13 @@ backend_tests! {
         let db = loaded().await;
         let dir = tempfile::TempDir::new().unwrap();
         let file = |name: &str| dir.path().join(name).display().to_string();
+        // The console never makes a registry key: records it sealed would not open on the
+        // servers. Grids are published without one while the registry is empty.
+        std::fs::remove_file(db.data_dir().join("registry.key")).unwrap();
+        std::fs::write(file("one.csv"), "场所类别*,名称*,村(社区)代码*,经度*,纬度*\nother,甲,130730100201,115.51,40.415\n").unwrap();
+        let e = fails(&db, &["admin", "import-registry", "--kind", "places", "--from", &file("one.csv")]);
+        assert!(e.contains("registry key file") && e.contains("is missing"), "{e}");
+        assert!(!db.data_dir().join("registry.key").exists());
         let out = ok(&db, &["admin", "export-grids", "--to", &file("grids.geojson")]);
         assert!(out.contains("wrote 5 grids"), "{out}");
         ok(&db, &["admin", "export-grids", "--to", &file("grids.gpkg")]);

@@ -117,7 +117,7 @@ async fn import_grids(console: &Console, from: &Path, asked: &Asked<'_>) -> Resu
     println!("read {count} grids from {} ({}); area {}", from.display(), imported.crs, area_text(&area));
     let live = LiveGrids::load(&console.store).await.map_err(|e| AdminError::Refused(crate::logging::error_chain(&e)))?;
     let roster = Arc::new(console.store.load_roster().await?);
-    let keys = console.registry_keys().await?;
+    let keys = console.registry_keys(false).await?;
     let drafting = Drafting { store: &console.store, live, roster, keys: &keys };
     let body = DraftRequest {
         base_generation: console.store.current_generation().await?,

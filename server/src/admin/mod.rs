@@ -162,17 +162,27 @@ impl Console {
         }
     }
 
-    /// The registry's keys: the deployment's file, created only for a store that holds no
-    /// registry records yet (as the first start does).
-    async fn registry_keys(&self) -> Result<FieldKeys, AdminError> {
+    /// The registry's keys: the deployment's file. The console never makes one: records it
+    /// sealed with a key of its own would not open on the servers. Without the file, a store
+    /// holding no registry records gets keys that last as long as the command (`sealing`:
+    /// false; publishing grids opens nothing then), and an import is refused.
+    async fn registry_keys(&self, sealing: bool) -> Result<FieldKeys, AdminError> {
         let path = self.config.registry_key_path();
-        if !path.exists() {
-            let one = Page { page: 1, per_page: 1 };
-            if self.store.records(&RegistryFilter::default(), one).await?.total > 0 {
-                return Err(AdminError::KeyMissing { what: "registry", path, holds: "registry records sealed with it" });
-            }
+        if path.exists() {
+            return FieldKeys::load_or_create(&path).map_err(|source| AdminError::RegistryKeys { path, source });
         }
-        FieldKeys::load_or_create(&path).map_err(|source| AdminError::RegistryKeys { path, source })
+        let one = Page { page: 1, per_page: 1 };
+        if self.store.records(&RegistryFilter::default(), one).await?.total > 0 {
+            return Err(AdminError::KeyMissing { what: "registry", path, holds: "registry records sealed with it" });
+        }
+        if sealing {
+            return Err(AdminError::Refused(format!(
+                "registry key file {} is missing: start the service once (it makes the key) or point --registry-key-file at the deployment's key",
+                path.display()
+            )));
+        }
+        let text = FieldKeys::new_file_text().map_err(|source| AdminError::RegistryKeys { path: path.clone(), source })?;
+        FieldKeys::from_text(&text).map_err(|source| AdminError::RegistryKeys { path, source })
     }
 
     /// Waits for the audit rows and closes the store.

@@ -99,7 +99,7 @@ async fn import(console: &Console, e: Entity, from: &Path) -> Result<(), AdminEr
         .map_err(sheet_error)?;
     let live = LiveGrids::load(&console.store).await.map_err(|e| AdminError::Refused(crate::logging::error_chain(&e)))?;
     let (index, catalog) = (live.index.load(), live.catalog.load());
-    let keys = console.registry_keys().await?;
+    let keys = console.registry_keys(true).await?;
     let desk = Desk { store: &console.store, keys: &keys, index: &index, villages: catalog.villages(), actor: CONSOLE_USER, now: Utc::now() };
     let progress = Progress::new(format!("import {}", e.plural()), Some(rows.len() as u64), "rows");
     let checked = AtomicUsize::new(0);
