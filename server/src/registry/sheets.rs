@@ -2,7 +2,8 @@
 //! column headers from the field lists), imports read by maintained parsers (calamine for
 //! XLSX, csv for CSV) within size, count and time budgets and checked row by row — every
 //! problem reported with its row, column and reason, and nothing stored unless every row is
-//! good — and exports of any filtered list to XLSX (personal fields masked).
+//! good — and exports of any filtered list to XLSX or CSV (personal fields masked), which
+//! import again into another deployment with their ids.
 
 use std::collections::BTreeMap;
 use std::io::Cursor;
@@ -229,36 +230,65 @@ fn excel_date(serial: f64) -> String {
     base.checked_add_signed(chrono::Duration::days(days)).map(|d| d.format("%Y-%m-%d").to_string()).unwrap_or_default()
 }
 
-/// The field key of each column (a header is a key, a label, or a label with `*`).
-fn columns(entity: Entity, header: &[String]) -> Result<Vec<Option<&'static str>>, Vec<CellProblem>> {
+/// What a column of an imported sheet holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Column {
+    /// A field of the kind (its key).
+    Field(&'static str),
+    /// The record's id (`编号`, as exported): kept, so that references between records hold
+    /// when a deployment's export is imported into another.
+    RecordId,
+    /// A column the service derives (an export's township, grid and times): not read.
+    Derived,
+    /// No header: not read.
+    Blank,
+}
+
+/// What each column holds (a header is a key, a label, a label with `*`, or a column an
+/// export adds).
+fn columns(entity: Entity, header: &[String]) -> Result<Vec<Column>, Vec<CellProblem>> {
     let mut problems = Vec::new();
     let mut seen = BTreeMap::new();
-    let keys: Vec<Option<&'static str>> = header
+    let columns: Vec<Column> = header
         .iter()
         .map(|h| {
             let h = h.trim().trim_end_matches('*');
-            if h.is_empty() {
-                return None;
-            }
-            match entity.field(h) {
-                Some(f) => {
-                    if seen.insert(f.key, ()).is_some() {
-                        problems.push(CellProblem { row: 1, column: Some(h.to_owned()), reason: "this column appears twice".into() });
-                    }
-                    Some(f.key)
-                }
-                None => {
+            let column = match (entity.field(h), EXTRA.iter().find(|(key, zh)| *key == h || *zh == h)) {
+                _ if h.is_empty() => return Column::Blank,
+                (Some(f), _) => Column::Field(f.key),
+                (None, Some(("id", _))) => Column::RecordId,
+                (None, Some(_)) => Column::Derived,
+                (None, None) => {
                     problems.push(CellProblem { row: 1, column: Some(h.to_owned()), reason: format!("no such column in the {} template", entity.zh()) });
-                    None
+                    return Column::Blank;
                 }
+            };
+            if seen.insert(column_name(column, h), ()).is_some() {
+                problems.push(CellProblem { row: 1, column: Some(h.to_owned()), reason: "this column appears twice".into() });
             }
+            column
         })
         .collect();
     if problems.is_empty() {
-        Ok(keys)
+        Ok(columns)
     } else {
         Err(problems)
     }
+}
+
+/// The name a column is counted under for duplicates.
+fn column_name(column: Column, header: &str) -> String {
+    match column {
+        Column::Field(key) => key.to_owned(),
+        Column::RecordId => "id".to_owned(),
+        Column::Derived | Column::Blank => header.to_owned(),
+    }
+}
+
+/// Whether `id` can be the id of a record of `entity`: its kind's prefix, then letters and
+/// digits (64 characters at most).
+fn record_id_ok(entity: Entity, id: &str) -> bool {
+    id.starts_with(entity.id_prefix()) && (2..=64).contains(&id.len()) && id.chars().all(|c| c.is_ascii_alphanumeric())
 }
 
 /// Imports `rows` of `entity` (read by [`read`]): every row checked and built as a record
@@ -271,12 +301,13 @@ pub async fn import(
     rows: &[Vec<String>],
     checked: &AtomicUsize,
 ) -> Result<usize, SheetError> {
-    let keys = columns(entity, header).map_err(|problems| SheetError::Rows { total: problems.len(), problems })?;
+    let columns = columns(entity, header).map_err(|problems| SheetError::Rows { total: problems.len(), problems })?;
     let started = Instant::now();
     let mut problems = Vec::new();
     let mut total = 0;
     let mut records: Vec<RegistryRecord> = Vec::with_capacity(rows.len());
     let mut hashes: BTreeMap<String, usize> = BTreeMap::new();
+    let mut ids: BTreeMap<String, usize> = BTreeMap::new();
     for (i, row) in rows.iter().enumerate() {
         let line = i + 2;
         if started.elapsed() > TIME_BUDGET {
@@ -286,9 +317,26 @@ pub async fn import(
         if row.iter().all(|c| c.trim().is_empty()) {
             continue;
         }
-        let input: BTreeMap<String, String> =
-            keys.iter().zip(row).filter_map(|(k, v)| k.map(|k| (k.to_owned(), v.clone()))).collect();
-        let id = super::new_id(entity.id_prefix())?;
+        let input: BTreeMap<String, String> = columns
+            .iter()
+            .zip(row)
+            .filter_map(|(c, v)| match c {
+                Column::Field(k) => Some(((*k).to_owned(), v.clone())),
+                _ => None,
+            })
+            .collect();
+        let given = columns.iter().zip(row).find(|(c, _)| **c == Column::RecordId).map(|(_, v)| v.trim()).filter(|v| !v.is_empty());
+        let id = match given {
+            None => super::new_id(entity.id_prefix())?,
+            Some(id) => match given_id(desk, entity, id, line, &mut ids).await? {
+                Ok(id) => id,
+                Err(reason) => {
+                    total += 1;
+                    push(&mut problems, line, Some(EXTRA[0].1.to_owned()), reason);
+                    continue;
+                }
+            },
+        };
         match desk.build(entity, id, &input, None).await {
             Ok(r) => {
                 if let Some(first) = r.id_hash.as_ref().and_then(|h| hashes.insert(h.clone(), line)) {
@@ -300,7 +348,9 @@ pub async fn import(
             Err(Refused::Fields(fields)) => {
                 for p in fields {
                     total += 1;
-                    push(&mut problems, line, Some(label(entity, &p.field)), p.reason);
+                    let masked = row_is_masked(entity, &input, &p.field);
+                    let reason = if masked { format!("{} (an export masks personal data: fill in the full value)", p.reason) } else { p.reason };
+                    push(&mut problems, line, Some(label(entity, &p.field)), reason);
                 }
             }
             Err(Refused::IdNumberTaken) => {
@@ -320,6 +370,33 @@ pub async fn import(
     Ok(records.len())
 }
 
+/// The id a row gives (an exported record's `编号`), or why it cannot be used: not of this
+/// kind, twice in the file, or already a record here (importing it again would register the
+/// same thing twice).
+async fn given_id(
+    desk: &Desk<'_>,
+    entity: Entity,
+    id: &str,
+    line: usize,
+    seen: &mut BTreeMap<String, usize>,
+) -> Result<Result<String, String>, SheetError> {
+    if !record_id_ok(entity, id) {
+        return Ok(Err(format!("{id:?} is not the id of a {} (it starts with {})", entity.zh(), entity.id_prefix())));
+    }
+    if let Some(first) = seen.insert(id.to_owned(), line) {
+        return Ok(Err(format!("the same id as row {first}")));
+    }
+    if desk.store.record(id).await.map_err(|e| SheetError::Registry(Refused::Store(e)))?.is_some() {
+        return Ok(Err(format!("record {id} is already registered here; clear the id to register the row as a new record")));
+    }
+    Ok(Ok(id.to_owned()))
+}
+
+/// Whether the value of `field` in a row looks masked as exports show it (`*` in it).
+fn row_is_masked(entity: Entity, input: &BTreeMap<String, String>, field: &str) -> bool {
+    entity.field(field).is_some_and(|f| f.secret) && input.get(field).is_some_and(|v| v.contains('*'))
+}
+
 fn label(entity: Entity, key: &str) -> String {
     entity.field(key).map_or_else(|| key.to_owned(), |f| f.zh.to_owned())
 }
@@ -330,28 +407,24 @@ fn push(problems: &mut Vec<CellProblem>, row: usize, column: Option<String>, rea
     }
 }
 
-/// Columns of an export after the template's: the record's id, grid and times.
+/// Columns of an export after the template's: the record's id, grid and times. An import
+/// keeps the id and ignores the others (the service derives them).
 const EXTRA: [(&str, &str); 5] =
     [("id", "编号"), ("township_code", "乡镇代码"), ("grid_code", "网格编码"), ("verified_at", "最近核实时间"), ("updated_at", "更新时间")];
 
 /// An XLSX workbook of `records` (their personal fields masked): the template's columns, then
 /// the id, township, grid and times.
 pub fn export(entity: Entity, records: &[RegistryRecord]) -> Result<Vec<u8>, SheetError> {
-    let mut book = Workbook::new();
-    let bold = Format::new().set_bold();
-    let sheet = book.add_worksheet().set_name(entity.zh())?;
+    export_as(entity, records, SheetFormat::Xlsx)
+}
+
+/// `records` as a spreadsheet of `format` (their personal fields masked): the template's
+/// columns, then the id, township, grid and times. The id column makes an export importable
+/// into another deployment with its records' ids (references between them hold).
+pub fn export_as(entity: Entity, records: &[RegistryRecord], format: SheetFormat) -> Result<Vec<u8>, SheetError> {
     let fields = entity.fields();
-    let all_headers = fields.iter().map(|f| f.zh).chain(EXTRA.iter().map(|(_, zh)| *zh));
-    for (c, h) in all_headers.enumerate() {
-        sheet.write_string_with_format(0, u16::try_from(c).unwrap_or(u16::MAX), h, &bold)?;
-    }
-    for (r, rec) in records.iter().enumerate() {
-        let row = u32::try_from(r + 1).unwrap_or(u32::MAX);
-        for (c, f) in fields.iter().enumerate() {
-            if let Some(v) = value(rec, f.key) {
-                sheet.write_string(row, u16::try_from(c).unwrap_or(u16::MAX), v)?;
-            }
-        }
+    let header: Vec<&str> = fields.iter().map(|f| f.zh).chain(EXTRA.iter().map(|(_, zh)| *zh)).collect();
+    let row = |rec: &RegistryRecord| -> Vec<String> {
         let extra = [
             rec.record_id.clone(),
             rec.township_code.clone(),
@@ -359,11 +432,33 @@ pub fn export(entity: Entity, records: &[RegistryRecord]) -> Result<Vec<u8>, She
             time_text(rec.verified_at),
             time_text(rec.updated_at),
         ];
-        for (j, v) in extra.iter().enumerate() {
-            sheet.write_string(row, u16::try_from(fields.len() + j).unwrap_or(u16::MAX), v)?;
+        fields.iter().map(|f| value(rec, f.key).unwrap_or_default()).chain(extra).collect()
+    };
+    match format {
+        SheetFormat::Csv => {
+            let mut w = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
+            w.write_record(&header).map_err(|e| SheetError::Write(e.to_string()))?;
+            for rec in records {
+                w.write_record(row(rec)).map_err(|e| SheetError::Write(e.to_string()))?;
+            }
+            w.into_inner().map_err(|e| SheetError::Write(e.to_string()))
+        }
+        SheetFormat::Xlsx => {
+            let mut book = Workbook::new();
+            let bold = Format::new().set_bold();
+            let sheet = book.add_worksheet().set_name(entity.zh())?;
+            for (c, h) in header.iter().enumerate() {
+                sheet.write_string_with_format(0, u16::try_from(c).unwrap_or(u16::MAX), *h, &bold)?;
+            }
+            for (r, rec) in records.iter().enumerate() {
+                let at = u32::try_from(r + 1).unwrap_or(u32::MAX);
+                for (c, v) in row(rec).iter().enumerate().filter(|(_, v)| !v.is_empty()) {
+                    sheet.write_string(at, u16::try_from(c).unwrap_or(u16::MAX), v)?;
+                }
+            }
+            Ok(book.save_to_buffer()?)
         }
     }
-    Ok(book.save_to_buffer()?)
 }
 
 /// A field's value as exported (masked when personal).

@@ -80,18 +80,7 @@ impl IntoResponse for Exception {
 /// The current features of `collection` inside `scope`, in code order, from the in-memory
 /// catalog.
 pub(in crate::http::routes) fn features(state: &AppState, collection: CollectionId, scope: &Scope) -> Vec<OgcFeature> {
-    let catalog = state.catalog.load();
-    match collection {
-        CollectionId::Grids => {
-            catalog.grids().iter().filter(|g| scope.covers(&g.grid.code)).map(|g| OgcFeature::grid(&g.grid)).collect()
-        }
-        CollectionId::Villages => {
-            catalog.villages().iter().filter(|v| scope.covers(&v.code)).map(OgcFeature::village).collect()
-        }
-        CollectionId::Townships => {
-            catalog.townships().iter().filter(|t| scope.covers(&t.code)).map(OgcFeature::township).collect()
-        }
-    }
+    crate::grids::export::features(&state.catalog.load(), collection, |code| scope.covers(code))
 }
 
 /// The caller's scope for reading boundaries.

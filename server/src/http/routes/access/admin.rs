@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post, put};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
-use wangge_core::access::{Grant, Jurisdiction, Permission, Role};
+use wangge_core::access::{Permission, Role};
 
 use crate::http::routes::no_store;
 use crate::access::{ApiKeyRequest, AuditNote, SecurityPolicy};
@@ -167,19 +167,6 @@ struct NewAccount {
     password: String,
 }
 
-/// A new account's log-in and shown names (people's and service accounts' alike).
-fn names(username: &str, display_name: &str) -> Result<(), ApiError> {
-    let ok = (1..=64).contains(&username.chars().count())
-        && username.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
-    if !ok {
-        return Err(ApiError::Unprocessable("username must be 1 to 64 letters, digits, '-', '_' or '.'".into()));
-    }
-    if display_name.trim().is_empty() || display_name.chars().count() > 64 {
-        return Err(ApiError::Unprocessable("display_name must be 1 to 64 characters".into()));
-    }
-    Ok(())
-}
-
 #[utoipa::path(
     post,
     path = "/api/v1/admin/users",
@@ -194,7 +181,7 @@ async fn create(
     ApiJson(body): ApiJson<NewAccount>,
 ) -> Result<Response, ApiError> {
     caller.require(Permission::ManageUsers)?;
-    names(&body.username, &body.display_name)?;
+    crate::access::check_names(&body.username, &body.display_name)?;
     if !state.auth.create_account(&body.username, &body.display_name, &body.password, state.clock.now()).await? {
         return Err(ApiError::Conflict(format!("an account named {:?} exists", body.username)));
     }
@@ -274,7 +261,7 @@ async fn create_service(
     ApiJson(body): ApiJson<NewService>,
 ) -> Result<Response, ApiError> {
     caller.require(Permission::ManageUsers)?;
-    names(&body.username, &body.display_name)?;
+    crate::access::check_names(&body.username, &body.display_name)?;
     let record = AccountRecord::service(&body.username, &body.display_name, state.clock.now());
     if !state.store.insert_account(&record).await? {
         return Err(ApiError::Conflict(format!("an account named {:?} exists", body.username)));
@@ -412,21 +399,12 @@ async fn grant(
     }
     let checked = match body.role {
         None => None,
-        Some(role) => {
-            let text = body.jurisdiction.as_deref().unwrap_or("county");
-            let j = Jurisdiction::parse(text).map_err(|e| ApiError::Unprocessable(e.to_string()))?;
-            Some(Grant::new(role, j).map_err(|e| ApiError::Unprocessable(e.to_string()))?)
-        }
+        Some(role) => Some(crate::access::grant_of(role, body.jurisdiction.as_deref())?),
     };
     let account = state.store.account(&name).await?.ok_or_else(|| ApiError::NotFound(format!("no account {name:?}")))?;
     if let Some(g) = &checked {
-        acting_as_ok(&state, g, &body.acting_as)?;
-        if account.service && !matches!(g.role, Role::Dispatcher | Role::CountyLeader | Role::Planner) {
-            return Err(ApiError::Unprocessable(format!(
-                "a service account may hold a dispatcher, county leader or planner grant, not {}",
-                g.role
-            )));
-        }
+        state.rules.acting_as_ok(g, &body.acting_as).map_err(ApiError::Unprocessable)?;
+        crate::access::service_may_hold(&account, g)?;
     }
     let role = checked.as_ref().map(|g| g.role.as_str());
     let j = checked.as_ref().map(|g| g.jurisdiction.as_str().to_owned());
@@ -434,34 +412,10 @@ async fn grant(
         return Err(ApiError::NotFound(format!("no account {name:?}")));
     }
     let detail = match &checked {
-        Some(g) => format!("{} over {} as {:?}", g.role, g.jurisdiction.as_str(), body.acting_as),
+        Some(g) => crate::access::grant_detail(g, &body.acting_as),
         None => "grant removed".into(),
     };
     Ok(AuditNote::success("change_grant", format!("account:{name}")).with_detail(detail).on(StatusCode::NO_CONTENT.into_response()))
-}
-
-/// A gridworker acts as a person of the roster inside its jurisdiction; a department handler
-/// as a department the county has; nobody else acts as anyone.
-fn acting_as_ok(state: &AppState, grant: &Grant, acting_as: &str) -> Result<(), ApiError> {
-    let bad = |m: String| Err(ApiError::Unprocessable(m));
-    match grant.role {
-        Role::Gridworker => match state.rules.roster().get(acting_as) {
-            Some(p)
-                if grant.jurisdiction.covers_code(&p.unit_code)
-                    || p.grids.iter().any(|g| grant.jurisdiction.covers_code(g)) =>
-            {
-                Ok(())
-            }
-            Some(_) => bad(format!("person {acting_as:?} is outside {}", grant.jurisdiction.as_str())),
-            None => bad(format!("a gridworker grant needs acting_as, a person id of the roster (got {acting_as:?})")),
-        },
-        Role::DepartmentHandler => match state.rules.routing().department(acting_as) {
-            Some(_) => Ok(()),
-            None => bad(format!("a department handler grant needs acting_as, a department code (got {acting_as:?})")),
-        },
-        _ if acting_as.is_empty() => Ok(()),
-        _ => bad(format!("a {} acts for its centre: acting_as must be empty", grant.role)),
-    }
 }
 
 #[utoipa::path(
