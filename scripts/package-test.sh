@@ -6,12 +6,21 @@
 #
 #   scripts/package-test.sh [--binary PATH] [--frontend DIST]     (passed to package-deb.sh;
 #                                                                   default: it builds both)
+#                           [--deb FILE]             (test this package instead of building one)
+#                           [--systemd-container]
 #
-# With systemd as PID 1 the service is started with `systemctl start wangge`. Without it (a
-# container) the unit's ExecStart runs as the unit's User/Group with its EnvironmentFile, all
-# read from the installed unit file, under what of its sandbox can be reproduced here:
-# WorkingDirectory, UMask, LimitNOFILE, NoNewPrivileges, an empty CapabilityBoundingSet,
-# ProtectSystem=strict with ReadWritePaths, PrivateTmp.
+# With systemd as PID 1 the service is started with `systemctl start wangge`; an upgrade over
+# the running service must restart it, and a removal stop it. Without systemd as PID 1 (a VM or
+# container without it):
+#   --systemd-container  boots this machine's own root under systemd-nspawn (a throwaway
+#                        overlay on tmpfs, private network, policy-rc.d out of the way) and runs
+#                        this test inside it, so that the unit runs under systemd with its whole
+#                        sandbox; where that cannot be done, falls back to the line below.
+#   otherwise            the unit's ExecStart runs as the unit's User/Group with its Environment
+#                        and EnvironmentFile, all read from the installed unit file, under what
+#                        of its sandbox can be reproduced without systemd: WorkingDirectory,
+#                        UMask, LimitNOFILE, NoNewPrivileges, an empty CapabilityBoundingSet,
+#                        ProtectSystem=strict with ReadWritePaths, PrivateTmp.
 #
 # Environment: WANGGE_PACKAGE_PORT (default 18731), WANGGE_PACKAGE_READY_SECS (default 300),
 # WANGGE_PACKAGE_KEEP=1 leaves the package installed when the test fails (for a look).
@@ -19,9 +28,13 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 PASS=()
+CONTAINER=""
+DEB=""
 while (( $# )); do
     case "$1" in
         --binary|--frontend) PASS+=("$1" "$(realpath -m -- "${2:?$1 needs a value}")"); shift 2 ;;
+        --deb) DEB="$(realpath -m -- "${2:?--deb needs a file}")"; shift 2 ;;
+        --systemd-container) CONTAINER=1; shift ;;
         *) die "unknown argument: $1" ;;
     esac
 done
@@ -53,7 +66,9 @@ cleanup() {
     if [[ -n "$SERVER_PID" ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
         kill -KILL "$SERVER_PID" 2>/dev/null || true
     fi
+    ct_down
     if (( rc != 0 )); then
+        [[ -f "$WORK/nspawn.log" ]] && { warn "container console (last 20 lines):"; tail -n 20 "$WORK/nspawn.log" >&2; }
         [[ -f "$WORK/server.log" ]] && { warn "service log (last 40 lines):"; tail -n 40 "$WORK/server.log" >&2; }
         if [[ -n "$INSTALLED" && "${WANGGE_PACKAGE_KEEP:-}" != 1 ]]; then
             warn "purging the package after the failure (WANGGE_PACKAGE_KEEP=1 keeps it)"
@@ -73,6 +88,93 @@ expect_eq() {  # expect_eq WHAT GOT WANT
     log "ok: $1 = $3"
 }
 
+# The package under test: --deb, or built by package-deb.sh.
+build_deb() {
+    if [[ -z "$DEB" ]]; then
+        DEB="$(bash "$REPO_ROOT/scripts/package-deb.sh" "${PASS[@]+"${PASS[@]}"}" --out "$WORK/out" | tail -n 1)"
+    fi
+    [[ -f "$DEB" && "$DEB" == *.deb ]] || fail "no package to test (got '$DEB')"
+}
+
+# ---- under systemd in a container, when it is not PID 1 here ---------------------------------
+# Boots / (an overlay whose changes go to tmpfs) with systemd-nspawn and runs this script inside.
+# in_container returns the inner test's status, or 100 when no container could be booted.
+CT=""           # the container's directory (overlay root and its tmpfs)
+NSPAWN=""       # systemd-nspawn's pid
+MACHINE="wangge-pkg-$$"
+ct_down() {
+    local i
+    if [[ -n "$NSPAWN" ]] && kill -0 "$NSPAWN" 2>/dev/null; then
+        kill -TERM "$NSPAWN" 2>/dev/null || true
+        for i in $(seq 1 30); do kill -0 "$NSPAWN" 2>/dev/null || break; sleep 1; done
+        kill -KILL "$NSPAWN" 2>/dev/null || true
+        wait "$NSPAWN" 2>/dev/null || true
+    fi
+    NSPAWN=""
+    if [[ -n "$CT" ]]; then
+        mountpoint -q "$CT/root" && umount "$CT/root"
+        mountpoint -q "$CT/rw" && umount "$CT/rw"
+        rmdir "$CT/root" "$CT/rw" "$CT" 2>/dev/null || true
+        rmdir "/run/systemd/nspawn/propagate/$MACHINE" 2>/dev/null || true
+        CT=""
+    fi
+}
+in_container() {
+    ( need_apt systemd-container ) || { warn "systemd-container is not installable"; return 100; }
+    # The package is built here; the container has no network, so what the test needs in it is
+    # installed here first.
+    build_deb
+    need_apt lintian systemd
+    local inner=(env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root
+        LANG=C.UTF-8 WANGGE_PACKAGE_IN_CONTAINER=1
+        WANGGE_PACKAGE_PORT="$PORT" WANGGE_PACKAGE_READY_SECS="$READY_SECS"
+        bash "$REPO_ROOT/scripts/package-test.sh" --deb "/mnt/wangge-deb/$(basename "$DEB")")
+    local leader="" booted="" i rc=0
+    CT="$(mktemp -d /tmp/wangge-ct.XXXXXX)"
+    mkdir -p "$CT/rw" "$CT/root"
+    mount -t tmpfs -o size=4g,mode=0755 tmpfs "$CT/rw" || { ct_down; return 100; }
+    mkdir -p "$CT/rw/upper" "$CT/rw/work"
+    mount -t overlay overlay -o "lowerdir=/,upperdir=$CT/rw/upper,workdir=$CT/rw/work" "$CT/root" \
+        || { ct_down; return 100; }
+    # A server, not an image build: maintainer scripts may start and stop services there.
+    rm -f "$CT/root/usr/sbin/policy-rc.d"
+    # The repository (wherever it is mounted here) and the package.
+    local binds=(--bind-ro="$REPO_ROOT" --bind-ro="$(dirname "$DEB"):/mnt/wangge-deb")
+    # basic.target: none of this machine's own services start in the container.
+    systemd-nspawn -D "$CT/root" --boot --register=no --keep-unit --link-journal=no --private-network \
+        -M "$MACHINE" --console=pipe "${binds[@]}" -- systemd.unit=basic.target \
+        > "$WORK/nspawn.log" 2>&1 < /dev/null &
+    NSPAWN=$!
+    for i in $(seq 1 90); do
+        kill -0 "$NSPAWN" 2>/dev/null || break
+        leader="$(pgrep -P "$NSPAWN" -x systemd || true)"
+        if [[ -n "$leader" ]]; then
+            case "$(nsenter -t "$leader" -a -- systemctl is-system-running 2>/dev/null)" in
+                running|degraded) booted=1; break ;;
+            esac
+        fi
+        sleep 1
+    done
+    if [[ -z "$booted" ]]; then
+        warn "systemd-nspawn did not boot a container: $(tail -n 3 "$WORK/nspawn.log" | tr '\n' ' ')"
+        ct_down; return 100
+    fi
+    log "container $MACHINE booted (systemd $(nsenter -t "$leader" -a -- systemctl --version | awk 'NR == 1 { print $2 }') as its PID 1); the test runs inside it"
+    nsenter -t "$leader" -a -- "${inner[@]}" || rc=$?
+    ct_down
+    return "$rc"
+}
+if [[ -n "$CONTAINER" && -z "${WANGGE_PACKAGE_IN_CONTAINER:-}" ]] && ! systemctl_up; then
+    rc=0
+    in_container || rc=$?
+    if (( rc != 100 )); then
+        (( rc == 0 )) || fail "the package test failed under systemd in the container (exit $rc)"
+        log "package test passed under systemd (container)"
+        exit 0
+    fi
+    warn "no container with systemd here: the unit's ExecStart runs directly instead"
+fi
+
 # ---- a clean slate --------------------------------------------------------------------------
 case "$(pkg_status)" in
     "") ;;
@@ -86,8 +188,7 @@ if curl -s -o /dev/null --max-time 2 "$BASE/healthz"; then
 fi
 
 # ---- build ----------------------------------------------------------------------------------
-DEB="$(bash "$REPO_ROOT/scripts/package-deb.sh" "${PASS[@]+"${PASS[@]}"}" --out "$WORK/out" | tail -n 1)"
-[[ -f "$DEB" ]] || fail "package-deb.sh did not name a package (got '$DEB')"
+build_deb
 
 # ---- contents -------------------------------------------------------------------------------
 section "package contents"
@@ -371,6 +472,31 @@ find "$STATE" -mindepth 1 -perm /o=rwx -printf '%m %p\n' > "$WORK/open"
 log "ok: $STATE holds $(find "$STATE" -mindepth 1 | wc -l) entries, all wangge's, none open to others: $(cd "$STATE" && ls | tr '\n' ' ')"
 
 # ---- stop -----------------------------------------------------------------------------------
+# With systemd, the maintainer scripts act on the running service (unless policy-rc.d forbids
+# it, as in image builds): an upgrade restarts it, a removal stops it.
+policy_allows() { [[ ! -x /usr/sbin/policy-rc.d ]] || /usr/sbin/policy-rc.d wangge.service restart >/dev/null 2>&1; }
+wait_ready() {
+    local t0=$SECONDS
+    until curl -sf -o /dev/null --max-time 5 "$BASE/readyz"; do
+        (( SECONDS - t0 < READY_SECS )) || fail "not ready within $READY_SECS s"
+        sleep 1
+    done
+}
+if systemctl_up && policy_allows; then
+    section "upgrade over the running service"
+    pid_before="$(systemctl show -p MainPID --value wangge)"
+    dpkg -i "$DEB" >&2
+    wait_ready
+    pid_after="$(systemctl show -p MainPID --value wangge)"
+    [[ "$pid_after" != 0 && "$pid_after" != "$pid_before" ]] \
+        || fail "the upgrade did not restart the running service (MainPID $pid_before, then $pid_after)"
+    log "ok: the upgrade restarted the service (MainPID $pid_before → $pid_after), ready again"
+    expect_eq "the administrator's session after the restart" \
+        "$(curl -sf -b "$WORK/cookies" "$BASE/api/v1/auth/me" | jq -r .username)" "admin"
+elif systemctl_up; then
+    warn "/usr/sbin/policy-rc.d forbids starting services: the upgrade and removal of a running service are not checked"
+fi
+
 section "stop"
 t0=$SECONDS
 if systemctl_up; then
@@ -397,7 +523,17 @@ sed -e 's/^/    /' "$WORK/server.log" >&2
 
 # ---- remove, then purge -----------------------------------------------------------------------
 section "remove, then purge"
-dpkg --remove "$PKG" >&2
+if systemctl_up && policy_allows; then
+    systemctl start wangge
+    wait_ready
+    dpkg --remove "$PKG" >&2
+    state="$(systemctl show -p ActiveState --value wangge 2>/dev/null || true)"
+    [[ "$state" != active && "$state" != deactivating ]] || fail "the removal left the service $state"
+    curl -s -o /dev/null --max-time 2 "$BASE/healthz" && fail "the service still answers after the removal"
+    log "ok: the removal stopped the running service"
+else
+    dpkg --remove "$PKG" >&2
+fi
 expect_eq "package status after remove" "$(pkg_status)" "rc"
 [[ ! -e /usr/bin/wangge ]] || fail "/usr/bin/wangge is still there after remove"
 [[ -f "$STATE/wangge.db" && -f "$STATE/audit.key" ]] || fail "remove deleted the data in $STATE"
