@@ -103,10 +103,9 @@ CT=""           # the container's directory (overlay root and its tmpfs)
 NSPAWN=""       # systemd-nspawn's pid
 MACHINE="wangge-pkg-$$"
 ct_down() {
-    local i
     if [[ -n "$NSPAWN" ]] && kill -0 "$NSPAWN" 2>/dev/null; then
         kill -TERM "$NSPAWN" 2>/dev/null || true
-        for i in $(seq 1 30); do kill -0 "$NSPAWN" 2>/dev/null || break; sleep 1; done
+        for _ in $(seq 1 30); do kill -0 "$NSPAWN" 2>/dev/null || break; sleep 1; done
         kill -KILL "$NSPAWN" 2>/dev/null || true
         wait "$NSPAWN" 2>/dev/null || true
     fi
@@ -129,7 +128,7 @@ in_container() {
         LANG=C.UTF-8 WANGGE_PACKAGE_IN_CONTAINER=1
         WANGGE_PACKAGE_PORT="$PORT" WANGGE_PACKAGE_READY_SECS="$READY_SECS"
         bash "$REPO_ROOT/scripts/package-test.sh" --deb "/mnt/wangge-deb/$(basename "$DEB")")
-    local leader="" booted="" i rc=0
+    local leader="" booted="" rc=0
     CT="$(mktemp -d /tmp/wangge-ct.XXXXXX)"
     mkdir -p "$CT/rw" "$CT/root"
     mount -t tmpfs -o size=4g,mode=0755 tmpfs "$CT/rw" || { ct_down; return 100; }
@@ -145,7 +144,7 @@ in_container() {
         -M "$MACHINE" --console=pipe "${binds[@]}" -- systemd.unit=basic.target \
         > "$WORK/nspawn.log" 2>&1 < /dev/null &
     NSPAWN=$!
-    for i in $(seq 1 90); do
+    for _ in $(seq 1 90); do
         kill -0 "$NSPAWN" 2>/dev/null || break
         leader="$(pgrep -P "$NSPAWN" -x systemd || true)"
         if [[ -n "$leader" ]]; then
