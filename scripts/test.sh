@@ -2,7 +2,8 @@
 # The ONE test command (also what CI runs, via .ci/run):
 #     scripts/test.sh
 # Installs what it needs (Debian packages), makes sure PostgreSQL runs, builds everything,
-# runs the test suite, the doctests, clippy (if installed) and the wasm32 build check.
+# runs the test suite, the doctests, clippy (if installed), the wasm32 build check, the
+# frontend's end-to-end tests and the Debian package's install test.
 # Fails fast; exits non-zero on any failure.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -202,3 +203,9 @@ run_e2e() {
 }
 step "frontend (wasm, clippy)"  bash "$REPO_ROOT/scripts/frontend.sh" --lint
 step "map and field end-to-end" run_e2e
+# The Debian package of what was just built (the debug binary, the frontend above): its contents,
+# lintian, installed with dpkg, started by systemd (in a container booted from this machine when
+# systemd is not PID 1 here; failing that, the unit's ExecStart as its user), served, upgraded,
+# stopped, removed and purged (docs/install.md). No release build here.
+step "debian package"          bash "$REPO_ROOT/scripts/package-test.sh" --systemd-container \
+    --binary "$CARGO_TARGET_DIR/debug/wangge" --frontend "$REPO_ROOT/frontend/dist"
