@@ -331,9 +331,10 @@ pub async fn import(
             Some(id) => match given_id(desk, entity, id, line, &mut ids).await? {
                 Ok(id) => id,
                 Err(reason) => {
+                    // Reported, and the row's fields still checked (under an id of its own).
                     total += 1;
                     push(&mut problems, line, Some(EXTRA[0].1.to_owned()), reason);
-                    continue;
+                    super::new_id(entity.id_prefix())?
                 }
             },
         };
@@ -512,6 +513,17 @@ mod tests {
         let wide = format!("{}\n", vec!["x"; MAX_COLUMNS + 1].join(","));
         assert!(read(wide.as_bytes(), SheetFormat::Csv).is_err());
         assert!(read(b"", SheetFormat::Csv).unwrap_err().to_string().contains("empty"));
+    }
+
+    #[test]
+    fn an_exports_columns_import_with_the_ids_kept_and_the_derived_ones_ignored() {
+        let header: Vec<String> = ["场所类别*", "名称", "编号", "网格编码", "", "更新时间"].iter().map(|h| (*h).to_owned()).collect();
+        let read = columns(Entity::Place, &header).unwrap();
+        assert_eq!(read, vec![Column::Field("type"), Column::Field("name"), Column::RecordId, Column::Derived, Column::Blank, Column::Derived]);
+        let twice: Vec<String> = ["编号", "id"].iter().map(|h| (*h).to_owned()).collect();
+        assert_eq!(columns(Entity::Place, &twice).unwrap_err()[0].reason, "this column appears twice");
+        assert!(columns(Entity::Place, &["户号".to_owned()]).is_err(), "a household's column is not a place's");
+        assert!(record_id_ok(Entity::Place, "L0123abcd") && !record_id_ok(Entity::Place, "H0123") && !record_id_ok(Entity::Place, "L-1"));
     }
 
     #[test]
