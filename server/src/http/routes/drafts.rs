@@ -211,7 +211,7 @@ async fn publish(State(state): State<AppState>, caller: Caller, ApiJson(body): A
     path = "/api/v1/generations",
     operation_id = "get_api_v1_generations",
     tag = "drafts",
-    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+    responses((status = 200, description = "the answer", body = wangge_core::wire::generation::Generations), crate::http::openapi::Problems)
 )]
 async fn generations(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
     let scope = caller.scope(Permission::ReadMap)?;
@@ -241,7 +241,7 @@ async fn generations(State(state): State<AppState>, caller: Caller) -> Result<Re
     operation_id = "get_api_v1_grids_code_history",
     tag = "drafts",
     params(("code" = String, Path, description = "a grid or division code")),
-    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+    responses((status = 200, description = "the answer", body = wangge_core::wire::generation::GridHistory), crate::http::openapi::Problems)
 )]
 /// Every version of a grid with when and by whom it was published, oldest first; the loaded
 /// dataset is generation 0.

@@ -174,7 +174,7 @@ fn landing_slash_doc() {}
     operation_id = "get_ogcapi_conformance",
     tag = "ogcapi",
     security(()),
-    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::OgcExceptions)
+    responses((status = 200, description = "the answer", body = wangge_core::wire::ogc::Conformance), crate::http::openapi::OgcExceptions)
 )]
 async fn conformance(RawQuery(query): RawQuery) -> Result<Json<Conformance>, Exception> {
     only_format(query)?;
@@ -186,7 +186,7 @@ async fn conformance(RawQuery(query): RawQuery) -> Result<Json<Conformance>, Exc
     path = "/ogcapi/collections",
     operation_id = "get_ogcapi_collections",
     tag = "ogcapi",
-    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::OgcExceptions)
+    responses((status = 200, description = "the answer", body = wangge_core::wire::ogc::Collections), crate::http::openapi::OgcExceptions)
 )]
 async fn collections(
     State(state): State<AppState>,
@@ -210,7 +210,7 @@ async fn collections(
     operation_id = "get_ogcapi_collections_collection",
     tag = "ogcapi",
     params(("collection" = String, Path, description = "a collection id")),
-    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::OgcExceptions)
+    responses((status = 200, description = "the answer", body = wangge_core::wire::ogc::Collection), crate::http::openapi::OgcExceptions)
 )]
 async fn collection(
     State(state): State<AppState>,

@@ -164,7 +164,7 @@ fn device_cookie(state: &AppState, key: &str) -> Option<HeaderValue> {
     tag = "access",
     request_body = Login,
     security(()),
-    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+    responses((status = 200, description = "the answer", body = wangge_core::wire::Me), crate::http::openapi::Problems)
 )]
 async fn login(
     State(state): State<AppState>,
@@ -234,7 +234,7 @@ async fn device_token(
     path = "/api/v1/auth/me",
     operation_id = "get_api_v1_auth_me",
     tag = "access",
-    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+    responses((status = 200, description = "the answer", body = wangge_core::wire::Me), crate::http::openapi::Problems)
 )]
 async fn me(State(state): State<AppState>, caller: Caller) -> Response {
     no_store(Json(me_of(&state, &caller)).into_response())

@@ -132,7 +132,7 @@ struct NearbyQuery {
     operation_id = "get_api_v1_events_nearby",
     tag = "events",
     params(NearbyQuery),
-    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+    responses((status = 200, description = "the answer", body = wangge_core::wire::nearby::Nearby), crate::http::openapi::Problems)
 )]
 /// Open events of a category near a point, nearest first, among those the caller may read: a
 /// reporter adds to one instead of filing a duplicate.
@@ -179,7 +179,7 @@ async fn nearby(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQ
     operation_id = "get_api_v1_events_id",
     tag = "events",
     params(("id" = String, Path, description = "the record's id")),
-    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+    responses((status = 200, description = "the answer", body = wangge_core::wire::EventView), crate::http::openapi::Problems)
 )]
 async fn one(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<String>) -> Result<Response, ApiError> {
     let event = find_visible(&state, &caller, &id).await?;
@@ -200,7 +200,7 @@ pub async fn decorated(state: &AppState, event: &EventRecord) -> Result<EventVie
     operation_id = "get_api_v1_events_id_timeline",
     tag = "events",
     params(("id" = String, Path, description = "the record's id")),
-    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+    responses((status = 200, description = "the answer", body = wangge_core::wire::Timeline), crate::http::openapi::Problems)
 )]
 async fn timeline(
     State(state): State<AppState>,
@@ -219,7 +219,7 @@ async fn timeline(
     operation_id = "post_api_v1_events_id_transitions",
     tag = "events",
     params(("id" = String, Path, description = "the record's id")),
-    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+    responses((status = 200, description = "the answer", body = wangge_core::wire::EventView), crate::http::openapi::Problems)
 )]
 /// A core action (`{"action": "escalate", "to": {...}, "reason": "..."}`). Who acts is the
 /// signed-in account (its person, department or centre); an `actor` member, if sent, must

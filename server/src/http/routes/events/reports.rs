@@ -43,7 +43,12 @@ pub fn gridworker_person(caller: &Caller) -> Option<&str> {
     path = "/api/v1/reports",
     operation_id = "post_api_v1_reports",
     tag = "events",
-    responses((status = 200, description = "the answer", body = serde_json::Value), (status = 201, description = "created", body = serde_json::Value), crate::http::openapi::Problems)
+    params(("Idempotency-Key" = Option<String>, Header, description = "the report id, if not in the body: a retry with it is answered with the stored event")),
+    request_body(content(
+        (crate::events::intake::ReportRequest = "application/json"),
+        (serde_json::Value = "multipart/form-data")
+    ), description = "The report as JSON, or as multipart/form-data with a `report` part (that JSON) and up to the allowed number of `photo` parts (JPEG or PNG)"),
+    responses((status = 200, description = "the answer", body = wangge_core::wire::EventView), (status = 201, description = "created", body = wangge_core::wire::EventView), crate::http::openapi::Problems)
 )]
 /// 201 with the new event, or 200 with the original one for a retry.
 async fn report(State(state): State<AppState>, caller: Caller, request: Request) -> Result<Response, ApiError> {

@@ -48,7 +48,7 @@ struct SearchQuery {
     operation_id = "get_api_v1_search",
     tag = "grids",
     params(SearchQuery),
-    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+    responses((status = 200, description = "the answer", body = wangge_core::wire::SearchHits), crate::http::openapi::Problems)
 )]
 async fn search(State(state): State<AppState>, caller: Caller, ApiQuery(query): ApiQuery<SearchQuery>) -> Result<Response, ApiError> {
     let scope = caller.scope(Permission::ReadMap)?;
