@@ -3,6 +3,7 @@
 #   dist/index.html, dist/style.css          the page
 #   dist/pkg/                                the app: wasm + its JS glue (wasm-bindgen --target web)
 #   dist/vendor/maplibre-gl.{js,css}         MapLibre GL JS from npm (frontend/package-lock.json)
+#   dist/vendor/swagger-ui/                  Swagger UI from npm, for the API documentation page
 #   dist/vendor/idb.js                       idb (IndexedDB with promises) from npm, for the field app
 #   dist/field.css, field.webmanifest, icons/ the field app (手机端, /field): its look and install data
 #   dist/sw.js, dist/workbox-*.js            its service worker, made by Workbox (workbox-build, npm)
@@ -96,6 +97,13 @@ cp "$FRONTEND/node_modules/idb/LICENSE" "$DIST.new/vendor/idb-LICENSE.txt"
 cp "$FRONTEND/node_modules/maplibre-gl/dist/maplibre-gl.js" \
    "$FRONTEND/node_modules/maplibre-gl/dist/maplibre-gl.css" \
    "$FRONTEND/node_modules/maplibre-gl/LICENSE.txt" "$DIST.new/vendor/"
+# The API documentation page (/api/v1/docs) runs Swagger UI over /api/v1/openapi.json, offline;
+# it is not precached for the field app (vendor/*, not vendor/swagger-ui/*).
+mkdir -p "$DIST.new/vendor/swagger-ui"
+cp "$FRONTEND/node_modules/swagger-ui-dist/swagger-ui-bundle.js" \
+   "$FRONTEND/node_modules/swagger-ui-dist/swagger-ui.css" \
+   "$FRONTEND/node_modules/swagger-ui-dist/LICENSE" \
+   "$FRONTEND/api-docs.js" "$DIST.new/vendor/swagger-ui/"
 # An optional /config.json (e.g. {"tile_url": "http://tiles.local/{z}/{x}/{y}.png"}) is kept
 # across builds: it is the site's, not the build's.
 if [[ -f "$DIST/config.json" ]]; then cp "$DIST/config.json" "$DIST.new/"; fi

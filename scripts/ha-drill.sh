@@ -529,9 +529,13 @@ SELECT 'timeline_broken', count(*) FROM acked a JOIN event e USING (report_id)
     OR NOT EXISTS (SELECT 1 FROM event_transition t WHERE t.event_id = e.event_id AND t.seq = 1);
 SELECT 'timeline_rows', count(*) FROM event_transition t JOIN event e USING (event_id) JOIN acked a USING (report_id);
 SELECT 'unaudited', count(*) FROM event e JOIN acked a USING (report_id)
-  LEFT JOIN (SELECT DISTINCT object FROM audit_log WHERE action = 'report_event' AND outcome = 'success'
-             AND detail NOT LIKE 'retry%') s ON s.object = 'event:' || e.event_id
- WHERE s.object IS NULL;
+ WHERE NOT EXISTS (SELECT 1 FROM audit_log l WHERE l.action = 'report_event' AND l.outcome = 'success'
+                     AND l.object = 'event:' || e.event_id);
+SELECT 'in_doubt', count(*) FROM event e JOIN acked a USING (report_id)
+ WHERE NOT EXISTS (SELECT 1 FROM audit_log l WHERE l.action = 'report_event' AND l.outcome = 'success'
+                     AND l.object = 'event:' || e.event_id AND l.detail NOT LIKE 'retry%')
+   AND EXISTS (SELECT 1 FROM audit_log l WHERE l.action = 'report_event' AND l.outcome = 'success'
+                 AND l.object = 'event:' || e.event_id);
 SELECT 'server', inet_server_port();
 SQL
 )" || die "cannot check the reports on the new leader"
@@ -604,7 +608,8 @@ summary() {
         printf '  %-52s %s\n' "reports stored twice" "${DB[duplicated]}"
         printf '  %-52s %s\n' "events with a broken timeline" "${DB[timeline_broken]}"
         printf '  %-52s %s\n' "stored but never acknowledged" "${DB[stored_unacked]}"
-        printf '  %-52s %s\n' "created without their own success audit row" "${DB[unaudited]}"
+        printf '  %-52s %s\n' "acknowledged without a success audit row" "${DB[unaudited]}"
+        printf '  %-52s %s\n' "  commits whose answer was lost (first ack by a retry)" "${DB[in_doubt]}"
         printf '  %-52s %s\n' "requests / failed requests" "${L[requests]} / ${L[failed_requests]}"
         printf '  %-52s %s\n' "500 answers" "${L[status_500]}"
         printf '  %-52s %s\n' "503 answers with Retry-After" "${L[status_503_retry_after]} (values: ${L[retry_after_values]})"
@@ -622,8 +627,8 @@ summary() {
         if (( errors_logged > 0 )); then
             printf '  wangge'"'"'s ERROR lines, by message (count, first words):\n'
             sed -e 's/\x1b\[[0-9;]*m//g' "$HA_BASE/wangge.log" | grep 'ERROR' \
-                | sed -E 's/^[^ ]+ +ERROR +//; s/(error=).*$/\1…/; s/ latency=.*$//' | cut -c1-110 \
-                | sort | uniq -c | sort -rn | head -8 | sed 's/^/    /'
+                | sed -E 's/^[^ ]+ +ERROR +//; s/^request\{[^}]*\}: //; s/(error=).*$/\1…/; s/ latency=.*$//' \
+                | cut -c1-110 | sort | uniq -c | sort -rn | awk 'NR <= 8 { print "    " $0 }'
             printf '\n'
         fi
     } >&2
@@ -633,6 +638,7 @@ summary() {
     [[ "${DB[duplicated]}" == 0 ]] || FAILED+=("${DB[duplicated]} reports stored twice")
     [[ "${L[acked_twice]}" == 0 ]] || FAILED+=("${L[acked_twice]} report ids acknowledged twice")
     [[ "${DB[timeline_broken]}" == 0 ]] || FAILED+=("${DB[timeline_broken]} events with a broken timeline")
+    [[ "${DB[unaudited]}" == 0 ]] || FAILED+=("${DB[unaudited]} acknowledged reports without a success audit row")
     [[ "${L[status_500]}" == 0 ]] || FAILED+=("${L[status_500]} answers were 500")
     [[ "${L[unacked_given_up]}" == 0 ]] || FAILED+=("${L[unacked_given_up]} reports never acknowledged")
 }

@@ -2,7 +2,8 @@
 # The ONE test command (also what CI runs, via .ci/run):
 #     scripts/test.sh
 # Installs what it needs (Debian packages), makes sure PostgreSQL runs, builds everything,
-# runs the test suite, the doctests, clippy (if installed) and the wasm32 build check.
+# runs the test suite, the doctests, clippy (if installed), the wasm32 build check, the
+# frontend's end-to-end tests and the Debian package's install test.
 # Fails fast; exits non-zero on any failure.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -53,6 +54,8 @@ PIP_PACKAGES=(
     openpyxl==3.1.5             # an XLSX reader for the registry's exports (server/tests/registry.rs)
     python-docx==1.2.0          # a DOCX reader for the self-evaluation report (server/tests/stats.rs)
     prometheus-client==0.21.1   # the Prometheus project's parser of a /metrics scrape (server/tests/observability.rs)
+    schemathesis==4.32.5        # the property-based API fuzzer driven by /api/v1/openapi.json (server/tests/openapi.rs)
+    openapi-spec-validator==0.9.0  # a validator of the OpenAPI 3.1 document (server/tests/openapi.rs)
 )
 install_packages() {
     if (( ${#APT_PACKAGES[@]} )); then
@@ -200,3 +203,9 @@ run_e2e() {
 }
 step "frontend (wasm, clippy)"  bash "$REPO_ROOT/scripts/frontend.sh" --lint
 step "map and field end-to-end" run_e2e
+# The Debian package of what was just built (the debug binary, the frontend above): its contents,
+# lintian, installed with dpkg, started by systemd (in a container booted from this machine when
+# systemd is not PID 1 here; failing that, the unit's ExecStart as its user), served, upgraded,
+# stopped, removed and purged (docs/install.md). No release build here.
+step "debian package"          bash "$REPO_ROOT/scripts/package-test.sh" --systemd-container \
+    --binary "$CARGO_TARGET_DIR/debug/wangge" --frontend "$REPO_ROOT/frontend/dist"

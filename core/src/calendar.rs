@@ -31,6 +31,7 @@ pub enum CalendarError {
 
 /// What a special date is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum DayKind {
     /// 法定节假日 — a day off, even on a weekday.

@@ -14,6 +14,7 @@ use crate::calendar::{CalendarError, WorkingCalendar};
 
 /// 事件类别 — the four categories the county reports on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Category {
     /// 民生事项 — livelihood requests.
@@ -58,6 +59,7 @@ impl Category {
 
 /// How hard an event is; decides the 3- or 5-working-day limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Complexity {
     /// 一般事项 — done within 3 working days.
@@ -78,6 +80,7 @@ impl Complexity {
 
 /// Who holds an event, lowest first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Tier {
     /// 网格员 — the grid's gridworker.
@@ -120,6 +123,7 @@ impl Tier {
 
 /// Where an event is in its loop.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum State {
     /// Received, not yet with anyone.
@@ -167,6 +171,7 @@ impl State {
 
 /// Who an event is with: a person or a department, by id.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Holder {
     /// The tier.
     pub tier: Tier,
@@ -409,6 +414,7 @@ impl Loop {
 
 /// What an overdue event missed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Overdue {
     /// Not verified within 1 working day.

@@ -178,6 +178,7 @@ impl Roster {
 
 /// A functional department (职能部门) and what it is responsible for.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Responsibility {
     /// Event category (wire name).
     pub category: String,

@@ -22,6 +22,7 @@ pub const REVIEW_DAYS: i64 = 30;
 
 /// How a petition came.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Channel {
     /// 来信 — a letter.
@@ -69,6 +70,7 @@ pub fn review_request_due(answered: DateTime<Utc>) -> DateTime<Utc> {
 /// Where a petition was lodged (登记机关的层级): `Province` and `Beijing` are the county's
 /// result indicator 进京赴省访.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Lodged {
     /// 县级.

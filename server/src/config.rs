@@ -180,8 +180,9 @@ pub struct Config {
 /// What the binary does instead of serving.
 #[derive(Debug, Clone, clap::Subcommand)]
 pub enum Command {
-    /// Account administration on the store (a real deployment's first administrators start
-    /// here); every action is written to the audit log as the console's.
+    /// Administration on the store: accounts, grids and the registry (a real deployment's
+    /// first administrators start here). No server is needed, and it is safe beside a running
+    /// one; every change is written to the audit log as the console's.
     #[command(subcommand)]
     Admin(AdminCommand),
     /// Copies an SQLite deployment while it serves (the database as one consistent snapshot,
@@ -192,6 +193,14 @@ pub enum Command {
         #[arg(long)]
         to: PathBuf,
     },
+    /// Checks the configuration (directories, key files, the listen port, URLs, the database
+    /// URL's form) without connecting anywhere; prints each check, never a secret, and exits
+    /// non-zero if one failed.
+    CheckConfig,
+    /// Checks the database: it answers, its migrations are this build's, its integrity (SQLite)
+    /// or PostGIS, the audit chain, the grids and the accounts; prints a table and exits
+    /// non-zero if a check failed. It changes nothing.
+    CheckDb,
 }
 
 /// `wangge admin …`.
@@ -216,6 +225,113 @@ pub enum AdminCommand {
         /// Log-in name.
         #[arg(long)]
         username: String,
+    },
+    /// Creates a person's account holding a role over a jurisdiction, with a one-time password
+    /// (printed once, changed at the first login).
+    CreateAccount {
+        /// Log-in name (letters, digits, '-', '_', '.').
+        #[arg(long)]
+        username: String,
+        /// Shown name.
+        #[arg(long)]
+        display_name: String,
+        /// The role: county_leader, dispatcher, planner, gridworker, department_handler,
+        /// system_admin, security_admin, audit_admin, special_group_officer or assessor.
+        #[arg(long)]
+        role: String,
+        /// Where it applies: `county`, a 9-digit township code or a 12-digit village code.
+        #[arg(long)]
+        scope: String,
+        /// The roster's person id (a gridworker) or a department code (a department handler).
+        #[arg(long, default_value = "")]
+        acting_as: String,
+    },
+    /// Gives an account a role over a jurisdiction (replacing the grant it holds).
+    Grant {
+        /// Log-in name.
+        #[arg(long)]
+        username: String,
+        /// The role (see create-account).
+        #[arg(long)]
+        role: String,
+        /// Where it applies: `county`, a 9-digit township code or a 12-digit village code.
+        #[arg(long)]
+        scope: String,
+        /// The roster's person id (a gridworker) or a department code (a department handler).
+        #[arg(long, default_value = "")]
+        acting_as: String,
+    },
+    /// Disables an account (its sessions end at once), or enables it again with `--enable`.
+    Disable {
+        /// Log-in name.
+        #[arg(long)]
+        username: String,
+        /// Enable it instead.
+        #[arg(long)]
+        enable: bool,
+    },
+    /// Lists the accounts as a table (no password hashes, no secrets).
+    ListAccounts,
+    /// Writes the current boundaries to a file: GeoJSON, GeoPackage or a zipped Shapefile.
+    ExportGrids {
+        /// The file to write (replaced if it exists).
+        #[arg(long)]
+        to: PathBuf,
+        /// `geojson`, `gpkg` or `shp.zip` (default: from the file's name).
+        #[arg(long)]
+        format: Option<String>,
+        /// `grids`, `villages` or `townships`.
+        #[arg(long, default_value = "grids")]
+        collection: String,
+        /// The grids as they were in this boundary generation (0: as loaded).
+        #[arg(long)]
+        generation: Option<i64>,
+    },
+    /// Reads a boundary file into a draft of an area and checks it as the planners' drafts
+    /// are; with `--publish`, publishes it as the next generation (open events move, bindings
+    /// follow). Refusals are printed with their reasons.
+    ImportGrids {
+        /// The file: GeoJSON, GeoPackage or a zipped Shapefile.
+        #[arg(long)]
+        from: PathBuf,
+        /// `geojson`, `gpkg` or `shp.zip` (default: from the file's name).
+        #[arg(long)]
+        format: Option<String>,
+        /// The file's coordinate system when it does not say: cgcs2000, wgs84, gcj02 or bd09.
+        #[arg(long)]
+        crs: Option<String>,
+        /// The area it redraws: a village or township code, or the county's (default: the
+        /// smallest area holding every grid of the file).
+        #[arg(long)]
+        area: Option<String>,
+        /// Publish it if the check finds no error.
+        #[arg(long, requires = "note")]
+        publish: bool,
+        /// Why the boundaries change (required to publish).
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// Writes a kind of registry record to a spreadsheet (.xlsx or .csv; personal data masked).
+    ExportRegistry {
+        /// houses, households, people, organisations or places.
+        #[arg(long)]
+        kind: String,
+        /// The file to write, ending in .xlsx or .csv (replaced if it exists).
+        #[arg(long)]
+        to: PathBuf,
+        /// Only this township's records (9 digits); an export holds at most 200,000.
+        #[arg(long)]
+        township: Option<String>,
+    },
+    /// Imports a spreadsheet (.xlsx or .csv) of one kind of registry record: every row checked,
+    /// and nothing stored unless every row is good (the problems are printed by row).
+    ImportRegistry {
+        /// houses, households, people, organisations or places.
+        #[arg(long)]
+        kind: String,
+        /// The spreadsheet, ending in .xlsx or .csv.
+        #[arg(long)]
+        from: PathBuf,
     },
 }
 

@@ -5,10 +5,13 @@
 //! One folder per concern, bottom up (`docs/architecture.md`): [`records`] (plain types) and
 //! [`formats`] (codecs) use nothing else of the server; [`store`] keeps the records; [`access`],
 //! [`grids`], [`people`], [`events`], [`patrols`] and [`photos`] are the domains, each taking the pieces it needs;
-//! [`demo`] loads the demo county; [`state`] assembles everything; [`http`] is the edge.
+//! [`demo`] loads the demo county; [`state`] assembles everything; [`http`] is the edge;
+//! [`admin`] is the console's (`wangge admin …`, `check-config`, `check-db`), and [`progress`]
+//! shows how long jobs are getting on.
 #![deny(missing_docs)]
 
 pub mod access;
+pub mod admin;
 pub mod backup;
 pub mod clock;
 pub mod config;
@@ -24,6 +27,7 @@ pub mod metrics;
 pub mod patrols;
 pub mod people;
 pub mod photos;
+pub mod progress;
 pub mod records;
 pub mod registry;
 pub mod state;

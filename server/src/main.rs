@@ -1,27 +1,40 @@
-//! The `wangge` binary: parses the configuration, opens the store and serves the API.
+//! The `wangge` binary: parses the configuration, opens the store and serves the API — or runs
+//! one of the console's commands ([`wangge_server::admin`]).
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 use wangge_server::logging::error_chain;
 use wangge_server::grids::live::spawn_grid_watch;
-use wangge_server::config::{AdminCommand, Command};
+use wangge_server::config::Command;
 use wangge_server::events::supervision;
 use wangge_server::{app, state_from_config, Config};
 
 #[tokio::main]
 async fn main() -> ExitCode {
     let config = Config::parse();
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    if config.log_format == "json" {
+    // The console's commands print their results on standard output; their log lines go to
+    // standard error, warnings and the progress of long jobs only, unless RUST_LOG says more.
+    let console = config.command.is_some();
+    let default = if console { "warn,wangge_server::progress=info" } else { "info" };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    // Colours only on a terminal: a file, a pipe or a CI log gets plain text.
+    let (stdout_colours, stderr_colours) = (std::io::stdout().is_terminal(), std::io::stderr().is_terminal());
+    match (config.log_format == "json", console) {
         // One object per line; the request's span (its request_id, method and route) in each.
-        tracing_subscriber::fmt().json().with_current_span(true).with_span_list(false).with_env_filter(filter).init();
-    } else {
-        tracing_subscriber::fmt().with_env_filter(filter).init();
+        (true, false) => tracing_subscriber::fmt().json().with_current_span(true).with_span_list(false).with_env_filter(filter).init(),
+        (true, true) => tracing_subscriber::fmt().json().with_writer(std::io::stderr).with_env_filter(filter).init(),
+        (false, false) => tracing_subscriber::fmt().with_ansi(stdout_colours).with_env_filter(filter).init(),
+        (false, true) => tracing_subscriber::fmt().with_ansi(stderr_colours).with_writer(std::io::stderr).with_env_filter(filter).init(),
     }
     match run(config).await {
         Ok(()) => ExitCode::SUCCESS,
+        Err(e) if console => {
+            eprintln!("wangge: {}", error_chain(e.as_ref()));
+            ExitCode::FAILURE
+        }
         Err(e) => {
             tracing::error!(error = %error_chain(e.as_ref()), "wangge stopped");
             ExitCode::FAILURE
@@ -31,7 +44,9 @@ async fn main() -> ExitCode {
 
 async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     match &config.command {
-        Some(Command::Admin(command)) => return admin(&config, command).await,
+        Some(Command::Admin(command)) => return Ok(wangge_server::admin::run(&config, command).await?),
+        Some(Command::CheckConfig) => return Ok(wangge_server::admin::check_config(&config).await?),
+        Some(Command::CheckDb) => return Ok(wangge_server::admin::check_db(&config).await?),
         Some(Command::Backup { to }) => {
             let m = wangge_server::backup::backup(&config, to).await?;
             println!(
@@ -92,41 +107,6 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
         tracing::warn!("database connections still busy after 5 s; exiting");
     }
     tracing::info!("stopped");
-    Ok(())
-}
-
-/// `wangge admin …`: acts on the store directly, audited as the console's.
-async fn admin(config: &Config, command: &AdminCommand) -> Result<(), Box<dyn std::error::Error>> {
-    use wangge_core::access::{AuditOutcome, AuditRow, Role};
-    let store = wangge_server::Store::open(&config.store_target()?).await?;
-    let key = wangge_server::access::Auditor::load_or_create_key(&config.audit_key_path())?;
-    let anchor = wangge_server::access::Anchor::new(&config.audit_anchor_path());
-    let auditor = wangge_server::access::Auditor::start(store.clone(), key, Some(anchor));
-    let auth = wangge_server::access::Auth::new(store.clone()).await?;
-    let now = chrono::Utc::now();
-    let (action, username, password) = match command {
-        AdminCommand::Bootstrap { username, role, display_name } => {
-            let role = Role::parse(role).ok_or_else(|| format!("unknown role {role:?}"))?;
-            let shown = display_name.clone().unwrap_or_else(|| username.clone());
-            let Some(password) = auth.bootstrap_admin(username, &shown, role, now).await? else {
-                return Err(format!("an account named {username:?} exists already").into());
-            };
-            ("bootstrap_account", username, password)
-        }
-        AdminCommand::ResetPassword { username } => {
-            let Some(password) = auth.reset_password(username, now).await? else {
-                return Err(format!("no account {username:?}").into());
-            };
-            ("reset_password", username, password)
-        }
-    };
-    let row = AuditRow::new(now, "(console)", action, &format!("account:{username}"), AuditOutcome::Success)
-        .source("console")
-        .detail("one-time password issued; it must be changed at the first login");
-    auditor.write(row).await?;
-    println!("{username}: one-time password {password}");
-    println!("(shown once; it must be changed at the first login)");
-    store.close().await;
     Ok(())
 }
 

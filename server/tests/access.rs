@@ -60,6 +60,8 @@ fn endpoints(c: &County) -> Vec<Endpoint> {
     vec![
         e(get.clone(), "/healthz", "/healthz", None, Need::Public),
         e(get.clone(), "/readyz", "/readyz", None, Need::Public),
+        e(get.clone(), "/api/v1/openapi.json", "/api/v1/openapi.json", None, Need::Public),
+        e(get.clone(), "/api/v1/docs", "/api/v1/docs", None, Need::Public),
         e(get.clone(), "/metrics", "/metrics", None, Need::MonitoringToken),
         e(post.clone(), "/api/v1/auth/login", "/api/v1/auth/login", Some(json!({"username": "", "password": ""})), Need::Public),
         e(post.clone(), "/api/v1/auth/token", "/api/v1/auth/token", Some(json!({"username": "", "password": ""})), Need::Public),

@@ -412,7 +412,8 @@ async fn size_and_path_cases(c: &County, table: &mut Vec<String>) {
     let a = c.send(Method::GET, "/ogcapi/", Vec::new(), &[("host", "evil.example"), ("x-forwarded-proto", "https")]).await;
     assert_eq!(a.status, StatusCode::OK, "{}", a.body);
     let links = a.body["links"].as_array().unwrap();
-    assert!(links.iter().all(|l| l["href"].as_str().unwrap().starts_with(&format!("{PUBLIC_URL}/ogcapi"))), "{}", a.body);
+    assert!(links.iter().all(|l| l["href"].as_str().unwrap().starts_with(&format!("{PUBLIC_URL}/"))), "{}", a.body);
+    assert!(links.iter().any(|l| l["href"] == format!("{PUBLIC_URL}/api/v1/openapi.json")), "{}", a.body);
     assert!(!a.body.to_string().contains("evil.example"), "{}", a.body);
 }
 

@@ -225,9 +225,11 @@ backend_tests! {
         let s = serve().await;
         let landing = s.json("/ogcapi/").await;
         let rels: Vec<&str> = landing["links"].as_array().unwrap().iter().map(|l| l["rel"].as_str().unwrap()).collect();
-        assert_eq!(rels, ["self", "conformance", "data"]);
+        assert_eq!(rels, ["self", "conformance", "data", "service-desc", "service-doc"]);
         let conformance = s.json("/ogcapi/conformance?f=json").await;
-        assert_eq!(conformance["conformsTo"].as_array().unwrap().len(), 3);
+        let classes: Vec<&str> = conformance["conformsTo"].as_array().unwrap().iter().map(|c| c.as_str().unwrap()).collect();
+        assert_eq!(classes.len(), 4);
+        assert!(classes.contains(&"http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30"), "{classes:?}");
         let grids = s.json("/ogcapi/collections/grids").await;
         assert_eq!(grids["storageCrs"], EPSG_4490);
         assert_eq!(grids["crs"], serde_json::json!([CRS84, EPSG_4490]));

@@ -14,6 +14,7 @@ use super::mask::mask_text;
 
 /// How an audited request ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum AuditOutcome {
     /// Done.

@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 
 /// Account lockout settings (security policy).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct LockoutPolicy {
     /// Consecutive failures that lock the account (MLPS: 5).
@@ -76,6 +77,7 @@ impl AccountLock {
 
 /// Per-address throttle settings: a token bucket of failed logins.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct ThrottlePolicy {
     /// Failures an address may make at once.

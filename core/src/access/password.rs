@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 /// A class of characters a password may be required to contain.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum CharClass {
     /// `A`–`Z`.
@@ -97,6 +98,7 @@ pub enum PolicyError {
 /// The password policy. The default is MLPS level 3 practice: 8 to 128 characters, at least
 /// three of the four classes, no user name, changed every 90 days.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct PasswordPolicy {
     /// Minimum length in characters.

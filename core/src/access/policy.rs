@@ -9,6 +9,7 @@ use crate::event::{Action, Holder, Tier};
 
 /// Something the API lets one do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Permission {
     /// The division tree: township and village names and codes (no business data).

@@ -8,6 +8,7 @@ use crate::event::Tier;
 /// What an account is for. The three administrators are separate roles (三员分立) and none of
 /// them sees business data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// 县领导 — county leader: figures, heatmaps and the event queues, read only.

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize, Serializer};
 
 /// What is wrong (stable wire names, `snake_case`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ProblemKind {
     /// A coordinate is NaN or infinite (the draft is refused before any other check).
@@ -58,6 +59,7 @@ pub enum ProblemKind {
 
 /// How bad a problem is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
     /// Publishing is refused while this remains.

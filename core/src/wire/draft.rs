@@ -40,6 +40,7 @@ fn feature_tag() -> String {
 /// The area a draft redraws: exactly one of a village (12 digits), a township (9 digits) or the
 /// county (`130730`).
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DraftArea {
     /// 县 — the whole county.
     #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "lenient_text")]
@@ -66,6 +67,7 @@ impl DraftArea {
 
 /// The properties of a grid in a draft.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct GridProperties {
     /// Area in km², as the service measured it (answered; a draft's is measured again).
     #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "lenient_number")]
@@ -95,6 +97,7 @@ pub struct GridProperties {
 
 /// One grid of a draft: a GeoJSON Feature with the grid's code as its id.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct GridFeature {
     /// A GeoJSON Polygon or MultiPolygon in lon/lat (kept as JSON: see the module's note).
     #[serde(default)]
@@ -133,6 +136,7 @@ impl GridFeature {
 
 /// A draft's grids: a GeoJSON FeatureCollection.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct GridCollection {
     /// The grids.
     #[serde(default)]
@@ -157,6 +161,7 @@ impl Default for GridCollection {
 
 /// `GET /api/v1/drafts/base`: an area's current grids, to start a draft from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DraftBase {
     /// The area.
     pub area: DraftArea,
@@ -168,6 +173,7 @@ pub struct DraftBase {
 
 /// The body of `POST /api/v1/drafts/check` and `POST /api/v1/drafts/publish`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct DraftRequest {
     /// The generation the draft started from (a publication on another base is a conflict).
@@ -186,6 +192,7 @@ pub struct DraftRequest {
 
 /// `POST /api/v1/drafts/import`: a planner's file read into a draft's grids.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ImportAnswer {
     /// How many grids were read.
     pub count: usize,
@@ -197,6 +204,7 @@ pub struct ImportAnswer {
 
 /// `POST /api/v1/drafts/split`: the two parts of a grid cut by a line, as GeoJSON MultiPolygons.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SplitAnswer {
     /// The two parts.
     pub parts: Vec<Value>,
@@ -204,6 +212,7 @@ pub struct SplitAnswer {
 
 /// One problem of a checked draft, with where to draw it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DraftProblem {
     /// The defect's area, as a GeoJSON MultiPolygon.
     #[serde(default)]
@@ -237,6 +246,7 @@ impl From<&Problem> for DraftProblem {
 
 /// One event whose grid changes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Moved {
     /// The event.
     pub event_id: String,
@@ -248,6 +258,7 @@ pub struct Moved {
 
 /// What publishing a draft would change.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct Impact {
     /// Codes new in the draft.
@@ -273,6 +284,7 @@ pub struct Impact {
 
 /// `POST /api/v1/drafts/check`: the draft's problems and what publishing it would change.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CheckAnswer {
     /// What publishing would change (empty when the draft has errors).
     #[serde(default)]
@@ -286,6 +298,7 @@ pub struct CheckAnswer {
 
 /// `POST /api/v1/drafts/publish`: the generation made.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PublishAnswer {
     /// The new generation.
     pub generation: i64,
@@ -303,6 +316,7 @@ pub struct PublishAnswer {
 /// The problem body of a draft refused for its errors (`urn:wangge:problem:draft-invalid`):
 /// the problem members and the draft's problems.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DraftInvalid {
     /// How many problems, and that nothing was published.
     pub detail: String,

@@ -8,6 +8,7 @@ use super::draft::GridFeature;
 
 /// `GET /api/v1/generations`: every published generation the caller's area covers.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Generations {
     /// Newest first.
     pub generations: Vec<Generation>,
@@ -15,6 +16,7 @@ pub struct Generations {
 
 /// One published generation (边界版本).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Generation {
     /// The redrawn area's code.
     pub area: String,
@@ -36,6 +38,7 @@ pub struct Generation {
 
 /// `GET /api/v1/grids/{code}/history`: every version of a grid, oldest first.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct GridHistory {
     /// The grid's code.
     pub code: String,
@@ -45,6 +48,7 @@ pub struct GridHistory {
 
 /// One version of a grid and the generations that made and retired it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct GridVersionView {
     /// The grid as it was.
     pub feature: GridFeature,

@@ -16,6 +16,7 @@ use crate::event::{Category, Complexity, Holder, Overdue, State, Tier};
 
 /// Who reported an event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ReporterKind {
     /// 网格员 — a gridworker, from a bound device.
@@ -44,6 +45,7 @@ impl ReporterKind {
 
 /// How a report came in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Channel {
     /// The gridworkers' phone app.
@@ -75,6 +77,7 @@ impl Channel {
 
 /// One page of a list and the size of the whole list.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Paged<T> {
     /// The items of this page.
     pub items: Vec<T>,
@@ -96,6 +99,7 @@ impl<T> Paged<T> {
 /// An event as answered (`GET /api/v1/events/{id}`, lists, the live stream); the reporter's
 /// name and phone come masked.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EventView {
     /// `E{yyyymmdd}-{seq}`.
     pub event_id: String,
@@ -157,6 +161,7 @@ pub struct EventView {
 /// A photo of an event (`GET /api/v1/attachments/{id}`), as stored: re-encoded with its
 /// orientation applied and its metadata gone.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AttachmentView {
     /// Its id.
     pub id: String,
@@ -178,6 +183,7 @@ pub struct AttachmentView {
 
 /// A point as answered.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LocationView {
     /// Longitude in degrees.
     pub lon: f64,
@@ -189,6 +195,7 @@ pub struct LocationView {
 
 /// The reporter as answered (name and phone masked).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReporterView {
     /// Gridworker, resident or operator.
     pub kind: ReporterKind,
@@ -202,6 +209,7 @@ pub struct ReporterView {
 
 /// The 1-3-5 deadlines as answered.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DeadlinesView {
     /// When the event reached its current holder.
     pub since: String,
@@ -213,6 +221,7 @@ pub struct DeadlinesView {
 
 /// One timeline row as answered.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TimelineView {
     /// Position in the timeline, from 1.
     pub seq: i64,
@@ -234,6 +243,7 @@ pub struct TimelineView {
 
 /// An event's whole timeline (`GET /api/v1/events/{id}/timeline`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Timeline {
     /// The event.
     pub event_id: String,
@@ -243,6 +253,7 @@ pub struct Timeline {
 
 /// A message of the live queue (`GET /api/v1/events/stream`, server-sent events).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct QueueMessage {
     /// Whether the event is new or changed.
     pub kind: QueueChange,
@@ -252,6 +263,7 @@ pub struct QueueMessage {
 
 /// What happened to an event in the live queue.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum QueueChange {
     /// Reported just now.
@@ -262,6 +274,7 @@ pub enum QueueChange {
 
 /// The boundary layers of the map (`GET /api/v1/map/{layer}.geojson`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum LayerKind {
     /// 乡镇.
@@ -291,6 +304,7 @@ impl LayerKind {
 /// Heatmap data (`GET /api/v1/map/heat`): every event as a point, or above a threshold,
 /// counts aggregated on the server into square cells.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HeatMap {
     /// Points or cells.
     pub mode: HeatMode,
@@ -305,6 +319,7 @@ pub struct HeatMap {
 
 /// How [`HeatMap::points`] were made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum HeatMode {
     /// One point per event.
@@ -315,6 +330,7 @@ pub enum HeatMode {
 
 /// Per-grid counts for a choropleth (`GET /api/v1/map/choropleth`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Choropleth {
     /// Every grid, with zero counts too.
     pub grids: Vec<GridCount>,
@@ -326,6 +342,7 @@ pub struct Choropleth {
 
 /// One grid's count.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct GridCount {
     /// Grid code.
     pub code: String,
@@ -337,6 +354,7 @@ pub struct GridCount {
 
 /// Search answers (`GET /api/v1/search`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SearchHits {
     /// Best first.
     pub hits: Vec<SearchHit>,
@@ -344,6 +362,7 @@ pub struct SearchHits {
 
 /// One search answer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SearchHit {
     /// What was found.
     pub kind: HitKind,
@@ -361,6 +380,7 @@ pub struct SearchHit {
 
 /// What a search answer is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum HitKind {
     /// A grid.
@@ -379,6 +399,7 @@ pub enum HitKind {
 /// role and jurisdiction it works in, what it may do, and the token its unsafe requests carry
 /// in `X-CSRF-Token`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Me {
     /// Login name.
     pub username: String,
@@ -426,6 +447,7 @@ impl Me {
 
 /// One audit row as answered (`GET /api/v1/audit`, paged in [`Paged`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuditEntry {
     /// Position in the chain, from 1.
     pub seq: u64,
@@ -447,6 +469,7 @@ pub struct AuditEntry {
 
 /// The audit chain checked (`GET /api/v1/audit/verify`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuditVerify {
     /// Every link holds (完整).
     pub ok: bool,
@@ -459,6 +482,7 @@ pub struct AuditVerify {
 
 /// Where and how the audit chain breaks.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuditBreak {
     /// Position of the first bad row (0-based).
     pub index: u64,
@@ -468,6 +492,7 @@ pub struct AuditBreak {
 
 /// A masked field shown in full (`POST /api/v1/events/{id}/reveal`; audited).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Revealed {
     /// The field (`reporter_phone`).
     pub field: String,

@@ -6,6 +6,7 @@ use super::EventView;
 
 /// The answer: the radius searched and the open events within it, nearest first.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Nearby {
     /// Open events within the radius, nearest first (at most 20).
     pub events: Vec<NearbyEvent>,
@@ -15,6 +16,7 @@ pub struct Nearby {
 
 /// One open event and how far it is.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NearbyEvent {
     /// Metres from the asked point.
     pub distance_m: f64,

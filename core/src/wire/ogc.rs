@@ -11,6 +11,7 @@ use serde_json::{Map, Value};
 
 /// A link of an OGC API resource.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Link {
     /// Where.
     pub href: String,
@@ -32,6 +33,7 @@ impl Link {
 
 /// `GET /ogcapi/`: the landing page.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Landing {
     /// What is served.
     pub description: String,
@@ -43,6 +45,7 @@ pub struct Landing {
 
 /// `GET /ogcapi/conformance`: the conformance classes implemented.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Conformance {
     /// Their URIs.
     #[serde(rename = "conformsTo")]
@@ -51,6 +54,7 @@ pub struct Conformance {
 
 /// The spatial extent of a collection.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SpatialExtent {
     /// One box, `[min lon, min lat, max lon, max lat]`.
     pub bbox: Vec<[f64; 4]>,
@@ -60,6 +64,7 @@ pub struct SpatialExtent {
 
 /// The extent of a collection (empty when it has no features).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Extent {
     /// Where its features are.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -68,6 +73,7 @@ pub struct Extent {
 
 /// `GET /ogcapi/collections/{id}`: one collection's description.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Collection {
     /// The CRSs its features can be answered in.
     pub crs: Vec<String>,
@@ -89,6 +95,7 @@ pub struct Collection {
 
 /// `GET /ogcapi/collections`: every collection.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Collections {
     /// Their descriptions.
     pub collections: Vec<Collection>,
@@ -100,6 +107,7 @@ pub struct Collections {
 
 /// A GeoJSON Feature of a collection: an item, or one of a page of items.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Feature {
     /// A GeoJSON geometry in the answer's CRS and axis order.
     pub geometry: Value,
@@ -118,6 +126,7 @@ pub struct Feature {
 /// A GeoJSON FeatureCollection: a page of items (with its counts and links), or a whole
 /// collection as exported (with its name).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FeatureCollection {
     /// The features.
     pub features: Vec<Feature>,

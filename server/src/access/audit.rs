@@ -337,8 +337,13 @@ async fn write_loop(
                 }
             }
             Err(e) => {
-                tracing::error!(error = %crate::logging::error_chain(&e), "cannot write audit rows");
                 let (text, outage) = (crate::logging::error_chain(&e), e.outage());
+                // An outage is reported where it is noticed (the store, the answers); the rows
+                // of its requests are retried by their callers.
+                match outage {
+                    Some(_) => tracing::warn!(error = %text, "cannot write audit rows during an outage"),
+                    None => tracing::error!(error = %text, "cannot write audit rows"),
+                }
                 for reply in replies {
                     let _ = reply.send(Err(StoreError::Audit { text: text.clone(), outage }));
                 }

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use wangge_core::access::{LockoutPolicy, PasswordPolicy, ThrottlePolicy};
 
 /// Everything configurable about logging in and staying logged in.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct SecurityPolicy {
     /// Password rules (length, character classes, expiry).

@@ -6,7 +6,7 @@ use axum::http::Method;
 use serde::{Deserialize, Serialize};
 
 /// The routes an API key may call.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum KeyScope {
     /// Open311 GeoReport v2 (`/open311/…`): services, submitting and reading requests (the

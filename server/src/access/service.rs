@@ -113,7 +113,7 @@ pub const MAX_KEY_DAYS: i64 = 366;
 const PRUNE_ABOVE: usize = 4096;
 
 /// What the system administrator asks for when issuing an API key.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ApiKeyRequest {
     /// The routes it may call.
@@ -504,10 +504,25 @@ impl Auth {
         if !matches!(role, Role::SystemAdmin | Role::SecurityAdmin | Role::AuditAdmin) {
             return Err(AuthError::NotAllowed("bootstrap makes the three administrators only".into()));
         }
+        let grant = Grant::new(role, Jurisdiction::County).map_err(|e| AuthError::NotAllowed(e.to_string()))?;
+        self.create_with_one_time_password(username, display_name, Some(&grant), "", now).await
+    }
+
+    /// A person's account holding `grant` (acting as `acting_as`) with a random one-time
+    /// password, answered once and to be changed at the first login (`wangge admin
+    /// create-account`). `None` if the name is taken.
+    pub async fn create_with_one_time_password(
+        &self,
+        username: &str,
+        display_name: &str,
+        grant: Option<&Grant>,
+        acting_as: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<String>, AuthError> {
         let password = one_time_password()?;
         let hash = hash_password(password.clone()).await?;
-        let grant = Some((role.as_str(), "county"));
-        let record = AccountRecord { password_changed_us: 0, ..AccountRecord::new(username, display_name, grant, "", hash, now) };
+        let grant = grant.map(|g| (g.role.as_str(), g.jurisdiction.as_str()));
+        let record = AccountRecord { password_changed_us: 0, ..AccountRecord::new(username, display_name, grant, acting_as, hash, now) };
         Ok(self.store.insert_account(&record).await?.then_some(password))
     }
 

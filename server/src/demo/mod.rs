@@ -30,6 +30,7 @@ use crate::records::PersonFilter;
 use crate::events::rules::{Rules, RulesError};
 use crate::store::{Store, StoreError};
 use crate::events::transitions::payload;
+use crate::progress::Progress;
 pub use population::{load_population_if_empty, PopulationInputs};
 
 /// Why the demo could not be loaded.
@@ -87,6 +88,8 @@ pub async fn load_if_empty(store: &Store) -> Result<Option<Loaded>, DemoLoadErro
         return Ok(None);
     }
     let started = Instant::now();
+    let progress = Progress::new("demo county", Some(4), "steps");
+    progress.stage("roster");
     let grids = store.grids().await?;
     let roster = demo::roster(&grid_refs(&grids));
     if people == 0 {
@@ -100,9 +103,13 @@ pub async fn load_if_empty(store: &Store) -> Result<Option<Loaded>, DemoLoadErro
         store.set_store_fact(DEMO_FACT, "loaded").await?;
         tracing::info!(people, "demo roster present without its events (interrupted load); resuming");
     }
+    progress.inc(1);
+    progress.stage("2023 events");
     let rules = Rules::load(store).await?;
     let (roster, calendar) = (rules.roster(), rules.calendar());
     let events = tokio::task::spawn_blocking(move || generate(&grids, &roster, &calendar)).await??;
+    progress.inc(1);
+    progress.stage("storing the events");
     let loaded = Loaded {
         people: rules.roster().people().len(),
         events: events.len(),
@@ -110,10 +117,14 @@ pub async fn load_if_empty(store: &Store) -> Result<Option<Loaded>, DemoLoadErro
     };
     store.insert_events(&events).await?;
     let events_done = started.elapsed().as_secs_f64();
+    progress.inc(1);
+    progress.stage("2023 patrols");
     // The year's patrols: generated and located off the async threads, then one transaction.
     let (grids, roster, calendar) = (store.grids().await?, rules.roster(), rules.calendar());
     let loads = tokio::task::spawn_blocking(move || patrols::year(&grids, &roster, &calendar)).await??;
     let (patrols, points, checkins) = store.load_patrols(&loads, chrono::Utc::now()).await?;
+    progress.inc(1);
+    progress.finish();
     tracing::info!(
         people = loaded.people,
         events = loaded.events,

@@ -17,6 +17,7 @@ use wangge_geodata::demo;
 
 use super::{DemoLoadError, DEMO_FACT};
 use crate::access::FieldKeys;
+use crate::progress::Progress;
 use crate::records::{Page, RegistryFilter, RegistryRecord, SpecialRecord};
 use crate::registry::{assemble, special, Placed};
 use crate::store::Store;
@@ -46,11 +47,17 @@ pub async fn load_population_if_empty(store: &Store, inputs: PopulationInputs) -
     }
     let started = Instant::now();
     let PopulationInputs { index, keys, roster, now, residents } = inputs;
-    let (records, specials) = tokio::task::spawn_blocking(move || build(&index, &keys, &roster, now, residents)).await??;
+    let progress = Progress::new("demo registry", None, "records");
+    progress.stage("generating");
+    let counted = progress.clone();
+    let (records, specials) =
+        tokio::task::spawn_blocking(move || build(&index, &keys, &roster, now, residents, &counted)).await??;
     let built = started.elapsed().as_secs_f64();
+    progress.stage("storing");
     store.insert_records(&records).await?;
     store.insert_specials(&specials).await?;
     store.analyze_registry().await?;
+    progress.finish();
     tracing::info!(
         records = records.len(),
         special_groups = specials.len(),
@@ -81,6 +88,7 @@ fn seal_all(
     keys: &FieldKeys,
     records: &[demo::DemoRecord],
     now: DateTime<Utc>,
+    progress: &Progress,
 ) -> Result<Sealed, DemoLoadError> {
     let today = now.with_timezone(&wangge_core::calendar::china_time()).date_naive();
     let bad = |id: &str, reason: String| DemoLoadError::Event { report_id: id.to_owned(), reason };
@@ -107,6 +115,7 @@ fn seal_all(
         let mut record = assemble(keys, entity, r.id.clone(), &values, placed, "demo", at, None).map_err(|e| bad(&r.id, e.to_string()))?;
         record.updated_at = at;
         out.push((record, located));
+        progress.inc(1);
     }
     Ok(out)
 }
@@ -118,13 +127,16 @@ fn build(
     roster: &Roster,
     now: DateTime<Utc>,
     residents: usize,
+    progress: &Progress,
 ) -> Result<(Vec<RegistryRecord>, Vec<SpecialRecord>), DemoLoadError> {
     let population = demo::population(index, residents);
+    progress.set_total(population.records.len() as u64);
+    progress.stage("checking and sealing");
     // Checked and sealed on every core: the work is per record.
     let threads = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get).clamp(1, 8);
     let size = population.records.len().div_ceil(threads).max(1);
     let chunks: Vec<Result<Sealed, DemoLoadError>> = std::thread::scope(|scope| {
-        let running: Vec<_> = population.records.chunks(size).map(|c| scope.spawn(move || seal_all(index, keys, c, now))).collect();
+        let running: Vec<_> = population.records.chunks(size).map(|c| scope.spawn(move || seal_all(index, keys, c, now, progress))).collect();
         running.into_iter().map(|h| h.join().unwrap_or_else(|_| Err(DemoLoadError::Event { report_id: "registry".into(), reason: "a worker panicked".into() }))).collect()
     });
     let mut records = Vec::with_capacity(population.records.len());

@@ -14,7 +14,7 @@ use crate::records::{Callback, ClosedEvent, EventRecord};
 use crate::store::StoreError;
 
 /// `POST /api/v1/events/{id}/followups`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FollowupRequest {
     /// Whether the reporter was reached.

@@ -18,7 +18,7 @@ pub const PARTIES_FIELD: &str = "dispute.parties";
 pub const MAX_PEOPLE: u32 = 100_000;
 
 /// `POST /api/v1/disputes`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewCase {
     /// The event it hangs on.

@@ -79,7 +79,7 @@ pub(crate) fn payload<T: serde::Serialize>(m: &T) -> serde_json::Value {
 }
 
 /// A person named in a case or petition: sealed whole at rest, answered masked.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Party {
     /// Name.

@@ -15,7 +15,7 @@ use crate::records::{time_text, CaseMove, Petition};
 pub const PETITIONERS_FIELD: &str = "petition.petitioners";
 
 /// `POST /api/v1/petitions`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewPetition {
     /// Letter, visit or online.

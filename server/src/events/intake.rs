@@ -52,7 +52,7 @@ const QUEUE: usize = 16 * 1024;
 pub const MAX_REPORT_ID: usize = 128;
 
 /// A report as posted to `POST /api/v1/reports`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReportRequest {
     /// Client-chosen idempotency key (or the `Idempotency-Key` header).
@@ -74,7 +74,7 @@ pub struct ReportRequest {
 }
 
 /// A point in the client's coordinate system.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LocationRequest {
     /// Longitude in degrees.
@@ -86,7 +86,7 @@ pub struct LocationRequest {
 }
 
 /// The reporter as posted.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReporterRequest {
     /// `gridworker`, `resident` or `operator`.

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use arc_swap::ArcSwap;
 use serde::Serialize;
+use wangge_core::access::{Grant, Role};
 use wangge_core::calendar::{CalendarError, WorkingCalendar};
 use wangge_core::event::{Holder, Tier};
 use wangge_core::people::{route, GridPlace, Responsibility, Roster};
@@ -120,6 +121,30 @@ impl Rules {
         let _one_at_a_time = self.0.reload.lock().await;
         self.0.routing.store(Arc::new(routing(store).await?));
         Ok(())
+    }
+
+    /// Whom an account holding `grant` acts as: a gridworker as a person of the roster inside
+    /// its jurisdiction, a department handler as a department the county has; nobody else acts
+    /// as anyone (`acting_as` empty). The reason when `acting_as` does not fit.
+    pub fn acting_as_ok(&self, grant: &Grant, acting_as: &str) -> Result<(), String> {
+        match grant.role {
+            Role::Gridworker => match self.roster().get(acting_as) {
+                Some(p)
+                    if grant.jurisdiction.covers_code(&p.unit_code)
+                        || p.grids.iter().any(|g| grant.jurisdiction.covers_code(g)) =>
+                {
+                    Ok(())
+                }
+                Some(_) => Err(format!("person {acting_as:?} is outside {}", grant.jurisdiction.as_str())),
+                None => Err(format!("a gridworker grant needs acting_as, a person id of the roster (got {acting_as:?})")),
+            },
+            Role::DepartmentHandler => match self.routing().department(acting_as) {
+                Some(_) => Ok(()),
+                None => Err(format!("a department handler grant needs acting_as, a department code (got {acting_as:?})")),
+            },
+            _ if acting_as.is_empty() => Ok(()),
+            _ => Err(format!("a {} acts for its centre: acting_as must be empty", grant.role)),
+        }
     }
 
     /// Who holds `event` at `tier` when nobody is named: the on-duty gridworker of its grid;

@@ -9,6 +9,7 @@ use wangge_core::{GridIndex, IndexError, SharedIndex};
 use crate::grids::catalog::{Catalog, CatalogError, SharedCatalog};
 use crate::grids::map::{MapError, MapLayers, SharedMapLayers};
 use crate::logging::error_chain;
+use crate::progress::Progress;
 use crate::records::Grid;
 use crate::store::{Store, StoreError};
 
@@ -61,14 +62,19 @@ async fn read_grids(store: &Store) -> Result<(Catalog, GridIndex, MapLayers), Li
     let townships = store.townships().await?;
     let villages = store.villages().await?;
     let grids = store.grids().await?;
-    tokio::task::spawn_blocking(move || {
+    let count = grids.len() as u64;
+    let progress = Progress::new("grid index and map layers", None, "grids");
+    let built = tokio::task::spawn_blocking(move || {
         let map = MapLayers::new(&townships, &villages, &grids)?;
         let catalog = Catalog::new(&info, townships, villages, grids)?;
         let index =
             GridIndex::build(catalog.shapes()).map_err(LiveError::Index)?;
         Ok((catalog, index, map))
     })
-    .await?
+    .await?;
+    progress.set(count);
+    progress.finish();
+    built
 }
 
 /// Rebuilds the catalog and the index from the store and swaps them in; lookups keep being

@@ -22,8 +22,10 @@ pub const DEFAULT_LIMIT: usize = 100;
 pub const MAX_LIMIT: usize = 10_000;
 
 /// The conformance classes implemented: Part 1 Core and GeoJSON, Part 2 CRS by reference.
-pub const CONFORMANCE: [&str; 3] = [
+pub const CONFORMANCE: [&str; 4] = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+    // The API definition at `service-desc` (`/api/v1/openapi.json`).
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
     "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
 ];

@@ -181,6 +181,12 @@ impl From<crate::patrols::Refused> for ApiError {
     }
 }
 
+impl From<crate::access::GrantRefused> for ApiError {
+    fn from(e: crate::access::GrantRefused) -> Self {
+        Self::Unprocessable(e.to_string())
+    }
+}
+
 impl From<crate::disputes::Refused> for ApiError {
     fn from(e: crate::disputes::Refused) -> Self {
         use crate::disputes::Refused as R;

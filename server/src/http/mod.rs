@@ -6,6 +6,7 @@ pub mod audit_layer;
 pub mod error;
 pub mod extract;
 pub mod open311;
+pub mod openapi;
 pub mod overload;
 pub mod request_id;
 pub mod routes;

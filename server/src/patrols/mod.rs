@@ -60,7 +60,7 @@ pub enum Refused {
 }
 
 /// `POST /api/v1/patrols`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StartRequest {
     /// The client's id (its idempotency key), or the `Idempotency-Key` header.
@@ -70,7 +70,7 @@ pub struct StartRequest {
 }
 
 /// `POST /api/v1/patrols/{id}/points`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PointsRequest {
     /// `[lon, lat, unix_ms, accuracy_m]` each.
@@ -105,7 +105,7 @@ pub struct CheckinRequest {
 }
 
 /// `POST /api/v1/patrols/{id}/end`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EndRequest {
     /// When it ended on the device (unix ms); default: when received.

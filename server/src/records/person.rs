@@ -33,7 +33,7 @@ pub struct PersonFilter {
 }
 
 /// 职能部门 — a functional department.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Department {
     /// Stable code (`water`, `power`, …).
     pub code: String,

@@ -2,7 +2,8 @@
 //! column headers from the field lists), imports read by maintained parsers (calamine for
 //! XLSX, csv for CSV) within size, count and time budgets and checked row by row — every
 //! problem reported with its row, column and reason, and nothing stored unless every row is
-//! good — and exports of any filtered list (personal fields masked) as a `Sheet`.
+//! good — and exports of any filtered list (personal fields masked) as a `Sheet`, which
+//! import again into another deployment with their ids.
 
 use std::collections::BTreeMap;
 use std::io::Cursor;
@@ -18,7 +19,7 @@ use wangge_core::registry::Entity;
 
 use super::{Desk, Refused};
 pub use crate::formats::sheet::{SheetFormat, XLSX_TYPE};
-use crate::formats::sheet::{column, Cell, Column, Kind, Sheet};
+use crate::formats::sheet::{column, Cell, Column as SheetColumn, Kind, Sheet};
 use crate::records::{time_text, RegistryRecord};
 
 /// Largest spreadsheet accepted, in bytes.
@@ -219,36 +220,65 @@ fn excel_date(serial: f64) -> String {
     base.checked_add_signed(chrono::Duration::days(days)).map(|d| d.format("%Y-%m-%d").to_string()).unwrap_or_default()
 }
 
-/// The field key of each column (a header is a key, a label, or a label with `*`).
-fn columns(entity: Entity, header: &[String]) -> Result<Vec<Option<&'static str>>, Vec<CellProblem>> {
+/// What a column of an imported sheet holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Column {
+    /// A field of the kind (its key).
+    Field(&'static str),
+    /// The record's id (`编号`, as exported): kept, so that references between records hold
+    /// when a deployment's export is imported into another.
+    RecordId,
+    /// A column the service derives (an export's township, grid and times): not read.
+    Derived,
+    /// No header: not read.
+    Blank,
+}
+
+/// What each column holds (a header is a key, a label, a label with `*`, or a column an
+/// export adds).
+fn columns(entity: Entity, header: &[String]) -> Result<Vec<Column>, Vec<CellProblem>> {
     let mut problems = Vec::new();
     let mut seen = BTreeMap::new();
-    let keys: Vec<Option<&'static str>> = header
+    let columns: Vec<Column> = header
         .iter()
         .map(|h| {
             let h = h.trim().trim_end_matches('*');
-            if h.is_empty() {
-                return None;
-            }
-            match entity.field(h) {
-                Some(f) => {
-                    if seen.insert(f.key, ()).is_some() {
-                        problems.push(CellProblem { row: 1, column: Some(h.to_owned()), reason: "this column appears twice".into() });
-                    }
-                    Some(f.key)
-                }
-                None => {
+            let column = match (entity.field(h), EXTRA.iter().find(|c| c.key == h || c.header == h)) {
+                _ if h.is_empty() => return Column::Blank,
+                (Some(f), _) => Column::Field(f.key),
+                (None, Some(c)) if c.key == "id" => Column::RecordId,
+                (None, Some(_)) => Column::Derived,
+                (None, None) => {
                     problems.push(CellProblem { row: 1, column: Some(h.to_owned()), reason: format!("no such column in the {} template", entity.zh()) });
-                    None
+                    return Column::Blank;
                 }
+            };
+            if seen.insert(column_name(column, h), ()).is_some() {
+                problems.push(CellProblem { row: 1, column: Some(h.to_owned()), reason: "this column appears twice".into() });
             }
+            column
         })
         .collect();
     if problems.is_empty() {
-        Ok(keys)
+        Ok(columns)
     } else {
         Err(problems)
     }
+}
+
+/// The name a column is counted under for duplicates.
+fn column_name(column: Column, header: &str) -> String {
+    match column {
+        Column::Field(key) => key.to_owned(),
+        Column::RecordId => "id".to_owned(),
+        Column::Derived | Column::Blank => header.to_owned(),
+    }
+}
+
+/// Whether `id` can be the id of a record of `entity`: its kind's prefix, then letters and
+/// digits (64 characters at most).
+fn record_id_ok(entity: Entity, id: &str) -> bool {
+    id.starts_with(entity.id_prefix()) && (2..=64).contains(&id.len()) && id.chars().all(|c| c.is_ascii_alphanumeric())
 }
 
 /// Imports `rows` of `entity` (read by [`read`]): every row checked and built as a record
@@ -261,12 +291,13 @@ pub async fn import(
     rows: &[Vec<String>],
     checked: &AtomicUsize,
 ) -> Result<usize, SheetError> {
-    let keys = columns(entity, header).map_err(|problems| SheetError::Rows { total: problems.len(), problems })?;
+    let columns = columns(entity, header).map_err(|problems| SheetError::Rows { total: problems.len(), problems })?;
     let started = Instant::now();
     let mut problems = Vec::new();
     let mut total = 0;
     let mut records: Vec<RegistryRecord> = Vec::with_capacity(rows.len());
     let mut hashes: BTreeMap<String, usize> = BTreeMap::new();
+    let mut ids: BTreeMap<String, usize> = BTreeMap::new();
     for (i, row) in rows.iter().enumerate() {
         let line = i + 2;
         if started.elapsed() > TIME_BUDGET {
@@ -276,9 +307,27 @@ pub async fn import(
         if row.iter().all(|c| c.trim().is_empty()) {
             continue;
         }
-        let input: BTreeMap<String, String> =
-            keys.iter().zip(row).filter_map(|(k, v)| k.map(|k| (k.to_owned(), v.clone()))).collect();
-        let id = super::new_id(entity.id_prefix())?;
+        let input: BTreeMap<String, String> = columns
+            .iter()
+            .zip(row)
+            .filter_map(|(c, v)| match c {
+                Column::Field(k) => Some(((*k).to_owned(), v.clone())),
+                _ => None,
+            })
+            .collect();
+        let given = columns.iter().zip(row).find(|(c, _)| **c == Column::RecordId).map(|(_, v)| v.trim()).filter(|v| !v.is_empty());
+        let id = match given {
+            None => super::new_id(entity.id_prefix())?,
+            Some(id) => match given_id(desk, entity, id, line, &mut ids).await? {
+                Ok(id) => id,
+                Err(reason) => {
+                    // Reported, and the row's fields still checked (under an id of its own).
+                    total += 1;
+                    push(&mut problems, line, Some(EXTRA[0].header.to_string()), reason);
+                    super::new_id(entity.id_prefix())?
+                }
+            },
+        };
         match desk.build(entity, id, &input, None).await {
             Ok(r) => {
                 if let Some(first) = r.id_hash.as_ref().and_then(|h| hashes.insert(h.clone(), line)) {
@@ -290,7 +339,9 @@ pub async fn import(
             Err(Refused::Fields(fields)) => {
                 for p in fields {
                     total += 1;
-                    push(&mut problems, line, Some(label(entity, &p.field)), p.reason);
+                    let masked = row_is_masked(entity, &input, &p.field);
+                    let reason = if masked { format!("{} (an export masks personal data: fill in the full value)", p.reason) } else { p.reason };
+                    push(&mut problems, line, Some(label(entity, &p.field)), reason);
                 }
             }
             Err(Refused::IdNumberTaken) => {
@@ -310,6 +361,33 @@ pub async fn import(
     Ok(records.len())
 }
 
+/// The id a row gives (an exported record's `编号`), or why it cannot be used: not of this
+/// kind, twice in the file, or already a record here (importing it again would register the
+/// same thing twice).
+async fn given_id(
+    desk: &Desk<'_>,
+    entity: Entity,
+    id: &str,
+    line: usize,
+    seen: &mut BTreeMap<String, usize>,
+) -> Result<Result<String, String>, SheetError> {
+    if !record_id_ok(entity, id) {
+        return Ok(Err(format!("{id:?} is not the id of a {} (it starts with {})", entity.zh(), entity.id_prefix())));
+    }
+    if let Some(first) = seen.insert(id.to_owned(), line) {
+        return Ok(Err(format!("the same id as row {first}")));
+    }
+    if desk.store.record(id).await.map_err(|e| SheetError::Registry(Refused::Store(e)))?.is_some() {
+        return Ok(Err(format!("record {id} is already registered here; clear the id to register the row as a new record")));
+    }
+    Ok(Ok(id.to_owned()))
+}
+
+/// Whether the value of `field` in a row looks masked as exports show it (`*` in it).
+fn row_is_masked(entity: Entity, input: &BTreeMap<String, String>, field: &str) -> bool {
+    entity.field(field).is_some_and(|f| f.secret) && input.get(field).is_some_and(|v| v.contains('*'))
+}
+
 fn label(entity: Entity, key: &str) -> String {
     entity.field(key).map_or_else(|| key.to_owned(), |f| f.zh.to_owned())
 }
@@ -320,8 +398,11 @@ fn push(problems: &mut Vec<CellProblem>, row: usize, column: Option<String>, rea
     }
 }
 
+/// Most records in one export (the office exports' bound).
+pub const MAX_EXPORT: u32 = crate::formats::sheet::MAX_ROWS as u32;
+
 /// Columns of an export after the template's: the record's id, grid and times.
-const EXTRA: [Column; 5] = [
+const EXTRA: [SheetColumn; 5] = [
     column("id", "编号", Kind::Text),
     column("township_code", "乡镇代码", Kind::Text),
     column("grid_code", "网格编码", Kind::Text),
@@ -330,7 +411,7 @@ const EXTRA: [Column; 5] = [
 ];
 
 /// The columns of an export of `entity`: the template's (each field's label), then [`EXTRA`].
-pub fn export_columns(entity: Entity) -> Vec<Column> {
+pub fn export_columns(entity: Entity) -> Vec<SheetColumn> {
     use wangge_core::registry::FieldType as T;
     let fields = entity.fields().iter().map(|f| {
         let kind = match f.ty {
@@ -338,7 +419,7 @@ pub fn export_columns(entity: Entity) -> Vec<Column> {
             T::Number(..) => Kind::Decimal,
             _ => Kind::Text,
         };
-        Column { key: Cow::Borrowed(f.key), header: Cow::Borrowed(f.zh), kind }
+        SheetColumn { key: Cow::Borrowed(f.key), header: Cow::Borrowed(f.zh), kind }
     });
     fields.chain(EXTRA).collect()
 }
@@ -366,6 +447,15 @@ pub fn export(entity: Entity, records: &[RegistryRecord]) -> Sheet {
         sheet.push(row);
     }
     sheet
+}
+
+/// `records` as a spreadsheet file of `format` (the console's export): [`export`], written.
+pub fn export_as(entity: Entity, records: &[RegistryRecord], format: SheetFormat) -> Result<Vec<u8>, SheetError> {
+    let to = match format {
+        SheetFormat::Xlsx => crate::formats::sheet::SheetFormat::Xlsx,
+        SheetFormat::Csv => crate::formats::sheet::SheetFormat::Csv,
+    };
+    export(entity, records).write(to).map_err(|e| SheetError::Write(e.to_string()))
 }
 
 /// A field's value as exported (masked when personal).
@@ -419,6 +509,17 @@ mod tests {
         let wide = format!("{}\n", vec!["x"; MAX_COLUMNS + 1].join(","));
         assert!(read(wide.as_bytes(), SheetFormat::Csv).is_err());
         assert!(read(b"", SheetFormat::Csv).unwrap_err().to_string().contains("empty"));
+    }
+
+    #[test]
+    fn an_exports_columns_import_with_the_ids_kept_and_the_derived_ones_ignored() {
+        let header: Vec<String> = ["场所类别*", "名称", "编号", "网格编码", "", "更新时间"].iter().map(|h| (*h).to_owned()).collect();
+        let read = columns(Entity::Place, &header).unwrap();
+        assert_eq!(read, vec![Column::Field("type"), Column::Field("name"), Column::RecordId, Column::Derived, Column::Blank, Column::Derived]);
+        let twice: Vec<String> = ["编号", "id"].iter().map(|h| (*h).to_owned()).collect();
+        assert_eq!(columns(Entity::Place, &twice).unwrap_err()[0].reason, "this column appears twice");
+        assert!(columns(Entity::Place, &["户号".to_owned()]).is_err(), "a household's column is not a place's");
+        assert!(record_id_ok(Entity::Place, "L0123abcd") && !record_id_ok(Entity::Place, "H0123") && !record_id_ok(Entity::Place, "L-1"));
     }
 
     #[test]

@@ -157,7 +157,7 @@ pub fn followup_view(keys: &FieldKeys, f: &FollowupRecord) -> Result<Value, Refu
 }
 
 /// `POST /api/v1/registry/special_groups/{id}/followups`.
-#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FollowupRequest {
     /// The client's id (idempotency key).

@@ -203,6 +203,7 @@ mod events;
 mod figures;
 mod generation_types;
 mod generations;
+mod inspect;
 mod patrols;
 mod people;
 mod reference;
@@ -212,6 +213,7 @@ pub use generation_types::{GenerationRecord, GridVersion, Publication};
 
 pub use accounts::{from_micros, micros, AccountRecord, Charged, DeviceRecord, SessionRecord};
 pub use audit_log::AuditFilter;
+pub use inspect::{BackendCheck, Schema};
 
 /// The divisions and grids store, whichever backend holds them.
 #[derive(Debug, Clone)]

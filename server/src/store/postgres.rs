@@ -294,7 +294,7 @@ fn column<'a, R, T>(rows: &'a [R], value: impl Fn(&'a R) -> T) -> Vec<T> {
 }
 
 /// Host, port and database of a target, for messages (never the password).
-fn describe(options: &PgConnectOptions) -> String {
+pub(super) fn describe(options: &PgConnectOptions) -> String {
     let database = options.get_database().unwrap_or_else(|| options.get_username());
     format!("postgres://{}:{}/{database}", options.get_host(), options.get_port())
 }

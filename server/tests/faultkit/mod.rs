@@ -135,6 +135,25 @@ impl Client {
         String::from_utf8_lossy(&bytes).into_owned()
     }
 
+    /// The status and `Allow` header of a bodiless `method` request to `path`.
+    pub async fn allow(&self, method: &str, path: &str) -> (u16, Option<String>) {
+        let stream = tokio::net::TcpStream::connect(self.addr).await.expect("the server");
+        let (mut sender, conn) =
+            hyper::client::conn::http1::handshake::<_, Full<Bytes>>(hyper_util::rt::TokioIo::new(stream)).await.expect("a connection");
+        tokio::spawn(async move {
+            let _ = conn.await;
+        });
+        let request = hyper::Request::builder()
+            .method(method)
+            .uri(path)
+            .header("host", self.addr.to_string())
+            .body(Full::new(Bytes::new()))
+            .expect("a request");
+        let response = sender.send_request(request).await.expect("an answer");
+        let allow = response.headers().get("allow").and_then(|v| v.to_str().ok()).map(str::to_owned);
+        (response.status().as_u16(), allow)
+    }
+
     /// One request with one more header: (status, the answer's `X-Request-Id`, body); status 0
     /// if there was no answer.
     pub async fn send_with_header(&self, method: &str, path: &str, body: Option<&Value>, name: &str, value: &str) -> (u16, Option<String>, Value) {
@@ -639,4 +658,31 @@ impl Drop for SmallDisk {
     fn drop(&mut self) {
         let _ = Command::new("umount").arg("-l").arg(self.dir.path()).status();
     }
+}
+
+/// The server the store tests use (`WANGGE_TEST_POSTGRES`, default the local one).
+fn postgres_admin_url() -> String {
+    std::env::var("WANGGE_TEST_POSTGRES").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+/// A new, empty database `name` with PostGIS on the test server (dropped first if left over);
+/// answers its URL.
+pub async fn postgis_database(name: &str) -> String {
+    let admin = postgres_admin_url();
+    let mut conn = sqlx::PgConnection::connect(&admin).await.expect("the test PostgreSQL server");
+    conn.execute(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))).await.expect("drop database");
+    conn.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).await.expect("create database");
+    let url = match admin.rsplit_once('/') {
+        Some((server, _)) => format!("{server}/{name}"),
+        None => panic!("no database in {admin}"),
+    };
+    let mut db = sqlx::PgConnection::connect(&url).await.expect("the new database");
+    db.execute("CREATE EXTENSION IF NOT EXISTS postgis").await.expect("postgis (scripts/test.sh installs it)");
+    url
+}
+
+/// Drops the database `name` made by [`postgis_database`].
+pub async fn drop_database(name: &str) {
+    let mut conn = sqlx::PgConnection::connect(&postgres_admin_url()).await.expect("the test PostgreSQL server");
+    let _ = conn.execute(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))).await;
 }

@@ -38,13 +38,22 @@ pub fn router() -> Router<AppState> {
         .at("/api/v1/grids/{code}/history", get(history))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct BaseQuery {
     village: Option<String>,
     township: Option<String>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/drafts/base",
+    operation_id = "get_api_v1_drafts_base",
+    tag = "drafts",
+    params(BaseQuery),
+    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+)]
 async fn base(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<BaseQuery>) -> Result<Response, ApiError> {
     let scope = caller.scope(Permission::EditGrids)?;
     let area = match (q.village, q.township) {
@@ -71,13 +80,22 @@ async fn base(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQue
     Ok(no_store(Json(body).into_response()))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct ImportQuery {
     format: String,
     crs: Option<String>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/drafts/import",
+    operation_id = "post_api_v1_drafts_import",
+    tag = "drafts",
+    params(ImportQuery),
+    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+)]
 /// A planner's file (`?format=geojson|gpkg|shp.zip`, `&crs=gcj02|bd09` for files in those)
 /// read into the draft's grids in CGCS2000, to check, edit and publish; at most
 /// [`crate::formats::import::MAX_FILE`] bytes, read within the import's budgets.
@@ -110,13 +128,21 @@ async fn import(
     Ok(Json(answer).into_response())
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct SplitBody {
     geometry: Value,
     line: Vec<[f64; 2]>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/drafts/split",
+    operation_id = "post_api_v1_drafts_split",
+    tag = "drafts",
+    request_body = SplitBody,
+    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+)]
 async fn split(caller: Caller, ApiJson(body): ApiJson<SplitBody>) -> Result<Response, ApiError> {
     caller.require(Permission::EditGrids)?;
     let vertices = drafts::vertex_count(&body.geometry);
@@ -149,12 +175,28 @@ fn drafting(state: &AppState) -> Drafting<'_> {
     Drafting { store: &state.store, live: state.live_grids(), roster: state.rules.roster(), keys: &state.registry_keys }
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/drafts/check",
+    operation_id = "post_api_v1_drafts_check",
+    tag = "drafts",
+    request_body = DraftRequest,
+    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+)]
 async fn check(State(state): State<AppState>, caller: Caller, ApiJson(body): ApiJson<DraftRequest>) -> Result<Response, ApiError> {
     let scope = caller.scope(Permission::EditGrids)?;
     let checked = publish::check(&drafting(&state), |area| scope.covers(area), &body).await?;
     Ok(no_store(Json(checked.answer()).into_response()))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/drafts/publish",
+    operation_id = "post_api_v1_drafts_publish",
+    tag = "drafts",
+    request_body = DraftRequest,
+    responses((status = 201, description = "created", body = serde_json::Value), crate::http::openapi::Problems)
+)]
 async fn publish(State(state): State<AppState>, caller: Caller, ApiJson(body): ApiJson<DraftRequest>) -> Result<Response, ApiError> {
     caller.require(Permission::EditGrids)?;
     let scope = caller.scope(Permission::EditGrids)?;
@@ -164,6 +206,13 @@ async fn publish(State(state): State<AppState>, caller: Caller, ApiJson(body): A
     Ok(AuditNote::success(Permission::EditGrids.as_str(), format!("area:{}", p.area)).with_detail(p.detail).on(response))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/generations",
+    operation_id = "get_api_v1_generations",
+    tag = "drafts",
+    responses((status = 200, description = "the answer", body = wangge_core::wire::generation::Generations), crate::http::openapi::Problems)
+)]
 async fn generations(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
     let scope = caller.scope(Permission::ReadMap)?;
     let generations = state
@@ -186,6 +235,14 @@ async fn generations(State(state): State<AppState>, caller: Caller) -> Result<Re
     Ok(Json(Generations { generations }).into_response())
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/grids/{code}/history",
+    operation_id = "get_api_v1_grids_code_history",
+    tag = "drafts",
+    params(("code" = String, Path, description = "a grid or division code")),
+    responses((status = 200, description = "the answer", body = wangge_core::wire::generation::GridHistory), crate::http::openapi::Problems)
+)]
 /// Every version of a grid with when and by whom it was published, oldest first; the loaded
 /// dataset is generation 0.
 async fn history(State(state): State<AppState>, caller: Caller, ApiPath(code): ApiPath<String>) -> Result<Response, ApiError> {
@@ -221,3 +278,8 @@ async fn history(State(state): State<AppState>, caller: Caller, ApiPath(code): A
         .collect();
     Ok(Json(GridHistory { code, versions }).into_response())
 }
+
+/// The OpenAPI description of this module's routes.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(base, split, import, check, publish, generations, history))]
+pub struct Doc;

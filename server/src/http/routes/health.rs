@@ -24,6 +24,14 @@ struct Health {
     grids: usize,
 }
 
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    operation_id = "get_healthz",
+    tag = "health",
+    security(()),
+    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+)]
 /// Alive: answered from memory, whatever the database does.
 async fn health(State(state): State<AppState>) -> Json<Health> {
     Json(Health { status: "ok", grids: state.index.load().grids().len() })
@@ -38,6 +46,14 @@ struct Ready {
     grids: usize,
 }
 
+#[utoipa::path(
+    get,
+    path = "/readyz",
+    operation_id = "get_readyz",
+    tag = "health",
+    security(()),
+    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+)]
 /// Ready: the store answers, its schema is this build's, the index holds grids. Otherwise 503
 /// with `Retry-After` and the reason.
 async fn ready(State(state): State<AppState>) -> Result<Response, ApiError> {
@@ -54,3 +70,8 @@ async fn ready(State(state): State<AppState>) -> Result<Response, ApiError> {
     let body = Ready { status: "ready", store: state.store.backend(), migrations_known: known, migrations_applied: applied, grids };
     Ok(Json(body).into_response())
 }
+
+/// The OpenAPI description of this module's routes.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(health, ready))]
+pub struct Doc;

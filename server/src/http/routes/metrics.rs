@@ -19,6 +19,13 @@ pub fn router() -> Router<AppState> {
     Router::new().at("/metrics", get(scrape))
 }
 
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    operation_id = "get_metrics",
+    tag = "metrics",
+    responses((status = 200, description = "the answer", content((String = "application/openmetrics-text; version=1.0.0; charset=utf-8"))), crate::http::openapi::Problems)
+)]
 async fn scrape(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
     let Some(expected) = state.metrics_token.as_deref() else {
         return Err(ApiError::NotFound("no such path: /metrics (no --metrics-token is configured)".into()));
@@ -47,3 +54,8 @@ async fn scrape(State(state): State<AppState>, headers: HeaderMap) -> Result<Res
     response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(response)
 }
+
+/// The OpenAPI description of this module's routes.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(scrape))]
+pub struct Doc;

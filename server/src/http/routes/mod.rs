@@ -10,6 +10,7 @@ mod frontend;
 mod health;
 mod metrics;
 mod ogcapi;
+mod openapi;
 pub(in crate::http) mod patrols;
 mod people;
 mod registry;
@@ -74,6 +75,7 @@ fn api() -> Router<AppState> {
         .merge(health::router())
         .merge(grids::router())
         .merge(ogcapi::router())
+        .merge(openapi::router())
         .merge(drafts::router())
         .merge(events::router())
         .merge(people::router())
@@ -82,6 +84,50 @@ fn api() -> Router<AppState> {
         .merge(disputes::router())
         .merge(assessment::router())
         .merge(access::router())
+}
+
+/// The OpenAPI 3.1 document of the API: every route module's own description, merged, with the
+/// shared problems, credentials and header (`crate::http::openapi`).
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    use utoipa::OpenApi as _;
+    let modules = [
+        access::admin::Doc::openapi(),
+        access::audit::Doc::openapi(),
+        access::auth::Doc::openapi(),
+        assessment::Doc::openapi(),
+        assessment::careers::Doc::openapi(),
+        disputes::Doc::openapi(),
+        disputes::petitions::Doc::openapi(),
+        drafts::Doc::openapi(),
+        events::attachments::Doc::openapi(),
+        events::calendar::Doc::openapi(),
+        events::followups::Doc::openapi(),
+        events::open311::Doc::openapi(),
+        events::queues::Doc::openapi(),
+        events::reports::Doc::openapi(),
+        events::responsibility::Doc::openapi(),
+        events::stats::Doc::openapi(),
+        events::stream::Doc::openapi(),
+        grids::boundaries::Doc::openapi(),
+        grids::divisions::Doc::openapi(),
+        grids::export::Doc::openapi(),
+        grids::locate::Doc::openapi(),
+        grids::map::Doc::openapi(),
+        grids::search::Doc::openapi(),
+        health::Doc::openapi(),
+        metrics::Doc::openapi(),
+        ogcapi::Doc::openapi(),
+        openapi::Doc::openapi(),
+        patrols::Doc::openapi(),
+        people::Doc::openapi(),
+        registry::Doc::openapi(),
+        registry::special_groups::Doc::openapi(),
+    ];
+    let mut doc = utoipa::openapi::OpenApi::default();
+    for module in modules {
+        doc.merge(module);
+    }
+    crate::http::openapi::finish(doc)
 }
 
 /// The whole API over `state`, and the map frontend at `/` when the state has one.
@@ -99,7 +145,13 @@ pub fn app(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::from_fn_with_state(state.clone(), crate::http::overload::bound))
         // Its events go to the request's span (below), which carries the request id.
-        .layer(TraceLayer::new_for_http().make_span_with(|_: &axum::http::Request<_>| tracing::Span::none()))
+        .layer(
+            // The answer's own error log says why a request failed (ERROR for a 500, WARN for
+            // an outage); the trace layer's failure line is only a WARN beside it.
+            TraceLayer::new_for_http()
+                .make_span_with(|_: &axum::http::Request<_>| tracing::Span::none())
+                .on_failure(tower_http::trace::DefaultOnFailure::new().level(tracing::Level::WARN)),
+        )
         .layer(axum::middleware::from_fn(crate::http::request_id::assign))
         .with_state(state)
 }
@@ -125,7 +177,7 @@ fn page(page: Option<&str>, per_page: Option<&str>) -> Result<Page, ApiError> {
 }
 
 /// Which masked field to reveal (`POST …/reveal`).
-#[derive(Debug, serde::Deserialize)]
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct RevealBody {
     field: String,

@@ -80,18 +80,7 @@ impl IntoResponse for Exception {
 /// The current features of `collection` inside `scope`, in code order, from the in-memory
 /// catalog.
 pub(in crate::http::routes) fn features(state: &AppState, collection: CollectionId, scope: &Scope) -> Vec<OgcFeature> {
-    let catalog = state.catalog.load();
-    match collection {
-        CollectionId::Grids => {
-            catalog.grids().iter().filter(|g| scope.covers(&g.grid.code)).map(|g| OgcFeature::grid(&g.grid)).collect()
-        }
-        CollectionId::Villages => {
-            catalog.villages().iter().filter(|v| scope.covers(&v.code)).map(OgcFeature::village).collect()
-        }
-        CollectionId::Townships => {
-            catalog.townships().iter().filter(|t| scope.covers(&t.code)).map(OgcFeature::township).collect()
-        }
-    }
+    crate::grids::export::features(&state.catalog.load(), collection, |code| scope.covers(code))
 }
 
 /// The caller's scope for reading boundaries.
@@ -138,6 +127,14 @@ fn parse_collection(id: &str) -> Result<CollectionId, Exception> {
         .ok_or_else(|| Exception::not_found(format!("no collection {id:?}; the collections are grids, villages and townships")))
 }
 
+#[utoipa::path(
+    get,
+    path = "/ogcapi",
+    operation_id = "get_ogcapi",
+    tag = "ogcapi",
+    security(()),
+    responses((status = 200, description = "the landing page", body = Landing), crate::http::openapi::OgcExceptions)
+)]
 async fn landing(State(state): State<AppState>, RawQuery(query): RawQuery) -> Result<Json<Landing>, Exception> {
     only_format(query)?;
     let base = base_url(&state);
@@ -148,15 +145,49 @@ async fn landing(State(state): State<AppState>, RawQuery(query): RawQuery) -> Re
             Link::new(format!("{base}/"), "self", "application/json", "this document"),
             Link::new(format!("{base}/conformance"), "conformance", "application/json", "conformance classes"),
             Link::new(format!("{base}/collections"), "data", "application/json", "collections"),
+            Link::new(
+                format!("{}/api/v1/openapi.json", state.public_url),
+                "service-desc",
+                super::openapi::OPENAPI_TYPE,
+                "the API definition (OpenAPI 3.1)",
+            ),
+            Link::new(format!("{}/api/v1/docs", state.public_url), "service-doc", "text/html", "the API documentation"),
         ],
     }))
 }
 
+/// The landing page, also at `/ogcapi/`.
+#[utoipa::path(
+    get,
+    path = "/ogcapi/",
+    operation_id = "get_ogcapi_slash",
+    tag = "ogcapi",
+    security(()),
+    responses((status = 200, description = "the landing page", body = Landing), crate::http::openapi::OgcExceptions)
+)]
+#[allow(dead_code)] // described here; served by `landing`.
+fn landing_slash_doc() {}
+
+#[utoipa::path(
+    get,
+    path = "/ogcapi/conformance",
+    operation_id = "get_ogcapi_conformance",
+    tag = "ogcapi",
+    security(()),
+    responses((status = 200, description = "the answer", body = wangge_core::wire::ogc::Conformance), crate::http::openapi::OgcExceptions)
+)]
 async fn conformance(RawQuery(query): RawQuery) -> Result<Json<Conformance>, Exception> {
     only_format(query)?;
     Ok(Json(Conformance { conforms_to: CONFORMANCE.iter().map(|c| (*c).to_owned()).collect() }))
 }
 
+#[utoipa::path(
+    get,
+    path = "/ogcapi/collections",
+    operation_id = "get_ogcapi_collections",
+    tag = "ogcapi",
+    responses((status = 200, description = "the answer", body = wangge_core::wire::ogc::Collections), crate::http::openapi::OgcExceptions)
+)]
 async fn collections(
     State(state): State<AppState>,
     caller: Caller,
@@ -173,6 +204,14 @@ async fn collections(
     }))
 }
 
+#[utoipa::path(
+    get,
+    path = "/ogcapi/collections/{collection}",
+    operation_id = "get_ogcapi_collections_collection",
+    tag = "ogcapi",
+    params(("collection" = String, Path, description = "a collection id")),
+    responses((status = 200, description = "the answer", body = wangge_core::wire::ogc::Collection), crate::http::openapi::OgcExceptions)
+)]
 async fn collection(
     State(state): State<AppState>,
     caller: Caller,
@@ -185,6 +224,14 @@ async fn collection(
     Ok(Json(ogc::collection(c, &features(&state, c, &scope), &base_url(&state))))
 }
 
+#[utoipa::path(
+    get,
+    path = "/ogcapi/collections/{collection}/items",
+    operation_id = "get_ogcapi_collections_collection_items",
+    tag = "ogcapi",
+    params(("collection" = String, Path, description = "a collection id")),
+    responses((status = 200, description = "the answer", content((serde_json::Value = "application/geo+json"))), crate::http::openapi::OgcExceptions)
+)]
 async fn items(
     State(state): State<AppState>,
     caller: Caller,
@@ -199,6 +246,14 @@ async fn items(
     Ok(geo_json(page, q.crs))
 }
 
+#[utoipa::path(
+    get,
+    path = "/ogcapi/collections/{collection}/items/{feature}",
+    operation_id = "get_ogcapi_collections_collection_items_feature",
+    tag = "ogcapi",
+    params(("collection" = String, Path, description = "a collection id"), ("feature" = String, Path, description = "a feature id")),
+    responses((status = 200, description = "the answer", content((serde_json::Value = "application/geo+json"))), crate::http::openapi::OgcExceptions)
+)]
 async fn item(
     State(state): State<AppState>,
     caller: Caller,
@@ -233,3 +288,8 @@ fn geo_json(body: impl Serialize, crs: ogc::Crs) -> Response {
     }
     response
 }
+
+/// The OpenAPI description of this module's routes.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(landing, landing_slash_doc, conformance, collections, collection, items, item))]
+pub struct Doc;

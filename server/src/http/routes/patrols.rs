@@ -64,6 +64,14 @@ fn stored(body: impl Serialize, replay: bool, location: &str, note: AuditNote) -
     note.with_detail(if replay { "retry answered with the stored one" } else { "" }).on(no_store(response))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/patrols",
+    operation_id = "post_api_v1_patrols",
+    tag = "patrols",
+    request_body = StartRequest,
+    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+)]
 async fn start(
     State(state): State<AppState>,
     caller: Caller,
@@ -79,6 +87,15 @@ async fn start(
     Ok(stored(PatrolView::from(&patrol), replay, &format!("/api/v1/patrols/{id}"), note))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/patrols/{id}/points",
+    operation_id = "post_api_v1_patrols_id_points",
+    tag = "patrols",
+    params(("id" = String, Path, description = "the record's id")),
+    request_body = PointsRequest,
+    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+)]
 async fn points(
     State(state): State<AppState>,
     caller: Caller,
@@ -95,6 +112,14 @@ async fn points(
     Ok(note.on(no_store(Json(answer).into_response())))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/patrols/{id}/checkins",
+    operation_id = "post_api_v1_patrols_id_checkins",
+    tag = "patrols",
+    params(("id" = String, Path, description = "the record's id")),
+    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+)]
 /// A check-in: JSON, or `multipart/form-data` with the JSON as `checkin` and up to nine
 /// `photo` parts (stored with the check-in, in its transaction).
 async fn checkin(
@@ -118,6 +143,15 @@ async fn checkin(
     Ok(stored(view, replay, &format!("/api/v1/patrols/{id}"), note))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/patrols/{id}/end",
+    operation_id = "post_api_v1_patrols_id_end",
+    tag = "patrols",
+    params(("id" = String, Path, description = "the record's id")),
+    request_body = EndRequest,
+    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+)]
 async fn end(
     State(state): State<AppState>,
     caller: Caller,
@@ -162,6 +196,14 @@ impl Viewer {
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/patrols/{id}",
+    operation_id = "get_api_v1_patrols_id",
+    tag = "patrols",
+    params(("id" = String, Path, description = "the record's id")),
+    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+)]
 async fn one(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<String>) -> Result<Response, ApiError> {
     let viewer = Viewer::of(&caller)?;
     let missing = || format!("no patrol with id {id:?}");
@@ -189,7 +231,8 @@ struct PatrolDetail {
     visits: Vec<CheckinView>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct ListQuery {
     person: Option<String>,
@@ -204,6 +247,14 @@ struct ListQuery {
     format: Option<String>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/patrols",
+    operation_id = "get_api_v1_patrols",
+    tag = "patrols",
+    params(ListQuery),
+    responses((status = 200, description = "the list (JSON), or all of it as a spreadsheet with `format=xlsx|csv` or `Accept`", content((serde_json::Value = "application/json"), (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (String = "text/csv; charset=utf-8"))), crate::http::openapi::Problems)
+)]
 /// `GET /api/v1/patrols`: patrols newest first, paged, or all of them as a spreadsheet.
 async fn list(State(state): State<AppState>, caller: Caller, headers: HeaderMap, ApiQuery(q): ApiQuery<ListQuery>) -> Result<Response, ApiError> {
     let viewer = Viewer::of(&caller)?;
@@ -259,6 +310,13 @@ async fn list(State(state): State<AppState>, caller: Caller, headers: HeaderMap,
     Ok(note.on(no_store(Json(found.map(|p| PatrolView::from(&p))).into_response())))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/patrols/live",
+    operation_id = "get_api_v1_patrols_live",
+    tag = "patrols",
+    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+)]
 async fn live(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
     let scope = caller.scope(Permission::ReadPatrols)?;
     let now = state.clock.now();
@@ -276,7 +334,8 @@ async fn live(State(state): State<AppState>, caller: Caller) -> Result<Response,
     Ok(note.on(no_store(Json(serde_json::json!({ "items": items, "generated_at": time_text(now) })).into_response())))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct StatsQuery {
     from: Option<String>,
@@ -309,6 +368,14 @@ fn round(x: f64, places: i32) -> f64 {
     (x * f).round() / f
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/stats/patrol",
+    operation_id = "get_api_v1_stats_patrol",
+    tag = "patrols",
+    params(StatsQuery),
+    responses((status = 200, description = "the list (JSON), or all of it as a spreadsheet with `format=xlsx|csv` or `Accept`", content((serde_json::Value = "application/json"), (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (String = "text/csv; charset=utf-8"))), crate::http::openapi::Problems)
+)]
 async fn stats(State(state): State<AppState>, caller: Caller, headers: HeaderMap, ApiQuery(q): ApiQuery<StatsQuery>) -> Result<Response, ApiError> {
     let scope = caller.scope(Permission::ReadPatrols)?;
     let export = sheets::wanted(q.format.as_deref(), &headers)?;
@@ -366,3 +433,8 @@ async fn stats(State(state): State<AppState>, caller: Caller, headers: HeaderMap
     let note = AuditNote::success(Permission::ReadPatrols.as_str(), "stats:patrol");
     Ok(note.on(no_store(Json(answer).into_response())))
 }
+
+/// The OpenAPI description of this module's routes.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(list, start, live, one, points, checkin, end, stats))]
+pub struct Doc;

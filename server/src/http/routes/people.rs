@@ -40,7 +40,8 @@ pub fn router() -> Router<AppState> {
         .at("/api/v1/people/{id}/reveal", post(reveal))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct PeopleQuery {
     role: Option<String>,
@@ -53,6 +54,14 @@ struct PeopleQuery {
     format: Option<String>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/people",
+    operation_id = "get_api_v1_people",
+    tag = "people",
+    params(PeopleQuery),
+    responses((status = 200, description = "the list (JSON), or all of it as a spreadsheet with `format=xlsx|csv` or `Accept`", content((serde_json::Value = "application/json"), (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (String = "text/csv; charset=utf-8"))), crate::http::openapi::Problems)
+)]
 /// `GET /api/v1/people`: the roster, filtered and paged (phones masked), or all of it as a
 /// spreadsheet.
 async fn list(State(state): State<AppState>, caller: Caller, headers: HeaderMap, ApiQuery(q): ApiQuery<PeopleQuery>) -> Result<Response, ApiError> {
@@ -90,6 +99,14 @@ async fn list(State(state): State<AppState>, caller: Caller, headers: HeaderMap,
     Ok(note.on(no_store(Json(found.map(|p| PersonView::from(&p))).into_response())))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/people/{id}",
+    operation_id = "get_api_v1_people_id",
+    tag = "people",
+    params(("id" = String, Path, description = "the record's id")),
+    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+)]
 async fn one(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<String>) -> Result<Response, ApiError> {
     let scope = caller.scope(Permission::ReadPeople)?;
     visible(&state, &scope, &id).await?;
@@ -124,6 +141,15 @@ fn outside_person(scope: &Scope) -> ApiError {
     }
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/people/{id}/reveal",
+    operation_id = "post_api_v1_people_id_reveal",
+    tag = "people",
+    params(("id" = String, Path, description = "the record's id")),
+    request_body = RevealBody,
+    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+)]
 /// A person's full phone number: audited, never cached.
 async fn reveal(
     State(state): State<AppState>,
@@ -142,7 +168,7 @@ async fn reveal(
 }
 
 /// A person as written with `PUT /api/v1/people/{id}`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct PersonBody {
     name: String,
@@ -160,6 +186,15 @@ fn yes() -> bool {
     true
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/v1/people/{id}",
+    operation_id = "put_api_v1_people_id",
+    tag = "people",
+    params(("id" = String, Path, description = "the record's id")),
+    request_body = PersonBody,
+    responses((status = 200, description = "the answer", body = serde_json::Value), (status = 201, description = "created", body = serde_json::Value), crate::http::openapi::Problems)
+)]
 /// Creates (201) or replaces (200) a person with their bindings.
 async fn upsert(
     State(state): State<AppState>,
@@ -198,13 +233,22 @@ async fn upsert(
     answer(&state, &person.id, if created { StatusCode::CREATED } else { StatusCode::OK }).await
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct BindingsBody {
     grids: Vec<String>,
     device_id: Option<String>,
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/v1/people/{id}/bindings",
+    operation_id = "put_api_v1_people_id_bindings",
+    tag = "people",
+    params(("id" = String, Path, description = "the record's id")),
+    request_body = BindingsBody,
+    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+)]
 async fn bindings(
     State(state): State<AppState>,
     caller: Caller,
@@ -223,12 +267,21 @@ async fn bindings(
     answer(&state, &id, StatusCode::OK).await
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct DutyBody {
     on_duty: bool,
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/v1/people/{id}/duty",
+    operation_id = "put_api_v1_people_id_duty",
+    tag = "people",
+    params(("id" = String, Path, description = "the record's id")),
+    request_body = DutyBody,
+    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+)]
 async fn duty(
     State(state): State<AppState>,
     caller: Caller,
@@ -289,3 +342,8 @@ fn checked_grids(state: &AppState, mut grids: Vec<String>) -> Result<Vec<String>
     grids.dedup();
     Ok(grids)
 }
+
+/// The OpenAPI description of this module's routes.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(list, one, upsert, bindings, duty, reveal))]
+pub struct Doc;

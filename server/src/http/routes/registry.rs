@@ -6,7 +6,7 @@
 //! follow-ups. Every read of a record is audited and never cached; a record outside the
 //! caller's jurisdiction is answered as missing. Special groups are in `special_groups`.
 
-mod special_groups;
+pub(super) mod special_groups;
 
 use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
@@ -127,7 +127,8 @@ fn fields(body: &Value) -> Result<BTreeMap<String, String>, ApiError> {
     Ok(out)
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct ListQuery {
     township: Option<String>,
@@ -177,6 +178,14 @@ fn filter(state: &AppState, scope: &Scope, e: Option<Entity>, q: &ListQuery) -> 
     }))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/registry/{kind}",
+    operation_id = "get_api_v1_registry_kind",
+    tag = "registry",
+    params(("kind" = String, Path, description = "the registry kind (people, houses, places, organisations…)"), ListQuery),
+    responses((status = 200, description = "the list (JSON), or all of it as a spreadsheet with `format=xlsx|csv` or `Accept`", content((serde_json::Value = "application/json"), (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (String = "text/csv; charset=utf-8"))), crate::http::openapi::Problems)
+)]
 /// `GET /api/v1/registry/{kind}`: a kind's records, filtered and paged (personal fields
 /// masked), or all of them as a spreadsheet.
 async fn list(
@@ -216,6 +225,15 @@ async fn list(
     Ok(note.on(no_store(Json(found.map(|r| record_view(&r))).into_response())))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/registry/{kind}",
+    operation_id = "post_api_v1_registry_kind",
+    tag = "registry",
+    params(("kind" = String, Path, description = "the registry kind (people, houses, places, organisations…)")),
+    request_body = serde_json::Value,
+    responses((status = 201, description = "created", body = serde_json::Value), crate::http::openapi::Problems)
+)]
 async fn create(
     State(state): State<AppState>,
     caller: Caller,
@@ -297,6 +315,14 @@ fn inside(scope: &Scope, input: &BTreeMap<String, String>) -> Result<(), ApiErro
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/registry/{kind}/{id}",
+    operation_id = "get_api_v1_registry_kind_id",
+    tag = "registry",
+    params(("kind" = String, Path, description = "the registry kind (people, houses, places, organisations…)"), ("id" = String, Path, description = "the record's id")),
+    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+)]
 async fn one(
     State(state): State<AppState>,
     caller: Caller,
@@ -322,6 +348,15 @@ async fn one(
     Ok(AuditNote::success(Permission::ReadRegistry.as_str(), format!("registry:{id}")).on(no_store(Json(view).into_response())))
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/v1/registry/{kind}/{id}",
+    operation_id = "put_api_v1_registry_kind_id",
+    tag = "registry",
+    params(("kind" = String, Path, description = "the registry kind (people, houses, places, organisations…)"), ("id" = String, Path, description = "the record's id")),
+    request_body = serde_json::Value,
+    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+)]
 async fn replace(
     State(state): State<AppState>,
     caller: Caller,
@@ -348,6 +383,14 @@ async fn replace(
         .on(no_store(Json(record_view(&record)).into_response())))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/registry/{kind}/{id}/verify",
+    operation_id = "post_api_v1_registry_kind_id_verify",
+    tag = "registry",
+    params(("kind" = String, Path, description = "the registry kind (people, houses, places, organisations…)"), ("id" = String, Path, description = "the record's id")),
+    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+)]
 async fn verify(
     State(state): State<AppState>,
     caller: Caller,
@@ -363,6 +406,15 @@ async fn verify(
         .on(no_store(Json(record_view(&record)).into_response())))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/registry/{kind}/{id}/reveal",
+    operation_id = "post_api_v1_registry_kind_id_reveal",
+    tag = "registry",
+    params(("kind" = String, Path, description = "the registry kind (people, houses, places, organisations…)"), ("id" = String, Path, description = "the record's id")),
+    request_body = RevealBody,
+    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+)]
 async fn reveal(
     State(state): State<AppState>,
     caller: Caller,
@@ -383,7 +435,8 @@ async fn reveal(
     Ok(revealed(format!("registry:{id}"), key.to_owned(), value))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct AreaQuery {
     township: Option<String>,
@@ -397,6 +450,14 @@ fn area_scope(caller: &Caller) -> Result<Scope, ApiError> {
     caller.scope(Permission::ReadRegistry).or_else(|e| caller.scope(Permission::ReadStats).map_err(|_| e)).map_err(Into::into)
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/registry/summary",
+    operation_id = "get_api_v1_registry_summary",
+    tag = "registry",
+    params(AreaQuery),
+    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+)]
 async fn summary(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<AreaQuery>) -> Result<Response, ApiError> {
     let scope = area_scope(&caller)?;
     let list = ListQuery { township: q.township, village: q.village, grid: q.grid, ..Default::default() };
@@ -411,6 +472,14 @@ async fn summary(State(state): State<AppState>, caller: Caller, ApiQuery(q): Api
     Ok(no_store(Json(registry::summary(&counts, &groups, days)).into_response()))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/registry/density",
+    operation_id = "get_api_v1_registry_density",
+    tag = "registry",
+    params(AreaQuery),
+    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+)]
 async fn density(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<AreaQuery>) -> Result<Response, ApiError> {
     let scope = area_scope(&caller)?;
     let e = match q.entity.as_deref() {
@@ -435,7 +504,8 @@ async fn density(State(state): State<AppState>, caller: Caller, ApiQuery(q): Api
     Ok(no_store(Json(serde_json::json!({"entity": e.map(Entity::plural), "grids": features})).into_response()))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct TemplateQuery {
     format: Option<String>,
@@ -449,6 +519,14 @@ fn sheet_format(text: Option<&str>) -> Result<SheetFormat, ApiError> {
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/registry/{kind}/template",
+    operation_id = "get_api_v1_registry_kind_template",
+    tag = "registry",
+    params(("kind" = String, Path, description = "the registry kind (people, houses, places, organisations…)"), TemplateQuery),
+    responses((status = 200, description = "the answer", content((String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (String = "text/csv; charset=utf-8"))), crate::http::openapi::Problems)
+)]
 async fn template(
     caller: Caller,
     ApiPath(kind): ApiPath<String>,
@@ -466,6 +544,14 @@ async fn template(
     Ok(([(header::CONTENT_TYPE, media.to_owned()), (header::CONTENT_DISPOSITION, name)], bytes).into_response())
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/registry/{kind}/import",
+    operation_id = "post_api_v1_registry_kind_import",
+    tag = "registry",
+    params(("kind" = String, Path, description = "the registry kind (people, houses, places, organisations…)")),
+    responses((status = 202, description = "accepted", body = serde_json::Value), crate::http::openapi::Problems)
+)]
 /// `POST /api/v1/registry/{kind}/import`: the spreadsheet as the body (`Content-Type` XLSX or
 /// `text/csv`); answered 202 at once with where to follow it (`rows_checked` of `rows`), then
 /// `done` with the count stored, or `failed` with every problem and nothing stored.
@@ -517,6 +603,14 @@ async fn import(
     Ok(AuditNote::success(Permission::ImportRegistry.as_str(), format!("registry:{kind}")).with_detail(format!("import {id}")).on(response))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/registry/imports/{id}",
+    operation_id = "get_api_v1_registry_imports_id",
+    tag = "registry",
+    params(("id" = String, Path, description = "the record's id")),
+    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+)]
 async fn import_status(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<String>) -> Result<Response, ApiError> {
     caller.require(Permission::ImportRegistry)?;
     let status = state
@@ -528,7 +622,7 @@ async fn import_status(State(state): State<AppState>, caller: Caller, ApiPath(id
     Ok(no_store(Json(status.view(&id, checked)).into_response()))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct LinkBody {
     from_kind: String,
@@ -536,6 +630,14 @@ struct LinkBody {
     record_id: String,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/registry/links",
+    operation_id = "post_api_v1_registry_links",
+    tag = "registry",
+    request_body = LinkBody,
+    responses((status = 201, description = "created", body = serde_json::Value), crate::http::openapi::Problems)
+)]
 /// Links an event, a patrol check-in or a follow-up to a record; both must be visible to the
 /// caller.
 async fn link(State(state): State<AppState>, caller: Caller, ApiJson(body): ApiJson<LinkBody>) -> Result<Response, ApiError> {
@@ -562,3 +664,8 @@ async fn link(State(state): State<AppState>, caller: Caller, ApiJson(body): ApiJ
     let note = AuditNote::success(Permission::EditRegistry.as_str(), format!("registry:{}", record.record_id)).with_detail(format!("linked from {} {}", l.from_kind, l.from_id));
     Ok(note.on(no_store((StatusCode::CREATED, Json(serde_json::json!({"from_kind": l.from_kind, "from_id": l.from_id, "record_id": l.record_id}))).into_response())))
 }
+
+/// The OpenAPI description of this module's routes.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(summary, density, link, import_status, list, create, template, import, one, replace, verify, reveal))]
+pub struct Doc;

@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post, put};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
-use wangge_core::access::{Grant, Jurisdiction, Permission, Role};
+use wangge_core::access::{Permission, Role};
 
 use crate::http::routes::no_store;
 use crate::access::{ApiKeyRequest, AuditNote, SecurityPolicy};
@@ -63,6 +63,14 @@ async fn device_account(state: &AppState, caller: &Caller, username: &str) -> Re
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/users/{username}/device",
+    operation_id = "get_api_v1_admin_users_username_device",
+    tag = "access",
+    params(("username" = String, Path, description = "an account's log-in name")),
+    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+)]
 async fn device(
     State(state): State<AppState>,
     caller: Caller,
@@ -78,6 +86,14 @@ async fn device(
     Ok(no_store(Json(answer).into_response()))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/v1/admin/users/{username}/device",
+    operation_id = "delete_api_v1_admin_users_username_device",
+    tag = "access",
+    params(("username" = String, Path, description = "an account's log-in name")),
+    responses((status = 204, description = "done"), crate::http::openapi::Problems)
+)]
 /// Releases the account's bound device and ends its sessions: the next device to sign in
 /// binds. 204, or 409 when no device is bound.
 async fn unbind_device(
@@ -127,6 +143,13 @@ fn view(a: AccountRecord) -> AccountView {
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/users",
+    operation_id = "get_api_v1_admin_users",
+    tag = "access",
+    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+)]
 /// Either administrator may list accounts (one to manage them, the other to grant roles).
 async fn list(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
     if caller.require(Permission::ManageUsers).is_err() {
@@ -136,7 +159,7 @@ async fn list(State(state): State<AppState>, caller: Caller) -> Result<Response,
     Ok(AuditNote::success("list_accounts", "accounts").on(no_store(Json(accounts).into_response())))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewAccount {
     username: String,
@@ -144,26 +167,21 @@ struct NewAccount {
     password: String,
 }
 
-/// A new account's log-in and shown names (people's and service accounts' alike).
-fn names(username: &str, display_name: &str) -> Result<(), ApiError> {
-    let ok = (1..=64).contains(&username.chars().count())
-        && username.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
-    if !ok {
-        return Err(ApiError::Unprocessable("username must be 1 to 64 letters, digits, '-', '_' or '.'".into()));
-    }
-    if display_name.trim().is_empty() || display_name.chars().count() > 64 {
-        return Err(ApiError::Unprocessable("display_name must be 1 to 64 characters".into()));
-    }
-    Ok(())
-}
-
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/users",
+    operation_id = "post_api_v1_admin_users",
+    tag = "access",
+    request_body = NewAccount,
+    responses((status = 201, description = "created", body = serde_json::Value), crate::http::openapi::Problems)
+)]
 async fn create(
     State(state): State<AppState>,
     caller: Caller,
     ApiJson(body): ApiJson<NewAccount>,
 ) -> Result<Response, ApiError> {
     caller.require(Permission::ManageUsers)?;
-    names(&body.username, &body.display_name)?;
+    crate::access::check_names(&body.username, &body.display_name)?;
     if !state.auth.create_account(&body.username, &body.display_name, &body.password, state.clock.now()).await? {
         return Err(ApiError::Conflict(format!("an account named {:?} exists", body.username)));
     }
@@ -171,12 +189,21 @@ async fn create(
     Ok(AuditNote::success("create_account", object).on(StatusCode::CREATED.into_response()))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Disabled {
     disabled: bool,
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/v1/admin/users/{username}/disabled",
+    operation_id = "put_api_v1_admin_users_username_disabled",
+    tag = "access",
+    params(("username" = String, Path, description = "an account's log-in name")),
+    request_body = Disabled,
+    responses((status = 204, description = "done"), crate::http::openapi::Problems)
+)]
 async fn disable(
     State(state): State<AppState>,
     caller: Caller,
@@ -194,6 +221,14 @@ async fn disable(
     Ok(AuditNote::success(action, format!("account:{name}")).on(StatusCode::NO_CONTENT.into_response()))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/users/{username}/unlock",
+    operation_id = "post_api_v1_admin_users_username_unlock",
+    tag = "access",
+    params(("username" = String, Path, description = "an account's log-in name")),
+    responses((status = 204, description = "done"), crate::http::openapi::Problems)
+)]
 async fn unlock(State(state): State<AppState>, caller: Caller, ApiPath(name): ApiPath<String>) -> Result<Response, ApiError> {
     caller.require(Permission::ManageUsers)?;
     if !state.auth.unlock(&name).await? {
@@ -202,13 +237,21 @@ async fn unlock(State(state): State<AppState>, caller: Caller, ApiPath(name): Ap
     Ok(AuditNote::success("unlock_account", format!("account:{name}")).on(StatusCode::NO_CONTENT.into_response()))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewService {
     username: String,
     display_name: String,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/service-accounts",
+    operation_id = "post_api_v1_admin_service_accounts",
+    tag = "access",
+    request_body = NewService,
+    responses((status = 201, description = "created", body = serde_json::Value), crate::http::openapi::Problems)
+)]
 /// A service account for an integration (the 12345 hotline, a GIS client): it has no
 /// password and never logs in; it holds API keys, and the security administrator grants it a
 /// role like any account.
@@ -218,7 +261,7 @@ async fn create_service(
     ApiJson(body): ApiJson<NewService>,
 ) -> Result<Response, ApiError> {
     caller.require(Permission::ManageUsers)?;
-    names(&body.username, &body.display_name)?;
+    crate::access::check_names(&body.username, &body.display_name)?;
     let record = AccountRecord::service(&body.username, &body.display_name, state.clock.now());
     if !state.store.insert_account(&record).await? {
         return Err(ApiError::Conflict(format!("an account named {:?} exists", body.username)));
@@ -256,6 +299,15 @@ fn key_view(k: SessionRecord, now_us: i64) -> KeyView {
     }
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/users/{username}/api-keys",
+    operation_id = "post_api_v1_admin_users_username_api_keys",
+    tag = "access",
+    params(("username" = String, Path, description = "an account's log-in name")),
+    request_body = ApiKeyRequest,
+    responses((status = 201, description = "created", body = serde_json::Value), crate::http::openapi::Problems)
+)]
 /// An API key for a service account: scoped, expiring, shown once. A person's account never
 /// gets one (nobody obtains a credential for somebody else).
 async fn api_key(
@@ -278,6 +330,13 @@ async fn api_key(
     Ok(AuditNote::success("issue_api_key", format!("account:{name}")).with_detail(detail).on(response))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/api-keys",
+    operation_id = "get_api_v1_admin_api_keys",
+    tag = "access",
+    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+)]
 /// Every API key, newest first (at most 1,000), live or not.
 async fn api_keys(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
     caller.require(Permission::ManageUsers)?;
@@ -286,6 +345,14 @@ async fn api_keys(State(state): State<AppState>, caller: Caller) -> Result<Respo
     Ok(no_store(Json(keys).into_response()))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/v1/admin/api-keys/{id}",
+    operation_id = "delete_api_v1_admin_api_keys_id",
+    tag = "access",
+    params(("id" = String, Path, description = "the record's id")),
+    responses((status = 204, description = "done"), crate::http::openapi::Problems)
+)]
 /// Revokes an API key by its id.
 async fn revoke_api_key(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<String>) -> Result<Response, ApiError> {
     caller.require(Permission::ManageUsers)?;
@@ -297,7 +364,7 @@ async fn revoke_api_key(State(state): State<AppState>, caller: Caller, ApiPath(i
         .on(StatusCode::NO_CONTENT.into_response()))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct GrantBody {
     /// `null` takes the grant away.
@@ -308,6 +375,15 @@ struct GrantBody {
     acting_as: String,
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/v1/admin/users/{username}/grant",
+    operation_id = "put_api_v1_admin_users_username_grant",
+    tag = "access",
+    params(("username" = String, Path, description = "an account's log-in name")),
+    request_body = GrantBody,
+    responses((status = 204, description = "done"), crate::http::openapi::Problems)
+)]
 async fn grant(
     State(state): State<AppState>,
     caller: Caller,
@@ -323,21 +399,12 @@ async fn grant(
     }
     let checked = match body.role {
         None => None,
-        Some(role) => {
-            let text = body.jurisdiction.as_deref().unwrap_or("county");
-            let j = Jurisdiction::parse(text).map_err(|e| ApiError::Unprocessable(e.to_string()))?;
-            Some(Grant::new(role, j).map_err(|e| ApiError::Unprocessable(e.to_string()))?)
-        }
+        Some(role) => Some(crate::access::grant_of(role, body.jurisdiction.as_deref())?),
     };
     let account = state.store.account(&name).await?.ok_or_else(|| ApiError::NotFound(format!("no account {name:?}")))?;
     if let Some(g) = &checked {
-        acting_as_ok(&state, g, &body.acting_as)?;
-        if account.service && !matches!(g.role, Role::Dispatcher | Role::CountyLeader | Role::Planner) {
-            return Err(ApiError::Unprocessable(format!(
-                "a service account may hold a dispatcher, county leader or planner grant, not {}",
-                g.role
-            )));
-        }
+        state.rules.acting_as_ok(g, &body.acting_as).map_err(ApiError::Unprocessable)?;
+        crate::access::service_may_hold(&account, g)?;
     }
     let role = checked.as_ref().map(|g| g.role.as_str());
     let j = checked.as_ref().map(|g| g.jurisdiction.as_str().to_owned());
@@ -345,41 +412,32 @@ async fn grant(
         return Err(ApiError::NotFound(format!("no account {name:?}")));
     }
     let detail = match &checked {
-        Some(g) => format!("{} over {} as {:?}", g.role, g.jurisdiction.as_str(), body.acting_as),
+        Some(g) => crate::access::grant_detail(g, &body.acting_as),
         None => "grant removed".into(),
     };
     Ok(AuditNote::success("change_grant", format!("account:{name}")).with_detail(detail).on(StatusCode::NO_CONTENT.into_response()))
 }
 
-/// A gridworker acts as a person of the roster inside its jurisdiction; a department handler
-/// as a department the county has; nobody else acts as anyone.
-fn acting_as_ok(state: &AppState, grant: &Grant, acting_as: &str) -> Result<(), ApiError> {
-    let bad = |m: String| Err(ApiError::Unprocessable(m));
-    match grant.role {
-        Role::Gridworker => match state.rules.roster().get(acting_as) {
-            Some(p)
-                if grant.jurisdiction.covers_code(&p.unit_code)
-                    || p.grids.iter().any(|g| grant.jurisdiction.covers_code(g)) =>
-            {
-                Ok(())
-            }
-            Some(_) => bad(format!("person {acting_as:?} is outside {}", grant.jurisdiction.as_str())),
-            None => bad(format!("a gridworker grant needs acting_as, a person id of the roster (got {acting_as:?})")),
-        },
-        Role::DepartmentHandler => match state.rules.routing().department(acting_as) {
-            Some(_) => Ok(()),
-            None => bad(format!("a department handler grant needs acting_as, a department code (got {acting_as:?})")),
-        },
-        _ if acting_as.is_empty() => Ok(()),
-        _ => bad(format!("a {} acts for its centre: acting_as must be empty", grant.role)),
-    }
-}
-
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/security-policy",
+    operation_id = "get_api_v1_admin_security_policy",
+    tag = "access",
+    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+)]
 async fn policy(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
     caller.require(Permission::EditSecurityPolicy)?;
     Ok(no_store(Json(&*state.auth.policy()).into_response()))
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/v1/admin/security-policy",
+    operation_id = "put_api_v1_admin_security_policy",
+    tag = "access",
+    request_body = SecurityPolicy,
+    responses((status = 204, description = "done"), crate::http::openapi::Problems)
+)]
 async fn set_policy(
     State(state): State<AppState>,
     caller: Caller,
@@ -391,3 +449,8 @@ async fn set_policy(
     state.auth.set_policy(policy).await?;
     Ok(AuditNote::success("edit_security_policy", "security_policy").with_detail(detail).on(StatusCode::NO_CONTENT.into_response()))
 }
+
+/// The OpenAPI description of this module's routes.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(list, create, disable, unlock, create_service, api_key, api_keys, revoke_api_key, grant, policy, set_policy, device, unbind_device))]
+pub struct Doc;

@@ -30,7 +30,7 @@ pub fn router() -> Router<AppState> {
         .at("/api/v1/auth/password", put(change_password))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Login {
     username: String,
@@ -157,6 +157,15 @@ fn device_cookie(state: &AppState, key: &str) -> Option<HeaderValue> {
     HeaderValue::from_str(&cookie).ok()
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/login",
+    operation_id = "post_api_v1_auth_login",
+    tag = "access",
+    request_body = Login,
+    security(()),
+    responses((status = 200, description = "the answer", body = wangge_core::wire::Me), crate::http::openapi::Problems)
+)]
 async fn login(
     State(state): State<AppState>,
     Extension(source): Extension<Source>,
@@ -183,6 +192,15 @@ async fn login(
     note.on(response)
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/token",
+    operation_id = "post_api_v1_auth_token",
+    tag = "access",
+    request_body = Login,
+    security(()),
+    responses((status = 201, description = "created", body = serde_json::Value), crate::http::openapi::Problems)
+)]
 /// The phone app's login: a bearer token (shown once) instead of a cookie.
 async fn device_token(
     State(state): State<AppState>,
@@ -211,10 +229,24 @@ async fn device_token(
     AuditNote::success("login", format!("account:{}", body.username)).with_detail(detail).for_user(&body.username).on(response)
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/auth/me",
+    operation_id = "get_api_v1_auth_me",
+    tag = "access",
+    responses((status = 200, description = "the answer", body = wangge_core::wire::Me), crate::http::openapi::Problems)
+)]
 async fn me(State(state): State<AppState>, caller: Caller) -> Response {
     no_store(Json(me_of(&state, &caller)).into_response())
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/logout",
+    operation_id = "post_api_v1_auth_logout",
+    tag = "access",
+    responses((status = 204, description = "done"), crate::http::openapi::Problems)
+)]
 async fn logout(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
     state.auth.logout(&caller, state.clock.now()).await?;
     let expired = format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
@@ -225,13 +257,21 @@ async fn logout(State(state): State<AppState>, caller: Caller) -> Result<Respons
     Ok(AuditNote::success("logout", format!("account:{}", caller.username)).on(response))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct PasswordChange {
     current: String,
     new: String,
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/v1/auth/password",
+    operation_id = "put_api_v1_auth_password",
+    tag = "access",
+    request_body = PasswordChange,
+    responses((status = 204, description = "done"), crate::http::openapi::Problems)
+)]
 async fn change_password(
     State(state): State<AppState>,
     caller: Caller,
@@ -247,3 +287,8 @@ async fn change_password(
         Err(e) => Err(e.into()),
     }
 }
+
+/// The OpenAPI description of this module's routes.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(login, device_token, me, logout, change_password))]
+pub struct Doc;

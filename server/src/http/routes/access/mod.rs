@@ -1,9 +1,9 @@
 //! Routes of the access domain: sign-in and sessions, the administrators' accounts, grants,
 //! API keys and security policy, and the audit log.
 
-mod admin;
-mod audit;
-mod auth;
+pub(super) mod admin;
+pub(super) mod audit;
+pub(super) mod auth;
 
 use axum::Router;
 

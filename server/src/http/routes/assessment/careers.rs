@@ -43,13 +43,22 @@ fn move_view(m: &CareerMove) -> Value {
         "at": time_text(m.at), "by": m.by, "period": m.period, "note": m.note})
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct AreaQuery {
     township: Option<String>,
     village: Option<String>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/assessment/careers",
+    operation_id = "get_api_v1_assessment_careers",
+    tag = "assessment",
+    params(AreaQuery),
+    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+)]
 /// `GET /api/v1/assessment/careers`: the gridworkers of the caller's area and their stage.
 async fn careers(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<AreaQuery>) -> Result<Response, ApiError> {
     let scope = caller.scope(Permission::ReadAssessment)?;
@@ -79,6 +88,14 @@ fn person_area(state: &AppState, person: &str) -> Option<(String, Option<String>
     Some((unit.township, unit.village, unit.name))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/assessment/careers/{person}",
+    operation_id = "get_api_v1_assessment_careers_person",
+    tag = "assessment",
+    params(("person" = String, Path, description = "a person's id")),
+    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+)]
 /// `GET /api/v1/assessment/careers/{person}`.
 async fn career(State(state): State<AppState>, caller: Caller, ApiPath(person): ApiPath<String>) -> Result<Response, ApiError> {
     let scope = caller.scope(Permission::ReadAssessment)?;
@@ -94,7 +111,7 @@ async fn career(State(state): State<AppState>, caller: Caller, ApiPath(person): 
     Ok(AuditNote::success(Permission::ReadAssessment.as_str(), format!("career:{person}")).on(no_store(Json(view).into_response())))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct MoveBody {
     #[serde(rename = "move")]
@@ -102,6 +119,15 @@ struct MoveBody {
     note: String,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/assessment/careers/{person}",
+    operation_id = "post_api_v1_assessment_careers_person",
+    tag = "assessment",
+    params(("person" = String, Path, description = "a person's id")),
+    request_body = MoveBody,
+    responses((status = 201, description = "created", body = serde_json::Value), crate::http::openapi::Problems)
+)]
 /// `POST /api/v1/assessment/careers/{person}`: a move; approval, review and removal need a
 /// township (or county) grant; failed and passed periods are recorded by freezing them.
 async fn career_move(State(state): State<AppState>, caller: Caller, ApiPath(person): ApiPath<String>, ApiJson(b): ApiJson<MoveBody>) -> Result<Response, ApiError> {
@@ -142,13 +168,22 @@ async fn career_move(State(state): State<AppState>, caller: Caller, ApiPath(pers
     Ok(AuditNote::success(Permission::ManageCareers.as_str(), format!("career:{person}:{}", m.as_str())).on(no_store(response)))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct BestQuery {
     year: Option<String>,
     limit: Option<u32>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/assessment/best",
+    operation_id = "get_api_v1_assessment_best",
+    tag = "assessment",
+    params(BestQuery),
+    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+)]
 /// `GET /api/v1/assessment/best?year=&limit=10`: the year's 最美网格员 candidates — the best
 /// yearly scores with no failed indicator.
 async fn best(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<BestQuery>) -> Result<Response, ApiError> {
@@ -180,12 +215,21 @@ fn budget_view(lines: &[BudgetLine], y: i32) -> Value {
         "lines": lines.iter().map(line).collect::<Vec<_>>()})
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct YearOnly {
     year: Option<String>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/assessment/budget",
+    operation_id = "get_api_v1_assessment_budget",
+    tag = "assessment",
+    params(YearOnly),
+    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+)]
 /// `GET /api/v1/assessment/budget?year=`: the ledger (一笔账) and its execution.
 async fn budget(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<YearOnly>) -> Result<Response, ApiError> {
     caller.scope(Permission::ReadCountyScore)?;
@@ -194,7 +238,7 @@ async fn budget(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQ
     Ok(AuditNote::success(Permission::ReadCountyScore.as_str(), format!("budget:{y}")).on(no_store(Json(budget_view(&lines, y)).into_response())))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct BudgetBody {
     year: i32,
@@ -220,6 +264,14 @@ fn fen(text: &str) -> Option<i64> {
     Some(whole.parse::<i64>().ok()? * 100 + frac.parse::<i64>().ok()?)
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/assessment/budget",
+    operation_id = "post_api_v1_assessment_budget",
+    tag = "assessment",
+    request_body = BudgetBody,
+    responses((status = 201, description = "created", body = serde_json::Value), crate::http::openapi::Problems)
+)]
 /// `POST /api/v1/assessment/budget`: a budget or spending line, by the assessor.
 async fn add_budget(State(state): State<AppState>, caller: Caller, ApiJson(b): ApiJson<BudgetBody>) -> Result<Response, ApiError> {
     caller.scope(Permission::Assess)?;
@@ -256,6 +308,14 @@ async fn add_budget(State(state): State<AppState>, caller: Caller, ApiJson(b): A
     Ok(AuditNote::success(Permission::Assess.as_str(), format!("budget:{}:{}", b.year, line.line_id)).on(no_store(response)))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/events/{id}/validity",
+    operation_id = "get_api_v1_events_id_validity",
+    tag = "assessment",
+    params(("id" = String, Path, description = "the record's id")),
+    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+)]
 /// `GET /api/v1/events/{id}/validity`: whether the event counts as valid, and why not.
 async fn validity(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<String>) -> Result<Response, ApiError> {
     let event = crate::http::routes::events::queues::find_visible(&state, &caller, &id).await?;
@@ -268,7 +328,7 @@ fn validity_view(id: &str, mark: Option<&InvalidMark>) -> Value {
         "marked_by": mark.map(|m| m.marked_by.clone()), "marked_at": mark.map(|m| time_text(m.marked_at))})
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct ValidityBody {
     valid: bool,
@@ -278,6 +338,15 @@ struct ValidityBody {
     note: Option<String>,
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/v1/events/{id}/validity",
+    operation_id = "put_api_v1_events_id_validity",
+    tag = "assessment",
+    params(("id" = String, Path, description = "the record's id")),
+    request_body = ValidityBody,
+    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+)]
 /// `PUT /api/v1/events/{id}/validity`: marks an event not valid (a test, unfounded) for the
 /// assessment, or valid again.
 async fn mark(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<String>, ApiJson(b): ApiJson<ValidityBody>) -> Result<Response, ApiError> {
@@ -306,6 +375,11 @@ async fn mark(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPat
         .with_detail(if b.valid { "valid".to_owned() } else { "not valid".to_owned() })
         .on(no_store(Json(view).into_response())))
 }
+
+/// The OpenAPI description of this module's routes.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(careers, career, career_move, best, budget, add_budget, validity, mark))]
+pub struct Doc;
 
 #[cfg(test)]
 mod tests {

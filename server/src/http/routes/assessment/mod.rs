@@ -5,7 +5,7 @@
 //! XLSX or CSV. Careers, the budget ledger and not-valid marks are in `careers`. Everything is
 //! scoped to the caller's jurisdiction.
 
-mod careers;
+pub(super) mod careers;
 
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
@@ -74,6 +74,14 @@ fn scheme_view(v: &SchemeVersion, from_year: i32) -> Value {
     })
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/assessment/schemes/{year}",
+    operation_id = "get_api_v1_assessment_schemes_year",
+    tag = "assessment",
+    params(("year" = String, Path, description = "a year (e.g. 2024)")),
+    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+)]
 /// `GET /api/v1/assessment/schemes/{year}`: the scheme assessing the year, with its history.
 async fn scheme(State(state): State<AppState>, caller: Caller, ApiPath(y): ApiPath<String>) -> Result<Response, ApiError> {
     caller.require(Permission::ReadAssessment)?;
@@ -91,15 +99,26 @@ async fn scheme(State(state): State<AppState>, caller: Caller, ApiPath(y): ApiPa
     Ok(no_store(Json(view).into_response()))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct SchemeBody {
     /// The version the change is based on (0 for the built-in or carried-over one).
     base_version: i64,
     note: String,
+    /// The whole scheme: indicators, weights and rules (as `GET /api/v1/assessment/schemes/{year}` answers it).
+    #[schema(value_type = Object)]
     scheme: Scheme,
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/v1/assessment/schemes/{year}",
+    operation_id = "put_api_v1_assessment_schemes_year",
+    tag = "assessment",
+    params(("year" = String, Path, description = "a year (e.g. 2024)")),
+    request_body = SchemeBody,
+    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+)]
 /// `PUT /api/v1/assessment/schemes/{year}`: a new version, checked and audited; refused (409)
 /// when another change came first.
 async fn change_scheme(State(state): State<AppState>, caller: Caller, ApiPath(y): ApiPath<String>, ApiJson(body): ApiJson<SchemeBody>) -> Result<Response, ApiError> {
@@ -125,7 +144,8 @@ async fn change_scheme(State(state): State<AppState>, caller: Caller, ApiPath(y)
     Ok(AuditNote::success(Permission::Assess.as_str(), format!("scheme:{y}:v{}", v.version)).on(no_store(response)))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct LeagueQuery {
     period: Option<String>,
@@ -142,6 +162,14 @@ fn visible(scope: &Scope, item: &scores::Item, township: Option<&str>, village: 
     inside && township.is_none_or(|t| item.township == t) && village.is_none_or(|v| item.village.as_deref() == Some(v))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/assessment/{level}",
+    operation_id = "get_api_v1_assessment_level",
+    tag = "assessment",
+    params(("level" = String, Path, description = "an assessment level (township, village, gridworker…)"), LeagueQuery),
+    responses((status = 200, description = "the list (JSON), or all of it as a spreadsheet with `format=xlsx|csv` or `Accept`", content((serde_json::Value = "application/json"), (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (String = "text/csv; charset=utf-8"))), crate::http::openapi::Problems)
+)]
 /// `GET /api/v1/assessment/{level}?period=&township=&village=`: the league table (or, with
 /// `format=xlsx|csv`, as a spreadsheet: the assessors' own list, no `export_data` needed).
 async fn league(
@@ -221,6 +249,14 @@ fn item_view(level: Level, i: &scores::Item) -> Value {
     v
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/assessment/{level}/{unit}",
+    operation_id = "get_api_v1_assessment_level_unit",
+    tag = "assessment",
+    params(("level" = String, Path, description = "an assessment level (township, village, gridworker…)"), ("unit" = String, Path, description = "an assessed unit's code or id"), LeagueQuery),
+    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+)]
 /// `GET /api/v1/assessment/{level}/{unit}?period=`: one unit's scorecard with the records
 /// behind each indicator (events, call-backs; the patrols and registry by their queries).
 async fn scorecard(State(state): State<AppState>, caller: Caller, ApiPath((lv, unit)): ApiPath<(String, String)>, ApiQuery(q): ApiQuery<LeagueQuery>) -> Result<Response, ApiError> {
@@ -306,7 +342,8 @@ async fn scorecard(State(state): State<AppState>, caller: Caller, ApiPath((lv, u
     Ok(AuditNote::success(action.as_str(), format!("scorecard:{}:{unit}:{period}", level.as_str())).on(no_store(Json(view).into_response())))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct TrendQuery {
     year: Option<String>,
@@ -314,6 +351,14 @@ struct TrendQuery {
     township: Option<String>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/assessment/trends/{level}",
+    operation_id = "get_api_v1_assessment_trends_level",
+    tag = "assessment",
+    params(("level" = String, Path, description = "an assessment level (township, village, gridworker…)"), TrendQuery),
+    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+)]
 /// `GET /api/v1/assessment/trends/{level}?year=&unit=&township=`: each month's score of the
 /// level's units (one unit, or those of a township, or all in the caller's area), frozen
 /// months as frozen, months not begun left out.
@@ -349,7 +394,7 @@ async fn trends(State(state): State<AppState>, caller: Caller, ApiPath(lv): ApiP
     Ok(AuditNote::success(Permission::ReadAssessment.as_str(), format!("trends:{}:{y}", level.as_str())).on(no_store(Json(view).into_response())))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct ManualBody {
     period: String,
@@ -360,6 +405,14 @@ struct ManualBody {
     evidence: String,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/assessment/manual",
+    operation_id = "post_api_v1_assessment_manual",
+    tag = "assessment",
+    request_body = ManualBody,
+    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+)]
 /// `POST /api/v1/assessment/manual`: an assessor's points with the evidence, for a manual
 /// indicator of the period's scheme.
 async fn manual(State(state): State<AppState>, caller: Caller, ApiJson(b): ApiJson<ManualBody>) -> Result<Response, ApiError> {
@@ -405,7 +458,7 @@ async fn manual(State(state): State<AppState>, caller: Caller, ApiJson(b): ApiJs
     Ok(AuditNote::success(Permission::Assess.as_str(), format!("manual:{}:{}:{}:{}", m.level, m.unit, m.indicator, m.period)).on(no_store(Json(view).into_response())))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct FreezeBody {
     level: String,
@@ -416,6 +469,14 @@ struct FreezeBody {
     reason: Option<String>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/assessment/freeze",
+    operation_id = "post_api_v1_assessment_freeze",
+    tag = "assessment",
+    request_body = FreezeBody,
+    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+)]
 /// `POST /api/v1/assessment/freeze`: freezes a closed period's table with its scheme version;
 /// `recompute` (with a reason) replaces a frozen one. Gridworkers who failed the period get
 /// a `fail` career move, those who passed after a warning a `pass`.
@@ -439,7 +500,8 @@ async fn freeze(State(state): State<AppState>, caller: Caller, ApiJson(b): ApiJs
     Ok(AuditNote::success(Permission::Assess.as_str(), target).on(no_store(Json(view).into_response())))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct YearQuery {
     year: Option<String>,
@@ -452,6 +514,14 @@ async fn evaluation(state: &AppState, caller: &Caller, q: &YearQuery) -> Result<
     Ok(report::self_evaluation(&state.assessment_sources(), y).await?)
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/assessment/self-evaluation",
+    operation_id = "get_api_v1_assessment_self_evaluation",
+    tag = "assessment",
+    params(YearQuery),
+    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+)]
 /// `GET /api/v1/assessment/self-evaluation?year=`.
 async fn self_evaluation(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<YearQuery>) -> Result<Response, ApiError> {
     let r = evaluation(&state, &caller, &q).await?;
@@ -464,6 +534,14 @@ fn download(bytes: Vec<u8>, content_type: &str, name: &str) -> Response {
     no_store(([(header::CONTENT_TYPE, content_type.to_owned()), (header::CONTENT_DISPOSITION, disposition)], bytes).into_response())
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/assessment/self-evaluation.docx",
+    operation_id = "get_api_v1_assessment_self_evaluation_docx",
+    tag = "assessment",
+    params(YearQuery),
+    responses((status = 200, description = "the answer", content((String = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"))), crate::http::openapi::Problems)
+)]
 /// `GET /api/v1/assessment/self-evaluation.docx?year=`: the report for the office to edit.
 async fn self_evaluation_docx(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<YearQuery>) -> Result<Response, ApiError> {
     let r = evaluation(&state, &caller, &q).await?;
@@ -472,6 +550,14 @@ async fn self_evaluation_docx(State(state): State<AppState>, caller: Caller, Api
     Ok(AuditNote::success(Permission::ReadCountyScore.as_str(), format!("self-evaluation.docx:{}", r.year)).on(response))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/assessment/self-evaluation.xlsx",
+    operation_id = "get_api_v1_assessment_self_evaluation_xlsx",
+    tag = "assessment",
+    params(YearQuery),
+    responses((status = 200, description = "the answer", content((String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))), crate::http::openapi::Problems)
+)]
 /// `GET /api/v1/assessment/self-evaluation.xlsx?year=`: the indicator sheet.
 async fn self_evaluation_xlsx(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<YearQuery>) -> Result<Response, ApiError> {
     let r = evaluation(&state, &caller, &q).await?;
@@ -479,3 +565,8 @@ async fn self_evaluation_xlsx(State(state): State<AppState>, caller: Caller, Api
     let response = download(bytes, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", &format!("self-evaluation-{}.xlsx", r.year));
     Ok(AuditNote::success(Permission::ReadCountyScore.as_str(), format!("self-evaluation.xlsx:{}", r.year)).on(response))
 }
+
+/// The OpenAPI description of this module's routes.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(scheme, change_scheme, league, scorecard, trends, manual, freeze, self_evaluation, self_evaluation_docx, self_evaluation_xlsx))]
+pub struct Doc;

@@ -5,7 +5,7 @@
 //! audited; anything outside the caller's jurisdiction is answered as missing. See
 //! docs/disputes.md.
 
-mod petitions;
+pub(super) mod petitions;
 
 use std::collections::HashSet;
 
@@ -41,7 +41,7 @@ pub fn router() -> Router<AppState> {
         .merge(petitions::router())
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct ScreenBody {
     grid: String,
@@ -52,6 +52,14 @@ struct ScreenBody {
     note: Option<String>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/screenings",
+    operation_id = "post_api_v1_screenings",
+    tag = "disputes",
+    request_body = ScreenBody,
+    responses((status = 200, description = "the answer", body = serde_json::Value), (status = 201, description = "created", body = serde_json::Value), crate::http::openapi::Problems)
+)]
 /// `POST /api/v1/screenings`: a grid's screening of a month, by its gridworker or a centre.
 async fn screen(State(state): State<AppState>, caller: Caller, ApiJson(body): ApiJson<ScreenBody>) -> Result<Response, ApiError> {
     let scope = caller.scope(Permission::RecordScreening)?;
@@ -125,7 +133,8 @@ fn screening_view(s: &Screening) -> Value {
     })
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct BoardQuery {
     month: Option<String>,
@@ -135,6 +144,14 @@ struct BoardQuery {
     format: Option<String>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/screenings",
+    operation_id = "get_api_v1_screenings",
+    tag = "disputes",
+    params(BoardQuery),
+    responses((status = 200, description = "the list (JSON), or all of it as a spreadsheet with `format=xlsx|csv` or `Accept`", content((serde_json::Value = "application/json"), (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (String = "text/csv; charset=utf-8"))), crate::http::openapi::Problems)
+)]
 /// `GET /api/v1/screenings?month=`: every grid of the area and its screening of the month
 /// (or the board as a spreadsheet).
 async fn screening_board(State(state): State<AppState>, caller: Caller, headers: HeaderMap, ApiQuery(q): ApiQuery<BoardQuery>) -> Result<Response, ApiError> {
@@ -206,7 +223,8 @@ fn area(scope: &Scope, township: Option<String>, village: Option<String>) -> Res
     })
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct LedgerQuery {
     from: Option<String>,
@@ -241,6 +259,14 @@ fn case_filter(scope: &Scope, q: &LedgerQuery) -> Result<CaseFilter, ApiError> {
     })
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/disputes",
+    operation_id = "get_api_v1_disputes",
+    tag = "disputes",
+    params(LedgerQuery),
+    responses((status = 200, description = "the list (JSON), or all of it as a spreadsheet with `format=xlsx|csv` or `Accept`", content((serde_json::Value = "application/json"), (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (String = "text/csv; charset=utf-8"))), crate::http::openapi::Problems)
+)]
 /// `GET /api/v1/disputes`: the dispute ledger (台账), newest first, or all of it as a
 /// spreadsheet.
 async fn ledger(State(state): State<AppState>, caller: Caller, headers: HeaderMap, ApiQuery(q): ApiQuery<LedgerQuery>) -> Result<Response, ApiError> {
@@ -308,6 +334,14 @@ pub(crate) fn move_view(m: &crate::records::CaseMove) -> Value {
     v
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/disputes",
+    operation_id = "post_api_v1_disputes",
+    tag = "disputes",
+    request_body = cases::NewCase,
+    responses((status = 201, description = "created", body = serde_json::Value), crate::http::openapi::Problems)
+)]
 /// `POST /api/v1/disputes`: a case on an event (one per event).
 async fn register(State(state): State<AppState>, caller: Caller, ApiJson(body): ApiJson<cases::NewCase>) -> Result<Response, ApiError> {
     let scope = caller.scope(Permission::HandleDisputes)?;
@@ -338,6 +372,14 @@ async fn register(State(state): State<AppState>, caller: Caller, ApiJson(body): 
     Ok(AuditNote::success(Permission::HandleDisputes.as_str(), format!("dispute:{}", case.case_id)).with_detail("register").on(no_store(response)))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/disputes/{id}",
+    operation_id = "get_api_v1_disputes_id",
+    tag = "disputes",
+    params(("id" = String, Path, description = "the record's id")),
+    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+)]
 /// `GET /api/v1/disputes/{id}`: the case file (audited).
 async fn case_file(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<String>) -> Result<Response, ApiError> {
     let case = visible_case(&state, &caller, Permission::ReadDisputes, &id).await?;
@@ -345,6 +387,15 @@ async fn case_file(State(state): State<AppState>, caller: Caller, ApiPath(id): A
     Ok(AuditNote::success(Permission::ReadDisputes.as_str(), format!("dispute:{id}")).on(no_store(Json(v).into_response())))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/disputes/{id}/moves",
+    operation_id = "post_api_v1_disputes_id_moves",
+    tag = "disputes",
+    params(("id" = String, Path, description = "the record's id")),
+    request_body = serde_json::Value,
+    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+)]
 /// `POST /api/v1/disputes/{id}/moves`: the next step of the mediation.
 async fn move_case(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<String>, ApiJson(body): ApiJson<Value>) -> Result<Response, ApiError> {
     let case = visible_case(&state, &caller, Permission::HandleDisputes, &id).await?;
@@ -360,6 +411,15 @@ async fn move_case(State(state): State<AppState>, caller: Caller, ApiPath(id): A
         .on(no_store(Json(v).into_response())))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/disputes/{id}/reveal",
+    operation_id = "post_api_v1_disputes_id_reveal",
+    tag = "disputes",
+    params(("id" = String, Path, description = "the record's id")),
+    request_body = RevealBody,
+    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+)]
 /// `POST /api/v1/disputes/{id}/reveal` `{"field": "parties"}`: the parties in clear (audited).
 async fn reveal(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<String>, ApiJson(body): ApiJson<RevealBody>) -> Result<Response, ApiError> {
     caller.require(Permission::RevealPersonalData)?;
@@ -371,7 +431,7 @@ async fn reveal(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiP
     Ok(revealed(format!("dispute:{id}"), body.field, serde_json::to_string(&parties).unwrap_or_default()))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct OutcomeBody {
     township: String,
@@ -382,6 +442,14 @@ struct OutcomeBody {
     reference: Option<String>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/outcomes",
+    operation_id = "post_api_v1_outcomes",
+    tag = "disputes",
+    request_body = OutcomeBody,
+    responses((status = 201, description = "created", body = serde_json::Value), crate::http::openapi::Problems)
+)]
 /// `POST /api/v1/outcomes`: a township's public-safety incident or 民转刑 case.
 async fn record_outcome(State(state): State<AppState>, caller: Caller, ApiJson(body): ApiJson<OutcomeBody>) -> Result<Response, ApiError> {
     let scope = caller.scope(Permission::RecordOutcomes)?;
@@ -425,7 +493,8 @@ fn outcome_view(o: &Outcome) -> Value {
     })
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct OutcomeQuery {
     from: Option<String>,
@@ -435,6 +504,14 @@ struct OutcomeQuery {
     format: Option<String>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/outcomes",
+    operation_id = "get_api_v1_outcomes",
+    tag = "disputes",
+    params(OutcomeQuery),
+    responses((status = 200, description = "the list (JSON), or all of it as a spreadsheet with `format=xlsx|csv` or `Accept`", content((serde_json::Value = "application/json"), (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (String = "text/csv; charset=utf-8"))), crate::http::openapi::Problems)
+)]
 /// `GET /api/v1/outcomes?from=&to=&township=` (default: this year), or as a spreadsheet.
 async fn outcome_list(State(state): State<AppState>, caller: Caller, headers: HeaderMap, ApiQuery(q): ApiQuery<OutcomeQuery>) -> Result<Response, ApiError> {
     let scope = caller.scope(Permission::ReadDisputes)?;
@@ -473,3 +550,8 @@ async fn outcome_list(State(state): State<AppState>, caller: Caller, headers: He
     }
     Ok(no_store(Json(json!({ "from": from, "to": to, "items": items })).into_response()))
 }
+
+/// The OpenAPI description of this module's routes.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(screening_board, screen, ledger, register, case_file, move_case, reveal, outcome_list, record_outcome))]
+pub struct Doc;

@@ -32,6 +32,14 @@ pub fn router() -> Router<AppState> {
         .at("/api/v1/petitions/{id}/reveal", post(reveal))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/petitions",
+    operation_id = "get_api_v1_petitions",
+    tag = "disputes",
+    params(LedgerQuery),
+    responses((status = 200, description = "the list (JSON), or all of it as a spreadsheet with `format=xlsx|csv` or `Accept`", content((serde_json::Value = "application/json"), (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (String = "text/csv; charset=utf-8"))), crate::http::openapi::Problems)
+)]
 /// `GET /api/v1/petitions`: the petition ledger, newest first, or all of it as a spreadsheet.
 async fn ledger(State(state): State<AppState>, caller: Caller, headers: HeaderMap, ApiQuery(q): ApiQuery<LedgerQuery>) -> Result<Response, ApiError> {
     let scope = caller.scope(Permission::ReadDisputes)?;
@@ -86,6 +94,14 @@ async fn file(state: &AppState, p: &Petition) -> Result<Value, ApiError> {
     Ok(v)
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/petitions",
+    operation_id = "post_api_v1_petitions",
+    tag = "disputes",
+    request_body = NewPetition,
+    responses((status = 201, description = "created", body = serde_json::Value), crate::http::openapi::Problems)
+)]
 /// `POST /api/v1/petitions`: registers a petition.
 async fn register(State(state): State<AppState>, caller: Caller, ApiJson(mut body): ApiJson<NewPetition>) -> Result<Response, ApiError> {
     let scope = caller.scope(Permission::HandlePetitions)?;
@@ -140,6 +156,14 @@ async fn register(State(state): State<AppState>, caller: Caller, ApiJson(mut bod
     Ok(AuditNote::success(Permission::HandlePetitions.as_str(), format!("petition:{}", p.petition_id)).with_detail("register").on(no_store(response)))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/petitions/{id}",
+    operation_id = "get_api_v1_petitions_id",
+    tag = "disputes",
+    params(("id" = String, Path, description = "the record's id")),
+    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+)]
 /// `GET /api/v1/petitions/{id}` (audited).
 async fn petition_file(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<String>) -> Result<Response, ApiError> {
     let p = visible(&state, &caller, Permission::ReadDisputes, &id).await?;
@@ -147,6 +171,15 @@ async fn petition_file(State(state): State<AppState>, caller: Caller, ApiPath(id
     Ok(AuditNote::success(Permission::ReadDisputes.as_str(), format!("petition:{id}")).on(no_store(Json(v).into_response())))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/petitions/{id}/moves",
+    operation_id = "post_api_v1_petitions_id_moves",
+    tag = "disputes",
+    params(("id" = String, Path, description = "the record's id")),
+    request_body = serde_json::Value,
+    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+)]
 /// `POST /api/v1/petitions/{id}/moves`.
 async fn move_petition(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<String>, ApiJson(body): ApiJson<Value>) -> Result<Response, ApiError> {
     let p = visible(&state, &caller, Permission::HandlePetitions, &id).await?;
@@ -161,6 +194,15 @@ async fn move_petition(State(state): State<AppState>, caller: Caller, ApiPath(id
         .on(no_store(Json(v).into_response())))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/petitions/{id}/reveal",
+    operation_id = "post_api_v1_petitions_id_reveal",
+    tag = "disputes",
+    params(("id" = String, Path, description = "the record's id")),
+    request_body = RevealBody,
+    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+)]
 /// `POST /api/v1/petitions/{id}/reveal` `{"field": "petitioners"}` (audited).
 async fn reveal(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<String>, ApiJson(body): ApiJson<RevealBody>) -> Result<Response, ApiError> {
     caller.require(Permission::RevealPersonalData)?;
@@ -171,3 +213,8 @@ async fn reveal(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiP
     let clear = state.registry_keys.open(files::PETITIONERS_FIELD, &p.petitioners_sealed).map_err(disputes::Refused::from)?;
     Ok(revealed(format!("petition:{id}"), body.field, clear))
 }
+
+/// The OpenAPI description of this module's routes.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(ledger, register, petition_file, move_petition, reveal))]
+pub struct Doc;

@@ -29,10 +29,26 @@ pub fn router() -> Router<AppState> {
         .at("/api/v1/events/{id}/duplicate", post(mark).delete(unmark))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/attachments/{id}",
+    operation_id = "get_api_v1_attachments_id",
+    tag = "events",
+    params(("id" = String, Path, description = "the record's id")),
+    responses((status = 200, description = "the answer", content((String = "image/jpeg"), (String = "image/png"))), crate::http::openapi::Problems)
+)]
 async fn photo(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<String>) -> Result<Response, ApiError> {
     serve(&state, &caller, &id, false).await
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/attachments/{id}/thumbnail",
+    operation_id = "get_api_v1_attachments_id_thumbnail",
+    tag = "events",
+    params(("id" = String, Path, description = "the record's id")),
+    responses((status = 200, description = "the answer", content((String = "image/jpeg"))), crate::http::openapi::Problems)
+)]
 async fn thumbnail(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<String>) -> Result<Response, ApiError> {
     serve(&state, &caller, &id, true).await
 }
@@ -88,7 +104,7 @@ async fn serve(state: &AppState, caller: &Caller, id: &str, thumbnail: bool) -> 
         .on(response))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Duplicate {
     /// The event this one duplicates.
@@ -97,6 +113,15 @@ struct Duplicate {
     reason: String,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/events/{id}/duplicate",
+    operation_id = "post_api_v1_events_id_duplicate",
+    tag = "events",
+    params(("id" = String, Path, description = "the record's id")),
+    request_body = Duplicate,
+    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+)]
 /// Marks the event a duplicate of `of`: both must be the caller's to read; no chains (the
 /// original is not itself a duplicate, and a duplicate has no duplicates of its own).
 async fn mark(
@@ -133,6 +158,14 @@ async fn mark(
         .on(Json(view).into_response()))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/v1/events/{id}/duplicate",
+    operation_id = "delete_api_v1_events_id_duplicate",
+    tag = "events",
+    params(("id" = String, Path, description = "the record's id")),
+    responses((status = 204, description = "done"), crate::http::openapi::Problems)
+)]
 /// Takes the marking back.
 async fn unmark(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<String>) -> Result<Response, ApiError> {
     caller.require(Permission::MarkDuplicate)?;
@@ -144,3 +177,8 @@ async fn unmark(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiP
         .with_detail("duplicate marking taken back")
         .on(StatusCode::NO_CONTENT.into_response()))
 }
+
+/// The OpenAPI description of this module's routes.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(photo, thumbnail, mark, unmark))]
+pub struct Doc;

@@ -48,6 +48,14 @@ fn parse_year(year: &str) -> Result<i32, ApiError> {
         .ok_or_else(|| ApiError::BadRequest(format!("year must be a four-digit year, got {year:?}")))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/calendar/{year}",
+    operation_id = "get_api_v1_calendar_year",
+    tag = "events",
+    params(("year" = String, Path, description = "a year (e.g. 2024)")),
+    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+)]
 async fn year(State(state): State<AppState>, caller: Caller, ApiPath(year): ApiPath<String>) -> Result<Response, ApiError> {
     caller.require(Permission::ReadDivisions)?;
     let year = parse_year(&year)?;
@@ -81,7 +89,7 @@ fn days_of(calendar: &WorkingCalendar, year: i32) -> Result<Year, ApiError> {
     Ok(answer)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct OverrideBody {
     /// `holiday`, `workday`, or `null` to remove the override.
@@ -95,6 +103,15 @@ struct OverrideAnswer {
     working_day: bool,
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/v1/calendar/overrides/{date}",
+    operation_id = "put_api_v1_calendar_overrides_date",
+    tag = "events",
+    params(("date" = String, Path, description = "a date (YYYY-MM-DD)")),
+    request_body = OverrideBody,
+    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+)]
 /// Sets or removes one date's override; deadlines computed from now on use it.
 async fn set_override(
     State(state): State<AppState>,
@@ -115,7 +132,7 @@ async fn set_override(
 }
 
 /// A year's State Council holiday notice (国务院办公厅关于节假日安排的通知).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Notice {
     /// Where the dates come from (the notice's title or number).
@@ -126,6 +143,15 @@ struct Notice {
     workdays: Vec<String>,
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/v1/calendar/{year}",
+    operation_id = "put_api_v1_calendar_year",
+    tag = "events",
+    params(("year" = String, Path, description = "a year (e.g. 2024)")),
+    request_body = Notice,
+    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+)]
 /// Loads (or replaces) a year's notice; deadlines in that year are computed from then on.
 async fn load_year(
     State(state): State<AppState>,
@@ -164,3 +190,8 @@ async fn reload_calendar(state: &AppState) -> Result<(), ApiError> {
         other => ApiError::Internal(other.to_string()),
     })
 }
+
+/// The OpenAPI description of this module's routes.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(year, load_year, set_override))]
+pub struct Doc;

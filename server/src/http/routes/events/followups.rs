@@ -33,7 +33,8 @@ pub fn router() -> Router<AppState> {
         .at("/api/v1/events/{id}/followups", get(list).post(record))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct DeskQuery {
     from: Option<String>,
@@ -46,6 +47,14 @@ struct DeskQuery {
     format: Option<String>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/callbacks",
+    operation_id = "get_api_v1_callbacks",
+    tag = "events",
+    params(DeskQuery),
+    responses((status = 200, description = "the list (JSON), or all of it as a spreadsheet with `format=xlsx|csv` or `Accept`", content((serde_json::Value = "application/json"), (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (String = "text/csv; charset=utf-8"))), crate::http::openapi::Problems)
+)]
 /// `GET /api/v1/callbacks`: what the desk is to call, most recently closed first (or all of
 /// it as a spreadsheet).
 async fn desk(State(state): State<AppState>, caller: Caller, headers: HeaderMap, ApiQuery(q): ApiQuery<DeskQuery>) -> Result<Response, ApiError> {
@@ -125,6 +134,14 @@ async fn event_for(state: &AppState, caller: &Caller, id: &str) -> Result<(Event
     Err(missing())
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/events/{id}/followups",
+    operation_id = "get_api_v1_events_id_followups",
+    tag = "events",
+    params(("id" = String, Path, description = "the record's id")),
+    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+)]
 /// `GET /api/v1/events/{id}/followups`.
 async fn list(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<String>) -> Result<Response, ApiError> {
     // Whoever may read the event, or call it back, may read its call-backs.
@@ -142,6 +159,15 @@ async fn list(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPat
     Ok(no_store(Json(json!({ "items": items })).into_response()))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/events/{id}/followups",
+    operation_id = "post_api_v1_events_id_followups",
+    tag = "events",
+    params(("id" = String, Path, description = "the record's id")),
+    request_body = FollowupRequest,
+    responses((status = 201, description = "created", body = serde_json::Value), crate::http::openapi::Problems)
+)]
 /// `POST /api/v1/events/{id}/followups` `{"reached", "level", "note"}`.
 async fn record(
     State(state): State<AppState>,
@@ -192,3 +218,8 @@ fn keyed_id(actor: &str, key: &str) -> String {
     let hex: String = digest.iter().take(10).map(|b| format!("{b:02x}")).collect();
     format!("CK{hex}")
 }
+
+/// The OpenAPI description of this module's routes.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(desk, list, record))]
+pub struct Doc;

@@ -1,15 +1,15 @@
 //! Routes of the events domain: report intake, the queues and transitions, the live queue,
 //! Open311, the figures, the responsibility table and the working-day calendar.
 
-mod attachments;
-mod calendar;
-mod followups;
-mod open311;
+pub(super) mod attachments;
+pub(super) mod calendar;
+pub(super) mod followups;
+pub(super) mod open311;
 pub(super) mod queues;
 pub(super) mod reports;
-mod responsibility;
+pub(super) mod responsibility;
 pub(super) mod stats;
-mod stream;
+pub(super) mod stream;
 
 use axum::Router;
 

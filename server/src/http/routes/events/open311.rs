@@ -60,6 +60,189 @@ pub fn router() -> Router<AppState> {
     router
 }
 
+/// The service list (GeoReport v2 `GET services`).
+#[utoipa::path(
+    get,
+    path = "/open311/v2/services",
+    operation_id = "get_open311_v2_services",
+    tag = "open311",
+    security(()),
+    responses(
+        (status = 200, description = "the services", content((serde_json::Value = "application/json"))),
+        crate::http::openapi::Open311Errors
+    )
+)]
+#[allow(dead_code)] // described here; served by the closures of `router`.
+fn get_open311_v2_services_doc() {}
+
+/// Requests the caller may read (GeoReport v2 `GET requests`: `service_request_id`, `service_code`, `start_date`, `end_date`, `status`).
+#[utoipa::path(
+    get,
+    path = "/open311/v2/requests",
+    operation_id = "get_open311_v2_requests",
+    tag = "open311",
+    responses(
+        (status = 200, description = "the requests", content((serde_json::Value = "application/json"))),
+        crate::http::openapi::Open311Errors
+    )
+)]
+#[allow(dead_code)] // described here; served by the closures of `router`.
+fn get_open311_v2_requests_doc() {}
+
+/// A new request (GeoReport v2 `POST requests`: `service_code`, `lat`/`long` or `address_string`, `description`, …), with an API key allowed to report there.
+#[utoipa::path(
+    post,
+    path = "/open311/v2/requests",
+    operation_id = "post_open311_v2_requests",
+    tag = "open311",
+    request_body(content((serde_json::Value = "application/x-www-form-urlencoded"), (serde_json::Value = "application/json")), description = "GeoReport v2 fields"),
+    responses(
+        (status = 201, description = "created", content((serde_json::Value = "application/json"))),
+        (status = 200, description = "a retry answered with the stored request", content((serde_json::Value = "application/json"))),
+        crate::http::openapi::Open311Errors
+    )
+)]
+#[allow(dead_code)] // described here; served by the closures of `router`.
+fn post_open311_v2_requests_doc() {}
+
+/// The reporter rates their closed request (`level`, `note`, and the `phone` given with the report).
+#[utoipa::path(
+    post,
+    path = "/open311/v2/requests/{id}/followups",
+    operation_id = "post_open311_v2_requests_id_followups",
+    tag = "open311",
+    params(("id" = String, Path, description = "the request's id (service_request_id)")),
+    request_body(content((serde_json::Value = "application/x-www-form-urlencoded"), (serde_json::Value = "application/json")), description = "GeoReport v2 fields"),
+    responses(
+        (status = 201, description = "recorded", content((serde_json::Value = "application/json"))),
+        crate::http::openapi::Open311Errors
+    )
+)]
+#[allow(dead_code)] // described here; served by the closures of `router`.
+fn post_open311_v2_requests_id_followups_doc() {}
+
+/// The service list (GeoReport v2 `GET services`).
+#[utoipa::path(
+    get,
+    path = "/open311/v2/services.json",
+    operation_id = "get_open311_v2_services_json",
+    tag = "open311",
+    security(()),
+    responses(
+        (status = 200, description = "the services", content((serde_json::Value = "application/json"))),
+        crate::http::openapi::Open311Errors
+    )
+)]
+#[allow(dead_code)] // described here; served by the closures of `router`.
+fn get_open311_v2_services_json_doc() {}
+
+/// Requests the caller may read (GeoReport v2 `GET requests`: `service_request_id`, `service_code`, `start_date`, `end_date`, `status`).
+#[utoipa::path(
+    get,
+    path = "/open311/v2/requests.json",
+    operation_id = "get_open311_v2_requests_json",
+    tag = "open311",
+    responses(
+        (status = 200, description = "the requests", content((serde_json::Value = "application/json"))),
+        crate::http::openapi::Open311Errors
+    )
+)]
+#[allow(dead_code)] // described here; served by the closures of `router`.
+fn get_open311_v2_requests_json_doc() {}
+
+/// A new request (GeoReport v2 `POST requests`: `service_code`, `lat`/`long` or `address_string`, `description`, …), with an API key allowed to report there.
+#[utoipa::path(
+    post,
+    path = "/open311/v2/requests.json",
+    operation_id = "post_open311_v2_requests_json",
+    tag = "open311",
+    request_body(content((serde_json::Value = "application/x-www-form-urlencoded"), (serde_json::Value = "application/json")), description = "GeoReport v2 fields"),
+    responses(
+        (status = 201, description = "created", content((serde_json::Value = "application/json"))),
+        (status = 200, description = "a retry answered with the stored request", content((serde_json::Value = "application/json"))),
+        crate::http::openapi::Open311Errors
+    )
+)]
+#[allow(dead_code)] // described here; served by the closures of `router`.
+fn post_open311_v2_requests_json_doc() {}
+
+/// The reporter rates their closed request (`level`, `note`, and the `phone` given with the report).
+#[utoipa::path(
+    post,
+    path = "/open311/v2/requests/{id}/followups.json",
+    operation_id = "post_open311_v2_requests_id_followups_json",
+    tag = "open311",
+    params(("id" = String, Path, description = "the request's id (service_request_id)")),
+    request_body(content((serde_json::Value = "application/x-www-form-urlencoded"), (serde_json::Value = "application/json")), description = "GeoReport v2 fields"),
+    responses(
+        (status = 201, description = "recorded", content((serde_json::Value = "application/json"))),
+        crate::http::openapi::Open311Errors
+    )
+)]
+#[allow(dead_code)] // described here; served by the closures of `router`.
+fn post_open311_v2_requests_id_followups_json_doc() {}
+
+/// The service list (GeoReport v2 `GET services`).
+#[utoipa::path(
+    get,
+    path = "/open311/v2/services.xml",
+    operation_id = "get_open311_v2_services_xml",
+    tag = "open311",
+    security(()),
+    responses(
+        (status = 200, description = "the services", content((String = "application/xml"))),
+        crate::http::openapi::Open311Errors
+    )
+)]
+#[allow(dead_code)] // described here; served by the closures of `router`.
+fn get_open311_v2_services_xml_doc() {}
+
+/// Requests the caller may read (GeoReport v2 `GET requests`: `service_request_id`, `service_code`, `start_date`, `end_date`, `status`).
+#[utoipa::path(
+    get,
+    path = "/open311/v2/requests.xml",
+    operation_id = "get_open311_v2_requests_xml",
+    tag = "open311",
+    responses(
+        (status = 200, description = "the requests", content((String = "application/xml"))),
+        crate::http::openapi::Open311Errors
+    )
+)]
+#[allow(dead_code)] // described here; served by the closures of `router`.
+fn get_open311_v2_requests_xml_doc() {}
+
+/// A new request (GeoReport v2 `POST requests`: `service_code`, `lat`/`long` or `address_string`, `description`, …), with an API key allowed to report there.
+#[utoipa::path(
+    post,
+    path = "/open311/v2/requests.xml",
+    operation_id = "post_open311_v2_requests_xml",
+    tag = "open311",
+    request_body(content((serde_json::Value = "application/x-www-form-urlencoded"), (serde_json::Value = "application/json")), description = "GeoReport v2 fields"),
+    responses(
+        (status = 201, description = "created", content((String = "application/xml"))),
+        (status = 200, description = "a retry answered with the stored request", content((String = "application/xml"))),
+        crate::http::openapi::Open311Errors
+    )
+)]
+#[allow(dead_code)] // described here; served by the closures of `router`.
+fn post_open311_v2_requests_xml_doc() {}
+
+/// The reporter rates their closed request (`level`, `note`, and the `phone` given with the report).
+#[utoipa::path(
+    post,
+    path = "/open311/v2/requests/{id}/followups.xml",
+    operation_id = "post_open311_v2_requests_id_followups_xml",
+    tag = "open311",
+    params(("id" = String, Path, description = "the request's id (service_request_id)")),
+    request_body(content((serde_json::Value = "application/x-www-form-urlencoded"), (serde_json::Value = "application/json")), description = "GeoReport v2 fields"),
+    responses(
+        (status = 201, description = "recorded", content((String = "application/xml"))),
+        crate::http::openapi::Open311Errors
+    )
+)]
+#[allow(dead_code)] // described here; served by the closures of `router`.
+fn post_open311_v2_requests_id_followups_xml_doc() {}
+
 /// `POST /open311/v2/requests/{id}/followups.json` (`level`, `note`, and the `phone` given with
 /// the report): the reporter rates their closed request, like a call-back that reached them; a
 /// 不满意 or 很不满意 reopens it. Only the key that may report there, and only with the
@@ -130,6 +313,15 @@ async fn services(State(state): State<AppState>, format: Format) -> Response {
     open311::list(format, StatusCode::OK, "services", "service", &records)
 }
 
+#[utoipa::path(
+    get,
+    path = "/open311/v2/services/{file}",
+    operation_id = "get_open311_v2_services_file",
+    tag = "events",
+    params(("file" = String, Path, description = "a file name with its format suffix (`.json`, `.xml`)")),
+    security(()),
+    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Open311Errors)
+)]
 async fn definition(State(state): State<AppState>, uri: Uri) -> Response {
     let (code, format) = file(&uri);
     let result = match open311::service(&state.rules.routing(), &code) {
@@ -171,6 +363,14 @@ fn refused(format: Format, action: &str, error: Open311Error) -> Response {
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/open311/v2/requests/{file}",
+    operation_id = "get_open311_v2_requests_file",
+    tag = "events",
+    params(("file" = String, Path, description = "a file name with its format suffix (`.json`, `.xml`)")),
+    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Open311Errors)
+)]
 async fn one(State(state): State<AppState>, caller: Option<Caller>, uri: Uri, RawQuery(query): RawQuery) -> Response {
     let (id, format) = file(&uri);
     let result = async {
@@ -473,6 +673,14 @@ fn report(state: &AppState, f: &HashMap<String, String>) -> Result<ReportRequest
     })
 }
 
+#[utoipa::path(
+    get,
+    path = "/open311/discovery.json",
+    operation_id = "get_open311_discovery_json",
+    tag = "events",
+    security(()),
+    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Open311Errors)
+)]
 /// `GET /open311/discovery.json`: where the GeoReport v2 endpoint is and what it speaks.
 async fn discovery(headers: HeaderMap) -> Response {
     let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
@@ -490,6 +698,11 @@ async fn discovery(headers: HeaderMap) -> Response {
     }))
     .into_response()
 }
+
+/// The OpenAPI description of this module's routes.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(discovery, definition, one, get_open311_v2_services_doc, get_open311_v2_requests_doc, post_open311_v2_requests_doc, post_open311_v2_requests_id_followups_doc, get_open311_v2_services_json_doc, get_open311_v2_requests_json_doc, post_open311_v2_requests_json_doc, post_open311_v2_requests_id_followups_json_doc, get_open311_v2_services_xml_doc, get_open311_v2_requests_xml_doc, post_open311_v2_requests_xml_doc, post_open311_v2_requests_id_followups_xml_doc))]
+pub struct Doc;
 
 #[cfg(test)]
 mod tests {

@@ -46,7 +46,8 @@ pub fn router() -> Router<AppState> {
 }
 
 /// The queue's query string, kept as text so that each bad value gets its own reason.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct QueueQuery {
     state: Option<String>,
@@ -65,6 +66,14 @@ struct QueueQuery {
     format: Option<String>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/events",
+    operation_id = "get_api_v1_events",
+    tag = "events",
+    params(QueueQuery),
+    responses((status = 200, description = "the list (JSON), or all of it as a spreadsheet with `format=xlsx|csv` or `Accept`", content((serde_json::Value = "application/json"), (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (String = "text/csv; charset=utf-8"))), crate::http::openapi::Problems)
+)]
 /// `GET /api/v1/events`: the queue, filtered and paged, or the whole of it as a spreadsheet.
 async fn list(
     State(state): State<AppState>,
@@ -138,7 +147,8 @@ fn queue_filter(caller: &Caller, scope: &Scope, q: QueueQuery, now: DateTime<Utc
 
 /// `GET /api/v1/events/nearby`: what the asked point is near, kept as text so that each bad
 /// value gets its own reason.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct NearbyQuery {
     lon: Option<String>,
@@ -148,6 +158,14 @@ struct NearbyQuery {
     radius_m: Option<String>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/events/nearby",
+    operation_id = "get_api_v1_events_nearby",
+    tag = "events",
+    params(NearbyQuery),
+    responses((status = 200, description = "the answer", body = wangge_core::wire::nearby::Nearby), crate::http::openapi::Problems)
+)]
 /// Open events of a category near a point, nearest first, among those the caller may read: a
 /// reporter adds to one instead of filing a duplicate.
 async fn nearby(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<NearbyQuery>) -> Result<Response, ApiError> {
@@ -187,6 +205,14 @@ async fn nearby(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQ
     Ok(no_store(Json(Nearby { events, radius_m }).into_response()))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/events/{id}",
+    operation_id = "get_api_v1_events_id",
+    tag = "events",
+    params(("id" = String, Path, description = "the record's id")),
+    responses((status = 200, description = "the answer", body = wangge_core::wire::EventView), crate::http::openapi::Problems)
+)]
 async fn one(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<String>) -> Result<Response, ApiError> {
     let event = find_visible(&state, &caller, &id).await?;
     Ok(no_store(Json(decorated(&state, &event).await?).into_response()))
@@ -200,6 +226,14 @@ pub async fn decorated(state: &AppState, event: &EventRecord) -> Result<EventVie
     Ok(view)
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/events/{id}/timeline",
+    operation_id = "get_api_v1_events_id_timeline",
+    tag = "events",
+    params(("id" = String, Path, description = "the record's id")),
+    responses((status = 200, description = "the answer", body = wangge_core::wire::Timeline), crate::http::openapi::Problems)
+)]
 async fn timeline(
     State(state): State<AppState>,
     caller: Caller,
@@ -211,6 +245,14 @@ async fn timeline(
     Ok(no_store(Json(body).into_response()))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/events/{id}/transitions",
+    operation_id = "post_api_v1_events_id_transitions",
+    tag = "events",
+    params(("id" = String, Path, description = "the record's id")),
+    responses((status = 200, description = "the answer", body = wangge_core::wire::EventView), crate::http::openapi::Problems)
+)]
 /// A core action (`{"action": "escalate", "to": {...}, "reason": "..."}`). Who acts is the
 /// signed-in account (its person, department or centre); an `actor` member, if sent, must
 /// name the same.
@@ -290,6 +332,15 @@ async fn transition(
     }
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/events/{id}/reveal",
+    operation_id = "post_api_v1_events_id_reveal",
+    tag = "events",
+    params(("id" = String, Path, description = "the record's id")),
+    request_body = RevealBody,
+    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+)]
 /// The full value of a masked field (`reporter_phone`, `reporter_name`): audited, never cached.
 async fn reveal(
     State(state): State<AppState>,
@@ -387,3 +438,8 @@ fn grid_code(text: String) -> Result<String, ApiError> {
         Err(ApiError::BadRequest(format!("grid must be a 15-character grid code, got {text:?}")))
     }
 }
+
+/// The OpenAPI description of this module's routes.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(list, nearby, one, timeline, transition, reveal))]
+pub struct Doc;

@@ -38,6 +38,18 @@ pub fn gridworker_person(caller: &Caller) -> Option<&str> {
     (gridworker && !caller.acting_as.is_empty()).then_some(caller.acting_as.as_str())
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/reports",
+    operation_id = "post_api_v1_reports",
+    tag = "events",
+    params(("Idempotency-Key" = Option<String>, Header, description = "the report id, if not in the body: a retry with it is answered with the stored event")),
+    request_body(content(
+        (crate::events::intake::ReportRequest = "application/json"),
+        (serde_json::Value = "multipart/form-data")
+    ), description = "The report as JSON, or as multipart/form-data with a `report` part (that JSON) and up to the allowed number of `photo` parts (JPEG or PNG)"),
+    responses((status = 200, description = "the answer", body = wangge_core::wire::EventView), (status = 201, description = "created", body = wangge_core::wire::EventView), crate::http::openapi::Problems)
+)]
 /// 201 with the new event, or 200 with the original one for a retry.
 async fn report(State(state): State<AppState>, caller: Caller, request: Request) -> Result<Response, ApiError> {
     let scope = caller.scope(Permission::ReportEvent)?;
@@ -85,3 +97,8 @@ async fn report(State(state): State<AppState>, caller: Caller, request: Request)
     let note = AuditNote::success(Permission::ReportEvent.as_str(), format!("event:{}", event.event_id));
     Ok(note.with_detail(if replay { "retry answered with the stored event" } else { "" }).on(no_store(response)))
 }
+
+/// The OpenAPI description of this module's routes.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(report))]
+pub struct Doc;

@@ -28,13 +28,20 @@ pub fn router() -> Router<AppState> {
     Router::new().at("/api/v1/responsibility", get(current).put(replace))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/responsibility",
+    operation_id = "get_api_v1_responsibility",
+    tag = "events",
+    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+)]
 async fn current(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
     caller.require(Permission::ReadDivisions)?;
     Ok(Json(state.rules.routing().as_ref().clone()).into_response())
 }
 
 /// A new routing table, with departments to add or rename.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct RoutingBody {
     #[serde(default)]
@@ -42,6 +49,14 @@ struct RoutingBody {
     rules: Vec<Responsibility>,
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/v1/responsibility",
+    operation_id = "put_api_v1_responsibility",
+    tag = "events",
+    request_body = RoutingBody,
+    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+)]
 async fn replace(State(state): State<AppState>, caller: Caller, ApiJson(body): ApiJson<RoutingBody>) -> Result<Response, ApiError> {
     caller.require(Permission::EditRouting)?;
     check(&state, &body)?;
@@ -88,3 +103,8 @@ fn check(state: &AppState, body: &RoutingBody) -> Result<(), ApiError> {
     }
     Ok(())
 }
+
+/// The OpenAPI description of this module's routes.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(current, replace))]
+pub struct Doc;

@@ -41,7 +41,8 @@ pub fn router() -> Router<AppState> {
     Router::new().at("/api/v1/stats", get(figures))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct StatsQuery {
     from: Option<String>,
@@ -99,6 +100,14 @@ struct Answer {
     generated_at: String,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/stats",
+    operation_id = "get_api_v1_stats",
+    tag = "events",
+    params(StatsQuery),
+    responses((status = 200, description = "the list (JSON), or all of it as a spreadsheet with `format=xlsx|csv` or `Accept`", content((serde_json::Value = "application/json"), (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (String = "text/csv; charset=utf-8"))), crate::http::openapi::Problems)
+)]
 async fn figures(State(state): State<AppState>, caller: Caller, headers: HeaderMap, ApiQuery(q): ApiQuery<StatsQuery>) -> Result<Response, ApiError> {
     let scope = caller.scope(Permission::ReadStats)?;
     let export = sheets::wanted(q.format.as_deref(), &headers)?;
@@ -297,6 +306,11 @@ fn grid_code(text: String) -> Result<String, ApiError> {
         Err(ApiError::BadRequest(format!("grid must be a 15-character grid code, got {text:?}")))
     }
 }
+
+/// The OpenAPI description of this module's routes.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(figures))]
+pub struct Doc;
 
 #[cfg(test)]
 mod tests {

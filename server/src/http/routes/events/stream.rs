@@ -39,7 +39,8 @@ pub fn router() -> Router<AppState> {
     Router::new().at("/api/v1/events/stream", get(stream))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct StreamQuery {
     tier: Option<String>,
@@ -107,6 +108,14 @@ fn holder_id(id: String) -> Result<String, ApiError> {
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/events/stream",
+    operation_id = "get_api_v1_events_stream",
+    tag = "events",
+    params(StreamQuery),
+    responses((status = 200, description = "the answer", content((String = "text/event-stream"))), crate::http::openapi::Problems)
+)]
 async fn stream(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<StreamQuery>) -> Result<Response, ApiError> {
     let scope = caller.scope(Permission::ReadEvents)?;
     let mut filter = Filter::parse(q, scope.0)?;
@@ -186,3 +195,8 @@ fn message(change: &EventChange, clock: &Clock) -> Event {
     let data = serde_json::to_string(&message).unwrap_or_else(|_| "{}".into());
     Event::default().event("event").data(data)
 }
+
+/// The OpenAPI description of this module's routes.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(stream))]
+pub struct Doc;

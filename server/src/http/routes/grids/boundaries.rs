@@ -27,7 +27,8 @@ pub fn router() -> Router<AppState> {
 }
 
 /// The query string as given.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct FilterQuery {
     township: Option<String>,
@@ -65,6 +66,14 @@ impl Filter {
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/grids",
+    operation_id = "get_api_v1_grids",
+    tag = "grids",
+    params(FilterQuery),
+    responses((status = 200, description = "the answer", content((serde_json::Value = "application/geo+json"))), crate::http::openapi::Problems)
+)]
 async fn list(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<FilterQuery>) -> Result<Response, ApiError> {
     let scope = caller.scope(Permission::ReadMap)?;
     let filter = Filter::parse(q)?;
@@ -92,6 +101,14 @@ async fn list(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQue
     Ok(geojson_response(collection(catalog.note(), &features)))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/grids/{code}",
+    operation_id = "get_api_v1_grids_code",
+    tag = "grids",
+    params(("code" = String, Path, description = "a grid or division code")),
+    responses((status = 200, description = "the answer", content((serde_json::Value = "application/geo+json"))), crate::http::openapi::Problems)
+)]
 async fn one(State(state): State<AppState>, caller: Caller, ApiPath(code): ApiPath<String>) -> Result<Response, ApiError> {
     let scope = caller.scope(Permission::ReadMap)?;
     let catalog = state.catalog.load();
@@ -156,6 +173,11 @@ fn bbox(text: &str) -> Result<Rect<f64>, ApiError> {
     }
     Ok(Rect::new(coord! { x: lo.lon, y: lo.lat }, coord! { x: hi.lon, y: hi.lat }))
 }
+
+/// The OpenAPI description of this module's routes.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(list, one))]
+pub struct Doc;
 
 #[cfg(test)]
 mod tests {

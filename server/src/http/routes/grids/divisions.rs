@@ -18,6 +18,13 @@ pub fn router() -> Router<AppState> {
     Router::new().at("/api/v1/divisions", get(divisions))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/divisions",
+    operation_id = "get_api_v1_divisions",
+    tag = "grids",
+    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+)]
 /// The tree, serialised once at start-up; a township or village caller gets its own branch.
 async fn divisions(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
     let scope = caller.scope(Permission::ReadDivisions)?;
@@ -37,3 +44,8 @@ async fn divisions(State(state): State<AppState>, caller: Caller) -> Result<Resp
     }
     Ok(axum::Json(tree).into_response())
 }
+
+/// The OpenAPI description of this module's routes.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(divisions))]
+pub struct Doc;

@@ -23,7 +23,8 @@ pub fn router() -> Router<AppState> {
 }
 
 /// `?lon=..&lat=..`, kept as text so that a bad number gets a precise reason.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct PointQuery {
     lon: Option<String>,
@@ -31,7 +32,7 @@ struct PointQuery {
 }
 
 /// `{"points": [[lon, lat], ...]}`; points are checked one by one to name the bad one.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Points {
     points: Vec<Value>,
@@ -72,6 +73,14 @@ struct Results<'a> {
     results: Vec<Answer<'a>>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/locate",
+    operation_id = "get_api_v1_locate",
+    tag = "grids",
+    params(PointQuery),
+    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+)]
 async fn locate_one(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<PointQuery>) -> Result<Response, ApiError> {
     let scope = caller.scope(Permission::ReadMap)?;
     let lon = number("lon", q.lon.as_deref())?;
@@ -94,6 +103,14 @@ fn visible(index: &GridIndex, scope: &Scope, located: Located) -> bool {
     scope.is_county() || grid.and_then(|g| index.grids().get(g)).is_some_and(|r| scope.covers(&r.code))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/locate",
+    operation_id = "post_api_v1_locate",
+    tag = "grids",
+    request_body = Points,
+    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+)]
 async fn locate_many(State(state): State<AppState>, caller: Caller, ApiJson(body): ApiJson<Points>) -> Result<Response, ApiError> {
     let scope = caller.scope(Permission::ReadMap)?;
     let n = body.points.len();
@@ -160,3 +177,8 @@ fn answer(index: &GridIndex, located: Located) -> Answer<'_> {
         },
     }
 }
+
+/// The OpenAPI description of this module's routes.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(locate_one, locate_many))]
+pub struct Doc;

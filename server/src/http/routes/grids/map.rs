@@ -49,14 +49,35 @@ pub fn router() -> Router<AppState> {
         .at("/api/v1/map/choropleth", get(choropleth))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/map/townships.geojson",
+    operation_id = "get_api_v1_map_townships_geojson",
+    tag = "grids",
+    responses((status = 200, description = "the answer", content((serde_json::Value = "application/geo+json"))), crate::http::openapi::Problems)
+)]
 async fn townships(State(state): State<AppState>, caller: Caller, headers: HeaderMap) -> Result<Response, ApiError> {
     layer(&state, &caller, LayerKind::Townships, &headers)
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/map/villages.geojson",
+    operation_id = "get_api_v1_map_villages_geojson",
+    tag = "grids",
+    responses((status = 200, description = "the answer", content((serde_json::Value = "application/geo+json"))), crate::http::openapi::Problems)
+)]
 async fn villages(State(state): State<AppState>, caller: Caller, headers: HeaderMap) -> Result<Response, ApiError> {
     layer(&state, &caller, LayerKind::Villages, &headers)
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/map/grids.geojson",
+    operation_id = "get_api_v1_map_grids_geojson",
+    tag = "grids",
+    responses((status = 200, description = "the answer", content((serde_json::Value = "application/geo+json"))), crate::http::openapi::Problems)
+)]
 async fn grids(State(state): State<AppState>, caller: Caller, headers: HeaderMap) -> Result<Response, ApiError> {
     layer(&state, &caller, LayerKind::Grids, &headers)
 }
@@ -103,7 +124,8 @@ fn accepts_gzip(headers: &HeaderMap) -> bool {
     })
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct HeatQuery {
     category: Option<String>,
@@ -113,7 +135,8 @@ struct HeatQuery {
     cell: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct ChoroplethQuery {
     category: Option<String>,
@@ -125,6 +148,14 @@ struct ChoroplethQuery {
     on: Option<String>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/map/heat",
+    operation_id = "get_api_v1_map_heat",
+    tag = "grids",
+    params(HeatQuery),
+    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+)]
 async fn heat(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<HeatQuery>) -> Result<Response, ApiError> {
     let scope = caller.scope(Permission::ReadStats)?;
     let filter = point_filter(q.category.as_deref(), q.from.as_deref(), q.to.as_deref(), q.township, &scope)?;
@@ -134,6 +165,14 @@ async fn heat(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQue
     Ok(fresh(Json(map::heat(&points, cell, HEAT_POINTS_MAX)).into_response()))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/map/choropleth",
+    operation_id = "get_api_v1_map_choropleth",
+    tag = "grids",
+    params(ChoroplethQuery),
+    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+)]
 async fn choropleth(
     State(state): State<AppState>,
     caller: Caller,
@@ -235,6 +274,11 @@ fn cell_deg(text: Option<&str>) -> Result<f64, ApiError> {
         .filter(|c| (lo..=hi).contains(c))
         .ok_or_else(|| ApiError::BadRequest(format!("cell must be a size in degrees from {lo} to {hi}, got {text:?}")))
 }
+
+/// The OpenAPI description of this module's routes.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(townships, villages, grids, heat, choropleth))]
+pub struct Doc;
 
 #[cfg(test)]
 mod tests {

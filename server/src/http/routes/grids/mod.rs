@@ -1,12 +1,12 @@
 //! Routes of the grids domain: point → grid, grids and divisions, the map's layers and
 //! aggregations, search, downloads, OGC API – Features and boundary drafts.
 
-mod boundaries;
-mod divisions;
-mod export;
-mod locate;
-mod map;
-mod search;
+pub(super) mod boundaries;
+pub(super) mod divisions;
+pub(super) mod export;
+pub(super) mod locate;
+pub(super) mod map;
+pub(super) mod search;
 
 use axum::Router;
 

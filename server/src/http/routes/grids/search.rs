@@ -33,7 +33,8 @@ pub fn router() -> Router<AppState> {
     Router::new().at("/api/v1/search", get(search))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct SearchQuery {
     q: Option<String>,
@@ -41,6 +42,14 @@ struct SearchQuery {
     limit: Option<String>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/search",
+    operation_id = "get_api_v1_search",
+    tag = "grids",
+    params(SearchQuery),
+    responses((status = 200, description = "the answer", body = wangge_core::wire::SearchHits), crate::http::openapi::Problems)
+)]
 async fn search(State(state): State<AppState>, caller: Caller, ApiQuery(query): ApiQuery<SearchQuery>) -> Result<Response, ApiError> {
     let scope = caller.scope(Permission::ReadMap)?;
     let events_scope = caller.scope(Permission::ReadEvents).ok();
@@ -165,6 +174,11 @@ fn matches(q: &str, code: &str, name: &str) -> bool {
 fn place_hit(kind: HitKind, p: &Place) -> SearchHit {
     SearchHit { kind, code: p.code.clone(), name: p.name.clone(), bbox: p.bbox, point: None, grid: None }
 }
+
+/// The OpenAPI description of this module's routes.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(search))]
+pub struct Doc;
 
 #[cfg(test)]
 mod tests {

@@ -50,7 +50,8 @@ async fn visible(state: &AppState, caller: &Caller, permission: Permission, id: 
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct ListQuery {
     group: Option<String>,
@@ -64,6 +65,14 @@ struct ListQuery {
     format: Option<String>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/registry/special_groups",
+    operation_id = "get_api_v1_registry_special_groups",
+    tag = "registry",
+    params(ListQuery),
+    responses((status = 200, description = "the list (JSON), or all of it as a spreadsheet with `format=xlsx|csv` or `Accept`", content((serde_json::Value = "application/json"), (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (String = "text/csv; charset=utf-8"))), crate::http::openapi::Problems)
+)]
 /// `GET /api/v1/registry/special_groups`: the queue, the most overdue first, paged, or all of
 /// it as a spreadsheet (for the officers and gridworkers who read it: no `export_data`).
 async fn list(State(state): State<AppState>, caller: Caller, headers: HeaderMap, ApiQuery(q): ApiQuery<ListQuery>) -> Result<Response, ApiError> {
@@ -110,6 +119,14 @@ async fn list(State(state): State<AppState>, caller: Caller, headers: HeaderMap,
     Ok(note.on(no_store(Json(body).into_response())))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/registry/special_groups/{id}",
+    operation_id = "get_api_v1_registry_special_groups_id",
+    tag = "registry",
+    params(("id" = String, Path, description = "the record's id")),
+    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+)]
 async fn one(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<String>) -> Result<Response, ApiError> {
     let s = visible(&state, &caller, Permission::ReadSpecialGroups, &id).await?;
     let person = state.store.record(&state.registry_keys.open(special::PERSON_FIELD, &s.person_sealed).map_err(crate::registry::Refused::Crypt)?).await?;
@@ -119,6 +136,14 @@ async fn one(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath
     Ok(AuditNote::success(Permission::ReadSpecialGroups.as_str(), format!("special:{id}")).on(no_store(Json(view).into_response())))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/registry/special_groups",
+    operation_id = "post_api_v1_registry_special_groups",
+    tag = "registry",
+    request_body = serde_json::Value,
+    responses((status = 201, description = "created", body = serde_json::Value), crate::http::openapi::Problems)
+)]
 async fn create(State(state): State<AppState>, caller: Caller, ApiJson(body): ApiJson<Value>) -> Result<Response, ApiError> {
     let scope = caller.scope(Permission::EditSpecialGroups)?;
     let input = fields(&body)?;
@@ -142,6 +167,15 @@ async fn create(State(state): State<AppState>, caller: Caller, ApiJson(body): Ap
     Ok(AuditNote::success(Permission::EditSpecialGroups.as_str(), format!("special:{id}")).on(no_store(response)))
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/v1/registry/special_groups/{id}",
+    operation_id = "put_api_v1_registry_special_groups_id",
+    tag = "registry",
+    params(("id" = String, Path, description = "the record's id")),
+    request_body = serde_json::Value,
+    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+)]
 async fn replace(
     State(state): State<AppState>,
     caller: Caller,
@@ -159,6 +193,15 @@ async fn replace(
     Ok(AuditNote::success(Permission::EditSpecialGroups.as_str(), format!("special:{id}")).on(no_store(Json(view).into_response())))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/registry/special_groups/{id}/followups",
+    operation_id = "post_api_v1_registry_special_groups_id_followups",
+    tag = "registry",
+    params(("id" = String, Path, description = "the record's id")),
+    request_body = FollowupRequest,
+    responses((status = 200, description = "the answer", body = serde_json::Value), (status = 201, description = "created", body = serde_json::Value), crate::http::openapi::Problems)
+)]
 async fn follow_up(
     State(state): State<AppState>,
     caller: Caller,
@@ -182,3 +225,8 @@ async fn follow_up(
     }
     Ok(AuditNote::success(Permission::VisitSpecialGroup.as_str(), format!("special:{id}")).on(no_store(response)))
 }
+
+/// The OpenAPI description of this module's routes.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(list, create, one, replace, follow_up))]
+pub struct Doc;
