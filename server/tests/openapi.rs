@@ -58,6 +58,13 @@ async fn served_methods(client: &Client, pattern: &str) -> BTreeSet<String> {
     allow.split(',').map(|m| m.trim().to_ascii_lowercase()).filter(|m| !m.is_empty() && m != "head").collect()
 }
 
+/// Whether a schema says something about its values (an empty schema accepts anything).
+fn stated(schema: &Value) -> bool {
+    ["$ref", "type", "oneOf", "anyOf", "allOf", "items", "properties", "const", "enum"]
+        .iter()
+        .any(|key| schema.get(key).is_some())
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_document_is_valid_and_describes_every_route() {
     let mut server = Server::start_demo(None, &[]).await;
@@ -82,6 +89,14 @@ async fn the_document_is_valid_and_describes_every_route() {
             }
             let success = operation["responses"].as_object().unwrap().keys().any(|s| s.starts_with('2'));
             assert!(success, "{method} {path}: no success answer");
+            // Every JSON answer states its shape, so the fuzzer can check the answers against it.
+            for (status, answer) in operation["responses"].as_object().unwrap() {
+                for (media, content) in answer["content"].as_object().into_iter().flatten() {
+                    if media.contains("json") && status.starts_with('2') {
+                        assert!(stated(&content["schema"]), "{method} {path}: {status} {media} has no schema: {content}");
+                    }
+                }
+            }
         }
     }
     for scheme in ["bearer", "session", "monitoring"] {
