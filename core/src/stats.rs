@@ -73,6 +73,7 @@ pub struct EventFacts {
 
 /// Reported and closed counts with the closure rate.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Counts {
     /// Reported in the period.
     pub reported: usize,
@@ -96,6 +97,7 @@ impl Counts {
 
 /// On-time performance of one tier.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OnTime {
     /// Stints decided (finished, or past their deadline).
     pub stints: usize,

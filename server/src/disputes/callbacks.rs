@@ -134,22 +134,6 @@ pub async fn record(
     Ok((callback, after))
 }
 
-/// A call-back as answered.
-pub fn view(c: &Callback) -> serde_json::Value {
-    json!({
-        "callback_id": c.callback_id,
-        "event_id": c.event_id,
-        "at": crate::records::time_text(c.at),
-        "actor": c.actor,
-        "source": c.source,
-        "reached": c.reached,
-        "level": c.level.map(Level::zh),
-        "satisfied": c.level.map(Level::satisfied),
-        "note": c.note,
-        "reopened": c.reopened,
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

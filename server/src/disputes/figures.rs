@@ -14,7 +14,7 @@ use crate::records::{Callback, StatsFilter};
 use crate::store::{Store, StoreError};
 
 /// `disputes` of `GET /api/v1/stats`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct DisputeFigures {
     /// Cases registered.
     pub found: u64,
@@ -37,7 +37,7 @@ pub struct DisputeFigures {
 }
 
 /// `petitions` of `GET /api/v1/stats`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct PetitionFigures {
     /// Accepted cases, repeats counted with their first.
     pub cases: u64,
@@ -50,7 +50,7 @@ pub struct PetitionFigures {
 }
 
 /// `satisfaction` of `GET /api/v1/stats`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Satisfaction {
     /// Closed events of the period due a call-back by the county's rule.
     pub due: u64,
@@ -63,7 +63,7 @@ pub struct Satisfaction {
 }
 
 /// `outcomes` of `GET /api/v1/stats`: recorded per township, so `null` for a village or grid.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Outcomes {
     /// 公共安全事件.
     pub public_safety_incidents: Option<u64>,

@@ -17,7 +17,7 @@ use crate::store::{Store, StoreError};
 
 
 /// The departments and the responsibility table.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Routing {
     /// Departments, by code.
     pub departments: Vec<Department>,

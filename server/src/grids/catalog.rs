@@ -174,8 +174,8 @@ fn feature_json(g: &Grid) -> Result<String, serde_json::Error> {
 }
 
 /// Grids counted by kind.
-#[derive(Debug, Default, Serialize)]
-struct KindCounts {
+#[derive(Debug, Default, Serialize, utoipa::ToSchema)]
+pub(crate) struct KindCounts {
     community: usize,
     rural: usize,
     street_unit: usize,
@@ -192,15 +192,15 @@ impl KindCounts {
 }
 
 /// Village-level divisions counted by kind.
-#[derive(Debug, Default, Serialize)]
-struct VillageCounts {
+#[derive(Debug, Default, Serialize, utoipa::ToSchema)]
+pub(crate) struct VillageCounts {
     village: usize,
     community: usize,
 }
 
 /// The county's totals.
-#[derive(Debug, Serialize)]
-struct Totals {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct Totals {
     townships: usize,
     /// Villages and communities together.
     villages: usize,
@@ -211,22 +211,22 @@ struct Totals {
 }
 
 /// `GET /api/v1/divisions`: county → townships → villages, with grid counts.
-#[derive(Debug, Serialize)]
-struct DivisionTree<'a> {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct DivisionTree<'a> {
     county: Division<'a>,
     totals: Totals,
     townships: Vec<TownshipNode<'a>>,
     note: &'a str,
 }
 
-#[derive(Debug, Serialize)]
-struct Division<'a> {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct Division<'a> {
     code: &'a str,
     name: &'a str,
 }
 
-#[derive(Debug, Serialize)]
-struct TownshipNode<'a> {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct TownshipNode<'a> {
     code: &'a str,
     name: &'a str,
     area_km2: f64,
@@ -235,8 +235,8 @@ struct TownshipNode<'a> {
     villages: Vec<VillageNode<'a>>,
 }
 
-#[derive(Debug, Serialize)]
-struct VillageNode<'a> {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct VillageNode<'a> {
     code: &'a str,
     name: &'a str,
     kind: VillageKind,

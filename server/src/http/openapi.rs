@@ -130,6 +130,48 @@ pub struct OgcException {
     pub description: String,
 }
 
+/// A GeoJSON feature (RFC 7946): a geometry and its properties.
+#[derive(Debug, serde::Serialize, ToSchema)]
+#[allow(dead_code)] // described, not built: the GeoJSON answers are written as text.
+pub struct Feature {
+    /// `Feature`.
+    #[serde(rename = "type")]
+    #[schema(pattern = "^Feature$")]
+    pub kind: String,
+    /// The geometry in CGCS2000 lon/lat, `null` for none.
+    #[schema(value_type = Option<Object>)]
+    pub geometry: Option<serde_json::Value>,
+    /// The feature's fields, `null` for none.
+    #[schema(value_type = Option<Object>)]
+    pub properties: Option<serde_json::Value>,
+}
+
+/// A GeoJSON feature collection (RFC 7946); some answers add members (links, counts).
+#[derive(Debug, serde::Serialize, ToSchema)]
+#[allow(dead_code)] // described, not built: the GeoJSON answers are written as text.
+pub struct FeatureCollection {
+    /// `FeatureCollection`.
+    #[serde(rename = "type")]
+    #[schema(pattern = "^FeatureCollection$")]
+    pub kind: String,
+    /// The features.
+    pub features: Vec<Feature>,
+}
+
+/// This OpenAPI document (as a JSON object: it describes itself).
+#[derive(Debug, serde::Serialize, ToSchema)]
+#[allow(dead_code)] // described, not built: utoipa builds the document.
+pub struct Document {
+    /// `3.1.0`.
+    pub openapi: String,
+    /// Title, version, licence.
+    #[schema(value_type = Object)]
+    pub info: serde_json::Value,
+    /// The operations.
+    #[schema(value_type = Object)]
+    pub paths: serde_json::Value,
+}
+
 /// Adds the document's header, the credentials and the shared schemas to `doc` (the merged
 /// module documents).
 pub fn finish(mut doc: OpenApi) -> OpenApi {

@@ -69,7 +69,7 @@ pub enum DatasetError {
 }
 
 /// Whether a village-level division is a rural village or an urban community.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum VillageKind {
     /// 行政村 — a rural administrative village.

@@ -52,7 +52,7 @@ struct BaseQuery {
     operation_id = "get_api_v1_drafts_base",
     tag = "drafts",
     params(BaseQuery),
-    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+    responses((status = 200, description = "the area's published grids, to start a draft from", body = DraftBase), crate::http::openapi::Problems)
 )]
 async fn base(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<BaseQuery>) -> Result<Response, ApiError> {
     let scope = caller.scope(Permission::EditGrids)?;
@@ -94,7 +94,7 @@ struct ImportQuery {
     operation_id = "post_api_v1_drafts_import",
     tag = "drafts",
     params(ImportQuery),
-    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+    responses((status = 200, description = "the file's grids in CGCS2000", body = ImportAnswer), crate::http::openapi::Problems)
 )]
 /// A planner's file (`?format=geojson|gpkg|shp.zip`, `&crs=gcj02|bd09` for files in those)
 /// read into the draft's grids in CGCS2000, to check, edit and publish; at most
@@ -141,7 +141,7 @@ struct SplitBody {
     operation_id = "post_api_v1_drafts_split",
     tag = "drafts",
     request_body = SplitBody,
-    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+    responses((status = 200, description = "the two parts", body = SplitAnswer), crate::http::openapi::Problems)
 )]
 async fn split(caller: Caller, ApiJson(body): ApiJson<SplitBody>) -> Result<Response, ApiError> {
     caller.require(Permission::EditGrids)?;
@@ -181,7 +181,7 @@ fn drafting(state: &AppState) -> Drafting<'_> {
     operation_id = "post_api_v1_drafts_check",
     tag = "drafts",
     request_body = DraftRequest,
-    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+    responses((status = 200, description = "the draft's problems and impact", body = wangge_core::wire::draft::CheckAnswer), crate::http::openapi::Problems)
 )]
 async fn check(State(state): State<AppState>, caller: Caller, ApiJson(body): ApiJson<DraftRequest>) -> Result<Response, ApiError> {
     let scope = caller.scope(Permission::EditGrids)?;
@@ -195,7 +195,7 @@ async fn check(State(state): State<AppState>, caller: Caller, ApiJson(body): Api
     operation_id = "post_api_v1_drafts_publish",
     tag = "drafts",
     request_body = DraftRequest,
-    responses((status = 201, description = "created", body = serde_json::Value), crate::http::openapi::Problems)
+    responses((status = 201, description = "published: the new generation", body = wangge_core::wire::draft::PublishAnswer), crate::http::openapi::Problems)
 )]
 async fn publish(State(state): State<AppState>, caller: Caller, ApiJson(body): ApiJson<DraftRequest>) -> Result<Response, ApiError> {
     caller.require(Permission::EditGrids)?;

@@ -18,7 +18,7 @@ pub fn router() -> Router<AppState> {
     Router::new().at("/healthz", get(health)).at("/readyz", get(ready))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct Health {
     status: &'static str,
     grids: usize,
@@ -30,14 +30,14 @@ struct Health {
     operation_id = "get_healthz",
     tag = "health",
     security(()),
-    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+    responses((status = 200, description = "alive", body = Health), crate::http::openapi::Problems)
 )]
 /// Alive: answered from memory, whatever the database does.
 async fn health(State(state): State<AppState>) -> Json<Health> {
     Json(Health { status: "ok", grids: state.index.load().grids().len() })
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct Ready {
     status: &'static str,
     store: &'static str,
@@ -52,7 +52,7 @@ struct Ready {
     operation_id = "get_readyz",
     tag = "health",
     security(()),
-    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+    responses((status = 200, description = "ready", body = Ready), crate::http::openapi::Problems)
 )]
 /// Ready: the store answers, its schema is this build's, the index holds grids. Otherwise 503
 /// with `Retry-After` and the reason.

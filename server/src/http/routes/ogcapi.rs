@@ -230,7 +230,7 @@ async fn collection(
     operation_id = "get_ogcapi_collections_collection_items",
     tag = "ogcapi",
     params(("collection" = String, Path, description = "a collection id")),
-    responses((status = 200, description = "the answer", content((serde_json::Value = "application/geo+json"))), crate::http::openapi::OgcExceptions)
+    responses((status = 200, description = "a page of features", content((crate::http::openapi::FeatureCollection = "application/geo+json"))), crate::http::openapi::OgcExceptions)
 )]
 async fn items(
     State(state): State<AppState>,
@@ -252,7 +252,7 @@ async fn items(
     operation_id = "get_ogcapi_collections_collection_items_feature",
     tag = "ogcapi",
     params(("collection" = String, Path, description = "a collection id"), ("feature" = String, Path, description = "a feature id")),
-    responses((status = 200, description = "the answer", content((serde_json::Value = "application/geo+json"))), crate::http::openapi::OgcExceptions)
+    responses((status = 200, description = "the feature", content((crate::http::openapi::Feature = "application/geo+json"))), crate::http::openapi::OgcExceptions)
 )]
 async fn item(
     State(state): State<AppState>,

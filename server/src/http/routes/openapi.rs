@@ -31,7 +31,7 @@ static DOCUMENT: std::sync::LazyLock<Vec<u8>> =
     tag = "openapi",
     security(()),
     responses(
-        (status = 200, description = "the OpenAPI 3.1 document", content((serde_json::Value = "application/json"), (serde_json::Value = "application/vnd.oai.openapi+json;version=3.1"))),
+        (status = 200, description = "the OpenAPI 3.1 document", content((crate::http::openapi::Document = "application/json"), (crate::http::openapi::Document = "application/vnd.oai.openapi+json;version=3.1"))),
         crate::http::openapi::Problems
     )
 )]

@@ -35,7 +35,7 @@ pub fn router() -> Router<AppState> {
 }
 
 /// The device an account is bound to (人机格), as dispatchers and administrators see it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 struct DeviceView {
     username: String,
     /// Whether the account works from a bound device at all (gridworkers).
@@ -44,7 +44,7 @@ struct DeviceView {
     bound: Option<BoundView>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 struct BoundView {
     label: String,
     bound_at: String,
@@ -69,7 +69,7 @@ async fn device_account(state: &AppState, caller: &Caller, username: &str) -> Re
     operation_id = "get_api_v1_admin_users_username_device",
     tag = "access",
     params(("username" = String, Path, description = "an account's log-in name")),
-    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+    responses((status = 200, description = "the account's device binding", body = DeviceView), crate::http::openapi::Problems)
 )]
 async fn device(
     State(state): State<AppState>,
@@ -112,7 +112,7 @@ async fn unbind_device(
 }
 
 /// An account as the administrators see it (no hash, no secrets).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 struct AccountView {
     username: String,
     display_name: String,
@@ -148,7 +148,7 @@ fn view(a: AccountRecord) -> AccountView {
     path = "/api/v1/admin/users",
     operation_id = "get_api_v1_admin_users",
     tag = "access",
-    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+    responses((status = 200, description = "every account", body = Vec<AccountView>), crate::http::openapi::Problems)
 )]
 /// Either administrator may list accounts (one to manage them, the other to grant roles).
 async fn list(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
@@ -173,7 +173,7 @@ struct NewAccount {
     operation_id = "post_api_v1_admin_users",
     tag = "access",
     request_body = NewAccount,
-    responses((status = 201, description = "created", body = serde_json::Value), crate::http::openapi::Problems)
+    responses((status = 201, description = "created"), crate::http::openapi::Problems)
 )]
 async fn create(
     State(state): State<AppState>,
@@ -250,7 +250,7 @@ struct NewService {
     operation_id = "post_api_v1_admin_service_accounts",
     tag = "access",
     request_body = NewService,
-    responses((status = 201, description = "created", body = serde_json::Value), crate::http::openapi::Problems)
+    responses((status = 201, description = "created"), crate::http::openapi::Problems)
 )]
 /// A service account for an integration (the 12345 hotline, a GIS client): it has no
 /// password and never logs in; it holds API keys, and the security administrator grants it a
@@ -271,7 +271,7 @@ async fn create_service(
 }
 
 /// An API key as listed (never its secret).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 struct KeyView {
     id: String,
     username: String,
@@ -282,6 +282,13 @@ struct KeyView {
     last_used_at: String,
     revoked_at: Option<String>,
     live: bool,
+}
+
+/// A new API key: its secret (shown once) and the key as listed.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+struct IssuedKey {
+    api_key: String,
+    key: KeyView,
 }
 
 fn key_view(k: SessionRecord, now_us: i64) -> KeyView {
@@ -306,7 +313,7 @@ fn key_view(k: SessionRecord, now_us: i64) -> KeyView {
     tag = "access",
     params(("username" = String, Path, description = "an account's log-in name")),
     request_body = ApiKeyRequest,
-    responses((status = 201, description = "created", body = serde_json::Value), crate::http::openapi::Problems)
+    responses((status = 201, description = "the key, its secret shown once", body = IssuedKey), crate::http::openapi::Problems)
 )]
 /// An API key for a service account: scoped, expiring, shown once. A person's account never
 /// gets one (nobody obtains a credential for somebody else).
@@ -324,9 +331,9 @@ async fn api_key(
         other => other.into(),
     })?;
     let view = key_view(record, micros(now));
-    let answer = serde_json::json!({ "api_key": issued.token, "key": view });
-    let response = no_store((StatusCode::CREATED, Json(answer)).into_response());
     let detail = format!("key {} scope {} label {:?}", view.id, view.scope, view.label);
+    let answer = IssuedKey { api_key: issued.token, key: view };
+    let response = no_store((StatusCode::CREATED, Json(answer)).into_response());
     Ok(AuditNote::success("issue_api_key", format!("account:{name}")).with_detail(detail).on(response))
 }
 
@@ -335,7 +342,7 @@ async fn api_key(
     path = "/api/v1/admin/api-keys",
     operation_id = "get_api_v1_admin_api_keys",
     tag = "access",
-    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+    responses((status = 200, description = "every API key, newest first", body = Vec<KeyView>), crate::http::openapi::Problems)
 )]
 /// Every API key, newest first (at most 1,000), live or not.
 async fn api_keys(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
@@ -423,7 +430,7 @@ async fn grant(
     path = "/api/v1/admin/security-policy",
     operation_id = "get_api_v1_admin_security_policy",
     tag = "access",
-    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+    responses((status = 200, description = "the security policy", body = SecurityPolicy), crate::http::openapi::Problems)
 )]
 async fn policy(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
     caller.require(Permission::EditSecurityPolicy)?;

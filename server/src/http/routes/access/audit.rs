@@ -56,7 +56,7 @@ fn entry(s: &SealedRow) -> AuditEntry {
     operation_id = "get_api_v1_audit",
     tag = "access",
     params(SearchQuery),
-    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+    responses((status = 200, description = "a page of audit rows, newest first", body = wangge_core::wire::Paged<wangge_core::wire::AuditEntry>), crate::http::openapi::Problems)
 )]
 async fn search(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<SearchQuery>) -> Result<Response, ApiError> {
     caller.require(Permission::ReadAuditLog)?;
@@ -99,7 +99,7 @@ async fn search(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQ
     path = "/api/v1/audit/verify",
     operation_id = "get_api_v1_audit_verify",
     tag = "access",
-    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+    responses((status = 200, description = "the chain checked", body = wangge_core::wire::AuditVerify), crate::http::openapi::Problems)
 )]
 async fn verify(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
     caller.require(Permission::ReadAuditLog)?;

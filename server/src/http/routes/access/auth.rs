@@ -7,7 +7,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Extension, Json, Router};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use wangge_core::access::{AuditOutcome, Jurisdiction};
 use wangge_core::wire::Me;
 
@@ -192,6 +192,19 @@ async fn login(
     note.on(response)
 }
 
+/// The phone app's sign-in answer.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+struct DeviceToken {
+    /// The bearer token, shown once.
+    token: String,
+    /// Who signed in.
+    me: Me,
+    /// A newly bound device's key, shown once: the app sends it as `X-Wangge-Device` at its
+    /// next sign-in.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    device_key: Option<String>,
+}
+
 #[utoipa::path(
     post,
     path = "/api/v1/auth/token",
@@ -199,7 +212,7 @@ async fn login(
     tag = "access",
     request_body = Login,
     security(()),
-    responses((status = 201, description = "created", body = serde_json::Value), crate::http::openapi::Problems)
+    responses((status = 201, description = "signed in: a device token", body = DeviceToken), crate::http::openapi::Problems)
 )]
 /// The phone app's login: a bearer token (shown once) instead of a cookie.
 async fn device_token(
@@ -214,12 +227,9 @@ async fn device_token(
     };
     // A newly bound device's key is answered once: the app keeps it and sends it as
     // X-Wangge-Device at its next sign-in.
-    let mut answer = serde_json::json!({ "token": issued.token, "me": me_of(&state, &issued.caller) });
+    let answer = DeviceToken { token: issued.token, me: me_of(&state, &issued.caller), device_key: device_key.clone() };
     let detail = match &device_key {
-        Some(key) => {
-            answer["device_key"] = serde_json::Value::String(key.clone());
-            format!("device token; device bound: {}", device_label(&headers, &body))
-        }
+        Some(_) => format!("device token; device bound: {}", device_label(&headers, &body)),
         None => "device token".to_owned(),
     };
     let mut response = no_store((StatusCode::CREATED, Json(answer)).into_response());

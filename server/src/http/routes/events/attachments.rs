@@ -120,7 +120,7 @@ struct Duplicate {
     tag = "events",
     params(("id" = String, Path, description = "the record's id")),
     request_body = Duplicate,
-    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+    responses((status = 200, description = "the event, marked", body = wangge_core::wire::EventView), crate::http::openapi::Problems)
 )]
 /// Marks the event a duplicate of `of`: both must be the caller's to read; no chains (the
 /// original is not itself a duplicate, and a duplicate has no duplicates of its own).

@@ -24,7 +24,7 @@ pub fn router() -> Router<AppState> {
         .at("/api/v1/calendar/overrides/{date}", put(set_override))
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 struct Year {
     year: i32,
     working_days: u32,
@@ -35,7 +35,7 @@ struct Year {
     overrides: Vec<Override>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 struct Override {
     date: String,
     kind: DayKind,
@@ -54,7 +54,7 @@ fn parse_year(year: &str) -> Result<i32, ApiError> {
     operation_id = "get_api_v1_calendar_year",
     tag = "events",
     params(("year" = String, Path, description = "a year (e.g. 2024)")),
-    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+    responses((status = 200, description = "the year's days off, make-up working days and overrides", body = Year), crate::http::openapi::Problems)
 )]
 async fn year(State(state): State<AppState>, caller: Caller, ApiPath(year): ApiPath<String>) -> Result<Response, ApiError> {
     caller.require(Permission::ReadDivisions)?;
@@ -96,7 +96,7 @@ struct OverrideBody {
     kind: Option<DayKind>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 struct OverrideAnswer {
     date: String,
     kind: Option<DayKind>,
@@ -110,7 +110,7 @@ struct OverrideAnswer {
     tag = "events",
     params(("date" = String, Path, description = "a date (YYYY-MM-DD)")),
     request_body = OverrideBody,
-    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+    responses((status = 200, description = "the date as now counted", body = OverrideAnswer), crate::http::openapi::Problems)
 )]
 /// Sets or removes one date's override; deadlines computed from now on use it.
 async fn set_override(
@@ -150,7 +150,7 @@ struct Notice {
     tag = "events",
     params(("year" = String, Path, description = "a year (e.g. 2024)")),
     request_body = Notice,
-    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+    responses((status = 200, description = "the year as loaded", body = Year), crate::http::openapi::Problems)
 )]
 /// Loads (or replaces) a year's notice; deadlines in that year are computed from then on.
 async fn load_year(

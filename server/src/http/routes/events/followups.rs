@@ -9,9 +9,11 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use chrono::Duration;
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use wangge_core::access::{mask_phone, Permission};
+use wangge_core::dispute::Level;
+use wangge_core::wire::EventView;
 
 use crate::access::{AuditNote, Caller};
 use crate::disputes::callbacks::{self, FollowupRequest, Source};
@@ -20,7 +22,7 @@ use crate::http::error::ApiError;
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::http::routes::sheets::{self, Name};
 use crate::http::routes::{code, no_store, page, time, Routes, IDEMPOTENCY_KEY, IDEMPOTENT_REPLAY};
-use crate::records::{EventRecord, StatsFilter};
+use crate::records::{Callback, EventRecord, StatsFilter};
 use crate::state::AppState;
 
 /// Days of closed events the desk shows unless asked otherwise.
@@ -53,7 +55,7 @@ struct DeskQuery {
     operation_id = "get_api_v1_callbacks",
     tag = "events",
     params(DeskQuery),
-    responses((status = 200, description = "the list (JSON), or all of it as a spreadsheet with `format=xlsx|csv` or `Accept`", content((serde_json::Value = "application/json"), (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (String = "text/csv; charset=utf-8"))), crate::http::openapi::Problems)
+    responses((status = 200, description = "the list (JSON), or all of it as a spreadsheet with `format=xlsx|csv` or `Accept`", content((Desk = "application/json"), (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (String = "text/csv; charset=utf-8"))), crate::http::openapi::Problems)
 )]
 /// `GET /api/v1/callbacks`: what the desk is to call, most recently closed first (or all of
 /// it as a spreadsheet).
@@ -90,27 +92,120 @@ async fn desk(State(state): State<AppState>, caller: Caller, headers: HeaderMap,
     let mut items = Vec::new();
     for e in due.iter().skip(start).take(count) {
         let Some(event) = state.store.event(&e.event_id).await? else { continue };
-        items.push(json!({
-            "event_id": event.event_id,
-            "category": event.category.as_str(),
-            "description": event.description,
-            "closed_at": crate::records::time_text(e.closed_at),
-            "township": event.place.township,
-            "village": event.place.village,
-            "grid": event.place.grid,
-            "holder": event.flow.holder.as_ref().map(|h| json!({ "tier": h.tier.as_str(), "id": h.id })),
-            "reporter_phone": event.reporter.phone.as_deref().map(mask_phone),
-            "attempts": e.attempts,
-        }));
+        items.push(DeskItem {
+            event_id: event.event_id,
+            category: event.category.as_str(),
+            description: event.description,
+            closed_at: crate::records::time_text(e.closed_at),
+            township: event.place.township,
+            village: event.place.village,
+            grid: event.place.grid,
+            holder: event.flow.holder.as_ref().map(|h| Holder { tier: h.tier.as_str(), id: h.id.clone() }),
+            reporter_phone: event.reporter.phone.as_deref().map(mask_phone),
+            attempts: e.attempts,
+        });
     }
     if let Some(format) = export {
         let catalog = state.catalog.load();
-        let build = move || crate::events::sheets::callbacks(&items, &catalog);
+        let rows: Vec<Value> = items.iter().filter_map(|i| serde_json::to_value(i).ok()).collect();
+        let build = move || crate::events::sheets::callbacks(&rows, &catalog);
         return sheets::file(&state, format, Name { ascii: "callbacks", zh: "回访台" }, "callbacks", build).await;
     }
-    let answer = json!({ "items": items, "total": due.len(), "page": paging.page, "per_page": paging.per_page,
-                         "rule": { "always": state.callback_rule.always, "share_percent": state.callback_rule.share_percent } });
+    let rule = Rule { always: state.callback_rule.always.clone(), share_percent: state.callback_rule.share_percent };
+    let answer = Desk { items, total: due.len(), page: paging.page, per_page: paging.per_page, rule };
     Ok(no_store(Json(answer).into_response()))
+}
+
+/// The call-back desk's page.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+struct Desk {
+    items: Vec<DeskItem>,
+    /// Closed events due a call in the period.
+    total: usize,
+    page: u32,
+    per_page: u32,
+    /// The county's sampling rule.
+    rule: Rule,
+}
+
+/// Which closed events are due a call-back.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+struct Rule {
+    /// Categories always called back.
+    always: Vec<String>,
+    /// Per cent of the other events called back.
+    share_percent: u8,
+}
+
+/// A closed event due a call-back.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+struct DeskItem {
+    event_id: String,
+    category: &'static str,
+    description: String,
+    closed_at: String,
+    township: String,
+    village: String,
+    grid: String,
+    /// Who held it last.
+    holder: Option<Holder>,
+    /// Masked.
+    reporter_phone: Option<String>,
+    /// Calls made since it closed.
+    attempts: i64,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+struct Holder {
+    tier: &'static str,
+    id: String,
+}
+
+/// A call-back as answered.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+struct CallbackView {
+    callback_id: String,
+    event_id: String,
+    at: String,
+    actor: String,
+    /// `desk` or `reporter`.
+    source: String,
+    reached: bool,
+    /// 很满意, 基本满意, 不满意 or 很不满意, when reached.
+    level: Option<&'static str>,
+    satisfied: Option<bool>,
+    note: String,
+    reopened: bool,
+}
+
+fn view(c: &Callback) -> CallbackView {
+    CallbackView {
+        callback_id: c.callback_id.clone(),
+        event_id: c.event_id.clone(),
+        at: crate::records::time_text(c.at),
+        actor: c.actor.clone(),
+        source: c.source.clone(),
+        reached: c.reached,
+        level: c.level.map(Level::zh),
+        satisfied: c.level.map(Level::satisfied),
+        note: c.note.clone(),
+        reopened: c.reopened,
+    }
+}
+
+/// An event's call-backs.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+struct Callbacks {
+    items: Vec<CallbackView>,
+}
+
+/// A recorded call-back and the event after it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+struct Recorded {
+    followup: CallbackView,
+    /// Whether it reopened the event.
+    reopened: bool,
+    event: EventView,
 }
 
 /// The event and who records on it: the desk (a centre over it) or its reporter; anyone else
@@ -140,7 +235,7 @@ async fn event_for(state: &AppState, caller: &Caller, id: &str) -> Result<(Event
     operation_id = "get_api_v1_events_id_followups",
     tag = "events",
     params(("id" = String, Path, description = "the record's id")),
-    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+    responses((status = 200, description = "the event's call-backs", body = Callbacks), crate::http::openapi::Problems)
 )]
 /// `GET /api/v1/events/{id}/followups`.
 async fn list(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<String>) -> Result<Response, ApiError> {
@@ -155,8 +250,8 @@ async fn list(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPat
         return Err(missing());
     }
     let rows = state.store.callbacks(&event.event_id).await?;
-    let items: Vec<Value> = rows.iter().map(callbacks::view).collect();
-    Ok(no_store(Json(json!({ "items": items })).into_response()))
+    let items = rows.iter().map(view).collect();
+    Ok(no_store(Json(Callbacks { items }).into_response()))
 }
 
 #[utoipa::path(
@@ -166,7 +261,7 @@ async fn list(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPat
     tag = "events",
     params(("id" = String, Path, description = "the record's id")),
     request_body = FollowupRequest,
-    responses((status = 201, description = "created", body = serde_json::Value), crate::http::openapi::Problems)
+    responses((status = 201, description = "recorded", body = Recorded), (status = 200, description = "a replay of the same Idempotency-Key: the call-back recorded before", body = Recorded), crate::http::openapi::Problems)
 )]
 /// `POST /api/v1/events/{id}/followups` `{"reached", "level", "note"}`.
 async fn record(
@@ -193,20 +288,20 @@ async fn record(
     // A replay (the phone's queue or the desk resending after a lost answer) changes nothing.
     let before = state.store.callbacks(&event.event_id).await?;
     if let Some(done) = before.iter().find(|c| c.callback_id == callback_id) {
-        let view = json!({ "followup": callbacks::view(done), "reopened": done.reopened, "event": event_view(&event, state.clock.now()) });
-        let mut response = no_store(Json(view).into_response());
+        let replay = Recorded { followup: view(done), reopened: done.reopened, event: event_view(&event, state.clock.now()) };
+        let mut response = no_store(Json(replay).into_response());
         response.headers_mut().insert(IDEMPOTENT_REPLAY, HeaderValue::from_static("true"));
         return Ok(response);
     }
     let f = callbacks::check(body)?;
     let now = state.clock.now();
     let (callback, after) = callbacks::record(state.desk(), &event, &f, callback_id, (&actor, source), now).await?;
-    let view = json!({ "followup": callbacks::view(&callback), "reopened": callback.reopened, "event": event_view(&after, now) });
+    let answer = Recorded { followup: view(&callback), reopened: callback.reopened, event: event_view(&after, now) };
     let detail = match (callback.reached, callback.level) {
         (true, Some(l)) => format!("{} {}{}", source.as_str(), l.zh(), if callback.reopened { ", reopened" } else { "" }),
         _ => format!("{} not reached", source.as_str()),
     };
-    let response = (StatusCode::CREATED, Json(view)).into_response();
+    let response = (StatusCode::CREATED, Json(answer)).into_response();
     Ok(AuditNote::success(Permission::RecordRating.as_str(), format!("event:{}", event.event_id)).with_detail(detail).on(no_store(response)))
 }
 

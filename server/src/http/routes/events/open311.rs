@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use serde_json::{json, Value};
+use serde_json::Value;
 use wangge_core::event::{Category, State as LoopState};
 
 use wangge_core::access::Permission;
@@ -68,7 +68,7 @@ pub fn router() -> Router<AppState> {
     tag = "open311",
     security(()),
     responses(
-        (status = 200, description = "the services", content((serde_json::Value = "application/json"))),
+        (status = 200, description = "the services", content((Vec<Open311Service> = "application/json"))),
         crate::http::openapi::Open311Errors
     )
 )]
@@ -82,7 +82,7 @@ fn get_open311_v2_services_doc() {}
     operation_id = "get_open311_v2_requests",
     tag = "open311",
     responses(
-        (status = 200, description = "the requests", content((serde_json::Value = "application/json"))),
+        (status = 200, description = "the requests", content((Vec<Open311Request> = "application/json"))),
         crate::http::openapi::Open311Errors
     )
 )]
@@ -97,8 +97,8 @@ fn get_open311_v2_requests_doc() {}
     tag = "open311",
     request_body(content((serde_json::Value = "application/x-www-form-urlencoded"), (serde_json::Value = "application/json")), description = "GeoReport v2 fields"),
     responses(
-        (status = 201, description = "created", content((serde_json::Value = "application/json"))),
-        (status = 200, description = "a retry answered with the stored request", content((serde_json::Value = "application/json"))),
+        (status = 201, description = "created", content((Vec<Open311Receipt> = "application/json"))),
+        (status = 200, description = "a retry answered with the stored request", content((Vec<Open311Receipt> = "application/json"))),
         crate::http::openapi::Open311Errors
     )
 )]
@@ -114,7 +114,7 @@ fn post_open311_v2_requests_doc() {}
     params(("id" = String, Path, description = "the request's id (service_request_id)")),
     request_body(content((serde_json::Value = "application/x-www-form-urlencoded"), (serde_json::Value = "application/json")), description = "GeoReport v2 fields"),
     responses(
-        (status = 201, description = "recorded", content((serde_json::Value = "application/json"))),
+        (status = 201, description = "recorded", content((Vec<Open311Rating> = "application/json"))),
         crate::http::openapi::Open311Errors
     )
 )]
@@ -129,7 +129,7 @@ fn post_open311_v2_requests_id_followups_doc() {}
     tag = "open311",
     security(()),
     responses(
-        (status = 200, description = "the services", content((serde_json::Value = "application/json"))),
+        (status = 200, description = "the services", content((Vec<Open311Service> = "application/json"))),
         crate::http::openapi::Open311Errors
     )
 )]
@@ -143,7 +143,7 @@ fn get_open311_v2_services_json_doc() {}
     operation_id = "get_open311_v2_requests_json",
     tag = "open311",
     responses(
-        (status = 200, description = "the requests", content((serde_json::Value = "application/json"))),
+        (status = 200, description = "the requests", content((Vec<Open311Request> = "application/json"))),
         crate::http::openapi::Open311Errors
     )
 )]
@@ -158,8 +158,8 @@ fn get_open311_v2_requests_json_doc() {}
     tag = "open311",
     request_body(content((serde_json::Value = "application/x-www-form-urlencoded"), (serde_json::Value = "application/json")), description = "GeoReport v2 fields"),
     responses(
-        (status = 201, description = "created", content((serde_json::Value = "application/json"))),
-        (status = 200, description = "a retry answered with the stored request", content((serde_json::Value = "application/json"))),
+        (status = 201, description = "created", content((Vec<Open311Receipt> = "application/json"))),
+        (status = 200, description = "a retry answered with the stored request", content((Vec<Open311Receipt> = "application/json"))),
         crate::http::openapi::Open311Errors
     )
 )]
@@ -175,7 +175,7 @@ fn post_open311_v2_requests_json_doc() {}
     params(("id" = String, Path, description = "the request's id (service_request_id)")),
     request_body(content((serde_json::Value = "application/x-www-form-urlencoded"), (serde_json::Value = "application/json")), description = "GeoReport v2 fields"),
     responses(
-        (status = 201, description = "recorded", content((serde_json::Value = "application/json"))),
+        (status = 201, description = "recorded", content((Vec<Open311Rating> = "application/json"))),
         crate::http::openapi::Open311Errors
     )
 )]
@@ -320,7 +320,7 @@ async fn services(State(state): State<AppState>, format: Format) -> Response {
     tag = "events",
     params(("file" = String, Path, description = "a file name with its format suffix (`.json`, `.xml`)")),
     security(()),
-    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Open311Errors)
+    responses((status = 200, description = "the service's definition (JSON or XML by the suffix)", content((Open311Definition = "application/json"), (String = "application/xml"))), crate::http::openapi::Open311Errors)
 )]
 async fn definition(State(state): State<AppState>, uri: Uri) -> Response {
     let (code, format) = file(&uri);
@@ -369,7 +369,7 @@ fn refused(format: Format, action: &str, error: Open311Error) -> Response {
     operation_id = "get_open311_v2_requests_file",
     tag = "events",
     params(("file" = String, Path, description = "a file name with its format suffix (`.json`, `.xml`)")),
-    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Open311Errors)
+    responses((status = 200, description = "the request (JSON or XML by the suffix)", content((Vec<Open311Request> = "application/json"), (String = "application/xml"))), crate::http::openapi::Open311Errors)
 )]
 async fn one(State(state): State<AppState>, caller: Option<Caller>, uri: Uri, RawQuery(query): RawQuery) -> Response {
     let (id, format) = file(&uri);
@@ -679,24 +679,113 @@ fn report(state: &AppState, f: &HashMap<String, String>) -> Result<ReportRequest
     operation_id = "get_open311_discovery_json",
     tag = "events",
     security(()),
-    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Open311Errors)
+    responses((status = 200, description = "where the endpoint is and what it speaks", body = Discovery), crate::http::openapi::Open311Errors)
 )]
 /// `GET /open311/discovery.json`: where the GeoReport v2 endpoint is and what it speaks.
 async fn discovery(headers: HeaderMap) -> Response {
     let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
-    Json(json!({
-        "changeset": "2025-03-01T00:00:00+08:00",
-        "contact": "怀来县网格化服务管理中心",
-        "key_service": "",
-        "endpoints": [{
-            "specification": "http://wiki.open311.org/GeoReport_v2",
-            "url": format!("http://{host}{BASE}"),
-            "changeset": "2025-03-01T00:00:00+08:00",
-            "type": "production",
-            "formats": ["application/json", open311::XML],
+    Json(Discovery {
+        changeset: CHANGESET,
+        contact: "怀来县网格化服务管理中心",
+        key_service: "",
+        endpoints: vec![Endpoint {
+            specification: "http://wiki.open311.org/GeoReport_v2",
+            url: format!("http://{host}{BASE}"),
+            changeset: CHANGESET,
+            kind: "production",
+            formats: vec!["application/json", open311::XML],
         }],
-    }))
+    })
     .into_response()
+}
+
+/// When the endpoint's definition last changed.
+const CHANGESET: &str = "2025-03-01T00:00:00+08:00";
+
+/// GeoReport v2 discovery.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+struct Discovery {
+    changeset: &'static str,
+    contact: &'static str,
+    key_service: &'static str,
+    endpoints: Vec<Endpoint>,
+}
+
+/// One endpoint of the discovery.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+struct Endpoint {
+    specification: &'static str,
+    url: String,
+    changeset: &'static str,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    formats: Vec<&'static str>,
+}
+
+/// A GeoReport v2 service (`GET services`).
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+#[allow(dead_code)] // described, not built: `open311::Service::record` writes it.
+struct Open311Service {
+    service_code: String,
+    service_name: String,
+    description: String,
+    metadata: bool,
+    #[serde(rename = "type")]
+    kind: String,
+    keywords: String,
+    group: String,
+}
+
+/// A GeoReport v2 service definition (`GET services/{code}`): no extra attributes.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+#[allow(dead_code)] // described, not built: `open311::Service::definition` writes it.
+struct Open311Definition {
+    service_code: String,
+    #[schema(value_type = Vec<Object>)]
+    attributes: Vec<Value>,
+}
+
+/// A GeoReport v2 service request (`GET requests`); the reporter is never shown.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+#[allow(dead_code)] // described, not built: `open311::Names::request` writes it.
+struct Open311Request {
+    service_request_id: String,
+    /// `open` or `closed`.
+    status: String,
+    status_notes: Option<String>,
+    service_name: String,
+    service_code: String,
+    description: String,
+    agency_responsible: Option<String>,
+    service_notice: Option<String>,
+    requested_datetime: String,
+    updated_datetime: String,
+    expected_datetime: Option<String>,
+    address: String,
+    address_id: Option<String>,
+    zipcode: Option<String>,
+    lat: Option<f64>,
+    long: Option<f64>,
+    media_url: Option<String>,
+}
+
+/// The answer to a new request (GeoReport v2 `POST requests`).
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+#[allow(dead_code)] // described, not built: `create` writes it.
+struct Open311Receipt {
+    service_request_id: String,
+    service_notice: String,
+    account_id: Option<String>,
+}
+
+/// The answer to a reporter's rating.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+#[allow(dead_code)] // described, not built: `rate` writes it.
+struct Open311Rating {
+    service_request_id: String,
+    /// `open` (reopened) or `closed`.
+    status: String,
+    service_notice: String,
 }
 
 /// The OpenAPI description of this module's routes.

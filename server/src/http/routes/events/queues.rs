@@ -72,7 +72,7 @@ struct QueueQuery {
     operation_id = "get_api_v1_events",
     tag = "events",
     params(QueueQuery),
-    responses((status = 200, description = "the list (JSON), or all of it as a spreadsheet with `format=xlsx|csv` or `Accept`", content((serde_json::Value = "application/json"), (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (String = "text/csv; charset=utf-8"))), crate::http::openapi::Problems)
+    responses((status = 200, description = "the list (JSON), or all of it as a spreadsheet with `format=xlsx|csv` or `Accept`", content((wangge_core::wire::Paged<wangge_core::wire::EventView> = "application/json"), (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (String = "text/csv; charset=utf-8"))), crate::http::openapi::Problems)
 )]
 /// `GET /api/v1/events`: the queue, filtered and paged, or the whole of it as a spreadsheet.
 async fn list(
@@ -339,7 +339,7 @@ async fn transition(
     tag = "events",
     params(("id" = String, Path, description = "the record's id")),
     request_body = RevealBody,
-    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+    responses((status = 200, description = "the field in full (audited)", body = wangge_core::wire::Revealed), crate::http::openapi::Problems)
 )]
 /// The full value of a masked field (`reporter_phone`, `reporter_name`): audited, never cached.
 async fn reveal(

@@ -33,7 +33,7 @@ pub fn router() -> Router<AppState> {
     path = "/api/v1/responsibility",
     operation_id = "get_api_v1_responsibility",
     tag = "events",
-    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+    responses((status = 200, description = "the departments and the responsibility table", body = crate::events::rules::Routing), crate::http::openapi::Problems)
 )]
 async fn current(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
     caller.require(Permission::ReadDivisions)?;
@@ -55,7 +55,7 @@ struct RoutingBody {
     operation_id = "put_api_v1_responsibility",
     tag = "events",
     request_body = RoutingBody,
-    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+    responses((status = 200, description = "the table as now loaded", body = crate::events::rules::Routing), crate::http::openapi::Problems)
 )]
 async fn replace(State(state): State<AppState>, caller: Caller, ApiJson(body): ApiJson<RoutingBody>) -> Result<Response, ApiError> {
     caller.require(Permission::EditRouting)?;

@@ -58,7 +58,7 @@ struct StatsQuery {
 }
 
 /// One division's counts, with its name.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 struct DivisionCounts {
     code: String,
     name: String,
@@ -66,7 +66,7 @@ struct DivisionCounts {
     counts: Counts,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 struct Overdue {
     /// Open events of the division past a deadline now.
     total: i64,
@@ -74,7 +74,7 @@ struct Overdue {
     items: Vec<EventView>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 struct Answer {
     from: NaiveDate,
     to: NaiveDate,
@@ -106,7 +106,7 @@ struct Answer {
     operation_id = "get_api_v1_stats",
     tag = "events",
     params(StatsQuery),
-    responses((status = 200, description = "the list (JSON), or all of it as a spreadsheet with `format=xlsx|csv` or `Accept`", content((serde_json::Value = "application/json"), (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (String = "text/csv; charset=utf-8"))), crate::http::openapi::Problems)
+    responses((status = 200, description = "the list (JSON), or all of it as a spreadsheet with `format=xlsx|csv` or `Accept`", content((Answer = "application/json"), (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (String = "text/csv; charset=utf-8"))), crate::http::openapi::Problems)
 )]
 async fn figures(State(state): State<AppState>, caller: Caller, headers: HeaderMap, ApiQuery(q): ApiQuery<StatsQuery>) -> Result<Response, ApiError> {
     let scope = caller.scope(Permission::ReadStats)?;

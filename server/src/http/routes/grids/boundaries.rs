@@ -72,7 +72,7 @@ impl Filter {
     operation_id = "get_api_v1_grids",
     tag = "grids",
     params(FilterQuery),
-    responses((status = 200, description = "the answer", content((serde_json::Value = "application/geo+json"))), crate::http::openapi::Problems)
+    responses((status = 200, description = "the grids", content((crate::http::openapi::FeatureCollection = "application/geo+json"))), crate::http::openapi::Problems)
 )]
 async fn list(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<FilterQuery>) -> Result<Response, ApiError> {
     let scope = caller.scope(Permission::ReadMap)?;
@@ -107,7 +107,7 @@ async fn list(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQue
     operation_id = "get_api_v1_grids_code",
     tag = "grids",
     params(("code" = String, Path, description = "a grid or division code")),
-    responses((status = 200, description = "the answer", content((serde_json::Value = "application/geo+json"))), crate::http::openapi::Problems)
+    responses((status = 200, description = "the grid", content((crate::http::openapi::Feature = "application/geo+json"))), crate::http::openapi::Problems)
 )]
 async fn one(State(state): State<AppState>, caller: Caller, ApiPath(code): ApiPath<String>) -> Result<Response, ApiError> {
     let scope = caller.scope(Permission::ReadMap)?;

@@ -23,7 +23,7 @@ pub fn router() -> Router<AppState> {
     path = "/api/v1/divisions",
     operation_id = "get_api_v1_divisions",
     tag = "grids",
-    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+    responses((status = 200, description = "county, townships and villages with their grid counts (a township or village caller gets its own branch)", body = crate::grids::catalog::DivisionTree<'static>), crate::http::openapi::Problems)
 )]
 /// The tree, serialised once at start-up; a township or village caller gets its own branch.
 async fn divisions(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {

@@ -49,7 +49,7 @@ impl From<ExportError> for ApiError {
     operation_id = "get_api_v1_export_file",
     tag = "grids",
     params(("file" = String, Path, description = "`{grids|villages|townships}.{geojson|gpkg|shp.zip}`"), ExportQuery),
-    responses((status = 200, description = "the answer", content((serde_json::Value = "application/geo+json"), (String = "application/geopackage+sqlite3"), (String = "application/zip"))), crate::http::openapi::Problems)
+    responses((status = 200, description = "the answer", content((crate::http::openapi::FeatureCollection = "application/geo+json"), (String = "application/geopackage+sqlite3"), (String = "application/zip"))), crate::http::openapi::Problems)
 )]
 async fn download(
     State(state): State<AppState>,

@@ -39,7 +39,7 @@ struct Points {
 }
 
 /// The answer for one point.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 struct Answer<'a> {
     grid: Option<GridRef<'a>>,
     village: Option<DivisionRef<'a>>,
@@ -49,26 +49,26 @@ struct Answer<'a> {
     nearest: Option<Option<NearestRef<'a>>>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 struct GridRef<'a> {
     code: &'a str,
     name: &'a str,
     kind: &'static str,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 struct DivisionRef<'a> {
     code: &'a str,
     name: &'a str,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 struct NearestRef<'a> {
     code: &'a str,
     distance_m: f64,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 struct Results<'a> {
     results: Vec<Answer<'a>>,
 }
@@ -79,7 +79,7 @@ struct Results<'a> {
     operation_id = "get_api_v1_locate",
     tag = "grids",
     params(PointQuery),
-    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+    responses((status = 200, description = "the point's grid, village and township, or the nearest grid outside the county", body = Answer<'static>), crate::http::openapi::Problems)
 )]
 async fn locate_one(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<PointQuery>) -> Result<Response, ApiError> {
     let scope = caller.scope(Permission::ReadMap)?;
@@ -109,7 +109,7 @@ fn visible(index: &GridIndex, scope: &Scope, located: Located) -> bool {
     operation_id = "post_api_v1_locate",
     tag = "grids",
     request_body = Points,
-    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+    responses((status = 200, description = "each point's answer, in order", body = Results<'static>), crate::http::openapi::Problems)
 )]
 async fn locate_many(State(state): State<AppState>, caller: Caller, ApiJson(body): ApiJson<Points>) -> Result<Response, ApiError> {
     let scope = caller.scope(Permission::ReadMap)?;

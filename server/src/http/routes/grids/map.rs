@@ -54,7 +54,7 @@ pub fn router() -> Router<AppState> {
     path = "/api/v1/map/townships.geojson",
     operation_id = "get_api_v1_map_townships_geojson",
     tag = "grids",
-    responses((status = 200, description = "the answer", content((serde_json::Value = "application/geo+json"))), crate::http::openapi::Problems)
+    responses((status = 200, description = "the answer", content((crate::http::openapi::FeatureCollection = "application/geo+json"))), (status = 304, description = "not modified: the client holds this version"), crate::http::openapi::Problems)
 )]
 async fn townships(State(state): State<AppState>, caller: Caller, headers: HeaderMap) -> Result<Response, ApiError> {
     layer(&state, &caller, LayerKind::Townships, &headers)
@@ -65,7 +65,7 @@ async fn townships(State(state): State<AppState>, caller: Caller, headers: Heade
     path = "/api/v1/map/villages.geojson",
     operation_id = "get_api_v1_map_villages_geojson",
     tag = "grids",
-    responses((status = 200, description = "the answer", content((serde_json::Value = "application/geo+json"))), crate::http::openapi::Problems)
+    responses((status = 200, description = "the answer", content((crate::http::openapi::FeatureCollection = "application/geo+json"))), (status = 304, description = "not modified: the client holds this version"), crate::http::openapi::Problems)
 )]
 async fn villages(State(state): State<AppState>, caller: Caller, headers: HeaderMap) -> Result<Response, ApiError> {
     layer(&state, &caller, LayerKind::Villages, &headers)
@@ -76,7 +76,7 @@ async fn villages(State(state): State<AppState>, caller: Caller, headers: Header
     path = "/api/v1/map/grids.geojson",
     operation_id = "get_api_v1_map_grids_geojson",
     tag = "grids",
-    responses((status = 200, description = "the answer", content((serde_json::Value = "application/geo+json"))), crate::http::openapi::Problems)
+    responses((status = 200, description = "the answer", content((crate::http::openapi::FeatureCollection = "application/geo+json"))), (status = 304, description = "not modified: the client holds this version"), crate::http::openapi::Problems)
 )]
 async fn grids(State(state): State<AppState>, caller: Caller, headers: HeaderMap) -> Result<Response, ApiError> {
     layer(&state, &caller, LayerKind::Grids, &headers)
@@ -154,7 +154,7 @@ struct ChoroplethQuery {
     operation_id = "get_api_v1_map_heat",
     tag = "grids",
     params(HeatQuery),
-    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+    responses((status = 200, description = "the events as points or cells", body = wangge_core::wire::HeatMap), crate::http::openapi::Problems)
 )]
 async fn heat(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<HeatQuery>) -> Result<Response, ApiError> {
     let scope = caller.scope(Permission::ReadStats)?;
@@ -171,7 +171,7 @@ async fn heat(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQue
     operation_id = "get_api_v1_map_choropleth",
     tag = "grids",
     params(ChoroplethQuery),
-    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+    responses((status = 200, description = "per-grid counts", body = wangge_core::wire::Choropleth), crate::http::openapi::Problems)
 )]
 async fn choropleth(
     State(state): State<AppState>,
