@@ -10,6 +10,9 @@
 //! Prints ns/lookup (median and p99 of per-lookup timings, timer overhead subtracted, and the
 //! mean from whole-batch throughput) for random points in the county's bounding box and for
 //! points on shared grid edges, the ratio to the baseline, and any disagreement with it.
+//!
+//! Exits 1 without a figure when a step fails (the index, the runtime, PostGIS) and after its
+//! table when an answer disagrees with the baseline or PostGIS: a wrong answer is not a speed.
 
 #[path = "bench_postgis.rs"]
 mod bench_postgis;
@@ -43,7 +46,7 @@ fn main() {
     let build = median((0..5).map(|_| time(|| GridIndex::build(shapes.clone()).map(drop))).collect());
     let index = match GridIndex::build(shapes.clone()) {
         Ok(i) => i,
-        Err(e) => return eprintln!("index: {e}"),
+        Err(e) => fail(&format!("index: {e}")),
     };
     let base_build = median((0..5).map(|_| time(|| { drop(BaselineIndex::build(&shapes)); Ok(()) })).collect());
     let base = BaselineIndex::build(&shapes);
@@ -64,33 +67,50 @@ fn main() {
         let label = if pts.len() == 1_000_000 || pts.len() == 100_000 { label.to_string() } else { format!("{} points ({label})", pts.len()) };
         row(&format!("{label}: ours"), &ours, None);
         row(&format!("{label}: baseline"), &theirs, Some(theirs.median / ours.median));
+        // One line per figure for scripts/bench.sh's table: what | ours | alternative | theirs | ratio | goal.
+        let goal = if pts.len() == edges.len() { ("≤ 60 ns", "—") } else { ("≤ 15 ns", "≤ 150 ns") };
+        println!("TABLE|point → grid, {label}, mean ns|{:.1}|rstar + geo, in-process|{:.1}|{:.1}|{}", ours.mean, theirs.mean, theirs.mean / ours.mean, goal.0);
+        println!("TABLE|point → grid, {label}, p99 ns|{:.1}|rstar + geo, in-process|{:.1}|{:.1}|{}", ours.p99, theirs.p99, theirs.p99 / ours.p99, goal.1);
     }
-    report_agreement(&index, &base, &random, &edges);
+    let mut wrong = report_agreement(&index, &base, &random, &edges);
     if let Some(url) = postgis {
-        postgis_rows(&url, &shapes, &index, &base, &random);
+        wrong += postgis_rows(&url, &shapes, &index, &base, &random);
+    }
+    if wrong > 0 {
+        fail(&format!("{wrong} lookups disagree with the baseline or PostGIS"));
     }
 }
 
-fn postgis_rows(url: &str, shapes: &[GridShape], index: &GridIndex, base: &BaselineIndex, random: &[LonLat]) {
+/// Ends the run with a reason and exit code 1.
+fn fail(reason: &str) -> ! {
+    eprintln!("bench-locate: FAILED: {reason}");
+    std::process::exit(1)
+}
+
+/// The PostGIS rows; answers how many of its answers disagree with ours.
+fn postgis_rows(url: &str, shapes: &[GridShape], index: &GridIndex, base: &BaselineIndex, random: &[LonLat]) -> usize {
     let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(r) => r,
-        Err(e) => return eprintln!("tokio: {e}"),
+        Err(e) => fail(&format!("tokio: {e}")),
     };
     let single = &random[..random.len().min(2_000)];
     let batch = &random[..random.len().min(100_000)];
     match runtime.block_on(bench_postgis::run(url, shapes, single, batch)) {
-        Err(e) => eprintln!("PostGIS: {e}"),
+        Err(e) => fail(&format!("PostGIS: {e}")),
         Ok(f) => {
             let ours = run(3, batch, timer_overhead(), |p| index.grid_at(p));
             println!("\nPostGIS (ST_Covers + GiST, via sqlx on loopback)     median ns     p99 ns    mean ns   vs ours");
             println!("{:<50} {:>10.0} {:>10.0} {:>10} {:>8.0}×", format!("one query per point ({} points)", f.single_n), f.single.0, f.single.1, "", f.single.0 / ours.median);
             println!("{:<50} {:>10} {:>10} {:>10.0} {:>8.0}×", format!("batched, {} points in one query", f.batch_n), "", "", f.batched, f.batched / ours.mean);
+            println!("TABLE|point → grid, one query per point, median ns|{:.1}|PostGIS ST_Covers + GiST|{:.0}|{:.0}|—", ours.median, f.single.0, f.single.0 / ours.median);
+            println!("TABLE|point → grid, batched, mean ns per point|{:.1}|PostGIS ST_Covers + GiST, one query|{:.0}|{:.0}|—", ours.mean, f.batched, f.batched / ours.mean);
             let tiling = |hits: &[usize]| hits.iter().filter(|&&g| index.grids()[g].kind != GridKind::StreetUnit).count();
             let disagree = batch.iter().zip(&f.answers).filter(|(p, a)| {
                 let hits = base.grids_at(p.lon, p.lat);
                 tiling(&hits) <= 1 && index.grid_at(**p) != **a
             }).count();
             println!("agreement: {disagree} disagreements between PostGIS and our index on {} points off the boundaries", f.batch_n);
+            disagree
         }
     }
 }
@@ -125,7 +145,9 @@ fn run<T>(rounds: usize, pts: &[LonLat], overhead: f64, f: impl Fn(LonLat) -> T)
     Figures { median: median(med), p99: median(p99), mean: median(mean) }
 }
 
-fn report_agreement(index: &GridIndex, base: &BaselineIndex, random: &[LonLat], edges: &[LonLat]) {
+/// Prints the agreement with the baseline; answers the wrong answers (disagreements off the
+/// boundaries, edge points without a grid or with a grid that does not touch them).
+fn report_agreement(index: &GridIndex, base: &BaselineIndex, random: &[LonLat], edges: &[LonLat]) -> usize {
     let tiling = |hits: &[usize]| hits.iter().filter(|&&g| index.grids()[g].kind != GridKind::StreetUnit).count();
     let (mut off, mut disagree, mut inside) = (0, 0, 0);
     for &p in random {
@@ -140,6 +162,7 @@ fn report_agreement(index: &GridIndex, base: &BaselineIndex, random: &[LonLat], 
     let outside_hits = edges.iter().filter(|&&p| index.grid_at(p).is_some_and(|g| !base.grids_at(p.lon, p.lat).contains(&g))).count();
     println!("\nagreement: {disagree} disagreements with the baseline on {off} random points off the boundaries ({inside} inside the county)");
     println!("shared edges: {none_on_edges} points got no grid, {outside_hits} got a grid that does not touch them (of {})", edges.len());
+    disagree + none_on_edges + outside_hits
 }
 
 fn random_points(n: usize) -> Vec<LonLat> {
