@@ -237,6 +237,7 @@ impl PatrolFacts {
 
 /// One gridworker's figures for a period.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct GridworkerFigures {
     /// The gridworker.
     pub person_id: String,
@@ -256,6 +257,7 @@ pub struct GridworkerFigures {
 
 /// One grid's figures for a period.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct GridFigures {
     /// The grid's code.
     pub code: String,

@@ -14,6 +14,7 @@ use crate::event::{Holder, Tier};
 
 /// What a person does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = PersonRole))]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// 专职网格员 — full-time gridworker, bound to grids and a device.

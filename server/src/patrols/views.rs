@@ -6,7 +6,7 @@ use serde::Serialize;
 use crate::records::{time_text, Checkin, CheckinKind, LivePatrol, PatrolRecord};
 
 /// A patrol with its counts.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct PatrolView {
     id: String,
     person_id: String,
@@ -38,7 +38,8 @@ impl From<&PatrolRecord> for PatrolView {
 }
 
 /// What a batch of points did.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[schema(as = PatrolPointsAnswer)]
 pub struct PointsAnswer {
     /// Points sent.
     pub received: usize,
@@ -51,7 +52,7 @@ pub struct PointsAnswer {
 }
 
 /// A check-in.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct CheckinView {
     id: String,
     patrol_id: String,
@@ -87,7 +88,8 @@ impl From<&Checkin> for CheckinView {
 }
 
 /// A gridworker on patrol now, for the dispatchers' map.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[schema(as = PatrolLiveView)]
 pub struct LiveView {
     patrol_id: String,
     person_id: String,
@@ -98,7 +100,8 @@ pub struct LiveView {
 }
 
 /// The last point of a live patrol, and how old it is.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[schema(as = PatrolLastPoint)]
 struct LastPoint {
     lon: f64,
     lat: f64,

@@ -11,7 +11,7 @@ use crate::records::{time_text, PersonRecord};
 
 
 /// The JSON answer for a person (phone masked).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct PersonView {
     id: String,
     name: String,

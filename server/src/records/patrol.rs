@@ -75,7 +75,7 @@ pub struct TrackPoint {
 }
 
 /// A kind of place checked in at.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum CheckinKind {
     /// A household (住户).

@@ -7,10 +7,10 @@ use std::collections::HashMap;
 use std::sync::atomic::AtomicUsize;
 use std::sync::{Arc, Mutex};
 
-use serde_json::{json, Value};
+use serde::Serialize;
 use wangge_core::registry::Entity;
 
-use super::sheets::SheetError;
+use super::sheets::{CellProblem, SheetError};
 use super::Refused;
 
 /// Most imports remembered (the oldest finished ones are forgotten first).
@@ -27,7 +27,50 @@ pub struct ImportStatus {
     pub by: String,
     /// Rows checked so far.
     pub checked: AtomicUsize,
-    outcome: Mutex<Option<Value>>,
+    outcome: Mutex<Option<ImportState>>,
+}
+
+/// Where an import stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(tag = "state", rename_all = "snake_case")]
+#[schema(as = RegistryImportState)]
+pub enum ImportState {
+    /// Its rows are being checked.
+    Checking,
+    /// Every row stored.
+    Done {
+        /// Rows stored.
+        stored: usize,
+    },
+    /// Nothing stored.
+    Failed {
+        /// Rows stored: none.
+        stored: usize,
+        /// Why, for a person.
+        detail: String,
+        /// The rows' problems (the first thousand).
+        problems: Vec<CellProblem>,
+        /// Problems in all, when the rows had problems.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        problems_total: Option<usize>,
+    },
+}
+
+/// An import as answered (`GET /api/v1/registry/imports/{id}`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[schema(as = RegistryImport)]
+pub struct ImportView {
+    /// Where it stands.
+    #[serde(flatten)]
+    pub state: ImportState,
+    /// Its id.
+    pub import_id: String,
+    /// The kind imported (plural).
+    pub entity: &'static str,
+    /// Data rows in the file.
+    pub rows: usize,
+    /// Rows checked so far.
+    pub rows_checked: usize,
 }
 
 impl ImportStatus {
@@ -38,16 +81,15 @@ impl ImportStatus {
 
     /// Records how it ended.
     pub fn finish(&self, outcome: Result<usize, SheetError>) {
+        let failed = |detail: String, problems, problems_total| ImportState::Failed { stored: 0, detail, problems, problems_total };
         let value = match outcome {
-            Ok(n) => json!({"state": "done", "stored": n}),
-            Err(SheetError::Rows { problems, total }) => {
-                json!({"state": "failed", "stored": 0, "detail": format!("{total} problem(s); nothing was imported"), "problems": problems, "problems_total": total})
-            }
+            Ok(n) => ImportState::Done { stored: n },
+            Err(SheetError::Rows { problems, total }) => failed(format!("{total} problem(s); nothing was imported"), problems, Some(total)),
             Err(SheetError::Registry(Refused::Store(e))) => {
                 tracing::error!(error = %crate::logging::error_chain(&e), "an import failed in the store");
-                json!({"state": "failed", "stored": 0, "detail": "the store is unavailable; nothing was imported", "problems": []})
+                failed("the store is unavailable; nothing was imported".into(), Vec::new(), None)
             }
-            Err(other) => json!({"state": "failed", "stored": 0, "detail": other.to_string(), "problems": []}),
+            Err(other) => failed(other.to_string(), Vec::new(), None),
         };
         if let Ok(mut o) = self.outcome.lock() {
             *o = Some(value);
@@ -59,14 +101,9 @@ impl ImportStatus {
     }
 
     /// The status as answered, with `checked` rows checked.
-    pub fn view(&self, id: &str, checked: usize) -> Value {
-        let outcome = self.outcome.lock().ok().and_then(|o| o.clone());
-        let mut v = outcome.unwrap_or_else(|| json!({"state": "checking"}));
-        v["import_id"] = id.into();
-        v["entity"] = self.entity.plural().into();
-        v["rows"] = self.rows.into();
-        v["rows_checked"] = checked.into();
-        v
+    pub fn view(&self, id: &str, checked: usize) -> ImportView {
+        let state = self.outcome.lock().ok().and_then(|o| o.clone()).unwrap_or(ImportState::Checking);
+        ImportView { state, import_id: id.to_owned(), entity: self.entity.plural(), rows: self.rows, rows_checked: checked }
     }
 }
 

@@ -18,7 +18,7 @@ use wangge_core::{GridIndex, LonLat};
 use crate::access::{FieldCryptError, FieldKeys};
 use crate::records::{RegistryMove, RegistryRecord, RegistryTable, Village};
 use crate::store::{Store, StoreError};
-pub use views::{record_view, summary, Summary};
+pub use views::{record_view, summary, LinkedFrom, RecordView, Summary};
 
 /// The field whose keyed hash finds a person.
 pub const ID_FIELD: &str = "id_number";

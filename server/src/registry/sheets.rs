@@ -38,7 +38,7 @@ pub const TIME_BUDGET: Duration = Duration::from_secs(300);
 pub const MAX_PROBLEMS: usize = 1_000;
 
 /// One cell's problem.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct CellProblem {
     /// The spreadsheet row (1 is the header).
     pub row: usize,

@@ -7,6 +7,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
+use serde::Serialize;
 use serde_json::{Map, Value};
 use wangge_core::people::{Role, Roster};
 use wangge_core::registry::schema::{default_followup_days, SPECIAL};
@@ -96,29 +97,77 @@ pub async fn build(
     Ok((record, person))
 }
 
+/// The keys a membership's answer sets itself: an extension field of the same key is not
+/// answered.
+const VIEW_KEYS: [&str; 14] = [
+    "id", "group", "group_zh", "person_id", "person_name", "township_code", "village_code", "grid_code",
+    "responsible_person_id", "followup_days", "last_followup_at", "due_at", "overdue", "followups",
+];
+
+/// A membership as answered to those who may see it: its extension record's fields at the top
+/// level, the person's id and name, the schedule and whether it is overdue.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[schema(as = SpecialMember)]
+pub struct SpecialView {
+    /// The extension record's fields by key, as text.
+    #[serde(flatten)]
+    pub details: BTreeMap<String, String>,
+    /// The membership's id.
+    pub id: String,
+    /// The group's code.
+    pub group: String,
+    /// The group's name.
+    pub group_zh: String,
+    /// The member's registry record.
+    pub person_id: String,
+    /// The member's name as the registry lists it (null if the record is gone).
+    pub person_name: Option<String>,
+    /// Township code.
+    pub township_code: String,
+    /// Village or community code.
+    pub village_code: String,
+    /// The member's grid.
+    pub grid_code: Option<String>,
+    /// The gridworker who follows the member up.
+    pub responsible_person_id: String,
+    /// Days between follow-ups.
+    pub followup_days: u32,
+    /// The last follow-up.
+    pub last_followup_at: Option<String>,
+    /// When the next follow-up is due.
+    pub due_at: String,
+    /// Whether it is past due.
+    pub overdue: bool,
+    /// Its follow-ups (`GET …/special_groups/{id}` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub followups: Option<Vec<FollowupView>>,
+}
+
 /// A membership as answered to those who may see it: the person's id and name, the
 /// extension opened, the schedule and whether it is overdue.
-pub fn view(keys: &FieldKeys, s: &SpecialRecord, person: Option<&RegistryRecord>, now: DateTime<Utc>) -> Result<Value, Refused> {
+pub fn view(keys: &FieldKeys, s: &SpecialRecord, person: Option<&RegistryRecord>, now: DateTime<Utc>) -> Result<SpecialView, Refused> {
     let details: Map<String, Value> = serde_json::from_str(&keys.open(DETAILS_FIELD, &s.details_sealed)?).unwrap_or_default();
-    let mut out = details;
-    let person_id = keys.open(PERSON_FIELD, &s.person_sealed)?;
-    let mut put = |k: &str, v: Value| {
-        out.insert(k.to_owned(), v);
+    let text = |v: Value| match v {
+        Value::String(t) => t,
+        other => other.to_string(),
     };
-    put("id", s.special_id.clone().into());
-    put("group", s.group.clone().into());
-    put("group_zh", wangge_core::registry::codes::label(wangge_core::registry::codes::GROUP, &s.group).into());
-    put("person_id", person_id.into());
-    put("person_name", person.map_or(Value::Null, |p| p.title.clone().into()));
-    put("township_code", s.township_code.clone().into());
-    put("village_code", s.village_code.clone().into());
-    put("grid_code", s.grid_code.clone().map_or(Value::Null, Value::String));
-    put("responsible_person_id", s.responsible_person_id.clone().into());
-    put("followup_days", s.followup_days.into());
-    put("last_followup_at", s.last_followup_at.map_or(Value::Null, |t| time_text(t).into()));
-    put("due_at", time_text(s.due_at).into());
-    put("overdue", (s.due_at < now).into());
-    Ok(Value::Object(out))
+    Ok(SpecialView {
+        details: details.into_iter().filter(|(k, _)| !VIEW_KEYS.contains(&k.as_str())).map(|(k, v)| (k, text(v))).collect(),
+        id: s.special_id.clone(),
+        group: s.group.clone(),
+        group_zh: wangge_core::registry::codes::label(wangge_core::registry::codes::GROUP, &s.group),
+        person_id: keys.open(PERSON_FIELD, &s.person_sealed)?,
+        person_name: person.map(|p| p.title.clone()),
+        township_code: s.township_code.clone(),
+        village_code: s.village_code.clone(),
+        grid_code: s.grid_code.clone(),
+        responsible_person_id: s.responsible_person_id.clone(),
+        followup_days: s.followup_days,
+        last_followup_at: s.last_followup_at.map(time_text),
+        due_at: time_text(s.due_at),
+        overdue: s.due_at < now,
+        followups: None,
+    })
 }
 
 /// The columns of the special-group queue as a spreadsheet: the membership and its
@@ -139,21 +188,34 @@ pub const SPECIAL_COLUMNS: &[Column] = &[
 ];
 
 /// The queue as a spreadsheet, from the views the list answers.
-pub fn sheet(items: &[Value]) -> Sheet {
+pub fn sheet(items: &[SpecialView]) -> Sheet {
     let mut sheet = Sheet::new("特殊人群", SPECIAL_COLUMNS.to_vec());
     for item in items {
-        sheet.push_json(item);
+        sheet.push_json(&serde_json::to_value(item).unwrap_or_default());
     }
     sheet
 }
 
 /// A follow-up as answered (its note opened).
-pub fn followup_view(keys: &FieldKeys, f: &FollowupRecord) -> Result<Value, Refused> {
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[schema(as = SpecialFollowup)]
+pub struct FollowupView {
+    /// Its id.
+    pub id: String,
+    /// The membership followed up.
+    pub special_id: String,
+    /// When.
+    pub at: String,
+    /// The gridworker who made it.
+    pub person_id: String,
+    /// What was found.
+    pub note: Option<String>,
+}
+
+/// A follow-up as answered (its note opened).
+pub fn followup_view(keys: &FieldKeys, f: &FollowupRecord) -> Result<FollowupView, Refused> {
     let note = f.note_sealed.as_deref().map(|n| keys.open(NOTE_FIELD, n)).transpose()?;
-    Ok(serde_json::json!({
-        "id": f.followup_id, "special_id": f.special_id, "at": time_text(f.at),
-        "person_id": f.person_id, "note": note,
-    }))
+    Ok(FollowupView { id: f.followup_id.clone(), special_id: f.special_id.clone(), at: time_text(f.at), person_id: f.person_id.clone(), note })
 }
 
 /// `POST /api/v1/registry/special_groups/{id}/followups`.

@@ -24,7 +24,7 @@ use crate::http::with_photos;
 use crate::photos;
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::patrols::figures::{figures, FigureScope};
-use crate::patrols::{self, CheckinRequest, CheckinView, EndRequest, LiveView, Locator, PatrolView, PointsRequest, StartRequest};
+use crate::patrols::{self, CheckinRequest, CheckinView, EndRequest, LiveView, Locator, PatrolView, PointsAnswer, PointsRequest, StartRequest};
 use crate::records::{time_text, Page, PatrolFilter, PatrolRecord};
 use crate::state::AppState;
 
@@ -70,7 +70,7 @@ fn stored(body: impl Serialize, replay: bool, location: &str, note: AuditNote) -
     operation_id = "post_api_v1_patrols",
     tag = "patrols",
     request_body = StartRequest,
-    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+    responses((status = 201, description = "started", body = PatrolView), (status = 200, description = "a retry answered with the patrol already started", body = PatrolView), crate::http::openapi::Problems)
 )]
 async fn start(
     State(state): State<AppState>,
@@ -94,7 +94,7 @@ async fn start(
     tag = "patrols",
     params(("id" = String, Path, description = "the record's id")),
     request_body = PointsRequest,
-    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+    responses((status = 200, description = "what the batch did", body = PointsAnswer), crate::http::openapi::Problems)
 )]
 async fn points(
     State(state): State<AppState>,
@@ -118,7 +118,7 @@ async fn points(
     operation_id = "post_api_v1_patrols_id_checkins",
     tag = "patrols",
     params(("id" = String, Path, description = "the record's id")),
-    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+    responses((status = 201, description = "checked in", body = CheckinView), (status = 200, description = "a retry answered with the check-in already stored", body = CheckinView), crate::http::openapi::Problems)
 )]
 /// A check-in: JSON, or `multipart/form-data` with the JSON as `checkin` and up to nine
 /// `photo` parts (stored with the check-in, in its transaction).
@@ -150,7 +150,7 @@ async fn checkin(
     tag = "patrols",
     params(("id" = String, Path, description = "the record's id")),
     request_body = EndRequest,
-    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+    responses((status = 200, description = "the patrol ended", body = PatrolView), crate::http::openapi::Problems)
 )]
 async fn end(
     State(state): State<AppState>,
@@ -202,7 +202,7 @@ impl Viewer {
     operation_id = "get_api_v1_patrols_id",
     tag = "patrols",
     params(("id" = String, Path, description = "the record's id")),
-    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+    responses((status = 200, description = "the patrol with its check-ins", body = PatrolDetail), crate::http::openapi::Problems)
 )]
 async fn one(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<String>) -> Result<Response, ApiError> {
     let viewer = Viewer::of(&caller)?;
@@ -223,7 +223,7 @@ async fn one(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath
 }
 
 /// One patrol with its check-ins.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 struct PatrolDetail {
     #[serde(flatten)]
     patrol: PatrolView,
@@ -253,7 +253,7 @@ struct ListQuery {
     operation_id = "get_api_v1_patrols",
     tag = "patrols",
     params(ListQuery),
-    responses((status = 200, description = "the list (JSON), or all of it as a spreadsheet with `format=xlsx|csv` or `Accept`", content((serde_json::Value = "application/json"), (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (String = "text/csv; charset=utf-8"))), crate::http::openapi::Problems)
+    responses((status = 200, description = "the list (JSON), or all of it as a spreadsheet with `format=xlsx|csv` or `Accept`", content((wangge_core::wire::Paged<PatrolView> = "application/json"), (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (String = "text/csv; charset=utf-8"))), crate::http::openapi::Problems)
 )]
 /// `GET /api/v1/patrols`: patrols newest first, paged, or all of them as a spreadsheet.
 async fn list(State(state): State<AppState>, caller: Caller, headers: HeaderMap, ApiQuery(q): ApiQuery<ListQuery>) -> Result<Response, ApiError> {
@@ -315,7 +315,7 @@ async fn list(State(state): State<AppState>, caller: Caller, headers: HeaderMap,
     path = "/api/v1/patrols/live",
     operation_id = "get_api_v1_patrols_live",
     tag = "patrols",
-    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+    responses((status = 200, description = "the gridworkers on patrol now", body = LiveAnswer), crate::http::openapi::Problems)
 )]
 async fn live(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
     let scope = caller.scope(Permission::ReadPatrols)?;
@@ -331,7 +331,17 @@ async fn live(State(state): State<AppState>, caller: Caller) -> Result<Response,
     let items: Vec<LiveView> = found.iter().map(|p| LiveView::new(p, name(&p.person_id), now)).collect();
     let note = AuditNote::success(Permission::ReadPatrols.as_str(), "patrols:live")
         .with_detail(format!("{} gridworkers on patrol", items.len()));
-    Ok(note.on(no_store(Json(serde_json::json!({ "items": items, "generated_at": time_text(now) })).into_response())))
+    Ok(note.on(no_store(Json(LiveAnswer { items, generated_at: time_text(now) }).into_response())))
+}
+
+/// The gridworkers on patrol now (`GET /api/v1/patrols/live`).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = PatrolsLive)]
+struct LiveAnswer {
+    /// Each patrol still open, with its last point.
+    items: Vec<LiveView>,
+    /// When this answer was made.
+    generated_at: String,
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -348,7 +358,9 @@ struct StatsQuery {
     by: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+/// The patrol figures of a period (`GET /api/v1/stats/patrol`).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = PatrolStats)]
 struct StatsAnswer {
     from: NaiveDate,
     to: NaiveDate,
@@ -374,7 +386,7 @@ fn round(x: f64, places: i32) -> f64 {
     operation_id = "get_api_v1_stats_patrol",
     tag = "patrols",
     params(StatsQuery),
-    responses((status = 200, description = "the list (JSON), or all of it as a spreadsheet with `format=xlsx|csv` or `Accept`", content((serde_json::Value = "application/json"), (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (String = "text/csv; charset=utf-8"))), crate::http::openapi::Problems)
+    responses((status = 200, description = "the figures (JSON), or a spreadsheet of them with `format=xlsx|csv` or `Accept`", content((StatsAnswer = "application/json"), (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (String = "text/csv; charset=utf-8"))), crate::http::openapi::Problems)
 )]
 async fn stats(State(state): State<AppState>, caller: Caller, headers: HeaderMap, ApiQuery(q): ApiQuery<StatsQuery>) -> Result<Response, ApiError> {
     let scope = caller.scope(Permission::ReadPatrols)?;

@@ -60,7 +60,7 @@ struct PeopleQuery {
     operation_id = "get_api_v1_people",
     tag = "people",
     params(PeopleQuery),
-    responses((status = 200, description = "the list (JSON), or all of it as a spreadsheet with `format=xlsx|csv` or `Accept`", content((serde_json::Value = "application/json"), (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (String = "text/csv; charset=utf-8"))), crate::http::openapi::Problems)
+    responses((status = 200, description = "the list (JSON), or all of it as a spreadsheet with `format=xlsx|csv` or `Accept`", content((wangge_core::wire::Paged<PersonView> = "application/json"), (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (String = "text/csv; charset=utf-8"))), crate::http::openapi::Problems)
 )]
 /// `GET /api/v1/people`: the roster, filtered and paged (phones masked), or all of it as a
 /// spreadsheet.
@@ -105,7 +105,7 @@ async fn list(State(state): State<AppState>, caller: Caller, headers: HeaderMap,
     operation_id = "get_api_v1_people_id",
     tag = "people",
     params(("id" = String, Path, description = "the record's id")),
-    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+    responses((status = 200, description = "the person", body = PersonView), crate::http::openapi::Problems)
 )]
 async fn one(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<String>) -> Result<Response, ApiError> {
     let scope = caller.scope(Permission::ReadPeople)?;
@@ -148,7 +148,7 @@ fn outside_person(scope: &Scope) -> ApiError {
     tag = "people",
     params(("id" = String, Path, description = "the record's id")),
     request_body = RevealBody,
-    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+    responses((status = 200, description = "the field in full", body = wangge_core::wire::Revealed), crate::http::openapi::Problems)
 )]
 /// A person's full phone number: audited, never cached.
 async fn reveal(
@@ -193,7 +193,7 @@ fn yes() -> bool {
     tag = "people",
     params(("id" = String, Path, description = "the record's id")),
     request_body = PersonBody,
-    responses((status = 200, description = "the answer", body = serde_json::Value), (status = 201, description = "created", body = serde_json::Value), crate::http::openapi::Problems)
+    responses((status = 200, description = "replaced", body = PersonView), (status = 201, description = "created", body = PersonView), crate::http::openapi::Problems)
 )]
 /// Creates (201) or replaces (200) a person with their bindings.
 async fn upsert(
@@ -247,7 +247,7 @@ struct BindingsBody {
     tag = "people",
     params(("id" = String, Path, description = "the record's id")),
     request_body = BindingsBody,
-    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+    responses((status = 200, description = "the person", body = PersonView), crate::http::openapi::Problems)
 )]
 async fn bindings(
     State(state): State<AppState>,
@@ -280,7 +280,7 @@ struct DutyBody {
     tag = "people",
     params(("id" = String, Path, description = "the record's id")),
     request_body = DutyBody,
-    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+    responses((status = 200, description = "the person", body = PersonView), crate::http::openapi::Problems)
 )]
 async fn duty(
     State(state): State<AppState>,

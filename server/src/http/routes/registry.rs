@@ -18,7 +18,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use wangge_core::access::Permission;
 use wangge_core::registry::Entity;
@@ -30,8 +30,8 @@ use crate::http::error::ApiError;
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::records::{Page, RegistryFilter, RegistryLink, RegistryRecord, SpecialFilter};
 use crate::registry::sheets::{self, SheetFormat};
-use crate::registry::{self, record_view, Desk, Refused};
-use crate::registry::imports::ImportStatus;
+use crate::registry::{self, record_view, Desk, LinkedFrom, RecordView, Refused};
+use crate::registry::imports::{ImportStatus, ImportView};
 use crate::state::AppState;
 
 /// Routes of this module.
@@ -184,7 +184,7 @@ fn filter(state: &AppState, scope: &Scope, e: Option<Entity>, q: &ListQuery) -> 
     operation_id = "get_api_v1_registry_kind",
     tag = "registry",
     params(("kind" = String, Path, description = "the registry kind (people, houses, places, organisations…)"), ListQuery),
-    responses((status = 200, description = "the list (JSON), or all of it as a spreadsheet with `format=xlsx|csv` or `Accept`", content((serde_json::Value = "application/json"), (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (String = "text/csv; charset=utf-8"))), crate::http::openapi::Problems)
+    responses((status = 200, description = "the list (JSON), or all of it as a spreadsheet with `format=xlsx|csv` or `Accept`", content((wangge_core::wire::Paged<RecordView> = "application/json"), (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (String = "text/csv; charset=utf-8"))), crate::http::openapi::Problems)
 )]
 /// `GET /api/v1/registry/{kind}`: a kind's records, filtered and paged (personal fields
 /// masked), or all of them as a spreadsheet.
@@ -219,7 +219,7 @@ async fn list(
         return exports::file(&state, format, name, &format!("registry:{kind}"), build).await;
     }
     let Some(filter) = filter else {
-        return Ok(note.on(no_store(Json(empty_page::<Value>(page)).into_response())));
+        return Ok(note.on(no_store(Json(empty_page::<RecordView>(page)).into_response())));
     };
     let found = state.store.records(&filter, page).await?;
     Ok(note.on(no_store(Json(found.map(|r| record_view(&r))).into_response())))
@@ -232,7 +232,7 @@ async fn list(
     tag = "registry",
     params(("kind" = String, Path, description = "the registry kind (people, houses, places, organisations…)")),
     request_body = serde_json::Value,
-    responses((status = 201, description = "created", body = serde_json::Value), crate::http::openapi::Problems)
+    responses((status = 201, description = "created", body = RecordView), (status = 200, description = "a retry (same `Idempotency-Key`) answered with the record already made", body = RecordView), crate::http::openapi::Problems)
 )]
 async fn create(
     State(state): State<AppState>,
@@ -321,7 +321,7 @@ fn inside(scope: &Scope, input: &BTreeMap<String, String>) -> Result<(), ApiErro
     operation_id = "get_api_v1_registry_kind_id",
     tag = "registry",
     params(("kind" = String, Path, description = "the registry kind (people, houses, places, organisations…)"), ("id" = String, Path, description = "the record's id")),
-    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+    responses((status = 200, description = "the record with its links (and its people, for a house or household)", body = RecordView), crate::http::openapi::Problems)
 )]
 async fn one(
     State(state): State<AppState>,
@@ -333,7 +333,7 @@ async fn one(
     let record = visible(&state, &scope, e, &id).await?;
     let mut view = record_view(&record);
     let links = state.store.links_to(&id).await?;
-    view["links"] = links.iter().map(|l| serde_json::json!({"from_kind": l.from_kind, "from_id": l.from_id, "at": crate::records::time_text(l.created_at)})).collect();
+    view.links = Some(links.iter().map(|l| LinkedFrom { from_kind: l.from_kind.clone(), from_id: l.from_id.clone(), at: crate::records::time_text(l.created_at) }).collect());
     if e == Entity::House || e == Entity::Household {
         let members = RegistryFilter {
             entity: Some(Entity::Person),
@@ -342,8 +342,8 @@ async fn one(
             ..Default::default()
         };
         let people = state.store.records(&members, crate::records::Page { page: 1, per_page: 200 }).await?;
-        view["people"] = people.items.iter().map(record_view).collect();
-        view["people_total"] = people.total.into();
+        view.people = Some(people.items.iter().map(record_view).collect());
+        view.people_total = Some(people.total);
     }
     Ok(AuditNote::success(Permission::ReadRegistry.as_str(), format!("registry:{id}")).on(no_store(Json(view).into_response())))
 }
@@ -355,7 +355,7 @@ async fn one(
     tag = "registry",
     params(("kind" = String, Path, description = "the registry kind (people, houses, places, organisations…)"), ("id" = String, Path, description = "the record's id")),
     request_body = serde_json::Value,
-    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+    responses((status = 200, description = "the record as stored", body = RecordView), crate::http::openapi::Problems)
 )]
 async fn replace(
     State(state): State<AppState>,
@@ -389,7 +389,7 @@ async fn replace(
     operation_id = "post_api_v1_registry_kind_id_verify",
     tag = "registry",
     params(("kind" = String, Path, description = "the registry kind (people, houses, places, organisations…)"), ("id" = String, Path, description = "the record's id")),
-    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+    responses((status = 200, description = "the record, re-verified", body = RecordView), crate::http::openapi::Problems)
 )]
 async fn verify(
     State(state): State<AppState>,
@@ -413,7 +413,7 @@ async fn verify(
     tag = "registry",
     params(("kind" = String, Path, description = "the registry kind (people, houses, places, organisations…)"), ("id" = String, Path, description = "the record's id")),
     request_body = RevealBody,
-    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+    responses((status = 200, description = "the field in full", body = wangge_core::wire::Revealed), crate::http::openapi::Problems)
 )]
 async fn reveal(
     State(state): State<AppState>,
@@ -456,7 +456,7 @@ fn area_scope(caller: &Caller) -> Result<Scope, ApiError> {
     operation_id = "get_api_v1_registry_summary",
     tag = "registry",
     params(AreaQuery),
-    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+    responses((status = 200, description = "the area's counts and collection rate", body = registry::Summary), crate::http::openapi::Problems)
 )]
 async fn summary(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<AreaQuery>) -> Result<Response, ApiError> {
     let scope = area_scope(&caller)?;
@@ -478,7 +478,7 @@ async fn summary(State(state): State<AppState>, caller: Caller, ApiQuery(q): Api
     operation_id = "get_api_v1_registry_density",
     tag = "registry",
     params(AreaQuery),
-    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+    responses((status = 200, description = "records per grid", body = Density), crate::http::openapi::Problems)
 )]
 async fn density(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<AreaQuery>) -> Result<Response, ApiError> {
     let scope = area_scope(&caller)?;
@@ -492,16 +492,40 @@ async fn density(State(state): State<AppState>, caller: Caller, ApiQuery(q): Api
         None => Vec::new(),
     };
     let catalog = state.catalog.load();
-    let features: Vec<Value> = grids
+    let features: Vec<GridDensity> = grids
         .iter()
         .filter_map(|(code, n)| {
             let g = catalog.grid(code)?;
             #[allow(clippy::cast_precision_loss)]
             let per_km2 = if g.grid.area_km2 > 0.0 { *n as f64 / g.grid.area_km2 } else { 0.0 };
-            Some(serde_json::json!({"grid_code": code, "name": g.grid.name, "count": n, "per_km2": (per_km2 * 10.0).round() / 10.0}))
+            Some(GridDensity { grid_code: code.clone(), name: g.grid.name.clone(), count: *n, per_km2: (per_km2 * 10.0).round() / 10.0 })
         })
         .collect();
-    Ok(no_store(Json(serde_json::json!({"entity": e.map(Entity::plural), "grids": features})).into_response()))
+    Ok(no_store(Json(Density { entity: e.map(Entity::plural), grids: features }).into_response()))
+}
+
+/// `GET /api/v1/registry/density`: records per grid.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = RegistryDensity)]
+struct Density {
+    /// The kind counted (plural), or null for every kind.
+    entity: Option<&'static str>,
+    /// The grids holding records, by code.
+    grids: Vec<GridDensity>,
+}
+
+/// One grid's records.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = RegistryGridDensity)]
+struct GridDensity {
+    /// The grid's code.
+    grid_code: String,
+    /// Its name.
+    name: String,
+    /// Records in it.
+    count: i64,
+    /// Records per square kilometre, to one decimal.
+    per_km2: f64,
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -550,7 +574,7 @@ async fn template(
     operation_id = "post_api_v1_registry_kind_import",
     tag = "registry",
     params(("kind" = String, Path, description = "the registry kind (people, houses, places, organisations…)")),
-    responses((status = 202, description = "accepted", body = serde_json::Value), crate::http::openapi::Problems)
+    responses((status = 202, description = "accepted: follow it at `status_url`", body = ImportAccepted), crate::http::openapi::Problems)
 )]
 /// `POST /api/v1/registry/{kind}/import`: the spreadsheet as the body (`Content-Type` XLSX or
 /// `text/csv`); answered 202 at once with where to follow it (`rows_checked` of `rows`), then
@@ -596,11 +620,21 @@ async fn import(
         status.finish(outcome);
     });
     let url = format!("/api/v1/registry/imports/{id}");
-    let mut response = (StatusCode::ACCEPTED, Json(serde_json::json!({"import_id": id, "status_url": url}))).into_response();
+    let mut response = (StatusCode::ACCEPTED, Json(ImportAccepted { import_id: id.clone(), status_url: url.clone() })).into_response();
     if let Ok(location) = header::HeaderValue::from_str(&url) {
         response.headers_mut().insert(header::LOCATION, location);
     }
     Ok(AuditNote::success(Permission::ImportRegistry.as_str(), format!("registry:{kind}")).with_detail(format!("import {id}")).on(response))
+}
+
+/// An import begun (`POST /api/v1/registry/{kind}/import`).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = RegistryImportAccepted)]
+struct ImportAccepted {
+    /// The import's id.
+    import_id: String,
+    /// Where to follow it.
+    status_url: String,
 }
 
 #[utoipa::path(
@@ -609,7 +643,7 @@ async fn import(
     operation_id = "get_api_v1_registry_imports_id",
     tag = "registry",
     params(("id" = String, Path, description = "the record's id")),
-    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+    responses((status = 200, description = "how the import stands", body = ImportView), crate::http::openapi::Problems)
 )]
 async fn import_status(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<String>) -> Result<Response, ApiError> {
     caller.require(Permission::ImportRegistry)?;
@@ -636,7 +670,7 @@ struct LinkBody {
     operation_id = "post_api_v1_registry_links",
     tag = "registry",
     request_body = LinkBody,
-    responses((status = 201, description = "created", body = serde_json::Value), crate::http::openapi::Problems)
+    responses((status = 201, description = "linked", body = Linked), crate::http::openapi::Problems)
 )]
 /// Links an event, a patrol check-in or a follow-up to a record; both must be visible to the
 /// caller.
@@ -662,7 +696,19 @@ async fn link(State(state): State<AppState>, caller: Caller, ApiJson(body): ApiJ
     };
     state.store.insert_link(&l).await?;
     let note = AuditNote::success(Permission::EditRegistry.as_str(), format!("registry:{}", record.record_id)).with_detail(format!("linked from {} {}", l.from_kind, l.from_id));
-    Ok(note.on(no_store((StatusCode::CREATED, Json(serde_json::json!({"from_kind": l.from_kind, "from_id": l.from_id, "record_id": l.record_id}))).into_response())))
+    Ok(note.on(no_store((StatusCode::CREATED, Json(Linked { from_kind: l.from_kind, from_id: l.from_id, record_id: l.record_id })).into_response())))
+}
+
+/// A link made (`POST /api/v1/registry/links`).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = RegistryLinked)]
+struct Linked {
+    /// `event`, `checkin` or `followup`.
+    from_kind: String,
+    /// Its id.
+    from_id: String,
+    /// The record linked to.
+    record_id: String,
 }
 
 /// The OpenAPI description of this module's routes.

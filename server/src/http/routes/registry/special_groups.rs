@@ -21,7 +21,7 @@ use crate::access::{AuditNote, Caller};
 use crate::http::error::ApiError;
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::records::{Page, SpecialFilter, SpecialRecord};
-use crate::registry::special::{self, FollowupRequest};
+use crate::registry::special::{self, FollowupRequest, FollowupView, SpecialView};
 use crate::state::AppState;
 
 /// Routes of this module.
@@ -71,7 +71,7 @@ struct ListQuery {
     operation_id = "get_api_v1_registry_special_groups",
     tag = "registry",
     params(ListQuery),
-    responses((status = 200, description = "the list (JSON), or all of it as a spreadsheet with `format=xlsx|csv` or `Accept`", content((serde_json::Value = "application/json"), (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (String = "text/csv; charset=utf-8"))), crate::http::openapi::Problems)
+    responses((status = 200, description = "the list (JSON), or all of it as a spreadsheet with `format=xlsx|csv` or `Accept`", content((wangge_core::wire::Paged<SpecialView> = "application/json"), (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (String = "text/csv; charset=utf-8"))), crate::http::openapi::Problems)
 )]
 /// `GET /api/v1/registry/special_groups`: the queue, the most overdue first, paged, or all of
 /// it as a spreadsheet (for the officers and gridworkers who read it: no `export_data`).
@@ -99,7 +99,7 @@ async fn list(State(state): State<AppState>, caller: Caller, headers: HeaderMap,
     };
     let found = match (&filter, export) {
         (None, Some(_)) => crate::records::Paged { items: Vec::new(), total: 0, page: 1, per_page: 1 },
-        (None, None) => return Ok(note.on(no_store(Json(empty_page::<Value>(page)).into_response()))),
+        (None, None) => return Ok(note.on(no_store(Json(empty_page::<SpecialView>(page)).into_response()))),
         (Some(f), Some(_)) => {
             let total = state.store.specials(f, Page { page: 1, per_page: 1 }).await?.total;
             state.store.specials(f, Page { page: 1, per_page: sheets::whole(total)? }).await?
@@ -115,7 +115,7 @@ async fn list(State(state): State<AppState>, caller: Caller, headers: HeaderMap,
         let build = move || special::sheet(&items);
         return sheets::file(&state, format, Name { ascii: "special-groups", zh: "特殊人群" }, "special_groups", build).await;
     }
-    let body = serde_json::json!({"items": items, "total": found.total, "page": found.page, "per_page": found.per_page});
+    let body = crate::records::Paged { items, total: found.total, page: found.page, per_page: found.per_page };
     Ok(note.on(no_store(Json(body).into_response())))
 }
 
@@ -125,14 +125,14 @@ async fn list(State(state): State<AppState>, caller: Caller, headers: HeaderMap,
     operation_id = "get_api_v1_registry_special_groups_id",
     tag = "registry",
     params(("id" = String, Path, description = "the record's id")),
-    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+    responses((status = 200, description = "the membership with its follow-ups", body = SpecialView), crate::http::openapi::Problems)
 )]
 async fn one(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<String>) -> Result<Response, ApiError> {
     let s = visible(&state, &caller, Permission::ReadSpecialGroups, &id).await?;
     let person = state.store.record(&state.registry_keys.open(special::PERSON_FIELD, &s.person_sealed).map_err(crate::registry::Refused::Crypt)?).await?;
     let mut view = special::view(&state.registry_keys, &s, person.as_ref(), state.clock.now())?;
     let followups = state.store.followups(&id).await?;
-    view["followups"] = followups.iter().map(|f| special::followup_view(&state.registry_keys, f)).collect::<Result<Vec<_>, _>>()?.into();
+    view.followups = Some(followups.iter().map(|f| special::followup_view(&state.registry_keys, f)).collect::<Result<Vec<_>, _>>()?);
     Ok(AuditNote::success(Permission::ReadSpecialGroups.as_str(), format!("special:{id}")).on(no_store(Json(view).into_response())))
 }
 
@@ -142,7 +142,7 @@ async fn one(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath
     operation_id = "post_api_v1_registry_special_groups",
     tag = "registry",
     request_body = serde_json::Value,
-    responses((status = 201, description = "created", body = serde_json::Value), crate::http::openapi::Problems)
+    responses((status = 201, description = "created", body = SpecialView), crate::http::openapi::Problems)
 )]
 async fn create(State(state): State<AppState>, caller: Caller, ApiJson(body): ApiJson<Value>) -> Result<Response, ApiError> {
     let scope = caller.scope(Permission::EditSpecialGroups)?;
@@ -174,7 +174,7 @@ async fn create(State(state): State<AppState>, caller: Caller, ApiJson(body): Ap
     tag = "registry",
     params(("id" = String, Path, description = "the record's id")),
     request_body = serde_json::Value,
-    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+    responses((status = 200, description = "the membership as stored", body = SpecialView), crate::http::openapi::Problems)
 )]
 async fn replace(
     State(state): State<AppState>,
@@ -200,7 +200,7 @@ async fn replace(
     tag = "registry",
     params(("id" = String, Path, description = "the record's id")),
     request_body = FollowupRequest,
-    responses((status = 200, description = "the answer", body = serde_json::Value), (status = 201, description = "created", body = serde_json::Value), crate::http::openapi::Problems)
+    responses((status = 201, description = "recorded", body = FollowupView), (status = 200, description = "a retry answered with the follow-up already recorded", body = FollowupView), crate::http::openapi::Problems)
 )]
 async fn follow_up(
     State(state): State<AppState>,
