@@ -2,6 +2,7 @@
 //! files read at first start, the map's layers, boundary drafts and their publication, the OGC
 //! API – Features answers, the exported files, and swapping new grids in while serving.
 
+pub mod bulk;
 pub mod catalog;
 pub mod drafts;
 pub mod export;

@@ -1,7 +1,9 @@
 //! `GET /api/v1/locate` and `POST /api/v1/locate`: which grid a point (or many points) is in.
+//! The bulk lookup takes and answers JSON or CSV (`Content-Type` / `Accept: text/csv`: one
+//! `lon,lat` per line in, one `grid_code,village_code,township_code` per line out, in order).
 
-use axum::extract::State;
-use axum::http::header;
+use axum::extract::{FromRequest, Request, State};
+use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -13,6 +15,7 @@ use crate::http::routes::MAX_POINTS;
 use crate::access::{Caller, Scope};
 use crate::http::error::ApiError;
 use wangge_core::access::Permission;
+use crate::grids::bulk::{self, BulkError};
 use crate::http::extract::{ApiJson, ApiQuery};
 use crate::state::AppState;
 use crate::http::routes::Routes;
@@ -108,30 +111,107 @@ fn visible(index: &GridIndex, scope: &Scope, located: Located) -> bool {
     path = "/api/v1/locate",
     operation_id = "post_api_v1_locate",
     tag = "grids",
-    request_body = Points,
-    responses((status = 200, description = "each point's answer, in order", body = Results<'static>), crate::http::openapi::Problems)
+    request_body(
+        description = "the points: JSON `{\"points\": [[lon, lat], …]}`, or CSV (`text/csv`) with one `lon,lat` per line (an optional `lon,lat` header line); CGCS2000 degrees, at most 100,000",
+        content((Points = "application/json"), (String = "text/csv"))
+    ),
+    responses(
+        (status = 200, description = "each point's answer, in order: JSON, or with `Accept: text/csv` one `grid_code,village_code,township_code` line per point (empty fields outside the county or the caller's jurisdiction)", content((Results<'static> = "application/json"), (String = "text/csv; charset=utf-8"))),
+        crate::http::openapi::Problems
+    )
 )]
-async fn locate_many(State(state): State<AppState>, caller: Caller, ApiJson(body): ApiJson<Points>) -> Result<Response, ApiError> {
+async fn locate_many(State(state): State<AppState>, caller: Caller, request: Request) -> Result<Response, ApiError> {
     let scope = caller.scope(Permission::ReadMap)?;
-    let n = body.points.len();
-    if n > MAX_POINTS {
-        return Err(ApiError::PayloadTooLarge(format!("too many points: {n}; at most {MAX_POINTS} per request")));
-    }
+    let csv_out = wants_csv(request.headers());
+    let points = if is_csv(request.headers()) {
+        let body = axum::body::Bytes::from_request(request, &state).await.map_err(|e| match e.status() {
+            axum::http::StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge(e.body_text()),
+            _ => ApiError::BadRequest(e.body_text()),
+        })?;
+        Input::Csv(body)
+    } else {
+        let ApiJson(body) = ApiJson::<Points>::from_request(request, &state).await?;
+        let n = body.points.len();
+        if n > MAX_POINTS {
+            return Err(ApiError::PayloadTooLarge(format!("too many points: {n}; at most {MAX_POINTS} per request")));
+        }
+        Input::Json(body.points)
+    };
     let index = state.index.load();
-    crate::metrics::METRICS.index_lookups.inc_by(n as u64);
     // Thousands of lookups and a large body: keep them off the async workers.
-    let json = tokio::task::spawn_blocking(move || locate_all(&index, &scope, &body.points))
-        .await
-        .map_err(|e| ApiError::Internal(format!("bulk locate task failed: {e}")))??;
-    Ok(([(header::CONTENT_TYPE, "application/json")], json).into_response())
+    let (answer, n) = tokio::task::spawn_blocking(move || {
+        let points = match points {
+            Input::Json(values) => values
+                .iter()
+                .enumerate()
+                .map(|(i, p)| pair(p).ok_or_else(|| ApiError::BadRequest(format!("points[{i}]: expected [lon, lat], two numbers"))))
+                .collect::<Result<Vec<_>, _>>()?,
+            Input::Csv(bytes) => bulk::parse_csv(&bytes, MAX_POINTS).map_err(|e| match e {
+                BulkError::TooMany { .. } => ApiError::PayloadTooLarge(e.to_string()),
+                BulkError::Line { .. } => ApiError::BadRequest(e.to_string()),
+            })?,
+        };
+        let n = points.len();
+        let answer = if csv_out { locate_csv(&index, &scope, &points)? } else { locate_all(&index, &scope, &points)? };
+        Ok::<_, ApiError>((answer, n))
+    })
+    .await
+    .map_err(|e| ApiError::Internal(format!("bulk locate task failed: {e}")))??;
+    crate::metrics::METRICS.index_lookups.inc_by(n as u64);
+    let media = if csv_out { bulk::CSV } else { "application/json" };
+    Ok(([(header::CONTENT_TYPE, media)], answer).into_response())
+}
+
+/// A bulk request's points as sent.
+enum Input {
+    Json(Vec<Value>),
+    Csv(axum::body::Bytes),
+}
+
+/// Whether the body is CSV (`Content-Type: text/csv`).
+fn is_csv(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.split(';').next().is_some_and(|m| m.trim().eq_ignore_ascii_case("text/csv")))
+}
+
+/// Whether the caller asks for CSV: `Accept` names `text/csv` and not JSON before it.
+fn wants_csv(headers: &HeaderMap) -> bool {
+    let Some(accept) = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()) else { return false };
+    for kind in accept.split(',').map(|k| k.split(';').next().unwrap_or_default().trim().to_ascii_lowercase()) {
+        match kind.as_str() {
+            "text/csv" => return true,
+            "application/json" | "*/*" | "application/*" => return false,
+            _ => {}
+        }
+    }
+    false
+}
+
+/// Every point's answer in order as CSV lines; a point outside the caller's jurisdiction (or
+/// the county) gets empty fields.
+fn locate_csv(index: &GridIndex, scope: &Scope, points: &[(f64, f64)]) -> Result<Vec<u8>, ApiError> {
+    let mut out = Vec::with_capacity(points.len() * 44);
+    for (i, &(lon, lat)) in points.iter().enumerate() {
+        let located = index.locate(lon, lat).map_err(|e| ApiError::BadRequest(format!("point {}: {e}", i + 1)))?;
+        let codes = match located {
+            Located::Grid(g) if visible(index, scope, located) => {
+                let r = &index.grids()[g];
+                Some((r.code.as_str(), r.village.code.as_str(), r.township.code.as_str()))
+            }
+            _ => None,
+        };
+        bulk::write_line(&mut out, codes);
+    }
+    Ok(out)
 }
 
 /// Every point's answer in order; a point outside the caller's jurisdiction gets an empty one.
-fn locate_all(index: &GridIndex, scope: &Scope, points: &[Value]) -> Result<Vec<u8>, ApiError> {
+fn locate_all(index: &GridIndex, scope: &Scope, points: &[(f64, f64)]) -> Result<Vec<u8>, ApiError> {
     let mut results = Vec::with_capacity(points.len());
-    for (i, p) in points.iter().enumerate() {
+    for (i, &(lon, lat)) in points.iter().enumerate() {
         let bad = |reason: String| ApiError::BadRequest(format!("points[{i}]: {reason}"));
-        let (lon, lat) = pair(p).ok_or_else(|| bad("expected [lon, lat], two numbers".into()))?;
         let located = index.locate(lon, lat).map_err(|e| bad(e.to_string()))?;
         if visible(index, scope, located) {
             results.push(answer(index, located));
