@@ -9,8 +9,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use chrono::NaiveDate;
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
 use wangge_core::access::{CodeLevel, Permission};
 use wangge_core::assessment::career::{apply, Move, Stage};
 use wangge_core::assessment::Level;
@@ -38,9 +37,59 @@ pub fn router() -> Router<AppState> {
         .at("/api/v1/events/{id}/validity", get(validity).put(mark))
 }
 
-fn move_view(m: &CareerMove) -> Value {
-    json!({"seq": m.seq, "move": m.action, "stage": m.stage, "stage_name": Stage::parse(&m.stage).map(Stage::label),
-        "at": time_text(m.at), "by": m.by, "period": m.period, "note": m.note})
+/// A move of a gridworker's career as answered.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+struct CareerMoveView {
+    seq: i64,
+    /// The move's wire name.
+    #[serde(rename = "move")]
+    action: String,
+    /// The stage it left.
+    stage: String,
+    stage_name: Option<&'static str>,
+    at: String,
+    by: String,
+    /// The assessed period, for a failed or passed one.
+    period: Option<String>,
+    note: String,
+}
+
+fn move_view(m: &CareerMove) -> CareerMoveView {
+    CareerMoveView {
+        seq: m.seq,
+        action: m.action.clone(),
+        stage: m.stage.clone(),
+        stage_name: Stage::parse(&m.stage).map(Stage::label),
+        at: time_text(m.at),
+        by: m.by.clone(),
+        period: m.period.clone(),
+        note: m.note.clone(),
+    }
+}
+
+/// A gridworker and the stage of its career.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+struct CareerLine {
+    person_id: String,
+    name: String,
+    township: String,
+    village: Option<String>,
+    stage: &'static str,
+    stage_name: &'static str,
+}
+
+/// `GET /api/v1/assessment/careers`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+struct GridworkerCareers {
+    items: Vec<CareerLine>,
+}
+
+/// `GET /api/v1/assessment/careers/{person}`: a gridworker's career.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+struct GridworkerCareer {
+    #[serde(flatten)]
+    line: CareerLine,
+    moves: Vec<CareerMoveView>,
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -57,14 +106,14 @@ struct AreaQuery {
     operation_id = "get_api_v1_assessment_careers",
     tag = "assessment",
     params(AreaQuery),
-    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+    responses((status = 200, description = "the answer", body = GridworkerCareers), crate::http::openapi::Problems)
 )]
 /// `GET /api/v1/assessment/careers`: the gridworkers of the caller's area and their stage.
 async fn careers(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<AreaQuery>) -> Result<Response, ApiError> {
     let scope = caller.scope(Permission::ReadAssessment)?;
     let src = state.assessment_sources();
     let st = stages(&state.store.career_moves(None).await?);
-    let items: Vec<Value> = measures::units(&src, Level::Gridworker)
+    let items = measures::units(&src, Level::Gridworker)
         .iter()
         .filter(|u| {
             let code = u.village.as_deref().unwrap_or(&u.township);
@@ -74,10 +123,10 @@ async fn careers(State(state): State<AppState>, caller: Caller, ApiQuery(q): Api
         })
         .map(|u| {
             let stage = st.get(&u.id).map_or(Stage::Serving, |s| s.0);
-            json!({"person_id": u.id, "name": u.name, "township": u.township, "village": u.village, "stage": stage.as_str(), "stage_name": stage.label()})
+            CareerLine { person_id: u.id.clone(), name: u.name.clone(), township: u.township.clone(), village: u.village.clone(), stage: stage.as_str(), stage_name: stage.label() }
         })
         .collect();
-    Ok(AuditNote::success(Permission::ReadAssessment.as_str(), "careers").on(no_store(Json(json!({"items": items})).into_response())))
+    Ok(AuditNote::success(Permission::ReadAssessment.as_str(), "careers").on(no_store(Json(GridworkerCareers { items }).into_response())))
 }
 
 /// The unit codes of a person on the roster: (township, village).
@@ -94,7 +143,7 @@ fn person_area(state: &AppState, person: &str) -> Option<(String, Option<String>
     operation_id = "get_api_v1_assessment_careers_person",
     tag = "assessment",
     params(("person" = String, Path, description = "a person's id")),
-    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+    responses((status = 200, description = "the answer", body = GridworkerCareer), crate::http::openapi::Problems)
 )]
 /// `GET /api/v1/assessment/careers/{person}`.
 async fn career(State(state): State<AppState>, caller: Caller, ApiPath(person): ApiPath<String>) -> Result<Response, ApiError> {
@@ -106,8 +155,8 @@ async fn career(State(state): State<AppState>, caller: Caller, ApiPath(person): 
     }
     let moves = state.store.career_moves(Some(&person)).await?;
     let stage = moves.last().and_then(|m| Stage::parse(&m.stage)).unwrap_or(Stage::Serving);
-    let view = json!({"person_id": person, "name": name, "township": township, "village": village, "stage": stage.as_str(),
-        "stage_name": stage.label(), "moves": moves.iter().map(move_view).collect::<Vec<_>>()});
+    let line = CareerLine { person_id: person.clone(), name, township, village, stage: stage.as_str(), stage_name: stage.label() };
+    let view = GridworkerCareer { line, moves: moves.iter().map(move_view).collect() };
     Ok(AuditNote::success(Permission::ReadAssessment.as_str(), format!("career:{person}")).on(no_store(Json(view).into_response())))
 }
 
@@ -126,7 +175,7 @@ struct MoveBody {
     tag = "assessment",
     params(("person" = String, Path, description = "a person's id")),
     request_body = MoveBody,
-    responses((status = 201, description = "created", body = serde_json::Value), crate::http::openapi::Problems)
+    responses((status = 201, description = "created", body = CareerMoveView), crate::http::openapi::Problems)
 )]
 /// `POST /api/v1/assessment/careers/{person}`: a move; approval, review and removal need a
 /// township (or county) grant; failed and passed periods are recorded by freezing them.
@@ -176,13 +225,32 @@ struct BestQuery {
     limit: Option<u32>,
 }
 
+/// `GET /api/v1/assessment/best`: the year's 最美网格员 candidates, best first.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+struct BestGridworkers {
+    year: i32,
+    items: Vec<BestGridworker>,
+}
+
+/// A candidate and the year's score.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+struct BestGridworker {
+    person_id: String,
+    name: String,
+    township: String,
+    village: Option<String>,
+    score: f64,
+    rank: u32,
+    grade: Option<String>,
+}
+
 #[utoipa::path(
     get,
     path = "/api/v1/assessment/best",
     operation_id = "get_api_v1_assessment_best",
     tag = "assessment",
     params(BestQuery),
-    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+    responses((status = 200, description = "the answer", body = BestGridworkers), crate::http::openapi::Problems)
 )]
 /// `GET /api/v1/assessment/best?year=&limit=10`: the year's 最美网格员 candidates — the best
 /// yearly scores with no failed indicator.
@@ -191,28 +259,86 @@ async fn best(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQue
     let y = year(q.year.as_deref().ok_or_else(|| ApiError::BadRequest("year is required".into()))?)?;
     let limit = q.limit.unwrap_or(10).clamp(1, 100) as usize;
     let answer = scores::table(&state.assessment_sources(), Level::Gridworker, period(Some(&y.to_string()))?).await?;
-    let items: Vec<Value> = answer
+    let items = answer
         .table
         .items
         .iter()
         .filter(|i| visible(&scope, i, None, None) && !i.card.any_failed() && i.unscored < 100.0)
         .take(limit)
-        .map(|i| json!({"person_id": i.unit, "name": i.name, "township": i.township, "village": i.village, "score": i.score, "rank": i.rank, "grade": i.grade}))
+        .map(|i| BestGridworker {
+            person_id: i.unit.clone(),
+            name: i.name.clone(),
+            township: i.township.clone(),
+            village: i.village.clone(),
+            score: i.score,
+            rank: i.rank,
+            grade: i.grade.clone(),
+        })
         .collect();
-    Ok(AuditNote::success(Permission::ReadAssessment.as_str(), format!("best:{y}")).on(no_store(Json(json!({"year": y, "items": items})).into_response())))
+    Ok(AuditNote::success(Permission::ReadAssessment.as_str(), format!("best:{y}")).on(no_store(Json(BestGridworkers { year: y, items }).into_response())))
 }
 
-fn budget_view(lines: &[BudgetLine], y: i32) -> Value {
+/// The budget ledger (一笔账) of a year and its execution.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+struct BudgetLedger {
+    year: i32,
+    budget_yuan: f64,
+    spent_yuan: f64,
+    /// Spent over budget (`null` without a budget).
+    execution_rate: Option<f64>,
+    /// Spent by item, by item name.
+    spent_by_item: Vec<ItemSpent>,
+    lines: Vec<BudgetLineView>,
+}
+
+/// What an item of the ledger spent.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+struct ItemSpent {
+    item: String,
+    amount_yuan: f64,
+}
+
+/// A budget or spending line as answered.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+struct BudgetLineView {
+    line_id: String,
+    /// `budget` or `spend`.
+    kind: String,
+    item: String,
+    amount_yuan: f64,
+    source: String,
+    /// `YYYY-MM-DD`.
+    dated: String,
+    note: String,
+    entered_by: String,
+    entered_at: String,
+}
+
+fn budget_view(lines: &[BudgetLine], y: i32) -> BudgetLedger {
     let (b, s) = budget_totals(lines);
-    let line = |l: &BudgetLine| json!({"line_id": l.line_id, "kind": l.kind, "item": l.item, "amount_yuan": yuan(l.amount_fen), "source": l.source,
-        "dated": l.dated, "note": l.note, "entered_by": l.entered_by, "entered_at": time_text(l.entered_at)});
+    let line = |l: &BudgetLine| BudgetLineView {
+        line_id: l.line_id.clone(),
+        kind: l.kind.clone(),
+        item: l.item.clone(),
+        amount_yuan: yuan(l.amount_fen),
+        source: l.source.clone(),
+        dated: l.dated.clone(),
+        note: l.note.clone(),
+        entered_by: l.entered_by.clone(),
+        entered_at: time_text(l.entered_at),
+    };
     let mut by_item: std::collections::BTreeMap<&str, i64> = std::collections::BTreeMap::new();
     for l in lines.iter().filter(|l| l.kind == "spend") {
         *by_item.entry(l.item.as_str()).or_default() += l.amount_fen;
     }
-    json!({"year": y, "budget_yuan": yuan(b), "spent_yuan": yuan(s), "execution_rate": measures::rate(u64::try_from(s).unwrap_or(0), u64::try_from(b).unwrap_or(0)),
-        "spent_by_item": by_item.into_iter().map(|(k, v)| json!({"item": k, "amount_yuan": yuan(v)})).collect::<Vec<_>>(),
-        "lines": lines.iter().map(line).collect::<Vec<_>>()})
+    BudgetLedger {
+        year: y,
+        budget_yuan: yuan(b),
+        spent_yuan: yuan(s),
+        execution_rate: measures::rate(u64::try_from(s).unwrap_or(0), u64::try_from(b).unwrap_or(0)),
+        spent_by_item: by_item.into_iter().map(|(k, v)| ItemSpent { item: k.to_owned(), amount_yuan: yuan(v) }).collect(),
+        lines: lines.iter().map(line).collect(),
+    }
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -228,7 +354,7 @@ struct YearOnly {
     operation_id = "get_api_v1_assessment_budget",
     tag = "assessment",
     params(YearOnly),
-    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+    responses((status = 200, description = "the answer", body = BudgetLedger), crate::http::openapi::Problems)
 )]
 /// `GET /api/v1/assessment/budget?year=`: the ledger (一笔账) and its execution.
 async fn budget(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<YearOnly>) -> Result<Response, ApiError> {
@@ -270,7 +396,7 @@ fn fen(text: &str) -> Option<i64> {
     operation_id = "post_api_v1_assessment_budget",
     tag = "assessment",
     request_body = BudgetBody,
-    responses((status = 201, description = "created", body = serde_json::Value), crate::http::openapi::Problems)
+    responses((status = 201, description = "created", body = BudgetLedger), crate::http::openapi::Problems)
 )]
 /// `POST /api/v1/assessment/budget`: a budget or spending line, by the assessor.
 async fn add_budget(State(state): State<AppState>, caller: Caller, ApiJson(b): ApiJson<BudgetBody>) -> Result<Response, ApiError> {
@@ -314,7 +440,7 @@ async fn add_budget(State(state): State<AppState>, caller: Caller, ApiJson(b): A
     operation_id = "get_api_v1_events_id_validity",
     tag = "assessment",
     params(("id" = String, Path, description = "the record's id")),
-    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+    responses((status = 200, description = "the answer", body = EventValidity), crate::http::openapi::Problems)
 )]
 /// `GET /api/v1/events/{id}/validity`: whether the event counts as valid, and why not.
 async fn validity(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<String>) -> Result<Response, ApiError> {
@@ -323,9 +449,27 @@ async fn validity(State(state): State<AppState>, caller: Caller, ApiPath(id): Ap
     Ok(no_store(Json(validity_view(&event.event_id, mark.as_ref())).into_response()))
 }
 
-fn validity_view(id: &str, mark: Option<&InvalidMark>) -> Value {
-    json!({"event_id": id, "marked_not_valid": mark.is_some(), "reason": mark.map(|m| m.reason.clone()), "note": mark.map(|m| m.note.clone()),
-        "marked_by": mark.map(|m| m.marked_by.clone()), "marked_at": mark.map(|m| time_text(m.marked_at))})
+/// Whether an event counts for the assessment; the mark's facts when it does not.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+struct EventValidity {
+    event_id: String,
+    marked_not_valid: bool,
+    /// `test` or `unfounded`.
+    reason: Option<String>,
+    note: Option<String>,
+    marked_by: Option<String>,
+    marked_at: Option<String>,
+}
+
+fn validity_view(id: &str, mark: Option<&InvalidMark>) -> EventValidity {
+    EventValidity {
+        event_id: id.to_owned(),
+        marked_not_valid: mark.is_some(),
+        reason: mark.map(|m| m.reason.clone()),
+        note: mark.map(|m| m.note.clone()),
+        marked_by: mark.map(|m| m.marked_by.clone()),
+        marked_at: mark.map(|m| time_text(m.marked_at)),
+    }
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -345,7 +489,7 @@ struct ValidityBody {
     tag = "assessment",
     params(("id" = String, Path, description = "the record's id")),
     request_body = ValidityBody,
-    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+    responses((status = 200, description = "the answer", body = EventValidity), crate::http::openapi::Problems)
 )]
 /// `PUT /api/v1/events/{id}/validity`: marks an event not valid (a test, unfounded) for the
 /// assessment, or valid again.

@@ -7,20 +7,22 @@
 
 pub(super) mod careers;
 
+use std::collections::BTreeMap;
+
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
 use wangge_core::access::Permission;
-use wangge_core::assessment::{Level, Measure, Period, Scheme};
+use wangge_core::assessment::{GroupScore, Level, Measure, Period, Scheme};
 
 use super::sheets::{self, Name};
 use super::{no_store, Routes};
 use crate::access::{AuditNote, Caller, Scope};
 use crate::assessment::measures;
+use crate::assessment::scores::FrozenBy;
 use crate::assessment::{report, scheme_for, scores, Refused};
 use crate::http::error::ApiError;
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery};
@@ -65,13 +67,61 @@ fn level(text: &str) -> Result<Level, ApiError> {
     }
 }
 
-fn scheme_view(v: &SchemeVersion, from_year: i32) -> Value {
-    json!({
-        "year": v.scheme.year, "version": v.version, "carried_from": from_year, "changed_by": v.changed_by,
-        "changed_at": time_text(v.changed_at), "note": v.note, "scheme": v.scheme,
-        "measures": Measure::ALL.iter().map(|m| json!({"measure": m.as_str(), "label": m.label(), "rate": m.is_rate(),
-            "levels": m.levels().iter().map(|l| l.as_str()).collect::<Vec<_>>()})).collect::<Vec<_>>(),
-    })
+/// A version of a year's scheme as answered, with every measure an indicator may read.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+struct SchemeView {
+    year: i32,
+    version: i64,
+    /// The year whose scheme it is (an earlier one when carried over).
+    carried_from: i32,
+    changed_by: String,
+    changed_at: String,
+    note: String,
+    scheme: Scheme,
+    measures: Vec<MeasureView>,
+}
+
+/// A measure an indicator may read, and the levels it reads it for.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+struct MeasureView {
+    measure: &'static str,
+    label: &'static str,
+    /// A rate (0–1), not a count.
+    rate: bool,
+    levels: Vec<&'static str>,
+}
+
+/// `GET /api/v1/assessment/schemes/{year}`: the scheme and its stored versions.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+struct SchemeWithHistory {
+    #[serde(flatten)]
+    current: SchemeView,
+    history: Vec<SchemeChange>,
+}
+
+/// A stored version of a scheme.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+struct SchemeChange {
+    version: i64,
+    changed_by: String,
+    changed_at: String,
+    note: String,
+}
+
+fn scheme_view(v: &SchemeVersion, from_year: i32) -> SchemeView {
+    SchemeView {
+        year: v.scheme.year,
+        version: v.version,
+        carried_from: from_year,
+        changed_by: v.changed_by.clone(),
+        changed_at: time_text(v.changed_at),
+        note: v.note.clone(),
+        scheme: v.scheme.clone(),
+        measures: Measure::ALL
+            .iter()
+            .map(|m| MeasureView { measure: m.as_str(), label: m.label(), rate: m.is_rate(), levels: m.levels().iter().map(|l| l.as_str()).collect() })
+            .collect(),
+    }
 }
 
 #[utoipa::path(
@@ -80,22 +130,21 @@ fn scheme_view(v: &SchemeVersion, from_year: i32) -> Value {
     operation_id = "get_api_v1_assessment_schemes_year",
     tag = "assessment",
     params(("year" = String, Path, description = "a year (e.g. 2024)")),
-    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+    responses((status = 200, description = "the answer", body = SchemeWithHistory), crate::http::openapi::Problems)
 )]
 /// `GET /api/v1/assessment/schemes/{year}`: the scheme assessing the year, with its history.
 async fn scheme(State(state): State<AppState>, caller: Caller, ApiPath(y): ApiPath<String>) -> Result<Response, ApiError> {
     caller.require(Permission::ReadAssessment)?;
     let y = year(&y)?;
     let (v, from) = scheme_for(&state.store, y).await?;
-    let history: Vec<Value> = state
+    let history = state
         .store
         .schemes(y)
         .await?
-        .iter()
-        .map(|h| json!({"version": h.version, "changed_by": h.changed_by, "changed_at": time_text(h.changed_at), "note": h.note}))
+        .into_iter()
+        .map(|h| SchemeChange { version: h.version, changed_by: h.changed_by, changed_at: time_text(h.changed_at), note: h.note })
         .collect();
-    let mut view = scheme_view(&v, from);
-    view["history"] = history.into();
+    let view = SchemeWithHistory { current: scheme_view(&v, from), history };
     Ok(no_store(Json(view).into_response()))
 }
 
@@ -117,7 +166,7 @@ struct SchemeBody {
     tag = "assessment",
     params(("year" = String, Path, description = "a year (e.g. 2024)")),
     request_body = SchemeBody,
-    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+    responses((status = 200, description = "the answer", body = SchemeView), crate::http::openapi::Problems)
 )]
 /// `PUT /api/v1/assessment/schemes/{year}`: a new version, checked and audited; refused (409)
 /// when another change came first.
@@ -168,7 +217,7 @@ fn visible(scope: &Scope, item: &scores::Item, township: Option<&str>, village: 
     operation_id = "get_api_v1_assessment_level",
     tag = "assessment",
     params(("level" = String, Path, description = "an assessment level (township, village, gridworker…)"), LeagueQuery),
-    responses((status = 200, description = "the list (JSON), or all of it as a spreadsheet with `format=xlsx|csv` or `Accept`", content((serde_json::Value = "application/json"), (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (String = "text/csv; charset=utf-8"))), crate::http::openapi::Problems)
+    responses((status = 200, description = "the list (JSON), or all of it as a spreadsheet with `format=xlsx|csv` or `Accept`", content((LeagueTable = "application/json"), (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (String = "text/csv; charset=utf-8"))), crate::http::openapi::Problems)
 )]
 /// `GET /api/v1/assessment/{level}?period=&township=&village=`: the league table (or, with
 /// `format=xlsx|csv`, as a spreadsheet: the assessors' own list, no `export_data` needed).
@@ -197,7 +246,7 @@ async fn league(
         let object = format!("assessment:{}:{period}", level.as_str());
         return sheets::file(&state, format, Name { ascii: "assessment", zh: "考评排名" }, &object, build).await;
     }
-    let items: Vec<Value> = answer
+    let items = answer
         .table
         .items
         .iter()
@@ -207,7 +256,7 @@ async fn league(
     let t = &answer.table;
     // Each warning starts with its township's code: only those of the caller's area and the
     // asked township.
-    let warnings: Vec<&String> = t
+    let warnings = t
         .warnings
         .iter()
         .filter(|_| level != Level::Gridworker)
@@ -215,38 +264,169 @@ async fn league(
             let code = w.get(..9).unwrap_or_default();
             (scope.is_county() || scope.covers(code) || scope.0.as_str().starts_with(code)) && q.township.as_deref().is_none_or(|t| t == code)
         })
+        .cloned()
         .collect();
-    let view = json!({
-        "level": level.as_str(), "period": t.period, "scheme": {"year": t.scheme_year, "version": t.scheme_version},
-        "computed_at": t.computed_at, "frozen": answer.frozen, "warnings": warnings,
-        "items": items,
-    });
+    let view = LeagueTable {
+        level: level.as_str(),
+        period: t.period,
+        scheme: SchemeNumber { year: t.scheme_year, version: t.scheme_version },
+        computed_at: t.computed_at.clone(),
+        frozen: answer.frozen,
+        warnings,
+        items,
+    };
     Ok(AuditNote::success(Permission::ReadAssessment.as_str(), format!("assessment:{}:{period}", level.as_str())).on(no_store(Json(view).into_response())))
 }
 
-fn item_view(level: Level, i: &scores::Item) -> Value {
-    let indicators: serde_json::Map<String, Value> = i
+/// A scheme's year and version (0: built in).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+struct SchemeNumber {
+    year: i32,
+    version: i64,
+}
+
+/// `GET /api/v1/assessment/{level}`: a level's league table in a period.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+struct LeagueTable {
+    level: &'static str,
+    #[schema(value_type = String)]
+    period: Period,
+    /// The scheme it was scored by.
+    scheme: SchemeNumber,
+    computed_at: String,
+    /// When frozen, by whom (`null`: computed now).
+    frozen: Option<FrozenBy>,
+    /// Each starts with its township's code.
+    warnings: Vec<String>,
+    items: Vec<LeagueItem>,
+}
+
+/// A unit's line of a league table.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+struct LeagueItem {
+    /// Gridworker id, village or township code, or `county`.
+    unit: String,
+    name: String,
+    township: String,
+    village: Option<String>,
+    score: f64,
+    unscored: f64,
+    normalised: Option<f64>,
+    grade: Option<String>,
+    failed: bool,
+    rank: u32,
+    rank_in_township: u32,
+    groups: Vec<GroupScore>,
+    /// By indicator code.
+    indicators: BTreeMap<String, LeagueIndicator>,
+    counts: BTreeMap<String, u64>,
+    /// The gridworker (gridworkers only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    person_id: Option<String>,
+    /// The rank among the village's gridworkers (gridworkers only; `null` outside a village).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<u32>)]
+    rank_in_village: Option<Option<u32>>,
+    /// The unit's code (every level but the gridworkers).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    code: Option<String>,
+}
+
+/// An indicator's result in a unit's line.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+struct LeagueIndicator {
+    name: String,
+    group: String,
+    measure: Measure,
+    measured: Option<f64>,
+    points: Option<f64>,
+    max: f64,
+    failed: bool,
+    /// Numerator and denominator of a rate.
+    #[schema(value_type = Option<Vec<u64>>)]
+    basis: Option<(u64, u64)>,
+    /// The records behind it (a scorecard's only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    records: Option<IndicatorRecords>,
+}
+
+/// The records behind an indicator: their ids, or the query that lists them.
+#[derive(Debug, Default, Serialize, utoipa::ToSchema)]
+struct IndicatorRecords {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    events: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    open: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    not_valid: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    callbacks: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    query: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    grids: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    period_days: Option<u32>,
+    /// Townships with enough valid events, of all (`null` without data).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<u64>>)]
+    valid_by_township: Option<Option<(u64, u64)>>,
+}
+
+fn item_view(level: Level, i: &scores::Item) -> LeagueItem {
+    let indicators = i
         .card
         .indicators
         .iter()
         .map(|s| {
-            (s.code.clone(), json!({"name": s.name, "group": s.group, "measure": s.measure, "measured": s.measured, "points": s.points, "max": s.max, "failed": s.failed,
-                "basis": i.basis.get(s.measure.as_str())}))
+            let ind = LeagueIndicator {
+                name: s.name.clone(),
+                group: s.group.clone(),
+                measure: s.measure,
+                measured: s.measured,
+                points: s.points,
+                max: s.max,
+                failed: s.failed,
+                basis: i.basis.get(s.measure.as_str()).copied(),
+                records: None,
+            };
+            (s.code.clone(), ind)
         })
         .collect();
-    let mut v = json!({
-        "unit": i.unit, "name": i.name, "township": i.township, "village": i.village, "score": i.score, "unscored": i.unscored, "normalised": i.normalised,
-        "grade": i.grade, "failed": i.failed, "rank": i.rank, "rank_in_township": i.rank_in_township, "groups": i.card.groups,
-        "indicators": indicators, "counts": i.counts,
-    });
-    match level {
-        Level::Gridworker => {
-            v["person_id"] = i.unit.clone().into();
-            v["rank_in_village"] = i.rank_in_village.into();
-        }
-        _ => v["code"] = i.unit.clone().into(),
+    let gridworker = level == Level::Gridworker;
+    LeagueItem {
+        unit: i.unit.clone(),
+        name: i.name.clone(),
+        township: i.township.clone(),
+        village: i.village.clone(),
+        score: i.score,
+        unscored: i.unscored,
+        normalised: i.normalised,
+        grade: i.grade.clone(),
+        failed: i.failed,
+        rank: i.rank,
+        rank_in_township: i.rank_in_township,
+        groups: i.card.groups.clone(),
+        indicators,
+        counts: i.counts.clone(),
+        person_id: gridworker.then(|| i.unit.clone()),
+        rank_in_village: gridworker.then_some(i.rank_in_village),
+        code: (!gridworker).then(|| i.unit.clone()),
     }
-    v
+}
+
+/// `GET /api/v1/assessment/{level}/{unit}`: a unit's line with the records behind each
+/// indicator.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+struct UnitScorecard {
+    #[serde(flatten)]
+    item: LeagueItem,
+    level: &'static str,
+    period: String,
+    /// When frozen, by whom (`null`: computed now).
+    frozen: Option<FrozenBy>,
+    from: String,
+    to: String,
 }
 
 #[utoipa::path(
@@ -255,7 +435,7 @@ fn item_view(level: Level, i: &scores::Item) -> Value {
     operation_id = "get_api_v1_assessment_level_unit",
     tag = "assessment",
     params(("level" = String, Path, description = "an assessment level (township, village, gridworker…)"), ("unit" = String, Path, description = "an assessed unit's code or id"), LeagueQuery),
-    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+    responses((status = 200, description = "the answer", body = UnitScorecard), crate::http::openapi::Problems)
 )]
 /// `GET /api/v1/assessment/{level}/{unit}?period=`: one unit's scorecard with the records
 /// behind each indicator (events, call-backs; the patrols and registry by their queries).
@@ -299,45 +479,44 @@ async fn scorecard(State(state): State<AppState>, caller: Caller, ApiPath((lv, u
         Level::Village => format!("village={unit}&{range}"),
         Level::Township => format!("township={unit}&{range}"),
     };
-    let records = |m: Measure| -> Value {
+    let query = |q: String| IndicatorRecords { query: Some(q), ..IndicatorRecords::default() };
+    let events = |events: Vec<String>| IndicatorRecords { events: Some(events), ..IndicatorRecords::default() };
+    let records = |m: Measure| -> IndicatorRecords {
         match m {
-            Measure::ClosureRate | Measure::VerifyOnTimeRate | Measure::FinishOnTimeRate => json!({"events": events_of(&|_| true), "open": events_of(&|e| !e.closed)}),
-            Measure::ValidEvents => json!({"events": events_of(&|e| e.valid), "not_valid": events_of(&|e| !e.valid)}),
-            Measure::DisputesReported => json!({"events": events_of(&|e| e.category == wangge_core::event::Category::Dispute)}),
-            Measure::HazardsReported => json!({"events": events_of(&|e| e.category == wangge_core::event::Category::Hazard)}),
-            Measure::SatisfactionRate => json!({"callbacks": tally.callback_ids}),
-            Measure::PatrolRate => json!({"query": format!("/api/v1/patrols?{area}")}),
+            Measure::ClosureRate | Measure::VerifyOnTimeRate | Measure::FinishOnTimeRate => {
+                IndicatorRecords { open: Some(events_of(&|e| !e.closed)), ..events(events_of(&|_| true)) }
+            }
+            Measure::ValidEvents => IndicatorRecords { not_valid: Some(events_of(&|e| !e.valid)), ..events(events_of(&|e| e.valid)) },
+            Measure::DisputesReported => events(events_of(&|e| e.category == wangge_core::event::Category::Dispute)),
+            Measure::HazardsReported => events(events_of(&|e| e.category == wangge_core::event::Category::Hazard)),
+            Measure::SatisfactionRate => IndicatorRecords { callbacks: Some(tally.callback_ids.clone()), ..IndicatorRecords::default() },
+            Measure::PatrolRate => query(format!("/api/v1/patrols?{area}")),
             Measure::CollectionRate => {
                 let area = match level {
                     Level::Village => format!("?village={unit}"),
                     Level::Township => format!("?township={unit}"),
                     _ => String::new(),
                 };
-                json!({"query": format!("/api/v1/registry/summary{area}"), "grids": if level == Level::Gridworker { tally_grids.clone() } else { Vec::new() },
-                    "period_days": state.collection_period_days})
+                IndicatorRecords {
+                    grids: Some(if level == Level::Gridworker { tally_grids.clone() } else { Vec::new() }),
+                    period_days: Some(state.collection_period_days),
+                    ..query(format!("/api/v1/registry/summary{area}"))
+                }
             }
-            Measure::ScreeningRate => json!({"query": format!("/api/v1/screenings?month={}", period.months().last().map(ToString::to_string).unwrap_or_default())}),
-            Measure::MediatedRate | Measure::SuccessRate => json!({"query": format!("/api/v1/disputes?{area}")}),
-            Measure::PetitionResolvedRate | Measure::PetitionsBeyondCity => json!({"query": format!("/api/v1/petitions?{area}")}),
-            Measure::PublicSafetyIncidents | Measure::CivilToCriminal => json!({"query": format!("/api/v1/outcomes?{range}")}),
-            Measure::BudgetExecution => json!({"query": format!("/api/v1/assessment/budget?year={}", period.year())}),
-            Measure::ValidEventTownships => json!({"valid_by_township": tally.other_basis.get(&m)}),
-            Measure::Manual => json!({"query": "/api/v1/assessment/manual"}),
+            Measure::ScreeningRate => query(format!("/api/v1/screenings?month={}", period.months().last().map(ToString::to_string).unwrap_or_default())),
+            Measure::MediatedRate | Measure::SuccessRate => query(format!("/api/v1/disputes?{area}")),
+            Measure::PetitionResolvedRate | Measure::PetitionsBeyondCity => query(format!("/api/v1/petitions?{area}")),
+            Measure::PublicSafetyIncidents | Measure::CivilToCriminal => query(format!("/api/v1/outcomes?{range}")),
+            Measure::BudgetExecution => query(format!("/api/v1/assessment/budget?year={}", period.year())),
+            Measure::ValidEventTownships => IndicatorRecords { valid_by_township: Some(tally.other_basis.get(&m).copied()), ..IndicatorRecords::default() },
+            Measure::Manual => query("/api/v1/assessment/manual".into()),
         }
     };
-    let mut view = item_view(level, item);
-    if let Some(Value::Object(indicators)) = view.get_mut("indicators") {
-        for (code, ind) in indicators.iter_mut() {
-            if let Some(s) = item.card.indicators.iter().find(|s| &s.code == code) {
-                ind["records"] = records(s.measure);
-            }
-        }
+    let mut item = item_view(level, item);
+    for ind in item.indicators.values_mut() {
+        ind.records = Some(records(ind.measure));
     }
-    view["level"] = level.as_str().into();
-    view["period"] = period.to_string().into();
-    view["frozen"] = json!(answer.frozen);
-    view["from"] = time_text(from).into();
-    view["to"] = time_text(to).into();
+    let view = UnitScorecard { item, level: level.as_str(), period: period.to_string(), frozen: answer.frozen, from: time_text(from), to: time_text(to) };
     let action = if own { Permission::Patrol } else { Permission::ReadAssessment };
     Ok(AuditNote::success(action.as_str(), format!("scorecard:{}:{unit}:{period}", level.as_str())).on(no_store(Json(view).into_response())))
 }
@@ -351,13 +530,39 @@ struct TrendQuery {
     township: Option<String>,
 }
 
+/// `GET /api/v1/assessment/trends/{level}`: each month's score of the units.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+struct ScoreTrends {
+    level: &'static str,
+    year: i32,
+    /// The months begun, in order.
+    months: Vec<TrendMonth>,
+    items: Vec<TrendSeries>,
+}
+
+/// A month of the trends.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+struct TrendMonth {
+    #[schema(value_type = String)]
+    period: Period,
+    frozen: bool,
+}
+
+/// A unit's score of each month (`null`: not assessed that month).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+struct TrendSeries {
+    unit: String,
+    name: String,
+    scores: Vec<Option<f64>>,
+}
+
 #[utoipa::path(
     get,
     path = "/api/v1/assessment/trends/{level}",
     operation_id = "get_api_v1_assessment_trends_level",
     tag = "assessment",
     params(("level" = String, Path, description = "an assessment level (township, village, gridworker…)"), TrendQuery),
-    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+    responses((status = 200, description = "the answer", body = ScoreTrends), crate::http::openapi::Problems)
 )]
 /// `GET /api/v1/assessment/trends/{level}?year=&unit=&township=`: each month's score of the
 /// level's units (one unit, or those of a township, or all in the caller's area), frozen
@@ -373,7 +578,7 @@ async fn trends(State(state): State<AppState>, caller: Caller, ApiPath(lv): ApiP
     let mut series: std::collections::BTreeMap<String, (String, Vec<Option<f64>>)> = std::collections::BTreeMap::new();
     for (n, month) in Period::Year(y).months().into_iter().filter(|m| m.first_day() <= today).enumerate() {
         let answer = scores::table(&src, level, month).await?;
-        months.push(json!({"period": month, "frozen": answer.frozen.is_some()}));
+        months.push(TrendMonth { period: month, frozen: answer.frozen.is_some() });
         for i in answer.table.items.iter().filter(|i| {
             (level == Level::County || visible(&scope, i, q.township.as_deref(), None)) && q.unit.as_deref().is_none_or(|u| u == i.unit)
         }) {
@@ -383,14 +588,14 @@ async fn trends(State(state): State<AppState>, caller: Caller, ApiPath(lv): ApiP
         }
     }
     let len = months.len();
-    let items: Vec<Value> = series
+    let items = series
         .into_iter()
         .map(|(unit, (name, mut scores))| {
             scores.resize(len, None);
-            json!({"unit": unit, "name": name, "scores": scores})
+            TrendSeries { unit, name, scores }
         })
         .collect();
-    let view = json!({"level": level.as_str(), "year": y, "months": months, "items": items});
+    let view = ScoreTrends { level: level.as_str(), year: y, months, items };
     Ok(AuditNote::success(Permission::ReadAssessment.as_str(), format!("trends:{}:{y}", level.as_str())).on(no_store(Json(view).into_response())))
 }
 
@@ -405,13 +610,26 @@ struct ManualBody {
     evidence: String,
 }
 
+/// A manual score as stored.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+struct ManualScoreView {
+    period: String,
+    level: String,
+    unit: String,
+    indicator: String,
+    points: f64,
+    evidence: String,
+    entered_by: String,
+    entered_at: String,
+}
+
 #[utoipa::path(
     post,
     path = "/api/v1/assessment/manual",
     operation_id = "post_api_v1_assessment_manual",
     tag = "assessment",
     request_body = ManualBody,
-    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+    responses((status = 200, description = "the answer", body = ManualScoreView), crate::http::openapi::Problems)
 )]
 /// `POST /api/v1/assessment/manual`: an assessor's points with the evidence, for a manual
 /// indicator of the period's scheme.
@@ -453,9 +671,18 @@ async fn manual(State(state): State<AppState>, caller: Caller, ApiJson(b): ApiJs
         entered_at: state.clock.now(),
     };
     state.store.put_manual(&m).await?;
-    let view = json!({"period": m.period, "level": m.level, "unit": m.unit, "indicator": m.indicator, "points": m.points,
-        "evidence": m.evidence, "entered_by": m.entered_by, "entered_at": time_text(m.entered_at)});
-    Ok(AuditNote::success(Permission::Assess.as_str(), format!("manual:{}:{}:{}:{}", m.level, m.unit, m.indicator, m.period)).on(no_store(Json(view).into_response())))
+    let target = format!("manual:{}:{}:{}:{}", m.level, m.unit, m.indicator, m.period);
+    let view = ManualScoreView {
+        period: m.period,
+        level: m.level,
+        unit: m.unit,
+        indicator: m.indicator,
+        points: m.points,
+        evidence: m.evidence,
+        entered_by: m.entered_by,
+        entered_at: time_text(m.entered_at),
+    };
+    Ok(AuditNote::success(Permission::Assess.as_str(), target).on(no_store(Json(view).into_response())))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -469,13 +696,32 @@ struct FreezeBody {
     reason: Option<String>,
 }
 
+/// A frozen table's summary.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+struct Freezing {
+    level: &'static str,
+    #[schema(value_type = String)]
+    period: Period,
+    scheme: SchemeNumber,
+    frozen_at: String,
+    frozen_by: String,
+    /// Units in the table.
+    units: usize,
+    /// When the table it replaced was frozen (a recompute only).
+    replaced: Option<String>,
+    /// Why it was recomputed.
+    reason: Option<String>,
+    /// Career moves recorded (gridworkers failed or passed after a warning).
+    career_moves: usize,
+}
+
 #[utoipa::path(
     post,
     path = "/api/v1/assessment/freeze",
     operation_id = "post_api_v1_assessment_freeze",
     tag = "assessment",
     request_body = FreezeBody,
-    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+    responses((status = 200, description = "the answer", body = Freezing), crate::http::openapi::Problems)
 )]
 /// `POST /api/v1/assessment/freeze`: freezes a closed period's table with its scheme version;
 /// `recompute` (with a reason) replaces a frozen one. Gridworkers who failed the period get
@@ -493,9 +739,17 @@ async fn freeze(State(state): State<AppState>, caller: Caller, ApiJson(b): ApiJs
     } else {
         0
     };
-    let view = json!({"level": level.as_str(), "period": period, "scheme": {"year": table.scheme_year, "version": table.scheme_version},
-        "frozen_at": time_text(now), "frozen_by": by, "units": table.items.len(), "replaced": before.map(|f| time_text(f.frozen_at)),
-        "reason": reason, "career_moves": moves});
+    let view = Freezing {
+        level: level.as_str(),
+        period,
+        scheme: SchemeNumber { year: table.scheme_year, version: table.scheme_version },
+        frozen_at: time_text(now),
+        frozen_by: by,
+        units: table.items.len(),
+        replaced: before.map(|f| time_text(f.frozen_at)),
+        reason,
+        career_moves: moves,
+    };
     let target = format!("freeze:{}:{period}{}", level.as_str(), if b.recompute { ":recompute" } else { "" });
     Ok(AuditNote::success(Permission::Assess.as_str(), target).on(no_store(Json(view).into_response())))
 }
@@ -520,7 +774,7 @@ async fn evaluation(state: &AppState, caller: &Caller, q: &YearQuery) -> Result<
     operation_id = "get_api_v1_assessment_self_evaluation",
     tag = "assessment",
     params(YearQuery),
-    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+    responses((status = 200, description = "the answer", body = report::SelfEvaluation), crate::http::openapi::Problems)
 )]
 /// `GET /api/v1/assessment/self-evaluation?year=`.
 async fn self_evaluation(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<YearQuery>) -> Result<Response, ApiError> {
