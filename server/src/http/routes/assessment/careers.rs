@@ -9,22 +9,25 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use chrono::NaiveDate;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use wangge_core::access::{CodeLevel, Permission};
 use wangge_core::assessment::career::{apply, Move, Stage};
 use wangge_core::assessment::Level;
 use wangge_core::people::Role;
 
+use super::answers::{
+    budget_view, move_view, validity_view, BestGridworker, BestGridworkers, BudgetLedger, CareerLine, CareerMoveView, EventValidity, GridworkerCareer,
+    GridworkerCareers,
+};
 use super::super::{no_store, Routes};
 use super::{period, visible, year};
 use crate::access::{AuditNote, Caller};
 use crate::assessment::careers::stages;
-use crate::assessment::measures::{self, budget_totals};
-use crate::assessment::report::yuan;
+use crate::assessment::measures;
 use crate::assessment::scores;
 use crate::http::error::ApiError;
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery};
-use crate::records::{time_text, BudgetLine, CareerMove, InvalidMark};
+use crate::records::{BudgetLine, CareerMove, InvalidMark};
 use crate::state::AppState;
 
 /// Routes of this module.
@@ -35,61 +38,6 @@ pub fn router() -> Router<AppState> {
         .at("/api/v1/assessment/best", get(best))
         .at("/api/v1/assessment/budget", get(budget).post(add_budget))
         .at("/api/v1/events/{id}/validity", get(validity).put(mark))
-}
-
-/// A move of a gridworker's career as answered.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-struct CareerMoveView {
-    seq: i64,
-    /// The move's wire name.
-    #[serde(rename = "move")]
-    action: String,
-    /// The stage it left.
-    stage: String,
-    stage_name: Option<&'static str>,
-    at: String,
-    by: String,
-    /// The assessed period, for a failed or passed one.
-    period: Option<String>,
-    note: String,
-}
-
-fn move_view(m: &CareerMove) -> CareerMoveView {
-    CareerMoveView {
-        seq: m.seq,
-        action: m.action.clone(),
-        stage: m.stage.clone(),
-        stage_name: Stage::parse(&m.stage).map(Stage::label),
-        at: time_text(m.at),
-        by: m.by.clone(),
-        period: m.period.clone(),
-        note: m.note.clone(),
-    }
-}
-
-/// A gridworker and the stage of its career.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-struct CareerLine {
-    person_id: String,
-    name: String,
-    township: String,
-    village: Option<String>,
-    stage: &'static str,
-    stage_name: &'static str,
-}
-
-/// `GET /api/v1/assessment/careers`.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-struct GridworkerCareers {
-    items: Vec<CareerLine>,
-}
-
-/// `GET /api/v1/assessment/careers/{person}`: a gridworker's career.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-struct GridworkerCareer {
-    #[serde(flatten)]
-    line: CareerLine,
-    moves: Vec<CareerMoveView>,
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -225,25 +173,6 @@ struct BestQuery {
     limit: Option<u32>,
 }
 
-/// `GET /api/v1/assessment/best`: the year's 最美网格员 candidates, best first.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-struct BestGridworkers {
-    year: i32,
-    items: Vec<BestGridworker>,
-}
-
-/// A candidate and the year's score.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-struct BestGridworker {
-    person_id: String,
-    name: String,
-    township: String,
-    village: Option<String>,
-    score: f64,
-    rank: u32,
-    grade: Option<String>,
-}
-
 #[utoipa::path(
     get,
     path = "/api/v1/assessment/best",
@@ -276,69 +205,6 @@ async fn best(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQue
         })
         .collect();
     Ok(AuditNote::success(Permission::ReadAssessment.as_str(), format!("best:{y}")).on(no_store(Json(BestGridworkers { year: y, items }).into_response())))
-}
-
-/// The budget ledger (一笔账) of a year and its execution.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-struct BudgetLedger {
-    year: i32,
-    budget_yuan: f64,
-    spent_yuan: f64,
-    /// Spent over budget (`null` without a budget).
-    execution_rate: Option<f64>,
-    /// Spent by item, by item name.
-    spent_by_item: Vec<ItemSpent>,
-    lines: Vec<BudgetLineView>,
-}
-
-/// What an item of the ledger spent.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-struct ItemSpent {
-    item: String,
-    amount_yuan: f64,
-}
-
-/// A budget or spending line as answered.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-struct BudgetLineView {
-    line_id: String,
-    /// `budget` or `spend`.
-    kind: String,
-    item: String,
-    amount_yuan: f64,
-    source: String,
-    /// `YYYY-MM-DD`.
-    dated: String,
-    note: String,
-    entered_by: String,
-    entered_at: String,
-}
-
-fn budget_view(lines: &[BudgetLine], y: i32) -> BudgetLedger {
-    let (b, s) = budget_totals(lines);
-    let line = |l: &BudgetLine| BudgetLineView {
-        line_id: l.line_id.clone(),
-        kind: l.kind.clone(),
-        item: l.item.clone(),
-        amount_yuan: yuan(l.amount_fen),
-        source: l.source.clone(),
-        dated: l.dated.clone(),
-        note: l.note.clone(),
-        entered_by: l.entered_by.clone(),
-        entered_at: time_text(l.entered_at),
-    };
-    let mut by_item: std::collections::BTreeMap<&str, i64> = std::collections::BTreeMap::new();
-    for l in lines.iter().filter(|l| l.kind == "spend") {
-        *by_item.entry(l.item.as_str()).or_default() += l.amount_fen;
-    }
-    BudgetLedger {
-        year: y,
-        budget_yuan: yuan(b),
-        spent_yuan: yuan(s),
-        execution_rate: measures::rate(u64::try_from(s).unwrap_or(0), u64::try_from(b).unwrap_or(0)),
-        spent_by_item: by_item.into_iter().map(|(k, v)| ItemSpent { item: k.to_owned(), amount_yuan: yuan(v) }).collect(),
-        lines: lines.iter().map(line).collect(),
-    }
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -447,29 +313,6 @@ async fn validity(State(state): State<AppState>, caller: Caller, ApiPath(id): Ap
     let event = crate::http::routes::events::queues::find_visible(&state, &caller, &id).await?;
     let mark = state.store.invalid_mark(&event.event_id).await?;
     Ok(no_store(Json(validity_view(&event.event_id, mark.as_ref())).into_response()))
-}
-
-/// Whether an event counts for the assessment; the mark's facts when it does not.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-struct EventValidity {
-    event_id: String,
-    marked_not_valid: bool,
-    /// `test` or `unfounded`.
-    reason: Option<String>,
-    note: Option<String>,
-    marked_by: Option<String>,
-    marked_at: Option<String>,
-}
-
-fn validity_view(id: &str, mark: Option<&InvalidMark>) -> EventValidity {
-    EventValidity {
-        event_id: id.to_owned(),
-        marked_not_valid: mark.is_some(),
-        reason: mark.map(|m| m.reason.clone()),
-        note: mark.map(|m| m.note.clone()),
-        marked_by: mark.map(|m| m.marked_by.clone()),
-        marked_at: mark.map(|m| time_text(m.marked_at)),
-    }
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]

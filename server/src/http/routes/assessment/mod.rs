@@ -5,24 +5,26 @@
 //! XLSX or CSV. Careers, the budget ledger and not-valid marks are in `careers`. Everything is
 //! scoped to the caller's jurisdiction.
 
+mod answers;
 pub(super) mod careers;
-
-use std::collections::BTreeMap;
 
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use wangge_core::access::Permission;
-use wangge_core::assessment::{GroupScore, Level, Measure, Period, Scheme};
+use wangge_core::assessment::{Level, Measure, Period, Scheme};
 
+use self::answers::{
+    item_view, scheme_view, Freezing, IndicatorRecords, LeagueTable, ManualScoreView, SchemeChange, SchemeNumber, SchemeView, SchemeWithHistory,
+    ScoreTrends, TrendMonth, TrendSeries, UnitScorecard,
+};
 use super::sheets::{self, Name};
 use super::{no_store, Routes};
 use crate::access::{AuditNote, Caller, Scope};
 use crate::assessment::measures;
-use crate::assessment::scores::FrozenBy;
 use crate::assessment::{report, scheme_for, scores, Refused};
 use crate::http::error::ApiError;
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery};
@@ -64,63 +66,6 @@ fn level(text: &str) -> Result<Level, ApiError> {
         "townships" => Ok(Level::Township),
         "county" => Ok(Level::County),
         other => Err(ApiError::NotFound(format!("no assessment {other:?}: gridworkers, villages, townships or county"))),
-    }
-}
-
-/// A version of a year's scheme as answered, with every measure an indicator may read.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-struct SchemeView {
-    year: i32,
-    version: i64,
-    /// The year whose scheme it is (an earlier one when carried over).
-    carried_from: i32,
-    changed_by: String,
-    changed_at: String,
-    note: String,
-    scheme: Scheme,
-    measures: Vec<MeasureView>,
-}
-
-/// A measure an indicator may read, and the levels it reads it for.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-struct MeasureView {
-    measure: &'static str,
-    label: &'static str,
-    /// A rate (0–1), not a count.
-    rate: bool,
-    levels: Vec<&'static str>,
-}
-
-/// `GET /api/v1/assessment/schemes/{year}`: the scheme and its stored versions.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-struct SchemeWithHistory {
-    #[serde(flatten)]
-    current: SchemeView,
-    history: Vec<SchemeChange>,
-}
-
-/// A stored version of a scheme.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-struct SchemeChange {
-    version: i64,
-    changed_by: String,
-    changed_at: String,
-    note: String,
-}
-
-fn scheme_view(v: &SchemeVersion, from_year: i32) -> SchemeView {
-    SchemeView {
-        year: v.scheme.year,
-        version: v.version,
-        carried_from: from_year,
-        changed_by: v.changed_by.clone(),
-        changed_at: time_text(v.changed_at),
-        note: v.note.clone(),
-        scheme: v.scheme.clone(),
-        measures: Measure::ALL
-            .iter()
-            .map(|m| MeasureView { measure: m.as_str(), label: m.label(), rate: m.is_rate(), levels: m.levels().iter().map(|l| l.as_str()).collect() })
-            .collect(),
     }
 }
 
@@ -278,157 +223,6 @@ async fn league(
     Ok(AuditNote::success(Permission::ReadAssessment.as_str(), format!("assessment:{}:{period}", level.as_str())).on(no_store(Json(view).into_response())))
 }
 
-/// A scheme's year and version (0: built in).
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-struct SchemeNumber {
-    year: i32,
-    version: i64,
-}
-
-/// `GET /api/v1/assessment/{level}`: a level's league table in a period.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-struct LeagueTable {
-    level: &'static str,
-    #[schema(value_type = String)]
-    period: Period,
-    /// The scheme it was scored by.
-    scheme: SchemeNumber,
-    computed_at: String,
-    /// When frozen, by whom (`null`: computed now).
-    frozen: Option<FrozenBy>,
-    /// Each starts with its township's code.
-    warnings: Vec<String>,
-    items: Vec<LeagueItem>,
-}
-
-/// A unit's line of a league table.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-struct LeagueItem {
-    /// Gridworker id, village or township code, or `county`.
-    unit: String,
-    name: String,
-    township: String,
-    village: Option<String>,
-    score: f64,
-    unscored: f64,
-    normalised: Option<f64>,
-    grade: Option<String>,
-    failed: bool,
-    rank: u32,
-    rank_in_township: u32,
-    groups: Vec<GroupScore>,
-    /// By indicator code.
-    indicators: BTreeMap<String, LeagueIndicator>,
-    counts: BTreeMap<String, u64>,
-    /// The gridworker (gridworkers only).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    person_id: Option<String>,
-    /// The rank among the village's gridworkers (gridworkers only; `null` outside a village).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<u32>)]
-    rank_in_village: Option<Option<u32>>,
-    /// The unit's code (every level but the gridworkers).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    code: Option<String>,
-}
-
-/// An indicator's result in a unit's line.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-struct LeagueIndicator {
-    name: String,
-    group: String,
-    measure: Measure,
-    measured: Option<f64>,
-    points: Option<f64>,
-    max: f64,
-    failed: bool,
-    /// Numerator and denominator of a rate.
-    #[schema(value_type = Option<Vec<u64>>)]
-    basis: Option<(u64, u64)>,
-    /// The records behind it (a scorecard's only).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    records: Option<IndicatorRecords>,
-}
-
-/// The records behind an indicator: their ids, or the query that lists them.
-#[derive(Debug, Default, Serialize, utoipa::ToSchema)]
-struct IndicatorRecords {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    events: Option<Vec<String>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    open: Option<Vec<String>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    not_valid: Option<Vec<String>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    callbacks: Option<Vec<String>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    query: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    grids: Option<Vec<String>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    period_days: Option<u32>,
-    /// Townships with enough valid events, of all (`null` without data).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Vec<u64>>)]
-    valid_by_township: Option<Option<(u64, u64)>>,
-}
-
-fn item_view(level: Level, i: &scores::Item) -> LeagueItem {
-    let indicators = i
-        .card
-        .indicators
-        .iter()
-        .map(|s| {
-            let ind = LeagueIndicator {
-                name: s.name.clone(),
-                group: s.group.clone(),
-                measure: s.measure,
-                measured: s.measured,
-                points: s.points,
-                max: s.max,
-                failed: s.failed,
-                basis: i.basis.get(s.measure.as_str()).copied(),
-                records: None,
-            };
-            (s.code.clone(), ind)
-        })
-        .collect();
-    let gridworker = level == Level::Gridworker;
-    LeagueItem {
-        unit: i.unit.clone(),
-        name: i.name.clone(),
-        township: i.township.clone(),
-        village: i.village.clone(),
-        score: i.score,
-        unscored: i.unscored,
-        normalised: i.normalised,
-        grade: i.grade.clone(),
-        failed: i.failed,
-        rank: i.rank,
-        rank_in_township: i.rank_in_township,
-        groups: i.card.groups.clone(),
-        indicators,
-        counts: i.counts.clone(),
-        person_id: gridworker.then(|| i.unit.clone()),
-        rank_in_village: gridworker.then_some(i.rank_in_village),
-        code: (!gridworker).then(|| i.unit.clone()),
-    }
-}
-
-/// `GET /api/v1/assessment/{level}/{unit}`: a unit's line with the records behind each
-/// indicator.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-struct UnitScorecard {
-    #[serde(flatten)]
-    item: LeagueItem,
-    level: &'static str,
-    period: String,
-    /// When frozen, by whom (`null`: computed now).
-    frozen: Option<FrozenBy>,
-    from: String,
-    to: String,
-}
-
 #[utoipa::path(
     get,
     path = "/api/v1/assessment/{level}/{unit}",
@@ -530,32 +324,6 @@ struct TrendQuery {
     township: Option<String>,
 }
 
-/// `GET /api/v1/assessment/trends/{level}`: each month's score of the units.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-struct ScoreTrends {
-    level: &'static str,
-    year: i32,
-    /// The months begun, in order.
-    months: Vec<TrendMonth>,
-    items: Vec<TrendSeries>,
-}
-
-/// A month of the trends.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-struct TrendMonth {
-    #[schema(value_type = String)]
-    period: Period,
-    frozen: bool,
-}
-
-/// A unit's score of each month (`null`: not assessed that month).
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-struct TrendSeries {
-    unit: String,
-    name: String,
-    scores: Vec<Option<f64>>,
-}
-
 #[utoipa::path(
     get,
     path = "/api/v1/assessment/trends/{level}",
@@ -608,19 +376,6 @@ struct ManualBody {
     indicator: String,
     points: f64,
     evidence: String,
-}
-
-/// A manual score as stored.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-struct ManualScoreView {
-    period: String,
-    level: String,
-    unit: String,
-    indicator: String,
-    points: f64,
-    evidence: String,
-    entered_by: String,
-    entered_at: String,
 }
 
 #[utoipa::path(
@@ -694,25 +449,6 @@ struct FreezeBody {
     recompute: bool,
     #[serde(default)]
     reason: Option<String>,
-}
-
-/// A frozen table's summary.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-struct Freezing {
-    level: &'static str,
-    #[schema(value_type = String)]
-    period: Period,
-    scheme: SchemeNumber,
-    frozen_at: String,
-    frozen_by: String,
-    /// Units in the table.
-    units: usize,
-    /// When the table it replaced was frozen (a recompute only).
-    replaced: Option<String>,
-    /// Why it was recomputed.
-    reason: Option<String>,
-    /// Career moves recorded (gridworkers failed or passed after a warning).
-    career_moves: usize,
 }
 
 #[utoipa::path(

@@ -5,6 +5,7 @@
 //! audited; anything outside the caller's jurisdiction is answered as missing. See
 //! docs/disputes.md.
 
+mod answers;
 pub(super) mod petitions;
 
 use std::collections::HashSet;
@@ -15,11 +16,12 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::NaiveDate;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::Value;
 use wangge_core::access::{Permission, Role};
 use wangge_core::dispute::{label, Month, Move, OUTCOME_KINDS};
 
+use self::answers::{move_view, outcome_view, screening_view, BoardLine, CaseEvent, CaseFile, OutcomeList, OutcomeView, ScreeningBoard, ScreeningView};
 use super::sheets::{self, Name};
 use super::{code, no_store, page, revealed, time, RevealBody, Routes};
 use crate::access::{AuditNote, Caller, Scope};
@@ -114,72 +116,6 @@ fn own_grids(state: &AppState, caller: &Caller) -> Option<HashSet<String>> {
     (role == Role::Gridworker).then(|| {
         state.rules.roster().get(&caller.actor_id()).map(|p| p.grids.iter().cloned().collect()).unwrap_or_default()
     })
-}
-
-/// A grid's screening of a month as answered.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-struct ScreeningView {
-    grid: String,
-    /// `YYYY-MM`.
-    month: String,
-    township: String,
-    village: String,
-    /// First recorded.
-    at: String,
-    by: String,
-    /// Disputes found.
-    found: i64,
-    note: String,
-    /// Recorded in time for its month.
-    on_time: bool,
-    updated_at: String,
-}
-
-fn screening_view(s: &Screening) -> ScreeningView {
-    let on_time = Month::parse(&s.month)
-        .is_some_and(|m| wangge_core::dispute::screened_on_time(m, figures::today(s.screened_at)));
-    ScreeningView {
-        grid: s.grid_code.clone(),
-        month: s.month.clone(),
-        township: s.township_code.clone(),
-        village: s.village_code.clone(),
-        at: crate::records::time_text(s.screened_at),
-        by: s.screened_by.clone(),
-        found: s.found,
-        note: s.note.clone(),
-        on_time,
-        updated_at: crate::records::time_text(s.updated_at),
-    }
-}
-
-/// `GET /api/v1/screenings`: the screening board of a month.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-struct ScreeningBoard {
-    /// `YYYY-MM`.
-    month: String,
-    /// The month is over.
-    ended: bool,
-    /// Grids to screen.
-    due: u64,
-    /// Grids screened.
-    screened: u64,
-    /// Grids screened on time.
-    on_time: u64,
-    /// On time over due (`null` with no grid due).
-    rate: Option<f64>,
-    items: Vec<BoardLine>,
-}
-
-/// A grid of the board and its screening of the month (`null`: not screened).
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-struct BoardLine {
-    grid: String,
-    grid_name: String,
-    village: String,
-    village_name: String,
-    township: String,
-    township_name: String,
-    screening: Option<ScreeningView>,
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -360,28 +296,6 @@ async fn visible_case(state: &AppState, caller: &Caller, permission: Permission,
     Ok(case)
 }
 
-/// A dispute case's whole file: the case, its moves, its event's summary and linked petitions.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-struct CaseFile {
-    #[serde(flatten)]
-    case: cases::CaseView,
-    moves: Vec<FileMove>,
-    /// Its event (`null` if no longer stored).
-    event: Option<CaseEvent>,
-    /// The petitions linked to it.
-    petitions: Vec<String>,
-}
-
-/// The event a case hangs on, in short.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-struct CaseEvent {
-    event_id: String,
-    category: &'static str,
-    description: String,
-    state: &'static str,
-    reported_at: String,
-}
-
 /// The whole case file: the case, its moves, its event's summary and linked petitions.
 async fn file(state: &AppState, case: &DisputeCase) -> Result<CaseFile, ApiError> {
     let now = state.clock.now();
@@ -400,33 +314,6 @@ async fn file(state: &AppState, case: &DisputeCase) -> Result<CaseFile, ApiError
         }),
         petitions,
     })
-}
-
-/// A move of a case or petition file as answered: who, when and the stage after, and the
-/// move's own fields beside.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub(crate) struct FileMove {
-    seq: i64,
-    at: String,
-    actor: String,
-    /// The move's wire name (`register` for the first).
-    action: String,
-    stage_after: String,
-    /// The move's fields.
-    #[serde(flatten)]
-    fields: serde_json::Map<String, Value>,
-}
-
-/// A move as answered: its fields, with who, when and the stage after.
-pub(crate) fn move_view(m: &crate::records::CaseMove) -> FileMove {
-    FileMove {
-        seq: m.seq,
-        at: crate::records::time_text(m.at),
-        actor: m.actor.clone(),
-        action: m.action.clone(),
-        stage_after: m.stage_after.clone(),
-        fields: disputes::beside(&m.payload, &["seq", "at", "actor", "action", "stage_after"]),
-    }
 }
 
 #[utoipa::path(
@@ -578,49 +465,6 @@ async fn record_outcome(State(state): State<AppState>, caller: Caller, ApiJson(b
     state.store.insert_outcome(&outcome).await?;
     let response = (StatusCode::CREATED, Json(outcome_view(&outcome))).into_response();
     Ok(AuditNote::success(Permission::RecordOutcomes.as_str(), format!("outcome:{}", outcome.outcome_id)).on(no_store(response)))
-}
-
-/// A township's result indicator as answered.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-struct OutcomeView {
-    outcome_id: String,
-    township: String,
-    /// A code of the outcome kinds.
-    kind: String,
-    kind_name: Option<&'static str>,
-    /// `YYYY-MM-DD`.
-    occurred_on: String,
-    note: String,
-    /// A reference (case or petition id, police case number).
-    #[serde(rename = "ref")]
-    reference: Option<String>,
-    recorded_by: String,
-    recorded_at: String,
-}
-
-fn outcome_view(o: &Outcome) -> OutcomeView {
-    OutcomeView {
-        outcome_id: o.outcome_id.clone(),
-        township: o.township_code.clone(),
-        kind: o.kind.clone(),
-        kind_name: label(&OUTCOME_KINDS, &o.kind),
-        occurred_on: o.occurred_on.clone(),
-        note: o.note.clone(),
-        reference: o.reference.clone(),
-        recorded_by: o.recorded_by.clone(),
-        recorded_at: crate::records::time_text(o.recorded_at),
-    }
-}
-
-/// `GET /api/v1/outcomes`: the result indicators of a period (none, and no period, for a
-/// village's centre).
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-struct OutcomeList {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    from: Option<NaiveDate>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    to: Option<NaiveDate>,
-    items: Vec<OutcomeView>,
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

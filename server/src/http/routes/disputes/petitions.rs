@@ -13,7 +13,8 @@ use serde_json::Value;
 use wangge_core::access::Permission;
 use wangge_core::petition::Move;
 
-use super::{area, case_filter, move_view, FileMove, LedgerQuery};
+use super::answers::{move_view, FileMove};
+use super::{area, case_filter, LedgerQuery};
 use crate::access::{AuditNote, Caller};
 use crate::disputes::petitions::{self as files, NewPetition, PetitionView};
 use crate::disputes::{self};
