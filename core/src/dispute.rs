@@ -50,6 +50,7 @@ impl Stage {
 
 /// Who mediates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = MediatingBody))]
 #[serde(rename_all = "snake_case")]
 pub enum Body {
     /// 人民调解委员会 — the village's or township's people's mediation committee.
@@ -66,6 +67,7 @@ pub enum Body {
 
 /// What the parties are told when mediation fails.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = MediationRoute))]
 #[serde(rename_all = "snake_case")]
 pub enum Route {
     /// 诉讼 — go to court.

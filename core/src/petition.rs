@@ -22,7 +22,7 @@ pub const REVIEW_DAYS: i64 = 30;
 
 /// How a petition came.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = PetitionChannel))]
 #[serde(rename_all = "snake_case")]
 pub enum Channel {
     /// 来信 — a letter.

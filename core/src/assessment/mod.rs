@@ -14,6 +14,7 @@ pub use scheme::{rank, GroupScore, Indicator, IndicatorScore, Level, Measure, Sc
 
 /// How a measured value becomes points (out of the indicator's `max`).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "rule", rename_all = "snake_case")]
 pub enum Rule {
     /// Full marks at or above `target`, none below (e.g. 排查率 > 97 %: `target` 0.97).
@@ -119,6 +120,7 @@ fn round2(x: f64) -> f64 {
 
 /// A grade band: totals at or above `min` (and below the next band) have this `name`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Band {
     /// The lowest total of the band.
     pub min: f64,

@@ -8,6 +8,7 @@ use super::{grade, Band, Rule, SchemeError};
 
 /// Who or what an indicator assesses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = AssessmentLevel))]
 #[serde(rename_all = "snake_case")]
 pub enum Level {
     /// A full-time gridworker (专职网格员), per month.
@@ -52,6 +53,7 @@ impl Level {
 
 /// What an indicator reads: a rate (0–1), a count, or an assessor's points.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Measure {
     /// 办结率: events closed / reported.
@@ -196,6 +198,7 @@ impl Measure {
 
 /// One indicator of a scheme.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Indicator {
     /// Unique within the scheme (`C1`, `G3`…).
     pub code: String,
@@ -220,6 +223,7 @@ pub struct Indicator {
 
 /// A year's indicator system for every level.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Scheme {
     /// The year it assesses.
@@ -375,6 +379,7 @@ pub struct IndicatorScore {
 
 /// A group's subtotal.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct GroupScore {
     /// The group.
     pub name: String,

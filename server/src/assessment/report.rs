@@ -19,7 +19,7 @@ use super::scores::{self, FrozenBy};
 use super::Refused;
 
 /// The report.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct SelfEvaluation {
     /// The year.
     pub year: i32,
@@ -30,6 +30,7 @@ pub struct SelfEvaluation {
     /// The grade.
     pub grade: Option<String>,
     /// The scheme's year and version (0: built in).
+    #[schema(value_type = Vec<i64>)]
     pub scheme: (i32, i64),
     /// When frozen, by whom (`null`: computed now).
     pub frozen: Option<FrozenBy>,
@@ -40,7 +41,8 @@ pub struct SelfEvaluation {
 }
 
 /// A section (an indicator group).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[schema(as = SelfEvaluationSection)]
 pub struct Section {
     /// Its name.
     pub name: String,
@@ -53,7 +55,8 @@ pub struct Section {
 }
 
 /// One indicator of the report.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[schema(as = SelfEvaluationLine)]
 pub struct Line {
     /// Code.
     pub code: String,
@@ -68,24 +71,40 @@ pub struct Line {
     /// Maximum.
     pub max: f64,
     /// Numerator and denominator.
+    #[schema(value_type = Option<Vec<u64>>)]
     pub basis: Option<(u64, u64)>,
     /// The rule as the county states it.
     pub note: String,
 }
 
 /// The figures of 基本情况.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[schema(as = SelfEvaluationFigures)]
 pub struct Figures {
     /// Grid codes.
     pub grids: BTreeMap<&'static str, u64>,
     /// People by role.
     pub people: BTreeMap<&'static str, u64>,
-    /// Events.
+    /// Events: the counts, and the closure rate in percent (`null` without events).
+    #[schema(value_type = BTreeMap<String, Option<f64>>)]
     pub events: BTreeMap<String, serde_json::Value>,
     /// The benefit rates.
     pub benefit: BTreeMap<&'static str, Option<f64>>,
     /// The budget ledger.
-    pub budget: BTreeMap<&'static str, serde_json::Value>,
+    pub budget: BudgetFigures,
+}
+
+/// The budget ledger's figures (一笔账).
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct BudgetFigures {
+    /// The budget.
+    pub budget_yuan: f64,
+    /// Spent.
+    pub spent_yuan: f64,
+    /// Spent over budget (`null` without a budget).
+    pub execution_rate: Option<f64>,
+    /// The funding sources, joined with 、.
+    pub sources: String,
 }
 
 /// Builds the report of `year` from the county's (frozen or live) table.
@@ -149,12 +168,12 @@ pub async fn self_evaluation(sources: &Sources<'_>, year: i32) -> Result<SelfEva
     let mut sources_of: Vec<&str> = lines.iter().filter(|l| l.kind == "budget").map(|l| l.source.as_str()).collect();
     sources_of.sort_unstable();
     sources_of.dedup();
-    let budget = BTreeMap::from([
-        ("budget_yuan", yuan(budget_fen).into()),
-        ("spent_yuan", yuan(spent_fen).into()),
-        ("execution_rate", value(Measure::BudgetExecution).into()),
-        ("sources", sources_of.join("、").into()),
-    ]);
+    let budget = BudgetFigures {
+        budget_yuan: yuan(budget_fen),
+        spent_yuan: yuan(spent_fen),
+        execution_rate: value(Measure::BudgetExecution),
+        sources: sources_of.join("、"),
+    };
     Ok(SelfEvaluation {
         year,
         total: item.score,
@@ -219,9 +238,9 @@ pub fn docx(r: &SelfEvaluation) -> Result<Vec<u8>, Refused> {
     let e = |k: &str| f.events.get(k).and_then(serde_json::Value::as_u64).unwrap_or(0);
     let closure = f.events.get("closure_rate_percent").and_then(serde_json::Value::as_f64).map_or("无数据".into(), |v| format!("{v:.2}%"));
     let b = |k: &str| f.benefit.get(k).copied().flatten();
-    let budget = f.budget.get("budget_yuan").and_then(serde_json::Value::as_f64).unwrap_or(0.0);
-    let spent = f.budget.get("spent_yuan").and_then(serde_json::Value::as_f64).unwrap_or(0.0);
-    let source = f.budget.get("sources").and_then(serde_json::Value::as_str).unwrap_or_default();
+    let budget = f.budget.budget_yuan;
+    let spent = f.budget.spent_yuan;
+    let source = f.budget.sources.as_str();
     let grade = r.grade.clone().unwrap_or_else(|| "无".into());
     let mut doc = Docx::new()
         .add_paragraph(heading(&format!("{} 年度网格化服务管理项目自评报告", r.year), 36).align(AlignmentType::Center))
@@ -275,7 +294,7 @@ pub fn docx(r: &SelfEvaluation) -> Result<Vec<u8>, Refused> {
             "矛盾纠纷排查率 {},县域内调处率 {},调处成功率 {},信访案件化解率 {},群众满意度 {}。预算执行率 {}。",
             percent(b("screening_rate")), percent(b("mediated_rate")), percent(b("success_rate")),
             percent(b("petition_resolved_rate")), percent(b("satisfaction_rate")),
-            percent(f.budget.get("execution_rate").and_then(serde_json::Value::as_f64))
+            percent(f.budget.execution_rate)
         )))
         .add_paragraph(para(&format!("{}。", section_scores.join(","))))
         .add_paragraph(heading("五、项目综合评价结论和评价等级", 32))

@@ -78,7 +78,7 @@ pub struct Answer {
 }
 
 /// Who froze a table, when.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct FrozenBy {
     /// When.
     pub at: String,

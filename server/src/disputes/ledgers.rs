@@ -3,8 +3,10 @@
 //! board (docs/exports.md).
 
 use chrono::{DateTime, Utc};
+use serde::Serialize;
 use serde_json::Value;
 use wangge_core::dispute::{label, KINDS, OUTCOME_KINDS, SCALES};
+use wangge_core::petition::Channel;
 
 use super::{cases, petitions};
 use crate::formats::sheet::{column, Cell, Column, Kind, Sheet};
@@ -125,10 +127,10 @@ pub fn petitions(list: &[Petition], now: DateTime<Utc>) -> Sheet {
         let v = petitions::view(p, now);
         sheet.push(vec![
             Cell::text(&p.petition_id),
-            Cell::text(match text(&v, "channel").as_str() {
-                "letter" => "来信",
-                "visit" => "来访",
-                _ => "网上信访",
+            Cell::text(match v.channel {
+                Channel::Letter => "来信",
+                Channel::Visit => "来访",
+                Channel::Online => "网上信访",
             }),
             Cell::text(match p.lodged.as_str() {
                 "county" => "县级",
@@ -141,7 +143,7 @@ pub fn petitions(list: &[Petition], now: DateTime<Utc>) -> Sheet {
             Cell::text(&names(&p.doc, "petitioners")),
             count(&p.doc, "people"),
             Cell::text(&text(&p.doc, "matter")),
-            Cell::text(&text(&v, "stage_name")),
+            Cell::text(v.stage_name),
             at(Some(p.received_at)),
             at(Some(p.accept_by)),
             at(p.accepted_at),
@@ -174,10 +176,10 @@ pub const OUTCOME_COLUMNS: &[Column] = &[
 
 /// The townships' result indicators, from the views the list answers; `name` names a
 /// township by its code.
-pub fn outcomes(items: &[Value], name: impl Fn(&str) -> String) -> Sheet {
+pub fn outcomes(items: &[impl Serialize], name: impl Fn(&str) -> String) -> Sheet {
     let mut sheet = Sheet::new("结果性指标台账", OUTCOME_COLUMNS.to_vec());
     for item in items {
-        let mut item = item.clone();
+        let mut item = serde_json::to_value(item).unwrap_or_default();
         let township = item.get("township").and_then(Value::as_str).map(&name).unwrap_or_default();
         if let Value::Object(map) = &mut item {
             map.insert("township_name".into(), township.into());
@@ -208,10 +210,10 @@ pub const SCREENING_COLUMNS: &[Column] = &[
 ];
 
 /// The screening board of `month`: one row per grid, from the items the board answers.
-pub fn screenings(month: &str, items: &[Value]) -> Sheet {
+pub fn screenings(month: &str, items: &[impl Serialize]) -> Sheet {
     let mut sheet = Sheet::new(format!("{month}矛盾纠纷排查"), SCREENING_COLUMNS.to_vec());
     for item in items {
-        let mut item = item.clone();
+        let mut item = serde_json::to_value(item).unwrap_or_default();
         let screened = item.get("screening").is_some_and(|s| !s.is_null());
         if let Value::Object(map) = &mut item {
             map.insert("screened".into(), screened.into());

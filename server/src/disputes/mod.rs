@@ -60,12 +60,12 @@ pub(crate) fn new_id(prefix: char) -> Result<String, Refused> {
     crate::registry::new_id(prefix).map_err(|e| Refused::Random(e.to_string()))
 }
 
-/// Adds the members of `more` that `v` does not have (a file's fields beside its columns).
-pub(crate) fn beside(v: &mut serde_json::Value, more: &serde_json::Value) {
-    if let (serde_json::Value::Object(out), serde_json::Value::Object(fields)) = (v, more) {
-        for (k, val) in fields {
-            out.entry(k.clone()).or_insert_with(|| val.clone());
-        }
+/// The members of `fields` not named in `columns`: a file's fields, answered beside its
+/// columns (a column wins over a field of the same name).
+pub(crate) fn beside(fields: &serde_json::Value, columns: &[&str]) -> serde_json::Map<String, serde_json::Value> {
+    match fields {
+        serde_json::Value::Object(fields) => fields.iter().filter(|(k, _)| !columns.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect(),
+        _ => serde_json::Map::new(),
     }
 }
 
@@ -92,6 +92,19 @@ pub struct Party {
     pub phone: Option<String>,
     /// The registry person, where there is one.
     #[serde(default)]
+    pub record_id: Option<String>,
+}
+
+/// A party as answered: the name and phone masked.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct MaskedParty {
+    /// Name, masked (张*).
+    pub name: String,
+    /// 申请人, 被申请人, 信访人, …
+    pub role: String,
+    /// Phone, masked.
+    pub phone: Option<String>,
+    /// The registry person, where there is one.
     pub record_id: Option<String>,
 }
 
@@ -123,13 +136,13 @@ pub(crate) fn parties(what: &str, list: Vec<Party>) -> Result<(Vec<Party>, serde
         };
         let record_id = optional(&format!("{what}[{i}].record_id"), p.record_id.as_deref(), 64)?;
         let record_id = (!record_id.is_empty()).then_some(record_id);
-        masked.push(serde_json::json!({
-            "name": wangge_core::access::mask_name(&name),
-            "role": role,
-            "phone": phone.as_deref().map(wangge_core::access::mask_phone),
-            "record_id": record_id,
-        }));
+        masked.push(MaskedParty {
+            name: wangge_core::access::mask_name(&name),
+            role: role.clone(),
+            phone: phone.as_deref().map(wangge_core::access::mask_phone),
+            record_id: record_id.clone(),
+        });
         out.push(Party { name, role, phone, record_id });
     }
-    Ok((out, serde_json::Value::Array(masked)))
+    Ok((out, serde_json::json!(masked)))
 }

@@ -3,11 +3,11 @@
 //! extended once, declined, answered resolved or not).
 
 use chrono::{DateTime, Utc};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use wangge_core::petition::{self, acceptance_due, handling_due, Channel, Lodged, Move, Stage};
 
-use super::{parties, payload, text, Party, Refused};
+use super::{parties, payload, text, MaskedParty, Party, Refused};
 use crate::access::FieldKeys;
 use crate::records::{time_text, CaseMove, Petition};
 
@@ -152,31 +152,177 @@ pub fn overdue(p: &Petition, now: DateTime<Utc>) -> bool {
     }
 }
 
+/// A petition as answered: its columns, and its file's fields beside them.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct PetitionView {
+    /// `P…`.
+    pub petition_id: String,
+    /// Letter, visit or online.
+    pub channel: Channel,
+    /// Where it was lodged (`county`, `city`, `province`, `beijing`).
+    pub lodged: &'static str,
+    /// Lodged beyond the city (进京赴省).
+    pub to_beijing_or_province: bool,
+    /// The township it concerns.
+    pub township: String,
+    /// The village, when known.
+    pub village: Option<String>,
+    /// The stage's wire name.
+    pub stage: &'static str,
+    /// The stage's Chinese name.
+    pub stage_name: &'static str,
+    /// Received.
+    pub received_at: String,
+    /// Acceptance to be decided by.
+    pub accept_by: String,
+    /// Accepted.
+    pub accepted_at: Option<String>,
+    /// Handling due.
+    pub due_at: Option<String>,
+    /// Whether the handling was extended.
+    pub extended: bool,
+    /// Answered.
+    pub answered_at: Option<String>,
+    /// Resolved (化解), once answered.
+    pub resolved: Option<bool>,
+    /// Past a deadline.
+    pub overdue: bool,
+    /// The first petition of the same matter.
+    pub repeat_of: Option<String>,
+    /// A linked event.
+    pub event_id: Option<String>,
+    /// A linked dispute case.
+    pub case_id: Option<String>,
+    /// Who registered it.
+    pub created_by: String,
+    /// The seq of its last move.
+    pub seq: i64,
+    /// The petition file's fields.
+    #[serde(flatten)]
+    #[schema(value_type = PetitionFields)]
+    pub fields: serde_json::Map<String, Value>,
+}
+
+/// The members of a petition as answered that are not its file's fields: [`PetitionView`]'s
+/// columns and the petition file's own (its moves).
+const PETITION_COLUMNS: [&str; 22] = [
+    "petition_id", "channel", "lodged", "to_beijing_or_province", "township", "village", "stage", "stage_name", "received_at", "accept_by",
+    "accepted_at", "due_at", "extended", "answered_at", "resolved", "overdue", "repeat_of", "event_id", "case_id", "created_by", "seq", "moves",
+];
+
+/// The fields a petition file gathers as it moves (stored as the petition's document).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[allow(dead_code)] // described, not built: `open` and `apply` write these fields.
+pub struct PetitionFields {
+    /// The matter.
+    matter: String,
+    /// How many came.
+    people: u32,
+    /// Who petitions, masked.
+    petitioners: Vec<MaskedParty>,
+    /// The handling office (once accepted).
+    office: Option<String>,
+    /// Why it was declined.
+    declined: Option<String>,
+    /// The extension of the handling.
+    extension: Option<PetitionExtension>,
+    /// The written answer.
+    answer: Option<PetitionAnswer>,
+}
+
+/// An extension of a petition's handling (延期).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[allow(dead_code)] // described, not built: `apply` writes it.
+pub struct PetitionExtension {
+    /// Days added.
+    days: i64,
+    /// Why.
+    reason: String,
+}
+
+/// A petition's written answer (办结).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[allow(dead_code)] // described, not built: `apply` writes it.
+pub struct PetitionAnswer {
+    /// Resolved (化解).
+    resolved: bool,
+    /// The answer.
+    note: String,
+}
+
 /// The petition as answered.
-pub fn view(p: &Petition, now: DateTime<Utc>) -> Value {
-    let mut v = json!({
-        "petition_id": p.petition_id,
-        "channel": p.channel,
-        "lodged": p.lodged.as_str(),
-        "to_beijing_or_province": p.lodged.beyond_city(),
-        "township": p.township_code,
-        "village": p.village_code,
-        "stage": p.stage.as_str(),
-        "stage_name": match p.stage { Stage::Registered => "登记", Stage::Accepted => "已受理", Stage::Declined => "不予受理", Stage::Answered => "已办结" },
-        "received_at": time_text(p.received_at),
-        "accept_by": time_text(p.accept_by),
-        "accepted_at": p.accepted_at.map(time_text),
-        "due_at": p.due_at.map(time_text),
-        "extended": p.extended,
-        "answered_at": p.answered_at.map(time_text),
-        "resolved": p.resolved,
-        "overdue": overdue(p, now),
-        "repeat_of": p.repeat_of,
-        "event_id": p.event_id,
-        "case_id": p.case_id,
-        "created_by": p.created_by,
-        "seq": p.seq,
-    });
-    super::beside(&mut v, &p.doc);
-    v
+pub fn view(p: &Petition, now: DateTime<Utc>) -> PetitionView {
+    PetitionView {
+        petition_id: p.petition_id.clone(),
+        channel: p.channel,
+        lodged: p.lodged.as_str(),
+        to_beijing_or_province: p.lodged.beyond_city(),
+        township: p.township_code.clone(),
+        village: p.village_code.clone(),
+        stage: p.stage.as_str(),
+        stage_name: match p.stage {
+            Stage::Registered => "登记",
+            Stage::Accepted => "已受理",
+            Stage::Declined => "不予受理",
+            Stage::Answered => "已办结",
+        },
+        received_at: time_text(p.received_at),
+        accept_by: time_text(p.accept_by),
+        accepted_at: p.accepted_at.map(time_text),
+        due_at: p.due_at.map(time_text),
+        extended: p.extended,
+        answered_at: p.answered_at.map(time_text),
+        resolved: p.resolved,
+        overdue: overdue(p, now),
+        repeat_of: p.repeat_of.clone(),
+        event_id: p.event_id.clone(),
+        case_id: p.case_id.clone(),
+        created_by: p.created_by.clone(),
+        seq: p.seq,
+        fields: super::beside(&p.doc, &PETITION_COLUMNS),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_file_s_fields_are_answered_beside_the_columns_which_win() {
+        let now = Utc::now();
+        let p = Petition {
+            petition_id: "P1".into(),
+            channel: Channel::Visit,
+            lodged: Lodged::County,
+            township_code: "130102001".into(),
+            village_code: None,
+            stage: Stage::Registered,
+            received_at: now,
+            accept_by: now,
+            accepted_at: None,
+            due_at: None,
+            extended: false,
+            answered_at: None,
+            resolved: None,
+            repeat_of: None,
+            event_id: None,
+            case_id: None,
+            doc: json!({ "matter": "wages", "people": 1, "petitioners": [], "seq": 99, "moves": [] }),
+            petitioners_sealed: String::new(),
+            seq: 1,
+            created_by: "desk".into(),
+            updated_at: now,
+        };
+        let text = serde_json::to_string(&view(&p, now)).unwrap();
+        assert_eq!(text.matches("\"seq\"").count(), 1, "{text}");
+        let answered: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(answered["seq"], 1);
+        assert_eq!(answered["channel"], "visit");
+        let mut keys: Vec<&str> = answered.as_object().unwrap().keys().map(String::as_str).collect();
+        keys.sort_unstable();
+        let mut expected: Vec<&str> = PETITION_COLUMNS.iter().copied().filter(|c| *c != "moves").collect();
+        expected.extend(["matter", "people", "petitioners"]);
+        expected.sort_unstable();
+        assert_eq!(keys, expected);
+    }
 }

@@ -10,22 +10,24 @@ use axum::routing::get;
 use axum::{Json, Router};
 use chrono::NaiveDate;
 use serde::Deserialize;
-use serde_json::{json, Value};
 use wangge_core::access::{CodeLevel, Permission};
 use wangge_core::assessment::career::{apply, Move, Stage};
 use wangge_core::assessment::Level;
 use wangge_core::people::Role;
 
+use super::answers::{
+    budget_view, move_view, validity_view, BestGridworker, BestGridworkers, BudgetLedger, CareerLine, CareerMoveView, EventValidity, GridworkerCareer,
+    GridworkerCareers,
+};
 use super::super::{no_store, Routes};
 use super::{period, visible, year};
 use crate::access::{AuditNote, Caller};
 use crate::assessment::careers::stages;
-use crate::assessment::measures::{self, budget_totals};
-use crate::assessment::report::yuan;
+use crate::assessment::measures;
 use crate::assessment::scores;
 use crate::http::error::ApiError;
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery};
-use crate::records::{time_text, BudgetLine, CareerMove, InvalidMark};
+use crate::records::{BudgetLine, CareerMove, InvalidMark};
 use crate::state::AppState;
 
 /// Routes of this module.
@@ -36,11 +38,6 @@ pub fn router() -> Router<AppState> {
         .at("/api/v1/assessment/best", get(best))
         .at("/api/v1/assessment/budget", get(budget).post(add_budget))
         .at("/api/v1/events/{id}/validity", get(validity).put(mark))
-}
-
-fn move_view(m: &CareerMove) -> Value {
-    json!({"seq": m.seq, "move": m.action, "stage": m.stage, "stage_name": Stage::parse(&m.stage).map(Stage::label),
-        "at": time_text(m.at), "by": m.by, "period": m.period, "note": m.note})
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -57,14 +54,14 @@ struct AreaQuery {
     operation_id = "get_api_v1_assessment_careers",
     tag = "assessment",
     params(AreaQuery),
-    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+    responses((status = 200, description = "the answer", body = GridworkerCareers), crate::http::openapi::Problems)
 )]
 /// `GET /api/v1/assessment/careers`: the gridworkers of the caller's area and their stage.
 async fn careers(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<AreaQuery>) -> Result<Response, ApiError> {
     let scope = caller.scope(Permission::ReadAssessment)?;
     let src = state.assessment_sources();
     let st = stages(&state.store.career_moves(None).await?);
-    let items: Vec<Value> = measures::units(&src, Level::Gridworker)
+    let items = measures::units(&src, Level::Gridworker)
         .iter()
         .filter(|u| {
             let code = u.village.as_deref().unwrap_or(&u.township);
@@ -74,10 +71,10 @@ async fn careers(State(state): State<AppState>, caller: Caller, ApiQuery(q): Api
         })
         .map(|u| {
             let stage = st.get(&u.id).map_or(Stage::Serving, |s| s.0);
-            json!({"person_id": u.id, "name": u.name, "township": u.township, "village": u.village, "stage": stage.as_str(), "stage_name": stage.label()})
+            CareerLine { person_id: u.id.clone(), name: u.name.clone(), township: u.township.clone(), village: u.village.clone(), stage: stage.as_str(), stage_name: stage.label() }
         })
         .collect();
-    Ok(AuditNote::success(Permission::ReadAssessment.as_str(), "careers").on(no_store(Json(json!({"items": items})).into_response())))
+    Ok(AuditNote::success(Permission::ReadAssessment.as_str(), "careers").on(no_store(Json(GridworkerCareers { items }).into_response())))
 }
 
 /// The unit codes of a person on the roster: (township, village).
@@ -94,7 +91,7 @@ fn person_area(state: &AppState, person: &str) -> Option<(String, Option<String>
     operation_id = "get_api_v1_assessment_careers_person",
     tag = "assessment",
     params(("person" = String, Path, description = "a person's id")),
-    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+    responses((status = 200, description = "the answer", body = GridworkerCareer), crate::http::openapi::Problems)
 )]
 /// `GET /api/v1/assessment/careers/{person}`.
 async fn career(State(state): State<AppState>, caller: Caller, ApiPath(person): ApiPath<String>) -> Result<Response, ApiError> {
@@ -106,8 +103,8 @@ async fn career(State(state): State<AppState>, caller: Caller, ApiPath(person): 
     }
     let moves = state.store.career_moves(Some(&person)).await?;
     let stage = moves.last().and_then(|m| Stage::parse(&m.stage)).unwrap_or(Stage::Serving);
-    let view = json!({"person_id": person, "name": name, "township": township, "village": village, "stage": stage.as_str(),
-        "stage_name": stage.label(), "moves": moves.iter().map(move_view).collect::<Vec<_>>()});
+    let line = CareerLine { person_id: person.clone(), name, township, village, stage: stage.as_str(), stage_name: stage.label() };
+    let view = GridworkerCareer { line, moves: moves.iter().map(move_view).collect() };
     Ok(AuditNote::success(Permission::ReadAssessment.as_str(), format!("career:{person}")).on(no_store(Json(view).into_response())))
 }
 
@@ -126,7 +123,7 @@ struct MoveBody {
     tag = "assessment",
     params(("person" = String, Path, description = "a person's id")),
     request_body = MoveBody,
-    responses((status = 201, description = "created", body = serde_json::Value), crate::http::openapi::Problems)
+    responses((status = 201, description = "created", body = CareerMoveView), crate::http::openapi::Problems)
 )]
 /// `POST /api/v1/assessment/careers/{person}`: a move; approval, review and removal need a
 /// township (or county) grant; failed and passed periods are recorded by freezing them.
@@ -182,7 +179,7 @@ struct BestQuery {
     operation_id = "get_api_v1_assessment_best",
     tag = "assessment",
     params(BestQuery),
-    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+    responses((status = 200, description = "the answer", body = BestGridworkers), crate::http::openapi::Problems)
 )]
 /// `GET /api/v1/assessment/best?year=&limit=10`: the year's 最美网格员 candidates — the best
 /// yearly scores with no failed indicator.
@@ -191,28 +188,23 @@ async fn best(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQue
     let y = year(q.year.as_deref().ok_or_else(|| ApiError::BadRequest("year is required".into()))?)?;
     let limit = q.limit.unwrap_or(10).clamp(1, 100) as usize;
     let answer = scores::table(&state.assessment_sources(), Level::Gridworker, period(Some(&y.to_string()))?).await?;
-    let items: Vec<Value> = answer
+    let items = answer
         .table
         .items
         .iter()
         .filter(|i| visible(&scope, i, None, None) && !i.card.any_failed() && i.unscored < 100.0)
         .take(limit)
-        .map(|i| json!({"person_id": i.unit, "name": i.name, "township": i.township, "village": i.village, "score": i.score, "rank": i.rank, "grade": i.grade}))
+        .map(|i| BestGridworker {
+            person_id: i.unit.clone(),
+            name: i.name.clone(),
+            township: i.township.clone(),
+            village: i.village.clone(),
+            score: i.score,
+            rank: i.rank,
+            grade: i.grade.clone(),
+        })
         .collect();
-    Ok(AuditNote::success(Permission::ReadAssessment.as_str(), format!("best:{y}")).on(no_store(Json(json!({"year": y, "items": items})).into_response())))
-}
-
-fn budget_view(lines: &[BudgetLine], y: i32) -> Value {
-    let (b, s) = budget_totals(lines);
-    let line = |l: &BudgetLine| json!({"line_id": l.line_id, "kind": l.kind, "item": l.item, "amount_yuan": yuan(l.amount_fen), "source": l.source,
-        "dated": l.dated, "note": l.note, "entered_by": l.entered_by, "entered_at": time_text(l.entered_at)});
-    let mut by_item: std::collections::BTreeMap<&str, i64> = std::collections::BTreeMap::new();
-    for l in lines.iter().filter(|l| l.kind == "spend") {
-        *by_item.entry(l.item.as_str()).or_default() += l.amount_fen;
-    }
-    json!({"year": y, "budget_yuan": yuan(b), "spent_yuan": yuan(s), "execution_rate": measures::rate(u64::try_from(s).unwrap_or(0), u64::try_from(b).unwrap_or(0)),
-        "spent_by_item": by_item.into_iter().map(|(k, v)| json!({"item": k, "amount_yuan": yuan(v)})).collect::<Vec<_>>(),
-        "lines": lines.iter().map(line).collect::<Vec<_>>()})
+    Ok(AuditNote::success(Permission::ReadAssessment.as_str(), format!("best:{y}")).on(no_store(Json(BestGridworkers { year: y, items }).into_response())))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -228,7 +220,7 @@ struct YearOnly {
     operation_id = "get_api_v1_assessment_budget",
     tag = "assessment",
     params(YearOnly),
-    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+    responses((status = 200, description = "the answer", body = BudgetLedger), crate::http::openapi::Problems)
 )]
 /// `GET /api/v1/assessment/budget?year=`: the ledger (一笔账) and its execution.
 async fn budget(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<YearOnly>) -> Result<Response, ApiError> {
@@ -270,7 +262,7 @@ fn fen(text: &str) -> Option<i64> {
     operation_id = "post_api_v1_assessment_budget",
     tag = "assessment",
     request_body = BudgetBody,
-    responses((status = 201, description = "created", body = serde_json::Value), crate::http::openapi::Problems)
+    responses((status = 201, description = "created", body = BudgetLedger), crate::http::openapi::Problems)
 )]
 /// `POST /api/v1/assessment/budget`: a budget or spending line, by the assessor.
 async fn add_budget(State(state): State<AppState>, caller: Caller, ApiJson(b): ApiJson<BudgetBody>) -> Result<Response, ApiError> {
@@ -314,18 +306,13 @@ async fn add_budget(State(state): State<AppState>, caller: Caller, ApiJson(b): A
     operation_id = "get_api_v1_events_id_validity",
     tag = "assessment",
     params(("id" = String, Path, description = "the record's id")),
-    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+    responses((status = 200, description = "the answer", body = EventValidity), crate::http::openapi::Problems)
 )]
 /// `GET /api/v1/events/{id}/validity`: whether the event counts as valid, and why not.
 async fn validity(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<String>) -> Result<Response, ApiError> {
     let event = crate::http::routes::events::queues::find_visible(&state, &caller, &id).await?;
     let mark = state.store.invalid_mark(&event.event_id).await?;
     Ok(no_store(Json(validity_view(&event.event_id, mark.as_ref())).into_response()))
-}
-
-fn validity_view(id: &str, mark: Option<&InvalidMark>) -> Value {
-    json!({"event_id": id, "marked_not_valid": mark.is_some(), "reason": mark.map(|m| m.reason.clone()), "note": mark.map(|m| m.note.clone()),
-        "marked_by": mark.map(|m| m.marked_by.clone()), "marked_at": mark.map(|m| time_text(m.marked_at))})
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -345,7 +332,7 @@ struct ValidityBody {
     tag = "assessment",
     params(("id" = String, Path, description = "the record's id")),
     request_body = ValidityBody,
-    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+    responses((status = 200, description = "the answer", body = EventValidity), crate::http::openapi::Problems)
 )]
 /// `PUT /api/v1/events/{id}/validity`: marks an event not valid (a test, unfounded) for the
 /// assessment, or valid again.

@@ -5,6 +5,7 @@
 //! XLSX or CSV. Careers, the budget ledger and not-valid marks are in `careers`. Everything is
 //! scoped to the caller's jurisdiction.
 
+mod answers;
 pub(super) mod careers;
 
 use axum::extract::State;
@@ -13,10 +14,13 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
-use serde_json::{json, Value};
 use wangge_core::access::Permission;
 use wangge_core::assessment::{Level, Measure, Period, Scheme};
 
+use self::answers::{
+    item_view, scheme_view, Freezing, IndicatorRecords, LeagueTable, ManualScoreView, SchemeChange, SchemeNumber, SchemeView, SchemeWithHistory,
+    ScoreTrends, TrendMonth, TrendSeries, UnitScorecard,
+};
 use super::sheets::{self, Name};
 use super::{no_store, Routes};
 use crate::access::{AuditNote, Caller, Scope};
@@ -65,37 +69,27 @@ fn level(text: &str) -> Result<Level, ApiError> {
     }
 }
 
-fn scheme_view(v: &SchemeVersion, from_year: i32) -> Value {
-    json!({
-        "year": v.scheme.year, "version": v.version, "carried_from": from_year, "changed_by": v.changed_by,
-        "changed_at": time_text(v.changed_at), "note": v.note, "scheme": v.scheme,
-        "measures": Measure::ALL.iter().map(|m| json!({"measure": m.as_str(), "label": m.label(), "rate": m.is_rate(),
-            "levels": m.levels().iter().map(|l| l.as_str()).collect::<Vec<_>>()})).collect::<Vec<_>>(),
-    })
-}
-
 #[utoipa::path(
     get,
     path = "/api/v1/assessment/schemes/{year}",
     operation_id = "get_api_v1_assessment_schemes_year",
     tag = "assessment",
     params(("year" = String, Path, description = "a year (e.g. 2024)")),
-    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+    responses((status = 200, description = "the answer", body = SchemeWithHistory), crate::http::openapi::Problems)
 )]
 /// `GET /api/v1/assessment/schemes/{year}`: the scheme assessing the year, with its history.
 async fn scheme(State(state): State<AppState>, caller: Caller, ApiPath(y): ApiPath<String>) -> Result<Response, ApiError> {
     caller.require(Permission::ReadAssessment)?;
     let y = year(&y)?;
     let (v, from) = scheme_for(&state.store, y).await?;
-    let history: Vec<Value> = state
+    let history = state
         .store
         .schemes(y)
         .await?
-        .iter()
-        .map(|h| json!({"version": h.version, "changed_by": h.changed_by, "changed_at": time_text(h.changed_at), "note": h.note}))
+        .into_iter()
+        .map(|h| SchemeChange { version: h.version, changed_by: h.changed_by, changed_at: time_text(h.changed_at), note: h.note })
         .collect();
-    let mut view = scheme_view(&v, from);
-    view["history"] = history.into();
+    let view = SchemeWithHistory { current: scheme_view(&v, from), history };
     Ok(no_store(Json(view).into_response()))
 }
 
@@ -117,7 +111,7 @@ struct SchemeBody {
     tag = "assessment",
     params(("year" = String, Path, description = "a year (e.g. 2024)")),
     request_body = SchemeBody,
-    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+    responses((status = 200, description = "the answer", body = SchemeView), crate::http::openapi::Problems)
 )]
 /// `PUT /api/v1/assessment/schemes/{year}`: a new version, checked and audited; refused (409)
 /// when another change came first.
@@ -168,7 +162,7 @@ fn visible(scope: &Scope, item: &scores::Item, township: Option<&str>, village: 
     operation_id = "get_api_v1_assessment_level",
     tag = "assessment",
     params(("level" = String, Path, description = "an assessment level (township, village, gridworker…)"), LeagueQuery),
-    responses((status = 200, description = "the list (JSON), or all of it as a spreadsheet with `format=xlsx|csv` or `Accept`", content((serde_json::Value = "application/json"), (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (String = "text/csv; charset=utf-8"))), crate::http::openapi::Problems)
+    responses((status = 200, description = "the list (JSON), or all of it as a spreadsheet with `format=xlsx|csv` or `Accept`", content((LeagueTable = "application/json"), (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (String = "text/csv; charset=utf-8"))), crate::http::openapi::Problems)
 )]
 /// `GET /api/v1/assessment/{level}?period=&township=&village=`: the league table (or, with
 /// `format=xlsx|csv`, as a spreadsheet: the assessors' own list, no `export_data` needed).
@@ -197,7 +191,7 @@ async fn league(
         let object = format!("assessment:{}:{period}", level.as_str());
         return sheets::file(&state, format, Name { ascii: "assessment", zh: "考评排名" }, &object, build).await;
     }
-    let items: Vec<Value> = answer
+    let items = answer
         .table
         .items
         .iter()
@@ -207,7 +201,7 @@ async fn league(
     let t = &answer.table;
     // Each warning starts with its township's code: only those of the caller's area and the
     // asked township.
-    let warnings: Vec<&String> = t
+    let warnings = t
         .warnings
         .iter()
         .filter(|_| level != Level::Gridworker)
@@ -215,38 +209,18 @@ async fn league(
             let code = w.get(..9).unwrap_or_default();
             (scope.is_county() || scope.covers(code) || scope.0.as_str().starts_with(code)) && q.township.as_deref().is_none_or(|t| t == code)
         })
+        .cloned()
         .collect();
-    let view = json!({
-        "level": level.as_str(), "period": t.period, "scheme": {"year": t.scheme_year, "version": t.scheme_version},
-        "computed_at": t.computed_at, "frozen": answer.frozen, "warnings": warnings,
-        "items": items,
-    });
+    let view = LeagueTable {
+        level: level.as_str(),
+        period: t.period,
+        scheme: SchemeNumber { year: t.scheme_year, version: t.scheme_version },
+        computed_at: t.computed_at.clone(),
+        frozen: answer.frozen,
+        warnings,
+        items,
+    };
     Ok(AuditNote::success(Permission::ReadAssessment.as_str(), format!("assessment:{}:{period}", level.as_str())).on(no_store(Json(view).into_response())))
-}
-
-fn item_view(level: Level, i: &scores::Item) -> Value {
-    let indicators: serde_json::Map<String, Value> = i
-        .card
-        .indicators
-        .iter()
-        .map(|s| {
-            (s.code.clone(), json!({"name": s.name, "group": s.group, "measure": s.measure, "measured": s.measured, "points": s.points, "max": s.max, "failed": s.failed,
-                "basis": i.basis.get(s.measure.as_str())}))
-        })
-        .collect();
-    let mut v = json!({
-        "unit": i.unit, "name": i.name, "township": i.township, "village": i.village, "score": i.score, "unscored": i.unscored, "normalised": i.normalised,
-        "grade": i.grade, "failed": i.failed, "rank": i.rank, "rank_in_township": i.rank_in_township, "groups": i.card.groups,
-        "indicators": indicators, "counts": i.counts,
-    });
-    match level {
-        Level::Gridworker => {
-            v["person_id"] = i.unit.clone().into();
-            v["rank_in_village"] = i.rank_in_village.into();
-        }
-        _ => v["code"] = i.unit.clone().into(),
-    }
-    v
 }
 
 #[utoipa::path(
@@ -255,7 +229,7 @@ fn item_view(level: Level, i: &scores::Item) -> Value {
     operation_id = "get_api_v1_assessment_level_unit",
     tag = "assessment",
     params(("level" = String, Path, description = "an assessment level (township, village, gridworker…)"), ("unit" = String, Path, description = "an assessed unit's code or id"), LeagueQuery),
-    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+    responses((status = 200, description = "the answer", body = UnitScorecard), crate::http::openapi::Problems)
 )]
 /// `GET /api/v1/assessment/{level}/{unit}?period=`: one unit's scorecard with the records
 /// behind each indicator (events, call-backs; the patrols and registry by their queries).
@@ -299,45 +273,44 @@ async fn scorecard(State(state): State<AppState>, caller: Caller, ApiPath((lv, u
         Level::Village => format!("village={unit}&{range}"),
         Level::Township => format!("township={unit}&{range}"),
     };
-    let records = |m: Measure| -> Value {
+    let query = |q: String| IndicatorRecords { query: Some(q), ..IndicatorRecords::default() };
+    let events = |events: Vec<String>| IndicatorRecords { events: Some(events), ..IndicatorRecords::default() };
+    let records = |m: Measure| -> IndicatorRecords {
         match m {
-            Measure::ClosureRate | Measure::VerifyOnTimeRate | Measure::FinishOnTimeRate => json!({"events": events_of(&|_| true), "open": events_of(&|e| !e.closed)}),
-            Measure::ValidEvents => json!({"events": events_of(&|e| e.valid), "not_valid": events_of(&|e| !e.valid)}),
-            Measure::DisputesReported => json!({"events": events_of(&|e| e.category == wangge_core::event::Category::Dispute)}),
-            Measure::HazardsReported => json!({"events": events_of(&|e| e.category == wangge_core::event::Category::Hazard)}),
-            Measure::SatisfactionRate => json!({"callbacks": tally.callback_ids}),
-            Measure::PatrolRate => json!({"query": format!("/api/v1/patrols?{area}")}),
+            Measure::ClosureRate | Measure::VerifyOnTimeRate | Measure::FinishOnTimeRate => {
+                IndicatorRecords { open: Some(events_of(&|e| !e.closed)), ..events(events_of(&|_| true)) }
+            }
+            Measure::ValidEvents => IndicatorRecords { not_valid: Some(events_of(&|e| !e.valid)), ..events(events_of(&|e| e.valid)) },
+            Measure::DisputesReported => events(events_of(&|e| e.category == wangge_core::event::Category::Dispute)),
+            Measure::HazardsReported => events(events_of(&|e| e.category == wangge_core::event::Category::Hazard)),
+            Measure::SatisfactionRate => IndicatorRecords { callbacks: Some(tally.callback_ids.clone()), ..IndicatorRecords::default() },
+            Measure::PatrolRate => query(format!("/api/v1/patrols?{area}")),
             Measure::CollectionRate => {
                 let area = match level {
                     Level::Village => format!("?village={unit}"),
                     Level::Township => format!("?township={unit}"),
                     _ => String::new(),
                 };
-                json!({"query": format!("/api/v1/registry/summary{area}"), "grids": if level == Level::Gridworker { tally_grids.clone() } else { Vec::new() },
-                    "period_days": state.collection_period_days})
+                IndicatorRecords {
+                    grids: Some(if level == Level::Gridworker { tally_grids.clone() } else { Vec::new() }),
+                    period_days: Some(state.collection_period_days),
+                    ..query(format!("/api/v1/registry/summary{area}"))
+                }
             }
-            Measure::ScreeningRate => json!({"query": format!("/api/v1/screenings?month={}", period.months().last().map(ToString::to_string).unwrap_or_default())}),
-            Measure::MediatedRate | Measure::SuccessRate => json!({"query": format!("/api/v1/disputes?{area}")}),
-            Measure::PetitionResolvedRate | Measure::PetitionsBeyondCity => json!({"query": format!("/api/v1/petitions?{area}")}),
-            Measure::PublicSafetyIncidents | Measure::CivilToCriminal => json!({"query": format!("/api/v1/outcomes?{range}")}),
-            Measure::BudgetExecution => json!({"query": format!("/api/v1/assessment/budget?year={}", period.year())}),
-            Measure::ValidEventTownships => json!({"valid_by_township": tally.other_basis.get(&m)}),
-            Measure::Manual => json!({"query": "/api/v1/assessment/manual"}),
+            Measure::ScreeningRate => query(format!("/api/v1/screenings?month={}", period.months().last().map(ToString::to_string).unwrap_or_default())),
+            Measure::MediatedRate | Measure::SuccessRate => query(format!("/api/v1/disputes?{area}")),
+            Measure::PetitionResolvedRate | Measure::PetitionsBeyondCity => query(format!("/api/v1/petitions?{area}")),
+            Measure::PublicSafetyIncidents | Measure::CivilToCriminal => query(format!("/api/v1/outcomes?{range}")),
+            Measure::BudgetExecution => query(format!("/api/v1/assessment/budget?year={}", period.year())),
+            Measure::ValidEventTownships => IndicatorRecords { valid_by_township: Some(tally.other_basis.get(&m).copied()), ..IndicatorRecords::default() },
+            Measure::Manual => query("/api/v1/assessment/manual".into()),
         }
     };
-    let mut view = item_view(level, item);
-    if let Some(Value::Object(indicators)) = view.get_mut("indicators") {
-        for (code, ind) in indicators.iter_mut() {
-            if let Some(s) = item.card.indicators.iter().find(|s| &s.code == code) {
-                ind["records"] = records(s.measure);
-            }
-        }
+    let mut item = item_view(level, item);
+    for ind in item.indicators.values_mut() {
+        ind.records = Some(records(ind.measure));
     }
-    view["level"] = level.as_str().into();
-    view["period"] = period.to_string().into();
-    view["frozen"] = json!(answer.frozen);
-    view["from"] = time_text(from).into();
-    view["to"] = time_text(to).into();
+    let view = UnitScorecard { item, level: level.as_str(), period: period.to_string(), frozen: answer.frozen, from: time_text(from), to: time_text(to) };
     let action = if own { Permission::Patrol } else { Permission::ReadAssessment };
     Ok(AuditNote::success(action.as_str(), format!("scorecard:{}:{unit}:{period}", level.as_str())).on(no_store(Json(view).into_response())))
 }
@@ -357,7 +330,7 @@ struct TrendQuery {
     operation_id = "get_api_v1_assessment_trends_level",
     tag = "assessment",
     params(("level" = String, Path, description = "an assessment level (township, village, gridworker…)"), TrendQuery),
-    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+    responses((status = 200, description = "the answer", body = ScoreTrends), crate::http::openapi::Problems)
 )]
 /// `GET /api/v1/assessment/trends/{level}?year=&unit=&township=`: each month's score of the
 /// level's units (one unit, or those of a township, or all in the caller's area), frozen
@@ -373,7 +346,7 @@ async fn trends(State(state): State<AppState>, caller: Caller, ApiPath(lv): ApiP
     let mut series: std::collections::BTreeMap<String, (String, Vec<Option<f64>>)> = std::collections::BTreeMap::new();
     for (n, month) in Period::Year(y).months().into_iter().filter(|m| m.first_day() <= today).enumerate() {
         let answer = scores::table(&src, level, month).await?;
-        months.push(json!({"period": month, "frozen": answer.frozen.is_some()}));
+        months.push(TrendMonth { period: month, frozen: answer.frozen.is_some() });
         for i in answer.table.items.iter().filter(|i| {
             (level == Level::County || visible(&scope, i, q.township.as_deref(), None)) && q.unit.as_deref().is_none_or(|u| u == i.unit)
         }) {
@@ -383,14 +356,14 @@ async fn trends(State(state): State<AppState>, caller: Caller, ApiPath(lv): ApiP
         }
     }
     let len = months.len();
-    let items: Vec<Value> = series
+    let items = series
         .into_iter()
         .map(|(unit, (name, mut scores))| {
             scores.resize(len, None);
-            json!({"unit": unit, "name": name, "scores": scores})
+            TrendSeries { unit, name, scores }
         })
         .collect();
-    let view = json!({"level": level.as_str(), "year": y, "months": months, "items": items});
+    let view = ScoreTrends { level: level.as_str(), year: y, months, items };
     Ok(AuditNote::success(Permission::ReadAssessment.as_str(), format!("trends:{}:{y}", level.as_str())).on(no_store(Json(view).into_response())))
 }
 
@@ -411,7 +384,7 @@ struct ManualBody {
     operation_id = "post_api_v1_assessment_manual",
     tag = "assessment",
     request_body = ManualBody,
-    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+    responses((status = 200, description = "the answer", body = ManualScoreView), crate::http::openapi::Problems)
 )]
 /// `POST /api/v1/assessment/manual`: an assessor's points with the evidence, for a manual
 /// indicator of the period's scheme.
@@ -453,9 +426,18 @@ async fn manual(State(state): State<AppState>, caller: Caller, ApiJson(b): ApiJs
         entered_at: state.clock.now(),
     };
     state.store.put_manual(&m).await?;
-    let view = json!({"period": m.period, "level": m.level, "unit": m.unit, "indicator": m.indicator, "points": m.points,
-        "evidence": m.evidence, "entered_by": m.entered_by, "entered_at": time_text(m.entered_at)});
-    Ok(AuditNote::success(Permission::Assess.as_str(), format!("manual:{}:{}:{}:{}", m.level, m.unit, m.indicator, m.period)).on(no_store(Json(view).into_response())))
+    let target = format!("manual:{}:{}:{}:{}", m.level, m.unit, m.indicator, m.period);
+    let view = ManualScoreView {
+        period: m.period,
+        level: m.level,
+        unit: m.unit,
+        indicator: m.indicator,
+        points: m.points,
+        evidence: m.evidence,
+        entered_by: m.entered_by,
+        entered_at: time_text(m.entered_at),
+    };
+    Ok(AuditNote::success(Permission::Assess.as_str(), target).on(no_store(Json(view).into_response())))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -475,7 +457,7 @@ struct FreezeBody {
     operation_id = "post_api_v1_assessment_freeze",
     tag = "assessment",
     request_body = FreezeBody,
-    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+    responses((status = 200, description = "the answer", body = Freezing), crate::http::openapi::Problems)
 )]
 /// `POST /api/v1/assessment/freeze`: freezes a closed period's table with its scheme version;
 /// `recompute` (with a reason) replaces a frozen one. Gridworkers who failed the period get
@@ -493,9 +475,17 @@ async fn freeze(State(state): State<AppState>, caller: Caller, ApiJson(b): ApiJs
     } else {
         0
     };
-    let view = json!({"level": level.as_str(), "period": period, "scheme": {"year": table.scheme_year, "version": table.scheme_version},
-        "frozen_at": time_text(now), "frozen_by": by, "units": table.items.len(), "replaced": before.map(|f| time_text(f.frozen_at)),
-        "reason": reason, "career_moves": moves});
+    let view = Freezing {
+        level: level.as_str(),
+        period,
+        scheme: SchemeNumber { year: table.scheme_year, version: table.scheme_version },
+        frozen_at: time_text(now),
+        frozen_by: by,
+        units: table.items.len(),
+        replaced: before.map(|f| time_text(f.frozen_at)),
+        reason,
+        career_moves: moves,
+    };
     let target = format!("freeze:{}:{period}{}", level.as_str(), if b.recompute { ":recompute" } else { "" });
     Ok(AuditNote::success(Permission::Assess.as_str(), target).on(no_store(Json(view).into_response())))
 }
@@ -520,7 +510,7 @@ async fn evaluation(state: &AppState, caller: &Caller, q: &YearQuery) -> Result<
     operation_id = "get_api_v1_assessment_self_evaluation",
     tag = "assessment",
     params(YearQuery),
-    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+    responses((status = 200, description = "the answer", body = report::SelfEvaluation), crate::http::openapi::Problems)
 )]
 /// `GET /api/v1/assessment/self-evaluation?year=`.
 async fn self_evaluation(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQuery<YearQuery>) -> Result<Response, ApiError> {

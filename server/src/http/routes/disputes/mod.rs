@@ -5,6 +5,7 @@
 //! audited; anything outside the caller's jurisdiction is answered as missing. See
 //! docs/disputes.md.
 
+mod answers;
 pub(super) mod petitions;
 
 use std::collections::HashSet;
@@ -16,17 +17,18 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::NaiveDate;
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::Value;
 use wangge_core::access::{Permission, Role};
 use wangge_core::dispute::{label, Month, Move, OUTCOME_KINDS};
 
+use self::answers::{move_view, outcome_view, screening_view, BoardLine, CaseEvent, CaseFile, OutcomeList, OutcomeView, ScreeningBoard, ScreeningView};
 use super::sheets::{self, Name};
 use super::{code, no_store, page, revealed, time, RevealBody, Routes};
 use crate::access::{AuditNote, Caller, Scope};
 use crate::disputes::{self, cases, figures};
 use crate::http::error::ApiError;
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery};
-use crate::records::{CaseFilter, DisputeCase, Outcome, Page, Screening};
+use crate::records::{CaseFilter, DisputeCase, Outcome, Page, Paged, Screening};
 use crate::state::AppState;
 
 /// Routes of this module.
@@ -58,7 +60,7 @@ struct ScreenBody {
     operation_id = "post_api_v1_screenings",
     tag = "disputes",
     request_body = ScreenBody,
-    responses((status = 200, description = "the answer", body = serde_json::Value), (status = 201, description = "created", body = serde_json::Value), crate::http::openapi::Problems)
+    responses((status = 200, description = "the answer", body = ScreeningView), (status = 201, description = "created", body = ScreeningView), crate::http::openapi::Problems)
 )]
 /// `POST /api/v1/screenings`: a grid's screening of a month, by its gridworker or a centre.
 async fn screen(State(state): State<AppState>, caller: Caller, ApiJson(body): ApiJson<ScreenBody>) -> Result<Response, ApiError> {
@@ -116,23 +118,6 @@ fn own_grids(state: &AppState, caller: &Caller) -> Option<HashSet<String>> {
     })
 }
 
-fn screening_view(s: &Screening) -> Value {
-    let on_time = Month::parse(&s.month)
-        .is_some_and(|m| wangge_core::dispute::screened_on_time(m, figures::today(s.screened_at)));
-    json!({
-        "grid": s.grid_code,
-        "month": s.month,
-        "township": s.township_code,
-        "village": s.village_code,
-        "at": crate::records::time_text(s.screened_at),
-        "by": s.screened_by,
-        "found": s.found,
-        "note": s.note,
-        "on_time": on_time,
-        "updated_at": crate::records::time_text(s.updated_at),
-    })
-}
-
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
@@ -150,7 +135,7 @@ struct BoardQuery {
     operation_id = "get_api_v1_screenings",
     tag = "disputes",
     params(BoardQuery),
-    responses((status = 200, description = "the list (JSON), or all of it as a spreadsheet with `format=xlsx|csv` or `Accept`", content((serde_json::Value = "application/json"), (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (String = "text/csv; charset=utf-8"))), crate::http::openapi::Problems)
+    responses((status = 200, description = "the list (JSON), or all of it as a spreadsheet with `format=xlsx|csv` or `Accept`", content((ScreeningBoard = "application/json"), (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (String = "text/csv; charset=utf-8"))), crate::http::openapi::Problems)
 )]
 /// `GET /api/v1/screenings?month=`: every grid of the area and its screening of the month
 /// (or the board as a spreadsheet).
@@ -181,18 +166,23 @@ async fn screening_board(State(state): State<AppState>, caller: Caller, headers:
     let by_grid: std::collections::HashMap<&str, &Screening> = rows.iter().map(|s| (s.grid_code.as_str(), s)).collect();
     let mut screened = 0u64;
     let mut on_time = 0u64;
-    let items: Vec<Value> = grids
+    let items: Vec<BoardLine> = grids
         .iter()
         .map(|g| {
             let s = by_grid.get(g.code.as_str()).map(|s| screening_view(s));
             if let Some(v) = &s {
                 screened += 1;
-                on_time += u64::from(v["on_time"].as_bool() == Some(true));
+                on_time += u64::from(v.on_time);
             }
-            json!({
-                "grid": g.code, "grid_name": g.name, "village": g.village_code, "village_name": g.village_name,
-                "township": g.township_code, "township_name": g.township_name, "screening": s,
-            })
+            BoardLine {
+                grid: g.code.clone(),
+                grid_name: g.name.clone(),
+                village: g.village_code.clone(),
+                village_name: g.village_name.clone(),
+                township: g.township_code.clone(),
+                township_name: g.township_name.clone(),
+                screening: s,
+            }
         })
         .collect();
     let due = items.len() as u64;
@@ -201,15 +191,15 @@ async fn screening_board(State(state): State<AppState>, caller: Caller, headers:
         let build = move || crate::disputes::ledgers::screenings(&m, &items);
         return sheets::file(&state, format, Name { ascii: "screenings", zh: "矛盾纠纷排查" }, "screenings", build).await;
     }
-    let answer = json!({
-        "month": m,
-        "ended": month.last_day().is_some_and(|d| d < figures::today(now)),
-        "due": due,
-        "screened": screened,
-        "on_time": on_time,
-        "rate": wangge_core::dispute::screening_rate(on_time, due),
-        "items": items,
-    });
+    let answer = ScreeningBoard {
+        month: m,
+        ended: month.last_day().is_some_and(|d| d < figures::today(now)),
+        due,
+        screened,
+        on_time,
+        rate: wangge_core::dispute::screening_rate(on_time, due),
+        items,
+    };
     Ok(no_store(Json(answer).into_response()))
 }
 
@@ -265,7 +255,7 @@ fn case_filter(scope: &Scope, q: &LedgerQuery) -> Result<CaseFilter, ApiError> {
     operation_id = "get_api_v1_disputes",
     tag = "disputes",
     params(LedgerQuery),
-    responses((status = 200, description = "the list (JSON), or all of it as a spreadsheet with `format=xlsx|csv` or `Accept`", content((serde_json::Value = "application/json"), (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (String = "text/csv; charset=utf-8"))), crate::http::openapi::Problems)
+    responses((status = 200, description = "the list (JSON), or all of it as a spreadsheet with `format=xlsx|csv` or `Accept`", content((Paged<cases::CaseView> = "application/json"), (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (String = "text/csv; charset=utf-8"))), crate::http::openapi::Problems)
 )]
 /// `GET /api/v1/disputes`: the dispute ledger (台账), newest first, or all of it as a
 /// spreadsheet.
@@ -291,8 +281,8 @@ async fn ledger(State(state): State<AppState>, caller: Caller, headers: HeaderMa
     }
     let paging = page(q.page.as_deref(), q.per_page.as_deref())?;
     let found = state.store.disputes(&filter, paging).await?;
-    let items: Vec<Value> = found.items.iter().map(|c| cases::view(c, now)).collect();
-    Ok(no_store(Json(json!({ "items": items, "total": found.total, "page": found.page, "per_page": found.per_page })).into_response()))
+    let answer: Paged<cases::CaseView> = found.map(|c| cases::view(&c, now));
+    Ok(no_store(Json(answer).into_response()))
 }
 
 /// A case the caller may see under `permission`, else 404 as if missing.
@@ -307,31 +297,23 @@ async fn visible_case(state: &AppState, caller: &Caller, permission: Permission,
 }
 
 /// The whole case file: the case, its moves, its event's summary and linked petitions.
-async fn file(state: &AppState, case: &DisputeCase) -> Result<Value, ApiError> {
+async fn file(state: &AppState, case: &DisputeCase) -> Result<CaseFile, ApiError> {
     let now = state.clock.now();
-    let mut v = cases::view(case, now);
     let moves = state.store.dispute_moves(&case.case_id).await?;
     let event = state.store.event(&case.event_id).await?;
     let petitions = state.store.petitions_of_case(&case.case_id).await?;
-    if let Value::Object(map) = &mut v {
-        map.insert("moves".into(), Value::Array(moves.iter().map(move_view).collect()));
-        map.insert(
-            "event".into(),
-            event.map_or(Value::Null, |e| {
-                json!({ "event_id": e.event_id, "category": e.category.as_str(), "description": e.description,
-                        "state": e.flow.state.as_str(), "reported_at": crate::records::time_text(e.reported_at) })
-            }),
-        );
-        map.insert("petitions".into(), json!(petitions));
-    }
-    Ok(v)
-}
-
-/// A move as answered: its fields, with who, when and the stage after.
-pub(crate) fn move_view(m: &crate::records::CaseMove) -> Value {
-    let mut v = json!({ "seq": m.seq, "at": crate::records::time_text(m.at), "actor": m.actor, "action": m.action, "stage_after": m.stage_after });
-    disputes::beside(&mut v, &m.payload);
-    v
+    Ok(CaseFile {
+        case: cases::view(case, now),
+        moves: moves.iter().map(move_view).collect(),
+        event: event.map(|e| CaseEvent {
+            event_id: e.event_id,
+            category: e.category.as_str(),
+            description: e.description,
+            state: e.flow.state.as_str(),
+            reported_at: crate::records::time_text(e.reported_at),
+        }),
+        petitions,
+    })
 }
 
 #[utoipa::path(
@@ -340,7 +322,7 @@ pub(crate) fn move_view(m: &crate::records::CaseMove) -> Value {
     operation_id = "post_api_v1_disputes",
     tag = "disputes",
     request_body = cases::NewCase,
-    responses((status = 201, description = "created", body = serde_json::Value), crate::http::openapi::Problems)
+    responses((status = 201, description = "created", body = CaseFile), crate::http::openapi::Problems)
 )]
 /// `POST /api/v1/disputes`: a case on an event (one per event).
 async fn register(State(state): State<AppState>, caller: Caller, ApiJson(body): ApiJson<cases::NewCase>) -> Result<Response, ApiError> {
@@ -378,7 +360,7 @@ async fn register(State(state): State<AppState>, caller: Caller, ApiJson(body): 
     operation_id = "get_api_v1_disputes_id",
     tag = "disputes",
     params(("id" = String, Path, description = "the record's id")),
-    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+    responses((status = 200, description = "the answer", body = CaseFile), crate::http::openapi::Problems)
 )]
 /// `GET /api/v1/disputes/{id}`: the case file (audited).
 async fn case_file(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<String>) -> Result<Response, ApiError> {
@@ -394,7 +376,7 @@ async fn case_file(State(state): State<AppState>, caller: Caller, ApiPath(id): A
     tag = "disputes",
     params(("id" = String, Path, description = "the record's id")),
     request_body = serde_json::Value,
-    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+    responses((status = 200, description = "the answer", body = CaseFile), crate::http::openapi::Problems)
 )]
 /// `POST /api/v1/disputes/{id}/moves`: the next step of the mediation.
 async fn move_case(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<String>, ApiJson(body): ApiJson<Value>) -> Result<Response, ApiError> {
@@ -418,7 +400,7 @@ async fn move_case(State(state): State<AppState>, caller: Caller, ApiPath(id): A
     tag = "disputes",
     params(("id" = String, Path, description = "the record's id")),
     request_body = RevealBody,
-    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+    responses((status = 200, description = "the answer", body = wangge_core::wire::Revealed), crate::http::openapi::Problems)
 )]
 /// `POST /api/v1/disputes/{id}/reveal` `{"field": "parties"}`: the parties in clear (audited).
 async fn reveal(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<String>, ApiJson(body): ApiJson<RevealBody>) -> Result<Response, ApiError> {
@@ -448,7 +430,7 @@ struct OutcomeBody {
     operation_id = "post_api_v1_outcomes",
     tag = "disputes",
     request_body = OutcomeBody,
-    responses((status = 201, description = "created", body = serde_json::Value), crate::http::openapi::Problems)
+    responses((status = 201, description = "created", body = OutcomeView), crate::http::openapi::Problems)
 )]
 /// `POST /api/v1/outcomes`: a township's public-safety incident or 民转刑 case.
 async fn record_outcome(State(state): State<AppState>, caller: Caller, ApiJson(body): ApiJson<OutcomeBody>) -> Result<Response, ApiError> {
@@ -485,14 +467,6 @@ async fn record_outcome(State(state): State<AppState>, caller: Caller, ApiJson(b
     Ok(AuditNote::success(Permission::RecordOutcomes.as_str(), format!("outcome:{}", outcome.outcome_id)).on(no_store(response)))
 }
 
-fn outcome_view(o: &Outcome) -> Value {
-    json!({
-        "outcome_id": o.outcome_id, "township": o.township_code, "kind": o.kind, "kind_name": label(&OUTCOME_KINDS, &o.kind),
-        "occurred_on": o.occurred_on, "note": o.note, "ref": o.reference, "recorded_by": o.recorded_by,
-        "recorded_at": crate::records::time_text(o.recorded_at),
-    })
-}
-
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
@@ -510,7 +484,7 @@ struct OutcomeQuery {
     operation_id = "get_api_v1_outcomes",
     tag = "disputes",
     params(OutcomeQuery),
-    responses((status = 200, description = "the list (JSON), or all of it as a spreadsheet with `format=xlsx|csv` or `Accept`", content((serde_json::Value = "application/json"), (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (String = "text/csv; charset=utf-8"))), crate::http::openapi::Problems)
+    responses((status = 200, description = "the list (JSON), or all of it as a spreadsheet with `format=xlsx|csv` or `Accept`", content((OutcomeList = "application/json"), (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (String = "text/csv; charset=utf-8"))), crate::http::openapi::Problems)
 )]
 /// `GET /api/v1/outcomes?from=&to=&township=` (default: this year), or as a spreadsheet.
 async fn outcome_list(State(state): State<AppState>, caller: Caller, headers: HeaderMap, ApiQuery(q): ApiQuery<OutcomeQuery>) -> Result<Response, ApiError> {
@@ -525,7 +499,7 @@ async fn outcome_list(State(state): State<AppState>, caller: Caller, headers: He
         None => None,
     };
     let catalog = state.catalog.load();
-    let file = |items: Vec<Value>, format| {
+    let file = |items: Vec<OutcomeView>, format| {
         let build = move || crate::disputes::ledgers::outcomes(&items, |code| catalog.name_of(code).to_owned());
         sheets::file(&state, format, Name { ascii: "outcomes", zh: "结果性指标台账" }, "outcomes", build)
     };
@@ -533,7 +507,7 @@ async fn outcome_list(State(state): State<AppState>, caller: Caller, headers: He
         // A village's centre: outcomes are its township's business.
         return match export {
             Some(format) => file(Vec::new(), format).await,
-            None => Ok(no_store(Json(json!({ "items": [] })).into_response())),
+            None => Ok(no_store(Json(OutcomeList { from: None, to: None, items: Vec::new() }).into_response())),
         };
     }
     let today = figures::today(state.clock.now());
@@ -544,11 +518,11 @@ async fn outcome_list(State(state): State<AppState>, caller: Caller, headers: He
     let from = day("from", q.from.as_deref(), first_of_year)?;
     let to = day("to", q.to.as_deref(), today)?;
     let rows = state.store.outcomes(&from.to_string(), &to.to_string(), township.as_deref()).await?;
-    let items: Vec<Value> = rows.iter().map(outcome_view).collect();
+    let items: Vec<OutcomeView> = rows.iter().map(outcome_view).collect();
     if let Some(format) = export {
         return file(items, format).await;
     }
-    Ok(no_store(Json(json!({ "from": from, "to": to, "items": items })).into_response()))
+    Ok(no_store(Json(OutcomeList { from: Some(from), to: Some(to), items }).into_response()))
 }
 
 /// The OpenAPI description of this module's routes.

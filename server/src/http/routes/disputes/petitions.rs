@@ -8,19 +8,21 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde_json::{json, Value};
+use serde::Serialize;
+use serde_json::Value;
 use wangge_core::access::Permission;
 use wangge_core::petition::Move;
 
-use super::{area, case_filter, move_view, LedgerQuery};
+use super::answers::{move_view, FileMove};
+use super::{area, case_filter, LedgerQuery};
 use crate::access::{AuditNote, Caller};
-use crate::disputes::petitions::{self as files, NewPetition};
+use crate::disputes::petitions::{self as files, NewPetition, PetitionView};
 use crate::disputes::{self};
 use crate::http::error::ApiError;
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::http::routes::sheets::{self, Name};
 use crate::http::routes::{code, no_store, page, revealed, RevealBody, Routes};
-use crate::records::{Page, Petition};
+use crate::records::{Page, Paged, Petition};
 use crate::state::AppState;
 
 /// Routes of this module.
@@ -38,7 +40,7 @@ pub fn router() -> Router<AppState> {
     operation_id = "get_api_v1_petitions",
     tag = "disputes",
     params(LedgerQuery),
-    responses((status = 200, description = "the list (JSON), or all of it as a spreadsheet with `format=xlsx|csv` or `Accept`", content((serde_json::Value = "application/json"), (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (String = "text/csv; charset=utf-8"))), crate::http::openapi::Problems)
+    responses((status = 200, description = "the list (JSON), or all of it as a spreadsheet with `format=xlsx|csv` or `Accept`", content((Paged<PetitionView> = "application/json"), (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (String = "text/csv; charset=utf-8"))), crate::http::openapi::Problems)
 )]
 /// `GET /api/v1/petitions`: the petition ledger, newest first, or all of it as a spreadsheet.
 async fn ledger(State(state): State<AppState>, caller: Caller, headers: HeaderMap, ApiQuery(q): ApiQuery<LedgerQuery>) -> Result<Response, ApiError> {
@@ -66,8 +68,8 @@ async fn ledger(State(state): State<AppState>, caller: Caller, headers: HeaderMa
     }
     let paging = page(q.page.as_deref(), q.per_page.as_deref())?;
     let found = state.store.petitions(&filter, paging).await?;
-    let items: Vec<Value> = found.items.iter().map(|p| files::view(p, now)).collect();
-    Ok(no_store(Json(json!({ "items": items, "total": found.total, "page": found.page, "per_page": found.per_page })).into_response()))
+    let answer: Paged<PetitionView> = found.map(|p| files::view(&p, now));
+    Ok(no_store(Json(answer).into_response()))
 }
 
 /// A petition the caller may see under `permission`, else 404 as if missing.
@@ -85,13 +87,17 @@ async fn visible(state: &AppState, caller: &Caller, permission: Permission, id: 
     Ok(p)
 }
 
-async fn file(state: &AppState, p: &Petition) -> Result<Value, ApiError> {
-    let mut v = files::view(p, state.clock.now());
+/// A petition's whole file: the petition and its moves.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+struct PetitionFile {
+    #[serde(flatten)]
+    petition: PetitionView,
+    moves: Vec<FileMove>,
+}
+
+async fn file(state: &AppState, p: &Petition) -> Result<PetitionFile, ApiError> {
     let moves = state.store.petition_moves(&p.petition_id).await?;
-    if let Value::Object(map) = &mut v {
-        map.insert("moves".into(), Value::Array(moves.iter().map(move_view).collect()));
-    }
-    Ok(v)
+    Ok(PetitionFile { petition: files::view(p, state.clock.now()), moves: moves.iter().map(move_view).collect() })
 }
 
 #[utoipa::path(
@@ -100,7 +106,7 @@ async fn file(state: &AppState, p: &Petition) -> Result<Value, ApiError> {
     operation_id = "post_api_v1_petitions",
     tag = "disputes",
     request_body = NewPetition,
-    responses((status = 201, description = "created", body = serde_json::Value), crate::http::openapi::Problems)
+    responses((status = 201, description = "created", body = PetitionFile), crate::http::openapi::Problems)
 )]
 /// `POST /api/v1/petitions`: registers a petition.
 async fn register(State(state): State<AppState>, caller: Caller, ApiJson(mut body): ApiJson<NewPetition>) -> Result<Response, ApiError> {
@@ -162,7 +168,7 @@ async fn register(State(state): State<AppState>, caller: Caller, ApiJson(mut bod
     operation_id = "get_api_v1_petitions_id",
     tag = "disputes",
     params(("id" = String, Path, description = "the record's id")),
-    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+    responses((status = 200, description = "the answer", body = PetitionFile), crate::http::openapi::Problems)
 )]
 /// `GET /api/v1/petitions/{id}` (audited).
 async fn petition_file(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<String>) -> Result<Response, ApiError> {
@@ -178,7 +184,7 @@ async fn petition_file(State(state): State<AppState>, caller: Caller, ApiPath(id
     tag = "disputes",
     params(("id" = String, Path, description = "the record's id")),
     request_body = serde_json::Value,
-    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+    responses((status = 200, description = "the answer", body = PetitionFile), crate::http::openapi::Problems)
 )]
 /// `POST /api/v1/petitions/{id}/moves`.
 async fn move_petition(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<String>, ApiJson(body): ApiJson<Value>) -> Result<Response, ApiError> {
@@ -201,7 +207,7 @@ async fn move_petition(State(state): State<AppState>, caller: Caller, ApiPath(id
     tag = "disputes",
     params(("id" = String, Path, description = "the record's id")),
     request_body = RevealBody,
-    responses((status = 200, description = "the answer", body = serde_json::Value), crate::http::openapi::Problems)
+    responses((status = 200, description = "the answer", body = wangge_core::wire::Revealed), crate::http::openapi::Problems)
 )]
 /// `POST /api/v1/petitions/{id}/reveal` `{"field": "petitioners"}` (audited).
 async fn reveal(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<String>, ApiJson(body): ApiJson<RevealBody>) -> Result<Response, ApiError> {
