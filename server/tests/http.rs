@@ -64,6 +64,20 @@ async fn post_json(app: &Router, uri: &str, body: impl Into<Body>) -> Reply {
     send(app, request.expect("request")).await
 }
 
+/// `POST /api/v1/locate` with `text/csv`: the raw answer's status, media type and text.
+async fn post_csv(app: &Router, body: String, accept: &str) -> (StatusCode, String, String) {
+    let request = Request::post("/api/v1/locate")
+        .header(header::CONTENT_TYPE, "text/csv")
+        .header(header::ACCEPT, accept)
+        .body(Body::from(body))
+        .expect("request");
+    let response = app.clone().oneshot(request).await.expect("infallible service");
+    let status = response.status();
+    let media = response.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    let bytes = response.into_body().collect().await.expect("body").to_bytes();
+    (status, media, String::from_utf8(bytes.to_vec()).expect("UTF-8"))
+}
+
 /// Asserts a problem+json answer with this status whose detail contains `needle`.
 fn assert_problem(reply: &Reply, status: StatusCode, needle: &str) {
     assert_eq!(reply.status, status, "body: {}", reply.body);
@@ -188,6 +202,55 @@ backend_tests! {
         }
         // The sample really exercises every kind of answer.
         assert!(inside > 1000 && outside > 1000 && street > 10, "{inside} inside, {outside} outside, {street} street");
+    }
+
+    #[tokio::test]
+    async fn bulk_locate_in_csv_answers_the_same_codes_in_order() {
+        let (_dir, app) = fresh().await;
+        let points = scattered_points(5_000);
+        let json_answer = post_json(&app, "/api/v1/locate", json!({ "points": points }).to_string()).await;
+        let results = json_answer.body["results"].as_array().expect("results").clone();
+        let csv: String = std::iter::once("lon,lat\r\n".to_owned())
+            .chain(points.iter().map(|p| format!("{},{}\r\n", p[0], p[1])))
+            .collect();
+        let (status, media, text) = post_csv(&app, csv.clone(), "text/csv").await;
+        assert_eq!(status, StatusCode::OK, "{text}");
+        assert_eq!(media, "text/csv; charset=utf-8");
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), points.len());
+        let (mut inside, mut outside) = (0, 0);
+        for (i, (line, r)) in lines.iter().zip(&results).enumerate() {
+            let code = |k: &str| r[k]["code"].as_str().unwrap_or_default().to_owned();
+            let expected = format!("{},{},{}", code("grid"), code("village"), code("township"));
+            assert_eq!(*line, expected, "point {i}");
+            if r["grid"].is_null() { outside += 1 } else { inside += 1 }
+        }
+        assert!(inside > 500 && outside > 500, "{inside} inside, {outside} outside");
+        // CSV in, JSON out (no Accept for CSV): the JSON answer.
+        let (status, media, text) = post_csv(&app, csv, "application/json").await;
+        assert_eq!((status, media.as_str()), (StatusCode::OK, "application/json"));
+        assert_eq!(serde_json::from_str::<Value>(&text).unwrap()["results"], Value::Array(results));
+    }
+
+    #[tokio::test]
+    async fn bulk_locate_in_csv_names_the_bad_line_and_counts_points() {
+        let (_dir, app) = fresh().await;
+        for (body, status, needle) in [
+            ("115.5,40.41\n115.5;40.41\n", StatusCode::BAD_REQUEST, "line 2: expected lon,lat"),
+            ("115.5,40.41\n\n115.5,40.41\n", StatusCode::BAD_REQUEST, "line 2"),
+            ("115.5,north\n", StatusCode::BAD_REQUEST, "line 1"),
+            ("115.5,95\n", StatusCode::BAD_REQUEST, "point 1: lat 95 is out of range"),
+        ] {
+            let (got, media, text) = post_csv(&app, body.to_owned(), "text/csv").await;
+            assert_eq!(got, status, "{body:?}: {text}");
+            assert_eq!(media, "application/problem+json");
+            assert!(text.contains(needle), "{body:?}: {text}");
+        }
+        let (status, _, text) = post_csv(&app, "115.5,40.41\n".repeat(100_001), "text/csv").await;
+        assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{text}");
+        let (status, _, text) = post_csv(&app, "115.5,40.41\n".repeat(100_000), "text/csv").await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(text.lines().count(), 100_000);
     }
 
     #[tokio::test]

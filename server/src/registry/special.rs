@@ -220,6 +220,7 @@ pub fn followup_view(keys: &FieldKeys, f: &FollowupRecord) -> Result<FollowupVie
 
 /// `POST /api/v1/registry/special_groups/{id}/followups`.
 #[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
+#[schema(as = SpecialFollowupRequest)]
 #[serde(deny_unknown_fields)]
 pub struct FollowupRequest {
     /// The client's id (idempotency key).

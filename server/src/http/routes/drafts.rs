@@ -240,7 +240,7 @@ async fn generations(State(state): State<AppState>, caller: Caller) -> Result<Re
     path = "/api/v1/grids/{code}/history",
     operation_id = "get_api_v1_grids_code_history",
     tag = "drafts",
-    params(("code" = String, Path, description = "a grid or division code")),
+    params(("code" = String, Path, description = "a grid or division code", example = "130730100001001")),
     responses((status = 200, description = "the answer", body = wangge_core::wire::generation::GridHistory), crate::http::openapi::Problems)
 )]
 /// Every version of a grid with when and by whom it was published, oldest first; the loaded

@@ -89,8 +89,17 @@ fn api() -> Router<AppState> {
 /// The OpenAPI 3.1 document of the API: every route module's own description, merged, with the
 /// shared problems, credentials and header (`crate::http::openapi`).
 pub fn openapi() -> utoipa::openapi::OpenApi {
+    let mut doc = utoipa::openapi::OpenApi::default();
+    for module in module_docs() {
+        doc.merge(module);
+    }
+    crate::http::openapi::finish(doc)
+}
+
+/// Each route module's description.
+fn module_docs() -> Vec<utoipa::openapi::OpenApi> {
     use utoipa::OpenApi as _;
-    let modules = [
+    vec![
         access::admin::Doc::openapi(),
         access::audit::Doc::openapi(),
         access::auth::Doc::openapi(),
@@ -122,12 +131,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         people::Doc::openapi(),
         registry::Doc::openapi(),
         registry::special_groups::Doc::openapi(),
-    ];
-    let mut doc = utoipa::openapi::OpenApi::default();
-    for module in modules {
-        doc.merge(module);
-    }
-    crate::http::openapi::finish(doc)
+    ]
 }
 
 /// The whole API over `state`, and the map frontend at `/` when the state has one.
@@ -220,4 +224,25 @@ pub(crate) fn time(what: &str, text: &str, end_of_day: bool) -> Result<DateTime<
         .single()
         .map(|t| t.with_timezone(&Utc))
         .ok_or_else(|| ApiError::BadRequest(format!("{what} {text:?} is not a valid day")))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn no_two_schemas_share_a_name() {
+        // Merging keeps one schema per name: two types of the same name would silently describe
+        // one of them wrongly.
+        let mut seen = std::collections::BTreeMap::new();
+        let mut clashes = std::collections::BTreeSet::new();
+        for module in super::module_docs() {
+            for (name, schema) in module.components.map(|c| c.schemas).unwrap_or_default() {
+                let text = serde_json::to_string(&schema).unwrap_or_default();
+                if seen.insert(name.clone(), text.clone()).is_some_and(|other| other != text) {
+                    clashes.insert(name);
+                }
+            }
+        }
+        assert!(clashes.is_empty(), "different schemas share these names (give one `#[schema(as = …)]`): {clashes:?}");
+        assert!(seen.len() > 100, "{} schemas", seen.len());
+    }
 }

@@ -209,7 +209,7 @@ async fn collections(
     path = "/ogcapi/collections/{collection}",
     operation_id = "get_ogcapi_collections_collection",
     tag = "ogcapi",
-    params(("collection" = String, Path, description = "a collection id")),
+    params(("collection" = String, Path, description = "a collection id", example = "grids")),
     responses((status = 200, description = "the answer", body = wangge_core::wire::ogc::Collection), crate::http::openapi::OgcExceptions)
 )]
 async fn collection(
@@ -229,7 +229,7 @@ async fn collection(
     path = "/ogcapi/collections/{collection}/items",
     operation_id = "get_ogcapi_collections_collection_items",
     tag = "ogcapi",
-    params(("collection" = String, Path, description = "a collection id")),
+    params(("collection" = String, Path, description = "a collection id", example = "grids")),
     responses((status = 200, description = "a page of features", content((crate::http::openapi::FeatureCollection = "application/geo+json"))), crate::http::openapi::OgcExceptions)
 )]
 async fn items(
@@ -251,7 +251,7 @@ async fn items(
     path = "/ogcapi/collections/{collection}/items/{feature}",
     operation_id = "get_ogcapi_collections_collection_items_feature",
     tag = "ogcapi",
-    params(("collection" = String, Path, description = "a collection id"), ("feature" = String, Path, description = "a feature id")),
+    params(("collection" = String, Path, description = "a collection id", example = "grids"), ("feature" = String, Path, description = "a feature id", example = "130730100001001")),
     responses((status = 200, description = "the feature", content((crate::http::openapi::Feature = "application/geo+json"))), crate::http::openapi::OgcExceptions)
 )]
 async fn item(

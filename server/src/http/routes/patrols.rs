@@ -92,7 +92,7 @@ async fn start(
     path = "/api/v1/patrols/{id}/points",
     operation_id = "post_api_v1_patrols_id_points",
     tag = "patrols",
-    params(("id" = String, Path, description = "the record's id")),
+    params(("id" = String, Path, description = "the record's id", example = "demo-GW0001-20230104")),
     request_body = PointsRequest,
     responses((status = 200, description = "what the batch did", body = PointsAnswer), crate::http::openapi::Problems)
 )]
@@ -117,7 +117,7 @@ async fn points(
     path = "/api/v1/patrols/{id}/checkins",
     operation_id = "post_api_v1_patrols_id_checkins",
     tag = "patrols",
-    params(("id" = String, Path, description = "the record's id")),
+    params(("id" = String, Path, description = "the record's id", example = "demo-GW0001-20230104")),
     responses((status = 201, description = "checked in", body = CheckinView), (status = 200, description = "a retry answered with the check-in already stored", body = CheckinView), crate::http::openapi::Problems)
 )]
 /// A check-in: JSON, or `multipart/form-data` with the JSON as `checkin` and up to nine
@@ -148,7 +148,7 @@ async fn checkin(
     path = "/api/v1/patrols/{id}/end",
     operation_id = "post_api_v1_patrols_id_end",
     tag = "patrols",
-    params(("id" = String, Path, description = "the record's id")),
+    params(("id" = String, Path, description = "the record's id", example = "demo-GW0001-20230104")),
     request_body = EndRequest,
     responses((status = 200, description = "the patrol ended", body = PatrolView), crate::http::openapi::Problems)
 )]
@@ -201,7 +201,7 @@ impl Viewer {
     path = "/api/v1/patrols/{id}",
     operation_id = "get_api_v1_patrols_id",
     tag = "patrols",
-    params(("id" = String, Path, description = "the record's id")),
+    params(("id" = String, Path, description = "the record's id", example = "demo-GW0001-20230104")),
     responses((status = 200, description = "the patrol with its check-ins", body = PatrolDetail), crate::http::openapi::Problems)
 )]
 async fn one(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<String>) -> Result<Response, ApiError> {

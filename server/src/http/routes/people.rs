@@ -104,7 +104,7 @@ async fn list(State(state): State<AppState>, caller: Caller, headers: HeaderMap,
     path = "/api/v1/people/{id}",
     operation_id = "get_api_v1_people_id",
     tag = "people",
-    params(("id" = String, Path, description = "the record's id")),
+    params(("id" = String, Path, description = "the record's id", example = "CC01")),
     responses((status = 200, description = "the person", body = PersonView), crate::http::openapi::Problems)
 )]
 async fn one(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<String>) -> Result<Response, ApiError> {
@@ -146,7 +146,7 @@ fn outside_person(scope: &Scope) -> ApiError {
     path = "/api/v1/people/{id}/reveal",
     operation_id = "post_api_v1_people_id_reveal",
     tag = "people",
-    params(("id" = String, Path, description = "the record's id")),
+    params(("id" = String, Path, description = "the record's id", example = "CC01")),
     request_body = RevealBody,
     responses((status = 200, description = "the field in full", body = wangge_core::wire::Revealed), crate::http::openapi::Problems)
 )]
@@ -191,7 +191,7 @@ fn yes() -> bool {
     path = "/api/v1/people/{id}",
     operation_id = "put_api_v1_people_id",
     tag = "people",
-    params(("id" = String, Path, description = "the record's id")),
+    params(("id" = String, Path, description = "the record's id", example = "CC01")),
     request_body = PersonBody,
     responses((status = 200, description = "replaced", body = PersonView), (status = 201, description = "created", body = PersonView), crate::http::openapi::Problems)
 )]
@@ -245,7 +245,7 @@ struct BindingsBody {
     path = "/api/v1/people/{id}/bindings",
     operation_id = "put_api_v1_people_id_bindings",
     tag = "people",
-    params(("id" = String, Path, description = "the record's id")),
+    params(("id" = String, Path, description = "the record's id", example = "CC01")),
     request_body = BindingsBody,
     responses((status = 200, description = "the person", body = PersonView), crate::http::openapi::Problems)
 )]
@@ -278,7 +278,7 @@ struct DutyBody {
     path = "/api/v1/people/{id}/duty",
     operation_id = "put_api_v1_people_id_duty",
     tag = "people",
-    params(("id" = String, Path, description = "the record's id")),
+    params(("id" = String, Path, description = "the record's id", example = "CC01")),
     request_body = DutyBody,
     responses((status = 200, description = "the person", body = PersonView), crate::http::openapi::Problems)
 )]

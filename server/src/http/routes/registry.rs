@@ -183,7 +183,7 @@ fn filter(state: &AppState, scope: &Scope, e: Option<Entity>, q: &ListQuery) -> 
     path = "/api/v1/registry/{kind}",
     operation_id = "get_api_v1_registry_kind",
     tag = "registry",
-    params(("kind" = String, Path, description = "the registry kind (people, houses, places, organisations…)"), ListQuery),
+    params(("kind" = String, Path, description = "the registry kind (people, houses, places, organisations…)", example = "houses"), ListQuery),
     responses((status = 200, description = "the list (JSON), or all of it as a spreadsheet with `format=xlsx|csv` or `Accept`", content((wangge_core::wire::Paged<RecordView> = "application/json"), (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (String = "text/csv; charset=utf-8"))), crate::http::openapi::Problems)
 )]
 /// `GET /api/v1/registry/{kind}`: a kind's records, filtered and paged (personal fields
@@ -230,7 +230,7 @@ async fn list(
     path = "/api/v1/registry/{kind}",
     operation_id = "post_api_v1_registry_kind",
     tag = "registry",
-    params(("kind" = String, Path, description = "the registry kind (people, houses, places, organisations…)")),
+    params(("kind" = String, Path, description = "the registry kind (people, houses, places, organisations…)", example = "houses")),
     request_body = serde_json::Value,
     responses((status = 201, description = "created", body = RecordView), (status = 200, description = "a retry (same `Idempotency-Key`) answered with the record already made", body = RecordView), crate::http::openapi::Problems)
 )]
@@ -320,7 +320,7 @@ fn inside(scope: &Scope, input: &BTreeMap<String, String>) -> Result<(), ApiErro
     path = "/api/v1/registry/{kind}/{id}",
     operation_id = "get_api_v1_registry_kind_id",
     tag = "registry",
-    params(("kind" = String, Path, description = "the registry kind (people, houses, places, organisations…)"), ("id" = String, Path, description = "the record's id")),
+    params(("kind" = String, Path, description = "the registry kind (people, houses, places, organisations…)", example = "houses"), ("id" = String, Path, description = "the record's id", example = "HD0000001")),
     responses((status = 200, description = "the record with its links (and its people, for a house or household)", body = RecordView), crate::http::openapi::Problems)
 )]
 async fn one(
@@ -353,7 +353,7 @@ async fn one(
     path = "/api/v1/registry/{kind}/{id}",
     operation_id = "put_api_v1_registry_kind_id",
     tag = "registry",
-    params(("kind" = String, Path, description = "the registry kind (people, houses, places, organisations…)"), ("id" = String, Path, description = "the record's id")),
+    params(("kind" = String, Path, description = "the registry kind (people, houses, places, organisations…)", example = "houses"), ("id" = String, Path, description = "the record's id", example = "HD0000001")),
     request_body = serde_json::Value,
     responses((status = 200, description = "the record as stored", body = RecordView), crate::http::openapi::Problems)
 )]
@@ -388,7 +388,7 @@ async fn replace(
     path = "/api/v1/registry/{kind}/{id}/verify",
     operation_id = "post_api_v1_registry_kind_id_verify",
     tag = "registry",
-    params(("kind" = String, Path, description = "the registry kind (people, houses, places, organisations…)"), ("id" = String, Path, description = "the record's id")),
+    params(("kind" = String, Path, description = "the registry kind (people, houses, places, organisations…)", example = "houses"), ("id" = String, Path, description = "the record's id", example = "HD0000001")),
     responses((status = 200, description = "the record, re-verified", body = RecordView), crate::http::openapi::Problems)
 )]
 async fn verify(
@@ -411,7 +411,7 @@ async fn verify(
     path = "/api/v1/registry/{kind}/{id}/reveal",
     operation_id = "post_api_v1_registry_kind_id_reveal",
     tag = "registry",
-    params(("kind" = String, Path, description = "the registry kind (people, houses, places, organisations…)"), ("id" = String, Path, description = "the record's id")),
+    params(("kind" = String, Path, description = "the registry kind (people, houses, places, organisations…)", example = "houses"), ("id" = String, Path, description = "the record's id", example = "HD0000001")),
     request_body = RevealBody,
     responses((status = 200, description = "the field in full", body = wangge_core::wire::Revealed), crate::http::openapi::Problems)
 )]
@@ -548,7 +548,7 @@ fn sheet_format(text: Option<&str>) -> Result<SheetFormat, ApiError> {
     path = "/api/v1/registry/{kind}/template",
     operation_id = "get_api_v1_registry_kind_template",
     tag = "registry",
-    params(("kind" = String, Path, description = "the registry kind (people, houses, places, organisations…)"), TemplateQuery),
+    params(("kind" = String, Path, description = "the registry kind (people, houses, places, organisations…)", example = "houses"), TemplateQuery),
     responses((status = 200, description = "the answer", content((String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (String = "text/csv; charset=utf-8"))), crate::http::openapi::Problems)
 )]
 async fn template(
@@ -573,7 +573,7 @@ async fn template(
     path = "/api/v1/registry/{kind}/import",
     operation_id = "post_api_v1_registry_kind_import",
     tag = "registry",
-    params(("kind" = String, Path, description = "the registry kind (people, houses, places, organisations…)")),
+    params(("kind" = String, Path, description = "the registry kind (people, houses, places, organisations…)", example = "houses")),
     responses((status = 202, description = "accepted: follow it at `status_url`", body = ImportAccepted), crate::http::openapi::Problems)
 )]
 /// `POST /api/v1/registry/{kind}/import`: the spreadsheet as the body (`Content-Type` XLSX or

@@ -68,7 +68,7 @@ async fn device_account(state: &AppState, caller: &Caller, username: &str) -> Re
     path = "/api/v1/admin/users/{username}/device",
     operation_id = "get_api_v1_admin_users_username_device",
     tag = "access",
-    params(("username" = String, Path, description = "an account's log-in name")),
+    params(("username" = String, Path, description = "an account's log-in name", example = "county")),
     responses((status = 200, description = "the account's device binding", body = DeviceView), crate::http::openapi::Problems)
 )]
 async fn device(
@@ -91,7 +91,7 @@ async fn device(
     path = "/api/v1/admin/users/{username}/device",
     operation_id = "delete_api_v1_admin_users_username_device",
     tag = "access",
-    params(("username" = String, Path, description = "an account's log-in name")),
+    params(("username" = String, Path, description = "an account's log-in name", example = "county")),
     responses((status = 204, description = "done"), crate::http::openapi::Problems)
 )]
 /// Releases the account's bound device and ends its sessions: the next device to sign in
@@ -200,7 +200,7 @@ struct Disabled {
     path = "/api/v1/admin/users/{username}/disabled",
     operation_id = "put_api_v1_admin_users_username_disabled",
     tag = "access",
-    params(("username" = String, Path, description = "an account's log-in name")),
+    params(("username" = String, Path, description = "an account's log-in name", example = "county")),
     request_body = Disabled,
     responses((status = 204, description = "done"), crate::http::openapi::Problems)
 )]
@@ -226,7 +226,7 @@ async fn disable(
     path = "/api/v1/admin/users/{username}/unlock",
     operation_id = "post_api_v1_admin_users_username_unlock",
     tag = "access",
-    params(("username" = String, Path, description = "an account's log-in name")),
+    params(("username" = String, Path, description = "an account's log-in name", example = "county")),
     responses((status = 204, description = "done"), crate::http::openapi::Problems)
 )]
 async fn unlock(State(state): State<AppState>, caller: Caller, ApiPath(name): ApiPath<String>) -> Result<Response, ApiError> {
@@ -311,7 +311,7 @@ fn key_view(k: SessionRecord, now_us: i64) -> KeyView {
     path = "/api/v1/admin/users/{username}/api-keys",
     operation_id = "post_api_v1_admin_users_username_api_keys",
     tag = "access",
-    params(("username" = String, Path, description = "an account's log-in name")),
+    params(("username" = String, Path, description = "an account's log-in name", example = "county")),
     request_body = ApiKeyRequest,
     responses((status = 201, description = "the key, its secret shown once", body = IssuedKey), crate::http::openapi::Problems)
 )]
@@ -387,7 +387,7 @@ struct GrantBody {
     path = "/api/v1/admin/users/{username}/grant",
     operation_id = "put_api_v1_admin_users_username_grant",
     tag = "access",
-    params(("username" = String, Path, description = "an account's log-in name")),
+    params(("username" = String, Path, description = "an account's log-in name", example = "county")),
     request_body = GrantBody,
     responses((status = 204, description = "done"), crate::http::openapi::Problems)
 )]

@@ -90,7 +90,7 @@ fn person_area(state: &AppState, person: &str) -> Option<(String, Option<String>
     path = "/api/v1/assessment/careers/{person}",
     operation_id = "get_api_v1_assessment_careers_person",
     tag = "assessment",
-    params(("person" = String, Path, description = "a person's id")),
+    params(("person" = String, Path, description = "a person's id", example = "GW0001")),
     responses((status = 200, description = "the answer", body = GridworkerCareer), crate::http::openapi::Problems)
 )]
 /// `GET /api/v1/assessment/careers/{person}`.
@@ -121,7 +121,7 @@ struct MoveBody {
     path = "/api/v1/assessment/careers/{person}",
     operation_id = "post_api_v1_assessment_careers_person",
     tag = "assessment",
-    params(("person" = String, Path, description = "a person's id")),
+    params(("person" = String, Path, description = "a person's id", example = "GW0001")),
     request_body = MoveBody,
     responses((status = 201, description = "created", body = CareerMoveView), crate::http::openapi::Problems)
 )]
@@ -305,7 +305,7 @@ async fn add_budget(State(state): State<AppState>, caller: Caller, ApiJson(b): A
     path = "/api/v1/events/{id}/validity",
     operation_id = "get_api_v1_events_id_validity",
     tag = "assessment",
-    params(("id" = String, Path, description = "the record's id")),
+    params(("id" = String, Path, description = "the record's id", example = "E20230103-000001")),
     responses((status = 200, description = "the answer", body = EventValidity), crate::http::openapi::Problems)
 )]
 /// `GET /api/v1/events/{id}/validity`: whether the event counts as valid, and why not.
@@ -330,7 +330,7 @@ struct ValidityBody {
     path = "/api/v1/events/{id}/validity",
     operation_id = "put_api_v1_events_id_validity",
     tag = "assessment",
-    params(("id" = String, Path, description = "the record's id")),
+    params(("id" = String, Path, description = "the record's id", example = "E20230103-000001")),
     request_body = ValidityBody,
     responses((status = 200, description = "the answer", body = EventValidity), crate::http::openapi::Problems)
 )]

@@ -74,7 +74,7 @@ fn level(text: &str) -> Result<Level, ApiError> {
     path = "/api/v1/assessment/schemes/{year}",
     operation_id = "get_api_v1_assessment_schemes_year",
     tag = "assessment",
-    params(("year" = String, Path, description = "a year (e.g. 2024)")),
+    params(("year" = String, Path, description = "a year (e.g. 2024)", example = "2024")),
     responses((status = 200, description = "the answer", body = SchemeWithHistory), crate::http::openapi::Problems)
 )]
 /// `GET /api/v1/assessment/schemes/{year}`: the scheme assessing the year, with its history.
@@ -109,7 +109,7 @@ struct SchemeBody {
     path = "/api/v1/assessment/schemes/{year}",
     operation_id = "put_api_v1_assessment_schemes_year",
     tag = "assessment",
-    params(("year" = String, Path, description = "a year (e.g. 2024)")),
+    params(("year" = String, Path, description = "a year (e.g. 2024)", example = "2024")),
     request_body = SchemeBody,
     responses((status = 200, description = "the answer", body = SchemeView), crate::http::openapi::Problems)
 )]
@@ -161,7 +161,7 @@ fn visible(scope: &Scope, item: &scores::Item, township: Option<&str>, village: 
     path = "/api/v1/assessment/{level}",
     operation_id = "get_api_v1_assessment_level",
     tag = "assessment",
-    params(("level" = String, Path, description = "an assessment level (township, village, gridworker…)"), LeagueQuery),
+    params(("level" = String, Path, description = "an assessment level (township, village, gridworker…)", example = "township"), LeagueQuery),
     responses((status = 200, description = "the list (JSON), or all of it as a spreadsheet with `format=xlsx|csv` or `Accept`", content((LeagueTable = "application/json"), (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (String = "text/csv; charset=utf-8"))), crate::http::openapi::Problems)
 )]
 /// `GET /api/v1/assessment/{level}?period=&township=&village=`: the league table (or, with
@@ -228,7 +228,7 @@ async fn league(
     path = "/api/v1/assessment/{level}/{unit}",
     operation_id = "get_api_v1_assessment_level_unit",
     tag = "assessment",
-    params(("level" = String, Path, description = "an assessment level (township, village, gridworker…)"), ("unit" = String, Path, description = "an assessed unit's code or id"), LeagueQuery),
+    params(("level" = String, Path, description = "an assessment level (township, village, gridworker…)", example = "township"), ("unit" = String, Path, description = "an assessed unit's code or id", example = "130730100"), LeagueQuery),
     responses((status = 200, description = "the answer", body = UnitScorecard), crate::http::openapi::Problems)
 )]
 /// `GET /api/v1/assessment/{level}/{unit}?period=`: one unit's scorecard with the records
@@ -329,7 +329,7 @@ struct TrendQuery {
     path = "/api/v1/assessment/trends/{level}",
     operation_id = "get_api_v1_assessment_trends_level",
     tag = "assessment",
-    params(("level" = String, Path, description = "an assessment level (township, village, gridworker…)"), TrendQuery),
+    params(("level" = String, Path, description = "an assessment level (township, village, gridworker…)", example = "township"), TrendQuery),
     responses((status = 200, description = "the answer", body = ScoreTrends), crate::http::openapi::Problems)
 )]
 /// `GET /api/v1/assessment/trends/{level}?year=&unit=&township=`: each month's score of the

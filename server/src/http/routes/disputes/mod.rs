@@ -359,7 +359,7 @@ async fn register(State(state): State<AppState>, caller: Caller, ApiJson(body): 
     path = "/api/v1/disputes/{id}",
     operation_id = "get_api_v1_disputes_id",
     tag = "disputes",
-    params(("id" = String, Path, description = "the record's id")),
+    params(("id" = String, Path, description = "the record's id", example = "D20230103-000012")),
     responses((status = 200, description = "the answer", body = CaseFile), crate::http::openapi::Problems)
 )]
 /// `GET /api/v1/disputes/{id}`: the case file (audited).
@@ -374,7 +374,7 @@ async fn case_file(State(state): State<AppState>, caller: Caller, ApiPath(id): A
     path = "/api/v1/disputes/{id}/moves",
     operation_id = "post_api_v1_disputes_id_moves",
     tag = "disputes",
-    params(("id" = String, Path, description = "the record's id")),
+    params(("id" = String, Path, description = "the record's id", example = "D20230103-000012")),
     request_body = serde_json::Value,
     responses((status = 200, description = "the answer", body = CaseFile), crate::http::openapi::Problems)
 )]
@@ -398,7 +398,7 @@ async fn move_case(State(state): State<AppState>, caller: Caller, ApiPath(id): A
     path = "/api/v1/disputes/{id}/reveal",
     operation_id = "post_api_v1_disputes_id_reveal",
     tag = "disputes",
-    params(("id" = String, Path, description = "the record's id")),
+    params(("id" = String, Path, description = "the record's id", example = "D20230103-000012")),
     request_body = RevealBody,
     responses((status = 200, description = "the answer", body = wangge_core::wire::Revealed), crate::http::openapi::Problems)
 )]

@@ -167,7 +167,7 @@ async fn register(State(state): State<AppState>, caller: Caller, ApiJson(mut bod
     path = "/api/v1/petitions/{id}",
     operation_id = "get_api_v1_petitions_id",
     tag = "disputes",
-    params(("id" = String, Path, description = "the record's id")),
+    params(("id" = String, Path, description = "the record's id", example = "P2023-001")),
     responses((status = 200, description = "the answer", body = PetitionFile), crate::http::openapi::Problems)
 )]
 /// `GET /api/v1/petitions/{id}` (audited).
@@ -182,7 +182,7 @@ async fn petition_file(State(state): State<AppState>, caller: Caller, ApiPath(id
     path = "/api/v1/petitions/{id}/moves",
     operation_id = "post_api_v1_petitions_id_moves",
     tag = "disputes",
-    params(("id" = String, Path, description = "the record's id")),
+    params(("id" = String, Path, description = "the record's id", example = "P2023-001")),
     request_body = serde_json::Value,
     responses((status = 200, description = "the answer", body = PetitionFile), crate::http::openapi::Problems)
 )]
@@ -205,7 +205,7 @@ async fn move_petition(State(state): State<AppState>, caller: Caller, ApiPath(id
     path = "/api/v1/petitions/{id}/reveal",
     operation_id = "post_api_v1_petitions_id_reveal",
     tag = "disputes",
-    params(("id" = String, Path, description = "the record's id")),
+    params(("id" = String, Path, description = "the record's id", example = "P2023-001")),
     request_body = RevealBody,
     responses((status = 200, description = "the answer", body = wangge_core::wire::Revealed), crate::http::openapi::Problems)
 )]

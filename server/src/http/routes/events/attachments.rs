@@ -118,7 +118,7 @@ struct Duplicate {
     path = "/api/v1/events/{id}/duplicate",
     operation_id = "post_api_v1_events_id_duplicate",
     tag = "events",
-    params(("id" = String, Path, description = "the record's id")),
+    params(("id" = String, Path, description = "the record's id", example = "E20230103-000001")),
     request_body = Duplicate,
     responses((status = 200, description = "the event, marked", body = wangge_core::wire::EventView), crate::http::openapi::Problems)
 )]
@@ -163,7 +163,7 @@ async fn mark(
     path = "/api/v1/events/{id}/duplicate",
     operation_id = "delete_api_v1_events_id_duplicate",
     tag = "events",
-    params(("id" = String, Path, description = "the record's id")),
+    params(("id" = String, Path, description = "the record's id", example = "E20230103-000001")),
     responses((status = 204, description = "done"), crate::http::openapi::Problems)
 )]
 /// Takes the marking back.

@@ -53,7 +53,7 @@ fn parse_year(year: &str) -> Result<i32, ApiError> {
     path = "/api/v1/calendar/{year}",
     operation_id = "get_api_v1_calendar_year",
     tag = "events",
-    params(("year" = String, Path, description = "a year (e.g. 2024)")),
+    params(("year" = String, Path, description = "a year (e.g. 2024)", example = "2024")),
     responses((status = 200, description = "the year's days off, make-up working days and overrides", body = Year), crate::http::openapi::Problems)
 )]
 async fn year(State(state): State<AppState>, caller: Caller, ApiPath(year): ApiPath<String>) -> Result<Response, ApiError> {
@@ -108,7 +108,7 @@ struct OverrideAnswer {
     path = "/api/v1/calendar/overrides/{date}",
     operation_id = "put_api_v1_calendar_overrides_date",
     tag = "events",
-    params(("date" = String, Path, description = "a date (YYYY-MM-DD)")),
+    params(("date" = String, Path, description = "a date (YYYY-MM-DD)", example = "2024-10-08")),
     request_body = OverrideBody,
     responses((status = 200, description = "the date as now counted", body = OverrideAnswer), crate::http::openapi::Problems)
 )]
@@ -148,7 +148,7 @@ struct Notice {
     path = "/api/v1/calendar/{year}",
     operation_id = "put_api_v1_calendar_year",
     tag = "events",
-    params(("year" = String, Path, description = "a year (e.g. 2024)")),
+    params(("year" = String, Path, description = "a year (e.g. 2024)", example = "2024")),
     request_body = Notice,
     responses((status = 200, description = "the year as loaded", body = Year), crate::http::openapi::Problems)
 )]

@@ -111,7 +111,7 @@ async fn desk(State(state): State<AppState>, caller: Caller, headers: HeaderMap,
         let build = move || crate::events::sheets::callbacks(&rows, &catalog);
         return sheets::file(&state, format, Name { ascii: "callbacks", zh: "回访台" }, "callbacks", build).await;
     }
-    let rule = Rule { always: state.callback_rule.always.clone(), share_percent: state.callback_rule.share_percent };
+    let rule = DeskRule { always: state.callback_rule.always.clone(), share_percent: state.callback_rule.share_percent };
     let answer = Desk { items, total: due.len(), page: paging.page, per_page: paging.per_page, rule };
     Ok(no_store(Json(answer).into_response()))
 }
@@ -125,12 +125,12 @@ struct Desk {
     page: u32,
     per_page: u32,
     /// The county's sampling rule.
-    rule: Rule,
+    rule: DeskRule,
 }
 
 /// Which closed events are due a call-back.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
-struct Rule {
+struct DeskRule {
     /// Categories always called back.
     always: Vec<String>,
     /// Per cent of the other events called back.
@@ -234,7 +234,7 @@ async fn event_for(state: &AppState, caller: &Caller, id: &str) -> Result<(Event
     path = "/api/v1/events/{id}/followups",
     operation_id = "get_api_v1_events_id_followups",
     tag = "events",
-    params(("id" = String, Path, description = "the record's id")),
+    params(("id" = String, Path, description = "the record's id", example = "E20230103-000001")),
     responses((status = 200, description = "the event's call-backs", body = Callbacks), crate::http::openapi::Problems)
 )]
 /// `GET /api/v1/events/{id}/followups`.
@@ -259,7 +259,7 @@ async fn list(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPat
     path = "/api/v1/events/{id}/followups",
     operation_id = "post_api_v1_events_id_followups",
     tag = "events",
-    params(("id" = String, Path, description = "the record's id")),
+    params(("id" = String, Path, description = "the record's id", example = "E20230103-000001")),
     request_body = FollowupRequest,
     responses((status = 201, description = "recorded", body = Recorded), (status = 200, description = "a replay of the same Idempotency-Key: the call-back recorded before", body = Recorded), crate::http::openapi::Problems)
 )]

@@ -111,7 +111,7 @@ fn post_open311_v2_requests_doc() {}
     path = "/open311/v2/requests/{id}/followups",
     operation_id = "post_open311_v2_requests_id_followups",
     tag = "open311",
-    params(("id" = String, Path, description = "the request's id (service_request_id)")),
+    params(("id" = String, Path, description = "the request's id (service_request_id)", example = "E20230103-000001")),
     request_body(content((serde_json::Value = "application/x-www-form-urlencoded"), (serde_json::Value = "application/json")), description = "GeoReport v2 fields"),
     responses(
         (status = 201, description = "recorded", content((Vec<Open311Rating> = "application/json"))),
@@ -172,7 +172,7 @@ fn post_open311_v2_requests_json_doc() {}
     path = "/open311/v2/requests/{id}/followups.json",
     operation_id = "post_open311_v2_requests_id_followups_json",
     tag = "open311",
-    params(("id" = String, Path, description = "the request's id (service_request_id)")),
+    params(("id" = String, Path, description = "the request's id (service_request_id)", example = "E20230103-000001")),
     request_body(content((serde_json::Value = "application/x-www-form-urlencoded"), (serde_json::Value = "application/json")), description = "GeoReport v2 fields"),
     responses(
         (status = 201, description = "recorded", content((Vec<Open311Rating> = "application/json"))),
@@ -233,7 +233,7 @@ fn post_open311_v2_requests_xml_doc() {}
     path = "/open311/v2/requests/{id}/followups.xml",
     operation_id = "post_open311_v2_requests_id_followups_xml",
     tag = "open311",
-    params(("id" = String, Path, description = "the request's id (service_request_id)")),
+    params(("id" = String, Path, description = "the request's id (service_request_id)", example = "E20230103-000001")),
     request_body(content((serde_json::Value = "application/x-www-form-urlencoded"), (serde_json::Value = "application/json")), description = "GeoReport v2 fields"),
     responses(
         (status = 201, description = "recorded", content((String = "application/xml"))),
@@ -318,7 +318,7 @@ async fn services(State(state): State<AppState>, format: Format) -> Response {
     path = "/open311/v2/services/{file}",
     operation_id = "get_open311_v2_services_file",
     tag = "events",
-    params(("file" = String, Path, description = "a file name with its format suffix (`.json`, `.xml`)")),
+    params(("file" = String, Path, description = "a file name with its format suffix (`.json`, `.xml`)", example = "livelihood.json")),
     security(()),
     responses((status = 200, description = "the service's definition (JSON or XML by the suffix)", content((Open311Definition = "application/json"), (String = "application/xml"))), crate::http::openapi::Open311Errors)
 )]
@@ -368,7 +368,7 @@ fn refused(format: Format, action: &str, error: Open311Error) -> Response {
     path = "/open311/v2/requests/{file}",
     operation_id = "get_open311_v2_requests_file",
     tag = "events",
-    params(("file" = String, Path, description = "a file name with its format suffix (`.json`, `.xml`)")),
+    params(("file" = String, Path, description = "a file name with its format suffix (`.json`, `.xml`)", example = "E20230103-000001.json")),
     responses((status = 200, description = "the request (JSON or XML by the suffix)", content((Vec<Open311Request> = "application/json"), (String = "application/xml"))), crate::http::openapi::Open311Errors)
 )]
 async fn one(State(state): State<AppState>, caller: Option<Caller>, uri: Uri, RawQuery(query): RawQuery) -> Response {

@@ -210,7 +210,7 @@ async fn nearby(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQ
     path = "/api/v1/events/{id}",
     operation_id = "get_api_v1_events_id",
     tag = "events",
-    params(("id" = String, Path, description = "the record's id")),
+    params(("id" = String, Path, description = "the record's id", example = "E20230103-000001")),
     responses((status = 200, description = "the answer", body = wangge_core::wire::EventView), crate::http::openapi::Problems)
 )]
 async fn one(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<String>) -> Result<Response, ApiError> {
@@ -231,7 +231,7 @@ pub async fn decorated(state: &AppState, event: &EventRecord) -> Result<EventVie
     path = "/api/v1/events/{id}/timeline",
     operation_id = "get_api_v1_events_id_timeline",
     tag = "events",
-    params(("id" = String, Path, description = "the record's id")),
+    params(("id" = String, Path, description = "the record's id", example = "E20230103-000001")),
     responses((status = 200, description = "the answer", body = wangge_core::wire::Timeline), crate::http::openapi::Problems)
 )]
 async fn timeline(
@@ -250,7 +250,7 @@ async fn timeline(
     path = "/api/v1/events/{id}/transitions",
     operation_id = "post_api_v1_events_id_transitions",
     tag = "events",
-    params(("id" = String, Path, description = "the record's id")),
+    params(("id" = String, Path, description = "the record's id", example = "E20230103-000001")),
     responses((status = 200, description = "the answer", body = wangge_core::wire::EventView), crate::http::openapi::Problems)
 )]
 /// A core action (`{"action": "escalate", "to": {...}, "reason": "..."}`). Who acts is the
@@ -337,7 +337,7 @@ async fn transition(
     path = "/api/v1/events/{id}/reveal",
     operation_id = "post_api_v1_events_id_reveal",
     tag = "events",
-    params(("id" = String, Path, description = "the record's id")),
+    params(("id" = String, Path, description = "the record's id", example = "E20230103-000001")),
     request_body = RevealBody,
     responses((status = 200, description = "the field in full (audited)", body = wangge_core::wire::Revealed), crate::http::openapi::Problems)
 )]

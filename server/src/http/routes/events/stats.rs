@@ -75,6 +75,7 @@ struct Overdue {
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = EventFigures)]
 struct Answer {
     from: NaiveDate,
     to: NaiveDate,

@@ -106,7 +106,7 @@ async fn list(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQue
     path = "/api/v1/grids/{code}",
     operation_id = "get_api_v1_grids_code",
     tag = "grids",
-    params(("code" = String, Path, description = "a grid or division code")),
+    params(("code" = String, Path, description = "a grid or division code", example = "130730100001001")),
     responses((status = 200, description = "the grid", content((crate::http::openapi::Feature = "application/geo+json"))), crate::http::openapi::Problems)
 )]
 async fn one(State(state): State<AppState>, caller: Caller, ApiPath(code): ApiPath<String>) -> Result<Response, ApiError> {

@@ -48,7 +48,7 @@ impl From<ExportError> for ApiError {
     path = "/api/v1/export/{file}",
     operation_id = "get_api_v1_export_file",
     tag = "grids",
-    params(("file" = String, Path, description = "`{grids|villages|townships}.{geojson|gpkg|shp.zip}`"), ExportQuery),
+    params(("file" = String, Path, description = "`{grids|villages|townships}.{geojson|gpkg|shp.zip}`", example = "grids.geojson"), ExportQuery),
     responses((status = 200, description = "the answer", content((crate::http::openapi::FeatureCollection = "application/geo+json"), (String = "application/geopackage+sqlite3"), (String = "application/zip"))), crate::http::openapi::Problems)
 )]
 async fn download(

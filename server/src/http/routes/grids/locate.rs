@@ -43,6 +43,7 @@ struct Points {
 
 /// The answer for one point.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = Location)]
 struct Answer<'a> {
     grid: Option<GridRef<'a>>,
     village: Option<DivisionRef<'a>>,

@@ -124,7 +124,7 @@ async fn list(State(state): State<AppState>, caller: Caller, headers: HeaderMap,
     path = "/api/v1/registry/special_groups/{id}",
     operation_id = "get_api_v1_registry_special_groups_id",
     tag = "registry",
-    params(("id" = String, Path, description = "the record's id")),
+    params(("id" = String, Path, description = "the record's id", example = "SD000001")),
     responses((status = 200, description = "the membership with its follow-ups", body = SpecialView), crate::http::openapi::Problems)
 )]
 async fn one(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<String>) -> Result<Response, ApiError> {
@@ -172,7 +172,7 @@ async fn create(State(state): State<AppState>, caller: Caller, ApiJson(body): Ap
     path = "/api/v1/registry/special_groups/{id}",
     operation_id = "put_api_v1_registry_special_groups_id",
     tag = "registry",
-    params(("id" = String, Path, description = "the record's id")),
+    params(("id" = String, Path, description = "the record's id", example = "SD000001")),
     request_body = serde_json::Value,
     responses((status = 200, description = "the membership as stored", body = SpecialView), crate::http::openapi::Problems)
 )]
@@ -198,7 +198,7 @@ async fn replace(
     path = "/api/v1/registry/special_groups/{id}/followups",
     operation_id = "post_api_v1_registry_special_groups_id_followups",
     tag = "registry",
-    params(("id" = String, Path, description = "the record's id")),
+    params(("id" = String, Path, description = "the record's id", example = "SD000001")),
     request_body = FollowupRequest,
     responses((status = 201, description = "recorded", body = FollowupView), (status = 200, description = "a retry answered with the follow-up already recorded", body = FollowupView), crate::http::openapi::Problems)
 )]
