@@ -39,6 +39,14 @@ run_bench() {
 run_bench bench-locate "$bin/bench-locate" --postgis "$pg_url" "${locate_args[@]}"
 run_bench bench-load "$bin/bench-load" --database-url "$pg_url" "${load_args[@]}"
 run_bench bench-publish "$bin/bench-publish" "${publish_args[@]}"
+section "GEOS through shapely (pinned), in process"
+PIP_BREAK_SYSTEM_PACKAGES=1 python3 -m pip install --quiet --disable-pip-version-check shapely==2.1.2 numpy==2.2.6
+run_bench shapely python3 tests/bench_shapely.py ${BENCH_QUICK:+100000}
+# Ours for the same points: bench-locate's mean over 1M random points in the bounding box.
+ours="$(grep -m1 -E '^TABLE\|point → grid, [^|]*1M random in bbox[^|]*, mean ns\|' "$logs/bench-locate.log" | cut -d'|' -f3 || true)"
+theirs="$(grep -m1 '^SHAPELY|' "$logs/shapely.log" | cut -d'|' -f2)"
+[[ -n "$ours" && -n "$theirs" ]] || die "missing figures for the shapely row"
+echo "TABLE|point → grid, 1M random in bbox, mean ns|$ours|shapely 2 / GEOS STRtree, vectorized, in-process|$theirs|$(awk -v a="$theirs" -v b="$ours" 'BEGIN { printf "%.1f", a / b }')|≤ 15 ns" >> "$logs/shapely.log"
 
 report() {
   echo "## scripts/bench.sh — $(date -u '+%Y-%m-%d %H:%M UTC')"

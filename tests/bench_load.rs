@@ -143,6 +143,9 @@ async fn intake_rows(
     let store = state.store.clone();
     let wangge = serve(app(state)).await?;
     let token = sign_in(wangge, "county").await?;
+    if label == "sqlite" {
+        locate_rows(wangge, &token).await?;
+    }
     let counter = Arc::new(AtomicUsize::new(0));
     let report = |i: usize| report_request(&points[i % points.len()], counter.fetch_add(1, Ordering::Relaxed), &token);
     let mut best = 0.0f64;
@@ -168,6 +171,52 @@ async fn intake_rows(
         return Err(format!("{label}: no offered rate was fully served").into());
     }
     Ok((best, p99_at_2000))
+}
+
+/// Points in the bulk locate rows.
+const LOCATE_POINTS: usize = 100_000;
+
+/// `POST /api/v1/locate` with 100,000 points over loopback, end to end (the request sent, the
+/// answer read whole): JSON in and out beside CSV in and out, median of 5 each. Every answer
+/// must be a 200 with one answer per point.
+async fn locate_rows(addr: std::net::SocketAddr, token: &str) -> Result<(), Box<dyn std::error::Error>> {
+    let mut r = Points::new(11);
+    let points: Vec<(f64, f64)> = (0..LOCATE_POINTS).map(|_| (r.uniform(115.28, 115.98), r.uniform(40.06, 40.59))).collect();
+    let json_body = serde_json::json!({ "points": points.iter().map(|&(x, y)| [x, y]).collect::<Vec<_>>() }).to_string();
+    let csv_body: String = points.iter().map(|(x, y)| format!("{x},{y}\n")).collect();
+    let mut figures = Vec::new();
+    for (label, body, media) in [("JSON", &json_body, "application/json"), ("CSV", &csv_body, "text/csv")] {
+        let request = format!(
+            "POST /api/v1/locate HTTP/1.1\r\nHost: bench\r\nAuthorization: Bearer {token}\r\nContent-Type: {media}\r\nAccept: {media}\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        let mut conn = BufReader::new(TcpStream::connect(addr).await?);
+        let mut times = Vec::new();
+        for _ in 0..5 {
+            let start = Instant::now();
+            let (status, answer) = exchange(&mut conn, request.as_bytes()).await?;
+            times.push(start.elapsed().as_secs_f64());
+            let answers = match media {
+                "text/csv" => answer.iter().filter(|&&b| b == b'\n').count(),
+                _ => serde_json::from_slice::<serde_json::Value>(&answer)?["results"].as_array().map_or(0, Vec::len),
+            };
+            if status != 200 || answers != LOCATE_POINTS {
+                return Err(format!("bulk locate in {label}: {status} with {answers} answers for {LOCATE_POINTS} points").into());
+            }
+        }
+        times.sort_by(f64::total_cmp);
+        let ns = times[times.len() / 2] * 1e9 / LOCATE_POINTS as f64;
+        println!("POST /api/v1/locate, {LOCATE_POINTS} points, {label} in and out: {ns:.0} ns/point (median of 5, end to end)");
+        figures.push(ns);
+    }
+    println!(
+        "TABLE|POST /api/v1/locate, 100k points end to end, CSV, ns/point|{:.0}|the same in JSON|{:.0}|{:.1}|≤ 300 ns",
+        figures[1],
+        figures[0],
+        figures[0] / figures[1]
+    );
+    println!();
+    Ok(())
 }
 
 /// A database made for one run on the server of `admin_url`, dropped by [`Self::drop_database`].
