@@ -3,8 +3,6 @@
 //! per line out, in order. Read and written straight from and to bytes, without a tree of values
 //! in between (pure: no I/O).
 
-use std::io::Write;
-
 /// Why a CSV body was refused.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum BulkError {
@@ -65,11 +63,15 @@ pub type Codes<'a> = Option<(&'a str, &'a str, &'a str)>;
 /// Appends one answer line: `grid,village,township`, or `,,` for none. The codes are digits,
 /// so nothing needs quoting.
 pub fn write_line(out: &mut Vec<u8>, codes: Codes<'_>) {
-    match codes {
-        Some((grid, village, township)) => {
-            let _ = writeln!(out, "{grid},{village},{township}");
-        }
-        None => out.extend_from_slice(b",,\n"),
+    if let Some((grid, village, township)) = codes {
+        out.extend_from_slice(grid.as_bytes());
+        out.push(b',');
+        out.extend_from_slice(village.as_bytes());
+        out.push(b',');
+        out.extend_from_slice(township.as_bytes());
+        out.push(b'\n');
+    } else {
+        out.extend_from_slice(b",,\n");
     }
 }
 

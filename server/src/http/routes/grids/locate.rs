@@ -9,7 +9,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use wangge_core::{GridIndex, Located};
+use wangge_core::{GridIndex, LonLat, Located};
 
 use crate::http::routes::MAX_POINTS;
 use crate::access::{Caller, Scope};
@@ -194,16 +194,12 @@ fn wants_csv(headers: &HeaderMap) -> bool {
 /// the county) gets empty fields.
 fn locate_csv(index: &GridIndex, scope: &Scope, points: &[(f64, f64)]) -> Result<Vec<u8>, ApiError> {
     let mut out = Vec::with_capacity(points.len() * 44);
+    let county = scope.is_county();
     for (i, &(lon, lat)) in points.iter().enumerate() {
-        let located = index.locate(lon, lat).map_err(|e| ApiError::BadRequest(format!("point {}: {e}", i + 1)))?;
-        let codes = match located {
-            Located::Grid(g) if visible(index, scope, located) => {
-                let r = &index.grids()[g];
-                Some((r.code.as_str(), r.village.code.as_str(), r.township.code.as_str()))
-            }
-            _ => None,
-        };
-        bulk::write_line(&mut out, codes);
+        let p = LonLat::new(lon, lat).map_err(|e| ApiError::BadRequest(format!("point {}: {e}", i + 1)))?;
+        // No nearest grid outside the county: the CSV answer has no place for it.
+        let codes = index.grid_at(p).map(|g| &index.grids()[g]).filter(|r| county || scope.covers(&r.code));
+        bulk::write_line(&mut out, codes.map(|r| (r.code.as_str(), r.village.code.as_str(), r.township.code.as_str())));
     }
     Ok(out)
 }
