@@ -350,6 +350,21 @@ backend_tests! {
         assert_eq!(c.get("town_a", "/api/v1/people/GWA").await.status, StatusCode::OK);
         assert_eq!(c.get("town_a", "/api/v1/grids/130730200201001").await.status, StatusCode::NOT_FOUND);
         assert_eq!(c.get("town_a", "/api/v1/locate?lon=115.53&lat=40.41").await.status, StatusCode::NOT_FOUND);
+        // Bulk locate in CSV: a point of B answers empty fields to A, its code to the county.
+        for (who, expected_b) in [("town_a", false), ("county", true)] {
+            let As::Token(token) = c.token(who) else { unreachable!() };
+            let request = Request::post("/api/v1/locate")
+                .header(header::AUTHORIZATION, format!("Bearer {token}"))
+                .header(header::CONTENT_TYPE, "text/csv")
+                .header(header::ACCEPT, "text/csv")
+                .body(Body::from("115.53,40.41\n"))
+                .unwrap();
+            let response = c.app.clone().oneshot(request).await.unwrap();
+            assert_eq!(response.status(), StatusCode::OK, "{who}");
+            let text = String::from_utf8(response.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap();
+            assert_eq!(text.contains(TOWN_B), expected_b, "{who}: {text:?}");
+            assert_eq!(text.lines().count(), 1, "{who}: {text:?}");
+        }
 
         // Lists, searches, layers, heat, shading, figures and exports: zero rows of B, and
         // the county sees both (so the filter, not an empty store, is what hides them).
