@@ -177,17 +177,10 @@ fn is_csv(headers: &HeaderMap) -> bool {
         .is_some_and(|t| t.split(';').next().is_some_and(|m| m.trim().eq_ignore_ascii_case("text/csv")))
 }
 
-/// Whether the caller asks for CSV: `Accept` names `text/csv` and not JSON before it.
+/// Whether the caller asks for CSV: `Accept` prefers `text/csv` to JSON (its `q` weighed, as
+/// the spreadsheet exports read it).
 fn wants_csv(headers: &HeaderMap) -> bool {
-    let Some(accept) = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()) else { return false };
-    for kind in accept.split(',').map(|k| k.split(';').next().unwrap_or_default().trim().to_ascii_lowercase()) {
-        match kind.as_str() {
-            "text/csv" => return true,
-            "application/json" | "*/*" | "application/*" => return false,
-            _ => {}
-        }
-    }
-    false
+    matches!(crate::http::routes::sheets::wanted(None, headers), Ok(Some(crate::formats::sheet::SheetFormat::Csv)))
 }
 
 /// Every point's answer in order as CSV lines; a point outside the caller's jurisdiction (or
