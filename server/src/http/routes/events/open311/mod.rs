@@ -28,6 +28,8 @@ use crate::http::open311::{self, Field, Format, Names, Open311Error, Service, MA
 use crate::state::AppState;
 use crate::http::routes::Routes;
 
+mod doc;
+
 /// Where the API lives.
 const BASE: &str = "/open311/v2";
 
@@ -59,189 +61,6 @@ pub fn router() -> Router<AppState> {
     }
     router
 }
-
-/// The service list (GeoReport v2 `GET services`).
-#[utoipa::path(
-    get,
-    path = "/open311/v2/services",
-    operation_id = "get_open311_v2_services",
-    tag = "open311",
-    security(()),
-    responses(
-        (status = 200, description = "the services", content((Vec<Open311Service> = "application/json"))),
-        crate::http::openapi::Open311Errors
-    )
-)]
-#[allow(dead_code)] // described here; served by the closures of `router`.
-fn get_open311_v2_services_doc() {}
-
-/// Requests the caller may read (GeoReport v2 `GET requests`: `service_request_id`, `service_code`, `start_date`, `end_date`, `status`).
-#[utoipa::path(
-    get,
-    path = "/open311/v2/requests",
-    operation_id = "get_open311_v2_requests",
-    tag = "open311",
-    responses(
-        (status = 200, description = "the requests", content((Vec<Open311Request> = "application/json"))),
-        crate::http::openapi::Open311Errors
-    )
-)]
-#[allow(dead_code)] // described here; served by the closures of `router`.
-fn get_open311_v2_requests_doc() {}
-
-/// A new request (GeoReport v2 `POST requests`: `service_code`, `lat`/`long` or `address_string`, `description`, …), with an API key allowed to report there.
-#[utoipa::path(
-    post,
-    path = "/open311/v2/requests",
-    operation_id = "post_open311_v2_requests",
-    tag = "open311",
-    request_body(content((serde_json::Value = "application/x-www-form-urlencoded"), (serde_json::Value = "application/json")), description = "GeoReport v2 fields"),
-    responses(
-        (status = 201, description = "created", content((Vec<Open311Receipt> = "application/json"))),
-        (status = 200, description = "a retry answered with the stored request", content((Vec<Open311Receipt> = "application/json"))),
-        crate::http::openapi::Open311Errors
-    )
-)]
-#[allow(dead_code)] // described here; served by the closures of `router`.
-fn post_open311_v2_requests_doc() {}
-
-/// The reporter rates their closed request (`level`, `note`, and the `phone` given with the report).
-#[utoipa::path(
-    post,
-    path = "/open311/v2/requests/{id}/followups",
-    operation_id = "post_open311_v2_requests_id_followups",
-    tag = "open311",
-    params(("id" = String, Path, description = "the request's id (service_request_id)", example = "E20230103-000001")),
-    request_body(content((serde_json::Value = "application/x-www-form-urlencoded"), (serde_json::Value = "application/json")), description = "GeoReport v2 fields"),
-    responses(
-        (status = 201, description = "recorded", content((Vec<Open311Rating> = "application/json"))),
-        crate::http::openapi::Open311Errors
-    )
-)]
-#[allow(dead_code)] // described here; served by the closures of `router`.
-fn post_open311_v2_requests_id_followups_doc() {}
-
-/// The service list (GeoReport v2 `GET services`).
-#[utoipa::path(
-    get,
-    path = "/open311/v2/services.json",
-    operation_id = "get_open311_v2_services_json",
-    tag = "open311",
-    security(()),
-    responses(
-        (status = 200, description = "the services", content((Vec<Open311Service> = "application/json"))),
-        crate::http::openapi::Open311Errors
-    )
-)]
-#[allow(dead_code)] // described here; served by the closures of `router`.
-fn get_open311_v2_services_json_doc() {}
-
-/// Requests the caller may read (GeoReport v2 `GET requests`: `service_request_id`, `service_code`, `start_date`, `end_date`, `status`).
-#[utoipa::path(
-    get,
-    path = "/open311/v2/requests.json",
-    operation_id = "get_open311_v2_requests_json",
-    tag = "open311",
-    responses(
-        (status = 200, description = "the requests", content((Vec<Open311Request> = "application/json"))),
-        crate::http::openapi::Open311Errors
-    )
-)]
-#[allow(dead_code)] // described here; served by the closures of `router`.
-fn get_open311_v2_requests_json_doc() {}
-
-/// A new request (GeoReport v2 `POST requests`: `service_code`, `lat`/`long` or `address_string`, `description`, …), with an API key allowed to report there.
-#[utoipa::path(
-    post,
-    path = "/open311/v2/requests.json",
-    operation_id = "post_open311_v2_requests_json",
-    tag = "open311",
-    request_body(content((serde_json::Value = "application/x-www-form-urlencoded"), (serde_json::Value = "application/json")), description = "GeoReport v2 fields"),
-    responses(
-        (status = 201, description = "created", content((Vec<Open311Receipt> = "application/json"))),
-        (status = 200, description = "a retry answered with the stored request", content((Vec<Open311Receipt> = "application/json"))),
-        crate::http::openapi::Open311Errors
-    )
-)]
-#[allow(dead_code)] // described here; served by the closures of `router`.
-fn post_open311_v2_requests_json_doc() {}
-
-/// The reporter rates their closed request (`level`, `note`, and the `phone` given with the report).
-#[utoipa::path(
-    post,
-    path = "/open311/v2/requests/{id}/followups.json",
-    operation_id = "post_open311_v2_requests_id_followups_json",
-    tag = "open311",
-    params(("id" = String, Path, description = "the request's id (service_request_id)", example = "E20230103-000001")),
-    request_body(content((serde_json::Value = "application/x-www-form-urlencoded"), (serde_json::Value = "application/json")), description = "GeoReport v2 fields"),
-    responses(
-        (status = 201, description = "recorded", content((Vec<Open311Rating> = "application/json"))),
-        crate::http::openapi::Open311Errors
-    )
-)]
-#[allow(dead_code)] // described here; served by the closures of `router`.
-fn post_open311_v2_requests_id_followups_json_doc() {}
-
-/// The service list (GeoReport v2 `GET services`).
-#[utoipa::path(
-    get,
-    path = "/open311/v2/services.xml",
-    operation_id = "get_open311_v2_services_xml",
-    tag = "open311",
-    security(()),
-    responses(
-        (status = 200, description = "the services", content((String = "application/xml"))),
-        crate::http::openapi::Open311Errors
-    )
-)]
-#[allow(dead_code)] // described here; served by the closures of `router`.
-fn get_open311_v2_services_xml_doc() {}
-
-/// Requests the caller may read (GeoReport v2 `GET requests`: `service_request_id`, `service_code`, `start_date`, `end_date`, `status`).
-#[utoipa::path(
-    get,
-    path = "/open311/v2/requests.xml",
-    operation_id = "get_open311_v2_requests_xml",
-    tag = "open311",
-    responses(
-        (status = 200, description = "the requests", content((String = "application/xml"))),
-        crate::http::openapi::Open311Errors
-    )
-)]
-#[allow(dead_code)] // described here; served by the closures of `router`.
-fn get_open311_v2_requests_xml_doc() {}
-
-/// A new request (GeoReport v2 `POST requests`: `service_code`, `lat`/`long` or `address_string`, `description`, …), with an API key allowed to report there.
-#[utoipa::path(
-    post,
-    path = "/open311/v2/requests.xml",
-    operation_id = "post_open311_v2_requests_xml",
-    tag = "open311",
-    request_body(content((serde_json::Value = "application/x-www-form-urlencoded"), (serde_json::Value = "application/json")), description = "GeoReport v2 fields"),
-    responses(
-        (status = 201, description = "created", content((String = "application/xml"))),
-        (status = 200, description = "a retry answered with the stored request", content((String = "application/xml"))),
-        crate::http::openapi::Open311Errors
-    )
-)]
-#[allow(dead_code)] // described here; served by the closures of `router`.
-fn post_open311_v2_requests_xml_doc() {}
-
-/// The reporter rates their closed request (`level`, `note`, and the `phone` given with the report).
-#[utoipa::path(
-    post,
-    path = "/open311/v2/requests/{id}/followups.xml",
-    operation_id = "post_open311_v2_requests_id_followups_xml",
-    tag = "open311",
-    params(("id" = String, Path, description = "the request's id (service_request_id)", example = "E20230103-000001")),
-    request_body(content((serde_json::Value = "application/x-www-form-urlencoded"), (serde_json::Value = "application/json")), description = "GeoReport v2 fields"),
-    responses(
-        (status = 201, description = "recorded", content((String = "application/xml"))),
-        crate::http::openapi::Open311Errors
-    )
-)]
-#[allow(dead_code)] // described here; served by the closures of `router`.
-fn post_open311_v2_requests_id_followups_xml_doc() {}
 
 /// `POST /open311/v2/requests/{id}/followups.json` (`level`, `note`, and the `phone` given with
 /// the report): the reporter rates their closed request, like a call-back that reached them; a
@@ -320,7 +139,7 @@ async fn services(State(state): State<AppState>, format: Format) -> Response {
     tag = "events",
     params(("file" = String, Path, description = "a file name with its format suffix (`.json`, `.xml`)", example = "livelihood.json")),
     security(()),
-    responses((status = 200, description = "the service's definition (JSON or XML by the suffix)", content((Open311Definition = "application/json"), (String = "application/xml"))), crate::http::openapi::Open311Errors)
+    responses((status = 200, description = "the service's definition (JSON or XML by the suffix)", content((doc::Open311Definition = "application/json"), (String = "application/xml"))), crate::http::openapi::Open311Errors)
 )]
 async fn definition(State(state): State<AppState>, uri: Uri) -> Response {
     let (code, format) = file(&uri);
@@ -369,7 +188,7 @@ fn refused(format: Format, action: &str, error: Open311Error) -> Response {
     operation_id = "get_open311_v2_requests_file",
     tag = "events",
     params(("file" = String, Path, description = "a file name with its format suffix (`.json`, `.xml`)", example = "E20230103-000001.json")),
-    responses((status = 200, description = "the request (JSON or XML by the suffix)", content((Vec<Open311Request> = "application/json"), (String = "application/xml"))), crate::http::openapi::Open311Errors)
+    responses((status = 200, description = "the request (JSON or XML by the suffix)", content((Vec<doc::Open311Request> = "application/json"), (String = "application/xml"))), crate::http::openapi::Open311Errors)
 )]
 async fn one(State(state): State<AppState>, caller: Option<Caller>, uri: Uri, RawQuery(query): RawQuery) -> Response {
     let (id, format) = file(&uri);
@@ -722,75 +541,9 @@ struct Endpoint {
     formats: Vec<&'static str>,
 }
 
-/// A GeoReport v2 service (`GET services`).
-#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
-#[allow(dead_code)] // described, not built: `open311::Service::record` writes it.
-struct Open311Service {
-    service_code: String,
-    service_name: String,
-    description: String,
-    metadata: bool,
-    #[serde(rename = "type")]
-    kind: String,
-    keywords: String,
-    group: String,
-}
-
-/// A GeoReport v2 service definition (`GET services/{code}`): no extra attributes.
-#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
-#[allow(dead_code)] // described, not built: `open311::Service::definition` writes it.
-struct Open311Definition {
-    service_code: String,
-    #[schema(value_type = Vec<Object>)]
-    attributes: Vec<Value>,
-}
-
-/// A GeoReport v2 service request (`GET requests`); the reporter is never shown.
-#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
-#[allow(dead_code)] // described, not built: `open311::Names::request` writes it.
-struct Open311Request {
-    service_request_id: String,
-    /// `open` or `closed`.
-    status: String,
-    status_notes: Option<String>,
-    service_name: String,
-    service_code: String,
-    description: String,
-    agency_responsible: Option<String>,
-    service_notice: Option<String>,
-    requested_datetime: String,
-    updated_datetime: String,
-    expected_datetime: Option<String>,
-    address: String,
-    address_id: Option<String>,
-    zipcode: Option<String>,
-    lat: Option<f64>,
-    long: Option<f64>,
-    media_url: Option<String>,
-}
-
-/// The answer to a new request (GeoReport v2 `POST requests`).
-#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
-#[allow(dead_code)] // described, not built: `create` writes it.
-struct Open311Receipt {
-    service_request_id: String,
-    service_notice: String,
-    account_id: Option<String>,
-}
-
-/// The answer to a reporter's rating.
-#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
-#[allow(dead_code)] // described, not built: `rate` writes it.
-struct Open311Rating {
-    service_request_id: String,
-    /// `open` (reopened) or `closed`.
-    status: String,
-    service_notice: String,
-}
-
 /// The OpenAPI description of this module's routes.
 #[derive(utoipa::OpenApi)]
-#[openapi(paths(discovery, definition, one, get_open311_v2_services_doc, get_open311_v2_requests_doc, post_open311_v2_requests_doc, post_open311_v2_requests_id_followups_doc, get_open311_v2_services_json_doc, get_open311_v2_requests_json_doc, post_open311_v2_requests_json_doc, post_open311_v2_requests_id_followups_json_doc, get_open311_v2_services_xml_doc, get_open311_v2_requests_xml_doc, post_open311_v2_requests_xml_doc, post_open311_v2_requests_id_followups_xml_doc))]
+#[openapi(paths(discovery, definition, one, doc::get_open311_v2_services_doc, doc::get_open311_v2_requests_doc, doc::post_open311_v2_requests_doc, doc::post_open311_v2_requests_id_followups_doc, doc::get_open311_v2_services_json_doc, doc::get_open311_v2_requests_json_doc, doc::post_open311_v2_requests_json_doc, doc::post_open311_v2_requests_id_followups_json_doc, doc::get_open311_v2_services_xml_doc, doc::get_open311_v2_requests_xml_doc, doc::post_open311_v2_requests_xml_doc, doc::post_open311_v2_requests_id_followups_xml_doc))]
 pub struct Doc;
 
 #[cfg(test)]
