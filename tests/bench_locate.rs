@@ -50,11 +50,14 @@ fn main() {
     };
     let base_build = median((0..5).map(|_| time(|| { drop(BaselineIndex::build(&shapes)); Ok(()) })).collect());
     let base = BaselineIndex::build(&shapes);
-    let (cells, mixed, bytes) = index.raster_stats();
+    let stats = index.raster_stats();
     println!("demo county: {} grids ({} tiling + {} street units)", shapes.len(),
         shapes.iter().filter(|s| s.record.kind != GridKind::StreetUnit).count(),
         shapes.iter().filter(|s| s.record.kind == GridKind::StreetUnit).count());
-    println!("build: index {:.1} ms (raster {cells} cells, {mixed} need exact tests, tables {} KiB), baseline {:.1} ms", build * 1e3, bytes / 1024, base_build * 1e3);
+    println!(
+        "build: index {:.1} ms (raster {} cells, {} sub-blocks of 8 × 8 under boundary cells, {} leaf cells need exact tests, tables {} KiB), baseline {:.1} ms",
+        build * 1e3, stats.cells, stats.sub_blocks, stats.leaf_cells, stats.bytes / 1024, base_build * 1e3
+    );
 
     let random = random_points(n_random);
     let edges = edge_points(&shapes, 100_000);
@@ -73,12 +76,40 @@ fn main() {
         println!("TABLE|point → grid, {label}, p99 ns|{:.1}|rstar + geo, in-process|{:.1}|{:.1}|{}", ours.p99, theirs.p99, theirs.p99 / ours.p99, goal.1);
     }
     let mut wrong = report_agreement(&index, &base, &random, &edges);
+    wrong += variants(&shapes, &index, &random, &edges, overhead);
     if let Some(url) = postgis {
         wrong += postgis_rows(&url, &shapes, &index, &base, &random);
     }
     if wrong > 0 {
         fail(&format!("{wrong} lookups disagree with the baseline or PostGIS"));
     }
+}
+
+/// The raster's resolution and refinement depth against each other: build time, table bytes,
+/// lookups. Answers how many lookups of a variant disagree with the default index.
+fn variants(shapes: &[GridShape], index: &GridIndex, random: &[LonLat], edges: &[LonLat], overhead: f64) -> usize {
+    println!("\nraster variants (the default is {:?}):", wangge_core::index::DEFAULT_TUNING);
+    println!("{:>10} {:>6} {:>5} {:>9} {:>10} {:>11} {:>12} {:>11} {:>11} {:>11}",
+        "top cells", "depth", "segs", "build ms", "table KiB", "sub-blocks", "leaf cells", "mean ns", "p99 ns", "edges mean");
+    let mut wrong = 0;
+    let variants = [(1usize << 20, 0u32, 0usize), (1 << 20, 1, 3), (1 << 20, 2, 8), (1 << 20, 2, 16), (1 << 20, 3, 32), (1 << 22, 0, 0), (1 << 18, 2, 8)];
+    for (cells, depth, segs) in variants {
+        let tuning = wangge_core::index::Tuning { target_cells: cells, max_depth: depth, leaf_segments: segs };
+        let started = Instant::now();
+        let variant = match GridIndex::build_tuned(shapes.to_vec(), tuning) {
+            Ok(v) => v,
+            Err(e) => fail(&format!("index variant: {e}")),
+        };
+        let build = started.elapsed().as_secs_f64();
+        let stats = variant.raster_stats();
+        let r = run(3, random, overhead, |p| variant.grid_at(p));
+        let e = run(3, edges, overhead, |p| variant.grid_at(p));
+        let differ = random.iter().chain(edges).filter(|&&p| variant.grid_at(p) != index.grid_at(p)).count();
+        wrong += differ;
+        println!("{:>10} {:>6} {:>5} {:>9.0} {:>10} {:>11} {:>12} {:>11.1} {:>11.1} {:>11.1}{}", stats.cells, depth, segs, build * 1e3, stats.bytes / 1024,
+            stats.sub_blocks, stats.leaf_cells, r.mean, r.p99, e.mean, if differ > 0 { format!("  {differ} DIFFER") } else { String::new() });
+    }
+    wrong
 }
 
 /// Ends the run with a reason and exit code 1.

@@ -358,6 +358,15 @@ async fn full_disk_sqlite() {
         }
         other => panic!("a write on a full disk: {other:?}\n{}", server.log_tail()),
     }
+    // A report with a photo: the photo's file cannot be written, so nothing is acknowledged.
+    let photo_report = format!("{run}-photo");
+    let with_photo = county.post_multipart("/api/v1/reports", "report", &report(&photo_report, 2), &[("photo", noisy_jpeg(1), "image/jpeg")]).await;
+    match &with_photo {
+        Outcome::Answer { status: 507, retry_after: Some(_), body } => {
+            assert_eq!(body["type"], "urn:wangge:problem:insufficient-storage", "{body}");
+        }
+        other => panic!("a report with a photo on a full disk: {other:?}\n{}", server.log_tail()),
+    }
     // Reads keep working.
     let grids = county.get("/api/v1/grids").await.expect_ok("the grids on a full disk");
     assert!(grids["features"].as_array().is_some_and(|f| !f.is_empty()));
@@ -368,10 +377,16 @@ async fn full_disk_sqlite() {
     let again = format!("{run}-after");
     let back = county.post("/api/v1/reports", &report(&again, 1)).await;
     assert!(matches!(back, Outcome::Answer { status: 201, .. }), "after space returns: {back:?}");
+    // The refused photo report, retried, is taken whole: its photo is stored and served.
+    let photo = county.post_multipart("/api/v1/reports", "report", &report(&photo_report, 2), &[("photo", noisy_jpeg(1), "image/jpeg")]).await;
+    let Outcome::Answer { status: 201, body, .. } = &photo else { panic!("the photo report after space returns: {photo:?}") };
+    let url = body["attachments"][0]["url"].as_str().expect("the photo's address");
+    let served = county.get_bytes(url).await;
+    assert!(image::load_from_memory(&served).is_ok(), "the stored photo decodes ({} bytes)", served.len());
     server.stop().await;
     // Everything acknowledged is there, the refused one is not (it was never acknowledged).
     let stored: HashSet<String> = server.stored_reports(&run).await.into_iter().map(|r| r.0).collect();
-    for id in acknowledged_while_full.iter().chain([&format!("{run}-0"), &again]) {
+    for id in acknowledged_while_full.iter().chain([&format!("{run}-0"), &again, &photo_report]) {
         assert!(stored.contains(id), "{id} was acknowledged and is lost");
     }
     assert_eq!(server.sqlite_integrity().await, "ok");
@@ -381,6 +396,15 @@ async fn full_disk_sqlite() {
         acknowledged_while_full.len(),
         refused.label()
     );
+}
+
+/// A JPEG of noise (incompressible, so it needs real space), the same for the same `seed`.
+fn noisy_jpeg(seed: u64) -> Vec<u8> {
+    let mut rng = Rng::quiet(seed);
+    let img = image::RgbImage::from_fn(640, 480, |_, _| image::Rgb([rng.below(256) as u8, rng.below(256) as u8, rng.below(256) as u8]));
+    let mut out = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 95).encode_image(&img).expect("a JPEG");
+    out
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -27,6 +27,7 @@ pub use shared::SharedIndex;
 use crate::coord::{CoordError, LonLat};
 use crate::division::GridRecord;
 use polygon::IndexedPolygon;
+pub use raster::{RasterStats, Tuning};
 use raster::{Layers, Raster, NONE};
 
 /// Why an index could not be built.
@@ -75,8 +76,8 @@ pub struct Nearest {
     pub distance_m: f64,
 }
 
-/// Default raster size: about this many cells (4 bytes each).
-const TARGET_CELLS: usize = 1 << 20;
+/// How the index is built by default (see [`Tuning`]).
+pub const DEFAULT_TUNING: Tuning = Tuning { target_cells: 1 << 20, max_depth: 2, leaf_segments: 8 };
 
 /// An immutable, exact point-in-grid index over a set of grids.
 #[derive(Debug)]
@@ -93,6 +94,12 @@ impl GridIndex {
     /// Builds the index. Street-unit grids overlay the others; all other grids are expected
     /// to tile their area without overlaps.
     pub fn build(shapes: Vec<GridShape>) -> Result<Self, IndexError> {
+        Self::build_tuned(shapes, DEFAULT_TUNING)
+    }
+
+    /// [`Self::build`] with another raster resolution and refinement (benchmarks compare them;
+    /// tests use few top cells, so that boundary cells are dense and refined to the last level).
+    pub fn build_tuned(shapes: Vec<GridShape>, tuning: Tuning) -> Result<Self, IndexError> {
         if shapes.is_empty() {
             return Err(IndexError::Empty);
         }
@@ -112,10 +119,10 @@ impl GridIndex {
             Coord { x: env.lower()[0] - pad, y: env.lower()[1] - pad },
             Coord { x: env.upper()[0] + pad, y: env.upper()[1] + pad },
         );
-        let shared = nearest::shared_segments(&polygons, &overlay);
-        let outer = |p: usize, s: usize| !overlay[p] && !shared.contains(&nearest::seg_key(polygons[p].segments()[s]));
+        let outer_segments = nearest::outer_segments(&polygons, &overlay);
+        let outer = |p: usize, s: usize| outer_segments[p][s];
         let layers = Layers { polygons: &polygons, overlay: &overlay, envelopes: &envelopes, outer: &outer };
-        let raster = Raster::build(&layers, min, max, TARGET_CELLS);
+        let raster = Raster::build(&layers, min, max, tuning);
         let nearest = nearest::EdgeTree::build(&polygons, &outer, (min.y + max.y) / 2.0);
         let bboxes = envelopes_in_order(&envelopes, shapes.len());
         let grids = shapes.into_iter().map(|s| s.record).collect();
@@ -179,9 +186,9 @@ impl GridIndex {
         out
     }
 
-    /// Number of raster cells, of cells that need exact tests, and bytes of the lookup
-    /// tables (for reports).
-    pub fn raster_stats(&self) -> (usize, usize, usize) {
+    /// Sizes of the lookup tables: cells, boundary leaves that need exact tests, sub-blocks,
+    /// bytes (for reports).
+    pub fn raster_stats(&self) -> RasterStats {
         self.raster.stats()
     }
 }
@@ -209,4 +216,98 @@ fn envelope_of(s: &GridShape) -> Result<Rectangle<[f64; 2]>, IndexError> {
         return Err(bad("no area"));
     }
     Ok(Rectangle::from_corners([lo.x, lo.y], [hi.x, hi.y]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::division::{DivisionRef, GridKind};
+    use geo_types::{LineString, Polygon};
+
+    fn record(i: usize, kind: GridKind) -> GridRecord {
+        let d = DivisionRef { code: "130730100001".into(), name: "村".into() };
+        GridRecord { code: format!("130730100001{i:03}"), name: i.to_string(), kind, village: d.clone(), township: d }
+    }
+
+    /// Column `i` of `n` over the unit square, between two sawtooth lines of `teeth` teeth
+    /// (the outer columns keep the square's straight sides).
+    fn column(i: usize, n: usize, teeth: usize) -> Polygon<f64> {
+        let w = 1.0 / n as f64;
+        let side = |k: usize| -> Vec<(f64, f64)> {
+            (0..=2 * teeth)
+                .map(|j| {
+                    let x = k as f64 * w + if k == 0 || k == n || j % 2 == 0 { 0.0 } else { 0.35 * w };
+                    (x, j as f64 / (2 * teeth) as f64)
+                })
+                .collect()
+        };
+        let mut ring = side(i);
+        ring.extend(side(i + 1).into_iter().rev());
+        ring.push(ring[0]);
+        Polygon::new(LineString::from(ring), vec![])
+    }
+
+    /// A square street unit laid over the columns.
+    fn unit() -> Polygon<f64> {
+        let r = vec![(0.41, 0.43), (0.57, 0.43), (0.57, 0.61), (0.41, 0.61), (0.41, 0.43)];
+        Polygon::new(LineString::from(r), vec![])
+    }
+
+    /// The rule itself: the street unit whose polygon holds the point, else the one tiling
+    /// grid that does, else a grid whose edge it lies on (the first).
+    fn by_the_rule(polys: &[IndexedPolygon], overlay: &[bool], p: Coord<f64>) -> Option<usize> {
+        let find = |o: bool| (0..polys.len()).find(|&g| overlay[g] == o && polys[g].contains(p));
+        let tiling: Vec<usize> = (0..polys.len()).filter(|&g| !overlay[g] && polys[g].contains(p)).collect();
+        assert!(tiling.len() <= 1, "the columns overlap at {p:?}");
+        find(true).or(find(false)).or_else(|| (0..polys.len()).find(|&g| !overlay[g] && polys[g].on_boundary(p)))
+    }
+
+    #[test]
+    fn dense_boundaries_are_refined_and_answer_by_the_rule_everywhere() {
+        let (n, teeth) = (12, 300);
+        let mut shapes: Vec<GridShape> =
+            (0..n).map(|i| GridShape { record: record(i, GridKind::Rural), geometry: MultiPolygon(vec![column(i, n, teeth)]) }).collect();
+        shapes.push(GridShape { record: record(n, GridKind::StreetUnit), geometry: MultiPolygon(vec![unit()]) });
+        let polys: Vec<IndexedPolygon> = shapes.iter().map(|s| IndexedPolygon::new(&s.geometry)).collect();
+        let overlay: Vec<bool> = shapes.iter().map(|s| s.record.kind.is_overlay()).collect();
+        // 16 × 16 top cells: hundreds of edges in a boundary cell, refined to the last level.
+        let index = GridIndex::build_tuned(shapes.clone(), Tuning { target_cells: 256, max_depth: 3, leaf_segments: 3 }).unwrap();
+        let stats = index.raster_stats();
+        assert!(stats.sub_blocks > 16 * 16, "{stats:?}");
+        let mut points: Vec<Coord<f64>> = Vec::new();
+        // Random points (a fixed LCG) over and around the square.
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = || {
+            state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            (state >> 11) as f64 / (1u64 << 53) as f64
+        };
+        for _ in 0..200_000 {
+            points.push(Coord { x: next() * 1.2 - 0.1, y: next() * 1.2 - 0.1 });
+        }
+        // Every vertex, and points on every edge.
+        for p in &polys {
+            for &(a, b) in p.segments() {
+                points.push(a);
+                points.push(Coord { x: (a.x + b.x) / 2.0, y: (a.y + b.y) / 2.0 });
+                points.push(Coord { x: a.x + (b.x - a.x) * 0.999, y: a.y + (b.y - a.y) * 0.999 });
+            }
+        }
+        let mut wrong = Vec::new();
+        for &p in &points {
+            let ours = index.grid_at(LonLat { lon: p.x, lat: p.y });
+            let expected = by_the_rule(&polys, &overlay, p);
+            if ours != expected {
+                wrong.push((p, ours, expected));
+            }
+        }
+        assert!(wrong.is_empty(), "{} of {} points disagree, e.g. {:?}", wrong.len(), points.len(), &wrong[..wrong.len().min(5)]);
+        // Off the boundaries, the plain baseline agrees.
+        let base = BaselineIndex::build(&shapes);
+        for &p in points.iter().take(200_000) {
+            let hits = base.grids_at(p.x, p.y);
+            if hits.len() == 1 || hits.is_empty() {
+                assert_eq!(index.grid_at(LonLat { lon: p.x, lat: p.y }), hits.first().copied(), "{p:?}");
+            }
+        }
+    }
 }

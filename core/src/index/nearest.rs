@@ -1,8 +1,6 @@
 //! Nearest-grid search for points outside every grid: an R-tree of the grids' outer edges
 //! (edges not shared by two grids), projected to local metres.
 
-use std::collections::HashSet;
-
 use geo_types::Coord;
 
 use rstar::primitives::{GeomWithData, Line};
@@ -27,18 +25,22 @@ pub(crate) fn seg_key((a, b): (Coord<f64>, Coord<f64>)) -> SegKey {
     if ka <= kb { (ka, kb) } else { (kb, ka) }
 }
 
-/// Segments used by two or more tiling (non-overlay) polygons: the inner edges.
-pub(crate) fn shared_segments(polygons: &[IndexedPolygon], overlay: &[bool]) -> HashSet<SegKey> {
-    let mut seen = HashSet::new();
-    let mut shared = HashSet::new();
-    for (poly, _) in polygons.iter().zip(overlay).filter(|(_, &o)| !o) {
-        for &s in poly.segments() {
-            if !seen.insert(seg_key(s)) {
-                shared.insert(seg_key(s));
-            }
+/// For each polygon, which of its segments lie on the tiling's outer boundary: segments of a
+/// tiling (non-overlay) polygon that no other tiling polygon also has. Found by sorting the
+/// segments' keys (no hashing: at a province's size the keys no longer fit a cache).
+pub(crate) fn outer_segments(polygons: &[IndexedPolygon], overlay: &[bool]) -> Vec<Vec<bool>> {
+    let mut keys: Vec<(SegKey, u32, u32)> = Vec::new();
+    for (pid, poly) in polygons.iter().enumerate().filter(|&(p, _)| !overlay[p]) {
+        keys.extend(poly.segments().iter().enumerate().map(|(si, &s)| (seg_key(s), pid as u32, si as u32)));
+    }
+    keys.sort_unstable_by_key(|k| k.0);
+    let mut outer: Vec<Vec<bool>> = polygons.iter().enumerate().map(|(p, poly)| vec![!overlay[p]; poly.segments().len()]).collect();
+    for run in keys.chunk_by(|a, b| a.0 == b.0).filter(|run| run.len() > 1) {
+        for &(_, pid, si) in run {
+            outer[pid as usize][si as usize] = false;
         }
     }
-    shared
+    outer
 }
 
 impl EdgeTree {

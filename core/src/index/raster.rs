@@ -7,6 +7,17 @@
 //! Stored in two levels so the hot data stays in cache: a coarse table of 8 × 8-cell blocks
 //! whose entry is either the answer for the whole block or the offset of a 64-byte block of
 //! one-byte cells in an arena, followed by the block's small palette of answers.
+//!
+//! **Adaptive.** A boundary cell is itself cut into 8 × 8 sub-cells, stored as a block of the
+//! same form, and so on where edges stay dense (up to [`Tuning::max_depth`] levels, while a
+//! sub-cell holds more than [`Tuning::leaf_segments`] edges): the resolution follows the
+//! boundaries, so more lookups end in a table read and the rest test the few candidates near
+//! the point. Each level costs a table read that may miss the cache, so the depth is tuned by
+//! measurement (`bench-locate` prints the variants). The
+//! descent is exact arithmetic on the point's cell coordinate (its fraction times 8), so the
+//! lookup and the build agree on which sub-cell holds a point up to rounding far below `EPS`.
+
+use std::collections::HashMap;
 
 use geo_types::Coord;
 use rstar::primitives::{GeomWithData, Rectangle};
@@ -24,8 +35,21 @@ pub(crate) const NONE: u32 = 0x7FFF_FFFF;
 const MIXED: u32 = 0x8000_0000;
 /// Block side in cells (a power of two).
 const B: usize = 8;
-/// Bytes before a block's palette: 64 cells and the block's first `mixed` index.
+/// Bytes before a block's palette: 64 cells and the block's first `refs` index.
 const HEAD: usize = B * B + 4;
+/// Set on a `refs` entry naming a sub-block (its arena offset); clear, it indexes `mixed`.
+const SUB: u32 = 0x8000_0000;
+/// How finely the raster is built.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tuning {
+    /// About this many top cells (4 bytes each in uniform blocks).
+    pub target_cells: usize,
+    /// Levels of 8 × 8 sub-blocks below a boundary cell, at most (0: none).
+    pub max_depth: u32,
+    /// A (sub-)cell with at most this many segments near it is a leaf (shared edges count
+    /// once for each grid).
+    pub leaf_segments: usize,
+}
 
 /// Candidates of a boundary cell: ranges into `Raster::pool`.
 #[derive(Debug, Clone, Copy)]
@@ -52,9 +76,38 @@ pub(crate) struct Raster {
     cw: usize,
     coarse: Vec<u32>,
     arena: Vec<u8>,
+    /// What a block's boundary cells point to: a sub-block (`SUB` | arena offset) or a leaf
+    /// (an index into `mixed`). Each block's entries are contiguous.
+    refs: Vec<u32>,
     mixed: Vec<Mixed>,
     pool: Vec<u32>,
+    tuning: Tuning,
+    /// Sub-blocks built, and boundary (sub-)cells left to exact tests (for reports).
+    sub_blocks: usize,
+    leaf_cells: usize,
+    /// The distinct leaves, while building.
+    leaves: HashMap<LeafKey, u32>,
 }
+
+/// What makes two leaves the same.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct LeafKey {
+    interior: bool,
+    fixed: u32,
+    split: usize,
+    grids: Vec<u32>,
+}
+
+/// A box being refined, in cell units of the top raster: `[u0, u0 + size) × [v0, v0 + size)`.
+#[derive(Debug, Clone, Copy)]
+struct CellBox {
+    u0: f64,
+    v0: f64,
+    size: f64,
+}
+
+/// A (polygon | `OUTER`, segment) pair near a cell.
+type Touch = (u32, u32);
 
 /// The polygons the raster is built over, with which of them overlay the others.
 pub(crate) struct Layers<'a> {
@@ -69,10 +122,10 @@ pub(crate) struct Layers<'a> {
 const OUTER: u32 = 0x8000_0000;
 
 impl Raster {
-    /// Builds a raster of about `target_cells` cells over `[min, max]`.
-    pub(crate) fn build(layers: &Layers<'_>, min: Coord<f64>, max: Coord<f64>, target_cells: usize) -> Self {
+    /// Builds a raster over `[min, max]`.
+    pub(crate) fn build(layers: &Layers<'_>, min: Coord<f64>, max: Coord<f64>, tuning: Tuning) -> Self {
         let (w, h) = ((max.x - min.x).max(1e-6), (max.y - min.y).max(1e-6));
-        let cell = (w * h / target_cells as f64).sqrt();
+        let cell = (w * h / tuning.target_cells.max(1) as f64).sqrt();
         let nx = ((w / cell).ceil() as usize).max(1).div_ceil(B) * B;
         let ny = ((h / cell).ceil() as usize).max(1).div_ceil(B) * B;
         let mut r = Self {
@@ -85,18 +138,24 @@ impl Raster {
             cw: nx / B,
             coarse: Vec::new(),
             arena: Vec::new(),
+            refs: Vec::new(),
             mixed: Vec::new(),
             pool: Vec::new(),
+            tuning,
+            sub_blocks: 0,
+            leaf_cells: 0,
+            leaves: HashMap::new(),
         };
         let touches = r.edge_touches(layers);
-        let cells = r.fill(layers, &touches);
-        r.compress(&cells);
+        let (cells, entries) = r.fill(layers, &touches);
+        r.compress(&cells, &entries);
+        r.leaves = HashMap::new();
         r
     }
 
-    /// Packs the full-resolution cells into the coarse table and the block arena.
-    fn compress(&mut self, cells: &[u32]) {
-        let mut mixed = Vec::new();
+    /// Packs the full-resolution cells into the coarse table and the block arena. A boundary
+    /// cell's value is `MIXED` | an index into `entries` (the `refs` entry it gets).
+    fn compress(&mut self, cells: &[u32], entries: &[u32]) {
         self.coarse = Vec::with_capacity(cells.len() / (B * B));
         for by in 0..self.ny / B {
             for bx in 0..self.cw {
@@ -105,36 +164,54 @@ impl Raster {
                     self.coarse.push(block[0]);
                     continue;
                 }
-                let off = self.arena.len();
-                self.coarse.push(MIXED | off as u32);
-                let mut palette: Vec<u32> = Vec::new();
-                let first_mixed = mixed.len() as u32;
-                let mut bytes = Vec::with_capacity(B * B);
-                for &v in &block {
-                    if v & MIXED != 0 {
-                        bytes.push(0x80 | (mixed.len() as u32 - first_mixed) as u8);
-                        mixed.push(self.mixed[(v & !MIXED) as usize]);
-                    } else {
-                        let i = palette.iter().position(|&p| p == v).unwrap_or_else(|| {
-                            palette.push(v);
-                            palette.len() - 1
-                        });
-                        bytes.push(i as u8);
-                    }
-                }
-                self.arena.extend_from_slice(&bytes);
-                self.arena.extend_from_slice(&first_mixed.to_le_bytes());
-                for p in palette {
-                    self.arena.extend_from_slice(&p.to_le_bytes());
-                }
+                let refs: Vec<u32> = block.iter().filter(|&&v| v & MIXED != 0).map(|&v| entries[(v & !MIXED) as usize]).collect();
+                let mut k = 0u8;
+                let slots: Vec<Slot> = block
+                    .iter()
+                    .map(|&v| {
+                        if v & MIXED == 0 {
+                            return Slot::Answer(v);
+                        }
+                        k += 1;
+                        Slot::Ref(k - 1)
+                    })
+                    .collect();
+                let off = self.push_block(&slots, refs);
+                self.coarse.push(MIXED | off);
             }
         }
-        self.mixed = mixed;
     }
 
-    /// (cell, polygon) pairs for every cell within `EPS` of an edge, sorted and unique.
-    fn edge_touches(&self, layers: &Layers<'_>) -> Vec<(u32, u32)> {
-        let mut pairs = Vec::new();
+    /// Appends a block (64 slots, their refs) to the arena; answers its offset.
+    fn push_block(&mut self, slots: &[Slot], refs: Vec<u32>) -> u32 {
+        let off = self.arena.len() as u32;
+        let first = self.refs.len() as u32;
+        self.refs.extend(refs);
+        let mut palette: Vec<u32> = Vec::new();
+        for slot in slots {
+            let byte = match *slot {
+                Slot::Ref(k) => 0x80 | k,
+                Slot::Answer(v) => {
+                    let i = palette.iter().position(|&p| p == v).unwrap_or_else(|| {
+                        palette.push(v);
+                        palette.len() - 1
+                    });
+                    i as u8
+                }
+            };
+            self.arena.push(byte);
+        }
+        self.arena.extend_from_slice(&first.to_le_bytes());
+        for p in palette {
+            self.arena.extend_from_slice(&p.to_le_bytes());
+        }
+        off
+    }
+
+    /// (cell, polygon | `OUTER`, segment) for every cell within `EPS` of a segment, sorted
+    /// and unique.
+    fn edge_touches(&self, layers: &Layers<'_>) -> Vec<(u32, u32, u32)> {
+        let mut triples = Vec::new();
         for (pid, poly) in layers.polygons.iter().enumerate() {
             for (si, &(a, b)) in poly.segments().iter().enumerate() {
                 let tag = if (layers.outer)(pid, si) { OUTER } else { 0 };
@@ -142,68 +219,149 @@ impl Raster {
                 let (y0, y1) = self.row_range(a.y.min(b.y) - EPS, a.y.max(b.y) + EPS);
                 for row in y0..=y1 {
                     for col in x0..=x1 {
-                        pairs.push(((row * self.nx + col) as u32, pid as u32 | tag));
+                        triples.push(((row * self.nx + col) as u32, pid as u32 | tag, si as u32));
                     }
                 }
             }
         }
-        pairs.sort_unstable();
-        pairs.dedup();
-        pairs
+        triples.sort_unstable();
+        triples.dedup();
+        triples
     }
 
-    fn fill(&mut self, layers: &Layers<'_>, touches: &[(u32, u32)]) -> Vec<u32> {
+    fn fill(&mut self, layers: &Layers<'_>, touches: &[(u32, u32, u32)]) -> (Vec<u32>, Vec<u32>) {
         let mut cells = vec![NONE; self.nx * self.ny];
+        let mut entries = Vec::new();
         let mut t = 0;
+        let mut near: Vec<Touch> = Vec::new();
         for row in 0..self.ny {
             // Answer of the previous uniform cell in this row, reused by its uniform neighbour.
             let mut run: Option<(u32, u32)> = None;
             for col in 0..self.nx {
                 let idx = row * self.nx + col;
-                let start = t;
+                near.clear();
+                let bounds = self.degrees(CellBox { u0: col as f64, v0: row as f64, size: 1.0 });
                 while t < touches.len() && touches[t].0 as usize == idx {
+                    // The cells come from segments' bounding boxes: keep the segments that
+                    // really come near this one.
+                    let (_, pid, si) = touches[t];
+                    if touches_box(layers, pid, si, bounds) {
+                        near.push((pid, si));
+                    }
                     t += 1;
                 }
-                let interior = touches[start..t].iter().all(|&(_, p)| p & OUTER == 0);
-                let mut cands: Vec<u32> = touches[start..t].iter().map(|&(_, p)| p & !OUTER).collect();
-                cands.dedup();
-                let has_tiling = cands.iter().any(|&p| !layers.overlay[p as usize]);
                 let centre = self.centre(row, col);
-                let (tiling, overlay) = match (run, cands.is_empty()) {
+                let (tiling, overlay) = match (run, near.is_empty()) {
                     (Some(prev), true) => prev,
                     _ => (first_containing(layers, centre, false), first_containing(layers, centre, true)),
                 };
-                run = cands.is_empty().then_some((tiling, overlay));
-                cells[idx] = if cands.is_empty() {
+                run = near.is_empty().then_some((tiling, overlay));
+                cells[idx] = if near.is_empty() {
                     if overlay != NONE { overlay } else { tiling }
                 } else {
                     // An edge's bounding box can reach a cell the edge itself misses, so the
-                    // grid at the centre is a candidate too.
-                    let fixed = if has_tiling { NONE } else { tiling };
-                    // No outer edge near the cell: it lies wholly inside or wholly outside the
-                    // union, and the centre says which.
-                    self.push_mixed(layers, &cands, fixed, [overlay, tiling], interior && tiling != NONE)
+                    // grids at the centre are candidates too.
+                    let cands = Candidates::near(layers, &near, [overlay, tiling]);
+                    let cell = CellBox { u0: col as f64, v0: row as f64, size: 1.0 };
+                    entries.push(self.refine(layers, &cands, &near, cell, 0));
+                    MIXED | (entries.len() as u32 - 1)
                 };
             }
         }
-        cells
+        (cells, entries)
     }
 
-    fn push_mixed(&mut self, layers: &Layers<'_>, cands: &[u32], tiling_fixed: u32, at_centre: [u32; 2], interior: bool) -> u32 {
-        // The grid at the centre goes first: it most often holds the point.
-        let list = |overlay: bool, first: u32| {
-            let mut l: Vec<u32> = (first != NONE).then_some(first).into_iter().collect();
-            l.extend(cands.iter().copied().filter(|&p| layers.overlay[p as usize] == overlay && p != first));
-            l
-        };
-        let (overlay, tiling) = (list(true, at_centre[0]), list(false, at_centre[1]));
+    /// The `refs` entry of a boundary (sub-)cell: a sub-block of 8 × 8 sub-cells, or a leaf
+    /// listing the candidates to test. `cands` are the only grids that can own a point of
+    /// `cell`; `near` the segments within `EPS` of it.
+    fn refine(&mut self, layers: &Layers<'_>, cands: &Candidates, near: &[Touch], cell: CellBox, depth: u32) -> u32 {
+        if depth >= self.tuning.max_depth || near.len() <= self.tuning.leaf_segments {
+            return self.leaf(layers, cands, near, cell);
+        }
+        let size = cell.size / B as f64;
+        let sub = |i: usize| CellBox { u0: cell.u0 + (i % B) as f64 * size, v0: cell.v0 + (i / B) as f64 * size, size };
+        let subs: Vec<Vec<Touch>> = (0..B * B)
+            .map(|i| {
+                let bounds = self.degrees(sub(i));
+                near.iter().copied().filter(|&(pid, si)| touches_box(layers, pid, si, bounds)).collect()
+            })
+            .collect();
+        // Uniform sub-cells that share a side are one region with one owner (no edge comes
+        // near either): one exact test per region.
+        let mut answer = [None::<u32>; B * B];
+        for start in 0..B * B {
+            if !subs[start].is_empty() || answer[start].is_some() {
+                continue;
+            }
+            let owner = cands.owner(layers, self.centre_of(sub(start)));
+            let mut stack = vec![start];
+            answer[start] = Some(owner);
+            while let Some(i) = stack.pop() {
+                let (x, y) = (i % B, i / B);
+                let next = [(x > 0).then(|| i - 1), (x + 1 < B).then(|| i + 1), (y > 0).then(|| i - B), (y + 1 < B).then(|| i + B)];
+                for j in next.into_iter().flatten() {
+                    if subs[j].is_empty() && answer[j].is_none() {
+                        answer[j] = Some(owner);
+                        stack.push(j);
+                    }
+                }
+            }
+        }
+        let mut refs = Vec::new();
+        let mut slots = Vec::with_capacity(B * B);
+        for i in 0..B * B {
+            match answer[i] {
+                Some(owner) => slots.push(Slot::Answer(owner)),
+                None => {
+                    let at = cands.owners_at(layers, self.centre_of(sub(i)));
+                    let narrowed = Candidates::near(layers, &subs[i], at);
+                    refs.push(self.refine(layers, &narrowed, &subs[i], sub(i), depth + 1));
+                    slots.push(Slot::Ref(refs.len() as u8 - 1));
+                }
+            }
+        }
+        self.sub_blocks += 1;
+        SUB | self.push_block(&slots, refs)
+    }
+
+    /// A leaf: the candidates near `cell`, the grids at its centre first.
+    fn leaf(&mut self, layers: &Layers<'_>, cands: &Candidates, near: &[Touch], cell: CellBox) -> u32 {
+        let [overlay, tiling] = cands.owners_at(layers, self.centre_of(cell));
+        let local = Candidates::near(layers, near, [overlay, tiling]);
+        let has_tiling = near.iter().any(|&(p, _)| !layers.overlay[(p & !OUTER) as usize]);
+        // No outer edge near the cell: it lies wholly inside or wholly outside the union, and
+        // the centre says which.
+        let interior = near.iter().all(|&(p, _)| p & OUTER == 0) && tiling != NONE;
+        let fixed = if has_tiling { NONE } else { tiling };
+        self.leaf_cells += 1;
+        // Leaves along one boundary are mostly alike: each distinct leaf is stored once.
+        let key = LeafKey { interior, fixed, split: local.overlay.len(), grids: [local.overlay.as_slice(), &local.tiling].concat() };
+        if let Some(&m) = self.leaves.get(&key) {
+            return m;
+        }
         let start = self.pool.len() as u32;
-        self.pool.extend(overlay);
+        self.pool.extend(&local.overlay);
         let mid = self.pool.len() as u32;
-        self.pool.extend(tiling);
+        self.pool.extend(&local.tiling);
         let end = self.pool.len() as u32;
-        self.mixed.push(Mixed { interior, overlay: (start, mid), tiling: (mid, end), tiling_fixed });
-        MIXED | (self.mixed.len() as u32 - 1)
+        self.mixed.push(Mixed { interior, overlay: (start, mid), tiling: (mid, end), tiling_fixed: fixed });
+        let m = self.mixed.len() as u32 - 1;
+        self.leaves.insert(key, m);
+        m
+    }
+
+    /// A box's bounds in degrees, `[min x, min y, max x, max y]`.
+    fn degrees(&self, b: CellBox) -> [f64; 4] {
+        [
+            self.min.x + b.u0 / self.inv_w,
+            self.min.y + b.v0 / self.inv_h,
+            self.min.x + (b.u0 + b.size) / self.inv_w,
+            self.min.y + (b.v0 + b.size) / self.inv_h,
+        ]
+    }
+
+    fn centre_of(&self, b: CellBox) -> Coord<f64> {
+        Coord { x: self.min.x + (b.u0 + b.size / 2.0) / self.inv_w, y: self.min.y + (b.v0 + b.size / 2.0) / self.inv_h }
     }
 
     fn centre(&self, row: usize, col: usize) -> Coord<f64> {
@@ -227,19 +385,31 @@ impl Raster {
         if !(p.x >= self.min.x && p.x < self.max.x && p.y >= self.min.y && p.y < self.max.y) {
             return NONE;
         }
-        let col = clamp_cell((p.x - self.min.x) * self.inv_w, self.nx);
-        let row = clamp_cell((p.y - self.min.y) * self.inv_h, self.ny);
+        let (fx, fy) = ((p.x - self.min.x) * self.inv_w, (p.y - self.min.y) * self.inv_h);
+        let col = clamp_cell(fx, self.nx);
+        let row = clamp_cell(fy, self.ny);
         let c = self.coarse[(row / B) * self.cw + col / B];
         if c & MIXED == 0 {
             return c;
         }
-        let off = (c & !MIXED) as usize;
-        let e = self.arena[off + (row % B) * B + col % B];
-        if e & 0x80 == 0 {
-            return read_u32(&self.arena, off + HEAD + 4 * e as usize);
+        let mut off = (c & !MIXED) as usize;
+        let mut e = self.arena[off + (row % B) * B + col % B];
+        // The point's position inside its (sub-)cell, in [0, 1): exact arithmetic below.
+        let (mut u, mut v) = (fx - col as f64, fy - row as f64);
+        loop {
+            if e & 0x80 == 0 {
+                return read_u32(&self.arena, off + HEAD + 4 * e as usize);
+            }
+            let r = self.refs[read_u32(&self.arena, off + B * B) as usize + (e & 0x7F) as usize];
+            if r & SUB == 0 {
+                return self.locate_mixed(polygons, &self.mixed[r as usize], p);
+            }
+            off = (r & !SUB) as usize;
+            (u, v) = (u * B as f64, v * B as f64);
+            let (sc, sr) = (clamp_cell(u, B), clamp_cell(v, B));
+            (u, v) = (u - sc as f64, v - sr as f64);
+            e = self.arena[off + sr * B + sc];
         }
-        let m = read_u32(&self.arena, off + B * B) as usize + (e & 0x7F) as usize;
-        self.locate_mixed(polygons, &self.mixed[m], p)
     }
 
     #[cold]
@@ -263,13 +433,101 @@ impl Raster {
         }
         // The outer boundary of the union is closed: a point exactly on it belongs to the
         // lowest-numbered polygon whose edge it lies on.
-        tiling.iter().copied().find(|&g| polygons[g as usize].on_boundary(p)).unwrap_or(NONE)
+        tiling.iter().copied().filter(|&g| polygons[g as usize].on_boundary(p)).min().unwrap_or(NONE)
     }
 
-    /// Number of cells, of boundary ("mixed") cells, and bytes of the lookup tables.
-    pub(crate) fn stats(&self) -> (usize, usize, usize) {
-        (self.nx * self.ny, self.mixed.len(), self.coarse.len() * 4 + self.arena.len())
+    /// Number of cells, of boundary leaves (sub-cells that need exact tests), of sub-blocks,
+    /// and bytes of the lookup tables.
+    pub(crate) fn stats(&self) -> RasterStats {
+        let bytes = self.coarse.len() * 4
+            + self.arena.len()
+            + self.refs.len() * 4
+            + self.mixed.len() * std::mem::size_of::<Mixed>()
+            + self.pool.len() * 4;
+        RasterStats {
+            cells: self.nx * self.ny,
+            sub_blocks: self.sub_blocks,
+            leaf_cells: self.leaf_cells,
+            distinct_leaves: self.mixed.len(),
+            bytes,
+        }
     }
+}
+
+/// Sizes of the lookup tables (for reports).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RasterStats {
+    /// Cells of the top raster.
+    pub cells: usize,
+    /// Blocks of sub-cells under boundary cells.
+    pub sub_blocks: usize,
+    /// Boundary (sub-)cells whose points are decided by exact tests.
+    pub leaf_cells: usize,
+    /// Distinct candidate lists among them (each stored once).
+    pub distinct_leaves: usize,
+    /// Bytes of all the tables.
+    pub bytes: usize,
+}
+
+/// One slot of a block: an answer, or the block's `k`th ref.
+#[derive(Debug, Clone, Copy)]
+enum Slot {
+    Answer(u32),
+    Ref(u8),
+}
+
+/// The grids that can own points of a (sub-)cell, each layer's owner at the centre first.
+#[derive(Debug, Default)]
+struct Candidates {
+    overlay: Vec<u32>,
+    tiling: Vec<u32>,
+}
+
+impl Candidates {
+    /// The owners `[overlay, tiling]` at the centre (either may be `NONE`), then the grids
+    /// with a segment near the cell.
+    fn near(layers: &Layers<'_>, near: &[Touch], at_centre: [u32; 2]) -> Self {
+        let list = |overlay: bool, first: u32| {
+            let mut l: Vec<u32> = (first != NONE).then_some(first).into_iter().collect();
+            for &(p, _) in near {
+                let p = p & !OUTER;
+                if layers.overlay[p as usize] == overlay && !l.contains(&p) {
+                    l.push(p);
+                }
+            }
+            l
+        };
+        Self { overlay: list(true, at_centre[0]), tiling: list(false, at_centre[1]) }
+    }
+
+    /// The first candidate of each layer containing `p`: `[overlay, tiling]`.
+    fn owners_at(&self, layers: &Layers<'_>, p: Coord<f64>) -> [u32; 2] {
+        let first = |l: &[u32]| l.iter().copied().find(|&g| layers.polygons[g as usize].contains(p)).unwrap_or(NONE);
+        [first(&self.overlay), first(&self.tiling)]
+    }
+
+    /// The grid that owns `p` (a street unit over the grid around it).
+    fn owner(&self, layers: &Layers<'_>, p: Coord<f64>) -> u32 {
+        let [overlay, tiling] = self.owners_at(layers, p);
+        if overlay != NONE { overlay } else { tiling }
+    }
+}
+
+/// Whether segment `si` of polygon `pid` (maybe tagged `OUTER`) meets the closed box
+/// `[min x, min y, max x, max y]` grown by `EPS`: its bounding box overlaps, and the grown box's
+/// corners are not all strictly on one side of its line. (The products are of differences of
+/// nearby coordinates: their rounding is far below `EPS` times the segment's length, so a
+/// segment within `EPS / 2` of the box is never missed.)
+fn touches_box(layers: &Layers<'_>, pid: u32, si: u32, b: [f64; 4]) -> bool {
+    let (p, q) = layers.polygons[(pid & !OUTER) as usize].segments()[si as usize];
+    let (x0, y0, x1, y1) = (b[0] - EPS, b[1] - EPS, b[2] + EPS, b[3] + EPS);
+    if p.x.max(q.x) < x0 || p.x.min(q.x) > x1 || p.y.max(q.y) < y0 || p.y.min(q.y) > y1 {
+        return false;
+    }
+    let (dx, dy) = (q.x - p.x, q.y - p.y);
+    let side = |x: f64, y: f64| dx * (y - p.y) - dy * (x - p.x);
+    let corners = [side(x0, y0), side(x1, y0), side(x0, y1), side(x1, y1)];
+    !(corners.iter().all(|&c| c > 0.0) || corners.iter().all(|&c| c < 0.0))
 }
 
 fn first_containing(layers: &Layers<'_>, p: Coord<f64>, overlay: bool) -> u32 {

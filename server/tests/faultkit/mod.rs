@@ -118,6 +118,11 @@ impl Client {
 
     /// `GET path`, the body as text (a panic unless 200).
     pub async fn get_text(&self, path: &str) -> String {
+        String::from_utf8_lossy(&self.get_bytes(path).await).into_owned()
+    }
+
+    /// `GET path`, the body's bytes (a panic unless 200).
+    pub async fn get_bytes(&self, path: &str) -> Vec<u8> {
         let stream = tokio::net::TcpStream::connect(self.addr).await.expect("the server");
         let (mut sender, conn) =
             hyper::client::conn::http1::handshake::<_, Full<Bytes>>(hyper_util::rt::TokioIo::new(stream)).await.expect("a connection");
@@ -131,8 +136,7 @@ impl Client {
             .expect("a request");
         let response = sender.send_request(request).await.expect("an answer");
         assert_eq!(response.status().as_u16(), 200, "GET {path}");
-        let bytes = response.into_body().collect().await.expect("a body").to_bytes();
-        String::from_utf8_lossy(&bytes).into_owned()
+        response.into_body().collect().await.expect("a body").to_bytes().to_vec()
     }
 
     /// The status and `Allow` header of a bodiless `method` request to `path`.
@@ -157,7 +161,7 @@ impl Client {
     /// One request with one more header: (status, the answer's `X-Request-Id`, body); status 0
     /// if there was no answer.
     pub async fn send_with_header(&self, method: &str, path: &str, body: Option<&Value>, name: &str, value: &str) -> (u16, Option<String>, Value) {
-        match self.exchange_with(method, path, body, Some((name, value))).await {
+        match self.exchange_with(method, path, json_body(body), Some((name, value))).await {
             (Outcome::Answer { status, body, .. }, id) => (status, id, body),
             (_, id) => (0, id, Value::Null),
         }
@@ -172,10 +176,36 @@ impl Client {
     }
 
     async fn exchange(&self, method: &str, path: &str, body: Option<&Value>) -> Outcome {
-        self.exchange_with(method, path, body, None).await.0
+        self.exchange_with(method, path, json_body(body), None).await.0
     }
 
-    async fn exchange_with(&self, method: &str, path: &str, body: Option<&Value>, extra: Option<(&str, &str)>) -> (Outcome, Option<String>) {
+    /// `POST path` with a `multipart/form-data` body: the JSON as part `json_part`, then each
+    /// file as (part name, bytes, content type). Answered within 120 s (or `Broken`).
+    pub async fn post_multipart(&self, path: &str, json_part: &str, json: &Value, files: &[(&str, Vec<u8>, &str)]) -> Outcome {
+        const BOUNDARY: &str = "faultkit-boundary-5c2e";
+        let mut body = Vec::new();
+        body.extend_from_slice(
+            format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{json_part}\"\r\nContent-Type: application/json\r\n\r\n{json}\r\n")
+                .as_bytes(),
+        );
+        for (i, (name, bytes, content_type)) in files.iter().enumerate() {
+            body.extend_from_slice(
+                format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"p{i}\"\r\nContent-Type: {content_type}\r\n\r\n")
+                    .as_bytes(),
+            );
+            body.extend_from_slice(bytes);
+            body.extend_from_slice(b"\r\n");
+        }
+        body.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
+        let content_type = format!("multipart/form-data; boundary={BOUNDARY}");
+        let sent = self.exchange_with("POST", path, (Bytes::from(body), content_type), None);
+        match tokio::time::timeout(Duration::from_secs(120), sent).await {
+            Ok((outcome, _)) => outcome,
+            Err(_) => Outcome::Broken("no answer within 120 s".into()),
+        }
+    }
+
+    async fn exchange_with(&self, method: &str, path: &str, body: (Bytes, String), extra: Option<(&str, &str)>) -> (Outcome, Option<String>) {
         let stream = match tokio::net::TcpStream::connect(self.addr).await {
             Ok(s) => s,
             Err(_) => return (Outcome::Refused, None),
@@ -188,12 +218,12 @@ impl Client {
         tokio::spawn(async move {
             let _ = conn.await;
         });
-        let bytes = body.map(|b| Bytes::from(b.to_string())).unwrap_or_default();
+        let (bytes, content_type) = body;
         let mut request = hyper::Request::builder()
             .method(method)
             .uri(path)
             .header("host", self.addr.to_string())
-            .header("content-type", "application/json")
+            .header("content-type", content_type)
             .header("connection", "close");
         if !self.token.is_empty() {
             request = request.header("authorization", format!("Bearer {}", self.token));
@@ -217,6 +247,11 @@ impl Client {
         let body = serde_json::from_slice(&body).unwrap_or(Value::Null);
         (Outcome::Answer { status, retry_after, body }, id)
     }
+}
+
+/// A JSON body (empty if none) and its content type.
+fn json_body(body: Option<&Value>) -> (Bytes, String) {
+    (body.map(|b| Bytes::from(b.to_string())).unwrap_or_default(), "application/json".to_owned())
 }
 
 /// The `wangge` binary serving one data directory (and perhaps a PostgreSQL database) on one
