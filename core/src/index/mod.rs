@@ -17,7 +17,7 @@ mod polygon;
 mod raster;
 mod shared;
 
-use geo::{BoundingRect, Coord, MultiPolygon};
+use geo::{BoundingRect, Coord, CoordsIter, MultiPolygon};
 use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::{RTree, RTreeObject, AABB};
 
@@ -204,6 +204,10 @@ fn envelopes_in_order(tree: &RTree<GeomWithData<Rectangle<[f64; 2]>, u32>>, n: u
 
 fn envelope_of(s: &GridShape) -> Result<Rectangle<[f64; 2]>, IndexError> {
     let bad = |reason| IndexError::BadGeometry { code: s.record.code.clone(), reason };
+    // Every vertex, not just the box's corners: a NaN is skipped by min and max.
+    if !s.geometry.coords_iter().all(|c| c.x.is_finite() && c.y.is_finite()) {
+        return Err(bad("non-finite coordinate"));
+    }
     let rect = s.geometry.bounding_rect().ok_or_else(|| bad("empty geometry"))?;
     let (lo, hi) = (rect.min(), rect.max());
     if ![lo.x, lo.y, hi.x, hi.y].iter().all(|v| v.is_finite()) {
@@ -260,6 +264,18 @@ mod tests {
         let tiling: Vec<usize> = (0..polys.len()).filter(|&g| !overlay[g] && polys[g].contains(p)).collect();
         assert!(tiling.len() <= 1, "the columns overlap at {p:?}");
         find(true).or(find(false)).or_else(|| (0..polys.len()).find(|&g| !overlay[g] && polys[g].on_boundary(p)))
+    }
+
+    #[test]
+    fn a_non_finite_vertex_is_refused_not_a_panic() {
+        for bad in [f64::NAN, f64::INFINITY] {
+            let mut ring: Vec<(f64, f64)> = vec![(0.0, 0.0), (1.0, 0.0), (1.0, 1.0), (0.0, 1.0), (0.0, 0.0)];
+            ring[2].0 = bad;
+            let shape = GridShape { record: record(0, GridKind::Rural), geometry: MultiPolygon(vec![Polygon::new(LineString::from(ring), vec![])]) };
+            let good = GridShape { record: record(1, GridKind::Rural), geometry: MultiPolygon(vec![column(1, 2, 3)]) };
+            let built = GridIndex::build(vec![good, shape]);
+            assert!(matches!(built, Err(IndexError::BadGeometry { reason: "non-finite coordinate", .. })), "{bad}: {built:?}");
+        }
     }
 
     #[test]

@@ -92,10 +92,18 @@ pub async fn reload_grids(store: &Store, live: &LiveGrids) -> Result<usize, Live
     Ok(count)
 }
 
-/// Swaps in grids already in memory (just published) with their index: the catalog and the
-/// map layers are rebuilt from them (in parallel), then all three are swapped together;
-/// lookups keep being answered from the old ones meanwhile.
-pub async fn swap_grids(store: &Store, live: &LiveGrids, grids: Vec<Grid>, index: GridIndex) -> Result<(), LiveError> {
+/// Grids already in memory (about to be published) made ready to serve: their catalog and map
+/// layers built (in parallel), with their index. Built while the publication is written, then
+/// swapped in by [`Prepared::install`] once it is committed.
+pub struct Prepared {
+    catalog: Catalog,
+    index: GridIndex,
+    map: MapLayers,
+    took: std::time::Duration,
+}
+
+/// Builds the catalog and the map layers of `grids` (see [`Prepared`]).
+pub async fn prepare_swap(store: &Store, live: &LiveGrids, grids: Vec<Grid>, index: GridIndex) -> Result<Prepared, LiveError> {
     let started = std::time::Instant::now();
     let info = store.dataset().await?.ok_or(CatalogError::Empty)?;
     let old = live.catalog.load();
@@ -109,12 +117,18 @@ pub async fn swap_grids(store: &Store, live: &LiveGrids, grids: Vec<Grid>, index
         })
     })
     .await??;
-    live.catalog.swap(catalog);
-    live.index.swap(index);
-    live.map.swap(map);
-    crate::metrics::METRICS.index_reloads.inc();
-    crate::metrics::METRICS.index_reload_seconds.observe(started.elapsed().as_secs_f64());
-    Ok(())
+    Ok(Prepared { catalog, index, map, took: started.elapsed() })
+}
+
+impl Prepared {
+    /// Swaps the three in together; lookups keep being answered from the old ones until then.
+    pub fn install(self, live: &LiveGrids) {
+        live.catalog.swap(self.catalog);
+        live.index.swap(self.index);
+        live.map.swap(self.map);
+        crate::metrics::METRICS.index_reloads.inc();
+        crate::metrics::METRICS.index_reload_seconds.observe(self.took.as_secs_f64());
+    }
 }
 
 /// How long the watcher waits for more notifications before reloading once for all of them

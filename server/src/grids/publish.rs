@@ -18,7 +18,7 @@ use wangge_core::wire::draft::{CheckAnswer, DraftProblem, DraftRequest, Impact, 
 use wangge_core::GridIndex;
 
 use crate::grids::drafts::{self, Bindings, Changes, DraftError, HeavyError};
-use crate::grids::live::{reload_grids, swap_grids, LiveError, LiveGrids};
+use crate::grids::live::{prepare_swap, reload_grids, LiveError, LiveGrids};
 use crate::records::{EventFilter, EventPoint, EventRecord, Grid, Page, PointFilter};
 use crate::store::{micros, Publication, Store, StoreError};
 
@@ -128,11 +128,21 @@ pub async fn check(d: &Drafting<'_>, within: impl Fn(&str) -> bool, body: &Draft
     let task_area = area.clone();
     let (report, changes, impact, moves, grids, validated, after) = drafts::budgeted("check", move || {
         let t = Instant::now();
-        let report = draft::validate(&drafts::draft(&catalog, &task_area, &grids), &Options::default());
-        let validated = t.elapsed();
-        let changes = drafts::changes(&catalog, &task_area, &grids);
-        let all = drafts::county_after(&catalog, &task_area, &grids);
-        let index = if report.is_publishable() { GridIndex::build(all.iter().map(drafts::grid_shape).collect()).ok() } else { None };
+        // The county's index after publishing is built beside the validation (two cores) and
+        // kept only if the draft is publishable.
+        let (report, validated, (changes, all, index)) = std::thread::scope(|s| {
+            let after = s.spawn(|| {
+                let changes = drafts::changes(&catalog, &task_area, &grids);
+                let all = drafts::county_after(&catalog, &task_area, &grids);
+                let index = GridIndex::build(all.iter().map(drafts::grid_shape).collect()).ok();
+                (changes, all, index)
+            });
+            let report = draft::validate(&drafts::draft(&catalog, &task_area, &grids), &Options::default());
+            let validated = t.elapsed();
+            // A panic there is the check's panic (the heavy-work turn answers it as such).
+            (report, validated, after.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+        });
+        let index = index.filter(|_| report.is_publishable());
         let (impact, moves) = match &index {
             Some(index) => drafts::impact(index, &all, &changes, &open, &points, &task_bindings),
             None => (Impact::default(), Vec::new()),
@@ -230,17 +240,31 @@ pub async fn publish(
         registry_moves,
     };
     let t = Instant::now();
-    let generation = d.store.publish(&publication).await?;
-    let written = t.elapsed();
-    let swapped = match c.after {
-        Some((all, index)) => swap_grids(d.store, &d.live, all, index).await,
-        None => reload_grids(d.store, &d.live).await.map(|_| ()),
+    // The new catalog and map layers are built while the publication is written; they are
+    // swapped in only once it is committed.
+    let write = async {
+        let generation = d.store.publish(&publication).await;
+        (generation, t.elapsed())
     };
-    swapped.map_err(PublishError::Swap)?;
+    let (generation, written, prepared) = match c.after {
+        Some((all, index)) => {
+            let ((generation, written), prepared) = tokio::join!(write, prepare_swap(d.store, &d.live, all, index));
+            (generation?, written, Some(prepared))
+        }
+        None => {
+            let (generation, written) = write.await;
+            (generation?, written, None)
+        }
+    };
+    match prepared {
+        Some(prepared) => prepared.map_err(PublishError::Swap)?.install(&d.live),
+        None => reload_grids(d.store, &d.live).await.map(|_| ()).map_err(PublishError::Swap)?,
+    }
     followers.roster_changed().await?;
     let mut timings = c.timings;
     timings.push(("write", ms(written)));
-    timings.push(("swap", ms(t.elapsed() - written)));
+    // Building the swap overlaps the write: this is what it added after the write.
+    timings.push(("swap", ms(t.elapsed().saturating_sub(written))));
     let timings_ms: BTreeMap<String, f64> = timings.into_iter().map(|(k, v)| (k.to_owned(), (v * 10.0).round() / 10.0)).collect();
     for w in &publication.moves {
         if let Some(after) = d.store.event(&w.event_id).await? {
