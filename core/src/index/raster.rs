@@ -13,9 +13,9 @@
 //! sub-cell holds more than [`Tuning::leaf_segments`] edges): the resolution follows the
 //! boundaries, so more lookups end in a table read and the rest test the few candidates near
 //! the point. Each level costs a table read that may miss the cache, so the depth is tuned by
-//! measurement (`bench-locate` prints the variants). The
-//! descent is exact arithmetic on the point's cell coordinate (its fraction times 8), so the
-//! lookup and the build agree on which sub-cell holds a point up to rounding far below `EPS`.
+//! measurement (`bench-locate` prints the variants). The descent is exact arithmetic on the
+//! point's cell coordinate (its fraction times 8), so the lookup and the build agree on which
+//! sub-cell holds a point up to rounding far below `EPS`.
 
 use std::collections::HashMap;
 
