@@ -14,6 +14,7 @@ use tower::ServiceExt;
 mod support;
 
 use support::county::*;
+use support::multipart::BOUNDARY;
 
 /// A JPEG of `w`×`h` with an EXIF segment: orientation `orientation`, a serial and a GPS-like text.
 fn jpeg_with_exif(w: u32, h: u32, orientation: u16) -> Vec<u8> {
@@ -69,27 +70,8 @@ fn crc32(bytes: &[u8]) -> u32 {
     !crc
 }
 
-const BOUNDARY: &str = "wangge-test-boundary-7d1f";
-
 /// A multipart file part: its name, bytes and declared content type.
 type Part<'a> = (&'a str, Vec<u8>, &'a str);
-
-/// A multipart body: the JSON as part `json_part`, then each (name, bytes, content type).
-fn multipart(json_part: &str, json: &Value, files: &[(&str, Vec<u8>, &str)]) -> Vec<u8> {
-    let mut body = Vec::new();
-    body.extend_from_slice(format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{json_part}\"\r\nContent-Type: application/json\r\n\r\n").as_bytes());
-    body.extend_from_slice(json.to_string().as_bytes());
-    body.extend_from_slice(b"\r\n");
-    for (i, (name, bytes, content_type)) in files.iter().enumerate() {
-        body.extend_from_slice(
-            format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"p{i}.jpg\"\r\nContent-Type: {content_type}\r\n\r\n").as_bytes(),
-        );
-        body.extend_from_slice(bytes);
-        body.extend_from_slice(b"\r\n");
-    }
-    body.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
-    body
-}
 
 struct Raw {
     status: StatusCode,
@@ -120,8 +102,7 @@ async fn raw_with(c: &County, who: &str, method: Method, uri: &str, content_type
 }
 
 async fn post_multipart(c: &County, who: &str, uri: &str, json_part: &str, json: &Value, files: &[(&str, Vec<u8>, &str)]) -> Raw {
-    let ct = format!("multipart/form-data; boundary={BOUNDARY}");
-    raw(c, who, Method::POST, uri, Some(ct), multipart(json_part, json, files)).await
+    raw(c, who, Method::POST, uri, Some(support::multipart::content_type()), support::multipart::body(json_part, json, files)).await
 }
 
 async fn total_events(c: &County) -> i64 {
@@ -265,17 +246,17 @@ backend_tests! {
         assert!(again.status.is_client_error(), "{}", again.json);
         // A transition sent with an Idempotency-Key is applied once; its replay (a phone's
         // queue after a lost answer) answers the event as it is and changes nothing.
-        let ct = Some(format!("multipart/form-data; boundary={BOUNDARY}"));
+        let ct = Some(support::multipart::content_type());
         let uri = format!("/api/v1/events/{}/transitions", c.event_b);
         let accept = json!({"action": "accept"});
-        let first = raw_with(&c, "town_b", Method::POST, &uri, ct.clone(), multipart("transition", &accept, &files), &[("idempotency-key", "t-1")]).await;
+        let first = raw_with(&c, "town_b", Method::POST, &uri, ct.clone(), support::multipart::body("transition", &accept, &files), &[("idempotency-key", "t-1")]).await;
         assert_eq!(first.status, StatusCode::OK, "{}", first.json);
-        let replay = raw_with(&c, "town_b", Method::POST, &uri, ct.clone(), multipart("transition", &accept, &files), &[("idempotency-key", "t-1")]).await;
+        let replay = raw_with(&c, "town_b", Method::POST, &uri, ct.clone(), support::multipart::body("transition", &accept, &files), &[("idempotency-key", "t-1")]).await;
         assert_eq!(replay.status, StatusCode::OK, "{}", replay.json);
         assert_eq!(replay.headers["idempotent-replay"], "true");
         assert_eq!(replay.json["seq"], first.json["seq"]);
         assert_eq!(replay.json["attachments"].as_array().unwrap().len(), 1);
-        let other = raw_with(&c, "town_b", Method::POST, &uri, ct, multipart("transition", &accept, &files), &[("idempotency-key", "t-2")]).await;
+        let other = raw_with(&c, "town_b", Method::POST, &uri, ct, support::multipart::body("transition", &accept, &files), &[("idempotency-key", "t-2")]).await;
         assert_eq!(other.status, StatusCode::CONFLICT, "a new key is a new action: {}", other.json);
         assert_eq!(c.get("county", &format!("/api/v1/events/{id}")).await.body["attachments"].as_array().unwrap().len(), 1);
     }

@@ -17,10 +17,10 @@ pub(crate) struct EdgeTree {
 }
 
 /// A segment's key, the same whichever way it is walked.
-pub(crate) type SegKey = ((u64, u64), (u64, u64));
+type SegKey = ((u64, u64), (u64, u64));
 
 /// The key of segment `a–b`.
-pub(crate) fn seg_key((a, b): (Coord<f64>, Coord<f64>)) -> SegKey {
+fn seg_key((a, b): (Coord<f64>, Coord<f64>)) -> SegKey {
     let (ka, kb) = ((a.x.to_bits(), a.y.to_bits()), (b.x.to_bits(), b.y.to_bits()));
     if ka <= kb { (ka, kb) } else { (kb, ka) }
 }

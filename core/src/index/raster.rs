@@ -448,7 +448,6 @@ impl Raster {
             cells: self.nx * self.ny,
             sub_blocks: self.sub_blocks,
             leaf_cells: self.leaf_cells,
-            distinct_leaves: self.mixed.len(),
             bytes,
         }
     }
@@ -463,8 +462,6 @@ pub struct RasterStats {
     pub sub_blocks: usize,
     /// Boundary (sub-)cells whose points are decided by exact tests.
     pub leaf_cells: usize,
-    /// Distinct candidate lists among them (each stored once).
-    pub distinct_leaves: usize,
     /// Bytes of all the tables.
     pub bytes: usize,
 }

@@ -4,6 +4,12 @@
 //! a small filesystem that can be filled.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+// The same pure body builder as `support::multipart`, for test binaries that load only this
+// harness (the ones that load both get it twice, harmlessly).
+#[allow(clippy::duplicate_mod)]
+#[path = "../support/multipart.rs"]
+mod multipart;
+
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -182,22 +188,7 @@ impl Client {
     /// `POST path` with a `multipart/form-data` body: the JSON as part `json_part`, then each
     /// file as (part name, bytes, content type). Answered within 120 s (or `Broken`).
     pub async fn post_multipart(&self, path: &str, json_part: &str, json: &Value, files: &[(&str, Vec<u8>, &str)]) -> Outcome {
-        const BOUNDARY: &str = "faultkit-boundary-5c2e";
-        let mut body = Vec::new();
-        body.extend_from_slice(
-            format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{json_part}\"\r\nContent-Type: application/json\r\n\r\n{json}\r\n")
-                .as_bytes(),
-        );
-        for (i, (name, bytes, content_type)) in files.iter().enumerate() {
-            body.extend_from_slice(
-                format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"p{i}\"\r\nContent-Type: {content_type}\r\n\r\n")
-                    .as_bytes(),
-            );
-            body.extend_from_slice(bytes);
-            body.extend_from_slice(b"\r\n");
-        }
-        body.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
-        let content_type = format!("multipart/form-data; boundary={BOUNDARY}");
+        let (body, content_type) = (multipart::body(json_part, json, files), multipart::content_type());
         let sent = self.exchange_with("POST", path, (Bytes::from(body), content_type), None);
         match tokio::time::timeout(Duration::from_secs(120), sent).await {
             Ok((outcome, _)) => outcome,

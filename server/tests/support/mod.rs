@@ -14,6 +14,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 pub mod county;
 pub mod key_order;
+pub mod multipart;
 
 use sqlx::{Connection, Executor, PgConnection};
 use tempfile::TempDir;
