@@ -24,11 +24,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::routing::get;
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::io::BufReader;
+use tokio::net::TcpStream;
 use tokio::sync::{mpsc, Mutex};
 use wangge_core::LonLat;
 use wangge_server::{app, state_from_config, Config};
+use wangge_tests::bench_http::{exchange, serve, sign_in, ThrowawayDb};
 use wangge_tests::{repo_root, Points};
 
 /// Keep-alive connections the load generator uses.
@@ -95,7 +96,7 @@ async fn run(seconds: f64, postgis: Option<&str>) -> Result<(), Box<dyn std::err
     let mut sustained = vec![("SQLite (WAL, synchronous=FULL)", "≥ 8,000/s", intake_rows("sqlite", &dir, None, seconds).await?)];
     let _ = std::fs::remove_dir_all(&dir);
     if let Some(url) = postgis {
-        let db = ThrowawayDb::create(url).await?;
+        let db = ThrowawayDb::create(url, "load").await?;
         std::fs::create_dir_all(&dir)?;
         let best = intake_rows("postgis", &dir, Some(db.url.clone()), seconds).await;
         let _ = std::fs::remove_dir_all(&dir);
@@ -219,51 +220,6 @@ async fn locate_rows(addr: std::net::SocketAddr, token: &str) -> Result<(), Box<
     Ok(())
 }
 
-/// A database made for one run on the server of `admin_url`, dropped by [`Self::drop_database`].
-struct ThrowawayDb {
-    admin_url: String,
-    name: String,
-    url: String,
-}
-
-impl ThrowawayDb {
-    async fn create(admin_url: &str) -> Result<Self, Box<dyn std::error::Error>> {
-        use sqlx::{Connection, Executor};
-        let name = format!("wangge_bench_load_{}", std::process::id());
-        let mut admin = sqlx::PgConnection::connect(admin_url).await?;
-        admin.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).await?;
-        admin.close().await?;
-        let base = admin_url.rsplit_once('/').map_or(admin_url, |(base, _)| base);
-        Ok(Self { admin_url: admin_url.to_owned(), url: format!("{base}/{name}"), name })
-    }
-
-    async fn drop_database(self) -> Result<(), Box<dyn std::error::Error>> {
-        use sqlx::{Connection, Executor};
-        let mut admin = sqlx::PgConnection::connect(&self.admin_url).await?;
-        admin.execute(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name))).await?;
-        admin.close().await?;
-        Ok(())
-    }
-}
-
-/// A bearer token of the demo account `username`, from `POST /api/v1/auth/token`.
-async fn sign_in(addr: std::net::SocketAddr, username: &str) -> Result<String, Box<dyn std::error::Error>> {
-    let body = serde_json::json!({ "username": username, "password": wangge_server::demo::DEMO_PASSWORD, "label": "bench-load" }).to_string();
-    let request = format!(
-        "POST /api/v1/auth/token HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    );
-    let stream = TcpStream::connect(addr).await?;
-    let mut conn = BufReader::new(stream);
-    let (status, answer) = exchange(&mut conn, request.as_bytes()).await?;
-    let answer: serde_json::Value = serde_json::from_slice(&answer)
-        .map_err(|e| format!("sign-in as {username}: {status}, not JSON ({e})"))?;
-    match answer["token"].as_str() {
-        Some(token) if (200..300).contains(&status) => Ok(token.to_owned()),
-        _ => Err(format!("sign-in as {username} refused: {status} {answer}").into()),
-    }
-}
-
 fn row(label: &str, offered: Option<f64>, o: &Outcome) {
     let offered = offered.map_or("max".to_string(), |r| format!("{r:.0}"));
     println!(
@@ -273,16 +229,6 @@ fn row(label: &str, offered: Option<f64>, o: &Outcome) {
         o.p50_ms,
         o.p99_ms
     );
-}
-
-/// Serves `router` on a free loopback port.
-async fn serve(router: axum::Router) -> std::io::Result<std::net::SocketAddr> {
-    let listener = TcpListener::bind("127.0.0.1:0").await?;
-    let addr = listener.local_addr()?;
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, router).await;
-    });
-    Ok(addr)
 }
 
 /// Sends requests at `rate` per second for `seconds` (open loop).
@@ -383,31 +329,6 @@ async fn collect(workers: Vec<Worker>, sent: usize, start: Instant) -> Result<Ou
     lat.sort_by(f64::total_cmp);
     let pick = |q: f64| lat.get(((lat.len() as f64 * q) as usize).min(lat.len().saturating_sub(1))).copied().unwrap_or(f64::NAN);
     Ok(Outcome { sent, ok: lat.len(), elapsed, p50_ms: pick(0.5), p99_ms: pick(0.99), statuses, first_failure })
-}
-
-/// Writes one request and reads its response: its status and body.
-async fn exchange(conn: &mut BufReader<TcpStream>, req: &[u8]) -> std::io::Result<(u16, Vec<u8>)> {
-    conn.get_mut().write_all(req).await?;
-    let mut status = String::new();
-    conn.read_line(&mut status).await?;
-    let code = status.split(' ').nth(1).and_then(|c| c.parse::<u16>().ok());
-    let code = code.ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidData, format!("no status line: {status:?}")))?;
-    let mut length = 0usize;
-    loop {
-        let mut line = String::new();
-        if conn.read_line(&mut line).await? == 0 {
-            return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "the connection closed inside the headers"));
-        }
-        if line == "\r\n" {
-            break;
-        }
-        if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-            length = v.trim().parse().unwrap_or(0);
-        }
-    }
-    let mut body = vec![0; length];
-    conn.read_exact(&mut body).await?;
-    Ok((code, body))
 }
 
 fn report_request(p: &LonLat, n: usize, token: &str) -> Vec<u8> {

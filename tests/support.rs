@@ -5,6 +5,9 @@ use std::sync::OnceLock;
 
 use wangge_geodata::County;
 
+#[path = "bench_http.rs"]
+pub mod bench_http;
+
 /// The repository root.
 pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")

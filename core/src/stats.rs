@@ -84,6 +84,11 @@ pub struct Counts {
 }
 
 impl Counts {
+    /// `reported` events of which `closed` are closed, with their closure rate.
+    pub fn of(reported: usize, closed: usize) -> Self {
+        Self { reported, closed, closure_rate: 0.0 }.finish()
+    }
+
     fn add(&mut self, closed: bool) {
         self.reported += 1;
         self.closed += usize::from(closed);
@@ -109,6 +114,20 @@ pub struct OnTime {
     pub verify_rate: f64,
     /// Percent finished on time.
     pub finish_rate: f64,
+}
+
+impl OnTime {
+    /// `stints` decided stints, `verified` of them verified and `finished` finished on time,
+    /// with their rates.
+    pub fn of(stints: usize, verified: usize, finished: usize) -> Self {
+        Self {
+            stints,
+            verified_on_time: verified,
+            finished_on_time: finished,
+            verify_rate: percent(verified, stints),
+            finish_rate: percent(finished, stints),
+        }
+    }
 }
 
 /// The figures of a period.

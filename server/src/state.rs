@@ -90,6 +90,8 @@ pub struct AppState {
     pub intake: Intake,
     /// Events created or changed by this process, for the live queue.
     pub changes: Changes,
+    /// The events held in memory for the figures, the heatmap and the choropleth.
+    pub cube: crate::events::cube::live::LiveCube,
     /// Where "now" comes from.
     pub clock: Clock,
     /// Accounts, sessions and tokens.
@@ -229,6 +231,8 @@ pub async fn state_from_config(config: &Config) -> Result<AppState, StartError> 
         state.demo_accounts =
             ensure_demo_accounts(&state.store, &rules.roster(), &rules.routing(), state.clock.now()).await?;
     }
+    // The figures' events are read in the background; until then the store answers.
+    state.cube.warm(&state.store, &state.rules);
     Ok(state)
 }
 
@@ -274,6 +278,7 @@ pub async fn state_from_store(
         rules,
         intake,
         changes,
+        cube: Default::default(),
         clock: Clock::System,
         auth,
         auditor,

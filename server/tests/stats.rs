@@ -74,6 +74,24 @@ async fn post(app: &Router, uri: &str, body: &Value) -> (StatusCode, Value) {
     send(app, request.expect("request")).await
 }
 
+/// A GET's JSON answer and where its figures came from (`Server-Timing`'s `desc`).
+async fn timed_get(app: &Router, uri: &str) -> (Value, String) {
+    let response = app.clone().oneshot(Request::get(uri).body(Body::empty()).expect("request")).await.expect("infallible service");
+    assert_eq!(response.status(), StatusCode::OK, "{uri}");
+    let timing = response.headers().get("server-timing").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    let source = timing.split("desc=\"").nth(1).and_then(|d| d.split('"').next()).unwrap_or_default().to_owned();
+    let bytes = response.into_body().collect().await.expect("body").to_bytes();
+    (serde_json::from_slice(&bytes).expect("JSON"), source)
+}
+
+/// An answer without its time of making.
+fn without_time(mut v: Value) -> Value {
+    if let Some(o) = v.as_object_mut() {
+        o.remove("generated_at");
+    }
+    v
+}
+
 async fn people(app: &Router, role: &str) -> i64 {
     let (status, body) = get(app, &format!("/api/v1/people?role={role}&per_page=1")).await;
     assert_eq!(status, StatusCode::OK, "{body}");
@@ -266,6 +284,104 @@ backend_tests! {
             assert_eq!(status, StatusCode::BAD_REQUEST, "{uri}: {body}");
             assert!(body["detail"].as_str().unwrap_or_default().contains(reason), "{uri}: {body}");
         }
+    }
+
+    #[tokio::test]
+    async fn figures_held_in_memory_answer_as_the_store_does_through_every_change_from_any_process() {
+        let db = Db::new().await;
+        let now = china(2025, 3, 20, 9);
+        let (state, app) = start(&db.config(mini()), now).await;
+        let gw = json!({"name": "测试", "role": "gridworker", "unit_code": "130730100", "phone": "13812345678", "grids": [G1], "device_id": "D001"});
+        let r = send(&app, Request::put("/api/v1/people/GW001").header(header::CONTENT_TYPE, "application/json").body(Body::from(gw.to_string())).unwrap()).await;
+        assert_eq!(r.0, StatusCode::CREATED, "{}", r.1);
+        let categories = ["hazard", "dispute", "livelihood", "other"];
+        let report = |app: Router, n: usize, tag: &'static str| async move {
+            let (lon, lat) = (IN_G1.0 + (n % 7) as f64 * 0.0004, IN_G1.1 + (n % 5) as f64 * 0.0003);
+            let body = json!({
+                "report_id": format!("{tag}-{n}"), "category": categories[n % 4], "description": "楼道里有燃气味",
+                "location": {"lon": lon, "lat": lat}, "reporter": {"kind": "resident"}, "channel": "web",
+            });
+            let (status, e) = post(&app, "/api/v1/reports", &body).await;
+            assert_eq!(status, StatusCode::CREATED, "{e}");
+            e["event_id"].as_str().unwrap().to_owned()
+        };
+        let mut ids = Vec::new();
+        for n in 0..24 {
+            ids.push(report(app.clone(), n, "a").await);
+        }
+        for id in ids.iter().step_by(3) {
+            for action in ["accept", "handle", "close"] {
+                let mut b = json!({"action": action});
+                if action != "accept" {
+                    b["note"] = json!("已处理");
+                }
+                let (status, e) = post(&app, &format!("/api/v1/events/{id}/transitions"), &b).await;
+                assert_eq!(status, StatusCode::OK, "{e}");
+            }
+        }
+        let uris = [
+            "/api/v1/stats?from=2025-03-01&to=2025-03-31".to_owned(),
+            format!("/api/v1/stats?from=2025-03-20&to=2025-03-20&grid={G1}"),
+            "/api/v1/stats?from=2025-03-01&to=2025-03-31&township=130730100".to_owned(),
+            "/api/v1/map/heat?category=hazard,dispute,livelihood,other".to_owned(),
+            "/api/v1/map/heat?from=2025-03-20&to=2025-03-20&cell=0.001".to_owned(),
+            "/api/v1/map/choropleth?category=hazard,livelihood".to_owned(),
+            "/api/v1/map/choropleth?on=current&township=130730100".to_owned(),
+        ];
+        // Each answer from memory is the store path's answer, and says where it came from.
+        let compare = |app: Router, state: AppState, expect_reported: u64| {
+            let uris = uris.clone();
+            async move {
+                for uri in &uris {
+                    state.cube.set_enabled(false);
+                    let (from_store, source) = timed_get(&app, uri).await;
+                    assert_eq!(source, "store", "{uri}");
+                    state.cube.set_enabled(true);
+                    state.cube.build_now(&state.store, &state.rules).await.expect("the cube builds");
+                    let (from_memory, source) = timed_get(&app, uri).await;
+                    assert_eq!(source, "memory", "{uri}");
+                    assert_eq!(without_time(from_memory), without_time(from_store.clone()), "{uri}");
+                    if uri.starts_with("/api/v1/stats?from=2025-03-01&to=2025-03-31") && !uri.contains("township") {
+                        assert_eq!(from_store["reported"], expect_reported, "{uri}");
+                    }
+                }
+            }
+        };
+        compare(app.clone(), state.clone(), 24).await;
+
+        // Changes after the cube was built: new reports, events moved on and closed, duplicates
+        // marked and unmarked — and reports and closings written by another process on the same
+        // store, whose own cube this one never hears from.
+        for n in 24..30 {
+            ids.push(report(app.clone(), n, "a").await);
+        }
+        let (status, e) = post(&app, &format!("/api/v1/events/{}/duplicate", ids[1]), &json!({"of": ids[2], "reason": "同一处"})).await;
+        assert_eq!(status, StatusCode::OK, "{e}");
+        let (status, e) = post(&app, &format!("/api/v1/events/{}/duplicate", ids[4]), &json!({"of": ids[5], "reason": "同一处"})).await;
+        assert_eq!(status, StatusCode::OK, "{e}");
+        let r = send(&app, Request::delete(format!("/api/v1/events/{}/duplicate", ids[4])).body(Body::empty()).unwrap()).await;
+        assert!(r.0.is_success(), "{}", r.1);
+        let (other_state, other) = start(&db.config(mini()), now).await;
+        for n in 0..5 {
+            let id = report(other.clone(), n, "b").await;
+            if n % 2 == 0 {
+                for action in ["accept", "handle", "close"] {
+                    let mut b = json!({"action": action});
+                    if action != "accept" {
+                        b["note"] = json!("已处理");
+                    }
+                    let (status, e) = post(&other, &format!("/api/v1/events/{id}/transitions"), &b).await;
+                    assert_eq!(status, StatusCode::OK, "{e}");
+                }
+            }
+        }
+        drop(other_state);
+        // 24 + 6 + 5 reported, one of them marked a duplicate (the other unmarked again).
+        let (f, source) = timed_get(&app, "/api/v1/stats?from=2025-03-01&to=2025-03-31").await;
+        assert_eq!(source, "memory");
+        assert_eq!(f["reported"], 34, "{f}");
+        assert_eq!(f["closed"], 8 + 3, "{f}");
+        compare(app.clone(), state.clone(), 34).await;
     }
 
     #[tokio::test]

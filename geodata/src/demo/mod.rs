@@ -10,4 +10,4 @@ pub mod year;
 pub use population::{population, DemoRecord, DemoSpecial, Population};
 pub use patrols::{patrols_2023, DemoCheckin, DemoFix, DemoPatrol};
 pub use roster::{roster, GridRef};
-pub use year::{year_2023, DemoError, DemoEvent, Step, CLOSED_2023, YEAR_2023};
+pub use year::{year, year_2023, DemoError, DemoEvent, Step, YearPlan, CLOSED_2023, YEAR_2023};

@@ -113,21 +113,66 @@ fn department(sub: &str) -> &'static str {
     }
 }
 
-/// Generates the year. `parents` maps street-unit grid codes to their community grid.
+/// What a generated year holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct YearPlan {
+    /// The year (its working days must be in the calendar).
+    pub year: i32,
+    /// The generator's seed.
+    pub seed: u64,
+    /// Events per category.
+    pub counts: [(Category, usize); 4],
+    /// How many of them are closed by the end of the record (the latest reported stay open).
+    pub closed: usize,
+    /// Report ids are `{prefix}-{n:05}`.
+    pub prefix: String,
+}
+
+impl YearPlan {
+    /// The county's 2023, as its self-evaluation counts it.
+    pub fn county_2023() -> Self {
+        Self { year: 2023, seed: 0x0001_0505, counts: YEAR_2023, closed: CLOSED_2023, prefix: "HL2023".into() }
+    }
+
+    /// `scale` times the county's 2023 in `year` (a province-year for benchmarks), as batch
+    /// `batch` of such years with its own seed and ids.
+    pub fn scaled(year: i32, batch: u32) -> Self {
+        Self {
+            year,
+            seed: 0x0001_0505 ^ (u64::from(batch) + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15),
+            counts: YEAR_2023,
+            closed: CLOSED_2023,
+            prefix: format!("HL{year}B{batch:04}"),
+        }
+    }
+}
+
+/// Generates the county's 2023. `parents` maps street-unit grid codes to their community grid.
 pub fn year_2023(
     index: &GridIndex,
     parents: &HashMap<String, String>,
     roster: &Roster,
     cal: &WorkingCalendar,
 ) -> Result<Vec<DemoEvent>, DemoError> {
-    let mut rng = Rng::new(0x0001_0505);
-    let days = working_days(cal, 2023)?;
+    year(index, parents, roster, cal, &YearPlan::county_2023())
+}
+
+/// Generates a year of events by `plan`.
+pub fn year(
+    index: &GridIndex,
+    parents: &HashMap<String, String>,
+    roster: &Roster,
+    cal: &WorkingCalendar,
+    plan: &YearPlan,
+) -> Result<Vec<DemoEvent>, DemoError> {
+    let mut rng = Rng::new(plan.seed);
+    let days = working_days(cal, plan.year)?;
     let weights = grid_weights(index);
-    let mut cats: Vec<Category> = YEAR_2023.iter().flat_map(|&(c, n)| std::iter::repeat_n(c, n)).collect();
+    let mut cats: Vec<Category> = plan.counts.iter().flat_map(|&(c, n)| std::iter::repeat_n(c, n)).collect();
     shuffle(&mut rng, &mut cats);
     let mut times: Vec<DateTime<Utc>> = cats.iter().map(|_| moment(&mut rng, &days)).collect();
     times.sort();
-    let open_from = cats.len() - (cats.len() - CLOSED_2023);
+    let open_from = plan.closed.min(cats.len());
     let mut events = Vec::with_capacity(cats.len());
     for (i, (&cat, &at)) in cats.iter().zip(&times).enumerate() {
         let grid = pick(&mut rng, &weights);
@@ -143,7 +188,7 @@ pub fn year_2023(
         let complexity = complexity(&mut rng, cat);
         let first = roster.assign(place);
         let mut ev = DemoEvent {
-            report_id: format!("HL2023-{:05}", i + 1),
+            report_id: format!("{}-{:05}", plan.prefix, i + 1),
             category: cat,
             subcategory: sub,
             description: format!("{}：{}", g.village.name, detail),

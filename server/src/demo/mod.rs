@@ -167,11 +167,31 @@ fn grid_refs(grids: &[Grid]) -> Vec<GridRef<'_>> {
 
 /// The year's events, each replayed into the rows a live intake and its transitions store.
 fn generate(grids: &[Grid], roster: &Arc<Roster>, cal: &WorkingCalendar) -> Result<Vec<NewEvent>, DemoLoadError> {
-    let index = GridIndex::build(grids.iter().map(grid_shape).collect()).map_err(DemoLoadError::Index)?;
-    let parents: HashMap<String, String> =
-        grids.iter().filter_map(|g| Some((g.code.clone(), g.parent_grid.clone()?))).collect();
-    let year = demo::year_2023(&index, &parents, roster, cal).map_err(DemoLoadError::Generate)?;
-    year.iter().map(|e| replay(e, &index, &parents, roster, cal)).collect()
+    Generator::new(grids)?.year(roster, cal, &demo::YearPlan::county_2023())
+}
+
+/// Generates years of events over a store's grids, as stored rows (the benchmarks' province-
+/// years: [`demo::YearPlan::scaled`]).
+#[derive(Debug)]
+pub struct Generator {
+    index: GridIndex,
+    parents: HashMap<String, String>,
+}
+
+impl Generator {
+    /// Over these grids.
+    pub fn new(grids: &[Grid]) -> Result<Self, DemoLoadError> {
+        let index = GridIndex::build(grids.iter().map(grid_shape).collect()).map_err(DemoLoadError::Index)?;
+        let parents = grids.iter().filter_map(|g| Some((g.code.clone(), g.parent_grid.clone()?))).collect();
+        Ok(Self { index, parents })
+    }
+
+    /// One year by `plan`, each event replayed into the rows a live intake and its transitions
+    /// store.
+    pub fn year(&self, roster: &Roster, cal: &WorkingCalendar, plan: &demo::YearPlan) -> Result<Vec<NewEvent>, DemoLoadError> {
+        let year = demo::year(&self.index, &self.parents, roster, cal, plan).map_err(DemoLoadError::Generate)?;
+        year.iter().map(|e| replay(e, &self.index, &self.parents, roster, cal)).collect()
+    }
 }
 
 /// One generated event as stored: its `reported` row, then one row per step.

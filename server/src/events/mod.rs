@@ -4,6 +4,7 @@
 //! lists as spreadsheets.
 
 pub mod changes;
+pub mod cube;
 pub mod holders;
 pub mod intake;
 pub mod nearby;

@@ -326,19 +326,19 @@ fn ring_json(out: &mut String, ring: &LineString<f64>) {
 /// The heatmap of `points`: each one with weight 1 if there are at most `max_points`, else one
 /// point per non-empty square cell of `cell_deg` degrees, at its events' mean position, weighted
 /// by their count (cells in west-to-east, south-to-north order).
-pub fn heat(points: &[EventPoint], cell_deg: f64, max_points: usize) -> HeatMap {
+pub fn heat(points: &[(f64, f64)], cell_deg: f64, max_points: usize) -> HeatMap {
     let total = u64::try_from(points.len()).unwrap_or(u64::MAX);
     if points.len() <= max_points {
-        let points = points.iter().map(|p| [round(p.lon), round(p.lat), 1.0]).collect();
+        let points = points.iter().map(|&(lon, lat)| [round(lon), round(lat), 1.0]).collect();
         return HeatMap { mode: HeatMode::Points, total, cell_deg: None, points };
     }
     let mut cells: BTreeMap<(i64, i64), (f64, f64, u64)> = BTreeMap::new();
-    for p in points {
+    for &(lon, lat) in points {
         // Coordinates are at most 180 degrees and cells at least 0.0005: the cast cannot overflow.
-        let key = ((p.lon / cell_deg).floor() as i64, (p.lat / cell_deg).floor() as i64);
+        let key = ((lon / cell_deg).floor() as i64, (lat / cell_deg).floor() as i64);
         let cell = cells.entry(key).or_insert((0.0, 0.0, 0));
-        cell.0 += p.lon;
-        cell.1 += p.lat;
+        cell.0 += lon;
+        cell.1 += lat;
         cell.2 += 1;
     }
     let points = cells
@@ -351,13 +351,18 @@ pub fn heat(points: &[EventPoint], cell_deg: f64, max_points: usize) -> HeatMap 
     HeatMap { mode: HeatMode::Cells, total, cell_deg: Some(cell_deg), points }
 }
 
-/// Counts of `points` per grid for every grid of `grids` (`(code, area_km2)`, zero counts
-/// included); events in grids not listed are left out.
-pub fn choropleth<'a>(grids: impl Iterator<Item = (&'a str, f64)>, points: &[EventPoint]) -> Choropleth {
+/// Events per grid code.
+pub fn grid_counts(points: &[EventPoint]) -> HashMap<&str, u64> {
     let mut counts: HashMap<&str, u64> = HashMap::new();
     for p in points {
         *counts.entry(p.grid_code.as_str()).or_default() += 1;
     }
+    counts
+}
+
+/// The `counts` (events per grid code) of every grid of `grids` (`(code, area_km2)`, zero
+/// counts included); events in grids not listed are left out.
+pub fn choropleth<'a>(grids: impl Iterator<Item = (&'a str, f64)>, counts: &HashMap<&str, u64>) -> Choropleth {
     let grids: Vec<GridCount> = grids
         .map(|(code, area_km2)| {
             let count = counts.get(code).copied().unwrap_or(0);
@@ -387,13 +392,17 @@ mod tests {
     use super::*;
     use wangge_core::event::Category;
 
+    fn lonlat(points: &[EventPoint]) -> Vec<(f64, f64)> {
+        points.iter().map(|p| (p.lon, p.lat)).collect()
+    }
+
     fn at(lon: f64, lat: f64, grid: &str) -> EventPoint {
         EventPoint { lon, lat, category: Category::Hazard, grid_code: grid.into() }
     }
 
     #[test]
     fn few_events_are_points_of_weight_one() {
-        let h = heat(&[at(115.5000004, 40.4, "g"), at(115.51, 40.41, "g")], 0.005, 2);
+        let h = heat(&lonlat(&[at(115.5000004, 40.4, "g"), at(115.51, 40.41, "g")]), 0.005, 2);
         assert_eq!(h.mode, HeatMode::Points);
         assert_eq!((h.total, h.cell_deg), (2, None));
         assert_eq!(h.points, vec![[115.5, 40.4, 1.0], [115.51, 40.41, 1.0]]);
@@ -403,6 +412,7 @@ mod tests {
     fn many_events_are_cells_at_their_mean_weighted_by_count() {
         // Two in one 0.01° cell, one in the cell to the east, one in the cell to the north.
         let points = [at(115.501, 40.401, "a"), at(115.503, 40.405, "a"), at(115.515, 40.401, "b"), at(115.501, 40.419, "c")];
+        let points = lonlat(&points);
         let h = heat(&points, 0.01, 3);
         assert_eq!(h.mode, HeatMode::Cells);
         assert_eq!((h.total, h.cell_deg), (4, Some(0.01)));
@@ -416,7 +426,7 @@ mod tests {
     #[test]
     fn choropleths_list_every_grid_with_densities() {
         let points = [at(0.0, 0.0, "a"), at(0.0, 0.0, "a"), at(0.0, 0.0, "b"), at(0.0, 0.0, "elsewhere")];
-        let c = choropleth([("a", 0.5), ("b", 2.0), ("c", 1.0), ("d", 0.0)].into_iter(), &points);
+        let c = choropleth([("a", 0.5), ("b", 2.0), ("c", 1.0), ("d", 0.0)].into_iter(), &grid_counts(&points));
         let got: Vec<(&str, u64, f64)> = c.grids.iter().map(|g| (g.code.as_str(), g.count, g.per_km2)).collect();
         assert_eq!(got, vec![("a", 2, 4.0), ("b", 1, 0.5), ("c", 0, 0.0), ("d", 0, 0.0)]);
         assert_eq!((c.max_count, c.max_per_km2), (2, 4.0));

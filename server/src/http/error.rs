@@ -223,6 +223,15 @@ impl From<crate::disputes::callbacks::CallbackFailure> for ApiError {
     }
 }
 
+impl From<crate::events::cube::live::CubeError> for ApiError {
+    fn from(e: crate::events::cube::live::CubeError) -> Self {
+        match e {
+            crate::events::cube::live::CubeError::Store(e) => e.into(),
+            task @ crate::events::cube::live::CubeError::Task(_) => Self::Internal(task.to_string()),
+        }
+    }
+}
+
 impl From<crate::patrols::figures::FiguresError> for ApiError {
     fn from(e: crate::patrols::figures::FiguresError) -> Self {
         match e {

@@ -30,3 +30,38 @@ pub struct EventPoint {
     /// The grid it was reported in.
     pub grid_code: String,
 }
+
+/// One event as the in-memory figures keep it: its history, where it is, when it was reported
+/// and whether it is marked a duplicate (the figures leave those out).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FactRow {
+    /// The event and its timeline.
+    pub history: crate::records::EventHistory,
+    /// Longitude, CGCS2000.
+    pub lon: f64,
+    /// Latitude, CGCS2000.
+    pub lat: f64,
+    /// When it was reported.
+    pub reported_at: DateTime<Utc>,
+    /// Marked a duplicate of another event.
+    pub duplicate: bool,
+}
+
+/// Where a process's in-memory figures are up to in the store's log of event changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChangeMark {
+    /// SQLite: the last change read (its ids are in commit order).
+    Sqlite(i64),
+    /// PostgreSQL: the oldest transaction still running when the log was last read; the rows of
+    /// that transaction and every later one are read again next time.
+    Postgres(u64),
+}
+
+/// Events changed since a mark.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Changed {
+    /// Their ids (each once).
+    pub event_ids: Vec<String>,
+    /// Where the next read starts.
+    pub mark: ChangeMark,
+}

@@ -10,7 +10,7 @@ use super::events::{parse_complexity, Key};
 use super::time::Time;
 use super::{query, PgStore, SqliteStore, StoreError};
 use crate::records::Place;
-use crate::records::{EventPoint, PointFilter};
+use crate::records::{ChangeMark, Changed, EventPoint, FactRow, PointFilter};
 use crate::records::{EventHistory, StatsFilter, StoredAction};
 
 /// The figures and map methods of one backend (`sqlite` or `postgres`).
@@ -73,8 +73,141 @@ macro_rules! figure_store {
                     q.build_query_as().fetch_all(&self.pool).await.map_err(query("reading events for the map"))?;
                 rows.into_iter().map(PointRow::into_point).collect()
             }
+
+            /// Up to `limit` events after `after` in event id order (from the first when
+            /// `None`), as the in-memory figures keep them, duplicates included and marked.
+            pub async fn fact_rows_after(&self, after: Option<&str>, limit: u32) -> Result<Vec<FactRow>, StoreError> {
+                let mut q = sqlx::QueryBuilder::<$db>::new(concat!(
+                    "SELECT e.event_id, e.category, e.complexity, e.state, e.grid_code, e.village_code,
+                            e.township_code, (SELECT ",
+                    dialect!($dialect, actions_json),
+                    " FROM event_transition t WHERE t.event_id = e.event_id AND t.action <> 'reported') AS actions,
+                            e.lon, e.lat, e.reported_at,
+                            EXISTS (SELECT 1 FROM event_duplicate d WHERE d.event_id = e.event_id) AS duplicate
+                       FROM event e WHERE "
+                ));
+                match after {
+                    Some(id) => q.push("e.event_id > ").push_bind(id),
+                    None => q.push("TRUE"),
+                };
+                q.push(" ORDER BY e.event_id LIMIT ").push_bind(i64::from(limit));
+                let rows: Vec<FactRowRaw> =
+                    q.build_query_as().fetch_all(&self.pool).await.map_err(query("reading events for the figures"))?;
+                rows.into_iter().map(FactRowRaw::into_fact).collect()
+            }
+
+            /// The events listed, as the in-memory figures keep them (an id not stored is left
+            /// out).
+            pub async fn fact_rows_of(&self, ids: &[String]) -> Result<Vec<FactRow>, StoreError> {
+                let mut out = Vec::with_capacity(ids.len());
+                for chunk in ids.chunks(500) {
+                    let mut q = sqlx::QueryBuilder::<$db>::new(concat!(
+                        "SELECT e.event_id, e.category, e.complexity, e.state, e.grid_code, e.village_code,
+                                e.township_code, (SELECT ",
+                        dialect!($dialect, actions_json),
+                        " FROM event_transition t WHERE t.event_id = e.event_id AND t.action <> 'reported') AS actions,
+                                e.lon, e.lat, e.reported_at,
+                                EXISTS (SELECT 1 FROM event_duplicate d WHERE d.event_id = e.event_id) AS duplicate
+                           FROM event e WHERE e.event_id IN ("
+                    ));
+                    let mut list = q.separated(", ");
+                    for id in chunk {
+                        list.push_bind(id.as_str());
+                    }
+                    q.push(")");
+                    let rows: Vec<FactRowRaw> =
+                        q.build_query_as().fetch_all(&self.pool).await.map_err(query("reading changed events for the figures"))?;
+                    for row in rows {
+                        out.push(row.into_fact()?);
+                    }
+                }
+                Ok(out)
+            }
+
+            /// Forgets the log of event changes older than `before` (every process has read it
+            /// long since; one that has not rebuilds its figures).
+            pub async fn prune_event_changes(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
+                let done = sqlx::query("DELETE FROM event_change WHERE changed_at < $1")
+                    .bind(Time::from(before))
+                    .execute(&self.pool)
+                    .await
+                    .map_err(query("pruning the log of event changes"))?;
+                Ok(done.rows_affected())
+            }
         }
     };
+}
+
+/// Most change rows read at once: beyond it a process rebuilds its figures instead.
+pub const CHANGES_READ_MAX: i64 = 100_000;
+
+impl SqliteStore {
+    /// Where the log of event changes ends now.
+    pub async fn event_change_mark(&self) -> Result<ChangeMark, StoreError> {
+        let last: i64 = sqlx::query_scalar("SELECT coalesce(max(change_id), 0) FROM event_change")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(query("reading the log of event changes"))?;
+        Ok(ChangeMark::Sqlite(last))
+    }
+
+    /// The events changed after `mark` (`None`: too many, or a mark of the other store; rebuild).
+    pub async fn events_changed_since(&self, mark: ChangeMark) -> Result<Option<Changed>, StoreError> {
+        let ChangeMark::Sqlite(after) = mark else { return Ok(None) };
+        let rows: Vec<(i64, String)> =
+            sqlx::query_as("SELECT change_id, event_id FROM event_change WHERE change_id > $1 ORDER BY change_id LIMIT $2")
+                .bind(after)
+                .bind(CHANGES_READ_MAX)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(query("reading the log of event changes"))?;
+        if rows.len() >= usize::try_from(CHANGES_READ_MAX).unwrap_or(usize::MAX) {
+            return Ok(None);
+        }
+        let last = rows.last().map_or(after, |r| r.0);
+        Ok(Some(Changed { event_ids: distinct(rows.into_iter().map(|r| r.1)), mark: ChangeMark::Sqlite(last) }))
+    }
+}
+
+impl PgStore {
+    /// The oldest transaction running now: every change committed later has this id or a
+    /// later one.
+    pub async fn event_change_mark(&self) -> Result<ChangeMark, StoreError> {
+        let xmin: String = sqlx::query_scalar("SELECT pg_snapshot_xmin(pg_current_snapshot())::text")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(query("reading the transaction horizon"))?;
+        let xmin = xmin.parse::<u64>().map_err(|e| StoreError::BadRow {
+            table: "pg_current_snapshot",
+            code: xmin.clone(),
+            reason: format!("not a transaction id: {e}"),
+        })?;
+        Ok(ChangeMark::Postgres(xmin))
+    }
+
+    /// The events changed by transactions from `mark` on (`None`: too many, or a mark of the
+    /// other store; rebuild). The horizon is read first: a transaction still running then has
+    /// an id at or after it, so the next read finds its rows.
+    pub async fn events_changed_since(&self, mark: ChangeMark) -> Result<Option<Changed>, StoreError> {
+        let ChangeMark::Postgres(from) = mark else { return Ok(None) };
+        let next = self.event_change_mark().await?;
+        let rows: Vec<(String,)> = sqlx::query_as("SELECT event_id FROM event_change WHERE txid >= $1::text::xid8 LIMIT $2")
+            .bind(from.to_string())
+            .bind(CHANGES_READ_MAX)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(query("reading the log of event changes"))?;
+        if rows.len() >= usize::try_from(CHANGES_READ_MAX).unwrap_or(usize::MAX) {
+            return Ok(None);
+        }
+        Ok(Some(Changed { event_ids: distinct(rows.into_iter().map(|r| r.0)), mark: next }))
+    }
+}
+
+/// Each id once, in first-seen order.
+fn distinct(ids: impl Iterator<Item = String>) -> Vec<String> {
+    let mut seen = std::collections::HashSet::new();
+    ids.filter(|id| seen.insert(id.clone())).collect()
 }
 
 figure_store!(SqliteStore, sqlx::Sqlite, sqlite);
@@ -118,6 +251,29 @@ impl HistoryRow {
             .collect::<Result<_, StoreError>>()?;
         let place = Place { grid: self.grid_code, village: self.village_code, township: self.township_code };
         Ok(EventHistory { event_id: self.event_id, category, complexity, state, place, actions })
+    }
+}
+
+/// An event as the in-memory figures read it.
+#[derive(sqlx::FromRow)]
+struct FactRowRaw {
+    #[sqlx(flatten)]
+    history: HistoryRow,
+    lon: f64,
+    lat: f64,
+    reported_at: Time,
+    duplicate: bool,
+}
+
+impl FactRowRaw {
+    fn into_fact(self) -> Result<FactRow, StoreError> {
+        Ok(FactRow {
+            history: self.history.into_history()?,
+            lon: self.lon,
+            lat: self.lat,
+            reported_at: self.reported_at.into(),
+            duplicate: self.duplicate,
+        })
     }
 }
 

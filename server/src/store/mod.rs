@@ -33,7 +33,7 @@ use wangge_core::people::{Person, Responsibility, Roster};
 
 use crate::records::{Dataset, DatasetInfo, Grid, Township, Village};
 use crate::records::{EventFilter, EventRecord, Inserted, NewEvent, Page, Paged, TimelineEntry, TransitionWrite};
-use crate::records::{EventPoint, PointFilter};
+use crate::records::{ChangeMark, Changed, EventPoint, FactRow, PointFilter};
 use crate::records::{PersonFilter, PersonRecord};
 use crate::records::Department;
 use crate::records::{EventHistory, StatsFilter};
@@ -298,6 +298,31 @@ impl Store {
     /// Events matching the filter as points (where, what, which grid), for the map.
     pub async fn event_points(&self, filter: &PointFilter) -> Result<Vec<EventPoint>, StoreError> {
         dispatch!(self, s => s.event_points(filter).await)
+    }
+
+    /// Up to `limit` events after `after` in event id order, as the in-memory figures keep them.
+    pub async fn fact_rows_after(&self, after: Option<&str>, limit: u32) -> Result<Vec<FactRow>, StoreError> {
+        dispatch!(self, s => s.fact_rows_after(after, limit).await)
+    }
+
+    /// The events listed, as the in-memory figures keep them.
+    pub async fn fact_rows_of(&self, ids: &[String]) -> Result<Vec<FactRow>, StoreError> {
+        dispatch!(self, s => s.fact_rows_of(ids).await)
+    }
+
+    /// Where the log of event changes stands now.
+    pub async fn event_change_mark(&self) -> Result<ChangeMark, StoreError> {
+        dispatch!(self, s => s.event_change_mark().await)
+    }
+
+    /// The events changed since `mark` (`None`: the figures should be rebuilt instead).
+    pub async fn events_changed_since(&self, mark: ChangeMark) -> Result<Option<Changed>, StoreError> {
+        dispatch!(self, s => s.events_changed_since(mark).await)
+    }
+
+    /// Forgets the log of event changes older than `before`.
+    pub async fn prune_event_changes(&self, before: chrono::DateTime<chrono::Utc>) -> Result<u64, StoreError> {
+        dispatch!(self, s => s.prune_event_changes(before).await)
     }
 
     /// One person.

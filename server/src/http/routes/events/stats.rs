@@ -31,6 +31,7 @@ use crate::state::AppState;
 use crate::events::stats::facts;
 use crate::records::StatsFilter;
 use crate::http::routes::Routes;
+use crate::http::routes::grids::map::Source;
 use crate::disputes::figures;
 
 /// Most overdue events listed in the answer (the total is always given).
@@ -145,7 +146,34 @@ async fn figures(State(state): State<AppState>, caller: Caller, headers: HeaderM
     };
     let now = state.clock.now();
     let _turn = crate::http::overload::heavy_turn(&state).await?;
-    let histories = state.store.histories(&filter).await?;
+    let started = std::time::Instant::now();
+    let (asked, rule) = (filter.clone(), state.callback_rule.clone());
+    // Satisfaction: the period's closed events due a call-back by the county's rule.
+    let from_memory = state
+        .cube
+        .with(&state.store, &state.rules, move |c| {
+            let due = c.count_closed(&asked, |id, category| rule.due(id, category.as_str(), false));
+            (c.figures(&asked, now), due)
+        })
+        .await?;
+    let (figures, callback_due, source) = match from_memory {
+        Some((figures, due)) => (figures, due, Source::Memory),
+        None => {
+            let histories = state.store.histories(&filter).await?;
+            let due = histories
+                .iter()
+                .filter(|h| h.state.is_closed() && state.callback_rule.due(&h.event_id, h.category.as_str(), false))
+                .count() as u64;
+            let calendar = state.rules.calendar();
+            let figures = tokio::task::spawn_blocking(move || {
+                let all: Vec<_> = histories.iter().map(|h| facts(h, &calendar)).collect();
+                stats::figures(&all, now)
+            })
+            .await
+            .map_err(|e| ApiError::Internal(format!("the figures task failed: {e}")))?;
+            (figures, due, Source::Store)
+        }
+    };
     if let Some(format) = export {
         let by = by.unwrap_or(if filter.village.is_some() || filter.grid.is_some() {
             By::Grid
@@ -154,32 +182,18 @@ async fn figures(State(state): State<AppState>, caller: Caller, headers: HeaderM
         } else {
             By::Township
         });
-        let (calendar, catalog) = (state.rules.calendar(), state.catalog.load());
+        let catalog = state.catalog.load();
         let build = move || {
-            let all: Vec<_> = histories.iter().map(|h| facts(h, &calendar)).collect();
-            let f = stats::figures(&all, now);
             let counts = match by {
-                By::Township => &f.by_township,
-                By::Village => &f.by_village,
-                By::Grid => &f.by_grid,
+                By::Township => &figures.by_township,
+                By::Village => &figures.by_village,
+                By::Grid => &figures.by_grid,
             };
             crate::events::sheets::by_area(by, counts, &catalog)
         };
         return sheets::file(&state, format, Name { ascii: "stats", zh: "事件统计" }, "stats", build).await;
     }
-    // Satisfaction: the period's closed events due a call-back by the county's rule.
-    let callback_due = histories
-        .iter()
-        .filter(|h| h.state.is_closed() && state.callback_rule.due(&h.event_id, h.category.as_str(), false))
-        .count() as u64;
     let benefit = benefit(&state, &filter, (from, to), callback_due).await?;
-    let calendar = state.rules.calendar();
-    let figures = tokio::task::spawn_blocking(move || {
-        let all: Vec<_> = histories.iter().map(|h| facts(h, &calendar)).collect();
-        stats::figures(&all, now)
-    })
-    .await
-    .map_err(|e| ApiError::Internal(format!("the figures task failed: {e}")))?;
     // The overdue events themselves are event details: listed only for who may read events.
     let overdue = overdue(&state, &filter, now, caller.require(Permission::ReadEvents).is_ok()).await?;
     let names = Names::new(&state);
@@ -203,7 +217,7 @@ async fn figures(State(state): State<AppState>, caller: Caller, headers: HeaderM
         outcomes: benefit.3,
         generated_at: time_text(now),
     };
-    Ok(no_store(Json(answer).into_response()))
+    Ok(no_store(source.timed(Json(answer).into_response(), started)))
 }
 
 /// The benefit indicators (disputes, petitions, satisfaction, outcomes) of the period and area.

@@ -161,8 +161,18 @@ async fn heat(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQue
     let filter = point_filter(q.category.as_deref(), q.from.as_deref(), q.to.as_deref(), q.township, &scope)?;
     let _turn = crate::http::overload::heavy_turn(&state).await?;
     let cell = cell_deg(q.cell.as_deref())?;
-    let points = state.store.event_points(&filter).await?;
-    Ok(fresh(Json(map::heat(&points, cell, HEAT_POINTS_MAX)).into_response()))
+    let started = std::time::Instant::now();
+    let asked = filter.clone();
+    let from_memory = state.cube.with(&state.store, &state.rules, move |c| map::heat(&c.positions(&asked), cell, HEAT_POINTS_MAX)).await?;
+    let (answer, source) = match from_memory {
+        Some(answer) => (answer, Source::Memory),
+        None => {
+            let points = state.store.event_points(&filter).await?;
+            let positions: Vec<(f64, f64)> = points.iter().map(|p| (p.lon, p.lat)).collect();
+            (map::heat(&positions, cell, HEAT_POINTS_MAX), Source::Store)
+        }
+    };
+    Ok(fresh(source.timed(Json(answer).into_response(), started)))
 }
 
 #[utoipa::path(
@@ -180,31 +190,87 @@ async fn choropleth(
 ) -> Result<Response, ApiError> {
     let scope = caller.scope(Permission::ReadStats)?;
     let filter = point_filter(q.category.as_deref(), q.from.as_deref(), q.to.as_deref(), q.township, &scope)?;
-    let _turn = crate::http::overload::heavy_turn(&state).await?;
-    let mut points = state.store.event_points(&filter).await?;
-    match q.on.as_deref() {
-        None | Some("reported") => {}
-        Some("current") => {
-            let index = state.index.load();
-            for p in &mut points {
-                if let Ok(wangge_core::Located::Grid(i)) = index.locate(p.lon, p.lat) {
-                    if let Some(r) = index.grids().get(i) {
-                        p.grid_code.clone_from(&r.code);
-                    }
-                }
-            }
-        }
+    let current = match q.on.as_deref() {
+        None | Some("reported") => false,
+        Some("current") => true,
         Some(other) => return Err(ApiError::BadRequest(format!("on must be reported or current, got {other:?}"))),
-    }
+    };
+    let _turn = crate::http::overload::heavy_turn(&state).await?;
+    let started = std::time::Instant::now();
     let catalog = state.catalog.load();
-    let grids = catalog
+    let grids: Vec<(String, f64)> = catalog
         .grids()
         .iter()
         .map(|g| &g.grid)
         .filter(|g| filter.township.as_ref().is_none_or(|t| *t == g.township_code))
         .filter(|g| scope.covers(&g.code))
-        .map(|g| (g.code.as_str(), g.area_km2));
-    Ok(fresh(Json(map::choropleth(grids, &points)).into_response()))
+        .map(|g| (g.code.clone(), g.area_km2))
+        .collect();
+    let index = state.index.load();
+    let (asked, listed, now_index) = (filter.clone(), grids.clone(), index.clone());
+    let from_memory = state
+        .cube
+        .with(&state.store, &state.rules, move |c| {
+            let counts = if current {
+                relocated(&now_index, c.points(&asked))
+            } else {
+                c.grid_counts(&asked)
+            };
+            map::choropleth(listed.iter().map(|(code, area)| (code.as_str(), *area)), &counts)
+        })
+        .await?;
+    let (answer, source) = match from_memory {
+        Some(answer) => (answer, Source::Memory),
+        None => {
+            let points = state.store.event_points(&filter).await?;
+            let counts = if current {
+                relocated(&index, points.iter().map(|p| (p.lon, p.lat, p.grid_code.as_str())))
+            } else {
+                map::grid_counts(&points)
+            };
+            (map::choropleth(grids.iter().map(|(code, area)| (code.as_str(), *area)), &counts), Source::Store)
+        }
+    };
+    Ok(fresh(source.timed(Json(answer).into_response(), started)))
+}
+
+/// Events per grid on the current boundaries: each point in the grid that covers it now, or
+/// the grid it was reported in where no current grid does.
+fn relocated<'a>(
+    index: &'a wangge_core::GridIndex,
+    points: impl Iterator<Item = (f64, f64, &'a str)>,
+) -> std::collections::HashMap<&'a str, u64> {
+    let mut counts = std::collections::HashMap::new();
+    for (lon, lat, reported) in points {
+        let code = match index.locate(lon, lat) {
+            Ok(wangge_core::Located::Grid(i)) => index.grids().get(i).map_or(reported, |r| r.code.as_str()),
+            _ => reported,
+        };
+        *counts.entry(code).or_insert(0u64) += 1;
+    }
+    counts
+}
+
+/// Where an answer of figures was computed: the events held in memory, or the store.
+#[derive(Debug, Clone, Copy)]
+pub(in crate::http::routes) enum Source {
+    Memory,
+    Store,
+}
+
+impl Source {
+    /// Adds `Server-Timing: figures;desc="memory|store";dur=<ms>` to the answer.
+    pub(in crate::http::routes) fn timed(self, mut response: Response, started: std::time::Instant) -> Response {
+        let desc = match self {
+            Self::Memory => "memory",
+            Self::Store => "store",
+        };
+        let ms = started.elapsed().as_secs_f64() * 1000.0;
+        if let Ok(v) = HeaderValue::from_str(&format!("figures;desc=\"{desc}\";dur={ms:.2}")) {
+            response.headers_mut().insert("server-timing", v);
+        }
+        response
+    }
 }
 
 /// Figures change with every report: caches must ask again.
