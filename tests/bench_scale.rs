@@ -47,7 +47,7 @@ fn main() -> Res<()> {
         }
         return Ok(());
     }
-    let (mut build, mut lookup, mut notes) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut build, mut lookup, mut notes, mut figures) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for &k in &args.sizes {
         eprintln!("{k}×: building and measuring in a fresh process…");
         let out = Command::new(std::env::current_exe()?)
@@ -61,11 +61,35 @@ fn main() -> Res<()> {
                 Some(("B", row)) => build.push(row.to_string()),
                 Some(("L", row)) => lookup.push(row.to_string()),
                 Some(("N", row)) => notes.push(row.to_string()),
+                Some(("S", row)) => figures.push(row.to_string()),
                 _ => {}
             }
         }
     }
     print_report(&args, &build, &lookup, &notes);
+    table(&figures)
+}
+
+/// The `TABLE|` lines of scripts/bench.sh: each size's median lookup and build time against
+/// the 1× figures; fails on any disagreement with the baseline.
+fn table(figures: &[String]) -> Res<()> {
+    // k, median ns, build ms, disagreements
+    let rows: Vec<(usize, f64, f64, usize)> = figures
+        .iter()
+        .map(|r| {
+            let f: Vec<&str> = r.split('|').collect();
+            let num = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).ok_or_else(|| format!("bad figures line {r:?}"));
+            Ok((num(0)? as usize, num(1)?, num(2)?, num(3)? as usize))
+        })
+        .collect::<Result<_, String>>()?;
+    if let Some((k, _, _, n)) = rows.iter().find(|r| r.3 > 0) {
+        return Err(format!("{k}×: {n} points answered differently from the baseline: no figures from a wrong index").into());
+    }
+    let Some(&(_, one_ns, one_ms, _)) = rows.iter().find(|r| r.0 == 1) else { return Ok(()) };
+    for &(k, ns, ms, _) in rows.iter().filter(|r| r.0 > 1) {
+        println!("TABLE|point → grid at {k}× the county's grids (bench-scale), median ns|{ns:.0}|the same index at 1×|{one_ns:.0}|{:.2}|≤ 2× the 1× figure", one_ns / ns);
+        println!("TABLE|index build at {k}× the county's grids, ms|{ms:.0}|{k} × the 1× build|{:.0}|{:.2}|linear", one_ms * k as f64, one_ms * k as f64 / ms);
+    }
     Ok(())
 }
 
@@ -138,6 +162,7 @@ fn run_size(k: usize, n_points: usize) -> Res<()> {
         drop(black_box(again));
         ours.push(t);
     }
+    let ours_for_table = ours.clone();
     let theirs: Vec<f64> = (0..runs).map(|_| time(|| drop(black_box(BaselineIndex::build(&shapes))))).collect();
     let base = BaselineIndex::build(&shapes);
     let stats = index.raster_stats();
@@ -145,11 +170,13 @@ fn run_size(k: usize, n_points: usize) -> Res<()> {
     let mib = |b: usize| b as f64 / (1024.0 * 1024.0);
     println!("B|{k:>4}× {:>8} {:>9.1} ({runs}) {:>9.1} ({runs}) {:>11.1} {:>11.2} {:>10} {:>12}",
         shapes.len(), median(ours) * 1e3, median(theirs) * 1e3, mib(rss_growth), mib(bytes), cells, mixed);
-    lookups(k, &shapes, &index, &base, n_points);
+    let (median_ns, disagree) = lookups(k, &shapes, &index, &base, n_points);
+    println!("S|{k}|{median_ns}|{}|{disagree}", median(ours_for_table) * 1e3);
     Ok(())
 }
 
-fn lookups(k: usize, shapes: &[GridShape], index: &GridIndex, base: &BaselineIndex, n: usize) {
+/// Prints the `L|` line; answers our median and the disagreements.
+fn lookups(k: usize, shapes: &[GridShape], index: &GridIndex, base: &BaselineIndex, n: usize) -> (f64, usize) {
     let points = random_points(shapes, n);
     let overhead = timer_overhead();
     let ours = latency(&points, overhead, |p| index.grid_at(p));
@@ -167,6 +194,7 @@ fn lookups(k: usize, shapes: &[GridShape], index: &GridIndex, base: &BaselineInd
     println!("L|{k:>4}× {:>8} {:>6.1}% {:>9.0} {:>10.0} {:>10} {:>9.0} {:>10.0} {:>9.1}× {:>8.1}× {:>13}",
         points.len(), 100.0 * inside as f64 / points.len() as f64, ours.median, ours.p99, base_points.len(), theirs.median, theirs.p99,
         theirs.median / ours.median, theirs.p99 / ours.p99, disagree);
+    (ours.median, disagree)
 }
 
 /// Copies of the county side by side, `k` of them in a near-square block, each shifted by the

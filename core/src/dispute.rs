@@ -265,7 +265,13 @@ impl SamplingRule {
     /// assert!(!rule.due("E1", "livelihood", false));
     /// ```
     pub fn due(&self, event_id: &str, category: &str, requested: bool) -> bool {
-        requested || self.always.iter().any(|c| c == category) || bucket(event_id) < u32::from(self.share_percent.min(100))
+        requested || self.always.iter().any(|c| c == category) || Self::bucket(event_id) < self.share_percent.min(100)
+    }
+
+    /// The event id's sampling bucket in 0..100 (FNV-1a: stable across platforms and
+    /// versions); the rule's share calls back the buckets below it.
+    pub fn bucket(event_id: &str) -> u8 {
+        u8::try_from(bucket(event_id)).unwrap_or(u8::MAX)
     }
 }
 

@@ -31,3 +31,8 @@ CREATE TRIGGER event_change AFTER INSERT OR UPDATE OR DELETE ON event
 
 CREATE TRIGGER event_change_duplicate AFTER INSERT OR DELETE ON event_duplicate
     FOR EACH ROW EXECUTE FUNCTION event_change_note();
+
+-- A division's open events by deadline (its overdue events, 督办): without them a township's
+-- overdue count read every event the township ever had.
+CREATE INDEX event_open_township ON event (township_code, done_by) WHERE state IN ('assigned', 'accepted');
+CREATE INDEX event_open_village ON event (village_code, done_by) WHERE state IN ('assigned', 'accepted');

@@ -35,3 +35,8 @@ CREATE TRIGGER event_change_duplicate_delete AFTER DELETE ON event_duplicate
 BEGIN
     INSERT INTO event_change (event_id) VALUES (OLD.event_id);
 END;
+
+-- A division's open events by deadline (its overdue events, 督办): without them a township's
+-- overdue count read every event the township ever had.
+CREATE INDEX event_open_township ON event (township_code, done_by) WHERE state IN ('assigned', 'accepted');
+CREATE INDEX event_open_village ON event (village_code, done_by) WHERE state IN ('assigned', 'accepted');

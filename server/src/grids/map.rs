@@ -327,28 +327,161 @@ fn ring_json(out: &mut String, ring: &LineString<f64>) {
 /// point per non-empty square cell of `cell_deg` degrees, at its events' mean position, weighted
 /// by their count (cells in west-to-east, south-to-north order).
 pub fn heat(points: &[(f64, f64)], cell_deg: f64, max_points: usize) -> HeatMap {
-    let total = u64::try_from(points.len()).unwrap_or(u64::MAX);
-    if points.len() <= max_points {
-        let points = points.iter().map(|&(lon, lat)| [round(lon), round(lat), 1.0]).collect();
-        return HeatMap { mode: HeatMode::Points, total, cell_deg: None, points };
-    }
-    let mut cells: BTreeMap<(i64, i64), (f64, f64, u64)> = BTreeMap::new();
+    let mut heat = Heat::new(cell_deg, max_points, Extent::of(points.iter().copied()));
     for &(lon, lat) in points {
-        // Coordinates are at most 180 degrees and cells at least 0.0005: the cast cannot overflow.
-        let key = ((lon / cell_deg).floor() as i64, (lat / cell_deg).floor() as i64);
-        let cell = cells.entry(key).or_insert((0.0, 0.0, 0));
+        heat.add(lon, lat);
+    }
+    heat.finish()
+}
+
+/// Where points lie: their bounding box, in degrees.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Extent {
+    /// West, south, east, north.
+    pub bounds: Option<[f64; 4]>,
+}
+
+impl Extent {
+    /// The box around `points`.
+    pub fn of(points: impl Iterator<Item = (f64, f64)>) -> Self {
+        let mut e = Self { bounds: None };
+        for (lon, lat) in points {
+            e.include(lon, lat);
+        }
+        e
+    }
+
+    /// Grows the box to hold a point.
+    pub fn include(&mut self, lon: f64, lat: f64) {
+        let b = self.bounds.get_or_insert([lon, lat, lon, lat]);
+        *b = [b[0].min(lon), b[1].min(lat), b[2].max(lon), b[3].max(lat)];
+    }
+}
+
+/// Most cells kept in one dense table; a finer heatmap over a wider area uses a tree.
+const DENSE_CELLS_MAX: i64 = 1 << 18;
+
+/// A heatmap being made, one event at a time, in the order its points are to be listed.
+#[derive(Debug)]
+pub struct Heat {
+    cell_deg: f64,
+    max_points: usize,
+    extent: Extent,
+    points: Vec<(f64, f64)>,
+    total: u64,
+    cells: Option<Cells>,
+}
+
+/// Per cell: the sums of longitudes and latitudes, and the count.
+type CellSums = (f64, f64, u64);
+
+#[derive(Debug)]
+enum Cells {
+    /// Cells of the extent, column by column (west to east, then south to north).
+    Dense { x0: i64, y0: i64, rows: i64, sums: Vec<CellSums> },
+    Tree(BTreeMap<(i64, i64), CellSums>),
+}
+
+impl Heat {
+    /// A heatmap of cells of `cell_deg` for points inside `extent` (points outside it are
+    /// counted too, in a tree).
+    pub fn new(cell_deg: f64, max_points: usize, extent: Extent) -> Self {
+        Self { cell_deg, max_points, extent, points: Vec::new(), total: 0, cells: None }
+    }
+
+    /// The cell of a point. Coordinates are at most 180 degrees and cells at least 0.0005:
+    /// the casts cannot overflow.
+    fn key(&self, lon: f64, lat: f64) -> (i64, i64) {
+        ((lon / self.cell_deg).floor() as i64, (lat / self.cell_deg).floor() as i64)
+    }
+
+    fn cells(&self) -> Cells {
+        if let Some([w, s, e, n]) = self.extent.bounds {
+            let ((x0, y0), (x1, y1)) = (self.key(w, s), self.key(e, n));
+            let (cols, rows) = (x1 - x0 + 1, y1 - y0 + 1);
+            if cols > 0 && rows > 0 && cols.saturating_mul(rows) <= DENSE_CELLS_MAX {
+                let len = usize::try_from(cols * rows).unwrap_or(0);
+                return Cells::Dense { x0, y0, rows, sums: vec![(0.0, 0.0, 0); len] };
+            }
+        }
+        Cells::Tree(BTreeMap::new())
+    }
+
+    /// Adds the next event.
+    pub fn add(&mut self, lon: f64, lat: f64) {
+        self.total += 1;
+        if self.cells.is_none() {
+            self.points.push((lon, lat));
+            if self.points.len() <= self.max_points {
+                return;
+            }
+            let mut cells = self.cells();
+            for (lon, lat) in std::mem::take(&mut self.points) {
+                self.put(&mut cells, lon, lat);
+            }
+            self.cells = Some(cells);
+            return;
+        }
+        if let Some(mut cells) = self.cells.take() {
+            self.put(&mut cells, lon, lat);
+            self.cells = Some(cells);
+        }
+    }
+
+    fn put(&self, cells: &mut Cells, lon: f64, lat: f64) {
+        let (x, y) = self.key(lon, lat);
+        let cell = match cells {
+            Cells::Dense { x0, y0, rows, sums } => {
+                let (dx, dy) = (x - *x0, y - *y0);
+                let at = usize::try_from(dx * *rows + dy).ok().filter(|_| dy >= 0 && dy < *rows);
+                match at.and_then(|at| sums.get_mut(at)) {
+                    Some(cell) => cell,
+                    None => {
+                        // Outside the extent it was given: move everything to a tree.
+                        let tree = Self::tree_of(cells);
+                        *cells = Cells::Tree(tree);
+                        return self.put(cells, lon, lat);
+                    }
+                }
+            }
+            Cells::Tree(tree) => tree.entry((x, y)).or_insert((0.0, 0.0, 0)),
+        };
         cell.0 += lon;
         cell.1 += lat;
         cell.2 += 1;
     }
-    let points = cells
-        .into_values()
-        .map(|(lon, lat, n)| {
+
+    fn tree_of(cells: &Cells) -> BTreeMap<(i64, i64), CellSums> {
+        match cells {
+            Cells::Tree(tree) => tree.clone(),
+            Cells::Dense { x0, y0, rows, sums } => sums
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| c.2 > 0)
+                .map(|(i, c)| {
+                    let i = i64::try_from(i).unwrap_or(0);
+                    ((x0 + i / rows, y0 + i % rows), *c)
+                })
+                .collect(),
+        }
+    }
+
+    /// The heatmap: the points one by one if there were at most `max_points`, else the cells.
+    pub fn finish(self) -> HeatMap {
+        let Some(cells) = self.cells else {
+            let points = self.points.iter().map(|&(lon, lat)| [round(lon), round(lat), 1.0]).collect();
+            return HeatMap { mode: HeatMode::Points, total: self.total, cell_deg: None, points };
+        };
+        let mean = |&(lon, lat, n): &CellSums| {
             let count = n as f64;
             [round(lon / count), round(lat / count), count]
-        })
-        .collect();
-    HeatMap { mode: HeatMode::Cells, total, cell_deg: Some(cell_deg), points }
+        };
+        let points = match &cells {
+            Cells::Dense { sums, .. } => sums.iter().filter(|c| c.2 > 0).map(mean).collect(),
+            Cells::Tree(tree) => tree.values().map(mean).collect(),
+        };
+        HeatMap { mode: HeatMode::Cells, total: self.total, cell_deg: Some(self.cell_deg), points }
+    }
 }
 
 /// Events per grid code.
@@ -406,6 +539,32 @@ mod tests {
         assert_eq!(h.mode, HeatMode::Points);
         assert_eq!((h.total, h.cell_deg), (2, None));
         assert_eq!(h.points, vec![[115.5, 40.4, 1.0], [115.51, 40.41, 1.0]]);
+    }
+
+    #[test]
+    fn dense_and_tree_cells_answer_alike_whatever_extent_they_were_given() {
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut unit = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let points: Vec<(f64, f64)> = (0..20_000).map(|_| (115.3 + 0.7 * unit(), 40.1 + 0.5 * unit())).collect();
+        for cell in [0.0005, 0.005, 0.05] {
+            let dense = heat(&points, cell, 100);
+            let mut tree = Heat::new(cell, 100, Extent { bounds: None });
+            // Given a box that holds only part of the points: it moves to a tree midway.
+            let mut part = Heat::new(cell, 100, Extent::of(points[..5_000].iter().copied()));
+            for &(lon, lat) in &points {
+                tree.add(lon, lat);
+                part.add(lon, lat);
+            }
+            let (tree, part) = (tree.finish(), part.finish());
+            assert_eq!(dense.mode, HeatMode::Cells);
+            assert_eq!(dense, tree, "{cell}");
+            assert_eq!(dense, part, "{cell}");
+        }
     }
 
     #[test]

@@ -191,9 +191,11 @@ impl PgStore {
     pub async fn events_changed_since(&self, mark: ChangeMark) -> Result<Option<Changed>, StoreError> {
         let ChangeMark::Postgres(from) = mark else { return Ok(None) };
         let next = self.event_change_mark().await?;
-        let rows: Vec<(String,)> = sqlx::query_as("SELECT event_id FROM event_change WHERE txid >= $1::text::xid8 LIMIT $2")
-            .bind(from.to_string())
-            .bind(CHANGES_READ_MAX)
+        // The horizon spelled out, not bound: a prepared statement's generic plan cannot know
+        // how few rows lie past it and scans the whole log; with the number the index serves.
+        let sql = format!("SELECT event_id FROM event_change WHERE txid >= '{from}'::xid8 LIMIT {CHANGES_READ_MAX}");
+        let rows: Vec<(String,)> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .persistent(false)
             .fetch_all(&self.pool)
             .await
             .map_err(query("reading the log of event changes"))?;

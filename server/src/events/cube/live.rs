@@ -85,6 +85,20 @@ impl LiveCube {
         self.0.enabled.store(on, Ordering::SeqCst);
     }
 
+    /// Events held and the bytes they take, roughly (`None` while none are held).
+    pub async fn held(&self) -> Option<(usize, usize)> {
+        self.0.live.lock().await.as_ref().map(|l| (l.cube.len(), l.cube.bytes()))
+    }
+
+    /// Reads every event into a new cube now, replacing what is held (benchmarks, operators).
+    pub async fn rebuild_now(&self, store: &Store, rules: &Rules) -> Result<(), CubeError> {
+        let mut live = self.0.live.lock().await;
+        *live = None;
+        *live = Some(build(store, rules.calendar()).await?);
+        tick(Arc::downgrade(&self.0), store.clone());
+        Ok(())
+    }
+
     /// Builds the cube in the background unless it is built or being built.
     pub fn warm(&self, store: &Store, rules: &Rules) {
         if !self.0.enabled.load(Ordering::SeqCst) || self.0.building.swap(true, Ordering::SeqCst) {

@@ -16,7 +16,11 @@ use wangge_core::calendar::WorkingCalendar;
 use wangge_core::event::{Category, Tier};
 use wangge_core::stats::{Counts, Figures, OnTime};
 
+use wangge_core::dispute::SamplingRule;
+use wangge_core::wire::HeatMap;
+
 use crate::events::stats::facts;
+use crate::grids::map::{Extent, Heat};
 use crate::records::{FactRow, PointFilter, StatsFilter};
 
 /// One stint as the on-time rates count it.
@@ -48,6 +52,8 @@ struct Fact {
     closed: bool,
     /// Counted: stored and not marked a duplicate.
     counted: bool,
+    /// The id's call-back sampling bucket ([`SamplingRule::bucket`]).
+    bucket: u8,
     stints: Box<[Mark]>,
 }
 
@@ -93,7 +99,15 @@ pub struct Cube {
     grids: Codes,
     villages: Codes,
     townships: Codes,
+    /// Where the events are.
+    extent: Extent,
+    /// Per block of [`ZONE`] slots of `order`: the earliest and latest report in it (ms), so
+    /// that a period skips the blocks outside it (ids begin with the day, so blocks are days).
+    zones: Vec<(i64, i64)>,
 }
+
+/// Slots per zone.
+const ZONE: usize = 1024;
 
 /// Which division a filter narrows to, as interned numbers (`Some(None)`: a code no event has).
 type Narrow = Option<Option<u32>>;
@@ -101,7 +115,7 @@ type Narrow = Option<Option<u32>>;
 impl Cube {
     /// An empty cube.
     pub fn new() -> Self {
-        Self { ordered: true, ..Self::default() }
+        Self { ordered: true, extent: Extent { bounds: None }, ..Self::default() }
     }
 
     /// Events held (duplicates and removed events included).
@@ -116,8 +130,11 @@ impl Cube {
 
     /// Bytes held, roughly (facts, stints, ids and the slot map).
     pub fn bytes(&self) -> usize {
-        let stints: usize = self.facts.iter().map(|f| f.stints.len() * std::mem::size_of::<Mark>() + f.id.len()).sum();
-        self.facts.len() * (std::mem::size_of::<Fact>() + 4 + 48) + stints * 2
+        // Each fact, its slot in the order, its entry in the slot map (key, slot, control
+        // byte), its id twice (the fact's and the map's key) and its stints.
+        let per_fact = std::mem::size_of::<Fact>() + 4 + std::mem::size_of::<(Box<str>, u32)>() + 1;
+        let heap: usize = self.facts.iter().map(|f| 2 * f.id.len() + f.stints.len() * std::mem::size_of::<Mark>()).sum();
+        self.facts.len() * per_fact + heap
     }
 
     /// Adds an event or replaces what is held of it; its stints are replayed with `cal`.
@@ -146,17 +163,34 @@ impl Cube {
             township: self.townships.intern(&h.place.township),
             closed: f.closed,
             counted: !row.duplicate,
+            bucket: SamplingRule::bucket(&h.event_id),
             stints,
         };
+        self.extent.include(row.lon, row.lat);
         match self.slots.get(h.event_id.as_str()) {
-            Some(&slot) => self.facts[slot as usize] = fact,
+            Some(&slot) => {
+                let was = self.facts[slot as usize].reported_ms;
+                if was != fact.reported_ms {
+                    // Not something a report does; the zones are made again.
+                    self.ordered = false;
+                }
+                self.facts[slot as usize] = fact;
+            }
             None => {
                 let slot = u32::try_from(self.facts.len()).unwrap_or(u32::MAX);
                 let in_order = self.order.last().is_none_or(|&last| self.facts[last as usize].id < fact.id);
                 self.ordered &= in_order;
+                let ms = fact.reported_ms;
                 self.slots.insert(fact.id.clone(), slot);
                 self.facts.push(fact);
                 self.order.push(slot);
+                if in_order {
+                    let zone = (self.order.len() - 1) / ZONE;
+                    match self.zones.get_mut(zone) {
+                        Some(z) => *z = (z.0.min(ms), z.1.max(ms)),
+                        None => self.zones.push((ms, ms)),
+                    }
+                }
             }
         }
     }
@@ -173,14 +207,29 @@ impl Cube {
         if !self.ordered {
             let facts = &self.facts;
             self.order.sort_unstable_by(|&a, &b| facts[a as usize].id.cmp(&facts[b as usize].id));
+            self.zones = self
+                .order
+                .chunks(ZONE)
+                .map(|block| {
+                    let times = block.iter().map(|&s| facts[s as usize].reported_ms);
+                    times.fold((i64::MAX, i64::MIN), |z, t| (z.0.min(t), z.1.max(t)))
+                })
+                .collect();
             self.ordered = true;
         }
     }
 
-    /// The counted events, in event id order.
-    fn counted(&self) -> impl Iterator<Item = &Fact> {
+    /// The counted events reported in `[from, to)` (ms; either end open), in event id order:
+    /// the blocks of slots wholly outside the period are skipped.
+    fn counted(&self, from: Option<i64>, to: Option<i64>) -> impl Iterator<Item = &Fact> {
         debug_assert!(self.ordered, "settle() before reading");
-        self.order.iter().map(|&s| &self.facts[s as usize]).filter(|f| f.counted)
+        self.order
+            .chunks(ZONE)
+            .zip(&self.zones)
+            .filter(move |(_, &(earliest, latest))| from.is_none_or(|f| latest >= f) && to.is_none_or(|t| earliest < t))
+            .flat_map(|(block, _)| block.iter())
+            .map(|&s| &self.facts[s as usize])
+            .filter(|f| f.counted)
     }
 
     fn narrow(codes: &Codes, code: Option<&String>) -> Narrow {
@@ -201,7 +250,7 @@ impl Cube {
         let village = Self::narrow(&self.villages, f.village.as_ref());
         let from = f.from.map(|t| t.timestamp_millis());
         let to = f.to.map(|t| t.timestamp_millis());
-        self.counted().filter(move |e| {
+        self.counted(from, to).filter(move |e| {
             (f.categories.is_empty() || f.categories.contains(&e.category))
                 && from.is_none_or(|t| e.reported_ms >= t)
                 && to.is_none_or(|t| e.reported_ms < t)
@@ -210,9 +259,13 @@ impl Cube {
         })
     }
 
-    /// Where the events matching `f` are, in event id order (what the heatmap draws).
-    pub fn positions(&self, f: &PointFilter) -> Vec<(f64, f64)> {
-        self.matching_points(f).map(|e| (e.lon, e.lat)).collect()
+    /// The heatmap of the events matching `f`: [`crate::grids::map::heat`] of their positions.
+    pub fn heat(&self, f: &PointFilter, cell_deg: f64, max_points: usize) -> HeatMap {
+        let mut heat = Heat::new(cell_deg, max_points, self.extent);
+        for e in self.matching_points(f) {
+            heat.add(e.lon, e.lat);
+        }
+        heat.finish()
     }
 
     /// The events matching `f` with the grid each was reported in, in event id order.
@@ -235,7 +288,7 @@ impl Cube {
         let village = Self::narrow(&self.villages, f.village.as_ref());
         let grid = Self::narrow(&self.grids, f.grid.as_ref());
         let (from, to) = (f.from.timestamp_millis(), f.to.timestamp_millis());
-        self.counted().filter(move |e| {
+        self.counted(Some(from), Some(to)).filter(move |e| {
             e.reported_ms >= from
                 && e.reported_ms < to
                 && Self::within(township, e.township)
@@ -244,14 +297,13 @@ impl Cube {
         })
     }
 
-    /// Closed events of the period and division for which `due` holds (given id and category).
-    pub fn count_closed(&self, f: &StatsFilter, mut due: impl FnMut(&str, Category) -> bool) -> u64 {
-        self.matching_period(f).filter(|e| e.closed && due(&e.id, e.category)).count() as u64
-    }
-
-    /// The figures of the period and division as of `now`: what
-    /// [`wangge_core::stats::figures`] gives for the same events.
-    pub fn figures(&self, f: &StatsFilter, now: DateTime<Utc>) -> Figures {
+    /// The figures of the period and division as of `now` (what
+    /// [`wangge_core::stats::figures`] gives for the same events), and how many of its closed
+    /// events `rule` calls back.
+    pub fn figures(&self, f: &StatsFilter, now: DateTime<Utc>, rule: &SamplingRule) -> (Figures, u64) {
+        let always = Category::ALL.map(|c| rule.always.iter().any(|a| a == c.as_str()));
+        let share = rule.share_percent.min(100);
+        let mut callbacks = 0u64;
         let mut total = Tally::default();
         let mut categories = [Tally::default(); 4];
         let mut townships = vec![Tally::default(); self.townships.len()];
@@ -259,6 +311,7 @@ impl Cube {
         let mut grids = vec![Tally::default(); self.grids.len()];
         let mut tiers: [Option<Rates>; 5] = [None; 5];
         for e in self.matching_period(f) {
+            callbacks += u64::from(e.closed && (always[category_slot(e.category)] || e.bucket < share));
             total.add(e.closed);
             categories[category_slot(e.category)].add(e.closed);
             townships[e.township as usize].add(e.closed);
@@ -279,7 +332,7 @@ impl Cube {
                 .map(|(n, t)| (codes.code(n as u32).to_owned(), t.counts()))
                 .collect()
         };
-        Figures {
+        let figures = Figures {
             total: total.counts(),
             by_category: Category::ALL.iter().map(|&c| (c.as_str(), categories[category_slot(c)].counts())).collect(),
             by_township: by(&townships, &self.townships),
@@ -290,7 +343,8 @@ impl Cube {
                 .zip(tiers)
                 .filter_map(|(tier, rates)| rates.map(|r| (tier.as_str(), r.on_time())))
                 .collect(),
-        }
+        };
+        (figures, callbacks)
     }
 }
 

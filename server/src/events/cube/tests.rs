@@ -169,20 +169,26 @@ fn answers_are_the_store_paths_answers_as_events_arrive_change_and_go() {
                 }
                 _ => t0() + Duration::days(i64::try_from(rng.below(150)).unwrap_or(0)),
             };
-            assert_eq!(cube.figures(&sf, now), expected_figures(rows, &sf, now, &cal), "{sf:?} at {now}");
-            assert_eq!(cube.positions(&pf), expected_positions(rows, &pf), "{pf:?}");
+            let rule = SamplingRule { always: vec!["dispute".into()], share_percent: u8::try_from(rng.below(101)).unwrap_or(0) };
+            let (figures, callbacks) = cube.figures(&sf, now, &rule);
+            assert_eq!(figures, expected_figures(rows, &sf, now, &cal), "{sf:?} at {now}");
+            let positions = expected_positions(rows, &pf);
+            for (cell, max) in [(0.005, 0), (0.0005, 10), (0.05, 5_000)] {
+                assert_eq!(cube.heat(&pf, cell, max), crate::grids::map::heat(&positions, cell, max), "{pf:?}");
+            }
             let counts = cube.grid_counts(&pf);
             let total: u64 = counts.values().sum();
-            assert_eq!(total as usize, expected_positions(rows, &pf).len());
-            let closed = rows
+            assert_eq!(total as usize, positions.len());
+            let called_back = rows
                 .iter()
                 .filter(|r| !r.duplicate && r.history.state.is_closed())
                 .filter(|r| r.reported_at >= sf.from && r.reported_at < sf.to)
                 .filter(|r| sf.township.as_ref().is_none_or(|t| *t == r.history.place.township))
                 .filter(|r| sf.village.as_ref().is_none_or(|v| *v == r.history.place.village))
                 .filter(|r| sf.grid.as_ref().is_none_or(|g| *g == r.history.place.grid))
+                .filter(|r| rule.due(&r.history.event_id, r.history.category.as_str(), false))
                 .count() as u64;
-            assert_eq!(cube.count_closed(&sf, |_, _| true), closed);
+            assert_eq!(callbacks, called_back);
         }
     };
     check(&cube, &rows, &mut rng);
@@ -227,9 +233,46 @@ fn swapping_a_stint_rule_is_caught() {
     let mut cube = Cube::new();
     cube.put(&row, &cal);
     let f = StatsFilter { from: t0() - Duration::days(1), to: t0() + Duration::days(400), township: None, village: None, grid: None };
-    let before = cube.figures(&f, row.reported_at);
-    let after = cube.figures(&f, row.reported_at + Duration::days(60));
+    let rule = SamplingRule { always: Vec::new(), share_percent: 20 };
+    let (before, _) = cube.figures(&f, row.reported_at, &rule);
+    let (after, _) = cube.figures(&f, row.reported_at + Duration::days(60), &rule);
     assert!(before.on_time.is_empty(), "{before:?}");
     assert_eq!(after.on_time.get("grid").map(|t| (t.stints, t.finished_on_time)), Some((1, 0)));
     assert_eq!(after, expected_figures(&[row.clone()], &f, row.reported_at + Duration::days(60), &cal));
+}
+
+#[test]
+fn periods_skip_whole_blocks_of_days_and_miss_nothing() {
+    // Ids in time order, as the store gives them (E{day}-{n}): blocks of slots are spans of
+    // days, and a period reads only the blocks that overlap it.
+    let cal = WorkingCalendar::china().unwrap_or_else(|e| panic!("{e}"));
+    let mut rng = Rng(0x51_7cc1_b727_220a);
+    let mut rows: Vec<FactRow> = (0..12_000).map(|n| event(&mut rng, n)).collect();
+    rows.sort_by_key(|r| r.reported_at);
+    for (n, r) in rows.iter_mut().enumerate() {
+        r.history.event_id = format!("E{n:07}");
+    }
+    let mut cube = Cube::new();
+    for r in &rows[..6_000] {
+        cube.put(r, &cal);
+    }
+    cube.settle();
+    // The rest arrive one by one, as reports do, and some move on.
+    for r in &rows[6_000..] {
+        cube.put(r, &cal);
+    }
+    cube.settle();
+    let rule = SamplingRule { always: Vec::new(), share_percent: 30 };
+    for day in [0, 1, 17, 59, 60, 61, 119, 120] {
+        for days in [1, 2, 7] {
+            let from = t0() + Duration::days(day) - Duration::hours(1);
+            let to = from + Duration::days(days);
+            let sf = StatsFilter { from, to, township: None, village: None, grid: None };
+            let now = t0() + Duration::days(200);
+            assert_eq!(cube.figures(&sf, now, &rule).0, expected_figures(&rows, &sf, now, &cal), "{sf:?}");
+            let pf = PointFilter { categories: Vec::new(), from: Some(from), to: Some(to), township: None, village: None };
+            let positions = expected_positions(&rows, &pf);
+            assert_eq!(cube.heat(&pf, 0.005, 50), crate::grids::map::heat(&positions, 0.005, 50), "{pf:?}");
+        }
+    }
 }

@@ -151,10 +151,7 @@ async fn figures(State(state): State<AppState>, caller: Caller, headers: HeaderM
     // Satisfaction: the period's closed events due a call-back by the county's rule.
     let from_memory = state
         .cube
-        .with(&state.store, &state.rules, move |c| {
-            let due = c.count_closed(&asked, |id, category| rule.due(id, category.as_str(), false));
-            (c.figures(&asked, now), due)
-        })
+        .with(&state.store, &state.rules, move |c| c.figures(&asked, now, &rule))
         .await?;
     let (figures, callback_due, source) = match from_memory {
         Some((figures, due)) => (figures, due, Source::Memory),

@@ -163,7 +163,7 @@ async fn heat(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQue
     let cell = cell_deg(q.cell.as_deref())?;
     let started = std::time::Instant::now();
     let asked = filter.clone();
-    let from_memory = state.cube.with(&state.store, &state.rules, move |c| map::heat(&c.positions(&asked), cell, HEAT_POINTS_MAX)).await?;
+    let from_memory = state.cube.with(&state.store, &state.rules, move |c| c.heat(&asked, cell, HEAT_POINTS_MAX)).await?;
     let (answer, source) = match from_memory {
         Some(answer) => (answer, Source::Memory),
         None => {
