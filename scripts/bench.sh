@@ -16,9 +16,9 @@ trap 'rm -rf "$logs"' EXIT
 
 if [[ -n "${BENCH_QUICK:-}" ]]; then
   locate_args=(--points 100000 --rounds 2); load_args=(--seconds 2); publish_args=(--runs 2)
-  aggregates_args=(--events 100000 --runs 2)
+  aggregates_args=(--events 100000 --runs 2); scale_args=(--sizes 1,10 --points 50000)
 else
-  locate_args=(); load_args=(); publish_args=(); aggregates_args=()
+  locate_args=(); load_args=(); publish_args=(); aggregates_args=(); scale_args=()
 fi
 
 section "PostGIS for the PostGIS columns"
@@ -26,7 +26,7 @@ major="$(psql "$pg_url" -Atc 'SHOW server_version_num' | cut -c1-2)" || die "no 
 need_apt "postgresql-$major-postgis-3"
 
 section "build the benchmarks (release)"
-cargo build --release -p wangge-tests --bin bench-locate --bin bench-load --bin bench-publish --bin bench-aggregates
+cargo build --release -p wangge-tests --bin bench-locate --bin bench-load --bin bench-publish --bin bench-aggregates --bin bench-scale
 bin="$CARGO_TARGET_DIR/release"
 
 run_bench() {
@@ -41,6 +41,7 @@ run_bench bench-locate "$bin/bench-locate" --postgis "$pg_url" "${locate_args[@]
 run_bench bench-load "$bin/bench-load" --database-url "$pg_url" "${load_args[@]}"
 run_bench bench-publish "$bin/bench-publish" "${publish_args[@]}"
 run_bench bench-aggregates "$bin/bench-aggregates" --database-url "$pg_url" "${aggregates_args[@]}"
+run_bench bench-scale "$bin/bench-scale" "${scale_args[@]}"
 section "GEOS through shapely (pinned), in process"
 PIP_BREAK_SYSTEM_PACKAGES=1 python3 -m pip install --quiet --disable-pip-version-check shapely==2.1.2 numpy==2.2.6
 run_bench shapely python3 tests/bench_shapely.py ${BENCH_QUICK:+100000}

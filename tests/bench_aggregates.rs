@@ -3,7 +3,7 @@
 //! county's volume, every event with its whole timeline), on the embedded SQLite store and,
 //! with `--database-url`, on PostGIS.
 //!
-//! `cargo run --release -p wangge-tests --bin bench-aggregates [-- --events N] [--runs R] [--database-url URL]`
+//! `cargo run --release -p wangge-tests --bin bench-aggregates [-- --events N] [--runs R] [--database-url URL] [--postgis-only]`
 //!
 //! Each endpoint is asked over loopback as the county's account, first with the events held in
 //! memory switched off (the store path: read every event, replay every timeline), then on. The
@@ -41,11 +41,12 @@ fn main() {
     let events: usize = flag("--events").and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
     let runs: usize = flag("--runs").and_then(|v| v.parse().ok()).unwrap_or(5).max(1);
     let postgis = flag("--database-url");
+    let sqlite = !std::env::args().any(|a| a == "--postgis-only");
     let rt = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
         Ok(rt) => rt,
         Err(e) => return eprintln!("tokio: {e}"),
     };
-    if let Err(e) = rt.block_on(run(events, runs, postgis.as_deref())) {
+    if let Err(e) = rt.block_on(run(events, runs, sqlite, postgis.as_deref())) {
         eprintln!("bench-aggregates: {e}");
         std::process::exit(1);
     }
@@ -61,14 +62,19 @@ struct Line {
     sql_label: &'static str,
 }
 
-async fn run(events: usize, runs: usize, postgis: Option<&str>) -> Result<(), Failure> {
+async fn run(events: usize, runs: usize, sqlite: bool, postgis: Option<&str>) -> Result<(), Failure> {
+    if !sqlite && postgis.is_none() {
+        return Err("--postgis-only needs --database-url: nothing to measure".into());
+    }
     let mut lines = Vec::new();
     let dir = std::env::temp_dir().join(format!("wangge-bench-aggregates-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir)?;
-    let sqlite = one_store("SQLite", &dir, None, events, runs).await;
-    let _ = std::fs::remove_dir_all(&dir);
-    lines.extend(sqlite?);
+    if sqlite {
+        std::fs::create_dir_all(&dir)?;
+        let sqlite = one_store("SQLite", &dir, None, events, runs).await;
+        let _ = std::fs::remove_dir_all(&dir);
+        lines.extend(sqlite?);
+    }
     if let Some(url) = postgis {
         let db = ThrowawayDb::create(url, "aggregates").await?;
         std::fs::create_dir_all(&dir)?;
