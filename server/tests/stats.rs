@@ -84,6 +84,18 @@ async fn timed_get(app: &Router, uri: &str) -> (Value, String) {
     (serde_json::from_slice(&bytes).expect("JSON"), source)
 }
 
+/// Accepts, handles and closes an event as the county's account.
+async fn close(app: &Router, id: &str) {
+    for action in ["accept", "handle", "close"] {
+        let mut b = json!({"action": action});
+        if action != "accept" {
+            b["note"] = json!("已处理");
+        }
+        let (status, e) = post(app, &format!("/api/v1/events/{id}/transitions"), &b).await;
+        assert_eq!(status, StatusCode::OK, "{e}");
+    }
+}
+
 /// An answer without its time of making.
 fn without_time(mut v: Value) -> Value {
     if let Some(o) = v.as_object_mut() {
@@ -310,14 +322,7 @@ backend_tests! {
             ids.push(report(app.clone(), n, "a").await);
         }
         for id in ids.iter().step_by(3) {
-            for action in ["accept", "handle", "close"] {
-                let mut b = json!({"action": action});
-                if action != "accept" {
-                    b["note"] = json!("已处理");
-                }
-                let (status, e) = post(&app, &format!("/api/v1/events/{id}/transitions"), &b).await;
-                assert_eq!(status, StatusCode::OK, "{e}");
-            }
+            close(&app, id).await;
         }
         let uris = [
             "/api/v1/stats?from=2025-03-01&to=2025-03-31".to_owned(),
@@ -365,14 +370,7 @@ backend_tests! {
         for n in 0..5 {
             let id = report(other.clone(), n, "b").await;
             if n % 2 == 0 {
-                for action in ["accept", "handle", "close"] {
-                    let mut b = json!({"action": action});
-                    if action != "accept" {
-                        b["note"] = json!("已处理");
-                    }
-                    let (status, e) = post(&other, &format!("/api/v1/events/{id}/transitions"), &b).await;
-                    assert_eq!(status, StatusCode::OK, "{e}");
-                }
+                close(&other, &id).await;
             }
         }
         drop(other_state);

@@ -74,10 +74,10 @@ macro_rules! figure_store {
                 rows.into_iter().map(PointRow::into_point).collect()
             }
 
-            /// Up to `limit` events after `after` in event id order (from the first when
-            /// `None`), as the in-memory figures keep them, duplicates included and marked.
-            pub async fn fact_rows_after(&self, after: Option<&str>, limit: u32) -> Result<Vec<FactRow>, StoreError> {
-                let mut q = sqlx::QueryBuilder::<$db>::new(concat!(
+            /// The events as the in-memory figures read them ([`FactRowRaw`]), up to `WHERE `:
+            /// the caller adds which.
+            fn fact_query() -> sqlx::QueryBuilder<'static, $db> {
+                sqlx::QueryBuilder::new(concat!(
                     "SELECT e.event_id, e.category, e.complexity, e.state, e.grid_code, e.village_code,
                             e.township_code, (SELECT ",
                     dialect!($dialect, actions_json),
@@ -85,7 +85,13 @@ macro_rules! figure_store {
                             e.lon, e.lat, e.reported_at,
                             EXISTS (SELECT 1 FROM event_duplicate d WHERE d.event_id = e.event_id) AS duplicate
                        FROM event e WHERE "
-                ));
+                ))
+            }
+
+            /// Up to `limit` events after `after` in event id order (from the first when
+            /// `None`), as the in-memory figures keep them, duplicates included and marked.
+            pub async fn fact_rows_after(&self, after: Option<&str>, limit: u32) -> Result<Vec<FactRow>, StoreError> {
+                let mut q = Self::fact_query();
                 match after {
                     Some(id) => q.push("e.event_id > ").push_bind(id),
                     None => q.push("TRUE"),
@@ -101,15 +107,8 @@ macro_rules! figure_store {
             pub async fn fact_rows_of(&self, ids: &[String]) -> Result<Vec<FactRow>, StoreError> {
                 let mut out = Vec::with_capacity(ids.len());
                 for chunk in ids.chunks(500) {
-                    let mut q = sqlx::QueryBuilder::<$db>::new(concat!(
-                        "SELECT e.event_id, e.category, e.complexity, e.state, e.grid_code, e.village_code,
-                                e.township_code, (SELECT ",
-                        dialect!($dialect, actions_json),
-                        " FROM event_transition t WHERE t.event_id = e.event_id AND t.action <> 'reported') AS actions,
-                                e.lon, e.lat, e.reported_at,
-                                EXISTS (SELECT 1 FROM event_duplicate d WHERE d.event_id = e.event_id) AS duplicate
-                           FROM event e WHERE e.event_id IN ("
-                    ));
+                    let mut q = Self::fact_query();
+                    q.push("e.event_id IN (");
                     let mut list = q.separated(", ");
                     for id in chunk {
                         list.push_bind(id.as_str());
