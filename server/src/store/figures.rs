@@ -76,7 +76,7 @@ macro_rules! figure_store {
 
             /// The events as the in-memory figures read them ([`FactRowRaw`]), up to `WHERE `:
             /// the caller adds which.
-            fn fact_query() -> sqlx::QueryBuilder<'static, $db> {
+            fn fact_query() -> sqlx::QueryBuilder<$db> {
                 sqlx::QueryBuilder::new(concat!(
                     "SELECT e.event_id, e.category, e.complexity, e.state, e.grid_code, e.village_code,
                             e.township_code, (SELECT ",
