@@ -246,12 +246,32 @@ async fn ask(conn: &mut BufReader<TcpStream>, token: &str, q: &Query, runs: usiz
         if !timing.contains(&format!("desc=\"{source}\"")) {
             return Err(format!("{} was not answered from {source}: Server-Timing {timing:?}", q.path).into());
         }
-        let ms = timing.rsplit("dur=").next().and_then(|d| d.parse::<f64>().ok()).ok_or("no server time")?;
-        times.push(ms);
+        let metrics = server_timing(timing);
+        let ms = metrics.iter().find(|(name, _)| name == "figures").map(|(_, ms)| *ms).ok_or("no server time")?;
+        times.push((ms, metrics));
         last = serde_json::from_slice(&body)?;
     }
-    times.sort_by(f64::total_cmp);
-    Ok((times[times.len() / 2], last))
+    times.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let (ms, metrics) = times.swap_remove(times.len() / 2);
+    // The parts that ran concurrently, in the median run.
+    let parts: Vec<_> = metrics.iter().skip(1).map(|(name, ms)| format!("{name} {ms:.1}")).collect();
+    if !parts.is_empty() {
+        println!("    {} ({source}): {ms:.2} ms, of which concurrently: {}", q.label, parts.join(", "));
+    }
+    Ok((ms, last))
+}
+
+/// A `Server-Timing` header's metrics: name and duration (ms), in order.
+fn server_timing(header: &str) -> Vec<(String, f64)> {
+    header
+        .split(',')
+        .filter_map(|metric| {
+            let mut params = metric.trim().split(';');
+            let name = params.next()?.trim().to_owned();
+            let dur = params.find_map(|p| p.trim().strip_prefix("dur="))?.parse::<f64>().ok()?;
+            Some((name, dur))
+        })
+        .collect()
 }
 
 /// The same rows read with plain SQL on a connection of the benchmark's own.

@@ -80,6 +80,12 @@ async fn timed_get(app: &Router, uri: &str) -> (Value, String) {
     assert_eq!(response.status(), StatusCode::OK, "{uri}");
     let timing = response.headers().get("server-timing").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
     let source = timing.split("desc=\"").nth(1).and_then(|d| d.split('"').next()).unwrap_or_default().to_owned();
+    if uri.starts_with("/api/v1/stats") && !uri.contains("format=") {
+        // The parts read at once, each timed.
+        for part in ["counts;dur=", "benefit;dur=", "overdue;dur="] {
+            assert!(timing.contains(part), "{uri}: Server-Timing {timing:?} lacks {part}");
+        }
+    }
     let bytes = response.into_body().collect().await.expect("body").to_bytes();
     (serde_json::from_slice(&bytes).expect("JSON"), source)
 }

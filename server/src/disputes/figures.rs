@@ -106,9 +106,8 @@ pub async fn screening(store: &Store, area: &Area<'_>) -> Result<(u64, u64), Sto
 
 /// The dispute figures.
 pub async fn disputes(store: &Store, area: &Area<'_>) -> Result<DisputeFigures, StoreError> {
-    let cases = store.dispute_facts(area.filter).await?;
+    let (cases, (due, on_time)) = tokio::try_join!(store.dispute_facts(area.filter), screening(store, area))?;
     let r = dispute::rates(&cases);
-    let (due, on_time) = screening(store, area).await?;
     Ok(DisputeFigures {
         found: r.found,
         screening_rate: dispute::screening_rate(on_time, due),

@@ -115,8 +115,6 @@ macro_rules! event_store {
             pub async fn events(&self, filter: &EventFilter, page: Page) -> Result<Paged<EventRecord>, StoreError> {
                 let mut count = sqlx::QueryBuilder::<$db>::new("SELECT count(*) FROM event");
                 Self::push_event_filter(&mut count, filter);
-                let total: i64 =
-                    count.build_query_scalar().fetch_one(&self.pool).await.map_err(query("counting events"))?;
                 let mut list = sqlx::QueryBuilder::<$db>::new(concat!("SELECT ", event_columns!(), " FROM event"));
                 Self::push_event_filter(&mut list, filter);
                 // NULLS FIRST: SQLite's order, spelled out for PostgreSQL.
@@ -124,8 +122,11 @@ macro_rules! event_store {
                 list.push_bind(i64::from(page.per_page));
                 list.push(" OFFSET ");
                 list.push_bind(page.offset());
-                let rows: Vec<EventRow> =
-                    list.build_query_as().fetch_all(&self.pool).await.map_err(query("listing events"))?;
+                // The count and the page on two connections at once.
+                let (total, rows): (i64, Vec<EventRow>) = tokio::try_join!(
+                    async { count.build_query_scalar().fetch_one(&self.pool).await.map_err(query("counting events")) },
+                    async { list.build_query_as().fetch_all(&self.pool).await.map_err(query("listing events")) },
+                )?;
                 let items = rows.into_iter().map(EventRow::into_record).collect::<Result<_, _>>()?;
                 Ok(Paged { items, total, page: page.page, per_page: page.per_page })
             }

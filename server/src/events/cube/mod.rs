@@ -26,15 +26,17 @@ use crate::records::{FactRow, PointFilter, StatsFilter};
 /// One stint as the on-time rates count it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Mark {
-    tier: Tier,
+    /// Its finish deadline, nanoseconds since the epoch: an unfinished stint counts (late)
+    /// once it has passed.
+    done_by: i64,
+    /// Its tier's place in [`TIERS`].
+    tier: u8,
     /// Verified by its 1-day deadline.
     verified_on_time: bool,
     /// Finished (whenever).
     finished: bool,
     /// Finished by its 3- or 5-day deadline.
     finished_on_time: bool,
-    /// Its finish deadline: an unfinished stint counts (late) once it has passed.
-    done_by: DateTime<Utc>,
 }
 
 /// One event.
@@ -54,7 +56,9 @@ struct Fact {
     counted: bool,
     /// The id's call-back sampling bucket ([`SamplingRule::bucket`]).
     bucket: u8,
-    stints: Box<[Mark]>,
+    /// Its stints: `marks[first..first + count]` of the cube.
+    first_mark: u32,
+    marks: u32,
 }
 
 /// Division codes as small numbers.
@@ -93,6 +97,12 @@ impl Codes {
 pub struct Cube {
     slots: HashMap<Box<str>, u32>,
     facts: Vec<Fact>,
+    /// Every fact's stints, side by side in the order the facts were put (in event id order
+    /// after [`Self::settle`]), so that a scan reads them in sequence.
+    marks: Vec<Mark>,
+    /// Marks no fact refers to any more (replaced): dropped by [`Self::settle`] once they are
+    /// half of all.
+    stale_marks: usize,
     /// Slots in event id order (rebuilt when an event arrives out of order).
     order: Vec<u32>,
     ordered: bool,
@@ -133,25 +143,22 @@ impl Cube {
         // Each fact, its slot in the order, its entry in the slot map (key, slot, control
         // byte), its id twice (the fact's and the map's key) and its stints.
         let per_fact = std::mem::size_of::<Fact>() + 4 + std::mem::size_of::<(Box<str>, u32)>() + 1;
-        let heap: usize = self.facts.iter().map(|f| 2 * f.id.len() + f.stints.len() * std::mem::size_of::<Mark>()).sum();
-        self.facts.len() * per_fact + heap
+        let ids: usize = self.facts.iter().map(|f| 2 * f.id.len()).sum();
+        self.facts.len() * per_fact + ids + self.marks.len() * std::mem::size_of::<Mark>()
     }
 
     /// Adds an event or replaces what is held of it; its stints are replayed with `cal`.
     pub fn put(&mut self, row: &FactRow, cal: &WorkingCalendar) {
         let h = &row.history;
         let f = facts(h, cal);
-        let stints = f
-            .stints
-            .iter()
-            .map(|s| Mark {
-                tier: s.tier,
-                verified_on_time: s.verified_at.is_some_and(|v| v <= s.verify_by),
-                finished: s.finished_at.is_some(),
-                finished_on_time: s.finished_at.is_some_and(|v| v <= s.done_by),
-                done_by: s.done_by,
-            })
-            .collect();
+        let first_mark = u32::try_from(self.marks.len()).unwrap_or(u32::MAX);
+        self.marks.extend(f.stints.iter().map(|s| Mark {
+            done_by: nanos(s.done_by),
+            tier: tier_slot(s.tier),
+            verified_on_time: s.verified_at.is_some_and(|v| v <= s.verify_by),
+            finished: s.finished_at.is_some(),
+            finished_on_time: s.finished_at.is_some_and(|v| v <= s.done_by),
+        }));
         let fact = Fact {
             id: h.event_id.as_str().into(),
             reported_ms: row.reported_at.timestamp_millis(),
@@ -164,7 +171,8 @@ impl Cube {
             closed: f.closed,
             counted: !row.duplicate,
             bucket: SamplingRule::bucket(&h.event_id),
-            stints,
+            first_mark,
+            marks: u32::try_from(f.stints.len()).unwrap_or(u32::MAX),
         };
         self.extent.include(row.lon, row.lat);
         match self.slots.get(h.event_id.as_str()) {
@@ -174,6 +182,7 @@ impl Cube {
                     // Not something a report does; the zones are made again.
                     self.ordered = false;
                 }
+                self.stale_marks += self.facts[slot as usize].marks as usize;
                 self.facts[slot as usize] = fact;
             }
             None => {
@@ -202,9 +211,11 @@ impl Cube {
         }
     }
 
-    /// Puts the slots back in event id order if an event arrived out of it.
+    /// Puts the slots back in event id order if an event arrived out of it, and the stints in
+    /// the same order once replaced ones are half of them.
     pub fn settle(&mut self) {
-        if !self.ordered {
+        let reorder = !self.ordered;
+        if reorder {
             let facts = &self.facts;
             self.order.sort_unstable_by(|&a, &b| facts[a as usize].id.cmp(&facts[b as usize].id));
             self.zones = self
@@ -217,6 +228,23 @@ impl Cube {
                 .collect();
             self.ordered = true;
         }
+        if reorder || self.stale_marks * 2 > self.marks.len() {
+            let mut marks = Vec::with_capacity(self.marks.len() - self.stale_marks);
+            for &slot in &self.order {
+                let fact = &mut self.facts[slot as usize];
+                let first = u32::try_from(marks.len()).unwrap_or(u32::MAX);
+                marks.extend_from_slice(Self::stints_in(&self.marks, fact));
+                fact.first_mark = first;
+            }
+            self.marks = marks;
+            self.stale_marks = 0;
+        }
+    }
+
+    /// A fact's stints.
+    fn stints_in<'a>(marks: &'a [Mark], fact: &Fact) -> &'a [Mark] {
+        let first = fact.first_mark as usize;
+        marks.get(first..first + fact.marks as usize).unwrap_or_default()
     }
 
     /// The counted events reported in `[from, to)` (ms; either end open), in event id order:
@@ -310,6 +338,7 @@ impl Cube {
         let mut villages = vec![Tally::default(); self.villages.len()];
         let mut grids = vec![Tally::default(); self.grids.len()];
         let mut tiers: [Option<Rates>; 5] = [None; 5];
+        let now = nanos(now);
         for e in self.matching_period(f) {
             callbacks += u64::from(e.closed && (always[category_slot(e.category)] || e.bucket < share));
             total.add(e.closed);
@@ -317,8 +346,8 @@ impl Cube {
             townships[e.township as usize].add(e.closed);
             villages[e.village as usize].add(e.closed);
             grids[e.grid as usize].add(e.closed);
-            for s in e.stints.iter().filter(|s| s.finished || now > s.done_by) {
-                let t = tiers[tier_slot(s.tier)].get_or_insert_default();
+            for s in Self::stints_in(&self.marks, e).iter().filter(|s| s.finished || now > s.done_by) {
+                let t = tiers[usize::from(s.tier)].get_or_insert_default();
                 t.stints += 1;
                 t.verified += usize::from(s.verified_on_time);
                 t.finished += usize::from(s.finished_on_time);
@@ -350,8 +379,14 @@ impl Cube {
 
 const TIERS: [Tier; 5] = Tier::ALL;
 
-fn tier_slot(t: Tier) -> usize {
-    TIERS.iter().position(|&x| x == t).unwrap_or(0)
+fn tier_slot(t: Tier) -> u8 {
+    TIERS.iter().position(|&x| x == t).and_then(|n| u8::try_from(n).ok()).unwrap_or(0)
+}
+
+/// An instant as nanoseconds since the epoch: ordered as the instants are (an instant beyond
+/// 2262 as the last one).
+fn nanos(t: DateTime<Utc>) -> i64 {
+    t.timestamp_nanos_opt().unwrap_or(if t.timestamp() < 0 { i64::MIN } else { i64::MAX })
 }
 
 fn category_slot(c: Category) -> usize {

@@ -29,7 +29,7 @@ use crate::events::view::{event_view, EventView};
 use crate::http::extract::ApiQuery;
 use crate::state::AppState;
 use crate::events::stats::facts;
-use crate::records::StatsFilter;
+use crate::records::{Callback, StatsFilter};
 use crate::http::routes::Routes;
 use crate::http::routes::grids::map::Source;
 use crate::disputes::figures;
@@ -147,83 +147,103 @@ async fn figures(State(state): State<AppState>, caller: Caller, headers: HeaderM
     let now = state.clock.now();
     let _turn = crate::http::overload::heavy_turn(&state).await?;
     let started = std::time::Instant::now();
+    let counting = counted(&state, &filter, now);
+    let Some(format) = export else {
+        // The counts, the benefit indicators and the overdue events read different things:
+        // they are asked for at once, so the answer waits for the slowest, not for their sum.
+        let listed = caller.require(Permission::ReadEvents).is_ok();
+        let (((figures, callback_due, source), counts_took), (benefit, benefit_took), (overdue, overdue_took)) = tokio::try_join!(
+            clocked(counting),
+            clocked(benefit(&state, &filter, (from, to))),
+            clocked(overdue(&state, &filter, now, listed)),
+        )?;
+        let (disputes, petitions, callbacks, outcomes) = benefit;
+        let names = Names::new(&state);
+        let narrowed = filter.township.is_some() || filter.village.is_some() || filter.grid.is_some();
+        let answer = Answer {
+            from,
+            to,
+            by_township: names.list(&figures.by_township, &names.townships),
+            by_village: narrowed.then(|| names.list(&figures.by_village, &names.villages)),
+            by_grid: (filter.village.is_some() || filter.grid.is_some()).then(|| names.list(&figures.by_grid, &names.grids)),
+            township: filter.township,
+            village: filter.village,
+            grid: filter.grid,
+            total: figures.total,
+            by_category: figures.by_category,
+            on_time: figures.on_time,
+            overdue,
+            disputes,
+            petitions,
+            // Satisfaction: the period's closed events due a call-back by the county's rule.
+            satisfaction: figures::satisfaction(callback_due, &callbacks),
+            outcomes,
+            generated_at: time_text(now),
+        };
+        let phases = [("counts", counts_took), ("benefit", benefit_took), ("overdue", overdue_took)];
+        return Ok(no_store(source.timed_phases(Json(answer).into_response(), started, &phases)));
+    };
+    let (figures, _, _) = counting.await?;
+    let by = by.unwrap_or(if filter.village.is_some() || filter.grid.is_some() {
+        By::Grid
+    } else if filter.township.is_some() {
+        By::Village
+    } else {
+        By::Township
+    });
+    let catalog = state.catalog.load();
+    let build = move || {
+        let counts = match by {
+            By::Township => &figures.by_township,
+            By::Village => &figures.by_village,
+            By::Grid => &figures.by_grid,
+        };
+        crate::events::sheets::by_area(by, counts, &catalog)
+    };
+    sheets::file(&state, format, Name { ascii: "stats", zh: "事件统计" }, "stats", build).await
+}
+
+/// A future's output and how long it took.
+async fn clocked<T, E>(work: impl std::future::Future<Output = Result<T, E>>) -> Result<(T, std::time::Duration), E> {
+    let started = std::time::Instant::now();
+    let done = work.await?;
+    Ok((done, started.elapsed()))
+}
+
+/// The counts and 1-3-5 rates of the events reported in the period, and how many of its closed
+/// events are due a call-back by the county's rule: from the events held in memory, or from
+/// the store while they are not.
+async fn counted(state: &AppState, filter: &StatsFilter, now: DateTime<Utc>) -> Result<(stats::Figures, u64, Source), ApiError> {
     let (asked, rule) = (filter.clone(), state.callback_rule.clone());
-    // Satisfaction: the period's closed events due a call-back by the county's rule.
     let from_memory = state
         .cube
         .with(&state.store, &state.rules, move |c| c.figures(&asked, now, &rule))
         .await?;
-    let (figures, callback_due, source) = match from_memory {
-        Some((figures, due)) => (figures, due, Source::Memory),
-        None => {
-            let histories = state.store.histories(&filter).await?;
-            let due = histories
-                .iter()
-                .filter(|h| h.state.is_closed() && state.callback_rule.due(&h.event_id, h.category.as_str(), false))
-                .count() as u64;
-            let calendar = state.rules.calendar();
-            let figures = tokio::task::spawn_blocking(move || {
-                let all: Vec<_> = histories.iter().map(|h| facts(h, &calendar)).collect();
-                stats::figures(&all, now)
-            })
-            .await
-            .map_err(|e| ApiError::Internal(format!("the figures task failed: {e}")))?;
-            (figures, due, Source::Store)
-        }
-    };
-    if let Some(format) = export {
-        let by = by.unwrap_or(if filter.village.is_some() || filter.grid.is_some() {
-            By::Grid
-        } else if filter.township.is_some() {
-            By::Village
-        } else {
-            By::Township
-        });
-        let catalog = state.catalog.load();
-        let build = move || {
-            let counts = match by {
-                By::Township => &figures.by_township,
-                By::Village => &figures.by_village,
-                By::Grid => &figures.by_grid,
-            };
-            crate::events::sheets::by_area(by, counts, &catalog)
-        };
-        return sheets::file(&state, format, Name { ascii: "stats", zh: "事件统计" }, "stats", build).await;
+    if let Some((figures, due)) = from_memory {
+        return Ok((figures, due, Source::Memory));
     }
-    let benefit = benefit(&state, &filter, (from, to), callback_due).await?;
-    // The overdue events themselves are event details: listed only for who may read events.
-    let overdue = overdue(&state, &filter, now, caller.require(Permission::ReadEvents).is_ok()).await?;
-    let names = Names::new(&state);
-    let narrowed = filter.township.is_some() || filter.village.is_some() || filter.grid.is_some();
-    let answer = Answer {
-        from,
-        to,
-        by_township: names.list(&figures.by_township, &names.townships),
-        by_village: narrowed.then(|| names.list(&figures.by_village, &names.villages)),
-        by_grid: (filter.village.is_some() || filter.grid.is_some()).then(|| names.list(&figures.by_grid, &names.grids)),
-        township: filter.township,
-        village: filter.village,
-        grid: filter.grid,
-        total: figures.total,
-        by_category: figures.by_category,
-        on_time: figures.on_time,
-        overdue,
-        disputes: benefit.0,
-        petitions: benefit.1,
-        satisfaction: benefit.2,
-        outcomes: benefit.3,
-        generated_at: time_text(now),
-    };
-    Ok(no_store(source.timed(Json(answer).into_response(), started)))
+    let histories = state.store.histories(filter).await?;
+    let due = histories
+        .iter()
+        .filter(|h| h.state.is_closed() && state.callback_rule.due(&h.event_id, h.category.as_str(), false))
+        .count() as u64;
+    let calendar = state.rules.calendar();
+    let figures = tokio::task::spawn_blocking(move || {
+        let all: Vec<_> = histories.iter().map(|h| facts(h, &calendar)).collect();
+        stats::figures(&all, now)
+    })
+    .await
+    .map_err(|e| ApiError::Internal(format!("the figures task failed: {e}")))?;
+    Ok((figures, due, Source::Store))
 }
 
-/// The benefit indicators (disputes, petitions, satisfaction, outcomes) of the period and area.
+/// The benefit indicators of the period and area: disputes, petitions, the call-backs made
+/// (satisfaction is counted from them and the events due one) and the townships' outcomes.
 async fn benefit(
     state: &AppState,
     filter: &StatsFilter,
     (from, to): (NaiveDate, NaiveDate),
-    callback_due: u64,
-) -> Result<(figures::DisputeFigures, figures::PetitionFigures, figures::Satisfaction, figures::Outcomes), ApiError> {
+) -> Result<(figures::DisputeFigures, figures::PetitionFigures, Vec<Callback>, figures::Outcomes), ApiError> {
     let grids = state
         .catalog
         .load()
@@ -236,11 +256,13 @@ async fn benefit(
         .map(|g| g.code.clone())
         .collect();
     let area = figures::Area { filter, from, to, today: figures::today(state.clock.now()), grids };
-    let disputes = figures::disputes(&state.store, &area).await?;
-    let petitions = figures::petitions(&state.store, &area).await?;
-    let callbacks = state.store.callback_facts(filter).await?;
-    let outcomes = figures::outcomes(&state.store, &area).await?;
-    Ok((disputes, petitions, figures::satisfaction(callback_due, &callbacks), outcomes))
+    // Each a read of its own: asked for at once.
+    Ok(tokio::try_join!(
+        figures::disputes(&state.store, &area),
+        figures::petitions(&state.store, &area),
+        state.store.callback_facts(filter),
+        figures::outcomes(&state.store, &area),
+    )?)
 }
 
 /// Open events of the filter's division past a deadline at `now` (whenever reported): the
