@@ -111,10 +111,22 @@ macro_rules! event_store {
                 Self::insert_attachment_rows(tx, super::attachments::PhotoOf::Event { event_id: &w.event_id, seq: w.entry.seq }, &w.attachments).await
             }
 
-            /// One page of events, open ones first by deadline.
+            /// One page of events, open ones first by deadline, and how many match in all:
+            /// the count and the page on two connections at once.
             pub async fn events(&self, filter: &EventFilter, page: Page) -> Result<Paged<EventRecord>, StoreError> {
+                let (total, items) = tokio::try_join!(self.event_count(filter), self.event_page(filter, page))?;
+                Ok(Paged { items, total, page: page.page, per_page: page.per_page })
+            }
+
+            /// How many events match.
+            pub async fn event_count(&self, filter: &EventFilter) -> Result<i64, StoreError> {
                 let mut count = sqlx::QueryBuilder::<$db>::new("SELECT count(*) FROM event");
                 Self::push_event_filter(&mut count, filter);
+                count.build_query_scalar().fetch_one(&self.pool).await.map_err(query("counting events"))
+            }
+
+            /// One page of the events that match, open ones first by deadline.
+            pub async fn event_page(&self, filter: &EventFilter, page: Page) -> Result<Vec<EventRecord>, StoreError> {
                 let mut list = sqlx::QueryBuilder::<$db>::new(concat!("SELECT ", event_columns!(), " FROM event"));
                 Self::push_event_filter(&mut list, filter);
                 // NULLS FIRST: SQLite's order, spelled out for PostgreSQL.
@@ -122,13 +134,9 @@ macro_rules! event_store {
                 list.push_bind(i64::from(page.per_page));
                 list.push(" OFFSET ");
                 list.push_bind(page.offset());
-                // The count and the page on two connections at once.
-                let (total, rows): (i64, Vec<EventRow>) = tokio::try_join!(
-                    async { count.build_query_scalar().fetch_one(&self.pool).await.map_err(query("counting events")) },
-                    async { list.build_query_as().fetch_all(&self.pool).await.map_err(query("listing events")) },
-                )?;
-                let items = rows.into_iter().map(EventRow::into_record).collect::<Result<_, _>>()?;
-                Ok(Paged { items, total, page: page.page, per_page: page.per_page })
+                let rows: Vec<EventRow> =
+                    list.build_query_as().fetch_all(&self.pool).await.map_err(query("listing events"))?;
+                rows.into_iter().map(EventRow::into_record).collect()
             }
 
             fn push_event_filter(qb: &mut sqlx::QueryBuilder<$db>, f: &EventFilter) {

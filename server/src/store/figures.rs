@@ -10,7 +10,7 @@ use super::events::{parse_complexity, Key};
 use super::time::Time;
 use super::{query, PgStore, SqliteStore, StoreError};
 use crate::records::Place;
-use crate::records::{ChangeMark, Changed, EventPoint, FactRow, PointFilter};
+use crate::records::{overdue_from, ChangeMark, Changed, EventPoint, FactRow, PointFilter};
 use crate::records::{EventHistory, StatsFilter, StoredAction};
 
 /// The figures and map methods of one backend (`sqlite` or `postgres`).
@@ -82,7 +82,7 @@ macro_rules! figure_store {
                             e.township_code, (SELECT ",
                     dialect!($dialect, actions_json),
                     " FROM event_transition t WHERE t.event_id = e.event_id AND t.action <> 'reported') AS actions,
-                            e.lon, e.lat, e.reported_at,
+                            e.lon, e.lat, e.reported_at, e.verify_by, e.done_by,
                             EXISTS (SELECT 1 FROM event_duplicate d WHERE d.event_id = e.event_id) AS duplicate
                        FROM event e WHERE "
                 ))
@@ -264,17 +264,22 @@ struct FactRowRaw {
     lon: f64,
     lat: f64,
     reported_at: Time,
+    verify_by: Option<Time>,
+    done_by: Option<Time>,
     duplicate: bool,
 }
 
 impl FactRowRaw {
     fn into_fact(self) -> Result<FactRow, StoreError> {
+        let history = self.history.into_history()?;
+        let overdue_from = overdue_from(history.state, self.verify_by.map(Into::into), self.done_by.map(Into::into));
         Ok(FactRow {
-            history: self.history.into_history()?,
+            history,
             lon: self.lon,
             lat: self.lat,
             reported_at: self.reported_at.into(),
             duplicate: self.duplicate,
+            overdue_from,
         })
     }
 }

@@ -393,6 +393,16 @@ impl Store {
         dispatch!(self, s => s.events(filter, page).await)
     }
 
+    /// How many events match `filter`.
+    pub async fn event_count(&self, filter: &EventFilter) -> Result<i64, StoreError> {
+        dispatch!(self, s => s.event_count(filter).await)
+    }
+
+    /// One page of the events matching `filter`, without their count.
+    pub async fn event_page(&self, filter: &EventFilter, page: Page) -> Result<Vec<EventRecord>, StoreError> {
+        dispatch!(self, s => s.event_page(filter, page).await)
+    }
+
     /// The functional departments, by code.
     pub async fn departments(&self) -> Result<Vec<Department>, StoreError> {
         dispatch!(self, s => s.departments().await)

@@ -9,7 +9,7 @@
 
 pub mod live;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::{DateTime, Utc};
 use wangge_core::calendar::WorkingCalendar;
@@ -59,6 +59,8 @@ struct Fact {
     /// Its stints: `marks[first..first + count]` of the cube.
     first_mark: u32,
     marks: u32,
+    /// Open: from when it is past a deadline (ms; `i64::MAX` when closed or removed).
+    overdue_from: i64,
 }
 
 /// Division codes as small numbers.
@@ -103,6 +105,8 @@ pub struct Cube {
     /// Marks no fact refers to any more (replaced): dropped by [`Self::settle`] once they are
     /// half of all.
     stale_marks: usize,
+    /// The slots of the open events (those with a deadline to miss).
+    open: BTreeSet<u32>,
     /// Slots in event id order (rebuilt when an event arrives out of order).
     order: Vec<u32>,
     ordered: bool,
@@ -173,7 +177,9 @@ impl Cube {
             bucket: SamplingRule::bucket(&h.event_id),
             first_mark,
             marks: u32::try_from(f.stints.len()).unwrap_or(u32::MAX),
+            overdue_from: row.overdue_from.map_or(i64::MAX, |t| t.timestamp_millis()),
         };
+        let open = fact.overdue_from != i64::MAX;
         self.extent.include(row.lon, row.lat);
         match self.slots.get(h.event_id.as_str()) {
             Some(&slot) => {
@@ -184,6 +190,7 @@ impl Cube {
                 }
                 self.stale_marks += self.facts[slot as usize].marks as usize;
                 self.facts[slot as usize] = fact;
+                self.mark_open(slot, open);
             }
             None => {
                 let slot = u32::try_from(self.facts.len()).unwrap_or(u32::MAX);
@@ -192,6 +199,7 @@ impl Cube {
                 let ms = fact.reported_ms;
                 self.slots.insert(fact.id.clone(), slot);
                 self.facts.push(fact);
+                self.mark_open(slot, open);
                 self.order.push(slot);
                 if in_order {
                     let zone = (self.order.len() - 1) / ZONE;
@@ -208,7 +216,36 @@ impl Cube {
     pub fn remove(&mut self, event_id: &str) {
         if let Some(&slot) = self.slots.get(event_id) {
             self.facts[slot as usize].counted = false;
+            self.facts[slot as usize].overdue_from = i64::MAX;
+            self.mark_open(slot, false);
         }
+    }
+
+    fn mark_open(&mut self, slot: u32, open: bool) {
+        if open {
+            self.open.insert(slot);
+        } else {
+            self.open.remove(&slot);
+        }
+    }
+
+    /// How many events of the filter's division are open past a deadline at `now`, whenever
+    /// reported, marked duplicates included: what the store's `overdue` filter counts.
+    pub fn overdue(&self, f: &StatsFilter, now: DateTime<Utc>) -> u64 {
+        let township = Self::narrow(&self.townships, f.township.as_ref());
+        let village = Self::narrow(&self.villages, f.village.as_ref());
+        let grid = Self::narrow(&self.grids, f.grid.as_ref());
+        let now = now.timestamp_millis();
+        self.open
+            .iter()
+            .map(|&s| &self.facts[s as usize])
+            .filter(|e| {
+                e.overdue_from < now
+                    && Self::within(township, e.township)
+                    && Self::within(village, e.village)
+                    && Self::within(grid, e.grid)
+            })
+            .count() as u64
     }
 
     /// Puts the slots back in event id order if an event arrived out of it, and the stints in

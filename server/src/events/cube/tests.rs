@@ -78,6 +78,8 @@ fn event(rng: &mut Rng, n: usize) -> FactRow {
         lat: 40.2 + rng.below(100_000) as f64 * 1e-5,
         reported_at,
         duplicate: rng.below(20) == 0,
+        // Open events are past a deadline from some moment of their last days.
+        overdue_from: matches!(state, State::Assigned | State::Accepted).then(|| at + Duration::milliseconds(i64::try_from(rng.below(86_400_000)).unwrap_or(0))),
     }
 }
 
@@ -161,6 +163,7 @@ fn answers_are_the_store_paths_answers_as_events_arrive_change_and_go() {
                 .flat_map(|r| facts(&r.history, &cal).stints)
                 .filter(|s| s.finished_at.is_none())
                 .map(|s| s.done_by)
+                .chain(rows.iter().take(200).filter_map(|r| r.overdue_from))
                 .collect();
             let now = match rng.below(3) {
                 0 if !deadlines.is_empty() => {
@@ -189,6 +192,14 @@ fn answers_are_the_store_paths_answers_as_events_arrive_change_and_go() {
                 .filter(|r| rule.due(&r.history.event_id, r.history.category.as_str(), false))
                 .count() as u64;
             assert_eq!(callbacks, called_back);
+            let overdue = rows
+                .iter()
+                .filter(|r| r.overdue_from.is_some_and(|t| t.timestamp_millis() < now.timestamp_millis()))
+                .filter(|r| sf.township.as_ref().is_none_or(|t| *t == r.history.place.township))
+                .filter(|r| sf.village.as_ref().is_none_or(|v| *v == r.history.place.village))
+                .filter(|r| sf.grid.as_ref().is_none_or(|g| *g == r.history.place.grid))
+                .count() as u64;
+            assert_eq!(cube.overdue(&sf, now), overdue, "{sf:?} at {now}");
         }
     };
     check(&cube, &rows, &mut rng);

@@ -152,11 +152,19 @@ async fn figures(State(state): State<AppState>, caller: Caller, headers: HeaderM
         // The counts, the benefit indicators and the overdue events read different things:
         // they are asked for at once, so the answer waits for the slowest, not for their sum.
         let listed = caller.require(Permission::ReadEvents).is_ok();
-        let (((figures, callback_due, source), counts_took), (benefit, benefit_took), (overdue, overdue_took)) = tokio::try_join!(
+        let (((figures, callback_due, overdue_held, source), counts_took), (benefit, benefit_took), (overdue_items, overdue_took)) = tokio::try_join!(
             clocked(counting),
             clocked(benefit(&state, &filter, (from, to))),
-            clocked(overdue(&state, &filter, now, listed)),
+            clocked(overdue_listed(&state, &filter, now, listed)),
         )?;
+        // Counted in memory with the rest, or (while the events are not held) by the store.
+        let overdue = Overdue {
+            total: match overdue_held {
+                Some(n) => i64::try_from(n).unwrap_or(i64::MAX),
+                None => state.store.event_count(&overdue_filter(&filter, now)).await?,
+            },
+            items: overdue_items,
+        };
         let (disputes, petitions, callbacks, outcomes) = benefit;
         let names = Names::new(&state);
         let narrowed = filter.township.is_some() || filter.village.is_some() || filter.grid.is_some();
@@ -183,7 +191,7 @@ async fn figures(State(state): State<AppState>, caller: Caller, headers: HeaderM
         let phases = [("counts", counts_took), ("benefit", benefit_took), ("overdue", overdue_took)];
         return Ok(no_store(source.timed_phases(Json(answer).into_response(), started, &phases)));
     };
-    let (figures, _, _) = counting.await?;
+    let (figures, ..) = counting.await?;
     let by = by.unwrap_or(if filter.village.is_some() || filter.grid.is_some() {
         By::Grid
     } else if filter.township.is_some() {
@@ -212,15 +220,16 @@ async fn clocked<T, E>(work: impl std::future::Future<Output = Result<T, E>>) ->
 
 /// The counts and 1-3-5 rates of the events reported in the period, and how many of its closed
 /// events are due a call-back by the county's rule: from the events held in memory, or from
-/// the store while they are not.
-async fn counted(state: &AppState, filter: &StatsFilter, now: DateTime<Utc>) -> Result<(stats::Figures, u64, Source), ApiError> {
+/// the store while they are not. From memory, also how many of the division's events are
+/// overdue now.
+async fn counted(state: &AppState, filter: &StatsFilter, now: DateTime<Utc>) -> Result<(stats::Figures, u64, Option<u64>, Source), ApiError> {
     let (asked, rule) = (filter.clone(), state.callback_rule.clone());
     let from_memory = state
         .cube
-        .with(&state.store, &state.rules, move |c| c.figures(&asked, now, &rule))
+        .with(&state.store, &state.rules, move |c| (c.figures(&asked, now, &rule), c.overdue(&asked, now)))
         .await?;
-    if let Some((figures, due)) = from_memory {
-        return Ok((figures, due, Source::Memory));
+    if let Some(((figures, due), overdue)) = from_memory {
+        return Ok((figures, due, Some(overdue), Source::Memory));
     }
     let histories = state.store.histories(filter).await?;
     let due = histories
@@ -234,7 +243,7 @@ async fn counted(state: &AppState, filter: &StatsFilter, now: DateTime<Utc>) -> 
     })
     .await
     .map_err(|e| ApiError::Internal(format!("the figures task failed: {e}")))?;
-    Ok((figures, due, Source::Store))
+    Ok((figures, due, None, Source::Store))
 }
 
 /// The benefit indicators of the period and area: disputes, petitions, the call-backs made
@@ -265,21 +274,25 @@ async fn benefit(
     )?)
 }
 
-/// Open events of the filter's division past a deadline at `now` (whenever reported): the
-/// count always, the events only when `listed`.
-async fn overdue(state: &AppState, f: &StatsFilter, now: DateTime<Utc>, listed: bool) -> Result<Overdue, ApiError> {
-    let filter = EventFilter {
+/// The open events of the filter's division past a deadline at `now` (whenever reported).
+fn overdue_filter(f: &StatsFilter, now: DateTime<Utc>) -> EventFilter {
+    EventFilter {
         township: f.township.clone(),
         village: f.village.clone(),
         grid: f.grid.clone(),
         overdue: Some(true),
         now: Some(now),
         ..EventFilter::default()
-    };
-    let per_page = if listed { OVERDUE_LISTED } else { 1 };
-    let found = state.store.events(&filter, Page { page: 1, per_page }).await?;
-    let items = if listed { found.items.iter().map(|e| event_view(e, now)).collect() } else { Vec::new() };
-    Ok(Overdue { total: found.total, items })
+    }
+}
+
+/// The first overdue events, soonest deadline first, when `listed` (none otherwise).
+async fn overdue_listed(state: &AppState, f: &StatsFilter, now: DateTime<Utc>, listed: bool) -> Result<Vec<EventView>, ApiError> {
+    if !listed {
+        return Ok(Vec::new());
+    }
+    let found = state.store.event_page(&overdue_filter(f, now), Page { page: 1, per_page: OVERDUE_LISTED }).await?;
+    Ok(found.iter().map(|e| event_view(e, now)).collect())
 }
 
 /// Division names by code, from the catalog.
