@@ -176,34 +176,43 @@ impl PgStore {
             .fetch_one(&self.pool)
             .await
             .map_err(query("reading the transaction horizon"))?;
-        let xmin = xmin.parse::<u64>().map_err(|e| StoreError::BadRow {
-            table: "pg_current_snapshot",
-            code: xmin.clone(),
-            reason: format!("not a transaction id: {e}"),
-        })?;
-        Ok(ChangeMark::Postgres(xmin))
+        horizon(&xmin)
     }
 
     /// The events changed by transactions from `mark` on (`None`: too many, or a mark of the
-    /// other store; rebuild). The horizon is read first: a transaction still running then has
-    /// an id at or after it, so the next read finds its rows.
+    /// other store; rebuild), and the next mark. One statement, so one snapshot: the log is
+    /// read as of the snapshot whose horizon is the next mark. A transaction that snapshot does
+    /// not see was running then (its id at or after the horizon) or began later (a later id),
+    /// so the next read finds its rows.
     pub async fn events_changed_since(&self, mark: ChangeMark) -> Result<Option<Changed>, StoreError> {
         let ChangeMark::Postgres(from) = mark else { return Ok(None) };
-        let next = self.event_change_mark().await?;
         // The horizon spelled out, not bound, and the rows in its order: a generic plan, or a
         // log not analyzed since a bulk load, would otherwise scan the whole log; this way the
         // index serves whatever the statistics say.
-        let sql = format!("SELECT event_id FROM event_change WHERE txid >= '{from}'::xid8 ORDER BY txid LIMIT {CHANGES_READ_MAX}");
-        let rows: Vec<(String,)> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        let sql = format!(
+            "SELECT pg_snapshot_xmin(pg_current_snapshot())::text,
+                    ARRAY(SELECT event_id FROM event_change WHERE txid >= '{from}'::xid8 ORDER BY txid LIMIT {CHANGES_READ_MAX})"
+        );
+        let (next, ids): (String, Vec<String>) = sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .persistent(false)
-            .fetch_all(&self.pool)
+            .fetch_one(&self.pool)
             .await
             .map_err(query("reading the log of event changes"))?;
-        if rows.len() >= usize::try_from(CHANGES_READ_MAX).unwrap_or(usize::MAX) {
+        if ids.len() >= usize::try_from(CHANGES_READ_MAX).unwrap_or(usize::MAX) {
             return Ok(None);
         }
-        Ok(Some(Changed { event_ids: distinct(rows.into_iter().map(|r| r.0)), mark: next }))
+        Ok(Some(Changed { event_ids: distinct(ids.into_iter()), mark: horizon(&next)? }))
     }
+}
+
+/// A transaction horizon as PostgreSQL writes it.
+fn horizon(xmin: &str) -> Result<ChangeMark, StoreError> {
+    let id = xmin.parse::<u64>().map_err(|e| StoreError::BadRow {
+        table: "pg_current_snapshot",
+        code: xmin.to_owned(),
+        reason: format!("not a transaction id: {e}"),
+    })?;
+    Ok(ChangeMark::Postgres(id))
 }
 
 /// Each id once, in first-seen order.
