@@ -151,6 +151,7 @@ async fn figures(State(state): State<AppState>, caller: Caller, headers: HeaderM
     let Some(format) = export else {
         // The counts, the benefit indicators and the overdue events read different things:
         // they are asked for at once, so the answer waits for the slowest, not for their sum.
+        // The overdue events themselves are event details: listed only for who may read events.
         let listed = caller.require(Permission::ReadEvents).is_ok();
         let (((figures, callback_due, overdue_held, source), counts_took), (benefit, benefit_took), (overdue_items, overdue_took)) = tokio::try_join!(
             clocked(counting),
