@@ -412,6 +412,21 @@ impl Loop {
     }
 }
 
+/// From when an event in `state`, with its current stint's deadlines, is past a deadline
+/// (what [`Loop::overdue`] flags once `now` is after it): assigned, the sooner of its
+/// verify-by and done-by; accepted, its done-by; otherwise never. The stores write the same
+/// rule in SQL.
+pub fn overdue_from(state: State, verify_by: Option<DateTime<Utc>>, done_by: Option<DateTime<Utc>>) -> Option<DateTime<Utc>> {
+    match state {
+        State::Assigned => match (verify_by, done_by) {
+            (Some(v), Some(d)) => Some(v.min(d)),
+            (v, d) => v.or(d),
+        },
+        State::Accepted => done_by,
+        _ => None,
+    }
+}
+
 /// What an overdue event missed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -138,6 +138,23 @@ fn overdue_events_are_flagged() {
 }
 
 #[test]
+fn overdue_from_is_when_overdue_begins() {
+    let cal = cal();
+    let at = Utc.with_ymd_and_hms(2025, 3, 3, 2, 0, 0).unwrap();
+    let assigned = Loop::new(Complexity::Ordinary).apply(&Action::Assign { to: holder(Tier::Village) }, at, &cal).unwrap();
+    let accepted = assigned.apply(&Action::Accept, at, &cal).unwrap();
+    let handled = accepted.apply(&Action::Handle { note: "done".into() }, at, &cal).unwrap();
+    for l in [assigned, accepted, handled] {
+        let d = l.deadlines;
+        let from = overdue_from(l.state, d.map(|d| d.verify_by), d.map(|d| d.done_by));
+        for hours in 0..24 * 10 {
+            let now = at + Duration::hours(hours);
+            assert_eq!(l.overdue(now).is_some(), from.is_some_and(|t| t < now), "{:?} at {now}", l.state);
+        }
+    }
+}
+
+#[test]
 fn reasons_and_ratings_are_checked() {
     let cal = cal();
     let at = Utc.with_ymd_and_hms(2025, 3, 3, 2, 0, 0).unwrap();

@@ -28,7 +28,7 @@ pub use patrol::{
     PatrolTrack, TrackPoint,
 };
 pub use person::{Department, PersonFilter, PersonRecord};
-pub use point::{overdue_from, ChangeMark, Changed, EventPoint, FactRow, PointFilter};
+pub use point::{ChangeMark, Changed, EventPoint, FactRow, PointFilter};
 pub use registry::{
     FollowupRecord, RegistryCount, RegistryFilter, RegistryLink, RegistryMove, RegistryRecord, RegistryTable, SpecialFilter,
     SpecialRecord,

@@ -1,7 +1,7 @@
 //! Events as points on the map: where, what, which grid.
 
 use chrono::{DateTime, Utc};
-use wangge_core::event::{Category, State};
+use wangge_core::event::Category;
 
 /// Which events a heatmap or choropleth counts.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,23 +45,9 @@ pub struct FactRow {
     pub reported_at: DateTime<Utc>,
     /// Marked a duplicate of another event.
     pub duplicate: bool,
-    /// Open: from when it is past a deadline ([`overdue_from`]).
+    /// Open: from when it is past a deadline ([`wangge_core::event::overdue_from`], to the
+    /// millisecond as stored).
     pub overdue_from: Option<DateTime<Utc>>,
-}
-
-/// From when an event in `state`, with its current stint's deadlines as stored, is past a
-/// deadline: assigned, the sooner of its verify-by and done-by; accepted, its done-by;
-/// otherwise never. It is overdue at `now` when this is before `now` (to the millisecond):
-/// the rule the store's `overdue` filter writes in SQL.
-pub fn overdue_from(state: State, verify_by: Option<DateTime<Utc>>, done_by: Option<DateTime<Utc>>) -> Option<DateTime<Utc>> {
-    match state {
-        State::Assigned => match (verify_by, done_by) {
-            (Some(v), Some(d)) => Some(v.min(d)),
-            (v, d) => v.or(d),
-        },
-        State::Accepted => done_by,
-        _ => None,
-    }
 }
 
 /// Where a process's in-memory figures are up to in the store's log of event changes.

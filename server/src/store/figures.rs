@@ -4,13 +4,13 @@
 //! (where, what, which grid: nothing personal).
 
 use chrono::{DateTime, Utc};
-use wangge_core::event::{Category, Holder, State, Tier};
+use wangge_core::event::{overdue_from, Category, Holder, State, Tier};
 
 use super::events::{parse_complexity, Key};
 use super::time::Time;
 use super::{query, PgStore, SqliteStore, StoreError};
 use crate::records::Place;
-use crate::records::{overdue_from, ChangeMark, Changed, EventPoint, FactRow, PointFilter};
+use crate::records::{ChangeMark, Changed, EventPoint, FactRow, PointFilter};
 use crate::records::{EventHistory, StatsFilter, StoredAction};
 
 /// The figures and map methods of one backend (`sqlite` or `postgres`).
