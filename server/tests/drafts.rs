@@ -121,6 +121,13 @@ fn draft(base: i64, grids: Vec<Value>, note: &str) -> Value {
     json!({"base_generation": base, "area": {"village": VILLAGE}, "grids": {"type": "FeatureCollection", "features": grids}, "note": note})
 }
 
+/// The whole county's current grids as a draft.
+async fn county_draft(c: &County, base: i64, note: &str) -> Value {
+    let (status, current) = call(&c.app, &c.county, Method::GET, "/api/v1/export/grids.geojson", None).await;
+    assert_eq!(status, StatusCode::OK, "{current}");
+    json!({"base_generation": base, "area": {"county": "130730"}, "grids": current, "note": note})
+}
+
 async fn report(c: &County, id: &str, at: (f64, f64)) -> String {
     let body = json!({"report_id": id, "category": "hazard", "description": "井盖缺失", "location": {"lon": at.0, "lat": at.1},
         "reporter": {"kind": "resident"}, "channel": "web"});
@@ -354,5 +361,46 @@ backend_tests! {
         assert_eq!(status, StatusCode::FORBIDDEN, "{answer}");
         let (status, answer) = call(&c.app, &c.planner, Method::POST, "/api/v1/drafts/check", Some(&same)).await;
         assert_eq!((status, answer["publishable"].as_bool()), (StatusCode::OK, Some(true)), "{answer}");
+    }
+
+    #[tokio::test]
+    async fn whole_county_drafts_are_checked_against_the_county_as_last_validated() {
+        let c = county().await;
+        assert!(c.state.catalog.load().baseline().is_none(), "nothing validated yet");
+        // A first check of the whole county starts the live grids' validation as a whole.
+        let unchanged = county_draft(&c, 0, "不变").await;
+        let (status, answer) = call(&c.app, &c.planner, Method::POST, "/api/v1/drafts/check", Some(&unchanged)).await;
+        assert_eq!((status, answer["publishable"].as_bool()), (StatusCode::OK, Some(true)), "{answer}");
+        let waited = std::time::Instant::now();
+        while c.state.catalog.load().baseline().is_none() {
+            assert!(waited.elapsed() < std::time::Duration::from_secs(20), "the live grids were not validated");
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        // Checked against it, a grid left out is still a gap where it was, and a grid reshaped
+        // over its neighbour an overlap.
+        let mut holed = unchanged.clone();
+        let gone = holed["grids"]["features"].as_array_mut().unwrap().remove(0);
+        let (status, answer) = call(&c.app, &c.planner, Method::POST, "/api/v1/drafts/check", Some(&holed)).await;
+        assert_eq!((status, answer["publishable"].as_bool()), (StatusCode::OK, Some(false)), "{answer}");
+        let kinds: Vec<&str> = answer["problems"].as_array().unwrap().iter().filter_map(|p| p["kind"].as_str()).collect();
+        assert!(kinds.contains(&"gap"), "{} left out: {answer}", gone["properties"]["code"]);
+        let (status, answer) = call(&c.app, &c.planner, Method::POST, "/api/v1/drafts/publish", Some(&holed)).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
+        let mut grown = county_draft(&c, 0, "扩大").await;
+        let village = grown["grids"]["features"].as_array_mut().unwrap().iter_mut().find(|f| f["properties"]["code"] == GRID).unwrap();
+        village["geometry"] = square(115.49, 115.52, 40.41, 40.42);
+        let (status, answer) = call(&c.app, &c.planner, Method::POST, "/api/v1/drafts/check", Some(&grown)).await;
+        assert_eq!((status, answer["publishable"].as_bool()), (StatusCode::OK, Some(false)), "{answer}");
+        // A publication of the whole county leaves the new grids' baseline with them.
+        let (status, answer) = call(&c.app, &c.planner, Method::POST, "/api/v1/drafts/publish", Some(&unchanged)).await;
+        assert_eq!(status, StatusCode::CREATED, "{answer}");
+        assert!(c.state.catalog.load().baseline().is_some(), "published as a whole: validated as a whole");
+        // One of a village does not (the county as a whole is validated again when needed).
+        let village = draft(1, vec![grid(GRID, square(115.5, 115.52, 40.41, 40.42))], "村");
+        let (status, answer) = call(&c.app, &c.planner, Method::POST, "/api/v1/drafts/publish", Some(&village)).await;
+        assert_eq!(status, StatusCode::CREATED, "{answer}");
+        assert!(c.state.catalog.load().baseline().is_none());
+        let (status, answer) = call(&c.app, &c.planner, Method::POST, "/api/v1/drafts/check", Some(&holed)).await;
+        assert_eq!((status, answer["publishable"].as_bool()), (StatusCode::OK, Some(false)), "{answer}");
     }
 }

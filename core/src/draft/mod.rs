@@ -49,6 +49,7 @@
 //! assert!(lon > 115.01 && lon < 115.011);
 //! ```
 
+mod baseline;
 mod codes;
 mod coords;
 mod problems;
@@ -62,6 +63,7 @@ use std::collections::BTreeSet;
 use geo::MultiPolygon;
 
 use crate::division::GridKind;
+pub use baseline::{validate_since, Baseline};
 pub use problems::{Location, Problem, ProblemKind, Report, Severity};
 pub(crate) use problems::geojson_value as problems_geojson;
 pub use size::area_km2;
@@ -145,6 +147,12 @@ impl Default for Options {
 /// Non-finite coordinates refuse the draft at once (no other check runs); grids with other
 /// coordinate or OGC-validity errors are left out of the checks that compare geometries.
 pub fn validate(draft: &Draft, options: &Options) -> Report {
+    run(draft, None, options)
+}
+
+/// The checks, skipping what `prior` established (see [`validate_since`]).
+fn run(draft: &Draft, prior: Option<&baseline::Prior<'_>>, options: &Options) -> Report {
+    let kept = |i: usize| prior.is_some_and(|p| p.kept(i));
     let mut problems = Vec::new();
     if !coords::check_finite(draft, options, &mut problems) {
         return finish(problems);
@@ -155,15 +163,15 @@ pub fn validate(draft: &Draft, options: &Options) -> Report {
         .map(|g| coords::check_grid(g, options, &mut problems))
         .collect();
     let divisions_ok = coords::check_divisions(draft, options, &mut problems);
-    for (g, ok) in draft.grids.iter().zip(valid.iter_mut()) {
-        if *ok {
+    for (i, (g, ok)) in draft.grids.iter().zip(valid.iter_mut()).enumerate() {
+        if *ok && !kept(i) {
             *ok = simple::check(&g.code, &g.geometry, options, &mut problems);
         }
     }
     codes::check(draft, &mut problems);
-    size::check(draft, &valid, options, &mut problems);
+    size::check(draft, &valid, &kept, options, &mut problems);
     if divisions_ok {
-        topology::check(draft, &valid, options, &mut problems);
+        topology::check(draft, &valid, prior, options, &mut problems);
     }
     finish(problems)
 }

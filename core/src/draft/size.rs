@@ -11,8 +11,10 @@ pub fn area_km2(g: &MultiPolygon<f64>) -> f64 {
 }
 
 /// Reports valid grids smaller than the minimum for their kind.
-pub(super) fn check(draft: &Draft, valid: &[bool], options: &Options, out: &mut Vec<Problem>) {
-    for (g, _) in draft.grids.iter().zip(valid).filter(|(_, ok)| **ok) {
+/// Grids `kept` from a baseline (the same shape and overlay class) are not measured again.
+pub(super) fn check(draft: &Draft, valid: &[bool], kept: &dyn Fn(usize) -> bool, options: &Options, out: &mut Vec<Problem>) {
+    let measured = draft.grids.iter().zip(valid).enumerate().filter(|(i, (_, ok))| **ok && !kept(*i));
+    for (_, (g, _)) in measured {
         let min = match g.kind {
             GridKind::StreetUnit => options.min_street_unit_area_km2,
             GridKind::Community | GridKind::Rural => options.min_area_km2,

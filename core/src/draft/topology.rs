@@ -8,12 +8,14 @@ use geo::{Area, BooleanOps, BoundingRect, InteriorPoint, MultiPolygon, Polygon, 
 use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::{RTree, AABB};
 
+use super::baseline::Prior;
 use super::{Division, Draft, DraftGrid, Location, Options, Problem, ProblemKind};
 use crate::division::GridKind;
 
 /// The overlay checks over the grids that passed checks 1 and 2.
-pub(super) fn check(draft: &Draft, valid: &[bool], options: &Options, out: &mut Vec<Problem>) {
-    let ctx = Ctx { draft, valid, options };
+/// With a `prior`, what its baseline established is not computed again.
+pub(super) fn check(draft: &Draft, valid: &[bool], prior: Option<&Prior<'_>>, options: &Options, out: &mut Vec<Problem>) {
+    let ctx = Ctx { draft, valid, prior, options };
     ctx.overlaps(out);
     ctx.parents(out);
     ctx.coverage(out);
@@ -23,6 +25,7 @@ pub(super) fn check(draft: &Draft, valid: &[bool], options: &Options, out: &mut 
 struct Ctx<'a> {
     draft: &'a Draft,
     valid: &'a [bool],
+    prior: Option<&'a Prior<'a>>,
     options: &'a Options,
 }
 
@@ -56,7 +59,7 @@ impl Ctx<'_> {
         for (a, b) in tree.intersection_candidates_with_other_tree(&tree) {
             let (i, j) = (a.data, b.data);
             let (gi, gj) = (&self.draft.grids[i], &self.draft.grids[j]);
-            if i >= j || gi.kind.is_overlay() != gj.kind.is_overlay() {
+            if i >= j || gi.kind.is_overlay() != gj.kind.is_overlay() || (self.kept(i) && self.kept(j)) {
                 continue;
             }
             if let Some(m) = self.significant(gi.geometry.intersection(&gj.geometry)) {
@@ -64,6 +67,11 @@ impl Ctx<'_> {
                 out.push(problem(ProblemKind::Overlap, vec![gi.code.clone(), gj.code.clone()], msg, m));
             }
         }
+    }
+
+    /// Whether grid `i` keeps a baseline shape (and overlay class).
+    fn kept(&self, i: usize) -> bool {
+        self.prior.is_some_and(|p| p.kept(i))
     }
 
     /// Check 8: each street unit has a community parent in the draft and lies inside it.
@@ -117,28 +125,65 @@ impl Ctx<'_> {
         if self.draft.area.is_empty() {
             return;
         }
-        let area = union_of(self.draft.area.iter().map(|d| &d.geometry).collect());
-        let union = union_of(self.tiling().map(|(_, g)| &g.geometry).collect());
         // Invalid grids were left out: the holes they leave are not gaps to report.
         let skipped: Vec<Rect<f64>> = self.draft.grids.iter().zip(self.valid)
             .filter(|(g, ok)| !**ok && !g.kind.is_overlay())
             .filter_map(|(g, _)| g.geometry.bounding_rect())
             .collect();
+        let (gaps, outside) = match self.prior {
+            Some(prior) => self.changed_coverage(prior),
+            None => {
+                let area = union_of(self.draft.area.iter().map(|d| &d.geometry).collect());
+                let union = union_of(self.tiling().map(|(_, g)| &g.geometry).collect());
+                (area.difference(&union), union.difference(&area))
+            }
+        };
         let cap = self.options.max_problems_per_grid * 10;
-        let gaps = self.significant(area.difference(&union)).map(|m| m.0).unwrap_or_default();
+        let gaps = self.significant(gaps).map(|m| m.0).unwrap_or_default();
         let gaps = gaps.into_iter().filter(|p| !p.bounding_rect().is_some_and(|r| skipped.iter().any(|s| overlap(s, &r))));
         for gap in gaps.take(cap) {
             let m = MultiPolygon(vec![gap]);
             let msg = format!("缝隙 (gap): 没有网格覆盖 {:.1} m² (no grid covers it)", m2(&m));
             out.push(problem(ProblemKind::Gap, vec![], msg, m));
         }
-        let outside = self.significant(union.difference(&area)).map(|m| m.0).unwrap_or_default();
+        let outside = self.significant(outside).map(|m| m.0).unwrap_or_default();
         for piece in outside.into_iter().take(cap) {
             let m = MultiPolygon(vec![piece]);
             let codes = self.grids_touching(&m);
             let msg = format!("网格 {} 超出草稿范围 (outside the area) {:.1} m²", codes.join("、"), m2(&m));
             out.push(problem(ProblemKind::OutsideArea, codes, msg, m));
         }
+    }
+
+    /// Gaps and parts outside where the shapes changed since the baseline: the baseline's
+    /// tiling shapes covered the area and stayed inside it, and the kept ones have not moved.
+    /// A gap can only be where a baseline shape left (and no tiling grid now covers), a part
+    /// outside only in a new shape (and outside the baseline's tiling and the area).
+    fn changed_coverage(&self, prior: &Prior<'_>) -> (MultiPolygon<f64>, MultiPolygon<f64>) {
+        let empty = || MultiPolygon(Vec::new());
+        let left = prior.left();
+        let gaps = match left.is_empty() {
+            true => empty(),
+            false => {
+                let near: Vec<Rect<f64>> = left.iter().filter_map(|g| g.bounding_rect()).collect();
+                let covering = self.tiling().filter(|(_, g)| near_any(g.geometry.bounding_rect(), &near)).map(|(_, g)| &g.geometry);
+                union_of(left).difference(&union_of(covering.collect()))
+            }
+        };
+        let new: Vec<&MultiPolygon<f64>> = self.tiling().filter(|(i, _)| !self.kept(*i)).map(|(_, g)| &g.geometry).collect();
+        let outside = match new.is_empty() {
+            true => empty(),
+            false => {
+                let near: Vec<Rect<f64>> = new.iter().filter_map(|g| g.bounding_rect()).collect();
+                let before = prior.tiling().filter(|g| near_any(g.bounding_rect(), &near)).collect();
+                // Only what the baseline's tiling did not hold is compared with the area.
+                match self.significant(union_of(new).difference(&union_of(before))) {
+                    Some(rest) => rest.difference(&union_of(self.draft.area.iter().map(|d| &d.geometry).collect())),
+                    None => empty(),
+                }
+            }
+        };
+        (gaps, outside)
     }
 
     fn grids_touching(&self, m: &MultiPolygon<f64>) -> Vec<String> {
@@ -156,7 +201,9 @@ impl Ctx<'_> {
         let townships = by_code(&self.draft.townships);
         let mut village_ok: BTreeMap<(&str, &str), bool> = BTreeMap::new();
         let mut reported: BTreeSet<&str> = BTreeSet::new();
-        for g in self.draft.grids.iter().zip(self.valid).filter(|(_, ok)| **ok).map(|(g, _)| g) {
+        let checked = self.draft.grids.iter().zip(self.valid).enumerate().filter(|(_, (_, ok))| **ok);
+        let checked = checked.filter(|(i, (g, _))| !self.prior.is_some_and(|p| p.still_inside(*i, g)));
+        for (_, (g, _)) in checked {
             let (v, t) = (villages.get(g.village_code.as_str()), townships.get(g.township_code.as_str()));
             if let Some(v) = v {
                 self.outside(ProblemKind::OutsideVillage, g, v, "村/社区", out);
@@ -195,12 +242,18 @@ fn outside_en(kind: ProblemKind) -> &'static str {
     }
 }
 
-/// The union of valid geometries (one alone is its own union: no overlay pass).
+/// The union of valid geometries (one alone is its own union: no overlay pass; none is empty).
 fn union_of(parts: Vec<&MultiPolygon<f64>>) -> MultiPolygon<f64> {
     match parts[..] {
+        [] => MultiPolygon(Vec::new()),
         [one] => one.clone(),
         _ => geo::unary_union(parts),
     }
+}
+
+/// Whether a box overlaps any of `near`.
+fn near_any(a: Option<Rect<f64>>, near: &[Rect<f64>]) -> bool {
+    a.is_some_and(|a| near.iter().any(|b| overlap(&a, b)))
 }
 
 fn by_code(ds: &[Division]) -> BTreeMap<&str, &Division> {

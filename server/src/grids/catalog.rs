@@ -9,6 +9,7 @@ use axum::body::Bytes;
 use geo::{BoundingRect, Intersects};
 use geo_types::Rect;
 use serde::Serialize;
+use wangge_core::draft::Baseline;
 use wangge_core::index::GridShape;
 use wangge_core::{DivisionRef, GridKind, GridRecord};
 
@@ -63,6 +64,11 @@ pub struct Catalog {
     divisions: Bytes,
     townships: Vec<Township>,
     villages: Vec<Village>,
+    /// Its grids as validated as a whole, once known (a draft of the county is checked against
+    /// it); `None` inside once they were found not to validate.
+    baseline: std::sync::OnceLock<Option<Arc<Baseline>>>,
+    /// Whether validating its grids as a whole was started.
+    baseline_started: std::sync::atomic::AtomicBool,
 }
 
 impl Catalog {
@@ -81,7 +87,83 @@ impl Catalog {
             serde_json::to_vec(&tree).map_err(|source| CatalogError::Serialize { code: COUNTY_CODE.into(), source })?;
         let grids = grids.into_iter().map(catalog_grid).collect::<Result<Vec<_>, _>>()?;
         let by_code = grids.iter().enumerate().map(|(i, g)| (g.grid.code.clone(), i)).collect();
-        Ok(Self { note: info.note.clone(), grids, by_code, divisions: Bytes::from(divisions), townships, villages })
+        Ok(Self {
+            note: info.note.clone(),
+            grids,
+            by_code,
+            divisions: Bytes::from(divisions),
+            townships,
+            villages,
+            baseline: std::sync::OnceLock::new(),
+            baseline_started: std::sync::atomic::AtomicBool::new(false),
+        })
+    }
+
+    /// The catalog after the grids changed to `grids` (the divisions and note kept): each grid
+    /// unchanged keeps its feature text.
+    pub fn with_grids(&self, grids: Vec<Grid>) -> Result<Self, CatalogError> {
+        if grids.is_empty() {
+            return Err(CatalogError::Empty);
+        }
+        let tree = DivisionTree::new(&self.note, &self.townships, &self.villages, &grids);
+        let divisions =
+            serde_json::to_vec(&tree).map_err(|source| CatalogError::Serialize { code: COUNTY_CODE.into(), source })?;
+        let grids = grids
+            .into_iter()
+            .map(|g| match self.grid(&g.code).filter(|old| old.grid == g) {
+                Some(old) => Ok(old.clone()),
+                None => catalog_grid(g),
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let by_code = grids.iter().enumerate().map(|(i, g)| (g.grid.code.clone(), i)).collect();
+        Ok(Self {
+            note: self.note.clone(),
+            grids,
+            by_code,
+            divisions: Bytes::from(divisions),
+            townships: self.townships.clone(),
+            villages: self.villages.clone(),
+            baseline: std::sync::OnceLock::new(),
+            baseline_started: std::sync::atomic::AtomicBool::new(false),
+        })
+    }
+
+    /// Its grids as validated as a whole, if known and still describing them.
+    pub fn baseline(&self) -> Option<Arc<Baseline>> {
+        let baseline = self.baseline.get()?.as_ref()?;
+        // Codes are unique in a baseline: the same count, each found the same, is the same set.
+        let same = |b: &wangge_core::draft::DraftGrid| {
+            self.grid(&b.code).is_some_and(|g| {
+                let g = &g.grid;
+                g.kind == b.kind
+                    && g.village_code == b.village_code
+                    && g.township_code == b.township_code
+                    && g.parent_grid == b.parent_grid
+                    && g.geometry == b.geometry
+            })
+        };
+        let grids = baseline.grids();
+        (grids.len() == self.grids.len() && grids.iter().all(same)).then(|| baseline.clone())
+    }
+
+    /// Records its grids' validation as a whole (`None`: they do not validate); the first wins.
+    pub fn set_baseline(&self, baseline: Option<Arc<Baseline>>) {
+        let _ = self.baseline.set(baseline);
+    }
+
+    /// Whether its baseline is neither known nor being computed: claims the computation.
+    pub fn claim_baseline(&self) -> bool {
+        self.baseline.get().is_none() && !self.baseline_started.swap(true, std::sync::atomic::Ordering::AcqRel)
+    }
+
+    /// Gives back a claim whose computation did not run.
+    pub fn release_baseline(&self) {
+        self.baseline_started.store(false, std::sync::atomic::Ordering::Release);
+    }
+
+    /// Its grids as a draft's grids.
+    pub fn draft_grids(&self) -> Vec<wangge_core::draft::DraftGrid> {
+        self.grids.iter().map(|g| crate::grids::drafts::draft_grid(&g.grid)).collect()
     }
 
     /// All townships with their shapes, by code.

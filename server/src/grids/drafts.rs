@@ -211,19 +211,21 @@ pub fn draft(catalog: &Catalog, area: &str, grids: &[Grid]) -> Draft {
         area: area_divisions,
         villages: village_codes.into_iter().filter_map(village_of).map(|v| division(&v.code, &v.geometry)).collect(),
         townships: township_codes.into_iter().filter_map(township_of).map(|t| division(&t.code, &t.geometry)).collect(),
-        grids: grids
-            .iter()
-            .map(|g| DraftGrid {
-                code: g.code.clone(),
-                name: g.name.clone(),
-                kind: g.kind,
-                village_code: g.village_code.clone(),
-                township_code: g.township_code.clone(),
-                parent_grid: g.parent_grid.clone(),
-                geometry: g.geometry.clone(),
-            })
-            .collect(),
+        grids: grids.iter().map(draft_grid).collect(),
         outside_codes: catalog.grids().iter().map(|g| g.grid.code.clone()).filter(|c| !c.starts_with(area)).collect(),
+    }
+}
+
+/// A grid as a draft's grid.
+pub fn draft_grid(g: &Grid) -> DraftGrid {
+    DraftGrid {
+        code: g.code.clone(),
+        name: g.name.clone(),
+        kind: g.kind,
+        village_code: g.village_code.clone(),
+        township_code: g.township_code.clone(),
+        parent_grid: g.parent_grid.clone(),
+        geometry: g.geometry.clone(),
     }
 }
 

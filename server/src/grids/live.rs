@@ -2,6 +2,7 @@
 //! swapped together while lookups go on (after a publication, or when another instance or a
 //! desktop GIS changed the tables).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use wangge_core::{GridIndex, IndexError, SharedIndex};
@@ -103,20 +104,29 @@ pub struct Prepared {
 }
 
 /// Builds the catalog and the map layers of `grids` (see [`Prepared`]).
-pub async fn prepare_swap(store: &Store, live: &LiveGrids, grids: Vec<Grid>, index: GridIndex) -> Result<Prepared, LiveError> {
+/// `baseline`, if any, is the validation of `grids` as a whole (kept with the new catalog).
+pub async fn prepare_swap(
+    live: &LiveGrids,
+    grids: Vec<Grid>,
+    index: GridIndex,
+    baseline: Option<wangge_core::draft::Baseline>,
+) -> Result<Prepared, LiveError> {
     let started = std::time::Instant::now();
-    let info = store.dataset().await?.ok_or(CatalogError::Empty)?;
-    let old = live.catalog.load();
-    let (townships, villages) = (old.townships().to_vec(), old.villages().to_vec());
+    let (old, old_map) = (live.catalog.load(), live.map.load());
+    // The divisions do not change with the grids: their layers are kept, and each grid's
+    // feature text where the grid is unchanged.
     let (catalog, map) = tokio::task::spawn_blocking(move || {
         std::thread::scope(|s| {
-            let map = s.spawn(|| MapLayers::new(&townships, &villages, &grids));
-            let catalog = Catalog::new(&info, townships.clone(), villages.clone(), grids.clone());
+            let map = s.spawn(|| old_map.with_grids(&grids, |g| old.grid(&g.code).is_some_and(|o| o.grid == *g)));
+            let catalog = old.with_grids(grids.clone());
             let map = map.join().map_err(|_| LiveError::Internal("the map layer builder panicked".into()))?;
             Ok::<_, LiveError>((catalog?, map?))
         })
     })
     .await??;
+    if let Some(baseline) = baseline {
+        catalog.set_baseline(Some(Arc::new(baseline)));
+    }
     Ok(Prepared { catalog, index, map, took: started.elapsed() })
 }
 

@@ -161,20 +161,7 @@ impl MapLayers {
             };
             (v.code.as_str(), props, &v.geometry)
         }))?;
-        let grids_features = features("grids", grids.iter().map(|g| {
-            let (label_lon, label_lat) = label(&g.geometry);
-            let props = GridProps {
-                code: &g.code,
-                name: &g.name,
-                kind: g.kind.as_str(),
-                village_code: &g.village_code,
-                township_code: &g.township_code,
-                area_km2: g.area_km2,
-                label_lon,
-                label_lat,
-            };
-            (g.code.as_str(), props, &g.geometry)
-        }))?;
+        let grids_features = grid_features(grids, |_| None)?;
         fn all(f: &[(String, String)]) -> Vec<&str> {
             f.iter().map(|(_, text)| text.as_str()).collect()
         }
@@ -186,6 +173,23 @@ impl MapLayers {
             scoped: std::sync::Mutex::default(),
             township_places: townships.iter().map(|t| place(&t.code, &t.name, &t.geometry)).collect(),
             village_places: villages.iter().map(|v| place(&v.code, &v.name, &v.geometry)).collect(),
+        })
+    }
+
+    /// The layers after the grids changed to `grids`: the townships' and villages' kept, each
+    /// grid's feature kept where `unchanged` says the grid is (by code).
+    pub fn with_grids(&self, grids: &[Grid], unchanged: impl Fn(&Grid) -> bool) -> Result<Self, MapError> {
+        let before: HashMap<&str, &str> = self.features[2].iter().map(|(code, text)| (code.as_str(), text.as_str())).collect();
+        let grids_features = grid_features(grids, |g| unchanged(g).then(|| before.get(g.code.as_str()).map(|t| (*t).to_owned())).flatten())?;
+        let texts: Vec<&str> = grids_features.iter().map(|(_, text)| text.as_str()).collect();
+        Ok(Self {
+            townships: self.townships.clone(),
+            villages: self.villages.clone(),
+            grids: Layer::new("grids", &texts)?,
+            features: [self.features[0].clone(), self.features[1].clone(), grids_features],
+            scoped: std::sync::Mutex::default(),
+            township_places: self.township_places.clone(),
+            village_places: self.village_places.clone(),
         })
     }
 
@@ -239,6 +243,31 @@ impl SharedMapLayers {
     pub fn swap(&self, layers: MapLayers) {
         self.0.store(Arc::new(layers));
     }
+}
+
+/// The grids' features, each taken from `kept` if it has it.
+fn grid_features(grids: &[Grid], kept: impl Fn(&Grid) -> Option<String>) -> Result<Vec<(String, String)>, MapError> {
+    let mut out = Vec::with_capacity(grids.len());
+    for g in grids {
+        match kept(g) {
+            Some(text) => out.push((g.code.clone(), text)),
+            None => out.extend(features("grids", std::iter::once(g).map(|g| {
+                let (label_lon, label_lat) = label(&g.geometry);
+                let props = GridProps {
+                    code: &g.code,
+                    name: &g.name,
+                    kind: g.kind.as_str(),
+                    village_code: &g.village_code,
+                    township_code: &g.township_code,
+                    area_km2: g.area_km2,
+                    label_lon,
+                    label_lat,
+                };
+                (g.code.as_str(), props, &g.geometry)
+            }))?),
+        }
+    }
+    Ok(out)
 }
 
 fn features<'a, P: Serialize + 'a>(

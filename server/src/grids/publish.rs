@@ -11,13 +11,14 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use wangge_core::coord::Crs;
-use wangge_core::draft::{self, Options, Report};
+use wangge_core::draft::{self, Baseline, Options, Report};
 use wangge_core::event::State as LoopState;
 use wangge_core::people::Roster;
 use wangge_core::wire::draft::{CheckAnswer, DraftProblem, DraftRequest, Impact, PublishAnswer};
 use wangge_core::GridIndex;
 
 use crate::grids::drafts::{self, Bindings, Changes, DraftError, HeavyError};
+use crate::grids::catalog::COUNTY_CODE;
 use crate::grids::live::{prepare_swap, reload_grids, LiveError, LiveGrids};
 use crate::records::{EventFilter, EventPoint, EventRecord, Grid, Page, PointFilter};
 use crate::store::{micros, Publication, Store, StoreError};
@@ -89,6 +90,8 @@ pub struct Checked {
     bindings: Bindings,
     /// The county's grids after publishing, and their index (swapped in on publication).
     after: Option<(Vec<Grid>, GridIndex)>,
+    /// A whole-county draft that validated: the baseline of the grids it publishes.
+    baseline: Option<Baseline>,
 }
 
 impl Checked {
@@ -109,8 +112,19 @@ fn ms(d: Duration) -> f64 {
 
 /// Reads and checks `body` for the caller (`within` says which area codes they may edit): its
 /// problems and what publishing it would change. The check runs on a blocking thread with a
-/// heavy-work turn, within [`drafts::CHECK_BUDGET`].
+/// heavy-work turn, within [`drafts::CHECK_BUDGET`]. A whole-county draft checked while the
+/// live grids' validation as a whole is not known starts it, for the checks that follow.
 pub async fn check(d: &Drafting<'_>, within: impl Fn(&str) -> bool, body: &DraftRequest) -> Result<Checked, PublishError> {
+    let checked = check_draft(d, within, body).await?;
+    let catalog = d.live.catalog.load();
+    if checked.area == COUNTY_CODE && catalog.baseline().is_none() {
+        validate_live_later(catalog);
+    }
+    Ok(checked)
+}
+
+/// [`check`], without starting the live grids' validation (a publication makes its own).
+async fn check_draft(d: &Drafting<'_>, within: impl Fn(&str) -> bool, body: &DraftRequest) -> Result<Checked, PublishError> {
     let crs_text = body.crs.as_deref().unwrap_or("cgcs2000");
     let crs = Crs::parse(crs_text).ok_or_else(|| PublishError::Crs(crs_text.to_owned()))?;
     let catalog = d.live.catalog.load();
@@ -119,14 +133,28 @@ pub async fn check(d: &Drafting<'_>, within: impl Fn(&str) -> bool, body: &Draft
         return Err(PublishError::Hidden(area));
     }
     let started = Instant::now();
-    let grids = drafts::parse_grids(&catalog, &body.grids, crs)?;
+    // The area's events are read while the draft is parsed.
+    let reading = tokio::spawn({
+        let (store, area) = (d.store.clone(), area.clone());
+        async move { area_events(&store, &area).await }
+    });
+    let grids = match drafts::parse_grids(&catalog, &body.grids, crs) {
+        Ok(grids) => grids,
+        Err(e) => {
+            reading.abort();
+            return Err(e.into());
+        }
+    };
     let parsed = started.elapsed();
-    let (open, points) = area_events(d.store, &area).await?;
+    let (open, points) = reading.await.map_err(|e| PublishError::Heavy(HeavyError::Task { what: "check", source: e }))??;
     let read = started.elapsed();
     let bindings = drafts::bindings(&d.roster, &area, &grids, &body.grids)?;
     let task_bindings = bindings.clone();
     let task_area = area.clone();
-    let (report, changes, impact, moves, grids, validated, after) = drafts::budgeted("check", move || {
+    // A draft of the whole county is checked against the county as last validated, if known.
+    let county = area == COUNTY_CODE;
+    let prior = if county { catalog.baseline() } else { None };
+    let (report, changes, impact, moves, grids, validated, after, baseline) = drafts::budgeted("check", move || {
         let t = Instant::now();
         // The county's index after publishing is built beside the validation (two cores) and
         // kept only if the draft is publishable.
@@ -137,17 +165,22 @@ pub async fn check(d: &Drafting<'_>, within: impl Fn(&str) -> bool, body: &Draft
                 let index = GridIndex::build(all.iter().map(drafts::grid_shape).collect()).ok();
                 (changes, all, index)
             });
-            let report = draft::validate(&drafts::draft(&catalog, &task_area, &grids), &Options::default());
+            let draft = drafts::draft(&catalog, &task_area, &grids);
+            let (report, baseline) = match county {
+                true => draft::validate_since(draft, prior.as_deref(), &Options::default()),
+                false => (draft::validate(&draft, &Options::default()), None),
+            };
             let validated = t.elapsed();
             // A panic there is the check's panic (the heavy-work turn answers it as such).
-            (report, validated, after.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+            ((report, baseline), validated, after.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
         });
+        let (report, baseline) = report;
         let index = index.filter(|_| report.is_publishable());
         let (impact, moves) = match &index {
             Some(index) => drafts::impact(index, &all, &changes, &open, &points, &task_bindings),
             None => (Impact::default(), Vec::new()),
         };
-        (report, changes, impact, moves, grids, validated, index.map(|i| (all, i)))
+        (report, changes, impact, moves, grids, validated, index.map(|i| (all, i)), baseline)
     })
     .await?;
     let total = started.elapsed();
@@ -157,7 +190,36 @@ pub async fn check(d: &Drafting<'_>, within: impl Fn(&str) -> bool, body: &Draft
         ("validate", ms(validated)),
         ("impact", ms(total - read - validated)),
     ];
-    Ok(Checked { timings, area, grids, report, changes, impact, moves, bindings, after })
+    Ok(Checked { timings, area, grids, report, changes, impact, moves, bindings, after, baseline })
+}
+
+/// Validates the county's live grids as a whole on a blocking thread, once per catalog, when a
+/// heavy-work turn is free: the baseline later whole-county drafts are checked against. Grids
+/// that do not validate (say, edited in desktop GIS) are logged and leave no baseline.
+fn validate_live_later(catalog: Arc<crate::grids::catalog::Catalog>) {
+    if !catalog.claim_baseline() {
+        return;
+    }
+    tokio::spawn(async move {
+        let task = catalog.clone();
+        let done = drafts::budgeted("validation of the live grids", move || {
+            let grids: Vec<Grid> = task.grids().iter().map(|g| g.grid.clone()).collect();
+            Baseline::validated(drafts::draft(&task, COUNTY_CODE, &grids), &Options::default())
+        })
+        .await;
+        match done {
+            Ok(Ok((baseline, _))) => catalog.set_baseline(Some(Arc::new(baseline))),
+            Ok(Err(report)) => {
+                let errors = report.errors().count();
+                tracing::warn!(errors, "the live grids do not validate as a whole; whole-county drafts are checked in full");
+                catalog.set_baseline(None);
+            }
+            Err(error) => {
+                tracing::info!(%error, "the live grids were not validated now; tried again at the next check");
+                catalog.release_baseline();
+            }
+        }
+    });
 }
 
 /// The area's open events (in full: they may move), and where every event of it is.
@@ -212,7 +274,7 @@ pub async fn publish(
     if note.is_empty() || note.chars().count() > 500 {
         return Err(PublishError::Note);
     }
-    let c = check(d, within, body).await?;
+    let c = check_draft(d, within, body).await?;
     if !c.report.is_publishable() {
         return Err(PublishError::Invalid(problems(&c.report)));
     }
@@ -248,7 +310,7 @@ pub async fn publish(
     };
     let (generation, written, prepared) = match c.after {
         Some((all, index)) => {
-            let ((generation, written), prepared) = tokio::join!(write, prepare_swap(d.store, &d.live, all, index));
+            let ((generation, written), prepared) = tokio::join!(write, prepare_swap(&d.live, all, index, c.baseline));
             (generation?, written, Some(prepared))
         }
         None => {

@@ -43,6 +43,13 @@ macro_rules! dialect {
     (postgres, shape_column) => { "geom" };
     (sqlite, shape_value($param:literal)) => { $param };
     (postgres, shape_value($param:literal)) => { concat!("ST_GeomFromWKB(", $param, ", 4490)") };
+    // The same bound by a query builder's row (`push_values`).
+    (sqlite, push_shape_value($row:expr, $value:expr)) => {{
+        $row.push_bind($value);
+    }};
+    (postgres, push_shape_value($row:expr, $value:expr)) => {{
+        $row.push("ST_GeomFromWKB(").push_bind_unseparated($value).push_unseparated(", 4490)");
+    }};
     // The actions of timeline rows `t` as one JSON array (text) of
     // [seq, at, action, holder tier, holder id, score]; PostgreSQL sessions are in UTC, so its
     // `at` is RFC 3339 with offset +00:00.

@@ -13,8 +13,9 @@ const GENERATIONS: &str = "SELECT generation, area_code, published_us, published
 const INSERT_GENERATION: &str = "INSERT INTO grid_generation (generation, area_code, published_us, published_by, note,
         grids_before, grids_after, reassigned)
  VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
-const CLOSE_VERSION: &str = "UPDATE grid_version SET valid_to = $1 WHERE code = $2 AND valid_to IS NULL";
-const REMOVE_GRID: &str = "DELETE FROM grid WHERE code = $1";
+
+/// Grids written per statement of a publication (ten binds a row: within SQLite's 32,766).
+const GRIDS_PER_STATEMENT: usize = 500;
 
 /// Grid versions with their divisions' names (empty once a division is gone), as a literal.
 macro_rules! versions {
@@ -45,13 +46,11 @@ macro_rules! generation_store {
             );
             const UNBIND_AREA: &str =
                 concat!("DELETE FROM grid_binding WHERE ", dialect!($dialect, starts_with("grid_code", "$1")));
-            const INSERT_VERSION: &str = concat!(
+            const INSERT_VERSIONS: &str = concat!(
                 "INSERT INTO grid_version (code, valid_from, valid_to, name, kind, village_code, township_code,
                                            parent_grid_code, area_km2, ",
                 dialect!($dialect, shape_column),
-                ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, ",
-                dialect!($dialect, shape_value("$10")),
-                ")"
+                ") "
             );
             const GRID_VERSIONS: &str = concat!(versions!($dialect), " WHERE g.code = $1 ORDER BY g.valid_from");
             const ALL_VERSIONS: &str = concat!(versions!($dialect), " ORDER BY g.code, g.valid_from");
@@ -85,9 +84,7 @@ macro_rules! generation_store {
                 let generation = current + 1;
                 Self::retire(&mut tx, &p.retired, generation).await?;
                 Self::insert_grids(&mut tx, &p.written).await?;
-                for g in &p.written {
-                    Self::insert_version(&mut tx, g, generation, None).await?;
-                }
+                Self::insert_versions(&mut tx, &p.written.iter().collect::<Vec<_>>(), generation, None).await?;
                 for w in &p.moves {
                     Self::write_transition(&mut tx, w).await?;
                 }
@@ -143,51 +140,54 @@ macro_rules! generation_store {
             }
 
             /// Closes the current version of each retired grid (recording the loaded one first
-            /// when it was never redrawn) and removes it from the current grids.
+            /// when it was never redrawn) and removes it from the current grids: a few
+            /// statements for any number of grids.
             async fn retire(
                 tx: &mut sqlx::Transaction<'_, $db>,
                 retired: &[Grid],
                 generation: i64,
             ) -> Result<(), StoreError> {
-                for g in retired {
-                    let closed = sqlx::query(CLOSE_VERSION)
-                        .bind(generation)
-                        .bind(&g.code)
-                        .execute(&mut **tx)
-                        .await
-                        .map_err(query("closing a grid version"))?;
-                    if closed.rows_affected() == 0 {
-                        Self::insert_version(tx, g, 0, Some(generation)).await?;
+                for chunk in retired.chunks(GRIDS_PER_STATEMENT) {
+                    let mut q = sqlx::QueryBuilder::<$db>::new("UPDATE grid_version SET valid_to = ");
+                    q.push_bind(generation).push(" WHERE valid_to IS NULL AND code IN (");
+                    let mut codes = q.separated(", ");
+                    for g in chunk {
+                        codes.push_bind(&g.code);
                     }
-                    sqlx::query(REMOVE_GRID)
-                        .bind(&g.code)
-                        .execute(&mut **tx)
-                        .await
-                        .map_err(query("removing a redrawn grid"))?;
+                    q.push(") RETURNING code");
+                    let closed: Vec<String> =
+                        q.build_query_scalar().fetch_all(&mut **tx).await.map_err(query("closing grid versions"))?;
+                    let closed: std::collections::HashSet<&str> = closed.iter().map(String::as_str).collect();
+                    let never: Vec<&Grid> = chunk.iter().filter(|g| !closed.contains(g.code.as_str())).collect();
+                    Self::insert_versions(tx, &never, 0, Some(generation)).await?;
+                    let mut q = sqlx::QueryBuilder::<$db>::new("DELETE FROM grid WHERE code IN (");
+                    let mut codes = q.separated(", ");
+                    for g in chunk {
+                        codes.push_bind(&g.code);
+                    }
+                    q.push(")");
+                    q.build().execute(&mut **tx).await.map_err(query("removing redrawn grids"))?;
                 }
                 Ok(())
             }
 
-            async fn insert_version(
+            /// Records versions of `grids` valid from `valid_from` (to `valid_to`).
+            async fn insert_versions(
                 tx: &mut sqlx::Transaction<'_, $db>,
-                g: &Grid,
+                grids: &[&Grid],
                 valid_from: i64,
                 valid_to: Option<i64>,
             ) -> Result<(), StoreError> {
-                sqlx::query(Self::INSERT_VERSION)
-                    .bind(&g.code)
-                    .bind(valid_from)
-                    .bind(valid_to)
-                    .bind(&g.name)
-                    .bind(g.kind.as_str())
-                    .bind(&g.village_code)
-                    .bind(&g.township_code)
-                    .bind(g.parent_grid.as_deref())
-                    .bind(g.area_km2)
-                    .bind(Self::shape_value(&g.geometry))
-                    .execute(&mut **tx)
-                    .await
-                    .map_err(query("recording a grid version"))?;
+                for chunk in grids.chunks(GRIDS_PER_STATEMENT) {
+                    let mut q = sqlx::QueryBuilder::<$db>::new(Self::INSERT_VERSIONS);
+                    q.push_values(chunk, |mut b, g| {
+                        b.push_bind(&g.code).push_bind(valid_from).push_bind(valid_to).push_bind(&g.name);
+                        b.push_bind(g.kind.as_str()).push_bind(&g.village_code).push_bind(&g.township_code);
+                        b.push_bind(g.parent_grid.as_deref()).push_bind(g.area_km2);
+                        dialect!($dialect, push_shape_value(b, Self::shape_value(&g.geometry)));
+                    });
+                    q.build().execute(&mut **tx).await.map_err(query("recording grid versions"))?;
+                }
                 Ok(())
             }
         }
