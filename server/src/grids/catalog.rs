@@ -79,35 +79,13 @@ impl Catalog {
         villages: Vec<Village>,
         grids: Vec<Grid>,
     ) -> Result<Self, CatalogError> {
-        if grids.is_empty() {
-            return Err(CatalogError::Empty);
-        }
-        let tree = DivisionTree::new(&info.note, &townships, &villages, &grids);
-        let divisions =
-            serde_json::to_vec(&tree).map_err(|source| CatalogError::Serialize { code: COUNTY_CODE.into(), source })?;
         let grids = grids.into_iter().map(catalog_grid).collect::<Result<Vec<_>, _>>()?;
-        let by_code = grids.iter().enumerate().map(|(i, g)| (g.grid.code.clone(), i)).collect();
-        Ok(Self {
-            note: info.note.clone(),
-            grids,
-            by_code,
-            divisions: Bytes::from(divisions),
-            townships,
-            villages,
-            baseline: std::sync::OnceLock::new(),
-            baseline_started: std::sync::atomic::AtomicBool::new(false),
-        })
+        Self::assemble(info.note.clone(), townships, villages, grids)
     }
 
     /// The catalog after the grids changed to `grids` (the divisions and note kept): each grid
     /// unchanged keeps its feature text.
     pub fn with_grids(&self, grids: Vec<Grid>) -> Result<Self, CatalogError> {
-        if grids.is_empty() {
-            return Err(CatalogError::Empty);
-        }
-        let tree = DivisionTree::new(&self.note, &self.townships, &self.villages, &grids);
-        let divisions =
-            serde_json::to_vec(&tree).map_err(|source| CatalogError::Serialize { code: COUNTY_CODE.into(), source })?;
         let grids = grids
             .into_iter()
             .map(|g| match self.grid(&g.code).filter(|old| old.grid == g) {
@@ -115,14 +93,26 @@ impl Catalog {
                 None => catalog_grid(g),
             })
             .collect::<Result<Vec<_>, _>>()?;
+        Self::assemble(self.note.clone(), self.townships.clone(), self.villages.clone(), grids)
+    }
+
+    /// A catalog of these grids and divisions: the division tree written, the grids indexed by
+    /// code, no baseline yet.
+    fn assemble(note: String, townships: Vec<Township>, villages: Vec<Village>, grids: Vec<CatalogGrid>) -> Result<Self, CatalogError> {
+        if grids.is_empty() {
+            return Err(CatalogError::Empty);
+        }
+        let tree = DivisionTree::new(&note, &townships, &villages, grids.iter().map(|g| &g.grid));
+        let divisions =
+            serde_json::to_vec(&tree).map_err(|source| CatalogError::Serialize { code: COUNTY_CODE.into(), source })?;
         let by_code = grids.iter().enumerate().map(|(i, g)| (g.grid.code.clone(), i)).collect();
         Ok(Self {
-            note: self.note.clone(),
+            note,
             grids,
             by_code,
             divisions: Bytes::from(divisions),
-            townships: self.townships.clone(),
-            villages: self.villages.clone(),
+            townships,
+            villages,
             baseline: std::sync::OnceLock::new(),
             baseline_started: std::sync::atomic::AtomicBool::new(false),
         })
@@ -159,11 +149,6 @@ impl Catalog {
     /// Gives back a claim whose computation did not run.
     pub fn release_baseline(&self) {
         self.baseline_started.store(false, std::sync::atomic::Ordering::Release);
-    }
-
-    /// Its grids as a draft's grids.
-    pub fn draft_grids(&self) -> Vec<wangge_core::draft::DraftGrid> {
-        self.grids.iter().map(|g| crate::grids::drafts::draft_grid(&g.grid)).collect()
     }
 
     /// All townships with their shapes, by code.
@@ -329,10 +314,12 @@ pub(crate) struct VillageNode<'a> {
 }
 
 impl<'a> DivisionTree<'a> {
-    fn new(note: &'a str, townships: &'a [Township], villages: &'a [Village], grids: &[Grid]) -> Self {
+    fn new<'g>(note: &'a str, townships: &'a [Township], villages: &'a [Village], grids: impl Iterator<Item = &'g Grid>) -> Self {
         let mut per_village: HashMap<&str, (usize, usize)> = HashMap::new();
         let mut grids_by_kind = KindCounts::default();
+        let mut grid_count = 0;
         for g in grids {
+            grid_count += 1;
             let entry = per_village.entry(g.village_code.as_str()).or_default();
             entry.0 += 1;
             entry.1 += usize::from(g.kind == GridKind::StreetUnit);
@@ -373,7 +360,7 @@ impl<'a> DivisionTree<'a> {
                 village: villages.iter().filter(|v| v.kind == VillageKind::Village).count(),
                 community: villages.iter().filter(|v| v.kind == VillageKind::Community).count(),
             },
-            grids: grids.len(),
+            grids: grid_count,
             grids_by_kind,
         };
         Self { county: Division { code: COUNTY_CODE, name: COUNTY_NAME }, totals, townships, note }

@@ -7,6 +7,7 @@ pub mod catalog;
 pub mod drafts;
 pub mod export;
 pub mod geodata;
+pub mod heat;
 pub mod live;
 pub mod map;
 pub mod publish;
