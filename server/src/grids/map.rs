@@ -18,8 +18,6 @@ use crate::records::{Grid, Township, Village};
 /// Decimal places kept in layer coordinates and heat points (about 0.1 m).
 pub const DECIMALS: i32 = 6;
 
-pub use super::heat::{choropleth, grid_counts, heat, Extent, Heat, HEAT_POINTS_MAX};
-
 /// Why a layer could not be built.
 #[derive(Debug, thiserror::Error)]
 pub enum MapError {

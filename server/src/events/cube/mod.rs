@@ -20,7 +20,7 @@ use wangge_core::dispute::SamplingRule;
 use wangge_core::wire::HeatMap;
 
 use crate::events::stats::facts;
-use crate::grids::map::{Extent, Heat};
+use crate::grids::heat::{Extent, Heat};
 use crate::records::{FactRow, PointFilter, StatsFilter};
 
 /// One stint as the on-time rates count it.
@@ -324,7 +324,7 @@ impl Cube {
         })
     }
 
-    /// The heatmap of the events matching `f`: [`crate::grids::map::heat`] of their positions.
+    /// The heatmap of the events matching `f`: [`crate::grids::heat::heat`] of their positions.
     pub fn heat(&self, f: &PointFilter, cell_deg: f64, max_points: usize) -> HeatMap {
         let mut heat = Heat::new(cell_deg, max_points, self.extent);
         for e in self.matching_points(f) {

@@ -177,7 +177,7 @@ fn answers_are_the_store_paths_answers_as_events_arrive_change_and_go() {
             assert_eq!(figures, expected_figures(rows, &sf, now, &cal), "{sf:?} at {now}");
             let positions = expected_positions(rows, &pf);
             for (cell, max) in [(0.005, 0), (0.0005, 10), (0.05, 5_000)] {
-                assert_eq!(cube.heat(&pf, cell, max), crate::grids::map::heat(&positions, cell, max), "{pf:?}");
+                assert_eq!(cube.heat(&pf, cell, max), crate::grids::heat::heat(&positions, cell, max), "{pf:?}");
             }
             let counts = cube.grid_counts(&pf);
             let total: u64 = counts.values().sum();
@@ -298,7 +298,7 @@ fn periods_skip_whole_blocks_of_days_and_miss_nothing() {
             assert_eq!(cube.figures(&sf, now, &rule).0, expected_figures(&rows, &sf, now, &cal), "{sf:?}");
             let pf = PointFilter { categories: Vec::new(), from: Some(from), to: Some(to), township: None, village: None };
             let positions = expected_positions(&rows, &pf);
-            assert_eq!(cube.heat(&pf, 0.005, 50), crate::grids::map::heat(&positions, 0.005, 50), "{pf:?}");
+            assert_eq!(cube.heat(&pf, 0.005, 50), crate::grids::heat::heat(&positions, 0.005, 50), "{pf:?}");
         }
     }
 }

@@ -18,7 +18,7 @@ use crate::access::{Caller, Scope};
 use crate::http::error::ApiError;
 use wangge_core::access::Permission;
 use crate::http::extract::ApiQuery;
-use crate::grids::map::{self, HEAT_POINTS_MAX};
+use crate::grids::heat::{self, HEAT_POINTS_MAX};
 use crate::records::PointFilter;
 use crate::state::AppState;
 use crate::http::routes::Routes;
@@ -169,7 +169,7 @@ async fn heat(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQue
         None => {
             let points = state.store.event_points(&filter).await?;
             let positions: Vec<(f64, f64)> = points.iter().map(|p| (p.lon, p.lat)).collect();
-            (map::heat(&positions, cell, HEAT_POINTS_MAX), Source::Store)
+            (heat::heat(&positions, cell, HEAT_POINTS_MAX), Source::Store)
         }
     };
     Ok(fresh(source.timed(Json(answer).into_response(), started)))
@@ -216,7 +216,7 @@ async fn choropleth(
             } else {
                 c.grid_counts(&asked)
             };
-            map::choropleth(listed.iter().map(|(code, area)| (code.as_str(), *area)), &counts)
+            heat::choropleth(listed.iter().map(|(code, area)| (code.as_str(), *area)), &counts)
         })
         .await?;
     let (answer, source) = match from_memory {
@@ -226,9 +226,9 @@ async fn choropleth(
             let counts = if current {
                 relocated(&index, points.iter().map(|p| (p.lon, p.lat, p.grid_code.as_str())))
             } else {
-                map::grid_counts(&points)
+                heat::grid_counts(&points)
             };
-            (map::choropleth(grids.iter().map(|(code, area)| (code.as_str(), *area)), &counts), Source::Store)
+            (heat::choropleth(grids.iter().map(|(code, area)| (code.as_str(), *area)), &counts), Source::Store)
         }
     };
     Ok(fresh(source.timed(Json(answer).into_response(), started)))
