@@ -142,7 +142,7 @@ impl<'a> Prior<'a> {
 }
 
 /// A hash of a shape's structure and every coordinate's bits.
-fn shape_hash(g: &MultiPolygon<f64>) -> u64 {
+pub(super) fn shape_hash(g: &MultiPolygon<f64>) -> u64 {
     let mut h = DefaultHasher::new();
     g.0.len().hash(&mut h);
     for ring in g.0.iter().flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors())) {

@@ -66,7 +66,7 @@ use crate::division::GridKind;
 pub use baseline::{validate_since, Baseline};
 pub use problems::{Location, Problem, ProblemKind, Report, Severity};
 pub(crate) use problems::geojson_value as problems_geojson;
-pub use size::area_km2;
+pub use size::{area_km2, KnownAreas};
 pub use split::{split, SplitError};
 
 /// A division's boundary: a village (12-digit code) or township (9-digit code).

@@ -208,10 +208,33 @@ impl Raster {
         off
     }
 
-    /// (cell, polygon | `OUTER`, segment) for every cell within `EPS` of a segment, sorted
-    /// and unique.
+    /// (cell, polygon | `OUTER`, segment) for every cell within `EPS` of a segment's bounding
+    /// box, sorted (a counting sort by cell, then each cell's few touches).
     fn edge_touches(&self, layers: &Layers<'_>) -> Vec<(u32, u32, u32)> {
-        let mut triples = Vec::new();
+        let cells = self.nx * self.ny;
+        // Touches per cell, then (prefix sums) where each cell's touches start.
+        let mut at = vec![0u32; cells + 1];
+        self.each_touch(layers, |cell, _, _| at[cell + 1] += 1);
+        for i in 0..cells {
+            at[i + 1] += at[i];
+        }
+        let mut triples = vec![(0u32, 0u32, 0u32); at[cells] as usize];
+        // Placing a cell's touches moves its start to its end (the next cell's start).
+        self.each_touch(layers, |cell, pid, si| {
+            triples[at[cell] as usize] = (cell as u32, pid, si);
+            at[cell] += 1;
+        });
+        let mut begin = 0;
+        for &end in &at[..cells] {
+            triples[begin..end as usize].sort_unstable();
+            begin = end as usize;
+        }
+        triples
+    }
+
+    /// Calls `f(cell, polygon | OUTER, segment)` for every cell within `EPS` of a segment's
+    /// bounding box (each pair once).
+    fn each_touch(&self, layers: &Layers<'_>, mut f: impl FnMut(usize, u32, u32)) {
         for (pid, poly) in layers.polygons.iter().enumerate() {
             for (si, &(a, b)) in poly.segments().iter().enumerate() {
                 let tag = if (layers.outer)(pid, si) { OUTER } else { 0 };
@@ -219,14 +242,11 @@ impl Raster {
                 let (y0, y1) = self.row_range(a.y.min(b.y) - EPS, a.y.max(b.y) + EPS);
                 for row in y0..=y1 {
                     for col in x0..=x1 {
-                        triples.push(((row * self.nx + col) as u32, pid as u32 | tag, si as u32));
+                        f(row * self.nx + col, pid as u32 | tag, si as u32);
                     }
                 }
             }
         }
-        triples.sort_unstable();
-        triples.dedup();
-        triples
     }
 
     fn fill(&mut self, layers: &Layers<'_>, touches: &[(u32, u32, u32)]) -> (Vec<u32>, Vec<u32>) {
@@ -240,20 +260,21 @@ impl Raster {
             for col in 0..self.nx {
                 let idx = row * self.nx + col;
                 near.clear();
-                let bounds = self.degrees(CellBox { u0: col as f64, v0: row as f64, size: 1.0 });
-                while t < touches.len() && touches[t].0 as usize == idx {
-                    // The cells come from segments' bounding boxes: keep the segments that
-                    // really come near this one.
-                    let (_, pid, si) = touches[t];
-                    if touches_box(layers, pid, si, bounds) {
-                        near.push((pid, si));
+                if t < touches.len() && touches[t].0 as usize == idx {
+                    let bounds = self.degrees(CellBox { u0: col as f64, v0: row as f64, size: 1.0 });
+                    while t < touches.len() && touches[t].0 as usize == idx {
+                        // The cells come from segments' bounding boxes: keep the segments that
+                        // really come near this one.
+                        let (_, pid, si) = touches[t];
+                        if touches_box(layers, pid, si, bounds) {
+                            near.push((pid, si));
+                        }
+                        t += 1;
                     }
-                    t += 1;
                 }
-                let centre = self.centre(row, col);
                 let (tiling, overlay) = match (run, near.is_empty()) {
                     (Some(prev), true) => prev,
-                    _ => (first_containing(layers, centre, false), first_containing(layers, centre, true)),
+                    _ => owners(layers, self.centre(row, col)),
                 };
                 run = near.is_empty().then_some((tiling, overlay));
                 cells[idx] = if near.is_empty() {
@@ -527,14 +548,17 @@ fn touches_box(layers: &Layers<'_>, pid: u32, si: u32, b: [f64; 4]) -> bool {
     !(corners.iter().all(|&c| c > 0.0) || corners.iter().all(|&c| c < 0.0))
 }
 
-fn first_containing(layers: &Layers<'_>, p: Coord<f64>, overlay: bool) -> u32 {
-    layers
-        .envelopes
-        .locate_all_at_point(&[p.x, p.y])
-        .map(|g| g.data)
-        .filter(|&g| layers.overlay[g as usize] == overlay && layers.polygons[g as usize].contains(p))
-        .min()
-        .unwrap_or(NONE)
+/// The first tiling and the first overlay polygon that own `p` (`NONE` for none), found in
+/// one walk of the envelopes.
+fn owners(layers: &Layers<'_>, p: Coord<f64>) -> (u32, u32) {
+    let (mut tiling, mut overlay) = (NONE, NONE);
+    for g in layers.envelopes.locate_all_at_point(&[p.x, p.y]).map(|g| g.data) {
+        let first = if layers.overlay[g as usize] { &mut overlay } else { &mut tiling };
+        if g < *first && layers.polygons[g as usize].contains(p) {
+            *first = g;
+        }
+    }
+    (tiling, overlay)
 }
 
 #[inline]

@@ -94,6 +94,7 @@ pub fn parse_grids(catalog: &Catalog, grids: &GridCollection, crs: Crs) -> Resul
         .map(|t| (t.code.as_str(), t.name.as_str()))
         .chain(catalog.villages().iter().map(|v| (v.code.as_str(), v.name.as_str())))
         .collect();
+    let known = draft::KnownAreas::new(catalog.grids().iter().map(|g| (&g.grid.geometry, g.grid.area_km2)));
     features
         .iter()
         .enumerate()
@@ -118,7 +119,7 @@ pub fn parse_grids(catalog: &Catalog, grids: &GridCollection, crs: Crs) -> Resul
                 village_code,
                 township_code,
                 parent_grid: props.parent_grid.clone(),
-                area_km2: draft::area_km2(&geometry),
+                area_km2: known.area_km2(&geometry),
                 geometry,
             })
         })
