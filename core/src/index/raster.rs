@@ -208,33 +208,12 @@ impl Raster {
         off
     }
 
-    /// (cell, polygon | `OUTER`, segment) for every cell within `EPS` of a segment's bounding
-    /// box, sorted (a counting sort by cell, then each cell's few touches).
+    /// (cell, polygon | `OUTER`, segment) for every cell a segment comes within `EPS` of,
+    /// sorted. Found segment by segment (each segment's cells in its bounding box, kept if the
+    /// segment really comes near), then placed by a counting sort on the cell and sorted within
+    /// each cell.
     fn edge_touches(&self, layers: &Layers<'_>) -> Vec<(u32, u32, u32)> {
-        let cells = self.nx * self.ny;
-        // Touches per cell, then (prefix sums) where each cell's touches start.
-        let mut at = vec![0u32; cells + 1];
-        self.each_touch(layers, |cell, _, _| at[cell + 1] += 1);
-        for i in 0..cells {
-            at[i + 1] += at[i];
-        }
-        let mut triples = vec![(0u32, 0u32, 0u32); at[cells] as usize];
-        // Placing a cell's touches moves its start to its end (the next cell's start).
-        self.each_touch(layers, |cell, pid, si| {
-            triples[at[cell] as usize] = (cell as u32, pid, si);
-            at[cell] += 1;
-        });
-        let mut begin = 0;
-        for &end in &at[..cells] {
-            triples[begin..end as usize].sort_unstable();
-            begin = end as usize;
-        }
-        triples
-    }
-
-    /// Calls `f(cell, polygon | OUTER, segment)` for every cell within `EPS` of a segment's
-    /// bounding box (each pair once).
-    fn each_touch(&self, layers: &Layers<'_>, mut f: impl FnMut(usize, u32, u32)) {
+        let mut found = Vec::new();
         for (pid, poly) in layers.polygons.iter().enumerate() {
             for (si, &(a, b)) in poly.segments().iter().enumerate() {
                 let tag = if (layers.outer)(pid, si) { OUTER } else { 0 };
@@ -242,11 +221,36 @@ impl Raster {
                 let (y0, y1) = self.row_range(a.y.min(b.y) - EPS, a.y.max(b.y) + EPS);
                 for row in y0..=y1 {
                     for col in x0..=x1 {
-                        f(row * self.nx + col, pid as u32 | tag, si as u32);
+                        let bounds = self.degrees(CellBox { u0: col as f64, v0: row as f64, size: 1.0 });
+                        if touches_segment((a, b), bounds) {
+                            found.push(((row * self.nx + col) as u32, pid as u32 | tag, si as u32));
+                        }
                     }
                 }
             }
         }
+        let cells = self.nx * self.ny;
+        // Touches per cell, then (prefix sums) where each cell's touches start.
+        let mut at = vec![0u32; cells + 1];
+        for &(cell, ..) in &found {
+            at[cell as usize + 1] += 1;
+        }
+        for i in 0..cells {
+            at[i + 1] += at[i];
+        }
+        let mut triples = vec![(0u32, 0u32, 0u32); found.len()];
+        // Placing a cell's touches moves its start to its end (the next cell's start).
+        for touch in found {
+            let slot = &mut at[touch.0 as usize];
+            triples[*slot as usize] = touch;
+            *slot += 1;
+        }
+        let mut begin = 0;
+        for &end in &at[..cells] {
+            triples[begin..end as usize].sort_unstable();
+            begin = end as usize;
+        }
+        triples
     }
 
     fn fill(&mut self, layers: &Layers<'_>, touches: &[(u32, u32, u32)]) -> (Vec<u32>, Vec<u32>) {
@@ -260,17 +264,9 @@ impl Raster {
             for col in 0..self.nx {
                 let idx = row * self.nx + col;
                 near.clear();
-                if t < touches.len() && touches[t].0 as usize == idx {
-                    let bounds = self.degrees(CellBox { u0: col as f64, v0: row as f64, size: 1.0 });
-                    while t < touches.len() && touches[t].0 as usize == idx {
-                        // The cells come from segments' bounding boxes: keep the segments that
-                        // really come near this one.
-                        let (_, pid, si) = touches[t];
-                        if touches_box(layers, pid, si, bounds) {
-                            near.push((pid, si));
-                        }
-                        t += 1;
-                    }
+                while t < touches.len() && touches[t].0 as usize == idx {
+                    near.push((touches[t].1, touches[t].2));
+                    t += 1;
                 }
                 let (tiling, overlay) = match (run, near.is_empty()) {
                     (Some(prev), true) => prev,
@@ -537,7 +533,11 @@ impl Candidates {
 /// nearby coordinates: their rounding is far below `EPS` times the segment's length, so a
 /// segment within `EPS / 2` of the box is never missed.)
 fn touches_box(layers: &Layers<'_>, pid: u32, si: u32, b: [f64; 4]) -> bool {
-    let (p, q) = layers.polygons[(pid & !OUTER) as usize].segments()[si as usize];
+    touches_segment(layers.polygons[(pid & !OUTER) as usize].segments()[si as usize], b)
+}
+
+/// Whether segment `(p, q)` comes within `EPS` of box `b`.
+fn touches_segment((p, q): (Coord<f64>, Coord<f64>), b: [f64; 4]) -> bool {
     let (x0, y0, x1, y1) = (b[0] - EPS, b[1] - EPS, b[2] + EPS, b[3] + EPS);
     if p.x.max(q.x) < x0 || p.x.min(q.x) > x1 || p.y.max(q.y) < y0 || p.y.min(q.y) > y1 {
         return false;

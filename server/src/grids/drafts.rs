@@ -408,11 +408,15 @@ pub fn bindings(roster: &Roster, area: &str, grids: &[Grid], draft: &GridCollect
         }
         listed.insert(code.to_owned(), ids);
     }
+    let mut bound_before: HashMap<&str, Vec<&(String, String)>> = HashMap::new();
+    for binding in &before {
+        bound_before.entry(binding.1.as_str()).or_default().push(binding);
+    }
     let mut after = BTreeSet::new();
     for g in grids {
         match listed.get(&g.code) {
             Some(ids) => after.extend(ids.iter().map(|id| (id.clone(), g.code.clone()))),
-            None => after.extend(before.iter().filter(|(_, code)| *code == g.code).cloned()),
+            None => after.extend(bound_before.get(g.code.as_str()).into_iter().flatten().map(|&b| b.clone())),
         }
     }
     Ok(Bindings { before, after })
@@ -420,13 +424,17 @@ pub fn bindings(roster: &Roster, area: &str, grids: &[Grid], draft: &GridCollect
 
 /// The roster as it will be once the area's bindings are `after` (who takes a moved event).
 pub fn roster_after(roster: &Roster, area: &str, after: &BTreeSet<(String, String)>) -> Roster {
+    let mut grids_of: HashMap<&str, Vec<&String>> = HashMap::new();
+    for (id, grid) in after {
+        grids_of.entry(id.as_str()).or_default().push(grid);
+    }
     let people = roster
         .people()
         .iter()
         .map(|p| {
             let mut p = p.clone();
             p.grids.retain(|g| !g.starts_with(area));
-            p.grids.extend(after.iter().filter(|(id, _)| *id == p.id).map(|(_, g)| g.clone()));
+            p.grids.extend(grids_of.get(p.id.as_str()).into_iter().flatten().map(|&g| g.clone()));
             p
         })
         .collect();

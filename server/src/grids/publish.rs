@@ -78,7 +78,8 @@ pub trait Followers {
 
 /// A draft read, checked and compared with the current grids.
 pub struct Checked {
-    /// Milliseconds spent reading the events and checking (validation, impact).
+    /// Milliseconds spent checking: parsing (with the bindings), validating, the index's build
+    /// past the validation, waiting for the area's events, the impact.
     timings: Vec<(&'static str, f64)>,
     area: String,
     grids: Vec<Grid>,
@@ -133,11 +134,13 @@ async fn check_draft(d: &Drafting<'_>, within: impl Fn(&str) -> bool, body: &Dra
         return Err(PublishError::Hidden(area));
     }
     let started = Instant::now();
-    // The area's events are read while the draft is parsed.
+    // The area's events are read while the draft is parsed and checked; the check waits for
+    // them only once the new index is built (they are needed for the impact alone).
     let reading = tokio::spawn({
         let (store, area) = (d.store.clone(), area.clone());
         async move { area_events(&store, &area).await }
     });
+    let runtime = tokio::runtime::Handle::current();
     let grids = match drafts::parse_grids(&catalog, &body.grids, crs) {
         Ok(grids) => grids,
         Err(e) => {
@@ -145,16 +148,20 @@ async fn check_draft(d: &Drafting<'_>, within: impl Fn(&str) -> bool, body: &Dra
             return Err(e.into());
         }
     };
+    let bindings = match drafts::bindings(&d.roster, &area, &grids, &body.grids) {
+        Ok(bindings) => bindings,
+        Err(e) => {
+            reading.abort();
+            return Err(e.into());
+        }
+    };
     let parsed = started.elapsed();
-    let (open, points) = reading.await.map_err(|e| PublishError::Heavy(HeavyError::Task { what: "check", source: e }))??;
-    let read = started.elapsed();
-    let bindings = drafts::bindings(&d.roster, &area, &grids, &body.grids)?;
     let task_bindings = bindings.clone();
     let task_area = area.clone();
     // A draft of the whole county is checked against the county as last validated, if known.
     let county = area == COUNTY_CODE;
     let prior = if county { catalog.baseline() } else { None };
-    let (report, changes, impact, moves, grids, validated, after, baseline) = drafts::budgeted("check", move || {
+    let checked = drafts::budgeted("check", move || {
         let t = Instant::now();
         // The county's index after publishing is built beside the validation (two cores) and
         // kept only if the draft is publishable.
@@ -175,21 +182,36 @@ async fn check_draft(d: &Drafting<'_>, within: impl Fn(&str) -> bool, body: &Dra
             ((report, baseline), validated, after.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
         });
         let (report, baseline) = report;
+        let built = t.elapsed();
+        let mut waited = built;
         let index = index.filter(|_| report.is_publishable());
+        // The impact needs the events read meanwhile (a blocking thread may wait on the runtime).
         let (impact, moves) = match &index {
-            Some(index) => drafts::impact(index, &all, &changes, &open, &points, &task_bindings),
-            None => (Impact::default(), Vec::new()),
+            Some(index) => {
+                let (open, points) = match runtime.block_on(reading) {
+                    Ok(read) => read?,
+                    Err(e) => return Err(PublishError::Heavy(HeavyError::Task { what: "check", source: e })),
+                };
+                waited = t.elapsed();
+                drafts::impact(index, &all, &changes, &open, &points, &task_bindings)
+            }
+            None => {
+                reading.abort();
+                (Impact::default(), Vec::new())
+            }
         };
-        (report, changes, impact, moves, grids, validated, index.map(|i| (all, i)), baseline)
+        let timings = vec![
+            ("validate", ms(validated)),
+            ("index", ms(built - validated)),
+            ("read_events", ms(waited - built)),
+            ("impact", ms(t.elapsed() - waited)),
+        ];
+        Ok((report, changes, impact, moves, grids, timings, index.map(|i| (all, i)), baseline))
     })
     .await?;
-    let total = started.elapsed();
-    let timings = vec![
-        ("parse", ms(parsed)),
-        ("read_events", ms(read - parsed)),
-        ("validate", ms(validated)),
-        ("impact", ms(total - read - validated)),
-    ];
+    let (report, changes, impact, moves, grids, check_timings, after, baseline) = checked?;
+    let mut timings = vec![("parse", ms(parsed))];
+    timings.extend(check_timings);
     Ok(Checked { timings, area, grids, report, changes, impact, moves, bindings, after, baseline })
 }
 
