@@ -276,8 +276,9 @@ impl Raster {
                 cells[idx] = if near.is_empty() {
                     if overlay != NONE { overlay } else { tiling }
                 } else {
-                    // An edge's bounding box can reach a cell the edge itself misses, so the
-                    // grids at the centre are candidates too.
+                    // A grid none of whose edges comes near can still own the whole cell (the
+                    // tiling grid under a street unit's edge, or a street unit over a tiling
+                    // edge): the grids at the centre are candidates too.
                     let cands = Candidates::near(layers, &near, [overlay, tiling]);
                     let cell = CellBox { u0: col as f64, v0: row as f64, size: 1.0 };
                     entries.push(self.refine(layers, &cands, &near, cell, 0));
