@@ -141,15 +141,10 @@ async fn check_draft(d: &Drafting<'_>, within: impl Fn(&str) -> bool, body: &Dra
         async move { area_events(&store, &area).await }
     });
     let runtime = tokio::runtime::Handle::current();
-    let grids = match drafts::parse_grids(&catalog, &body.grids, crs) {
-        Ok(grids) => grids,
-        Err(e) => {
-            reading.abort();
-            return Err(e.into());
-        }
-    };
-    let bindings = match drafts::bindings(&d.roster, &area, &grids, &body.grids) {
-        Ok(bindings) => bindings,
+    let read = drafts::parse_grids(&catalog, &body.grids, crs)
+        .and_then(|grids| drafts::bindings(&d.roster, &area, &grids, &body.grids).map(|bindings| (grids, bindings)));
+    let (grids, bindings) = match read {
+        Ok(read) => read,
         Err(e) => {
             reading.abort();
             return Err(e.into());
