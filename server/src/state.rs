@@ -332,8 +332,14 @@ fn read_and_check(dir: &Path) -> Result<Dataset, StartError> {
 /// A publication reloads the roster (its bindings changed) and puts the moved events on the
 /// live feed.
 impl crate::grids::publish::Followers for AppState {
-    async fn roster_changed(&self) -> Result<(), StoreError> {
-        self.rules.reload_roster(&self.store).await
+    type Roster = crate::events::rules::RosterRead;
+
+    async fn read_roster(&self) -> Result<Self::Roster, StoreError> {
+        self.rules.read_roster(&self.store).await
+    }
+
+    fn install_roster(&self, roster: Self::Roster) {
+        self.rules.install_roster(roster);
     }
 
     fn event_moved(&self, event: &crate::records::EventRecord) {

@@ -89,9 +89,13 @@ struct Asked<'a> {
 struct NoFollowers;
 
 impl Followers for NoFollowers {
-    async fn roster_changed(&self) -> Result<(), StoreError> {
+    type Roster = ();
+
+    async fn read_roster(&self) -> Result<(), StoreError> {
         Ok(())
     }
+
+    fn install_roster(&self, _roster: ()) {}
 
     fn event_moved(&self, _event: &EventRecord) {}
 }

@@ -59,6 +59,13 @@ pub enum NoHolder {
     NoGridworker(String),
 }
 
+/// A roster read again and not yet installed; it holds the rules' reload turn.
+#[derive(Debug)]
+pub struct RosterRead {
+    roster: Roster,
+    _one_at_a_time: tokio::sync::OwnedMutexGuard<()>,
+}
+
 /// The shared, swappable rules.
 #[derive(Debug, Clone)]
 pub struct Rules(Arc<Inner>);
@@ -69,7 +76,7 @@ struct Inner {
     calendar: ArcSwap<WorkingCalendar>,
     routing: ArcSwap<Routing>,
     /// Serialises reloads so that a later reload never loses to an earlier one.
-    reload: tokio::sync::Mutex<()>,
+    reload: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl Rules {
@@ -83,7 +90,7 @@ impl Rules {
             roster: ArcSwap::from_pointee(roster),
             calendar: ArcSwap::from_pointee(calendar),
             routing: ArcSwap::from_pointee(routing),
-            reload: tokio::sync::Mutex::new(()),
+            reload: Arc::new(tokio::sync::Mutex::new(())),
         })))
     }
 
@@ -104,9 +111,21 @@ impl Rules {
 
     /// Re-reads the roster after people changed.
     pub async fn reload_roster(&self, store: &Store) -> Result<(), StoreError> {
-        let _one_at_a_time = self.0.reload.lock().await;
-        self.0.roster.store(Arc::new(store.load_roster().await?));
+        let read = self.read_roster(store).await?;
+        self.install_roster(read);
         Ok(())
+    }
+
+    /// Re-reads the roster without installing it yet: other reloads wait until it is
+    /// installed ([`Rules::install_roster`]) or dropped.
+    pub async fn read_roster(&self, store: &Store) -> Result<RosterRead, StoreError> {
+        let one_at_a_time = Arc::clone(&self.0.reload).lock_owned().await;
+        Ok(RosterRead { roster: store.load_roster().await?, _one_at_a_time: one_at_a_time })
+    }
+
+    /// Installs a roster read by [`Rules::read_roster`].
+    pub fn install_roster(&self, read: RosterRead) {
+        self.0.roster.store(Arc::new(read.roster));
     }
 
     /// Re-reads the calendar overrides.

@@ -130,15 +130,31 @@ pub async fn prepare_swap(
     Ok(Prepared { catalog, index, map, took: started.elapsed() })
 }
 
+/// The catalog, index and map layers a swap replaced: tens of megabytes, freed where the
+/// caller decides (once the requests still holding them are done).
+#[must_use = "the replaced grids are freed where they are dropped"]
+pub struct Replaced {
+    _catalog: Arc<Catalog>,
+    _index: Arc<GridIndex>,
+    _map: Arc<MapLayers>,
+}
+
 impl Prepared {
     /// Swaps the three in together; lookups keep being answered from the old ones until then.
-    pub fn install(self, live: &LiveGrids) {
+    pub fn install(self, live: &LiveGrids) -> Replaced {
+        let replaced = Replaced { _catalog: live.catalog.load(), _index: live.index.load(), _map: live.map.load() };
         live.catalog.swap(self.catalog);
         live.index.swap(self.index);
         live.map.swap(self.map);
         crate::metrics::METRICS.index_reloads.inc();
         crate::metrics::METRICS.index_reload_seconds.observe(self.took.as_secs_f64());
+        replaced
     }
+}
+
+/// Drops `value` on a blocking thread, off the answer's path (a draft's JSON, replaced grids).
+pub fn drop_aside<T: Send + 'static>(value: T) {
+    drop(tokio::task::spawn_blocking(move || drop(value)));
 }
 
 /// How long the watcher waits for more notifications before reloading once for all of them

@@ -19,7 +19,7 @@ use wangge_core::GridIndex;
 
 use crate::grids::drafts::{self, Bindings, Changes, DraftError, HeavyError};
 use crate::grids::catalog::COUNTY_CODE;
-use crate::grids::live::{prepare_swap, reload_grids, LiveError, LiveGrids};
+use crate::grids::live::{drop_aside, prepare_swap, reload_grids, LiveError, LiveGrids};
 use crate::records::{EventFilter, EventPoint, EventRecord, Grid, Page, PointFilter};
 use crate::store::{micros, Publication, Store, StoreError};
 
@@ -70,8 +70,12 @@ pub struct Drafting<'a> {
 
 /// What else learns of a publication: the roster's bindings and the live feed of events.
 pub trait Followers {
-    /// The bindings were written: reload the roster.
-    fn roster_changed(&self) -> impl std::future::Future<Output = Result<(), StoreError>> + Send;
+    /// The roster as read again, not yet installed.
+    type Roster: Send;
+    /// The bindings were written: read the roster again (while the new grids are prepared).
+    fn read_roster(&self) -> impl std::future::Future<Output = Result<Self::Roster, StoreError>> + Send;
+    /// Install the roster read, right after the new grids.
+    fn install_roster(&self, roster: Self::Roster);
     /// An open event moved to another grid (read back after the write).
     fn event_moved(&self, event: &EventRecord);
 }
@@ -319,30 +323,40 @@ pub async fn publish(
         registry_moves,
     };
     let t = Instant::now();
-    // The new catalog and map layers are built while the publication is written; they are
-    // swapped in only once it is committed.
+    // The new catalog and map layers are built while the publication is written and, once it
+    // is committed, while the roster is read again; they are swapped in only after the commit,
+    // and the roster right after them.
     let write = async {
         let generation = d.store.publish(&publication).await;
-        (generation, t.elapsed())
+        let written = t.elapsed();
+        let roster = match generation {
+            Ok(_) => Some(followers.read_roster().await),
+            Err(_) => None,
+        };
+        (generation, written, roster)
     };
-    let (generation, written, prepared) = match c.after {
+    let (generation, written, roster, prepared) = match c.after {
         Some((all, index)) => {
-            let ((generation, written), prepared) = tokio::join!(write, prepare_swap(&d.live, all, index, c.baseline));
-            (generation?, written, Some(prepared))
+            let ((generation, written, roster), prepared) =
+                tokio::join!(write, prepare_swap(&d.live, all, index, c.baseline));
+            (generation?, written, roster, Some(prepared))
         }
         None => {
-            let (generation, written) = write.await;
-            (generation?, written, None)
+            let (generation, written, roster) = write.await;
+            (generation?, written, roster, None)
         }
     };
     match prepared {
-        Some(prepared) => prepared.map_err(PublishError::Swap)?.install(&d.live),
+        Some(prepared) => drop_aside(prepared.map_err(PublishError::Swap)?.install(&d.live)),
         None => reload_grids(d.store, &d.live).await.map(|_| ()).map_err(PublishError::Swap)?,
     }
-    followers.roster_changed().await?;
+    if let Some(roster) = roster {
+        followers.install_roster(roster?);
+    }
     let mut timings = c.timings;
     timings.push(("write", ms(written)));
-    // Building the swap overlaps the write: this is what it added after the write.
+    // Building the swap overlaps the write and the roster's reading: this is what it added
+    // after the write.
     timings.push(("swap", ms(t.elapsed().saturating_sub(written))));
     let timings_ms: BTreeMap<String, f64> = timings.into_iter().map(|(k, v)| (k.to_owned(), (v * 10.0).round() / 10.0)).collect();
     for w in &publication.moves {

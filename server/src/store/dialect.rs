@@ -104,8 +104,8 @@ pub(super) trait Backend {
     /// Inserts villages.
     async fn insert_villages(tx: &mut Transaction<'_, Self::Db>, villages: &[Village]) -> Result<(), StoreError>;
 
-    /// Inserts grids (as current).
-    async fn insert_grids(tx: &mut Transaction<'_, Self::Db>, grids: &[Grid]) -> Result<(), StoreError>;
+    /// Inserts grids (as current), each with its shape's [`Backend::shape_value`].
+    async fn insert_grids(tx: &mut Transaction<'_, Self::Db>, grids: &[(&Grid, &Self::ShapeValue)]) -> Result<(), StoreError>;
 
     /// Appends timeline rows (event id, entry).
     async fn insert_entries(

@@ -61,7 +61,8 @@ macro_rules! division_store {
                 }
                 Self::insert_townships(&mut tx, &dataset.townships).await?;
                 Self::insert_villages(&mut tx, &dataset.villages).await?;
-                Self::insert_grids(&mut tx, &dataset.grids).await?;
+                let shapes: Vec<_> = dataset.grids.iter().map(|g| Self::shape_value(&g.geometry)).collect();
+                Self::insert_grids(&mut tx, &dataset.grids.iter().zip(&shapes).collect::<Vec<_>>()).await?;
                 let row: DatasetRow = sqlx::query_as(INSERT_DATASET)
                     .bind(&dataset.source)
                     .bind(&dataset.note)

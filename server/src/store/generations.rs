@@ -1,6 +1,8 @@
 //! Boundary generations, written once for both backends: publishing redrawn grids, the
 //! generations and the grid versions.
 
+use std::collections::HashSet;
+
 use super::dialect::{Backend, Lock};
 use super::divisions::GridRow;
 use super::{query, GenerationRecord, GridVersion, PgStore, Publication, SqliteStore, StoreError};
@@ -82,9 +84,12 @@ macro_rules! generation_store {
                     .await
                     .map_err(query("reading the current generation"))?;
                 let generation = current + 1;
+                // Each written shape is encoded once, for its grid row and its version.
+                let shapes: Vec<_> = p.written.iter().map(|g| Self::shape_value(&g.geometry)).collect();
+                let written: Vec<_> = p.written.iter().zip(&shapes).collect();
                 Self::retire(&mut tx, &p.retired, generation).await?;
-                Self::insert_grids(&mut tx, &p.written).await?;
-                Self::insert_versions(&mut tx, &p.written.iter().collect::<Vec<_>>(), generation, None).await?;
+                Self::insert_grids(&mut tx, &written).await?;
+                Self::insert_versions(&mut tx, &written, generation, None).await?;
                 for w in &p.moves {
                     Self::write_transition(&mut tx, w).await?;
                 }
@@ -157,9 +162,10 @@ macro_rules! generation_store {
                     q.push(") RETURNING code");
                     let closed: Vec<String> =
                         q.build_query_scalar().fetch_all(&mut **tx).await.map_err(query("closing grid versions"))?;
-                    let closed: std::collections::HashSet<&str> = closed.iter().map(String::as_str).collect();
+                    let closed: HashSet<&str> = closed.iter().map(String::as_str).collect();
                     let never: Vec<&Grid> = chunk.iter().filter(|g| !closed.contains(g.code.as_str())).collect();
-                    Self::insert_versions(tx, &never, 0, Some(generation)).await?;
+                    let shapes: Vec<_> = never.iter().map(|g| Self::shape_value(&g.geometry)).collect();
+                    Self::insert_versions(tx, &never.into_iter().zip(&shapes).collect::<Vec<_>>(), 0, Some(generation)).await?;
                     let mut q = sqlx::QueryBuilder::<$db>::new("DELETE FROM grid WHERE code IN (");
                     let mut codes = q.separated(", ");
                     for g in chunk {
@@ -174,17 +180,17 @@ macro_rules! generation_store {
             /// Records versions of `grids` valid from `valid_from` (to `valid_to`).
             async fn insert_versions(
                 tx: &mut sqlx::Transaction<'_, $db>,
-                grids: &[&Grid],
+                grids: &[(&Grid, &<Self as Backend>::ShapeValue)],
                 valid_from: i64,
                 valid_to: Option<i64>,
             ) -> Result<(), StoreError> {
                 for chunk in grids.chunks(GRIDS_PER_STATEMENT) {
                     let mut q = sqlx::QueryBuilder::<$db>::new(Self::INSERT_VERSIONS);
-                    q.push_values(chunk, |mut b, g| {
+                    q.push_values(chunk, |mut b, (g, shape)| {
                         b.push_bind(&g.code).push_bind(valid_from).push_bind(valid_to).push_bind(&g.name);
                         b.push_bind(g.kind.as_str()).push_bind(&g.village_code).push_bind(&g.township_code);
                         b.push_bind(g.parent_grid.as_deref()).push_bind(g.area_km2);
-                        dialect!($dialect, push_shape_value(b, Self::shape_value(&g.geometry)));
+                        dialect!($dialect, push_shape_value(b, *shape));
                     });
                     q.build().execute(&mut **tx).await.map_err(query("recording grid versions"))?;
                 }

@@ -147,15 +147,15 @@ impl Backend for PgStore {
         Ok(())
     }
 
-    async fn insert_grids(tx: &mut Transaction<'_, Postgres>, grids: &[Grid]) -> Result<(), StoreError> {
+    async fn insert_grids(tx: &mut Transaction<'_, Postgres>, grids: &[(&Grid, &Vec<u8>)]) -> Result<(), StoreError> {
         for chunk in grids.chunks(SHAPES_PER_STATEMENT) {
             let mut q = QueryBuilder::<Postgres>::new(
                 "INSERT INTO grid (code, name, kind, village_code, township_code, parent_grid_code, area_km2, geom) ",
             );
-            q.push_values(chunk, |mut b, g| {
+            q.push_values(chunk, |mut b, (g, shape)| {
                 b.push_bind(&g.code).push_bind(&g.name).push_bind(g.kind.as_str()).push_bind(&g.village_code);
                 b.push_bind(&g.township_code).push_bind(g.parent_grid.as_deref()).push_bind(g.area_km2);
-                b.push("ST_GeomFromWKB(").push_bind_unseparated(wkb::write_multipolygon(&g.geometry));
+                b.push("ST_GeomFromWKB(").push_bind_unseparated(*shape);
                 b.push_unseparated(", 4490)");
             });
             q.build().execute(&mut **tx).await.map_err(query("inserting grids"))?;

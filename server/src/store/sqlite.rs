@@ -143,16 +143,16 @@ impl Backend for SqliteStore {
         Ok(())
     }
 
-    async fn insert_grids(tx: &mut Transaction<'_, Sqlite>, grids: &[Grid]) -> Result<(), StoreError> {
+    async fn insert_grids(tx: &mut Transaction<'_, Sqlite>, grids: &[(&Grid, &String)]) -> Result<(), StoreError> {
         // Eight binds a row: within SQLite's 32,766.
         for chunk in grids.chunks(ROWS_PER_STATEMENT) {
             let mut q = QueryBuilder::<Sqlite>::new(
                 "INSERT INTO grid (code, name, kind, village_code, township_code, parent_grid_code, area_km2, geometry) ",
             );
-            q.push_values(chunk, |mut b, g| {
+            q.push_values(chunk, |mut b, (g, shape)| {
                 b.push_bind(&g.code).push_bind(&g.name).push_bind(g.kind.as_str()).push_bind(&g.village_code);
                 b.push_bind(&g.township_code).push_bind(g.parent_grid.as_deref()).push_bind(g.area_km2);
-                b.push_bind(geometry_text(&g.geometry));
+                b.push_bind(*shape);
             });
             q.build().execute(&mut **tx).await.map_err(query("inserting grids"))?;
         }

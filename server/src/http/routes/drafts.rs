@@ -20,6 +20,7 @@ use wangge_core::wire::draft::{DraftArea, DraftBase, DraftRequest, GridCollectio
 use super::{code, no_store, Routes};
 use crate::access::{AuditNote, Caller};
 use crate::grids::drafts;
+use crate::grids::live::drop_aside;
 use crate::grids::publish::{self, Drafting};
 use crate::http::error::ApiError;
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery};
@@ -185,8 +186,12 @@ fn drafting(state: &AppState) -> Drafting<'_> {
 )]
 async fn check(State(state): State<AppState>, caller: Caller, ApiJson(body): ApiJson<DraftRequest>) -> Result<Response, ApiError> {
     let scope = caller.scope(Permission::EditGrids)?;
-    let checked = publish::check(&drafting(&state), |area| scope.covers(area), &body).await?;
-    Ok(no_store(Json(checked.answer()).into_response()))
+    let checked = publish::check(&drafting(&state), |area| scope.covers(area), &body).await;
+    drop_aside(body);
+    let checked = checked?;
+    let answer = checked.answer();
+    drop_aside(checked);
+    Ok(no_store(Json(answer).into_response()))
 }
 
 #[utoipa::path(
@@ -201,7 +206,9 @@ async fn publish(State(state): State<AppState>, caller: Caller, ApiJson(body): A
     caller.require(Permission::EditGrids)?;
     let scope = caller.scope(Permission::EditGrids)?;
     let now = state.clock.now();
-    let p = publish::publish(&drafting(&state), &state, |area| scope.covers(area), &caller.username, now, &body).await?;
+    let p = publish::publish(&drafting(&state), &state, |area| scope.covers(area), &caller.username, now, &body).await;
+    drop_aside(body);
+    let p = p?;
     let response = no_store((StatusCode::CREATED, Json(p.answer)).into_response());
     Ok(AuditNote::success(Permission::EditGrids.as_str(), format!("area:{}", p.area)).with_detail(p.detail).on(response))
 }
