@@ -100,6 +100,12 @@ impl GridIndex {
     /// [`Self::build`] with another raster resolution and refinement (benchmarks compare them;
     /// tests use few top cells, so that boundary cells are dense and refined to the last level).
     pub fn build_tuned(shapes: Vec<GridShape>, tuning: Tuning) -> Result<Self, IndexError> {
+        Self::build_banded(shapes, tuning, None)
+    }
+
+    /// [`Self::build_tuned`], the raster's cells filled in `bands` bands of rows (`None`: one
+    /// for each core, up to four).
+    fn build_banded(shapes: Vec<GridShape>, tuning: Tuning, bands: Option<usize>) -> Result<Self, IndexError> {
         if shapes.is_empty() {
             return Err(IndexError::Empty);
         }
@@ -122,7 +128,10 @@ impl GridIndex {
         let outer_segments = nearest::outer_segments(&polygons, &overlay);
         let outer = |p: usize, s: usize| outer_segments[p][s];
         let layers = Layers { polygons: &polygons, overlay: &overlay, envelopes: &envelopes, outer: &outer };
-        let raster = Raster::build(&layers, min, max, tuning);
+        let raster = match bands {
+            Some(bands) => Raster::build_in(&layers, min, max, tuning, bands),
+            None => Raster::build(&layers, min, max, tuning),
+        };
         let nearest = nearest::EdgeTree::build(&polygons, &outer, (min.y + max.y) / 2.0);
         let bboxes = envelopes_in_order(&envelopes, shapes.len());
         let grids = shapes.into_iter().map(|s| s.record).collect();
@@ -275,6 +284,22 @@ mod tests {
             let good = GridShape { record: record(1, GridKind::Rural), geometry: MultiPolygon(vec![column(1, 2, 3)]) };
             let built = GridIndex::build(vec![good, shape]);
             assert!(matches!(built, Err(IndexError::BadGeometry { reason: "non-finite coordinate", .. })), "{bad}: {built:?}");
+        }
+    }
+
+    #[test]
+    fn the_raster_is_the_same_filled_in_one_band_or_several() {
+        let (n, teeth) = (12, 300);
+        let mut shapes: Vec<GridShape> =
+            (0..n).map(|i| GridShape { record: record(i, GridKind::Rural), geometry: MultiPolygon(vec![column(i, n, teeth)]) }).collect();
+        shapes.push(GridShape { record: record(n, GridKind::StreetUnit), geometry: MultiPolygon(vec![unit()]) });
+        // 64 × 64 top cells: some ten thousand touches in each band, leaves shared across bands.
+        let tuning = Tuning { target_cells: 4096, max_depth: 3, leaf_segments: 3 };
+        let one = GridIndex::build_banded(shapes.clone(), tuning, Some(1)).unwrap();
+        assert!(one.raster_stats().sub_blocks > 100, "{:?}", one.raster_stats());
+        for bands in [2, 3, 4] {
+            let many = GridIndex::build_banded(shapes.clone(), tuning, Some(bands)).unwrap();
+            assert!(many.raster == one.raster, "{bands} bands: {:?}, one: {:?}", many.raster_stats(), one.raster_stats());
         }
     }
 

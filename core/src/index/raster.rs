@@ -52,7 +52,7 @@ pub struct Tuning {
 }
 
 /// Candidates of a boundary cell: ranges into `Raster::pool`.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct Mixed {
     /// No outer edge of the tiling touches the cell: a point in it is in exactly one tiling
     /// candidate, so the last candidate needs no test.
@@ -64,7 +64,7 @@ pub(crate) struct Mixed {
 }
 
 /// The raster lookup table.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Raster {
     min: Coord<f64>,
     max: Coord<f64>,
@@ -109,21 +109,51 @@ struct CellBox {
 /// A (polygon | `OUTER`, segment) pair near a cell.
 type Touch = (u32, u32);
 
+/// Bands of rows filled side by side, at most.
+const MAX_BANDS: usize = 4;
+/// Touches a band has at least (fewer are filled in one pass: a thread costs more).
+const MIN_BAND_TOUCHES: usize = 4096;
+
+/// Where a band's entries go once appended: its sub-blocks move by `arena` bytes, its leaves
+/// to `leaves`.
+struct Moved {
+    arena: u32,
+    leaves: Vec<u32>,
+}
+
+impl Moved {
+    /// A band's `refs` value (a sub-block's offset or a leaf) in the whole raster.
+    fn apply(&self, value: u32) -> u32 {
+        if value & SUB != 0 {
+            SUB | ((value & !SUB) + self.arena)
+        } else {
+            self.leaves[value as usize]
+        }
+    }
+}
+
 /// The polygons the raster is built over, with which of them overlay the others.
 pub(crate) struct Layers<'a> {
     pub polygons: &'a [IndexedPolygon],
     pub overlay: &'a [bool],
     pub envelopes: &'a RTree<GeomWithData<Rectangle<[f64; 2]>, u32>>,
     /// Whether segment `i` of polygon `p` is on the tiling's outer boundary.
-    pub outer: &'a dyn Fn(usize, usize) -> bool,
+    pub outer: &'a (dyn Fn(usize, usize) -> bool + Sync),
 }
 
 /// Set on a touch's polygon id when the touching segment is on the outer boundary.
 const OUTER: u32 = 0x8000_0000;
 
 impl Raster {
-    /// Builds a raster over `[min, max]`.
+    /// Builds a raster over `[min, max]`, its boundary cells filled on every core.
     pub(crate) fn build(layers: &Layers<'_>, min: Coord<f64>, max: Coord<f64>, tuning: Tuning) -> Self {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        Self::build_in(layers, min, max, tuning, cores.min(MAX_BANDS))
+    }
+
+    /// [`Self::build`], the cells filled in `bands` bands of rows side by side (the raster is
+    /// the same for any number of bands).
+    pub(crate) fn build_in(layers: &Layers<'_>, min: Coord<f64>, max: Coord<f64>, tuning: Tuning, bands: usize) -> Self {
         let (w, h) = ((max.x - min.x).max(1e-6), (max.y - min.y).max(1e-6));
         let cell = (w * h / tuning.target_cells.max(1) as f64).sqrt();
         let nx = ((w / cell).ceil() as usize).max(1).div_ceil(B) * B;
@@ -147,7 +177,7 @@ impl Raster {
             leaves: HashMap::new(),
         };
         let touches = r.edge_touches(layers);
-        let (cells, entries) = r.fill(layers, &touches);
+        let (cells, entries) = r.fill(layers, &touches, bands);
         r.compress(&cells, &entries);
         r.leaves = HashMap::new();
         r
@@ -253,12 +283,97 @@ impl Raster {
         triples
     }
 
-    fn fill(&mut self, layers: &Layers<'_>, touches: &[(u32, u32, u32)]) -> (Vec<u32>, Vec<u32>) {
-        let mut cells = vec![NONE; self.nx * self.ny];
+    /// Every cell's value (a boundary cell's is `MIXED` | its index in the entries) and the
+    /// boundary cells' `refs` entries. The rows are cut into `bands` bands of about as many
+    /// touches each, filled on their own threads, each into a raster of its own; the bands'
+    /// blocks and leaves are then appended in order, so the result is the one a single pass
+    /// gives.
+    fn fill(&mut self, layers: &Layers<'_>, touches: &[(u32, u32, u32)], bands: usize) -> (Vec<u32>, Vec<u32>) {
+        let rows = self.band_rows(touches, bands);
+        if rows.len() <= 2 {
+            return self.fill_rows(layers, touches, 0..self.ny);
+        }
+        let nx = self.nx;
+        let filled: Vec<(Raster, Vec<u32>, Vec<u32>)> = std::thread::scope(|s| {
+            let started: Vec<_> = rows
+                .windows(2)
+                .map(|w| {
+                    let (lo, hi) = (w[0] * nx, w[1] * nx);
+                    let first = touches.partition_point(|t| (t.0 as usize) < lo);
+                    let end = touches.partition_point(|t| (t.0 as usize) < hi);
+                    let (mut band, part, span) = (self.clone(), &touches[first..end], w[0]..w[1]);
+                    s.spawn(move || {
+                        let (cells, entries) = band.fill_rows(layers, part, span);
+                        (band, cells, entries)
+                    })
+                })
+                .collect();
+            started.into_iter().map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))).collect()
+        });
+        let mut cells = Vec::with_capacity(self.nx * self.ny);
+        let mut entries = Vec::new();
+        for (band, band_cells, band_entries) in filled {
+            let moved = self.append(band);
+            let base = entries.len() as u32;
+            entries.extend(band_entries.iter().map(|&e| moved.apply(e)));
+            cells.extend(band_cells.iter().map(|&c| if c & MIXED == 0 { c } else { MIXED | ((c & !MIXED) + base) }));
+        }
+        (cells, entries)
+    }
+
+    /// Where the bands start (rows), ending with the last row's end: about as many touches in
+    /// each band; one band when there are too few rows or touches to share.
+    fn band_rows(&self, touches: &[(u32, u32, u32)], bands: usize) -> Vec<usize> {
+        let mut rows = vec![0];
+        if touches.len() >= MIN_BAND_TOUCHES * bands {
+            for k in 1..bands {
+                let row = touches[touches.len() * k / bands].0 as usize / self.nx;
+                if rows.last().is_some_and(|&last| row > last) && row < self.ny {
+                    rows.push(row);
+                }
+            }
+        }
+        rows.push(self.ny);
+        rows
+    }
+
+    /// Appends a band's sub-blocks, `refs` and leaves (a leaf this raster already has is
+    /// shared, as a single pass would have shared it); answers how its entries move.
+    fn append(&mut self, band: Raster) -> Moved {
+        let leaves = band
+            .mixed
+            .iter()
+            .map(|m| {
+                let pool = |r: (u32, u32)| &band.pool[r.0 as usize..r.1 as usize];
+                self.intern_leaf(m.interior, m.tiling_fixed, pool(m.overlay), pool(m.tiling))
+            })
+            .collect();
+        let moved = Moved { arena: self.arena.len() as u32, leaves };
+        // Each block's first `refs` index moves by the refs already here.
+        let shift = self.refs.len() as u32;
+        let mut arena = band.arena;
+        let mut off = 0;
+        while off + HEAD <= arena.len() {
+            let palette = arena[off..off + B * B].iter().filter(|&&b| b & 0x80 == 0).map(|&b| b as usize + 1).max().unwrap_or(0);
+            let first = read_u32(&arena, off + B * B) + shift;
+            arena[off + B * B..off + HEAD].copy_from_slice(&first.to_le_bytes());
+            off += HEAD + 4 * palette;
+        }
+        self.arena.extend(arena);
+        self.refs.extend(band.refs.iter().map(|&r| moved.apply(r)));
+        self.sub_blocks += band.sub_blocks;
+        self.leaf_cells += band.leaf_cells;
+        moved
+    }
+
+    /// [`Self::fill`] of rows `rows` in one pass: `touches` are those of these rows' cells.
+    fn fill_rows(&mut self, layers: &Layers<'_>, touches: &[(u32, u32, u32)], rows: std::ops::Range<usize>) -> (Vec<u32>, Vec<u32>) {
+        let first = rows.start * self.nx;
+        let mut cells = vec![NONE; rows.len() * self.nx];
         let mut entries = Vec::new();
         let mut t = 0;
         let mut near: Vec<Touch> = Vec::new();
-        for row in 0..self.ny {
+        for row in rows {
             // Answer of the previous uniform cell in this row, reused by its uniform neighbour.
             let mut run: Option<(u32, u32)> = None;
             for col in 0..self.nx {
@@ -273,7 +388,7 @@ impl Raster {
                     _ => owners(layers, self.centre(row, col)),
                 };
                 run = near.is_empty().then_some((tiling, overlay));
-                cells[idx] = if near.is_empty() {
+                cells[idx - first] = if near.is_empty() {
                     if overlay != NONE { overlay } else { tiling }
                 } else {
                     // A grid none of whose edges comes near can still own the whole cell (the
@@ -352,15 +467,20 @@ impl Raster {
         let interior = near.iter().all(|&(p, _)| p & OUTER == 0) && tiling != NONE;
         let fixed = if has_tiling { NONE } else { tiling };
         self.leaf_cells += 1;
-        // Leaves along one boundary are mostly alike: each distinct leaf is stored once.
-        let key = LeafKey { interior, fixed, split: local.overlay.len(), grids: [local.overlay.as_slice(), &local.tiling].concat() };
+        self.intern_leaf(interior, fixed, &local.overlay, &local.tiling)
+    }
+
+    /// The index in `mixed` of the leaf with these candidates: leaves along one boundary are
+    /// mostly alike, and each distinct leaf is stored once.
+    fn intern_leaf(&mut self, interior: bool, fixed: u32, overlay: &[u32], tiling: &[u32]) -> u32 {
+        let key = LeafKey { interior, fixed, split: overlay.len(), grids: [overlay, tiling].concat() };
         if let Some(&m) = self.leaves.get(&key) {
             return m;
         }
         let start = self.pool.len() as u32;
-        self.pool.extend(&local.overlay);
+        self.pool.extend(overlay);
         let mid = self.pool.len() as u32;
-        self.pool.extend(&local.tiling);
+        self.pool.extend(tiling);
         let end = self.pool.len() as u32;
         self.mixed.push(Mixed { interior, overlay: (start, mid), tiling: (mid, end), tiling_fixed: fixed });
         let m = self.mixed.len() as u32 - 1;
