@@ -287,12 +287,19 @@ mod tests {
         }
     }
 
-    #[test]
-    fn the_raster_is_the_same_filled_in_one_band_or_several() {
+    /// Twelve sawtooth columns of 300 teeth over the unit square, and the street unit over
+    /// them.
+    fn sawtooth_columns() -> Vec<GridShape> {
         let (n, teeth) = (12, 300);
         let mut shapes: Vec<GridShape> =
             (0..n).map(|i| GridShape { record: record(i, GridKind::Rural), geometry: MultiPolygon(vec![column(i, n, teeth)]) }).collect();
         shapes.push(GridShape { record: record(n, GridKind::StreetUnit), geometry: MultiPolygon(vec![unit()]) });
+        shapes
+    }
+
+    #[test]
+    fn the_raster_is_the_same_filled_in_one_band_or_several() {
+        let shapes = sawtooth_columns();
         // 64 × 64 top cells: some ten thousand touches in each band, leaves shared across bands.
         let tuning = Tuning { target_cells: 4096, max_depth: 3, leaf_segments: 3 };
         let one = GridIndex::build_banded(shapes.clone(), tuning, Some(1)).unwrap();
@@ -305,10 +312,7 @@ mod tests {
 
     #[test]
     fn dense_boundaries_are_refined_and_answer_by_the_rule_everywhere() {
-        let (n, teeth) = (12, 300);
-        let mut shapes: Vec<GridShape> =
-            (0..n).map(|i| GridShape { record: record(i, GridKind::Rural), geometry: MultiPolygon(vec![column(i, n, teeth)]) }).collect();
-        shapes.push(GridShape { record: record(n, GridKind::StreetUnit), geometry: MultiPolygon(vec![unit()]) });
+        let shapes = sawtooth_columns();
         let polys: Vec<IndexedPolygon> = shapes.iter().map(|s| IndexedPolygon::new(&s.geometry)).collect();
         let overlay: Vec<bool> = shapes.iter().map(|s| s.record.kind.is_overlay()).collect();
         // 16 × 16 top cells: hundreds of edges in a boundary cell, refined to the last level.
