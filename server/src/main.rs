@@ -82,6 +82,7 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     print_demo_accounts(&state, config.log_format == "json");
     tracing::info!(listen = %listener.local_addr()?, backend = store.backend(), "serving");
     let changes = state.changes.clone();
+    let auditor = state.auditor.clone();
     let service = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     // From the signal on: no new connections, the live queues end, the requests in flight are
     // answered (reports committed first), then the process exits — or after the drain time.
@@ -103,6 +104,8 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
         served = serving => served?,
         () = deadline => tracing::warn!(drain_secs = config.drain_secs, "requests still in flight after the drain time; exiting"),
     }
+    // The anchor names every row sealed before the exit.
+    auditor.anchored().await;
     if tokio::time::timeout(std::time::Duration::from_secs(5), store.close()).await.is_err() {
         tracing::warn!("database connections still busy after 5 s; exiting");
     }

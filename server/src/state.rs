@@ -267,9 +267,9 @@ pub async fn state_from_store(
     tracing::info!(grids = index.load().grids().len(), "grid index built");
     let rules = Rules::load(&store).await?;
     let changes = Changes::default();
-    let intake = Intake::start(store.clone(), changes.clone());
     let auth = Auth::new(store.clone()).await?;
     let auditor = Auditor::start(store.clone(), audit_key, anchor);
+    let intake = Intake::start(store.clone(), auditor.clone(), changes.clone());
     Ok(AppState {
         store,
         index,

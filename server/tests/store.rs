@@ -129,6 +129,7 @@ fn new_event(report_id: &str) -> NewEvent {
         },
         timeline: vec![entry(1, "reported", State::Reported, None), entry(2, "assign", State::Assigned, Some(to))],
         attachments: Vec::new(),
+        audit: None,
     }
 }
 

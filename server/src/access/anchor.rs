@@ -88,6 +88,79 @@ impl Anchor {
     }
 }
 
+/// How long [`AnchorFeed::settled`] waits for the anchor to catch up before answering anyway.
+const SETTLE_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Keeps the anchor following the chain without holding up the writers that seal it. Each
+/// writer hands over the head it sealed, once committed; a task of its own writes the newest
+/// one (heads sealed while a write is under way are folded into the next write). The anchor is
+/// never ahead of the committed chain. Rows sealed but not yet anchored are still named by the
+/// head held here: deleting them before the write cannot move the anchor back.
+#[derive(Debug, Clone)]
+pub struct AnchorFeed {
+    anchor: std::sync::Arc<Anchor>,
+    sealed: tokio::sync::watch::Sender<Option<ChainHead>>,
+    written: tokio::sync::watch::Receiver<u64>,
+}
+
+impl AnchorFeed {
+    /// Starts the task writing `anchor` with `key` (needs a tokio runtime); it stops when every
+    /// copy of the feed is dropped.
+    pub fn start(anchor: Anchor, key: std::sync::Arc<AuditKey>) -> Self {
+        let anchor = std::sync::Arc::new(anchor);
+        let (sealed, heads) = tokio::sync::watch::channel(None);
+        let (done, written) = tokio::sync::watch::channel(0);
+        tokio::spawn(write_loop(anchor.clone(), key, heads, done));
+        Self { anchor, sealed, written }
+    }
+
+    /// The anchor file.
+    pub fn anchor(&self) -> &Anchor {
+        &self.anchor
+    }
+
+    /// Hands over a head just committed; an older head than the newest handed over is ignored.
+    pub fn sealed(&self, head: ChainHead) {
+        self.sealed.send_if_modified(|newest| match newest {
+            Some(n) if n.next_seq >= head.next_seq => false,
+            _ => {
+                *newest = Some(head);
+                true
+            }
+        });
+    }
+
+    /// Waits (at most a few seconds) until every head handed over so far is written.
+    pub async fn settled(&self) {
+        let Some(target) = self.sealed.borrow().map(|h| h.next_seq) else { return };
+        let mut written = self.written.clone();
+        let caught_up = written.wait_for(|&n| n >= target);
+        if tokio::time::timeout(SETTLE_WAIT, caught_up).await.is_err() {
+            tracing::warn!(target, "the audit anchor is behind the chain");
+        }
+    }
+}
+
+/// Writes the newest head handed over, one write at a time.
+async fn write_loop(
+    anchor: std::sync::Arc<Anchor>,
+    key: std::sync::Arc<AuditKey>,
+    mut heads: tokio::sync::watch::Receiver<Option<ChainHead>>,
+    done: tokio::sync::watch::Sender<u64>,
+) {
+    while heads.changed().await.is_ok() {
+        let Some(head) = *heads.borrow_and_update() else { continue };
+        let (anchor, key) = (anchor.clone(), key.clone());
+        match tokio::task::spawn_blocking(move || anchor.record(&key, head)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::error!(error = %crate::logging::error_chain(&e), "audit anchor not written"),
+            Err(e) => tracing::error!(error = %e, "audit anchor task failed"),
+        }
+        // Counted as written even when the write failed (logged above): waiting cannot help.
+        done.send_replace(head.next_seq);
+    }
+}
+
 fn write_synced(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
     let mut file = std::fs::File::create(path)?;

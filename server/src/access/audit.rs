@@ -78,6 +78,11 @@ impl AuditNote {
     }
 }
 
+/// Marks an answer whose audit row was sealed in the very transaction of the change it
+/// records (so the change needed no `begun` row): the audit layer writes no row after it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SealedWithChange;
+
 /// Why the audit trail cannot be written.
 #[derive(Debug, thiserror::Error)]
 pub enum AuditorError {
@@ -111,7 +116,7 @@ pub struct Auditor {
     jobs: mpsc::Sender<Job>,
     key: std::sync::Arc<AuditKey>,
     denials: std::sync::Arc<DenialFold>,
-    anchor: Option<std::sync::Arc<super::Anchor>>,
+    anchor: Option<super::AnchorFeed>,
 }
 
 /// Repeated denials folded: the first denial of an action for one caller (an account, or an
@@ -211,7 +216,7 @@ impl Auditor {
     /// Starts the writer over `store` with `key` (needs a tokio runtime).
     pub fn start(store: Store, key: AuditKey, anchor: Option<super::Anchor>) -> Self {
         let key = std::sync::Arc::new(key);
-        let anchor = anchor.map(std::sync::Arc::new);
+        let anchor = anchor.map(|a| super::AnchorFeed::start(a, key.clone()));
         let (jobs, queue) = mpsc::channel(QUEUE);
         tokio::spawn(write_loop(store, key.clone(), anchor.clone(), queue));
         let auditor = Self { jobs, key, denials: std::sync::Arc::default(), anchor };
@@ -226,7 +231,20 @@ impl Auditor {
 
     /// The anchor kept outside the database, if this instance keeps one.
     pub fn anchor(&self) -> Option<&super::Anchor> {
-        self.anchor.as_deref()
+        self.anchor.as_ref().map(super::AnchorFeed::anchor)
+    }
+
+    /// The feed keeping the anchor, for other writers that seal rows onto the chain.
+    pub fn anchor_feed(&self) -> Option<&super::AnchorFeed> {
+        self.anchor.as_ref()
+    }
+
+    /// Waits (a few seconds at most) until the anchor names every row sealed so far by this
+    /// instance: what a verification checks against.
+    pub async fn anchored(&self) {
+        if let Some(feed) = &self.anchor {
+            feed.settled().await;
+        }
     }
 
     /// The fold of repeated denials.
@@ -311,7 +329,7 @@ async fn fold_loop(auditor: Auditor) {
 async fn write_loop(
     store: Store,
     key: std::sync::Arc<AuditKey>,
-    anchor: Option<std::sync::Arc<super::Anchor>>,
+    anchor: Option<super::AnchorFeed>,
     mut queue: mpsc::Receiver<Job>,
 ) {
     let mut jobs = Vec::with_capacity(MAX_BATCH);
@@ -325,12 +343,7 @@ async fn write_loop(
         match appended {
             Ok(sealed) => {
                 if let (Some(anchor), Some(last)) = (&anchor, sealed.last()) {
-                    let (anchor, key, head) = (anchor.clone(), key.clone(), ChainHead::after(last));
-                    match tokio::task::spawn_blocking(move || anchor.record(&key, head)).await {
-                        Ok(Ok(())) => {}
-                        Ok(Err(e)) => tracing::error!(error = %crate::logging::error_chain(&e), "audit anchor not written"),
-                        Err(e) => tracing::error!(error = %e, "audit anchor task failed"),
-                    }
+                    anchor.sealed(ChainHead::after(last));
                 }
                 for (reply, s) in replies.into_iter().zip(sealed) {
                     let _ = reply.send(Ok(s.row.seq));

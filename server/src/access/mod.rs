@@ -16,11 +16,11 @@ mod secret;
 mod service;
 mod verify;
 
-pub use anchor::{Anchor, AnchorError};
+pub use anchor::{Anchor, AnchorError, AnchorFeed};
 pub use fieldcrypt::{FieldCryptError, FieldKeys};
 pub use grants::{check_names, grant_detail, grant_of, service_may_hold, GrantRefused};
 pub use caller::{Caller, Denial, NoCaller, Scope, Via};
-pub use audit::{AuditNote, Auditor, AuditorError, DenialFold};
+pub use audit::{AuditNote, Auditor, AuditorError, DenialFold, SealedWithChange};
 pub use policy::SecurityPolicy;
 pub use scope::KeyScope;
 pub use secret::{argon2_running, hash_password, random_token, same, token_hash, ARGON2_AT_ONCE};

@@ -134,6 +134,8 @@ impl Console {
     async fn audit(&self, action: &str, object: &str, outcome: AuditOutcome, detail: &str) -> Result<(), AdminError> {
         let row = AuditRow::new(Utc::now(), CONSOLE_USER, action, object, outcome).source(CONSOLE_SOURCE).detail(detail);
         self.auditor.write(row).await?;
+        // A command's process ends soon after: its rows are anchored before it does.
+        self.auditor.anchored().await;
         Ok(())
     }
 

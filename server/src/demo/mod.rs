@@ -268,5 +268,5 @@ fn replay(
         updated_at,
         closed_at,
     };
-    Ok(NewEvent { event, timeline, attachments: Vec::new() })
+    Ok(NewEvent { event, timeline, attachments: Vec::new(), audit: None })
 }

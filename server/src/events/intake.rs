@@ -11,6 +11,7 @@ use wangge_core::event::{Action, Category, Complexity, Loop, State, MAX_TEXT};
 use wangge_core::people::{GridPlace, Person, Roster};
 use wangge_core::{Crs, GridIndex, LonLat, Located};
 
+use crate::access::Auditor;
 use crate::events::rules::Rules;
 use crate::events::{ChangeKind, Changes};
 use crate::grids::catalog::Catalog;
@@ -327,7 +328,7 @@ pub fn build(
         updated_at: now,
         closed_at: None,
     };
-    Ok(NewEvent { event, timeline, attachments: Vec::new() })
+    Ok(NewEvent { event, timeline, attachments: Vec::new(), audit: None })
 }
 
 /// The gridworker a report is attributed to: the caller's own person (a device named in the
@@ -379,6 +380,13 @@ pub enum IntakeError {
     /// The writer task is gone (the service is shutting down).
     #[error("the intake writer has stopped")]
     WriterGone,
+    /// The reports' audit rows could not be sealed, after waiting and trying again: nothing
+    /// was stored.
+    #[error("the audit trail cannot be written for now; nothing was done, try again ({cause})")]
+    Unaudited {
+        /// The last failure, as text.
+        cause: String,
+    },
 }
 
 impl IntakeError {
@@ -414,11 +422,12 @@ impl std::fmt::Debug for Job {
 }
 
 impl Intake {
-    /// Starts the writer task over `store` (needs a tokio runtime); every event it creates is
-    /// published on `changes` once committed.
-    pub fn start(store: Store, changes: Changes) -> Self {
+    /// Starts the writer task over `store` (needs a tokio runtime); the audit rows that reports
+    /// carry are sealed with `auditor`'s key in their batch's transaction (and its anchor fed);
+    /// every event it creates is published on `changes` once committed.
+    pub fn start(store: Store, auditor: Auditor, changes: Changes) -> Self {
         let (jobs, queue) = mpsc::channel(QUEUE);
-        tokio::spawn(write_loop(store, changes, queue));
+        tokio::spawn(write_loop(Writer { store, auditor, changes }, queue));
         Self { jobs }
     }
 
@@ -439,11 +448,18 @@ impl Intake {
     }
 }
 
+/// What the writer task writes with.
+struct Writer {
+    store: Store,
+    auditor: Auditor,
+    changes: Changes,
+}
+
 /// Takes everything pending (up to [`MAX_BATCH`]), writes it in one transaction, answers each.
-async fn write_loop(store: Store, changes: Changes, mut queue: mpsc::Receiver<Job>) {
+async fn write_loop(writer: Writer, mut queue: mpsc::Receiver<Job>) {
     let mut jobs = Vec::with_capacity(MAX_BATCH);
     while queue.recv_many(&mut jobs, MAX_BATCH).await > 0 {
-        write_batch(&store, &changes, std::mem::take(&mut jobs)).await;
+        writer.write_batch(std::mem::take(&mut jobs)).await;
     }
     tracing::info!("intake writer stopped");
 }
@@ -463,46 +479,84 @@ async fn bounded<T>(write: impl std::future::Future<Output = Result<T, StoreErro
     }
 }
 
-async fn write_batch(store: &Store, changes: &Changes, jobs: Vec<Job>) {
-    let (events, replies): (Vec<NewEvent>, Vec<_>) = jobs.into_iter().map(|j| (j.event, j.reply)).unzip();
-    tracing::debug!(batch = events.len(), "intake batch");
-    let started = std::time::Instant::now();
-    let written = bounded(store.insert_events(&events)).await;
-    crate::metrics::METRICS.intake_batch.observe(events.len() as f64);
-    crate::metrics::METRICS.intake_commit_seconds.observe(started.elapsed().as_secs_f64());
-    match written {
-        Ok(results) => {
-            for (reply, result) in replies.into_iter().zip(results) {
-                let result = Ok(result);
-                publish(changes, &result);
-                // A client that went away still has its report stored; a retry replays it.
-                let _ = reply.send(result);
+/// How many times a batch whose audit rows cannot be sealed is tried (waiting 200 ms, then
+/// twice as long each time), as a change's `begun` row is: through a passing lock or failover.
+const SEAL_ATTEMPTS: u32 = 5;
+
+impl Writer {
+    /// Writes `events` with their audit rows in one transaction; the anchor follows the chain.
+    async fn write(&self, events: &[NewEvent]) -> Result<Vec<Inserted>, IntakeError> {
+        let mut wait = std::time::Duration::from_millis(200);
+        let mut tried = 1;
+        loop {
+            match bounded(self.store.insert_events_sealed(events, self.auditor.key())).await {
+                Ok((inserted, head)) => {
+                    if let (Some(feed), Some(head)) = (self.auditor.anchor_feed(), head) {
+                        feed.sealed(head);
+                    }
+                    return Ok(inserted);
+                }
+                Err(IntakeError::Store(StoreError::Audit { text, .. })) if tried < SEAL_ATTEMPTS => {
+                    tracing::warn!(error = %text, tried, "the reports' audit rows not sealed yet; retrying");
+                    tokio::time::sleep(wait).await;
+                    wait *= 2;
+                    tried += 1;
+                }
+                Err(IntakeError::Store(StoreError::Audit { text, .. })) => return Err(IntakeError::Unaudited { cause: text }),
+                Err(e) => return Err(e),
             }
         }
-        Err(e) if events.len() == 1 => {
-            if let Some(reply) = replies.into_iter().next() {
-                let _ = reply.send(Err(e));
+    }
+
+    async fn write_batch(&self, jobs: Vec<Job>) {
+        let (events, replies): (Vec<NewEvent>, Vec<_>) = jobs.into_iter().map(|j| (j.event, j.reply)).unzip();
+        tracing::debug!(batch = events.len(), "intake batch");
+        let started = std::time::Instant::now();
+        let written = self.write(&events).await;
+        crate::metrics::METRICS.intake_batch.observe(events.len() as f64);
+        crate::metrics::METRICS.intake_commit_seconds.observe(started.elapsed().as_secs_f64());
+        match written {
+            Ok(results) => {
+                for (reply, result) in replies.into_iter().zip(results) {
+                    let result = Ok(result);
+                    publish(&self.changes, &result);
+                    // A client that went away still has its report stored; a retry replays it.
+                    let _ = reply.send(result);
+                }
             }
-        }
-        // The database is away, full or slow: every report of the batch is answered so at
-        // once (nothing was committed, or, timed out, perhaps all; a retry finds out).
-        Err(e) if e.outage().is_some() || matches!(e, IntakeError::TimedOut) => {
-            tracing::warn!(batch = events.len(), error = %crate::logging::error_chain(&e), "intake batch not written");
-            let cause = crate::logging::error_chain(&e);
-            for reply in replies {
-                let _ = reply.send(Err(match e.outage() {
-                    Some(outage) => IntakeError::Outage { outage, cause: cause.clone() },
-                    None => IntakeError::TimedOut,
-                }));
+            Err(e) if events.len() == 1 => {
+                if let Some(reply) = replies.into_iter().next() {
+                    let _ = reply.send(Err(e));
+                }
             }
-        }
-        Err(e) => {
-            // One bad report must not sink the others: write them one by one.
-            tracing::warn!(batch = events.len(), error = %crate::logging::error_chain(&e), "intake batch failed; retrying singly");
-            for (event, reply) in events.iter().zip(replies) {
-                let result = bounded(store.insert_event(event)).await;
-                publish(changes, &result);
-                let _ = reply.send(result);
+            // The database is away, full or slow, or the audit trail cannot be written: every
+            // report of the batch is answered so at once (nothing was committed, or, timed out,
+            // perhaps all; a retry finds out).
+            Err(e) if e.outage().is_some() || matches!(e, IntakeError::TimedOut | IntakeError::Unaudited { .. }) => {
+                tracing::warn!(batch = events.len(), error = %crate::logging::error_chain(&e), "intake batch not written");
+                let cause = crate::logging::error_chain(&e);
+                for reply in replies {
+                    let _ = reply.send(Err(match (&e, e.outage()) {
+                        (_, Some(outage)) => IntakeError::Outage { outage, cause: cause.clone() },
+                        (IntakeError::Unaudited { cause }, None) => IntakeError::Unaudited { cause: cause.clone() },
+                        (_, None) => IntakeError::TimedOut,
+                    }));
+                }
+            }
+            Err(e) => {
+                // One bad report must not sink the others: write them one by one.
+                tracing::warn!(batch = events.len(), error = %crate::logging::error_chain(&e), "intake batch failed; retrying singly");
+                for (event, reply) in events.iter().zip(replies) {
+                    let result = self.write(std::slice::from_ref(event)).await.and_then(|mut one| {
+                        one.pop().ok_or_else(|| IntakeError::Store(StoreError::BadRow {
+                            table: "event",
+                            code: event.event.report_id.clone(),
+                            reason: "the insert answered nothing".into(),
+                        }))
+                    });
+                    publish(&self.changes, &result);
+                    let _ = reply.send(result);
+                }
             }
         }
     }

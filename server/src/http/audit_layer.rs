@@ -11,7 +11,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use wangge_core::access::{AuditOutcome, AuditRow};
 
-use crate::access::{Caller, NoCaller, Via, csrf_matches, AuditNote, AuditorError, AuthError};
+use crate::access::{Caller, NoCaller, Via, csrf_matches, AuditNote, AuditorError, AuthError, SealedWithChange};
 use crate::http::error::ApiError;
 use crate::state::AppState;
 use crate::store::Outage;
@@ -101,8 +101,11 @@ async fn handle_counted(state: AppState, mut req: Request, next: Next, method: &
     let refusal = caller.as_ref().and_then(|c| refuse(c, method, route, &path, req.headers()));
     let refusal = match (refusal, &caller) {
         (Some(error), _) => Some(error),
-        // A change by a signed-in caller: its `begun` row first, committed, or no change.
-        (None, Some(c)) if !is_safe(method) => begun(&state, c, source, method, route, &path).await.err(),
+        // A change by a signed-in caller: its `begun` row first, committed, or no change —
+        // unless its row is sealed in the change's own transaction.
+        (None, Some(c)) if !is_safe(method) && !seals_its_own_row(method, route) => {
+            begun(&state, c, source, method, route, &path).await.err()
+        }
         (None, _) => None,
     };
     let response = match refusal {
@@ -148,6 +151,14 @@ pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
         .find(|(n, _)| *n == name)
         .map(|(_, value)| value.trim().to_owned())
         .filter(|v| !v.is_empty())
+}
+
+/// Whether the route's handler seals the audit row of its change in the change's own
+/// transaction (so that neither commits without the other): it needs no `begun` row, and
+/// its answer says when the row is already sealed ([`SealedWithChange`]); any other answer
+/// (a refusal, a failure, a retry answered with what was stored) gets its row here.
+fn seals_its_own_row(method: &Method, route: &str) -> bool {
+    *method == Method::POST && route == crate::http::routes::REPORTS
 }
 
 fn is_safe(method: &Method) -> bool {
@@ -267,6 +278,9 @@ struct Audited<'a> {
 /// change a signed-in caller attempted. Reads need a note (personal data, exports, the audit
 /// log itself). A read whose row cannot be written is not answered.
 async fn audit(state: &AppState, request: Audited<'_>, mut response: Response) -> Response {
+    if response.extensions_mut().remove::<SealedWithChange>().is_some() {
+        return response;
+    }
     let note = response.extensions_mut().remove::<AuditNote>();
     let status = response.status();
     let note = match note {

@@ -523,6 +523,10 @@ impl From<IntakeError> for ApiError {
                 detail: "the service is stopping; the report was not taken, send it again".into(),
                 retry_after_secs: 5,
             },
+            IntakeError::Unaudited { .. } => ApiError::Busy {
+                detail: "the audit trail cannot be written for now; nothing was done, try again".into(),
+                retry_after_secs: 5,
+            },
         }
     }
 }

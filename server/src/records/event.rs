@@ -100,6 +100,10 @@ pub struct NewEvent {
     pub timeline: Vec<TimelineEntry>,
     /// Its photos (seq 1), their bytes already staged in the store.
     pub attachments: Vec<super::NewAttachment>,
+    /// The audit row of its creation, sealed in the transaction that creates the event (its
+    /// object is set to the event then); none for events written without a request (the demo
+    /// county, tools).
+    pub audit: Option<wangge_core::access::AuditRow>,
 }
 
 /// What inserting a report did.

@@ -6,7 +6,7 @@ use wangge_core::access::{AuditKey, AuditOutcome, AuditRow, ChainHead, Digest, S
 use super::accounts::{from_micros, micros};
 use super::dialect::{Backend, Lock};
 use super::{query, PgStore, SqliteStore, StoreError};
-use crate::records::{Page, Paged};
+use crate::records::{EventRecord, NewEvent, Page, Paged};
 
 /// Which audit rows to answer.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -58,6 +58,29 @@ fn sealed(r: AuditDbRow) -> Result<SealedRow, StoreError> {
     Ok(SealedRow { row, hash })
 }
 
+/// The audit row of a report's creation (if it carries one), naming the event it created.
+pub(crate) fn creation_row(new: &NewEvent, created: &EventRecord) -> Option<AuditRow> {
+    new.audit.as_ref().map(|row| AuditRow { object: format!("event:{}", created.event_id), ..row.clone() })
+}
+
+/// Audit rows of a batch written without a key: none is fine; any is refused (never dropped).
+pub(crate) fn unkeyed(rows: &[AuditRow]) -> Result<Vec<SealedRow>, StoreError> {
+    match rows {
+        [] => Ok(Vec::new()),
+        _ => Err(StoreError::Audit { text: "audit rows were given without the key to seal them".into(), outage: None }),
+    }
+}
+
+/// A failure to seal the audit rows of a change: an outage stays what it is (the whole write
+/// meets it); any other is told apart as the audit trail's, so that the writer can wait and
+/// try again as it does for a change's `begun` row.
+pub(crate) fn unsealed(e: StoreError) -> StoreError {
+    match e.outage() {
+        Some(_) => e,
+        None => StoreError::Audit { text: crate::logging::error_chain(&e), outage: None },
+    }
+}
+
 /// Appends `$builder`'s filter of audit rows.
 macro_rules! audit_where {
     ($q:ident, $filter:expr) => {{
@@ -93,10 +116,25 @@ macro_rules! audit_store {
             /// the chain's write lock (other processes sharing the database wait).
             pub async fn append_audit(&self, key: &AuditKey, rows: Vec<AuditRow>) -> Result<Vec<SealedRow>, StoreError> {
                 let mut tx = self.begin_write("starting an audit append").await?;
-                Self::lock(&mut tx, Lock::AuditChain).await?;
+                let sealed_rows = Self::seal_in(&mut tx, key, rows).await?;
+                tx.commit().await.map_err(query("committing audit rows"))?;
+                Ok(sealed_rows)
+            }
+
+            /// Seals `rows` onto the end of the chain within the write transaction `tx`, under
+            /// the chain's lock (held until `tx` ends): they commit with the change they record.
+            pub(crate) async fn seal_in(
+                tx: &mut sqlx::Transaction<'_, $db>,
+                key: &AuditKey,
+                rows: Vec<AuditRow>,
+            ) -> Result<Vec<SealedRow>, StoreError> {
+                if rows.is_empty() {
+                    return Ok(Vec::new());
+                }
+                Self::lock(tx, Lock::AuditChain).await?;
                 let last: Option<AuditDbRow> =
                     sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {AUDIT_COLUMNS} FROM audit_log ORDER BY seq DESC LIMIT 1")))
-                        .fetch_optional(&mut *tx)
+                        .fetch_optional(&mut **tx)
                         .await
                         .map_err(query("reading the audit chain's head"))?;
                 let mut head = match last {
@@ -117,9 +155,8 @@ macro_rules! audit_store {
                             .push_bind(s.row.detail.clone())
                             .push_bind(s.hash.to_hex());
                     });
-                    q.build().persistent(false).execute(&mut *tx).await.map_err(query("appending audit rows"))?;
+                    q.build().persistent(false).execute(&mut **tx).await.map_err(query("appending audit rows"))?;
                 }
-                tx.commit().await.map_err(query("committing audit rows"))?;
                 Ok(sealed_rows)
             }
 

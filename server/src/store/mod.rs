@@ -369,7 +369,19 @@ impl Store {
     /// Stores many new events in one transaction (one fsync: group commit), answering each in
     /// order; all or nothing.
     pub async fn insert_events(&self, events: &[NewEvent]) -> Result<Vec<Inserted>, StoreError> {
-        dispatch!(self, s => s.insert_events(events).await)
+        dispatch!(self, s => s.insert_events(events, None).await).map(|(inserted, _)| inserted)
+    }
+
+    /// [`Self::insert_events`], sealing the audit row each new event carries onto the chain
+    /// with `key` in the same transaction (the event and its row commit together, or neither);
+    /// answers the chain's new head, if rows were sealed. A failure to seal that is not an
+    /// outage is a [`StoreError::Audit`].
+    pub async fn insert_events_sealed(
+        &self,
+        events: &[NewEvent],
+        key: &wangge_core::access::AuditKey,
+    ) -> Result<(Vec<Inserted>, Option<wangge_core::access::ChainHead>), StoreError> {
+        dispatch!(self, s => s.insert_events(events, Some(key)).await)
     }
 
     /// One event.

@@ -28,7 +28,7 @@ use crate::http::error::{self, ApiError};
 use crate::records::Page;
 use crate::state::AppState;
 
-pub use events::reports::{IDEMPOTENCY_KEY, IDEMPOTENT_REPLAY};
+pub use events::reports::{IDEMPOTENCY_KEY, IDEMPOTENT_REPLAY, PATH as REPORTS};
 
 /// Items per page of a list unless asked otherwise.
 pub const DEFAULT_PER_PAGE: u32 = 50;

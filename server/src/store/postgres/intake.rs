@@ -8,7 +8,10 @@ use sqlx::{Postgres, Transaction};
 use wangge_core::calendar::china_time;
 
 use super::{column, query, PgStore};
+use wangge_core::access::{AuditKey, ChainHead};
+
 use crate::records::{EventRecord, Inserted, NewEvent};
+use crate::store::audit_log::{creation_row, unkeyed, unsealed};
 use crate::store::events::{complexity_str, split, EventRow, EVENT_COLUMNS};
 use crate::store::{dialect::Backend, time::Time, StoreError};
 
@@ -17,10 +20,14 @@ impl PgStore {
     ///
     /// A report id stored by another process after this batch looked it up is not an error:
     /// the insert skips it (`ON CONFLICT DO NOTHING`) and the batch answers the stored event.
-    pub async fn insert_events(&self, events: &[NewEvent]) -> Result<Vec<Inserted>, StoreError> {
+    pub async fn insert_events(
+        &self,
+        events: &[NewEvent],
+        key: Option<&AuditKey>,
+    ) -> Result<(Vec<Inserted>, Option<ChainHead>), StoreError> {
         let mut attempt = 1;
         loop {
-            match self.insert_batch(events).await {
+            match self.insert_batch(events, key).await {
                 Err(e) if attempt < RETRIES && is_transient(&e) => {
                     tracing::warn!(attempt, "intake batch met a deadlock or serialization failure; retrying");
                     attempt += 1;
@@ -31,7 +38,11 @@ impl PgStore {
     }
 
     /// One attempt at [`Self::insert_events`].
-    async fn insert_batch(&self, events: &[NewEvent]) -> Result<Vec<Inserted>, StoreError> {
+    async fn insert_batch(
+        &self,
+        events: &[NewEvent],
+        key: Option<&AuditKey>,
+    ) -> Result<(Vec<Inserted>, Option<ChainHead>), StoreError> {
         let mut tx = self.begin_write("starting an intake batch").await?;
         let report_ids: Vec<&str> = events.iter().map(|e| e.event.report_id.as_str()).collect();
         let stored = stored_by_report(&mut tx, &report_ids).await?;
@@ -44,6 +55,7 @@ impl PgStore {
         // Timeline rows of the events created here, under their allocated ids.
         let mut entries = Vec::new();
         let mut photos = Vec::new();
+        let mut audited = Vec::new();
         let mut seen = vec![false; fresh.len()];
         for (new, slot) in events.iter().zip(&slots) {
             if let Slot::New(i) = slot {
@@ -51,6 +63,7 @@ impl PgStore {
                 if created.contains(&event.report_id) && !std::mem::replace(&mut seen[*i], true) {
                     entries.extend(new.timeline.iter().map(|t| (event.event_id.as_str(), t)));
                     photos.push((event.event_id.as_str(), &new.attachments));
+                    audited.extend(creation_row(new, event));
                 }
             }
         }
@@ -59,8 +72,13 @@ impl PgStore {
         for (event_id, attachments) in photos {
             Self::insert_attachment_rows(&mut tx, crate::store::attachments::PhotoOf::Event { event_id, seq: 1 }, attachments).await?;
         }
+        let sealed = match key {
+            Some(key) => Self::seal_in(&mut tx, key, audited).await.map_err(unsealed)?,
+            None => unkeyed(&audited)?,
+        };
         tx.commit().await.map_err(query("committing an intake batch"))?;
         seen.fill(false);
+        let head = sealed.last().map(ChainHead::after);
         slots
             .into_iter()
             .map(|slot| match slot {
@@ -76,7 +94,8 @@ impl PgStore {
                 Slot::New(i) if std::mem::replace(&mut seen[i], true) => Ok(Inserted::Existing(fresh[i].clone())),
                 Slot::New(i) => Ok(Inserted::Created(fresh[i].clone())),
             })
-            .collect()
+            .collect::<Result<Vec<_>, _>>()
+            .map(|inserted| (inserted, head))
     }
 }
 

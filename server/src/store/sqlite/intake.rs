@@ -7,13 +7,20 @@ use sqlx::{QueryBuilder, Sqlite, Transaction};
 use wangge_core::calendar::china_time;
 
 use super::{query, SqliteStore, ROWS_PER_STATEMENT};
+use wangge_core::access::{AuditKey, ChainHead};
+
 use crate::records::{EventRecord, Inserted, NewEvent};
+use crate::store::audit_log::{creation_row, unkeyed, unsealed};
 use crate::store::events::{complexity_str, split, EventRow, EVENT_COLUMNS};
 use crate::store::{dialect::Backend, time::Time, StoreError};
 
 impl SqliteStore {
     /// Inserts a batch of reports in one transaction (see [`crate::store::Store::insert_events`]).
-    pub async fn insert_events(&self, events: &[NewEvent]) -> Result<Vec<Inserted>, StoreError> {
+    pub async fn insert_events(
+        &self,
+        events: &[NewEvent],
+        key: Option<&AuditKey>,
+    ) -> Result<(Vec<Inserted>, Option<ChainHead>), StoreError> {
         let mut tx = self.begin_write("starting an intake batch").await?;
         let mut counters = Counters::default();
         let (slots, fresh) = sort_batch(&mut tx, events, &mut counters).await?;
@@ -21,12 +28,14 @@ impl SqliteStore {
         // Timeline rows of the events created here, under their allocated ids.
         let mut entries = Vec::new();
         let mut photos = Vec::new();
+        let mut audited = Vec::new();
         let mut seen = vec![false; fresh.len()];
         for (new, slot) in events.iter().zip(&slots) {
             if let Slot::New(i) = slot {
                 if !std::mem::replace(&mut seen[*i], true) {
                     entries.extend(new.timeline.iter().map(|t| (fresh[*i].event_id.as_str(), t)));
                     photos.push((fresh[*i].event_id.as_str(), &new.attachments));
+                    audited.extend(creation_row(new, &fresh[*i]));
                 }
             }
         }
@@ -36,16 +45,21 @@ impl SqliteStore {
             Self::insert_attachment_rows(&mut tx, crate::store::attachments::PhotoOf::Event { event_id, seq: 1 }, attachments).await?;
         }
         counters.save(&mut tx).await?;
+        let sealed = match key {
+            Some(key) => Self::seal_in(&mut tx, key, audited).await.map_err(unsealed)?,
+            None => unkeyed(&audited)?,
+        };
         tx.commit().await.map_err(query("committing an intake batch"))?;
         seen.fill(false);
-        Ok(slots
+        let inserted = slots
             .into_iter()
             .map(|slot| match slot {
                 Slot::Stored(e) => Inserted::Existing(*e),
                 Slot::New(i) if std::mem::replace(&mut seen[i], true) => Inserted::Existing(fresh[i].clone()),
                 Slot::New(i) => Inserted::Created(fresh[i].clone()),
             })
-            .collect())
+            .collect();
+        Ok((inserted, sealed.last().map(ChainHead::after)))
     }
 }
 

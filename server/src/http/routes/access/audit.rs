@@ -103,6 +103,8 @@ async fn search(State(state): State<AppState>, caller: Caller, ApiQuery(q): ApiQ
 )]
 async fn verify(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
     caller.require(Permission::ReadAuditLog)?;
+    // The anchor is written beside the chain, not before each answer: let it catch up first.
+    state.auditor.anchored().await;
     let body = crate::access::verify_trail(&state.store, state.auditor.key(), state.auditor.anchor(), None).await?;
     let note = AuditNote::success("verify_audit_log", "audit_log").with_detail(format!("ok={} rows={}", body.ok, body.rows));
     Ok(note.on(no_store(Json(body).into_response())))

@@ -10,7 +10,12 @@ use axum::{Json, Router};
 use wangge_core::access::Permission;
 
 use crate::http::routes::no_store;
-use crate::access::AuditNote;
+use std::net::{IpAddr, Ipv4Addr};
+
+use wangge_core::access::{AuditOutcome, AuditRow};
+
+use crate::access::{AuditNote, SealedWithChange};
+use crate::http::audit_layer::Source;
 use crate::access::Caller;
 use crate::http::error::ApiError;
 use crate::records::Inserted;
@@ -27,9 +32,13 @@ pub const IDEMPOTENT_REPLAY: HeaderName = HeaderName::from_static("idempotent-re
 /// The request header that may carry the report id.
 pub const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
 
+/// The intake route: a report and the audit row of its creation commit together (the audit
+/// layer writes no `begun` row for it).
+pub const PATH: &str = "/api/v1/reports";
+
 /// Routes of this module.
 pub fn router() -> Router<AppState> {
-    Router::new().at("/api/v1/reports", post(report).layer(DefaultBodyLimit::max(with_photos::PHOTO_BODY_LIMIT)))
+    Router::new().at(PATH, post(report).layer(DefaultBodyLimit::max(with_photos::PHOTO_BODY_LIMIT)))
 }
 
 /// The person a gridworker's credential acts as (nobody else reports as a gridworker).
@@ -54,6 +63,7 @@ pub fn gridworker_person(caller: &Caller) -> Option<&str> {
 async fn report(State(state): State<AppState>, caller: Caller, request: Request) -> Result<Response, ApiError> {
     let scope = caller.scope(Permission::ReportEvent)?;
     let headers = request.headers().clone();
+    let source = request.extensions().get::<Source>().map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |s| s.0);
     let (body, photos): (ReportRequest, _) = with_photos::read(request, &state, "report").await?;
     let key = match headers.get(IDEMPOTENCY_KEY) {
         Some(v) => Some(v.to_str().map_err(|_| ApiError::BadRequest("Idempotency-Key must be ASCII".into()))?),
@@ -71,8 +81,12 @@ async fn report(State(state): State<AppState>, caller: Caller, request: Request)
     }
     let fingerprint = new.event.fingerprint.clone();
     let mut new = new;
-    // The photos are read and made durable first; their rows commit with the event.
+    // The photos are read and made durable first; their rows commit with the event, and so
+    // does the audit row of its creation.
     new.attachments = photos::prepare(&state.store, photos, now).await?;
+    let action = Permission::ReportEvent.as_str();
+    new.audit = Some(AuditRow::new(now, &caller.username, action, "", AuditOutcome::Success).source(&source.to_string()));
+    let with_photos = !new.attachments.is_empty();
     let (status, event, replay) = match state.intake.submit(new).await? {
         Inserted::Created(e) => (StatusCode::CREATED, e, false),
         Inserted::Existing(e) if e.fingerprint == fingerprint && caller.sees_event(&e) => (StatusCode::OK, e, true),
@@ -85,7 +99,10 @@ async fn report(State(state): State<AppState>, caller: Caller, request: Request)
         }
     };
     let mut view = [event_view(&event, now)];
-    photos::decorate(&state.store, &mut view).await?;
+    // A new event without photos has none to list, and nothing marked as its duplicate yet.
+    if replay || with_photos {
+        photos::decorate(&state.store, &mut view).await?;
+    }
     let [view] = view;
     let mut response = (status, Json(view)).into_response();
     if let Ok(location) = HeaderValue::from_str(&format!("/api/v1/events/{}", event.event_id)) {
@@ -94,8 +111,12 @@ async fn report(State(state): State<AppState>, caller: Caller, request: Request)
     if replay {
         response.headers_mut().insert(IDEMPOTENT_REPLAY, HeaderValue::from_static("true"));
     }
-    let note = AuditNote::success(Permission::ReportEvent.as_str(), format!("event:{}", event.event_id));
-    Ok(note.with_detail(if replay { "retry answered with the stored event" } else { "" }).on(no_store(response)))
+    if !replay {
+        response.extensions_mut().insert(SealedWithChange);
+        return Ok(no_store(response));
+    }
+    let note = AuditNote::success(action, format!("event:{}", event.event_id));
+    Ok(note.with_detail("retry answered with the stored event").on(no_store(response)))
 }
 
 /// The OpenAPI description of this module's routes.
