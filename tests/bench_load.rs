@@ -153,8 +153,10 @@ async fn intake_rows(
     let mut failures = Vec::new();
     let mut p99_at_2000 = f64::NAN;
     for rate in [500.0, 1000.0, 2000.0, 3000.0, 4000.0, 6000.0, 8000.0] {
+        let before = IntakeFigures::now();
         let o = open_loop(wangge, &report, rate, seconds).await?;
         row(&format!("{label}: POST /api/v1/reports at {rate} /s"), Some(rate), &o);
+        IntakeFigures::now().since(&before).print(o.elapsed);
         if rate == 2000.0 {
             p99_at_2000 = o.p99_ms;
         }
@@ -176,6 +178,50 @@ async fn intake_rows(
         return Err(format!("{label}: no offered rate was fully served").into());
     }
     Ok((best, p99_at_2000))
+}
+
+/// The service's own intake figures (its metrics): group commits, reports, time writing.
+#[derive(Debug, Default)]
+struct IntakeFigures {
+    batches: f64,
+    reports: f64,
+    commit_seconds: f64,
+}
+
+impl IntakeFigures {
+    fn now() -> Self {
+        let text = wangge_server::metrics::METRICS.encode().unwrap_or_default();
+        let value = |name: &str| {
+            text.lines()
+                .find_map(|l| l.strip_prefix(name).and_then(|rest| rest.trim().parse::<f64>().ok()))
+                .unwrap_or(0.0)
+        };
+        Self {
+            batches: value("wangge_intake_batch_size_count"),
+            reports: value("wangge_intake_batch_size_sum"),
+            commit_seconds: value("wangge_intake_commit_duration_seconds_sum"),
+        }
+    }
+
+    fn since(&self, before: &Self) -> Self {
+        Self {
+            batches: self.batches - before.batches,
+            reports: self.reports - before.reports,
+            commit_seconds: self.commit_seconds - before.commit_seconds,
+        }
+    }
+
+    fn print(&self, elapsed: f64) {
+        if self.batches > 0.0 {
+            println!(
+                "    {:.0} group commits, {:.1} reports each, {:.2} ms each; the writer busy {:.0} % of the row",
+                self.batches,
+                self.reports / self.batches,
+                self.commit_seconds * 1e3 / self.batches,
+                self.commit_seconds * 100.0 / elapsed
+            );
+        }
+    }
 }
 
 /// Points in the bulk locate rows.
