@@ -63,18 +63,10 @@ pub(crate) fn creation_row(new: &NewEvent, created: &EventRecord) -> Option<Audi
     new.audit.as_ref().map(|row| AuditRow { object: format!("event:{}", created.event_id), ..row.clone() })
 }
 
-/// Audit rows of a batch written without a key: none is fine; any is refused (never dropped).
-pub(crate) fn unkeyed(rows: &[AuditRow]) -> Result<Vec<SealedRow>, StoreError> {
-    match rows {
-        [] => Ok(Vec::new()),
-        _ => Err(StoreError::Audit { text: "audit rows were given without the key to seal them".into(), outage: None }),
-    }
-}
-
 /// A failure to seal the audit rows of a change: an outage stays what it is (the whole write
 /// meets it); any other is told apart as the audit trail's, so that the writer can wait and
 /// try again as it does for a change's `begun` row.
-pub(crate) fn unsealed(e: StoreError) -> StoreError {
+fn unsealed(e: StoreError) -> StoreError {
     match e.outage() {
         Some(_) => e,
         None => StoreError::Audit { text: crate::logging::error_chain(&e), outage: None },
@@ -119,6 +111,21 @@ macro_rules! audit_store {
                 let sealed_rows = Self::seal_in(&mut tx, key, rows).await?;
                 tx.commit().await.map_err(query("committing audit rows"))?;
                 Ok(sealed_rows)
+            }
+
+            /// Seals the audit rows of the changes made in `tx` with `key` ([`Self::seal_in`]);
+            /// a failure that is not an outage is a [`StoreError::Audit`]. Without a key, rows
+            /// are refused (never dropped); none is fine.
+            pub(crate) async fn seal_changes(
+                tx: &mut sqlx::Transaction<'_, $db>,
+                key: Option<&AuditKey>,
+                rows: Vec<AuditRow>,
+            ) -> Result<Vec<SealedRow>, StoreError> {
+                match key {
+                    Some(key) => Self::seal_in(tx, key, rows).await.map_err(unsealed),
+                    None if rows.is_empty() => Ok(Vec::new()),
+                    None => Err(StoreError::Audit { text: "audit rows were given without the key to seal them".into(), outage: None }),
+                }
             }
 
             /// Seals `rows` onto the end of the chain within the write transaction `tx`, under

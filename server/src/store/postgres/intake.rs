@@ -5,13 +5,12 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use sqlx::{Postgres, Transaction};
+use wangge_core::access::{AuditKey, ChainHead};
 use wangge_core::calendar::china_time;
 
 use super::{column, query, PgStore};
-use wangge_core::access::{AuditKey, ChainHead};
-
 use crate::records::{EventRecord, Inserted, NewEvent};
-use crate::store::audit_log::{creation_row, unkeyed, unsealed};
+use crate::store::audit_log::creation_row;
 use crate::store::events::{complexity_str, split, EventRow, EVENT_COLUMNS};
 use crate::store::{dialect::Backend, time::Time, StoreError};
 
@@ -72,10 +71,7 @@ impl PgStore {
         for (event_id, attachments) in photos {
             Self::insert_attachment_rows(&mut tx, crate::store::attachments::PhotoOf::Event { event_id, seq: 1 }, attachments).await?;
         }
-        let sealed = match key {
-            Some(key) => Self::seal_in(&mut tx, key, audited).await.map_err(unsealed)?,
-            None => unkeyed(&audited)?,
-        };
+        let sealed = Self::seal_changes(&mut tx, key, audited).await?;
         tx.commit().await.map_err(query("committing an intake batch"))?;
         seen.fill(false);
         let head = sealed.last().map(ChainHead::after);

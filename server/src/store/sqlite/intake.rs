@@ -4,13 +4,12 @@
 use std::collections::HashMap;
 
 use sqlx::{QueryBuilder, Sqlite, Transaction};
+use wangge_core::access::{AuditKey, ChainHead};
 use wangge_core::calendar::china_time;
 
 use super::{query, SqliteStore, ROWS_PER_STATEMENT};
-use wangge_core::access::{AuditKey, ChainHead};
-
 use crate::records::{EventRecord, Inserted, NewEvent};
-use crate::store::audit_log::{creation_row, unkeyed, unsealed};
+use crate::store::audit_log::creation_row;
 use crate::store::events::{complexity_str, split, EventRow, EVENT_COLUMNS};
 use crate::store::{dialect::Backend, time::Time, StoreError};
 
@@ -45,10 +44,7 @@ impl SqliteStore {
             Self::insert_attachment_rows(&mut tx, crate::store::attachments::PhotoOf::Event { event_id, seq: 1 }, attachments).await?;
         }
         counters.save(&mut tx).await?;
-        let sealed = match key {
-            Some(key) => Self::seal_in(&mut tx, key, audited).await.map_err(unsealed)?,
-            None => unkeyed(&audited)?,
-        };
+        let sealed = Self::seal_changes(&mut tx, key, audited).await?;
         tx.commit().await.map_err(query("committing an intake batch"))?;
         seen.fill(false);
         let inserted = slots

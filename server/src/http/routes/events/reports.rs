@@ -1,19 +1,17 @@
 //! `POST /api/v1/reports`: report intake, durable before the answer and exactly once per
 //! report id (or `Idempotency-Key`).
 
+use std::net::{IpAddr, Ipv4Addr};
+
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{header, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
 
-use wangge_core::access::Permission;
+use wangge_core::access::{AuditOutcome, AuditRow, Permission};
 
 use crate::http::routes::no_store;
-use std::net::{IpAddr, Ipv4Addr};
-
-use wangge_core::access::{AuditOutcome, AuditRow};
-
 use crate::access::{AuditNote, SealedWithChange};
 use crate::http::audit_layer::Source;
 use crate::access::Caller;
