@@ -48,6 +48,8 @@ pub struct FactRow {
     /// Open: from when it is past a deadline ([`wangge_core::event::overdue_from`], to the
     /// millisecond as stored).
     pub overdue_from: Option<DateTime<Utc>>,
+    /// Its done-by deadline, as stored (the order in which overdue events are listed).
+    pub done_by: Option<DateTime<Utc>>,
 }
 
 /// Where a process's in-memory figures are up to in the store's log of event changes.

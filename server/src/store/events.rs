@@ -139,6 +139,22 @@ macro_rules! event_store {
                 rows.into_iter().map(EventRow::into_record).collect()
             }
 
+            /// The stored events of these ids, in no particular order (an id not stored is
+            /// left out).
+            pub async fn events_by_id(&self, ids: &[String]) -> Result<Vec<EventRecord>, StoreError> {
+                let mut rows: Vec<EventRow> = Vec::with_capacity(ids.len());
+                for chunk in ids.chunks(500) {
+                    let mut list = sqlx::QueryBuilder::<$db>::new(concat!("SELECT ", event_columns!(), " FROM event WHERE event_id IN ("));
+                    let mut each = list.separated(", ");
+                    for id in chunk {
+                        each.push_bind(id.as_str());
+                    }
+                    list.push(")");
+                    rows.extend(list.build_query_as().fetch_all(&self.pool).await.map_err(query("reading events by id"))?);
+                }
+                rows.into_iter().map(EventRow::into_record).collect()
+            }
+
             fn push_event_filter(qb: &mut sqlx::QueryBuilder<$db>, f: &EventFilter) {
                 qb.push(" WHERE true");
                 if !f.states.is_empty() {

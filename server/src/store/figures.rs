@@ -289,6 +289,7 @@ impl FactRowRaw {
             reported_at: self.reported_at.into(),
             duplicate: self.duplicate,
             overdue_from,
+            done_by: self.done_by.map(Into::into),
         })
     }
 }

@@ -415,6 +415,11 @@ impl Store {
         dispatch!(self, s => s.event_page(filter, page).await)
     }
 
+    /// The stored events of these ids, in no particular order.
+    pub async fn events_by_id(&self, ids: &[String]) -> Result<Vec<EventRecord>, StoreError> {
+        dispatch!(self, s => s.events_by_id(ids).await)
+    }
+
     /// The functional departments, by code.
     pub async fn departments(&self) -> Result<Vec<Department>, StoreError> {
         dispatch!(self, s => s.departments().await)

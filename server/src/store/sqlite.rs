@@ -47,15 +47,53 @@ impl SqliteStore {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(5));
+            .busy_timeout(Duration::from_secs(5))
+            // Checkpoints are taken off the writers' path (`checkpoint_beside`); a writer takes
+            // one itself only if the WAL has grown this far meanwhile.
+            .pragma("wal_autocheckpoint", WAL_BACKSTOP_PAGES.to_string());
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
             .acquire_timeout(limits.pool_wait)
-            .connect_with(options)
+            .connect_with(options.clone())
             .await
             .map_err(|source| StoreError::Open { target, source })?;
         sqlx::migrate!("../migrations/sqlite").run(&pool).await.map_err(StoreError::Migrate)?;
+        tokio::spawn(checkpoint_beside(pool.clone(), options));
         Ok(Self { pool, blobs })
+    }
+}
+
+/// How often the WAL is checkpointed beside the writers.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(100);
+
+/// WAL pages (4 KiB each) past which a committing writer checkpoints itself: the background
+/// checkpointer has fallen behind or stopped (SQLite's default is 1,000, on every writer).
+const WAL_BACKSTOP_PAGES: u32 = 16_384;
+
+/// Copies the WAL's committed pages into the database file every [`CHECKPOINT_EVERY`], on a
+/// connection of its own, until the pool closes: with SQLite's default, the commit that
+/// brought the WAL past 1,000 pages did it, and the reports waiting on that commit waited for
+/// the copy and its `fsync` too. A passive checkpoint never waits for readers or writers, and
+/// once it has copied every frame the next writer starts the WAL over from its beginning.
+async fn checkpoint_beside(pool: SqlitePool, options: SqliteConnectOptions) {
+    use sqlx::ConnectOptions;
+    let mut conn = match options.connect().await {
+        Ok(conn) => conn,
+        Err(e) => {
+            tracing::warn!(error = %e, "no connection for the background checkpointer: writers checkpoint the WAL themselves");
+            return;
+        }
+    };
+    let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    while !pool.is_closed() {
+        tick.tick().await;
+        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&mut conn).await {
+            tracing::warn!(error = %e, "a background WAL checkpoint failed; the next is tried shortly");
+        }
+    }
+    if let Err(e) = sqlx::Connection::close(conn).await {
+        tracing::debug!(error = %e, "closing the checkpointer's connection");
     }
 }
 
@@ -312,5 +350,33 @@ mod tests {
         let version: String = sqlx::query_scalar("SELECT sqlite_version()").fetch_one(&store.pool).await.unwrap();
         let parsed = parse_version(&version).unwrap_or_else(|| panic!("SQLite version {version:?} does not parse"));
         assert!(parsed >= OLDEST_SAFE, "SQLite {version} is linked; {OLDEST_SAFE:?} or newer is needed");
+    }
+
+    #[tokio::test]
+    async fn the_wal_is_checkpointed_beside_the_writers() {
+        let dir = tempfile::TempDir::new().unwrap();
+        let file = dir.path().join("wangge.db");
+        let store = SqliteStore::open(SqliteConnectOptions::new().filename(&file), crate::store::Limits::default()).await.unwrap();
+        let backstop: i64 = sqlx::query_scalar("PRAGMA wal_autocheckpoint").fetch_one(&store.pool).await.unwrap();
+        assert_eq!(backstop, i64::from(WAL_BACKSTOP_PAGES), "writers checkpoint only past the backstop");
+        tokio::time::sleep(CHECKPOINT_EVERY * 3).await;
+        let before = std::fs::metadata(&file).unwrap().len();
+        // About 4 MiB committed: a thousand pages, far under the backstop, so no writer copies them.
+        sqlx::query("CREATE TABLE filler (x BLOB)").execute(&store.pool).await.unwrap();
+        sqlx::query("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000) INSERT INTO filler SELECT randomblob(4000) FROM n")
+            .execute(&store.pool)
+            .await
+            .unwrap();
+        let waited = std::time::Instant::now();
+        let mut grown = 0;
+        while waited.elapsed() < std::time::Duration::from_secs(10) {
+            grown = std::fs::metadata(&file).unwrap().len().saturating_sub(before);
+            if grown >= 3_000_000 {
+                break;
+            }
+            tokio::time::sleep(CHECKPOINT_EVERY).await;
+        }
+        assert!(grown >= 3_000_000, "the database file grew {grown} bytes: the WAL was not checkpointed in the background");
+        store.pool.close().await;
     }
 }

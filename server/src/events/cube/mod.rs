@@ -9,7 +9,7 @@
 
 pub mod live;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
 use wangge_core::calendar::WorkingCalendar;
@@ -105,8 +105,9 @@ pub struct Cube {
     /// Marks no fact refers to any more (replaced): dropped by [`Self::settle`] once they are
     /// half of all.
     stale_marks: usize,
-    /// The slots of the open events (those with a deadline to miss).
-    open: BTreeSet<u32>,
+    /// The open events (those with a deadline to miss): slot → done-by deadline (ms;
+    /// `i64::MIN` without one, first as in the store's order).
+    open: BTreeMap<u32, i64>,
     /// Slots in event id order (rebuilt when an event arrives out of order).
     order: Vec<u32>,
     ordered: bool,
@@ -179,7 +180,7 @@ impl Cube {
             marks: u32::try_from(f.stints.len()).unwrap_or(u32::MAX),
             overdue_from: row.overdue_from.map_or(i64::MAX, |t| t.timestamp_millis()),
         };
-        let open = fact.overdue_from != i64::MAX;
+        let open = (fact.overdue_from != i64::MAX).then(|| row.done_by.map_or(i64::MIN, |t| t.timestamp_millis()));
         self.extent.include(row.lon, row.lat);
         match self.slots.get(h.event_id.as_str()) {
             Some(&slot) => {
@@ -217,35 +218,49 @@ impl Cube {
         if let Some(&slot) = self.slots.get(event_id) {
             self.facts[slot as usize].counted = false;
             self.facts[slot as usize].overdue_from = i64::MAX;
-            self.mark_open(slot, false);
+            self.mark_open(slot, None);
         }
     }
 
-    fn mark_open(&mut self, slot: u32, open: bool) {
-        if open {
-            self.open.insert(slot);
-        } else {
-            self.open.remove(&slot);
+    /// Keeps `slot` among the open events with its done-by deadline, or not.
+    fn mark_open(&mut self, slot: u32, done_by: Option<i64>) {
+        match done_by {
+            Some(ms) => self.open.insert(slot, ms),
+            None => self.open.remove(&slot),
+        };
+    }
+
+    /// The open events of the filter's division past a deadline at `now` (ms), with their
+    /// done-by deadlines.
+    fn overdue_facts<'a>(&'a self, f: &StatsFilter, now: i64) -> impl Iterator<Item = (&'a Fact, i64)> + 'a {
+        let township = Self::narrow(&self.townships, f.township.as_ref());
+        let village = Self::narrow(&self.villages, f.village.as_ref());
+        let grid = Self::narrow(&self.grids, f.grid.as_ref());
+        self.open.iter().map(|(&s, &done_by)| (&self.facts[s as usize], done_by)).filter(move |(e, _)| {
+            e.overdue_from < now
+                && Self::within(township, e.township)
+                && Self::within(village, e.village)
+                && Self::within(grid, e.grid)
+        })
+    }
+
+    /// The ids of the first `n` events [`Self::overdue`] counts, in the store's order for
+    /// them: soonest done-by first (none before any), then by id.
+    pub fn overdue_first(&self, f: &StatsFilter, now: DateTime<Utc>, n: usize) -> Vec<String> {
+        let mut found: Vec<(i64, &str)> =
+            self.overdue_facts(f, now.timestamp_millis()).map(|(e, done_by)| (done_by, &*e.id)).collect();
+        if found.len() > n {
+            found.select_nth_unstable(n);
+            found.truncate(n);
         }
+        found.sort_unstable();
+        found.into_iter().map(|(_, id)| id.to_owned()).collect()
     }
 
     /// How many events of the filter's division are open past a deadline at `now`, whenever
     /// reported, marked duplicates included: what the store's `overdue` filter counts.
     pub fn overdue(&self, f: &StatsFilter, now: DateTime<Utc>) -> u64 {
-        let township = Self::narrow(&self.townships, f.township.as_ref());
-        let village = Self::narrow(&self.villages, f.village.as_ref());
-        let grid = Self::narrow(&self.grids, f.grid.as_ref());
-        let now = now.timestamp_millis();
-        self.open
-            .iter()
-            .map(|&s| &self.facts[s as usize])
-            .filter(|e| {
-                e.overdue_from < now
-                    && Self::within(township, e.township)
-                    && Self::within(village, e.village)
-                    && Self::within(grid, e.grid)
-            })
-            .count() as u64
+        self.overdue_facts(f, now.timestamp_millis()).count() as u64
     }
 
     /// Puts the slots back in event id order if an event arrived out of it, and the stints in

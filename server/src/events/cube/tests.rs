@@ -80,6 +80,8 @@ fn event(rng: &mut Rng, n: usize) -> FactRow {
         duplicate: rng.below(20) == 0,
         // Open events are past a deadline from some moment of their last days.
         overdue_from: matches!(state, State::Assigned | State::Accepted).then(|| at + Duration::milliseconds(i64::try_from(rng.below(86_400_000)).unwrap_or(0))),
+        // A few deadlines shared by many events (ties are ordered by id), and some none.
+        done_by: (rng.below(10) != 0).then(|| t0() + Duration::days(i64::try_from(rng.below(8)).unwrap_or(0))),
     }
 }
 
@@ -200,6 +202,20 @@ fn answers_are_the_store_paths_answers_as_events_arrive_change_and_go() {
                 .filter(|r| sf.grid.as_ref().is_none_or(|g| *g == r.history.place.grid))
                 .count() as u64;
             assert_eq!(cube.overdue(&sf, now), overdue, "{sf:?} at {now}");
+            // The first overdue events listed: the store's order (done-by, none first; then id).
+            let mut listed: Vec<(i64, &str)> = rows
+                .iter()
+                .filter(|r| r.overdue_from.is_some_and(|t| t.timestamp_millis() < now.timestamp_millis()))
+                .filter(|r| sf.township.as_ref().is_none_or(|t| *t == r.history.place.township))
+                .filter(|r| sf.village.as_ref().is_none_or(|v| *v == r.history.place.village))
+                .filter(|r| sf.grid.as_ref().is_none_or(|g| *g == r.history.place.grid))
+                .map(|r| (r.done_by.map_or(i64::MIN, |t| t.timestamp_millis()), r.history.event_id.as_str()))
+                .collect();
+            listed.sort();
+            for n in [0, 1, 20, 5_000] {
+                let expected: Vec<&str> = listed.iter().take(n).map(|(_, id)| *id).collect();
+                assert_eq!(cube.overdue_first(&sf, now, n), expected, "{sf:?} at {now}, first {n}");
+            }
         }
     };
     check(&cube, &rows, &mut rng);

@@ -147,17 +147,19 @@ async fn figures(State(state): State<AppState>, caller: Caller, headers: HeaderM
     let now = state.clock.now();
     let _turn = crate::http::overload::heavy_turn(&state).await?;
     let started = std::time::Instant::now();
-    let counting = counted(&state, &filter, now);
     let Some(format) = export else {
-        // The counts, the benefit indicators and the overdue events read different things:
-        // they are asked for at once, so the answer waits for the slowest, not for their sum.
+        // The counts (with the overdue events to list) and the benefit indicators read
+        // different things: they are asked for at once, so the answer waits for the slower.
         // The overdue events themselves are event details: listed only for who may read events.
         let listed = caller.require(Permission::ReadEvents).is_ok();
-        let (((figures, callback_due, overdue_held, source), counts_took), (benefit, benefit_took), (overdue_items, overdue_took)) = tokio::try_join!(
-            clocked(counting),
-            clocked(benefit(&state, &filter, (from, to))),
-            clocked(overdue_listed(&state, &filter, now, listed)),
-        )?;
+        let counts_then_overdue = async {
+            let ((figures, callback_due, overdue_held, first, source), counts_took) =
+                clocked(counted(&state, &filter, now, if listed { OVERDUE_LISTED } else { 0 })).await?;
+            let (items, overdue_took) = clocked(overdue_listed(&state, &filter, now, listed, first)).await?;
+            Ok::<_, ApiError>(((figures, callback_due, overdue_held, source), counts_took, (items, overdue_took)))
+        };
+        let (((figures, callback_due, overdue_held, source), counts_took, (overdue_items, overdue_took)), (benefit, benefit_took)) =
+            tokio::try_join!(counts_then_overdue, clocked(benefit(&state, &filter, (from, to))))?;
         // Counted in memory with the rest, or (while the events are not held) by the store.
         let overdue = Overdue {
             total: match overdue_held {
@@ -192,7 +194,7 @@ async fn figures(State(state): State<AppState>, caller: Caller, headers: HeaderM
         let phases = [("counts", counts_took), ("benefit", benefit_took), ("overdue", overdue_took)];
         return Ok(no_store(source.timed_phases(Json(answer).into_response(), started, &phases)));
     };
-    let (figures, ..) = counting.await?;
+    let (figures, ..) = counted(&state, &filter, now, 0).await?;
     let by = by.unwrap_or(if filter.village.is_some() || filter.grid.is_some() {
         By::Grid
     } else if filter.township.is_some() {
@@ -222,15 +224,23 @@ async fn clocked<T, E>(work: impl std::future::Future<Output = Result<T, E>>) ->
 /// The counts and 1-3-5 rates of the events reported in the period, and how many of its closed
 /// events are due a call-back by the county's rule: from the events held in memory, or from
 /// the store while they are not. From memory, also how many of the division's events are
-/// overdue now.
-async fn counted(state: &AppState, filter: &StatsFilter, now: DateTime<Utc>) -> Result<(stats::Figures, u64, Option<u64>, Source), ApiError> {
+/// overdue now, and the ids of the first `first` of them in the order they are listed.
+async fn counted(
+    state: &AppState,
+    filter: &StatsFilter,
+    now: DateTime<Utc>,
+    first: u32,
+) -> Result<(stats::Figures, u64, Option<u64>, Option<Vec<String>>, Source), ApiError> {
     let (asked, rule) = (filter.clone(), state.callback_rule.clone());
+    let first = usize::try_from(first).unwrap_or(usize::MAX);
     let from_memory = state
         .cube
-        .with(&state.store, &state.rules, move |c| (c.figures(&asked, now, &rule), c.overdue(&asked, now)))
+        .with(&state.store, &state.rules, move |c| {
+            (c.figures(&asked, now, &rule), c.overdue(&asked, now), c.overdue_first(&asked, now, first))
+        })
         .await?;
-    if let Some(((figures, due), overdue)) = from_memory {
-        return Ok((figures, due, Some(overdue), Source::Memory));
+    if let Some(((figures, due), overdue, listed)) = from_memory {
+        return Ok((figures, due, Some(overdue), Some(listed), Source::Memory));
     }
     let histories = state.store.histories(filter).await?;
     let due = histories
@@ -244,7 +254,7 @@ async fn counted(state: &AppState, filter: &StatsFilter, now: DateTime<Utc>) -> 
     })
     .await
     .map_err(|e| ApiError::Internal(format!("the figures task failed: {e}")))?;
-    Ok((figures, due, None, Source::Store))
+    Ok((figures, due, None, None, Source::Store))
 }
 
 /// The benefit indicators of the period and area: disputes, petitions, the call-backs made
@@ -287,12 +297,27 @@ fn overdue_filter(f: &StatsFilter, now: DateTime<Utc>) -> EventFilter {
     }
 }
 
-/// The first overdue events, soonest deadline first, when `listed` (none otherwise).
-async fn overdue_listed(state: &AppState, f: &StatsFilter, now: DateTime<Utc>, listed: bool) -> Result<Vec<EventView>, ApiError> {
+/// The first overdue events, soonest deadline first, when `listed` (none otherwise): by their
+/// ids when the events held in memory named them (`first`), else found by the store's filter.
+async fn overdue_listed(
+    state: &AppState,
+    f: &StatsFilter,
+    now: DateTime<Utc>,
+    listed: bool,
+    first: Option<Vec<String>>,
+) -> Result<Vec<EventView>, ApiError> {
     if !listed {
         return Ok(Vec::new());
     }
-    let found = state.store.event_page(&overdue_filter(f, now), Page { page: 1, per_page: OVERDUE_LISTED }).await?;
+    let found = match first {
+        Some(ids) => {
+            let mut found = state.store.events_by_id(&ids).await?;
+            let rank: HashMap<&str, usize> = ids.iter().enumerate().map(|(i, id)| (id.as_str(), i)).collect();
+            found.sort_by_key(|e| rank.get(e.event_id.as_str()).copied().unwrap_or(usize::MAX));
+            found
+        }
+        None => state.store.event_page(&overdue_filter(f, now), Page { page: 1, per_page: OVERDUE_LISTED }).await?,
+    };
     Ok(found.iter().map(|e| event_view(e, now)).collect())
 }
 
