@@ -27,6 +27,11 @@ need_apt "postgresql-$major-postgis-3"
 
 section "build the benchmarks (release)"
 cargo build --release -p wangge-tests --bin bench-locate --bin bench-load --bin bench-publish --bin bench-aggregates --bin bench-scale
+# The map's row: the release server, the built frontend, headless Chromium (scripts/budget.sh's).
+cargo build --release -p wangge-server --bin wangge
+need_apt chromium fonts-noto-cjk
+bash "$REPO_ROOT/scripts/frontend.sh"
+npm ci --prefix tests/e2e --no-audit --no-fund --loglevel=error
 bin="$CARGO_TARGET_DIR/release"
 
 run_bench() {
@@ -42,6 +47,8 @@ run_bench bench-load "$bin/bench-load" --database-url "$pg_url" "${load_args[@]}
 run_bench bench-publish "$bin/bench-publish" "${publish_args[@]}"
 run_bench bench-aggregates "$bin/bench-aggregates" --database-url "$pg_url" "${aggregates_args[@]}"
 run_bench bench-scale "$bin/bench-scale" "${scale_args[@]}"
+# Alone on the machine like the others: the browser's time is all CPU on two cores.
+run_bench map env BUDGET_TABLE=1 LOADS="${BENCH_QUICK:+2}" WANGGE_BIN="$bin/wangge" node tests/e2e/budget.mjs
 section "GEOS through shapely (pinned), in process"
 PIP_BREAK_SYSTEM_PACKAGES=1 python3 -m pip install --quiet --disable-pip-version-check shapely==2.1.2 numpy==2.2.6
 run_bench shapely python3 tests/bench_shapely.py ${BENCH_QUICK:+100000}

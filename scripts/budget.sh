@@ -4,7 +4,11 @@
 #     over loopback (target <= 2 s), in headless Chromium, each page signed in first (the demo
 #     county dispatcher through the API; BUDGET_USER=<demo account> to measure another);
 #   - the app wasm gzipped (budget <= 650 KiB; MapLibre not counted).
-#   scripts/budget.sh        (exit 1 when a budget is exceeded)
+# It prints the page's milestones on the way to the first idle (medians), and fails when a
+# page has an error or a request leaves the machine.
+#   scripts/budget.sh                  (exit 1 when a budget is exceeded)
+#   BUDGET_TABLE=1 scripts/budget.sh   (also MapLibre alone drawing the same layers, the
+#                                       alternative, and the rows of scripts/bench.sh's table)
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$REPO_ROOT"

@@ -187,14 +187,52 @@ export function median(xs) {
  * navigation, so the time counts the app asking who is signed in; target 2 s on loopback) and
  * the app wasm's gzipped size (budget WASM_BUDGET_KIB; MapLibre not counted).
  */
+/**
+ * The page's milestones on the way to its first idle, in ms from navigation (run in the page):
+ * the downloads' ends (the resource timing), the app's start of the map, the townships and the
+ * drawn grids, the first idle.
+ */
+function PHASES() {
+  const w = window.__wangge || {};
+  const out = {};
+  const nav = performance.getEntriesByType('navigation')[0];
+  if (nav) out['html loaded'] = nav.responseEnd;
+  const ends = [['maplibre-gl.js', 'maplibre-gl.js loaded'], ['_bg.wasm', 'app wasm loaded'],
+    ['/auth/me', 'session read'], ['townships.geojson', 'townships loaded']];
+  // (MapLibre's workers fetch the grids themselves: their timing is not the page's.)
+  for (const e of performance.getEntriesByType('resource')) {
+    for (const [part, name] of ends) {
+      if (e.name.includes(part) && out[name] === undefined) out[name] = e.responseEnd;
+    }
+  }
+  if (w.t0 !== undefined) out['app started the map'] = w.t0;
+  if (w.boundariesMs !== undefined) out['county view set'] = w.boundariesMs;
+  if (w.sourceLoadedMs && w.sourceLoadedMs.grids !== undefined) out['grids tiled (worker)'] = w.sourceLoadedMs.grids;
+  if (w.firstIdleMs !== undefined) out['first idle'] = w.firstIdleMs;
+  return Object.fromEntries(Object.entries(out).sort((a, b) => a[1] - b[1]));
+}
+
 export async function measureBudget(browser, server, loads = 5, username = 'county') {
   const times = [];
+  const phases = [];
+  let mapSize = null;
   for (let i = 0; i < loads; i++) {
     const p = await newPage(browser, server.base);
     await apiLogin(p, server.base, username);
     const loaded = await openMap(p, server.base);
     times.push(loaded.firstIdleMs);
+    phases.push(await p.evaluate(PHASES));
+    mapSize ||= await p.evaluate(() => {
+      const r = document.getElementById('map').getBoundingClientRect();
+      return { width: Math.round(r.width), height: Math.round(r.height) };
+    });
+    failOnPageErrors(p, 'the map');
     await p.context().close();
+  }
+  // What the first idle waited for: each milestone's median time from navigation, in ms.
+  for (const name of Object.keys(phases[0] || {})) {
+    const at = phases.map((ph) => ph[name]).filter((t) => t !== undefined);
+    if (at.length > 0) console.log(`# budget: phase ${name.padEnd(28)} ${median(at).toFixed(0).padStart(6)} ms`);
   }
   const wasm = fs.readdirSync(path.join(DIST, 'pkg')).find((f) => f.endsWith('.wasm'));
   const bytes = fs.readFileSync(path.join(DIST, 'pkg', wasm));
@@ -202,5 +240,62 @@ export async function measureBudget(browser, server, loads = 5, username = 'coun
   const firstIdleMs = median(times);
   console.log(`# budget: first idle with all grids: median ${firstIdleMs.toFixed(0)} ms of ${loads} loads [${times.map((t) => t.toFixed(0)).join(', ')}] (target <= 2000 ms; server ${server.bin})`);
   console.log(`# budget: app wasm ${(bytes.length / 1024).toFixed(0)} KiB raw, ${(wasmGzip / 1024).toFixed(0)} KiB gzipped (budget <= ${WASM_BUDGET_KIB} KiB; MapLibre not counted)`);
-  return { firstIdleMs, times, wasmRaw: bytes.length, wasmGzip };
+  return { firstIdleMs, times, wasmRaw: bytes.length, wasmGzip, mapSize };
+}
+
+/** A measure is void when its page failed: an error on the page or a request off the machine. */
+function failOnPageErrors(page, what) {
+  if (page.errors.length > 0 || page.outside.length > 0) {
+    throw new Error(`${what}: the page failed (${[...page.errors, ...page.outside.map((u) => `outside request ${u}`)].join('; ')})`);
+  }
+}
+
+/**
+ * The alternative to our map page: MapLibre alone (its defaults: worker count, no app, no
+ * labels) on a page of the same origin and the same map size, drawing the same three boundary
+ * layers from the same server (the signed-in account's, fetched by MapLibre's workers), fitted
+ * to the county. Resolves to the median time from navigation to its first `idle` with all
+ * three layers loaded, over `loads` fresh pages.
+ */
+export async function measureBareMapLibre(browser, server, loads, size, username = 'county') {
+  const url = `${server.base}/__bare-maplibre.html`;
+  const html = `<!DOCTYPE html><html><head><meta charset="utf-8">
+<link rel="stylesheet" href="/vendor/maplibre-gl.css"><script src="/vendor/maplibre-gl.js"></script>
+<style>body { margin: 0 } #map { width: ${size.width}px; height: ${size.height}px }</style></head>
+<body><div id="map"></div><script>
+const base = '/api/v1/map';
+const layer = (name) => ({ type: 'geojson', data: base + '/' + name + '.geojson' });
+fetch(base + '/townships.geojson').then((r) => r.json()).then((t) => {
+  let box = [180, 90, -180, -90];
+  const walk = (c) => { if (typeof c[0] === 'number') { box = [Math.min(box[0], c[0]), Math.min(box[1], c[1]), Math.max(box[2], c[0]), Math.max(box[3], c[1])]; } else c.forEach(walk); };
+  t.features.forEach((f) => walk(f.geometry.coordinates));
+  const map = new maplibregl.Map({
+    container: 'map', fadeDuration: 0, bounds: [[box[0], box[1]], [box[2], box[3]]], fitBoundsOptions: { padding: 24 },
+    style: { version: 8, sources: { townships: layer('townships'), villages: layer('villages'), grids: layer('grids') },
+      layers: [{ id: 'bg', type: 'background', paint: { 'background-color': '#eef1ec' } },
+        { id: 'grids', type: 'fill', source: 'grids', paint: { 'fill-color': '#ffffff', 'fill-opacity': 0.55, 'fill-antialias': false } },
+        { id: 'villages', type: 'line', source: 'villages', minzoom: 9.5, paint: { 'line-color': '#4f6b85', 'line-width': 0.9 } },
+        { id: 'townships', type: 'line', source: 'townships', paint: { 'line-color': '#1f3b57', 'line-width': 1.8 } }] },
+  });
+  map.on('idle', () => {
+    if (window.__bareIdleMs === undefined && ['townships', 'villages', 'grids'].every((s) => map.isSourceLoaded(s))) {
+      window.__bareIdleMs = performance.now();
+    }
+  });
+});
+</script></body></html>`;
+  const times = [];
+  for (let i = 0; i < loads; i++) {
+    const p = await newPage(browser, server.base);
+    await apiLogin(p, server.base, username);
+    await p.route(url, (route) => route.fulfill({ status: 200, contentType: 'text/html; charset=utf-8', body: html }));
+    await p.goto(url);
+    await p.waitForFunction(() => window.__bareIdleMs !== undefined, null, { timeout: 60_000 });
+    times.push(await p.evaluate(() => window.__bareIdleMs));
+    failOnPageErrors(p, 'MapLibre alone');
+    await p.context().close();
+  }
+  const ms = median(times);
+  console.log(`# budget: MapLibre alone, same layers and map size (${size.width}×${size.height}): first idle median ${ms.toFixed(0)} ms of ${loads} loads [${times.map((t) => t.toFixed(0)).join(', ')}]`);
+  return ms;
 }
