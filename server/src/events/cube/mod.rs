@@ -247,6 +247,9 @@ impl Cube {
     /// The ids of the first `n` events [`Self::overdue`] counts, in the store's order for
     /// them: soonest done-by first (none before any), then by id.
     pub fn overdue_first(&self, f: &StatsFilter, now: DateTime<Utc>, n: usize) -> Vec<String> {
+        if n == 0 {
+            return Vec::new();
+        }
         let mut found: Vec<(i64, &str)> =
             self.overdue_facts(f, now.timestamp_millis()).map(|(e, done_by)| (done_by, &*e.id)).collect();
         if found.len() > n {
