@@ -182,12 +182,6 @@ export function median(xs) {
 }
 
 /**
- * The budgets, printed: time from navigation to the map's first `idle` with all grids loaded
- * (median of `loads` fresh pages, each signed in as `username` through the API before the
- * navigation, so the time counts the app asking who is signed in; target 2 s on loopback) and
- * the app wasm's gzipped size (budget WASM_BUDGET_KIB; MapLibre not counted).
- */
-/**
  * The page's milestones on the way to its first idle, in ms from navigation (run in the page):
  * the downloads' ends (the resource timing), the app's start of the map, the townships and the
  * drawn grids, the first idle.
@@ -212,6 +206,14 @@ function PHASES() {
   return Object.fromEntries(Object.entries(out).sort((a, b) => a[1] - b[1]));
 }
 
+/**
+ * The budgets, printed: time from navigation to the map's first `idle` with all grids loaded
+ * (median of `loads` fresh pages, each signed in as `username` through the API before the
+ * navigation, so the time counts the app asking who is signed in; target 2 s on loopback) and
+ * the app wasm's gzipped size (budget WASM_BUDGET_KIB; MapLibre not counted); also each
+ * milestone's median (`PHASES`) and the map's size. Throws when a page has an error or a
+ * request leaves the machine.
+ */
 export async function measureBudget(browser, server, loads = 5, username = 'county') {
   const times = [];
   const phases = [];
