@@ -11,6 +11,7 @@
 //! to a grid whose edge it lies on (the first in index order). A point inside a street-unit
 //! grid (驻街单位) belongs to the street unit, not to the community grid around it.
 
+mod amend;
 mod baseline;
 mod nearest;
 mod polygon;
@@ -21,6 +22,7 @@ use geo::{BoundingRect, Coord, CoordsIter, MultiPolygon};
 use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::{RTree, RTreeObject, AABB};
 
+pub use amend::Amended;
 pub use baseline::BaselineIndex;
 pub use shared::SharedIndex;
 

@@ -308,7 +308,8 @@ pub struct PublishAnswer {
     /// Open events moved to another grid.
     #[serde(default)]
     pub reassigned: usize,
-    /// Milliseconds of each step (parse, read_events, validate, impact, write, swap).
+    /// Milliseconds of each step: parse, validate, amend (the amended index past the validation),
+    /// read_events (waiting for them), impact, registry, write and swap (past the write).
     #[serde(default)]
     pub timings_ms: BTreeMap<String, f64>,
 }

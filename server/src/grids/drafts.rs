@@ -15,7 +15,7 @@ use wangge_core::wire::draft::{DraftArea, GridCollection, GridFeature, GridPrope
 use wangge_core::draft::{self, Division, Draft, DraftGrid};
 use wangge_core::event::{Holder, Tier};
 use wangge_core::people::{GridPlace, Roster};
-use wangge_core::{GridIndex, GridKind, LonLat};
+use wangge_core::{GridKind, LonLat};
 
 pub use crate::grids::catalog::grid_shape;
 
@@ -328,11 +328,11 @@ pub fn county_after(catalog: &Catalog, area: &str, grids: &[Grid]) -> Vec<Grid> 
     all
 }
 
-/// Where the area's events fall on the new grids (`index`, built over `all`, the county
-/// after), and the impact. `open` are the area's open events, `points` all its events (open
+/// Where the area's events fall on the new grids (`located`: the county after, whose grids
+/// are `all`), and the impact. `open` are the area's open events, `points` all its events (open
 /// and closed). Returns the impact and the open events to move with their new grid.
 pub fn impact(
-    index: &GridIndex,
+    located: &wangge_core::index::Amended,
     all: &[Grid],
     changes: &Changes,
     open: &[EventRecord],
@@ -340,10 +340,7 @@ pub fn impact(
     bindings: &Bindings,
 ) -> (Impact, Vec<(EventRecord, Grid)>) {
     let by_code: HashMap<&str, &Grid> = all.iter().map(|g| (g.code.as_str(), g)).collect();
-    let now_in = |lon: f64, lat: f64| match index.locate(lon, lat) {
-        Ok(wangge_core::Located::Grid(i)) => index.grids().get(i).map(|r| r.code.as_str()),
-        _ => None,
-    };
+    let now_in = |lon: f64, lat: f64| located.code_at(lon, lat);
     let mut moves = Vec::new();
     let mut listed = Vec::new();
     for e in open {

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use wangge_core::{GridIndex, IndexError, SharedIndex};
 
-use crate::grids::catalog::{Catalog, CatalogError, SharedCatalog};
+use crate::grids::catalog::{grid_shape, Catalog, CatalogError, SharedCatalog};
 use crate::grids::map::{MapError, MapLayers, SharedMapLayers};
 use crate::logging::error_chain;
 use crate::progress::Progress;
@@ -103,24 +103,34 @@ pub struct Prepared {
     took: std::time::Duration,
 }
 
-/// Builds the catalog and the map layers of `grids` (see [`Prepared`]).
-/// `baseline`, if any, is the validation of `grids` as a whole (kept with the new catalog).
+/// Builds the catalog, the map layers and (unless given) the index of `grids` side by side
+/// (see [`Prepared`]). `baseline`, if any, is the validation of `grids` as a whole (kept with
+/// the new catalog).
 pub async fn prepare_swap(
     live: &LiveGrids,
     grids: Vec<Grid>,
-    index: GridIndex,
+    index: Option<GridIndex>,
     baseline: Option<wangge_core::draft::Baseline>,
 ) -> Result<Prepared, LiveError> {
     let started = std::time::Instant::now();
     let (old, old_map) = (live.catalog.load(), live.map.load());
     // The divisions do not change with the grids: their layers are kept, and each grid's
     // feature text where the grid is unchanged.
-    let (catalog, map) = tokio::task::spawn_blocking(move || {
+    let (catalog, index, map) = tokio::task::spawn_blocking(move || {
         std::thread::scope(|s| {
             let map = s.spawn(|| old_map.with_grids(&grids, |g| old.grid(&g.code).is_some_and(|o| o.grid == *g)));
+            let building = index.is_none().then(|| s.spawn(|| GridIndex::build(grids.iter().map(grid_shape).collect())));
             let catalog = old.with_grids(grids.clone());
             let map = map.join().map_err(|_| LiveError::Internal("the map layer builder panicked".into()))?;
-            Ok::<_, LiveError>((catalog?, map?))
+            let index = match (index, building) {
+                (Some(index), _) => index,
+                (None, Some(building)) => building
+                    .join()
+                    .map_err(|_| LiveError::Internal("the grid index builder panicked".into()))?
+                    .map_err(LiveError::Index)?,
+                (None, None) => return Err(LiveError::Internal("no grid index given or built".into())),
+            };
+            Ok::<_, LiveError>((catalog?, index, map?))
         })
     })
     .await??;

@@ -5,7 +5,7 @@
 //! This module takes the pieces it needs ([`Drafting`]) and answers typed results and a
 //! [`PublishError`]; the HTTP edge turns those into answers and problem JSON.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -15,10 +15,11 @@ use wangge_core::draft::{self, Baseline, Options, Report};
 use wangge_core::event::State as LoopState;
 use wangge_core::people::Roster;
 use wangge_core::wire::draft::{CheckAnswer, DraftProblem, DraftRequest, Impact, PublishAnswer};
+use wangge_core::index::Amended;
 use wangge_core::GridIndex;
 
 use crate::grids::drafts::{self, Bindings, Changes, DraftError, HeavyError};
-use crate::grids::catalog::COUNTY_CODE;
+use crate::grids::catalog::{Catalog, COUNTY_CODE};
 use crate::grids::live::{drop_aside, prepare_swap, reload_grids, LiveError, LiveGrids};
 use crate::records::{EventFilter, EventPoint, EventRecord, Grid, Page, PointFilter};
 use crate::store::{micros, Publication, Store, StoreError};
@@ -82,8 +83,8 @@ pub trait Followers {
 
 /// A draft read, checked and compared with the current grids.
 pub struct Checked {
-    /// Milliseconds spent checking: parsing (with the bindings), validating, the index's build
-    /// past the validation, waiting for the area's events, the impact.
+    /// Milliseconds spent checking: parsing (with the bindings), validating, the amended
+    /// index's making past the validation, waiting for the area's events, the impact.
     timings: Vec<(&'static str, f64)>,
     area: String,
     grids: Vec<Grid>,
@@ -93,10 +94,22 @@ pub struct Checked {
     moves: Vec<(EventRecord, Grid)>,
     /// The area's bindings before and after.
     bindings: Bindings,
-    /// The county's grids after publishing, and their index (swapped in on publication).
-    after: Option<(Vec<Grid>, GridIndex)>,
+    /// The county's grids after publishing and where points fall on them.
+    after: Option<After>,
     /// A whole-county draft that validated: the baseline of the grids it publishes.
     baseline: Option<Baseline>,
+}
+
+/// The county after publishing a draft that is publishable.
+struct After {
+    /// All its grids, in code order.
+    grids: Vec<Grid>,
+    /// The grid of any point: the live index less the draft's replaced and removed grids, with
+    /// its new and changed ones.
+    located: Amended,
+    /// The county's new index, where it had to be built for `located` (else it is built
+    /// beside the write).
+    built: Option<Arc<GridIndex>>,
 }
 
 impl Checked {
@@ -133,6 +146,8 @@ async fn check_draft(d: &Drafting<'_>, within: impl Fn(&str) -> bool, body: &Dra
     let crs_text = body.crs.as_deref().unwrap_or("cgcs2000");
     let crs = Crs::parse(crs_text).ok_or_else(|| PublishError::Crs(crs_text.to_owned()))?;
     let catalog = d.live.catalog.load();
+    // The index the catalog was built with (they are swapped together, read apart: checked).
+    let live_index = d.live.index.load();
     let area = drafts::area_code(&catalog, &body.area)?;
     if !within(&area) {
         return Err(PublishError::Hidden(area));
@@ -162,14 +177,15 @@ async fn check_draft(d: &Drafting<'_>, within: impl Fn(&str) -> bool, body: &Dra
     let prior = if county { catalog.baseline() } else { None };
     let checked = drafts::budgeted("check", move || {
         let t = Instant::now();
-        // The county's index after publishing is built beside the validation (two cores) and
-        // kept only if the draft is publishable.
-        let (report, validated, (changes, all, index)) = std::thread::scope(|s| {
+        // Where points fall after publishing is found beside the validation (two cores), from
+        // the live index amended with the draft's changes; the county's new index is built
+        // later, beside the write. Kept only if the draft is publishable.
+        let (report, validated, (changes, after)) = std::thread::scope(|s| {
             let after = s.spawn(|| {
                 let changes = drafts::changes(&catalog, &task_area, &grids);
                 let all = drafts::county_after(&catalog, &task_area, &grids);
-                let index = GridIndex::build(all.iter().map(drafts::grid_shape).collect()).ok();
-                (changes, all, index)
+                let after = amend(&catalog, live_index, &changes, all);
+                (changes, after)
             });
             let draft = drafts::draft(&catalog, &task_area, &grids);
             let (report, baseline) = match county {
@@ -183,16 +199,16 @@ async fn check_draft(d: &Drafting<'_>, within: impl Fn(&str) -> bool, body: &Dra
         let (report, baseline) = report;
         let built = t.elapsed();
         let mut waited = built;
-        let index = index.filter(|_| report.is_publishable());
+        let after = after.filter(|_| report.is_publishable());
         // The impact needs the events read meanwhile (a blocking thread may wait on the runtime).
-        let (impact, moves) = match &index {
-            Some(index) => {
+        let (impact, moves) = match &after {
+            Some(after) => {
                 let (open, points) = match runtime.block_on(reading) {
                     Ok(read) => read?,
                     Err(e) => return Err(PublishError::Heavy(HeavyError::Task { what: "check", source: e })),
                 };
                 waited = t.elapsed();
-                drafts::impact(index, &all, &changes, &open, &points, &task_bindings)
+                drafts::impact(&after.located, &after.grids, &changes, &open, &points, &task_bindings)
             }
             None => {
                 reading.abort();
@@ -201,17 +217,35 @@ async fn check_draft(d: &Drafting<'_>, within: impl Fn(&str) -> bool, body: &Dra
         };
         let timings = vec![
             ("validate", ms(validated)),
-            ("index", ms(built - validated)),
+            ("amend", ms(built - validated)),
             ("read_events", ms(waited - built)),
             ("impact", ms(t.elapsed() - waited)),
         ];
-        Ok((report, changes, impact, moves, grids, timings, index.map(|i| (all, i)), baseline))
+        Ok((report, changes, impact, moves, grids, timings, after, baseline))
     })
     .await?;
     let (report, changes, impact, moves, grids, check_timings, after, baseline) = checked?;
     let mut timings = vec![("parse", ms(parsed))];
     timings.extend(check_timings);
     Ok(Checked { timings, area, grids, report, changes, impact, moves, bindings, after, baseline })
+}
+
+/// Where points fall on `all` (the county after publishing, with `changes` made to the
+/// catalog's grids): the live index amended. Should the live index not be the catalog's (one was
+/// swapped between their reads), the county's index is built in full instead. `None`: an
+/// amended grid has a geometry the index refuses.
+fn amend(catalog: &Catalog, live: Arc<GridIndex>, changes: &Changes, all: Vec<Grid>) -> Option<After> {
+    let same = live.grids().len() == catalog.grids().len()
+        && live.grids().iter().zip(catalog.grids()).all(|(r, g)| r.code == g.grid.code);
+    if !same {
+        let index = Arc::new(GridIndex::build(all.iter().map(drafts::grid_shape).collect()).ok()?);
+        let located = Amended::new(index.clone(), |_| false, Vec::new()).ok()?;
+        return Some(After { grids: all, located, built: Some(index) });
+    }
+    let retired: HashSet<&str> = changes.retired.iter().map(|g| g.code.as_str()).collect();
+    let written = changes.written.iter().map(drafts::grid_shape).collect();
+    let located = Amended::new(live, |r| retired.contains(r.code.as_str()), written).ok()?;
+    Some(After { grids: all, located, built: None })
 }
 
 /// Validates the county's live grids as a whole on a blocking thread, once per catalog, when a
@@ -256,16 +290,23 @@ async fn area_events(store: &Store, area: &str) -> Result<(Vec<EventRecord>, Vec
         village: village.clone(),
         ..EventFilter::default()
     };
-    let mut open = Vec::new();
-    for number in 1.. {
-        let found = store.events(&filter, Page { page: number, per_page: 500 }).await?;
-        let last = found.items.len() < 500;
-        open.extend(found.items);
-        if last {
-            break;
+    // The open events (paged) and every event's point are read side by side.
+    let open = async {
+        let mut open = Vec::new();
+        for number in 1.. {
+            let found = store.events(&filter, Page { page: number, per_page: 500 }).await?;
+            let last = found.items.len() < 500;
+            open.extend(found.items);
+            if last {
+                break;
+            }
         }
-    }
-    let points = store.event_points(&PointFilter { categories: Vec::new(), from: None, to: None, township, village }).await?;
+        Ok::<_, StoreError>(open)
+    };
+    let where_ = PointFilter { categories: Vec::new(), from: None, to: None, township, village };
+    let points = store.event_points(&where_);
+    let (open, points) = tokio::join!(open, points);
+    let (open, points) = (open?, points?);
     Ok((open, points))
 }
 
@@ -304,10 +345,14 @@ pub async fn publish(
     let moves: Vec<_> = c.moves.iter().map(|(e, g)| drafts::move_event(e, g, &roster, &note, &actor, now)).collect();
     let before = d.live.catalog.load().grids().iter().filter(|g| g.grid.code.starts_with(&c.area)).count();
     // Registry records and special-group members of the area follow their points' grids.
+    let t = Instant::now();
     let registry_moves = match &c.after {
-        Some((_, index)) => crate::registry::moves(d.store, d.keys, index, &c.area).await.map_err(PublishError::Registry)?,
+        Some(after) => crate::registry::moves(d.store, d.keys, |lon, lat| after.located.code_at(lon, lat).map(str::to_owned), &c.area)
+            .await
+            .map_err(PublishError::Registry)?,
         None => Vec::new(),
     };
+    let registry_ms = ms(t.elapsed());
     let publication = Publication {
         area_code: c.area.clone(),
         base_generation: body.base_generation,
@@ -323,9 +368,9 @@ pub async fn publish(
         registry_moves,
     };
     let t = Instant::now();
-    // The new catalog and map layers are built while the publication is written and, once it
-    // is committed, while the roster is read again; they are swapped in only after the commit,
-    // and the roster right after them.
+    // The county's new index, catalog and map layers are built while the publication is written
+    // and, once it is committed, while the roster is read again; they are swapped in only after
+    // the commit, and the roster right after them.
     let write = async {
         let generation = d.store.publish(&publication).await;
         let written = t.elapsed();
@@ -336,9 +381,13 @@ pub async fn publish(
         (generation, written, roster)
     };
     let (generation, written, roster, prepared) = match c.after {
-        Some((all, index)) => {
+        Some(After { grids, located, built }) => {
+            // The amended index holds the live one (or the new one, if it had to be built).
+            drop(located);
+            // Not shared once `located` is dropped (were it, the index is built again).
+            let index = built.and_then(|index| Arc::try_unwrap(index).ok());
             let ((generation, written, roster), prepared) =
-                tokio::join!(write, prepare_swap(&d.live, all, index, c.baseline));
+                tokio::join!(write, prepare_swap(&d.live, grids, index, c.baseline));
             (generation?, written, roster, Some(prepared))
         }
         None => {
@@ -354,6 +403,7 @@ pub async fn publish(
         followers.install_roster(roster?);
     }
     let mut timings = c.timings;
+    timings.push(("registry", registry_ms));
     timings.push(("write", ms(written)));
     // Building the swap overlaps the write and the roster's reading: this is what it added
     // after the write.

@@ -261,15 +261,17 @@ pub fn reveal(keys: &FieldKeys, record: &RegistryRecord, field: &str) -> Result<
 }
 
 /// The registry's moves when the grids of `area` are redrawn: every record with a point and
-/// every special-group membership, located again by `index` (the grids after publishing).
-pub async fn moves(store: &Store, keys: &FieldKeys, index: &GridIndex, area: &str) -> Result<Vec<RegistryMove>, Refused> {
+/// every special-group membership, located again by `grid_after` (the grid of a point after publishing).
+pub async fn moves(
+    store: &Store,
+    keys: &FieldKeys,
+    grid_after: impl Fn(f64, f64) -> Option<String>,
+    area: &str,
+) -> Result<Vec<RegistryMove>, Refused> {
     let mut out = Vec::new();
     let mut grid_of_record = BTreeMap::new();
     for (id, p, before) in store.records_in_area(area).await? {
-        let after = match index.locate(p.lon, p.lat) {
-            Ok(wangge_core::Located::Grid(i)) => Some(index.grids()[i].code.clone()),
-            _ => None,
-        };
+        let after = grid_after(p.lon, p.lat);
         if after != before {
             out.push(RegistryMove { table: RegistryTable::Record, id: id.clone(), grid_code: after.clone() });
         }
