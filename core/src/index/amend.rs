@@ -67,11 +67,6 @@ impl Amended {
         LonLat::new(lon, lat).ok().and_then(|p| self.grid_at(p)).map(|r| r.code.as_str())
     }
 
-    /// The index amended.
-    pub fn base(&self) -> &Arc<GridIndex> {
-        &self.base
-    }
-
     /// The grid that owns a checked point once the grids are amended, if any.
     pub fn grid_at(&self, p: LonLat) -> Option<&GridRecord> {
         let c = Coord { x: p.lon, y: p.lat };
