@@ -119,16 +119,15 @@ pub async fn prepare_swap(
     let (catalog, index, map) = tokio::task::spawn_blocking(move || {
         std::thread::scope(|s| {
             let map = s.spawn(|| old_map.with_grids(&grids, |g| old.grid(&g.code).is_some_and(|o| o.grid == *g)));
-            let building = index.is_none().then(|| s.spawn(|| GridIndex::build(grids.iter().map(grid_shape).collect())));
+            let index = index.ok_or_else(|| s.spawn(|| GridIndex::build(grids.iter().map(grid_shape).collect())));
             let catalog = old.with_grids(grids.clone());
             let map = map.join().map_err(|_| LiveError::Internal("the map layer builder panicked".into()))?;
-            let index = match (index, building) {
-                (Some(index), _) => index,
-                (None, Some(building)) => building
+            let index = match index {
+                Ok(index) => index,
+                Err(building) => building
                     .join()
                     .map_err(|_| LiveError::Internal("the grid index builder panicked".into()))?
                     .map_err(LiveError::Index)?,
-                (None, None) => return Err(LiveError::Internal("no grid index given or built".into())),
             };
             Ok::<_, LiveError>((catalog?, index, map?))
         })
